@@ -1,0 +1,24 @@
+import { Command, CommanderError } from "commander";
+import { registerScan } from "./commands/scan.ts";
+import { EXIT_USAGE } from "./exit-codes.ts";
+
+// Each command registers itself from its own file; keep this list sorted.
+const program = new Command();
+program
+  .name(process.argv[1]?.includes("kubectl-netdoctor") ? "kubectl netdoctor" : "netdoctor")
+  .description("Finds out why a pod cannot reach a Kubernetes/k3s Service, and proves it")
+  .version("0.1.0")
+  .showHelpAfterError()
+  .exitOverride();
+
+registerScan(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) {
+    process.exitCode = error.exitCode === 0 ? 0 : EXIT_USAGE;
+  } else {
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Findings are the anomalies netdoctor reports. They are data: returned, never thrown.
+ * Codes are a public contract, documented in docs/findings.md.
+ */
+
+export type FindingCode =
+  | "dns-no-service"
+  | "service-port-missing"
+  | "endpoints-none"
+  | "endpoint-stale"
+  | "endpoint-missing"
+  | "service-rules-missing"
+  | "service-rejected"
+  | "rules-duplicated"
+  | "rules-outlier"
+  | "iptables-known-bug"
+  | "iptables-mixed-backends"
+  | "iptables-unreadable"
+  | "config-pod-ip"
+  | "chain-undefined"
+  | "chain-leftover"
+  | "bundle-invalid"
+  | "trace-unknown";
+
+export type Severity = "error" | "warning" | "info";
+
+/** A line of a file that proves a finding. */
+export interface Evidence {
+  /** Path relative to the bundle (or the dump file name given on the command line). */
+  readonly file: string;
+  /** 1-indexed line; absent for whole-file evidence such as a JSON object. */
+  readonly line?: number;
+  readonly text: string;
+}
+
+export interface Finding {
+  readonly code: FindingCode;
+  readonly severity: Severity;
+  readonly message: string;
+  readonly evidence: readonly Evidence[];
+  readonly node?: string;
+  /** `namespace/name` of the Service concerned. */
+  readonly service?: string;
+  /** `namespace/name` of the Pod concerned. */
+  readonly pod?: string;
+  readonly fix?: string;
+  readonly references?: readonly string[];
+}
