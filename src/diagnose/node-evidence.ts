@@ -1,4 +1,6 @@
+import type { SignatureHit } from "./rule-signatures.ts";
 import type { NodeScan } from "./scan-node.ts";
+// RuleSignatureScanner lives in ./rule-signatures.ts
 
 /** A small text file of a bundle's node directory, with its bundle-relative path for evidence. */
 export interface EvidenceFile {
@@ -25,6 +27,8 @@ export interface NodeEvidence {
   readonly nftRuleset?: EvidenceFile;
   /** `k3s --version` output, when the node runs k3s. */
   readonly k3sVersion?: EvidenceFile;
+  /** Rule lines of the dump that match a known-bug signature (from {@linkcode RuleSignatureScanner}). */
+  readonly signatures?: readonly SignatureHit[];
   /** stderr files of other failed commands (`<command>.err`). */
   readonly otherErrors?: readonly EvidenceFile[];
 }
