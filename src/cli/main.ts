@@ -1,4 +1,8 @@
 import { Command, CommanderError } from "commander";
+import { registerCollect } from "./commands/collect.ts";
+import { registerConfig } from "./commands/config.ts";
+import { registerExporter } from "./commands/exporter.ts";
+import { registerFix } from "./commands/fix.ts";
 import { registerScan } from "./commands/scan.ts";
 import { EXIT_USAGE } from "./exit-codes.ts";
 
@@ -11,6 +15,10 @@ program
   .showHelpAfterError()
   .exitOverride();
 
+registerCollect(program);
+registerConfig(program);
+registerExporter(program);
+registerFix(program);
 registerScan(program);
 
 try {

@@ -1,17 +1,12 @@
-import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { DumpReader, type DumpHandler, type DumpReaderOptions } from "../parse/dump-reader.ts";
 import { type ParseDumpOptions, parseDumpStream } from "../parse/parse-dump.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import { CollectError } from "./collect-error.ts";
-
-/** Chunk size for reading dumps: large enough that per-chunk overhead vanishes. */
-const CHUNK = 1 << 20;
+import { readTextChunks } from "./read-text-chunks.ts";
 
 function open(path: string): AsyncIterable<string> {
-  return path === "-"
-    ? (process.stdin.setEncoding("utf8") as AsyncIterable<string>)
-    : createReadStream(path, { encoding: "utf8", highWaterMark: CHUNK });
+  return readTextChunks(path);
 }
 
 async function checkReadable(path: string): Promise<void> {

@@ -4,6 +4,8 @@ import { type RuleOwner, ruleOwner } from "./rule-owner.ts";
 
 /** How many line numbers a duplicate group keeps as evidence. */
 const SAMPLE_LINES = 5;
+/** A chain run longer than this gets a hash index; shorter runs are searched linearly. */
+const LINEAR_SEARCH_MAX = 12;
 
 /** Exact copies of one rule (same table, chain and text). */
 export interface DuplicateGroup {
@@ -42,15 +44,100 @@ export interface NodeScan {
   readonly warnings: readonly ParseWarning[];
 }
 
-interface GroupAcc {
-  count: number;
-  lines: number[];
+/** Options of {@linkcode NodeScanner}. */
+export interface NodeScannerOptions {
+  /**
+   * Keep every rule text until the end (default false). Needed only when a chain's rules are not
+   * contiguous (hand-written dumps): `iptables-save` and `iptables -S` print each chain's rules
+   * together, so by default a chain's texts are dropped as soon as the next chain starts.
+   */
+  readonly keepAllRules?: boolean;
+}
+
+/**
+ * The distinct rule texts of one run of a chain with their counts. Short runs (kube-proxy's
+ * KUBE-SVC/SEP chains hold 1-5 rules) are searched linearly; long ones get a Map. In fast mode one
+ * run object is reused for every chain, so a million-rule dump allocates almost nothing here.
+ */
+class ChainRun {
+  table: TableName;
   chain: string;
+  readonly texts: string[] = [];
+  readonly counts: number[] = [];
+  readonly firstLines: number[] = [];
+  /** Evidence lines of the texts seen more than once, by index. */
+  copies: Map<number, number[]> | undefined;
+  #index: Map<string, number> | undefined;
+  #last = -1;
+
+  constructor(table: TableName, chain: string) {
+    this.table = table;
+    this.chain = chain;
+  }
+
+  reset(table: TableName, chain: string): void {
+    this.table = table;
+    this.chain = chain;
+    this.texts.length = 0;
+    this.counts.length = 0;
+    this.firstLines.length = 0;
+    this.copies = undefined;
+    this.#index = undefined;
+    this.#last = -1;
+  }
+
+  add(text: string, line: number): void {
+    const texts = this.texts;
+    let at = -1;
+    // Leaked copies usually sit next to each other: compare with the previous rule first.
+    if (this.#last >= 0 && texts[this.#last] === text) at = this.#last;
+    else if (this.#index !== undefined) at = this.#index.get(text) ?? -1;
+    else {
+      for (let k = 0; k < texts.length; k++) {
+        if (texts[k] === text) {
+          at = k;
+          break;
+        }
+      }
+    }
+    if (at < 0) {
+      const k = texts.length;
+      texts.push(text);
+      this.counts.push(1);
+      this.firstLines.push(line);
+      this.#last = k;
+      if (this.#index !== undefined) this.#index.set(text, k);
+      else if (k + 1 > LINEAR_SEARCH_MAX) this.#index = new Map(texts.map((t, i) => [t, i]));
+      return;
+    }
+    this.#last = at;
+    this.counts[at]!++;
+    this.copies ??= new Map();
+    const lines = this.copies.get(at);
+    if (lines === undefined) this.copies.set(at, [this.firstLines[at]!, line]);
+    else if (lines.length < SAMPLE_LINES) lines.push(line);
+  }
+}
+
+/** Exact copies found in one chain run. */
+interface RunGroup {
+  readonly table: TableName;
+  readonly chain: string;
+  readonly rule: string;
+  readonly count: number;
+  readonly lines: number[];
 }
 
 /**
  * Accumulates the scan of one dump as it streams through a {@linkcode DumpReader}:
- * counts, and exact duplicates keyed by rule text, without keeping the rules.
+ * counts, and exact duplicates (same table, chain and text), without keeping the rules.
+ *
+ * Memory stays bounded by the largest chain: `iptables-save` prints each chain's rules together,
+ * so a chain's texts are dropped when the next chain starts. If a chain's rules come back after
+ * another chain (only hand-made dumps do this), the scanner keeps every text from then on and
+ * {@linkcode NodeScanner.interleaved} becomes true: copies split across the earlier runs may then be
+ * missed, and a warning says so. Scan such input again with `keepAllRules: true` to be exact
+ * (`netdoctor scan` does this by itself).
  *
  * @example
  * ```ts
@@ -62,19 +149,38 @@ interface GroupAcc {
  */
 export class NodeScanner {
   readonly #tables = new Map<TableName, TableCounts>();
-  readonly #seen = new Map<TableName, Map<string, GroupAcc>>();
   readonly #warnings: ParseWarning[] = [];
+  readonly #done: RunGroup[] = [];
+  /** Runs kept whole (keep-all mode), harvested at the end. */
+  readonly #kept: ChainRun[] = [];
+  /** Fast mode: the one run object reused for every chain. */
+  readonly #spare = new ChainRun("filter", "");
+  #keepAll: boolean;
+  #interleaved = false;
   #rules = 0;
   #chains = 0;
-  #current: Map<string, GroupAcc> | undefined;
+  #table: TableName | undefined;
   #currentCounts: TableCounts | undefined;
+  #run: ChainRun | undefined;
+  /** Keep-all mode: the runs of the current table by chain. */
+  #runs = new Map<string, ChainRun>();
+
+  constructor(options: NodeScannerOptions = {}) {
+    this.#keepAll = options.keepAllRules ?? false;
+  }
+
+  /** True when some chain's rules were not contiguous (see the class comment). */
+  get interleaved(): boolean {
+    return this.#interleaved;
+  }
 
   readonly handler: DumpHandler = {
     table: (name) => {
+      this.#closeRun();
+      this.#table = name;
       this.#currentCounts = { rules: 0, chains: 0 };
       this.#tables.set(name, this.#currentCounts);
-      this.#current = new Map();
-      this.#seen.set(name, this.#current);
+      this.#runs = new Map();
     },
     chain: () => {
       this.#chains++;
@@ -83,33 +189,87 @@ export class NodeScanner {
     rule: (rule: RuleLine) => {
       this.#rules++;
       this.#currentCounts!.rules++;
-      const map = this.#current!;
-      const acc = map.get(rule.text);
-      if (acc === undefined) {
-        map.set(rule.text, { count: 1, lines: [rule.line], chain: rule.chain });
-      } else {
-        acc.count++;
-        if (acc.lines.length < SAMPLE_LINES) acc.lines.push(rule.line);
-      }
+      let run = this.#run;
+      if (run === undefined || run.chain !== rule.chain) run = this.#switchRun(rule);
+      run.add(rule.text, rule.line);
+    },
+    commit: () => {
+      this.#closeRun();
     },
     warning: (w) => {
       this.#warnings.push(w);
     },
   };
 
+  #switchRun(rule: RuleLine): ChainRun {
+    this.#closeRun();
+    const chain = rule.chain;
+    let run: ChainRun | undefined;
+    // A rule that is not its chain's first, arriving after another chain's rules: the chain is split.
+    if (rule.index > 0 && !this.#keepAll) {
+      this.#interleaved = true;
+      this.#keepAll = true;
+      this.#warnings.push({
+        line: rule.line,
+        text: rule.text,
+        reason: `The rules of chain "${chain}" are not contiguous (iptables-save prints each chain's rules together); copies of a rule split across its earlier runs may be missed`,
+        kind: "format",
+      });
+    }
+    if (this.#keepAll) {
+      run = this.#runs.get(chain);
+      if (run === undefined) {
+        run = new ChainRun(this.#table!, chain);
+        this.#runs.set(chain, run);
+        this.#kept.push(run);
+      }
+    } else {
+      run = this.#spare;
+      run.reset(this.#table!, chain);
+    }
+    this.#run = run;
+    return run;
+  }
+
+  /** Ends the current chain run: in fast mode only its duplicated texts are kept. */
+  #closeRun(): void {
+    const run = this.#run;
+    if (run === undefined) return;
+    this.#run = undefined;
+    if (!this.#keepAll) this.#harvest(run);
+  }
+
+  #harvest(run: ChainRun): void {
+    if (run.copies === undefined) return;
+    for (const [k, lines] of run.copies) {
+      this.#done.push({ table: run.table, chain: run.chain, rule: run.texts[k]!, count: run.counts[k]!, lines });
+    }
+  }
+
   /** Builds the node's scan once the reader has ended. */
   finish(meta: { node: string; file: string; header: DumpHeader }): NodeScan {
+    this.#closeRun();
+    for (const run of this.#kept) this.#harvest(run);
+    this.#kept.length = 0;
+    // After an interleaved chain a text can have a group from its first run and one from a later run.
+    const merged = new Map<string, { table: TableName; chain: string; rule: string; count: number; lines: number[] }>();
+    for (const g of this.#done) {
+      const key = `${g.table} ${g.rule}`;
+      const seen = merged.get(key);
+      if (seen === undefined) merged.set(key, { ...g });
+      else {
+        seen.count += g.count;
+        seen.lines = [...seen.lines, ...g.lines].sort((a, b) => a - b).slice(0, SAMPLE_LINES);
+      }
+    }
     const groups: DuplicateGroup[] = [];
     const byOwner: Partial<Record<RuleOwner, number>> = {};
     let extraRules = 0;
-    for (const [table, map] of this.#seen) {
-      for (const [text, acc] of map) {
-        if (acc.count < 2) continue;
-        const owner = ruleOwner(acc.chain, text);
-        groups.push({ table, chain: acc.chain, rule: text, count: acc.count, owner, lines: acc.lines });
-        extraRules += acc.count - 1;
-        byOwner[owner] = (byOwner[owner] ?? 0) + acc.count - 1;
-      }
+    for (const g of merged.values()) {
+      const owner = ruleOwner(g.chain, g.rule);
+      groups.push({ table: g.table, chain: g.chain, rule: g.rule, count: g.count, owner, lines: g.lines });
+      extraRules += g.count - 1;
+      byOwner[owner] = (byOwner[owner] ?? 0) + g.count - 1;
     }
     groups.sort((a, b) => b.count - a.count || a.lines[0]! - b.lines[0]!);
     return {

@@ -36,6 +36,27 @@ const BUILTIN_OPTIONS: Readonly<Record<string, Builtin>> = {
   "--protocol": "protocol",
 };
 
+/** Matches with port options of their own: `--dport` after `-m udp` belongs to udp, not to `-p`. */
+const PORT_MODULES: ReadonlySet<string> = new Set(["tcp", "udp", "sctp", "dccp", "udplite"]);
+
+const PORT_OPTIONS = ["--sport", "--source-port", "--dport", "--destination-port"];
+
+/** Options of the matches that `-p PROTO` loads implicitly. */
+const PROTOCOL_OPTIONS: Readonly<Record<string, ReadonlySet<string>>> = {
+  tcp: new Set([...PORT_OPTIONS, "--tcp-flags", "--syn", "--tcp-option"]),
+  udp: new Set(PORT_OPTIONS),
+  udplite: new Set(PORT_OPTIONS),
+  sctp: new Set([...PORT_OPTIONS, "--chunk-types"]),
+  dccp: new Set([...PORT_OPTIONS, "--dccp-types", "--dccp-option"]),
+  icmp: new Set(["--icmp-type"]),
+  icmpv6: new Set(["--icmpv6-type"]),
+  "ipv6-icmp": new Set(["--icmpv6-type"]),
+};
+
+function isOption(token: RuleToken): boolean {
+  return !token.quoted && token.value.startsWith("-") && token.value.length > 1;
+}
+
 /**
  * Parses the text of one rule (`-A CHAIN ...`, without a counter prefix).
  *
@@ -103,11 +124,14 @@ export function parseRule(text: string, line: number): ParsedRule {
     }
     const builtin = BUILTIN_OPTIONS[word];
     if (builtin !== undefined && targetOptions === undefined) {
+      const next = tokens[i];
+      if (next !== undefined && next.value === "!" && !next.quoted) {
+        fail(next, `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`);
+      }
       const value = takeValue(tok);
-      if (value === "!") fail(tok, `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`);
       spec[builtin] = { negated, value };
       negated = false;
-      current = undefined;
+      // The options that follow still belong to the last `-m` match, as in iptables.
       continue;
     }
     if ((word === "-f" || word === "--fragment") && targetOptions === undefined) {
@@ -153,12 +177,12 @@ export function parseRule(text: string, line: number): ParsedRule {
           values.push(next.value);
           i++;
         }
-        if (values.length === 0) {
-          const next = tokens[i];
-          if (next?.value === "!") {
-            fail(next, `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`);
-          }
-          fail(next ?? tok, `option "${word}" requires an argument`);
+        // No value: `--opt ! value` is the pre-1.4.3 negation; otherwise the option is a flag that
+        // netdoctor does not list (new or rare extensions have many), kept as written with no values.
+        const next = tokens[i];
+        const after = tokens[i + 1];
+        if (values.length === 0 && next?.value === "!" && after !== undefined && !isOption(after)) {
+          fail(next, `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`);
         }
       }
       const option: RuleOption = { name: word, negated, values };
@@ -166,14 +190,21 @@ export function parseRule(text: string, line: number): ParsedRule {
       if (targetOptions !== undefined) {
         targetOptions.push(option);
       } else {
-        if (current === undefined) {
-          // `-p tcp --dport 80` without `-m tcp`: iptables loads the protocol match implicitly.
-          const module = spec.protocol?.value ?? "";
-          current = { module, options: [], known: KNOWN_MATCHES.has(module) };
-          matches.push(current);
+        let owner = current;
+        const proto = spec.protocol?.value ?? "";
+        if (owner === undefined || (!PORT_MODULES.has(owner.module) && PROTOCOL_OPTIONS[proto]?.has(word) === true)) {
+          // `-p tcp --dport 80` without `-m tcp` (restore input): iptables loads the protocol's match
+          // implicitly, and an option no loaded match knows goes to it.
+          if (proto === "") fail(tok, `unknown option "${word}" (no match module before it)`);
+          owner = matches.find((m) => m.module === proto);
+          if (owner === undefined) {
+            owner = { module: proto, options: [], known: KNOWN_MATCHES.has(proto) };
+            matches.push(owner);
+          }
+          if (current === undefined) current = owner;
         }
-        current.options.push(option);
-        if (word === "--comment" && current.module === "comment" && spec.comment === undefined) {
+        owner.options.push(option);
+        if (word === "--comment" && owner.module === "comment" && spec.comment === undefined) {
           spec.comment = values[0] ?? "";
         }
       }

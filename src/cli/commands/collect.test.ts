@@ -1,0 +1,111 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { FakeKubeApi } from "../../testing/fake-kube-api.ts";
+import { parseDuration } from "./collect.ts";
+
+const root = process.cwd();
+const work = mkdtempSync(join(tmpdir(), "nd-collect-cli-"));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+let servers: FakeKubeApi[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+/** The built CLI when it is newer than the collect sources, else the sources through tsx. */
+function cliArgs(): string[] {
+  const dist = resolve(root, "dist/netdoctor.mjs");
+  const sources = [
+    ...readdirSync(resolve(root, "src/collect")).map((f) => resolve(root, "src/collect", f)),
+    resolve(root, "src/cli/commands/collect.ts"),
+  ];
+  const fresh = existsSync(dist) && sources.every((s) => statSync(s).mtimeMs <= statSync(dist).mtimeMs);
+  return fresh ? [dist] : ["--import", "tsx", resolve(root, "src/cli/main.ts")];
+}
+
+function run(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => (stdout += d));
+  child.stderr?.on("data", (d: Buffer) => (stderr += d));
+  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((res) =>
+    child.on("close", (code) => res({ code, stdout, stderr })),
+  );
+  return { child, done };
+}
+
+async function fake(options: ConstructorParameters<typeof FakeKubeApi>[0]): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
+  const api = new FakeKubeApi(options);
+  servers.push(api);
+  await api.start();
+  return { api, kubeconfig: api.writeKubeconfig(mkdtempSync(join(work, "kc-"))) };
+}
+
+describe("netdoctor collect (CLI)", () => {
+  it("Ctrl-C in the middle of a run deletes every collector pod it created and exits 130", async () => {
+    const nodes = Array.from({ length: 40 }, (_, i) => ({ name: `w${i}` }));
+    const { api, kubeconfig } = await fake({ nodes, pendingMs: 500, runningMs: 500 });
+    const out = join(work, "interrupted");
+    const { child, done } = run(["collect", "--out", out, "--kubeconfig", kubeconfig, "--concurrency", "8"]);
+    const deadline = Date.now() + 30_000;
+    while (api.created.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    expect(api.created.length).toBeGreaterThanOrEqual(8);
+    expect(api.livePods().length).toBeGreaterThan(0); // pods really were running when interrupted
+    child.kill("SIGINT");
+    const result = await done;
+    expect(result.stderr).toContain("interrupted; deleting collector pods");
+    expect(result.code).toBe(130);
+    expect(api.livePods()).toEqual([]);
+    expect(new Set(api.deleted)).toEqual(new Set(api.created));
+    expect(api.created.length).toBeLessThan(40); // it stopped starting nodes
+    expect(result.stdout).toMatch(/^Interrupted: collected \d+ of 40 nodes/);
+  });
+
+  it("reports failed nodes, exits 1 and prints a JSON summary with -o json", async () => {
+    const { api, kubeconfig } = await fake({
+      nodes: [{ name: "m1" }, { name: "a1" }, { name: "a2" }],
+      behavior: (node) => (node === "a1" ? "iptables-fails" : node === "a2" ? "reject-psa" : "ok"),
+    });
+    const out = join(work, "partial");
+    const result = await run(["collect", "--out", out, "--kubeconfig", kubeconfig, "-o", "json"]).done;
+    expect(result.code).toBe(1);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.nodes.map((n: { node: string; status: string }) => `${n.node}:${n.status}`)).toEqual([
+      "a1:command-failed",
+      "a2:failed",
+      "m1:ok",
+    ]);
+    expect(summary.nodes[1].error).toContain("pod-security.kubernetes.io/enforce=privileged");
+    expect(api.livePods()).toEqual([]);
+    expect(result.stderr).toBe(""); // not a TTY: no progress bar
+  });
+
+  it("exits 2 with one clear line for bad flags", async () => {
+    const both = await run(["collect", "--out", join(work, "x"), "--nodes", "a", "--selector", "b=c"]).done;
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe("netdoctor: Cannot use --nodes and --selector together: pick one\n");
+    const ssh = await run(["collect", "--out", join(work, "y"), "--via", "ssh"]).done;
+    expect(ssh.stderr).toBe("netdoctor: Cannot use --via ssh without --inventory FILE\n");
+    const missing = await run(["collect", "--out", join(work, "z"), "--kubeconfig", join(work, "nope.yaml")]).done;
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/^netdoctor: Cannot load kubeconfig ".*nope\.yaml": /);
+  });
+});
+
+describe("parseDuration()", () => {
+  it.each([
+    ["60s", 60_000],
+    ["2m", 120_000],
+    ["1m30s", 90_000],
+    ["45", 45_000],
+    ["500ms", 500],
+  ])("parses %s", (text, ms) => expect(parseDuration(text)).toBe(ms));
+
+  it.each(["", "10x", "-5s", "0s", "s"])("rejects %j", (text) => {
+    expect(() => parseDuration(text)).toThrow(`Cannot use duration "${text}"`);
+  });
+});

@@ -1,0 +1,124 @@
+import { hostname } from "node:os";
+import type { Command } from "commander";
+import { startExporter } from "../../server/exporter.ts";
+import type { SampleCommands } from "../../server/sampler.ts";
+import { UsageError } from "../exit-codes.ts";
+import { runAction } from "../run-action.ts";
+
+const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/**
+ * Parses a duration such as `60s`, `1m30s`, `500ms` or `2h` (Prometheus/Go style) into milliseconds.
+ *
+ * @throws {UsageError} When the text is not a positive duration.
+ */
+export function parseDuration(text: string, what: string): number {
+  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
+  let total = 0;
+  let at = 0;
+  while (at < text.length) {
+    re.lastIndex = at;
+    const m = re.exec(text);
+    if (m === null) break;
+    total += Number(m[1]) * UNITS[m[2]!]!;
+    at = re.lastIndex;
+  }
+  if (text === "" || at !== text.length || !(total > 0)) {
+    throw new UsageError(`Cannot use ${what} "${text}": expected a duration such as 60s, 1m30s or 500ms`);
+  }
+  return total;
+}
+
+/**
+ * Parses `HOST:PORT`, `:PORT` or `[IPv6]:PORT`.
+ *
+ * @throws {UsageError} When the port is missing or out of range.
+ */
+export function parseListen(text: string): { host: string; port: number } {
+  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]*)):(\d+)$/.exec(text);
+  const port = m === null ? Number.NaN : Number(m[3]);
+  if (m === null || !Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError(`Cannot listen on "${text}": expected HOST:PORT such as 0.0.0.0:9469 or [::]:9469`);
+  }
+  return { host: m[1] ?? (m[2] || "0.0.0.0"), port };
+}
+
+interface ExporterFlags {
+  listen: string;
+  interval: string;
+  timeout?: string;
+  saveCommand: string;
+  versionCommand: string;
+  legacySaveCommand?: string;
+  nftCommand?: string;
+  node?: string;
+  processMetrics: boolean;
+}
+
+export function registerExporter(program: Command): void {
+  program
+    .command("exporter")
+    .description("serve the node's iptables health as Prometheus metrics (/metrics, /healthz); run it as a DaemonSet")
+    .option("--listen <host:port>", "address to serve /metrics and /healthz on", "0.0.0.0:9469")
+    .option("--interval <duration>", "time between iptables-save runs", "60s")
+    .option("--timeout <duration>", "kill a command that runs longer (default: the interval, at most 5m)")
+    .option("--save-command <cmd>", "shell command printing the node's iptables-save", "chroot /host iptables-save")
+    .option("--version-command <cmd>", "shell command printing `iptables --version`", "chroot /host iptables --version")
+    .option("--legacy-save-command <cmd>", "shell command printing iptables-legacy-save (mixed-backend check)")
+    .option("--nft-command <cmd>", "shell command printing `nft list ruleset`")
+    .option("--node <name>", "node name for the `node` label (default: $NODE_NAME, else the host name)")
+    .option("--no-process-metrics", "do not export the exporter's own netdoctor_exporter_* process metrics")
+    .addHelpText(
+      "after",
+      `
+Every interval the exporter runs the save command once (never two at a time: a tick that comes while
+a save still runs is skipped and counted), streams its output through netdoctor's parser and caches
+the metric values; a scrape only serializes them. A failing save is counted in
+netdoctor_iptables_save_errors_total{reason} and the last good values stay published.
+
+Examples:
+  netdoctor exporter                                   # in the DaemonSet (host / mounted at /host)
+  netdoctor exporter --listen 127.0.0.1:9469 --save-command iptables-save --version-command "iptables --version"
+  netdoctor exporter --interval 5m --legacy-save-command "chroot /host iptables-legacy-save"
+  curl -s localhost:9469/metrics | grep ^netdoctor_
+
+Manifests and alert rules: deploy/exporter/ and deploy/alerts/ (see docs/exporter.md).`,
+    )
+    .action(
+      runAction(async (flags: ExporterFlags) => {
+        const { host, port } = parseListen(flags.listen);
+        const intervalMs = parseDuration(flags.interval, "--interval");
+        const timeoutMs =
+          flags.timeout === undefined ? Math.min(intervalMs, 300_000) : parseDuration(flags.timeout, "--timeout");
+        if (flags.saveCommand.trim() === "") throw new UsageError("Cannot run an empty --save-command");
+        const node = flags.node ?? process.env.NODE_NAME ?? hostname();
+        const commands: SampleCommands = {
+          save: flags.saveCommand,
+          ...(flags.versionCommand.trim() === "" ? {} : { version: flags.versionCommand }),
+          ...(flags.legacySaveCommand === undefined ? {} : { legacySave: flags.legacySaveCommand }),
+          ...(flags.nftCommand === undefined ? {} : { nft: flags.nftCommand }),
+        };
+        const exporter = await startExporter({
+          host,
+          port,
+          node,
+          commands,
+          intervalMs,
+          timeoutMs,
+          processMetrics: flags.processMetrics,
+        });
+        process.stderr.write(
+          `netdoctor exporter: node "${node}", serving ${exporter.url}/metrics, iptables-save every ${intervalMs / 1000} s\n`,
+        );
+        await new Promise<void>((resolve) => {
+          const stop = () => {
+            process.stderr.write("netdoctor exporter: stopping\n");
+            exporter.close().then(resolve, resolve);
+          };
+          process.once("SIGTERM", stop);
+          process.once("SIGINT", stop);
+        });
+        return 0;
+      }),
+    );
+}

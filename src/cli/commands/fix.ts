@@ -1,0 +1,108 @@
+import { existsSync, statSync } from "node:fs";
+import { mkdir, writeFile } from "node:fs/promises";
+import { basename, extname, join, resolve } from "node:path";
+import type { Command } from "commander";
+import { readDump } from "../../collect/read-dump.ts";
+import { detectKnownBugs } from "../../diagnose/known-bugs.ts";
+import { planAdvice } from "../../fix/plan-advice.ts";
+import { planDuplicates } from "../../fix/plan-duplicates.ts";
+import { type FixReport, renderFixText, type WrittenFile } from "../../fix/render-fix-text.ts";
+import { renderRestore } from "../../fix/render-restore.ts";
+import type { TableName } from "../../model/ruleset.ts";
+import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
+import { runAction } from "../run-action.ts";
+import { scanFile } from "./scan.ts";
+
+const TABLES: readonly TableName[] = ["raw", "mangle", "nat", "filter", "security"];
+
+interface DuplicatesOptions {
+  dump?: string;
+  out?: string;
+  output: string;
+  table?: string;
+}
+
+function progress(text: string): void {
+  if (process.stderr.isTTY) process.stderr.write(`${text}\n`);
+}
+
+/** Where the restore files go: one file with a block per table, or DIR/<table>.rules. */
+function outputPaths(out: string, tables: readonly TableName[]): { dir: boolean; paths: string[] } {
+  const dir = out.endsWith("/") || (existsSync(out) && statSync(out).isDirectory());
+  return { dir, paths: dir ? tables.map((t) => join(out, `${t}.rules`)) : [out] };
+}
+
+export function registerFix(program: Command): void {
+  const fix = program
+    .command("fix")
+    .description("plan repairs of a node's iptables rules (read-only: writes files, never applies them)");
+  fix
+    .command("duplicates")
+    .description(
+      "find the exact duplicate rules that can be removed without changing what the ruleset does to any packet, " +
+        "and write iptables-restore --noflush input that replaces only the affected chains",
+    )
+    .requiredOption("--dump <file>", "iptables-save output of the node (- for stdin)")
+    .option("--out <file|dir/>", "write the restore input: one FILE with a *table block per table, or DIR/<table>.rules")
+    .option("-o, --output <format>", "text, json or yaml", "text")
+    .option("-t, --table <table>", "plan only this table")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  iptables-save > /root/before.rules
+  netdoctor fix duplicates --dump /root/before.rules                 # the plan only
+  netdoctor fix duplicates --dump /root/before.rules --out /root/dedupe/
+  iptables-nft-restore --noflush /root/dedupe/filter.rules           # you apply it, after stopping k3s
+
+Why not iptables-save | awk '!seen[$0]++' | iptables-restore: see docs/fix-duplicates.md.
+Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input error`,
+    )
+    .action(
+      runAction(async (opts: DuplicatesOptions) => {
+        const format = parseOutputFormat(opts.output);
+        const dump = opts.dump!;
+        const table = opts.table as TableName | undefined;
+        if (table !== undefined && !TABLES.includes(table)) {
+          throw new UsageError(`Cannot use table "${table}": expected raw, mangle, nat, filter or security`);
+        }
+        if (opts.out !== undefined && dump !== "-" && resolve(opts.out) === resolve(dump)) {
+          throw new UsageError(`Cannot write to "${opts.out}": it is the dump being read`);
+        }
+        progress(`reading ${dump}...`);
+        const ruleset = await readDump(dump, { lazy: true });
+        progress(`planning over ${ruleset.ruleCount} rules...`);
+        const plan = planDuplicates(ruleset, table === undefined ? {} : { tables: [table] });
+        const restoreFiles = renderRestore(ruleset, plan);
+        const files: WrittenFile[] = [];
+        if (opts.out !== undefined && restoreFiles.length > 0) {
+          const { dir, paths } = outputPaths(opts.out, restoreFiles.map((f) => f.table));
+          if (dir) {
+            await mkdir(opts.out, { recursive: true });
+            for (let i = 0; i < restoreFiles.length; i++) {
+              await writeFile(paths[i]!, restoreFiles[i]!.text);
+              files.push({ table: restoreFiles[i]!.table, path: paths[i]!, chains: restoreFiles[i]!.chains });
+            }
+          } else {
+            await writeFile(paths[0]!, restoreFiles.map((f) => f.text).join(""));
+            for (const f of restoreFiles) files.push({ table: f.table, path: paths[0]!, chains: f.chains });
+          }
+        }
+        let knownBugs: ReturnType<typeof detectKnownBugs> = [];
+        // stdin cannot be read twice: without a file the plan gives the catalogue's general advice.
+        if (dump !== "-" && plan.removed > 0) {
+          const base = basename(dump);
+          const node = base.slice(0, base.length - extname(base).length) || base;
+          knownBugs = detectKnownBugs({ node, scan: await scanFile(node, dump) });
+        }
+        const advice = planAdvice(plan, {
+          knownBugs,
+          files: files.length > 0 ? [...new Set(files.map((f) => f.path))] : ["FILE"],
+        });
+        const report: FixReport = { dump, ...plan, files, advice };
+        await writeStdout(formatOutput(format, report, renderFixText));
+        return plan.removed > 0 ? EXIT_PROBLEMS : EXIT_OK;
+      }),
+    );
+}

@@ -1,0 +1,156 @@
+import type { EnvMap, EnvVarValue } from "./property-sources.ts";
+
+/** A Kubernetes object as found in `kubectl get -o json` output (only the fields read here). */
+type Json = Record<string, unknown>;
+
+function obj(v: unknown): Json | undefined {
+  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
+}
+function arr(v: unknown): unknown[] {
+  return Array.isArray(v) ? v : [];
+}
+function str(v: unknown): string | undefined {
+  return typeof v === "string" ? v : undefined;
+}
+
+export interface PodEnvironment {
+  readonly container: string;
+  readonly env: EnvMap;
+  /** Sources whose variable names are unknown (an `envFrom` Secret): never read, only named. */
+  readonly notes: readonly string[];
+}
+
+export interface PodEnvironmentOptions {
+  /** The container whose env is wanted; the first one when absent. */
+  readonly container?: string;
+  /** `items` of `kubectl get configmaps -A -o json`. */
+  readonly configMaps?: readonly unknown[];
+  /** Where the pod was read from, prefixed to every variable's `source` (e.g. `cluster/pods.json`). */
+  readonly file?: string;
+  /** 1-indexed line of a variable's definition in `file`, when the caller can find it. */
+  readonly lineOf?: (name: string) => number | undefined;
+}
+
+/** `$(VAR)` expansion of Kubernetes env values; `$$` escapes, unknown references stay as written. */
+function expand(value: string, env: ReadonlyMap<string, EnvVarValue>): string {
+  return value.replace(/\$\$|\$\(([A-Za-z_][A-Za-z0-9_.-]*)\)/g, (m, name: string | undefined) => {
+    if (name === undefined) return "$";
+    const v = env.get(name)?.value;
+    return v ?? m;
+  });
+}
+
+function fieldValue(pod: Json, path: string): string | undefined {
+  const meta = obj(pod.metadata) ?? {};
+  const spec = obj(pod.spec) ?? {};
+  const status = obj(pod.status) ?? {};
+  const m = /^metadata\.(labels|annotations)\['(.+)'\]$/.exec(path);
+  if (m) return str(obj(meta[m[1]!])?.[m[2]!]);
+  switch (path) {
+    case "metadata.name":
+      return str(meta.name);
+    case "metadata.namespace":
+      return str(meta.namespace);
+    case "metadata.uid":
+      return str(meta.uid);
+    case "spec.nodeName":
+      return str(spec.nodeName);
+    case "spec.serviceAccountName":
+      return str(spec.serviceAccountName);
+    case "status.podIP":
+      return str(status.podIP);
+    case "status.hostIP":
+      return str(status.hostIP);
+    case "status.podIPs":
+      return arr(status.podIPs)
+        .map((p) => str(obj(p)?.ip))
+        .filter((s) => s !== undefined)
+        .join(",");
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The environment a pod's container starts with, from its spec: `envFrom` ConfigMaps (with prefix),
+ * then `env` entries in order with `$(VAR)` expansion, `configMapKeyRef` values read from the given
+ * ConfigMaps and `fieldRef` values from the pod. Secret values are never read: a `secretKeyRef`
+ * variable is known to be set (so a `${NAME:default}` default does not apply) but its value is not.
+ * Variables the image's Dockerfile sets and Service link variables are not in the pod spec.
+ */
+export function podEnvironment(pod: unknown, options: PodEnvironmentOptions = {}): PodEnvironment {
+  const p = obj(pod) ?? {};
+  const meta = obj(p.metadata) ?? {};
+  const ns = str(meta.namespace) ?? "default";
+  const podName = `${ns}/${str(meta.name) ?? "?"}`;
+  const containers = arr(obj(p.spec)?.containers).map(obj).filter((c) => c !== undefined);
+  const c = options.container === undefined ? containers[0] : containers.find((x) => x.name === options.container);
+  if (!c) {
+    const names = containers.map((x) => str(x.name)).join(", ");
+    throw new RangeError(`Cannot find container "${options.container ?? ""}" in pod ${podName}: it has ${names || "none"}`);
+  }
+  const container = str(c.name) ?? "?";
+  const configMaps = new Map<string, Json>();
+  for (const cm of options.configMaps ?? []) {
+    const m = obj(obj(cm)?.metadata);
+    if (m && str(m.namespace) === ns && str(m.name)) configMaps.set(str(m.name)!, obj(obj(cm)!.data) ?? {});
+  }
+  const where = (name: string) => {
+    const line = options.lineOf?.(name);
+    const file = options.file === undefined ? "" : `${options.file}${line === undefined ? "" : `:${line}`} `;
+    return `${file}(pod ${podName}, container ${container})`;
+  };
+  const env = new Map<string, EnvVarValue>();
+  const notes: string[] = [];
+  for (const from of arr(c.envFrom).map(obj)) {
+    const prefix = str(from?.prefix) ?? "";
+    const cmRef = str(obj(from?.configMapRef)?.name);
+    const secretRef = str(obj(from?.secretRef)?.name);
+    if (cmRef !== undefined) {
+      const data = configMaps.get(cmRef);
+      if (!data) {
+        notes.push(`envFrom ConfigMap ${ns}/${cmRef} is not in the bundle: its variables are unknown`);
+        continue;
+      }
+      for (const [k, v] of Object.entries(data)) {
+        if (typeof v === "string") env.set(prefix + k, { name: prefix + k, value: v, source: `configmap ${ns}/${cmRef} key ${k} ${where(prefix + k)}` });
+      }
+    }
+    if (secretRef !== undefined) {
+      notes.push(`envFrom Secret ${ns}/${secretRef}${prefix ? ` (prefix ${prefix})` : ""} sets variables netdoctor does not read: any placeholder may come from it`);
+    }
+  }
+  for (const e of arr(c.env).map(obj)) {
+    const name = str(e?.name);
+    if (!e || name === undefined) continue;
+    const source = where(name);
+    const valueFrom = obj(e.valueFrom);
+    if (!valueFrom) {
+      env.set(name, { name, value: expand(str(e.value) ?? "", env), source });
+      continue;
+    }
+    const cmKey = obj(valueFrom.configMapKeyRef);
+    const secretKey = obj(valueFrom.secretKeyRef);
+    const field = obj(valueFrom.fieldRef);
+    if (cmKey) {
+      const cmName = str(cmKey.name) ?? "";
+      const key = str(cmKey.key) ?? "";
+      const v = configMaps.get(cmName)?.[key];
+      env.set(
+        name,
+        typeof v === "string"
+          ? { name, value: v, source: `configmap ${ns}/${cmName} key ${key} ${source}` }
+          : { name, unknown: `ConfigMap ${ns}/${cmName} key ${key} is not in the bundle`, source },
+      );
+    } else if (secretKey) {
+      env.set(name, { name, secret: { name: str(secretKey.name) ?? "", key: str(secretKey.key) ?? "" }, source });
+    } else if (field) {
+      const path = str(field.fieldPath) ?? "";
+      const v = fieldValue(p, path);
+      env.set(name, v === undefined ? { name, unknown: `fieldRef ${path} is not known`, source } : { name, value: v, source: `fieldRef ${path} ${source}` });
+    } else {
+      env.set(name, { name, unknown: "resourceFieldRef values are not known", source });
+    }
+  }
+  return { container, env, notes };
+}

@@ -1,0 +1,100 @@
+/**
+ * `config-pod-ip`: an env var or ConfigMap value of a pod that holds another pod's IP. It works
+ * until that pod restarts and gets a new IP; the Service name is the stable address.
+ */
+import type { ClusterState, ConfigMap, Pod } from "../model/cluster.ts";
+import { objectKey } from "../model/cluster.ts";
+import type { Evidence, Finding } from "../model/finding.ts";
+import { ipv4Literals, type PodIpLookup } from "./pod-ip-lookup.ts";
+
+/** One configuration value and where it is defined. */
+interface ConfigValue {
+  readonly where: string;
+  readonly value: string;
+  readonly evidence: Evidence;
+}
+
+function configMapIn(cluster: ClusterState, ns: string, name: string): ConfigMap | undefined {
+  return cluster.configMaps.find((c) => c.metadata.namespace === ns && c.metadata.name === name);
+}
+
+function cmEvidence(cm: ConfigMap, text: string): Evidence {
+  const file = cm.source?.file ?? "cluster/configmaps.json";
+  return { file, ...(cm.source?.line === undefined ? {} : { line: cm.source.line }), text };
+}
+
+function valuesOf(pod: Pod, cluster: ClusterState): ConfigValue[] {
+  const ns = pod.metadata.namespace ?? "default";
+  const file = pod.source?.file ?? "cluster/pods.json";
+  const at = (text: string): Evidence => ({ file, ...(pod.source?.line === undefined ? {} : { line: pod.source.line }), text });
+  const out: ConfigValue[] = [];
+  const seenMaps = new Set<string>();
+  const addMap = (name: string, how: string) => {
+    if (seenMaps.has(name)) return;
+    seenMaps.add(name);
+    const cm = configMapIn(cluster, ns, name);
+    if (cm === undefined) return;
+    for (const [k, v] of Object.entries(cm.data)) {
+      out.push({ where: `ConfigMap ${ns}/${name} key ${k} (${how})`, value: v, evidence: cmEvidence(cm, `${ns}/${name} ${k}: ${v.length > 120 ? `${v.slice(0, 120)}…` : v}`) });
+    }
+  };
+  for (const c of pod.containers) {
+    for (const e of c.env ?? []) {
+      if (e.value !== undefined) {
+        out.push({ where: `env ${e.name} of container ${c.name}`, value: e.value, evidence: at(`env ${e.name}=${e.value} (container ${c.name})`) });
+      } else if (e.configMapKeyRef !== undefined) {
+        const cm = configMapIn(cluster, ns, e.configMapKeyRef.name);
+        const v = cm?.data[e.configMapKeyRef.key];
+        if (cm !== undefined && v !== undefined) {
+          out.push({
+            where: `env ${e.name} of container ${c.name} (from ConfigMap ${ns}/${cm.metadata.name} key ${e.configMapKeyRef.key})`,
+            value: v,
+            evidence: cmEvidence(cm, `${ns}/${cm.metadata.name} ${e.configMapKeyRef.key}: ${v}`),
+          });
+        }
+      }
+    }
+    for (const name of c.envFromConfigMaps ?? []) addMap(name, `envFrom of container ${c.name}`);
+  }
+  for (const name of pod.volumeConfigMaps ?? []) addMap(name, "mounted as a volume");
+  return out;
+}
+
+/**
+ * Finds pod IPs pinned in `pod`'s env vars and ConfigMap values (env `valueFrom`, `envFrom`, and
+ * ConfigMaps mounted as volumes). The pod's own IP is ignored.
+ */
+export function configPodIpFindings(pod: Pod, cluster: ClusterState, lookup: PodIpLookup): Finding[] {
+  const findings: Finding[] = [];
+  const self = new Set([pod.podIP, ...(pod.podIPs ?? [])]);
+  const podKey = objectKey(pod.metadata);
+  for (const v of valuesOf(pod, cluster)) {
+    for (const ip of new Set(ipv4Literals(v.value))) {
+      if (self.has(ip)) continue;
+      const owner = lookup.lookup(ip);
+      if (owner === undefined) continue;
+      const svc = owner.services[0];
+      const svcName = svc?.service.split("/")[1];
+      findings.push({
+        code: "config-pod-ip",
+        severity: "warning",
+        pod: podKey,
+        ...(svc === undefined ? {} : { service: svc.service }),
+        message:
+          `${v.where} of pod ${podKey} pins ${ip}, the IP of pod ${owner.pod}${owner.node === undefined ? "" : ` on ${owner.node}`}` +
+          (svc === undefined ? "; no Service fronts it" : `, which Service ${svc.service} fronts`) +
+          ": it breaks when that pod restarts and gets a new IP",
+        evidence: [
+          v.evidence,
+          ...(owner.podSource === undefined ? [] : [{ file: owner.podSource.file, ...(owner.podSource.line === undefined ? {} : { line: owner.podSource.line }), text: `pod ${owner.pod} podIP ${ip}` }]),
+        ],
+        fix:
+          svc === undefined
+            ? `Put a Service in front of ${owner.pod} and use its name instead of ${ip}`
+            : `Use the Service name instead of the pod IP: ${svcName}${svc.service.split("/")[0] === (pod.metadata.namespace ?? "default") ? "" : `.${svc.service.split("/")[0]}`}${svc.ports[0] === undefined ? "" : ` (port ${svc.ports.join(", ")} on the pod; use the Service's port)`}`,
+        references: ["https://kubernetes.io/docs/concepts/services-networking/service/"],
+      });
+    }
+  }
+  return findings;
+}

@@ -1,0 +1,203 @@
+/**
+ * Assembles `netdoctor diagnose`: the `--from/--to` walk (dns, service, endpoints, client node,
+ * node data plane, node health, config) or, without a question, every Service on every node.
+ * Nodes are fed one at a time (their dumps can be huge), so memory stays bounded by one node.
+ */
+import type { ClusterState, Pod } from "../model/cluster.ts";
+import { nodeInternalIp, objectKey } from "../model/cluster.ts";
+import type { CheckName, CheckStep, Diagnosis, NodeSummary } from "../model/diagnosis.ts";
+import type { Finding } from "../model/finding.ts";
+import type { Ruleset } from "../model/ruleset.ts";
+import type { TraceResult } from "../model/trace.ts";
+import { tracePacket } from "../trace/trace-packet.ts";
+import { configPodIpFindings } from "./config-pod-ip.ts";
+import { type ExpectedServicePort, expectedServicePorts } from "./expected-state.ts";
+import { knownBugIds, detectKnownBugs } from "./known-bugs.ts";
+import type { KubeProxyIndex } from "./kube-proxy-index.ts";
+import type { NodeEvidence } from "./node-evidence.ts";
+import { podIpLookup } from "./pod-ip-lookup.ts";
+import { type Question, resolveQuestion } from "./question-steps.ts";
+import { reconcileNode } from "./reconcile-node.ts";
+import { duplicateFindings, outlierFindings } from "./scan-findings.ts";
+import type { NodeScan } from "./scan-node.ts";
+import { dataplaneStep, healthStep } from "./walk-steps.ts";
+
+/** A diagnose question: `--from NS/POD --to HOST:PORT` (`-n` for a bare pod name). */
+export interface DiagnoseQuestion {
+  readonly from: string;
+  readonly to: string;
+  readonly namespace?: string;
+}
+
+/** One node directory as read from the bundle. */
+export interface NodeInput {
+  readonly evidence: NodeEvidence;
+  readonly index?: KubeProxyIndex;
+  readonly problems: readonly Finding[];
+  /** The parsed dump, only for the client node of a question (for the trace). */
+  readonly ruleset?: Ruleset;
+}
+
+export interface DiagnoseContext {
+  readonly cluster: ClusterState;
+  readonly clusterName?: string;
+  readonly problems: readonly Finding[];
+}
+
+const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
+const CHECK_ORDER: readonly CheckName[] = ["bundle", "dns", "service", "endpoints", "client-node", "node-dataplane", "node-health", "config"];
+
+interface NodeResult {
+  readonly node: string;
+  readonly scan?: NodeScan;
+  readonly dataplane: Finding[];
+  readonly health: Finding[];
+  readonly problems: readonly Finding[];
+  readonly summary: NodeSummary;
+}
+
+/** Feed with {@linkcode addNode} for every node directory, then {@linkcode finish}. */
+export class DiagnosisBuilder {
+  readonly #ctx: DiagnoseContext;
+  readonly #ports: ExpectedServicePort[];
+  readonly #question: Question | undefined;
+  readonly #nodes: NodeResult[] = [];
+  #trace: TraceResult | undefined;
+  #traceError: string | undefined;
+
+  constructor(ctx: DiagnoseContext, question?: DiagnoseQuestion) {
+    this.#ctx = ctx;
+    this.#ports = expectedServicePorts(ctx.cluster);
+    this.#question = question === undefined ? undefined : resolveQuestion(ctx.cluster, this.#ports, question);
+  }
+
+  /** The node whose full ruleset the trace needs (pass it to {@linkcode addNode} as `ruleset`). */
+  get clientNode(): string | undefined {
+    return this.#question?.client.nodeName;
+  }
+
+  addNode(input: NodeInput): void {
+    const ev = input.evidence;
+    const node = ev.node;
+    const file = ev.scan?.file ?? `nodes/${node}/iptables-save.txt`;
+    const q = this.#question;
+    const isClient = q !== undefined && q.client.nodeName === node;
+    const lookup = podIpLookup(this.#ctx.cluster);
+    const ownerOfIp = (ip: string) => {
+      const o = lookup.lookup(ip);
+      return o === undefined ? undefined : `pod ${o.pod}${o.node === undefined ? "" : ` on ${o.node}`}`;
+    };
+    let dataplane: Finding[] = [];
+    if (input.index !== undefined && (q === undefined || isClient)) {
+      const only = q === undefined ? undefined : q.reconcileOnly;
+      dataplane = reconcileNode(this.#ports, input.index, { node, file, ownerOfIp, ...(only === undefined ? {} : { only }) }).findings;
+    }
+    if (isClient && input.ruleset !== undefined && q.packet !== undefined) {
+      const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
+      const localIp = nodeObj === undefined ? undefined : nodeInternalIp(nodeObj);
+      try {
+        this.#trace = tracePacket(input.ruleset, {
+          packet: q.packet,
+          from: q.client.hostNetwork ? "host" : "pod",
+          ...(localIp === undefined ? {} : { localIps: [localIp] }),
+        });
+      } catch (error) {
+        this.#traceError = error instanceof Error ? error.message : String(error);
+      }
+    }
+    const health = [...(ev.scan === undefined ? [] : duplicateFindings(ev.scan)), ...detectKnownBugs(ev)];
+    this.#nodes.push({
+      node,
+      ...(ev.scan === undefined ? {} : { scan: ev.scan }),
+      dataplane,
+      health,
+      problems: input.problems,
+      summary: {
+        node,
+        file,
+        readable: ev.scan !== undefined,
+        rules: ev.scan?.rules ?? 0,
+        chains: ev.scan?.chains ?? 0,
+        duplicateRules: ev.scan?.duplicates.extraRules ?? 0,
+        ...(ev.scan === undefined ? {} : { header: ev.scan.header }),
+        ...(ev.iptablesVersion === undefined ? {} : { iptablesVersion: ev.iptablesVersion.text.trim() }),
+        knownBugs: knownBugIds(ev),
+      },
+    });
+  }
+
+  finish(): Diagnosis {
+    const scans = this.#nodes.flatMap((n) => (n.scan === undefined ? [] : [n.scan]));
+    const outliers = outlierFindings(scans);
+    const nodes = this.#nodes.map((n) => n.summary).sort((a, b) => (a.node < b.node ? -1 : 1));
+    const q = this.#question;
+    const bundleProblems = [...this.#ctx.problems, ...this.#nodes.flatMap((n) => n.problems)];
+    const bundleStep: CheckStep = {
+      check: "bundle",
+      ok: bundleProblems.length === 0 ? true : undefined,
+      detail:
+        bundleProblems.length === 0
+          ? `${this.#ctx.cluster.services.length} Services, ${this.#ctx.cluster.pods.length} pods, ${this.#nodes.length} node dumps read`
+          : `${bundleProblems.length} part${bundleProblems.length > 1 ? "s" : ""} of the bundle could not be read (see bundle-invalid findings); the rest is diagnosed`,
+    };
+    let steps: CheckStep[];
+    let findings: Finding[];
+    if (q === undefined) {
+      const dataplane = this.#nodes.flatMap((n) => n.dataplane);
+      const health = [...this.#nodes.flatMap((n) => n.health), ...outliers];
+      const noEndpoints = this.#ports.filter((p) => p.clusterEndpoints.length === 0);
+      const endpointsNone: Finding[] = noEndpoints.map((p) => ({
+        code: "endpoints-none",
+        severity: "info",
+        service: p.service,
+        message: `Service port ${p.svcPortName} has no ready endpoints: clients get "Connection refused"`,
+        evidence: [{ file: p.source?.file ?? "cluster/services.json", ...(p.source?.line === undefined ? {} : { line: p.source.line }), text: `service ${p.svcPortName} ${p.clusterIP}:${p.port}/${p.protocol}` }],
+        fix: "Check the Service's selector against the pods' labels and the pods' readiness",
+      }));
+      steps = [
+        bundleStep,
+        { check: "endpoints", ok: true, detail: `${this.#ports.length} service ports; ${noEndpoints.length} without ready endpoints` },
+        dataplaneStep(dataplane, this.#nodes.length, this.#ports.length),
+        healthStep(health),
+      ];
+      findings = [...bundleProblems, ...endpointsNone, ...dataplane, ...health];
+    } else {
+      const client = this.#nodes.find((n) => n.node === q.client.nodeName);
+      const walk = q.walk({
+        client: client === undefined ? undefined : { readable: client.scan !== undefined, file: client.summary.file, rules: client.summary.rules, dataplane: client.dataplane, health: [...client.health, ...outliers.filter((f) => f.node === client.node)] },
+        trace: this.#trace,
+        traceError: this.#traceError,
+        config: configPodIpFindings(q.client, this.#ctx.cluster, podIpLookup(this.#ctx.cluster)),
+      });
+      steps = [bundleStep, ...walk.steps];
+      findings = [...bundleProblems, ...walk.findings];
+    }
+    findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.node ?? "").localeCompare(b.node ?? ""));
+    steps.sort((a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check));
+    const broken = steps.find((s) => s.ok === false);
+    const summary = q === undefined ? fullSummary(broken, findings, nodes.length, this.#ports.length) : q.summary(broken);
+    return {
+      ok: broken === undefined,
+      ...(broken === undefined ? {} : { brokenAt: broken.check }),
+      summary,
+      ...(this.#ctx.clusterName === undefined ? {} : { cluster: this.#ctx.clusterName }),
+      ...(q === undefined ? {} : { question: q.summaryQuestion }),
+      steps,
+      findings,
+      ...(this.#trace === undefined ? {} : { trace: this.#trace }),
+      nodes,
+    };
+  }
+}
+
+function fullSummary(broken: CheckStep | undefined, findings: readonly Finding[], nodes: number, ports: number): string {
+  if (broken === undefined) return `All ${ports} service ports are programmed correctly on all ${nodes} nodes and no node shows a known problem`;
+  const errs = findings.filter((f) => f.severity === "error");
+  const where = [...new Set(errs.map((f) => f.node).filter((n): n is string => n !== undefined))];
+  return `${errs.length} error${errs.length === 1 ? "" : "s"}${where.length > 0 ? ` on ${where.join(", ")}` : ""}: ${broken.detail}`;
+}
+
+/** Re-exported for renderers: `namespace/name` of a pod. */
+export function podKey(p: Pod): string {
+  return objectKey(p.metadata);
+}

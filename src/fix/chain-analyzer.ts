@@ -1,0 +1,204 @@
+import type { Rule, Table } from "../model/ruleset.ts";
+import { ALL_STATE, type RuleAction, type RuleEffect, ruleEffect, stateNames as describe } from "./rule-effect.ts";
+
+/**
+ * What jumping into a user chain does, seen from the rule after the jump (the "returning paths").
+ *
+ * A packet that jumps into chain X either ends the traversal inside X (a verdict, or a chain that
+ * never comes back) or comes back to the caller: it fell off the end of X, matched a RETURN, or
+ * went through a goto'd chain that returned. Only the packets that come back can reach the rules
+ * after the jump, so only what happens on those paths matters here.
+ */
+export interface ChainSummary {
+  /**
+   * True when no packet that enters the chain ever comes back to the caller: the chain ends with
+   * an unconditional verdict (or a jump/goto to such a chain) and no RETURN or returning goto can be
+   * reached before it. A jump to such a chain is as terminating as ACCEPT.
+   */
+  readonly neverReturns: boolean;
+  /** State that the decisions on the returning paths read (match outcomes, targets' inputs). */
+  readonly reads: number;
+  /** State that may have changed when the packet comes back. */
+  readonly writes: number;
+  /**
+   * Why a second traversal right after the first can behave differently; undefined when it cannot:
+   * every decision reads only state that the chain does not write, and every change is an
+   * idempotent overwrite, so the second pass takes the same path and changes nothing.
+   */
+  readonly unsafe?: string;
+}
+
+/** The summary assumed for a chain while it is being analysed (a loop, which the kernel refuses). */
+const IN_PROGRESS: ChainSummary = {
+  neverReturns: false,
+  reads: ALL_STATE,
+  writes: ALL_STATE,
+  unsafe: "the chain is part of a jump loop",
+};
+
+/**
+ * Analyses the rules and user chains of one table, memoising per rule text (exact copies share
+ * one analysis, which keeps a leak of 180,000 copies cheap) and per chain.
+ */
+export class ChainAnalyzer {
+  readonly #table: Table;
+  readonly #effects = new Map<string, RuleEffect>();
+  readonly #chains = new Map<string, ChainSummary>();
+  readonly #isChain: (name: string) => boolean;
+
+  constructor(table: Table) {
+    this.#table = table;
+    this.#isChain = (name) => table.chains.has(name);
+  }
+
+  /** The position-independent analysis of a rule (cached by its text). */
+  effect(rule: Rule): RuleEffect {
+    let e = this.#effects.get(rule.text);
+    if (e === undefined) {
+      e = ruleEffect(rule, this.#isChain);
+      this.#effects.set(rule.text, e);
+    }
+    return e;
+  }
+
+  /** The summary of a user chain (see {@linkcode ChainSummary}). */
+  summary(chain: string): ChainSummary {
+    const known = this.#chains.get(chain);
+    if (known !== undefined) return known;
+    this.#chains.set(chain, IN_PROGRESS);
+    const result = this.#analyse(chain);
+    this.#chains.set(chain, result);
+    return result;
+  }
+
+  /** True when a packet that matched a rule with this action never reaches the next rule of its chain. */
+  terminates(action: RuleAction): boolean {
+    switch (action.kind) {
+      case "verdict":
+      case "return":
+      case "goto":
+        return true;
+      case "jump":
+        return this.summary(action.chain).neverReturns;
+      case "set":
+      case "effect":
+      case "none":
+      case "unknown":
+        return false;
+      default: {
+        const unreachable: never = action;
+        throw new TypeError(`Unknown action ${String(unreachable)}`);
+      }
+    }
+  }
+
+  /**
+   * State a rule may change for the packets that go on to the next rule of its chain. Packets that
+   * end the traversal (verdicts, RETURN, gotos, jumps into chains that never return) never reach it.
+   */
+  continuingWrites(rule: Rule): number {
+    const e = this.effect(rule);
+    let writes = e.matchWrites;
+    if (e.unknown !== undefined) return ALL_STATE;
+    const a = e.action;
+    switch (a.kind) {
+      case "verdict":
+      case "return":
+      case "goto":
+      case "none":
+        break;
+      case "jump": {
+        const s = this.summary(a.chain);
+        if (!s.neverReturns) writes |= s.writes;
+        break;
+      }
+      case "set":
+      case "effect":
+        writes |= a.writes;
+        break;
+      case "unknown":
+        return ALL_STATE;
+      default: {
+        const unreachable: never = a;
+        throw new TypeError(`Unknown action ${String(unreachable)}`);
+      }
+    }
+    return writes;
+  }
+
+  #analyse(name: string): ChainSummary {
+    const chain = this.#table.chains.get(name);
+    if (chain === undefined) return { ...IN_PROGRESS, unsafe: `chain "${name}" is not declared` };
+    let reads = 0;
+    let writes = 0;
+    let unsafe: string | undefined;
+    let mayReturn = false;
+    const flag = (why: string): void => {
+      unsafe ??= why;
+    };
+    for (const rule of chain.rules) {
+      const e = this.effect(rule);
+      const where = `line ${rule.line}`;
+      reads |= e.matchReads;
+      writes |= e.matchWrites;
+      if (e.unknown !== undefined) {
+        flag(`${where}: ${e.unknown}`);
+        writes = ALL_STATE;
+      }
+      if (e.stateful !== undefined) flag(`${where}: ${e.stateful}`);
+      const a = e.action;
+      switch (a.kind) {
+        case "verdict":
+          if (e.unconditional) return finish(!mayReturn);
+          break;
+        case "return":
+          mayReturn = true;
+          if (e.unconditional) return finish(false);
+          break;
+        case "goto":
+        case "jump": {
+          const s = this.summary(a.chain);
+          if (s.neverReturns) {
+            if (e.unconditional) return finish(!mayReturn);
+            break;
+          }
+          reads |= s.reads;
+          writes |= s.writes;
+          if (s.unsafe !== undefined) flag(`${where}: ${a.kind} to ${a.chain}: ${s.unsafe}`);
+          if (a.kind === "goto") {
+            // A goto'd chain that returns, returns past this chain to its caller.
+            mayReturn = true;
+            if (e.unconditional) return finish(false);
+          }
+          break;
+        }
+        case "set":
+          reads |= a.reads;
+          writes |= a.writes;
+          break;
+        case "effect":
+          writes |= a.writes;
+          flag(`${where}: ${a.reason}`);
+          break;
+        case "none":
+          break;
+        case "unknown":
+          writes = ALL_STATE;
+          flag(`${where}: ${a.reason}`);
+          break;
+        default: {
+          const unreachable: never = a;
+          throw new TypeError(`Unknown action ${String(unreachable)}`);
+        }
+      }
+    }
+    return finish(false);
+
+    function finish(neverReturns: boolean): ChainSummary {
+      if (unsafe === undefined && (reads & writes) !== 0) {
+        unsafe = `it both reads and changes the same state (${describe(reads & writes)})`;
+      }
+      return unsafe === undefined ? { neverReturns, reads, writes } : { neverReturns, reads, writes, unsafe };
+    }
+  }
+}

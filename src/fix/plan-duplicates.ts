@@ -1,0 +1,306 @@
+/**
+ * Which exact copies of a rule can be removed without changing what the ruleset does to any packet.
+ *
+ * Setting: chain C holds rules r0..rn in order; rj is an exact copy (same table, chain and text,
+ * counters aside) of an earlier rule ri that stays. Packets enter a chain only at its start (a jump
+ * or goto) and resume after a calling rule when a called chain returns, so every packet that reaches
+ * rj has just been evaluated by ri and then by the rules B strictly between them. Removing rj is
+ * safe when, for every such packet, rj either does not match or matches and changes nothing:
+ *
+ * 1. ri terminates every packet it matches (ACCEPT, DROP, REJECT, DNAT, SNAT, MASQUERADE, REDIRECT,
+ *    NETMAP, RETURN, any goto, or a jump into a chain that never returns). A packet reaching rj did
+ *    not match ri. If nothing in B can change the state rj's matches read (mark, connmark, conntrack,
+ *    header bytes, ipsets, recent lists), it does not match rj either: rj is dead.
+ *    "Regardless of what is between" is not enough: `-m mark --mark 1 -j ACCEPT`, then
+ *    `-j MARK --set-mark 1`, then the same ACCEPT again accepts packets the first copy did not.
+ * 2. ri's action is an idempotent overwrite (MARK --set-xmark V/M with V inside M, CONNMARK alike,
+ *    CT/NOTRACK, DSCP, CLASSIFY) or a jump into a chain whose returning paths only do such
+ *    overwrites and whose decisions read nothing it writes. A packet that did not match ri does not
+ *    match rj (as in 1). A packet that matched ri had the overwrite applied; if B changes neither
+ *    what rj reads nor what it writes, applying it again is a no-op.
+ * 3. A rule without a target only counts packets: a copy changes nothing.
+ *
+ * Never removed: copies whose matches have per-evaluation state (statistic, limit, hashlimit,
+ * connlimit, quota, recent, nfacct, rateest: each copy is an independent instance, so e.g. a second
+ * `-m limit` ACCEPT accepts packets the first one's bucket refused), targets with side effects or
+ * non-idempotent changes (LOG, NFLOG, NFQUEUE, AUDIT, TRACE, TEE, SET, MARK --xor-mark...), jumps into
+ * chains that may return and whose second traversal can differ, and anything with an unknown module
+ * or target. Each kept copy carries its reason.
+ *
+ * Copies are decided left to right against the nearest earlier copy that stays, on the chain as it is
+ * after the removals so far; each removal preserves behaviour, so all of them together do. Rule
+ * counters are not behaviour: a removed copy's counters are lost (a dead copy's are zero anyway).
+ */
+import type { DumpHeader, Rule, Ruleset, TableName } from "../model/ruleset.ts";
+import { type RuleOwner, ruleOwner } from "../diagnose/rule-owner.ts";
+import { ChainAnalyzer } from "./chain-analyzer.ts";
+import { ALL_STATE, type RuleEffect, stateNames } from "./rule-effect.ts";
+
+/** Copies of one rule removed for the same reason. */
+export interface RemovedGroup {
+  readonly table: TableName;
+  readonly chain: string;
+  /** The rule text `-A CHAIN ...`. */
+  readonly rule: string;
+  readonly owner: RuleOwner;
+  /** The line of the copy that stays and makes these redundant. */
+  readonly keptLine: number;
+  readonly reason: string;
+  /** Every removed line, in order. */
+  readonly lines: readonly number[];
+}
+
+/** Copies of one rule that must stay, for the same reason. */
+export interface KeptGroup {
+  readonly table: TableName;
+  readonly chain: string;
+  readonly rule: string;
+  readonly owner: RuleOwner;
+  /** The earlier copy these duplicate. */
+  readonly copyOfLine: number;
+  readonly reason: string;
+  readonly lines: readonly number[];
+}
+
+/** Rule counts of a chain the plan changes. */
+export interface ChainCounts {
+  readonly chain: string;
+  readonly builtin: boolean;
+  readonly before: number;
+  readonly after: number;
+}
+
+/** Rule counts of a table; `chains` lists only the chains the plan changes. */
+export interface TableCounts {
+  readonly table: TableName;
+  readonly before: number;
+  readonly after: number;
+  readonly chains: readonly ChainCounts[];
+}
+
+/** The result of {@linkcode planDuplicates}. */
+export interface DuplicatePlan {
+  readonly header: DumpHeader;
+  /** Rules before and after the plan. */
+  readonly before: number;
+  readonly after: number;
+  /** Exact later copies in the dump (what `scan` reports as extraRules). */
+  readonly copies: number;
+  readonly removed: number;
+  /** Copies that must stay (copies - removed). */
+  readonly kept: number;
+  /** Removed copies per owner of the rule. */
+  readonly removedByOwner: Partial<Record<RuleOwner, number>>;
+  readonly tables: readonly TableCounts[];
+  /** Largest groups first. */
+  readonly removedGroups: readonly RemovedGroup[];
+  readonly keptGroups: readonly KeptGroup[];
+}
+
+/** Options of {@linkcode planDuplicates}. */
+export interface PlanDuplicatesOptions {
+  /** Plan only these tables (default: all). */
+  readonly tables?: readonly TableName[];
+}
+
+interface Decision {
+  readonly remove: boolean;
+  readonly reason: string;
+}
+
+/**
+ * Plans the removal of redundant exact copies in every chain of a ruleset. Pure: it reads the
+ * ruleset and returns data; rendering and applying are separate.
+ *
+ * @example
+ * ```ts
+ * const plan = planDuplicates(parseDump(text, { lazy: true }));
+ * plan.removed; // copies that can go
+ * ```
+ */
+export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions = {}): DuplicatePlan {
+  const removedGroups = new Map<string, { group: RemovedGroup; lines: number[] }>();
+  const keptGroups = new Map<string, { group: KeptGroup; lines: number[] }>();
+  const removedByOwner: Partial<Record<RuleOwner, number>> = {};
+  const tables: TableCounts[] = [];
+  let before = 0;
+  let copies = 0;
+  let removed = 0;
+
+  for (const table of ruleset.tables.values()) {
+    if (options.tables !== undefined && !options.tables.includes(table.name)) continue;
+    const analyzer = new ChainAnalyzer(table);
+    const changed: ChainCounts[] = [];
+    let tableBefore = 0;
+    let tableRemoved = 0;
+    for (const chain of table.chains.values()) {
+      const rules = chain.rules;
+      tableBefore += rules.length;
+      if (!hasDuplicate(rules)) continue;
+      let chainRemoved = 0;
+      const lastKept = new Map<string, number>();
+      // Index of the last staying rule that may change each state kind for the packets it lets through.
+      const lastWrite = new Int32Array(8).fill(-1);
+      for (let j = 0; j < rules.length; j++) {
+        const rule = rules[j]!;
+        const prev = lastKept.get(rule.text);
+        if (prev !== undefined) {
+          copies++;
+          const keptRule = rules[prev]!;
+          const d = decide(analyzer, rule, keptRule, betweenWrites(lastWrite, prev), lastWrite, rules);
+          const owner = ruleOwner(chain.name, rule.text);
+          const key = `${table.name}\0${rule.text}\0${keptRule.line}\0${d.reason}`;
+          if (d.remove) {
+            chainRemoved++;
+            removedByOwner[owner] = (removedByOwner[owner] ?? 0) + 1;
+            let g = removedGroups.get(key);
+            if (g === undefined) {
+              const lines: number[] = [];
+              g = {
+                lines,
+                group: { table: table.name, chain: chain.name, rule: rule.text, owner, keptLine: keptRule.line, reason: d.reason, lines },
+              };
+              removedGroups.set(key, g);
+            }
+            g.lines.push(rule.line);
+            continue;
+          }
+          let g = keptGroups.get(key);
+          if (g === undefined) {
+            const lines: number[] = [];
+            g = {
+              lines,
+              group: { table: table.name, chain: chain.name, rule: rule.text, owner, copyOfLine: keptRule.line, reason: d.reason, lines },
+            };
+            keptGroups.set(key, g);
+          }
+          g.lines.push(rule.line);
+        }
+        lastKept.set(rule.text, j);
+        const w = analyzer.continuingWrites(rule);
+        if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = j;
+      }
+      if (chainRemoved > 0) {
+        changed.push({ chain: chain.name, builtin: chain.builtin, before: rules.length, after: rules.length - chainRemoved });
+        tableRemoved += chainRemoved;
+      }
+    }
+    before += tableBefore;
+    removed += tableRemoved;
+    tables.push({ table: table.name, before: tableBefore, after: tableBefore - tableRemoved, chains: changed });
+  }
+
+  const bySize = <T extends { lines: readonly number[] }>(a: T, b: T): number =>
+    b.lines.length - a.lines.length || a.lines[0]! - b.lines[0]!;
+  return {
+    header: ruleset.header,
+    before,
+    after: before - removed,
+    copies,
+    removed,
+    kept: copies - removed,
+    removedByOwner,
+    tables,
+    removedGroups: [...removedGroups.values()].map((g) => g.group).sort(bySize),
+    keptGroups: [...keptGroups.values()].map((g) => g.group).sort(bySize),
+  };
+}
+
+function hasDuplicate(rules: readonly Rule[]): boolean {
+  if (rules.length < 2) return false;
+  const seen = new Set<string>();
+  for (const r of rules) {
+    if (seen.has(r.text)) return true;
+    seen.add(r.text);
+  }
+  return false;
+}
+
+/** The state kinds that some staying rule after index `prev` may have changed. */
+function betweenWrites(lastWrite: Int32Array, prev: number): number {
+  let bits = 0;
+  for (let k = 0; k < 8; k++) if (lastWrite[k]! > prev) bits |= 1 << k;
+  return bits;
+}
+
+/** The first staying rule after `prev` that may change one of `bits`, for the reason text. */
+function writerLine(lastWrite: Int32Array, bits: number, rules: readonly Rule[]): number {
+  let best = Number.MAX_SAFE_INTEGER;
+  for (let k = 0; k < 8; k++) if ((bits & (1 << k)) !== 0 && lastWrite[k]! >= 0) best = Math.min(best, lastWrite[k]!);
+  return rules[best]?.line ?? 0;
+}
+
+function decide(
+  analyzer: ChainAnalyzer,
+  rule: Rule,
+  kept: Rule,
+  between: number,
+  lastWrite: Int32Array,
+  rules: readonly Rule[],
+): Decision {
+  const e: RuleEffect = analyzer.effect(rule);
+  const keep = (reason: string): Decision => ({ remove: false, reason });
+  if (e.unknown !== undefined) return keep(`${e.unknown}: its behaviour cannot be checked`);
+  if (e.stateful !== undefined) return keep(`${e.stateful}: the copies are independent`);
+  const conflict = (bits: number, what: string): Decision | undefined => {
+    const c = between & bits;
+    if (c === 0) return undefined;
+    const line = writerLine(lastWrite, c, rules);
+    return keep(
+      `line ${line}, between the copies, may change ${stateNames(c === ALL_STATE ? ALL_STATE : c)}, which ${what}`,
+    );
+  };
+  const a = e.action;
+  switch (a.kind) {
+    case "none":
+      return { remove: true, reason: `line ${kept.line} is the same rule and has no target: a copy only counts packets` };
+    case "verdict":
+    case "return":
+    case "goto": {
+      const c = conflict(e.matchReads, "this copy matches on");
+      if (c !== undefined) return c;
+      const how = a.kind === "verdict" ? `ends the traversal with ${a.name}` : a.kind === "return" ? "leaves the chain with RETURN" : `leaves the chain with a goto to ${a.chain}`;
+      return {
+        remove: true,
+        reason: `dead: line ${kept.line} ${how} for every packet it matches and nothing between the copies changes what they match on, so no packet can match this copy`,
+      };
+    }
+    case "jump": {
+      const s = analyzer.summary(a.chain);
+      if (s.neverReturns) {
+        const c = conflict(e.matchReads, "this copy matches on");
+        if (c !== undefined) return c;
+        return {
+          remove: true,
+          reason: `dead: line ${kept.line} jumps to ${a.chain}, which never returns, and nothing between the copies changes what they match on, so no packet can match this copy`,
+        };
+      }
+      if (s.unsafe !== undefined) {
+        return keep(`jump to ${a.chain}, which may return, and a second traversal can differ: ${s.unsafe}`);
+      }
+      const c = conflict(e.matchReads | s.reads | s.writes, "this copy or its chain reads or writes");
+      if (c !== undefined) return c;
+      const what = s.writes === 0 ? "changes nothing" : `only overwrites ${stateNames(s.writes)} with the same values`;
+      return {
+        remove: true,
+        reason: `idempotent: line ${kept.line} already jumped to ${a.chain}, whose second traversal takes the same path and ${what}, and nothing between the copies touches that state`,
+      };
+    }
+    case "set": {
+      const c = conflict(e.matchReads | a.reads | a.writes, "this copy reads or writes");
+      if (c !== undefined) return c;
+      return {
+        remove: true,
+        reason: `idempotent: line ${kept.line} already applied ${a.name}, an overwrite of ${stateNames(a.writes)} that changes nothing when repeated, and nothing between the copies touches that state`,
+      };
+    }
+    case "effect":
+      return keep(`${a.reason}: every copy acts again`);
+    case "unknown":
+      return keep(`${a.reason}: its behaviour cannot be checked`);
+    default: {
+      const unreachable: never = a;
+      throw new TypeError(`Unknown action ${String(unreachable)}`);
+    }
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Renders the cleaned chains as `iptables-restore --noflush` input.
+ *
+ * Semantics relied on (iptables 1.8.9, checked for both iptables-nft-restore and
+ * iptables-legacy-restore in throw-away namespaces by src/fix/restore-file.test.ts):
+ *
+ * - With `--noflush`, only what the file names is touched; other chains and tables stay as they are.
+ * - A user-chain declaration `:NAME - [0:0]` flushes that chain when it exists (and creates it
+ *   otherwise): the file then appends the chain's cleaned rules. Jumps into the chain from elsewhere
+ *   are untouched, because the chain is flushed, not deleted.
+ * - A built-in chain declaration does NOT flush it under `--noflush`, and `:FORWARD ACCEPT [0:0]` would
+ *   set the policy to what the dump said (possibly stale). So built-in chains are not declared;
+ *   an explicit `-F FORWARD` line empties them and leaves the policy alone.
+ * - Each `*table ... COMMIT` block is applied atomically.
+ * - `[packets:bytes]` prefixes are kept; iptables-restore applies them only with `-c`, else ignores them.
+ *
+ * Without `--noflush` iptables-restore flushes the whole table first: every chain not in the file
+ * would be deleted. The file's first line says so.
+ */
+import type { Chain, Ruleset, TableName } from "../model/ruleset.ts";
+import type { DuplicatePlan } from "./plan-duplicates.ts";
+
+/** The restore text of one table. */
+export interface RestoreFile {
+  readonly table: TableName;
+  /** Chains the block replaces, in dump order. */
+  readonly chains: readonly string[];
+  readonly text: string;
+}
+
+/** The set of dump lines the plan removes. */
+export function removedLines(plan: DuplicatePlan): Set<number> {
+  const lines = new Set<number>();
+  for (const g of plan.removedGroups) for (const l of g.lines) lines.add(l);
+  return lines;
+}
+
+/** The program to apply the file with, from the dump header (the same binary and backend). */
+export function restoreCommand(plan: Pick<DuplicatePlan, "header">): string {
+  const h = plan.header;
+  const program = h.program ?? "iptables-save";
+  if (program === "xtables-save") return "iptables-restore (the nf_tables build of the same iptables package)";
+  const restore = program.replace(/-save$/, "-restore");
+  return restore === program ? "iptables-restore" : restore;
+}
+
+/**
+ * One `*table ... COMMIT` block per table with removals, replacing exactly the affected chains.
+ *
+ * @example
+ * ```ts
+ * const files = renderRestore(ruleset, planDuplicates(ruleset));
+ * files[0]?.text; // "# ...\n*filter\n:KUBE-ROUTER-INPUT - [0:0]\n-A KUBE-ROUTER-INPUT ...\nCOMMIT\n"
+ * ```
+ */
+export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFile[] {
+  const gone = removedLines(plan);
+  const files: RestoreFile[] = [];
+  for (const counts of plan.tables) {
+    if (counts.chains.length === 0) continue;
+    const table = ruleset.tables.get(counts.table);
+    if (table === undefined) continue;
+    const affected = new Set(counts.chains.map((c) => c.chain));
+    const chains: Chain[] = [...table.chains.values()].filter((c) => affected.has(c.name));
+    const parts: string[] = [
+      `# netdoctor fix duplicates: table ${table.name}, ${chains.length} chain(s), ${counts.before - counts.after} rule(s) removed`,
+      `# Apply ONLY with: ${restoreCommand(plan)} --noflush (without --noflush the whole table is replaced by this file)`,
+      `*${table.name}`,
+    ];
+    for (const c of chains) if (!c.builtin) parts.push(`:${c.name} - [0:0]`);
+    for (const c of chains) {
+      if (c.builtin) parts.push(`-F ${c.name}`);
+      for (const r of c.rules) if (!gone.has(r.line)) parts.push(r.raw);
+    }
+    parts.push("COMMIT", "");
+    files.push({ table: table.name, chains: chains.map((c) => c.name), text: parts.join("\n") });
+  }
+  return files;
+}

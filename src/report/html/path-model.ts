@@ -1,0 +1,252 @@
+/**
+ * The path diagram as data: the boxes a packet passes (client pod, name resolution, Service, client's node,
+ * each chain hop, endpoints) with their status and the evidence each box reveals when clicked.
+ */
+import type { CheckName, CheckStep, Diagnosis } from "../../model/diagnosis.ts";
+import type { Finding, FindingCode } from "../../model/finding.ts";
+import type { TracePath, TraceStep } from "../../model/trace.ts";
+import { formatCount } from "./fragments.ts";
+
+export type BoxKind = "client" | "dns" | "service" | "node" | "hop" | "fold" | "endpoint";
+export type BoxStatus = "ok" | "broken" | "unknown" | "neutral";
+
+/** A trace step with the dump it comes from, for file:line evidence. */
+export interface HopEvidence {
+  readonly file: string;
+  readonly step: TraceStep;
+}
+
+export interface Box {
+  readonly kind: BoxKind;
+  readonly title: string;
+  readonly sub: string;
+  status: BoxStatus;
+  /** True for the box of the first broken link (`brokenAt`). */
+  brokenLink: boolean;
+  readonly steps: CheckStep[];
+  readonly findings: Finding[];
+  readonly hops: HopEvidence[];
+  readonly notes: string[];
+}
+
+/** Boxes from the client to the node and the hops every path shares, then one branch per path. */
+export interface PathModel {
+  readonly spine: Box[];
+  readonly branches: Box[][];
+}
+
+/** Branches drawn; the remaining paths are summarised in one box. */
+export const MAX_BRANCHES = 8;
+/** Hops drawn on the spine; the middle ones are folded into one box beyond this. */
+export const MAX_SPINE_HOPS = 12;
+
+type Slot = "client" | "dns" | "service" | "node" | "dataplane" | "none";
+
+/** Which box a finding belongs to. */
+function findingSlot(code: FindingCode): Slot {
+  switch (code) {
+    case "config-pod-ip":
+      return "client";
+    case "dns-no-service":
+      return "dns";
+    case "service-port-missing":
+    case "endpoints-none":
+      return "service";
+    case "rules-duplicated":
+    case "rules-outlier":
+    case "iptables-known-bug":
+    case "iptables-mixed-backends":
+    case "iptables-unreadable":
+    case "chain-undefined":
+    case "chain-leftover":
+    case "trace-unknown":
+      return "node";
+    case "endpoint-stale":
+    case "endpoint-missing":
+    case "service-rules-missing":
+    case "service-rejected":
+      return "dataplane";
+    case "bundle-invalid":
+      return "none";
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}
+
+/** Which box a check step belongs to. */
+function stepSlot(check: CheckName): Slot {
+  switch (check) {
+    case "config":
+      return "client";
+    case "dns":
+      return "dns";
+    case "service":
+    case "endpoints":
+      return "service";
+    case "client-node":
+    case "node-health":
+      return "node";
+    case "node-dataplane":
+      return "dataplane";
+    case "bundle":
+      return "none";
+    default: {
+      const unreachable: never = check;
+      return unreachable;
+    }
+  }
+}
+
+function box(kind: BoxKind, title: string, sub: string): Box {
+  return { kind, title, sub, status: "neutral", brokenLink: false, steps: [], findings: [], hops: [], notes: [] };
+}
+
+function stepStatus(steps: readonly CheckStep[]): BoxStatus {
+  if (steps.length === 0) return "neutral";
+  if (steps.some((s) => s.ok === false)) return "broken";
+  if (steps.some((s) => s.ok === undefined)) return "unknown";
+  return "ok";
+}
+
+function sameStep(a: TraceStep, b: TraceStep): boolean {
+  return a.line === b.line && a.table === b.table && a.chain === b.chain && a.action === b.action;
+}
+
+function hopBox(file: string, step: TraceStep): Box {
+  const b = box("hop", `${step.table} ${step.chain}`, `line ${step.line} \u00b7 ${step.action}`);
+  b.hops.push({ file, step });
+  return b;
+}
+
+function endpointBox(path: TracePath): Box {
+  const dest = path.destination === "" ? path.disposition : path.destination;
+  const parts = [`p=${path.probability.toFixed(2)}`, path.disposition];
+  if (path.clientError !== undefined) parts.push(path.clientError);
+  const b = box("endpoint", dest, parts.join(" \u00b7 "));
+  if (path.reason !== undefined) b.notes.push(path.reason);
+  if (path.rejectWith !== undefined) b.notes.push(`rejected with ${path.rejectWith}`);
+  b.status = path.disposition === "unknown" ? "unknown" : path.disposition === "drop" || path.disposition === "reject" ? "broken" : "ok";
+  return b;
+}
+
+/** Folds the middle of a long hop list into one box so the diagram stays readable. */
+function foldHops(hops: Box[], max: number): Box[] {
+  if (hops.length <= max) return hops;
+  const head = hops.slice(0, Math.ceil(max / 2) - 1);
+  const tail = hops.slice(hops.length - Math.floor(max / 2));
+  const middle = hops.slice(head.length, hops.length - tail.length);
+  const fold = box("fold", `${middle.length} more hops`, "click to list them");
+  for (const m of middle) fold.hops.push(...m.hops);
+  return [...head, fold, ...tail];
+}
+
+/**
+ * Whether a data-plane finding cites a dump rule that sends packets to this destination: its evidence has
+ * a line whose text names `ip:port`, or `--to-destination ip` without a port.
+ */
+function mentions(f: Finding, destination: string): boolean {
+  if (destination === "") return false;
+  const ip = destination.replace(/:\d+$/, "");
+  return f.evidence.some((ev) => {
+    if (ev.line === undefined) return false;
+    if (ev.text.includes(destination)) return true;
+    const at = ev.text.indexOf(`--to-destination ${ip}`);
+    return at >= 0 && !/[0-9.:]/.test(ev.text.charAt(at + 17 + ip.length));
+  });
+}
+
+/** Builds the diagram's boxes from a diagnosis that asked a question (`--from/--to`). */
+export function pathModel(d: Diagnosis): PathModel | undefined {
+  const q = d.question;
+  if (q === undefined) return undefined;
+  const client = box("client", q.from ?? "client", "client pod");
+  const dns = box("dns", q.to ?? "destination", "name resolution");
+  const serviceName = d.findings.find((f) => f.service !== undefined)?.service;
+  const target = q.clusterIp === undefined ? "" : `${q.clusterIp}${q.port === undefined ? "" : `:${q.port}`}`;
+  const service = box("service", serviceName ?? (target || "Service"), target === "" ? "Service" : `Service \u00b7 ${target}`);
+  const summary = d.nodes.find((n) => n.node === q.clientNode);
+  const nodeSub = summary === undefined ? "client's node" : `client's node \u00b7 ${summary.readable ? `${formatCount(summary.rules)} rules` : "rules unreadable"}`;
+  const node = box("node", q.clientNode ?? "unknown node", nodeSub);
+  const file = summary?.file ?? "dump";
+  const slots: Record<Exclude<Slot, "dataplane" | "none">, Box> = { client, dns, service, node };
+
+  // The hops every path shares form the spine; what differs forms one branch per path.
+  const paths = d.trace?.paths ?? [];
+  let shared = 0;
+  const first = paths[0];
+  if (first !== undefined) {
+    const limit = paths.length === 1 ? first.steps.length : Math.min(...paths.map((p) => p.steps.length));
+    while (shared < limit && paths.every((p) => sameStep(p.steps[shared]!, first.steps[shared]!))) shared++;
+  }
+  const spineHops = foldHops((first?.steps.slice(0, shared) ?? []).map((s) => hopBox(file, s)), MAX_SPINE_HOPS);
+  const branches: Box[][] = paths.slice(0, MAX_BRANCHES).map((p) => {
+    const hops = foldHops(p.steps.slice(shared).map((s) => hopBox(file, s)), 4);
+    return [...hops, endpointBox(p)];
+  });
+  if (paths.length > MAX_BRANCHES) {
+    const rest = paths.slice(MAX_BRANCHES);
+    const more = box("endpoint", `${rest.length} more endpoints`, `p=${rest.reduce((s, p) => s + p.probability, 0).toFixed(2)} together`);
+    for (const p of rest) more.notes.push(`${p.destination || p.disposition} (p=${p.probability.toFixed(4)}, ${p.disposition})`);
+    more.status = rest.some((p) => p.disposition === "drop" || p.disposition === "reject") ? "broken" : "ok";
+    branches.push([more]);
+  }
+  if (d.trace === undefined) node.notes.push("No trace: the node's rules could not be walked (see the node's findings)");
+
+  const endpoints = branches.map((b) => b[b.length - 1]!);
+  const allHops = [...spineHops, ...branches.flat()].filter((b) => b.kind === "hop" || b.kind === "fold");
+  const lastHop = spineHops[spineHops.length - 1];
+  const dataplaneSteps: CheckStep[] = [];
+  for (const s of d.steps) {
+    const slot = stepSlot(s.check);
+    if (slot === "dataplane") dataplaneSteps.push(s);
+    else if (slot !== "none") slots[slot].steps.push(s);
+  }
+  for (const b of [client, dns, service, node]) b.status = stepStatus(b.steps);
+  const dataplaneStatus = stepStatus(dataplaneSteps);
+  if (dataplaneStatus === "ok") for (const h of allHops) h.status = "ok";
+
+  const dataplaneBoxes = new Set<Box>();
+  for (const f of d.findings) {
+    const slot = findingSlot(f.code);
+    if (slot === "none") continue;
+    if (f.node !== undefined && q.clientNode !== undefined && f.node !== q.clientNode && slot !== "client") continue;
+    if (slot !== "dataplane") {
+      slots[slot].findings.push(f);
+      continue;
+    }
+    // A hop whose rule is cited as evidence shows the finding too (e.g. the stale DNAT rule).
+    for (const h of allHops) {
+      if (h.hops.some((x) => f.evidence.some((ev) => ev.file === x.file && ev.line === x.step.line))) {
+        h.findings.push(f);
+        if (f.severity === "error") h.status = "broken";
+      }
+    }
+    const hit = paths.slice(0, MAX_BRANCHES).flatMap((p, i) => (mentions(f, p.destination) ? [endpoints[i]!] : []));
+    for (const t of hit.length > 0 ? hit : [lastHop ?? node]) {
+      t.findings.push(f);
+      if (f.severity === "error") t.status = "broken";
+      dataplaneBoxes.add(t);
+    }
+  }
+  const dataplaneTargets =
+    dataplaneBoxes.size > 0 ? [...dataplaneBoxes] : endpoints.filter((b) => b.status === "broken");
+  if (dataplaneSteps.length > 0) {
+    for (const t of dataplaneTargets.length > 0 ? dataplaneTargets : [lastHop ?? node]) t.steps.push(...dataplaneSteps);
+  }
+
+  // Mark the first broken link: the box(es) of `brokenAt`.
+  const at = d.brokenAt;
+  if (!d.ok && at !== undefined) {
+    const slot = stepSlot(at);
+    let marked: Box[] = [];
+    if (slot === "dataplane") marked = dataplaneTargets.length > 0 ? dataplaneTargets : [lastHop ?? node];
+    else if (slot !== "none") marked = [slots[slot]];
+    for (const b of marked) {
+      b.brokenLink = true;
+      b.status = "broken";
+    }
+  }
+  return { spine: [client, dns, service, node, ...spineHops], branches };
+}

@@ -1,0 +1,217 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import type { TracePath } from "../model/trace.ts";
+import { escapeHtml, jsonForScript } from "./html/escape.ts";
+import { MAX_FINDINGS_PER_CODE } from "./html/findings-section.ts";
+import { outlierNodes } from "./html/node-charts.ts";
+import { MAX_BRANCHES, pathModel } from "./html/path-model.ts";
+import { MAX_CHAINS_PER_NODE } from "./html/rule-views.ts";
+import { HOSTILE, incidentInput, largeInput } from "./html/sample-input.ts";
+import { cspHash } from "./html/sha256.ts";
+import { renderHtml, reportCsp } from "./render-html.ts";
+
+/** The page as text, one line per block, without markup: what a reader (or a screen reader) gets. */
+function textSkeleton(html: string): string {
+  const entities: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
+  return html
+    .replace(/<script[^>]*>[\s\S]*?<\/script>/g, "")
+    .replace(/<style>[\s\S]*?<\/style>/g, "")
+    .replace(/<title>[\s\S]*?<\/title>/g, "")
+    .replace(/<\/t[dh]>/g, " | ")
+    .replace(/<\/(p|li|h[1-4]|tr|section|article|div|header|text|button|caption|span class="sev[^"]*")>/g, "$&\n")
+    .replace(/<[^>]+>/g, " ")
+    .replace(/&(amp|lt|gt|quot|#39);/g, (m) => entities[m] ?? m)
+    .split("\n")
+    .map((l) => l.replace(/\s+/g, " ").trim())
+    .filter((l) => l !== "")
+    .join("\n");
+}
+
+function scriptBlocks(html: string): { json: string; code: string } {
+  const json = /<script type="application\/json" id="nd-diagnosis">([\s\S]*?)<\/script>/.exec(html)?.[1];
+  const code = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1];
+  if (json === undefined || code === undefined) throw new Error("Cannot find the report's script blocks");
+  return { json, code };
+}
+
+async function webCryptoHash(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+  return `'sha256-${btoa(String.fromCharCode(...new Uint8Array(digest)))}'`;
+}
+
+describe("escapeHtml()", () => {
+  it("escapes markup and both quote kinds so text can go into element content and attributes", () => {
+    expect(escapeHtml(`"><img src=x onerror='a&b'>`)).toBe("&quot;&gt;&lt;img src=x onerror=&#39;a&amp;b&#39;&gt;");
+  });
+  it("leaves no character that could open a tag or end an attribute, for any string", () => {
+    fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => !/[<>"'\u0000]/.test(escapeHtml(s))));
+  });
+});
+
+describe("jsonForScript()", () => {
+  it("round-trips any data through JSON.parse and never contains <, >, & or U+2028/U+2029", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: "binary" }), (v, s) => {
+        const data = { v, s: `${s}</script><!--\u2028\u2029&` };
+        const out = jsonForScript(data);
+        expect(/[<>&\u2028\u2029]/.test(out)).toBe(false);
+        expect(JSON.parse(out)).toEqual(JSON.parse(JSON.stringify(data)));
+      }),
+    );
+  });
+});
+
+describe("cspHash()", () => {
+  it("matches WebCrypto's SHA-256 for any text, multi-block and non-ASCII included", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: "grapheme", maxLength: 300 }), async (s) => {
+        expect(cspHash(s)).toBe(await webCryptoHash(s));
+      }),
+      { numRuns: 60 },
+    );
+    expect(cspHash("")).toBe("'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='");
+    expect(cspHash("x".repeat(1_000))).toBe(await webCryptoHash("x".repeat(1_000)));
+  });
+});
+
+describe("renderHtml()", () => {
+  const html = renderHtml(incidentInput());
+
+  it("names the page's own inline script and style in a Content-Security-Policy that loads nothing", async () => {
+    const { code } = scriptBlocks(html);
+    const style = /<style>([\s\S]*?)<\/style>/.exec(html)?.[1] ?? "";
+    const csp = reportCsp();
+    expect(csp).toContain(`script-src ${await webCryptoHash(code)}`);
+    expect(csp).toContain(`style-src ${await webCryptoHash(style)}`);
+    expect(csp).toMatch(/^default-src 'none'; /);
+    expect(csp).toContain("connect-src 'none'");
+    expect(csp).not.toContain("unsafe");
+    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${escapeHtml(csp)}">`);
+  });
+
+  it("fetches nothing: no src=, no external stylesheet, no http(s) URL except reference links", () => {
+    expect(html).not.toMatch(/\ssrc=/);
+    expect(html).not.toMatch(/<link\b/);
+    const urls = html.match(/https?:\/\/[^\s"'<)]+/g) ?? [];
+    expect(urls.filter((u) => !u.startsWith("https://github.com/") && u !== "http://www.w3.org/2000/svg")).toEqual([]);
+  });
+
+  it("embeds the diagnosis as JSON that parses back to the input (without the rule views)", () => {
+    const input = incidentInput({ hostile: true });
+    const { ruleViews: _drop, ...diagnosis } = input;
+    expect(JSON.parse(scriptBlocks(renderHtml(input)).json)).toEqual(diagnosis);
+  });
+
+  it("escapes hostile names and comments in every context: only the page's own tags remain", () => {
+    const hostile = renderHtml(incidentInput({ hostile: true }));
+    expect(hostile.match(/<script/g)).toHaveLength(2);
+    expect(hostile.match(/<\/script>/g)).toHaveLength(2);
+    expect(hostile.match(/<style/g)).toHaveLength(1);
+    expect(hostile.match(/<\/style>/g)).toHaveLength(1);
+    expect(hostile).not.toMatch(/<img|<svg onload/);
+    // The payloads are there, as text.
+    expect(hostile).toContain(escapeHtml(HOSTILE.service));
+    expect(hostile).toContain(escapeHtml(HOSTILE.pod));
+    expect(hostile).toContain("&lt;/script&gt;&lt;script&gt;window.__pwned=1");
+  });
+
+  it("turns only owner/repo#N and https references into links, never javascript: URLs", () => {
+    const input = incidentInput();
+    const f = { ...input.findings[0]!, references: ["javascript:alert(1)", "a/b#12", "https://example.org/x?a=1&b=2"] };
+    const out = renderHtml({ ...input, findings: [f] });
+    expect(out).toContain(`<a href="https://github.com/a/b/issues/12" rel="noreferrer noopener">a/b#12</a>`);
+    expect(out).toContain(`<a href="https://example.org/x?a=1&amp;b=2"`);
+    expect(out).not.toContain(`href="javascript:`);
+    expect(out).toContain("javascript:alert(1)");
+  });
+
+  it("has a text skeleton a person can read top to bottom", async () => {
+    await expect(textSkeleton(html)).toMatchFileSnapshot("../../testdata/golden/report-incident.txt");
+  });
+
+  it("stays under 5 MB for 20 nodes and 5,000 Services' findings, cutting long lists with a count", () => {
+    const input = largeInput();
+    const out = renderHtml(input);
+    expect(out.length).toBeLessThan(5 * 1024 * 1024);
+    const shown = out.match(/<article class="finding/g)?.length ?? 0;
+    expect(shown).toBe(MAX_FINDINGS_PER_CODE + 1);
+    expect(out).toContain(`${(5_000 - MAX_FINDINGS_PER_CODE).toLocaleString("en-US")} more <span class="mono">endpoint-stale</span> findings`);
+    expect(out).toContain(`${(500 - MAX_CHAINS_PER_NODE).toLocaleString("en-US")} more chains not shown`);
+    expect(out.match(/<g class="bar/g)).toHaveLength(20);
+  });
+
+  it("says healthy and draws no broken link when the diagnosis is ok", () => {
+    const input = incidentInput();
+    const ok = renderHtml({ ...input, ok: true, summary: "All good", findings: [], steps: input.steps.map((s) => ({ ...s, ok: true })) });
+    expect(ok).toContain(`<div id="verdict" class="verdict ok" role="status"><span class="label">Healthy:</span>All good`);
+    expect(ok).not.toContain(`data-broken="true"`);
+  });
+
+  it("renders a bare diagnosis without question, trace, nodes or rule views", () => {
+    const out = renderHtml({ ok: true, summary: "No Services", steps: [], findings: [], nodes: [] });
+    expect(textSkeleton(out)).toContain("No question was asked");
+    expect(textSkeleton(out)).toContain("No problems found.");
+  });
+});
+
+describe("pathModel()", () => {
+  it("walks client, name resolution, Service, node and every hop, and marks the stale endpoint as the broken link", () => {
+    const m = pathModel(incidentInput())!;
+    expect(m.spine.map((b) => b.kind)).toEqual(["client", "dns", "service", "node", ...Array(7).fill("hop")]);
+    expect(m.spine.slice(0, 4).map((b) => b.status)).toEqual(["neutral", "ok", "ok", "broken"]);
+    expect(m.spine.filter((b) => b.brokenLink)).toEqual([]);
+    const [endpoint] = m.branches.map((b) => b[b.length - 1]!);
+    expect(endpoint).toMatchObject({ title: "10.42.1.17:8848", sub: "p=1.00 \u00b7 forward \u00b7 EHOSTUNREACH", brokenLink: true });
+    expect(endpoint!.findings.map((f) => f.code)).toEqual(["endpoint-stale"]);
+    expect(endpoint!.steps.map((s) => s.check)).toEqual(["node-dataplane"]);
+    const dnat = m.spine.find((b) => b.title.startsWith("nat KUBE-SEP-"))!;
+    expect(dnat.status).toBe("broken");
+    expect(m.spine[3]!.findings.map((f) => f.code)).toEqual(["rules-duplicated", "rules-outlier", "iptables-known-bug"]);
+    expect(m.spine[0]!.findings.map((f) => f.code)).toEqual(["config-pod-ip"]);
+  });
+
+  it("branches after the shared hops, one endpoint per path with its probability", () => {
+    const input = incidentInput();
+    const base = input.trace!.paths[0]!;
+    const split = (dest: string, p: number, line: number): TracePath => ({
+      ...base,
+      probability: p,
+      destination: dest,
+      clientError: undefined as never,
+      steps: [...base.steps.slice(0, 3), { table: "nat", chain: `KUBE-SEP-${line}`, line, rule: `-A KUBE-SEP-${line} -j DNAT`, action: `DNAT to ${dest}` }],
+    });
+    const paths = [split("10.42.2.31:8848", 0.5, 900), split("10.42.1.17:8848", 0.5, 901)];
+    const m = pathModel({ ...input, trace: { ...input.trace!, paths } })!;
+    expect(m.spine.filter((b) => b.kind === "hop")).toHaveLength(3);
+    expect(m.branches.map((b) => b.map((x) => x.title))).toEqual([
+      ["nat KUBE-SEP-900", "10.42.2.31:8848"],
+      ["nat KUBE-SEP-901", "10.42.1.17:8848"],
+    ]);
+    expect(m.branches.map((b) => b[1]!.brokenLink)).toEqual([false, true]);
+    expect(m.branches[0]![1]!.sub).toMatch(/^p=0\.50/);
+  });
+
+  it(`draws at most ${MAX_BRANCHES} endpoints and sums the rest in one box`, () => {
+    const input = incidentInput();
+    const base = input.trace!.paths[0]!;
+    const paths = Array.from({ length: 20 }, (_, i) => ({ ...base, probability: 0.05, destination: `10.42.3.${i}:8848` }));
+    const m = pathModel({ ...input, trace: { ...input.trace!, paths } })!;
+    expect(m.branches).toHaveLength(MAX_BRANCHES + 1);
+    expect(m.branches[MAX_BRANCHES]![0]).toMatchObject({ title: "12 more endpoints", sub: "p=0.60 together" });
+  });
+
+  it("marks name resolution as the broken link when brokenAt is dns", () => {
+    const input = incidentInput();
+    const steps = [{ check: "dns" as const, ok: false, detail: "no Service eopx-registr in eopx" }];
+    const m = pathModel({ ...input, brokenAt: "dns", steps, findings: [], trace: undefined as never })!;
+    expect(m.spine.filter((b) => b.brokenLink).map((b) => b.kind)).toEqual(["dns"]);
+  });
+});
+
+describe("outlierNodes()", () => {
+  it("flags the node with 600x its peers' rules and no other", () => {
+    const input = incidentInput();
+    expect([...outlierNodes(input.nodes, [])].map(([n, r]) => [n, Math.round(r)])).toEqual([["prod-agent1", 722]]);
+    expect([...outlierNodes(input.nodes.slice(0, 1), [])]).toEqual([]);
+  });
+});

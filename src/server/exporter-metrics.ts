@@ -1,0 +1,218 @@
+import { Counter, Gauge, Registry } from "prom-client";
+import { KNOWN_BUG_IDS, type NodeMetricValues } from "../diagnose/node-metrics.ts";
+import { RULE_OWNERS } from "../diagnose/rule-owner.ts";
+import { TABLE_NAMES } from "../model/ruleset.ts";
+import { SAVE_ERROR_REASONS, type SaveErrorReason } from "./run-command.ts";
+
+/** Options of {@linkcode ExporterMetrics}. */
+export interface ExporterMetricsOptions {
+  /** Added as a `node` label to every series, so plain scrape configs can tell nodes apart. */
+  readonly node?: string;
+  /** Also export the exporter's own process metrics, prefixed `netdoctor_exporter_` (default true). */
+  readonly processMetrics?: boolean;
+  /** Publish `netdoctor_service_rules_stale/missing` (only with API access). */
+  readonly serviceRules?: boolean;
+}
+
+/**
+ * The exporter's own prom-client registry. Values are set once per sample; a scrape only
+ * serializes them. Every label takes values from a closed list, and every label value of those
+ * lists is always exported (0 when nothing matches) so that series do not appear and vanish.
+ */
+export class ExporterMetrics {
+  readonly registry = new Registry();
+  readonly #rules: Gauge<"table">;
+  readonly #chains: Gauge<"table">;
+  readonly #duplicates: Gauge<"owner">;
+  readonly #info: Gauge<"version" | "backend">;
+  readonly #mixed: Gauge;
+  readonly #knownBug: Gauge<"id">;
+  readonly #duration: Gauge;
+  readonly #errors: Counter<"reason">;
+  readonly #skipped: Counter;
+  readonly #lastSuccess: Gauge;
+  readonly #stale: Gauge | undefined;
+  readonly #missing: Gauge | undefined;
+  readonly #apiErrors: Counter | undefined;
+
+  constructor(options: ExporterMetricsOptions = {}) {
+    const registers = [this.registry];
+    if (options.node !== undefined && options.node !== "") this.registry.setDefaultLabels({ node: options.node });
+    this.#rules = new Gauge({
+      name: "netdoctor_iptables_rules",
+      help: "Rules (-A lines) in the node's iptables-save output, per table",
+      labelNames: ["table"],
+      registers,
+    });
+    this.#chains = new Gauge({
+      name: "netdoctor_iptables_chains",
+      help: "Chains declared in the node's iptables-save output, per table",
+      labelNames: ["table"],
+      registers,
+    });
+    this.#duplicates = new Gauge({
+      name: "netdoctor_iptables_duplicate_rules",
+      help: "Extra copies of exactly duplicated rules, per component that owns them",
+      labelNames: ["owner"],
+      registers,
+    });
+    this.#info = new Gauge({
+      name: "netdoctor_iptables_info",
+      help: "Always 1: the node's iptables version and backend (nf_tables, legacy or unknown)",
+      labelNames: ["version", "backend"],
+      registers,
+    });
+    this.#mixed = new Gauge({
+      name: "netdoctor_iptables_mixed_backends",
+      help: "1 when the node has rules in both the legacy and the nf_tables backend",
+      registers,
+    });
+    this.#knownBug = new Gauge({
+      name: "netdoctor_iptables_known_bug",
+      help: "1 when an entry of netdoctor's known-bug catalogue matches the node (id = catalogue id)",
+      labelNames: ["id"],
+      registers,
+    });
+    this.#duration = new Gauge({
+      name: "netdoctor_iptables_save_duration_seconds",
+      help: "Wall time of the last successful iptables-save run, parse included",
+      registers,
+    });
+    this.#errors = new Counter({
+      name: "netdoctor_iptables_save_errors_total",
+      help: "Failed iptables-save runs, by reason (exit-code, timeout, parse-error, spawn-error, empty)",
+      labelNames: ["reason"],
+      registers,
+    });
+    this.#skipped = new Counter({
+      name: "netdoctor_iptables_save_skipped_total",
+      help: "Sampling ticks skipped because the previous iptables-save was still running",
+      registers,
+    });
+    this.#lastSuccess = new Gauge({
+      name: "netdoctor_last_success_timestamp_seconds",
+      help: "Unix time of the last successful sample; 0 before the first one",
+      registers,
+    });
+    if (options.serviceRules === true) {
+      this.#stale = new Gauge({
+        name: "netdoctor_service_rules_stale",
+        help: "Services whose rules on this node do not match the API (wrong or leftover endpoints)",
+        registers,
+      });
+      this.#missing = new Gauge({
+        name: "netdoctor_service_rules_missing",
+        help: "Services (ports) in the API with no rules on this node",
+        registers,
+      });
+      this.#apiErrors = new Counter({
+        name: "netdoctor_api_errors_total",
+        help: "Failed reads of Services/EndpointSlices/Nodes from the Kubernetes API",
+        registers,
+      });
+    }
+    for (const table of TABLE_NAMES) {
+      this.#rules.set({ table }, 0);
+      this.#chains.set({ table }, 0);
+    }
+    for (const owner of RULE_OWNERS) this.#duplicates.set({ owner }, 0);
+    for (const id of KNOWN_BUG_IDS) this.#knownBug.set({ id }, 0);
+    for (const reason of SAVE_ERROR_REASONS) this.#errors.inc({ reason }, 0);
+    this.#info.set({ version: "unknown", backend: "unknown" }, 1);
+    this.#mixed.set(0);
+    this.#duration.set(0);
+    this.#skipped.inc(0);
+    this.#lastSuccess.set(0);
+    if (options.processMetrics !== false) processMetrics(registers);
+  }
+
+  /** Publishes the values of a successful sample. */
+  publish(values: NodeMetricValues, sample: { readonly seconds: number; readonly timestamp: number }): void {
+    for (const table of TABLE_NAMES) {
+      this.#rules.set({ table }, values.rules[table]);
+      this.#chains.set({ table }, values.chains[table]);
+    }
+    for (const owner of RULE_OWNERS) this.#duplicates.set({ owner }, values.duplicates[owner]);
+    this.#info.reset();
+    this.#info.set({ version: values.version, backend: values.backend }, 1);
+    this.#mixed.set(values.mixedBackends ? 1 : 0);
+    this.setKnownBugs(values.knownBugs);
+    this.#duration.set(sample.seconds);
+    this.#lastSuccess.set(sample.timestamp);
+  }
+
+  /** Sets the known-bug flags (every catalogue id is always present). */
+  setKnownBugs(flags: Readonly<Record<string, boolean>>): void {
+    for (const id of KNOWN_BUG_IDS) this.#knownBug.set({ id }, flags[id] === true ? 1 : 0);
+  }
+
+  /** Raises known-bug flags that a failed save's stderr shows, leaving the others as they were. */
+  raiseKnownBugs(flags: Readonly<Record<string, boolean>>): void {
+    for (const id of KNOWN_BUG_IDS) if (flags[id] === true) this.#knownBug.set({ id }, 1);
+  }
+
+  countError(reason: SaveErrorReason): void {
+    this.#errors.inc({ reason });
+  }
+
+  countSkip(): void {
+    this.#skipped.inc();
+  }
+
+  /** Publishes the API comparison's counts (ignored without `serviceRules`). */
+  setServiceRules(counts: { readonly stale: number; readonly missing: number }): void {
+    this.#stale?.set(counts.stale);
+    this.#missing?.set(counts.missing);
+  }
+
+  countApiError(): void {
+    this.#apiErrors?.inc();
+  }
+
+  /** The Prometheus text exposition of the cached values. */
+  serialize(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+}
+
+/**
+ * A few of the exporter's own process figures, to watch its memory on big nodes. Not prom-client's
+ * default set: that one names gauges `*_total`, which `promtool check metrics` rejects.
+ */
+function processMetrics(registers: Registry[]): void {
+  new Gauge({
+    name: "netdoctor_exporter_resident_memory_bytes",
+    help: "Resident memory of the exporter process",
+    registers,
+    collect() {
+      this.set(process.memoryUsage.rss());
+    },
+  });
+  new Gauge({
+    name: "netdoctor_exporter_heap_used_bytes",
+    help: "V8 heap in use by the exporter process",
+    registers,
+    collect() {
+      this.set(process.memoryUsage().heapUsed);
+    },
+  });
+  new Counter({
+    name: "netdoctor_exporter_cpu_seconds_total",
+    help: "User and system CPU time of the exporter process (its child commands not included)",
+    registers,
+    collect() {
+      const u = process.cpuUsage();
+      this.reset();
+      this.inc((u.user + u.system) / 1e6);
+    },
+  });
+  new Gauge({
+    name: "netdoctor_exporter_start_time_seconds",
+    help: "Unix time the exporter process started",
+    registers,
+  }).set(Math.round(Date.now() / 1000 - process.uptime()));
+}

@@ -1,0 +1,198 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
+import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
+import { type Exporter, startExporter } from "./exporter.ts";
+import { parseMetricsText } from "./metrics-text.ts";
+import { syntheticDump, syntheticRuleCount } from "./synthetic-dump.ts";
+
+const dir = mkdtempSync(join(tmpdir(), "nd-exporter-test-"));
+const dumpFile = join(dir, "dump.txt");
+const DUMP = { rules: 700, duplicates: 20, version: "1.8.2" } as const;
+const counts = syntheticRuleCount(DUMP);
+const VERSION_CMD = "echo 'iptables v1.8.2 (nf_tables)'";
+
+beforeAll(() => {
+  writeFileSync(dumpFile, [...syntheticDump(DUMP)].join(""));
+  // Fails while $dir/fail exists, like iptables-save without CAP_NET_ADMIN.
+  writeFileSync(
+    join(dir, "save.sh"),
+    `if [ -e '${dir}/fail' ]; then echo 'iptables-save v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied (you must be root)' >&2; exit 1; fi\ncat '${dumpFile}'\n`,
+  );
+  // Takes 300 ms and records any overlap: mkdir is atomic, so a second concurrent run cannot take the lock.
+  writeFileSync(
+    join(dir, "slow.sh"),
+    `mkdir '${dir}/lock' 2>/dev/null || echo overlap >> '${dir}/overlaps'\nsleep 0.3\ncat '${dumpFile}'\nrmdir '${dir}/lock'\n`,
+  );
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const open: Exporter[] = [];
+afterEach(async () => {
+  for (const e of open.splice(0)) await e.close();
+});
+
+async function start(
+  save: string,
+  options: { intervalMs?: number; timeoutMs?: number; version?: boolean } = {},
+): Promise<Exporter> {
+  const e = await startExporter({
+    host: "127.0.0.1",
+    port: 0,
+    node: "agent-1",
+    commands: options.version === false ? { save } : { save, version: VERSION_CMD },
+    intervalMs: options.intervalMs ?? 100,
+    timeoutMs: options.timeoutMs ?? 10_000,
+    log: () => {},
+  });
+  open.push(e);
+  return e;
+}
+
+async function scrape(e: Exporter): Promise<{ text: string; values: Map<string, number> }> {
+  const res = await fetch(`${e.url}/metrics`);
+  expect(res.status).toBe(200);
+  const text = await res.text();
+  return { text, values: parseMetricsText(text) };
+}
+
+/** Polls until `ok` holds (bounded: `attempts` polls, 25 ms apart). */
+async function until(what: string, ok: () => boolean | Promise<boolean>, attempts = 400): Promise<void> {
+  for (let i = 0; i < attempts; i++) {
+    if (await ok()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`Timed out waiting for ${what}`);
+}
+
+const key = (name: string, labels: Record<string, string> = {}) =>
+  parseMetricsText(
+    `${name}{${Object.entries({ ...labels, node: "agent-1" })
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(",")}} 0\n`,
+  )
+    .keys()
+    .next().value as string;
+
+describe("exporter /metrics", () => {
+  test("serves the dump's counts, owners, version and known bug with a node label", async () => {
+    const e = await start(`cat '${dumpFile}'`);
+    await until("the first sample", () => e.sampler.stats.successes > 0);
+    const { values } = await scrape(e);
+    expect(values.get(key("netdoctor_iptables_rules", { table: "nat" }))).toBe(counts.nat);
+    expect(values.get(key("netdoctor_iptables_rules", { table: "filter" }))).toBe(counts.filter);
+    expect(values.get(key("netdoctor_iptables_rules", { table: "raw" }))).toBe(0);
+    expect(values.get(key("netdoctor_iptables_duplicate_rules", { owner: "kube-router" }))).toBe(DUMP.duplicates);
+    expect(values.get(key("netdoctor_iptables_duplicate_rules", { owner: "calico" }))).toBe(0);
+    expect(values.get(key("netdoctor_iptables_info", { version: "1.8.2", backend: "nf_tables" }))).toBe(1);
+    expect(values.get(key("netdoctor_iptables_known_bug", { id: "k3s-3117" }))).toBe(1);
+    expect(values.get(key("netdoctor_iptables_known_bug", { id: "mixed-backends" }))).toBe(0);
+    expect(values.get(key("netdoctor_iptables_mixed_backends"))).toBe(0);
+    expect(values.get(key("netdoctor_iptables_save_errors_total", { reason: "timeout" }))).toBe(0);
+    expect(values.get(key("netdoctor_last_success_timestamp_seconds"))).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(values.get(key("netdoctor_iptables_save_duration_seconds"))).toBeGreaterThan(0);
+  });
+
+  test("keeps every label value from a closed list (no per-rule, per-chain or per-service label)", async () => {
+    const e = await start(`cat '${dumpFile}'`);
+    await until("the first sample", () => e.sampler.stats.successes > 0);
+    const { values } = await scrape(e);
+    const labelNames = new Set<string>();
+    for (const k of values.keys()) for (const m of k.matchAll(/(\w+)="/g)) labelNames.add(m[1]!);
+    expect([...labelNames].sort()).toEqual(["backend", "id", "node", "owner", "reason", "table", "version"]);
+    expect([...values.keys()].filter((k) => k.startsWith("netdoctor_")).length).toBeLessThan(60);
+  });
+
+  const noPromtool = skipBecause(commandUnavailable("promtool"), "promtool check metrics");
+  test.skipIf(noPromtool)("passes `promtool check metrics`", async () => {
+    const e = await start(`cat '${dumpFile}'`);
+    await until("the first sample", () => e.sampler.stats.successes > 0);
+    const { text } = await scrape(e);
+    // promtool prints lint problems and exits non-zero on any; execFileSync throws then.
+    const out = execFileSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+    expect(out).toBe("");
+  });
+
+  test("serves /healthz and 404 elsewhere", async () => {
+    const e = await start(`cat '${dumpFile}'`);
+    expect((await fetch(`${e.url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${e.url}/nope`)).status).toBe(404);
+  });
+});
+
+describe("exporter under failure and load", () => {
+  test("a failing save is counted, never crashes, and the last good values stay with their timestamp", async () => {
+    const e = await start(`sh '${dir}/save.sh'`, { intervalMs: 50 });
+    await until("the first sample", () => e.sampler.stats.successes > 0);
+    const before = (await scrape(e)).values;
+    writeFileSync(join(dir, "fail"), "");
+    try {
+      const failuresAtStart = e.sampler.stats.failures;
+      await until("three failed saves", () => e.sampler.stats.failures >= failuresAtStart + 3);
+      const during = (await scrape(e)).values;
+      expect(during.get(key("netdoctor_iptables_save_errors_total", { reason: "exit-code" }))).toBeGreaterThanOrEqual(3);
+      expect(during.get(key("netdoctor_iptables_rules", { table: "nat" }))).toBe(counts.nat);
+      expect(during.get(key("netdoctor_last_success_timestamp_seconds"))).toBe(
+        before.get(key("netdoctor_last_success_timestamp_seconds")),
+      );
+      expect((await fetch(`${e.url}/healthz`)).status).toBe(200);
+    } finally {
+      rmSync(join(dir, "fail"), { force: true });
+    }
+    const ok = e.sampler.stats.successes;
+    await until("recovery", () => e.sampler.stats.successes > ok);
+    const after = (await scrape(e)).values;
+    expect(after.get(key("netdoctor_last_success_timestamp_seconds"))).toBeGreaterThan(
+      before.get(key("netdoctor_last_success_timestamp_seconds"))!,
+    );
+  });
+
+  test("counts each failure reason (timeout here) and recovers", async () => {
+    const e = await start("sleep 5", { intervalMs: 50, timeoutMs: 100 });
+    await until("two timeouts", () => e.sampler.stats.failures >= 2);
+    const { values } = await scrape(e);
+    expect(values.get(key("netdoctor_iptables_save_errors_total", { reason: "timeout" }))).toBeGreaterThanOrEqual(2);
+    expect(values.get(key("netdoctor_last_success_timestamp_seconds"))).toBe(0);
+  });
+
+  test("runs one save at a time: ticks during a slow save are skipped and counted", async () => {
+    const e = await start(`sh '${dir}/slow.sh'`, { intervalMs: 20 });
+    await until("four slow samples", () => e.sampler.stats.samples >= 4);
+    await e.close();
+    expect(existsSync(join(dir, "overlaps"))).toBe(false);
+    expect(e.sampler.stats.skipped).toBeGreaterThan(4);
+    const { values } = await scrape2(e);
+    expect(values.get(key("netdoctor_iptables_save_skipped_total"))).toBe(e.sampler.stats.skipped);
+  });
+
+  test("heap stays flat over 1,000 intervals", async () => {
+    setFlagsFromString("--expose-gc");
+    const gc = runInNewContext("gc") as () => void;
+    // One spawn per sample (no version command) keeps 1,000 samples within seconds.
+    const e = await start(`cat '${dumpFile}'`, { intervalMs: 1, version: false });
+    const heapAfter = async (samples: number) => {
+      await until(`${samples} samples`, () => e.sampler.stats.samples >= samples, 4000);
+      await scrape(e);
+      gc();
+      gc();
+      return process.memoryUsage().heapUsed;
+    };
+    // Warm up first: JIT code and prom-client's lazily built structures are not growth.
+    const early = await heapAfter(200);
+    const late = await heapAfter(1000);
+    if (process.env.ND_DEBUG) console.log({ early, late, delta: late - early });
+    expect(e.sampler.stats.failures).toBe(0);
+    expect(e.sampler.stats.samples).toBeGreaterThanOrEqual(1000);
+    // A leak of 2 KB per sample would show 1.6 MB here; the noise of the test runner stays well below 1 MB.
+    expect(late - early).toBeLessThan(1024 * 1024);
+  }, 120_000);
+});
+
+/** Serializes a closed exporter's registry directly (its HTTP server is gone). */
+async function scrape2(e: Exporter): Promise<{ values: Map<string, number> }> {
+  return { values: parseMetricsText(await e.metrics.serialize()) };
+}

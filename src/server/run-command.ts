@@ -1,0 +1,184 @@
+import { spawn } from "node:child_process";
+import { performance } from "node:perf_hooks";
+import { composeHandlers } from "../parse/compose-handlers.ts";
+import { DumpReader, type DumpHandler } from "../parse/dump-reader.ts";
+
+/** Why a save failed: the closed label set of `netdoctor_iptables_save_errors_total{reason}`. */
+export type SaveErrorReason = "exit-code" | "timeout" | "parse-error" | "spawn-error" | "empty";
+
+export const SAVE_ERROR_REASONS: readonly SaveErrorReason[] = [
+  "exit-code",
+  "timeout",
+  "parse-error",
+  "spawn-error",
+  "empty",
+];
+
+/** stderr kept per command: enough for the error lines, bounded when a command floods it. */
+const MAX_STDERR = 64 * 1024;
+
+/** What running one command produced. */
+export type CommandOutcome<T> =
+  | { readonly ok: true; readonly value: T; readonly stderr: string; readonly seconds: number }
+  | {
+      readonly ok: false;
+      readonly reason: SaveErrorReason;
+      readonly message: string;
+      readonly stderr: string;
+      readonly exitCode?: number;
+      readonly seconds: number;
+    };
+
+/** Options of {@linkcode runDumpCommand} and {@linkcode runTextCommand}. */
+export interface RunOptions {
+  /** The command is killed (with its whole process group) after this many milliseconds. */
+  readonly timeoutMs: number;
+}
+
+interface Sink {
+  /** Takes a chunk of stdout; a thrown error stops the command and becomes a parse error. */
+  push(chunk: string): void;
+  /** Called after a clean exit; a thrown error becomes a parse error, or "empty" when it returns false. */
+  end(): boolean;
+  readonly bytes: number;
+}
+
+/**
+ * Runs `sh -c COMMAND` and streams its stdout into a {@linkcode DumpReader} with `handler`, so a
+ * million-rule dump is never held as one string. Never throws: every failure is an outcome with a
+ * reason from {@linkcode SAVE_ERROR_REASONS}.
+ */
+export function runDumpCommand(
+  command: string,
+  handler: DumpHandler,
+  options: RunOptions,
+): Promise<CommandOutcome<DumpReader>> {
+  let tables = 0;
+  const reader = new DumpReader(composeHandlers(handler, { table: () => void tables++ }));
+  let bytes = 0;
+  const sink: Sink = {
+    push: (chunk) => {
+      bytes += chunk.length;
+      reader.push(chunk);
+    },
+    end: () => {
+      // Only comments or blank lines (iptables-save with no tables loaded) is empty, not malformed.
+      if (tables === 0) return false;
+      reader.end();
+      return true;
+    },
+    get bytes() {
+      return bytes;
+    },
+  };
+  return run(command, sink, options, () => reader);
+}
+
+/**
+ * Runs `sh -c COMMAND` and returns its stdout as text, cut at `maxChars` (for `iptables --version`
+ * and `nft list ruleset`, whose output the known-bug catalogue reads as text).
+ */
+export function runTextCommand(
+  command: string,
+  options: RunOptions & { readonly maxChars: number },
+): Promise<CommandOutcome<string>> {
+  const parts: string[] = [];
+  let bytes = 0;
+  const sink: Sink = {
+    push: (chunk) => {
+      if (bytes < options.maxChars) parts.push(chunk.slice(0, options.maxChars - bytes));
+      bytes += chunk.length;
+    },
+    end: () => true,
+    get bytes() {
+      return bytes;
+    },
+  };
+  return run(command, sink, options, () => parts.join(""));
+}
+
+function run<T>(command: string, sink: Sink, options: RunOptions, value: () => T): Promise<CommandOutcome<T>> {
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  return new Promise((resolve) => {
+    let stderr = "";
+    let failure: { reason: SaveErrorReason; message: string } | undefined;
+    let settled = false;
+    const finish = (outcome: CommandOutcome<T>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
+    let child: ReturnType<typeof spawn>;
+    try {
+      // detached: the command gets its own process group, so a timeout kills `sh` and its children.
+      child = spawn("sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], detached: true });
+    } catch (error) {
+      resolve({ ok: false, reason: "spawn-error", message: errorText(error), stderr: "", seconds: seconds() });
+      return;
+    }
+    const kill = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    };
+    const timer = setTimeout(() => {
+      failure ??= { reason: "timeout", message: `timed out after ${options.timeoutMs} ms` };
+      kill();
+    }, options.timeoutMs);
+    child.stdout!.setEncoding("utf8");
+    child.stderr!.setEncoding("utf8");
+    child.stdout!.on("data", (chunk: string) => {
+      if (failure !== undefined) return;
+      try {
+        sink.push(chunk);
+      } catch (error) {
+        failure = { reason: "parse-error", message: errorText(error) };
+        kill();
+      }
+    });
+    child.stderr!.on("data", (chunk: string) => {
+      if (stderr.length < MAX_STDERR) stderr += chunk.slice(0, MAX_STDERR - stderr.length);
+    });
+    child.on("error", (error) => {
+      failure ??= { reason: "spawn-error", message: errorText(error) };
+      finish({ ok: false, ...failure, stderr, seconds: seconds() });
+    });
+    child.on("close", (code, signal) => {
+      if (failure !== undefined) {
+        finish({ ok: false, ...failure, stderr, seconds: seconds(), ...(code === null ? {} : { exitCode: code }) });
+        return;
+      }
+      if (code !== 0) {
+        const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
+        const first = stderr.split("\n").find((l) => l.trim() !== "");
+        finish({
+          ok: false,
+          reason: "exit-code",
+          message: `the command ${how}${first === undefined ? "" : `: ${first.trim()}`}`,
+          stderr,
+          seconds: seconds(),
+          ...(code === null ? {} : { exitCode: code }),
+        });
+        return;
+      }
+      try {
+        if (!sink.end()) {
+          finish({ ok: false, reason: "empty", message: "the command printed no tables", stderr, seconds: seconds() });
+          return;
+        }
+      } catch (error) {
+        finish({ ok: false, reason: "parse-error", message: errorText(error), stderr, seconds: seconds() });
+        return;
+      }
+      finish({ ok: true, value: value(), stderr, seconds: seconds() });
+    });
+  });
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

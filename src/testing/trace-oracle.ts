@@ -1,0 +1,237 @@
+/**
+ * Compares the tracer with the kernel: loads a ruleset into a netns lab, reads it back with the
+ * real iptables-save (so the tracer sees the format a node prints), predicts each probe's outcomes
+ * with {@linkcode tracePacket} and repeats the real connection until every predicted outcome was
+ * seen (bounded). Any outcome the kernel shows that was not predicted, or a predicted one never
+ * seen, is a mismatch.
+ */
+import type { Ruleset } from "../model/ruleset.ts";
+import type { TracePath } from "../model/trace.ts";
+import { parseDump } from "../parse/parse-dump.ts";
+import { tracePacket } from "../trace/trace-packet.ts";
+import type { Lab, ProbeResult } from "./netns-lab.ts";
+
+/** Where the standard oracle topology puts each address. */
+export const ORACLE_TOPOLOGY = {
+  nodeIp: "198.18.0.1",
+  pod: { name: "pod", ip: "198.18.1.2" },
+  pod2: { name: "pod2", ip: "198.18.1.3" },
+  servers: [
+    { name: "ep1", ip: "198.18.2.1" },
+    { name: "ep2", ip: "198.18.2.2" },
+    { name: "ep3", ip: "198.18.2.3" },
+  ],
+  ports: [80, 443, 8080, 30080],
+} as const;
+
+/**
+ * Builds iptables-restore input from rule lines grouped by table, declaring every user chain the
+ * lines append to or jump to (built-in chains get ACCEPT unless `policies` says otherwise).
+ */
+export function restoreText(
+  tables: Partial<Record<"raw" | "mangle" | "nat" | "filter", readonly string[]>>,
+  policies: Readonly<Record<string, "ACCEPT" | "DROP">> = {},
+): string {
+  const builtins: Record<string, readonly string[]> = {
+    raw: ["PREROUTING", "OUTPUT"],
+    mangle: ["PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"],
+    nat: ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
+    filter: ["INPUT", "FORWARD", "OUTPUT"],
+  };
+  const verdicts = new Set(["ACCEPT", "DROP", "REJECT", "RETURN", "DNAT", "SNAT", "MASQUERADE", "MARK", "LOG", "REDIRECT", "NOTRACK", "CT", "CONNMARK"]);
+  let out = "";
+  for (const [table, lines] of Object.entries(tables)) {
+    const chains = new Set<string>();
+    for (const l of lines ?? []) {
+      const m = /^-A (\S+)/.exec(l);
+      if (m) chains.add(m[1]!);
+      for (const j of l.matchAll(/ -[jg] (\S+)/g)) if (!verdicts.has(j[1]!)) chains.add(j[1]!);
+    }
+    out += `*${table}\n`;
+    for (const b of builtins[table] ?? []) out += `:${b} ${policies[`${table}/${b}`] ?? "ACCEPT"} [0:0]\n`;
+    for (const c of [...chains].sort()) if (!(builtins[table] ?? []).includes(c)) out += `:${c} - [0:0]\n`;
+    out += `${(lines ?? []).join("\n")}\nCOMMIT\n`;
+  }
+  return out;
+}
+
+/** The lab spec of the standard oracle topology. */
+export function oracleLabSpec(area: string, backend: "nft" | "legacy" = "nft") {
+  const t = ORACLE_TOPOLOGY;
+  return {
+    area,
+    backend,
+    nodeIps: [t.nodeIp],
+    nodeTcpPorts: t.ports,
+    pods: [t.pod, t.pod2],
+    servers: t.servers.map((s) => ({ ...s, tcpPorts: t.ports, udpPorts: [53] })),
+    world: { tcpPorts: t.ports },
+  };
+}
+
+export interface OracleProbe {
+  readonly from: "pod" | "pod2" | "node";
+  readonly protocol?: "tcp" | "udp";
+  readonly dstIp: string;
+  readonly dstPort: number;
+  readonly srcPort?: number;
+}
+
+export interface Comparison {
+  readonly probe: OracleProbe;
+  /** Predicted outcome key -> probability. */
+  readonly predicted: Map<string, number>;
+  /** Observed outcome key -> count. */
+  readonly observed: Map<string, number>;
+  readonly paths: readonly TracePath[];
+  /** Undefined when kernel and tracer agree. */
+  readonly mismatch?: string;
+}
+
+function ipOf(endpoint: string): string {
+  return endpoint.split(":")[0] ?? endpoint;
+}
+
+function serverOf(ip: string): string {
+  const t = ORACLE_TOPOLOGY;
+  if (ip === t.nodeIp || ip.startsWith("127.")) return "node";
+  const s = t.servers.find((x) => x.ip === ip);
+  if (s !== undefined) return s.name;
+  if (ip.startsWith("198.19.")) return "world";
+  return `nobody(${ip})`;
+}
+
+function podIp(from: OracleProbe["from"]): string {
+  const t = ORACLE_TOPOLOGY;
+  return from === "pod" ? t.pod.ip : from === "pod2" ? t.pod2.ip : t.nodeIp;
+}
+
+/** What the lab should show for a traced path. */
+export function expectedKey(path: TracePath, protocol: "tcp" | "udp"): string {
+  switch (path.disposition) {
+    case "forward":
+    case "local": {
+      const src = path.masquerade ? ORACLE_TOPOLOGY.nodeIp : ipOf(path.source ?? "?");
+      return `answer ${serverOf(ipOf(path.destination))} ${path.destination} from ${src}`;
+    }
+    case "drop":
+      return path.clientError === undefined || protocol === "tcp" ? "timeout" : `error ${path.clientError}`;
+    case "reject":
+      return path.clientError === undefined ? "timeout" : `error ${path.clientError}`;
+    case "unknown":
+      return `unknown: ${path.reason}`;
+    default: {
+      const never: never = path.disposition;
+      throw new TypeError(`Unknown disposition ${String(never)}`);
+    }
+  }
+}
+
+export function observedKey(r: ProbeResult): string {
+  if (r.outcome === "answer") return `answer ${r.server} ${r.destination} from ${ipOf(r.source ?? "?")}`;
+  if (r.outcome === "error") return `error ${r.errno}`;
+  return "timeout";
+}
+
+/** Reads the lab's ruleset back as iptables-save prints it. */
+export function savedRuleset(lab: Lab): { text: string; ruleset: Ruleset } {
+  const text = lab.save();
+  return { text, ruleset: parseDump(text) };
+}
+
+/**
+ * Runs one probe against the kernel and the tracer. Deterministic predictions get `minAttempts`
+ * tries; random ones are repeated until every predicted outcome appeared (at most `maxAttempts`).
+ */
+export async function compareProbe(
+  lab: Lab,
+  ruleset: Ruleset,
+  probe: OracleProbe,
+  options: {
+    readonly minAttempts?: number;
+    readonly maxAttempts?: number;
+    readonly timeoutMs?: number;
+    /**
+     * Reload this ruleset before every attempt: for rules with state (`-m recent`, nth counters)
+     * the tracer predicts the first packet on a freshly loaded ruleset, so every attempt must be one.
+     */
+    readonly reload?: string;
+  } = {},
+): Promise<Comparison> {
+  const protocol = probe.protocol ?? "tcp";
+  const t = ORACLE_TOPOLOGY;
+  const from = probe.from === "node" ? "host" : "pod";
+  const srcIp = podIp(probe.from);
+  const result = tracePacket(
+    ruleset,
+    {
+      packet: {
+        protocol,
+        srcIp,
+        dstIp: probe.dstIp,
+        dstPort: probe.dstPort,
+        ...(probe.srcPort === undefined ? {} : { srcPort: probe.srcPort }),
+      },
+      from,
+      localIps: [t.nodeIp],
+      ...(from === "pod" ? { inInterface: lab.interfaceOf(probe.from) } : {}),
+    },
+    {
+      nthCounters: "unknown",
+      routeInterface: (ip) => {
+        const s = serverOf(ip);
+        if (s === "node") return "lo";
+        return s === "world" ? "nd-w" : t.servers.some((x) => x.name === s) ? lab.interfaceOf(s) : undefined;
+      },
+    },
+  );
+  const predicted = new Map<string, number>();
+  for (const p of result.paths) {
+    const key = expectedKey(p, protocol);
+    predicted.set(key, (predicted.get(key) ?? 0) + p.probability);
+  }
+  const observed = new Map<string, number>();
+  const random = predicted.size > 1;
+  const min = options.minAttempts ?? 1;
+  const max = random ? (options.maxAttempts ?? 40) : min;
+  for (let i = 0; i < max; i++) {
+    if (options.reload !== undefined) {
+      await lab.load("");
+      await lab.load(options.reload);
+    }
+    const r = await lab.probe({
+      from: probe.from,
+      protocol,
+      dstIp: probe.dstIp,
+      dstPort: probe.dstPort,
+      ...(probe.srcPort === undefined ? {} : { srcPort: probe.srcPort }),
+      timeoutMs: options.timeoutMs ?? 250,
+    });
+    const key = observedKey(r);
+    observed.set(key, (observed.get(key) ?? 0) + 1);
+    if (!predicted.has(key)) break;
+    if (i + 1 >= min && [...predicted.keys()].every((k) => observed.has(k))) break;
+  }
+  const unexpected = [...observed.keys()].filter((k) => !predicted.has(k));
+  const missing = [...predicted.keys()].filter((k) => !observed.has(k));
+  const mismatch =
+    unexpected.length === 0 && missing.length === 0
+      ? undefined
+      : `kernel showed [${unexpected.join("; ")}] not predicted; predicted [${missing.join("; ")}] not seen`;
+  return { probe, predicted, observed, paths: result.paths, ...(mismatch === undefined ? {} : { mismatch }) };
+}
+
+/** A readable account of a failed comparison, for assertion messages. */
+export function describeMismatch(c: Comparison, rulesetText: string): string {
+  const lines = [
+    `probe ${JSON.stringify(c.probe)}: ${c.mismatch}`,
+    `predicted: ${JSON.stringify([...c.predicted])}`,
+    `observed: ${JSON.stringify([...c.observed])}`,
+    ...c.paths.map(
+      (p) => `  path p=${p.probability} ${p.disposition} ${p.destination}: ${p.steps.map((s) => `${s.line}:${s.action}`).join(" > ")}`,
+    ),
+    "ruleset:",
+    rulesetText,
+  ];
+  return lines.join("\n");
+}

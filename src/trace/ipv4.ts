@@ -1,0 +1,57 @@
+/** IPv4 addresses as unsigned 32-bit numbers, for fast CIDR matching in the tracer. */
+
+/** Parses dotted-quad IPv4 text into an unsigned 32-bit number, or undefined when it is not one. */
+export function parseIpv4(text: string): number | undefined {
+  const parts = text.split(".");
+  if (parts.length !== 4) return undefined;
+  let n = 0;
+  for (const part of parts) {
+    if (!/^\d{1,3}$/.test(part)) return undefined;
+    const v = Number(part);
+    if (v > 255) return undefined;
+    n = n * 256 + v;
+  }
+  return n;
+}
+
+/** Formats an unsigned 32-bit number as dotted-quad text. */
+export function formatIpv4(n: number): string {
+  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`;
+}
+
+/** An IPv4 network: `addr & mask === base`. */
+export interface Cidr {
+  readonly base: number;
+  readonly mask: number;
+  readonly prefix: number;
+}
+
+/**
+ * Parses `a.b.c.d[/len]` or `a.b.c.d/255.255.255.0` (iptables prints dotted masks for
+ * non-contiguous ones). Undefined when the text is not IPv4.
+ */
+export function parseCidr(text: string): Cidr | undefined {
+  const slash = text.indexOf("/");
+  const addr = parseIpv4(slash < 0 ? text : text.slice(0, slash));
+  if (addr === undefined) return undefined;
+  let mask = 0xffffffff;
+  let prefix = 32;
+  if (slash >= 0) {
+    const m = text.slice(slash + 1);
+    if (/^\d{1,2}$/.test(m) && Number(m) <= 32) {
+      prefix = Number(m);
+      mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
+    } else {
+      const dotted = parseIpv4(m);
+      if (dotted === undefined) return undefined;
+      mask = dotted;
+      prefix = -1;
+    }
+  }
+  return { base: (addr & mask) >>> 0, mask, prefix };
+}
+
+/** True when `addr` lies in `cidr`. */
+export function inCidr(addr: number, cidr: Cidr): boolean {
+  return ((addr & cidr.mask) >>> 0) === cidr.base;
+}

@@ -1,0 +1,191 @@
+/**
+ * Per-ruleset data the tracer reuses across traces: compiled rules (built on first use) and, for
+ * long chains such as nat KUBE-SERVICES, a dispatch index from destination IP (or destination port)
+ * to the rules that could match. Candidates keep rule order: the rules keyed on the packet's
+ * destination merged with the rules that do not constrain it, so a trace visits exactly the rules a
+ * linear scan would have matched, without scanning.
+ */
+import type { Chain, Rule, Ruleset, TableName } from "../model/ruleset.ts";
+import { type CompiledRule, compileRule } from "./compile-rule.ts";
+import { parseCidr } from "./ipv4.ts";
+
+/** Chains shorter than this are scanned linearly (an index would cost more than it saves). */
+const INDEX_MIN_RULES = 24;
+
+export interface ChainIndex {
+  readonly byDst: Map<number, number[]>;
+  readonly byDport: Map<number, number[]>;
+  /** Rules that may match any destination, in order. */
+  readonly generic: number[];
+}
+
+export interface ChainInfo {
+  readonly table: TableName;
+  readonly chain: Chain;
+  readonly compiled: Array<CompiledRule | undefined>;
+  /** Undefined for short chains; null until built. */
+  index: ChainIndex | null | undefined;
+}
+
+/** Reusable tracer data for one ruleset; see {@linkcode buildTraceIndex}. */
+export interface TraceIndex {
+  readonly ruleset: Ruleset;
+  readonly chains: Map<TableName, Map<string, ChainInfo>>;
+  /** Chains whose dispatch index was built. */
+  indexedChains: number;
+}
+
+/**
+ * Prepares a ruleset for many traces: every long chain gets its dispatch index now (the rest is
+ * compiled lazily on first use). Cheap: destinations are read from each rule's text prefix, and a
+ * rule is fully parsed only when its destination is not written there.
+ *
+ * @example
+ * ```ts
+ * const index = buildTraceIndex(ruleset);
+ * for (const packet of packets) tracePacket(ruleset, { packet, from: "pod" }, { index });
+ * ```
+ */
+export function buildTraceIndex(ruleset: Ruleset, options: { readonly eager?: boolean } = {}): TraceIndex {
+  const chains = new Map<TableName, Map<string, ChainInfo>>();
+  const index: TraceIndex = { ruleset, chains, indexedChains: 0 };
+  for (const [name, table] of ruleset.tables) {
+    const infos = new Map<string, ChainInfo>();
+    for (const chain of table.chains.values()) {
+      const info: ChainInfo = {
+        table: name,
+        chain,
+        compiled: [],
+        index: chain.rules.length >= INDEX_MIN_RULES ? null : undefined,
+      };
+      if (info.index === null && options.eager !== false) {
+        info.index = buildChainIndex(chain);
+        index.indexedChains++;
+      }
+      infos.set(chain.name, info);
+    }
+    chains.set(name, infos);
+  }
+  return index;
+}
+
+/** The compiled form of rule `i` of a chain, compiled on first use. */
+export function compiledRule(index: TraceIndex, info: ChainInfo, i: number): CompiledRule {
+  let c = info.compiled[i];
+  if (c === undefined) {
+    const table = index.chains.get(info.table)!;
+    c = compileRule(info.chain.rules[i]!, (name) => table.has(name));
+    info.compiled[i] = c;
+  }
+  return c;
+}
+
+/** Rule positions to visit for a packet with this destination, in rule order; null means all. */
+export function candidateRules(info: ChainInfo, dst: number, dport: number): readonly number[] | null {
+  if (info.index === undefined) return null;
+  if (info.index === null) info.index = buildChainIndex(info.chain);
+  const { byDst, byDport, generic } = info.index;
+  const a = byDst.get(dst);
+  const b = dport >= 0 ? byDport.get(dport) : undefined;
+  if (a === undefined && b === undefined) return generic;
+  if (b === undefined && generic.length === 0) return a!;
+  return mergeSorted(mergeSorted(a ?? [], b ?? []), generic);
+}
+
+function mergeSorted(x: readonly number[], y: readonly number[]): number[] {
+  if (x.length === 0) return y as number[];
+  if (y.length === 0) return x as number[];
+  const out: number[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < x.length && j < y.length) out.push(x[i]! <= y[j]! ? x[i++]! : y[j++]!);
+  while (i < x.length) out.push(x[i++]!);
+  while (j < y.length) out.push(y[j++]!);
+  return out;
+}
+
+/**
+ * The `-d` of a rule when it is a single non-negated host address, read from the text before the
+ * first `-m`/`-j`/`-g` (iptables-save writes addresses there, unquoted). Returns null when the
+ * rule does not constrain its destination that way, undefined when only a full parse can tell.
+ */
+function hostDestination(rule: Rule): number | null | undefined {
+  const text = rule.text;
+  let pos = text.indexOf(" ", 3) + 1; // after "-A CHAIN "
+  let negated = false;
+  while (pos > 0 && pos < text.length) {
+    const end = text.indexOf(" ", pos);
+    const word = end < 0 ? text.slice(pos) : text.slice(pos, end);
+    if (word === "-m" || word === "-j" || word === "-g" || word === "--match" || word === "--jump") break;
+    if (word === "!") {
+      negated = true;
+    } else if (word === "-d" || word === "--destination" || word === "--dst") {
+      if (end < 0) return undefined;
+      const next = text.indexOf(" ", end + 1);
+      const value = next < 0 ? text.slice(end + 1) : text.slice(end + 1, next);
+      if (negated) return null;
+      const cidr = parseCidr(value);
+      return cidr !== undefined && cidr.prefix === 32 ? cidr.base : null;
+    } else if (!word.startsWith("-")) {
+      negated = false;
+    }
+    pos = end < 0 ? -1 : end + 1;
+  }
+  // Restore-input order may put -d after the matches; only a full parse can tell.
+  return / (-d|--destination|--dst) /.test(text) ? undefined : null;
+}
+
+function keyFromSpec(rule: Rule): { dst?: number; dport?: number } {
+  let spec: Rule["spec"];
+  try {
+    spec = rule.spec;
+  } catch {
+    return {};
+  }
+  const d = spec.destination;
+  if (d !== undefined && !d.negated) {
+    const cidr = parseCidr(d.value);
+    if (cidr !== undefined && cidr.prefix === 32) return { dst: cidr.base };
+  }
+  for (const m of spec.matches) {
+    if (m.module !== "tcp" && m.module !== "udp" && m.module !== "sctp") continue;
+    for (const o of m.options) {
+      if ((o.name === "--dport" || o.name === "--destination-port") && !o.negated && /^\d+$/.test(o.values[0] ?? "")) {
+        return { dport: Number(o.values[0]) };
+      }
+    }
+  }
+  return {};
+}
+
+function push(map: Map<number, number[]>, key: number, i: number): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [i]);
+  else list.push(i);
+}
+
+function buildChainIndex(chain: Chain): ChainIndex {
+  const byDst = new Map<number, number[]>();
+  const byDport = new Map<number, number[]>();
+  const rest: number[] = [];
+  chain.rules.forEach((rule, i) => {
+    const d = hostDestination(rule);
+    if (typeof d === "number") push(byDst, d, i);
+    else if (d === undefined) {
+      const key = keyFromSpec(rule);
+      if (key.dst !== undefined) push(byDst, key.dst, i);
+      else rest.push(i);
+    } else rest.push(i);
+  });
+  // Long chains without destinations (KUBE-NODEPORTS) dispatch on the destination port instead.
+  let generic = rest;
+  if (rest.length >= INDEX_MIN_RULES) {
+    generic = [];
+    for (const i of rest) {
+      const key = keyFromSpec(chain.rules[i]!);
+      if (key.dport !== undefined && key.dst === undefined) push(byDport, key.dport, i);
+      else generic.push(i);
+    }
+  }
+  return { byDst, byDport, generic };
+}

@@ -1,0 +1,52 @@
+/**
+ * The mutable state of one packet while the tracer walks it through the hooks. A statistic
+ * match forks the walk; each branch then owns a clone.
+ */
+import type { Ingress } from "../model/trace.ts";
+
+/** The netfilter hook the packet is in. */
+export type Hook = "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
+
+export interface RecentRecord {
+  readonly name: string;
+  readonly key: number;
+}
+
+export interface WalkState {
+  hook: Hook;
+  readonly from: Ingress;
+  /** Protocol name as `-p` writes it (tcp, udp, sctp, icmp). */
+  readonly proto: string;
+  readonly protoNum: number;
+  src: number;
+  dst: number;
+  /** -1 when the packet has no port (ICMP) or the source port is not known. */
+  sport: number;
+  dport: number;
+  readonly origSrc: number;
+  readonly origDst: number;
+  readonly origSport: number;
+  readonly origDport: number;
+  mark: number;
+  ctmark: number;
+  /** Connection state bits visible to `-m conntrack` / `-m state`. */
+  dnat: boolean;
+  snat: boolean;
+  untracked: boolean;
+  masquerade: boolean;
+  /** When a DNAT picked from a range the tracer cannot resolve: the range text. */
+  dstText?: string;
+  srcText?: string;
+  /** In-interface: "" in OUTPUT/POSTROUTING of a local packet; undefined when unknown. */
+  inIf: string | undefined;
+  /** Out-interface: "" before routing; undefined when unknown. */
+  outIf: string | undefined;
+  /** Records made by `-m recent --set` during this walk. */
+  recent: RecentRecord[] | undefined;
+}
+
+export function cloneState(st: WalkState): WalkState {
+  const copy = { ...st };
+  if (st.recent !== undefined) copy.recent = [...st.recent];
+  return copy;
+}
