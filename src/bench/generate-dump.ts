@@ -109,7 +109,8 @@ function makeService(index: number, endpointsPerService: number): Service {
   const port = 80 + Math.floor(index / 65534);
   const count = index % 20 === 19 ? 0 : 1 + (index % Math.max(1, 2 * endpointsPerService - 1));
   const endpoints: string[] = [];
-  for (let e = 0; e < count; e++) endpoints.push(`${ipv4(POD_BASE, ((index * 7 + e * 13) % 65534) + 1)}:8080`);
+  for (let e = 0; e < count; e++)
+    endpoints.push(`${ipv4(POD_BASE, ((index * 7 + e * 13) % 65534) + 1)}:8080`);
   endpoints.sort();
   return {
     index,
@@ -139,7 +140,10 @@ function duplicateCounts(duplicates: number): number[] {
   return counts;
 }
 
-function natChains(services: readonly Service[], dupCounts: readonly number[]): {
+function natChains(
+  services: readonly Service[],
+  dupCounts: readonly number[],
+): {
   builtins: ChainSpec[];
   user: ChainSpec[];
 } {
@@ -247,7 +251,10 @@ function natChains(services: readonly Service[], dupCounts: readonly number[]): 
   return { builtins, user };
 }
 
-function filterChains(services: readonly Service[], dupCounts: readonly number[]): {
+function filterChains(
+  services: readonly Service[],
+  dupCounts: readonly number[],
+): {
   builtins: ChainSpec[];
   user: ChainSpec[];
 } {

@@ -5,9 +5,17 @@
  * Both run as child processes, alternately, several times; the medians are compared.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { once } from "node:events";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
 import { generateDump, generatedCounts, optionsForRules } from "./generate-dump.ts";
 
 export const name = "scan";
@@ -50,7 +58,9 @@ const hasGnuTime = existsSync("/usr/bin/time");
 async function measure(script: string): Promise<Measure> {
   if (hasGnuTime) {
     const start = performance.now();
-    const child = spawn("/usr/bin/time", ["-f", "%M", "sh", "-c", script], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("/usr/bin/time", ["-f", "%M", "sh", "-c", script], {
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     let stderr = "";
     child.stderr.setEncoding("utf8").on("data", (d: string) => (stderr += d));
     const [code] = (await once(child, "close")) as [number];
@@ -81,7 +91,10 @@ async function measure(script: string): Promise<Measure> {
 function treePids(root: number): number[] {
   try {
     const out = execFileSync("ps", ["-o", "pid=", "--ppid", String(root)], { encoding: "utf8" });
-    const kids = out.split("\n").map(Number).filter((n) => n > 0);
+    const kids = out
+      .split("\n")
+      .map(Number)
+      .filter((n) => n > 0);
     return [root, ...kids.flatMap(treePids)];
   } catch {
     return [root];

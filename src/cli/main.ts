@@ -1,9 +1,13 @@
 import { Command, CommanderError } from "commander";
 import { registerCollect } from "./commands/collect.ts";
 import { registerConfig } from "./commands/config.ts";
+import { registerDemo } from "./commands/demo.ts";
+import { registerDiagnose } from "./commands/diagnose.ts";
 import { registerExporter } from "./commands/exporter.ts";
 import { registerFix } from "./commands/fix.ts";
+import { registerReport } from "./commands/report.ts";
 import { registerScan } from "./commands/scan.ts";
+import { registerTrace } from "./commands/trace.ts";
 import { EXIT_USAGE } from "./exit-codes.ts";
 
 // Each command registers itself from its own file; keep this list sorted.
@@ -17,9 +21,13 @@ program
 
 registerCollect(program);
 registerConfig(program);
+registerDemo(program);
+registerDiagnose(program);
 registerExporter(program);
 registerFix(program);
+registerReport(program);
 registerScan(program);
+registerTrace(program);
 
 try {
   await program.parseAsync(process.argv);

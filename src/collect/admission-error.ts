@@ -14,7 +14,11 @@ export function explainPodCreateError(error: KubeApiError, namespace: string): s
       `or pick a privileged namespace with --namespace, or collect with --via ssh`
     );
   }
-  if (m.includes("exceeded quota") || m.includes("must specify limits") || m.includes("must specify requests")) {
+  if (
+    m.includes("exceeded quota") ||
+    m.includes("must specify limits") ||
+    m.includes("must specify requests")
+  ) {
     return (
       `A ResourceQuota rejected the collector pod in namespace "${namespace}" (${m.replace(/^Cannot [^:]*: /, "")}). ` +
       `Raise the quota (pods, requests) or pick another namespace with --namespace, or lower --concurrency`

@@ -33,7 +33,9 @@ export async function createBundleDir(out: string): Promise<void> {
     await mkdir(join(out, "nodes"), { mode: DIR_MODE });
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(`Cannot create bundle directory "${out}": ${(error as Error).message}`, { cause: error });
+    throw new CollectError(`Cannot create bundle directory "${out}": ${(error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 
@@ -44,7 +46,10 @@ export async function writeBundleFile(path: string, text: string): Promise<void>
 }
 
 /** Writes bundle.json. */
-export async function writeBundleJson(out: string, meta: { cluster: string; collectedAt: string }): Promise<void> {
+export async function writeBundleJson(
+  out: string,
+  meta: { cluster: string; collectedAt: string },
+): Promise<void> {
   const doc = { format: BUNDLE_FORMAT, cluster: meta.cluster, collectedAt: meta.collectedAt };
   await writeBundleFile(join(out, "bundle.json"), `${JSON.stringify(doc, null, 2)}\n`);
 }
@@ -82,7 +87,10 @@ export async function writeNodeResults(
     const r = results.find((x) => x.stem === command.stem);
     if (r === undefined) {
       outcomes.push({ stem: command.stem, status: "failed", error: "the node sent no result" });
-      await writeBundleFile(join(dir, `${command.stem}.err`), "netdoctor: the node sent no result for this command\n");
+      await writeBundleFile(
+        join(dir, `${command.stem}.err`),
+        "netdoctor: the node sent no result for this command\n",
+      );
       continue;
     }
     if (r.exit === 0) {
@@ -116,5 +124,8 @@ export async function writeNodeFailure(dir: string, message: string): Promise<vo
   for (const name of await readdir(dir)) {
     if (name.endsWith(".part")) await rm(join(dir, name), { force: true });
   }
-  await writeBundleFile(join(dir, "iptables-save.err"), `netdoctor: could not collect from this node: ${message}\n`);
+  await writeBundleFile(
+    join(dir, "iptables-save.err"),
+    `netdoctor: could not collect from this node: ${message}\n`,
+  );
 }

@@ -1,5 +1,5 @@
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_ID_LABEL } from "./collector-pod.ts";
 import { isNotFound } from "./admission-error.ts";
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_ID_LABEL } from "./collector-pod.ts";
 import { type KubeApi, toKubeApiError } from "./kube-api.ts";
 
 /** Result of {@linkcode deleteCollectorPods}. */

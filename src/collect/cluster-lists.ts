@@ -1,5 +1,5 @@
 import { createWriteStream, type WriteStream } from "node:fs";
-import { chmod } from "node:fs/promises";
+import { chmod, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { FILE_MODE } from "./bundle-writer.ts";
 import type { KubeApi } from "./kube-api.ts";
@@ -67,7 +67,10 @@ export async function writeClusterList(
   });
   let count = 0;
   try {
-    await write(stream, '{\n  "apiVersion": "v1",\n  "kind": "List",\n  "metadata": {\n    "resourceVersion": ""\n  },\n  "items": [');
+    await write(
+      stream,
+      '{\n  "apiVersion": "v1",\n  "kind": "List",\n  "metadata": {\n    "resourceVersion": ""\n  },\n  "items": [',
+    );
     let next: string | undefined;
     do {
       const query = new URLSearchParams({ limit: String(PAGE) });
@@ -87,10 +90,15 @@ export async function writeClusterList(
       next = page.metadata?.continue || undefined;
     } while (next !== undefined);
     await write(stream, `${count === 0 ? "" : "\n  "}]\n}\n`);
-  } finally {
+  } catch (error) {
+    // A half-written list would read as malformed JSON; a missing one says what it is.
     stream.end();
     await closed;
+    await rm(path, { force: true });
+    throw error;
   }
+  stream.end();
+  await closed;
   await chmod(path, FILE_MODE);
   return count;
 }

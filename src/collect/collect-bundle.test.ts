@@ -4,11 +4,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { detectKnownBugs } from "../diagnose/known-bugs.ts";
 import { parseDump } from "../parse/parse-dump.ts";
-import { FAILING_IPTABLES_STDERR, FakeKubeApi, type FakeNodeBehavior, smallDump } from "../testing/fake-kube-api.ts";
+import {
+  FAILING_IPTABLES_STDERR,
+  FakeKubeApi,
+  type FakeNodeBehavior,
+  smallDump,
+} from "../testing/fake-kube-api.ts";
 import { deleteCollectorPods } from "./cleanup-pods.ts";
 import { collectBundle } from "./collect-bundle.ts";
 import { KubeApi } from "./kube-api.ts";
+import { readBundle, readBundleNode } from "./read-bundle.ts";
 
 const work = mkdtempSync(join(tmpdir(), "nd-collect-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -23,7 +30,9 @@ function outDir(): string {
   return join(work, `bundle-${++n}`);
 }
 
-async function fake(options: ConstructorParameters<typeof FakeKubeApi>[0]): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
+async function fake(
+  options: ConstructorParameters<typeof FakeKubeApi>[0],
+): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
   const api = new FakeKubeApi(options);
   servers.push(api);
   await api.start();
@@ -45,19 +54,29 @@ function prng(seed: number): () => number {
 const recordedPods = [
   {
     metadata: { name: "api-gw-1", namespace: "prod", uid: "u1", creationTimestamp: "2024-05-01T10:00:00Z" },
-    spec: { nodeName: "node-000", containers: [{ name: "gw", image: "gw:1", env: [{ name: "CFG", value: "10.42.2.17" }] }] },
+    spec: {
+      nodeName: "node-000",
+      containers: [{ name: "gw", image: "gw:1", env: [{ name: "CFG", value: "10.42.2.17" }] }],
+    },
     status: { phase: "Running", podIP: "10.42.0.9" },
   },
 ];
 const recordedServices = [
   {
     metadata: { name: "cfg-center", namespace: "prod" },
-    spec: { clusterIP: "10.43.176.183", ports: [{ name: "http", port: 8848, targetPort: 8848, protocol: "TCP" }] },
+    spec: {
+      clusterIP: "10.43.176.183",
+      ports: [{ name: "http", port: 8848, targetPort: 8848, protocol: "TCP" }],
+    },
   },
 ];
 const recordedSlices = [
   {
-    metadata: { name: "cfg-center-abc", namespace: "prod", labels: { "kubernetes.io/service-name": "cfg-center" } },
+    metadata: {
+      name: "cfg-center-abc",
+      namespace: "prod",
+      labels: { "kubernetes.io/service-name": "cfg-center" },
+    },
     addressType: "IPv4",
     endpoints: [{ addresses: ["10.42.2.18"], conditions: { ready: true }, nodeName: "node-001" }],
     ports: [{ name: "http", port: 8848, protocol: "TCP" }],
@@ -68,7 +87,14 @@ describe("collectBundle() through a fake API server with the real client library
   it("collects 200 nodes at concurrency 20 with 5% failing: partial bundle, failures reported, no pod left", async () => {
     const random = prng(20241125);
     const nodes = Array.from({ length: 200 }, (_, i) => ({ name: `node-${String(i).padStart(3, "0")}` }));
-    const kinds: FakeNodeBehavior[] = ["reject-psa", "iptables-fails", "never-start", "hang", "log-cut", "reject-quota"];
+    const kinds: FakeNodeBehavior[] = [
+      "reject-psa",
+      "iptables-fails",
+      "never-start",
+      "hang",
+      "log-cut",
+      "reject-quota",
+    ];
     const behaviors = new Map<string, FakeNodeBehavior>();
     while (behaviors.size < 10) {
       const node = nodes[Math.floor(random() * nodes.length)]!.name;
@@ -95,7 +121,9 @@ describe("collectBundle() through a fake API server with the real client library
     // Every pod that was created was deleted, and the fake holds none.
     expect(api.livePods()).toEqual([]);
     // Rejected pods were never created; every other node got exactly one pod.
-    expect(api.created.length).toBe(200 - countOf(behaviors, "reject-psa") - countOf(behaviors, "reject-quota"));
+    expect(api.created.length).toBe(
+      200 - countOf(behaviors, "reject-psa") - countOf(behaviors, "reject-quota"),
+    );
     expect(new Set(api.deleted)).toEqual(new Set(api.created));
     // Secrets are never read; ConfigMaps only when asked.
     expect(api.requests.some((r) => r.includes("secrets"))).toBe(false);
@@ -113,7 +141,8 @@ describe("collectBundle() through a fake API server with the real client library
         "never-start": /timed out after 1\.5s \(pod kube-system\/netdoctor-.* was Pending, ImagePullBackOff/,
         hang: /timed out after 1\.5s \(pod kube-system\/netdoctor-.* was Running/,
         "log-cut": /output ended early \(the pod.s log was cut.*\(pod Failed, container OOMKilled/,
-        "iptables-fails": /iptables-save exited with 1: iptables-save v1\.8\.4 \(nf_tables\): Couldn't load match/,
+        "iptables-fails":
+          /iptables-save exited with 1: iptables-save v1\.8\.4 \(nf_tables\): Couldn't load match/,
       }[behavior as Exclude<FakeNodeBehavior, "ok">];
       expect(b.error, `${b.node} (${behavior})`).toMatch(expected);
       if (process.env.ND_SHOW_ERRORS) console.log(b.node, behavior, b.error);
@@ -148,25 +177,65 @@ describe("collectBundle() through a fake API server with the real client library
       for (const f of files) expect(statSync(join(dir, f)).mode & 0o777, `${name}/${f}`).toBe(0o600);
       const behavior = behaviors.get(name);
       if (behavior === undefined) {
-        expect(files).toEqual(["iptables-save.txt", "iptables-version.txt", "k3s-version.txt", "nft-ruleset.txt"]);
+        expect(files).toEqual([
+          "iptables-save.txt",
+          "iptables-version.txt",
+          "k3s-version.txt",
+          "nft-ruleset.txt",
+        ]);
         const text = readFileSync(join(dir, "iptables-save.txt"), "utf8");
         expect(text).toBe(smallDump(name));
         expect(parseDump(text).tables.get("nat")?.chains.get("KUBE-SERVICES")?.rules).toHaveLength(1);
       } else if (behavior === "iptables-fails") {
-        expect(files).toEqual(["iptables-save.err", "iptables-save.exit", "iptables-version.txt", "k3s-version.txt", "nft-ruleset.txt"]);
+        expect(files).toEqual([
+          "iptables-save.err",
+          "iptables-save.exit",
+          "iptables-version.txt",
+          "k3s-version.txt",
+          "nft-ruleset.txt",
+        ]);
         expect(readFileSync(join(dir, "iptables-save.err"), "utf8")).toBe(FAILING_IPTABLES_STDERR);
         expect(readFileSync(join(dir, "iptables-save.exit"), "utf8")).toBe("1\n");
       } else {
         expect(files).toEqual(["iptables-save.err"]);
-        expect(readFileSync(join(dir, "iptables-save.err"), "utf8")).toMatch(/^netdoctor: could not collect from this node: /);
+        expect(readFileSync(join(dir, "iptables-save.err"), "utf8")).toMatch(
+          /^netdoctor: could not collect from this node: /,
+        );
+      }
+    }
+
+    // diagnose's own reader takes the bundle: no problems, every node readable or reported unreadable.
+    const bundle = await readBundle(out);
+    // configmaps.json is optional (collected only with --configmaps); any other problem is a bug.
+    expect(bundle.problems.filter((p) => !p.message.includes("configmaps.json"))).toEqual([]);
+    expect(bundle.cluster.nodes).toHaveLength(200);
+    expect(bundle.cluster.pods.map((p) => p.metadata.name)).toEqual(["api-gw-1"]);
+    expect(bundle.nodeDirs).toHaveLength(200);
+    for (const node of bundle.nodeDirs) {
+      const read = await readBundleNode(out, node);
+      expect(read.problems, node).toEqual([]);
+      const unreadable = detectKnownBugs(read.evidence).filter((f) => f.code === "iptables-unreadable");
+      if (behaviors.has(node)) {
+        expect(read.evidence.scan, node).toBeUndefined();
+        expect(unreadable, node).toHaveLength(1);
+      } else {
+        expect(read.evidence.scan?.file).toBe(`nodes/${node}/iptables-save.txt`);
+        expect(unreadable, node).toEqual([]);
       }
     }
   });
 
   it("streams a large iptables-save (180,000 leaked rules) through the pod log byte for byte", async () => {
-    const lines = ["# Generated by iptables-save v1.8.4 on agent1", "*filter", ":INPUT ACCEPT [0:0]", ":KUBE-FIREWALL - [0:0]"];
+    const lines = [
+      "# Generated by iptables-save v1.8.4 on agent1",
+      "*filter",
+      ":INPUT ACCEPT [0:0]",
+      ":KUBE-FIREWALL - [0:0]",
+    ];
     for (let i = 0; i < 180_000; i++) {
-      lines.push(`-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP`);
+      lines.push(
+        `-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP`,
+      );
     }
     for (let i = 0; i < 20_000; i++) lines.push(`-A INPUT -s 198.18.${i >> 8}.${i & 255}/32 -j ACCEPT`);
     lines.push("COMMIT", "");
@@ -177,31 +246,62 @@ describe("collectBundle() through a fake API server with the real client library
     expect(summary.nodes[0]?.status).toBe("ok");
     const got = readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"));
     expect(got.length).toBe(Buffer.byteLength(big));
-    expect(createHash("sha256").update(got).digest("hex")).toBe(createHash("sha256").update(big).digest("hex"));
+    expect(createHash("sha256").update(got).digest("hex")).toBe(
+      createHash("sha256").update(big).digest("hex"),
+    );
     expect(api.livePods()).toEqual([]);
   });
 
   it("collects ConfigMaps only with configmaps: true, selects nodes by label, and names unknown nodes", async () => {
     const { api, kubeconfig } = await fake({
       nodes: [{ name: "m1", labels: { role: "master" } }, { name: "a1" }, { name: "a2" }],
-      configmaps: [{ metadata: { name: "app-cfg", namespace: "prod" }, data: { url: "http://10.42.2.17:8848" } }],
+      configmaps: [
+        { metadata: { name: "app-cfg", namespace: "prod" }, data: { url: "http://10.42.2.17:8848" } },
+      ],
     });
     const out = outDir();
-    const summary = await collectBundle({ out, via: "pod", kubeconfig, configmaps: true, selector: "role=master" });
+    const summary = await collectBundle({
+      out,
+      via: "pod",
+      kubeconfig,
+      configmaps: true,
+      selector: "role=master",
+    });
     expect(summary.nodes.map((r) => r.node)).toEqual(["m1"]);
-    expect(JSON.parse(readFileSync(join(out, "cluster", "configmaps.json"), "utf8")).items[0].kind).toBe("ConfigMap");
+    expect(JSON.parse(readFileSync(join(out, "cluster", "configmaps.json"), "utf8")).items[0].kind).toBe(
+      "ConfigMap",
+    );
     expect(readdirSync(join(out, "nodes"))).toEqual(["m1"]);
     expect(api.requests).toContain("GET /api/v1/nodes?labelSelector=role%3Dmaster");
-    await expect(collectBundle({ out: outDir(), via: "pod", kubeconfig, nodes: ["a1", "zz"] })).rejects.toThrow(
-      'Cannot find node "zz" in the cluster',
+    await expect(
+      collectBundle({ out: outDir(), via: "pod", kubeconfig, nodes: ["a1", "zz"] }),
+    ).rejects.toThrow('Cannot find node "zz" in the cluster');
+  });
+
+  it("keeps going when a list is forbidden: the error is reported and the nodes are still collected", async () => {
+    const { api, kubeconfig } = await fake({
+      nodes: [{ name: "a1" }],
+      forbid: ["/apis/discovery.k8s.io/v1/endpointslices"],
+    });
+    const warnings: string[] = [];
+    const out = outDir();
+    const summary = await collectBundle({ out, via: "pod", kubeconfig, onWarning: (w) => warnings.push(w) });
+    expect(summary.lists.find((l) => l.file === "cluster/endpointslices.json")?.error).toBe(
+      'Cannot list EndpointSlices (/apis/discovery.k8s.io/v1/endpointslices): endpointslices is forbidden: User "tester" cannot list resource "endpointslices" at the cluster scope',
     );
+    expect(warnings).toHaveLength(1);
+    expect(readdirSync(join(out, "cluster")).sort()).toEqual(["nodes.json", "pods.json", "services.json"]);
+    expect(summary.nodes.map((r) => r.status)).toEqual(["ok"]);
+    expect(api.livePods()).toEqual([]);
   });
 
   it("refuses a non-empty output directory instead of mixing two bundles", async () => {
     const { kubeconfig } = await fake({ nodes: [{ name: "a1" }] });
     const out = outDir();
     await collectBundle({ out, via: "pod", kubeconfig });
-    await expect(collectBundle({ out, via: "pod", kubeconfig })).rejects.toThrow(/the directory is not empty/);
+    await expect(collectBundle({ out, via: "pod", kubeconfig })).rejects.toThrow(
+      /the directory is not empty/,
+    );
   });
 
   it("deletes every pod of the run when aborted mid-run, and --cleanup removes only netdoctor's pods", async () => {
@@ -229,7 +329,10 @@ describe("collectBundle() through a fake API server with the real client library
     const core = kc.makeApiClient(CoreV1Api);
     await core.createNamespacedPod({
       namespace: "kube-system",
-      body: { metadata: { name: "coredns-x" }, spec: { nodeName: "n1", containers: [{ name: "c", image: "i" }] } },
+      body: {
+        metadata: { name: "coredns-x" },
+        spec: { nodeName: "n1", containers: [{ name: "c", image: "i" }] },
+      },
     });
     await core.createNamespacedPod({
       namespace: "kube-system",

@@ -2,17 +2,18 @@ import { randomBytes } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import {
   type CommandOutcome,
+  checkNodeName,
   createBundleDir,
   createNodeDir,
   writeBundleJson,
   writeNodeFailure,
   writeNodeResults,
 } from "./bundle-writer.ts";
+import { deleteCollectorPods } from "./cleanup-pods.ts";
 import { CLUSTER_LISTS, CONFIGMAP_LIST, writeClusterList } from "./cluster-lists.ts";
 import { CollectError } from "./collect-error.ts";
-import { deleteCollectorPods } from "./cleanup-pods.ts";
-import type { CommandResult } from "./command-result.ts";
 import { DEFAULT_IMAGE } from "./collector-pod.ts";
+import type { CommandResult } from "./command-result.ts";
 import { type InventoryNode, readInventory } from "./inventory.ts";
 import { KubeApi, type KubeTarget, kubeconfigAvailable } from "./kube-api.ts";
 import { NodeCollectError } from "./node-collect-error.ts";
@@ -72,13 +73,23 @@ export interface CollectSummary {
   readonly leftoverPods: readonly string[];
 }
 
+/** Rejects with `message` when `promise` takes longer than `ms`; the timer never outlives the promise. */
+function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new CollectError(message)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
 type NodeCollector = (node: string, dir: string, signal: AbortSignal) => Promise<CommandResult[]>;
 
 function pickNodes(all: readonly string[], wanted: readonly string[] | undefined, where: string): string[] {
   if (wanted === undefined || wanted.length === 0) return [...all];
   const known = new Set(all);
   const missing = wanted.filter((n) => !known.has(n));
-  if (missing.length > 0) throw new CollectError(`Cannot find node ${missing.map((m) => `"${m}"`).join(", ")} in ${where}`);
+  if (missing.length > 0)
+    throw new CollectError(`Cannot find node ${missing.map((m) => `"${m}"`).join(", ")} in ${where}`);
   return [...new Set(wanted)];
 }
 
@@ -106,7 +117,8 @@ export async function collectBundle(options: CollectOptions): Promise<CollectSum
   let inventory: InventoryNode[] | undefined;
   let knownHosts = "";
   if (options.via === "ssh") {
-    if (options.inventory === undefined) throw new CollectError("Cannot collect over SSH: --inventory FILE is required");
+    if (options.inventory === undefined)
+      throw new CollectError("Cannot collect over SSH: --inventory FILE is required");
     const inv = await readInventory(options.inventory);
     inventory = [...inv.nodes];
     if (!options.insecureIgnoreHostKey) {
@@ -128,7 +140,9 @@ export async function collectBundle(options: CollectOptions): Promise<CollectSum
       warn(`${(error as Error).message}; writing the bundle without cluster/*.json`);
     }
   } else {
-    warn("no kubeconfig found: writing the bundle without cluster/*.json (diagnose needs them; add them by hand)");
+    warn(
+      "no kubeconfig found: writing the bundle without cluster/*.json (diagnose needs them; add them by hand)",
+    );
   }
 
   await createBundleDir(options.out);
@@ -141,9 +155,13 @@ export async function collectBundle(options: CollectOptions): Promise<CollectSum
       try {
         const items = await writeClusterList(api, list, {
           out: options.out,
-          signal,
+          // One budget per list, so an API that stops answering cannot hang the run.
+          signal: AbortSignal.any([signal, AbortSignal.timeout(Math.max(timeoutMs, 30_000))]),
           ...(list.kind === "Node"
-            ? { onItem: (item) => clusterNodes.push(String((item.metadata as { name?: unknown })?.name ?? "")) }
+            ? {
+                onItem: (item) =>
+                  clusterNodes.push(String((item.metadata as { name?: unknown })?.name ?? "")),
+              }
             : {}),
         });
         lists.push({ file: `cluster/${list.file}`, items });
@@ -162,7 +180,8 @@ export async function collectBundle(options: CollectOptions): Promise<CollectSum
     const byName = new Map(inventory.map((n) => [n.name, n]));
     targets = pickNodes([...byName.keys()], options.nodes, `the inventory "${options.inventory}"`);
     if (options.selector !== undefined) {
-      if (api === undefined) throw new CollectError("Cannot use --selector without access to the Kubernetes API");
+      if (api === undefined)
+        throw new CollectError("Cannot use --selector without access to the Kubernetes API");
       const selected = await selectedNodeNames(api, options.selector, signal);
       targets = targets.filter((n) => selected.has(n));
     }
@@ -194,47 +213,74 @@ export async function collectBundle(options: CollectOptions): Promise<CollectSum
       });
   }
   if (targets.length === 0) warn("no node matched: the bundle has no nodes/ data");
+  for (const node of targets) checkNodeName(node);
 
   const reports: NodeReport[] = [];
   let failed = 0;
+  // A fatal error in one lane (say, the disk is full) stops the others, and still gets the sweep below.
+  const stop = new AbortController();
+  const runSignal = AbortSignal.any([signal, stop.signal]);
+  let fatal: unknown;
   options.onProgress?.(0, 0, targets.length);
   const notStarted = await runPool(
     targets,
     async (node) => {
-      const dir = await createNodeDir(options.out, node);
       let report: NodeReport;
       try {
-        const outcomes = await writeNodeResults(dir, await collector(node, dir, signal));
-        const bad = outcomes.filter((o) => o.status === "failed");
-        report = {
-          node,
-          status: bad.length === 0 ? "ok" : "command-failed",
-          ...(bad.length === 0
-            ? {}
-            : { error: bad.map((o) => `${o.stem} exited with ${o.exit ?? "?"}: ${o.error ?? ""}`).join("; ") }),
-          commands: outcomes,
-        };
+        const dir = await createNodeDir(options.out, node);
+        try {
+          const outcomes = await writeNodeResults(dir, await collector(node, dir, runSignal));
+          const bad = outcomes.filter((o) => o.status === "failed");
+          report = {
+            node,
+            status: bad.length === 0 ? "ok" : "command-failed",
+            ...(bad.length === 0
+              ? {}
+              : {
+                  error: bad
+                    .map((o) => `${o.stem} exited with ${o.exit ?? "?"}: ${o.error ?? ""}`)
+                    .join("; "),
+                }),
+            commands: outcomes,
+          };
+        } catch (error) {
+          if (!(error instanceof NodeCollectError)) throw error;
+          await writeNodeFailure(dir, error.message);
+          report = { node, status: "failed", error: error.message, commands: [] };
+        }
       } catch (error) {
-        if (!(error instanceof NodeCollectError)) throw error;
-        await writeNodeFailure(dir, error.message);
-        report = { node, status: "failed", error: error.message, commands: [] };
+        fatal ??= error;
+        stop.abort(error);
+        return;
       }
       if (report.status !== "ok") failed++;
       reports.push(report);
       options.onProgress?.(reports.length, failed, targets.length);
     },
-    { concurrency: options.concurrency ?? 10, signal },
+    { concurrency: options.concurrency ?? 10, signal: runSignal },
   );
 
   const leftoverPods: string[] = [];
   if (options.via === "pod" && api !== undefined) {
     // Belt and braces: a create that landed after its node gave up is found by the run's label.
     try {
-      const sweep = await deleteCollectorPods(api, { namespace, runId });
+      const sweep = await withTimeout(
+        deleteCollectorPods(api, { namespace, runId }),
+        30_000,
+        `Cannot finish deleting the collector pods of run ${runId}: the API did not answer in 30s`,
+      );
       leftoverPods.push(...sweep.failed);
     } catch (error) {
       warn(`${(error as Error).message}; check for leftovers with \`netdoctor collect --cleanup\``);
     }
+  }
+  if (fatal !== undefined) {
+    if (fatal instanceof Error && !(fatal instanceof CollectError)) {
+      throw new CollectError(`Cannot write the bundle in "${options.out}": ${fatal.message}`, {
+        cause: fatal,
+      });
+    }
+    throw fatal;
   }
   reports.sort((a, b) => a.node.localeCompare(b.node));
   return {

@@ -18,7 +18,7 @@ export function collectorPodName(runId: string, node: string): string {
   const readable = node
     .toLowerCase()
     .replace(/[^a-z0-9-]/g, "-")
-    .slice(0, 40)
+    .slice(0, 30)
     .replace(/-+$/, "");
   return `netdoctor-${runId}-${readable}-${hash}`.replace(/--+/g, "-");
 }
@@ -29,7 +29,12 @@ export function collectorPodName(runId: string, node: string): string {
  * `chroot /host` runs the node's own iptables (the bug is version-specific: a container's iptables
  * would be the wrong witness). It only runs the read commands of the collector script.
  */
-export function collectorPod(options: { runId: string; node: string; namespace: string; image: string }): V1Pod {
+export function collectorPod(options: {
+  runId: string;
+  node: string;
+  namespace: string;
+  image: string;
+}): V1Pod {
   return {
     apiVersion: "v1",
     kind: "Pod",

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -23,44 +23,84 @@ async function* chunks(text: string, size: number): AsyncGenerator<string> {
   for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
 }
 
-describe.skipIf(skip)("collectorScript() under a real sh", () => {
-  it("frames every command's stdout, stderr and exit code so readFrames() restores them byte for byte", async () => {
-    execFileSync("mkdir", ["-p", join(work, "bin"), join(work, "tmp"), join(work, "out")]);
-    // Hostile rule text: a comment that looks like a frame marker must stay data.
-    const dump = [
-      "*filter",
-      ":INPUT ACCEPT [0:0]",
-      '-A INPUT -m comment --comment "@@done" -j ACCEPT',
-      "@@exit iptables-save 0",
-      ...Array.from({ length: 5000 }, (_, i) => `-A INPUT -s 198.18.${i >> 8}.${i & 255}/32 -j ACCEPT`),
-      "COMMIT",
-      "",
-    ].join("\n");
-    writeFileSync(join(work, "dump.txt"), dump);
-    fakeBin("iptables-save", `cat ${join(work, "dump.txt")}`);
-    fakeBin("iptables", 'echo "iptables v1.8.4 (nf_tables)"');
-    fakeBin("iptables-legacy-save", 'echo "iptables-legacy-save: Failed to initialize nft: Protocol not supported" >&2; exit 1');
-    fakeBin("k3s", 'echo "k3s version v1.21.4+k3s1 (3e250fdb)"');
-    // nft is deliberately absent: the shell answers 127.
-    const out = execFileSync("sh", ["-c", collectorScript()], {
-      env: { PATH: `${join(work, "bin")}:/usr/bin:/bin`, ND_PREFIX: "", TMPDIR: join(work, "tmp") },
-      maxBuffer: 64 << 20,
-    }).toString("latin1");
-    expect(out).not.toContain("@@done\n@@");
-    const results = await readFrames(chunks(out, 1000), { dir: join(work, "out"), source: "test" });
-    const by = new Map(results.map((r) => [r.stem, r]));
-    expect([...by.keys()]).toEqual(["iptables-save", "iptables-version", "iptables-legacy-save", "nft-ruleset", "k3s-version"]);
-    const save = by.get("iptables-save")!;
-    expect(save.exit).toBe(0);
-    expect(readFileSync(save.stdoutPath, "utf8")).toBe(dump);
-    expect(readFileSync(by.get("iptables-version")!.stdoutPath, "utf8")).toBe("iptables v1.8.4 (nf_tables)\n");
-    expect(by.get("iptables-legacy-save")).toMatchObject({
-      exit: 1,
-      stderr: "iptables-legacy-save: Failed to initialize nft: Protocol not supported\n",
-    });
-    expect(by.get("nft-ruleset")!.exit).toBe(127);
-    expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
-  });
+/** Runs the script under the system sh, with the machine's coreutils. */
+function runWithSh(): string {
+  return execFileSync("sh", ["-c", collectorScript()], {
+    env: { PATH: `${join(work, "bin")}:/usr/bin:/bin`, ND_PREFIX: "", TMPDIR: join(work, "tmp") },
+    maxBuffer: 64 << 20,
+  }).toString("latin1");
+}
+
+/** Runs the script as the default image does: busybox sh and busybox applets only. */
+function runWithBusybox(): string {
+  const bb = join(work, "bb");
+  execFileSync("mkdir", ["-p", bb]);
+  for (const applet of ["sh", "gzip", "base64", "wc", "rm", "cat"]) {
+    execFileSync("ln", ["-sf", "/usr/bin/busybox", join(bb, applet)]);
+  }
+  return execFileSync("/usr/bin/busybox", ["sh", "-c", collectorScript()], {
+    env: { PATH: `${join(work, "bin")}:${bb}`, ND_PREFIX: "", TMPDIR: join(work, "tmp") },
+    maxBuffer: 64 << 20,
+  }).toString("latin1");
+}
+
+const skipBusybox = skipBecause(
+  existsSync("/usr/bin/busybox") ? tools : "/usr/bin/busybox is not installed (apt-get install busybox)",
+  "collector script under busybox (the default image)",
+);
+
+describe.each([
+  { shell: "sh", run: runWithSh, skipped: skip },
+  { shell: "busybox", run: runWithBusybox, skipped: skipBusybox },
+])("collectorScript() under $shell", ({ run, skipped }) => {
+  it.skipIf(skipped)(
+    "frames every command's stdout, stderr and exit code so readFrames() restores them byte for byte",
+    async () => {
+      execFileSync("mkdir", ["-p", join(work, "bin"), join(work, "tmp"), join(work, "out")]);
+      // Hostile rule text: a comment that looks like a frame marker must stay data.
+      const dump = [
+        "*filter",
+        ":INPUT ACCEPT [0:0]",
+        '-A INPUT -m comment --comment "@@done" -j ACCEPT',
+        "@@exit iptables-save 0",
+        ...Array.from({ length: 5000 }, (_, i) => `-A INPUT -s 198.18.${i >> 8}.${i & 255}/32 -j ACCEPT`),
+        "COMMIT",
+        "",
+      ].join("\n");
+      writeFileSync(join(work, "dump.txt"), dump);
+      fakeBin("iptables-save", `cat ${join(work, "dump.txt")}`);
+      fakeBin("iptables", 'echo "iptables v1.8.4 (nf_tables)"');
+      fakeBin(
+        "iptables-legacy-save",
+        'echo "iptables-legacy-save: Failed to initialize nft: Protocol not supported" >&2; exit 1',
+      );
+      fakeBin("k3s", 'echo "k3s version v1.21.4+k3s1 (3e250fdb)"');
+      // nft is deliberately absent: the shell answers 127.
+      const out = run();
+      expect(out).not.toContain("@@done\n@@");
+      const results = await readFrames(chunks(out, 1000), { dir: join(work, "out"), source: "test" });
+      const by = new Map(results.map((r) => [r.stem, r]));
+      expect([...by.keys()]).toEqual([
+        "iptables-save",
+        "iptables-version",
+        "iptables-legacy-save",
+        "nft-ruleset",
+        "k3s-version",
+      ]);
+      const save = by.get("iptables-save")!;
+      expect(save.exit).toBe(0);
+      expect(readFileSync(save.stdoutPath, "utf8")).toBe(dump);
+      expect(readFileSync(by.get("iptables-version")!.stdoutPath, "utf8")).toBe(
+        "iptables v1.8.4 (nf_tables)\n",
+      );
+      expect(by.get("iptables-legacy-save")).toMatchObject({
+        exit: 1,
+        stderr: "iptables-legacy-save: Failed to initialize nft: Protocol not supported\n",
+      });
+      expect(by.get("nft-ruleset")!.exit).toBe(127);
+      expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
+    },
+  );
 });
 
 describe("readFrames()", () => {
@@ -83,6 +123,8 @@ describe("readFrames()", () => {
   });
 
   it("rejects output without the netdoctor header (an image that did not run the script)", async () => {
-    await expect(readFrames(chunks("hello\n", 3), { dir: work, source: "pod z" })).rejects.toThrow(/no netdoctor output/);
+    await expect(readFrames(chunks("hello\n", 3), { dir: work, source: "pod z" })).rejects.toThrow(
+      /no netdoctor output/,
+    );
   });
 });

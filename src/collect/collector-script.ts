@@ -24,6 +24,7 @@ export function collectorScript(commands: readonly NodeCommand[] = NODE_COMMANDS
   const runs = commands.map((c) => `run ${c.stem} ${c.argv.map(shellQuote).join(" ")}`);
   return [
     "set +e",
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: shell parameter expansion, not a JS template
     'T="${TMPDIR:-/tmp}"',
     "emit() {",
     '  echo "@@begin $1 $2 $(( $(wc -c < "$3") ))"',

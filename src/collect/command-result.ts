@@ -17,5 +17,7 @@ export const MAX_STDERR_BYTES = 1 << 20;
 /** Bounded stderr text: a note marks where it was cut so the file never pretends to be whole. */
 export function boundedText(chunks: readonly Buffer[], total: number): string {
   const text = Buffer.concat(chunks).subarray(0, MAX_STDERR_BYTES).toString("utf8");
-  return total > MAX_STDERR_BYTES ? `${text}\n[netdoctor: stderr cut at ${MAX_STDERR_BYTES} of ${total} bytes]\n` : text;
+  return total > MAX_STDERR_BYTES
+    ? `${text}\n[netdoctor: stderr cut at ${MAX_STDERR_BYTES} of ${total} bytes]\n`
+    : text;
 }

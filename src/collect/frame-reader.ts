@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { createGunzip, gunzipSync } from "node:zlib";
-import { FRAME_HEADER } from "./collector-script.ts";
 import { CollectError } from "./collect-error.ts";
+import { FRAME_HEADER } from "./collector-script.ts";
 import { boundedText, type CommandResult } from "./command-result.ts";
 
 interface Section {
@@ -44,7 +44,12 @@ async function writeSection(section: Section, target: Partial, options: ReadFram
         done(null, chunk);
       },
     });
-    await pipeline(Readable.from([compressed]), createGunzip(), count, createWriteStream(path, { mode: 0o600 }));
+    await pipeline(
+      Readable.from([compressed]),
+      createGunzip(),
+      count,
+      createWriteStream(path, { mode: 0o600 }),
+    );
     target.stdoutPath = path;
     target.stdoutBytes = written;
   } else {
@@ -93,7 +98,10 @@ export async function readFrames(
     if (section !== undefined) {
       if (line.startsWith("@@end ")) {
         if (line !== `@@end ${section.stem} ${section.stream}`) {
-          throw frameError(options.source, `line ${lineNo}: expected "@@end ${section.stem} ${section.stream}"`);
+          throw frameError(
+            options.source,
+            `line ${lineNo}: expected "@@end ${section.stem} ${section.stream}"`,
+          );
         }
         const target = partial.get(section.stem) ?? {};
         partial.set(section.stem, target);
@@ -102,7 +110,10 @@ export async function readFrames(
       } else if (/^[A-Za-z0-9+/=]*$/.test(line)) {
         section.base64.push(line);
       } else {
-        throw frameError(options.source, `line ${lineNo}: unexpected text inside ${section.stem} ${section.stream}`);
+        throw frameError(
+          options.source,
+          `line ${lineNo}: unexpected text inside ${section.stem} ${section.stream}`,
+        );
       }
       continue;
     }
@@ -113,7 +124,12 @@ export async function readFrames(
     if (!headerSeen) continue; // anything the image prints before the script starts
     const begin = /^@@begin ([a-z0-9-]+) (stdout|stderr) (\d+)$/.exec(line);
     if (begin !== null) {
-      section = { stem: begin[1]!, stream: begin[2] as "stdout" | "stderr", bytes: Number(begin[3]), base64: [] };
+      section = {
+        stem: begin[1]!,
+        stream: begin[2] as "stdout" | "stderr",
+        bytes: Number(begin[3]),
+        base64: [],
+      };
       continue;
     }
     const exit = /^@@exit ([a-z0-9-]+) (\d+)$/.exec(line);

@@ -110,7 +110,9 @@ export async function readInventory(file: string): Promise<Inventory> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new CollectError(`Cannot read inventory "${file}": ${(error as NodeJS.ErrnoException).code ?? error}`);
+    throw new CollectError(
+      `Cannot read inventory "${file}": ${(error as NodeJS.ErrnoException).code ?? error}`,
+    );
   }
   return parseInventory(text, file);
 }

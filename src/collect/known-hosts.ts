@@ -35,7 +35,12 @@ export function knownHostName(host: string, port: number): string {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`);
+  const re = new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`,
+  );
   return re.test(name);
 }
 
@@ -68,10 +73,16 @@ export type HostKeyVerdict =
  * Checks a server's host key (the raw SSH wire-format blob) against known_hosts text, as OpenSSH's
  * StrictHostKeyChecking=yes does: the host must be listed with exactly this key and not revoked.
  */
-export function verifyHostKey(knownHostsText: string, host: string, port: number, key: Buffer): HostKeyVerdict {
+export function verifyHostKey(
+  knownHostsText: string,
+  host: string,
+  port: number,
+  key: Buffer,
+): HostKeyVerdict {
   const name = knownHostName(host, port);
   const entries = parseKnownHosts(knownHostsText);
-  if (entries.some((e) => e.revoked && e.key.equals(key))) return { ok: false, reason: `the host key of ${name} is revoked` };
+  if (entries.some((e) => e.revoked && e.key.equals(key)))
+    return { ok: false, reason: `the host key of ${name} is revoked` };
   const forHost = entries.filter((e) => !e.revoked && hostMatches(e.patterns, name));
   const match = forHost.find((e) => e.key.equals(key));
   if (match !== undefined) return { ok: true, line: match.line };

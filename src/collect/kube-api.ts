@@ -111,7 +111,11 @@ export class KubeApi {
     await this.config.applyToHTTPSOptions(opts);
     const send = url.protocol === "http:" ? httpRequest : httpsRequest;
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
-      const req = send(url, { ...opts, method: "GET", ...(options.signal ? { signal: options.signal } : {}) }, resolve);
+      const req = send(
+        url,
+        { ...opts, method: "GET", ...(options.signal ? { signal: options.signal } : {}) },
+        resolve,
+      );
       req.on("error", reject);
       req.end();
     }).catch((error: unknown) => {
@@ -121,7 +125,10 @@ export class KubeApi {
       const chunks: Buffer[] = [];
       for await (const c of res) chunks.push(c as Buffer);
       const body = Buffer.concat(chunks).toString("utf8");
-      throw new KubeApiError(`Cannot ${options.action}: ${statusMessage(body) ?? `HTTP ${res.statusCode}`}`, res.statusCode ?? 0);
+      throw new KubeApiError(
+        `Cannot ${options.action}: ${statusMessage(body) ?? `HTTP ${res.statusCode}`}`,
+        res.statusCode ?? 0,
+      );
     }
     return res;
   }

@@ -123,13 +123,19 @@ function env(v: unknown, path: string): EnvVar {
   const name = str(e.name, `${path}.name`);
   const value = optStr(e.value, `${path}.value`);
   const from = optObj(e.valueFrom, `${path}.valueFrom`);
-  const ref = from === undefined ? undefined : optObj(from.configMapKeyRef, `${path}.valueFrom.configMapKeyRef`);
+  const ref =
+    from === undefined ? undefined : optObj(from.configMapKeyRef, `${path}.valueFrom.configMapKeyRef`);
   return {
     name,
     ...(value === undefined ? {} : { value }),
     ...(ref === undefined
       ? {}
-      : { configMapKeyRef: { name: str(ref.name, `${path}.valueFrom.configMapKeyRef.name`), key: str(ref.key, `${path}.valueFrom.configMapKeyRef.key`) } }),
+      : {
+          configMapKeyRef: {
+            name: str(ref.name, `${path}.valueFrom.configMapKeyRef.name`),
+            key: str(ref.key, `${path}.valueFrom.configMapKeyRef.key`),
+          },
+        }),
   };
 }
 
@@ -163,7 +169,9 @@ function container(v: unknown, path: string): Container {
 function toPod(item: Json): Pod {
   const spec = obj(item.spec, "spec");
   const status = optObj(item.status, "status") ?? {};
-  const conditions = arr(status.conditions, "status.conditions").map((c, i) => obj(c, `status.conditions[${i}]`));
+  const conditions = arr(status.conditions, "status.conditions").map((c, i) =>
+    obj(c, `status.conditions[${i}]`),
+  );
   const readyCond = conditions.find((c) => c.type === "Ready");
   const nodeName = optStr(spec.nodeName, "spec.nodeName");
   const podIP = optStr(status.podIP, "status.podIP");
@@ -177,7 +185,9 @@ function toPod(item: Json): Pod {
       .filter((x): x is Json => x !== undefined)
       .map((x) => str(x.name, "spec.volumes[].configMap.name")),
     hostNetwork: optBool(spec.hostNetwork, "spec.hostNetwork") ?? false,
-    podIPs: arr(status.podIPs, "status.podIPs").map((x, i) => str(obj(x, `status.podIPs[${i}]`).ip, `status.podIPs[${i}].ip`)),
+    podIPs: arr(status.podIPs, "status.podIPs").map((x, i) =>
+      str(obj(x, `status.podIPs[${i}]`).ip, `status.podIPs[${i}].ip`),
+    ),
     ...(readyCond === undefined ? {} : { ready: readyCond.status === "True" }),
     ...(nodeName === undefined ? {} : { nodeName }),
     ...(podIP === undefined ? {} : { podIP }),
@@ -215,11 +225,16 @@ function policy(v: unknown, path: string): "Cluster" | "Local" | undefined {
 function toService(item: Json): Service {
   const spec = obj(item.spec, "spec");
   const type = optStr(spec.type, "spec.type") ?? "ClusterIP";
-  if (!SERVICE_TYPES.has(type)) throw new ItemError(`spec.type: expected ClusterIP, NodePort, LoadBalancer or ExternalName, got ${describe(type)}`);
+  if (!SERVICE_TYPES.has(type))
+    throw new ItemError(
+      `spec.type: expected ClusterIP, NodePort, LoadBalancer or ExternalName, got ${describe(type)}`,
+    );
   const status = optObj(item.status, "status") ?? {};
   const lb = optObj(status.loadBalancer, "status.loadBalancer") ?? {};
   const lbIPs = arr(lb.ingress, "status.loadBalancer.ingress")
-    .map((x, i) => optStr(obj(x, `status.loadBalancer.ingress[${i}]`).ip, `status.loadBalancer.ingress[${i}].ip`))
+    .map((x, i) =>
+      optStr(obj(x, `status.loadBalancer.ingress[${i}]`).ip, `status.loadBalancer.ingress[${i}].ip`),
+    )
     .filter((x): x is string => x !== undefined);
   const clusterIP = optStr(spec.clusterIP, "spec.clusterIP");
   const selector = strMap(spec.selector, "spec.selector");
@@ -301,7 +316,9 @@ function toNode(item: Json): Node {
   const spec = optObj(item.spec, "spec") ?? {};
   const status = optObj(item.status, "status") ?? {};
   const info = optObj(status.nodeInfo, "status.nodeInfo") ?? {};
-  const conditions = arr(status.conditions, "status.conditions").map((c, i) => obj(c, `status.conditions[${i}]`));
+  const conditions = arr(status.conditions, "status.conditions").map((c, i) =>
+    obj(c, `status.conditions[${i}]`),
+  );
   const readyCond = conditions.find((c) => c.type === "Ready");
   const podCIDR = optStr(spec.podCIDR, "spec.podCIDR");
   const kubelet = optStr(info.kubeletVersion, "status.nodeInfo.kubeletVersion");
@@ -311,7 +328,10 @@ function toNode(item: Json): Node {
     metadata: meta(item, false),
     addresses: arr(status.addresses, "status.addresses").map((x, i) => {
       const a = obj(x, `status.addresses[${i}]`);
-      return { type: str(a.type, `status.addresses[${i}].type`), address: str(a.address, `status.addresses[${i}].address`) };
+      return {
+        type: str(a.type, `status.addresses[${i}].type`),
+        address: str(a.address, `status.addresses[${i}].address`),
+      };
     }),
     ...(podCIDR === undefined ? {} : { podCIDR }),
     ...(kubelet === undefined ? {} : { kubeletVersion: kubelet }),
@@ -368,7 +388,8 @@ export function convertList<K extends ObjectKind>(
   options: { file: string; text?: string },
 ): { items: KindTypes[K][]; problems: ObjectProblem[] } {
   const { file } = options;
-  if (!isObj(data)) throw new BundleSchemaError(`Cannot read ${file}: expected a ${kind}List object, got ${describe(data)}`);
+  if (!isObj(data))
+    throw new BundleSchemaError(`Cannot read ${file}: expected a ${kind}List object, got ${describe(data)}`);
   const listKind = data.kind;
   if (listKind !== `${kind}List` && listKind !== "List") {
     throw new BundleSchemaError(
@@ -381,14 +402,22 @@ export function convertList<K extends ObjectKind>(
   const items: KindTypes[K][] = [];
   const problems: ObjectProblem[] = [];
   rawItems.forEach((raw: unknown, i: number) => {
-    const label = isObj(raw) && isObj(raw.metadata) ? ` (${[raw.metadata.namespace, raw.metadata.name].filter((x) => typeof x === "string").join("/")})` : "";
-    const uid = isObj(raw) && isObj(raw.metadata) && typeof raw.metadata.uid === "string" ? raw.metadata.uid : undefined;
+    const label =
+      isObj(raw) && isObj(raw.metadata)
+        ? ` (${[raw.metadata.namespace, raw.metadata.name].filter((x) => typeof x === "string").join("/")})`
+        : "";
+    const uid =
+      isObj(raw) && isObj(raw.metadata) && typeof raw.metadata.uid === "string"
+        ? raw.metadata.uid
+        : undefined;
     const line = uid === undefined ? undefined : lines.get(uid);
     try {
       const item = obj(raw, "item");
       if (item.kind !== undefined && item.kind !== kind) {
         if (i === 0 && (rawItems as unknown[]).every((x) => isObj(x) && x.kind === item.kind)) {
-          throw new BundleSchemaError(`Cannot read ${file}: expected ${kind} objects, got a list of ${describe(item.kind)}`);
+          throw new BundleSchemaError(
+            `Cannot read ${file}: expected ${kind} objects, got a list of ${describe(item.kind)}`,
+          );
         }
         throw new ItemError(`kind: expected ${kind}, got ${describe(item.kind)}`);
       }
@@ -396,7 +425,11 @@ export function convertList<K extends ObjectKind>(
       items.push({ ...converted, source: line === undefined ? { file } : { file, line } });
     } catch (error) {
       if (error instanceof ItemError) {
-        problems.push({ file, ...(line === undefined ? {} : { line }), message: `Cannot read ${file} items[${i}]${label}: ${error.message}` });
+        problems.push({
+          file,
+          ...(line === undefined ? {} : { line }),
+          message: `Cannot read ${file} items[${i}]${label}: ${error.message}`,
+        });
       } else throw error;
     }
   });

@@ -35,17 +35,22 @@ function describePod(pod: V1Pod): string {
   if (term) return `${phase}, container ${term.reason ?? "terminated"} with exit code ${term.exitCode}`;
   const cond = pod.status?.conditions?.find((c) => c.status === "False" && c.message);
   if (cond) return `${phase}, ${cond.reason ?? cond.type}: ${cond.message}`;
-  if (pod.status?.reason) return `${phase}, ${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ""}`;
+  if (pod.status?.reason)
+    return `${phase}, ${pod.status.reason}${pod.status.message ? `: ${pod.status.message}` : ""}`;
   return phase;
 }
 
 async function waitForEnd(options: PodCollectOptions, name: string, signal: AbortSignal): Promise<V1Pod> {
-  let delay = 200;
+  let delay = 250;
   for (;;) {
     let pod: V1Pod;
     try {
-      pod = await options.api.core.readNamespacedPod({ name, namespace: options.namespace });
+      pod = await abortable(
+        options.api.core.readNamespacedPod({ name, namespace: options.namespace }),
+        signal,
+      );
     } catch (error) {
+      if (signal.aborted) throw error;
       throw new NodeCollectError(toKubeApiError(`read pod ${options.namespace}/${name}`, error).message);
     }
     const phase = pod.status?.phase;
@@ -56,16 +61,22 @@ async function waitForEnd(options: PodCollectOptions, name: string, signal: Abor
     }
     lastSeen.set(name, describePod(pod));
     await sleep(delay, undefined, { signal });
-    delay = Math.min(delay * 2, 2000);
+    delay = Math.min(Math.round(delay * 1.5), 1000); // at most one read per second per running pod
   }
 }
 
 /** Last status seen per pod, for the timeout message ("was Pending, ImagePullBackOff: ..."). */
 const lastSeen = new Map<string, string>();
 
+/** A delete that does not answer within this long counts as failed (the final sweep retries it). */
+const DELETE_TIMEOUT_MS = 15_000;
+
 async function deletePod(options: PodCollectOptions, name: string): Promise<void> {
   try {
-    await options.api.core.deleteNamespacedPod({ name, namespace: options.namespace, gracePeriodSeconds: 0 });
+    await abortable(
+      options.api.core.deleteNamespacedPod({ name, namespace: options.namespace, gracePeriodSeconds: 0 }),
+      AbortSignal.timeout(DELETE_TIMEOUT_MS),
+    );
   } catch (error) {
     const e = toKubeApiError(`delete pod ${options.namespace}/${name}`, error);
     if (!isNotFound(e)) throw e;
@@ -79,7 +90,12 @@ async function deletePod(options: PodCollectOptions, name: string): Promise<void
  * {@linkcode NodeCollectError} with a per-node reason when the node could not be collected.
  */
 export async function collectNodeViaPod(node: string, options: PodCollectOptions): Promise<CommandResult[]> {
-  const body = collectorPod({ runId: options.runId, node, namespace: options.namespace, image: options.image });
+  const body = collectorPod({
+    runId: options.runId,
+    node,
+    namespace: options.namespace,
+    image: options.image,
+  });
   const name = body.metadata?.name ?? "";
   const timeout = AbortSignal.timeout(options.timeoutMs);
   const signal = AbortSignal.any([options.signal, timeout]);
@@ -107,7 +123,7 @@ export async function collectNodeViaPod(node: string, options: PodCollectOptions
       );
     } catch (error) {
       if (signal.aborted) throw error;
-      throw new NodeCollectError((error as Error).message);
+      throw new NodeCollectError(`${(error as Error).message} (pod ${describePod(pod)})`);
     }
     try {
       return await readFrames(res, { dir: options.dir, source: `pod ${options.namespace}/${name}` });
@@ -131,7 +147,8 @@ export async function collectNodeViaPod(node: string, options: PodCollectOptions
     lastSeen.delete(name);
     if (mayExist) {
       // A create still in flight may land after our delete; wait for it (bounded) so the delete sees the pod.
-      if (creating !== undefined) await Promise.race([creating.catch(() => undefined), sleep(10_000)]);
+      if (creating !== undefined)
+        await Promise.race([creating.catch(() => undefined), sleep(10_000, undefined, { ref: false })]);
       try {
         await deletePod(options, name);
       } catch {

@@ -48,6 +48,15 @@ interface Budget {
   readonly label: string;
 }
 
+/** Last four bytes of names that can be config files or jars, as little-endian u32. */
+function tail(s: string): number {
+  return (s.charCodeAt(0) | (s.charCodeAt(1) << 8) | (s.charCodeAt(2) << 16) | (s.charCodeAt(3) << 24)) >>> 0;
+}
+const TAIL_YML = tail(".yml");
+const TAIL_YAML = tail("yaml");
+const TAIL_TIES = tail("ties");
+const TAIL_JAR = tail(".jar");
+
 const APP_CONFIG = /^(?:BOOT-INF\/classes\/|WEB-INF\/classes\/)?(?:config\/)?([^/]+)$/;
 const LIB_JAR = /^(?:BOOT-INF|WEB-INF)\/lib\/[^/]+\.jar$/;
 
@@ -108,7 +117,9 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
   let p = 0;
   while (p + 46 <= cd.length && u32(cd, p) === 0x02014b50) {
     if (entries.length >= limits.maxEntries) {
-      throw new RangeError(`Cannot read archive "${label}": more than ${limits.maxEntries} entries (zip bomb?)`);
+      throw new RangeError(
+        `Cannot read archive "${label}": more than ${limits.maxEntries} entries (zip bomb?)`,
+      );
     }
     const nameLen = u16(cd, p + 28);
     const extraLen = u16(cd, p + 30);
@@ -116,7 +127,11 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
     let compressed = u32(cd, p + 20);
     let size = u32(cd, p + 24);
     let offset = u32(cd, p + 42);
-    const name = decoder.decode(cd.subarray(p + 46, p + 46 + nameLen));
+    // Decoding 30,000 names costs more than the rest: only names ending like a config file or a jar
+    // (`.yml`, `yaml`, `ties`, `.jar`) can matter.
+    const tail4 = nameLen >= 4 ? u32(cd, p + 46 + nameLen - 4) : 0;
+    const wanted = tail4 === TAIL_YML || tail4 === TAIL_YAML || tail4 === TAIL_TIES || tail4 === TAIL_JAR;
+    const name = wanted ? decoder.decode(cd.subarray(p + 46, p + 46 + nameLen)) : "";
     // Zip64 extra field: the 0xffffffff fields are stored there, in order.
     let x = p + 46 + nameLen;
     const xEnd = x + extraLen;
@@ -125,8 +140,14 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
       const len = u16(cd, x + 2);
       if (id === 0x0001) {
         let q = x + 4;
-        if (size === 0xffffffff) (size = u64(cd, q)), (q += 8);
-        if (compressed === 0xffffffff) (compressed = u64(cd, q)), (q += 8);
+        if (size === 0xffffffff) {
+          size = u64(cd, q);
+          q += 8;
+        }
+        if (compressed === 0xffffffff) {
+          compressed = u64(cd, q);
+          q += 8;
+        }
         if (offset === 0xffffffff) offset = u64(cd, q);
       }
       x += 4 + len;
@@ -160,7 +181,9 @@ async function entryData(src: ZipSource, e: Entry, budget: Budget): Promise<Uint
     return data;
   }
   if (e.method !== 8) {
-    throw new CollectError(`Cannot read "${e.name}" in "${budget.label}": compression method ${e.method} is not supported`);
+    throw new CollectError(
+      `Cannot read "${e.name}" in "${budget.label}": compression method ${e.method} is not supported`,
+    );
   }
   charge(budget, Math.min(e.size, budget.limits.maxInflated + 1), e.name);
   budget.inflated -= Math.min(e.size, budget.limits.maxInflated + 1);
@@ -174,11 +197,14 @@ async function entryData(src: ZipSource, e: Entry, budget: Budget): Promise<Uint
   // 16 KiB in gives at most ~16 MiB out (deflate's ratio is bounded near 1:1032).
   const SLICE = 16 * 1024;
   try {
-    for (let i = 0; i < data.length; i += SLICE) inflater.push(data.subarray(i, i + SLICE), i + SLICE >= data.length);
+    for (let i = 0; i < data.length; i += SLICE)
+      inflater.push(data.subarray(i, i + SLICE), i + SLICE >= data.length);
     if (data.length === 0) inflater.push(new Uint8Array(0), true);
   } catch (error) {
     if (error instanceof RangeError) throw error;
-    throw new CollectError(`Cannot inflate "${e.name}" in "${budget.label}": ${(error as Error).message}`, { cause: error });
+    throw new CollectError(`Cannot inflate "${e.name}" in "${budget.label}": ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const out = new Uint8Array(total);
   let o = 0;
@@ -210,7 +236,13 @@ async function readZip(
       files.push({ path, text: decodeConfigText(path, await entryData(src, e, budget)) });
     } else if (nested && LIB_JAR.test(e.name)) {
       if (depth + 1 > budget.limits.maxDepth) continue;
-      const inner = await readZip(memorySource(await entryData(src, e, budget)), budget, depth + 1, false, `${prefix}${e.name}!/`);
+      const inner = await readZip(
+        memorySource(await entryData(src, e, budget)),
+        budget,
+        depth + 1,
+        false,
+        `${prefix}${e.name}!/`,
+      );
       libraryFiles.push(...inner.files);
     }
   }
@@ -234,13 +266,17 @@ export async function readArchiveConfig(
   try {
     fh = await open(path, "r");
   } catch (error) {
-    throw new CollectError(`Cannot read archive "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      cause: error,
-    });
+    throw new CollectError(
+      `Cannot read archive "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
   try {
     const st = await fh.stat();
-    if (st.isDirectory()) throw new CollectError(`Cannot read archive "${path}": it is a directory (use --dir)`);
+    if (st.isDirectory())
+      throw new CollectError(`Cannot read archive "${path}": it is a directory (use --dir)`);
     const src: ZipSource = {
       size: st.size,
       read: async (offset, length) => {

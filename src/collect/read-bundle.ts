@@ -8,8 +8,8 @@
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { KubeProxyIndexer, type KubeProxyIndex } from "../diagnose/kube-proxy-index.ts";
-import type { NodeEvidence, EvidenceFile } from "../diagnose/node-evidence.ts";
+import { type KubeProxyIndex, KubeProxyIndexer } from "../diagnose/kube-proxy-index.ts";
+import type { EvidenceFile, NodeEvidence } from "../diagnose/node-evidence.ts";
 import { RuleSignatureScanner } from "../diagnose/rule-signatures.ts";
 import { NodeScanner } from "../diagnose/scan-node.ts";
 import type { ClusterState } from "../model/cluster.ts";
@@ -53,7 +53,10 @@ function invalid(file: string, message: string, line?: number): Finding {
 /** `Unexpected token … in JSON at position 123` → line and column of position 123. */
 export function jsonErrorMessage(file: string, text: string, error: SyntaxError): string {
   const m = /position (\d+)/.exec(error.message);
-  const detail = error.message.replace(/^JSON\.parse: /, "").replace(/ in JSON at position \d+.*$/, "").replace(/, "[^]*" is not valid JSON$/, "");
+  const detail = error.message
+    .replace(/^JSON\.parse: /, "")
+    .replace(/ in JSON at position \d+.*$/, "")
+    .replace(/, "[\s\S]*" is not valid JSON$/, "");
   if (m === null) {
     if (/Unexpected end of JSON input/.test(error.message) || text.trim() === "") {
       const lines = text.split("\n");
@@ -73,16 +76,33 @@ async function readText(path: string): Promise<string | undefined> {
     return await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new CollectError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw new CollectError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+      cause: error,
+    });
   }
 }
 
 const CLUSTER_FILES: readonly { kind: ObjectKind; file: string; required: boolean; command: string }[] = [
   { kind: "Pod", file: "cluster/pods.json", required: true, command: "kubectl get pods -A -o json" },
-  { kind: "Service", file: "cluster/services.json", required: true, command: "kubectl get services -A -o json" },
-  { kind: "EndpointSlice", file: "cluster/endpointslices.json", required: true, command: "kubectl get endpointslices -A -o json" },
+  {
+    kind: "Service",
+    file: "cluster/services.json",
+    required: true,
+    command: "kubectl get services -A -o json",
+  },
+  {
+    kind: "EndpointSlice",
+    file: "cluster/endpointslices.json",
+    required: true,
+    command: "kubectl get endpointslices -A -o json",
+  },
   { kind: "Node", file: "cluster/nodes.json", required: true, command: "kubectl get nodes -o json" },
-  { kind: "ConfigMap", file: "cluster/configmaps.json", required: false, command: "kubectl get configmaps -A -o json" },
+  {
+    kind: "ConfigMap",
+    file: "cluster/configmaps.json",
+    required: false,
+    command: "kubectl get configmaps -A -o json",
+  },
 ];
 
 async function readList<K extends ObjectKind>(
@@ -96,7 +116,8 @@ async function readList<K extends ObjectKind>(
     problems.push(invalid(spec.file, message));
     return [];
   };
-  if (text === undefined) return fail(`Cannot read bundle ${dir}: ${spec.file} is missing (write it with \`${spec.command}\`)`);
+  if (text === undefined)
+    return fail(`Cannot read bundle ${dir}: ${spec.file} is missing (write it with \`${spec.command}\`)`);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -120,16 +141,22 @@ async function readList<K extends ObjectKind>(
  */
 export async function readBundle(dir: string): Promise<Bundle> {
   try {
-    if (!(await stat(dir)).isDirectory()) throw new CollectError(`Cannot read bundle ${dir}: not a directory`);
+    if (!(await stat(dir)).isDirectory())
+      throw new CollectError(`Cannot read bundle ${dir}: not a directory`);
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(`Cannot read bundle ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, { cause: error });
+    throw new CollectError(
+      `Cannot read bundle ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      { cause: error },
+    );
   }
   const problems: Finding[] = [];
   let meta: BundleMeta = { format: BUNDLE_FORMAT };
   const metaText = await readText(join(dir, "bundle.json"));
   if (metaText === undefined) {
-    problems.push(invalid("bundle.json", `Cannot read bundle.json: it is missing; assuming ${BUNDLE_FORMAT}`));
+    problems.push(
+      invalid("bundle.json", `Cannot read bundle.json: it is missing; assuming ${BUNDLE_FORMAT}`),
+    );
   } else {
     let raw: unknown;
     try {
@@ -139,7 +166,9 @@ export async function readBundle(dir: string): Promise<Bundle> {
     }
     const o = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
     if (o.format !== BUNDLE_FORMAT) {
-      throw new CollectError(`Cannot read bundle.json: "format" must be "${BUNDLE_FORMAT}", got ${JSON.stringify(o.format ?? null)}`);
+      throw new CollectError(
+        `Cannot read bundle.json: "format" must be "${BUNDLE_FORMAT}", got ${JSON.stringify(o.format ?? null)}`,
+      );
     }
     meta = {
       format: BUNDLE_FORMAT,
@@ -148,22 +177,55 @@ export async function readBundle(dir: string): Promise<Bundle> {
     };
   }
   const [pods, services, endpointSlices, nodes, configMaps] = [
-    await readList(dir, CLUSTER_FILES[0] as { kind: "Pod"; file: string; required: boolean; command: string }, problems),
-    await readList(dir, CLUSTER_FILES[1] as { kind: "Service"; file: string; required: boolean; command: string }, problems),
-    await readList(dir, CLUSTER_FILES[2] as { kind: "EndpointSlice"; file: string; required: boolean; command: string }, problems),
-    await readList(dir, CLUSTER_FILES[3] as { kind: "Node"; file: string; required: boolean; command: string }, problems),
-    await readList(dir, CLUSTER_FILES[4] as { kind: "ConfigMap"; file: string; required: boolean; command: string }, problems),
+    await readList(
+      dir,
+      CLUSTER_FILES[0] as { kind: "Pod"; file: string; required: boolean; command: string },
+      problems,
+    ),
+    await readList(
+      dir,
+      CLUSTER_FILES[1] as { kind: "Service"; file: string; required: boolean; command: string },
+      problems,
+    ),
+    await readList(
+      dir,
+      CLUSTER_FILES[2] as { kind: "EndpointSlice"; file: string; required: boolean; command: string },
+      problems,
+    ),
+    await readList(
+      dir,
+      CLUSTER_FILES[3] as { kind: "Node"; file: string; required: boolean; command: string },
+      problems,
+    ),
+    await readList(
+      dir,
+      CLUSTER_FILES[4] as { kind: "ConfigMap"; file: string; required: boolean; command: string },
+      problems,
+    ),
   ];
   let nodeDirs: string[] = [];
   try {
     const entries = await readdir(join(dir, "nodes"), { withFileTypes: true });
-    nodeDirs = entries.filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    nodeDirs = entries
+      .filter((e) => e.isDirectory())
+      .map((e) => e.name)
+      .sort();
   } catch {
-    problems.push(invalid("nodes/", "Cannot read nodes/: the bundle has no node directories, so no node's rules can be checked"));
+    problems.push(
+      invalid(
+        "nodes/",
+        "Cannot read nodes/: the bundle has no node directories, so no node's rules can be checked",
+      ),
+    );
   }
   for (const n of nodes) {
     if (!nodeDirs.includes(n.metadata.name)) {
-      problems.push(invalid(`nodes/${n.metadata.name}/`, `Cannot check node "${n.metadata.name}": the bundle has no nodes/${n.metadata.name}/ directory`));
+      problems.push(
+        invalid(
+          `nodes/${n.metadata.name}/`,
+          `Cannot check node "${n.metadata.name}": the bundle has no nodes/${n.metadata.name}/ directory`,
+        ),
+      );
     }
   }
   return { dir, meta, cluster: { pods, services, endpointSlices, nodes, configMaps }, nodeDirs, problems };
@@ -211,7 +273,10 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
     const indexer = new KubeProxyIndexer();
     try {
       const reader = new DumpReader(composeHandlers(scanner.handler, sig.handler, indexer.handler));
-      for await (const chunk of createReadStream(join(bundleDir, dumpFile), { encoding: "utf8", highWaterMark: 1 << 20 })) {
+      for await (const chunk of createReadStream(join(bundleDir, dumpFile), {
+        encoding: "utf8",
+        highWaterMark: 1 << 20,
+      })) {
         reader.push(chunk as string);
       }
       reader.end();
@@ -224,7 +289,13 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
       problems.push({ ...invalid(dumpFile, msg, error.line), node });
     }
   } else if (!saveFailed) {
-    problems.push({ ...invalid(`${rel}/`, `Cannot check node "${node}": ${dumpFile} is missing (write it with \`iptables-save > ${dumpFile}\`)`), node });
+    problems.push({
+      ...invalid(
+        `${rel}/`,
+        `Cannot check node "${node}": ${dumpFile} is missing (write it with \`iptables-save > ${dumpFile}\`)`,
+      ),
+      node,
+    });
   }
   if (files.includes("iptables-legacy-save.txt")) {
     const scanner = new NodeScanner();
@@ -235,7 +306,14 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
       legacyScan = scanner.finish({ node, file: `${rel}/iptables-legacy-save.txt`, header: reader.header });
     } catch (error) {
       if (!(error instanceof DumpSyntaxError)) throw error;
-      problems.push({ ...invalid(`${rel}/iptables-legacy-save.txt`, `Cannot parse ${rel}/iptables-legacy-save.txt at line ${error.line}: ${error.message}`, error.line), node });
+      problems.push({
+        ...invalid(
+          `${rel}/iptables-legacy-save.txt`,
+          `Cannot parse ${rel}/iptables-legacy-save.txt at line ${error.line}: ${error.message}`,
+          error.line,
+        ),
+        node,
+      });
     }
   }
   const evidence: NodeEvidence = {
@@ -246,7 +324,14 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
     ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
     ...(k3sVersion === undefined ? {} : { k3sVersion }),
     ...(nftRuleset === undefined ? {} : { nftRuleset }),
-    ...(saveErr === undefined ? {} : { saveError: { ...saveErr, ...(exitCode === undefined || Number.isNaN(exitCode) ? {} : { exitCode }) } }),
+    ...(saveErr === undefined
+      ? {}
+      : {
+          saveError: {
+            ...saveErr,
+            ...(exitCode === undefined || Number.isNaN(exitCode) ? {} : { exitCode }),
+          },
+        }),
     ...(otherErrors.length === 0 ? {} : { otherErrors }),
   };
   return { evidence, ...(index === undefined ? {} : { index }), problems };

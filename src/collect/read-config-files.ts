@@ -19,14 +19,19 @@ const RESOURCE_DIRS = [
 async function readOne(path: string, display: string): Promise<ConfigFile> {
   try {
     const st = await stat(path);
-    if (st.isDirectory()) throw new CollectError(`Cannot read config file "${path}": it is a directory (use --dir)`);
-    if (st.size > MAX_FILE) throw new CollectError(`Cannot read config file "${path}": ${st.size} bytes is more than ${MAX_FILE}`);
+    if (st.isDirectory())
+      throw new CollectError(`Cannot read config file "${path}": it is a directory (use --dir)`);
+    if (st.size > MAX_FILE)
+      throw new CollectError(`Cannot read config file "${path}": ${st.size} bytes is more than ${MAX_FILE}`);
     return { path: display, text: decodeConfigText(path, await readFile(path)) };
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(`Cannot read config file "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      cause: error,
-    });
+    throw new CollectError(
+      `Cannot read config file "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 
@@ -62,10 +67,13 @@ async function configIn(root: string, dir: string): Promise<ConfigFile[]> {
  */
 export async function readConfigDir(dir: string): Promise<ConfigFile[]> {
   try {
-    if (!(await stat(dir)).isDirectory()) throw new CollectError(`Cannot read directory "${dir}": not a directory`);
+    if (!(await stat(dir)).isDirectory())
+      throw new CollectError(`Cannot read directory "${dir}": not a directory`);
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(`Cannot read directory "${dir}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new CollectError(
+      `Cannot read directory "${dir}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   const here = await configIn(dir, dir);
   if (here.length > 0) return here;

@@ -3,13 +3,19 @@ import { join } from "node:path";
 import { type PodEnvironment, podEnvironment } from "../config/pod-environment.ts";
 import { CollectError } from "./collect-error.ts";
 
-async function readItems(bundle: string, rel: string, optional: boolean): Promise<{ items: unknown[]; text: string }> {
+async function readItems(
+  bundle: string,
+  rel: string,
+  optional: boolean,
+): Promise<{ items: unknown[]; text: string }> {
   let text: string;
   try {
     text = await readFile(join(bundle, rel), "utf8");
   } catch (error) {
     if (optional && (error as NodeJS.ErrnoException).code === "ENOENT") return { items: [], text: "" };
-    throw new CollectError(`Cannot read "${rel}" in bundle "${bundle}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw new CollectError(
+      `Cannot read "${rel}" in bundle "${bundle}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+    );
   }
   try {
     const v = JSON.parse(text) as { items?: unknown };
@@ -43,16 +49,21 @@ export async function readPodEnvironment(
   options: { container?: string } = {},
 ): Promise<BundlePodEnvironment> {
   const [ns, name, ...rest] = podRef.split("/");
-  if (!ns || !name || rest.length > 0) throw new CollectError(`Cannot use pod "${podRef}": expected NAMESPACE/POD`);
+  if (!ns || !name || rest.length > 0)
+    throw new CollectError(`Cannot use pod "${podRef}": expected NAMESPACE/POD`);
   const pods = await readItems(bundle, "cluster/pods.json", false);
   const configMaps = await readItems(bundle, "cluster/configmaps.json", true);
+  const services = await readItems(bundle, "cluster/services.json", true);
   const pod = pods.items.find((p) => {
     const m = (p as { metadata?: { name?: string; namespace?: string } }).metadata;
     return m?.name === name && (m.namespace ?? "default") === ns;
   });
-  if (!pod) throw new CollectError(`Cannot find pod "${podRef}" in "cluster/pods.json" of bundle "${bundle}"`);
+  if (!pod)
+    throw new CollectError(`Cannot find pod "${podRef}" in "cluster/pods.json" of bundle "${bundle}"`);
   // Locate the pod in the text to give each variable a line (kubectl prints one field per line).
-  const podAt = pods.text.search(new RegExp(`"name":\\s*${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`));
+  const podAt = pods.text.search(
+    new RegExp(`"name":\\s*${JSON.stringify(name).replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}`),
+  );
   const lineOf = (v: string) => {
     if (podAt < 0) return undefined;
     const i = pods.text.indexOf(`"name": ${JSON.stringify(v)}`, podAt);
@@ -61,6 +72,7 @@ export async function readPodEnvironment(
   const env = podEnvironment(pod, {
     ...options,
     configMaps: configMaps.items,
+    services: services.items,
     file: "cluster/pods.json",
     lineOf,
   });

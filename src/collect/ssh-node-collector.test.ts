@@ -27,7 +27,9 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
     const bare = sudo ? command.slice(8) : command;
     switch (bare) {
       case "iptables-save":
-        return failSave ? { stdout: "", stderr: FAILING_IPTABLES_STDERR, exit: 1 } : { stdout: dump, exit: 0 };
+        return failSave
+          ? { stdout: "", stderr: FAILING_IPTABLES_STDERR, exit: 1 }
+          : { stdout: dump, exit: 0 };
       case "iptables --version":
         return { stdout: "iptables v1.8.4 (nf_tables)\n", exit: 0 };
       case "iptables-legacy-save":
@@ -35,7 +37,9 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
       case "nft list ruleset":
         return { stdout: "table ip filter {\n}\n", exit: 0 };
       case "k3s --version":
-        return sudo ? { stdout: "", stderr: "sudo: k3s: command not found\n", exit: 1 } : { stdout: "", stderr: "sh: 1: k3s: not found\n", exit: 127 };
+        return sudo
+          ? { stdout: "", stderr: "sudo: k3s: command not found\n", exit: 1 }
+          : { stdout: "", stderr: "sh: 1: k3s: not found\n", exit: 127 };
       default:
         return { stdout: "", stderr: `unexpected command ${command}\n`, exit: 99 };
     }
@@ -80,7 +84,14 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       ].join("\n"),
       server.knownHostsLine(),
     );
-    const summary = await collectBundle({ out, via: "ssh", inventory, kubeconfig, concurrency: 2, timeoutMs: 20_000 });
+    const summary = await collectBundle({
+      out,
+      via: "ssh",
+      inventory,
+      kubeconfig,
+      concurrency: 2,
+      timeoutMs: 20_000,
+    });
     expect(summary.nodes.map((r) => [r.node, r.status])).toEqual([
       ["agent1", "ok"],
       ["master1", "ok"],
@@ -123,9 +134,13 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
     );
     const summary = await collectBundle({ out, via: "ssh", inventory, kubeconfig, timeoutMs: 20_000 });
     expect(summary.nodes[0]).toMatchObject({ node: "w1", status: "failed" });
-    expect(summary.nodes[0]?.error).toMatch(/refusing to connect to 127\.0\.0\.1: the host key of \[127\.0\.0\.1\]:\d+ does NOT match known_hosts line 1/);
+    expect(summary.nodes[0]?.error).toMatch(
+      /refusing to connect to 127\.0\.0\.1: the host key of \[127\.0\.0\.1\]:\d+ does NOT match known_hosts line 1/,
+    );
     expect(server.commands).toEqual([]);
-    expect(readFileSync(join(out, "nodes", "w1", "iptables-save.err"), "utf8")).toContain("does NOT match known_hosts");
+    expect(readFileSync(join(out, "nodes", "w1", "iptables-save.err"), "utf8")).toContain(
+      "does NOT match known_hosts",
+    );
 
     // An unknown host is refused too; --insecure-ignore-host-key is the explicit way past it.
     const unknown = files(
@@ -161,10 +176,35 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
     const summary = await collectBundle({ out, via: "ssh", inventory, kubeconfig, timeoutMs: 20_000 });
     const [bad, gone] = summary.nodes;
     expect(bad).toMatchObject({ node: "bad", status: "command-failed" });
-    expect(readFileSync(join(out, "nodes", "bad", "iptables-save.err"), "utf8")).toBe(FAILING_IPTABLES_STDERR);
+    expect(readFileSync(join(out, "nodes", "bad", "iptables-save.err"), "utf8")).toBe(
+      FAILING_IPTABLES_STDERR,
+    );
     expect(readFileSync(join(out, "nodes", "bad", "iptables-save.exit"), "utf8")).toBe("1\n");
     expect(gone).toMatchObject({ node: "gone", status: "failed" });
     expect(gone?.error).toMatch(/cannot connect to root@127\.0\.0\.1:1: .*ECONNREFUSED/);
+  });
+});
+
+describe("collectBundle({via: 'ssh'}) with a passphrase-protected key", () => {
+  it("fails that node with the reason instead of aborting the run", async () => {
+    const locked = join(work, "id_locked");
+    const { utils } = await import("ssh2");
+    writeFileSync(
+      locked,
+      utils.generateKeyPairSync("ed25519", { passphrase: "pw", cipher: "aes256-ctr" }).private,
+      {
+        mode: 0o600,
+      },
+    );
+    const { kubeconfig } = await kubeconfigFor(["w1"]);
+    const { inventory, out } = files(
+      `knownHosts: known_hosts\nnodes:\n  w1: {host: 127.0.0.1, port: 1, keyFile: ${locked}}\n`,
+      "",
+    );
+    const summary = await collectBundle({ out, via: "ssh", inventory, kubeconfig, timeoutMs: 10_000 });
+    expect(summary.nodes[0]?.error).toBe(
+      "cannot connect to 127.0.0.1: Cannot parse privateKey: Encrypted private OpenSSH key detected, but no passphrase given",
+    );
   });
 });
 
@@ -175,8 +215,13 @@ describe("verifyHostKey()", () => {
   it("accepts hashed entries (|1|salt|hash of [host]:port) and plain ones on port 22", () => {
     const salt = randomBytes(20);
     const hash = createHmac("sha1", salt).update("[198.18.0.7]:2222").digest("base64");
-    expect(verifyHostKey(`|1|${salt.toString("base64")}|${hash} ${line}\n`, "198.18.0.7", 2222, key)).toEqual({ ok: true, line: 1 });
-    expect(verifyHostKey(`# c\nnode1,198.18.0.8 ${line}\n`, "198.18.0.8", 22, key)).toEqual({ ok: true, line: 2 });
+    expect(verifyHostKey(`|1|${salt.toString("base64")}|${hash} ${line}\n`, "198.18.0.7", 2222, key)).toEqual(
+      { ok: true, line: 1 },
+    );
+    expect(verifyHostKey(`# c\nnode1,198.18.0.8 ${line}\n`, "198.18.0.8", 22, key)).toEqual({
+      ok: true,
+      line: 2,
+    });
     expect(verifyHostKey(`198.18.0.8 ${line}\n`, "198.18.0.8", 2222, key).ok).toBe(false);
   });
 

@@ -5,8 +5,8 @@ import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { boundedText, type CommandResult, MAX_STDERR_BYTES } from "./command-result.ts";
 import type { InventoryNode } from "./inventory.ts";
 import { verifyHostKey } from "./known-hosts.ts";
-import { NODE_COMMANDS, type NodeCommand } from "./node-commands.ts";
 import { NodeCollectError } from "./node-collect-error.ts";
+import { NODE_COMMANDS, type NodeCommand } from "./node-commands.ts";
 
 /** Options of {@linkcode collectNodeViaSsh}. */
 export interface SshCollectOptions {
@@ -31,11 +31,18 @@ function loadSsh2(): Promise<Ssh2> {
 
 /** The command line for one command: the node's own binary, through `sudo -n` when configured. */
 export function sshCommandLine(command: NodeCommand, sudo: boolean): string {
-  const words = command.argv.map((w) => (/^[A-Za-z0-9._-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`));
+  const words = command.argv.map((w) =>
+    /^[A-Za-z0-9._-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`,
+  );
   return `${sudo ? "sudo -n " : ""}${words.join(" ")}`;
 }
 
-function runOne(conn: Client, command: NodeCommand, node: InventoryNode, dir: string): Promise<CommandResult> {
+function runOne(
+  conn: Client,
+  command: NodeCommand,
+  node: InventoryNode,
+  dir: string,
+): Promise<CommandResult> {
   const stdoutPath = join(dir, `${command.stem}.stdout.part`);
   return new Promise((resolve, reject) => {
     conn.exec(sshCommandLine(command, node.sudo), (err: Error | undefined, stream: ClientChannel) => {
@@ -60,7 +67,15 @@ function runOne(conn: Client, command: NodeCommand, node: InventoryNode, dir: st
         if (typeof code === "number") exit = code;
       });
       stream.on("close", () => {
-        file.end(() => resolve({ stem: command.stem, exit, stdoutPath, stdoutBytes, stderr: boundedText(errChunks, errBytes) }));
+        file.end(() =>
+          resolve({
+            stem: command.stem,
+            exit,
+            stdoutPath,
+            stdoutBytes,
+            stderr: boundedText(errChunks, errBytes),
+          }),
+        );
       });
       file.on("error", (e) => reject(e));
     });
@@ -84,7 +99,9 @@ async function connectConfig(node: InventoryNode, options: SshCollectOptions): P
     try {
       config.privateKey = await readFile(node.keyFile);
     } catch (error) {
-      throw new NodeCollectError(`cannot read key file "${node.keyFile}": ${(error as NodeJS.ErrnoException).code}`);
+      throw new NodeCollectError(
+        `cannot read key file "${node.keyFile}": ${(error as NodeJS.ErrnoException).code}`,
+      );
     }
   }
   if (node.agent) {
@@ -102,7 +119,10 @@ const hostKeyProblem = new Map<string, string>();
  * streamed to temp files). Host keys are checked against known_hosts unless explicitly disabled.
  * Throws {@linkcode NodeCollectError} when the node cannot be reached or the time runs out.
  */
-export async function collectNodeViaSsh(node: InventoryNode, options: SshCollectOptions): Promise<CommandResult[]> {
+export async function collectNodeViaSsh(
+  node: InventoryNode,
+  options: SshCollectOptions,
+): Promise<CommandResult[]> {
   const { Client } = await loadSsh2();
   const config = await connectConfig(node, options);
   const conn = new Client();
@@ -112,7 +132,9 @@ export async function collectNodeViaSsh(node: InventoryNode, options: SshCollect
     const onAbort = () =>
       reject(
         new NodeCollectError(
-          options.signal.aborted ? "interrupted" : `timed out after ${options.timeoutMs / 1000}s over SSH to ${node.host}`,
+          options.signal.aborted
+            ? "interrupted"
+            : `timed out after ${options.timeoutMs / 1000}s over SSH to ${node.host}`,
         ),
       );
     if (signal.aborted) onAbort();
@@ -135,7 +157,12 @@ export async function collectNodeViaSsh(node: InventoryNode, options: SshCollect
             ),
           );
         });
-        conn.connect(config);
+        try {
+          conn.connect(config);
+        } catch (error) {
+          // e.g. a passphrase-protected key: ssh2 throws before connecting (use agent: true for those).
+          reject(new NodeCollectError(`cannot connect to ${node.host}: ${(error as Error).message}`));
+        }
       }),
     ]);
     const results: CommandResult[] = [];

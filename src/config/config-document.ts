@@ -25,7 +25,8 @@ export function makeDocument(file: string, index: number, entries: readonly Prop
     else if (isKeyOrItem(e.key, LEGACY_PROFILES)) legacy.push(e.value);
     else if (uniformKey(e.key) === ON_CLOUD) cloud = e.value;
   }
-  const onProfile = profiles.length > 0 ? profiles.join(",") : legacy.length > 0 ? legacy.join(",") : undefined;
+  const onProfile =
+    profiles.length > 0 ? profiles.join(",") : legacy.length > 0 ? legacy.join(",") : undefined;
   return {
     file,
     index,

@@ -66,7 +66,10 @@ function envEvidence(o: OriginPart): Evidence | undefined {
  * restarts; the Service in front of it does not. The origin chain says which environment variable
  * pinned it and which default (often the Service name) it overrode.
  */
-export function configFindings(endpoints: readonly ConfigEndpoint[], options: ConfigFindingsOptions): Finding[] {
+export function configFindings(
+  endpoints: readonly ConfigEndpoint[],
+  options: ConfigFindingsOptions,
+): Finding[] {
   const { cluster } = options;
   const clientNs = options.client?.split("/")[0] ?? "default";
   const findings: Finding[] = [];
@@ -75,7 +78,9 @@ export function configFindings(endpoints: readonly ConfigEndpoint[], options: Co
     const owner = cluster.pods.find(
       (p) => !p.hostNetwork && (p.podIP === ep.host || (p.podIPs ?? []).includes(ep.host)),
     );
-    const range = owner ? undefined : cluster.nodes.find((n) => n.podCIDR !== undefined && inCidr(ep.host, n.podCIDR));
+    const range = owner
+      ? undefined
+      : cluster.nodes.find((n) => n.podCIDR !== undefined && inCidr(ep.host, n.podCIDR));
     if (!owner && !range) continue;
     const hostPart = ep.origin.find((o) => o.part.includes(ep.host)) ?? ep.origin[0];
     const overridden = hostPart?.overrides;
@@ -109,9 +114,15 @@ export function configFindings(endpoints: readonly ConfigEndpoint[], options: Co
       if (e) evidence.push(e);
     }
     if (owner?.source) {
-      evidence.push({ file: owner.source.file, ...(owner.source.line === undefined ? {} : { line: owner.source.line }), text: `pod ${podKey(owner)} podIP ${ep.host}` });
+      evidence.push({
+        file: owner.source.file,
+        ...(owner.source.line === undefined ? {} : { line: owner.source.line }),
+        text: `pod ${podKey(owner)} podIP ${ep.host}`,
+      });
     }
-    const fixTarget = svc ? `${svc.metadata.name}${svc.metadata.namespace === clientNs ? "" : `.${svc.metadata.namespace}`}` : "the Service name";
+    const fixTarget = svc
+      ? `${svc.metadata.name}${svc.metadata.namespace === clientNs ? "" : `.${svc.metadata.namespace}`}`
+      : "the Service name";
     findings.push({
       code: "config-pod-ip",
       severity: "warning",

@@ -1,3 +1,4 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Spring placeholders are the data under test
 import { strToU8, zipSync } from "fflate";
 
 /**
@@ -49,7 +50,9 @@ export function buildDemoAppJar(): Uint8Array {
     ),
     "BOOT-INF/classes/bootstrap.yml": strToU8(DEMO_BOOTSTRAP_YML),
     "BOOT-INF/classes/application.yml": strToU8(DEMO_APPLICATION_YML),
-    "BOOT-INF/classes/com/eopx/gateway/GatewayApplication.class": new Uint8Array([0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 61]),
+    "BOOT-INF/classes/com/eopx/gateway/GatewayApplication.class": new Uint8Array([
+      0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 61,
+    ]),
     "BOOT-INF/lib/spring-cloud-starter-bootstrap-4.1.0.jar": [lib, { level: 0 }],
   });
 }

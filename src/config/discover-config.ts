@@ -1,5 +1,12 @@
 import { ConfigSyntaxError } from "./config-syntax-error.ts";
-import type { ConfigDocument, ConfigFile, ConfigReport, OriginPart, ResolvedProperty, Unresolved } from "./config-types.ts";
+import type {
+  ConfigDocument,
+  ConfigFile,
+  ConfigReport,
+  OriginPart,
+  ResolvedProperty,
+  Unresolved,
+} from "./config-types.ts";
 import { extractEndpoints, WELL_KNOWN_KEYS } from "./extract-endpoints.ts";
 import { parseProperties } from "./parse-properties.ts";
 import { parseYamlConfig } from "./parse-yaml-config.ts";
@@ -62,14 +69,18 @@ export function discoverConfig(files: readonly ConfigFile[], options: DiscoverOp
       docs.push(...parseConfigFile(f));
     } catch (error) {
       if (!(error instanceof ConfigSyntaxError)) throw error;
-      errors.push({ file: error.file, ...(error.line === undefined ? {} : { line: error.line }), message: error.message });
+      errors.push({
+        file: error.file,
+        ...(error.line === undefined ? {} : { line: error.line }),
+        message: error.message,
+      });
     }
   }
-  const escape = options.escape === null ? undefined : (options.escape ?? "\\");
+  const escapeChar = options.escape === null ? undefined : (options.escape ?? "\\");
   const sources = new PropertySources(docs, options.env ?? new Map(), {
     ...(options.profiles === undefined ? {} : { profiles: options.profiles }),
     ...(options.cloudPlatform === undefined ? {} : { cloudPlatform: options.cloudPlatform }),
-    escape,
+    escape: escapeChar,
   });
   const identity = (name: string) => (isCanonicalName(name) ? uniformKey(name) : name);
   const unresolved: Unresolved[] = [];
@@ -78,7 +89,7 @@ export function discoverConfig(files: readonly ConfigFile[], options: DiscoverOp
   for (const p of sources.effectiveProperties(WELL_KNOWN_KEYS)) {
     const r = resolvePlaceholders(p.raw, p.origin, {
       lookup: sources.lookup,
-      escape,
+      escape: escapeChar,
       self: uniformKey(p.key),
       identity,
     });

@@ -140,7 +140,12 @@ function parseHostPort(text: string, offset: number): HostPort | undefined {
   const port = m[2] === undefined ? undefined : Number(m[2]);
   if (port !== undefined && (port < 1 || port > 65535)) return undefined;
   const host = m[1]!.startsWith("[") ? m[1]!.slice(1, -1) : m[1]!;
-  return { host, ...(port === undefined ? {} : { port }), start: offset + lead, end: offset + lead + t.length };
+  return {
+    host,
+    ...(port === undefined ? {} : { port }),
+    start: offset + lead,
+    end: offset + lead + t.length,
+  };
 }
 
 function endpointOf(
@@ -190,7 +195,13 @@ function fromUrls(prop: ResolvedProperty): ConfigEndpoint[] {
       hostsStart += h.length + 1;
       if (!hp) continue;
       const range: [number, number] = [cs + lead, cs + chunk.trimEnd().length];
-      out.push(endpointOf(prop, hp, { scheme, ...(srv || def === undefined ? {} : { defaultPort: def }), valueRange: range }));
+      out.push(
+        endpointOf(prop, hp, {
+          scheme,
+          ...(srv || def === undefined ? {} : { defaultPort: def }),
+          valueRange: range,
+        }),
+      );
     }
   }
   return out;
@@ -202,7 +213,15 @@ function fromOracle(prop: ResolvedProperty): ConfigEndpoint[] {
   if (!m) return [];
   const hostStart = m.index + m[0].indexOf(m[1]!, m[0].indexOf("@"));
   const hp = parseHostPort(m[1]! + (m[2] === undefined ? "" : `:${m[2]}`), hostStart);
-  return hp ? [endpointOf(prop, hp, { scheme: "jdbc:oracle", defaultPort: 1521, valueRange: [m.index, prop.value.trimEnd().length] })] : [];
+  return hp
+    ? [
+        endpointOf(prop, hp, {
+          scheme: "jdbc:oracle",
+          defaultPort: 1521,
+          valueRange: [m.index, prop.value.trimEnd().length],
+        }),
+      ]
+    : [];
 }
 
 function fromList(prop: ResolvedProperty, defaultPort: number | undefined): ConfigEndpoint[] {
@@ -215,7 +234,8 @@ function fromList(prop: ResolvedProperty, defaultPort: number | undefined): Conf
     const scheme = m[2]?.slice(0, -3);
     const hp = parseHostPort(m[3]!, start + m[1]!.length + (m[2]?.length ?? 0));
     if (!hp) continue;
-    const def = hp.port === undefined && scheme !== undefined ? (schemeDefault(scheme) ?? defaultPort) : defaultPort;
+    const def =
+      hp.port === undefined && scheme !== undefined ? (schemeDefault(scheme) ?? defaultPort) : defaultPort;
     const range: [number, number] = [start + m[1]!.length, start + piece.trimEnd().length];
     out.push(
       endpointOf(prop, hp, {
@@ -246,7 +266,10 @@ function fromHostPort(props: readonly ResolvedProperty[]): ConfigEndpoint[] {
     if (!hp || hp.port !== undefined) continue;
     const portText = portProp?.value.trim();
     const port = portText !== undefined && /^\d{1,5}$/.test(portText) ? Number(portText) : undefined;
-    const origin = [...clipOrigin(prop.origin, hp.start, hp.end), ...(portProp ? clipOrigin(portProp.origin, 0, portProp.value.length) : [])];
+    const origin = [
+      ...clipOrigin(prop.origin, hp.start, hp.end),
+      ...(portProp ? clipOrigin(portProp.origin, 0, portProp.value.length) : []),
+    ];
     const p = port ?? known;
     out.push({
       property: prop.key,
@@ -277,7 +300,8 @@ export function extractEndpoints(props: readonly ResolvedProperty[]): ConfigEndp
     if (list) out.push(...fromList(prop, list[1]));
     else if (prop.value.includes("://")) out.push(...fromUrls(prop));
     else if (/jdbc:oracle:/i.test(prop.value)) out.push(...fromOracle(prop));
-    else if (BARE_LIST.test(prop.value) && /[A-Za-z]|\d+\.\d+\.\d+\.\d+/.test(prop.value)) out.push(...fromList(prop, undefined));
+    else if (BARE_LIST.test(prop.value) && /[A-Za-z]|\d+\.\d+\.\d+\.\d+/.test(prop.value))
+      out.push(...fromList(prop, undefined));
   }
   out.push(...fromHostPort(props));
   const seen = new Set<string>();

@@ -1,9 +1,12 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: Spring placeholders are the data under test
 import { describe, expect, it } from "vitest";
 import { ConfigSyntaxError } from "./config-syntax-error.ts";
 import { parseProperties } from "./parse-properties.ts";
 
 function entries(text: string): [string, string, number][] {
-  return parseProperties(text, { file: "a.properties" }).flatMap((d) => d.entries.map((e) => [e.key, e.value, e.line] as [string, string, number]));
+  return parseProperties(text, { file: "a.properties" }).flatMap((d) =>
+    d.entries.map((e) => [e.key, e.value, e.line] as [string, string, number]),
+  );
 }
 
 describe("parseProperties()", () => {
@@ -15,12 +18,31 @@ describe("parseProperties()", () => {
     ["  a\t:\t b", [["a", "b", 1]]],
     ["a", [["a", "", 1]]],
     ["# c\n! c\n\na=1", [["a", "1", 4]]],
-    ["a=1\\\n   2\\\n 3\nb=4", [["a", "123", 1], ["b", "4", 4]]],
-    ["a=x\\\\\nb=y", [["a", "x\\", 1], ["b", "y", 2]]],
+    [
+      "a=1\\\n   2\\\n 3\nb=4",
+      [
+        ["a", "123", 1],
+        ["b", "4", 4],
+      ],
+    ],
+    [
+      "a=x\\\\\nb=y",
+      [
+        ["a", "x\\", 1],
+        ["b", "y", 2],
+      ],
+    ],
     ["k\\ ey=v", [["k ey", "v", 1]]],
     ["k\\=ey=v=w", [["k=ey", "v=w", 1]]],
     ["a=\\u0041\\t\\q", [["a", "A\tq", 1]]],
-    ["a=1\r\nb=2\rc=3", [["a", "1", 1], ["b", "2", 2], ["c", "3", 3]]],
+    [
+      "a=1\r\nb=2\rc=3",
+      [
+        ["a", "1", 1],
+        ["b", "2", 2],
+        ["c", "3", 3],
+      ],
+    ],
     ["# comment \\\na=1", [["a", "1", 2]]],
   ])("parses %j", (text, want) => {
     expect(entries(text)).toEqual(want);

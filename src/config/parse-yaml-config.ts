@@ -5,10 +5,10 @@ import {
   isScalar,
   isSeq,
   LineCounter,
-  type Node as YamlNode,
   type Pair,
   parseAllDocuments,
   type Scalar,
+  type Node as YamlNode,
 } from "yaml";
 import { makeDocument } from "./config-document.ts";
 import { ConfigSyntaxError } from "./config-syntax-error.ts";
@@ -60,7 +60,11 @@ function join(path: string, key: string): string {
 
 function push(w: Walk, key: string, value: string, offset: number | undefined): void {
   if (w.out.length >= MAX_ENTRIES) {
-    throw new ConfigSyntaxError(w.file, lineOf(w, offset), `more than ${MAX_ENTRIES} properties (alias bomb?)`);
+    throw new ConfigSyntaxError(
+      w.file,
+      lineOf(w, offset),
+      `more than ${MAX_ENTRIES} properties (alias bomb?)`,
+    );
   }
   const line = lineOf(w, offset);
   w.out.push({ key, value, file: w.file, line, text: w.lines[line - 1] ?? "" });
@@ -94,7 +98,13 @@ function mapPairs(w: Walk, node: YamlNode): Pair[] {
   return [...[...merged.entries()].filter(([k]) => !ownKeys.has(k)).map(([, p]) => p), ...own];
 }
 
-function flatten(w: Walk, node: unknown, path: string, fallbackOffset: number | undefined, depth: number): void {
+function flatten(
+  w: Walk,
+  node: unknown,
+  path: string,
+  fallbackOffset: number | undefined,
+  depth: number,
+): void {
   if (depth > MAX_DEPTH) {
     throw new ConfigSyntaxError(w.file, lineOf(w, fallbackOffset), `nesting deeper than ${MAX_DEPTH} levels`);
   }
@@ -134,7 +144,12 @@ function flatten(w: Walk, node: unknown, path: string, fallbackOffset: number | 
 export function parseYamlConfig(text: string, options: { file: string }): ConfigDocument[] {
   const { file } = options;
   const lc = new LineCounter();
-  const parsed = parseAllDocuments(text, { version: "1.1", lineCounter: lc, merge: true, prettyErrors: false });
+  const parsed = parseAllDocuments(text, {
+    version: "1.1",
+    lineCounter: lc,
+    merge: true,
+    prettyErrors: false,
+  });
   // An empty stream is an empty array (with an `empty` flag).
   const docs: Document.Parsed[] = [...parsed];
   const lines = text.split(/\r\n|\r|\n/);

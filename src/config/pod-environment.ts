@@ -1,3 +1,5 @@
+import type { ConfigFile } from "./config-types.ts";
+import { CONFIG_FILE_NAME } from "./decode-config-text.ts";
 import type { EnvMap, EnvVarValue } from "./property-sources.ts";
 
 /** A Kubernetes object as found in `kubectl get -o json` output (only the fields read here). */
@@ -18,6 +20,13 @@ export interface PodEnvironment {
   readonly env: EnvMap;
   /** Sources whose variable names are unknown (an `envFrom` Secret): never read, only named. */
   readonly notes: readonly string[];
+  /**
+   * Spring config files (`application*.yml`...) in ConfigMaps the container mounts where Spring
+   * Boot looks by default (a `.../config` directory) or where `SPRING_CONFIG_LOCATION` /
+   * `SPRING_CONFIG_ADDITIONAL_LOCATION` point. Paths are `configmap:NS/NAME/config/KEY`, read above
+   * the jar's own files (external config wins over packaged config).
+   */
+  readonly mountedFiles: readonly ConfigFile[];
 }
 
 export interface PodEnvironmentOptions {
@@ -27,6 +36,11 @@ export interface PodEnvironmentOptions {
   readonly configMaps?: readonly unknown[];
   /** Where the pod was read from, prefixed to every variable's `source` (e.g. `cluster/pods.json`). */
   readonly file?: string;
+  /**
+   * `items` of `kubectl get services -A -o json`: with `enableServiceLinks` (the default) the kubelet
+   * sets `{NAME}_SERVICE_HOST`, `{NAME}_PORT`... for every Service of the pod's namespace.
+   */
+  readonly services?: readonly unknown[];
   /** 1-indexed line of a variable's definition in `file`, when the caller can find it. */
   readonly lineOf?: (name: string) => number | undefined;
 }
@@ -83,11 +97,16 @@ export function podEnvironment(pod: unknown, options: PodEnvironmentOptions = {}
   const meta = obj(p.metadata) ?? {};
   const ns = str(meta.namespace) ?? "default";
   const podName = `${ns}/${str(meta.name) ?? "?"}`;
-  const containers = arr(obj(p.spec)?.containers).map(obj).filter((c) => c !== undefined);
-  const c = options.container === undefined ? containers[0] : containers.find((x) => x.name === options.container);
+  const containers = arr(obj(p.spec)?.containers)
+    .map(obj)
+    .filter((c) => c !== undefined);
+  const c =
+    options.container === undefined ? containers[0] : containers.find((x) => x.name === options.container);
   if (!c) {
     const names = containers.map((x) => str(x.name)).join(", ");
-    throw new RangeError(`Cannot find container "${options.container ?? ""}" in pod ${podName}: it has ${names || "none"}`);
+    throw new RangeError(
+      `Cannot find container "${options.container ?? ""}" in pod ${podName}: it has ${names || "none"}`,
+    );
   }
   const container = str(c.name) ?? "?";
   const configMaps = new Map<string, Json>();
@@ -102,6 +121,9 @@ export function podEnvironment(pod: unknown, options: PodEnvironmentOptions = {}
   };
   const env = new Map<string, EnvVarValue>();
   const notes: string[] = [];
+  if (obj(p.spec)?.enableServiceLinks !== false) {
+    for (const v of serviceLinks(options.services ?? [], ns, str(meta.creationTimestamp))) env.set(v.name, v);
+  }
   for (const from of arr(c.envFrom).map(obj)) {
     const prefix = str(from?.prefix) ?? "";
     const cmRef = str(obj(from?.configMapRef)?.name);
@@ -113,11 +135,18 @@ export function podEnvironment(pod: unknown, options: PodEnvironmentOptions = {}
         continue;
       }
       for (const [k, v] of Object.entries(data)) {
-        if (typeof v === "string") env.set(prefix + k, { name: prefix + k, value: v, source: `configmap ${ns}/${cmRef} key ${k} ${where(prefix + k)}` });
+        if (typeof v === "string")
+          env.set(prefix + k, {
+            name: prefix + k,
+            value: v,
+            source: `configmap ${ns}/${cmRef} key ${k} ${where(prefix + k)}`,
+          });
       }
     }
     if (secretRef !== undefined) {
-      notes.push(`envFrom Secret ${ns}/${secretRef}${prefix ? ` (prefix ${prefix})` : ""} sets variables netdoctor does not read: any placeholder may come from it`);
+      notes.push(
+        `envFrom Secret ${ns}/${secretRef}${prefix ? ` (prefix ${prefix})` : ""} sets variables netdoctor does not read: any placeholder may come from it`,
+      );
     }
   }
   for (const e of arr(c.env).map(obj)) {
@@ -143,14 +172,119 @@ export function podEnvironment(pod: unknown, options: PodEnvironmentOptions = {}
           : { name, unknown: `ConfigMap ${ns}/${cmName} key ${key} is not in the bundle`, source },
       );
     } else if (secretKey) {
-      env.set(name, { name, secret: { name: str(secretKey.name) ?? "", key: str(secretKey.key) ?? "" }, source });
+      env.set(name, {
+        name,
+        secret: { name: str(secretKey.name) ?? "", key: str(secretKey.key) ?? "" },
+        source,
+      });
     } else if (field) {
       const path = str(field.fieldPath) ?? "";
       const v = fieldValue(p, path);
-      env.set(name, v === undefined ? { name, unknown: `fieldRef ${path} is not known`, source } : { name, value: v, source: `fieldRef ${path} ${source}` });
+      env.set(
+        name,
+        v === undefined
+          ? { name, unknown: `fieldRef ${path} is not known`, source }
+          : { name, value: v, source: `fieldRef ${path} ${source}` },
+      );
     } else {
       env.set(name, { name, unknown: "resourceFieldRef values are not known", source });
     }
   }
-  return { container, env, notes };
+  const mountedFiles = mountedConfig(p, c, configMaps, env, notes, ns);
+  return { container, env, notes, mountedFiles };
+}
+
+/** Config files in ConfigMap volumes, included when mounted where Spring looks (see {@linkcode PodEnvironment}). */
+function mountedConfig(
+  pod: Json,
+  container: Json,
+  configMaps: ReadonlyMap<string, Json>,
+  env: ReadonlyMap<string, EnvVarValue>,
+  notes: string[],
+  ns: string,
+): ConfigFile[] {
+  const volumes = new Map<string, string>();
+  for (const v of arr(obj(pod.spec)?.volumes).map(obj)) {
+    const cm = str(obj(v?.configMap)?.name);
+    if (v && cm !== undefined && str(v.name) !== undefined) volumes.set(str(v.name)!, cm);
+  }
+  const mounts = new Map<string, string>();
+  for (const m of arr(container.volumeMounts).map(obj)) {
+    const cm = volumes.get(str(m?.name) ?? "");
+    if (cm !== undefined && str(m?.mountPath) !== undefined) mounts.set(cm, str(m!.mountPath)!);
+  }
+  const locations = [
+    env.get("SPRING_CONFIG_LOCATION")?.value,
+    env.get("SPRING_CONFIG_ADDITIONAL_LOCATION")?.value,
+  ]
+    .filter((x) => x !== undefined)
+    .join(",");
+  const out: ConfigFile[] = [];
+  for (const cm of new Set(volumes.values())) {
+    const data = configMaps.get(cm);
+    const keys = Object.keys(data ?? {}).filter((k) => CONFIG_FILE_NAME.test(k));
+    if (!data || keys.length === 0) continue;
+    const mountPath = mounts.get(cm);
+    const where = mountPath?.replace(/\/+$/, "");
+    const read = where !== undefined && (/(^|\/)config$/.test(where) || locations.includes(where));
+    if (!read) {
+      notes.push(
+        `ConfigMap ${ns}/${cm} holds ${keys.join(", ")}${mountPath === undefined ? " (mount path unknown)" : ` (mounted at ${mountPath})`}: not included; Spring reads it only from ./config/ or spring.config.location`,
+      );
+      continue;
+    }
+    for (const k of keys) {
+      if (typeof data[k] === "string")
+        out.push({ path: `configmap:${ns}/${cm}/config/${k}`, text: data[k] as string });
+    }
+    notes.push(
+      `ConfigMap ${ns}/${cm} mounted at ${mountPath} adds ${keys.join(", ")} above the jar's own files`,
+    );
+  }
+  return out;
+}
+
+/**
+ * The kubelet's Docker-link-style variables for the Services of a namespace (created before the
+ * pod, when both timestamps are known), plus the `kubernetes` Service of `default`. A Service named
+ * `nacos` thus sets `NACOS_PORT=tcp://10.43.0.5:8848`, which a `${NACOS_PORT:8848}` then picks up.
+ */
+export function serviceLinks(services: readonly unknown[], ns: string, podCreated?: string): EnvVarValue[] {
+  const out: EnvVarValue[] = [];
+  for (const item of services) {
+    const svc = obj(item);
+    const meta = obj(svc?.metadata);
+    const spec = obj(svc?.spec);
+    const name = str(meta?.name);
+    const svcNs = str(meta?.namespace) ?? "default";
+    const ip = str(spec?.clusterIP);
+    if (!name || !ip || ip === "None") continue;
+    if (svcNs !== ns && !(svcNs === "default" && name === "kubernetes")) continue;
+    const created = str(meta?.creationTimestamp);
+    if (podCreated !== undefined && created !== undefined && created > podCreated) continue;
+    const ports = arr(spec?.ports)
+      .map(obj)
+      .filter((x): x is Json => x !== undefined && typeof x.port === "number");
+    if (ports.length === 0) continue;
+    const prefix = name.toUpperCase().replace(/-/g, "_");
+    const source = `service link of Service ${svcNs}/${name}`;
+    const add = (n: string, value: string) => out.push({ name: n, value, source });
+    const first = ports[0]!;
+    const proto = (p: Json) => (str(p.protocol) ?? "TCP").toLowerCase();
+    add(`${prefix}_SERVICE_HOST`, ip);
+    add(`${prefix}_SERVICE_PORT`, String(first.port));
+    for (const p of ports) {
+      const pn = str(p.name);
+      if (pn) add(`${prefix}_SERVICE_PORT_${pn.toUpperCase().replace(/-/g, "_")}`, String(p.port));
+    }
+    add(`${prefix}_PORT`, `${proto(first)}://${ip}:${first.port}`);
+    for (const p of ports) {
+      const base = `${prefix}_PORT_${p.port}_${proto(p).toUpperCase()}`;
+      add(base, `${proto(p)}://${ip}:${p.port}`);
+      add(`${base}_PROTO`, proto(p));
+      add(`${base}_PORT`, String(p.port));
+      add(`${base}_ADDR`, ip);
+    }
+  }
+  return out;
 }

@@ -37,6 +37,7 @@ interface FileInfo {
   readonly group: "application" | "bootstrap";
   readonly profile?: string;
   readonly rank: number;
+  readonly external: number;
   readonly ext: number;
 }
 
@@ -51,9 +52,17 @@ export function classifyConfigFile(path: string): FileInfo | undefined {
   if (!m) return undefined;
   // classpath:/config/ and ./config/ override classpath:/ and ./ (Boot's default search locations).
   const rank = /(?:^|\/)config\/[^/]+$/.test(path) ? 1 : 0;
+  // Files outside the jar (a ConfigMap mounted in ./config/) win over packaged ones, profiles or not.
+  const external = path.startsWith("configmap:") ? 1 : 0;
   // In one location .properties wins over .yml, which wins over .yaml.
   const ext = m[3] === "properties" ? 2 : m[3] === "yml" ? 1 : 0;
-  return { group: m[1] === "bootstrap" ? "bootstrap" : "application", ...(m[2] === undefined ? {} : { profile: m[2] }), rank, ext };
+  return {
+    group: m[1] === "bootstrap" ? "bootstrap" : "application",
+    ...(m[2] === undefined ? {} : { profile: m[2] }),
+    rank,
+    external,
+    ext,
+  };
 }
 
 interface Source {
@@ -89,7 +98,9 @@ export class PropertySources {
   constructor(docs: readonly ConfigDocument[], env: EnvMap, options: SourcesOptions = {}) {
     this.env = env;
     this.#options = options;
-    const base = docs.filter((d) => d.onProfile === undefined && classifyConfigFile(d.file)?.profile === undefined);
+    const base = docs.filter(
+      (d) => d.onProfile === undefined && classifyConfigFile(d.file)?.profile === undefined,
+    );
     const baseSources = this.#order(base, []).map(makeSource);
     const [profiles, from] = this.#activeProfiles(baseSources);
     this.profiles = profiles;
@@ -105,13 +116,14 @@ export class PropertySources {
     const score = (d: ConfigDocument): number[] => {
       const info = classifyConfigFile(d.file)!;
       const profileRank = info.profile === undefined ? 0 : 1 + effective.indexOf(info.profile);
-      return [info.group === "application" ? 1 : 0, profileRank, info.rank, info.ext, d.index];
+      return [info.group === "application" ? 1 : 0, info.external, profileRank, info.rank, info.ext, d.index];
     };
     const keep = docs.filter((d) => {
       const info = classifyConfigFile(d.file);
       if (!info) return false;
       if (info.profile !== undefined && !active.has(info.profile)) return false;
-      if (d.onCloudPlatform !== undefined && d.onCloudPlatform.toLowerCase() !== cloud?.toLowerCase()) return false;
+      if (d.onCloudPlatform !== undefined && d.onCloudPlatform.toLowerCase() !== cloud?.toLowerCase())
+        return false;
       return d.onProfile === undefined || matchesProfiles(d.onProfile, active) === true;
     });
     return keep
@@ -169,7 +181,11 @@ export class PropertySources {
       const v = this.env.get(n);
       if (!v) continue;
       if (v.value !== undefined) {
-        const origin: TextOrigin = { from: "env", env: n, ...(v.source === undefined ? {} : { envSource: v.source }) };
+        const origin: TextOrigin = {
+          from: "env",
+          env: n,
+          ...(v.source === undefined ? {} : { envSource: v.source }),
+        };
         return { kind: "value", raw: v.value, origin, key: id };
       }
       const detail = v.secret

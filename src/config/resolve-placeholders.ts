@@ -30,14 +30,15 @@ export interface Resolution {
   readonly problems: readonly Omit<Unresolved, "property">[];
 }
 
-/** Resolution stops when a value grows beyond this (nested references can double at every level). */
-const MAX_LENGTH = 1 << 20;
+/** Resolution stops when a value grows beyond 64 KiB (nested references can double at every level). */
+const MAX_LENGTH = 1 << 16;
 const MAX_DEPTH = 32;
 
 interface State {
   readonly opts: ResolveOptions;
   readonly problems: Omit<Unresolved, "property">[];
   length: number;
+  stopped: boolean;
 }
 
 interface Piece {
@@ -60,11 +61,11 @@ function findEnd(text: string, from: number): number {
 }
 
 /** Index of the first `:` outside nested placeholders and not escaped, or -1. */
-function findSeparator(content: string, escape: string | undefined): number {
+function findSeparator(content: string, esc: string | undefined): number {
   let depth = 0;
   for (let j = 0; j < content.length; j++) {
     const c = content[j];
-    if (escape !== undefined && c === escape && (content[j + 1] === ":" || content.startsWith("${", j + 1))) {
+    if (esc !== undefined && c === esc && (content[j + 1] === ":" || content.startsWith("${", j + 1))) {
       j++;
       continue;
     }
@@ -75,8 +76,8 @@ function findSeparator(content: string, escape: string | undefined): number {
   return -1;
 }
 
-function unescapeSeparator(s: string, escape: string | undefined): string {
-  return escape === undefined ? s : s.split(`${escape}:`).join(":");
+function unescapeSeparator(s: string, esc: string | undefined): string {
+  return esc === undefined ? s : s.split(`${esc}:`).join(":");
 }
 
 function emit(out: Piece[], text: string, origin: TextOrigin, st: State): void {
@@ -87,23 +88,42 @@ function emit(out: Piece[], text: string, origin: TextOrigin, st: State): void {
   else out.push({ text, origin });
 }
 
-function resolveText(text: string, origin: TextOrigin, visiting: readonly string[], st: State, out: Piece[]): void {
-  const { escape } = st.opts;
+function resolveText(
+  text: string,
+  origin: TextOrigin,
+  visiting: readonly string[],
+  st: State,
+  out: Piece[],
+): void {
+  const esc = st.opts.escape;
   let literal = "";
   let i = 0;
   while (i < text.length) {
     if (st.length > MAX_LENGTH) {
-      st.problems.push({ reason: "cycle", message: `Resolution stopped: value longer than ${MAX_LENGTH} characters` });
+      if (!st.stopped) {
+        st.problems.push({
+          reason: "cycle",
+          message: `Resolution stopped: value longer than ${MAX_LENGTH} characters`,
+        });
+      }
+      st.stopped = true;
       return;
     }
-    if (escape !== undefined && text[i] === escape && text.startsWith("${", i + 1)) {
+    if (esc !== undefined && text[i] === esc && text.startsWith("${", i + 1)) {
       literal += "${";
       i += 3;
       continue;
     }
     if (!text.startsWith("${", i)) {
-      literal += text[i];
-      i++;
+      // Copy the run of plain text up to the next placeholder or escape in one step.
+      let next = text.indexOf("${", i + 1);
+      if (next < 0) next = text.length;
+      if (esc !== undefined) {
+        const at = text.indexOf(esc, i + 1);
+        if (at >= 0 && at < next) next = at;
+      }
+      literal += text.slice(i, next);
+      i = next;
       continue;
     }
     const end = findEnd(text, i + 2);
@@ -138,23 +158,29 @@ function resolvePlaceholder(
   st: State,
   out: Piece[],
 ): void {
-  const { lookup, escape } = st.opts;
+  const { lookup } = st.opts;
+  const esc = st.opts.escape;
   const identity = st.opts.identity ?? ((n: string) => n);
   const raw = `\${${content}}`;
   if (visiting.length > MAX_DEPTH) {
-    st.problems.push({ reason: "cycle", message: `Placeholders nested deeper than ${MAX_DEPTH} at "${raw}"` });
+    st.problems.push({
+      reason: "cycle",
+      message: `Placeholders nested deeper than ${MAX_DEPTH} at "${raw}"`,
+    });
     emit(out, raw, origin, st);
     return;
   }
-  const sep = findSeparator(content, escape);
+  const sep = findSeparator(content, esc);
   const keyText = sep < 0 ? content : content.slice(0, sep);
   const defaultText = sep < 0 ? undefined : content.slice(sep + 1);
   // The key itself may hold placeholders (`${prefix.${suffix}}`): resolve them to a plain name.
   const keyPieces: Piece[] = [];
   resolveText(keyText, origin, visiting, st, keyPieces);
-  const key = unescapeSeparator(keyPieces.map((p) => p.text).join(""), escape);
+  const key = unescapeSeparator(keyPieces.map((p) => p.text).join(""), esc);
   // Spring 6.2 first tries the whole text as a key (`${db:url}` may be a property named `db:url`).
-  const found = (sep >= 0 && !content.includes("${") ? lookup(unescapeSeparator(content, escape)) : undefined) ?? lookup(key);
+  const found =
+    (sep >= 0 && !content.includes("${") ? lookup(unescapeSeparator(content, esc)) : undefined) ??
+    lookup(key);
   if (found?.kind === "value") {
     const id = identity(found.key);
     if (visiting.includes(id)) {
@@ -205,7 +231,7 @@ function resolvePlaceholder(
  * unresolvable placeholders as text; it fails on cycles, which are reported here instead).
  */
 export function resolvePlaceholders(raw: string, origin: TextOrigin, options: ResolveOptions): Resolution {
-  const st: State = { opts: options, problems: [], length: 0 };
+  const st: State = { opts: options, problems: [], length: 0, stopped: false };
   const pieces: Piece[] = [];
   resolveText(raw, origin, options.self === undefined ? [] : [options.self], st, pieces);
   return {

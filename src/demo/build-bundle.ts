@@ -7,7 +7,12 @@ import { convertList } from "../collect/kube-objects.ts";
 import { expectedServicePorts } from "../diagnose/expected-state.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import { DumpBuilder, type SaveStyle } from "./dump-builder.ts";
-import { flannelForwardRules, type HostPortPod, kubeRouterInputRules, renderK3sExtras } from "./render-k3s-extras.ts";
+import {
+  flannelForwardRules,
+  type HostPortPod,
+  kubeRouterInputRules,
+  renderK3sExtras,
+} from "./render-k3s-extras.ts";
 import { renderKubeProxy } from "./render-kube-proxy.ts";
 
 type Json = Record<string, unknown>;
@@ -67,9 +72,13 @@ export function ctime(iso: string): string {
 }
 
 /** The API lists as ClusterState (the generator's input is checked like any bundle). */
-export function clusterOf(api: Pick<ApiLists, "services" | "endpointslices"> & Partial<ApiLists>): ClusterState {
-  const conv = <K extends "Pod" | "Service" | "EndpointSlice" | "Node" | "ConfigMap">(kind: K, data: Json | undefined) =>
-    data === undefined ? [] : convertList(kind, data, { file: kind }).items;
+export function clusterOf(
+  api: Pick<ApiLists, "services" | "endpointslices"> & Partial<ApiLists>,
+): ClusterState {
+  const conv = <K extends "Pod" | "Service" | "EndpointSlice" | "Node" | "ConfigMap">(
+    kind: K,
+    data: Json | undefined,
+  ) => (data === undefined ? [] : convertList(kind, data, { file: kind }).items);
   return {
     pods: conv("Pod", api.pods),
     services: conv("Service", api.services),
@@ -79,11 +88,19 @@ export function clusterOf(api: Pick<ApiLists, "services" | "endpointslices"> & P
   };
 }
 
+const expectedCache = new WeakMap<ClusterState, ReturnType<typeof expectedServicePorts>>();
+
+function expectedCached(view: ClusterState): ReturnType<typeof expectedServicePorts> {
+  let ports = expectedCache.get(view);
+  if (ports === undefined) expectedCache.set(view, (ports = expectedServicePorts(view)));
+  return ports;
+}
+
 /** The iptables-save text of one node. */
 export function nodeDump(spec: BundleSpec, node: NodeDumpSpec, current: ClusterState): string {
   const view = node.lastSynced === undefined ? current : clusterOf(node.lastSynced);
   const b = new DumpBuilder();
-  renderKubeProxy(b, expectedServicePorts(view), { name: node.name, clusterCIDR: spec.clusterCIDR });
+  renderKubeProxy(b, expectedCached(view), { name: node.name, clusterCIDR: spec.clusterCIDR });
   renderK3sExtras(b, {
     clusterCIDR: spec.clusterCIDR,
     serviceCIDR: spec.serviceCIDR,
@@ -91,36 +108,48 @@ export function nodeDump(spec: BundleSpec, node: NodeDumpSpec, current: ClusterS
     hostPorts: node.hostPorts ?? [],
   });
   if (node.leak !== undefined) {
-    for (const r of kubeRouterInputRules(spec.serviceCIDR)) b.repeat("filter", "KUBE-ROUTER-INPUT", r, node.leak.kubeRouterCopies);
-    for (const r of flannelForwardRules(spec.clusterCIDR)) b.repeat("filter", "FORWARD", r, node.leak.flannelCopies);
+    for (const r of kubeRouterInputRules(spec.serviceCIDR))
+      b.repeat("filter", "KUBE-ROUTER-INPUT", r, node.leak.kubeRouterCopies);
+    for (const r of flannelForwardRules(spec.clusterCIDR))
+      b.repeat("filter", "FORWARD", r, node.leak.flannelCopies);
   }
-  const style: SaveStyle = { generator: node.generator, date: ctime(spec.collectedAt), commentLast: node.commentLast ?? false };
+  const style: SaveStyle = {
+    generator: node.generator,
+    date: ctime(spec.collectedAt),
+    commentLast: node.commentLast ?? false,
+  };
   return b.print(style);
 }
 
 const json = (v: unknown) => `${JSON.stringify(v, null, 4)}\n`;
 
-/** Every file of the bundle, keyed by bundle-relative path. */
-export function buildBundle(spec: BundleSpec): Map<string, string> {
-  const files = new Map<string, string>();
-  files.set("bundle.json", json({ format: "netdoctor-bundle/v1", cluster: spec.cluster, collectedAt: spec.collectedAt }));
-  files.set("cluster/pods.json", json(spec.api.pods));
-  files.set("cluster/services.json", json(spec.api.services));
-  files.set("cluster/endpointslices.json", json(spec.api.endpointslices));
-  files.set("cluster/nodes.json", json(spec.api.nodes));
-  if (spec.api.configmaps !== undefined) files.set("cluster/configmaps.json", json(spec.api.configmaps));
+/**
+ * Every file of the bundle as `[bundle-relative path, text]`, one at a time (a large bundle's dumps
+ * never need to be in memory together).
+ */
+export function* bundleFiles(spec: BundleSpec): Generator<[string, string]> {
+  yield ["bundle.json", json({ format: "netdoctor-bundle/v1", cluster: spec.cluster, collectedAt: spec.collectedAt })];
+  yield ["cluster/pods.json", json(spec.api.pods)];
+  yield ["cluster/services.json", json(spec.api.services)];
+  yield ["cluster/endpointslices.json", json(spec.api.endpointslices)];
+  yield ["cluster/nodes.json", json(spec.api.nodes)];
+  if (spec.api.configmaps !== undefined) yield ["cluster/configmaps.json", json(spec.api.configmaps)];
   const current = clusterOf(spec.api);
   for (const node of spec.nodes) {
     const dir = `nodes/${node.name}`;
     if (node.onlyFiles !== undefined) {
-      for (const [name, text] of Object.entries(node.onlyFiles)) files.set(`${dir}/${name}`, text);
+      for (const [name, text] of Object.entries(node.onlyFiles)) yield [`${dir}/${name}`, text];
       continue;
     }
-    files.set(`${dir}/iptables-save.txt`, nodeDump(spec, node, current));
-    files.set(`${dir}/iptables-version.txt`, `${node.iptablesVersion}\n`);
-    if (node.k3sVersion !== undefined) files.set(`${dir}/k3s-version.txt`, node.k3sVersion);
-    files.set(`${dir}/kube-proxy-mode.txt`, "iptables\n");
-    for (const [name, text] of Object.entries(node.extraFiles ?? {})) files.set(`${dir}/${name}`, text);
+    yield [`${dir}/iptables-save.txt`, nodeDump(spec, node, current)];
+    yield [`${dir}/iptables-version.txt`, `${node.iptablesVersion}\n`];
+    if (node.k3sVersion !== undefined) yield [`${dir}/k3s-version.txt`, node.k3sVersion];
+    yield [`${dir}/kube-proxy-mode.txt`, "iptables\n"];
+    for (const [name, text] of Object.entries(node.extraFiles ?? {})) yield [`${dir}/${name}`, text];
   }
-  return files;
+}
+
+/** Every file of the bundle, keyed by bundle-relative path. */
+export function buildBundle(spec: BundleSpec): Map<string, string> {
+  return new Map(bundleFiles(spec));
 }

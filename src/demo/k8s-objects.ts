@@ -44,7 +44,17 @@ export function pod(p: PodSpec): Json {
       namespace: p.namespace,
       ...(p.owner === undefined
         ? {}
-        : { ownerReferences: [{ apiVersion: "apps/v1", controller: true, kind: p.owner.kind, name: p.owner.name, uid: uidOf(`${p.owner.kind}/${p.namespace}/${p.owner.name}`) }] }),
+        : {
+            ownerReferences: [
+              {
+                apiVersion: "apps/v1",
+                controller: true,
+                kind: p.owner.kind,
+                name: p.owner.name,
+                uid: uidOf(`${p.owner.kind}/${p.namespace}/${p.owner.name}`),
+              },
+            ],
+          }),
       uid: uidOf(`Pod/${p.namespace}/${p.name}`),
     },
     spec: {
@@ -54,7 +64,9 @@ export function pod(p: PodSpec): Json {
             ? {}
             : {
                 env: p.env.map((e) =>
-                  e.configMapKeyRef === undefined ? { name: e.name, value: e.value ?? "" } : { name: e.name, valueFrom: { configMapKeyRef: e.configMapKeyRef } },
+                  e.configMapKeyRef === undefined
+                    ? { name: e.name, value: e.value ?? "" }
+                    : { name: e.name, valueFrom: { configMapKeyRef: e.configMapKeyRef } },
                 ),
               }),
           image: p.image,
@@ -70,7 +82,12 @@ export function pod(p: PodSpec): Json {
       schedulerName: "default-scheduler",
       ...(p.configMapVolumes === undefined
         ? {}
-        : { volumes: p.configMapVolumes.map((name) => ({ configMap: { defaultMode: 420, name }, name: `${name}-volume` })) }),
+        : {
+            volumes: p.configMapVolumes.map((name) => ({
+              configMap: { defaultMode: 420, name },
+              name: `${name}-volume`,
+            })),
+          }),
     },
     status: {
       conditions: [
@@ -93,7 +110,13 @@ export interface ServiceSpecInput {
   readonly name: string;
   readonly type?: "ClusterIP" | "NodePort" | "LoadBalancer";
   readonly clusterIP: string;
-  readonly ports: readonly { name?: string; port: number; targetPort: number | string; protocol?: string; nodePort?: number }[];
+  readonly ports: readonly {
+    name?: string;
+    port: number;
+    targetPort: number | string;
+    protocol?: string;
+    nodePort?: number;
+  }[];
   readonly selector?: Record<string, string>;
   readonly labels?: Record<string, string>;
   readonly loadBalancerIPs?: readonly string[];
@@ -105,7 +128,12 @@ export function service(s: ServiceSpecInput): Json {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { ...(s.labels === undefined ? {} : { labels: s.labels }), name: s.name, namespace: s.namespace, uid: uidOf(`Service/${s.namespace}/${s.name}`) },
+    metadata: {
+      ...(s.labels === undefined ? {} : { labels: s.labels }),
+      name: s.name,
+      namespace: s.namespace,
+      uid: uidOf(`Service/${s.namespace}/${s.name}`),
+    },
     spec: {
       clusterIP: s.clusterIP,
       clusterIPs: [s.clusterIP],
@@ -113,12 +141,21 @@ export function service(s: ServiceSpecInput): Json {
       internalTrafficPolicy: "Cluster",
       ipFamilies: ["IPv4"],
       ipFamilyPolicy: "SingleStack",
-      ports: s.ports.map((p) => ({ ...(p.name === undefined ? {} : { name: p.name }), ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }), port: p.port, protocol: p.protocol ?? "TCP", targetPort: p.targetPort })),
+      ports: s.ports.map((p) => ({
+        ...(p.name === undefined ? {} : { name: p.name }),
+        ...(p.nodePort === undefined ? {} : { nodePort: p.nodePort }),
+        port: p.port,
+        protocol: p.protocol ?? "TCP",
+        targetPort: p.targetPort,
+      })),
       ...(s.selector === undefined ? {} : { selector: s.selector }),
       sessionAffinity: "None",
       type,
     },
-    status: { loadBalancer: s.loadBalancerIPs === undefined ? {} : { ingress: s.loadBalancerIPs.map((ip) => ({ ip })) } },
+    status: {
+      loadBalancer:
+        s.loadBalancerIPs === undefined ? {} : { ingress: s.loadBalancerIPs.map((ip) => ({ ip })) },
+    },
   };
 }
 
@@ -139,16 +176,32 @@ export function endpointSlice(e: SliceInput): Json {
       addresses: [ep.ip],
       conditions: { ready: ep.ready ?? true, serving: ep.ready ?? true, terminating: false },
       ...(ep.node === undefined ? {} : { nodeName: ep.node }),
-      ...(ep.pod === undefined ? {} : { targetRef: { kind: "Pod", name: ep.pod, namespace: e.namespace, uid: uidOf(`Pod/${e.namespace}/${ep.pod}`) } }),
+      ...(ep.pod === undefined
+        ? {}
+        : {
+            targetRef: {
+              kind: "Pod",
+              name: ep.pod,
+              namespace: e.namespace,
+              uid: uidOf(`Pod/${e.namespace}/${ep.pod}`),
+            },
+          }),
     })),
     kind: "EndpointSlice",
     metadata: {
-      labels: { "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io", "kubernetes.io/service-name": e.service },
+      labels: {
+        "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+        "kubernetes.io/service-name": e.service,
+      },
       name,
       namespace: e.namespace,
       uid: uidOf(`EndpointSlice/${e.namespace}/${name}`),
     },
-    ports: e.ports.map((p) => ({ ...(p.name === undefined ? {} : { name: p.name }), port: p.port, protocol: p.protocol ?? "TCP" })),
+    ports: e.ports.map((p) => ({
+      ...(p.name === undefined ? {} : { name: p.name }),
+      port: p.port,
+      protocol: p.protocol ?? "TCP",
+    })),
   };
 }
 
@@ -190,5 +243,10 @@ export function node(n: NodeInput): Json {
 }
 
 export function configMap(namespace: string, name: string, data: Record<string, string>): Json {
-  return { apiVersion: "v1", data, kind: "ConfigMap", metadata: { name, namespace, uid: uidOf(`ConfigMap/${namespace}/${name}`) } };
+  return {
+    apiVersion: "v1",
+    data,
+    kind: "ConfigMap",
+    metadata: { name, namespace, uid: uidOf(`ConfigMap/${namespace}/${name}`) },
+  };
 }

@@ -11,7 +11,11 @@ export interface HostPortPod {
   readonly podIP: string;
   /** Container id as the CNI plugin sees it (any stable hex string). */
   readonly containerId: string;
-  readonly ports: readonly { readonly hostPort: number; readonly containerPort: number; readonly protocol: "tcp" | "udp" }[];
+  readonly ports: readonly {
+    readonly hostPort: number;
+    readonly containerPort: number;
+    readonly protocol: "tcp" | "udp";
+  }[];
 }
 
 export interface K3sNode {
@@ -61,11 +65,19 @@ export function renderK3sExtras(b: DumpBuilder, node: K3sNode): void {
   for (const r of flannelForwardRules(node.clusterCIDR)) b.rule("filter", "FORWARD", r);
   for (const r of kubeRouterInputRules(node.serviceCIDR)) b.rule("filter", "KUBE-ROUTER-INPUT", r);
   b.chain("filter", "KUBE-ROUTER-FORWARD").chain("filter", "KUBE-ROUTER-OUTPUT");
-  b.rule("filter", "KUBE-NWPLCY-DEFAULT", `${comment("rule to mark traffic matching a network policy")} -j MARK --set-xmark 0x10000/0x10000`);
+  b.rule(
+    "filter",
+    "KUBE-NWPLCY-DEFAULT",
+    `${comment("rule to mark traffic matching a network policy")} -j MARK --set-xmark 0x10000/0x10000`,
+  );
 
   const c = node.clusterCIDR;
   b.rule("nat", "POSTROUTING", `-s ${c} -d ${c} ${comment("flanneld masq")} -j RETURN`);
-  b.rule("nat", "POSTROUTING", `-s ${c} ! -d 224.0.0.0/4 ${comment("flanneld masq")} -j MASQUERADE --random-fully`);
+  b.rule(
+    "nat",
+    "POSTROUTING",
+    `-s ${c} ! -d 224.0.0.0/4 ${comment("flanneld masq")} -j MASQUERADE --random-fully`,
+  );
   b.rule("nat", "POSTROUTING", `! -s ${c} -d ${node.podCIDR} ${comment("flanneld masq")} -j RETURN`);
   b.rule("nat", "POSTROUTING", `! -s ${c} -d ${c} ${comment("flanneld masq")} -j MASQUERADE --random-fully`);
 
@@ -74,7 +86,11 @@ export function renderK3sExtras(b: DumpBuilder, node: K3sNode): void {
   b.rule("nat", "OUTPUT", "-m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT");
   b.rule("nat", "POSTROUTING", `${comment("CNI portfwd requiring masquerade")} -j CNI-HOSTPORT-MASQ`);
   b.rule("nat", "CNI-HOSTPORT-MASQ", "-m mark --mark 0x2000/0x2000 -j MASQUERADE");
-  b.rule("nat", "CNI-HOSTPORT-SETMARK", `${comment("CNI portfwd masquerade mark")} -j MARK --set-xmark 0x2000/0x2000`);
+  b.rule(
+    "nat",
+    "CNI-HOSTPORT-SETMARK",
+    `${comment("CNI portfwd masquerade mark")} -j MARK --set-xmark 0x2000/0x2000`,
+  );
   for (const pod of node.hostPorts) {
     const dn = `CNI-DN-${hex(pod.containerId).slice(0, 21)}`;
     const tcp = pod.ports.filter((p) => p.protocol === "tcp").map((p) => p.hostPort);
@@ -84,9 +100,21 @@ export function renderK3sExtras(b: DumpBuilder, node: K3sNode): void {
       `-p tcp ${comment(`dnat name: "cbr0" id: "${pod.containerId}"`)} -m multiport --dports ${tcp.join(",")} -j ${dn}`,
     );
     for (const p of pod.ports) {
-      b.rule("nat", dn, `-s ${node.podCIDR} -p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j CNI-HOSTPORT-SETMARK`);
-      b.rule("nat", dn, `-s 127.0.0.1/32 -p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j CNI-HOSTPORT-SETMARK`);
-      b.rule("nat", dn, `-p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j DNAT --to-destination ${pod.podIP}:${p.containerPort}`);
+      b.rule(
+        "nat",
+        dn,
+        `-s ${node.podCIDR} -p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j CNI-HOSTPORT-SETMARK`,
+      );
+      b.rule(
+        "nat",
+        dn,
+        `-s 127.0.0.1/32 -p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j CNI-HOSTPORT-SETMARK`,
+      );
+      b.rule(
+        "nat",
+        dn,
+        `-p ${p.protocol} -m ${p.protocol} --dport ${p.hostPort} -j DNAT --to-destination ${pod.podIP}:${p.containerPort}`,
+      );
     }
   }
 }

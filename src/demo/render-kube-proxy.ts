@@ -28,7 +28,12 @@ function dport(sp: ExpectedServicePort, port: number): string {
   return `-m ${sp.protocol} --dport ${port}`;
 }
 
-function endpointRules(b: DumpBuilder, sp: ExpectedServicePort, chain: string, eps: readonly ExpectedEndpoint[]): void {
+function endpointRules(
+  b: DumpBuilder,
+  sp: ExpectedServicePort,
+  chain: string,
+  eps: readonly ExpectedEndpoint[],
+): void {
   const s = sp.svcPortName;
   if (sp.sessionAffinity) {
     for (const ep of eps) {
@@ -48,10 +53,16 @@ function endpointRules(b: DumpBuilder, sp: ExpectedServicePort, chain: string, e
 
 function sepChain(b: DumpBuilder, sp: ExpectedServicePort, ep: ExpectedEndpoint): void {
   const s = sp.svcPortName;
-  const recent = sp.sessionAffinity ? ` -m recent --set --name ${ep.sepChain} --mask 255.255.255.255 --rsource` : "";
+  const recent = sp.sessionAffinity
+    ? ` -m recent --set --name ${ep.sepChain} --mask 255.255.255.255 --rsource`
+    : "";
   const host = ep.ip.includes(":") ? `[${ep.ip}]` : ep.ip;
   b.rule("nat", ep.sepChain, `-s ${ep.ip}/32 ${comment(s)} -j KUBE-MARK-MASQ`);
-  b.rule("nat", ep.sepChain, `-p ${sp.protocol} ${comment(s)}${recent} -m ${sp.protocol} -j DNAT --to-destination ${host}:${ep.port}`);
+  b.rule(
+    "nat",
+    ep.sepChain,
+    `-p ${sp.protocol} ${comment(s)}${recent} -m ${sp.protocol} -j DNAT --to-destination ${host}:${ep.port}`,
+  );
 }
 
 /** Appends one service port's rules for `node`. */
@@ -68,13 +79,25 @@ export function renderServicePort(b: DumpBuilder, sp: ExpectedServicePort, node:
 
   if (!hasEndpoints) {
     if (cip !== undefined) {
-      b.rule("filter", "KUBE-SERVICES", `-d ${cip}/32 -p ${p} ${comment(`${s} has no endpoints`)} ${dport(sp, sp.port)} -j REJECT --reject-with icmp-port-unreachable`);
+      b.rule(
+        "filter",
+        "KUBE-SERVICES",
+        `-d ${cip}/32 -p ${p} ${comment(`${s} has no endpoints`)} ${dport(sp, sp.port)} -j REJECT --reject-with icmp-port-unreachable`,
+      );
     }
     for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
-      b.rule("filter", "KUBE-EXTERNAL-SERVICES", `-d ${ip}/32 -p ${p} ${comment(`${s} has no endpoints`)} ${dport(sp, sp.port)} -j REJECT --reject-with icmp-port-unreachable`);
+      b.rule(
+        "filter",
+        "KUBE-EXTERNAL-SERVICES",
+        `-d ${ip}/32 -p ${p} ${comment(`${s} has no endpoints`)} ${dport(sp, sp.port)} -j REJECT --reject-with icmp-port-unreachable`,
+      );
     }
     if (sp.nodePort !== undefined) {
-      b.rule("filter", "KUBE-EXTERNAL-SERVICES", `-p ${p} ${comment(`${s} has no endpoints`)} -m addrtype --dst-type LOCAL ${dport(sp, sp.nodePort)} -j REJECT --reject-with icmp-port-unreachable`);
+      b.rule(
+        "filter",
+        "KUBE-EXTERNAL-SERVICES",
+        `-p ${p} ${comment(`${s} has no endpoints`)} -m addrtype --dst-type LOCAL ${dport(sp, sp.nodePort)} -j REJECT --reject-with icmp-port-unreachable`,
+      );
     }
     return;
   }
@@ -82,33 +105,65 @@ export function renderServicePort(b: DumpBuilder, sp: ExpectedServicePort, node:
   b.chain("nat", svc);
   if (cip !== undefined) {
     if (sp.internalLocal && internal.length === 0) {
-      b.rule("filter", "KUBE-SERVICES", `-d ${cip}/32 -p ${p} ${comment(`${s} has no local endpoints`)} ${dport(sp, sp.port)} -j DROP`);
+      b.rule(
+        "filter",
+        "KUBE-SERVICES",
+        `-d ${cip}/32 -p ${p} ${comment(`${s} has no local endpoints`)} ${dport(sp, sp.port)} -j DROP`,
+      );
     } else {
-      b.rule("nat", "KUBE-SERVICES", `-d ${cip}/32 -p ${p} ${comment(`${s} cluster IP`)} ${dport(sp, sp.port)} -j ${svc}`);
-      b.rule("nat", svc, `! -s ${node.clusterCIDR} -d ${cip}/32 -p ${p} ${comment(`${s} cluster IP`)} ${dport(sp, sp.port)} -j KUBE-MARK-MASQ`);
+      b.rule(
+        "nat",
+        "KUBE-SERVICES",
+        `-d ${cip}/32 -p ${p} ${comment(`${s} cluster IP`)} ${dport(sp, sp.port)} -j ${svc}`,
+      );
+      b.rule(
+        "nat",
+        svc,
+        `! -s ${node.clusterCIDR} -d ${cip}/32 -p ${p} ${comment(`${s} cluster IP`)} ${dport(sp, sp.port)} -j KUBE-MARK-MASQ`,
+      );
     }
   }
   for (const ip of sp.externalIPs) {
     if (!sp.externalLocal) {
-      b.rule("nat", svc, `! -s ${node.clusterCIDR} -d ${ip}/32 -p ${p} ${comment(`${s} external IP`)} ${dport(sp, sp.port)} -j KUBE-MARK-MASQ`);
+      b.rule(
+        "nat",
+        svc,
+        `! -s ${node.clusterCIDR} -d ${ip}/32 -p ${p} ${comment(`${s} external IP`)} ${dport(sp, sp.port)} -j KUBE-MARK-MASQ`,
+      );
     }
-    b.rule("nat", "KUBE-SERVICES", `-d ${ip}/32 -p ${p} ${comment(`${s} external IP`)} ${dport(sp, sp.port)} -j ${external}`);
+    b.rule(
+      "nat",
+      "KUBE-SERVICES",
+      `-d ${ip}/32 -p ${p} ${comment(`${s} external IP`)} ${dport(sp, sp.port)} -j ${external}`,
+    );
   }
   for (const ip of sp.loadBalancerIPs) {
     const fw = sp.chains.FW;
-    b.rule("nat", "KUBE-SERVICES", `-d ${ip}/32 -p ${p} ${comment(`${s} loadbalancer IP`)} ${dport(sp, sp.port)} -j ${fw}`);
+    b.rule(
+      "nat",
+      "KUBE-SERVICES",
+      `-d ${ip}/32 -p ${p} ${comment(`${s} loadbalancer IP`)} ${dport(sp, sp.port)} -j ${fw}`,
+    );
     if (!b.has("nat", fw)) {
       if (!sp.externalLocal) b.rule("nat", fw, `${comment(`${s} loadbalancer IP`)} -j KUBE-MARK-MASQ`);
       const ranges = sp.loadBalancerSourceRanges.length > 0 ? sp.loadBalancerSourceRanges : [undefined];
       for (const r of ranges) {
-        b.rule("nat", fw, `${r === undefined ? "" : `-s ${r} `}${comment(`${s} loadbalancer IP`)} -j ${external}`);
+        b.rule(
+          "nat",
+          fw,
+          `${r === undefined ? "" : `-s ${r} `}${comment(`${s} loadbalancer IP`)} -j ${external}`,
+        );
       }
       b.rule("nat", fw, `${comment(`${s} loadbalancer IP`)} -j KUBE-MARK-DROP`);
     }
   }
   if (sp.nodePort !== undefined) {
     if (sp.externalLocal) {
-      b.rule("nat", "KUBE-NODEPORTS", `-s 127.0.0.0/8 -p ${p} ${comment(s)} ${dport(sp, sp.nodePort)} -j KUBE-MARK-MASQ`);
+      b.rule(
+        "nat",
+        "KUBE-NODEPORTS",
+        `-s 127.0.0.0/8 -p ${p} ${comment(s)} ${dport(sp, sp.nodePort)} -j KUBE-MARK-MASQ`,
+      );
       b.rule("nat", "KUBE-NODEPORTS", `-p ${p} ${comment(s)} ${dport(sp, sp.nodePort)} -j ${xlb}`);
     } else {
       b.rule("nat", "KUBE-NODEPORTS", `-p ${p} ${comment(s)} ${dport(sp, sp.nodePort)} -j ${svc}`);
@@ -117,9 +172,21 @@ export function renderServicePort(b: DumpBuilder, sp: ExpectedServicePort, node:
   }
   endpointRules(b, sp, svc, internal);
   if (sp.externalLocal) {
-    b.rule("nat", xlb, `-s ${node.clusterCIDR} ${comment("Redirect pods trying to reach external loadbalancer VIP to clusterIP")} -j ${svc}`);
-    b.rule("nat", xlb, `${comment(`masquerade LOCAL traffic for ${s} LB IP`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`);
-    b.rule("nat", xlb, `${comment(`route LOCAL traffic for ${s} LB IP to service chain`)} -m addrtype --src-type LOCAL -j ${svc}`);
+    b.rule(
+      "nat",
+      xlb,
+      `-s ${node.clusterCIDR} ${comment("Redirect pods trying to reach external loadbalancer VIP to clusterIP")} -j ${svc}`,
+    );
+    b.rule(
+      "nat",
+      xlb,
+      `${comment(`masquerade LOCAL traffic for ${s} LB IP`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+    );
+    b.rule(
+      "nat",
+      xlb,
+      `${comment(`route LOCAL traffic for ${s} LB IP to service chain`)} -m addrtype --src-type LOCAL -j ${svc}`,
+    );
     if (local.length === 0) b.rule("nat", xlb, `${comment(`${s} has no local endpoints`)} -j KUBE-MARK-DROP`);
     else endpointRules(b, sp, xlb, local);
   }
@@ -131,20 +198,54 @@ export function renderServicePort(b: DumpBuilder, sp: ExpectedServicePort, node:
 /** kube-proxy's fixed chains and jumps (v1.23), with the kubelet's KUBE-FIREWALL / KUBE-MARK-DROP. */
 export function renderProxyBase(b: DumpBuilder): void {
   b.rule("filter", "INPUT", `-m comment --comment "kubernetes health check service ports" -j KUBE-NODEPORTS`);
-  b.rule("filter", "INPUT", `-m conntrack --ctstate NEW ${comment("kubernetes externally-visible service portals")} -j KUBE-EXTERNAL-SERVICES`);
+  b.rule(
+    "filter",
+    "INPUT",
+    `-m conntrack --ctstate NEW ${comment("kubernetes externally-visible service portals")} -j KUBE-EXTERNAL-SERVICES`,
+  );
   b.rule("filter", "INPUT", "-j KUBE-FIREWALL");
   b.rule("filter", "FORWARD", `${comment("kubernetes forwarding rules")} -j KUBE-FORWARD`);
-  b.rule("filter", "FORWARD", `-m conntrack --ctstate NEW ${comment("kubernetes service portals")} -j KUBE-SERVICES`);
-  b.rule("filter", "FORWARD", `-m conntrack --ctstate NEW ${comment("kubernetes externally-visible service portals")} -j KUBE-EXTERNAL-SERVICES`);
-  b.rule("filter", "OUTPUT", `-m conntrack --ctstate NEW ${comment("kubernetes service portals")} -j KUBE-SERVICES`);
+  b.rule(
+    "filter",
+    "FORWARD",
+    `-m conntrack --ctstate NEW ${comment("kubernetes service portals")} -j KUBE-SERVICES`,
+  );
+  b.rule(
+    "filter",
+    "FORWARD",
+    `-m conntrack --ctstate NEW ${comment("kubernetes externally-visible service portals")} -j KUBE-EXTERNAL-SERVICES`,
+  );
+  b.rule(
+    "filter",
+    "OUTPUT",
+    `-m conntrack --ctstate NEW ${comment("kubernetes service portals")} -j KUBE-SERVICES`,
+  );
   b.rule("filter", "OUTPUT", "-j KUBE-FIREWALL");
-  b.chain("filter", "KUBE-EXTERNAL-SERVICES").chain("filter", "KUBE-SERVICES").chain("filter", "KUBE-NODEPORTS");
+  b.chain("filter", "KUBE-EXTERNAL-SERVICES")
+    .chain("filter", "KUBE-SERVICES")
+    .chain("filter", "KUBE-NODEPORTS");
   b.chain("filter", "KUBE-KUBELET-CANARY").chain("filter", "KUBE-PROXY-CANARY");
-  b.rule("filter", "KUBE-FIREWALL", `${comment("kubernetes firewall for dropping marked packets")} -m mark --mark 0x8000/0x8000 -j DROP`);
-  b.rule("filter", "KUBE-FIREWALL", `! -s 127.0.0.0/8 -d 127.0.0.0/8 ${comment("block incoming localnet connections")} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`);
+  b.rule(
+    "filter",
+    "KUBE-FIREWALL",
+    `${comment("kubernetes firewall for dropping marked packets")} -m mark --mark 0x8000/0x8000 -j DROP`,
+  );
+  b.rule(
+    "filter",
+    "KUBE-FIREWALL",
+    `! -s 127.0.0.0/8 -d 127.0.0.0/8 ${comment("block incoming localnet connections")} -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP`,
+  );
   b.rule("filter", "KUBE-FORWARD", "-m conntrack --ctstate INVALID -j DROP");
-  b.rule("filter", "KUBE-FORWARD", `${comment("kubernetes forwarding rules")} -m mark --mark 0x4000/0x4000 -j ACCEPT`);
-  b.rule("filter", "KUBE-FORWARD", `${comment("kubernetes forwarding conntrack rule")} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
+  b.rule(
+    "filter",
+    "KUBE-FORWARD",
+    `${comment("kubernetes forwarding rules")} -m mark --mark 0x4000/0x4000 -j ACCEPT`,
+  );
+  b.rule(
+    "filter",
+    "KUBE-FORWARD",
+    `${comment("kubernetes forwarding conntrack rule")} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`,
+  );
   b.rule("nat", "PREROUTING", `${comment("kubernetes service portals")} -j KUBE-SERVICES`);
   b.rule("nat", "OUTPUT", `${comment("kubernetes service portals")} -j KUBE-SERVICES`);
   b.rule("nat", "POSTROUTING", `${comment("kubernetes postrouting rules")} -j KUBE-POSTROUTING`);
@@ -153,12 +254,20 @@ export function renderProxyBase(b: DumpBuilder): void {
   b.rule("nat", "KUBE-MARK-MASQ", "-j MARK --set-xmark 0x4000/0x4000");
   b.rule("nat", "KUBE-POSTROUTING", "-m mark ! --mark 0x4000/0x4000 -j RETURN");
   b.rule("nat", "KUBE-POSTROUTING", "-j MARK --set-xmark 0x4000/0x0");
-  b.rule("nat", "KUBE-POSTROUTING", `${comment("kubernetes service traffic requiring SNAT")} -j MASQUERADE --random-fully`);
+  b.rule(
+    "nat",
+    "KUBE-POSTROUTING",
+    `${comment("kubernetes service traffic requiring SNAT")} -j MASQUERADE --random-fully`,
+  );
   b.chain("mangle", "KUBE-KUBELET-CANARY").chain("mangle", "KUBE-PROXY-CANARY");
 }
 
 /** Every service port's rules, then the mandatory last rule of nat KUBE-SERVICES. */
-export function renderKubeProxy(b: DumpBuilder, ports: readonly ExpectedServicePort[], node: ProxyNode): void {
+export function renderKubeProxy(
+  b: DumpBuilder,
+  ports: readonly ExpectedServicePort[],
+  node: ProxyNode,
+): void {
   renderProxyBase(b);
   for (const sp of ports) renderServicePort(b, sp, node);
   b.rule(

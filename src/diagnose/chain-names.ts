@@ -28,7 +28,12 @@ function hash16(input: string): string {
  * kube-proxy's `ServicePortName.String()`: `ns/name:port`, and since v1.19 `ns/name` for an
  * unnamed port. `legacyColon` gives the v1.18-and-earlier form (`ns/name:`).
  */
-export function servicePortName(namespace: string, name: string, portName: string | undefined, legacyColon = false): string {
+export function servicePortName(
+  namespace: string,
+  name: string,
+  portName: string | undefined,
+  legacyColon = false,
+): string {
   const p = portName ?? "";
   return p !== "" || legacyColon ? `${namespace}/${name}:${p}` : `${namespace}/${name}`;
 }

@@ -26,7 +26,11 @@ function cmEvidence(cm: ConfigMap, text: string): Evidence {
 function valuesOf(pod: Pod, cluster: ClusterState): ConfigValue[] {
   const ns = pod.metadata.namespace ?? "default";
   const file = pod.source?.file ?? "cluster/pods.json";
-  const at = (text: string): Evidence => ({ file, ...(pod.source?.line === undefined ? {} : { line: pod.source.line }), text });
+  const at = (text: string): Evidence => ({
+    file,
+    ...(pod.source?.line === undefined ? {} : { line: pod.source.line }),
+    text,
+  });
   const out: ConfigValue[] = [];
   const seenMaps = new Set<string>();
   const addMap = (name: string, how: string) => {
@@ -35,13 +39,21 @@ function valuesOf(pod: Pod, cluster: ClusterState): ConfigValue[] {
     const cm = configMapIn(cluster, ns, name);
     if (cm === undefined) return;
     for (const [k, v] of Object.entries(cm.data)) {
-      out.push({ where: `ConfigMap ${ns}/${name} key ${k} (${how})`, value: v, evidence: cmEvidence(cm, `${ns}/${name} ${k}: ${v.length > 120 ? `${v.slice(0, 120)}…` : v}`) });
+      out.push({
+        where: `ConfigMap ${ns}/${name} key ${k} (${how})`,
+        value: v,
+        evidence: cmEvidence(cm, `${ns}/${name} ${k}: ${v.length > 120 ? `${v.slice(0, 120)}…` : v}`),
+      });
     }
   };
   for (const c of pod.containers) {
     for (const e of c.env ?? []) {
       if (e.value !== undefined) {
-        out.push({ where: `env ${e.name} of container ${c.name}`, value: e.value, evidence: at(`env ${e.name}=${e.value} (container ${c.name})`) });
+        out.push({
+          where: `env ${e.name} of container ${c.name}`,
+          value: e.value,
+          evidence: at(`env ${e.name}=${e.value} (container ${c.name})`),
+        });
       } else if (e.configMapKeyRef !== undefined) {
         const cm = configMapIn(cluster, ns, e.configMapKeyRef.name);
         const v = cm?.data[e.configMapKeyRef.key];
@@ -86,7 +98,15 @@ export function configPodIpFindings(pod: Pod, cluster: ClusterState, lookup: Pod
           ": it breaks when that pod restarts and gets a new IP",
         evidence: [
           v.evidence,
-          ...(owner.podSource === undefined ? [] : [{ file: owner.podSource.file, ...(owner.podSource.line === undefined ? {} : { line: owner.podSource.line }), text: `pod ${owner.pod} podIP ${ip}` }]),
+          ...(owner.podSource === undefined
+            ? []
+            : [
+                {
+                  file: owner.podSource.file,
+                  ...(owner.podSource.line === undefined ? {} : { line: owner.podSource.line }),
+                  text: `pod ${owner.pod} podIP ${ip}`,
+                },
+              ]),
         ],
         fix:
           svc === undefined

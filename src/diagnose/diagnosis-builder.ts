@@ -12,7 +12,7 @@ import type { TraceResult } from "../model/trace.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "./expected-state.ts";
-import { knownBugIds, detectKnownBugs } from "./known-bugs.ts";
+import { detectKnownBugs, knownBugIds } from "./known-bugs.ts";
 import type { KubeProxyIndex } from "./kube-proxy-index.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
 import { podIpLookup } from "./pod-ip-lookup.ts";
@@ -45,7 +45,16 @@ export interface DiagnoseContext {
 }
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
-const CHECK_ORDER: readonly CheckName[] = ["bundle", "dns", "service", "endpoints", "client-node", "node-dataplane", "node-health", "config"];
+const CHECK_ORDER: readonly CheckName[] = [
+  "bundle",
+  "dns",
+  "service",
+  "endpoints",
+  "client-node",
+  "node-dataplane",
+  "node-health",
+  "config",
+];
 
 interface NodeResult {
   readonly node: string;
@@ -90,7 +99,12 @@ export class DiagnosisBuilder {
     let dataplane: Finding[] = [];
     if (input.index !== undefined && (q === undefined || isClient)) {
       const only = q === undefined ? undefined : q.reconcileOnly;
-      dataplane = reconcileNode(this.#ports, input.index, { node, file, ownerOfIp, ...(only === undefined ? {} : { only }) }).findings;
+      dataplane = reconcileNode(this.#ports, input.index, {
+        node,
+        file,
+        ownerOfIp,
+        ...(only === undefined ? {} : { only }),
+      }).findings;
     }
     if (isClient && input.ruleset !== undefined && q.packet !== undefined) {
       const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
@@ -151,12 +165,22 @@ export class DiagnosisBuilder {
         severity: "info",
         service: p.service,
         message: `Service port ${p.svcPortName} has no ready endpoints: clients get "Connection refused"`,
-        evidence: [{ file: p.source?.file ?? "cluster/services.json", ...(p.source?.line === undefined ? {} : { line: p.source.line }), text: `service ${p.svcPortName} ${p.clusterIP}:${p.port}/${p.protocol}` }],
+        evidence: [
+          {
+            file: p.source?.file ?? "cluster/services.json",
+            ...(p.source?.line === undefined ? {} : { line: p.source.line }),
+            text: `service ${p.svcPortName} ${p.clusterIP}:${p.port}/${p.protocol}`,
+          },
+        ],
         fix: "Check the Service's selector against the pods' labels and the pods' readiness",
       }));
       steps = [
         bundleStep,
-        { check: "endpoints", ok: true, detail: `${this.#ports.length} service ports; ${noEndpoints.length} without ready endpoints` },
+        {
+          check: "endpoints",
+          ok: true,
+          detail: `${this.#ports.length} service ports; ${noEndpoints.length} without ready endpoints`,
+        },
         dataplaneStep(dataplane, this.#nodes.length, this.#ports.length),
         healthStep(health),
       ];
@@ -164,7 +188,16 @@ export class DiagnosisBuilder {
     } else {
       const client = this.#nodes.find((n) => n.node === q.client.nodeName);
       const walk = q.walk({
-        client: client === undefined ? undefined : { readable: client.scan !== undefined, file: client.summary.file, rules: client.summary.rules, dataplane: client.dataplane, health: [...client.health, ...outliers.filter((f) => f.node === client.node)] },
+        client:
+          client === undefined
+            ? undefined
+            : {
+                readable: client.scan !== undefined,
+                file: client.summary.file,
+                rules: client.summary.rules,
+                dataplane: client.dataplane,
+                health: [...client.health, ...outliers.filter((f) => f.node === client.node)],
+              },
         trace: this.#trace,
         traceError: this.#traceError,
         config: configPodIpFindings(q.client, this.#ctx.cluster, podIpLookup(this.#ctx.cluster)),
@@ -172,10 +205,14 @@ export class DiagnosisBuilder {
       steps = [bundleStep, ...walk.steps];
       findings = [...bundleProblems, ...walk.findings];
     }
-    findings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.node ?? "").localeCompare(b.node ?? ""));
+    findings.sort(
+      (a, b) =>
+        SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.node ?? "").localeCompare(b.node ?? ""),
+    );
     steps.sort((a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check));
     const broken = steps.find((s) => s.ok === false);
-    const summary = q === undefined ? fullSummary(broken, findings, nodes.length, this.#ports.length) : q.summary(broken);
+    const summary =
+      q === undefined ? fullSummary(broken, findings, nodes.length, this.#ports.length) : q.summary(broken);
     return {
       ok: broken === undefined,
       ...(broken === undefined ? {} : { brokenAt: broken.check }),
@@ -190,8 +227,14 @@ export class DiagnosisBuilder {
   }
 }
 
-function fullSummary(broken: CheckStep | undefined, findings: readonly Finding[], nodes: number, ports: number): string {
-  if (broken === undefined) return `All ${ports} service ports are programmed correctly on all ${nodes} nodes and no node shows a known problem`;
+function fullSummary(
+  broken: CheckStep | undefined,
+  findings: readonly Finding[],
+  nodes: number,
+  ports: number,
+): string {
+  if (broken === undefined)
+    return `All ${ports} service ports are programmed correctly on all ${nodes} nodes and no node shows a known problem`;
   const errs = findings.filter((f) => f.severity === "error");
   const where = [...new Set(errs.map((f) => f.node).filter((n): n is string => n !== undefined))];
   return `${errs.length} error${errs.length === 1 ? "" : "s"}${where.length > 0 ? ` on ${where.join(", ")}` : ""}: ${broken.detail}`;

@@ -1,13 +1,15 @@
 import { describe, expect, test } from "vitest";
+import { TABLE_NAMES } from "../model/ruleset.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
-import { TABLE_NAMES } from "../model/ruleset.ts";
 import { KNOWN_BUGS } from "./known-bugs.ts";
+import type { IndexedRule } from "./kube-proxy-index.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
-import { KNOWN_BUG_IDS, knownBugFlags, nodeMetrics } from "./node-metrics.ts";
+import { KNOWN_BUG_IDS, knownBugFlags, nodeMetrics, serviceRuleCounts } from "./node-metrics.ts";
+import type { PortCheck } from "./reconcile-node.ts";
 import { RULE_OWNERS } from "./rule-owner.ts";
 import { RuleSignatureScanner } from "./rule-signatures.ts";
-import { NodeScanner, type NodeScan } from "./scan-node.ts";
+import { type NodeScan, NodeScanner } from "./scan-node.ts";
 
 function scanOf(dump: string, file = "iptables-save"): { scan: NodeScan; signatures: RuleSignatureScanner } {
   const scanner = new NodeScanner();
@@ -86,7 +88,11 @@ describe("nodeMetrics()", () => {
     };
     const m = nodeMetrics(evidence);
     expect(Object.keys(m.knownBugs)).toEqual(KNOWN_BUGS.map((b) => b.id));
-    expect(Object.entries(m.knownBugs).filter(([, hit]) => hit).map(([id]) => id)).toEqual(["k3s-3117"]);
+    expect(
+      Object.entries(m.knownBugs)
+        .filter(([, hit]) => hit)
+        .map(([id]) => id),
+    ).toEqual(["k3s-3117"]);
     expect(m.mixedBackends).toBe(false);
   });
 
@@ -96,7 +102,11 @@ describe("nodeMetrics()", () => {
     const m = nodeMetrics({ node: "w1", scan, legacyScan: legacy });
     expect(m.mixedBackends).toBe(true);
     expect(m.knownBugs["mixed-backends"]).toBe(true);
-    const emptyLegacy = new NodeScanner().finish({ node: "w1", file: "legacy", header: { backend: "legacy" } });
+    const emptyLegacy = new NodeScanner().finish({
+      node: "w1",
+      file: "legacy",
+      header: { backend: "legacy" },
+    });
     expect(nodeMetrics({ node: "w1", scan, legacyScan: emptyLegacy }).mixedBackends).toBe(false);
   });
 });
@@ -105,9 +115,44 @@ describe("knownBugFlags()", () => {
   test("reads a failed save's stderr: the xtables lock", () => {
     const flags = knownBugFlags({
       node: "w1",
-      saveError: { file: "iptables-save.err", text: "Another app is currently holding the xtables lock.\n", exitCode: 4 },
+      saveError: {
+        file: "iptables-save.err",
+        text: "Another app is currently holding the xtables lock.\n",
+        exitCode: 4,
+      },
     });
     expect(Object.keys(flags)).toEqual([...KNOWN_BUG_IDS]);
-    expect(Object.entries(flags).filter(([, hit]) => hit).map(([id]) => id)).toEqual(["xtables-lock"]);
+    expect(
+      Object.entries(flags)
+        .filter(([, hit]) => hit)
+        .map(([id]) => id),
+    ).toEqual(["xtables-lock"]);
+  });
+});
+
+describe("serviceRuleCounts()", () => {
+  const rule: IndexedRule = { table: "nat", chain: "KUBE-SERVICES", line: 3, text: "-A KUBE-SERVICES ..." };
+  const check = (over: Partial<PortCheck>): PortCheck => ({
+    svcPortName: "ns/a:http",
+    dnat: new Map(),
+    expected: ["10.42.0.5:8080"],
+    stale: [],
+    missing: [],
+    entry: rule,
+    ...over,
+  });
+
+  test("counts each Service port at most once per kind; a REJECT despite ready endpoints is stale", () => {
+    const { entry: _e, ...noEntry } = check({});
+    expect(
+      serviceRuleCounts([
+        check({}),
+        check({ stale: ["10.42.0.9:8080", "10.42.0.10:8080"] }),
+        check({ stale: ["10.42.0.9:8080"], missing: ["10.42.0.5:8080"] }),
+        { ...noEntry, reject: { ...rule, table: "filter" } },
+        noEntry,
+        { ...noEntry, expected: [] },
+      ]),
+    ).toEqual({ stale: 3, missing: 2 });
   });
 });

@@ -3,6 +3,7 @@ import { TABLE_NAMES } from "../model/ruleset.ts";
 import { iptablesVersionOf } from "./iptables-version.ts";
 import { KNOWN_BUGS, knownBugIds } from "./known-bugs.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
+import type { PortCheck } from "./reconcile-node.ts";
 import { RULE_OWNERS, type RuleOwner } from "./rule-owner.ts";
 
 /**
@@ -77,4 +78,27 @@ export function knownBugFlags(evidence: NodeEvidence): Record<string, boolean> {
 
 function zeroTables(): Record<TableName, number> {
   return Object.fromEntries(TABLE_NAMES.map((t) => [t, 0])) as Record<TableName, number>;
+}
+
+/** Service-rule counts of one node, for `netdoctor_service_rules_stale/missing`. */
+export interface ServiceRuleCounts {
+  /** Service ports whose rules send traffic to endpoints the API no longer lists, or reject it although it lists ready ones. */
+  readonly stale: number;
+  /** Service ports with ready endpoints but no entry rule, or with ready endpoints the rules lack. */
+  readonly missing: number;
+}
+
+/**
+ * Counts the Service ports of a reconciliation that are stale or missing on the node (each port
+ * at most once per count; a port can be both).
+ */
+export function serviceRuleCounts(checks: Iterable<PortCheck>): ServiceRuleCounts {
+  let stale = 0;
+  let missing = 0;
+  for (const c of checks) {
+    const wanted = c.expected.length > 0;
+    if (c.stale.length > 0 || (wanted && c.entry === undefined && c.reject !== undefined)) stale++;
+    if (c.missing.length > 0 || (wanted && c.entry === undefined && c.reject === undefined)) missing++;
+  }
+  return { stale, missing };
 }

@@ -13,13 +13,15 @@ import { clusterDomain, findPod, findServicePort, parseTo, resolveHost } from ".
 import { describeTrace } from "./trace-verdict.ts";
 
 export interface WalkInput {
-  readonly client: {
-    readonly readable: boolean;
-    readonly file: string;
-    readonly rules: number;
-    readonly dataplane: readonly Finding[];
-    readonly health: readonly Finding[];
-  } | undefined;
+  readonly client:
+    | {
+        readonly readable: boolean;
+        readonly file: string;
+        readonly rules: number;
+        readonly dataplane: readonly Finding[];
+        readonly health: readonly Finding[];
+      }
+    | undefined;
   readonly trace: TraceResult | undefined;
   readonly traceError: string | undefined;
   readonly config: readonly Finding[];
@@ -38,6 +40,33 @@ export interface Question {
 function svcEvidence(sp: { source?: { file: string; line?: number } } | undefined, text: string) {
   const file = sp?.source?.file ?? "cluster/services.json";
   return { file, ...(sp?.source?.line === undefined ? {} : { line: sp.source.line }), text };
+}
+
+/** `rules-duplicated (179000 duplicate rules)` and the like, for the one-line step detail. */
+function healthShort(f: Finding): string {
+  const id = /\[([\w-]+)\]/.exec(f.message)?.[1];
+  const count = /has (\d+ (?:duplicate )?rules)/.exec(f.message)?.[1];
+  return `${f.code}${id !== undefined ? ` (${id})` : count !== undefined ? ` (${count})` : ""}`;
+}
+
+/** `trace-unknown`: paths the tracer could not decide (unknown modules, state it cannot see). */
+function unknownPaths(trace: TraceResult | undefined, file: string, node: string): Finding[] {
+  const unknown = trace?.paths.filter((p) => p.disposition === "unknown") ?? [];
+  if (unknown.length === 0) return [];
+  const share = Math.round(unknown.reduce((n, p) => n + p.probability, 0) * 1000) / 10;
+  return [
+    {
+      code: "trace-unknown",
+      severity: "warning",
+      node,
+      message: `The trace on ${node} cannot decide ${share}% of the packet's paths: ${unknown[0]!.reason ?? "no reason given"}`,
+      evidence: unknown.slice(0, 3).flatMap((p) => {
+        const last = p.steps.at(-1);
+        return last === undefined ? [] : [{ file, line: last.line, text: last.rule }];
+      }),
+      fix: "Check the listed rules by hand, or run `netdoctor trace` on the node's dump with the missing facts (interfaces, marks)",
+    },
+  ];
 }
 
 /** Resolves the question up front (DNS, Service, port, endpoints need only the API objects). */
@@ -67,24 +96,48 @@ export function resolveQuestion(
       pod: clientKey,
       message: `${res.how}${res.suggestions.length > 0 ? `; similar Services: ${res.suggestions.join(", ")}` : ""}`,
       evidence: [{ file: "cluster/services.json", text: `no Service for: ${res.tried.join(", ")}` }],
-      fix: res.suggestions.length > 0 ? `Use the Service's name, e.g. ${res.suggestions[0]!.split("/")[1]}.${res.suggestions[0]!.split("/")[0]}` : "Create the Service, or fix the host name in the client's configuration",
+      fix:
+        res.suggestions.length > 0
+          ? `Use the Service's name, e.g. ${res.suggestions[0]!.split("/")[1]}.${res.suggestions[0]!.split("/")[0]}`
+          : "Create the Service, or fix the host name in the client's configuration",
       references: ["https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/"],
     });
   } else if (res.kind === "pod") {
     steps.push({ check: "dns", ok: true, detail: res.how });
-    steps.push({ check: "service", ok: undefined, detail: "no Service on the path: the client addresses a pod directly, which breaks when the pod is rescheduled" });
-    const port = typeof to.port === "number" ? to.port : res.pod.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === to.port)?.containerPort;
+    steps.push({
+      check: "service",
+      ok: undefined,
+      detail:
+        "no Service on the path: the client addresses a pod directly, which breaks when the pod is rescheduled",
+    });
+    const port =
+      typeof to.port === "number"
+        ? to.port
+        : res.pod.containers.flatMap((c) => c.ports ?? []).find((p) => p.name === to.port)?.containerPort;
     const ok = res.pod.ready !== false && res.pod.phase !== "Failed";
-    steps.push({ check: "endpoints", ok, detail: `pod ${objectKey(res.pod.metadata)} on ${res.pod.nodeName ?? "no node"} is ${ok ? "ready" : "not ready"}` });
-    if (srcIp !== undefined && port !== undefined) packet = { protocol: "tcp", srcIp, dstIp: to.host, dstPort: port };
+    steps.push({
+      check: "endpoints",
+      ok,
+      detail: `pod ${objectKey(res.pod.metadata)} on ${res.pod.nodeName ?? "no node"} is ${ok ? "ready" : "not ready"}`,
+    });
+    if (srcIp !== undefined && port !== undefined)
+      packet = { protocol: "tcp", srcIp, dstIp: to.host, dstPort: port };
   } else {
     const svc = res.service;
     const svcKey = objectKey(svc.metadata);
-    steps.push({ check: "dns", ok: true, detail: `${res.how} → Service ${svcKey}, ClusterIP ${svc.clusterIP ?? "none"}${res.kind === "service" && !/^\d/.test(to.host) ? dnsNote : ""}` });
+    steps.push({
+      check: "dns",
+      ok: true,
+      detail: `${res.how} → Service ${svcKey}, ClusterIP ${svc.clusterIP ?? "none"}${res.kind === "service" && !/^\d/.test(to.host) ? dnsNote : ""}`,
+    });
     const port = findServicePort(svc, to.port);
     if (port === undefined) {
       const have = svc.ports.map((p) => `${p.name ?? "(unnamed)"} ${p.port}/${p.protocol}`).join(", ");
-      steps.push({ check: "service", ok: false, detail: `Service ${svcKey} has no port ${to.port} (it has ${have})` });
+      steps.push({
+        check: "service",
+        ok: false,
+        detail: `Service ${svcKey} has no port ${to.port} (it has ${have})`,
+      });
       findings.push({
         code: "service-port-missing",
         severity: "error",
@@ -96,7 +149,9 @@ export function resolveQuestion(
         references: ["https://kubernetes.io/docs/concepts/services-networking/service/#defining-a-service"],
       });
     } else {
-      sp = ports.find((p) => p.service === svcKey && p.port === port.port && p.protocol === port.protocol.toLowerCase());
+      sp = ports.find(
+        (p) => p.service === svcKey && p.port === port.port && p.protocol === port.protocol.toLowerCase(),
+      );
       const target = port.targetPort ?? port.port;
       const eps = sp?.clusterEndpoints ?? [];
       const targetNums = [...new Set(eps.map((e) => e.port))];
@@ -106,10 +161,18 @@ export function resolveQuestion(
         detail: `port ${port.name ?? "(unnamed)"} ${port.port}/${port.protocol} → targetPort ${typeof target === "string" ? `"${target}"` : target}${typeof target === "string" && targetNums.length > 0 ? ` (${targetNums.join(", ")} on the endpoints)` : ""}`,
       });
       if (svc.clusterIP === "None") {
-        steps.push({ check: "endpoints", ok: undefined, detail: "headless Service: DNS returns pod IPs and kube-proxy has no rules for it" });
+        steps.push({
+          check: "endpoints",
+          ok: undefined,
+          detail: "headless Service: DNS returns pod IPs and kube-proxy has no rules for it",
+        });
       } else if (eps.length === 0) {
         const notReady = sp?.endpoints ?? [];
-        steps.push({ check: "endpoints", ok: false, detail: `no ready endpoints${notReady.length > 0 ? ` (${notReady.length} not ready)` : ""}: clients get "Connection refused"` });
+        steps.push({
+          check: "endpoints",
+          ok: false,
+          detail: `no ready endpoints${notReady.length > 0 ? ` (${notReady.length} not ready)` : ""}: clients get "Connection refused"`,
+        });
         findings.push({
           code: "endpoints-none",
           severity: "error",
@@ -129,14 +192,23 @@ export function resolveQuestion(
       }
       if (srcIp !== undefined && svc.clusterIP !== undefined && svc.clusterIP !== "None") {
         const proto = port.protocol.toLowerCase();
-        packet = { protocol: proto === "udp" ? "udp" : proto === "sctp" ? "sctp" : "tcp", srcIp, dstIp: svc.clusterIP, dstPort: port.port };
+        packet = {
+          protocol: proto === "udp" ? "udp" : proto === "sctp" ? "sctp" : "tcp",
+          srcIp,
+          dstIp: svc.clusterIP,
+          dstPort: port.port,
+        };
       }
     }
   }
   const node = cluster.nodes.find((n) => n.metadata.name === client.nodeName);
   const nodeIp = node === undefined ? undefined : nodeInternalIp(node);
-  if (client.hostNetwork && packet !== undefined && nodeIp !== undefined) packet = { ...packet, srcIp: nodeIp };
-  const reconcileOnly = new Set<string>([...(sp === undefined ? [] : [sp.svcPortName]), ...(dnsSp === undefined ? [] : [dnsSp.svcPortName])]);
+  if (client.hostNetwork && packet !== undefined && nodeIp !== undefined)
+    packet = { ...packet, srcIp: nodeIp };
+  const reconcileOnly = new Set<string>([
+    ...(sp === undefined ? [] : [sp.svcPortName]),
+    ...(dnsSp === undefined ? [] : [dnsSp.svcPortName]),
+  ]);
   const question: Question["summaryQuestion"] = {
     from: clientKey,
     to: q.to,
@@ -154,45 +226,75 @@ export function resolveQuestion(
       const fs = [...findings];
       const nodeName = client.nodeName;
       if (nodeName === undefined || input.client === undefined) {
-        out.push({ check: "client-node", ok: undefined, detail: nodeName === undefined ? `pod ${clientKey} is not scheduled on a node` : `the bundle has no readable directory for node ${nodeName}` });
+        out.push({
+          check: "client-node",
+          ok: undefined,
+          detail:
+            nodeName === undefined
+              ? `pod ${clientKey} is not scheduled on a node`
+              : `the bundle has no readable directory for node ${nodeName}`,
+        });
       } else {
         out.push({
           check: "client-node",
           ok: true,
           detail: `pod ${clientKey} (${client.podIP ?? "no IP"}${client.hostNetwork ? ", hostNetwork" : ""}) runs on ${nodeName}${nodeIp === undefined ? "" : ` (${nodeIp})`}; its rules: ${input.client.file}${input.client.readable ? ` (${input.client.rules} rules)` : " (unreadable)"}`,
         });
-        const dp = input.client.dataplane.filter((f) => f.service === undefined || f.service === sp?.service || f.service === "kube-system/kube-dns");
+        const dp = input.client.dataplane.filter(
+          (f) => f.service === undefined || f.service === sp?.service || f.service === "kube-system/kube-dns",
+        );
         const asked = dp.filter((f) => f.service === sp?.service);
         const errs = dp.filter((f) => f.severity !== "info");
-        const traceText = input.trace === undefined ? (input.traceError === undefined ? "" : `; trace failed: ${input.traceError}`) : `; ${describeTrace(input.trace, sp, cluster, nodeName)}`;
+        const traceText =
+          input.trace === undefined
+            ? input.traceError === undefined
+              ? ""
+              : `; trace failed: ${input.traceError}`
+            : `; ${describeTrace(input.trace, sp, cluster, nodeName)}`;
         if (!input.client.readable) {
-          out.push({ check: "node-dataplane", ok: undefined, detail: `cannot check: ${nodeName}'s iptables-save could not be read` });
+          out.push({
+            check: "node-dataplane",
+            ok: undefined,
+            detail: `cannot check: ${nodeName}'s iptables-save could not be read`,
+          });
         } else if (errs.length > 0) {
           const first = asked[0] ?? errs[0]!;
           out.push({ check: "node-dataplane", ok: false, detail: `${first.message}${traceText}` });
         } else {
-          out.push({ check: "node-dataplane", ok: sp === undefined && packet === undefined ? undefined : true, detail: `${nodeName}'s kube-proxy rules for ${sp?.svcPortName ?? to.host} match the API${traceText}` });
+          out.push({
+            check: "node-dataplane",
+            ok: sp === undefined && packet === undefined ? undefined : true,
+            detail: `${nodeName}'s kube-proxy rules for ${sp?.svcPortName ?? to.host} match the API${traceText}`,
+          });
         }
         fs.push(...dp);
+        fs.push(...unknownPaths(input.trace, input.client.file, nodeName));
         const health = input.client.health;
         const hb = health.filter((f) => f.severity !== "info");
         out.push({
           check: "node-health",
           ok: hb.length === 0,
-          detail: hb.length === 0 ? `${nodeName}: no duplicate rules, outliers or known iptables bugs` : `${nodeName}: ${hb.map((f) => f.message.split(/[:;]/)[0]).join("; ")}`,
+          detail:
+            hb.length === 0
+              ? `${nodeName}: no duplicate rules, outliers or known iptables bugs`
+              : `${nodeName}: ${hb.map(healthShort).join(", ")}`,
         });
         fs.push(...health);
       }
       out.push({
         check: "config",
         ok: input.config.length === 0,
-        detail: input.config.length === 0 ? `no pod IPs pinned in ${clientKey}'s env vars or ConfigMaps` : input.config.map((f) => f.message).join("; "),
+        detail:
+          input.config.length === 0
+            ? `no pod IPs pinned in ${clientKey}'s env vars or ConfigMaps`
+            : input.config.map((f) => f.message).join("; "),
       });
       fs.push(...input.config);
       return { steps: out, findings: fs };
     },
     summary(broken) {
-      if (broken === undefined) return `${clientKey} can reach ${q.to}: every link from DNS to ${client.nodeName ?? "its node"}'s rules checks out`;
+      if (broken === undefined)
+        return `${clientKey} can reach ${q.to}: every link from DNS to ${client.nodeName ?? "its node"}'s rules checks out`;
       return `${clientKey} → ${q.to} breaks at ${broken.check}${broken.check.startsWith("node") && client.nodeName !== undefined ? ` on ${client.nodeName}` : ""}: ${broken.detail}`;
     },
   };

@@ -38,7 +38,6 @@ export interface ReconcileResult {
 }
 
 const MAX_LISTED = 10;
-const KB10 = "kubernetes/kubernetes#112477";
 const PROXIER = "kubernetes/kubernetes pkg/proxy/iptables/proxier.go";
 
 function ev(file: string, r: IndexedRule): Evidence {
@@ -65,7 +64,10 @@ class NodeView {
     }
     for (const r of index.filter) {
       if (r.target !== "REJECT" && r.target !== "DROP") continue;
-      const key = r.destination === undefined ? `node:${r.dport}/${r.protocol ?? "tcp"}` : `${r.destination}:${r.dport}/${r.protocol ?? "tcp"}`;
+      const key =
+        r.destination === undefined
+          ? `node:${r.dport}/${r.protocol ?? "tcp"}`
+          : `${r.destination}:${r.dport}/${r.protocol ?? "tcp"}`;
       if (!this.rejects.has(key)) this.rejects.set(key, r);
     }
   }
@@ -75,7 +77,11 @@ class NodeView {
   }
 
   /** Follows service chains from `chain` and collects every DNAT, with the jump into its SEP chain. */
-  dnatFrom(chain: string, out: Map<string, { rule: IndexedRule; jump?: IndexedRule }>, seen = new Set<string>()): void {
+  dnatFrom(
+    chain: string,
+    out: Map<string, { rule: IndexedRule; jump?: IndexedRule }>,
+    seen = new Set<string>(),
+  ): void {
     if (seen.has(chain)) return;
     seen.add(chain);
     for (const r of this.index.nat.get(chain) ?? []) {
@@ -87,14 +93,20 @@ class NodeView {
       if (t === undefined || !/^KUBE-(SEP|SVC|SVL|XLB|EXT|FW)-/.test(t)) continue;
       if (t.startsWith("KUBE-SEP-")) {
         for (const d of this.index.nat.get(t) ?? []) {
-          if (d.toDestination !== undefined && !out.has(d.toDestination)) out.set(d.toDestination, { rule: d, jump: r });
+          if (d.toDestination !== undefined && !out.has(d.toDestination))
+            out.set(d.toDestination, { rule: d, jump: r });
         }
       } else this.dnatFrom(t, out, seen);
     }
   }
 }
 
-function checkPort(view: NodeView, sp: ExpectedServicePort, opts: ReconcileOptions, findings: Finding[]): PortCheck {
+function checkPort(
+  view: NodeView,
+  sp: ExpectedServicePort,
+  opts: ReconcileOptions,
+  findings: Finding[],
+): PortCheck {
   const { node, file } = opts;
   const expectedEps = internalEndpointsOn(sp, node);
   const expected = expectedEps.map((e) => joinHostPort(e.ip, e.port));
@@ -140,7 +152,13 @@ function checkPort(view: NodeView, sp: ExpectedServicePort, opts: ReconcileOptio
         code: "service-rules-missing",
         severity: "error",
         message: `Node "${node}" has no KUBE-SERVICES rule for ${where}, although the API lists ready endpoints (${ready}): traffic to the ClusterIP is not translated on this node`,
-        evidence: [{ file, text: `no rule in nat KUBE-SERVICES matches -d ${sp.clusterIP}/32 -p ${sp.protocol} --dport ${sp.port} (expected -j ${sp.chains.SVC})` }, ...epEvidence(sp, expected)],
+        evidence: [
+          {
+            file,
+            text: `no rule in nat KUBE-SERVICES matches -d ${sp.clusterIP}/32 -p ${sp.protocol} --dport ${sp.port} (expected -j ${sp.chains.SVC})`,
+          },
+          ...epEvidence(sp, expected),
+        ],
         fix: `Restart kube-proxy on "${node}" (k3s: systemctl restart k3s or k3s-agent) and check its log for sync errors`,
         references: [PROXIER],
       });
@@ -170,7 +188,7 @@ function checkPort(view: NodeView, sp: ExpectedServicePort, opts: ReconcileOptio
         (owner === undefined ? `no pod has ${ip} now` : `${ip} now belongs to ${owner}`),
       evidence: [...(hit.jump === undefined ? [] : [ev(file, hit.jump)]), ev(file, hit.rule)],
       fix: `kube-proxy on "${node}" is not applying updates: fix what breaks iptables on the node (see its node-health findings), then restart kube-proxy (k3s: systemctl restart k3s-agent) so it rewrites the rules; confirm with \`iptables-save | grep ${d}\``,
-      references: [PROXIER, KB10, "k3s-io/k3s#3117"],
+      references: [PROXIER, "k3s-io/k3s#3117"],
     });
   }
   if (missing.length > 0) {
@@ -190,7 +208,15 @@ function checkPort(view: NodeView, sp: ExpectedServicePort, opts: ReconcileOptio
     });
   }
   if (entry !== undefined && expected.length > 0) externalEntries(view, sp, opts, findings);
-  return { svcPortName: sp.svcPortName, dnat, expected, stale, missing, ...(entry === undefined ? {} : { entry }), ...(reject === undefined ? {} : { reject }) };
+  return {
+    svcPortName: sp.svcPortName,
+    dnat,
+    expected,
+    stale,
+    missing,
+    ...(entry === undefined ? {} : { entry }),
+    ...(reject === undefined ? {} : { reject }),
+  };
 }
 
 function epEvidence(sp: ExpectedServicePort, eps: readonly string[]): Evidence[] {
@@ -205,12 +231,18 @@ function epEvidence(sp: ExpectedServicePort, eps: readonly string[]): Evidence[]
 }
 
 /** NodePort, externalIPs and LoadBalancer IPs must have their entries too. */
-function externalEntries(view: NodeView, sp: ExpectedServicePort, opts: ReconcileOptions, findings: Finding[]): void {
+function externalEntries(
+  view: NodeView,
+  sp: ExpectedServicePort,
+  opts: ReconcileOptions,
+  findings: Finding[],
+): void {
   const absent: string[] = [];
   for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
     if (!view.entries.has(`${ip}:${sp.port}/${sp.protocol}`)) absent.push(`${ip}:${sp.port}`);
   }
-  if (sp.nodePort !== undefined && !view.nodePorts.has(`${sp.nodePort}/${sp.protocol}`)) absent.push(`NodePort ${sp.nodePort}`);
+  if (sp.nodePort !== undefined && !view.nodePorts.has(`${sp.nodePort}/${sp.protocol}`))
+    absent.push(`NodePort ${sp.nodePort}`);
   if (absent.length === 0) return;
   findings.push({
     node: opts.node,
@@ -218,7 +250,12 @@ function externalEntries(view: NodeView, sp: ExpectedServicePort, opts: Reconcil
     code: "service-rules-missing",
     severity: "warning",
     message: `Node "${opts.node}" lacks the external entries of ${sp.svcPortName}: ${absent.join(", ")}`,
-    evidence: [{ file: opts.file, text: `no matching rule in nat KUBE-SERVICES / KUBE-NODEPORTS for ${absent.join(", ")}` }],
+    evidence: [
+      {
+        file: opts.file,
+        text: `no matching rule in nat KUBE-SERVICES / KUBE-NODEPORTS for ${absent.join(", ")}`,
+      },
+    ],
     fix: `Restart kube-proxy on "${opts.node}" and check its log for sync errors`,
     references: [PROXIER],
   });
@@ -263,7 +300,11 @@ function leftovers(view: NodeView, ports: readonly ExpectedServicePort[], opts: 
  * Reconciles a node: stale and missing endpoints, missing or rejecting service entries, jumps to
  * undeclared chains and leftover chains.
  */
-export function reconcileNode(ports: readonly ExpectedServicePort[], index: KubeProxyIndex, opts: ReconcileOptions): ReconcileResult {
+export function reconcileNode(
+  ports: readonly ExpectedServicePort[],
+  index: KubeProxyIndex,
+  opts: ReconcileOptions,
+): ReconcileResult {
   const view = new NodeView(index);
   const findings: Finding[] = [];
   const checks = new Map<string, PortCheck>();
@@ -272,7 +313,9 @@ export function reconcileNode(ports: readonly ExpectedServicePort[], index: Kube
     checks.set(sp.svcPortName, checkPort(view, sp, opts, findings));
   }
   if (opts.only === undefined) {
-    const reported = new Set(findings.filter((f) => f.code === "chain-undefined").map((f) => f.evidence[0]?.line));
+    const reported = new Set(
+      findings.filter((f) => f.code === "chain-undefined").map((f) => f.evidence[0]?.line),
+    );
     for (const j of index.undefinedJumps.slice(0, MAX_LISTED)) {
       if (reported.has(j.line)) continue;
       findings.push({

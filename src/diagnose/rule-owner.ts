@@ -2,12 +2,22 @@
 export type RuleOwner = "kube-proxy" | "kube-router" | "flannel" | "calico" | "cni" | "docker" | "other";
 
 export const RULE_OWNERS: readonly RuleOwner[] = [
-  "kube-proxy", "kube-router", "flannel", "calico", "cni", "docker", "other",
+  "kube-proxy",
+  "kube-router",
+  "flannel",
+  "calico",
+  "cni",
+  "docker",
+  "other",
 ];
 
 /** Which component owns a chain, judged by its name alone. */
 export function chainOwner(chain: string): RuleOwner | undefined {
-  if (chain.startsWith("KUBE-ROUTER-") || chain.startsWith("KUBE-POD-FW-") || chain.startsWith("KUBE-NWPLCY-")) {
+  if (
+    chain.startsWith("KUBE-ROUTER-") ||
+    chain.startsWith("KUBE-POD-FW-") ||
+    chain.startsWith("KUBE-NWPLCY-")
+  ) {
     return "kube-router";
   }
   if (chain.startsWith("KUBE-")) return "kube-proxy";

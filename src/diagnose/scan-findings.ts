@@ -31,7 +31,9 @@ export function duplicateFindings(scan: NodeScan): Finding[] {
       message:
         `Node "${scan.node}" has ${extraRules} duplicate rules (${pct}% of ${scan.rules}) in ${groups.length} groups (${owners}); ` +
         `the largest group is ${top[0]!.count} copies of one rule in ${top[0]!.table}/${top[0]!.chain}`,
-      evidence: top.flatMap((g) => g.lines.slice(0, 2).map((line) => ({ file: scan.file, line, text: g.rule }))),
+      evidence: top.flatMap((g) =>
+        g.lines.slice(0, 2).map((line) => ({ file: scan.file, line, text: g.rule })),
+      ),
       fix:
         "Find what keeps re-adding the rules (on k3s with iptables 1.8.0-1.8.4 on nf_tables: upgrade iptables, or k3s >= v1.23.15 " +
         "with --prefer-bundled-bin), then remove the copies: `netdoctor fix duplicates --dump FILE` writes a safe plan",
@@ -47,25 +49,75 @@ function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
 }
 
+/** At this many times the peers' median a node is a `warning` outlier (with the spread check below). */
+export const OUTLIER_WARNING_RATIO = 2;
+/** How many robust standard deviations (1.4826 x MAD) of the peers a warning outlier must be above their median. */
+export const OUTLIER_SPREAD = 5;
+/** Peers needed before their spread (MAD) means anything. */
+const MIN_PEERS_FOR_SPREAD = 3;
+
 /**
- * `rules-outlier`: a node whose rule count is far above its peers' median. Every node of a
- * cluster runs the same kube-proxy over the same Services, so their counts should be close.
+ * Whether a node's rule count is an outlier among its peers', and how bad.
+ *
+ * Every node of a cluster runs the same kube-proxy over the same Services, so rule counts differ
+ * only by node-local rules. Two tiers, both needing at least {@linkcode OUTLIER_MIN_EXCESS} more
+ * rules than the peers' median (small clusters differ by a few rules legitimately):
+ * - `error`: at least {@linkcode OUTLIER_RATIO} times the median (the k3s#3117 leak: 180,000 vs 250);
+ * - `warning`: at least {@linkcode OUTLIER_WARNING_RATIO} times the median and more than
+ *   {@linkcode OUTLIER_SPREAD} robust standard deviations above it, judged only with 3+ peers. The
+ *   median absolute deviation is used because one leaking peer would inflate a plain standard
+ *   deviation; this catches a 3x node in a 50,000-rule cluster that the 5x rule misses, without
+ *   flagging clusters whose nodes legitimately vary a lot.
+ *
+ * @example
+ * ```ts
+ * ruleCountOutlier(180_000, [250, 260, 240]); // "error"
+ * ruleCountOutlier(150_000, [50_000, 50_100, 49_900]); // "warning"
+ * ```
+ */
+export function ruleCountOutlier(
+  rules: number,
+  peerRules: readonly number[],
+): "error" | "warning" | undefined {
+  if (peerRules.length === 0) return undefined;
+  const med = median(peerRules);
+  if (rules - med < OUTLIER_MIN_EXCESS) return undefined;
+  if (rules >= OUTLIER_RATIO * Math.max(med, 1)) return "error";
+  if (peerRules.length < MIN_PEERS_FOR_SPREAD || rules < OUTLIER_WARNING_RATIO * med) return undefined;
+  const mad = median(peerRules.map((r) => Math.abs(r - med)));
+  return rules - med > OUTLIER_SPREAD * 1.4826 * mad ? "warning" : undefined;
+}
+
+/**
+ * `rules-outlier`: a node whose rule count is far above its peers' median (see
+ * {@linkcode ruleCountOutlier} for the rule).
  */
 export function outlierFindings(scans: readonly NodeScan[]): Finding[] {
   if (scans.length < 2) return [];
   const findings: Finding[] = [];
   for (const scan of scans) {
-    const peers = scans.filter((s) => s !== scan).map((s) => s.rules);
+    const others = scans.filter((s) => s !== scan);
+    const peers = others.map((s) => s.rules);
+    const severity = ruleCountOutlier(scan.rules, peers);
+    if (severity === undefined) continue;
     const peerMedian = median(peers);
-    const excess = scan.rules - peerMedian;
-    if (excess < OUTLIER_MIN_EXCESS || scan.rules < OUTLIER_RATIO * Math.max(peerMedian, 1)) continue;
-    const ratio = peerMedian === 0 ? "infinitely many" : `${Math.round(scan.rules / peerMedian)}x`;
+    const ratio =
+      peerMedian === 0 ? "infinitely many times" : `${Math.round((scan.rules / peerMedian) * 10) / 10}x`;
+    const listed = others
+      .slice(0, 10)
+      .map((s) => `${s.node}=${s.rules}`)
+      .join(", ");
     findings.push({
       code: "rules-outlier",
-      severity: "error",
+      severity,
       node: scan.node,
       message: `Node "${scan.node}" has ${scan.rules} rules, ${ratio} the median of its ${peers.length} peers (${peerMedian})`,
-      evidence: [{ file: scan.file, text: `${scan.rules} rules (-A lines); peers: ${scans.filter((s) => s !== scan).map((s) => `${s.node}=${s.rules}`).slice(0, 10).join(", ")}` }],
+      evidence: [
+        {
+          file: scan.file,
+          text: `${scan.rules} rules (-A lines); peers: ${listed}${others.length > 10 ? `, ... (${others.length - 10} more)` : ""}`,
+        },
+      ],
       fix: "Compare this node's dump with a healthy peer's; a steady excess is usually leaked duplicate rules (see rules-duplicated)",
       references: [K3S_3117],
     });

@@ -242,7 +242,13 @@ export class NodeScanner {
   #harvest(run: ChainRun): void {
     if (run.copies === undefined) return;
     for (const [k, lines] of run.copies) {
-      this.#done.push({ table: run.table, chain: run.chain, rule: run.texts[k]!, count: run.counts[k]!, lines });
+      this.#done.push({
+        table: run.table,
+        chain: run.chain,
+        rule: run.texts[k]!,
+        count: run.counts[k]!,
+        lines,
+      });
     }
   }
 
@@ -252,7 +258,10 @@ export class NodeScanner {
     for (const run of this.#kept) this.#harvest(run);
     this.#kept.length = 0;
     // After an interleaved chain a text can have a group from its first run and one from a later run.
-    const merged = new Map<string, { table: TableName; chain: string; rule: string; count: number; lines: number[] }>();
+    const merged = new Map<
+      string,
+      { table: TableName; chain: string; rule: string; count: number; lines: number[] }
+    >();
     for (const g of this.#done) {
       const key = `${g.table} ${g.rule}`;
       const seen = merged.get(key);

@@ -80,6 +80,7 @@ export function sha256(text: string): Uint8Array {
   }
   const out = new Uint8Array(32);
   const ov = new DataView(out.buffer);
-  [h0, h1, h2, h3, h4, h5, h6, h7].forEach((v, i) => ov.setUint32(i * 4, v >>> 0));
+  const hs = [h0, h1, h2, h3, h4, h5, h6, h7];
+  for (let i = 0; i < 8; i++) ov.setUint32(i * 4, hs[i]! >>> 0);
   return out;
 }

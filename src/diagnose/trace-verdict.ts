@@ -1,8 +1,8 @@
 /** Puts a trace result into words for the node-dataplane step (what the client would see). */
 import type { ClusterState } from "../model/cluster.ts";
 import type { TraceResult } from "../model/trace.ts";
-import type { ExpectedServicePort } from "./expected-state.ts";
 import { joinHostPort } from "./chain-names.ts";
+import type { ExpectedServicePort } from "./expected-state.ts";
 
 function inCidr(ip: string, cidr: string | undefined): boolean {
   if (cidr === undefined) return false;
@@ -10,19 +10,25 @@ function inCidr(ip: string, cidr: string | undefined): boolean {
   const n = Number(bits);
   const toInt = (a: string) => a.split(".").reduce((acc, o) => (acc << 8) + Number(o), 0) >>> 0;
   const mask = n === 0 ? 0 : (~0 << (32 - n)) >>> 0;
-  return ((toInt(ip) & mask) >>> 0) === ((toInt(net!) & mask) >>> 0);
+  return (toInt(ip) & mask) >>> 0 === (toInt(net!) & mask) >>> 0;
 }
 
 /**
  * `trace: 100% forward to 10.42.2.17:8848 — not a ready endpoint; no pod has 10.42.2.17, …`.
  */
-export function describeTrace(trace: TraceResult, sp: ExpectedServicePort | undefined, cluster: ClusterState, node: string): string {
+export function describeTrace(
+  trace: TraceResult,
+  sp: ExpectedServicePort | undefined,
+  cluster: ClusterState,
+  node: string,
+): string {
   const ready = new Set((sp?.clusterEndpoints ?? []).map((e) => joinHostPort(e.ip, e.port)));
   const parts = trace.paths.map((p) => {
     const pct = `${Math.round(p.probability * 1000) / 10}%`;
     if (p.disposition === "forward" || p.disposition === "local") {
       const dest = p.destination;
-      if (sp === undefined || ready.has(dest)) return `${pct} ${p.disposition} to ${dest}${sp === undefined ? "" : " (a ready endpoint)"}`;
+      if (sp === undefined || ready.has(dest))
+        return `${pct} ${p.disposition} to ${dest}${sp === undefined ? "" : " (a ready endpoint)"}`;
       const ip = dest.slice(0, dest.lastIndexOf(":"));
       const pod = cluster.pods.find((x) => x.podIP === ip);
       const podCIDR = cluster.nodes.find((n) => n.metadata.name === node)?.podCIDR;
@@ -34,7 +40,8 @@ export function describeTrace(trace: TraceResult, sp: ExpectedServicePort | unde
             : `no pod has ${ip}: the client typically gets EHOSTUNREACH ("Host is unreachable") or a timeout`;
       return `${pct} ${p.disposition} to ${dest}, not a ready endpoint: ${why}`;
     }
-    if (p.disposition === "reject") return `${pct} rejected (${p.rejectWith ?? "reject"}): the client gets ${p.clientError ?? "ECONNREFUSED"}`;
+    if (p.disposition === "reject")
+      return `${pct} rejected (${p.rejectWith ?? "reject"}): the client gets ${p.clientError ?? "ECONNREFUSED"}`;
     if (p.disposition === "drop") return `${pct} dropped: the client times out`;
     return `${pct} unknown: ${p.reason ?? "the tracer could not decide"}`;
   });

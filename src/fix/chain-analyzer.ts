@@ -1,5 +1,11 @@
 import type { Rule, Table } from "../model/ruleset.ts";
-import { ALL_STATE, type RuleAction, type RuleEffect, ruleEffect, stateNames as describe } from "./rule-effect.ts";
+import {
+  ALL_STATE,
+  stateNames as describe,
+  type RuleAction,
+  type RuleEffect,
+  ruleEffect,
+} from "./rule-effect.ts";
 
 /**
  * What jumping into a user chain does, seen from the rule after the jump (the "returning paths").
@@ -126,24 +132,48 @@ export class ChainAnalyzer {
     return writes;
   }
 
+  /**
+   * Walks the chain once. Effects and decisions are first collected as "pending"; they are committed
+   * to the summary when a later point can return to the caller (a RETURN, a goto into a chain that
+   * may return, the end of the chain). An unconditional verdict discards what is pending: every
+   * packet that got that far ends its traversal, so none of it is seen by a returning packet. This is
+   * what makes kube-proxy's KUBE-POSTROUTING (test mark, RETURN; xor mark; MASQUERADE) safe to repeat.
+   */
   #analyse(name: string): ChainSummary {
     const chain = this.#table.chains.get(name);
     if (chain === undefined) return { ...IN_PROGRESS, unsafe: `chain "${name}" is not declared` };
     let reads = 0;
     let writes = 0;
     let unsafe: string | undefined;
+    let pReads = 0;
+    let pWrites = 0;
+    let pUnsafe: string | undefined;
     let mayReturn = false;
     const flag = (why: string): void => {
-      unsafe ??= why;
+      pUnsafe ??= why;
+    };
+    const commit = (): void => {
+      reads |= pReads;
+      writes |= pWrites;
+      unsafe ??= pUnsafe;
+      pReads = 0;
+      pWrites = 0;
+      pUnsafe = undefined;
+    };
+    const finish = (neverReturns: boolean): ChainSummary => {
+      if (unsafe === undefined && (reads & writes) !== 0) {
+        unsafe = `it both reads and changes the same state (${describe(reads & writes)})`;
+      }
+      return unsafe === undefined ? { neverReturns, reads, writes } : { neverReturns, reads, writes, unsafe };
     };
     for (const rule of chain.rules) {
       const e = this.effect(rule);
       const where = `line ${rule.line}`;
-      reads |= e.matchReads;
-      writes |= e.matchWrites;
+      pReads |= e.matchReads;
+      pWrites |= e.matchWrites;
       if (e.unknown !== undefined) {
         flag(`${where}: ${e.unknown}`);
-        writes = ALL_STATE;
+        pWrites = ALL_STATE;
       }
       if (e.stateful !== undefined) flag(`${where}: ${e.stateful}`);
       const a = e.action;
@@ -152,6 +182,7 @@ export class ChainAnalyzer {
           if (e.unconditional) return finish(!mayReturn);
           break;
         case "return":
+          commit();
           mayReturn = true;
           if (e.unconditional) return finish(false);
           break;
@@ -162,28 +193,29 @@ export class ChainAnalyzer {
             if (e.unconditional) return finish(!mayReturn);
             break;
           }
-          reads |= s.reads;
-          writes |= s.writes;
+          pReads |= s.reads;
+          pWrites |= s.writes;
           if (s.unsafe !== undefined) flag(`${where}: ${a.kind} to ${a.chain}: ${s.unsafe}`);
           if (a.kind === "goto") {
             // A goto'd chain that returns, returns past this chain to its caller.
+            commit();
             mayReturn = true;
             if (e.unconditional) return finish(false);
           }
           break;
         }
         case "set":
-          reads |= a.reads;
-          writes |= a.writes;
+          pReads |= a.reads;
+          pWrites |= a.writes;
           break;
         case "effect":
-          writes |= a.writes;
+          pWrites |= a.writes;
           flag(`${where}: ${a.reason}`);
           break;
         case "none":
           break;
         case "unknown":
-          writes = ALL_STATE;
+          pWrites = ALL_STATE;
           flag(`${where}: ${a.reason}`);
           break;
         default: {
@@ -192,13 +224,8 @@ export class ChainAnalyzer {
         }
       }
     }
+    // Falling off the end returns to the caller.
+    commit();
     return finish(false);
-
-    function finish(neverReturns: boolean): ChainSummary {
-      if (unsafe === undefined && (reads & writes) !== 0) {
-        unsafe = `it both reads and changes the same state (${describe(reads & writes)})`;
-      }
-      return unsafe === undefined ? { neverReturns, reads, writes } : { neverReturns, reads, writes, unsafe };
-    }
   }
 }

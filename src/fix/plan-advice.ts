@@ -3,8 +3,9 @@
  * (shared/reference/iptables-known-bugs.md, "Cleanup procedures and their caveats") arrives at.
  * netdoctor never applies anything itself; these are the steps for a person.
  */
-import type { Finding } from "../model/finding.ts";
+
 import type { RuleOwner } from "../diagnose/rule-owner.ts";
+import type { Finding } from "../model/finding.ts";
 import type { DuplicatePlan } from "./plan-duplicates.ts";
 import { restoreCommand } from "./render-restore.ts";
 
@@ -52,18 +53,23 @@ export function planAdvice(plan: DuplicatePlan, options: PlanAdviceOptions = {})
   const restore = restoreCommand(plan);
   const files = options.files ?? ["FILE"];
   const h = plan.header;
-  const writer = h.program === undefined ? "an unknown iptables-save (the dump has no header)" : `${h.program} v${h.version ?? "?"} (${h.backend})`;
+  const writer =
+    h.program === undefined
+      ? "an unknown iptables-save (the dump has no header)"
+      : `${h.program} v${h.version ?? "?"} (${h.backend})`;
   const bugs = (options.knownBugs ?? []).filter((f) => f.code === "iptables-known-bug");
   const steps: AdviceStep[] = [];
 
   steps.push({
     title: "Stop the components that keep re-adding the rules",
     detail:
-      `The removed copies were written by ${owners.map((o) => `${WRITERS[o]} (${plan.removedByOwner[o]} copies)`).join("; ") || "no one (nothing to remove)"}. ` +
+      `The removed copies were written by ${owners.map((o) => `${WRITERS[o]} (${(plan.removedByOwner[o] ?? 0).toLocaleString("en-US")} copies)`).join("; ") || "no one (nothing to remove)"}. ` +
       "They keep appending while you restore; k3s's own reproduction stops k3s first. Do this on one node at a time.",
     commands: k3s
       ? ["systemctl stop k3s        # on a server node", "systemctl stop k3s-agent  # on an agent node"]
-      : ["systemctl stop kubelet    # and scale away the node's kube-proxy/CNI pods if they run as DaemonSets"],
+      : [
+          "systemctl stop kubelet    # and scale away the node's kube-proxy/CNI pods if they run as DaemonSets",
+        ],
     references: ["k3s-io/k3s#8793"],
   });
 
@@ -86,7 +92,7 @@ export function planAdvice(plan: DuplicatePlan, options: PlanAdviceOptions = {})
       `Use ${restore} --noflush: each file flushes and refills only the chains it names and leaves every other chain, policy and table alone. ` +
       "Without --noflush iptables-restore would replace the whole table with the file's few chains. " +
       "Add -c to keep the remaining rules' counters when the dump was taken with iptables-save -c.",
-    commands: files.map((f) => `${restore.split(" ")[0]} --noflush ${f}`),
+    commands: files.map((f) => `${restore} --noflush ${f}`),
   });
 
   if (bugs.length > 0) {

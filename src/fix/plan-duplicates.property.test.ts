@@ -31,14 +31,27 @@ const matchArb: fc.Arbitrary<MatchGen> = fc.oneof(
   fc.constant({ k: "none" as const }),
   fc.record({ k: fc.constant("src" as const), x: fc.integer({ min: 1, max: 3 }) }),
   fc.record({ k: fc.constant("dport" as const), p: fc.constantFrom(80, 443) }),
-  fc.record({ k: fc.constant("mark" as const), v: fc.integer({ min: 0, max: 3 }), m: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({
+    k: fc.constant("mark" as const),
+    v: fc.integer({ min: 0, max: 3 }),
+    m: fc.integer({ min: 0, max: 3 }),
+  }),
   fc.constant({ k: "nth" as const }),
   fc.constant({ k: "comment" as const }),
 );
 const targetArb: fc.Arbitrary<TargetGen> = fc.oneof(
-  fc.constantFrom({ k: "ACCEPT" as const }, { k: "DROP" as const }, { k: "RETURN" as const }, { k: "none" as const }),
+  fc.constantFrom(
+    { k: "ACCEPT" as const },
+    { k: "DROP" as const },
+    { k: "RETURN" as const },
+    { k: "none" as const },
+  ),
   fc.record({ k: fc.constantFrom("jump" as const, "goto" as const), to: fc.integer({ min: 0, max: 2 }) }),
-  fc.record({ k: fc.constant("mark" as const), v: fc.integer({ min: 0, max: 3 }), m: fc.integer({ min: 0, max: 3 }) }),
+  fc.record({
+    k: fc.constant("mark" as const),
+    v: fc.integer({ min: 0, max: 3 }),
+    m: fc.integer({ min: 0, max: 3 }),
+  }),
   fc.record({ k: fc.constant("log" as const), n: fc.integer({ min: 0, max: 2 }) }),
 );
 
@@ -94,41 +107,50 @@ function ruleText(chainIdx: number, m: MatchGen, t: TargetGen): string {
 const markMatchArb: fc.Arbitrary<MatchGen> = fc.oneof(
   fc.constant({ k: "none" as const }),
   fc.record({ k: fc.constant("src" as const), x: fc.integer({ min: 1, max: 3 }) }),
-  fc.record({ k: fc.constant("mark" as const), v: fc.integer({ min: 0, max: 3 }), m: fc.integer({ min: 1, max: 3 }) }),
+  fc.record({
+    k: fc.constant("mark" as const),
+    v: fc.integer({ min: 0, max: 3 }),
+    m: fc.integer({ min: 1, max: 3 }),
+  }),
 );
 const markTargetArb: fc.Arbitrary<TargetGen> = fc.oneof(
   fc.constantFrom({ k: "ACCEPT" as const }, { k: "RETURN" as const }),
   fc.record({ k: fc.constantFrom("jump" as const, "goto" as const), to: fc.integer({ min: 0, max: 2 }) }),
   fc
-    .record({ k: fc.constant("mark" as const), v: fc.integer({ min: 0, max: 3 }), m: fc.integer({ min: 1, max: 3 }) })
+    .record({
+      k: fc.constant("mark" as const),
+      v: fc.integer({ min: 0, max: 3 }),
+      m: fc.integer({ min: 1, max: 3 }),
+    })
     .map((t) => ({ ...t, v: t.v & t.m })),
 );
 
-const rulesetArb = (matches: fc.Arbitrary<MatchGen>, targets: fc.Arbitrary<TargetGen>) => fc
-  .record({
-    chains: fc.tuple(...CHAINS.map(() => fc.array(fc.tuple(matches, targets), { maxLength: 6 }))),
-    copies: fc.array(fc.tuple(fc.nat(3), fc.nat(20), fc.nat(20)), { maxLength: 10 }),
-  })
-  .map(({ chains, copies }) => {
-    const lines = chains.map((rules, ci) => rules.map(([m, t]) => ruleText(ci, m, t)));
-    for (const [ci, from, gap] of copies) {
-      const list = lines[ci]!;
-      if (list.length === 0) continue;
-      const src = from % list.length;
-      const at = src + 1 + (gap % (list.length - src)); // right after, or further down
-      list.splice(at, 0, list[src]!);
-    }
-    return [
-      "*filter",
-      ":INPUT ACCEPT [0:0]",
-      ":FORWARD ACCEPT [0:0]",
-      ":OUTPUT ACCEPT [0:0]",
-      ...USER.map((u) => `:${u} - [0:0]`),
-      ...lines.flat(),
-      "COMMIT",
-      "",
-    ].join("\n");
-  });
+const rulesetArb = (matches: fc.Arbitrary<MatchGen>, targets: fc.Arbitrary<TargetGen>) =>
+  fc
+    .record({
+      chains: fc.tuple(...CHAINS.map(() => fc.array(fc.tuple(matches, targets), { maxLength: 6 }))),
+      copies: fc.array(fc.tuple(fc.nat(3), fc.nat(20), fc.nat(20)), { maxLength: 10 }),
+    })
+    .map(({ chains, copies }) => {
+      const lines = chains.map((rules, ci) => rules.map(([m, t]) => ruleText(ci, m, t)));
+      for (const [ci, from, gap] of copies) {
+        const list = lines[ci]!;
+        if (list.length === 0) continue;
+        const src = from % list.length;
+        const at = src + 1 + (gap % (list.length - src)); // right after, or further down
+        list.splice(at, 0, list[src]!);
+      }
+      return [
+        "*filter",
+        ":INPUT ACCEPT [0:0]",
+        ":FORWARD ACCEPT [0:0]",
+        ":OUTPUT ACCEPT [0:0]",
+        ...USER.map((u) => `:${u} - [0:0]`),
+        ...lines.flat(),
+        "COMMIT",
+        "",
+      ].join("\n");
+    });
 
 interface Packet {
   src: string;
@@ -190,7 +212,9 @@ function run(rs: Ruleset, packets: readonly Packet[]): string[] {
       return "return";
     };
     const v = call("FORWARD");
-    out.push(`${v === "return" ? `${table.chains.get("FORWARD")!.policy}(policy)` : v} mark=${p.mark} log=${events.join(",")}`);
+    out.push(
+      `${v === "return" ? `${table.chains.get("FORWARD")!.policy}(policy)` : v} mark=${p.mark} log=${events.join(",")}`,
+    );
   }
   return out;
 }
@@ -212,32 +236,35 @@ describe("planDuplicates (property-based)", () => {
     ["any rule", rulesetArb(matchArb, targetArb)],
     ["marks and jumps only", rulesetArb(markMatchArb, markTargetArb)],
   ];
-  it.each(cases)("never changes the outcome of any packet, and never removes a stateful, logging or xor copy (%s)", (_, arb) => {
-    let removedTotal = 0;
-    let keptTotal = 0;
-    fc.assert(
-      fc.property(arb, (text) => {
-        const rs = parseDump(text);
-        const plan = planDuplicates(rs);
-        removedTotal += plan.removed;
-        keptTotal += plan.kept;
-        for (const g of plan.removedGroups) {
-          expect(g.rule).not.toMatch(/statistic|LOG/);
-          const xm = /--set-xmark 0x(\w+)\/0x(\w+)/.exec(g.rule);
-          if (xm !== null) expect(Number.parseInt(xm[1]!, 16) & ~Number.parseInt(xm[2]!, 16)).toBe(0);
-        }
-        const gone = new Set(plan.removedGroups.flatMap((g) => g.lines));
-        expect(gone.size).toBe(plan.removed);
-        const cleaned = parseDump(withoutLines(text, gone));
-        expect(cleaned.ruleCount).toBe(plan.after);
-        expect(run(cleaned, SEQUENCE)).toEqual(run(rs, SEQUENCE));
-      }),
-      { numRuns: 1000, seed: 3117 },
-    );
-    // The property must not hold vacuously: the generator produces both kinds.
-    expect(removedTotal).toBeGreaterThan(100);
-    expect(keptTotal).toBeGreaterThan(100);
-  });
+  it.each(cases)(
+    "never changes the outcome of any packet, and never removes a stateful, logging or xor copy (%s)",
+    (_, arb) => {
+      let removedTotal = 0;
+      let keptTotal = 0;
+      fc.assert(
+        fc.property(arb, (text) => {
+          const rs = parseDump(text);
+          const plan = planDuplicates(rs);
+          removedTotal += plan.removed;
+          keptTotal += plan.kept;
+          for (const g of plan.removedGroups) {
+            expect(g.rule).not.toMatch(/statistic|LOG/);
+            const xm = /--set-xmark 0x(\w+)\/0x(\w+)/.exec(g.rule);
+            if (xm !== null) expect(Number.parseInt(xm[1]!, 16) & ~Number.parseInt(xm[2]!, 16)).toBe(0);
+          }
+          const gone = new Set(plan.removedGroups.flatMap((g) => g.lines));
+          expect(gone.size).toBe(plan.removed);
+          const cleaned = parseDump(withoutLines(text, gone));
+          expect(cleaned.ruleCount).toBe(plan.after);
+          expect(run(cleaned, SEQUENCE)).toEqual(run(rs, SEQUENCE));
+        }),
+        { numRuns: 1000, seed: 3117 },
+      );
+      // The property must not hold vacuously: the generator produces both kinds.
+      expect(removedTotal).toBeGreaterThan(100);
+      expect(keptTotal).toBeGreaterThan(100);
+    },
+  );
 
   it("the reference interpreter sees the difference when a must-keep copy is dropped", () => {
     // Guards the guard: dropping the second copy of a mark-dependent ACCEPT after a MARK changes outcomes.

@@ -39,19 +39,29 @@ describe("planDuplicates: removable copies", () => {
     expect(p.removedGroups[0]).toMatchObject({ keptLine: 6, lines: [7, 8, 9], owner: "flannel" });
     expect(p.removedGroups[0]!.reason).toMatch(/^dead: line 6 ends the traversal with ACCEPT/);
     expect(p.tables).toEqual([
-      { table: "filter", before: 4, after: 1, chains: [{ chain: "FORWARD", builtin: true, before: 4, after: 1 }] },
+      {
+        table: "filter",
+        before: 4,
+        after: 1,
+        chains: [{ chain: "FORWARD", builtin: true, before: 4, after: 1 }],
+      },
     ]);
   });
 
   it("removes interleaved copies of RETURN rules (kube-router's repeated sync)", () => {
     const a = "-A KUBE-ROUTER-INPUT -d 10.43.0.0/16 -j RETURN";
-    const b = "-A KUBE-ROUTER-INPUT -p tcp -m addrtype --dst-type LOCAL -m multiport --dports 30000:32767 -j RETURN";
+    const b =
+      "-A KUBE-ROUTER-INPUT -p tcp -m addrtype --dst-type LOCAL -m multiport --dports 30000:32767 -j RETURN";
     expect(removed(filter([a, b, a, b, a, b].join("\n"), ["KUBE-ROUTER-INPUT"]))).toEqual([9, 10, 11, 12]);
   });
 
   it("removes a later terminating copy when the rules between only change state it does not read", () => {
     const text = filter(
-      ["-A FORWARD -s 10.0.0.1/32 -j DROP", "-A FORWARD -j MARK --set-xmark 0x1/0x1", "-A FORWARD -s 10.0.0.1/32 -j DROP"].join("\n"),
+      [
+        "-A FORWARD -s 10.0.0.1/32 -j DROP",
+        "-A FORWARD -j MARK --set-xmark 0x1/0x1",
+        "-A FORWARD -s 10.0.0.1/32 -j DROP",
+      ].join("\n"),
     );
     expect(removed(text)).toEqual([8]);
   });
@@ -73,14 +83,35 @@ describe("planDuplicates: removable copies", () => {
 
   it("removes a copy of a jump into a chain that never returns", () => {
     const text = filter(
-      ["-A FORWARD -d 10.0.0.9/32 -j LOGDROP", "-A FORWARD -d 10.0.0.9/32 -j LOGDROP", "-A LOGDROP -j LOG", "-A LOGDROP -j DROP"].join(
-        "\n",
-      ),
+      [
+        "-A FORWARD -d 10.0.0.9/32 -j LOGDROP",
+        "-A FORWARD -d 10.0.0.9/32 -j LOGDROP",
+        "-A LOGDROP -j LOG",
+        "-A LOGDROP -j DROP",
+      ].join("\n"),
       ["LOGDROP"],
     );
     const p = plan(text);
     expect(p.removedGroups.map((g) => g.lines)).toEqual([[8]]);
     expect(p.removedGroups[0]!.reason).toMatch(/never returns/);
+  });
+
+  it("removes a repeated jump to kube-proxy's KUBE-POSTROUTING: its xor only happens on paths that end in MASQUERADE", () => {
+    const text = [
+      "*nat",
+      ":PREROUTING ACCEPT [0:0]",
+      ":POSTROUTING ACCEPT [0:0]",
+      ":KUBE-POSTROUTING - [0:0]",
+      '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+      '-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING',
+      "-A KUBE-POSTROUTING -m mark ! --mark 0x4000/0x4000 -j RETURN",
+      "-A KUBE-POSTROUTING -j MARK --set-xmark 0x4000/0x0",
+      '-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully',
+      "COMMIT",
+    ].join("\n");
+    const p = plan(text);
+    expect(p.removedGroups.map((g) => g.lines)).toEqual([[6]]);
+    expect(p.removedGroups[0]!.reason).toMatch(/^idempotent: line 5 already jumped to KUBE-POSTROUTING/);
   });
 
   it("removes copies of NOTRACK and CT (the kernel ignores CT on a packet that already has a conntrack entry)", () => {
@@ -106,7 +137,11 @@ describe("planDuplicates: copies that must stay", () => {
     ["hashlimit", "-A FORWARD -m hashlimit --hashlimit-upto 5/sec --hashlimit-name x -j ACCEPT", /hashlimit/],
     ["connlimit", "-A FORWARD -p tcp -m connlimit --connlimit-above 5 -j REJECT", /connlimit/],
     ["quota", "-A FORWARD -m quota --quota 1000 -j ACCEPT", /quota/],
-    ["recent --rcheck", "-A FORWARD -m recent --rcheck --seconds 60 --name x --mask 255.255.255.255 --rsource -j DROP", /recent/],
+    [
+      "recent --rcheck",
+      "-A FORWARD -m recent --rcheck --seconds 60 --name x --mask 255.255.255.255 --rsource -j DROP",
+      /recent/,
+    ],
     ["recent --set", "-A FORWARD -m recent --set --name x --mask 255.255.255.255 --rsource", /recent/],
     ["nfacct", "-A FORWARD -m nfacct --nfacct-name  x -j ACCEPT", /nfacct/],
     ["LOG", '-A FORWARD -j LOG --log-prefix "x "', /LOG writes/],
@@ -128,9 +163,11 @@ describe("planDuplicates: copies that must stay", () => {
   it("keeps a terminating copy when a rule between changes the mark it matches on", () => {
     // Removing line 8 would stop accepting packets whose mark line 7 set.
     const text = filter(
-      ["-A FORWARD -m mark --mark 0x1/0x1 -j ACCEPT", "-A FORWARD -j MARK --set-xmark 0x1/0x1", "-A FORWARD -m mark --mark 0x1/0x1 -j ACCEPT"].join(
-        "\n",
-      ),
+      [
+        "-A FORWARD -m mark --mark 0x1/0x1 -j ACCEPT",
+        "-A FORWARD -j MARK --set-xmark 0x1/0x1",
+        "-A FORWARD -m mark --mark 0x1/0x1 -j ACCEPT",
+      ].join("\n"),
     );
     const p = plan(text);
     expect(p.removed).toBe(0);
@@ -152,7 +189,11 @@ describe("planDuplicates: copies that must stay", () => {
 
   it("keeps a repeated MARK when a rule between overwrites the same mark", () => {
     const text = filter(
-      ["-A FORWARD -j MARK --set-xmark 0x1/0xff", "-A FORWARD -j MARK --set-xmark 0x2/0xff", "-A FORWARD -j MARK --set-xmark 0x1/0xff"].join("\n"),
+      [
+        "-A FORWARD -j MARK --set-xmark 0x1/0xff",
+        "-A FORWARD -j MARK --set-xmark 0x2/0xff",
+        "-A FORWARD -j MARK --set-xmark 0x1/0xff",
+      ].join("\n"),
     );
     expect(removed(text)).toEqual([]);
   });
@@ -169,11 +210,29 @@ describe("planDuplicates: copies that must stay", () => {
     );
     const p = plan(text);
     expect(p.removed).toBe(0);
-    expect(p.keptGroups[0]!.reason).toMatch(/jump to TOGGLE, which may return.*reads and changes the same state \(mark\)/);
+    expect(p.keptGroups[0]!.reason).toMatch(
+      /jump to TOGGLE, which may return.*reads and changes the same state \(mark\)/,
+    );
+  });
+
+  it("keeps a copy of a jump to a chain whose xor can be followed by a return", () => {
+    const text = filter(
+      [
+        "-A FORWARD -j POST",
+        "-A FORWARD -j POST",
+        "-A POST -m mark ! --mark 0x4000/0x4000 -j RETURN",
+        "-A POST -j MARK --set-xmark 0x4000/0x0",
+        "-A POST -s 10.0.0.0/8 -j ACCEPT",
+      ].join("\n"),
+      ["POST"],
+    );
+    expect(plan(text).keptGroups[0]!.reason).toMatch(/toggles bits/);
   });
 
   it("keeps a copy of a jump to a chain that logs and returns", () => {
-    const text = filter(["-A FORWARD -j LOGIT", "-A FORWARD -j LOGIT", "-A LOGIT -j LOG"].join("\n"), ["LOGIT"]);
+    const text = filter(["-A FORWARD -j LOGIT", "-A FORWARD -j LOGIT", "-A LOGIT -j LOG"].join("\n"), [
+      "LOGIT",
+    ]);
     expect(removed(text)).toEqual([]);
   });
 
@@ -230,14 +289,19 @@ describe("renderRestore", () => {
     const rs = parseDump(text, { lazy: true });
     const files = renderRestore(rs, planDuplicates(rs));
     expect(files.map((f) => f.table)).toEqual(["nat", "filter"]);
-    expect(files[0]!.text).toContain("-F POSTROUTING\n[3:180] -A POSTROUTING -s 10.42.0.0/16 -j MASQUERADE\nCOMMIT\n");
+    expect(files[0]!.text).toContain(
+      "-F POSTROUTING\n[3:180] -A POSTROUTING -s 10.42.0.0/16 -j MASQUERADE\nCOMMIT\n",
+    );
     expect(files[1]!.text).toContain("-F FORWARD\n[9:900] -A FORWARD -j ACCEPT\nCOMMIT\n");
   });
 
   it("writes nothing when nothing can be removed", () => {
-    const rs = parseDump(filter("-A FORWARD -m limit --limit 1/s -j ACCEPT\n-A FORWARD -m limit --limit 1/s -j ACCEPT"), {
-      lazy: true,
-    });
+    const rs = parseDump(
+      filter("-A FORWARD -m limit --limit 1/s -j ACCEPT\n-A FORWARD -m limit --limit 1/s -j ACCEPT"),
+      {
+        lazy: true,
+      },
+    );
     expect(renderRestore(rs, planDuplicates(rs))).toEqual([]);
   });
 });

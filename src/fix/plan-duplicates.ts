@@ -31,8 +31,9 @@
  * after the removals so far; each removal preserves behaviour, so all of them together do. Rule
  * counters are not behaviour: a removed copy's counters are lost (a dead copy's are zero anyway).
  */
-import type { DumpHeader, Rule, Ruleset, TableName } from "../model/ruleset.ts";
+
 import { type RuleOwner, ruleOwner } from "../diagnose/rule-owner.ts";
+import type { DumpHeader, Rule, Ruleset, TableName } from "../model/ruleset.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
 import { ALL_STATE, type RuleEffect, stateNames } from "./rule-effect.ts";
 
@@ -158,7 +159,15 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
               const lines: number[] = [];
               g = {
                 lines,
-                group: { table: table.name, chain: chain.name, rule: rule.text, owner, keptLine: keptRule.line, reason: d.reason, lines },
+                group: {
+                  table: table.name,
+                  chain: chain.name,
+                  rule: rule.text,
+                  owner,
+                  keptLine: keptRule.line,
+                  reason: d.reason,
+                  lines,
+                },
               };
               removedGroups.set(key, g);
             }
@@ -170,7 +179,15 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
             const lines: number[] = [];
             g = {
               lines,
-              group: { table: table.name, chain: chain.name, rule: rule.text, owner, copyOfLine: keptRule.line, reason: d.reason, lines },
+              group: {
+                table: table.name,
+                chain: chain.name,
+                rule: rule.text,
+                owner,
+                copyOfLine: keptRule.line,
+                reason: d.reason,
+                lines,
+              },
             };
             keptGroups.set(key, g);
           }
@@ -181,13 +198,23 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
         if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = j;
       }
       if (chainRemoved > 0) {
-        changed.push({ chain: chain.name, builtin: chain.builtin, before: rules.length, after: rules.length - chainRemoved });
+        changed.push({
+          chain: chain.name,
+          builtin: chain.builtin,
+          before: rules.length,
+          after: rules.length - chainRemoved,
+        });
         tableRemoved += chainRemoved;
       }
     }
     before += tableBefore;
     removed += tableRemoved;
-    tables.push({ table: table.name, before: tableBefore, after: tableBefore - tableRemoved, chains: changed });
+    tables.push({
+      table: table.name,
+      before: tableBefore,
+      after: tableBefore - tableRemoved,
+      chains: changed,
+    });
   }
 
   const bySize = <T extends { lines: readonly number[] }>(a: T, b: T): number =>
@@ -226,7 +253,8 @@ function betweenWrites(lastWrite: Int32Array, prev: number): number {
 /** The first staying rule after `prev` that may change one of `bits`, for the reason text. */
 function writerLine(lastWrite: Int32Array, bits: number, rules: readonly Rule[]): number {
   let best = Number.MAX_SAFE_INTEGER;
-  for (let k = 0; k < 8; k++) if ((bits & (1 << k)) !== 0 && lastWrite[k]! >= 0) best = Math.min(best, lastWrite[k]!);
+  for (let k = 0; k < 8; k++)
+    if ((bits & (1 << k)) !== 0 && lastWrite[k]! >= 0) best = Math.min(best, lastWrite[k]!);
   return rules[best]?.line ?? 0;
 }
 
@@ -253,13 +281,21 @@ function decide(
   const a = e.action;
   switch (a.kind) {
     case "none":
-      return { remove: true, reason: `line ${kept.line} is the same rule and has no target: a copy only counts packets` };
+      return {
+        remove: true,
+        reason: `line ${kept.line} is the same rule and has no target: a copy only counts packets`,
+      };
     case "verdict":
     case "return":
     case "goto": {
       const c = conflict(e.matchReads, "this copy matches on");
       if (c !== undefined) return c;
-      const how = a.kind === "verdict" ? `ends the traversal with ${a.name}` : a.kind === "return" ? "leaves the chain with RETURN" : `leaves the chain with a goto to ${a.chain}`;
+      const how =
+        a.kind === "verdict"
+          ? `ends the traversal with ${a.name}`
+          : a.kind === "return"
+            ? "leaves the chain with RETURN"
+            : `leaves the chain with a goto to ${a.chain}`;
       return {
         remove: true,
         reason: `dead: line ${kept.line} ${how} for every packet it matches and nothing between the copies changes what they match on, so no packet can match this copy`,
@@ -280,7 +316,8 @@ function decide(
       }
       const c = conflict(e.matchReads | s.reads | s.writes, "this copy or its chain reads or writes");
       if (c !== undefined) return c;
-      const what = s.writes === 0 ? "changes nothing" : `only overwrites ${stateNames(s.writes)} with the same values`;
+      const what =
+        s.writes === 0 ? "changes nothing" : `only overwrites ${stateNames(s.writes)} with the same values`;
       return {
         remove: true,
         reason: `idempotent: line ${kept.line} already jumped to ${a.chain}, whose second traversal takes the same path and ${what}, and nothing between the copies touches that state`,

@@ -44,7 +44,8 @@ export function renderFixText(report: FixReport): string {
     out.push("Tables and chains changed (before -> after):");
     for (const t of changed) {
       out.push(`  ${t.table}: ${n(t.before)} -> ${n(t.after)}`);
-      for (const c of t.chains) out.push(`    ${c.chain}${c.builtin ? " (built-in)" : ""}: ${n(c.before)} -> ${n(c.after)}`);
+      for (const c of t.chains)
+        out.push(`    ${c.chain}${c.builtin ? " (built-in)" : ""}: ${n(c.before)} -> ${n(c.after)}`);
     }
     out.push("");
   }
@@ -81,7 +82,8 @@ export function renderFixText(report: FixReport): string {
     out.push(`  ${i + 1}. ${s.title}`);
     out.push(`     ${s.detail}`);
     for (const c of s.commands ?? []) out.push(`       $ ${c}`);
-    if (s.references !== undefined && s.references.length > 0) out.push(`     see: ${s.references.join(", ")}`);
+    if (s.references !== undefined && s.references.length > 0)
+      out.push(`     see: ${s.references.join(", ")}`);
   });
   out.push("");
   return out.join("\n");

@@ -2,7 +2,7 @@
  * Renders the cleaned chains as `iptables-restore --noflush` input.
  *
  * Semantics relied on (iptables 1.8.9, checked for both iptables-nft-restore and
- * iptables-legacy-restore in throw-away namespaces by src/fix/restore-file.test.ts):
+ * iptables-legacy-restore in throw-away namespaces by src/cli/commands/fix.kernel.test.ts):
  *
  * - With `--noflush`, only what the file names is touched; other chains and tables stay as they are.
  * - A user-chain declaration `:NAME - [0:0]` flushes that chain when it exists (and creates it
@@ -35,11 +35,15 @@ export function removedLines(plan: DuplicatePlan): Set<number> {
   return lines;
 }
 
-/** The program to apply the file with, from the dump header (the same binary and backend). */
+/**
+ * The program to apply the file with: the restore twin of the iptables-save that wrote the dump, same
+ * package and backend (`xtables-save` is how iptables-nft 1.8.0-1.8.3 named itself).
+ */
 export function restoreCommand(plan: Pick<DuplicatePlan, "header">): string {
   const h = plan.header;
   const program = h.program ?? "iptables-save";
-  if (program === "xtables-save") return "iptables-restore (the nf_tables build of the same iptables package)";
+  if (program === "xtables-save") return "iptables-nft-restore";
+  if (program === "iptables-save" && h.backend === "nf_tables") return "iptables-nft-restore";
   const restore = program.replace(/-save$/, "-restore");
   return restore === program ? "iptables-restore" : restore;
 }

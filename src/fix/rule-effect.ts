@@ -110,13 +110,54 @@ const STATEFUL_MATCHES: Readonly<Record<string, string>> = {
 
 /** Matches that read only what no non-terminating target changes. */
 const FIXED_MATCHES: ReadonlySet<string> = new Set([
-  "comment", "addrtype", "ah", "esp", "ipcomp", "l2tp", "dccp", "sctp", "icmp", "icmp6", "udp", "udplite",
-  "multiport", "iprange", "frag", "hbh", "dst", "rt", "mh", "ipv6header", "eui64", "mac", "physdev",
-  "pkttype", "devgroup", "cpu", "realm", "policy", "owner", "cgroup", "ipvs", "time", "rpfilter", "unclean",
+  "comment",
+  "addrtype",
+  "ah",
+  "esp",
+  "ipcomp",
+  "l2tp",
+  "dccp",
+  "sctp",
+  "icmp",
+  "icmp6",
+  "udp",
+  "udplite",
+  "multiport",
+  "iprange",
+  "frag",
+  "hbh",
+  "dst",
+  "rt",
+  "mh",
+  "ipv6header",
+  "eui64",
+  "mac",
+  "physdev",
+  "pkttype",
+  "devgroup",
+  "cpu",
+  "realm",
+  "policy",
+  "owner",
+  "cgroup",
+  "ipvs",
+  "time",
+  "rpfilter",
+  "unclean",
 ]);
 
 const HEADER_MATCHES: ReadonlySet<string> = new Set([
-  "dscp", "tos", "ecn", "ttl", "hl", "length", "tcpmss", "u32", "string", "bpf", "osf",
+  "dscp",
+  "tos",
+  "ecn",
+  "ttl",
+  "hl",
+  "length",
+  "tcpmss",
+  "u32",
+  "string",
+  "bpf",
+  "osf",
 ]);
 
 const CT_MATCHES: ReadonlySet<string> = new Set(["conntrack", "state", "helper", "connbytes", "cluster"]);
@@ -137,36 +178,60 @@ export function classifyMatch(match: Match): MatchClass {
   const m = match.module;
   const stateful = STATEFUL_MATCHES[m];
   if (stateful !== undefined) {
-    return { reads: m === "recent" ? StateKind.recent : 0, writes: m === "recent" ? StateKind.recent : 0, stateful };
+    return {
+      reads: m === "recent" ? StateKind.recent : 0,
+      writes: m === "recent" ? StateKind.recent : 0,
+      stateful,
+    };
   }
-  if (!match.known) return { reads: ALL_STATE, writes: ALL_STATE, unknown: `match module "${m || "(none)"}" is not known` };
+  if (!match.known)
+    return { reads: ALL_STATE, writes: ALL_STATE, unknown: `match module "${m || "(none)"}" is not known` };
   if (FIXED_MATCHES.has(m)) return { reads: 0, writes: 0 };
   if (m === "tcp") {
     // Ports never change in a traversal; flags and options can (ECN, TCPOPTSTRIP, TCPMSS).
-    return { reads: has(match.options, "--tcp-flags", "--syn", "--tcp-option") ? StateKind.header : 0, writes: 0 };
+    return {
+      reads: has(match.options, "--tcp-flags", "--syn", "--tcp-option") ? StateKind.header : 0,
+      writes: 0,
+    };
   }
   if (m === "mark") return { reads: StateKind.mark, writes: 0 };
   if (m === "connmark") return { reads: StateKind.connmark, writes: 0 };
   if (CT_MATCHES.has(m)) return { reads: StateKind.ct, writes: 0 };
   if (m === "connlabel") {
     return has(match.options, "--set")
-      ? { reads: StateKind.ct, writes: StateKind.ct, stateful: "connlabel --set labels the connection as it matches" }
+      ? {
+          reads: StateKind.ct,
+          writes: StateKind.ct,
+          stateful: "connlabel --set labels the connection as it matches",
+        }
       : { reads: StateKind.ct, writes: 0 };
   }
   if (m === "set") {
     if (match.options.some((o) => /^--(packets|bytes)-/.test(o.name))) {
-      return { reads: StateKind.ipset, writes: 0, stateful: "set with counter conditions reads per-element counters" };
+      return {
+        reads: StateKind.ipset,
+        writes: 0,
+        stateful: "set with counter conditions reads per-element counters",
+      };
     }
     return { reads: StateKind.ipset, writes: 0 };
   }
   if (m === "socket") {
     return has(match.options, "--restore-skmark")
-      ? { reads: 0, writes: StateKind.mark, stateful: "socket --restore-skmark sets the packet mark as it matches" }
+      ? {
+          reads: 0,
+          writes: StateKind.mark,
+          stateful: "socket --restore-skmark sets the packet mark as it matches",
+        }
       : { reads: 0, writes: 0 };
   }
   if (HEADER_MATCHES.has(m)) return { reads: StateKind.header, writes: 0 };
   // Known to the parser but not classified here: treat like an unknown module.
-  return { reads: ALL_STATE, writes: ALL_STATE, unknown: `match module "${m}" is not classified for deduplication` };
+  return {
+    reads: ALL_STATE,
+    writes: ALL_STATE,
+    unknown: `match module "${m}" is not classified for deduplication`,
+  };
 }
 
 /** Parses an iptables mark number (decimal or 0x hex) as an unsigned 32-bit value. */
@@ -193,11 +258,7 @@ function option(options: readonly RuleOption[], name: string): string | undefine
  * MARK/CONNMARK/TOS-style `--set-xmark V/M` computes `(old & ~M) ^ V`. Applied twice it is the same
  * as once exactly when V has no bit outside M; `--xor-mark` (V/0) toggles and is not idempotent.
  */
-function xmarkAction(
-  name: string,
-  options: readonly RuleOption[],
-  writes: number,
-): RuleAction {
+function xmarkAction(name: string, options: readonly RuleOption[], writes: number): RuleAction {
   const notIdempotent = (why: string): RuleAction => ({ kind: "effect", name, writes, reason: why });
   if (options.length === 0) return notIdempotent(`${name} without options is not understood`);
   const first = options[0]!;
@@ -205,9 +266,12 @@ function xmarkAction(
     case "--set-xmark":
     case "--set-tos": {
       const vm = valueMask(first.values[0]);
-      if (vm === undefined) return notIdempotent(`${name} ${first.name} ${first.values[0] ?? ""} is not understood`);
+      if (vm === undefined)
+        return notIdempotent(`${name} ${first.name} ${first.values[0] ?? ""} is not understood`);
       if ((vm[0] & ~vm[1]) >>> 0 !== 0) {
-        return notIdempotent(`${name} ${first.name} ${first.values[0]} toggles bits outside its mask (an xor)`);
+        return notIdempotent(
+          `${name} ${first.name} ${first.values[0]} toggles bits outside its mask (an xor)`,
+        );
       }
       return { kind: "set", name, reads: 0, writes };
     }
@@ -278,7 +342,9 @@ export function classifyTarget(spec: RuleSpec, isChain: (name: string) => boolea
   if (target === undefined) return { kind: "none" };
   const name = target.name;
   if (target.kind === "goto") {
-    return isChain(name) ? { kind: "goto", chain: name } : { kind: "unknown", name, reason: `goto to unknown chain "${name}"` };
+    return isChain(name)
+      ? { kind: "goto", chain: name }
+      : { kind: "unknown", name, reason: `goto to unknown chain "${name}"` };
   }
   if (VERDICTS.has(name)) return { kind: "verdict", name };
   if (name === "RETURN") return { kind: "return" };
@@ -304,7 +370,11 @@ export function classifyTarget(spec: RuleSpec, isChain: (name: string) => boolea
   }
   const effect = EFFECT_TARGETS[name];
   if (effect !== undefined) return { kind: "effect", name, writes: effect[0], reason: effect[1] };
-  return { kind: "unknown", name, reason: `target "${name}" is neither a known target nor a chain of the table` };
+  return {
+    kind: "unknown",
+    name,
+    reason: `target "${name}" is neither a known target nor a chain of the table`,
+  };
 }
 
 /** True when the rule has no criterion that can fail (comments only). */

@@ -58,22 +58,27 @@ const NFT_LINE =
   /^\s*(?:table (?:ip|ip6|inet|arp|bridge|netdev) \S+ \{|chain \S+ \{|flush ruleset|(?:add|create|insert|delete|flush) (?:table|chain|rule|set|map|element) )/;
 const NFT_MESSAGE =
   "this is nftables output (`nft list ruleset` or an `nft -f` script), not iptables-save output: run `iptables-save` (or `iptables-nft-save`) on the node instead";
-const CONTROL_CHARS = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]/;
+/**
+ * A run of text without control characters (tab, LF and CR allowed). Matching the longest run from
+ * the start and comparing its end with the length is faster than searching for a control character.
+ */
+const TEXT_RUN = /[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*/y;
+
+/** Index of the first control character of `text`, or -1. */
+function firstControl(text: string): number {
+  TEXT_RUN.lastIndex = 0;
+  TEXT_RUN.test(text);
+  return TEXT_RUN.lastIndex === text.length ? -1 : TEXT_RUN.lastIndex;
+}
 
 const ZERO: Counters = { packets: "0", bytes: "0" };
-
-/** A declared chain while its table is read. */
-interface ChainSlot {
-  readonly name: string;
-  /** Index in declaration order. */
-  readonly position: number;
-  rules: number;
-}
 
 /** Whether `-A NAME ...` text is a rule of chain `name`, without slicing the text. */
 function ruleInChain(text: string, name: string): boolean {
   const end = 3 + name.length;
-  return (text.length === end || (text.length > end && text.charCodeAt(end) === 32)) && text.startsWith(name, 3);
+  return (
+    (text.length === end || (text.length > end && text.charCodeAt(end) === 32)) && text.startsWith(name, 3)
+  );
 }
 
 /**
@@ -98,10 +103,13 @@ export class DumpReader {
   #table: TableName | undefined;
   #tableLine = 0;
   /** Declared chains of the current table with their rule counts so far. */
-  #chains = new Map<string, ChainSlot>();
+  #chains = new Map<string, number>();
   /** The same chains in declaration order. */
-  #order: ChainSlot[] = [];
-  #lastSlot: ChainSlot | undefined;
+  #names: string[] = [];
+  /** Rules read so far per chain, by declaration position (plain numbers: no object per chain). */
+  #counts: number[] = [];
+  /** Position of the chain of the last rule, or -1. */
+  #last = -1;
   #seenTables = new Set<TableName>();
   #sawContent = false;
   #sawComment = false;
@@ -144,13 +152,13 @@ export class DumpReader {
       }
       const joined = this.#carry + chunk.slice(0, nl);
       this.#carry = "";
-      const bad = CONTROL_CHARS.exec(joined);
-      if (bad !== null) this.#binary(joined, bad.index);
+      const bad = firstControl(joined);
+      if (bad >= 0) this.#binary(joined, bad);
       this.#line(joined);
       start = nl + 1;
     }
-    const bad = CONTROL_CHARS.exec(start === 0 ? text : (text = text.slice(start)));
-    if (bad !== null) this.#binary(text, bad.index);
+    const bad = firstControl(start === 0 ? text : (text = text.slice(start)));
+    if (bad >= 0) this.#binary(text, bad);
     start = 0;
     const n = text.length;
     while (start < n) {
@@ -171,6 +179,8 @@ export class DumpReader {
     if (this.#carry.length > 0) {
       const last = this.#carry;
       this.#carry = "";
+      const bad = firstControl(last);
+      if (bad >= 0) this.#binary(last, bad);
       this.#line(last);
     }
     if (this.#sMode && this.#table !== undefined) {
@@ -187,7 +197,10 @@ export class DumpReader {
       const detail = this.#sawComment
         ? "the input has comments but no tables (iptables-save printed no table: are any loaded, or are they in the other backend?)"
         : "the input is empty (no tables); iptables-save prints nothing when it fails, check its stderr";
-      throw new DumpSyntaxError(`Cannot parse dump: ${detail}`, { line: Math.max(this.#lineNo, 1), column: 1 });
+      throw new DumpSyntaxError(`Cannot parse dump: ${detail}`, {
+        line: Math.max(this.#lineNo, 1),
+        column: 1,
+      });
     }
   }
 
@@ -215,7 +228,10 @@ export class DumpReader {
   }
 
   #fail(detail: string, column = 1): never {
-    throw new DumpSyntaxError(`Cannot parse dump at line ${this.#lineNo}: ${detail}`, { line: this.#lineNo, column });
+    throw new DumpSyntaxError(`Cannot parse dump at line ${this.#lineNo}: ${detail}`, {
+      line: this.#lineNo,
+      column,
+    });
   }
 
   #line(rawLine: string): void {
@@ -243,7 +259,8 @@ export class DumpReader {
       const m = COUNTER_PREFIX.exec(line);
       if (m === null) this.#fail(`expected a "[packets:bytes]" counter prefix, found "${clip(line)}"`);
       const text = line.slice(m[0].length);
-      if (!text.startsWith("-A ")) this.#fail(`expected "-A" after the counter prefix, found "${clip(text)}"`, m[0].length + 1);
+      if (!text.startsWith("-A "))
+        this.#fail(`expected "-A" after the counter prefix, found "${clip(text)}"`, m[0].length + 1);
       this.#rule(line, text, lineNo, { packets: m[1]!, bytes: m[2]! });
       return;
     }
@@ -306,7 +323,12 @@ export class DumpReader {
         this.#sawLegacyNotice = true;
         if (this.#header.backend === "unknown") this.#header = { ...this.#header, backend: "nf_tables" };
       }
-      this.#handler.warning?.({ line: lineNo, text: line, reason: "iptables printed this message", kind: "notice" });
+      this.#handler.warning?.({
+        line: lineNo,
+        text: line,
+        reason: "iptables printed this message",
+        kind: "notice",
+      });
     }
   }
 
@@ -331,23 +353,26 @@ export class DumpReader {
   }
 
   #declare(name: string): void {
-    const slot: ChainSlot = { name, position: this.#order.length, rules: 0 };
-    this.#chains.set(name, slot);
-    this.#order.push(slot);
+    this.#chains.set(name, this.#names.length);
+    this.#names.push(name);
+    this.#counts.push(0);
   }
 
   #resetChains(): void {
     this.#chains = new Map();
-    this.#order = [];
-    this.#lastSlot = undefined;
+    this.#names = [];
+    this.#counts = [];
+    this.#last = -1;
   }
 
   #chainDecl(line: string, lineNo: number): void {
     const table = this.#table;
-    if (table === undefined) this.#fail(`chain declaration "${clip(line)}" outside a table (no "*table" line before it)`);
+    if (table === undefined)
+      this.#fail(`chain declaration "${clip(line)}" outside a table (no "*table" line before it)`);
     // Fast path for the common user-chain form `:NAME - [0:0]` (kube-proxy writes hundreds of thousands).
     const userEnd = line.length - 8;
-    const fast = userEnd > 1 && line.endsWith(" - [0:0]") && line.indexOf(" ") === userEnd && line.indexOf("\t") < 0;
+    const fast =
+      userEnd > 1 && line.endsWith(" - [0:0]") && line.indexOf(" ") === userEnd && line.indexOf("\t") < 0;
     const m = fast ? null : CHAIN_DECL.exec(line);
     if (!fast && m === null) this.#fail(`expected ":CHAIN POLICY [packets:bytes]", found "${clip(line)}"`);
     const name = fast ? line.slice(1, userEnd) : m![1]!;
@@ -356,7 +381,10 @@ export class DumpReader {
     let policy: "ACCEPT" | "DROP" | undefined;
     if (builtin) {
       if (policyWord !== "ACCEPT" && policyWord !== "DROP") {
-        this.#fail(`built-in chain "${name}" has policy "${policyWord}" (expected ACCEPT or DROP)`, name.length + 3);
+        this.#fail(
+          `built-in chain "${name}" has policy "${policyWord}" (expected ACCEPT or DROP)`,
+          name.length + 3,
+        );
       }
       policy = policyWord;
     } else if (policyWord !== "-") {
@@ -365,9 +393,11 @@ export class DumpReader {
     if (this.#chains.has(name)) this.#fail(`chain "${name}" is declared twice in table "${table}"`, 2);
     this.#declare(name);
     const counters = m === null || m[3] === undefined ? ZERO : { packets: m[3], bytes: m[4]! };
-    this.#handler.chain?.(policy === undefined
-      ? { table, name, counters, line: lineNo, builtin }
-      : { table, name, policy, counters, line: lineNo, builtin });
+    this.#handler.chain?.(
+      policy === undefined
+        ? { table, name, counters, line: lineNo, builtin }
+        : { table, name, policy, counters, line: lineNo, builtin },
+    );
   }
 
   #rule(raw: string, ruleText: string, lineNo: number, ruleCounters: Counters | undefined): void {
@@ -394,33 +424,35 @@ export class DumpReader {
     // iptables-save prints a chain's rules together: most rules are in the same chain as the last one,
     // so compare in place before slicing the name and looking it up.
     // Its rules also follow the declaration order, so the next chain is usually one of the next few declared.
-    let slot = this.#lastSlot;
-    if (slot === undefined || !ruleInChain(text, slot.name)) {
-      slot = undefined;
-      const order = this.#order;
-      const from = this.#lastSlot === undefined ? 0 : this.#lastSlot.position + 1;
-      for (let k = from; k < from + 4 && k < order.length; k++) {
-        if (ruleInChain(text, order[k]!.name)) {
-          slot = order[k]!;
+    const names = this.#names;
+    let pos = this.#last;
+    if (pos < 0 || !ruleInChain(text, names[pos]!)) {
+      const from = pos + 1;
+      pos = -1;
+      for (let k = from; k < from + 4 && k < names.length; k++) {
+        if (ruleInChain(text, names[k]!)) {
+          pos = k;
           break;
         }
       }
-      if (slot === undefined) {
+      if (pos < 0) {
         const sp = text.indexOf(" ", 3);
         const name = sp < 0 ? text.slice(3) : text.slice(3, sp);
-        slot = this.#chains.get(name);
-        if (slot === undefined) {
+        const found = this.#chains.get(name);
+        if (found === undefined) {
           if (this.#sMode && BUILTIN_CHAINS[table].includes(name)) {
             this.#declareImplicit(name, lineNo);
-            return this.#rule(raw, text, lineNo, counters);
+            this.#rule(raw, text, lineNo, counters);
+            return;
           }
-          this.#fail(`rule for chain "${name}", which is not declared in table "${table}"`, raw.length - text.length + 4);
+          this.#fail(`rule for chain "${name}", which is not declared in table "${table}"`, raw.indexOf("-A ") + 4);
         }
+        pos = found;
       }
-      this.#lastSlot = slot;
+      this.#last = pos;
     }
-    const chain = slot.name;
-    const index = slot.rules++;
+    const chain = names[pos]!;
+    const index = this.#counts[pos]!++;
     this.#ruleCount++;
     this.#handler.rule?.(
       counters === undefined
@@ -444,15 +476,18 @@ export class DumpReader {
     const table = this.#table!;
     const builtin = BUILTIN_CHAINS[table].includes(chain);
     this.#declare(chain);
-    this.#handler.chain?.(builtin
-      ? { table, name: chain, policy: "ACCEPT", counters: ZERO, line: lineNo, builtin }
-      : { table, name: chain, counters: ZERO, line: lineNo, builtin });
+    this.#handler.chain?.(
+      builtin
+        ? { table, name: chain, policy: "ACCEPT", counters: ZERO, line: lineNo, builtin }
+        : { table, name: chain, counters: ZERO, line: lineNo, builtin },
+    );
   }
 
   /** `-P CHAIN POLICY` and `-N CHAIN` from `iptables -S`. */
   #sLine(line: string, lineNo: number): void {
     if (!this.#sMode) {
-      if (this.#table !== undefined) this.#fail(`"${clip(line)}" is \`iptables -S\` syntax inside an iptables-save table`);
+      if (this.#table !== undefined)
+        this.#fail(`"${clip(line)}" is \`iptables -S\` syntax inside an iptables-save table`);
       this.#startSMode(lineNo);
     }
     const parts = line.trim().split(/\s+/);
@@ -463,11 +498,13 @@ export class DumpReader {
     if (parts[0] === "-P") {
       const policy = parts[2];
       // `iptables -S -v` adds the policy counters: `-P INPUT ACCEPT -c 10 840`.
-      const withCounters = parts.length === 6 && parts[3] === "-c" && DIGITS.test(parts[4]!) && DIGITS.test(parts[5]!);
+      const withCounters =
+        parts.length === 6 && parts[3] === "-c" && DIGITS.test(parts[4]!) && DIGITS.test(parts[5]!);
       if ((policy !== "ACCEPT" && policy !== "DROP") || (parts.length !== 3 && !withCounters)) {
         this.#fail(`expected "-P CHAIN ACCEPT|DROP", found "${clip(line)}"`);
       }
-      if (!BUILTIN_CHAINS[table].includes(name)) this.#fail(`"${name}" is not a built-in chain of table "${table}"`);
+      if (!BUILTIN_CHAINS[table].includes(name))
+        this.#fail(`"${name}" is not a built-in chain of table "${table}"`);
       this.#declare(name);
       const counters = withCounters ? { packets: parts[4]!, bytes: parts[5]! } : ZERO;
       this.#handler.chain?.({ table, name, policy, counters, line: lineNo, builtin: true });
@@ -502,7 +539,10 @@ function splitSCounters(text: string, line: number): { text: string; counters: C
     if (t.quoted || t.value !== "-c" || p === undefined || b === undefined) continue;
     if (p.quoted || b.quoted || !DIGITS.test(p.value) || !DIGITS.test(b.value)) continue;
     const end = b.offset + b.value.length;
-    return { text: text.slice(0, t.offset - 1) + text.slice(end), counters: { packets: p.value, bytes: b.value } };
+    return {
+      text: text.slice(0, t.offset - 1) + text.slice(end),
+      counters: { packets: p.value, bytes: b.value },
+    };
   }
   return undefined;
 }

@@ -87,7 +87,10 @@ export async function parseDumpStream(
 export type ParseDumpResult = { ok: true; value: Ruleset } | { ok: false; error: DumpSyntaxError };
 
 /** Like {@linkcode parseDump}, but returns the syntax error instead of throwing it. */
-export function tryParseDump(input: string | Iterable<string>, options: ParseDumpOptions = {}): ParseDumpResult {
+export function tryParseDump(
+  input: string | Iterable<string>,
+  options: ParseDumpOptions = {},
+): ParseDumpResult {
   try {
     return { ok: true, value: parseDump(input, options) };
   } catch (error) {

@@ -63,7 +63,7 @@ const ROWS: { name: string; text: string; spec: RuleSpec }[] = [
   },
   {
     name: "escaped single quote (iptables 1.8+) and unicode in a comment",
-    text: "-A INPUT -m comment --comment \"it\\'s caf\u00e9 \u2615\" -j ACCEPT",
+    text: '-A INPUT -m comment --comment "it\\\'s caf\u00e9 \u2615" -j ACCEPT',
     spec: {
       comment: "it's caf\u00e9 \u2615",
       matches: [m("comment", opt("--comment", "it's caf\u00e9 \u2615"))],
@@ -176,11 +176,14 @@ const ROWS: { name: string; text: string; spec: RuleSpec }[] = [
   {
     name: "MARK --set-xmark",
     text: "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000",
-    spec: { matches: [], target: { name: "MARK", kind: "jump", options: [opt("--set-xmark", "0x4000/0x4000")] } },
+    spec: {
+      matches: [],
+      target: { name: "MARK", kind: "jump", options: [opt("--set-xmark", "0x4000/0x4000")] },
+    },
   },
   {
     name: "-g is a goto",
-    text: "-A cali-FORWARD -m comment --comment \"cali:vjrMJCRpqwy5oRoX\" -g cali-from-hep-forward",
+    text: '-A cali-FORWARD -m comment --comment "cali:vjrMJCRpqwy5oRoX" -g cali-from-hep-forward',
     spec: {
       comment: "cali:vjrMJCRpqwy5oRoX",
       matches: [m("comment", opt("--comment", "cali:vjrMJCRpqwy5oRoX"))],
@@ -192,13 +195,22 @@ const ROWS: { name: string; text: string; spec: RuleSpec }[] = [
     text: '-A KUBE-FW-NUKIZ6OKUXPJNT4C -m comment --comment "other traffic to ns5/svc5:p80 will be dropped by KUBE-PROXY-FIREWALL"',
     spec: {
       comment: "other traffic to ns5/svc5:p80 will be dropped by KUBE-PROXY-FIREWALL",
-      matches: [m("comment", opt("--comment", "other traffic to ns5/svc5:p80 will be dropped by KUBE-PROXY-FIREWALL"))],
+      matches: [
+        m(
+          "comment",
+          opt("--comment", "other traffic to ns5/svc5:p80 will be dropped by KUBE-PROXY-FIREWALL"),
+        ),
+      ],
     },
   },
   {
     name: "fragment and negated fragment",
     text: "-A INPUT ! -f -j ACCEPT",
-    spec: { fragment: { negated: true, value: "" }, matches: [], target: { name: "ACCEPT", kind: "jump", options: [] } },
+    spec: {
+      fragment: { negated: true, value: "" },
+      matches: [],
+      target: { name: "ACCEPT", kind: "jump", options: [] },
+    },
   },
   {
     name: "multiport with a negated port list and addrtype",
@@ -234,7 +246,12 @@ describe("parseRule()", () => {
       1,
     );
     expect(parsed.spec.matches).toEqual([
-      m("connlimit", opt("--connlimit-above", "5"), opt("--connlimit-saddr"), notOpt("--connlimit-mask", "32")),
+      m(
+        "connlimit",
+        opt("--connlimit-above", "5"),
+        opt("--connlimit-saddr"),
+        notOpt("--connlimit-mask", "32"),
+      ),
     ]);
     expect(parsed.spec.target).toEqual({
       name: "SYNPROXY",
@@ -259,7 +276,10 @@ describe("parseRule()", () => {
   });
 
   test("parseRule() accepts long option names", () => {
-    const parsed = parseRule("--append X --source 1.2.3.4 --protocol udp --match udp --dport 53 --jump ACCEPT", 1);
+    const parsed = parseRule(
+      "--append X --source 1.2.3.4 --protocol udp --match udp --dport 53 --jump ACCEPT",
+      1,
+    );
     expect(parsed.spec.source).toEqual({ negated: false, value: "1.2.3.4" });
     expect(parsed.spec.matches).toEqual([m("udp", opt("--dport", "53"))]);
     expect(parsed.spec.target).toEqual({ name: "ACCEPT", kind: "jump", options: [] });
@@ -268,7 +288,8 @@ describe("parseRule()", () => {
   const ERRORS: { text: string; message: string; column: number }[] = [
     {
       text: "-A X -s ! 10.0.0.1 -j DROP",
-      message: 'Cannot parse rule at line 12: negation after option "-s" is not supported since iptables 1.4.3: write "! -s"',
+      message:
+        'Cannot parse rule at line 12: negation after option "-s" is not supported since iptables 1.4.3: write "! -s"',
       column: 9,
     },
     {
@@ -285,18 +306,38 @@ describe("parseRule()", () => {
     { text: "-A X -j", message: 'Cannot parse rule at line 12: option "-j" requires an argument', column: 6 },
     { text: "-A X -s", message: 'Cannot parse rule at line 12: option "-s" requires an argument', column: 6 },
     { text: "-A", message: 'Cannot parse rule at line 12: option "-A" requires a chain name', column: 3 },
-    { text: "-I X 1 -j DROP", message: 'Cannot parse rule at line 12: expected "-A CHAIN", found "-I"', column: 1 },
-    { text: "-A X -j ACCEPT -j DROP", message: "Cannot parse rule at line 12: more than one target", column: 16 },
-    { text: "-A X ! ! -s 1.2.3.4 -j DROP", message: 'Cannot parse rule at line 12: double negation "! !"', column: 8 },
-    { text: "-A X -s 1.2.3.4 !", message: 'Cannot parse rule at line 12: "!" is not followed by an option', column: 17 },
-    { text: "-A X bogus -j DROP", message: 'Cannot parse rule at line 12: unknown option "bogus"', column: 6 },
+    {
+      text: "-I X 1 -j DROP",
+      message: 'Cannot parse rule at line 12: expected "-A CHAIN", found "-I"',
+      column: 1,
+    },
+    {
+      text: "-A X -j ACCEPT -j DROP",
+      message: "Cannot parse rule at line 12: more than one target",
+      column: 16,
+    },
+    {
+      text: "-A X ! ! -s 1.2.3.4 -j DROP",
+      message: 'Cannot parse rule at line 12: double negation "! !"',
+      column: 8,
+    },
+    {
+      text: "-A X -s 1.2.3.4 !",
+      message: 'Cannot parse rule at line 12: "!" is not followed by an option',
+      column: 17,
+    },
+    {
+      text: "-A X bogus -j DROP",
+      message: 'Cannot parse rule at line 12: unknown option "bogus"',
+      column: 6,
+    },
     {
       text: "-A X --dport 80 -j DROP",
       message: 'Cannot parse rule at line 12: unknown option "--dport" (no match module before it)',
       column: 6,
     },
     {
-      text: '-A X -m comment --comment',
+      text: "-A X -m comment --comment",
       message: 'Cannot parse rule at line 12: option "--comment" requires an argument',
       column: 17,
     },
@@ -329,7 +370,13 @@ describe("tokenizeRule()", () => {
   });
 
   test("tokenizeRule() keeps single quotes as data", () => {
-    expect(tokenizeRule("-A X --comment 'a b'", 1).map((t) => t.value)).toEqual(["-A", "X", "--comment", "'a", "b'"]);
+    expect(tokenizeRule("-A X --comment 'a b'", 1).map((t) => t.value)).toEqual([
+      "-A",
+      "X",
+      "--comment",
+      "'a",
+      "b'",
+    ]);
   });
 
   test("tokenizeRule() keeps an empty quoted string as a word", () => {

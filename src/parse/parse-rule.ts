@@ -1,4 +1,4 @@
-import type { Match, MatchValue, RuleOption, RuleSpec, Target } from "../model/ruleset.ts";
+import type { MatchValue, RuleOption, RuleSpec, Target } from "../model/ruleset.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { FLAG_OPTIONS, KNOWN_MATCHES, TEXT_OPTIONS } from "./known-extensions.ts";
 import { type RuleToken, tokenizeRule } from "./tokenize-rule.ts";
@@ -105,7 +105,7 @@ export function parseRule(text: string, line: number): ParsedRule {
 
   const takeValue = (opt: RuleToken): string => {
     const next = tokens[i];
-    if (next === undefined || next.value === "!" && !next.quoted) {
+    if (next === undefined || (next.value === "!" && !next.quoted)) {
       return fail(next ?? opt, `option "${opt.value}" requires an argument`);
     }
     i++;
@@ -126,7 +126,10 @@ export function parseRule(text: string, line: number): ParsedRule {
     if (builtin !== undefined && targetOptions === undefined) {
       const next = tokens[i];
       if (next !== undefined && next.value === "!" && !next.quoted) {
-        fail(next, `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`);
+        fail(
+          next,
+          `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`,
+        );
       }
       const value = takeValue(tok);
       spec[builtin] = { negated, value };
@@ -154,7 +157,11 @@ export function parseRule(text: string, line: number): ParsedRule {
       if (spec.target !== undefined) fail(tok, `more than one target`);
       const name = takeValue(tok);
       targetOptions = [];
-      spec.target = { name, kind: word === "-g" || word === "--goto" ? "goto" : "jump", options: targetOptions };
+      spec.target = {
+        name,
+        kind: word === "-g" || word === "--goto" ? "goto" : "jump",
+        options: targetOptions,
+      };
       current = undefined;
       continue;
     }
@@ -182,7 +189,10 @@ export function parseRule(text: string, line: number): ParsedRule {
         const next = tokens[i];
         const after = tokens[i + 1];
         if (values.length === 0 && next?.value === "!" && after !== undefined && !isOption(after)) {
-          fail(next, `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`);
+          fail(
+            next,
+            `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`,
+          );
         }
       }
       const option: RuleOption = { name: word, negated, values };
@@ -192,7 +202,10 @@ export function parseRule(text: string, line: number): ParsedRule {
       } else {
         let owner = current;
         const proto = spec.protocol?.value ?? "";
-        if (owner === undefined || (!PORT_MODULES.has(owner.module) && PROTOCOL_OPTIONS[proto]?.has(word) === true)) {
+        if (
+          owner === undefined ||
+          (!PORT_MODULES.has(owner.module) && PROTOCOL_OPTIONS[proto]?.has(word) === true)
+        ) {
           // `-p tcp --dport 80` without `-m tcp` (restore input): iptables loads the protocol's match
           // implicitly, and an option no loaded match knows goes to it.
           if (proto === "") fail(tok, `unknown option "${word}" (no match module before it)`);
@@ -214,5 +227,7 @@ export function parseRule(text: string, line: number): ParsedRule {
   }
   if (negated) fail(negToken, `"!" is not followed by an option`);
   const result: RuleSpec = { ...spec, matches };
-  return counters === undefined ? { chain, spec: result, unknownModules } : { chain, spec: result, counters, unknownModules };
+  return counters === undefined
+    ? { chain, spec: result, unknownModules }
+    : { chain, spec: result, counters, unknownModules };
 }

@@ -12,13 +12,22 @@ import { renderHtml, reportCsp } from "./render-html.ts";
 
 /** The page as text, one line per block, without markup: what a reader (or a screen reader) gets. */
 function textSkeleton(html: string): string {
-  const entities: Record<string, string> = { "&amp;": "&", "&lt;": "<", "&gt;": ">", "&quot;": '"', "&#39;": "'" };
+  const entities: Record<string, string> = {
+    "&amp;": "&",
+    "&lt;": "<",
+    "&gt;": ">",
+    "&quot;": '"',
+    "&#39;": "'",
+  };
   return html
     .replace(/<script[^>]*>[\s\S]*?<\/script>/g, "")
     .replace(/<style>[\s\S]*?<\/style>/g, "")
     .replace(/<title>[\s\S]*?<\/title>/g, "")
     .replace(/<\/t[dh]>/g, " | ")
-    .replace(/<\/(p|li|h[1-4]|tr|section|article|div|header|text|button|caption|span class="sev[^"]*")>/g, "$&\n")
+    .replace(
+      /<\/(p|li|h[1-4]|tr|section|article|div|header|text|button|caption|span class="sev[^"]*")>/g,
+      "$&\n",
+    )
     .replace(/<[^>]+>/g, " ")
     .replace(/&(amp|lt|gt|quot|#39);/g, (m) => entities[m] ?? m)
     .split("\n")
@@ -41,7 +50,9 @@ async function webCryptoHash(text: string): Promise<string> {
 
 describe("escapeHtml()", () => {
   it("escapes markup and both quote kinds so text can go into element content and attributes", () => {
-    expect(escapeHtml(`"><img src=x onerror='a&b'>`)).toBe("&quot;&gt;&lt;img src=x onerror=&#39;a&amp;b&#39;&gt;");
+    expect(escapeHtml(`"><img src=x onerror='a&b'>`)).toBe(
+      "&quot;&gt;&lt;img src=x onerror=&#39;a&amp;b&#39;&gt;",
+    );
   });
   it("leaves no character that could open a tag or end an attribute, for any string", () => {
     fc.assert(fc.property(fc.string({ unit: "binary" }), (s) => !/[<>"'\u0000]/.test(escapeHtml(s))));
@@ -93,7 +104,9 @@ describe("renderHtml()", () => {
     expect(html).not.toMatch(/\ssrc=/);
     expect(html).not.toMatch(/<link\b/);
     const urls = html.match(/https?:\/\/[^\s"'<)]+/g) ?? [];
-    expect(urls.filter((u) => !u.startsWith("https://github.com/") && u !== "http://www.w3.org/2000/svg")).toEqual([]);
+    expect(
+      urls.filter((u) => !u.startsWith("https://github.com/") && u !== "http://www.w3.org/2000/svg"),
+    ).toEqual([]);
   });
 
   it("embeds the diagnosis as JSON that parses back to the input (without the rule views)", () => {
@@ -117,7 +130,10 @@ describe("renderHtml()", () => {
 
   it("turns only owner/repo#N and https references into links, never javascript: URLs", () => {
     const input = incidentInput();
-    const f = { ...input.findings[0]!, references: ["javascript:alert(1)", "a/b#12", "https://example.org/x?a=1&b=2"] };
+    const f = {
+      ...input.findings[0]!,
+      references: ["javascript:alert(1)", "a/b#12", "https://example.org/x?a=1&b=2"],
+    };
     const out = renderHtml({ ...input, findings: [f] });
     expect(out).toContain(`<a href="https://github.com/a/b/issues/12" rel="noreferrer noopener">a/b#12</a>`);
     expect(out).toContain(`<a href="https://example.org/x?a=1&amp;b=2"`);
@@ -135,15 +151,25 @@ describe("renderHtml()", () => {
     expect(out.length).toBeLessThan(5 * 1024 * 1024);
     const shown = out.match(/<article class="finding/g)?.length ?? 0;
     expect(shown).toBe(MAX_FINDINGS_PER_CODE + 1);
-    expect(out).toContain(`${(5_000 - MAX_FINDINGS_PER_CODE).toLocaleString("en-US")} more <span class="mono">endpoint-stale</span> findings`);
+    expect(out).toContain(
+      `${(5_000 - MAX_FINDINGS_PER_CODE).toLocaleString("en-US")} more <span class="mono">endpoint-stale</span> findings`,
+    );
     expect(out).toContain(`${(500 - MAX_CHAINS_PER_NODE).toLocaleString("en-US")} more chains not shown`);
     expect(out.match(/<g class="bar/g)).toHaveLength(20);
   });
 
   it("says healthy and draws no broken link when the diagnosis is ok", () => {
     const input = incidentInput();
-    const ok = renderHtml({ ...input, ok: true, summary: "All good", findings: [], steps: input.steps.map((s) => ({ ...s, ok: true })) });
-    expect(ok).toContain(`<div id="verdict" class="verdict ok" role="status"><span class="label">Healthy:</span>All good`);
+    const ok = renderHtml({
+      ...input,
+      ok: true,
+      summary: "All good",
+      findings: [],
+      steps: input.steps.map((s) => ({ ...s, ok: true })),
+    });
+    expect(ok).toContain(
+      `<div id="verdict" class="verdict ok" role="status"><span class="label">Healthy:</span>All good`,
+    );
     expect(ok).not.toContain(`data-broken="true"`);
   });
 
@@ -157,16 +183,28 @@ describe("renderHtml()", () => {
 describe("pathModel()", () => {
   it("walks client, name resolution, Service, node and every hop, and marks the stale endpoint as the broken link", () => {
     const m = pathModel(incidentInput())!;
-    expect(m.spine.map((b) => b.kind)).toEqual(["client", "dns", "service", "node", ...Array(7).fill("hop")]);
+    expect(m.spine.map((b) => b.kind)).toEqual(["client", "dns", "service", "node", ...Array(6).fill("hop")]);
+    // The two FORWARD steps in a row share one box.
+    expect(m.spine.find((b) => b.title === "filter FORWARD")?.sub).toBe(
+      "lines 179540, 179470 \u00b7 policy ACCEPT",
+    );
     expect(m.spine.slice(0, 4).map((b) => b.status)).toEqual(["neutral", "ok", "ok", "broken"]);
     expect(m.spine.filter((b) => b.brokenLink)).toEqual([]);
     const [endpoint] = m.branches.map((b) => b[b.length - 1]!);
-    expect(endpoint).toMatchObject({ title: "10.42.1.17:8848", sub: "p=1.00 \u00b7 forward \u00b7 EHOSTUNREACH", brokenLink: true });
+    expect(endpoint).toMatchObject({
+      title: "10.42.1.17:8848",
+      sub: "p=1.00 \u00b7 forward \u00b7 EHOSTUNREACH",
+      brokenLink: true,
+    });
     expect(endpoint!.findings.map((f) => f.code)).toEqual(["endpoint-stale"]);
     expect(endpoint!.steps.map((s) => s.check)).toEqual(["node-dataplane"]);
     const dnat = m.spine.find((b) => b.title.startsWith("nat KUBE-SEP-"))!;
-    expect(dnat.status).toBe("broken");
-    expect(m.spine[3]!.findings.map((f) => f.code)).toEqual(["rules-duplicated", "rules-outlier", "iptables-known-bug"]);
+    expect(dnat.status).toBe("cited");
+    expect(m.spine[3]!.findings.map((f) => f.code)).toEqual([
+      "rules-duplicated",
+      "rules-outlier",
+      "iptables-known-bug",
+    ]);
     expect(m.spine[0]!.findings.map((f) => f.code)).toEqual(["config-pod-ip"]);
   });
 
@@ -178,7 +216,16 @@ describe("pathModel()", () => {
       probability: p,
       destination: dest,
       clientError: undefined as never,
-      steps: [...base.steps.slice(0, 3), { table: "nat", chain: `KUBE-SEP-${line}`, line, rule: `-A KUBE-SEP-${line} -j DNAT`, action: `DNAT to ${dest}` }],
+      steps: [
+        ...base.steps.slice(0, 3),
+        {
+          table: "nat",
+          chain: `KUBE-SEP-${line}`,
+          line,
+          rule: `-A KUBE-SEP-${line} -j DNAT`,
+          action: `DNAT to ${dest}`,
+        },
+      ],
     });
     const paths = [split("10.42.2.31:8848", 0.5, 900), split("10.42.1.17:8848", 0.5, 901)];
     const m = pathModel({ ...input, trace: { ...input.trace!, paths } })!;
@@ -194,10 +241,17 @@ describe("pathModel()", () => {
   it(`draws at most ${MAX_BRANCHES} endpoints and sums the rest in one box`, () => {
     const input = incidentInput();
     const base = input.trace!.paths[0]!;
-    const paths = Array.from({ length: 20 }, (_, i) => ({ ...base, probability: 0.05, destination: `10.42.3.${i}:8848` }));
+    const paths = Array.from({ length: 20 }, (_, i) => ({
+      ...base,
+      probability: 0.05,
+      destination: `10.42.3.${i}:8848`,
+    }));
     const m = pathModel({ ...input, trace: { ...input.trace!, paths } })!;
     expect(m.branches).toHaveLength(MAX_BRANCHES + 1);
-    expect(m.branches[MAX_BRANCHES]![0]).toMatchObject({ title: "12 more endpoints", sub: "p=0.60 together" });
+    expect(m.branches[MAX_BRANCHES]![0]).toMatchObject({
+      title: "12 more endpoints",
+      sub: "p=0.60 together",
+    });
   });
 
   it("marks name resolution as the broken link when brokenAt is dns", () => {
@@ -211,7 +265,9 @@ describe("pathModel()", () => {
 describe("outlierNodes()", () => {
   it("flags the node with 600x its peers' rules and no other", () => {
     const input = incidentInput();
-    expect([...outlierNodes(input.nodes, [])].map(([n, r]) => [n, Math.round(r)])).toEqual([["prod-agent1", 722]]);
+    expect([...outlierNodes(input.nodes, [])].map(([n, r]) => [n, Math.round(r)])).toEqual([
+      ["prod-agent1", 722],
+    ]);
     expect([...outlierNodes(input.nodes.slice(0, 1), [])]).toEqual([]);
   });
 });

@@ -72,7 +72,11 @@ export function renderHtml(input: ReportInput): string {
       ? "Full check of every Service on every node"
       : `Question: can ${q.from ?? "?"} reach ${q.to ?? "?"}${q.clientNode === undefined ? "" : ` (client on node ${q.clientNode})`}?`;
   const verdictClass = input.ok ? "ok" : "broken";
-  const verdictLabel = input.ok ? "Healthy:" : input.brokenAt === undefined ? "Problems found:" : `Broken at ${input.brokenAt}:`;
+  const verdictLabel = input.ok
+    ? "Healthy:"
+    : input.brokenAt === undefined
+      ? "Problems found:"
+      : `Broken at ${input.brokenAt}:`;
   const outliers = outlierNodes(input.nodes, input.findings);
   return [
     "<!doctype html>",
@@ -89,7 +93,9 @@ export function renderHtml(input: ReportInput): string {
     renderPathSection(input),
     renderFindingsSection(input.findings),
     `<section aria-labelledby="nodes-h"><h2 id="nodes-h">Nodes</h2>`,
-    input.nodes.length === 0 ? `<p class="hint">No node data.</p>` : renderRuleChart(input.nodes, outliers) + renderNodeTable(input.nodes, outliers),
+    input.nodes.length === 0
+      ? `<p class="hint">No node data.</p>`
+      : renderRuleChart(input.nodes, outliers) + renderNodeTable(input.nodes, outliers),
     "</section>",
     renderRuleViews(input.ruleViews),
     `<footer><p>Made by netdoctor from the bundle's files; every line number refers to the file named beside it. `,

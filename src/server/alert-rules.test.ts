@@ -22,7 +22,12 @@ const alertNames = groups.flatMap((g) => g.rules.flatMap((r) => (r.alert === und
 
 function promtool(args: string[]): string {
   try {
-    return execFileSync("promtool", args, { cwd: ALERTS_DIR, encoding: "utf8", stdio: "pipe", timeout: 120_000 });
+    return execFileSync("promtool", args, {
+      cwd: ALERTS_DIR,
+      encoding: "utf8",
+      stdio: "pipe",
+      timeout: 120_000,
+    });
   } catch (error) {
     const e = error as { stdout?: string; stderr?: string };
     throw new Error(`promtool ${args.join(" ")} failed:\n${e.stdout ?? ""}${e.stderr ?? ""}`);
@@ -89,7 +94,9 @@ describe("deploy/exporter manifests", () => {
   });
 
   test("kustomization lists every manifest", () => {
-    const k = parse(readFileSync(join(EXPORTER_DIR, "kustomization.yaml"), "utf8")) as { resources: string[] };
+    const k = parse(readFileSync(join(EXPORTER_DIR, "kustomization.yaml"), "utf8")) as {
+      resources: string[];
+    };
     const files = readdirSync(EXPORTER_DIR).filter((f) => f.endsWith(".yaml") && f !== "kustomization.yaml");
     expect([...k.resources].sort()).toEqual(files.sort());
   });
@@ -111,7 +118,10 @@ describe("deploy/exporter manifests", () => {
     expect(c.resources.limits.memory).toBeDefined();
     expect(c.resources.requests.cpu).toBeDefined();
     expect(c.livenessProbe.httpGet).toEqual({ path: "/healthz", port: "metrics" });
-    expect(c.env).toContainEqual({ name: "NODE_NAME", valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } } });
+    expect(c.env).toContainEqual({
+      name: "NODE_NAME",
+      valueFrom: { fieldRef: { fieldPath: "spec.nodeName" } },
+    });
     expect(c.volumeMounts).toContainEqual(expect.objectContaining({ mountPath: "/host", readOnly: true }));
     expect(pod.volumes).toContainEqual({ name: "host-root", hostPath: { path: "/", type: "Directory" } });
     expect(c.args[0]).toBe("exporter");
@@ -125,7 +135,11 @@ describe("deploy/exporter manifests", () => {
     const grants = role.rules.flatMap((r: { apiGroups: string[]; resources: string[]; verbs: string[] }) =>
       r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}:${[...r.verbs].sort().join(",")}`)),
     );
-    expect(grants.sort()).toEqual(["/nodes:get,list", "/services:get,list", "discovery.k8s.io/endpointslices:get,list"]);
+    expect(grants.sort()).toEqual([
+      "/nodes:get,list",
+      "/services:get,list",
+      "discovery.k8s.io/endpointslices:get,list",
+    ]);
     const binding = byKind("ClusterRoleBinding");
     expect(binding.roleRef.name).toBe(role.metadata.name);
     expect(binding.subjects).toEqual([

@@ -37,7 +37,8 @@ export class ExporterMetrics {
 
   constructor(options: ExporterMetricsOptions = {}) {
     const registers = [this.registry];
-    if (options.node !== undefined && options.node !== "") this.registry.setDefaultLabels({ node: options.node });
+    if (options.node !== undefined && options.node !== "")
+      this.registry.setDefaultLabels({ node: options.node });
     this.#rules = new Gauge({
       name: "netdoctor_iptables_rules",
       help: "Rules (-A lines) in the node's iptables-save output, per table",

@@ -86,14 +86,18 @@ describe("exporter /metrics", () => {
     expect(values.get(key("netdoctor_iptables_rules", { table: "nat" }))).toBe(counts.nat);
     expect(values.get(key("netdoctor_iptables_rules", { table: "filter" }))).toBe(counts.filter);
     expect(values.get(key("netdoctor_iptables_rules", { table: "raw" }))).toBe(0);
-    expect(values.get(key("netdoctor_iptables_duplicate_rules", { owner: "kube-router" }))).toBe(DUMP.duplicates);
+    expect(values.get(key("netdoctor_iptables_duplicate_rules", { owner: "kube-router" }))).toBe(
+      DUMP.duplicates,
+    );
     expect(values.get(key("netdoctor_iptables_duplicate_rules", { owner: "calico" }))).toBe(0);
     expect(values.get(key("netdoctor_iptables_info", { version: "1.8.2", backend: "nf_tables" }))).toBe(1);
     expect(values.get(key("netdoctor_iptables_known_bug", { id: "k3s-3117" }))).toBe(1);
     expect(values.get(key("netdoctor_iptables_known_bug", { id: "mixed-backends" }))).toBe(0);
     expect(values.get(key("netdoctor_iptables_mixed_backends"))).toBe(0);
     expect(values.get(key("netdoctor_iptables_save_errors_total", { reason: "timeout" }))).toBe(0);
-    expect(values.get(key("netdoctor_last_success_timestamp_seconds"))).toBeGreaterThan(Date.now() / 1000 - 60);
+    expect(values.get(key("netdoctor_last_success_timestamp_seconds"))).toBeGreaterThan(
+      Date.now() / 1000 - 60,
+    );
     expect(values.get(key("netdoctor_iptables_save_duration_seconds"))).toBeGreaterThan(0);
   });
 
@@ -128,14 +132,20 @@ describe("exporter under failure and load", () => {
   test("a failing save is counted, never crashes, and the last good values stay with their timestamp", async () => {
     const e = await start(`sh '${dir}/save.sh'`, { intervalMs: 50 });
     await until("the first sample", () => e.sampler.stats.successes > 0);
-    const before = (await scrape(e)).values;
     writeFileSync(join(dir, "fail"), "");
+    let before: Map<string, number>;
     try {
+      // Samples run one after another: once one has failed, no later one can succeed.
       const failuresAtStart = e.sampler.stats.failures;
-      await until("three failed saves", () => e.sampler.stats.failures >= failuresAtStart + 3);
+      await until("a failed save", () => e.sampler.stats.failures > failuresAtStart);
+      before = (await scrape(e)).values;
+      await until("three more failed saves", () => e.sampler.stats.failures >= failuresAtStart + 4);
       const during = (await scrape(e)).values;
-      expect(during.get(key("netdoctor_iptables_save_errors_total", { reason: "exit-code" }))).toBeGreaterThanOrEqual(3);
+      expect(
+        during.get(key("netdoctor_iptables_save_errors_total", { reason: "exit-code" })),
+      ).toBeGreaterThanOrEqual(4);
       expect(during.get(key("netdoctor_iptables_rules", { table: "nat" }))).toBe(counts.nat);
+      expect(during.get(key("netdoctor_iptables_known_bug", { id: "k3s-3117" }))).toBe(1);
       expect(during.get(key("netdoctor_last_success_timestamp_seconds"))).toBe(
         before.get(key("netdoctor_last_success_timestamp_seconds")),
       );
@@ -151,11 +161,13 @@ describe("exporter under failure and load", () => {
     );
   });
 
-  test("counts each failure reason (timeout here) and recovers", async () => {
+  test("counts timeouts; before any success the timestamp stays 0", async () => {
     const e = await start("sleep 5", { intervalMs: 50, timeoutMs: 100 });
     await until("two timeouts", () => e.sampler.stats.failures >= 2);
     const { values } = await scrape(e);
-    expect(values.get(key("netdoctor_iptables_save_errors_total", { reason: "timeout" }))).toBeGreaterThanOrEqual(2);
+    expect(
+      values.get(key("netdoctor_iptables_save_errors_total", { reason: "timeout" })),
+    ).toBeGreaterThanOrEqual(2);
     expect(values.get(key("netdoctor_last_success_timestamp_seconds"))).toBe(0);
   });
 

@@ -1,7 +1,9 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { KubeApi } from "../collect/kube-api.ts";
 import { ExporterMetrics } from "./exporter-metrics.ts";
 import { type SampleCommands, Sampler } from "./sampler.ts";
+import { ServiceRulesChecker } from "./service-rules.ts";
 
 /** Options of {@linkcode startExporter}. */
 export interface ExporterOptions {
@@ -14,8 +16,8 @@ export interface ExporterOptions {
   readonly timeoutMs: number;
   /** Export the exporter's own process metrics (default true). */
   readonly processMetrics?: boolean;
-  /** Publish the Service-rule counts: the caller feeds them through `metrics.setServiceRules`. */
-  readonly serviceRules?: boolean;
+  /** With API access: compare kube-proxy's rules with Services/EndpointSlices every `everyMs`. */
+  readonly api?: { readonly client: KubeApi; readonly everyMs: number };
   readonly log?: (line: string) => void;
 }
 
@@ -37,15 +39,28 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   const metrics = new ExporterMetrics({
     node: options.node,
     processMetrics: options.processMetrics ?? true,
-    serviceRules: options.serviceRules ?? false,
+    serviceRules: options.api !== undefined,
   });
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const serviceRules =
+    options.api === undefined
+      ? undefined
+      : new ServiceRulesChecker({
+          api: options.api.client,
+          node: options.node,
+          everyMs: options.api.everyMs,
+          timeoutMs: options.timeoutMs,
+          metrics,
+          log,
+        });
   const sampler = new Sampler({
     node: options.node,
     commands: options.commands,
     intervalMs: options.intervalMs,
     timeoutMs: options.timeoutMs,
     metrics,
-    ...(options.log === undefined ? {} : { log: options.log }),
+    log,
+    ...(serviceRules === undefined ? {} : { serviceRules }),
   });
   // Liveness must not fail because iptables-save fails (a restart would not help); only a stuck loop.
   // A sample runs up to four commands, each killed at the timeout.
@@ -72,7 +87,9 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
     }
     if (path === "/") {
       res.writeHead(200, { "content-type": "text/html" });
-      res.end('<html><body><h1>netdoctor exporter</h1><p><a href="/metrics">/metrics</a></p></body></html>\n');
+      res.end(
+        '<html><body><h1>netdoctor exporter</h1><p><a href="/metrics">/metrics</a></p></body></html>\n',
+      );
       return;
     }
     res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");

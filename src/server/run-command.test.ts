@@ -24,9 +24,13 @@ describe("runDumpCommand()", () => {
   });
 
   test("keeps stderr and the exit code of a failing command", async () => {
-    const out = await runDumpCommand("echo 'Another app is currently holding the xtables lock' >&2; exit 4", {}, {
-      timeoutMs: 10_000,
-    });
+    const out = await runDumpCommand(
+      "echo 'Another app is currently holding the xtables lock' >&2; exit 4",
+      {},
+      {
+        timeoutMs: 10_000,
+      },
+    );
     expect(out).toMatchObject({
       ok: false,
       reason: "exit-code",

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
 import { composeHandlers } from "../parse/compose-handlers.ts";
-import { DumpReader, type DumpHandler } from "../parse/dump-reader.ts";
+import { type DumpHandler, DumpReader } from "../parse/dump-reader.ts";
 
 /** Why a save failed: the closed label set of `netdoctor_iptables_save_errors_total{reason}`. */
 export type SaveErrorReason = "exit-code" | "timeout" | "parse-error" | "spawn-error" | "empty";
@@ -97,7 +97,12 @@ export function runTextCommand(
   return run(command, sink, options, () => parts.join(""));
 }
 
-function run<T>(command: string, sink: Sink, options: RunOptions, value: () => T): Promise<CommandOutcome<T>> {
+function run<T>(
+  command: string,
+  sink: Sink,
+  options: RunOptions,
+  value: () => T,
+): Promise<CommandOutcome<T>> {
   const started = performance.now();
   const seconds = () => (performance.now() - started) / 1000;
   return new Promise((resolve) => {
@@ -115,7 +120,13 @@ function run<T>(command: string, sink: Sink, options: RunOptions, value: () => T
       // detached: the command gets its own process group, so a timeout kills `sh` and its children.
       child = spawn("sh", ["-c", command], { stdio: ["ignore", "pipe", "pipe"], detached: true });
     } catch (error) {
-      resolve({ ok: false, reason: "spawn-error", message: errorText(error), stderr: "", seconds: seconds() });
+      resolve({
+        ok: false,
+        reason: "spawn-error",
+        message: errorText(error),
+        stderr: "",
+        seconds: seconds(),
+      });
       return;
     }
     const kill = () => {
@@ -131,14 +142,21 @@ function run<T>(command: string, sink: Sink, options: RunOptions, value: () => T
     }, options.timeoutMs);
     child.stdout!.setEncoding("utf8");
     child.stderr!.setEncoding("utf8");
-    child.stdout!.on("data", (chunk: string) => {
+    const stdout = child.stdout!;
+    const resume = () => stdout.resume();
+    stdout.on("data", (chunk: string) => {
       if (failure !== undefined) return;
       try {
         sink.push(chunk);
       } catch (error) {
         failure = { reason: "parse-error", message: errorText(error) };
         kill();
+        return;
       }
+      // libuv reads up to 32 chunks in one go; pausing after each lets a scrape that arrives during
+      // a million-rule parse be answered between two chunks instead of after a long run of them.
+      stdout.pause();
+      setImmediate(resume);
     });
     child.stderr!.on("data", (chunk: string) => {
       if (stderr.length < MAX_STDERR) stderr += chunk.slice(0, MAX_STDERR - stderr.length);
@@ -149,7 +167,13 @@ function run<T>(command: string, sink: Sink, options: RunOptions, value: () => T
     });
     child.on("close", (code, signal) => {
       if (failure !== undefined) {
-        finish({ ok: false, ...failure, stderr, seconds: seconds(), ...(code === null ? {} : { exitCode: code }) });
+        finish({
+          ok: false,
+          ...failure,
+          stderr,
+          seconds: seconds(),
+          ...(code === null ? {} : { exitCode: code }),
+        });
         return;
       }
       if (code !== 0) {
@@ -167,7 +191,13 @@ function run<T>(command: string, sink: Sink, options: RunOptions, value: () => T
       }
       try {
         if (!sink.end()) {
-          finish({ ok: false, reason: "empty", message: "the command printed no tables", stderr, seconds: seconds() });
+          finish({
+            ok: false,
+            reason: "empty",
+            message: "the command printed no tables",
+            stderr,
+            seconds: seconds(),
+          });
           return;
         }
       } catch (error) {

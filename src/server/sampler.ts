@@ -1,10 +1,12 @@
-import { NodeScanner, type NodeScan } from "../diagnose/scan-node.ts";
+import { KubeProxyIndexer } from "../diagnose/kube-proxy-index.ts";
 import type { EvidenceFile, NodeEvidence } from "../diagnose/node-evidence.ts";
 import { knownBugFlags, nodeMetrics } from "../diagnose/node-metrics.ts";
 import { RuleSignatureScanner } from "../diagnose/rule-signatures.ts";
+import { NodeScanner } from "../diagnose/scan-node.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import type { ExporterMetrics } from "./exporter-metrics.ts";
 import { runDumpCommand, runTextCommand, type SaveErrorReason } from "./run-command.ts";
+import type { ServiceRulesChecker } from "./service-rules.ts";
 
 /** `nft list ruleset` text kept per sample: the catalogue greps it, and memory must stay bounded. */
 const MAX_NFT_CHARS = 4 * 1024 * 1024;
@@ -30,8 +32,8 @@ export interface SamplerOptions {
   /** Each command is killed after this long. */
   readonly timeoutMs: number;
   readonly metrics: ExporterMetrics;
-  /** Called with each successful scan (e.g. to compare with the API); errors are its own. */
-  readonly onScan?: (scan: NodeScan) => void;
+  /** Compares the rules with the Kubernetes API every so often (needs API access). */
+  readonly serviceRules?: ServiceRulesChecker;
   /** One line of log (default: stderr). */
   readonly log?: (line: string) => void;
   /** Unix time in seconds (injectable for tests). */
@@ -113,17 +115,27 @@ export class Sampler {
     const { commands, timeoutMs, metrics, node } = this.#o;
     const scanner = new NodeScanner();
     const signatures = new RuleSignatureScanner();
-    const saved = await runDumpCommand(commands.save, composeHandlers(scanner.handler, signatures.handler), {
-      timeoutMs,
-    });
+    // kube-proxy's rules are indexed only on samples that feed an API comparison.
+    const indexer = this.#o.serviceRules?.due() === true ? new KubeProxyIndexer() : undefined;
+    const handler = composeHandlers(
+      scanner.handler,
+      signatures.handler,
+      ...(indexer === undefined ? [] : [indexer.handler]),
+    );
+    const saved = await runDumpCommand(commands.save, handler, { timeoutMs });
     if (!saved.ok) {
       this.stats.failures++;
       metrics.countError(saved.reason);
-      const saveError: EvidenceFile & { exitCode?: number } = { file: "iptables-save.err", text: saved.stderr };
+      const saveError: EvidenceFile & { exitCode?: number } = {
+        file: "iptables-save.err",
+        text: saved.stderr,
+      };
       if (saved.exitCode !== undefined) saveError.exitCode = saved.exitCode;
       metrics.raiseKnownBugs(knownBugFlags({ node, saveError }));
       if (this.#failStreak === 0 || this.#lastReason !== saved.reason) {
-        this.#log(`netdoctor exporter: iptables-save failed (${saved.reason}): ${saved.message}; serving the last good values`);
+        this.#log(
+          `netdoctor exporter: iptables-save failed (${saved.reason}): ${saved.message}; serving the last good values`,
+        );
       }
       this.#failStreak++;
       this.#lastReason = saved.reason;
@@ -148,7 +160,8 @@ export class Sampler {
       const legacy = new NodeScanner();
       const l = await runDumpCommand(commands.legacySave, legacy.handler, { timeoutMs });
       // No legacy tables at all: iptables-legacy-save prints nothing (or only comments) and succeeds.
-      if (l.ok) evidence.legacyScan = legacy.finish({ node, file: "iptables-legacy-save", header: l.value.header });
+      if (l.ok)
+        evidence.legacyScan = legacy.finish({ node, file: "iptables-legacy-save", header: l.value.header });
       else if (l.reason === "empty") {
         evidence.legacyScan = new NodeScanner().finish({
           node,
@@ -165,11 +178,7 @@ export class Sampler {
     if (otherErrors.length > 0) evidence.otherErrors = otherErrors;
     metrics.publish(nodeMetrics(evidence), { seconds: saved.seconds, timestamp: this.#now() });
     this.stats.successes++;
-    try {
-      this.#o.onScan?.(scan);
-    } catch (error) {
-      this.#log(`netdoctor exporter: ${error instanceof Error ? error.message : String(error)}`);
-    }
+    if (indexer !== undefined) await this.#o.serviceRules!.check(indexer.finish());
     return { ok: true, seconds: saved.seconds, rules: scan.rules };
   }
 }

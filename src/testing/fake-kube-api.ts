@@ -42,6 +42,8 @@ export interface FakeKubeApiOptions {
   /** Milliseconds a pod stays Pending, then Running (defaults 30 and 30). */
   readonly pendingMs?: number;
   readonly runningMs?: number;
+  /** List paths that answer 403 as RBAC would (e.g. `/apis/discovery.k8s.io/v1/endpointslices`). */
+  readonly forbid?: readonly string[];
   /** Bearer token the server demands. */
   readonly token?: string;
 }
@@ -65,9 +67,9 @@ export function smallDump(node: string): string {
     ":KUBE-SERVICES - [0:0]",
     ":KUBE-SVC-TCOU7JCQXEZGVUNU - [0:0]",
     ":KUBE-SEP-6E7XQMQ4RAYOWTTM - [0:0]",
-    "-A PREROUTING -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
-    "-A OUTPUT -m comment --comment \"kubernetes service portals\" -j KUBE-SERVICES",
-    "-A KUBE-SERVICES -d 10.43.0.10/32 -p udp -m comment --comment \"kube-system/kube-dns:dns cluster IP\" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU",
+    '-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    '-A OUTPUT -m comment --comment "kubernetes service portals" -j KUBE-SERVICES',
+    '-A KUBE-SERVICES -d 10.43.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU',
     "-A KUBE-SVC-TCOU7JCQXEZGVUNU -j KUBE-SEP-6E7XQMQ4RAYOWTTM",
     "-A KUBE-SEP-6E7XQMQ4RAYOWTTM -p udp -m udp -j DNAT --to-destination 10.42.0.5:53",
     "COMMIT",
@@ -86,7 +88,10 @@ function matchesSelector(labels: Record<string, string>, selector: string | null
 }
 
 function labelsOf(obj: unknown): Record<string, string> {
-  return ((obj as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {}) as Record<string, string>;
+  return ((obj as { metadata?: { labels?: Record<string, string> } }).metadata?.labels ?? {}) as Record<
+    string,
+    string
+  >;
 }
 
 export class FakeKubeApi {
@@ -164,7 +169,17 @@ export class FakeKubeApi {
 
   #status(res: ServerResponse, code: number, message: string, reason = "Failure"): void {
     res.writeHead(code, { "content-type": "application/json" });
-    res.end(JSON.stringify({ kind: "Status", apiVersion: "v1", metadata: {}, status: "Failure", message, reason, code }));
+    res.end(
+      JSON.stringify({
+        kind: "Status",
+        apiVersion: "v1",
+        metadata: {},
+        status: "Failure",
+        message,
+        reason,
+        code,
+      }),
+    );
   }
 
   #json(res: ServerResponse, body: unknown): void {
@@ -186,14 +201,19 @@ export class FakeKubeApi {
     });
   }
 
-  #phase(pod: FakePod): { phase: string; waiting?: string; terminated?: { reason: string; exitCode: number } } {
+  #phase(pod: FakePod): {
+    phase: string;
+    waiting?: string;
+    terminated?: { reason: string; exitCode: number };
+  } {
     const age = Date.now() - pod.createdAt;
     const pending = this.#options.pendingMs ?? 30;
     const running = this.#options.runningMs ?? 30;
     if (pod.behavior === "never-start") return { phase: "Pending", waiting: "ImagePullBackOff" };
     if (age < pending) return { phase: "Pending", waiting: "ContainerCreating" };
     if (pod.behavior === "hang" || age < pending + running) return { phase: "Running" };
-    if (pod.behavior === "log-cut") return { phase: "Failed", terminated: { reason: "OOMKilled", exitCode: 137 } };
+    if (pod.behavior === "log-cut")
+      return { phase: "Failed", terminated: { reason: "OOMKilled", exitCode: 137 } };
     return { phase: "Succeeded", terminated: { reason: "Completed", exitCode: 0 } };
   }
 
@@ -201,7 +221,11 @@ export class FakeKubeApi {
     const s = this.#phase(pod);
     return {
       ...pod.body,
-      metadata: { ...(pod.body.metadata as object), uid: `uid-${pod.name}`, creationTimestamp: new Date(pod.createdAt).toISOString() },
+      metadata: {
+        ...(pod.body.metadata as object),
+        uid: `uid-${pod.name}`,
+        creationTimestamp: new Date(pod.createdAt).toISOString(),
+      },
       status: {
         phase: s.phase,
         containerStatuses: [
@@ -212,9 +236,21 @@ export class FakeKubeApi {
             image: "busybox:1.36",
             imageID: "",
             state: s.waiting
-              ? { waiting: { reason: s.waiting, message: s.waiting === "ImagePullBackOff" ? 'Back-off pulling image "busybox:1.36"' : undefined } }
+              ? {
+                  waiting: {
+                    reason: s.waiting,
+                    message:
+                      s.waiting === "ImagePullBackOff" ? 'Back-off pulling image "busybox:1.36"' : undefined,
+                  },
+                }
               : s.terminated
-                ? { terminated: { ...s.terminated, startedAt: new Date(pod.createdAt).toISOString(), finishedAt: new Date().toISOString() } }
+                ? {
+                    terminated: {
+                      ...s.terminated,
+                      startedAt: new Date(pod.createdAt).toISOString(),
+                      finishedAt: new Date().toISOString(),
+                    },
+                  }
                 : { running: { startedAt: new Date(pod.createdAt).toISOString() } },
           },
         ],
@@ -227,7 +263,12 @@ export class FakeKubeApi {
     const dump = this.#options.dump?.(node) ?? smallDump(node);
     const fails = behavior === "iptables-fails";
     return [
-      { stem: "iptables-save", stdout: fails ? "" : dump, stderr: fails ? FAILING_IPTABLES_STDERR : "", exit: fails ? 1 : 0 },
+      {
+        stem: "iptables-save",
+        stdout: fails ? "" : dump,
+        stderr: fails ? FAILING_IPTABLES_STDERR : "",
+        exit: fails ? 1 : 0,
+      },
       { stem: "iptables-version", stdout: "iptables v1.8.9 (nf_tables)\n", stderr: "", exit: 0 },
       {
         stem: "iptables-legacy-save",
@@ -236,7 +277,12 @@ export class FakeKubeApi {
         exit: 127,
       },
       { stem: "nft-ruleset", stdout: "table ip nat {\n}\n", stderr: "", exit: 0 },
-      { stem: "k3s-version", stdout: "k3s version v1.27.4+k3s1 (36645e73)\ngo version go1.20.6\n", stderr: "", exit: 0 },
+      {
+        stem: "k3s-version",
+        stdout: "k3s version v1.27.4+k3s1 (36645e73)\ngo version go1.20.6\n",
+        stderr: "",
+        exit: 0,
+      },
     ];
   }
 
@@ -248,10 +294,22 @@ export class FakeKubeApi {
     }
     const o = this.#options;
     const path = url.pathname;
+    if (req.method === "GET" && o.forbid?.includes(path)) {
+      const resource = path.split("/").at(-1);
+      return this.#status(
+        res,
+        403,
+        `${resource} is forbidden: User "tester" cannot list resource "${resource}" at the cluster scope`,
+        "Forbidden",
+      );
+    }
     if (req.method === "GET") {
       const nodes = o.nodes.map((n) => ({
         metadata: { name: n.name, labels: { "kubernetes.io/hostname": n.name, ...(n.labels ?? {}) } },
-        status: { nodeInfo: { kubeletVersion: "v1.27.4+k3s1" }, addresses: [{ type: "InternalIP", address: "198.18.0.1" }] },
+        status: {
+          nodeInfo: { kubeletVersion: "v1.27.4+k3s1" },
+          addresses: [{ type: "InternalIP", address: "198.18.0.1" }],
+        },
       }));
       switch (path) {
         case "/api/v1/nodes":
@@ -267,7 +325,8 @@ export class FakeKubeApi {
       }
     }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path);
-    if (m === null) return this.#status(res, 404, `the server could not find the requested resource (${path})`, "NotFound");
+    if (m === null)
+      return this.#status(res, 404, `the server could not find the requested resource (${path})`, "NotFound");
     const namespace = decodeURIComponent(m[1]!);
     const name = m[2] === undefined ? undefined : decodeURIComponent(m[2]);
     if (req.method === "POST" && name === undefined) {
@@ -293,7 +352,8 @@ export class FakeKubeApi {
           "Forbidden",
         );
       }
-      if (this.#pods.has(meta.name)) return this.#status(res, 409, `pods "${meta.name}" already exists`, "AlreadyExists");
+      if (this.#pods.has(meta.name))
+        return this.#status(res, 409, `pods "${meta.name}" already exists`, "AlreadyExists");
       const pod: FakePod = { name: meta.name, namespace, node, body, createdAt: Date.now(), behavior };
       this.#pods.set(meta.name, pod);
       this.created.push(meta.name);
@@ -302,7 +362,9 @@ export class FakeKubeApi {
       return;
     }
     if (req.method === "GET" && name === undefined) {
-      const pods = [...this.#pods.values()].filter((p) => p.namespace === namespace).map((p) => this.#podJson(p));
+      const pods = [...this.#pods.values()]
+        .filter((p) => p.namespace === namespace)
+        .map((p) => this.#podJson(p));
       return this.#list(res, url, "Pod", pods as object[]);
     }
     const pod = name === undefined ? undefined : this.#pods.get(name);
@@ -318,9 +380,16 @@ export class FakeKubeApi {
     if (req.method === "GET" && m[3] !== undefined) {
       const phase = this.#phase(pod).phase;
       if (phase === "Pending") {
-        return this.#status(res, 400, `container "collect" in pod "${pod.name}" is waiting to start: ContainerCreating`, "BadRequest");
+        return this.#status(
+          res,
+          400,
+          `container "collect" in pod "${pod.name}" is waiting to start: ContainerCreating`,
+          "BadRequest",
+        );
       }
-      const text = encodeFrames(this.nodeOutputs(pod.node, pod.behavior), { done: pod.behavior !== "log-cut" });
+      const text = encodeFrames(this.nodeOutputs(pod.node, pod.behavior), {
+        done: pod.behavior !== "log-cut",
+      });
       const data = pod.behavior === "log-cut" ? text.slice(0, Math.floor(text.length * 0.6)) : text;
       res.writeHead(200, { "content-type": "text/plain" });
       // Stream in chunks, as the kubelet does, so readers never get the log in one piece.

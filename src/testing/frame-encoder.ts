@@ -20,7 +20,10 @@ function section(stem: string, stream: string, data: Buffer): string {
  * Encodes command outputs the way the collector script prints them (gzip, base64 lines of 76
  * characters as base64(1) wraps), for fake API servers. Options cut or corrupt the output.
  */
-export function encodeFrames(outputs: readonly FakeCommandOutput[], options: { done?: boolean } = {}): string {
+export function encodeFrames(
+  outputs: readonly FakeCommandOutput[],
+  options: { done?: boolean } = {},
+): string {
   const parts = [`${FRAME_HEADER}\n`];
   for (const o of outputs) {
     parts.push(section(o.stem, "stdout", Buffer.from(o.stdout)));

@@ -49,7 +49,16 @@ const out = (o) => process.stdout.write(JSON.stringify(o) + "\n");
 function tcp(req) {
   return new Promise((resolve) => {
     let done = false;
-    const finish = (o) => { if (done) return; done = true; clearTimeout(timer); try { sock.resetAndDestroy(); } catch { sock.destroy(); } resolve(o); };
+    // A connected socket is closed with RST (no TIME_WAIT, and conntrack lets the same tuple open
+    // again); a socket still connecting must be destroyed plainly: resetAndDestroy() leaves its fd open.
+    const finish = (o) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (sock.connecting || sock.destroyed) sock.destroy();
+      else { try { sock.resetAndDestroy(); } catch { sock.destroy(); } }
+      resolve(o);
+    };
     const opts = { host: req.dstIp, port: req.dstPort };
     if (req.srcIp) opts.localAddress = req.srcIp;
     if (req.srcPort) opts.localPort = req.srcPort;

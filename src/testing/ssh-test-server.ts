@@ -54,7 +54,8 @@ export class SshTestServer {
         if (ctx.method !== "publickey") return ctx.reject(["publickey"]);
         const key = this.#clientKey;
         if (ctx.key.algo !== key.type || !ctx.key.data.equals(key.getPublicSSH())) return ctx.reject();
-        if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true) return ctx.reject();
+        if (ctx.signature && ctx.blob && key.verify(ctx.blob, ctx.signature, ctx.hashAlgo) !== true)
+          return ctx.reject();
         // Without a signature the client only asks whether this key would do; count real logins only.
         if (ctx.signature) this.users.push(ctx.username);
         ctx.accept();

@@ -46,7 +46,15 @@ export interface TraceIndex {
  * for (const packet of packets) tracePacket(ruleset, { packet, from: "pod" }, { index });
  * ```
  */
-export function buildTraceIndex(ruleset: Ruleset, options: { readonly eager?: boolean } = {}): TraceIndex {
+export function buildTraceIndex(
+  ruleset: Ruleset,
+  options: {
+    /** Build dispatch indexes now (default) or on first use of each long chain. */
+    readonly eager?: boolean;
+    /** False scans every chain linearly (the reference behaviour the index is tested against). */
+    readonly dispatch?: boolean;
+  } = {},
+): TraceIndex {
   const chains = new Map<TableName, Map<string, ChainInfo>>();
   const index: TraceIndex = { ruleset, chains, indexedChains: 0 };
   for (const [name, table] of ruleset.tables) {
@@ -56,7 +64,7 @@ export function buildTraceIndex(ruleset: Ruleset, options: { readonly eager?: bo
         table: name,
         chain,
         compiled: [],
-        index: chain.rules.length >= INDEX_MIN_RULES ? null : undefined,
+        index: options.dispatch !== false && chain.rules.length >= INDEX_MIN_RULES ? null : undefined,
       };
       if (info.index === null && options.eager !== false) {
         info.index = buildChainIndex(chain);

@@ -26,8 +26,14 @@ function cliArgs(): string[] {
   return fresh ? [dist] : ["--import", "tsx", resolve(root, "src/cli/main.ts")];
 }
 
-function run(args: string[]): { child: ChildProcess; done: Promise<{ code: number | null; stdout: string; stderr: string }> } {
-  const child = spawn(process.execPath, [...cliArgs(), ...args], { cwd: root, stdio: ["ignore", "pipe", "pipe"] });
+function run(args: string[]): {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; stdout: string; stderr: string }>;
+} {
+  const child = spawn(process.execPath, [...cliArgs(), ...args], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stdout = "";
   let stderr = "";
   child.stdout?.on("data", (d: Buffer) => (stdout += d));
@@ -38,7 +44,9 @@ function run(args: string[]): { child: ChildProcess; done: Promise<{ code: numbe
   return { child, done };
 }
 
-async function fake(options: ConstructorParameters<typeof FakeKubeApi>[0]): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
+async function fake(
+  options: ConstructorParameters<typeof FakeKubeApi>[0],
+): Promise<{ api: FakeKubeApi; kubeconfig: string }> {
   const api = new FakeKubeApi(options);
   servers.push(api);
   await api.start();
@@ -90,7 +98,8 @@ describe("netdoctor collect (CLI)", () => {
     expect(both.stderr).toBe("netdoctor: Cannot use --nodes and --selector together: pick one\n");
     const ssh = await run(["collect", "--out", join(work, "y"), "--via", "ssh"]).done;
     expect(ssh.stderr).toBe("netdoctor: Cannot use --via ssh without --inventory FILE\n");
-    const missing = await run(["collect", "--out", join(work, "z"), "--kubeconfig", join(work, "nope.yaml")]).done;
+    const missing = await run(["collect", "--out", join(work, "z"), "--kubeconfig", join(work, "nope.yaml")])
+      .done;
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^netdoctor: Cannot load kubeconfig ".*nope\.yaml": /);
   });

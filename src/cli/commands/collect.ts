@@ -1,3 +1,6 @@
+import { chmod, mkdtemp } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { type Command, Option } from "commander";
 import { deleteCollectorPods } from "../../collect/cleanup-pods.ts";
 import { type CollectOptions, type CollectSummary, collectBundle } from "../../collect/collect-bundle.ts";
@@ -44,18 +47,26 @@ export function parseDuration(text: string): number {
   return total;
 }
 
-/** Adds the live-collection flags to a command (`collect`, `diagnose --live`). */
-export function addLiveCollectOptions(command: Command): Command {
+/**
+ * Adds the live-collection flags to a command (`collect`, `diagnose --live`). `diagnose` already
+ * uses `-n` for the client pod's namespace, so it names the collector namespace
+ * `--collector-namespace` (`namespaceFlag`); both end up in the `namespace` option value.
+ */
+export function addLiveCollectOptions(command: Command, options: { namespaceFlag?: string } = {}): Command {
   return command
     .option("--kubeconfig <file>", "kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     .option("--context <name>", "kubeconfig context to use")
     .option("--nodes <names>", "only these nodes, comma-separated")
     .option("-l, --selector <labels>", "only nodes matching this label selector")
-    .addOption(new Option("--via <how>", "run the node commands through a pod or over SSH").choices(["pod", "ssh"]).default("pod"))
+    .addOption(
+      new Option("--via <how>", "run the node commands through a pod or over SSH")
+        .choices(["pod", "ssh"])
+        .default("pod"),
+    )
     .option("--inventory <file>", "SSH inventory (YAML) for --via ssh")
     .option("--insecure-ignore-host-key", "do NOT check SSH host keys against known_hosts (dangerous)")
     .option("--image <image>", "collector pod image (needs sh, chroot, gzip, base64, wc)", DEFAULT_IMAGE)
-    .option("-n, --namespace <ns>", "namespace of the collector pods", "kube-system")
+    .option(options.namespaceFlag ?? "-n, --namespace <ns>", "namespace of the collector pods", "kube-system")
     .option("--concurrency <n>", "nodes collected at the same time", "10")
     .option("--timeout <duration>", "per-node time limit", "60s")
     .option("--configmaps", "also collect ConfigMaps (they may hold pinned pod IPs, and other data)");
@@ -68,11 +79,15 @@ export function liveCollectOptions(out: string, flags: LiveCollectFlags): Collec
   }
   const concurrency = Number(flags.concurrency);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 500) {
-    throw new UsageError(`Cannot use --concurrency "${flags.concurrency}": expected a whole number from 1 to 500`);
+    throw new UsageError(
+      `Cannot use --concurrency "${flags.concurrency}": expected a whole number from 1 to 500`,
+    );
   }
   const via = flags.via === "ssh" ? "ssh" : "pod";
-  if (via === "ssh" && flags.inventory === undefined) throw new UsageError("Cannot use --via ssh without --inventory FILE");
-  if (via === "pod" && flags.inventory !== undefined) throw new UsageError("Cannot use --inventory without --via ssh");
+  if (via === "ssh" && flags.inventory === undefined)
+    throw new UsageError("Cannot use --via ssh without --inventory FILE");
+  if (via === "pod" && flags.inventory !== undefined)
+    throw new UsageError("Cannot use --inventory without --via ssh");
   const nodes = flags.nodes
     ?.split(",")
     .map((n) => n.trim())
@@ -96,7 +111,10 @@ export function liveCollectOptions(out: string, flags: LiveCollectFlags): Collec
 
 /** Control characters from the API or a node are data: show them escaped, never interpret them. */
 function safe(text: string): string {
-  return text.replace(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`);
+  return text.replace(
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
 }
 
 /** The text summary of a collection. */
@@ -106,13 +124,21 @@ export function renderCollectText(s: CollectSummary): string {
     `${s.interrupted ? "Interrupted: collected" : "Collected"} ${ok} of ${s.nodes.length + s.notStarted.length} nodes of cluster "${safe(s.cluster)}" into ${safe(s.out)} (via ${s.via}, run ${s.runId})`,
   ];
   for (const l of s.lists) {
-    lines.push(l.error === undefined ? `  ${l.file}: ${l.items} items` : `  ${l.file}: NOT collected: ${safe(l.error)}`);
+    lines.push(
+      l.error === undefined
+        ? `  ${l.file}: ${l.items} items`
+        : `  ${l.file}: NOT collected: ${safe(l.error)}`,
+    );
   }
   const bad = s.nodes.filter((n) => n.status !== "ok");
   if (bad.length > 0) {
-    lines.push(`Nodes with problems (${bad.length}); their nodes/NODE/ directories hold the .err/.exit files:`);
+    lines.push(
+      `Nodes with problems (${bad.length}); their nodes/NODE/ directories hold the .err/.exit files:`,
+    );
     for (const n of bad) {
-      lines.push(`  ${safe(n.node)}: ${n.status === "failed" ? "not collected" : "command failed"}: ${safe(n.error ?? "")}`);
+      lines.push(
+        `  ${safe(n.node)}: ${n.status === "failed" ? "not collected" : "command failed"}: ${safe(n.error ?? "")}`,
+      );
     }
   }
   if (s.notStarted.length > 0) lines.push(`Not started (interrupted): ${s.notStarted.map(safe).join(", ")}`);
@@ -174,6 +200,29 @@ export async function runLiveCollect(options: CollectOptions): Promise<CollectSu
   }
 }
 
+/**
+ * `diagnose --live`: collects into a new temporary bundle (0700) and returns its path, or the exit
+ * code to stop with (130 when interrupted). The bundle is kept so the evidence's file:line
+ * references stay readable; its path goes to stderr.
+ */
+export async function collectForDiagnose(flags: LiveCollectFlags): Promise<string | number> {
+  const base = await mkdtemp(join(tmpdir(), "netdoctor-live-"));
+  await chmod(base, 0o700);
+  const out = join(base, "bundle");
+  const summary = await runLiveCollect(liveCollectOptions(out, flags));
+  if (summary.interrupted) {
+    process.stderr.write(renderCollectText(summary));
+    return EXIT_INTERRUPTED;
+  }
+  const bad = summary.nodes.filter((n) => n.status !== "ok").length;
+  process.stderr.write(
+    `netdoctor: collected ${summary.nodes.length - bad} of ${summary.nodes.length} nodes into ${out} (kept for the evidence)${bad > 0 ? `; ${bad} with problems, diagnosed as such` : ""}\n`,
+  );
+  for (const l of summary.lists)
+    if (l.error !== undefined) process.stderr.write(`netdoctor: ${safe(l.error)}\n`);
+  return out;
+}
+
 interface CollectFlags extends LiveCollectFlags {
   out?: string;
   cleanup?: boolean;
@@ -188,7 +237,10 @@ export function registerCollect(program: Command): void {
     )
     .option("--out <dir>", "bundle directory to create (must be empty or absent)");
   addLiveCollectOptions(command)
-    .option("--cleanup", "delete collector pods left behind by earlier runs (label app.kubernetes.io/managed-by=netdoctor)")
+    .option(
+      "--cleanup",
+      "delete collector pods left behind by earlier runs (label app.kubernetes.io/managed-by=netdoctor)",
+    )
     .option("-o, --output <format>", "text, json or yaml", "text")
     .addHelpText(
       "after",

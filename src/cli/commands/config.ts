@@ -40,9 +40,13 @@ export function parseEnvArg(arg: string): EnvVarValue {
  * Reads the config files and environment the options name and runs the discovery. Shared by
  * `netdoctor config` and `netdoctor diagnose --jar`.
  */
-export async function runConfigDiscovery(files: readonly string[], opts: ConfigOptions): Promise<ConfigReport> {
+export async function runConfigDiscovery(
+  files: readonly string[],
+  opts: ConfigOptions,
+): Promise<ConfigReport> {
   const given = [opts.jar, opts.dir, files.length > 0 ? "files" : undefined].filter((x) => x !== undefined);
-  if (given.length !== 1) throw new UsageError("Cannot read config: give exactly one of --jar FILE, --dir DIR or FILE...");
+  if (given.length !== 1)
+    throw new UsageError("Cannot read config: give exactly one of --jar FILE, --dir DIR or FILE...");
   if (opts.envFromPod !== undefined && opts.bundle === undefined) {
     throw new UsageError("Cannot use --env-from-pod without --bundle DIR");
   }
@@ -65,8 +69,11 @@ export async function runConfigDiscovery(files: readonly string[], opts: ConfigO
       ...(opts.container === undefined ? {} : { container: opts.container }),
     });
     for (const [k, v] of pod.env) env.set(k, v);
+    configFiles = [...configFiles, ...pod.mountedFiles];
     notes.push(...pod.notes);
-    notes.push("Variables set by the image (Dockerfile ENV) and Service link variables are not in the pod spec");
+    notes.push(
+      "Variables set by the image (Dockerfile ENV) and Service link variables are not in the pod spec",
+    );
   }
   for (const e of opts.env) {
     const v = parseEnvArg(e);
@@ -87,13 +94,29 @@ export function registerConfig(program: Command): void {
     .command("config")
     .description("which addresses a Spring Boot app really dials, and where each part of them came from")
     .argument("[files...]", "application/bootstrap .yml, .yaml or .properties files")
-    .option("--jar <file>", "a Spring Boot jar or war (BOOT-INF/classes/, WEB-INF/classes/) or a plain jar/zip")
+    .option(
+      "--jar <file>",
+      "a Spring Boot jar or war (BOOT-INF/classes/, WEB-INF/classes/) or a plain jar/zip",
+    )
     .option("--dir <dir>", "a directory (./ and ./config/, else BOOT-INF/classes, src/main/resources, ...)")
-    .option("--env <NAME=VALUE>", "an environment variable of the app (repeatable; wins over --env-from-pod)", collect, [])
-    .option("--env-from-pod <ns/pod>", "take the env of this pod from the bundle (ConfigMaps resolved, Secrets never read)")
+    .option(
+      "--env <NAME=VALUE>",
+      "an environment variable of the app (repeatable; wins over --env-from-pod)",
+      collect,
+      [],
+    )
+    .option(
+      "--env-from-pod <ns/pod>",
+      "take the env of this pod from the bundle (ConfigMaps resolved, Secrets never read)",
+    )
     .option("--bundle <dir>", "a netdoctor bundle (cluster/pods.json, cluster/configmaps.json)")
     .option("--container <name>", "the pod's container (default: the first)")
-    .option("--profile <name>", "active Spring profile, replaces spring.profiles.active (repeatable or comma-separated)", collect, [])
+    .option(
+      "--profile <name>",
+      "active Spring profile, replaces spring.profiles.active (repeatable or comma-separated)",
+      collect,
+      [],
+    )
     .option("--nested", "also look into the library jars of BOOT-INF/lib/")
     .option("--legacy-placeholders", "Spring Framework before 6.2 (Boot before 3.4): no \\${ escape")
     .option("--properties", "also print every resolved property")

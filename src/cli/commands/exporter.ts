@@ -2,6 +2,7 @@ import { hostname } from "node:os";
 import type { Command } from "commander";
 import { startExporter } from "../../server/exporter.ts";
 import type { SampleCommands } from "../../server/sampler.ts";
+import { ServiceRulesChecker } from "../../server/service-rules.ts";
 import { UsageError } from "../exit-codes.ts";
 import { runAction } from "../run-action.ts";
 
@@ -53,20 +54,42 @@ interface ExporterFlags {
   nftCommand?: string;
   node?: string;
   processMetrics: boolean;
+  kubeconfig?: string;
+  inCluster?: boolean;
+  apiInterval: string;
 }
 
 export function registerExporter(program: Command): void {
   program
     .command("exporter")
-    .description("serve the node's iptables health as Prometheus metrics (/metrics, /healthz); run it as a DaemonSet")
+    .description(
+      "serve the node's iptables health as Prometheus metrics (/metrics, /healthz); run it as a DaemonSet",
+    )
     .option("--listen <host:port>", "address to serve /metrics and /healthz on", "0.0.0.0:9469")
     .option("--interval <duration>", "time between iptables-save runs", "60s")
     .option("--timeout <duration>", "kill a command that runs longer (default: the interval, at most 5m)")
-    .option("--save-command <cmd>", "shell command printing the node's iptables-save", "chroot /host iptables-save")
-    .option("--version-command <cmd>", "shell command printing `iptables --version`", "chroot /host iptables --version")
-    .option("--legacy-save-command <cmd>", "shell command printing iptables-legacy-save (mixed-backend check)")
+    .option(
+      "--save-command <cmd>",
+      "shell command printing the node's iptables-save",
+      "chroot /host iptables-save",
+    )
+    .option(
+      "--version-command <cmd>",
+      "shell command printing `iptables --version`",
+      "chroot /host iptables --version",
+    )
+    .option(
+      "--legacy-save-command <cmd>",
+      "shell command printing iptables-legacy-save (mixed-backend check)",
+    )
     .option("--nft-command <cmd>", "shell command printing `nft list ruleset`")
     .option("--node <name>", "node name for the `node` label (default: $NODE_NAME, else the host name)")
+    .option(
+      "--kubeconfig <file>",
+      "compare the rules with the API using this kubeconfig (service_rules metrics)",
+    )
+    .option("--in-cluster", "compare the rules with the API using the pod's service account")
+    .option("--api-interval <duration>", "least time between two API comparisons", "5m")
     .option("--no-process-metrics", "do not export the exporter's own netdoctor_exporter_* process metrics")
     .addHelpText(
       "after",
@@ -80,6 +103,7 @@ Examples:
   netdoctor exporter                                   # in the DaemonSet (host / mounted at /host)
   netdoctor exporter --listen 127.0.0.1:9469 --save-command iptables-save --version-command "iptables --version"
   netdoctor exporter --interval 5m --legacy-save-command "chroot /host iptables-legacy-save"
+  netdoctor exporter --in-cluster --api-interval 10m      # also netdoctor_service_rules_stale/missing
   curl -s localhost:9469/metrics | grep ^netdoctor_
 
 Manifests and alert rules: deploy/exporter/ and deploy/alerts/ (see docs/exporter.md).`,
@@ -89,9 +113,26 @@ Manifests and alert rules: deploy/exporter/ and deploy/alerts/ (see docs/exporte
         const { host, port } = parseListen(flags.listen);
         const intervalMs = parseDuration(flags.interval, "--interval");
         const timeoutMs =
-          flags.timeout === undefined ? Math.min(intervalMs, 300_000) : parseDuration(flags.timeout, "--timeout");
+          flags.timeout === undefined
+            ? Math.min(intervalMs, 300_000)
+            : parseDuration(flags.timeout, "--timeout");
         if (flags.saveCommand.trim() === "") throw new UsageError("Cannot run an empty --save-command");
         const node = flags.node ?? process.env.NODE_NAME ?? hostname();
+        if (flags.kubeconfig !== undefined && flags.inCluster === true) {
+          throw new UsageError("Cannot use both --kubeconfig and --in-cluster: pick one");
+        }
+        if (flags.inCluster === true && !process.env.KUBERNETES_SERVICE_HOST) {
+          throw new UsageError(
+            "Cannot use --in-cluster: KUBERNETES_SERVICE_HOST is not set (not running in a pod)",
+          );
+        }
+        const apiEveryMs = parseDuration(flags.apiInterval, "--api-interval");
+        const client =
+          flags.inCluster === true
+            ? ServiceRulesChecker.connect({ inCluster: true })
+            : flags.kubeconfig === undefined
+              ? undefined
+              : ServiceRulesChecker.connect({ kubeconfig: flags.kubeconfig });
         const commands: SampleCommands = {
           save: flags.saveCommand,
           ...(flags.versionCommand.trim() === "" ? {} : { version: flags.versionCommand }),
@@ -106,9 +147,17 @@ Manifests and alert rules: deploy/exporter/ and deploy/alerts/ (see docs/exporte
           intervalMs,
           timeoutMs,
           processMetrics: flags.processMetrics,
+          ...(client === undefined ? {} : { api: { client, everyMs: apiEveryMs } }),
+        }).catch((error: unknown) => {
+          const code = (error as NodeJS.ErrnoException).code;
+          if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
+            throw new UsageError(`Cannot listen on "${flags.listen}": ${code}`);
+          }
+          throw error;
         });
         process.stderr.write(
-          `netdoctor exporter: node "${node}", serving ${exporter.url}/metrics, iptables-save every ${intervalMs / 1000} s\n`,
+          `netdoctor exporter: node "${node}", serving ${exporter.url}/metrics, iptables-save every ${intervalMs / 1000} s` +
+            `${client === undefined ? "" : `, API comparison every ${apiEveryMs / 1000} s`}\n`,
         );
         await new Promise<void>((resolve) => {
           const stop = () => {

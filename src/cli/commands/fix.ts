@@ -1,6 +1,6 @@
 import { existsSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
-import { basename, extname, join, resolve } from "node:path";
+import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
 import { detectKnownBugs } from "../../diagnose/known-bugs.ts";
@@ -44,9 +44,12 @@ export function registerFix(program: Command): void {
         "and write iptables-restore --noflush input that replaces only the affected chains",
     )
     .requiredOption("--dump <file>", "iptables-save output of the node (- for stdin)")
-    .option("--out <file|dir/>", "write the restore input: one FILE with a *table block per table, or DIR/<table>.rules")
+    .option(
+      "--out <file|dir/>",
+      "write the restore input: one FILE with a *table block per table, or DIR/<table>.rules",
+    )
     .option("-o, --output <format>", "text, json or yaml", "text")
-    .option("-t, --table <table>", "plan only this table")
+    .option("-t, --table <table>", "plan only this table; also the table of `iptables -t TABLE -S` input")
     .addHelpText(
       "after",
       `
@@ -71,13 +74,16 @@ Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input 
           throw new UsageError(`Cannot write to "${opts.out}": it is the dump being read`);
         }
         progress(`reading ${dump}...`);
-        const ruleset = await readDump(dump, { lazy: true });
+        const ruleset = await readDump(dump, table === undefined ? { lazy: true } : { lazy: true, table });
         progress(`planning over ${ruleset.ruleCount} rules...`);
         const plan = planDuplicates(ruleset, table === undefined ? {} : { tables: [table] });
         const restoreFiles = renderRestore(ruleset, plan);
         const files: WrittenFile[] = [];
         if (opts.out !== undefined && restoreFiles.length > 0) {
-          const { dir, paths } = outputPaths(opts.out, restoreFiles.map((f) => f.table));
+          const { dir, paths } = outputPaths(
+            opts.out,
+            restoreFiles.map((f) => f.table),
+          );
           if (dir) {
             await mkdir(opts.out, { recursive: true });
             for (let i = 0; i < restoreFiles.length; i++) {
@@ -92,8 +98,10 @@ Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input 
         let knownBugs: ReturnType<typeof detectKnownBugs> = [];
         // stdin cannot be read twice: without a file the plan gives the catalogue's general advice.
         if (dump !== "-" && plan.removed > 0) {
+          // A bundle's nodes/<node>/iptables-save.txt is named after its directory.
           const base = basename(dump);
-          const node = base.slice(0, base.length - extname(base).length) || base;
+          const stem = base.slice(0, base.length - extname(base).length) || base;
+          const node = stem === "iptables-save" ? basename(dirname(resolve(dump))) : stem;
           knownBugs = detectKnownBugs({ node, scan: await scanFile(node, dump) });
         }
         const advice = planAdvice(plan, {

@@ -2,12 +2,12 @@ import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { streamDump } from "../../collect/read-dump.ts";
 import { scanReport } from "../../diagnose/scan-dumps.ts";
-import { NodeScanner, type NodeScan } from "../../diagnose/scan-node.ts";
+import { type NodeScan, NodeScanner } from "../../diagnose/scan-node.ts";
+import type { TableName } from "../../model/ruleset.ts";
 import { renderScanText } from "../../report/render-scan-text.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import type { TableName } from "../../model/ruleset.ts";
 
 /** Splits `NAME=FILE` (NAME defaults to the file's base name without extension). */
 export function parseNamedFile(arg: string): { node: string; file: string } {
@@ -17,17 +17,29 @@ export function parseNamedFile(arg: string): { node: string; file: string } {
   return { node: base.slice(0, base.length - extname(base).length) || base, file: arg };
 }
 
-/** Scans one dump file in a streaming pass. */
+/**
+ * Scans one dump file in a streaming pass. A file whose chains' rules are not contiguous (never
+ * iptables-save output, but hand-edited dumps) is read a second time keeping every rule, so its
+ * duplicate counts are exact; stdin cannot be re-read, and there the scan's warning says so.
+ */
 export async function scanFile(node: string, file: string, table?: TableName): Promise<NodeScan> {
+  const options = table === undefined ? {} : { table };
   const scanner = new NodeScanner();
-  const reader = await streamDump(file, scanner.handler, table === undefined ? {} : { table });
+  const reader = await streamDump(file, scanner.handler, options);
+  if (scanner.interleaved && file !== "-") {
+    const exact = new NodeScanner({ keepAllRules: true });
+    const again = await streamDump(file, exact.handler, options);
+    return exact.finish({ node, file, header: again.header });
+  }
   return scanner.finish({ node, file, header: reader.header });
 }
 
 export function registerScan(program: Command): void {
   program
     .command("scan")
-    .description("node health from iptables-save dumps: rule counts, exact duplicates with their owner, outlier nodes")
+    .description(
+      "node health from iptables-save dumps: rule counts, exact duplicates with their owner, outlier nodes",
+    )
     .argument("<dumps...>", "[NAME=]FILE of iptables-save output per node (- for stdin)")
     .option("-o, --output <format>", "text, json or yaml", "text")
     .option("-t, --table <table>", "table of `iptables -t TABLE -S` input (no *table headers)")
@@ -51,7 +63,8 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
         const named = dumps.map(parseNamedFile);
         const seen = new Set<string>();
         for (const { node } of named) {
-          if (seen.has(node)) throw new UsageError(`Cannot scan two dumps named "${node}": name them NAME=FILE`);
+          if (seen.has(node))
+            throw new UsageError(`Cannot scan two dumps named "${node}": name them NAME=FILE`);
           seen.add(node);
         }
         const scans: NodeScan[] = [];

@@ -3,7 +3,7 @@
  * (never a downloaded browser), headless, with every background service that could reach the network off.
  * Data only, so this file stays pure; callers pass it to playwright-core's `chromium.launch`.
  */
-export const CHROMIUM_LAUNCH = {
+export const CHROMIUM_LAUNCH: { readonly executablePath: string; readonly args: string[] } = {
   executablePath: "/usr/bin/chromium",
   args: [
     "--no-sandbox",
@@ -15,4 +15,4 @@ export const CHROMIUM_LAUNCH = {
     "--disable-component-update",
     "--disable-sync",
   ],
-} as const;
+};

@@ -1,7 +1,7 @@
 /** The "Findings" section: severity filter, then findings grouped by severity, bounded per code. */
 import type { Finding, Severity } from "../../model/finding.ts";
-import { findingCard, formatCount } from "./fragments.ts";
 import { escapeHtml as e } from "./escape.ts";
+import { findingCard, formatCount } from "./fragments.ts";
 
 /** Findings shown per code; the rest are counted (the embedded JSON keeps them all). */
 export const MAX_FINDINGS_PER_CODE = 200;
@@ -13,7 +13,8 @@ export function renderFindingsSection(findings: readonly Finding[]): string {
   const head = `<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings (${formatCount(findings.length)})</h2>`;
   if (findings.length === 0) return `${head}<p>No problems found.</p></section>`;
   const toolbar = ORDER.map(
-    (s, i) => `<button type="button" data-filter="${s}" aria-pressed="true">${s} (${formatCount(counts[i]!)})</button>`,
+    (s, i) =>
+      `<button type="button" data-filter="${s}" aria-pressed="true">${s} (${formatCount(counts[i]!)})</button>`,
   ).join("");
   const perCode = new Map<string, number>();
   const cards: string[] = [];
@@ -28,7 +29,14 @@ export function renderFindingsSection(findings: readonly Finding[]): string {
     }
   }
   const notes = [...cut].map(
-    ([code, n]) => `<p class="more">${formatCount(n)} more <span class="mono">${e(code)}</span> findings not shown here; the embedded JSON and <span class="mono">diagnose -o json</span> list them all</p>`,
+    ([code, n]) =>
+      `<p class="more">${formatCount(n)} more <span class="mono">${e(code)}</span> findings not shown here; the embedded JSON and <span class="mono">diagnose -o json</span> list them all</p>`,
   );
-  return [head, `<div class="toolbar" role="group" aria-label="Show severities">${toolbar}</div>`, cards.join(""), notes.join(""), "</section>"].join("");
+  return [
+    head,
+    `<div class="toolbar" role="group" aria-label="Show severities">${toolbar}</div>`,
+    cards.join(""),
+    notes.join(""),
+    "</section>",
+  ].join("");
 }

@@ -27,7 +27,9 @@ export function evidenceList(evidence: readonly Evidence[]): string {
   if (evidence.length === 0) return "";
   const items = evidence
     .slice(0, MAX_EVIDENCE_PER_FINDING)
-    .map((ev) => `<li><code class="where">${e(where(ev.file, ev.line))}</code><code>${e(ev.text)}</code></li>`);
+    .map(
+      (ev) => `<li><code class="where">${e(where(ev.file, ev.line))}</code><code>${e(ev.text)}</code></li>`,
+    );
   const more = evidence.length - MAX_EVIDENCE_PER_FINDING;
   if (more > 0) items.push(`<li class="more">${formatCount(more)} more evidence lines in the JSON data</li>`);
   return `<ul class="evidence">${items.join("")}</ul>`;

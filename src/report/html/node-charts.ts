@@ -2,9 +2,10 @@
  * The "Nodes" section: a log-scale bar chart of rule counts (duplicates stacked, the outlier marked) and a
  * table of nodes with iptables version, backend and known bugs.
  */
+
+import { OUTLIER_MIN_EXCESS, OUTLIER_RATIO } from "../../diagnose/scan-findings.ts";
 import type { NodeSummary } from "../../model/diagnosis.ts";
 import type { Finding } from "../../model/finding.ts";
-import { OUTLIER_MIN_EXCESS, OUTLIER_RATIO } from "../../diagnose/scan-findings.ts";
 import { escapeHtml as e } from "./escape.ts";
 import { clip, formatCount } from "./fragments.ts";
 
@@ -24,7 +25,10 @@ function median(values: readonly number[]): number {
  * Nodes that are outliers: those with a `rules-outlier` finding, or, when `diagnose` reported none, those
  * past the same thresholds `scan` uses (OUTLIER_RATIO times the median of their peers).
  */
-export function outlierNodes(nodes: readonly NodeSummary[], findings: readonly Finding[]): Map<string, number> {
+export function outlierNodes(
+  nodes: readonly NodeSummary[],
+  findings: readonly Finding[],
+): Map<string, number> {
   const out = new Map<string, number>();
   const readable = nodes.filter((n) => n.readable);
   for (const n of readable) {
@@ -43,7 +47,10 @@ function ratioText(ratio: number): string {
 }
 
 /** The bar chart: one `g.bar` per node, bar length log10(rules), duplicates as the bar's share. */
-export function renderRuleChart(nodes: readonly NodeSummary[], outliers: ReadonlyMap<string, number>): string {
+export function renderRuleChart(
+  nodes: readonly NodeSummary[],
+  outliers: ReadonlyMap<string, number>,
+): string {
   const max = Math.max(10, ...nodes.map((n) => n.rules));
   const decades = Math.ceil(Math.log10(max));
   const scale = (v: number) => (v <= 0 ? 0 : (Math.log10(Math.max(1, v)) / decades) * BAR_W);
@@ -53,7 +60,9 @@ export function renderRuleChart(nodes: readonly NodeSummary[], outliers: Readonl
   for (let k = 0; k <= decades; k++) {
     const x = LABEL_W + (k / decades) * BAR_W;
     const label = k < 3 ? String(10 ** k) : k < 6 ? `${10 ** (k - 3)}k` : `${10 ** (k - 6)}M`;
-    ticks.push(`<line x1="${x}" y1="${TOP - 6}" x2="${x}" y2="${height - 4}"/><text x="${x}" y="${TOP - 10}" text-anchor="middle">${label}</text>`);
+    ticks.push(
+      `<line x1="${x}" y1="${TOP - 6}" x2="${x}" y2="${height - 4}"/><text x="${x}" y="${TOP - 10}" text-anchor="middle">${label}</text>`,
+    );
   }
   const bars = nodes.map((n, i) => {
     const y = TOP + i * ROW_H;
@@ -72,13 +81,19 @@ export function renderRuleChart(nodes: readonly NodeSummary[], outliers: Readonl
       parts.push(`<text class="value" x="${LABEL_W + 4}" y="${y + 17}">unreadable</text></g>`);
       return parts.join("");
     }
-    parts.push(`<rect class="bar-total" x="${LABEL_W}" y="${y + 5}" width="${len.toFixed(1)}" height="${ROW_H - 10}" rx="2"/>`);
+    parts.push(
+      `<rect class="bar-total" x="${LABEL_W}" y="${y + 5}" width="${len.toFixed(1)}" height="${ROW_H - 10}" rx="2"/>`,
+    );
     if (dupLen > 0) {
-      parts.push(`<rect class="bar-dup" x="${(LABEL_W + len - dupLen).toFixed(1)}" y="${y + 5}" width="${dupLen.toFixed(1)}" height="${ROW_H - 10}"/>`);
+      parts.push(
+        `<rect class="bar-dup" x="${(LABEL_W + len - dupLen).toFixed(1)}" y="${y + 5}" width="${dupLen.toFixed(1)}" height="${ROW_H - 10}"/>`,
+      );
     }
     parts.push(`<text class="value" x="${LABEL_W + len + 6}" y="${y + 18}">${formatCount(n.rules)}</text>`);
     if (out !== undefined) {
-      parts.push(`<text class="outlier-label" x="${LABEL_W + len + 64}" y="${y + 18}">\u26a0 ${e(ratioText(out))}</text>`);
+      parts.push(
+        `<text class="outlier-label" x="${LABEL_W + len + 64}" y="${y + 18}">\u26a0 ${e(ratioText(out))}</text>`,
+      );
     }
     parts.push("</g>");
     return parts.join("");
@@ -94,11 +109,15 @@ export function renderRuleChart(nodes: readonly NodeSummary[], outliers: Readonl
 }
 
 /** The node table: counts, iptables version and backend, known bugs. */
-export function renderNodeTable(nodes: readonly NodeSummary[], outliers: ReadonlyMap<string, number>): string {
+export function renderNodeTable(
+  nodes: readonly NodeSummary[],
+  outliers: ReadonlyMap<string, number>,
+): string {
   const rows = nodes.map((n) => {
     const out = outliers.get(n.node);
     const bugs = n.knownBugs.length === 0 ? "none known" : n.knownBugs.join(", ");
-    const version = n.iptablesVersion ?? (n.header?.version === undefined ? "unknown" : `v${n.header.version}`);
+    const version =
+      n.iptablesVersion ?? (n.header?.version === undefined ? "unknown" : `v${n.header.version}`);
     const status = !n.readable ? "unreadable" : out !== undefined ? ratioText(out) : "ok";
     return [
       `<tr${out === undefined ? "" : ` class="row-outlier"`}>`,

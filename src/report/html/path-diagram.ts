@@ -7,8 +7,8 @@ import { escapeHtml as e } from "./escape.ts";
 import { clip, findingCard, where } from "./fragments.ts";
 import { type Box, type BoxKind, type BoxStatus, pathModel } from "./path-model.ts";
 
-const BOX_H = 50;
-const GAP_Y = 30;
+const BOX_H = 48;
+const GAP_Y = 24;
 const MARGIN = 16;
 const COL_GAP = 24;
 const SPINE_W = 340;
@@ -23,8 +23,20 @@ const KIND_LABEL: Record<BoxKind, string> = {
   endpoint: "endpoint",
 };
 
-const STATUS_MARK: Record<BoxStatus, string> = { ok: "\u2713", broken: "\u2717", unknown: "?", neutral: "" };
-const STATUS_WORD: Record<BoxStatus, string> = { ok: "ok", broken: "broken", unknown: "unknown", neutral: "" };
+const STATUS_MARK: Record<BoxStatus, string> = {
+  ok: "\u2713",
+  broken: "\u2717",
+  cited: "!",
+  unknown: "?",
+  neutral: "",
+};
+const STATUS_WORD: Record<BoxStatus, string> = {
+  ok: "ok",
+  broken: "broken",
+  cited: "cited by a finding",
+  unknown: "unknown",
+  neutral: "",
+};
 
 interface Placed {
   readonly box: Box;
@@ -49,14 +61,21 @@ function boxSvg(p: Placed): string {
     `<g ${attrs}><title>${e(`${b.title}\n${b.sub}`)}</title>`,
     `<rect x="${x}" y="${y}" width="${w}" height="${BOX_H}" rx="7"/>`,
     `<text class="kind" x="${x + 10}" y="${y + 13}">${e(KIND_LABEL[b.kind])}</text>`,
-    STATUS_MARK[b.status] === "" ? "" : `<text class="title st-${b.status}" x="${x + w - 20}" y="${y + 15}">${STATUS_MARK[b.status]}</text>`,
+    STATUS_MARK[b.status] === ""
+      ? ""
+      : `<text class="title st-${b.status}" x="${x + w - 20}" y="${y + 15}">${STATUS_MARK[b.status]}</text>`,
     `<text class="title" x="${x + 10}" y="${y + 29}">${e(clip(b.title, titleChars))}</text>`,
     `<text class="sub" x="${x + 10}" y="${y + 43}">${e(clip(b.sub, subChars))}</text>`,
     "</g>",
   ].join("");
 }
 
-function edgeSvg(d: string, start: { x: number; y: number }, end: { x: number; y: number }, to: Placed): string {
+function edgeSvg(
+  d: string,
+  start: { x: number; y: number },
+  end: { x: number; y: number },
+  to: Placed,
+): string {
   const arrow = `<polygon class="arrow" points="${end.x - 5},${end.y - 8} ${end.x + 5},${end.y - 8} ${end.x},${end.y}"/>`;
   if (!to.box.brokenLink) return `<g class="edge"><path class="line" d="${d}"/>${arrow}</g>`;
   // A transparent rectangle over the whole edge and its label makes the link easy to click.
@@ -81,7 +100,9 @@ function panel(p: Placed): string {
     parts.push(`<ul class="checks">`);
     for (const s of b.steps) {
       const st = s.ok === true ? "ok" : s.ok === false ? "broken" : "unknown";
-      parts.push(`<li><span class="st st-${st}">${st}</span><span class="mono">${e(s.check)}</span><span>${e(s.detail)}</span></li>`);
+      parts.push(
+        `<li><span class="st st-${st}">${st}</span><span class="mono">${e(s.check)}</span><span>${e(s.detail)}</span></li>`,
+      );
     }
     parts.push("</ul>");
   }
@@ -123,7 +144,13 @@ export function renderPathSection(d: Diagnosis): string {
   const branchTop = spineBottom + GAP_Y + 14;
   const left = cx - (n * bw + (n - 1) * COL_GAP) / 2;
   const columns: Placed[][] = model.branches.map((branch, c) =>
-    branch.map((b, r) => ({ box: b, id: id++, x: left + c * (bw + COL_GAP), y: branchTop + r * (BOX_H + GAP_Y), w: bw })),
+    branch.map((b, r) => ({
+      box: b,
+      id: id++,
+      x: left + c * (bw + COL_GAP),
+      y: branchTop + r * (BOX_H + GAP_Y),
+      w: bw,
+    })),
   );
   const rows = Math.max(0, ...model.branches.map((b) => b.length));
   const height = (rows === 0 ? spineBottom : branchTop + rows * (BOX_H + GAP_Y) - GAP_Y) + MARGIN;
@@ -132,17 +159,28 @@ export function renderPathSection(d: Diagnosis): string {
   for (let i = 1; i < placed.length; i++) {
     const from = placed[i - 1]!;
     const to = placed[i]!;
-    edges.push(edgeSvg(`M${cx} ${from.y + BOX_H}V${to.y}`, { x: cx, y: from.y + BOX_H }, { x: cx, y: to.y }, to));
+    edges.push(
+      edgeSvg(`M${cx} ${from.y + BOX_H}V${to.y}`, { x: cx, y: from.y + BOX_H }, { x: cx, y: to.y }, to),
+    );
   }
   for (const col of columns) {
     const first = col[0]!;
     const bx = first.x + first.w / 2;
     const mid = spineBottom + (GAP_Y + 14) / 2;
-    edges.push(edgeSvg(`M${cx} ${spineBottom}V${mid}H${bx}V${first.y}`, { x: cx, y: spineBottom }, { x: bx, y: first.y }, first));
+    edges.push(
+      edgeSvg(
+        `M${cx} ${spineBottom}V${mid}H${bx}V${first.y}`,
+        { x: cx, y: spineBottom },
+        { x: bx, y: first.y },
+        first,
+      ),
+    );
     for (let r = 1; r < col.length; r++) {
       const from = col[r - 1]!;
       const to = col[r]!;
-      edges.push(edgeSvg(`M${bx} ${from.y + BOX_H}V${to.y}`, { x: bx, y: from.y + BOX_H }, { x: bx, y: to.y }, to));
+      edges.push(
+        edgeSvg(`M${bx} ${from.y + BOX_H}V${to.y}`, { x: bx, y: from.y + BOX_H }, { x: bx, y: to.y }, to),
+      );
     }
   }
   const all = [...placed, ...columns.flat()];
@@ -157,8 +195,9 @@ export function renderPathSection(d: Diagnosis): string {
   return [
     head,
     `<p class="hint">Click a box (or focus it and press Enter) to show its evidence. The red dashed arrow is the first broken link.</p>`,
-    `<div class="diagram-wrap">${svg}</div>`,
-    all.map(panel).join(""),
+    // A narrow diagram leaves room for the evidence beside it; a wide one (many endpoints) stacks.
+    `<div class="path-layout${width > 620 ? " stacked" : ""}"><div class="diagram-wrap">${svg}</div>`,
+    `<div class="panels">${all.map(panel).join("")}</div></div>`,
     "</section>",
   ].join("");
 }

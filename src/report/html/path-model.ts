@@ -8,7 +8,8 @@ import type { TracePath, TraceStep } from "../../model/trace.ts";
 import { formatCount } from "./fragments.ts";
 
 export type BoxKind = "client" | "dns" | "service" | "node" | "hop" | "fold" | "endpoint";
-export type BoxStatus = "ok" | "broken" | "unknown" | "neutral";
+/** `cited`: a hop whose rule a finding cites as evidence, without being where the path breaks. */
+export type BoxStatus = "ok" | "broken" | "cited" | "unknown" | "neutral";
 
 /** A trace step with the dump it comes from, for file:line evidence. */
 export interface HopEvidence {
@@ -100,7 +101,17 @@ function stepSlot(check: CheckName): Slot {
 }
 
 function box(kind: BoxKind, title: string, sub: string): Box {
-  return { kind, title, sub, status: "neutral", brokenLink: false, steps: [], findings: [], hops: [], notes: [] };
+  return {
+    kind,
+    title,
+    sub,
+    status: "neutral",
+    brokenLink: false,
+    steps: [],
+    findings: [],
+    hops: [],
+    notes: [],
+  };
 }
 
 function stepStatus(steps: readonly CheckStep[]): BoxStatus {
@@ -114,10 +125,27 @@ function sameStep(a: TraceStep, b: TraceStep): boolean {
   return a.line === b.line && a.table === b.table && a.chain === b.chain && a.action === b.action;
 }
 
-function hopBox(file: string, step: TraceStep): Box {
-  const b = box("hop", `${step.table} ${step.chain}`, `line ${step.line} \u00b7 ${step.action}`);
-  b.hops.push({ file, step });
-  return b;
+/** One box per run of consecutive steps in the same chain (a chain often matches several rules in a row). */
+function hopBoxes(file: string, steps: readonly TraceStep[]): Box[] {
+  const boxes: Box[] = [];
+  let i = 0;
+  while (i < steps.length) {
+    const first = steps[i]!;
+    let j = i + 1;
+    while (j < steps.length && steps[j]!.table === first.table && steps[j]!.chain === first.chain) j++;
+    const run = steps.slice(i, j);
+    const last = run[run.length - 1]!;
+    const lines = run.map((s) => s.line).join(", ");
+    const b = box(
+      "hop",
+      `${first.table} ${first.chain}`,
+      `line${run.length > 1 ? "s" : ""} ${lines} \u00b7 ${last.action}`,
+    );
+    for (const step of run) b.hops.push({ file, step });
+    boxes.push(b);
+    i = j;
+  }
+  return boxes;
 }
 
 function endpointBox(path: TracePath): Box {
@@ -127,7 +155,12 @@ function endpointBox(path: TracePath): Box {
   const b = box("endpoint", dest, parts.join(" \u00b7 "));
   if (path.reason !== undefined) b.notes.push(path.reason);
   if (path.rejectWith !== undefined) b.notes.push(`rejected with ${path.rejectWith}`);
-  b.status = path.disposition === "unknown" ? "unknown" : path.disposition === "drop" || path.disposition === "reject" ? "broken" : "ok";
+  b.status =
+    path.disposition === "unknown"
+      ? "unknown"
+      : path.disposition === "drop" || path.disposition === "reject"
+        ? "broken"
+        : "ok";
   return b;
 }
 
@@ -165,9 +198,16 @@ export function pathModel(d: Diagnosis): PathModel | undefined {
   const dns = box("dns", q.to ?? "destination", "name resolution");
   const serviceName = d.findings.find((f) => f.service !== undefined)?.service;
   const target = q.clusterIp === undefined ? "" : `${q.clusterIp}${q.port === undefined ? "" : `:${q.port}`}`;
-  const service = box("service", serviceName ?? (target || "Service"), target === "" ? "Service" : `Service \u00b7 ${target}`);
+  const service = box(
+    "service",
+    serviceName ?? (target || "Service"),
+    target === "" ? "Service" : `Service \u00b7 ${target}`,
+  );
   const summary = d.nodes.find((n) => n.node === q.clientNode);
-  const nodeSub = summary === undefined ? "client's node" : `client's node \u00b7 ${summary.readable ? `${formatCount(summary.rules)} rules` : "rules unreadable"}`;
+  const nodeSub =
+    summary === undefined
+      ? "client's node"
+      : `client's node \u00b7 ${summary.readable ? `${formatCount(summary.rules)} rules` : "rules unreadable"}`;
   const node = box("node", q.clientNode ?? "unknown node", nodeSub);
   const file = summary?.file ?? "dump";
   const slots: Record<Exclude<Slot, "dataplane" | "none">, Box> = { client, dns, service, node };
@@ -180,19 +220,25 @@ export function pathModel(d: Diagnosis): PathModel | undefined {
     const limit = paths.length === 1 ? first.steps.length : Math.min(...paths.map((p) => p.steps.length));
     while (shared < limit && paths.every((p) => sameStep(p.steps[shared]!, first.steps[shared]!))) shared++;
   }
-  const spineHops = foldHops((first?.steps.slice(0, shared) ?? []).map((s) => hopBox(file, s)), MAX_SPINE_HOPS);
+  const spineHops = foldHops(hopBoxes(file, first?.steps.slice(0, shared) ?? []), MAX_SPINE_HOPS);
   const branches: Box[][] = paths.slice(0, MAX_BRANCHES).map((p) => {
-    const hops = foldHops(p.steps.slice(shared).map((s) => hopBox(file, s)), 4);
+    const hops = foldHops(hopBoxes(file, p.steps.slice(shared)), 4);
     return [...hops, endpointBox(p)];
   });
   if (paths.length > MAX_BRANCHES) {
     const rest = paths.slice(MAX_BRANCHES);
-    const more = box("endpoint", `${rest.length} more endpoints`, `p=${rest.reduce((s, p) => s + p.probability, 0).toFixed(2)} together`);
-    for (const p of rest) more.notes.push(`${p.destination || p.disposition} (p=${p.probability.toFixed(4)}, ${p.disposition})`);
+    const more = box(
+      "endpoint",
+      `${rest.length} more endpoints`,
+      `p=${rest.reduce((s, p) => s + p.probability, 0).toFixed(2)} together`,
+    );
+    for (const p of rest)
+      more.notes.push(`${p.destination || p.disposition} (p=${p.probability.toFixed(4)}, ${p.disposition})`);
     more.status = rest.some((p) => p.disposition === "drop" || p.disposition === "reject") ? "broken" : "ok";
     branches.push([more]);
   }
-  if (d.trace === undefined) node.notes.push("No trace: the node's rules could not be walked (see the node's findings)");
+  if (d.trace === undefined)
+    node.notes.push("No trace: the node's rules could not be walked (see the node's findings)");
 
   const endpoints = branches.map((b) => b[b.length - 1]!);
   const allHops = [...spineHops, ...branches.flat()].filter((b) => b.kind === "hop" || b.kind === "fold");
@@ -207,41 +253,56 @@ export function pathModel(d: Diagnosis): PathModel | undefined {
   const dataplaneStatus = stepStatus(dataplaneSteps);
   if (dataplaneStatus === "ok") for (const h of allHops) h.status = "ok";
 
-  const dataplaneBoxes = new Set<Box>();
+  // Data-plane findings go to the endpoints whose DNAT rule they cite, else to the hops whose rules they
+  // cite, else to the node; the broken link is where the packet actually goes wrong.
+  const hitEndpoints = new Set<Box>();
+  const hitHops = new Set<Box>();
   for (const f of d.findings) {
     const slot = findingSlot(f.code);
     if (slot === "none") continue;
-    if (f.node !== undefined && q.clientNode !== undefined && f.node !== q.clientNode && slot !== "client") continue;
+    if (f.node !== undefined && q.clientNode !== undefined && f.node !== q.clientNode && slot !== "client")
+      continue;
     if (slot !== "dataplane") {
       slots[slot].findings.push(f);
       continue;
     }
-    // A hop whose rule is cited as evidence shows the finding too (e.g. the stale DNAT rule).
-    for (const h of allHops) {
-      if (h.hops.some((x) => f.evidence.some((ev) => ev.file === x.file && ev.line === x.step.line))) {
-        h.findings.push(f);
-        if (f.severity === "error") h.status = "broken";
-      }
+    const hops = allHops.filter((h) =>
+      h.hops.some((x) => f.evidence.some((ev) => ev.file === x.file && ev.line === x.step.line)),
+    );
+    const ends = paths
+      .slice(0, MAX_BRANCHES)
+      .flatMap((p, i) => (mentions(f, p.destination) ? [endpoints[i]!] : []));
+    for (const h of hops) {
+      h.findings.push(f);
+      if (h.status !== "broken") h.status = "cited";
     }
-    const hit = paths.slice(0, MAX_BRANCHES).flatMap((p, i) => (mentions(f, p.destination) ? [endpoints[i]!] : []));
-    for (const t of hit.length > 0 ? hit : [lastHop ?? node]) {
+    for (const t of ends) {
       t.findings.push(f);
       if (f.severity === "error") t.status = "broken";
-      dataplaneBoxes.add(t);
+    }
+    if (hops.length + ends.length === 0) node.findings.push(f);
+    if (f.severity === "error") {
+      for (const e of ends) hitEndpoints.add(e);
+      for (const h of hops) hitHops.add(h);
     }
   }
+  const failedEnds = endpoints.filter((b) => b.status === "broken");
   const dataplaneTargets =
-    dataplaneBoxes.size > 0 ? [...dataplaneBoxes] : endpoints.filter((b) => b.status === "broken");
-  if (dataplaneSteps.length > 0) {
-    for (const t of dataplaneTargets.length > 0 ? dataplaneTargets : [lastHop ?? node]) t.steps.push(...dataplaneSteps);
-  }
+    hitEndpoints.size > 0
+      ? [...hitEndpoints]
+      : failedEnds.length > 0
+        ? failedEnds
+        : hitHops.size > 0
+          ? [...hitHops].slice(-1)
+          : [lastHop ?? node];
+  if (dataplaneSteps.length > 0) for (const t of dataplaneTargets) t.steps.push(...dataplaneSteps);
 
   // Mark the first broken link: the box(es) of `brokenAt`.
   const at = d.brokenAt;
   if (!d.ok && at !== undefined) {
     const slot = stepSlot(at);
     let marked: Box[] = [];
-    if (slot === "dataplane") marked = dataplaneTargets.length > 0 ? dataplaneTargets : [lastHop ?? node];
+    if (slot === "dataplane") marked = dataplaneTargets;
     else if (slot !== "none") marked = [slots[slot]];
     for (const b of marked) {
       b.brokenLink = true;

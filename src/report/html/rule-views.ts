@@ -17,8 +17,11 @@ function chainHtml(view: NodeRuleView["chains"][number]): string {
   const rows: string[] = [];
   let previous: number | undefined;
   for (const r of shown) {
-    if (previous !== undefined && r.line > previous + 1) rows.push(`<tr class="gap"><td></td><td>\u22ee</td></tr>`);
-    rows.push(`<tr${r.mark === undefined ? "" : ` class="mark-${r.mark}"`}><td class="ln">${r.line}</td><td><code>${e(r.text)}</code></td></tr>`);
+    if (previous !== undefined && r.line > previous + 1)
+      rows.push(`<tr class="gap"><td></td><td>\u22ee</td></tr>`);
+    rows.push(
+      `<tr${r.mark === undefined ? "" : ` class="mark-${r.mark}"`}><td class="ln">${r.line}</td><td><code>${e(r.text)}</code></td></tr>`,
+    );
     previous = r.line;
   }
   const hidden = Math.max(0, view.totalRules - shown.length);
@@ -36,7 +39,10 @@ export function renderRuleViews(views: readonly NodeRuleView[] | undefined): str
   if (views === undefined || views.length === 0) {
     return `${head}<p class="hint">No rule excerpts in this report.</p></section>`;
   }
-  const parts = [head, `<p class="hint">Highlighted: <span class="mono">blue</span> lines are on the traced path, <span class="mono">red</span> lines are cited by a finding.</p>`];
+  const parts = [
+    head,
+    `<p class="hint">Highlighted: <span class="mono">blue</span> lines are on the traced path, <span class="mono">red</span> lines are cited by a finding.</p>`,
+  ];
   views.forEach((v, i) => {
     const chains = v.chains.slice(0, MAX_CHAINS_PER_NODE);
     const omitted = v.omittedChains + (v.chains.length - chains.length);

@@ -35,22 +35,64 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
   const svcJump = `-A ${SVC} -m comment --comment ${q(comment)} -j ${SEP}`;
   const dnat = `-A ${SEP} -p tcp -m comment --comment ${q(comment)} -m tcp -j DNAT --to-destination 10.42.1.17:8848`;
   const traceSteps: TraceStep[] = [
-    { table: "nat", chain: "PREROUTING", line: 7, rule: `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`, action: "jump KUBE-SERVICES" },
+    {
+      table: "nat",
+      chain: "PREROUTING",
+      line: 7,
+      rule: `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
+      action: "jump KUBE-SERVICES",
+    },
     { table: "nat", chain: "KUBE-SERVICES", line: 171_902, rule: svcRule, action: `jump ${SVC}` },
     { table: "nat", chain: SVC, line: 172_310, rule: svcJump, action: `jump ${SEP}` },
     { table: "nat", chain: SEP, line: 172_389, rule: dnat, action: "DNAT to 10.42.1.17:8848" },
-    { table: "filter", chain: "FORWARD", line: 179_540, rule: `-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD`, action: "jump KUBE-FORWARD" },
-    { table: "filter", chain: "FORWARD", line: 179_470, rule: ":FORWARD ACCEPT [0:0]", action: "policy ACCEPT" },
-    { table: "nat", chain: "POSTROUTING", line: 9, rule: `-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING`, action: "jump KUBE-POSTROUTING" },
+    {
+      table: "filter",
+      chain: "FORWARD",
+      line: 179_540,
+      rule: `-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD`,
+      action: "jump KUBE-FORWARD",
+    },
+    {
+      table: "filter",
+      chain: "FORWARD",
+      line: 179_470,
+      rule: ":FORWARD ACCEPT [0:0]",
+      action: "policy ACCEPT",
+    },
+    {
+      table: "nat",
+      chain: "POSTROUTING",
+      line: 9,
+      rule: `-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING`,
+      action: "jump KUBE-POSTROUTING",
+    },
   ];
   const steps: CheckStep[] = [
     { check: "bundle", ok: true, detail: "3 nodes, 214 pods, 57 Services read from bundle prod" },
-    { check: "dns", ok: true, detail: `"eopx-register" resolves in the pod's search path (eopx.svc.cluster.local) to Service ${service}, ClusterIP 10.43.176.183` },
+    {
+      check: "dns",
+      ok: true,
+      detail: `"eopx-register" resolves in the pod's search path (eopx.svc.cluster.local) to Service ${service}, ClusterIP 10.43.176.183`,
+    },
     { check: "service", ok: true, detail: "port 8848/TCP (name http) targets container port 8848" },
-    { check: "endpoints", ok: true, detail: "1 ready endpoint: 10.42.2.31:8848 (pod eopx/eopx-register-0 on prod-agent2)" },
+    {
+      check: "endpoints",
+      ok: true,
+      detail: "1 ready endpoint: 10.42.2.31:8848 (pod eopx/eopx-register-0 on prod-agent2)",
+    },
     { check: "client-node", ok: true, detail: `${pod} runs on prod-agent1 (pod IP 10.42.1.9)` },
-    { check: "node-dataplane", ok: false, detail: "prod-agent1 DNATs 10.43.176.183:8848 to 10.42.1.17:8848, which is not a ready endpoint: the client sees EHOSTUNREACH" },
-    { check: "node-health", ok: false, detail: "prod-agent1 holds 180,214 rules (176,540 exact duplicates) against 248-251 on its peers; iptables v1.8.2 (nf_tables) leaks duplicates (k3s-io/k3s#3117)" },
+    {
+      check: "node-dataplane",
+      ok: false,
+      detail:
+        "prod-agent1 DNATs 10.43.176.183:8848 to 10.42.1.17:8848, which is not a ready endpoint: the client sees EHOSTUNREACH",
+    },
+    {
+      check: "node-health",
+      ok: false,
+      detail:
+        "prod-agent1 holds 180,214 rules (176,540 exact duplicates) against 248-251 on its peers; iptables v1.8.2 (nf_tables) leaks duplicates (k3s-io/k3s#3117)",
+    },
   ];
   const findings: Finding[] = [
     {
@@ -62,7 +104,10 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       message: `${SEP} on prod-agent1 sends ${service}:8848 to 10.42.1.17:8848, which is no ready endpoint (ready: 10.42.2.31:8848)`,
       evidence: [
         { file: AGENT1, line: 172_389, text: dnat },
-        { file: "cluster/endpointslices.json", text: "eopx/eopx-register-x7k2p: 10.42.2.31 ready (pod eopx/eopx-register-0, node prod-agent2)" },
+        {
+          file: "cluster/endpointslices.json",
+          text: "eopx/eopx-register-x7k2p: 10.42.2.31 ready (pod eopx/eopx-register-0, node prod-agent2)",
+        },
       ],
       fix: "Stop the duplicate leak on prod-agent1 (see iptables-known-bug), then restart k3s there so kube-proxy rewrites the node's rules",
       references: ["k3s-io/k3s#3117"],
@@ -73,9 +118,21 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       node: "prod-agent1",
       message: "prod-agent1 has 176,540 exact duplicate rules in 14 groups, owned by kube-proxy and flannel",
       evidence: [
-        { file: AGENT1, line: 2_051, text: `-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP (44,135 copies)` },
-        { file: AGENT1, line: 2_052, text: `-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP (44,135 copies)` },
-        { file: AGENT1, line: 90_101, text: `-A FLANNEL-FWD -s 10.42.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT (44,134 copies)` },
+        {
+          file: AGENT1,
+          line: 2_051,
+          text: `-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP (44,135 copies)`,
+        },
+        {
+          file: AGENT1,
+          line: 2_052,
+          text: `-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP (44,135 copies)`,
+        },
+        {
+          file: AGENT1,
+          line: 90_101,
+          text: `-A FLANNEL-FWD -s 10.42.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT (44,134 copies)`,
+        },
       ],
       fix: "Upgrade iptables to 1.8.5 or later, or k3s to v1.23.15 or later started with --prefer-bundled-bin; then reboot the node or flush the duplicated chains",
       references: ["k3s-io/k3s#3117"],
@@ -92,7 +149,9 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       severity: "error",
       node: "prod-agent1",
       message: "iptables v1.8.2 on the nf_tables backend duplicates rules on every k3s restart",
-      evidence: [{ file: "nodes/prod-agent1/iptables-version.txt", line: 1, text: "iptables v1.8.2 (nf_tables)" }],
+      evidence: [
+        { file: "nodes/prod-agent1/iptables-version.txt", line: 1, text: "iptables v1.8.2 (nf_tables)" },
+      ],
       fix: "Upgrade the node's iptables to 1.8.5 or later, or run k3s >= v1.23.15 with --prefer-bundled-bin",
       references: ["k3s-io/k3s#3117", "https://github.com/k3s-io/k3s/issues/3117"],
     },
@@ -102,13 +161,18 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       pod,
       service,
       message: `${pod} pins the pod IP 10.42.2.31 of eopx/eopx-register-0 in env EOPX_REGISTER_ADDR: it breaks when that pod restarts`,
-      evidence: [{ file: "cluster/pods.json", text: "env EOPX_REGISTER_ADDR=10.42.2.31:8848 (container gateway)" }],
+      evidence: [
+        { file: "cluster/pods.json", text: "env EOPX_REGISTER_ADDR=10.42.2.31:8848 (container gateway)" },
+      ],
       fix: "Use the Service name eopx-register.eopx.svc:8848 instead of a pod IP",
     },
   ];
   const nodes: NodeSummary[] = [
     node("prod-master2", 251, 0, "iptables v1.8.9 (nf_tables)"),
-    { ...node("prod-agent1", 180_214, 176_540, "iptables v1.8.2 (nf_tables)"), knownBugs: ["k3s-io/k3s#3117"] },
+    {
+      ...node("prod-agent1", 180_214, 176_540, "iptables v1.8.2 (nf_tables)"),
+      knownBugs: ["k3s-io/k3s#3117"],
+    },
     node("prod-agent2", 248, 0, "iptables v1.8.9 (nf_tables)"),
   ];
   const ruleViews: NodeRuleView[] = [
@@ -117,10 +181,15 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       file: AGENT1,
       omittedChains: 0,
       chains: [
-        chain("nat", "KUBE-SERVICES", 40, 171_877, "has the Service's ClusterIP entry", [{ line: 171_902, text: svcRule, mark: "trace" }]),
+        chain("nat", "KUBE-SERVICES", 40, 171_877, "has the Service's ClusterIP entry", [
+          { line: 171_902, text: svcRule, mark: "trace" },
+        ]),
         chain("nat", SVC, 61, 1, "on the traced path", [{ line: 172_310, text: svcJump, mark: "trace" }]),
         chain("nat", SEP, 77, 2, "on the traced path", [
-          { line: 172_388, text: `-A ${SEP} -s 10.42.1.17/32 -m comment --comment ${q(comment)} -j KUBE-MARK-MASQ` },
+          {
+            line: 172_388,
+            text: `-A ${SEP} -s 10.42.1.17/32 -m comment --comment ${q(comment)} -j KUBE-MARK-MASQ`,
+          },
           { line: 172_389, text: dnat, mark: "evidence" },
         ]),
       ],
@@ -145,14 +214,27 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
     summary: `${pod} cannot reach ${service}:8848 because node prod-agent1 still DNATs it to 10.42.1.17:8848, a pod IP that no longer exists (EHOSTUNREACH); the node's 180,214 leaked rules (k3s-io/k3s#3117) keep kube-proxy from updating them`,
     cluster: "prod",
     collectedAt: "2026-11-24T16:02:11Z",
-    question: { from: pod, to: "eopx-register:8848", clientNode: "prod-agent1", clusterIp: "10.43.176.183", port: 8848 },
+    question: {
+      from: pod,
+      to: "eopx-register:8848",
+      clientNode: "prod-agent1",
+      clusterIp: "10.43.176.183",
+      port: 8848,
+    },
     steps,
     findings,
     trace: {
       packet: { protocol: "tcp", srcIp: "10.42.1.9", srcPort: 40_000, dstIp: "10.43.176.183", dstPort: 8848 },
       from: "pod",
       paths: [
-        { probability: 1, disposition: "forward", destination: "10.42.1.17:8848", clientError: "EHOSTUNREACH", masquerade: false, steps: traceSteps },
+        {
+          probability: 1,
+          disposition: "forward",
+          destination: "10.42.1.17:8848",
+          clientError: "EHOSTUNREACH",
+          masquerade: false,
+          steps: traceSteps,
+        },
       ],
     },
     nodes,
@@ -201,7 +283,14 @@ export function largeInput(options: LargeOptions = {}): ReportInput {
   const nodes: NodeSummary[] = [];
   for (let i = 0; i < nodeCount; i++) {
     const sick = i === 3;
-    nodes.push(node(`worker-${String(i).padStart(2, "0")}`, sick ? 1_000_000 : 60_000 + i * 17, sick ? 940_000 : 0, sick ? "iptables v1.8.4 (nf_tables)" : "iptables v1.8.9 (nf_tables)"));
+    nodes.push(
+      node(
+        `worker-${String(i).padStart(2, "0")}`,
+        sick ? 1_000_000 : 60_000 + i * 17,
+        sick ? 940_000 : 0,
+        sick ? "iptables v1.8.4 (nf_tables)" : "iptables v1.8.9 (nf_tables)",
+      ),
+    );
   }
   const findings: Finding[] = [];
   const views = new Map<string, ChainView[]>();
@@ -225,7 +314,9 @@ export function largeInput(options: LargeOptions = {}): ReportInput {
       fix: "Restart kube-proxy on the node so it rewrites the Service's rules",
     });
     const list = views.get(n.node) ?? [];
-    list.push(chain("nat", svc, 100 + s, 2, "cited by a finding", [{ line: line - 1, text: `-A ${svc} -j ${sep}` }]));
+    list.push(
+      chain("nat", svc, 100 + s, 2, "cited by a finding", [{ line: line - 1, text: `-A ${svc} -j ${sep}` }]),
+    );
     list.push(chain("nat", sep, 200 + s, 2, "cited by a finding", [{ line, text, mark: "evidence" }]));
     views.set(n.node, list);
   }
@@ -245,6 +336,11 @@ export function largeInput(options: LargeOptions = {}): ReportInput {
     steps: [{ check: "bundle", ok: true, detail: `${nodeCount} nodes, ${serviceCount} Services read` }],
     findings,
     nodes,
-    ruleViews: [...views].map(([name, chains]) => ({ node: name, file: `nodes/${name}/iptables-save.txt`, chains, omittedChains: 0 })),
+    ruleViews: [...views].map(([name, chains]) => ({
+      node: name,
+      file: `nodes/${name}/iptables-save.txt`,
+      chains,
+      omittedChains: 0,
+    })),
   };
 }

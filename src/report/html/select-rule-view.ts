@@ -105,7 +105,19 @@ export function nodeRuleView(ruleset: Ruleset, options: NodeRuleViewOptions): No
       const mark = trace.has(r.line) ? "trace" : evidence.has(r.line) ? "evidence" : undefined;
       return mark === undefined ? { line: r.line, text: r.text } : { line: r.line, text: r.text, mark };
     });
-    return { table: chain.table, chain: chain.name, line: chain.line, totalRules: chain.rules.length, rules, reason };
+    return {
+      table: chain.table,
+      chain: chain.name,
+      line: chain.line,
+      totalRules: chain.rules.length,
+      rules,
+      reason,
+    };
   });
-  return { node: options.node, file: options.file, chains, omittedChains: Math.max(0, order.length - maxChains) };
+  return {
+    node: options.node,
+    file: options.file,
+    chains,
+    omittedChains: Math.max(0, order.length - maxChains),
+  };
 }

@@ -25,13 +25,20 @@ code{overflow-wrap:anywhere;white-space:pre-wrap}
 .checks li{display:grid;grid-template-columns:5.5em 9em 1fr;gap:8px;align-items:baseline}
 .st{font-weight:700;font-size:.8rem;text-transform:uppercase}
 .st-ok{color:var(--ok)}.st-broken{color:var(--bad)}.st-unknown{color:var(--unknown)}.st-neutral{color:var(--muted)}
-.diagram-wrap{overflow-x:auto;border:1px solid var(--line);border-radius:8px;padding:8px;background:var(--card)}
+.path-layout{display:grid;grid-template-columns:minmax(0,max-content) minmax(0,1fr);gap:16px;align-items:start}
+.panels .evidence li{grid-template-columns:1fr;gap:0}.panels .checks li{grid-template-columns:5.5em 1fr}.panels .checks li>:last-child{grid-column:1/-1}
+.panels{position:sticky;top:8px;max-height:calc(100vh - 16px);overflow-y:auto}.panels .panel{margin-top:0}
+.path-layout.stacked{grid-template-columns:1fr}.path-layout.stacked .panels{position:static;max-height:none}
+@media (max-width:900px){.path-layout{grid-template-columns:1fr}.panels{position:static;max-height:none}}
+.diagram-wrap{overflow-x:auto;text-align:center;border:1px solid var(--line);border-radius:8px;padding:8px;background:var(--card)}
 svg text{fill:var(--fg);font-family:system-ui,sans-serif}
 svg .sub{fill:var(--muted);font-size:11px}svg .title{font-size:13px;font-weight:600}
 svg .box rect{fill:var(--bg);stroke:var(--line);stroke-width:1.5}
 svg .box.ok rect{stroke:var(--ok)}svg .box.broken rect{stroke:var(--bad);stroke-width:2.5}
+svg .box.cited rect{stroke:var(--warn);stroke-width:2}svg .st-cited{fill:var(--warn)}
 svg .box.unknown rect{stroke:var(--unknown);stroke-dasharray:4 3}
 svg .box.link rect{fill:var(--mark-ev)}
+svg .st-ok{fill:var(--ok)}svg .st-broken{fill:var(--bad)}svg .st-unknown{fill:var(--unknown)}
 svg [role=button]{cursor:pointer}svg [role=button]:focus{outline:none}
 svg [role=button]:focus rect,svg [role=button]:hover rect{stroke-width:3}
 svg .edge path{stroke:var(--muted);stroke-width:1.5;fill:none}
@@ -77,6 +84,7 @@ a{color:var(--info)}
 @media print{:root{--bg:#fff;--fg:#000;--card:#fff;--code:#f6f8fa;--line:#bbb;--muted:#555;--mark-trace:#ddf4ff;--mark-ev:#ffebe9}
 body{font-size:11pt}.panel.broken[hidden]{display:block}main{max-width:none;padding:0}
 .toolbar,footer button{display:none}.diagram-wrap{border:none;background:none}
+.path-layout{display:block}.panels{position:static;max-height:none;overflow:visible}
 .finding,.panel,svg{break-inside:avoid}h2{break-after:avoid}
 a{color:inherit;text-decoration:none}}
 `;

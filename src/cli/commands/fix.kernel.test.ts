@@ -6,16 +6,23 @@
  * 2. Applying the file with `--noflush` on top of the original gives exactly the ruleset "original minus
  *    the removed lines" (compared as iptables-save prints both), with policies and untouched chains intact.
  * 3. Real packets get the same outcome before and after (netns lab: pod -> node -> world).
+ *
+ * It lives beside the command because it checks the files the command writes; src/fix stays pure.
  */
 import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { generateDump } from "../bench/generate-dump.ts";
-import { parseDump } from "../parse/parse-dump.ts";
-import { netnsUnavailable, skipBecause } from "../testing/capabilities.ts";
-import { createLab, type Lab, outcomeKey } from "../testing/netns-lab.ts";
-import { planDuplicates } from "./plan-duplicates.ts";
-import { removedLines, renderRestore } from "./render-restore.ts";
+import { generateDump } from "../../bench/generate-dump.ts";
+import { buildBundle } from "../../demo/build-bundle.ts";
+import { incidentBundleSpec } from "../../demo/incident.ts";
+import { planDuplicates } from "../../fix/plan-duplicates.ts";
+import { removedLines, renderRestore } from "../../fix/render-restore.ts";
+import { parseDump } from "../../parse/parse-dump.ts";
+import { netnsUnavailable, skipBecause } from "../../testing/capabilities.ts";
+import { createLab, type Lab, outcomeKey } from "../../testing/netns-lab.ts";
 
 const skip = skipBecause(netnsUnavailable(), "kernel checks of fix duplicates restore files");
 
@@ -158,7 +165,7 @@ describe.skipIf(skip)("fix duplicates restore files in the kernel", () => {
     it(`${backend}: a mixed four-table dump is cleaned exactly, policies and other chains intact`, () => {
       const r = checkInKernel(MIXED, backend);
       expect(r.files).toBe(4);
-      expect(r.removed).toBe(9);
+      expect(r.removed).toBe(10);
     });
 
     it(`${backend}: a generated k3s node with the k3s#3117 leak (and iptables-save -c counters)`, () => {
@@ -168,9 +175,63 @@ describe.skipIf(skip)("fix duplicates restore files in the kernel", () => {
     });
   }
 
+  it("accepts every file `netdoctor fix duplicates --out` writes (DIR/ and FILE forms, both backends)", () => {
+    const tmp = mkdtempSync(join(tmpdir(), "nd-fix-"));
+    try {
+      const dump = join(tmp, "node.rules");
+      writeFileSync(dump, MIXED);
+      const cli = existsSync(resolve("dist/netdoctor.mjs"))
+        ? ["node", resolve("dist/netdoctor.mjs")]
+        : ["npx", "tsx", resolve("src/cli/main.ts")];
+      const runCli = (out: string): number => {
+        try {
+          execFileSync(
+            cli[0]!,
+            [...cli.slice(1), "fix", "duplicates", "--dump", dump, "--out", out, "-o", "json"],
+            { stdio: "pipe", timeout: 60_000 },
+          );
+          return 0;
+        } catch (e) {
+          return (e as { status: number }).status;
+        }
+      };
+      expect(runCli(join(tmp, "dir/"))).toBe(1);
+      expect(runCli(join(tmp, "all.rules"))).toBe(1);
+      const written = [
+        ...readdirSync(join(tmp, "dir")).map((f) => join(tmp, "dir", f)),
+        join(tmp, "all.rules"),
+      ];
+      expect(written).toHaveLength(5);
+      for (const backend of ["nft", "legacy"] as const) {
+        for (const file of written) {
+          const ns = newNs();
+          try {
+            exec(ns, [`iptables-${backend}-restore`, "-w", "5"], MIXED);
+            exec(
+              ns,
+              [`iptables-${backend}-restore`, "-w", "5", "--test", "--noflush"],
+              readFileSync(file, "utf8"),
+            );
+          } finally {
+            deleteNs(ns);
+          }
+        }
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it("nft: the demo bundle's leaked node prod-agent1", () => {
+    const dump = buildBundle(incidentBundleSpec()).get("nodes/prod-agent1/iptables-save.txt")!;
+    const r = checkInKernel(dump, "nft");
+    expect(r.removed).toBeGreaterThan(60_000);
+  }, 180_000);
+
   it("nft: random rulesets with injected duplicates", () => {
     let removed = 0;
-    for (const text of fc.sample(randomFilterDump(), { numRuns: 12, seed: 42 })) removed += checkInKernel(text, "nft").removed;
+    for (const text of fc.sample(randomFilterDump(), { numRuns: 12, seed: 42 }))
+      removed += checkInKernel(text, "nft").removed;
     expect(removed).toBeGreaterThan(5);
   });
 });
@@ -191,11 +252,21 @@ function randomFilterDump(): fc.Arbitrary<string> {
     fc.integer({ min: 0, max: 3 }).map((v) => `-m mark --mark 0x${v & 1}/0x${(v | 1).toString(16)} `),
   );
   const target = (ci: number): fc.Arbitrary<string> => {
-    const verdicts = fc.constantFrom("-j ACCEPT", "-j REJECT --reject-with icmp-port-unreachable", "-j RETURN");
-    const marks = fc.constantFrom("-j MARK --set-xmark 0x1/0x1", "-j MARK --set-xmark 0x2/0x3", "-j MARK --set-xmark 0x1/0x0");
+    const verdicts = fc.constantFrom(
+      "-j ACCEPT",
+      "-j REJECT --reject-with icmp-port-unreachable",
+      "-j RETURN",
+    );
+    const marks = fc.constantFrom(
+      "-j MARK --set-xmark 0x1/0x1",
+      "-j MARK --set-xmark 0x2/0x3",
+      "-j MARK --set-xmark 0x1/0x0",
+    );
     // Only jumps to later user chains: the kernel refuses loops.
     if (ci >= users.length) return fc.oneof(verdicts, marks);
-    const jumps = fc.tuple(fc.constantFrom("-j", "-g"), fc.integer({ min: ci, max: 2 })).map(([k, u]) => `${k} ${users[u]}`);
+    const jumps = fc
+      .tuple(fc.constantFrom("-j", "-g"), fc.integer({ min: ci, max: 2 }))
+      .map(([k, u]) => `${k} ${users[u]}`);
     return fc.oneof(verdicts, marks, jumps);
   };
   return fc
@@ -227,6 +298,54 @@ function randomFilterDump(): fc.Arbitrary<string> {
     });
 }
 
+function filterDump(rules: readonly string[]): string {
+  const users = ["U0", "U1", "U2"].filter((u) => rules.some((r) => r.startsWith(`-A ${u} `)));
+  return [
+    "*filter",
+    ":INPUT ACCEPT [0:0]",
+    ":FORWARD ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    ...users.map((u) => `:${u} - [0:0]`),
+    ...rules,
+    "COMMIT",
+    "",
+  ].join("\n");
+}
+
+/** Rulesets where a careless planner changes outcomes: each copy here must stay, or may go, for a reason. */
+const TRICKY = [
+  // The copy accepts what the MARK between set up: removing it would REJECT everything.
+  filterDump([
+    "-A FORWARD -m mark --mark 0x1/0x1 -j ACCEPT",
+    "-A FORWARD -j MARK --set-xmark 0x1/0x1",
+    "-A FORWARD -m mark --mark 0x1/0x1 -j ACCEPT",
+    "-A FORWARD -j REJECT --reject-with icmp-port-unreachable",
+  ]),
+  // The second jump into U0 accepts, because the first one set the mark U0 tests.
+  filterDump([
+    "-A FORWARD -d 198.19.0.1/32 -j U0",
+    "-A FORWARD -d 198.19.0.1/32 -j U0",
+    "-A FORWARD -d 198.19.0.1/32 -j REJECT --reject-with icmp-port-unreachable",
+    "-A U0 -m mark --mark 0x2/0x2 -j ACCEPT",
+    "-A U0 -j MARK --set-xmark 0x2/0x2",
+  ]),
+  // A toggling MARK twice is a no-op only as a pair.
+  filterDump([
+    "-A FORWARD -j MARK --set-xmark 0x1/0x0",
+    "-A FORWARD -j MARK --set-xmark 0x1/0x0",
+    "-A FORWARD -m mark --mark 0x1/0x1 -j REJECT --reject-with icmp-port-unreachable",
+  ]),
+  // Removable: dead REJECT copies around a MARK they do not read, and repeated idempotent jumps.
+  filterDump([
+    "-A FORWARD -d 198.19.0.2/32 -j REJECT --reject-with icmp-port-unreachable",
+    "-A FORWARD -j U0",
+    "-A FORWARD -d 198.19.0.2/32 -j REJECT --reject-with icmp-port-unreachable",
+    "-A FORWARD -j U0",
+    "-A FORWARD -m mark --mark 0x4/0x4 -p tcp -m tcp --dport 81 -j REJECT --reject-with icmp-port-unreachable",
+    "-A U0 -d 198.19.0.3/32 -j MARK --set-xmark 0x4/0x4",
+  ]),
+];
+
 describe.skipIf(skip)("fix duplicates: same packet outcomes in the kernel before and after", () => {
   let lab: Lab | undefined;
   afterAll(async () => {
@@ -234,11 +353,21 @@ describe.skipIf(skip)("fix duplicates: same packet outcomes in the kernel before
   });
 
   it("gives every generated packet the same outcome on the original and the cleaned ruleset", async () => {
-    lab = await createLab({ area: "fix", pods: [{ name: "pod", ip: "198.18.1.2" }], world: { tcpPorts: PORTS } });
+    lab = await createLab({
+      area: "fix",
+      pods: [{ name: "pod", ip: "198.18.1.2" }],
+      world: { tcpPorts: PORTS },
+    });
     // REJECT answers with ICMP errors, which the kernel rate-limits per destination (a burst of about 6,
     // then 1/s): without this, later probes of the same destination time out and outcomes look random.
-    exec(lab.namespaces.node, ["sysctl", "-q", "-w", "net.ipv4.icmp_ratelimit=0", "net.ipv4.icmp_msgs_per_sec=100000"]);
-    const rulesets = fc.sample(randomFilterDump(), { numRuns: 60, seed: 3117 });
+    exec(lab.namespaces.node, [
+      "sysctl",
+      "-q",
+      "-w",
+      "net.ipv4.icmp_ratelimit=0",
+      "net.ipv4.icmp_msgs_per_sec=100000",
+    ]);
+    const rulesets = [...TRICKY, ...fc.sample(randomFilterDump(), { numRuns: 60, seed: 3117 })];
     let removed = 0;
     let packets = 0;
     const outcomes = new Set<string>();
@@ -250,7 +379,13 @@ describe.skipIf(skip)("fix duplicates: same packet outcomes in the kernel before
         const out: string[] = [];
         for (const dst of DSTS) {
           for (const port of PORTS) {
-            const r = await lab!.probe({ from: "pod", protocol: "tcp", dstIp: dst, dstPort: port, timeoutMs: 400 });
+            const r = await lab!.probe({
+              from: "pod",
+              protocol: "tcp",
+              dstIp: dst,
+              dstPort: port,
+              timeoutMs: 400,
+            });
             out.push(`${dst}:${port} ${outcomeKey(r)}`);
             outcomes.add(outcomeKey(r).split(" ")[0]!);
           }
@@ -261,7 +396,11 @@ describe.skipIf(skip)("fix duplicates: same packet outcomes in the kernel before
       const before = await probeAll();
       const files = renderRestore(rs, plan);
       if (files.length > 0) {
-        exec(lab.namespaces.node, ["iptables-nft-restore", "-w", "5", "--noflush"], files.map((f) => f.text).join(""));
+        exec(
+          lab.namespaces.node,
+          ["iptables-nft-restore", "-w", "5", "--noflush"],
+          files.map((f) => f.text).join(""),
+        );
       }
       const after = await probeAll();
       packets += before.length;

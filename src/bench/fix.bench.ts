@@ -1,0 +1,106 @@
+/**
+ * `npm run bench -- fix`: `netdoctor fix duplicates` on generated 100k and 1M-rule dumps (kube-proxy,
+ * flannel and kube-router rules plus k3s-io/k3s#3117 leaked copies), side by side with the one-liner
+ * people use, `awk '!seen[$0]++'` — which is faster because it is wrong (see docs/fix-duplicates.md:
+ * one COMMIT for all tables, dropped chain declarations, stateful copies removed).
+ *
+ * Reported: the planning time alone (in process: plan + restore rendering over a parsed dump, the
+ * issue's "under 2 s for 1M rules"), the parse time, and the whole command's wall time.
+ */
+import { spawnSync } from "node:child_process";
+import { once } from "node:events";
+import {
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join, resolve } from "node:path";
+import { readDump } from "../collect/read-dump.ts";
+import { planDuplicates } from "../fix/plan-duplicates.ts";
+import { renderRestore } from "../fix/render-restore.ts";
+import { generateDump, optionsForRules } from "./generate-dump.ts";
+
+export const name = "fix duplicates";
+
+const SIZES = [100_000, 1_000_000];
+const RUNS = 2;
+const DIR = resolve(".bench");
+const CLI = resolve("dist/netdoctor.mjs");
+const GENERATOR_VERSION = "2";
+
+async function dumpFile(rules: number): Promise<string> {
+  mkdirSync(DIR, { recursive: true });
+  const file = join(DIR, `fix-${rules}.txt`);
+  const stamp = `${file}.version`;
+  if (existsSync(file) && existsSync(stamp) && readFileSync(stamp, "utf8") === GENERATOR_VERSION) return file;
+  process.stderr.write(`  generating ${file}...\n`);
+  const tmp = `${file}.tmp`;
+  const out = createWriteStream(tmp);
+  for (const chunk of generateDump(optionsForRules(rules))) {
+    if (!out.write(chunk)) await once(out, "drain");
+  }
+  out.end();
+  await once(out, "close");
+  renameSync(tmp, file);
+  writeFileSync(stamp, GENERATOR_VERSION);
+  return file;
+}
+
+function wall(script: string): number {
+  const start = performance.now();
+  const r = spawnSync("sh", ["-c", script], { stdio: ["ignore", "ignore", "pipe"] });
+  if (r.status !== 0 && r.status !== 1) throw new Error(`"${script}" failed (${r.status}): ${r.stderr}`);
+  return (performance.now() - start) / 1000;
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const s = (x: number): string => `${x.toFixed(2)} s`;
+
+export async function run(): Promise<string> {
+  const rows: string[] = [];
+  for (const size of SIZES) {
+    const file = await dumpFile(size);
+    const out = join(DIR, `fix-out-${size}`);
+    const parse: number[] = [];
+    const plan: number[] = [];
+    const cli: number[] = [];
+    const awk: number[] = [];
+    let removed = 0;
+    let copies = 0;
+    for (let i = 0; i < RUNS; i++) {
+      let t = performance.now();
+      const rs = await readDump(file, { lazy: true });
+      parse.push((performance.now() - t) / 1000);
+      t = performance.now();
+      const p = planDuplicates(rs);
+      const files = renderRestore(rs, p);
+      plan.push((performance.now() - t) / 1000);
+      removed = p.removed;
+      copies = p.copies;
+      if (files.length === 0) throw new Error("the generated dump has no removable copies");
+      rmSync(out, { recursive: true, force: true });
+      cli.push(wall(`node ${CLI} fix duplicates --dump ${file} --out ${out}/ -o json > /dev/null`));
+      awk.push(wall(`awk '!seen[$0]++' ${file} > ${out}.awk`));
+    }
+    rmSync(`${out}.awk`, { force: true });
+    rows.push(
+      `| ${size.toLocaleString("en-US")} | ${copies.toLocaleString("en-US")} / ${removed.toLocaleString("en-US")} | ${s(median(parse))} | **${s(median(plan))}** | ${s(median(cli))} | ${s(median(awk))} | ${(median(cli) / median(awk)).toFixed(1)}x |`,
+    );
+  }
+  return [
+    "## fix duplicates",
+    "",
+    `Generated k3s node dumps (kube-proxy + flannel + kube-router, ~20% leaked copies), median of ${RUNS} runs, one core.`,
+    "Planning = `planDuplicates` + `renderRestore` on the parsed dump (goal: under 2 s at 1M rules).",
+    "The awk one-liner is only a speed reference: its output is not a valid or safe restore file.",
+    "",
+    "| rules | copies / removable | parse (lazy) | planning | `netdoctor fix duplicates` (whole command) | `awk '!seen[$0]++'` | ratio |",
+    "|---:|---:|---:|---:|---:|---:|---:|",
+    ...rows,
+    "",
+  ].join("\n");
+}

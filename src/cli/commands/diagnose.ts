@@ -1,0 +1,81 @@
+import type { Command } from "commander";
+import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
+import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
+import { QuestionError } from "../../diagnose/resolve-target.ts";
+import { renderDiagnosisText } from "../../report/render-diagnosis-text.ts";
+import { renderHtml } from "../../report/render-html.ts";
+import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
+import { runAction } from "../run-action.ts";
+import { reportInputFor } from "./report.ts";
+
+interface DiagnoseOptions {
+  bundle?: string;
+  demo?: boolean;
+  from?: string;
+  to?: string;
+  namespace?: string;
+  output: string;
+}
+
+export function registerDiagnose(program: Command): void {
+  program
+    .command("diagnose")
+    .description(
+      "why a pod cannot reach a Service: walks DNS, Service, endpoints, the client's node rules and its health, on a cluster bundle",
+    )
+    .option("-b, --bundle <dir>", "cluster bundle directory (format: docs/bundle.md)")
+    .option("--demo", "use the built-in demo bundle (the k3s incident; generated on first use)")
+    .option("--from <pod>", "client pod, NAMESPACE/POD (or POD with -n)")
+    .option(
+      "--to <host:port>",
+      "what the client connects to: Service name, name.namespace, FQDN, ClusterIP or pod IP, and port",
+    )
+    .option("-n, --namespace <ns>", "namespace of --from when it has no NAMESPACE/ part", "default")
+    .option("-o, --output <format>", "text, json, yaml or html (the `report` page)", "text")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  netdoctor diagnose --demo --from eopx/eopx-gateway-7d9c6b8f5-x4kq2 --to eopx-register:8848
+  netdoctor diagnose --bundle ./bundle --from api-gw-1 -n prod --to cfg-center:8848 -o json
+  netdoctor diagnose --bundle ./bundle            # every Service on every node
+
+Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
+    )
+    .action(
+      runAction(async (opts: DiagnoseOptions) => {
+        const format = parseOutputFormat(opts.output, ["html"]);
+        if ((opts.bundle === undefined) === (opts.demo !== true)) {
+          throw new UsageError("Cannot diagnose: give exactly one of --bundle DIR or --demo");
+        }
+        if ((opts.from === undefined) !== (opts.to === undefined)) {
+          throw new UsageError(
+            "Cannot diagnose: --from and --to go together (or give neither to check everything)",
+          );
+        }
+        const dir = opts.bundle ?? (await cachedDemoBundle());
+        const question =
+          opts.from === undefined || opts.to === undefined
+            ? undefined
+            : { from: opts.from, to: opts.to, namespace: opts.namespace ?? "default" };
+        const progress = process.stderr.isTTY === true;
+        let diagnosis: Awaited<ReturnType<typeof diagnoseBundleDir>>;
+        try {
+          diagnosis = await diagnoseBundleDir(dir, question, {
+            onNode: (node, done, total) => {
+              if (progress) process.stderr.write(`\rreading node ${done + 1}/${total}: ${node}\x1b[K`);
+            },
+          });
+        } catch (error) {
+          if (error instanceof QuestionError) throw new UsageError(error.message);
+          throw error;
+        } finally {
+          if (progress) process.stderr.write("\r\x1b[K");
+        }
+        if (opts.output === "html") await writeStdout(renderHtml(await reportInputFor(dir, diagnosis)));
+        else await writeStdout(formatOutput(format, diagnosis, renderDiagnosisText));
+        return diagnosis.ok ? EXIT_OK : EXIT_PROBLEMS;
+      }),
+    );
+}

@@ -1,0 +1,139 @@
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { Command } from "commander";
+import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
+import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
+import { readDump } from "../../collect/read-dump.ts";
+import { QuestionError } from "../../diagnose/resolve-target.ts";
+import type { Diagnosis } from "../../model/diagnosis.ts";
+import type { NodeRuleView, ReportInput } from "../../report/html/report-input.ts";
+import { nodeRuleView } from "../../report/html/select-rule-view.ts";
+import { renderHtml } from "../../report/render-html.ts";
+import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { writeStdout } from "../output.ts";
+import { runAction } from "../run-action.ts";
+
+interface ReportOptions {
+  bundle?: string;
+  demo?: boolean;
+  from?: string;
+  to?: string;
+  namespace?: string;
+  html?: string;
+}
+
+/**
+ * Adds what the HTML page shows beyond the diagnosis: the chains that matter on each readable node
+ * (re-read from the bundle, parsed lazily: only the lines that matter are examined) and the bundle's
+ * collection time. A node whose dump cannot be read again simply gets no rule view.
+ */
+export async function reportInputFor(dir: string, diagnosis: Diagnosis): Promise<ReportInput> {
+  const q = diagnosis.question;
+  const views: NodeRuleView[] = [];
+  for (const node of diagnosis.nodes) {
+    if (!node.readable) continue;
+    const traceLines =
+      node.node === q?.clientNode
+        ? (diagnosis.trace?.paths ?? []).flatMap((p) => p.steps.map((s) => s.line))
+        : [];
+    const evidenceLines = diagnosis.findings.flatMap((f) =>
+      f.evidence.flatMap((ev) => (ev.file === node.file && ev.line !== undefined ? [ev.line] : [])),
+    );
+    let ruleset: Awaited<ReturnType<typeof readDump>>;
+    try {
+      ruleset = await readDump(join(dir, node.file), { lazy: true });
+    } catch {
+      continue;
+    }
+    const view = nodeRuleView(ruleset, {
+      node: node.node,
+      file: node.file,
+      traceLines,
+      evidenceLines,
+      ...(q?.clusterIp === undefined ? {} : { serviceIp: q.clusterIp }),
+      ...(q?.port === undefined ? {} : { port: q.port }),
+    });
+    if (view.chains.length > 0) views.push(view);
+  }
+  let collectedAt: string | undefined;
+  try {
+    const meta = JSON.parse(await readFile(join(dir, "bundle.json"), "utf8")) as { collectedAt?: unknown };
+    if (typeof meta.collectedAt === "string") collectedAt = meta.collectedAt;
+  } catch {
+    // bundle.json problems are diagnose's to report; the page just has no date.
+  }
+  return { ...diagnosis, ruleViews: views, ...(collectedAt === undefined ? {} : { collectedAt }) };
+}
+
+export function registerReport(program: Command): void {
+  program
+    .command("report")
+    .description(
+      "diagnose a cluster bundle and write one self-contained HTML page: verdict, path diagram, findings, node chart",
+    )
+    .option("-b, --bundle <dir>", "cluster bundle directory (format: docs/bundle.md)")
+    .option("--demo", "use the built-in demo bundle (the k3s incident; generated on first use)")
+    .option("--from <pod>", "client pod, NAMESPACE/POD (or POD with -n)")
+    .option(
+      "--to <host:port>",
+      "what the client connects to: Service name, name.namespace, FQDN, ClusterIP or pod IP, and port",
+    )
+    .option("-n, --namespace <ns>", "namespace of --from when it has no NAMESPACE/ part", "default")
+    .option("--html <file>", "where to write the page (- for stdout)")
+    .addHelpText(
+      "after",
+      `
+The page needs no network: open it from disk on any machine, attach it to a ticket.
+
+Examples:
+  netdoctor report --demo --from eopx/eopx-gateway-7d9c6b8f5-x4kq2 --to eopx-register:8848 --html report.html
+  netdoctor report --bundle ./bundle --from api-gw-1 -n prod --to cfg-center:8848 --html report.html
+  netdoctor report --bundle ./bundle --html - > all-services.html     # every Service on every node
+
+Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
+    )
+    .action(
+      runAction(async (opts: ReportOptions) => {
+        if ((opts.bundle === undefined) === (opts.demo !== true)) {
+          throw new UsageError("Cannot write a report: give exactly one of --bundle DIR or --demo");
+        }
+        if ((opts.from === undefined) !== (opts.to === undefined)) {
+          throw new UsageError(
+            "Cannot write a report: --from and --to go together (or give neither to check everything)",
+          );
+        }
+        if (opts.html === undefined || opts.html === "") {
+          throw new UsageError("Cannot write a report: --html FILE is required (- for stdout)");
+        }
+        const dir = opts.bundle ?? (await cachedDemoBundle());
+        const question =
+          opts.from === undefined || opts.to === undefined
+            ? undefined
+            : { from: opts.from, to: opts.to, namespace: opts.namespace ?? "default" };
+        const progress = process.stderr.isTTY === true;
+        let diagnosis: Diagnosis;
+        try {
+          diagnosis = await diagnoseBundleDir(dir, question, {
+            onNode: (node, done, total) => {
+              if (progress) process.stderr.write(`\rreading node ${done + 1}/${total}: ${node}\x1b[K`);
+            },
+          });
+        } catch (error) {
+          if (error instanceof QuestionError) throw new UsageError(error.message);
+          throw error;
+        } finally {
+          if (progress) process.stderr.write("\r\x1b[K");
+        }
+        const html = renderHtml(await reportInputFor(dir, diagnosis));
+        if (opts.html === "-") {
+          await writeStdout(html);
+        } else {
+          await writeFile(opts.html, html);
+          process.stderr.write(
+            `netdoctor: wrote ${opts.html} (${Math.ceil(html.length / 1024)} KB): ${diagnosis.ok ? "healthy" : "problems found"}\n`,
+          );
+        }
+        return diagnosis.ok ? EXIT_OK : EXIT_PROBLEMS;
+      }),
+    );
+}

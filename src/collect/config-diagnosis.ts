@@ -1,0 +1,49 @@
+import { basename } from "node:path";
+import { appendConfigCheck, configCheckStep } from "../config/append-config-check.ts";
+import { configFindings } from "../config/config-findings.ts";
+import type { ConfigReport } from "../config/config-types.ts";
+import { discoverConfig } from "../config/discover-config.ts";
+import type { Diagnosis } from "../model/diagnosis.ts";
+import type { Finding } from "../model/finding.ts";
+import { readArchiveConfig } from "./read-archive.ts";
+import { readBundle } from "./read-bundle.ts";
+import { readPodEnvironment } from "./read-pod-env.ts";
+
+export interface JarConfigCheck {
+  readonly report: ConfigReport;
+  readonly findings: readonly Finding[];
+}
+
+/**
+ * Reads an app's jar, resolves its configuration with the env of pod `from` as the bundle records it
+ * (ConfigMap values resolved, Secrets never read) and finds endpoints that pin a pod IP.
+ */
+export async function checkJarConfig(bundleDir: string, from: string, jar: string): Promise<JarConfigCheck> {
+  const bundle = await readBundle(bundleDir);
+  const pod = await readPodEnvironment(bundleDir, from);
+  const { files } = await readArchiveConfig(jar);
+  const report = discoverConfig([...files, ...pod.mountedFiles], {
+    env: pod.env,
+    cloudPlatform: "kubernetes",
+    includeProperties: true,
+  });
+  const findings = configFindings(report.endpoints, {
+    cluster: bundle.cluster,
+    client: from,
+    filePrefix: `${basename(jar)}!/`,
+    properties: report.properties ?? [],
+  });
+  const { properties: _all, ...rest } = report;
+  return { report: pod.notes.length > 0 ? { ...rest, notes: [...pod.notes] } : rest, findings };
+}
+
+/** `diagnose --jar`: runs {@linkcode checkJarConfig} and adds its step and findings to the diagnosis. */
+export async function addJarConfigCheck(
+  diagnosis: Diagnosis,
+  bundleDir: string,
+  from: string,
+  jar: string,
+): Promise<Diagnosis> {
+  const { report, findings } = await checkJarConfig(bundleDir, from, jar);
+  return appendConfigCheck(diagnosis, configCheckStep(basename(jar), report, findings), findings);
+}

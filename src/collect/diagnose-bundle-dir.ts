@@ -1,0 +1,42 @@
+/**
+ * Runs `diagnose` over a bundle directory: reads the API side, then streams one node at a time
+ * (scan + index in one pass; the client node's dump is also parsed for the trace) into the pure
+ * {@linkcode DiagnosisBuilder}.
+ */
+import { join } from "node:path";
+import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
+import type { Diagnosis } from "../model/diagnosis.ts";
+import { readBundle, readBundleNode } from "./read-bundle.ts";
+import { readDump } from "./read-dump.ts";
+
+export interface DiagnoseDirOptions {
+  /** Called before each node is read (progress on long work). */
+  readonly onNode?: (node: string, done: number, total: number) => void;
+}
+
+export async function diagnoseBundleDir(
+  dir: string,
+  question?: DiagnoseQuestion,
+  options: DiagnoseDirOptions = {},
+): Promise<Diagnosis> {
+  const bundle = await readBundle(dir);
+  const builder = new DiagnosisBuilder(
+    {
+      cluster: bundle.cluster,
+      problems: bundle.problems,
+      ...(bundle.meta.cluster === undefined ? {} : { clusterName: bundle.meta.cluster }),
+    },
+    question,
+  );
+  let done = 0;
+  for (const node of bundle.nodeDirs) {
+    options.onNode?.(node, done++, bundle.nodeDirs.length);
+    const data = await readBundleNode(dir, node);
+    const ruleset =
+      node === builder.clientNode && data.index !== undefined
+        ? await readDump(join(dir, "nodes", node, "iptables-save.txt"), { lazy: true })
+        : undefined;
+    builder.addNode({ ...data, ...(ruleset === undefined ? {} : { ruleset }) });
+  }
+  return builder.finish();
+}

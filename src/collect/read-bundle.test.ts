@@ -1,0 +1,102 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildBundle } from "../demo/build-bundle.ts";
+import { diagnoseFiles, healthyCluster, replaceIn } from "../demo/demo-test-helpers.ts";
+import { writeBundleFiles } from "./demo-bundle.ts";
+import { readBundle } from "./read-bundle.ts";
+
+async function readFiles(files: Map<string, string>) {
+  const dir = await mkdtemp(join(tmpdir(), "nd-bundle-"));
+  try {
+    await writeBundleFiles(dir, files);
+    return await readBundle(dir);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+describe("broken bundles", () => {
+  it("names a missing required file and the command that writes it", async () => {
+    const files = buildBundle(healthyCluster());
+    files.delete("cluster/pods.json");
+    await expect(readFiles(files)).rejects.toThrow(
+      /cluster\/pods\.json is missing \(write it with `kubectl get pods -A -o json`\)/,
+    );
+  });
+
+  it("gives line and column of invalid JSON", async () => {
+    const files = buildBundle(healthyCluster());
+    replaceIn(files, "cluster/services.json", '"kind": "List"', '"kind": "List",,');
+    await expect(readFiles(files)).rejects.toThrow(
+      /^Cannot parse cluster\/services\.json at line \d+, column \d+: /,
+    );
+  });
+
+  it("rejects a list of the wrong kind", async () => {
+    const files = buildBundle(healthyCluster());
+    files.set(
+      "cluster/services.json",
+      files.get("cluster/pods.json")!.replace('"kind": "List"', '"kind": "PodList"'),
+    );
+    await expect(readFiles(files)).rejects.toThrow(
+      'Cannot read cluster/services.json: expected kind ServiceList (kubectl get services -o json), got "PodList"',
+    );
+    const files2 = buildBundle(healthyCluster());
+    files2.set("cluster/services.json", files2.get("cluster/pods.json")!);
+    await expect(readFiles(files2)).rejects.toThrow(
+      'Cannot read cluster/services.json: expected Service objects, got a list of "Pod"',
+    );
+  });
+
+  it("skips a malformed item with its path and still reads the rest", async () => {
+    const files = buildBundle(healthyCluster());
+    replaceIn(files, "cluster/services.json", '"port": 8081', '"port": "eighty"');
+    const b = await readFiles(files);
+    expect(b.cluster.services).toHaveLength(6);
+    expect(b.problems.map((p) => p.message)).toEqual([
+      expect.stringMatching(
+        /^Cannot read cluster\/services\.json items\[6\] \(eopx\/eopx-order\): spec\.ports\[0\]\.port: expected a port number 0-65535, got "eighty"$/,
+      ),
+    ]);
+    expect(b.problems[0]!.evidence[0]!.line).toBeGreaterThan(1);
+  });
+
+  it("treats a broken optional file as a bundle-invalid finding", async () => {
+    const files = buildBundle(healthyCluster());
+    files.set("cluster/configmaps.json", "{");
+    const b = await readFiles(files);
+    expect(b.problems[0]?.code).toBe("bundle-invalid");
+    expect(b.problems[0]?.message).toMatch(/^Cannot parse cluster\/configmaps\.json at line 1, column 2: /);
+  });
+
+  it("diagnoses the rest when a node directory has only an .err file", async () => {
+    const files = buildBundle(healthyCluster());
+    for (const k of [...files.keys()]) if (k.startsWith("nodes/master2/")) files.delete(k);
+    files.set(
+      "nodes/master2/iptables-save.err",
+      "iptables-save: Could not fetch rule set generation id: Invalid argument\n",
+    );
+    files.set("nodes/master2/iptables-save.exit", "1\n");
+    const d = await diagnoseFiles(files);
+    const unreadable = d.findings.filter((f) => f.code === "iptables-unreadable");
+    expect(unreadable.map((f) => f.node)).toEqual(["master2"]);
+    expect(unreadable[0]!.evidence[0]).toMatchObject({ file: "nodes/master2/iptables-save.err", line: 1 });
+    expect(d.nodes.find((n) => n.node === "master2")?.readable).toBe(false);
+    expect(d.nodes.find((n) => n.node === "master1")?.rules).toBeGreaterThan(100);
+    expect(d.findings.filter((f) => f.node === "master1")).toEqual([]);
+  });
+
+  it("reports a dump that does not parse as bundle-invalid with its line, and the node as unreadable", async () => {
+    const files = buildBundle(healthyCluster());
+    replaceIn(files, "nodes/master1/iptables-save.txt", /COMMIT\n/, "");
+    const d = await diagnoseFiles(files);
+    expect(d.findings.find((f) => f.code === "bundle-invalid")?.message).toMatch(
+      /^Cannot parse nodes\/master1\/iptables-save\.txt at line \d+/,
+    );
+    expect(d.findings.filter((f) => f.code === "iptables-unreadable").map((f) => f.node)).toEqual([
+      "master1",
+    ]);
+  });
+});

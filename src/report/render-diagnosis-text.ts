@@ -1,0 +1,112 @@
+/**
+ * The text verdict of `netdoctor diagnose`: what is broken and where, the walk, every finding with
+ * its evidence (bundle-relative file:line and the rule text), the fix and references, and a node
+ * table. Text from dumps and API objects is data: control characters are shown escaped.
+ */
+import type { CheckStep, Diagnosis, NodeSummary } from "../model/diagnosis.ts";
+import type { Finding } from "../model/finding.ts";
+
+const SEVERITY = { error: "ERROR", warning: "WARN ", info: "INFO " } as const;
+
+/** Escapes terminal control characters (ESC sequences in a comment must not reach the terminal). */
+export function safe(text: string): string {
+  return text.replace(
+    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
+    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+  );
+}
+
+function clip(text: string, max = 200): string {
+  return text.length > max ? `${text.slice(0, max - 3)}...` : text;
+}
+
+function mark(ok: boolean | undefined): string {
+  return ok === true ? "[ok]  " : ok === false ? "[FAIL]" : "[?]   ";
+}
+
+function step(s: CheckStep): string {
+  return `  ${mark(s.ok)} ${s.check.padEnd(15)} ${safe(s.detail)}`;
+}
+
+function finding(f: Finding): string[] {
+  const scope = [
+    f.node === undefined ? undefined : `node ${f.node}`,
+    f.service === undefined ? undefined : `service ${f.service}`,
+    f.pod === undefined ? undefined : `pod ${f.pod}`,
+  ]
+    .filter((x) => x !== undefined)
+    .join(", ");
+  const out = [
+    `${SEVERITY[f.severity]} ${f.code}${scope === "" ? "" : ` (${safe(scope)})`}`,
+    `    ${safe(f.message)}`,
+  ];
+  for (const e of f.evidence) {
+    out.push(`    ${safe(e.line === undefined ? e.file : `${e.file}:${e.line}`)}  ${safe(clip(e.text))}`);
+  }
+  if (f.fix !== undefined) out.push(`    fix: ${safe(f.fix)}`);
+  if (f.references !== undefined && f.references.length > 0)
+    out.push(`    see: ${safe(f.references.join(", "))}`);
+  return out;
+}
+
+function nodeTable(nodes: readonly NodeSummary[]): string[] {
+  const rows = [["NODE", "RULES", "DUPLICATES", "IPTABLES", "KNOWN BUGS"]];
+  for (const n of nodes) {
+    rows.push([
+      n.node,
+      n.readable ? String(n.rules) : "unreadable",
+      String(n.duplicateRules),
+      n.iptablesVersion ??
+        (n.header?.version === undefined ? "?" : `${n.header.program ?? "iptables"} v${n.header.version}`),
+      n.knownBugs.length === 0 ? "-" : n.knownBugs.join(", "),
+    ]);
+  }
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows
+    .map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`.trimEnd())
+    .map(safe);
+}
+
+/** Renders a {@linkcode Diagnosis} for people. */
+export function renderDiagnosisText(d: Diagnosis): string {
+  const out: string[] = [];
+  out.push(`netdoctor diagnose${d.cluster === undefined ? "" : ` - cluster ${safe(d.cluster)}`}`);
+  if (d.question !== undefined) {
+    const q = d.question;
+    const extra = [
+      q.clientNode === undefined ? undefined : `client node ${q.clientNode}`,
+      q.clusterIp === undefined ? undefined : `destination ${q.clusterIp}:${q.port}`,
+    ]
+      .filter((x) => x !== undefined)
+      .join(", ");
+    out.push(
+      `question: can ${safe(q.from ?? "?")} reach ${safe(q.to ?? "?")}?${extra === "" ? "" : ` (${safe(extra)})`}`,
+    );
+  } else out.push("question: every Service on every node (no --from/--to)");
+  out.push("");
+  out.push(d.ok ? "VERDICT: OK" : `VERDICT: BROKEN at ${d.brokenAt ?? "?"}`);
+  out.push(`  ${safe(d.summary)}`, "", "Checks:");
+  for (const s of d.steps) out.push(step(s));
+  const counts = { error: 0, warning: 0, info: 0 };
+  for (const f of d.findings) counts[f.severity]++;
+  out.push("", `Findings: ${counts.error} error, ${counts.warning} warning, ${counts.info} info`);
+  for (const f of d.findings) out.push(...finding(f));
+  if (d.trace !== undefined) {
+    out.push(
+      "",
+      `Trace (${d.trace.packet.protocol} ${d.trace.packet.srcIp} -> ${d.trace.packet.dstIp}:${d.trace.packet.dstPort ?? ""}, from ${d.trace.from}):`,
+    );
+    for (const p of d.trace.paths) {
+      out.push(
+        `  ${Math.round(p.probability * 1000) / 10}% ${p.disposition} ${safe(p.destination)}${p.clientError === undefined ? "" : ` (${p.clientError})`}${p.reason === undefined ? "" : ` - ${safe(p.reason)}`}`,
+      );
+      for (const s of p.steps
+        .filter((x) => /DNAT|jump KUBE-S|REJECT|DROP|policy/.test(x.action))
+        .slice(0, 8)) {
+        out.push(`    ${s.table}/${safe(s.chain)} line ${s.line}: ${safe(s.action)}`);
+      }
+    }
+  }
+  out.push("", "Nodes:", ...nodeTable(d.nodes));
+  return `${out.join("\n")}\n`;
+}
