@@ -20,7 +20,7 @@ import { diagnoseBundleDir } from "../collect/diagnose-bundle-dir.ts";
 import { buildBundle } from "../demo/build-bundle.ts";
 import { largeClusterSpec } from "../demo/large-cluster.ts";
 import { CHROMIUM_LAUNCH } from "../report/html/chromium-options.ts";
-import { largeInput } from "../report/html/sample-input.ts";
+import { largeInput } from "../report/html/sample-large-input.ts";
 import { renderHtml } from "../report/render-html.ts";
 import { commandUnavailable } from "../testing/capabilities.ts";
 import { generateDump } from "./generate-dump.ts";
@@ -112,7 +112,7 @@ export async function run(): Promise<string> {
       "| page | size | navigation to first element visible | first contentful paint | load event |",
       "| --- | ---: | ---: | ---: | ---: |",
       row(
-        `report of the generated bundle (${size.nodes} nodes, ${size.services.toLocaleString("en-US")} Services, ${size.endpoints.toLocaleString("en-US")} endpoints, full check: ${diagnosis.findings.length} findings)`,
+        `report of the generated bundle (${size.nodes} nodes, ${size.services.toLocaleString("en-US")} Services, ${size.endpoints.toLocaleString("en-US")} endpoints, full check: ${diagnosis.findings.length} finding${diagnosis.findings.length === 1 ? "" : "s"})`,
         bundleFile,
         real,
       ),

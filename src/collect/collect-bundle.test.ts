@@ -14,6 +14,7 @@ import {
 } from "../testing/fake-kube-api.ts";
 import { deleteCollectorPods } from "./cleanup-pods.ts";
 import { collectBundle } from "./collect-bundle.ts";
+import { diagnoseBundleDir } from "./diagnose-bundle-dir.ts";
 import { KubeApi } from "./kube-api.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
 
@@ -223,6 +224,13 @@ describe("collectBundle() through a fake API server with the real client library
         expect(unreadable, node).toEqual([]);
       }
     }
+    // And the whole diagnosis runs on it: exactly the failed nodes are reported unreadable.
+    const diagnosis = await diagnoseBundleDir(out, undefined, {});
+    const unreadableNodes = diagnosis.findings
+      .filter((f) => f.code === "iptables-unreadable")
+      .map((f) => f.node);
+    expect(new Set(unreadableNodes)).toEqual(new Set(behaviors.keys()));
+    expect(unreadableNodes).toHaveLength(behaviors.size);
   });
 
   it("streams a large iptables-save (180,000 leaked rules) through the pod log byte for byte", async () => {

@@ -22,7 +22,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("checkJarConfig() on the demo bundle", () => {
   it("resolves the gateway's jar with the pod's real env and fires config-pod-ip naming the default Service", async () => {
-    const { report, findings } = await checkJarConfig(bundle, DEMO_FROM, jar);
+    const { report, findings } = await checkJarConfig(bundle, { from: DEMO_FROM, jar });
     const ep = report.endpoints.find((e) => e.property === "spring.cloud.nacos.discovery.server-addr");
     const pod = await readPodEnvironment(bundle, DEMO_FROM);
     const pinned = pod.env.get("NACOS_HOST")?.value;
@@ -52,7 +52,7 @@ describe("checkJarConfig() on the demo bundle", () => {
 
   it("adds the jar's endpoints to the diagnosis' config step and its findings", async () => {
     const diagnosis = await diagnoseBundleDir(bundle, { from: DEMO_FROM, to: DEMO_TO, namespace: "default" });
-    const withJar = await addJarConfigCheck(diagnosis, bundle, DEMO_FROM, jar);
+    const withJar = await addJarConfigCheck(diagnosis, { bundle, from: DEMO_FROM, jar });
     const step = withJar.steps.find((s) => s.check === "config");
     expect(step?.ok).toBe(false);
     expect(step?.detail).toContain("eopx-gateway.jar: 2 config files, 4 endpoints");
@@ -63,7 +63,7 @@ describe("checkJarConfig() on the demo bundle", () => {
   });
 
   it("says which pod is missing", async () => {
-    await expect(checkJarConfig(bundle, "eopx/nope", jar)).rejects.toThrow(
+    await expect(checkJarConfig(bundle, { from: "eopx/nope", jar })).rejects.toThrow(
       'Cannot find pod "eopx/nope" in "cluster/pods.json"',
     );
   });

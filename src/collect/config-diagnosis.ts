@@ -18,7 +18,11 @@ export interface JarConfigCheck {
  * Reads an app's jar, resolves its configuration with the env of pod `from` as the bundle records it
  * (ConfigMap values resolved, Secrets never read) and finds endpoints that pin a pod IP.
  */
-export async function checkJarConfig(bundleDir: string, from: string, jar: string): Promise<JarConfigCheck> {
+export async function checkJarConfig(
+  bundleDir: string,
+  options: { readonly from: string; readonly jar: string },
+): Promise<JarConfigCheck> {
+  const { from, jar } = options;
   const bundle = await readBundle(bundleDir);
   const pod = await readPodEnvironment(bundleDir, from);
   const { files } = await readArchiveConfig(jar);
@@ -40,10 +44,9 @@ export async function checkJarConfig(bundleDir: string, from: string, jar: strin
 /** `diagnose --jar`: runs {@linkcode checkJarConfig} and adds its step and findings to the diagnosis. */
 export async function addJarConfigCheck(
   diagnosis: Diagnosis,
-  bundleDir: string,
-  from: string,
-  jar: string,
+  options: { readonly bundle: string; readonly from: string; readonly jar: string },
 ): Promise<Diagnosis> {
-  const { report, findings } = await checkJarConfig(bundleDir, from, jar);
-  return appendConfigCheck(diagnosis, configCheckStep(basename(jar), report, findings), findings);
+  const { report, findings } = await checkJarConfig(options.bundle, options);
+  const step = configCheckStep(report, { label: basename(options.jar), findings });
+  return appendConfigCheck(diagnosis, { step, findings });
 }

@@ -40,21 +40,25 @@ function describePod(pod: V1Pod): string {
   return phase;
 }
 
-async function waitForEnd(options: PodCollectOptions, name: string, signal: AbortSignal): Promise<V1Pod> {
+async function readPod(options: PodCollectOptions, name: string, signal: AbortSignal): Promise<V1Pod> {
+  try {
+    return await abortable(
+      options.api.core.readNamespacedPod({ name, namespace: options.namespace }),
+      signal,
+    );
+  } catch (error) {
+    if (signal.aborted) throw error;
+    throw new NodeCollectError(toKubeApiError(`read pod ${options.namespace}/${name}`, error).message);
+  }
+}
+
+/** Polls until the container has started (or already ended): from then on its log can be followed. */
+async function waitForStart(options: PodCollectOptions, name: string, signal: AbortSignal): Promise<V1Pod> {
   let delay = 250;
   for (;;) {
-    let pod: V1Pod;
-    try {
-      pod = await abortable(
-        options.api.core.readNamespacedPod({ name, namespace: options.namespace }),
-        signal,
-      );
-    } catch (error) {
-      if (signal.aborted) throw error;
-      throw new NodeCollectError(toKubeApiError(`read pod ${options.namespace}/${name}`, error).message);
-    }
+    const pod = await readPod(options, name, signal);
     const phase = pod.status?.phase;
-    if (phase === "Succeeded" || phase === "Failed") return pod;
+    if (phase === "Running" || phase === "Succeeded" || phase === "Failed") return pod;
     const reason = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason;
     if (reason !== undefined && HOPELESS.has(reason)) {
       throw new NodeCollectError(`pod ${options.namespace}/${name} cannot start: ${describePod(pod)}`);
@@ -114,11 +118,14 @@ export async function collectNodeViaPod(node: string, options: PodCollectOptions
       if (e.status >= 400) mayExist = false; // the API refused it: nothing to delete
       throw new NodeCollectError(e.status >= 400 ? explainPodCreateError(e, options.namespace) : e.message);
     }
-    const pod = await waitForEnd(options, name, signal);
+    const pod = await waitForStart(options, name, signal);
+    lastSeen.set(name, describePod(pod));
+    // Follow the log while the container runs: the output streams to disk as it is produced and the
+    // kubelet's follow survives its log rotation, which a read after the end would not.
     let res: AsyncIterable<Buffer>;
     try {
       res = await options.api.get(
-        `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods/${encodeURIComponent(name)}/log?container=${COLLECTOR_CONTAINER}`,
+        `/api/v1/namespaces/${encodeURIComponent(options.namespace)}/pods/${encodeURIComponent(name)}/log?container=${COLLECTOR_CONTAINER}&follow=true`,
         { action: `read the log of pod ${options.namespace}/${name}`, signal },
       );
     } catch (error) {
@@ -129,7 +136,10 @@ export async function collectNodeViaPod(node: string, options: PodCollectOptions
       return await readFrames(res, { dir: options.dir, source: `pod ${options.namespace}/${name}` });
     } catch (error) {
       if (signal.aborted) throw error;
-      const state = pod.status?.phase === "Failed" ? ` (pod ${describePod(pod)})` : "";
+      // Say how the container ended (OOMKilled, exit code) when that explains a cut log.
+      const now = await readPod(options, name, signal).catch(() => pod);
+      const phase = now.status?.phase;
+      const state = phase === "Failed" || phase === "Succeeded" ? ` (pod ${describePod(now)})` : "";
       throw new NodeCollectError(`${(error as Error).message}${state}`);
     }
   } catch (error) {

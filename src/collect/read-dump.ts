@@ -1,7 +1,7 @@
 import { stat } from "node:fs/promises";
-import { DumpReader, type DumpHandler, type DumpReaderOptions } from "../parse/dump-reader.ts";
-import { type ParseDumpOptions, parseDumpStream } from "../parse/parse-dump.ts";
 import type { Ruleset } from "../model/ruleset.ts";
+import { type DumpHandler, DumpReader, type DumpReaderOptions } from "../parse/dump-reader.ts";
+import { type ParseDumpOptions, parseDumpStream } from "../parse/parse-dump.ts";
 import { CollectError } from "./collect-error.ts";
 import { readTextChunks } from "./read-text-chunks.ts";
 
@@ -16,9 +16,12 @@ async function checkReadable(path: string): Promise<void> {
     if (st.isDirectory()) throw new CollectError(`Cannot read dump "${path}": it is a directory`);
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(`Cannot read dump "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
-      cause: error,
-    });
+    throw new CollectError(
+      `Cannot read dump "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
+      {
+        cause: error,
+      },
+    );
   }
 }
 

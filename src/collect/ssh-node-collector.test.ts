@@ -191,7 +191,7 @@ describe("collectBundle({via: 'ssh'}) with a passphrase-protected key", () => {
     const { utils } = await import("ssh2");
     writeFileSync(
       locked,
-      utils.generateKeyPairSync("ed25519", { passphrase: "pw", cipher: "aes256-ctr" }).private,
+      utils.generateKeyPairSync("ed25519", { passphrase: "pw", cipher: "aes256-ctr", rounds: 4 }).private,
       {
         mode: 0o600,
       },

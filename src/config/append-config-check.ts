@@ -4,10 +4,10 @@ import type { ConfigReport } from "./config-types.ts";
 
 /** The `config` step for an app's configuration: the endpoints it dials and which of them pin pod IPs. */
 export function configCheckStep(
-  label: string,
   report: ConfigReport,
-  findings: readonly Finding[],
+  options: { readonly label: string; readonly findings: readonly Finding[] },
 ): CheckStep {
+  const { label, findings } = options;
   const eps = report.endpoints.map((e) => {
     const env = e.origin.filter((o) => o.from === "env").map((o) => o.env);
     return `${e.property}=${e.value}${env.length > 0 ? ` (env ${[...new Set(env)].join(", ")})` : ""}`;
@@ -29,9 +29,9 @@ export function configCheckStep(
  */
 export function appendConfigCheck(
   diagnosis: Diagnosis,
-  step: CheckStep,
-  findings: readonly Finding[],
+  check: { readonly step: CheckStep; readonly findings: readonly Finding[] },
 ): Diagnosis {
+  const { step, findings } = check;
   const existing = diagnosis.steps.find((s) => s.check === "config");
   const merged: CheckStep = existing
     ? {

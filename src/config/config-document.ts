@@ -16,7 +16,11 @@ function isKeyOrItem(entryKey: string, wanted: string): boolean {
  * `spring.config.activate.on-profile` (Boot 2.4+), the legacy `spring.profiles` and
  * `spring.config.activate.on-cloud-platform`.
  */
-export function makeDocument(file: string, index: number, entries: readonly PropertyEntry[]): ConfigDocument {
+export function makeDocument(
+  entries: readonly PropertyEntry[],
+  options: { readonly file: string; readonly index: number },
+): ConfigDocument {
+  const { file, index } = options;
   const profiles: string[] = [];
   const legacy: string[] = [];
   let cloud: string | undefined;

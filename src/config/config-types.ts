@@ -55,7 +55,13 @@ export interface OriginPart {
   readonly line?: number;
 }
 
-export type UnresolvedReason = "unresolvable" | "unterminated" | "cycle" | "secret" | "unknown-env";
+export type UnresolvedReason =
+  | "unresolvable"
+  | "unterminated"
+  | "cycle"
+  | "secret"
+  | "unknown-env"
+  | "malformed";
 
 export interface Unresolved {
   readonly property: string;

@@ -102,3 +102,24 @@ describe("discoverConfig()", () => {
     expect(r.endpoints.length).toBe(2);
   });
 });
+
+describe("discoverConfig() with Kubernetes service links", () => {
+  it("reports the classic NACOS_PORT=tcp://... clash of a Service named nacos as a malformed address", () => {
+    const env = new Map<string, EnvVarValue>([
+      [
+        "NACOS_PORT",
+        { name: "NACOS_PORT", value: "tcp://10.43.0.5:8848", source: "service link of Service eopx/nacos" },
+      ],
+    ]);
+    const r = discoverConfig(BOOT, { env });
+    expect(r.endpoints.filter((e) => e.property.endsWith("server-addr"))).toEqual([]);
+    expect(r.unresolved[0]).toEqual({
+      property: "spring.cloud.nacos.discovery.server-addr",
+      reason: "malformed",
+      message:
+        'Cannot use "eopx-register:tcp://10.43.0.5:8848" as host:port: it comes from NACOS_PORT (service link of Service eopx/nacos)',
+      file: "BOOT-INF/classes/bootstrap.yml",
+      line: 9,
+    });
+  });
+});

@@ -7,7 +7,9 @@ import type {
   ResolvedProperty,
   Unresolved,
 } from "./config-types.ts";
-import { extractEndpoints, WELL_KNOWN_KEYS } from "./extract-endpoints.ts";
+import { WELL_KNOWN_KEYS } from "./endpoint-keys.ts";
+import { envDerivedProperties } from "./env-derived-properties.ts";
+import { extractEndpoints } from "./extract-endpoints.ts";
 import { parseProperties } from "./parse-properties.ts";
 import { parseYamlConfig } from "./parse-yaml-config.ts";
 import { isCanonicalName, uniformKey } from "./property-names.ts";
@@ -81,6 +83,7 @@ export function discoverConfig(files: readonly ConfigFile[], options: DiscoverOp
     ...(options.profiles === undefined ? {} : { profiles: options.profiles }),
     ...(options.cloudPlatform === undefined ? {} : { cloudPlatform: options.cloudPlatform }),
     escape: escapeChar,
+    overrides: envDerivedProperties(options.env ?? new Map()),
   });
   const identity = (name: string) => (isCanonicalName(name) ? uniformKey(name) : name);
   const unresolved: Unresolved[] = [];
@@ -102,11 +105,25 @@ export function discoverConfig(files: readonly ConfigFile[], options: DiscoverOp
       unresolved.push({ property: p.key, ...problem });
     }
   }
+  const endpoints = extractEndpoints(properties, {
+    onMalformed: (property, text) => {
+      const p = properties.find((x) => x.key === property);
+      const where = p?.origin.find((o) => o.file !== undefined);
+      const env = p?.origin.filter((o) => o.from === "env").map((o) => `${o.env} (${o.envSource ?? "env"})`);
+      unresolved.push({
+        property,
+        reason: "malformed",
+        message: `Cannot use "${text}" as host:port${env && env.length > 0 ? `: it comes from ${env.join(", ")}` : ""}`,
+        ...(where?.file === undefined ? {} : { file: where.file }),
+        ...(where?.line === undefined ? {} : { line: where.line }),
+      });
+    },
+  });
   return {
     files: used,
     profiles: sources.profiles,
     ...(sources.profilesFrom === undefined ? {} : { profilesFrom: sources.profilesFrom }),
-    endpoints: extractEndpoints(properties),
+    endpoints,
     unresolved,
     errors,
     ...(options.includeProperties ? { properties } : {}),

@@ -1,89 +1,6 @@
 import type { ConfigEndpoint, OriginPart, ResolvedProperty } from "./config-types.ts";
+import { DEFAULT_PORTS, HOST_PORT_DEFAULTS, LIST_KEYS, SELF_PREFIXES } from "./endpoint-keys.ts";
 import { uniformKey } from "./property-names.ts";
-
-/** Default ports by URL scheme (the last known part of `jdbc:mysql` and the like). */
-export const DEFAULT_PORTS: Readonly<Record<string, number>> = {
-  http: 80,
-  https: 443,
-  ws: 80,
-  wss: 443,
-  redis: 6379,
-  rediss: 6379,
-  amqp: 5672,
-  amqps: 5671,
-  mongodb: 27017,
-  mysql: 3306,
-  mariadb: 3306,
-  postgresql: 5432,
-  postgres: 5432,
-  sqlserver: 1433,
-  oracle: 1521,
-  clickhouse: 8123,
-  ldap: 389,
-  ldaps: 636,
-  nacos: 8848,
-  zookeeper: 2181,
-  kafka: 9092,
-  nats: 4222,
-  mqtt: 1883,
-  ftp: 21,
-  sftp: 22,
-  smtp: 25,
-  dm: 5236,
-};
-
-/** Properties holding comma-separated `host[:port]` lists, by uniform key, with the client's default port. */
-const LIST_KEYS: readonly [RegExp, number | undefined][] = [
-  [/^spring\.cloud\.nacos(\.[a-z0-9]+)?\.serveraddr$/, 8848],
-  [/(^|\.)nacos(\.[a-z0-9]+)*\.serveraddr$/, 8848],
-  [/(^|\.)serveraddr$/, undefined],
-  [/^spring\.kafka(\.[a-z0-9]+)*\.bootstrapservers$/, 9092],
-  [/(^|\.)bootstrapservers$/, 9092],
-  [/^spring\.cloud\.stream\.kafka\.binder\.brokers$/, 9092],
-  [/^spring\.rabbitmq\.addresses$/, 5672],
-  [/^spring\.cloud\.zookeeper\.connectstring$/, 2181],
-  [/^spring\.(data\.)?redis\.cluster\.nodes$/, 6379],
-  [/^spring\.(data\.)?redis\.sentinel\.nodes$/, 26379],
-  [/^spring\.data\.cassandra\.contactpoints$/, 9042],
-  [/^spring\.cloud\.sentinel\.transport\.dashboard$/, 8080],
-];
-
-/** `PREFIX.host` + `PREFIX.port` pairs with the client's default port. */
-const HOST_PORT_DEFAULTS: Readonly<Record<string, number>> = {
-  "spring.redis": 6379,
-  "spring.data.redis": 6379,
-  "spring.rabbitmq": 5672,
-  "spring.data.mongodb": 27017,
-  "spring.cloud.consul": 8500,
-  "spring.mail": 25,
-  "spring.data.elasticsearch": 9200,
-  "spring.cloud.nacos.discovery": 8848,
-};
-
-/** Prefixes whose host/port are where the app listens or announces itself, not where it dials. */
-const SELF_PREFIXES = ["server", "management.server", "eureka.instance", "spring.cloud.nacos.discovery.ip"];
-
-/** Keys only the environment may set whose endpoints must still be found (checked under relaxed names). */
-export const WELL_KNOWN_KEYS: readonly string[] = [
-  "spring.datasource.url",
-  "spring.redis.host",
-  "spring.redis.port",
-  "spring.data.redis.host",
-  "spring.data.redis.port",
-  "spring.redis.url",
-  "spring.data.redis.url",
-  "spring.cloud.nacos.discovery.server-addr",
-  "spring.cloud.nacos.config.server-addr",
-  "spring.cloud.nacos.server-addr",
-  "eureka.client.service-url.defaultZone",
-  "spring.kafka.bootstrap-servers",
-  "spring.rabbitmq.host",
-  "spring.rabbitmq.port",
-  "spring.rabbitmq.addresses",
-  "spring.cloud.config.uri",
-  "spring.data.mongodb.uri",
-  "spring.elasticsearch.uris",
-];
 
 const URL_START = /,(?=\s*[A-Za-z][A-Za-z0-9+.-]*(?::[A-Za-z][A-Za-z0-9+.-]*)*:\/\/)/g;
 const URL = /([A-Za-z][A-Za-z0-9+.-]*(?::[A-Za-z][A-Za-z0-9+.-]*)*):\/\/([^/?#;\s]*)/g;
@@ -224,7 +141,7 @@ function fromOracle(prop: ResolvedProperty): ConfigEndpoint[] {
     : [];
 }
 
-function fromList(prop: ResolvedProperty, defaultPort: number | undefined): ConfigEndpoint[] {
+function fromList(prop: ResolvedProperty, defaultPort: number | undefined, bad?: string[]): ConfigEndpoint[] {
   const out: ConfigEndpoint[] = [];
   let offset = 0;
   for (const piece of prop.value.split(/[,;]/)) {
@@ -233,7 +150,11 @@ function fromList(prop: ResolvedProperty, defaultPort: number | undefined): Conf
     const m = /^(\s*)([A-Za-z][A-Za-z0-9+.-]*:\/\/)?([^/?#]*)/.exec(piece)!;
     const scheme = m[2]?.slice(0, -3);
     const hp = parseHostPort(m[3]!, start + m[1]!.length + (m[2]?.length ?? 0));
-    if (!hp) continue;
+    if (!hp) {
+      // Unresolved placeholders are reported on their own; anything else is a broken address.
+      if (piece.trim() !== "" && !piece.includes("${")) bad?.push(piece.trim());
+      continue;
+    }
     const def =
       hp.port === undefined && scheme !== undefined ? (schemeDefault(scheme) ?? defaultPort) : defaultPort;
     const range: [number, number] = [start + m[1]!.length, start + piece.trimEnd().length];
@@ -289,16 +210,22 @@ function fromHostPort(props: readonly ResolvedProperty[]): ConfigEndpoint[] {
  * `redis://`, `mongodb://` with several hosts...), comma-separated server lists of well-known keys
  * (Nacos `server-addr`, Kafka `bootstrap-servers`...), `PREFIX.host`/`PREFIX.port` pairs, and any
  * value that is a `host:port` list. A port the value does not give is the scheme's or client's
- * default, marked `defaultPort: true`.
+ * default, marked `defaultPort: true`. A server-list entry that is not an address goes to `onMalformed`.
  */
-export function extractEndpoints(props: readonly ResolvedProperty[]): ConfigEndpoint[] {
+export function extractEndpoints(
+  props: readonly ResolvedProperty[],
+  options: { onMalformed?: (property: string, text: string) => void } = {},
+): ConfigEndpoint[] {
   const out: ConfigEndpoint[] = [];
   for (const prop of props) {
     const u = uniformKey(prop.key).replace(/\[\d+\]$/, "");
     if (isSelf(u)) continue;
     const list = LIST_KEYS.find(([re]) => re.test(u));
-    if (list) out.push(...fromList(prop, list[1]));
-    else if (prop.value.includes("://")) out.push(...fromUrls(prop));
+    if (list) {
+      const bad: string[] = [];
+      out.push(...fromList(prop, list[1], bad));
+      for (const b of bad) options.onMalformed?.(prop.key, b);
+    } else if (prop.value.includes("://")) out.push(...fromUrls(prop));
     else if (/jdbc:oracle:/i.test(prop.value)) out.push(...fromOracle(prop));
     else if (BARE_LIST.test(prop.value) && /[A-Za-z]|\d+\.\d+\.\d+\.\d+/.test(prop.value))
       out.push(...fromList(prop, undefined));

@@ -93,7 +93,7 @@ export function parseProperties(text: string, options: { file: string }): Config
   const docs: ConfigDocument[] = [];
   let entries: PropertyEntry[] = [];
   const flush = () => {
-    if (entries.length > 0) docs.push(makeDocument(file, docs.length, entries));
+    if (entries.length > 0) docs.push(makeDocument(entries, { file, index: docs.length }));
     entries = [];
   };
   for (let n = 0; n < lines.length; n++) {

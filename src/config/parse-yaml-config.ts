@@ -165,7 +165,7 @@ export function parseYamlConfig(text: string, options: { file: string }): Config
       throw new ConfigSyntaxError(file, lineOf(w, doc.contents.range?.[0]), "a document must be a mapping");
     }
     flatten(w, doc.contents, "", undefined, 0);
-    if (w.out.length > 0) out.push(makeDocument(file, index, w.out));
+    if (w.out.length > 0) out.push(makeDocument(w.out, { file, index }));
   });
   return out;
 }

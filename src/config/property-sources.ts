@@ -1,4 +1,5 @@
 import type { ConfigDocument, PropertyEntry } from "./config-types.ts";
+import type { DerivedProperty } from "./env-derived-properties.ts";
 import { matchesProfiles } from "./profile-expression.ts";
 import {
   envNamesForProperty,
@@ -31,6 +32,8 @@ export interface SourcesOptions {
   readonly cloudPlatform?: string;
   /** Escape character for placeholders (see {@linkcode resolvePlaceholders}). */
   readonly escape?: string | undefined;
+  /** Properties above the environment variables (`SPRING_APPLICATION_JSON`, `-D` system properties), highest first. */
+  readonly overrides?: readonly DerivedProperty[];
 }
 
 interface FileInfo {
@@ -94,10 +97,16 @@ export class PropertySources {
   readonly env: EnvMap;
   readonly #options: SourcesOptions;
   readonly #sources: Source[];
+  readonly #overUniform = new Map<string, DerivedProperty>();
+  readonly #overExact = new Map<string, DerivedProperty>();
 
   constructor(docs: readonly ConfigDocument[], env: EnvMap, options: SourcesOptions = {}) {
     this.env = env;
     this.#options = options;
+    for (const o of options.overrides ?? []) {
+      if (!this.#overUniform.has(uniformKey(o.key))) this.#overUniform.set(uniformKey(o.key), o);
+      if (!this.#overExact.has(o.key)) this.#overExact.set(o.key, o);
+    }
     const base = docs.filter(
       (d) => d.onProfile === undefined && classifyConfigFile(d.file)?.profile === undefined,
     );
@@ -141,21 +150,44 @@ export class PropertySources {
         .split(",")
         .map((s) => s.trim())
         .filter((s) => s !== "");
-    if (this.#options.profiles && this.#options.profiles.length > 0) {
-      return [this.#options.profiles.flatMap(split), "--profile"];
-    }
     const lookup = this.#lookupIn(base);
+    const value = (name: string): string[] => {
+      const r = lookup(name);
+      if (r?.kind !== "value") return [];
+      return split(resolvePlaceholders(r.raw, r.origin, { lookup, escape: this.#options.escape }).value);
+    };
+    // spring.profiles.group.NAME (a comma list or a YAML list) adds its members after NAME.
+    const expand = (profiles: readonly string[]): string[] => {
+      const out: string[] = [];
+      const add = (p: string, depth: number) => {
+        if (out.includes(p)) return;
+        out.push(p);
+        if (depth > 8) return;
+        const members = value(`spring.profiles.group.${p}`);
+        for (let i = 0; i < 64; i++) {
+          const item = value(`spring.profiles.group.${p}[${i}]`);
+          if (item.length === 0) break;
+          members.push(...item);
+        }
+        for (const m of members) add(m, depth + 1);
+      };
+      for (const p of profiles) add(p, 0);
+      return out;
+    };
+    if (this.#options.profiles && this.#options.profiles.length > 0) {
+      return [expand(this.#options.profiles.flatMap(split)), "--profile"];
+    }
     const found = lookup("spring.profiles.active");
     const include = lookup("spring.profiles.include");
     const resolve = (r: LookupResult | undefined): string[] => {
       if (r?.kind !== "value") return [];
       return split(resolvePlaceholders(r.raw, r.origin, { lookup, escape: this.#options.escape }).value);
     };
-    const active = [...resolve(include), ...resolve(found)];
+    const active = expand([...resolve(include), ...resolve(found)]);
     if (active.length === 0) return [[], undefined];
     const o = found?.kind === "value" ? found.origin : include?.kind === "value" ? include.origin : undefined;
     const where = o === undefined ? undefined : o.from === "env" ? `env ${o.env}` : `${o.file}:${o.line}`;
-    return [[...new Set(active)], where];
+    return [active, where];
   }
 
   /** Looks a name up as Spring's environment does: environment variables first, then files. */
@@ -165,6 +197,8 @@ export class PropertySources {
     return (name) => {
       const canonical = isCanonicalName(name);
       const id = canonical ? uniformKey(name) : name;
+      const over = canonical ? this.#overUniform.get(id) : this.#overExact.get(name);
+      if (over) return { kind: "value", raw: over.raw, origin: over.origin, key: id };
       const names = [...(canonical ? envNamesForProperty(name) : []), ...systemEnvironmentVariants(name)];
       const env = this.#envValue(names, id);
       if (env) return env;
@@ -207,8 +241,14 @@ export class PropertySources {
       for (const e of this.#sources[i]!.doc.entries) keys.set(uniformKey(e.key), e.key);
     }
     for (const k of extraKeys) if (!keys.has(uniformKey(k))) keys.set(uniformKey(k), k);
+    for (const [u, o] of this.#overUniform) if (!keys.has(u)) keys.set(u, o.key);
     const out: { key: string; raw: string; origin: TextOrigin }[] = [];
     for (const [u, key] of keys) {
+      const over = this.#overUniform.get(u);
+      if (over) {
+        out.push({ key, raw: over.raw, origin: over.origin });
+        continue;
+      }
       const env = this.#envValue(envNamesForProperty(key), u);
       if (env?.kind === "value") {
         out.push({ key, raw: env.raw, origin: env.origin });

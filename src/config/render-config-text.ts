@@ -16,8 +16,14 @@ function where(o: { file?: string; line?: number }): string {
 
 function describe(o: OriginPart): string {
   switch (o.from) {
-    case "env":
-      return `env ${safe(o.env ?? "?")}${o.overrides === undefined ? "" : ` overriding default "${safe(o.overrides)}"`}${o.envSource ? ` from ${safe(o.envSource)}` : ""}${o.placeholder ? ` for \${${safe(o.placeholder)}}` : ""}${where(o)}`;
+    case "env": {
+      const set = o.envSource ? ` (${safe(o.envSource)})` : "";
+      const at = o.placeholder
+        ? ` for \${${safe(o.placeholder)}}${where(o).replace(/^ \(/, " at ").replace(/\)$/, "")}`
+        : "";
+      const over = o.overrides === undefined ? "" : `, overriding default "${safe(o.overrides)}"`;
+      return `env ${safe(o.env ?? "?")}${set}${at}${over}`;
+    }
     case "default":
       return `default of \${${safe(o.placeholder ?? "?")}}${where(o)}`;
     case "file":

@@ -167,6 +167,20 @@ const ROWS: readonly Row[] = [
     property: "spring.datasource.url",
     want: "jdbc:postgresql://pg/x",
   },
+  {
+    name: "SPRING_APPLICATION_JSON over env vars",
+    files: yml("spring.redis.host: file\n"),
+    env: { SPRING_APPLICATION_JSON: '{"spring":{"redis":{"host":"json"}}}', SPRING_REDIS_HOST: "env" },
+    property: "spring.redis.host",
+    want: "json",
+  },
+  {
+    name: "-D system property in JAVA_TOOL_OPTIONS over env vars",
+    files: yml("a.b: file\nx: ${a.b}\n"),
+    env: { JAVA_TOOL_OPTIONS: '-Xmx1g -Da.b="from jvm" -Dother=1', A_B: "env" },
+    property: "x",
+    want: "from jvm",
+  },
   // Profiles and precedence
   {
     name: "profile file overrides application",
@@ -222,6 +236,25 @@ const ROWS: readonly Row[] = [
     },
     property: "a",
     want: "qa",
+  },
+  {
+    name: "profile group adds its members",
+    files: {
+      "application.yml": "spring.profiles.active: prod\nspring.profiles.group.prod: db,mq\n",
+      "application-mq.yml": "a: mq\n",
+    },
+    property: "a",
+    want: "mq",
+  },
+  {
+    name: "profile group as a YAML list, with --profile",
+    files: {
+      "application.yml": "spring:\n  profiles:\n    group:\n      prod:\n        - db\n",
+      "application-db.yml": "a: db\n",
+    },
+    options: { profiles: ["prod"] },
+    property: "a",
+    want: "db",
   },
   {
     name: "on-profile document active",

@@ -5,7 +5,7 @@
  */
 import type { ClusterState, EndpointSlice, ObjectSource, Service, ServicePort } from "../model/cluster.ts";
 import { objectKey } from "../model/cluster.ts";
-import { endpointChain, type ServiceChainKind, serviceChain, servicePortName } from "./chain-names.ts";
+import { endpointChain, portProtoHash, type ServiceChainKind, servicePortName } from "./chain-names.ts";
 
 /** Protocols kube-proxy's iptables proxier programs. */
 export type L4Protocol = "tcp" | "udp" | "sctp";
@@ -60,8 +60,10 @@ export interface ExpectedServicePort {
 const KINDS: readonly ServiceChainKind[] = ["SVC", "SVL", "EXT", "FW", "XLB"];
 
 function chainsFor(spn: string, protocol: string): Record<ServiceChainKind, string> {
+  // Every kind shares one hash: compute it once.
+  const hash = portProtoHash(spn, protocol);
   const out = {} as Record<ServiceChainKind, string>;
-  for (const k of KINDS) out[k] = serviceChain(k, spn, protocol);
+  for (const k of KINDS) out[k] = `KUBE-${k}-${hash}`;
   return out;
 }
 
@@ -171,6 +173,7 @@ export function expectedServicePorts(cluster: ClusterState): ExpectedServicePort
       const spn = servicePortName(ns, svc.metadata.name, port.name);
       const legacySpn = servicePortName(ns, svc.metadata.name, port.name, true);
       const endpoints = endpointsFor(svc, port, protocol, spn, legacySpn, slices);
+      const chains = chainsFor(spn, protocol);
       const nodePort = svc.type === "NodePort" || svc.type === "LoadBalancer" ? port.nodePort : undefined;
       out.push({
         service: objectKey({ name: svc.metadata.name, namespace: ns }),
@@ -191,8 +194,8 @@ export function expectedServicePorts(cluster: ClusterState): ExpectedServicePort
           svc.externalTrafficPolicy === "Local" &&
           (svc.type === "NodePort" || svc.type === "LoadBalancer" || (svc.externalIPs?.length ?? 0) > 0),
         sessionAffinity: svc.sessionAffinity === "ClientIP",
-        chains: chainsFor(spn, protocol),
-        legacyChains: legacySpn === spn ? chainsFor(spn, protocol) : chainsFor(legacySpn, protocol),
+        chains,
+        legacyChains: legacySpn === spn ? chains : chainsFor(legacySpn, protocol),
         endpoints,
         clusterEndpoints: clusterSet(endpoints),
         ...(svc.source === undefined ? {} : { source: svc.source }),

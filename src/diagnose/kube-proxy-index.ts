@@ -7,7 +7,6 @@
 import type { TableName } from "../model/ruleset.ts";
 import type { DumpHandler, RuleLine } from "../parse/dump-reader.ts";
 import { KNOWN_TARGETS } from "../parse/known-extensions.ts";
-import { tokenizeRule } from "../parse/tokenize-rule.ts";
 
 /** The fields of one rule that reconciliation reads. Addresses are without a `/32` suffix. */
 export interface IndexedRule {
@@ -32,81 +31,75 @@ export interface UndefinedJump {
 }
 
 const NAT_CHAIN = /^KUBE-(SERVICES|NODEPORTS|SVC-|SVL-|EXT-|FW-|XLB-|SEP-)/;
+/** Undefined jump targets kept: a broken dump can have thousands; a few prove it. */
+export const MAX_UNDEFINED = 100;
 const FILTER_CHAINS = new Set(["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"]);
 
-function words(text: string, line: number): string[] {
-  if (!text.includes('"')) return text.split(/\s+/);
-  return tokenizeRule(text, line).map((t) => (t.quoted ? `"${t.value}` : t.value));
+/** Start/end offsets of the double-quoted parts of a rule (comments), so options are never read inside them. */
+function quotedRanges(text: string): number[] {
+  const out: number[] = [];
+  let i = text.indexOf('"');
+  while (i >= 0) {
+    let j = i + 1;
+    while (j < text.length && text.charCodeAt(j) !== 34) j += text.charCodeAt(j) === 92 ? 2 : 1;
+    out.push(i, j);
+    i = j + 1 < text.length ? text.indexOf('"', j + 1) : -1;
+  }
+  return out;
+}
+
+function insideQuotes(pos: number, ranges: readonly number[]): boolean {
+  for (let k = 0; k < ranges.length; k += 2) if (pos > ranges[k]! && pos < ranges[k + 1]!) return true;
+  return false;
+}
+
+/** The word after ` OPT ` outside quotes, unless the option is negated; undefined when absent. */
+function option(text: string, opt: string, ranges: readonly number[]): string | undefined {
+  let at = text.indexOf(opt);
+  while (at >= 0 && ranges.length > 0 && insideQuotes(at, ranges)) at = text.indexOf(opt, at + 1);
+  if (at < 0) return undefined;
+  if (at >= 2 && text.charCodeAt(at - 1) === 33 /* ! */ && text.charCodeAt(at - 2) === 32) return undefined;
+  const from = at + opt.length;
+  const end = text.indexOf(" ", from);
+  return text.slice(from, end < 0 ? undefined : end);
+}
+
+/**
+ * Extracts the reconciliation fields from a rule by direct search (no full tokenizing: this runs
+ * for every kube-proxy rule of every node). Negated addresses and ports are not kept.
+ */
+export function indexRule(rule: RuleLine): IndexedRule {
+  const text = rule.text;
+  const ranges = text.includes('"') ? quotedRanges(text) : [];
+  const out: { -readonly [K in keyof IndexedRule]: IndexedRule[K] } = {
+    table: rule.table,
+    chain: rule.chain,
+    line: rule.line,
+    text,
+  };
+  const d = option(text, " -d ", ranges);
+  if (d !== undefined) out.destination = stripHost(d);
+  const p = option(text, " -p ", ranges);
+  if (p !== undefined) out.protocol = p.toLowerCase();
+  const dport = option(text, " --dport ", ranges);
+  if (dport !== undefined && /^\d+$/.test(dport)) out.dport = Number(dport);
+  const target = targetOf(text, ranges);
+  if (target !== undefined) out.target = target;
+  const to = option(text, " --to-destination ", ranges);
+  if (to !== undefined) out.toDestination = to;
+  return out;
 }
 
 function stripHost(v: string): string {
   return v.endsWith("/32") ? v.slice(0, -3) : v;
 }
 
-/** Extracts the reconciliation fields from a rule's words (negated addresses are not kept). */
-export function indexRule(rule: RuleLine): IndexedRule {
-  const w = words(rule.text, rule.line);
-  const out: { -readonly [K in keyof IndexedRule]: IndexedRule[K] } = {
-    table: rule.table,
-    chain: rule.chain,
-    line: rule.line,
-    text: rule.text,
-  };
-  let negated = false;
-  for (let i = 2; i < w.length; i++) {
-    const t = w[i]!;
-    if (t === "!") {
-      negated = true;
-      continue;
-    }
-    const next = w[i + 1];
-    switch (t) {
-      case "-d":
-      case "--destination":
-        if (!negated && next !== undefined) out.destination = stripHost(next);
-        i++;
-        break;
-      case "-p":
-      case "--protocol":
-        if (!negated && next !== undefined) out.protocol = next.toLowerCase();
-        i++;
-        break;
-      case "--dport":
-      case "--destination-port":
-        if (!negated && next !== undefined && /^\d+$/.test(next)) out.dport = Number(next);
-        i++;
-        break;
-      case "-j":
-      case "-g":
-      case "--jump":
-      case "--goto":
-        if (next !== undefined) out.target = next;
-        i++;
-        break;
-      case "--to-destination":
-        if (next !== undefined) out.toDestination = next;
-        i++;
-        break;
-      default:
-        break;
-    }
-    negated = false;
+/** The word after the last ` -j ` / ` -g ` outside quotes (iptables-save prints the target last). */
+function targetOf(text: string, ranges: readonly number[] = text.includes('"') ? quotedRanges(text) : []): string | undefined {
+  let j = Math.max(text.lastIndexOf(" -j "), text.lastIndexOf(" -g "));
+  while (j >= 0 && ranges.length > 0 && insideQuotes(j, ranges)) {
+    j = Math.max(text.lastIndexOf(" -j ", j - 1), text.lastIndexOf(" -g ", j - 1));
   }
-  return out;
-}
-
-function targetOf(text: string): string | undefined {
-  // The target is the word after the last " -j " / " -g " that is outside quotes; rules with
-  // quotes take the slow path.
-  if (text.includes('"')) {
-    const w = tokenizeRule(text, 0);
-    for (let i = w.length - 2; i >= 0; i--) {
-      const t = w[i]!;
-      if (!t.quoted && (t.value === "-j" || t.value === "-g")) return w[i + 1]!.value;
-    }
-    return undefined;
-  }
-  const j = Math.max(text.lastIndexOf(" -j "), text.lastIndexOf(" -g "));
   if (j < 0) return undefined;
   const end = text.indexOf(" ", j + 4);
   return text.slice(j + 4, end < 0 ? undefined : end);
@@ -120,9 +113,8 @@ export interface KubeProxyIndex {
   readonly nat: ReadonlyMap<string, readonly IndexedRule[]>;
   /** filter KUBE-SERVICES and KUBE-EXTERNAL-SERVICES rules. */
   readonly filter: readonly IndexedRule[];
+  /** Jumps to undeclared chains, first rule per target (at most {@linkcode MAX_UNDEFINED}). */
   readonly undefinedJumps: readonly UndefinedJump[];
-  /** Chains any rule jumps to, per table. */
-  readonly referenced: ReadonlyMap<TableName, ReadonlySet<string>>;
 }
 
 /**
@@ -139,12 +131,14 @@ export class KubeProxyIndexer {
   readonly #chains = new Map<TableName, Map<string, number>>();
   readonly #nat = new Map<string, IndexedRule[]>();
   readonly #filter: IndexedRule[] = [];
-  readonly #jumps = new Map<TableName, Map<string, { line: number; text: string }>>();
+  readonly #undefined: UndefinedJump[] = [];
+  readonly #undefinedSeen = new Map<TableName, Set<string>>();
+  #lastChain = "";
+  #lastList: IndexedRule[] | undefined;
 
   readonly handler: DumpHandler = {
     table: (name) => {
       if (!this.#chains.has(name)) this.#chains.set(name, new Map());
-      if (!this.#jumps.has(name)) this.#jumps.set(name, new Map());
     },
     chain: (decl) => {
       this.#chains.get(decl.table)!.set(decl.name, decl.line);
@@ -154,36 +148,39 @@ export class KubeProxyIndexer {
 
   /** Takes one rule (also usable as a handler of a combined pass). */
   rule(rule: RuleLine): void {
+    const text = rule.text;
     let target: string | undefined;
     if (rule.table === "nat" && NAT_CHAIN.test(rule.chain)) {
+      // Masquerade-mark rules carry nothing reconciliation reads: skip them (fewer live objects,
+      // less GC on a 1M-rule dump).
+      if (text.endsWith(" -j KUBE-MARK-MASQ") || text.endsWith(" -j KUBE-MARK-DROP")) return;
       const r = indexRule(rule);
-      let list = this.#nat.get(rule.chain);
-      if (list === undefined) this.#nat.set(rule.chain, (list = []));
-      list.push(r);
+      if (this.#lastChain !== rule.chain || this.#lastList === undefined) {
+        this.#lastChain = rule.chain;
+        this.#lastList = this.#nat.get(rule.chain);
+        if (this.#lastList === undefined) this.#nat.set(rule.chain, (this.#lastList = []));
+      }
+      this.#lastList.push(r);
       target = r.target;
     } else if (rule.table === "filter" && FILTER_CHAINS.has(rule.chain)) {
       const r = indexRule(rule);
       this.#filter.push(r);
       target = r.target;
     } else {
-      target = targetOf(rule.text);
+      target = targetOf(text);
     }
     if (target === undefined || KNOWN_TARGETS.has(target)) return;
-    const jumps = this.#jumps.get(rule.table)!;
-    if (!jumps.has(target)) jumps.set(target, { line: rule.line, text: rule.text });
+    // iptables-save declares every chain of a table before its first rule, so an undeclared
+    // target is known right here.
+    if (this.#chains.get(rule.table)?.has(target) === true) return;
+    const seen = this.#undefinedSeen.get(rule.table);
+    if (seen?.has(target) === true || this.#undefined.length >= MAX_UNDEFINED) return;
+    if (seen === undefined) this.#undefinedSeen.set(rule.table, new Set([target]));
+    else seen.add(target);
+    this.#undefined.push({ table: rule.table, target, line: rule.line, text });
   }
 
   finish(): KubeProxyIndex {
-    const undefinedJumps: UndefinedJump[] = [];
-    const referenced = new Map<TableName, Set<string>>();
-    for (const [table, jumps] of this.#jumps) {
-      const declared = this.#chains.get(table) ?? new Map();
-      referenced.set(table, new Set(jumps.keys()));
-      for (const [target, at] of jumps) {
-        if (!declared.has(target)) undefinedJumps.push({ table, target, ...at });
-      }
-    }
-    undefinedJumps.sort((a, b) => a.line - b.line);
-    return { chains: this.#chains, nat: this.#nat, filter: this.#filter, undefinedJumps, referenced };
+    return { chains: this.#chains, nat: this.#nat, filter: this.#filter, undefinedJumps: this.#undefined };
   }
 }

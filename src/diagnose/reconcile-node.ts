@@ -38,6 +38,9 @@ export interface ReconcileResult {
 }
 
 const MAX_LISTED = 10;
+const SERVICE_CHAIN = /^KUBE-(SEP|SVC|SVL|XLB|EXT|FW)-/;
+/** Chain names any current Service or endpoint accounts for, per expected-state array. */
+const knownCache = new WeakMap<readonly ExpectedServicePort[], Set<string>>();
 const PROXIER = "kubernetes/kubernetes pkg/proxy/iptables/proxier.go";
 
 function ev(file: string, r: IndexedRule): Evidence {
@@ -90,13 +93,13 @@ class NodeView {
         continue;
       }
       const t = r.target;
-      if (t === undefined || !/^KUBE-(SEP|SVC|SVL|XLB|EXT|FW)-/.test(t)) continue;
+      if (t === undefined || !t.startsWith("KUBE-")) continue;
       if (t.startsWith("KUBE-SEP-")) {
         for (const d of this.index.nat.get(t) ?? []) {
           if (d.toDestination !== undefined && !out.has(d.toDestination))
             out.set(d.toDestination, { rule: d, jump: r });
         }
-      } else this.dnatFrom(t, out, seen);
+      } else if (SERVICE_CHAIN.test(t)) this.dnatFrom(t, out, seen);
     }
   }
 }
@@ -262,8 +265,11 @@ function externalEntries(
 }
 
 /** Chains named like a service's that no current Service or endpoint accounts for. */
-function leftovers(view: NodeView, ports: readonly ExpectedServicePort[], opts: ReconcileOptions): Finding[] {
+function knownChains(ports: readonly ExpectedServicePort[]): Set<string> {
+  const cached = knownCache.get(ports);
+  if (cached !== undefined) return cached;
   const known = new Set<string>();
+  knownCache.set(ports, known);
   for (const sp of ports) {
     for (const c of Object.values(sp.chains)) known.add(c);
     for (const c of Object.values(sp.legacyChains)) known.add(c);
@@ -272,7 +278,13 @@ function leftovers(view: NodeView, ports: readonly ExpectedServicePort[], opts: 
       if (e.legacySepChain !== "") known.add(e.legacySepChain);
     }
   }
-  const referenced = view.index.referenced.get("nat") ?? new Set<string>();
+  return known;
+}
+
+function leftovers(view: NodeView, ports: readonly ExpectedServicePort[], opts: ReconcileOptions): Finding[] {
+  const known = knownChains(ports);
+  const referenced = new Set<string>();
+  for (const rules of view.index.nat.values()) for (const r of rules) if (r.target !== undefined) referenced.add(r.target);
   const left: Evidence[] = [];
   let count = 0;
   for (const [chain, line] of view.index.chains.get("nat") ?? []) {

@@ -25,9 +25,16 @@ export function sha256(text: string): Uint8Array {
   const buf = new Uint8Array(blocks * 64);
   buf.set(msg);
   buf[msg.length] = 0x80;
-  const view = new DataView(buf.buffer);
-  view.setUint32(buf.length - 4, bitLen >>> 0);
-  view.setUint32(buf.length - 8, Math.floor(bitLen / 0x100000000));
+  const hi = Math.floor(bitLen / 0x100000000);
+  const end = buf.length;
+  buf[end - 8] = hi >>> 24;
+  buf[end - 7] = (hi >>> 16) & 255;
+  buf[end - 6] = (hi >>> 8) & 255;
+  buf[end - 5] = hi & 255;
+  buf[end - 4] = bitLen >>> 24;
+  buf[end - 3] = (bitLen >>> 16) & 255;
+  buf[end - 2] = (bitLen >>> 8) & 255;
+  buf[end - 1] = bitLen & 255;
   let h0 = 0x6a09e667;
   let h1 = 0xbb67ae85;
   let h2 = 0x3c6ef372;
@@ -37,7 +44,10 @@ export function sha256(text: string): Uint8Array {
   let h6 = 0x1f83d9ab;
   let h7 = 0x5be0cd19;
   for (let off = 0; off < buf.length; off += 64) {
-    for (let i = 0; i < 16; i++) W[i] = view.getUint32(off + i * 4);
+    for (let i = 0; i < 16; i++) {
+      const j = off + i * 4;
+      W[i] = (buf[j]! << 24) | (buf[j + 1]! << 16) | (buf[j + 2]! << 8) | buf[j + 3]!;
+    }
     for (let i = 16; i < 64; i++) {
       const w15 = W[i - 15]!;
       const w2 = W[i - 2]!;
@@ -79,8 +89,13 @@ export function sha256(text: string): Uint8Array {
     h7 = (h7 + h) | 0;
   }
   const out = new Uint8Array(32);
-  const ov = new DataView(out.buffer);
   const hs = [h0, h1, h2, h3, h4, h5, h6, h7];
-  for (let i = 0; i < 8; i++) ov.setUint32(i * 4, hs[i]! >>> 0);
+  for (let i = 0; i < 8; i++) {
+    const v = hs[i]!;
+    out[i * 4] = v >>> 24;
+    out[i * 4 + 1] = (v >>> 16) & 255;
+    out[i * 4 + 2] = (v >>> 8) & 255;
+    out[i * 4 + 3] = v & 255;
+  }
   return out;
 }

@@ -24,6 +24,25 @@ export interface PlanAdviceOptions {
   readonly knownBugs?: readonly Finding[];
   /** How the restore files are named in the commands (default `FILE`). */
   readonly files?: readonly string[];
+  /** `k3s --version` output of the node, when known (decides whether --prefer-bundled-bin exists). */
+  readonly k3sVersion?: string;
+}
+
+/** The first k3s release of each minor line that has --prefer-bundled-bin (k3s-io/k3s PR #6545, 2022-12). */
+const BUNDLED_BIN_SINCE: Readonly<Record<number, number>> = { 23: 15, 24: 9, 25: 5 };
+
+/**
+ * Whether a k3s version has `--prefer-bundled-bin`: v1.23.15, v1.24.9, v1.25.5, v1.26.0 and later.
+ * Undefined when the text holds no version.
+ */
+export function hasPreferBundledBin(k3sVersion: string): boolean | undefined {
+  const m = /v(\d+)\.(\d+)\.(\d+)/.exec(k3sVersion);
+  if (m === null) return undefined;
+  const [major, minor, patch] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  if (major !== 1) return major > 1;
+  if (minor >= 26) return true;
+  const since = BUNDLED_BIN_SINCE[minor];
+  return since !== undefined && patch >= since;
 }
 
 const WRITERS: Readonly<Record<RuleOwner, string>> = {
@@ -95,11 +114,22 @@ export function planAdvice(plan: DuplicatePlan, options: PlanAdviceOptions = {})
     commands: files.map((f) => `${restore} --noflush ${f}`),
   });
 
+  const k3sLine = options.k3sVersion
+    ?.split("\n")
+    .find((l) => /v\d+\.\d+\.\d+/.test(l))
+    ?.trim();
+  const bundled = options.k3sVersion === undefined ? undefined : hasPreferBundledBin(options.k3sVersion);
+  const k3sNote =
+    bundled === true
+      ? ` This node runs ${k3sLine}, which has --prefer-bundled-bin: add it to the k3s service (or prefer-bundled-bin: true in /etc/rancher/k3s/config.yaml).`
+      : bundled === false
+        ? ` This node runs ${k3sLine}, which does not have --prefer-bundled-bin yet: upgrade k3s to v1.23.15, v1.24.9, v1.25.5, v1.26.0 or later first, or upgrade the host's iptables.`
+        : "";
   if (bugs.length > 0) {
     for (const b of bugs) {
       steps.push({
         title: "Fix the cause before starting them again, or the duplicates come back",
-        detail: `${b.message}. ${b.fix ?? ""}`.trim(),
+        detail: `${b.message}. ${b.fix ?? ""}`.trim() + k3sNote,
         ...(b.references === undefined ? {} : { references: b.references }),
       });
     }
@@ -109,7 +139,8 @@ export function planAdvice(plan: DuplicatePlan, options: PlanAdviceOptions = {})
       detail:
         "Exact copies accumulate when a controller's `iptables -C` check wrongly fails and it appends again on every sync: " +
         "iptables 1.8.0-1.8.4 (nf_tables), 1.8.7 and 1.8.10 have such bugs. On k3s use the bundled iptables with --prefer-bundled-bin " +
-        "(k3s >= v1.23.15, v1.24.9, v1.25.5 or v1.26.0); otherwise upgrade the host's iptables (1.8.5 or later, avoiding 1.8.7 and 1.8.10).",
+        "(k3s >= v1.23.15, v1.24.9, v1.25.5 or v1.26.0); otherwise upgrade the host's iptables (1.8.5 or later, avoiding 1.8.7 and 1.8.10)." +
+        k3sNote,
       references: ["k3s-io/k3s#3117", "https://docs.k3s.io/known-issues#iptables", "flatcar/Flatcar#954"],
     });
   }

@@ -137,65 +137,78 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     for (const chain of table.chains.values()) {
       const rules = chain.rules;
       tableBefore += rules.length;
-      if (!hasDuplicate(rules)) continue;
+      if (rules.length < 2) continue;
       let chainRemoved = 0;
-      const lastKept = new Map<string, number>();
-      // Index of the last staying rule that may change each state kind for the packets it lets through.
-      const lastWrite = new Int32Array(8).fill(-1);
+      // Per distinct rule text: the index of its nearest staying copy, and the last decision made for
+      // a copy of it (a leak repeats the same decision 100,000 times: reuse it).
+      const texts = new Map<string, TextState>();
+      // Allocated at the first copy, so chains without copies cost one Map pass and no parsing.
+      let lastWrite: Int32Array | undefined;
+      let gone: Uint8Array | undefined;
+      let folded = 0;
       for (let j = 0; j < rules.length; j++) {
         const rule = rules[j]!;
-        const prev = lastKept.get(rule.text);
-        if (prev !== undefined) {
-          copies++;
-          const keptRule = rules[prev]!;
-          const d = decide(analyzer, rule, keptRule, betweenWrites(lastWrite, prev), lastWrite, rules);
+        const st = texts.get(rule.text);
+        if (st === undefined) {
+          texts.set(rule.text, {
+            kept: j,
+            prev: -1,
+            between: -1,
+            remove: false,
+            lines: undefined,
+            owner: "other",
+          });
+          continue;
+        }
+        copies++;
+        if (lastWrite === undefined || gone === undefined) {
+          lastWrite = new Int32Array(8).fill(-1);
+          gone = new Uint8Array(rules.length);
+        }
+        // Index of the last staying rule before j that may change each state kind for the packets it
+        // lets through; folded in lazily, skipping removed copies.
+        for (; folded < j; folded++) {
+          if (gone[folded] === 1) continue;
+          const w = analyzer.continuingWrites(rules[folded]!);
+          if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
+        }
+        const between = betweenWrites(lastWrite, st.kept);
+        if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
+          const keptRule = rules[st.kept]!;
+          const d = decide(analyzer, rule, keptRule, between, lastWrite, rules);
           const owner = ruleOwner(chain.name, rule.text);
           const key = `${table.name}\0${rule.text}\0${keptRule.line}\0${d.reason}`;
-          if (d.remove) {
-            chainRemoved++;
-            removedByOwner[owner] = (removedByOwner[owner] ?? 0) + 1;
-            let g = removedGroups.get(key);
-            if (g === undefined) {
-              const lines: number[] = [];
-              g = {
-                lines,
-                group: {
-                  table: table.name,
-                  chain: chain.name,
-                  rule: rule.text,
-                  owner,
-                  keptLine: keptRule.line,
-                  reason: d.reason,
-                  lines,
-                },
-              };
-              removedGroups.set(key, g);
-            }
-            g.lines.push(rule.line);
-            continue;
-          }
-          let g = keptGroups.get(key);
+          const groups = d.remove ? removedGroups : keptGroups;
+          let g = groups.get(key);
           if (g === undefined) {
             const lines: number[] = [];
-            g = {
+            const base = {
+              table: table.name,
+              chain: chain.name,
+              rule: rule.text,
+              owner,
+              reason: d.reason,
               lines,
-              group: {
-                table: table.name,
-                chain: chain.name,
-                rule: rule.text,
-                owner,
-                copyOfLine: keptRule.line,
-                reason: d.reason,
-                lines,
-              },
             };
-            keptGroups.set(key, g);
+            g = d.remove
+              ? { lines, group: { ...base, keptLine: keptRule.line } }
+              : { lines, group: { ...base, copyOfLine: keptRule.line } };
+            groups.set(key, g);
           }
-          g.lines.push(rule.line);
+          st.prev = st.kept;
+          st.between = between;
+          st.remove = d.remove;
+          st.lines = g.lines;
+          st.owner = owner;
         }
-        lastKept.set(rule.text, j);
-        const w = analyzer.continuingWrites(rule);
-        if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = j;
+        st.lines.push(rule.line);
+        if (st.remove) {
+          gone[j] = 1;
+          chainRemoved++;
+          removedByOwner[st.owner] = (removedByOwner[st.owner] ?? 0) + 1;
+        } else {
+          st.kept = j;
+        }
       }
       if (chainRemoved > 0) {
         changed.push({
@@ -233,14 +246,17 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
   };
 }
 
-function hasDuplicate(rules: readonly Rule[]): boolean {
-  if (rules.length < 2) return false;
-  const seen = new Set<string>();
-  for (const r of rules) {
-    if (seen.has(r.text)) return true;
-    seen.add(r.text);
-  }
-  return false;
+/** What the planner remembers about one distinct rule text of a chain. */
+interface TextState {
+  /** Index of the nearest copy that stays. */
+  kept: number;
+  /** The reference copy and in-between writes of the last decision (-1: none yet). */
+  prev: number;
+  between: number;
+  remove: boolean;
+  /** The group the last decision went to. */
+  lines: number[] | undefined;
+  owner: RuleOwner;
 }
 
 /** The state kinds that some staying rule after index `prev` may have changed. */

@@ -499,6 +499,8 @@ describe("parseDump() rule errors", () => {
 
 test("DumpReader finds binary data in a last line that came in several chunks without a newline", () => {
   const e = syntaxError(() => read(["*nat\n:PREROUTING ACCEPT [0:0]\n-A PRE", "ROUTING -j ACCEPT", "\0"]));
-  expect(e.message).toBe("Cannot parse dump at line 3: binary data (byte 0x00) found; this is not iptables-save text");
+  expect(e.message).toBe(
+    "Cannot parse dump at line 3: binary data (byte 0x00) found; this is not iptables-save text",
+  );
   expect({ line: e.line, column: e.column }).toEqual({ line: 3, column: 24 });
 });

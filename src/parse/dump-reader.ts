@@ -1,5 +1,6 @@
 import type { Backend, Counters, DumpHeader, ParseWarning, TableName } from "../model/ruleset.ts";
 import { BUILTIN_CHAINS, TABLE_NAMES } from "../model/ruleset.ts";
+import { ChainIndex } from "./chain-index.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { tokenizeRule } from "./tokenize-rule.ts";
 
@@ -103,11 +104,7 @@ export class DumpReader {
   #table: TableName | undefined;
   #tableLine = 0;
   /** Declared chains of the current table with their rule counts so far. */
-  #chains = new Map<string, number>();
-  /** The same chains in declaration order. */
-  #names: string[] = [];
-  /** Rules read so far per chain, by declaration position (plain numbers: no object per chain). */
-  #counts: number[] = [];
+  #chains = new ChainIndex();
   /** Position of the chain of the last rule, or -1. */
   #last = -1;
   #seenTables = new Set<TableName>();
@@ -352,16 +349,8 @@ export class DumpReader {
     this.#handler.table?.(table, lineNo);
   }
 
-  #declare(name: string): void {
-    this.#chains.set(name, this.#names.length);
-    this.#names.push(name);
-    this.#counts.push(0);
-  }
-
   #resetChains(): void {
-    this.#chains = new Map();
-    this.#names = [];
-    this.#counts = [];
+    this.#chains = new ChainIndex();
     this.#last = -1;
   }
 
@@ -390,8 +379,8 @@ export class DumpReader {
     } else if (policyWord !== "-") {
       this.#fail(`user chain "${name}" has policy "${policyWord}" (expected "-")`, name.length + 3);
     }
-    if (this.#chains.has(name)) this.#fail(`chain "${name}" is declared twice in table "${table}"`, 2);
-    this.#declare(name);
+    // One hash lookup: a name already declared leaves the size unchanged.
+    if (!this.#chains.declare(name, builtin)) this.#fail(`chain "${name}" is declared twice in table "${table}"`, 2);
     const counters = m === null || m[3] === undefined ? ZERO : { packets: m[3], bytes: m[4]! };
     this.#handler.chain?.(
       policy === undefined
@@ -424,7 +413,7 @@ export class DumpReader {
     // iptables-save prints a chain's rules together: most rules are in the same chain as the last one,
     // so compare in place before slicing the name and looking it up.
     // Its rules also follow the declaration order, so the next chain is usually one of the next few declared.
-    const names = this.#names;
+    const names = this.#chains.names;
     let pos = this.#last;
     if (pos < 0 || !ruleInChain(text, names[pos]!)) {
       const from = pos + 1;
@@ -438,21 +427,24 @@ export class DumpReader {
       if (pos < 0) {
         const sp = text.indexOf(" ", 3);
         const name = sp < 0 ? text.slice(3) : text.slice(3, sp);
-        const found = this.#chains.get(name);
-        if (found === undefined) {
+        const found = this.#chains.find(name);
+        if (found < 0) {
           if (this.#sMode && BUILTIN_CHAINS[table].includes(name)) {
             this.#declareImplicit(name, lineNo);
             this.#rule(raw, text, lineNo, counters);
             return;
           }
-          this.#fail(`rule for chain "${name}", which is not declared in table "${table}"`, raw.indexOf("-A ") + 4);
+          this.#fail(
+            `rule for chain "${name}", which is not declared in table "${table}"`,
+            raw.indexOf("-A ") + 4,
+          );
         }
         pos = found;
       }
       this.#last = pos;
     }
     const chain = names[pos]!;
-    const index = this.#counts[pos]!++;
+    const index = this.#chains.counts[pos]!++;
     this.#ruleCount++;
     this.#handler.rule?.(
       counters === undefined
@@ -475,7 +467,7 @@ export class DumpReader {
   #declareImplicit(chain: string, lineNo: number): void {
     const table = this.#table!;
     const builtin = BUILTIN_CHAINS[table].includes(chain);
-    this.#declare(chain);
+    this.#chains.declare(chain, builtin);
     this.#handler.chain?.(
       builtin
         ? { table, name: chain, policy: "ACCEPT", counters: ZERO, line: lineNo, builtin }
@@ -494,7 +486,7 @@ export class DumpReader {
     const table = this.#table!;
     const name = parts[1] ?? "";
     if (name === "") this.#fail(`expected a chain name after "${parts[0]}"`);
-    if (this.#chains.has(name)) this.#fail(`chain "${name}" is declared twice in table "${table}"`);
+    if (this.#chains.find(name) >= 0) this.#fail(`chain "${name}" is declared twice in table "${table}"`);
     if (parts[0] === "-P") {
       const policy = parts[2];
       // `iptables -S -v` adds the policy counters: `-P INPUT ACCEPT -c 10 840`.
@@ -505,13 +497,14 @@ export class DumpReader {
       }
       if (!BUILTIN_CHAINS[table].includes(name))
         this.#fail(`"${name}" is not a built-in chain of table "${table}"`);
-      this.#declare(name);
+      this.#chains.declare(name, true);
       const counters = withCounters ? { packets: parts[4]!, bytes: parts[5]! } : ZERO;
       this.#handler.chain?.({ table, name, policy, counters, line: lineNo, builtin: true });
       return;
     }
     if (parts.length !== 2) this.#fail(`expected "-N CHAIN", found "${clip(line)}"`);
-    this.#declare(name);
+    if (BUILTIN_CHAINS[table].includes(name)) this.#fail(`"${name}" is a built-in chain of table "${table}": use -P`);
+    this.#chains.declare(name, false);
     this.#handler.chain?.({ table, name, counters: ZERO, line: lineNo, builtin: false });
   }
 }

@@ -6,7 +6,8 @@ import { MAX_FINDINGS_PER_CODE } from "./html/findings-section.ts";
 import { outlierNodes } from "./html/node-charts.ts";
 import { MAX_BRANCHES, pathModel } from "./html/path-model.ts";
 import { MAX_CHAINS_PER_NODE } from "./html/rule-views.ts";
-import { HOSTILE, incidentInput, largeInput } from "./html/sample-input.ts";
+import { HOSTILE, incidentInput } from "./html/sample-input.ts";
+import { largeInput } from "./html/sample-large-input.ts";
 import { cspHash } from "./html/sha256.ts";
 import { renderHtml, reportCsp } from "./render-html.ts";
 
@@ -269,5 +270,96 @@ describe("outlierNodes()", () => {
       ["prod-agent1", 722],
     ]);
     expect([...outlierNodes(input.nodes.slice(0, 1), [])]).toEqual([]);
+  });
+});
+
+/** Appends `suffix` to every free-text string of the input (not to union-typed fields like codes). */
+function taint<T>(value: T, suffix: string, key = ""): T {
+  const closed = new Set([
+    "code",
+    "severity",
+    "check",
+    "table",
+    "disposition",
+    "backend",
+    "protocol",
+    "brokenAt",
+    "mark",
+  ]);
+  if (typeof value === "string")
+    return (closed.has(key) || key === "trace.from" ? value : value + suffix) as T;
+  if (Array.isArray(value)) return value.map((v) => taint(v, suffix, key)) as T;
+  if (value !== null && typeof value === "object") {
+    return Object.fromEntries(
+      Object.entries(value).map(([k, v]) => [
+        k,
+        taint(
+          v,
+          suffix,
+          key === "" && k === "from" ? "question.from" : k === "from" && key === "trace" ? "trace.from" : k,
+        ),
+      ]),
+    ) as T;
+  }
+  return value;
+}
+
+describe("renderHtml() with hostile text everywhere", () => {
+  const TAGS = new Set(
+    "html head meta title style body main header h1 h2 h3 h4 p div span section article ul ol li code b a button table caption thead tbody tr th td svg g rect text path polygon line script footer".split(
+      " ",
+    ),
+  );
+  const ATTRS = new Set(
+    "lang charset http-equiv content name class id role scope aria-label aria-labelledby aria-controls aria-expanded aria-pressed hidden tabindex data-broken data-filter data-download data-node-index type href rel width height viewbox xmlns x y x1 y1 x2 y2 rx d points text-anchor".split(
+      " ",
+    ),
+  );
+  const hostile = fc
+    .array(
+      fc.constantFrom(
+        "<",
+        ">",
+        '"',
+        "'",
+        "&",
+        "/",
+        "=",
+        " ",
+        "script",
+        "style",
+        "img src=x onerror=alert(1)",
+        "svg onload=",
+        "\u2028",
+        "<!--",
+        "]]>",
+        "\u0000",
+        "`",
+      ),
+      { maxLength: 12 },
+    )
+    .map((parts) => parts.join(""));
+
+  it("emits only the page's own tags and attributes, whatever the names, comments and rules contain", () => {
+    fc.assert(
+      fc.property(hostile, (suffix) => {
+        const html = renderHtml(taint(incidentInput(), suffix));
+        const body = html.replace(
+          /(<script type="application\/json" id="nd-diagnosis">)[\s\S]*?(<\/script>)/,
+          "$1$2",
+        );
+        for (const m of body.matchAll(/<\/?([a-zA-Z][a-zA-Z0-9-]*)((?:[^>"']|"[^"]*"|'[^']*')*)>/g)) {
+          expect(TAGS.has(m[1]!.toLowerCase()), `tag ${m[0]}`).toBe(true);
+          for (const a of m[2]!.replace(/\/$/, "").matchAll(/([^\s=]+)(?:="[^"]*")?/g)) {
+            expect(ATTRS.has(a[1]!.toLowerCase()), `attribute ${a[1]} in ${m[0].slice(0, 80)}`).toBe(true);
+          }
+        }
+        expect(body.match(/<script/g)).toHaveLength(2);
+        expect(html.match(/<\/script/gi)).toHaveLength(2);
+        expect(html.match(/<\/style/gi)).toHaveLength(1);
+        expect(html.match(/<!--/g)).toBeNull();
+      }),
+      { numRuns: 40 },
+    );
   });
 });

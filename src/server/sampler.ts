@@ -100,7 +100,15 @@ export class Sampler {
   /** Runs one sample now (waits for a running one first, never runs two at once). */
   async sample(): Promise<SampleResult> {
     while (this.#running !== undefined) await this.#running;
-    const run = this.#sample();
+    // An exception here is a bug in netdoctor's analysis of the output, not a save failure; it must
+    // not stop the loop (an unhandled rejection would end the process), so it counts as a parse error.
+    const run = this.#sample().catch((error: unknown): SampleResult => {
+      this.stats.failures++;
+      this.#o.metrics.countError("parse-error");
+      const message = `internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+      this.#log(`netdoctor exporter: ${message}`);
+      return { ok: false, reason: "parse-error", message };
+    });
     this.#running = run;
     try {
       return await run;

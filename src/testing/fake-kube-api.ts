@@ -387,6 +387,14 @@ export class FakeKubeApi {
           "BadRequest",
         );
       }
+      if (url.searchParams.get("follow") === "true" && phase === "Running") {
+        // Following a running container: the log ends when the container does (never, for "hang").
+        if (pod.behavior === "hang") return; // held open until the client gives up or the server closes
+        const ends = pod.createdAt + (o.pendingMs ?? 30) + (o.runningMs ?? 30);
+        await new Promise((r) => setTimeout(r, Math.max(0, ends - Date.now())));
+      } else if (phase === "Running") {
+        return this.#status(res, 400, "fake: only follow=true reads a running container", "BadRequest");
+      }
       const text = encodeFrames(this.nodeOutputs(pod.node, pod.behavior), {
         done: pod.behavior !== "log-cut",
       });

@@ -46,6 +46,8 @@ export type CompiledTarget =
 export interface CompiledRule {
   readonly tests: readonly MatchTest[];
   readonly target: CompiledTarget;
+  /** The rule's trace step when its action does not depend on the packet (filled by the tracer). */
+  step?: import("../model/trace.ts").TraceStep;
 }
 
 /** Targets that only log, count or set metadata the tracer does not follow: evaluation continues. */

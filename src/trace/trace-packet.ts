@@ -6,7 +6,7 @@
 import type { Rule, TableName } from "../model/ruleset.ts";
 import type { Disposition, Ingress, Packet, TraceResult, TracePath, TraceStep } from "../model/trace.ts";
 import { PROTOCOL_NUMBERS, type MatchContext, type MatchResult } from "./compile-match.ts";
-import { type CompiledRule, endpointText } from "./compile-rule.ts";
+import { type CompiledRule, type CompiledTarget, endpointText } from "./compile-rule.ts";
 import { formatIpv4, inCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
 import { rejectEffect } from "./reject-errno.ts";
 import { buildTraceIndex, type ChainInfo, candidateRules, compiledRule, type TraceIndex } from "./trace-index.ts";
@@ -46,13 +46,20 @@ type Verdict =
   | { readonly k: "reject"; readonly rejectWith: string }
   | { readonly k: "unknown"; readonly reason: string };
 
+/** The steps of a path as a persistent list: forks share their common prefix without copying. */
+interface Trail {
+  readonly s: TraceStep;
+  readonly prev: Trail | undefined;
+}
+
+/** One path's state while walking; `v` is its verdict once a chain or hook has decided. */
 interface Outcome {
-  readonly p: number;
-  readonly st: WalkState;
-  readonly steps: TraceStep[];
-  readonly v: Verdict;
-  /** The step that decided a drop/reject. */
-  readonly by?: TraceStep;
+  p: number;
+  st: WalkState;
+  trail: Trail | undefined;
+  v: Verdict;
+  /** The step that decided a drop/reject/unknown. */
+  by?: TraceStep;
 }
 
 interface Walk {
@@ -136,10 +143,10 @@ export function tracePacket(
     maxPaths: options.maxPaths ?? 4096,
   };
   const finals = request.from === "pod" ? fromPod(walk, st) : fromHost(walk, st);
-  return { packet, from: request.from, paths: finals.map((o) => toPath(walk, o)) };
+  const paths: TracePath[] = [];
+  for (const o of finals) paths.push(toPath(walk, o));
+  return { packet, from: request.from, paths };
 }
-
-type Live = { p: number; st: WalkState; steps: TraceStep[] };
 
 function isLocalDst(walk: Walk, st: WalkState): boolean {
   return inCidr(st.dst, LOOPBACK) || (walk.ctx.localIps?.includes(st.dst) ?? false);
@@ -150,19 +157,24 @@ function routeOut(walk: Walk, st: WalkState): string | undefined {
   return r ?? walk.request.outInterface;
 }
 
-/** Runs one hook's tables over the live paths; finished paths go to `done`. */
-function hook(walk: Walk, name: Hook, tables: readonly TableName[], live: Live[], done: Outcome[]): Live[] {
+/** Runs one hook's tables over the live paths; decided paths go to `done`. */
+function hook(walk: Walk, name: Hook, tables: readonly TableName[], live: Outcome[], done: Outcome[]): Outcome[] {
   let current = live;
   for (const table of tables) {
-    const next: Live[] = [];
+    const info = walk.index.chains.get(table)?.get(name);
+    if (info === undefined) continue;
+    const next: Outcome[] = [];
     for (const l of current) {
       l.st.hook = name;
       if (table === "nat" && l.st.untracked) {
         next.push(l);
         continue;
       }
-      for (const o of runBuiltin(walk, table, name, l)) {
-        if (o.v.k === "accept") next.push({ p: o.p, st: o.st, steps: o.steps });
+      const results: Outcome[] = [];
+      walkFrom(walk, info, candidateRules(info, l.st.dst, l.st.dport), 0, l.st, l.p, l.trail, 0, results);
+      for (const o of results) {
+        if (o.v.k === "return") applyPolicy(info, o);
+        if (o.v.k === "accept") next.push(o);
         else done.push(o);
       }
     }
@@ -171,83 +183,79 @@ function hook(walk: Walk, name: Hook, tables: readonly TableName[], live: Live[]
   return current;
 }
 
+function newPath(st: WalkState): Outcome {
+  return { p: 1, st, trail: undefined, v: ACCEPT };
+}
+
 function fromPod(walk: Walk, st0: WalkState): Outcome[] {
   const done: Outcome[] = [];
   st0.inIf = walk.request.inInterface;
   st0.outIf = "";
-  let live = hook(walk, "PREROUTING", ["raw", "mangle", "nat"], [{ p: 1, st: st0, steps: [] }], done);
-  const local: Live[] = [];
-  const fwd: Live[] = [];
+  const live = hook(walk, "PREROUTING", PRE_TABLES, [newPath(st0)], done);
+  const local: Outcome[] = [];
+  const fwd: Outcome[] = [];
   for (const l of live) (isLocalDst(walk, l.st) ? local : fwd).push(l);
-  const finished: Outcome[] = [];
-  for (const l of hook(walk, "INPUT", ["mangle", "filter", "security", "nat"], local, done)) {
-    finished.push({ ...l, v: ACCEPT });
-  }
+  const finished = hook(walk, "INPUT", INPUT_TABLES, local, done);
   for (const l of fwd) l.st.outIf = routeOut(walk, l.st);
-  live = hook(walk, "FORWARD", ["mangle", "filter", "security"], fwd, done);
-  for (const l of hook(walk, "POSTROUTING", ["mangle", "nat"], live, done)) finished.push({ ...l, v: ACCEPT });
-  return done.concat(finished);
+  const forwarded = hook(walk, "POSTROUTING", POST_TABLES, hook(walk, "FORWARD", FORWARD_TABLES, fwd, done), done);
+  for (const l of forwarded) finished.push(l);
+  for (const l of finished) done.push(l);
+  return done;
 }
+
+const PRE_TABLES: readonly TableName[] = ["raw", "mangle", "nat"];
+const INPUT_TABLES: readonly TableName[] = ["mangle", "filter", "security", "nat"];
+const FORWARD_TABLES: readonly TableName[] = ["mangle", "filter", "security"];
+const POST_TABLES: readonly TableName[] = ["mangle", "nat"];
 
 function fromHost(walk: Walk, st0: WalkState): Outcome[] {
   const done: Outcome[] = [];
   st0.inIf = "";
   st0.outIf = isLocalDst(walk, st0) ? "lo" : routeOut(walk, st0);
-  let live = hook(walk, "OUTPUT", ["raw", "mangle", "nat"], [{ p: 1, st: st0, steps: [] }], done);
+  let live = hook(walk, "OUTPUT", ["raw", "mangle", "nat"], [newPath(st0)], done);
   // nat OUTPUT may have changed the destination: the kernel routes again.
   for (const l of live) l.st.outIf = isLocalDst(walk, l.st) ? "lo" : routeOut(walk, l.st);
   live = hook(walk, "OUTPUT", ["filter", "security"], live, done);
-  live = hook(walk, "POSTROUTING", ["mangle", "nat"], live, done);
+  live = hook(walk, "POSTROUTING", POST_TABLES, live, done);
   const finished: Outcome[] = [];
-  const local: Live[] = [];
-  for (const l of live) (isLocalDst(walk, l.st) ? local : finished).push(l as Outcome);
-  for (const l of finished) (l as { v: Verdict }).v = ACCEPT;
+  const local: Outcome[] = [];
+  for (const l of live) (isLocalDst(walk, l.st) ? local : finished).push(l);
   // Over loopback the packet comes back in; its connection is already NATed, so nat is skipped.
   for (const l of local) {
     l.st.inIf = "lo";
     l.st.outIf = "";
   }
-  let back = hook(walk, "PREROUTING", ["raw", "mangle"], local, done);
-  back = hook(walk, "INPUT", ["mangle", "filter", "security"], back, done);
-  for (const l of back) finished.push({ ...l, v: ACCEPT });
-  return done.concat(finished);
+  const back = hook(walk, "INPUT", ["mangle", "filter", "security"], hook(walk, "PREROUTING", ["raw", "mangle"], local, done), done);
+  for (const l of back) finished.push(l);
+  for (const l of finished) done.push(l);
+  return done;
 }
 
-function policyStep(info: ChainInfo, policy: "ACCEPT" | "DROP"): TraceStep {
-  const c = info.chain;
-  return {
-    table: info.table,
-    chain: c.name,
-    line: c.line,
-    rule: `:${c.name} ${policy} [${c.counters.packets}:${c.counters.bytes}]`,
-    action: `policy ${policy}`,
-  };
-}
+const policySteps = new WeakMap<ChainInfo, TraceStep>();
 
-function runBuiltin(walk: Walk, table: TableName, chain: string, l: Live): Outcome[] {
-  const info = walk.index.chains.get(table)?.get(chain);
-  if (info === undefined) return [{ ...l, v: ACCEPT }];
-  const out: Outcome[] = [];
-  for (const o of walkChain(walk, info, l.st, l.p, l.steps, 0)) {
-    if (o.v.k !== "return") {
-      out.push(o);
-      continue;
+function applyPolicy(info: ChainInfo, o: Outcome): void {
+  const policy = info.chain.policy ?? "ACCEPT";
+  if (policy === "DROP" || info.chain.rules.length > 0) {
+    let step = policySteps.get(info);
+    if (step === undefined) {
+      const c = info.chain;
+      step = {
+        table: info.table,
+        chain: c.name,
+        line: c.line,
+        rule: `:${c.name} ${policy} [${c.counters.packets}:${c.counters.bytes}]`,
+        action: `policy ${policy}`,
+      };
+      policySteps.set(info, step);
     }
-    const policy = info.chain.policy ?? "ACCEPT";
-    if (policy === "DROP" || info.chain.rules.length > 0) {
-      const step = policyStep(info, policy);
-      o.steps.push(step);
-      out.push(policy === "DROP" ? { ...o, v: DROP, by: step } : { ...o, v: ACCEPT });
-    } else {
-      out.push({ ...o, v: ACCEPT });
+    o.trail = { s: step, prev: o.trail };
+    if (policy === "DROP") {
+      o.v = DROP;
+      o.by = step;
+      return;
     }
   }
-  return out;
-}
-
-function walkChain(walk: Walk, info: ChainInfo, st: WalkState, p: number, steps: TraceStep[], depth: number): Outcome[] {
-  const cands = candidateRules(info, st.dst, st.dport);
-  return walkFrom(walk, info, cands, 0, st, p, steps, depth);
+  o.v = ACCEPT;
 }
 
 const FORK = Symbol("fork");
@@ -273,34 +281,35 @@ interface Branch {
   readonly q: number;
   readonly st: WalkState;
   readonly res: boolean | string;
-  readonly random: boolean;
 }
 
 /** Evaluates tests in order, splitting at each probability; side effects land in each branch's state. */
 function evalSlow(c: CompiledRule, st: WalkState, ctx: MatchContext): Branch[] {
   const out: Branch[] = [];
-  const go = (from: number, bst: WalkState, q: number, pending: string | undefined, random: boolean): void => {
-    for (let i = from; i < c.tests.length; i++) {
-      const r: MatchResult = c.tests[i]!(bst, ctx);
-      if (r === true) continue;
-      if (r === false) {
-        out.push({ q, st: bst, res: false, random });
-        return;
-      }
-      if (typeof r === "string") {
-        pending ??= r;
-        continue;
-      }
-      out.push({ q: q * (1 - r), st: cloneState(bst), res: false, random: true });
-      q *= r;
-      random = true;
+  let q = 1;
+  let pending: string | undefined;
+  for (let i = 0; i < c.tests.length; i++) {
+    const r: MatchResult = c.tests[i]!(st, ctx);
+    if (r === true) continue;
+    if (r === false) {
+      out.push({ q, st, res: false });
+      return out;
     }
-    out.push({ q, st: bst, res: pending ?? true, random });
-  };
-  go(0, st, 1, undefined, false);
+    if (typeof r === "string") {
+      pending ??= r;
+      continue;
+    }
+    out.push({ q: q * (1 - r), st: cloneState(st), res: false });
+    q *= r;
+  }
+  out.push({ q, st, res: pending ?? true });
   return out;
 }
 
+/**
+ * Walks a chain from candidate position `pos`, appending every finished path of this chain
+ * (accept/drop/reject/unknown, or return) to `out`.
+ */
 function walkFrom(
   walk: Walk,
   info: ChainInfo,
@@ -308,49 +317,110 @@ function walkFrom(
   pos: number,
   st: WalkState,
   p: number,
-  steps: TraceStep[],
+  trail: Trail | undefined,
   depth: number,
-): Outcome[] {
-  const n = cands === null ? info.chain.rules.length : cands.length;
+  out: Outcome[],
+): void {
+  const rules = info.chain.rules;
+  const n = cands === null ? rules.length : cands.length;
   for (let k = pos; k < n; k++) {
     const ri = cands === null ? k : cands[k]!;
     const c = compiledRule(walk.index, info, ri);
     const r = evalFast(c, st, walk.ctx);
     if (r === false) continue;
-    const rule = info.chain.rules[ri]!;
-    if (typeof r === "string") return [unknownOutcome(info, rule, r, st, p, steps)];
-    if (r === true) return applyTarget(walk, info, cands, k, rule, c, st, p, steps, depth, undefined);
-    // A statistic match: fork into branches.
-    // Matched branches first: the taken jump reads best before the fall-through.
-    const branches = evalSlow(c, cloneState(st), walk.ctx).reverse();
-    const out: Outcome[] = [];
-    for (const b of branches) {
-      const bp = p * b.q;
+    const rule = rules[ri]!;
+    if (typeof r === "string") {
+      out.push(unknownOutcome(info, rule, r, st, p, trail));
+      return;
+    }
+    if (r === true) {
+      applyTarget(walk, info, cands, k, rule, c, st, p, trail, depth, undefined, out);
+      return;
+    }
+    // A statistic match: fork. Matched branches first: the taken jump reads best before the fall-through.
+    const branches = evalSlow(c, cloneState(st), walk.ctx);
+    for (let b = branches.length - 1; b >= 0; b--) {
+      const br = branches[b]!;
+      const bp = p * br.q;
       if (bp <= 0) continue;
       walk.paths += 1;
       if (walk.paths > walk.maxPaths) {
-        out.push(unknownOutcome(info, rule, `more than ${walk.maxPaths} random branches`, b.st, bp, steps.slice()));
-        continue;
+        out.push(unknownOutcome(info, rule, `more than ${walk.maxPaths} random branches`, br.st, bp, trail));
+      } else if (br.res === false) {
+        walkFrom(walk, info, cands, k + 1, br.st, bp, trail, depth, out);
+      } else if (typeof br.res === "string") {
+        out.push(unknownOutcome(info, rule, br.res, br.st, bp, trail));
+      } else {
+        applyTarget(walk, info, cands, k, rule, c, br.st, bp, trail, depth, br.q, out);
       }
-      const bsteps = steps.slice();
-      if (b.res === false) out.push(...walkFrom(walk, info, cands, k + 1, b.st, bp, bsteps, depth));
-      else if (typeof b.res === "string") out.push(unknownOutcome(info, rule, b.res, b.st, bp, bsteps));
-      else out.push(...applyTarget(walk, info, cands, k, rule, c, b.st, bp, bsteps, depth, b.q));
     }
     walk.paths -= 1;
-    return out;
+    return;
   }
-  return [{ p, st, steps, v: RETURN }];
+  out.push({ p, st, trail, v: RETURN });
 }
 
-function unknownOutcome(info: ChainInfo, rule: Rule, reason: string, st: WalkState, p: number, steps: TraceStep[]): Outcome {
+function unknownOutcome(info: ChainInfo, rule: Rule, reason: string, st: WalkState, p: number, trail: Trail | undefined): Outcome {
   const step: TraceStep = { table: info.table, chain: info.chain.name, line: rule.line, rule: rule.text, action: "cannot decide" };
-  steps.push(step);
-  return { p, st, steps, v: { k: "unknown", reason: `Cannot decide line ${rule.line}: ${reason}` }, by: step };
+  return { p, st, trail: { s: step, prev: trail }, v: { k: "unknown", reason: `Cannot decide line ${rule.line}: ${reason}` }, by: step };
 }
 
-function fmtProb(q: number | undefined): string {
-  return q === undefined ? "" : ` (random, p=${Number(q.toPrecision(6))})`;
+function fmtProb(q: number): string {
+  return ` (random, p=${Number(q.toPrecision(6))})`;
+}
+
+/** The action text of a target that does not depend on the packet, or undefined. */
+function staticAction(t: CompiledTarget): string | undefined {
+  switch (t.kind) {
+    case "none":
+      return "match (no target)";
+    case "continue":
+      return `${t.name} (continue)`;
+    case "mark":
+      return `MARK ${t.text.trim()}`;
+    case "connmark":
+      return `CONNMARK ${t.text}`;
+    case "notrack":
+      return "NOTRACK: the connection is not tracked, nat is skipped";
+    case "accept":
+      return "ACCEPT";
+    case "drop":
+      return "DROP";
+    case "reject":
+      return `REJECT --reject-with ${t.rejectWith}`;
+    case "return":
+      return "RETURN";
+    case "dnat":
+      return t.range === undefined ? undefined : `DNAT to ${t.range.text}`;
+    case "snat":
+      return `SNAT to ${t.range.text}`;
+    case "masquerade":
+      return "MASQUERADE (source becomes the out-interface's address)";
+    case "chain":
+      return `${t.goto ? "goto" : "jump"} ${t.name}`;
+    case "redirect":
+    case "unknown":
+      return undefined;
+    default: {
+      const never: never = t;
+      throw new TypeError(`Unknown target kind ${JSON.stringify(never)}`);
+    }
+  }
+}
+
+/** The step of a matched rule; cached per rule when it does not depend on the packet. */
+function stepOf(info: ChainInfo, rule: Rule, c: CompiledRule, q: number | undefined, action?: string): TraceStep {
+  if (q === undefined && action === undefined && c.step !== undefined) return c.step;
+  const text = action ?? staticAction(c.target) ?? "";
+  const step: TraceStep = {
+    table: info.table,
+    chain: info.chain.name,
+    line: rule.line,
+    rule: rule.text,
+    action: q === undefined ? text : text + fmtProb(q),
+  };
+  if (q === undefined && action === undefined) c.step = step;
+  return step;
 }
 
 function applyTarget(
@@ -362,54 +432,64 @@ function applyTarget(
   c: CompiledRule,
   st: WalkState,
   p: number,
-  steps: TraceStep[],
+  trail0: Trail | undefined,
   depth: number,
   q: number | undefined,
-): Outcome[] {
+  out: Outcome[],
+): void {
   const t = c.target;
-  const step = (action: string): TraceStep => {
-    const s: TraceStep = { table: info.table, chain: info.chain.name, line: rule.line, rule: rule.text, action: action + fmtProb(q) };
-    steps.push(s);
-    return s;
-  };
-  const next = () => walkFrom(walk, info, cands, k + 1, st, p, steps, depth);
+  if (t.kind === "unknown") {
+    out.push(unknownOutcome(info, rule, t.reason, st, p, trail0));
+    return;
+  }
+  if (t.kind === "dnat" && t.range === undefined) {
+    out.push(unknownOutcome(info, rule, "DNAT without --to-destination", st, p, trail0));
+    return;
+  }
+  let redirectTo: number | undefined;
+  if (t.kind === "redirect") {
+    redirectTo = st.hook === "OUTPUT" ? LOCALHOST : walk.ctx.localIps?.[0];
+    if (redirectTo === undefined) {
+      out.push(unknownOutcome(info, rule, "REDIRECT goes to the in-interface's address, which is not known (give --local-ip)", st, p, trail0));
+      return;
+    }
+  }
+  if (t.kind === "chain") {
+    const target = walk.index.chains.get(info.table)?.get(t.name);
+    if (target === undefined) {
+      out.push(unknownOutcome(info, rule, `chain "${t.name}" does not exist`, st, p, trail0));
+      return;
+    }
+    if (depth >= MAX_DEPTH) {
+      out.push(unknownOutcome(info, rule, `jumps nest deeper than ${MAX_DEPTH}`, st, p, trail0));
+      return;
+    }
+    const trail: Trail = { s: stepOf(info, rule, c, q), prev: trail0 };
+    if (t.goto) {
+      walkFrom(walk, target, candidateRules(target, st.dst, st.dport), 0, st, p, trail, depth + 1, out);
+      return;
+    }
+    const results: Outcome[] = [];
+    walkFrom(walk, target, candidateRules(target, st.dst, st.dport), 0, st, p, trail, depth + 1, results);
+    for (const o of results) {
+      if (o.v.k === "return") walkFrom(walk, info, cands, k + 1, o.st, o.p, o.trail, depth, out);
+      else out.push(o);
+    }
+    return;
+  }
+  let action: string | undefined;
   switch (t.kind) {
-    case "none":
-      step("match (no target)");
-      return next();
-    case "continue":
-      step(`${t.name} (continue)`);
-      return next();
     case "mark":
       st.mark = t.apply(st.mark);
-      step(`MARK ${t.text.trim()}: mark now 0x${st.mark.toString(16)}`);
-      return next();
-    case "connmark": {
+      break;
+    case "connmark":
       if (!st.untracked) [st.mark, st.ctmark] = t.apply(st.mark, st.ctmark);
-      step(`CONNMARK ${t.text}: mark 0x${st.mark.toString(16)}, connmark 0x${st.ctmark.toString(16)}`);
-      return next();
-    }
+      break;
     case "notrack":
       st.untracked = true;
-      step("NOTRACK: the connection is not tracked, nat is skipped");
-      return next();
-    case "accept":
-      step("ACCEPT");
-      return [{ p, st, steps, v: ACCEPT }];
-    case "drop": {
-      const by = step("DROP");
-      return [{ p, st, steps, v: DROP, by }];
-    }
-    case "reject": {
-      const by = step(`REJECT --reject-with ${t.rejectWith}`);
-      return [{ p, st, steps, v: { k: "reject", rejectWith: t.rejectWith }, by }];
-    }
-    case "return":
-      step("RETURN");
-      return [{ p, st, steps, v: RETURN }];
+      break;
     case "dnat": {
-      if (t.range === undefined) return [unknownOutcome(info, rule, "DNAT without --to-destination", st, p, steps)];
-      const r = t.range;
+      const r = t.range!;
       if (r.minIp === r.maxIp) st.dst = r.minIp;
       else st.dstText = r.text;
       if (r.minPort !== undefined && st.dport >= 0) {
@@ -418,8 +498,7 @@ function applyTarget(
         else if (st.dport < r.minPort || st.dport > r.maxPort!) st.dstText = r.text;
       }
       st.dnat = true;
-      step(`DNAT to ${st.dstText ?? endpointText(st.dst, st.dport)}`);
-      return [{ p, st, steps, v: ACCEPT }];
+      break;
     }
     case "snat": {
       const r = t.range;
@@ -428,46 +507,51 @@ function applyTarget(
         st.src = r.minIp;
         if (r.minPort !== undefined && st.sport >= 0) st.sport = r.minPort;
       } else st.srcText = r.text;
-      step(`SNAT to ${r.text}`);
-      return [{ p, st, steps, v: ACCEPT }];
+      break;
     }
     case "masquerade":
       st.snat = true;
       st.masquerade = true;
-      step("MASQUERADE (source becomes the out-interface's address)");
-      return [{ p, st, steps, v: ACCEPT }];
-    case "redirect": {
-      const local = st.hook === "OUTPUT" ? parseIpv4("127.0.0.1")! : walk.ctx.localIps?.[0];
-      if (local === undefined) {
-        return [unknownOutcome(info, rule, "REDIRECT goes to the in-interface's address, which is not known (give --local-ip)", st, p, steps)];
-      }
-      st.dst = local;
+      break;
+    case "redirect":
+      st.dst = redirectTo!;
       if (t.port !== undefined && st.dport >= 0) st.dport = t.port;
       st.dnat = true;
-      step(`REDIRECT to ${endpointText(st.dst, st.dport)}`);
-      return [{ p, st, steps, v: ACCEPT }];
-    }
-    case "chain": {
-      const target = walk.index.chains.get(info.table)?.get(t.name);
-      if (target === undefined) return [unknownOutcome(info, rule, `chain "${t.name}" does not exist`, st, p, steps)];
-      if (depth >= MAX_DEPTH) return [unknownOutcome(info, rule, `jumps nest deeper than ${MAX_DEPTH}`, st, p, steps)];
-      step(`${t.goto ? "goto" : "jump"} ${t.name}`);
-      const results = walkChain(walk, target, st, p, steps, depth + 1);
-      if (t.goto) return results;
-      const out: Outcome[] = [];
-      for (const o of results) {
-        if (o.v.k === "return") out.push(...walkFrom(walk, info, cands, k + 1, o.st, o.p, o.steps, depth));
-        else out.push(o);
-      }
-      return out;
-    }
-    case "unknown":
-      return [unknownOutcome(info, rule, t.reason, st, p, steps)];
-    default: {
-      const never: never = t;
-      throw new TypeError(`Unknown target kind ${JSON.stringify(never)}`);
-    }
+      action = `REDIRECT to ${endpointText(st.dst, st.dport)}`;
+      break;
+    default:
   }
+  const step = stepOf(info, rule, c, q, action);
+  const trail: Trail = { s: step, prev: trail0 };
+  switch (t.kind) {
+    case "none":
+    case "continue":
+    case "mark":
+    case "connmark":
+    case "notrack":
+      walkFrom(walk, info, cands, k + 1, st, p, trail, depth, out);
+      return;
+    case "drop":
+      out.push({ p, st, trail, v: DROP, by: step });
+      return;
+    case "reject":
+      out.push({ p, st, trail, v: { k: "reject", rejectWith: t.rejectWith }, by: step });
+      return;
+    case "return":
+      out.push({ p, st, trail, v: RETURN });
+      return;
+    default:
+      // ACCEPT and the NAT targets end this table's traversal of the hook.
+      out.push({ p, st, trail, v: ACCEPT });
+  }
+}
+
+const LOCALHOST = parseIpv4("127.0.0.1")!;
+
+function stepsOf(trail: Trail | undefined): TraceStep[] {
+  const steps: TraceStep[] = [];
+  for (let t = trail; t !== undefined; t = t.prev) steps.push(t.s);
+  return steps.reverse();
 }
 
 function toPath(walk: Walk, o: Outcome): TracePath {
@@ -480,7 +564,7 @@ function toPath(walk: Walk, o: Outcome): TracePath {
     masquerade: st.masquerade,
     ...(st.masquerade ? {} : { source: st.srcText ?? endpointText(st.src, st.sport) }),
     ...(mark === undefined ? {} : { mark }),
-    steps: o.steps,
+    steps: stepsOf(o.trail),
   };
   const by = o.by === undefined ? "" : o.by.action.startsWith("policy") ? `the ${o.by.table} ${o.by.chain} policy (line ${o.by.line})` : `line ${o.by.line}`;
   let disposition: Disposition;

@@ -19,7 +19,9 @@ afterEach(async () => {
 function cliArgs(): string[] {
   const dist = resolve(root, "dist/netdoctor.mjs");
   const sources = [
-    ...readdirSync(resolve(root, "src/collect")).map((f) => resolve(root, "src/collect", f)),
+    ...readdirSync(resolve(root, "src/collect"))
+      .filter((f) => !f.endsWith(".test.ts"))
+      .map((f) => resolve(root, "src/collect", f)),
     resolve(root, "src/cli/commands/collect.ts"),
   ];
   const fresh = existsSync(dist) && sources.every((s) => statSync(s).mtimeMs <= statSync(dist).mtimeMs);
@@ -90,6 +92,23 @@ describe("netdoctor collect (CLI)", () => {
     expect(summary.nodes[1].error).toContain("pod-security.kubernetes.io/enforce=privileged");
     expect(api.livePods()).toEqual([]);
     expect(result.stderr).toBe(""); // not a TTY: no progress bar
+  });
+
+  it("--cleanup deletes leftover collector pods and says which", async () => {
+    const { api, kubeconfig } = await fake({ nodes: [{ name: "w1" }], pendingMs: 60_000 });
+    // A run killed hard (SIGKILL) leaves its pods behind; --cleanup finds them by label.
+    const { child } = run(["collect", "--out", join(work, "killed"), "--kubeconfig", kubeconfig]);
+    const deadline = Date.now() + 30_000;
+    while (api.created.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    child.kill("SIGKILL");
+    await new Promise((r) => child.on("close", r));
+    expect(api.livePods()).toHaveLength(1);
+    const result = await run(["collect", "--cleanup", "--kubeconfig", kubeconfig]).done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toBe(
+      `Deleted 1 collector pod(s) in namespace "kube-system"\n  ${api.created[0]}\n`,
+    );
+    expect(api.livePods()).toEqual([]);
   });
 
   it("exits 2 with one clear line for bad flags", async () => {

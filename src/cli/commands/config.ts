@@ -72,7 +72,7 @@ export async function runConfigDiscovery(
     configFiles = [...configFiles, ...pod.mountedFiles];
     notes.push(...pod.notes);
     notes.push(
-      "Variables set by the image (Dockerfile ENV) and Service link variables are not in the pod spec",
+      "Variables set by the image (Dockerfile ENV) are not in the pod spec: netdoctor cannot see them",
     );
   }
   for (const e of opts.env) {

@@ -411,4 +411,89 @@ describe.skipIf(skip)("fix duplicates: same packet outcomes in the kernel before
     // Both accepted and refused connections occur, so the comparison can tell them apart.
     expect([...outcomes].sort()).toEqual(expect.arrayContaining(["answer", "error"]));
   }, 300_000);
+
+  it("keeps NAT and mark behaviour across tables: DNAT to endpoints, marks set in mangle, a DNAT copy that must stay", async () => {
+    const natLab = await createLab({
+      area: "fix",
+      pods: [{ name: "pod", ip: "198.18.1.2" }],
+      servers: [
+        { name: "ep1", ip: "198.18.2.1", tcpPorts: [8080] },
+        { name: "ep2", ip: "198.18.2.2", tcpPorts: [8080] },
+      ],
+      world: { tcpPorts: [80] },
+    });
+    try {
+      const original = [
+        "*mangle",
+        ":PREROUTING ACCEPT [0:0]",
+        ":INPUT ACCEPT [0:0]",
+        ":FORWARD ACCEPT [0:0]",
+        ":OUTPUT ACCEPT [0:0]",
+        ":POSTROUTING ACCEPT [0:0]",
+        "-A PREROUTING -d 198.19.0.1/32 -j MARK --set-xmark 0x1/0x1",
+        "-A PREROUTING -d 198.19.0.1/32 -j MARK --set-xmark 0x1/0x1",
+        "COMMIT",
+        "*nat",
+        ":PREROUTING ACCEPT [0:0]",
+        ":INPUT ACCEPT [0:0]",
+        ":OUTPUT ACCEPT [0:0]",
+        ":POSTROUTING ACCEPT [0:0]",
+        ":KUBE-MARK-MASQ - [0:0]",
+        ":KUBE-SEP-1 - [0:0]",
+        ":KUBE-SERVICES - [0:0]",
+        ":KUBE-SVC-1 - [0:0]",
+        "-A PREROUTING -j KUBE-SERVICES",
+        "-A PREROUTING -j KUBE-SERVICES",
+        "-A PREROUTING -d 198.19.0.2/32 -p tcp -m mark --mark 0x2/0x2 -j DNAT --to-destination 198.18.2.2:8080",
+        "-A PREROUTING -d 198.19.0.2/32 -j MARK --set-xmark 0x2/0x2",
+        "-A PREROUTING -d 198.19.0.2/32 -p tcp -m mark --mark 0x2/0x2 -j DNAT --to-destination 198.18.2.2:8080",
+        "-A PREROUTING -m mark --mark 0x1/0x1 -p tcp -j DNAT --to-destination 198.18.2.2:8080",
+        "-A PREROUTING -m mark --mark 0x1/0x1 -p tcp -j DNAT --to-destination 198.18.2.2:8080",
+        "-A KUBE-MARK-MASQ -j MARK --set-xmark 0x4000/0x4000",
+        "-A KUBE-SEP-1 -s 198.18.2.1/32 -j KUBE-MARK-MASQ",
+        "-A KUBE-SEP-1 -p tcp -m tcp -j DNAT --to-destination 198.18.2.1:8080",
+        "-A KUBE-SERVICES -d 198.19.0.3/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-1",
+        "-A KUBE-SVC-1 -j KUBE-SEP-1",
+        "COMMIT",
+        "",
+      ].join("\n");
+      const rs = parseDump(original, { lazy: true });
+      const plan = planDuplicates(rs);
+      // mangle MARK copy, the KUBE-SERVICES jump copy and the dead DNAT copy go; the DNAT after the MARK stays.
+      expect(plan.removed).toBe(3);
+      expect(plan.keptGroups.map((g) => g.lines)).toEqual([[23]]);
+      const probeAll = async (): Promise<string[]> => {
+        const out: string[] = [];
+        for (const dst of ["198.19.0.1", "198.19.0.2", "198.19.0.3", "198.19.0.4"]) {
+          const r = await natLab.probe({
+            from: "pod",
+            protocol: "tcp",
+            dstIp: dst,
+            dstPort: 80,
+            timeoutMs: 1000,
+          });
+          out.push(`${dst} ${outcomeKey(r)}`);
+        }
+        return out;
+      };
+      await natLab.load(original);
+      const before = await probeAll();
+      expect(before).toEqual([
+        "198.19.0.1 answer ep2 198.18.2.2:8080",
+        "198.19.0.2 answer ep2 198.18.2.2:8080",
+        "198.19.0.3 answer ep1 198.18.2.1:8080",
+        "198.19.0.4 answer world 198.19.0.4:80",
+      ]);
+      exec(
+        natLab.namespaces.node,
+        ["iptables-nft-restore", "-w", "5", "--noflush"],
+        renderRestore(rs, plan)
+          .map((f) => f.text)
+          .join(""),
+      );
+      expect(await probeAll()).toEqual(before);
+    } finally {
+      await natLab.destroy();
+    }
+  }, 120_000);
 });

@@ -1,9 +1,10 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
 import { detectKnownBugs } from "../../diagnose/known-bugs.ts";
+import type { EvidenceFile } from "../../diagnose/node-evidence.ts";
 import { planAdvice } from "../../fix/plan-advice.ts";
 import { planDuplicates } from "../../fix/plan-duplicates.ts";
 import { type FixReport, renderFixText, type WrittenFile } from "../../fix/render-fix-text.ts";
@@ -95,6 +96,14 @@ Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input 
             for (const f of restoreFiles) files.push({ table: f.table, path: paths[0]!, chains: f.chains });
           }
         }
+        // In a bundle (nodes/<node>/iptables-save.txt) the node's versions sit next to the dump.
+        const side = (name: string): EvidenceFile | undefined => {
+          if (dump === "-") return undefined;
+          const path = join(dirname(dump), name);
+          return existsSync(path) ? { file: path, text: readFileSync(path, "utf8") } : undefined;
+        };
+        const iptablesVersion = side("iptables-version.txt");
+        const k3sVersion = side("k3s-version.txt");
         let knownBugs: ReturnType<typeof detectKnownBugs> = [];
         // stdin cannot be read twice: without a file the plan gives the catalogue's general advice.
         if (dump !== "-" && plan.removed > 0) {
@@ -102,11 +111,17 @@ Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input 
           const base = basename(dump);
           const stem = base.slice(0, base.length - extname(base).length) || base;
           const node = stem === "iptables-save" ? basename(dirname(resolve(dump))) : stem;
-          knownBugs = detectKnownBugs({ node, scan: await scanFile(node, dump) });
+          knownBugs = detectKnownBugs({
+            node,
+            scan: await scanFile(node, dump),
+            ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
+            ...(k3sVersion === undefined ? {} : { k3sVersion }),
+          });
         }
         const advice = planAdvice(plan, {
           knownBugs,
           files: files.length > 0 ? [...new Set(files.map((f) => f.path))] : ["FILE"],
+          ...(k3sVersion === undefined ? {} : { k3sVersion: k3sVersion.text }),
         });
         const report: FixReport = { dump, ...plan, files, advice };
         await writeStdout(formatOutput(format, report, renderFixText));

@@ -83,6 +83,10 @@ describe("netdoctor report", () => {
     [["--html", "x.html"], "give exactly one of --bundle DIR or --demo"],
     [["--demo", "--from", "a/b", "--html", "x.html"], "--from and --to go together"],
     [["--demo"], "--html FILE is required"],
+    [
+      ["--demo", "--html", "/nonexistent-dir/r.html"],
+      "Cannot write the report to /nonexistent-dir/r.html: ENOENT",
+    ],
   ])("rejects %j with exit 2", (args, message) => {
     const r = run("report", ...args);
     expect(r.code).toBe(2);

@@ -13,6 +13,9 @@ import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
 
+/** Nodes without traced or cited lines whose Service chains are shown for comparison. */
+const MAX_COMPARISON_NODES = 2;
+
 interface ReportOptions {
   bundle?: string;
   demo?: boolean;
@@ -30,6 +33,7 @@ interface ReportOptions {
 export async function reportInputFor(dir: string, diagnosis: Diagnosis): Promise<ReportInput> {
   const q = diagnosis.question;
   const views: NodeRuleView[] = [];
+  let comparisons = 0;
   for (const node of diagnosis.nodes) {
     if (!node.readable) continue;
     const traceLines =
@@ -39,6 +43,12 @@ export async function reportInputFor(dir: string, diagnosis: Diagnosis): Promise
     const evidenceLines = diagnosis.findings.flatMap((f) =>
       f.evidence.flatMap((ev) => (ev.file === node.file && ev.line !== undefined ? [ev.line] : [])),
     );
+    // Parsing a dump costs time: read the nodes that have lines to show, plus a few peers whose
+    // Service chains can be compared with the client node's.
+    if (traceLines.length === 0 && evidenceLines.length === 0) {
+      if (q?.clusterIp === undefined || comparisons >= MAX_COMPARISON_NODES) continue;
+      comparisons++;
+    }
     let ruleset: Awaited<ReturnType<typeof readDump>>;
     try {
       ruleset = await readDump(join(dir, node.file), { lazy: true });
@@ -128,7 +138,12 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
         if (opts.html === "-") {
           await writeStdout(html);
         } else {
-          await writeFile(opts.html, html);
+          try {
+            await writeFile(opts.html, html);
+          } catch (error) {
+            const code = (error as NodeJS.ErrnoException).code ?? String(error);
+            throw new UsageError(`Cannot write the report to ${opts.html}: ${code}`);
+          }
           process.stderr.write(
             `netdoctor: wrote ${opts.html} (${Math.ceil(html.length / 1024)} KB): ${diagnosis.ok ? "healthy" : "problems found"}\n`,
           );

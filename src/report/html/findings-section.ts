@@ -8,6 +8,7 @@ export const MAX_FINDINGS_PER_CODE = 200;
 
 const ORDER: readonly Severity[] = ["error", "warning", "info"];
 
+/** Renders every finding (up to MAX_FINDINGS_PER_CODE per code) with a severity filter. */
 export function renderFindingsSection(findings: readonly Finding[]): string {
   const counts = ORDER.map((s) => findings.filter((f) => f.severity === s).length);
   const head = `<section id="findings" aria-labelledby="findings-h"><h2 id="findings-h">Findings (${formatCount(findings.length)})</h2>`;

@@ -2,11 +2,13 @@
  * The path diagram as data: the boxes a packet passes (client pod, name resolution, Service, client's node,
  * each chain hop, endpoints) with their status and the evidence each box reveals when clicked.
  */
-import type { CheckName, CheckStep, Diagnosis } from "../../model/diagnosis.ts";
-import type { Finding, FindingCode } from "../../model/finding.ts";
+import type { CheckStep, Diagnosis } from "../../model/diagnosis.ts";
+import type { Finding } from "../../model/finding.ts";
 import type { TracePath, TraceStep } from "../../model/trace.ts";
 import { formatCount } from "./fragments.ts";
+import { findingSlot, type Slot, stepSlot } from "./path-slots.ts";
 
+/** What a box of the diagram stands for. */
 export type BoxKind = "client" | "dns" | "service" | "node" | "hop" | "fold" | "endpoint";
 /** `cited`: a hop whose rule a finding cites as evidence, without being where the path breaks. */
 export type BoxStatus = "ok" | "broken" | "cited" | "unknown" | "neutral";
@@ -17,6 +19,7 @@ export interface HopEvidence {
   readonly step: TraceStep;
 }
 
+/** One box of the diagram with the evidence its panel shows. */
 export interface Box {
   readonly kind: BoxKind;
   readonly title: string;
@@ -40,65 +43,6 @@ export interface PathModel {
 export const MAX_BRANCHES = 8;
 /** Hops drawn on the spine; the middle ones are folded into one box beyond this. */
 export const MAX_SPINE_HOPS = 12;
-
-type Slot = "client" | "dns" | "service" | "node" | "dataplane" | "none";
-
-/** Which box a finding belongs to. */
-function findingSlot(code: FindingCode): Slot {
-  switch (code) {
-    case "config-pod-ip":
-      return "client";
-    case "dns-no-service":
-      return "dns";
-    case "service-port-missing":
-    case "endpoints-none":
-      return "service";
-    case "rules-duplicated":
-    case "rules-outlier":
-    case "iptables-known-bug":
-    case "iptables-mixed-backends":
-    case "iptables-unreadable":
-    case "chain-undefined":
-    case "chain-leftover":
-    case "trace-unknown":
-      return "node";
-    case "endpoint-stale":
-    case "endpoint-missing":
-    case "service-rules-missing":
-    case "service-rejected":
-      return "dataplane";
-    case "bundle-invalid":
-      return "none";
-    default: {
-      const unreachable: never = code;
-      return unreachable;
-    }
-  }
-}
-
-/** Which box a check step belongs to. */
-function stepSlot(check: CheckName): Slot {
-  switch (check) {
-    case "config":
-      return "client";
-    case "dns":
-      return "dns";
-    case "service":
-    case "endpoints":
-      return "service";
-    case "client-node":
-    case "node-health":
-      return "node";
-    case "node-dataplane":
-      return "dataplane";
-    case "bundle":
-      return "none";
-    default: {
-      const unreachable: never = check;
-      return unreachable;
-    }
-  }
-}
 
 function box(kind: BoxKind, title: string, sub: string): Box {
   return {

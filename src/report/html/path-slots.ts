@@ -1,0 +1,63 @@
+/** Maps checks and finding codes to the part of the path diagram they concern. */
+import type { CheckName } from "../../model/diagnosis.ts";
+import type { FindingCode } from "../../model/finding.ts";
+
+/** Where on the path a check or finding belongs; `dataplane` is resolved to hops or endpoints later. */
+export type Slot = "client" | "dns" | "service" | "node" | "dataplane" | "none";
+
+/** Which box a finding belongs to. */
+export function findingSlot(code: FindingCode): Slot {
+  switch (code) {
+    case "config-pod-ip":
+      return "client";
+    case "dns-no-service":
+      return "dns";
+    case "service-port-missing":
+    case "endpoints-none":
+      return "service";
+    case "rules-duplicated":
+    case "rules-outlier":
+    case "iptables-known-bug":
+    case "iptables-mixed-backends":
+    case "iptables-unreadable":
+    case "chain-undefined":
+    case "chain-leftover":
+    case "trace-unknown":
+      return "node";
+    case "endpoint-stale":
+    case "endpoint-missing":
+    case "service-rules-missing":
+    case "service-rejected":
+      return "dataplane";
+    case "bundle-invalid":
+      return "none";
+    default: {
+      const unreachable: never = code;
+      return unreachable;
+    }
+  }
+}
+
+/** Which box a check step belongs to. */
+export function stepSlot(check: CheckName): Slot {
+  switch (check) {
+    case "config":
+      return "client";
+    case "dns":
+      return "dns";
+    case "service":
+    case "endpoints":
+      return "service";
+    case "client-node":
+    case "node-health":
+      return "node";
+    case "node-dataplane":
+      return "dataplane";
+    case "bundle":
+      return "none";
+    default: {
+      const unreachable: never = check;
+      return unreachable;
+    }
+  }
+}
