@@ -32,7 +32,10 @@ async function bundleDir(): Promise<string> {
   return DIR;
 }
 
-async function timed(cmd: string, args: readonly string[]): Promise<{ seconds: number; code: number; stderr: string }> {
+async function timed(
+  cmd: string,
+  args: readonly string[],
+): Promise<{ seconds: number; code: number; stderr: string }> {
   const start = performance.now();
   const child = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
@@ -49,9 +52,13 @@ export async function run(): Promise<string> {
   if (!existsSync(CLI)) throw new Error(`Cannot run the diagnose bench: ${CLI} is missing (npm run build)`);
   const dir = await bundleDir();
   const nodes = readFileSync(join(dir, "cluster/nodes.json"), "utf8").match(/"kind": "Node"/g)?.length ?? 0;
-  const dumps = Array.from({ length: nodes }, (_, i) => join(dir, "nodes", `node-${String(i + 1).padStart(2, "0")}`, "iptables-save.txt"));
+  const dumps = Array.from({ length: nodes }, (_, i) =>
+    join(dir, "nodes", `node-${String(i + 1).padStart(2, "0")}`, "iptables-save.txt"),
+  );
   const mb = dumps.reduce((n, f) => n + statSync(f).size, 0) / 1e6;
-  const rules = readFileSync(dumps[0]!, "utf8").split("\n").filter((l) => l.startsWith("-A")).length;
+  const rules = readFileSync(dumps[0]!, "utf8")
+    .split("\n")
+    .filter((l) => l.startsWith("-A")).length;
   const noNetns = netnsUnavailable();
   const ns = `nd-diagnose-${process.pid}-0`;
   const ours: number[] = [];
@@ -60,7 +67,8 @@ export async function run(): Promise<string> {
   try {
     for (let r = 0; r < RUNS; r++) {
       const a = await timed("node", [CLI, "diagnose", "--bundle", dir, "-o", "json"]);
-      if (a.code !== 0) throw new Error(`netdoctor diagnose exited ${a.code} on the healthy bench bundle: ${a.stderr}`);
+      if (a.code !== 0)
+        throw new Error(`netdoctor diagnose exited ${a.code} on the healthy bench bundle: ${a.stderr}`);
       ours.push(a.seconds);
       if (noNetns === undefined) {
         const script = dumps.map((f) => `iptables-restore --test < ${q(f)} || exit 1`).join("\n");
@@ -90,7 +98,10 @@ export async function run(): Promise<string> {
       `netdoctor's whole diagnosis takes ${(best(ours) / best(theirs)).toFixed(2)}x the time iptables-restore needs just to parse the dumps.`,
     );
   } else {
-    lines.push("", `iptables-restore column skipped: ${noNetns} (it must run in a throw-away network namespace, which needs root).`);
+    lines.push(
+      "",
+      `iptables-restore column skipped: ${noNetns} (it must run in a throw-away network namespace, which needs root).`,
+    );
   }
   return `${lines.join("\n")}\n`;
 }

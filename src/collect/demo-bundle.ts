@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildBundle } from "../demo/build-bundle.ts";
 import { DEMO_REVISION, incidentBundleSpec } from "../demo/incident.ts";
+import { sha256 } from "../diagnose/sha256.ts";
 
 /** Writes every file of a generated bundle under `dir`. */
 export async function writeBundleFiles(dir: string, files: Iterable<[string, string]>): Promise<void> {
@@ -30,7 +31,11 @@ export async function writeDemoBundle(dir: string): Promise<number> {
  */
 export async function cachedDemoBundle(): Promise<string> {
   const base = process.env.XDG_CACHE_HOME ?? tmpdir();
-  const dir = join(base, `netdoctor-demo-r${DEMO_REVISION}`);
+  // The stamp hashes the demo's description, so an edited demo regenerates even if nobody bumped
+  // DEMO_REVISION (which covers changes to the renderers).
+  const digest = sha256(JSON.stringify(incidentBundleSpec()));
+  const stamp = [...digest.slice(0, 8)].map((b) => b.toString(16).padStart(2, "0")).join("");
+  const dir = join(base, `netdoctor-demo-r${DEMO_REVISION}-${stamp}`);
   try {
     await readFile(join(dir, "bundle.json"), "utf8");
     return dir;

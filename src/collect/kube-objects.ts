@@ -14,6 +14,22 @@ import type {
   Service,
   ServicePort,
 } from "../model/cluster.ts";
+import {
+  arr,
+  describe,
+  ItemError,
+  isObj,
+  type Json,
+  obj,
+  optBool,
+  optObj,
+  optPort,
+  optStr,
+  port,
+  str,
+  strList,
+  strMap,
+} from "./json-checks.ts";
 
 /** The object kinds of a bundle's `cluster/` files. */
 export type ObjectKind = "Pod" | "Service" | "EndpointSlice" | "Node" | "ConfigMap";
@@ -31,74 +47,6 @@ export class BundleSchemaError extends TypeError {
     super(message);
     this.name = "BundleSchemaError";
   }
-}
-
-type Json = Record<string, unknown>;
-
-class ItemError extends Error {}
-
-function isObj(v: unknown): v is Json {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-function obj(v: unknown, path: string): Json {
-  if (!isObj(v)) throw new ItemError(`${path}: expected an object, got ${describe(v)}`);
-  return v;
-}
-
-function optObj(v: unknown, path: string): Json | undefined {
-  return v === undefined || v === null ? undefined : obj(v, path);
-}
-
-function arr(v: unknown, path: string): unknown[] {
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw new ItemError(`${path}: expected an array, got ${describe(v)}`);
-  return v;
-}
-
-function str(v: unknown, path: string): string {
-  if (typeof v !== "string") throw new ItemError(`${path}: expected a string, got ${describe(v)}`);
-  return v;
-}
-
-function optStr(v: unknown, path: string): string | undefined {
-  return v === undefined || v === null ? undefined : str(v, path);
-}
-
-function port(v: unknown, path: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > 65535) {
-    throw new ItemError(`${path}: expected a port number 0-65535, got ${describe(v)}`);
-  }
-  return v;
-}
-
-function optPort(v: unknown, path: string): number | undefined {
-  return v === undefined || v === null ? undefined : port(v, path);
-}
-
-function optBool(v: unknown, path: string): boolean | undefined {
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== "boolean") throw new ItemError(`${path}: expected true or false, got ${describe(v)}`);
-  return v;
-}
-
-function strMap(v: unknown, path: string): Record<string, string> | undefined {
-  const o = optObj(v, path);
-  if (o === undefined) return undefined;
-  const out: Record<string, string> = {};
-  for (const [k, val] of Object.entries(o)) out[k] = str(val, `${path}.${k}`);
-  return out;
-}
-
-function strList(v: unknown, path: string): string[] {
-  return arr(v, path).map((x, i) => str(x, `${path}[${i}]`));
-}
-
-function describe(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "an array";
-  if (typeof v === "string") return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
-  return typeof v === "object" ? "an object" : String(v);
 }
 
 function meta(item: Json, namespaced: boolean): ObjectMeta {

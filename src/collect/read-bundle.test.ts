@@ -101,3 +101,13 @@ describe("broken bundles", () => {
     ]);
   });
 });
+
+describe("optional files", () => {
+  it("reads a bundle without configmaps.json without any problem", async () => {
+    const files = buildBundle(healthyCluster());
+    files.delete("cluster/configmaps.json");
+    const b = await readFiles(files);
+    expect(b.problems).toEqual([]);
+    expect(b.cluster.configMaps).toEqual([]);
+  });
+});

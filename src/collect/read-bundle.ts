@@ -116,6 +116,8 @@ async function readList<K extends ObjectKind>(
     problems.push(invalid(spec.file, message));
     return [];
   };
+  // An optional file that is simply absent is not a problem (configmaps.json is opt-in).
+  if (text === undefined && !spec.required) return [];
   if (text === undefined)
     return fail(`Cannot read bundle ${dir}: ${spec.file} is missing (write it with \`${spec.command}\`)`);
   let data: unknown;

@@ -128,7 +128,10 @@ const json = (v: unknown) => `${JSON.stringify(v, null, 4)}\n`;
  * never need to be in memory together).
  */
 export function* bundleFiles(spec: BundleSpec): Generator<[string, string]> {
-  yield ["bundle.json", json({ format: "netdoctor-bundle/v1", cluster: spec.cluster, collectedAt: spec.collectedAt })];
+  yield [
+    "bundle.json",
+    json({ format: "netdoctor-bundle/v1", cluster: spec.cluster, collectedAt: spec.collectedAt }),
+  ];
   yield ["cluster/pods.json", json(spec.api.pods)];
   yield ["cluster/services.json", json(spec.api.services)];
   yield ["cluster/endpointslices.json", json(spec.api.endpointslices)];

@@ -44,13 +44,68 @@ const REGISTER_OLD_IP = "10.42.2.17";
 
 /** The rest of the eopx platform: ordinary Deployments whose rules make a healthy node's ~200 rules. */
 const APPS = [
-  { name: "eopx-auth", port: 9000, clusterIP: "10.43.41.17", rs: "6b8d9f7c4d", pods: [["master1", "10.42.0.21", "h7k2p"], ["master2", "10.42.1.33", "t9w4x"], ["prod-agent1", "10.42.2.45", "q2m8z"]] },
-  { name: "eopx-user", port: 9001, clusterIP: "10.43.152.88", rs: "58f6c9b7d5", pods: [["master2", "10.42.1.41", "c3v7n"], ["prod-agent1", "10.42.2.52", "x8d4k"]] },
-  { name: "eopx-message", port: 9002, clusterIP: "10.43.97.230", rs: "7c5d8b6f9a", pods: [["master1", "10.42.0.27", "m5r2t"], ["master2", "10.42.1.47", "j6p9w"]] },
-  { name: "eopx-file", port: 9003, clusterIP: "10.43.201.64", rs: "5d9b7c8f6e", pods: [["prod-agent1", "10.42.2.58", "b4n7q"], ["master1", "10.42.0.33", "v8k3s"]] },
-  { name: "eopx-job-admin", port: 8090, clusterIP: "10.43.128.5", rs: "6f7b9d5c8b", pods: [["master2", "10.42.1.52", "z2h6m"]] },
-  { name: "eopx-redis", port: 6379, clusterIP: "10.43.66.199", rs: "", pods: [["master1", "10.42.0.40", "0"]] },
-  { name: "eopx-mysql", port: 3306, clusterIP: "10.43.12.140", rs: "", pods: [["master2", "10.42.1.60", "0"]] },
+  {
+    name: "eopx-auth",
+    port: 9000,
+    clusterIP: "10.43.41.17",
+    rs: "6b8d9f7c4d",
+    pods: [
+      ["master1", "10.42.0.21", "h7k2p"],
+      ["master2", "10.42.1.33", "t9w4x"],
+      ["prod-agent1", "10.42.2.45", "q2m8z"],
+    ],
+  },
+  {
+    name: "eopx-user",
+    port: 9001,
+    clusterIP: "10.43.152.88",
+    rs: "58f6c9b7d5",
+    pods: [
+      ["master2", "10.42.1.41", "c3v7n"],
+      ["prod-agent1", "10.42.2.52", "x8d4k"],
+    ],
+  },
+  {
+    name: "eopx-message",
+    port: 9002,
+    clusterIP: "10.43.97.230",
+    rs: "7c5d8b6f9a",
+    pods: [
+      ["master1", "10.42.0.27", "m5r2t"],
+      ["master2", "10.42.1.47", "j6p9w"],
+    ],
+  },
+  {
+    name: "eopx-file",
+    port: 9003,
+    clusterIP: "10.43.201.64",
+    rs: "5d9b7c8f6e",
+    pods: [
+      ["prod-agent1", "10.42.2.58", "b4n7q"],
+      ["master1", "10.42.0.33", "v8k3s"],
+    ],
+  },
+  {
+    name: "eopx-job-admin",
+    port: 8090,
+    clusterIP: "10.43.128.5",
+    rs: "6f7b9d5c8b",
+    pods: [["master2", "10.42.1.52", "z2h6m"]],
+  },
+  {
+    name: "eopx-redis",
+    port: 6379,
+    clusterIP: "10.43.66.199",
+    rs: "",
+    pods: [["master1", "10.42.0.40", "0"]],
+  },
+  {
+    name: "eopx-mysql",
+    port: 3306,
+    clusterIP: "10.43.12.140",
+    rs: "",
+    pods: [["master2", "10.42.1.60", "0"]],
+  },
 ] as const;
 
 function appPodName(app: (typeof APPS)[number], suffix: string): string {
@@ -184,9 +239,20 @@ function pods() {
           hostIP: IP[nodeName],
           labels: { app: app.name },
           image: `registry.eopx.local/eopx/${app.name.replace("eopx-", "")}:3.4.1`,
-          owner: app.rs === "" ? { kind: "StatefulSet", name: app.name } : { kind: "ReplicaSet", name: `${app.name}-${app.rs}` },
+          owner:
+            app.rs === ""
+              ? { kind: "StatefulSet", name: app.name }
+              : { kind: "ReplicaSet", name: `${app.name}-${app.rs}` },
           ports: [{ name: "tcp", containerPort: app.port }],
-          env: app.rs === "" ? [] : [{ name: "NACOS_SERVER_ADDR", configMapKeyRef: { name: "eopx-common", key: "nacos.server-addr" } }],
+          env:
+            app.rs === ""
+              ? []
+              : [
+                  {
+                    name: "NACOS_SERVER_ADDR",
+                    configMapKeyRef: { name: "eopx-common", key: "nacos.server-addr" },
+                  },
+                ],
         }),
       ),
     ),
@@ -261,7 +327,13 @@ function services(registerIp: string) {
       ports: [{ name: "http", port: 8081, targetPort: "http" }],
     }),
     ...APPS.map((app) =>
-      s({ namespace: "eopx", name: app.name, clusterIP: app.clusterIP, selector: { app: app.name }, ports: [{ name: "tcp", port: app.port, targetPort: app.port }] }),
+      s({
+        namespace: "eopx",
+        name: app.name,
+        clusterIP: app.clusterIP,
+        selector: { app: app.name },
+        ports: [{ name: "tcp", port: app.port, targetPort: app.port }],
+      }),
     ),
   ];
   const registerNode = registerIp === REGISTER_IP ? "master2" : "prod-agent1";
@@ -331,7 +403,11 @@ function services(registerIp: string) {
         service: app.name,
         suffix: app.clusterIP.split(".").slice(2).join(""),
         ports: [{ name: "tcp", port: app.port }],
-        endpoints: app.pods.map(([nodeName, ip, suffix]) => ({ ip, node: nodeName, pod: appPodName(app, suffix) })),
+        endpoints: app.pods.map(([nodeName, ip, suffix]) => ({
+          ip,
+          node: nodeName,
+          pod: appPodName(app, suffix),
+        })),
       }),
     ),
   ];
@@ -362,6 +438,11 @@ const COREFILE = `.:53 {
 }
 `;
 
+/** A Spring `${NAME}` placeholder (config syntax, not a JS template). */
+function placeholder(name: string): string {
+  return `\${${name}}`;
+}
+
 function configMaps() {
   return list([
     configMap("kube-system", "coredns", {
@@ -373,8 +454,13 @@ function configMaps() {
       "spring.profiles.active": "prod",
     }),
     configMap("eopx", "eopx-gateway-config", {
+      // Spring placeholders, resolved from the env vars at run time.
       "application.yaml":
-        "server:\n  port: 8080\nspring:\n  cloud:\n    nacos:\n      config:\n        server-addr: ${NACOS_HOST}:${NACOS_PORT}\n        namespace: eopx-prod\n",
+        "server:\n  port: 8080\nspring:\n  cloud:\n    nacos:\n      config:\n        server-addr: " +
+        placeholder("NACOS_HOST") +
+        ":" +
+        placeholder("NACOS_PORT") +
+        "\n        namespace: eopx-prod\n",
     }),
   ]);
 }

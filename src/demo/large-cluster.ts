@@ -30,15 +30,33 @@ export function largeClusterSpec(size: LargeClusterSize): BundleSpec {
     const ns = `team-${s % 50}`;
     const name = `svc-${s}`;
     services.push(
-      service({ namespace: ns, name, clusterIP: ip(((10 << 24) | (43 << 16)) + 16 + s), selector: { app: name }, ports: [{ name: "http", port: 80, targetPort: 8080 }] }),
+      service({
+        namespace: ns,
+        name,
+        clusterIP: ip(((10 << 24) | (43 << 16)) + 16 + s),
+        selector: { app: name },
+        ports: [{ name: "http", port: 80, targetPort: 8080 }],
+      }),
     );
     const endpoints = [];
     for (let e = 0; e < perService; e++, podIndex++) {
       const n = podIndex % size.nodes;
       const slot = Math.floor(podIndex / size.nodes) + 2;
-      endpoints.push({ ip: ip(((10 << 24) | (32 << 16)) + n * 4096 + slot), node: nodes[n]!.name, pod: `${name}-${e}` });
+      endpoints.push({
+        ip: ip(((10 << 24) | (32 << 16)) + n * 4096 + slot),
+        node: nodes[n]!.name,
+        pod: `${name}-${e}`,
+      });
     }
-    slices.push(endpointSlice({ namespace: ns, service: name, suffix: "a", ports: [{ name: "http", port: 8080 }], endpoints }));
+    slices.push(
+      endpointSlice({
+        namespace: ns,
+        service: name,
+        suffix: "a",
+        ports: [{ name: "http", port: 8080 }],
+        endpoints,
+      }),
+    );
   }
   return {
     cluster: `bench-${size.nodes}n-${size.services}s`,
@@ -49,8 +67,23 @@ export function largeClusterSpec(size: LargeClusterSize): BundleSpec {
       pods: list([]),
       services: list(services),
       endpointslices: list(slices),
-      nodes: list(nodes.map((n) => node({ ...n, roles: [], version: "v1.23.6+k3s1", osImage: "Debian GNU/Linux 12 (bookworm)", kernel: "6.1.0-13-amd64" }))),
+      nodes: list(
+        nodes.map((n) =>
+          node({
+            ...n,
+            roles: [],
+            version: "v1.23.6+k3s1",
+            osImage: "Debian GNU/Linux 12 (bookworm)",
+            kernel: "6.1.0-13-amd64",
+          }),
+        ),
+      ),
     },
-    nodes: nodes.map((n) => ({ name: n.name, podCIDR: n.podCIDR, iptablesVersion: "iptables v1.8.9 (nf_tables)", generator: "iptables-save v1.8.9 (nf_tables)" })),
+    nodes: nodes.map((n) => ({
+      name: n.name,
+      podCIDR: n.podCIDR,
+      iptablesVersion: "iptables v1.8.9 (nf_tables)",
+      generator: "iptables-save v1.8.9 (nf_tables)",
+    })),
   };
 }

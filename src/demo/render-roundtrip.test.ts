@@ -29,7 +29,11 @@ afterAll(() => {
   for (const ns of created) execFileSync("ip", ["netns", "del", ns], { stdio: "ignore" });
 });
 
-const body = (dump: string) => dump.split("\n").filter((l) => !l.startsWith("#")).join("\n");
+const body = (dump: string) =>
+  dump
+    .split("\n")
+    .filter((l) => !l.startsWith("#"))
+    .join("\n");
 
 describe.skipIf(skip)("generated dumps survive a real iptables-restore/iptables-save round trip", () => {
   const files = buildBundle(healthyCluster());
@@ -38,7 +42,10 @@ describe.skipIf(skip)("generated dumps survive a real iptables-restore/iptables-
       const dump = files.get(`nodes/${node}/iptables-save.txt`)!;
       const saved = inNamespace((ns) => {
         execFileSync("ip", ["netns", "exec", ns, "iptables-nft-restore"], { input: dump, timeout: 20_000 });
-        return execFileSync("ip", ["netns", "exec", ns, "iptables-nft-save"], { encoding: "utf8", timeout: 20_000 });
+        return execFileSync("ip", ["netns", "exec", ns, "iptables-nft-save"], {
+          encoding: "utf8",
+          timeout: 20_000,
+        });
       });
       expect(body(saved)).toBe(body(dump));
     });

@@ -212,7 +212,9 @@ export class DiagnosisBuilder {
     steps.sort((a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check));
     const broken = steps.find((s) => s.ok === false);
     const summary =
-      q === undefined ? fullSummary(broken, findings, nodes.length, this.#ports.length) : q.summary(broken);
+      q === undefined
+        ? fullSummary(broken, findings, nodes.length, this.#ports.length)
+        : q.summary(broken, steps);
     return {
       ok: broken === undefined,
       ...(broken === undefined ? {} : { brokenAt: broken.check }),

@@ -95,7 +95,10 @@ function stripHost(v: string): string {
 }
 
 /** The word after the last ` -j ` / ` -g ` outside quotes (iptables-save prints the target last). */
-function targetOf(text: string, ranges: readonly number[] = text.includes('"') ? quotedRanges(text) : []): string | undefined {
+function targetOf(
+  text: string,
+  ranges: readonly number[] = text.includes('"') ? quotedRanges(text) : [],
+): string | undefined {
   let j = Math.max(text.lastIndexOf(" -j "), text.lastIndexOf(" -g "));
   while (j >= 0 && ranges.length > 0 && insideQuotes(j, ranges)) {
     j = Math.max(text.lastIndexOf(" -j ", j - 1), text.lastIndexOf(" -g ", j - 1));

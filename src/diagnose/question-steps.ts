@@ -34,7 +34,7 @@ export interface Question {
   readonly reconcileOnly: ReadonlySet<string>;
   readonly summaryQuestion: NonNullable<Diagnosis["question"]>;
   walk(input: WalkInput): { steps: CheckStep[]; findings: Finding[] };
-  summary(broken: CheckStep | undefined): string;
+  summary(broken: CheckStep | undefined, steps: readonly CheckStep[]): string;
 }
 
 function svcEvidence(sp: { source?: { file: string; line?: number } } | undefined, text: string) {
@@ -292,10 +292,25 @@ export function resolveQuestion(
       fs.push(...input.config);
       return { steps: out, findings: fs };
     },
-    summary(broken) {
-      if (broken === undefined)
+    summary(broken, all) {
+      if (broken === undefined) {
         return `${clientKey} can reach ${q.to}: every link from DNS to ${client.nodeName ?? "its node"}'s rules checks out`;
-      return `${clientKey} → ${q.to} breaks at ${broken.check}${broken.check.startsWith("node") && client.nodeName !== undefined ? ` on ${client.nodeName}` : ""}: ${broken.detail}`;
+      }
+      const where =
+        broken.check.startsWith("node") && client.nodeName !== undefined ? ` on ${client.nodeName}` : "";
+      const first = broken.detail.split("; trace on ")[0]!;
+      const errno = /client gets (E[A-Z]+ \("[^"]+"\))/.exec(broken.detail)?.[1];
+      const health =
+        broken.check !== "node-health"
+          ? all.find((s) => s.check === "node-health" && s.ok === false)
+          : undefined;
+      return (
+        `${clientKey} → ${q.to} breaks at ${broken.check}${where}: ${first}` +
+        (errno === undefined ? "" : `; the client gets ${errno}`) +
+        (health === undefined
+          ? ""
+          : `. The node's iptables is unhealthy too: ${health.detail.replace(/^[^:]+: /, "")}`)
+      );
     },
   };
 }

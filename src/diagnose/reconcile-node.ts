@@ -284,7 +284,8 @@ function knownChains(ports: readonly ExpectedServicePort[]): Set<string> {
 function leftovers(view: NodeView, ports: readonly ExpectedServicePort[], opts: ReconcileOptions): Finding[] {
   const known = knownChains(ports);
   const referenced = new Set<string>();
-  for (const rules of view.index.nat.values()) for (const r of rules) if (r.target !== undefined) referenced.add(r.target);
+  for (const rules of view.index.nat.values())
+    for (const r of rules) if (r.target !== undefined) referenced.add(r.target);
   const left: Evidence[] = [];
   let count = 0;
   for (const [chain, line] of view.index.chains.get("nat") ?? []) {

@@ -45,6 +45,8 @@ export function hasPreferBundledBin(k3sVersion: string): boolean | undefined {
   return since !== undefined && patch >= since;
 }
 
+const copiesText = (n: number): string => `${n.toLocaleString("en-US")} ${n === 1 ? "copy" : "copies"}`;
+
 const WRITERS: Readonly<Record<RuleOwner, string>> = {
   "kube-router": "kube-router's network-policy controller (embedded in k3s, or the kube-router DaemonSet)",
   flannel: "flannel (embedded in k3s, or the kube-flannel DaemonSet)",
@@ -82,7 +84,7 @@ export function planAdvice(plan: DuplicatePlan, options: PlanAdviceOptions = {})
   steps.push({
     title: "Stop the components that keep re-adding the rules",
     detail:
-      `The removed copies were written by ${owners.map((o) => `${WRITERS[o]} (${(plan.removedByOwner[o] ?? 0).toLocaleString("en-US")} copies)`).join("; ") || "no one (nothing to remove)"}. ` +
+      `The removed copies were written by ${owners.map((o) => `${WRITERS[o]} (${copiesText(plan.removedByOwner[o] ?? 0)})`).join("; ") || "no one (nothing to remove)"}. ` +
       "They keep appending while you restore; k3s's own reproduction stops k3s first. Do this on one node at a time.",
     commands: k3s
       ? ["systemctl stop k3s        # on a server node", "systemctl stop k3s-agent  # on an agent node"]
@@ -129,7 +131,7 @@ export function planAdvice(plan: DuplicatePlan, options: PlanAdviceOptions = {})
     for (const b of bugs) {
       steps.push({
         title: "Fix the cause before starting them again, or the duplicates come back",
-        detail: `${b.message}. ${b.fix ?? ""}`.trim() + k3sNote,
+        detail: `${b.message}. ${(b.fix ?? "").replace(/\.?$/, ".")}${k3sNote}`,
         ...(b.references === undefined ? {} : { references: b.references }),
       });
     }

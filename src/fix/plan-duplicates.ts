@@ -141,24 +141,25 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
       let chainRemoved = 0;
       // Per distinct rule text: the index of its nearest staying copy, and the last decision made for
       // a copy of it (a leak repeats the same decision 100,000 times: reuse it).
-      const texts = new Map<string, TextState>();
+      // A text seen once maps to its index; an object is made only for texts that have copies.
+      const texts = new Map<string, number | TextState>();
       // Allocated at the first copy, so chains without copies cost one Map pass and no parsing.
       let lastWrite: Int32Array | undefined;
       let gone: Uint8Array | undefined;
       let folded = 0;
       for (let j = 0; j < rules.length; j++) {
         const rule = rules[j]!;
-        const st = texts.get(rule.text);
-        if (st === undefined) {
-          texts.set(rule.text, {
-            kept: j,
-            prev: -1,
-            between: -1,
-            remove: false,
-            lines: undefined,
-            owner: "other",
-          });
+        const seen = texts.get(rule.text);
+        if (seen === undefined) {
+          texts.set(rule.text, j);
           continue;
+        }
+        let st: TextState;
+        if (typeof seen === "number") {
+          st = { kept: seen, prev: -1, between: -1, remove: false, lines: undefined, owner: "other" };
+          texts.set(rule.text, st);
+        } else {
+          st = seen;
         }
         copies++;
         if (lastWrite === undefined || gone === undefined) {
@@ -178,10 +179,9 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
           const d = decide(analyzer, rule, keptRule, between, lastWrite, rules);
           const owner = ruleOwner(chain.name, rule.text);
           const key = `${table.name}\0${rule.text}\0${keptRule.line}\0${d.reason}`;
-          const groups = d.remove ? removedGroups : keptGroups;
-          let g = groups.get(key);
-          if (g === undefined) {
-            const lines: number[] = [];
+          let lines: number[] | undefined = (d.remove ? removedGroups : keptGroups).get(key)?.lines;
+          if (lines === undefined) {
+            lines = [];
             const base = {
               table: table.name,
               chain: chain.name,
@@ -190,15 +190,13 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
               reason: d.reason,
               lines,
             };
-            g = d.remove
-              ? { lines, group: { ...base, keptLine: keptRule.line } }
-              : { lines, group: { ...base, copyOfLine: keptRule.line } };
-            groups.set(key, g);
+            if (d.remove) removedGroups.set(key, { lines, group: { ...base, keptLine: keptRule.line } });
+            else keptGroups.set(key, { lines, group: { ...base, copyOfLine: keptRule.line } });
           }
           st.prev = st.kept;
           st.between = between;
           st.remove = d.remove;
-          st.lines = g.lines;
+          st.lines = lines;
           st.owner = owner;
         }
         st.lines.push(rule.line);

@@ -43,7 +43,8 @@ export function restoreCommand(plan: Pick<DuplicatePlan, "header">): string {
   const h = plan.header;
   const program = h.program ?? "iptables-save";
   if (program === "xtables-save") return "iptables-nft-restore";
-  if (program === "iptables-save" && h.backend === "nf_tables") return "iptables-nft-restore";
+  const plain = /^(ip6?tables)-save$/.exec(program);
+  if (plain !== null && h.backend === "nf_tables") return `${plain[1]}-nft-restore`;
   const restore = program.replace(/-save$/, "-restore");
   return restore === program ? "iptables-restore" : restore;
 }

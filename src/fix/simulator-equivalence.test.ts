@@ -4,6 +4,8 @@
  * to every Service, NodePort and a spread of other addresses has the same outcomes (probability,
  * disposition, destination, source, reject, mark) before and after the removals.
  */
+
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { generateDump } from "../bench/generate-dump.ts";
 import { buildBundle } from "../demo/build-bundle.ts";
@@ -13,6 +15,7 @@ import type { Ingress, Packet } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
 import { buildTraceIndex, tracePacket } from "../trace/trace-packet.ts";
 import { planDuplicates } from "./plan-duplicates.ts";
+import { RANDOM_DUMP_DESTINATIONS, RANDOM_DUMP_PORTS, randomFilterDump } from "./random-filter-dump.ts";
 import { removedLines } from "./render-restore.ts";
 
 function withoutLines(text: string, lines: ReadonlySet<number>): string {
@@ -113,5 +116,29 @@ describe("fix duplicates: simulator outcomes before and after", () => {
       packets += r.packets;
     }
     expect(packets).toBeGreaterThan(800);
+  });
+
+  it("random rulesets with injected copies of every kind (marks, jumps, gotos, RETURN, xor)", () => {
+    let removed = 0;
+    let traces = 0;
+    const packets: { packet: Packet; from: Ingress }[] = [];
+    for (const dstIp of RANDOM_DUMP_DESTINATIONS) {
+      for (const dstPort of RANDOM_DUMP_PORTS) {
+        packets.push({
+          packet: { protocol: "tcp", srcIp: "198.18.1.2", srcPort: 40000, dstIp, dstPort },
+          from: "pod",
+        });
+      }
+    }
+    for (const dump of fc.sample(randomFilterDump(), { numRuns: 400, seed: 9 })) {
+      const rs = parseDump(dump);
+      const plan = planDuplicates(rs);
+      removed += plan.removed;
+      const cleaned = parseDump(withoutLines(dump, removedLines(plan)));
+      expect(outcomes(cleaned, packets, "198.18.0.1"), dump).toEqual(outcomes(rs, packets, "198.18.0.1"));
+      traces += 2 * packets.length;
+    }
+    expect(removed).toBeGreaterThan(100);
+    expect(traces).toBeGreaterThan(4000);
   });
 });

@@ -39,9 +39,8 @@ export class ChainIndex {
       }
     }
     if (this.#map !== undefined) {
-      const size = this.#map.size;
+      if (this.#map.has(name)) return false;
       this.#map.set(name, names.length);
-      if (this.#map.size === size) return false;
     }
     names.push(name);
     this.counts.push(0);

@@ -380,7 +380,8 @@ export class DumpReader {
       this.#fail(`user chain "${name}" has policy "${policyWord}" (expected "-")`, name.length + 3);
     }
     // One hash lookup: a name already declared leaves the size unchanged.
-    if (!this.#chains.declare(name, builtin)) this.#fail(`chain "${name}" is declared twice in table "${table}"`, 2);
+    if (!this.#chains.declare(name, builtin))
+      this.#fail(`chain "${name}" is declared twice in table "${table}"`, 2);
     const counters = m === null || m[3] === undefined ? ZERO : { packets: m[3], bytes: m[4]! };
     this.#handler.chain?.(
       policy === undefined
@@ -503,7 +504,8 @@ export class DumpReader {
       return;
     }
     if (parts.length !== 2) this.#fail(`expected "-N CHAIN", found "${clip(line)}"`);
-    if (BUILTIN_CHAINS[table].includes(name)) this.#fail(`"${name}" is a built-in chain of table "${table}": use -P`);
+    if (BUILTIN_CHAINS[table].includes(name))
+      this.#fail(`"${name}" is a built-in chain of table "${table}": use -P`);
     this.#chains.declare(name, false);
     this.#handler.chain?.({ table, name, counters: ZERO, line: lineNo, builtin: false });
   }

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { CHROMIUM_LAUNCH } from "./html/chromium-options.ts";
 import { HOSTILE, incidentInput } from "./html/sample-input.ts";
+import { largeInput } from "./html/sample-large-input.ts";
 import { renderHtml } from "./render-html.ts";
 
 const skip = skipBecause(commandUnavailable("chromium"), "HTML report browser tests");
@@ -200,6 +201,19 @@ describe.skipIf(skip)("HTML report in headless Chromium", () => {
     );
     const pdf = await page.pdf({ format: "A4" });
     expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
+  });
+
+  it("opens a 20-node, 5,000-Service report with one bar per node and its long lists cut", async () => {
+    const { page, problems, requests, url } = await open("large", renderHtml(largeInput()));
+    expect(await page.locator("#rule-chart g.bar").count()).toBe(20);
+    expect(await page.locator("#rule-chart g.bar.outlier .node-label").allTextContents()).toEqual([
+      "worker-03",
+    ]);
+    expect(await page.locator("#findings article.finding").count()).toBe(201);
+    expect(await page.locator("#findings .more").innerText()).toContain("4,800 more endpoint-stale findings");
+    expect(await page.locator("#path-h ~ p.hint").first().innerText()).toContain("No question was asked");
+    expect(problems).toEqual([]);
+    expect(requests).toEqual([url]);
   });
 
   it("downloads the embedded diagnosis as JSON", async () => {

@@ -9,7 +9,7 @@ import { MAX_CHAINS_PER_NODE } from "./html/rule-views.ts";
 import { HOSTILE, incidentInput } from "./html/sample-input.ts";
 import { largeInput } from "./html/sample-large-input.ts";
 import { cspHash } from "./html/sha256.ts";
-import { renderHtml, reportCsp } from "./render-html.ts";
+import { MAX_EMBEDDED_FINDINGS, renderHtml, reportCsp } from "./render-html.ts";
 
 /** The page as text, one line per block, without markup: what a reader (or a screen reader) gets. */
 function textSkeleton(html: string): string {
@@ -153,10 +153,17 @@ describe("renderHtml()", () => {
     const shown = out.match(/<article class="finding/g)?.length ?? 0;
     expect(shown).toBe(MAX_FINDINGS_PER_CODE + 1);
     expect(out).toContain(
-      `${(5_000 - MAX_FINDINGS_PER_CODE).toLocaleString("en-US")} more <span class="mono">endpoint-stale</span> findings`,
+      `${(5_000 - MAX_FINDINGS_PER_CODE).toLocaleString("en-US")} more <span class="mono">endpoint-stale</span> findings not shown here`,
     );
     expect(out).toContain(`${(500 - MAX_CHAINS_PER_NODE).toLocaleString("en-US")} more chains not shown`);
     expect(out.match(/<g class="bar/g)).toHaveLength(20);
+  });
+
+  it(`embeds at most ${MAX_EMBEDDED_FINDINGS} findings as JSON and says how many it left out`, () => {
+    const input = largeInput({ nodes: 4, services: MAX_EMBEDDED_FINDINGS + 10 });
+    const data = JSON.parse(scriptBlocks(renderHtml(input)).json);
+    expect(data.findings).toHaveLength(MAX_EMBEDDED_FINDINGS);
+    expect(data.findingsOmitted).toBe(11);
   });
 
   it("says healthy and draws no broken link when the diagnosis is ok", () => {

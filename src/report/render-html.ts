@@ -44,10 +44,21 @@ function checksList(steps: readonly CheckStep[]): string {
   return `<section aria-labelledby="checks-h"><h2 id="checks-h">Checks</h2><ol class="checks">${items.join("")}</ol></section>`;
 }
 
+/**
+ * Findings embedded as JSON at most: the page must stay small (5,000 findings are about 3 MB); past this,
+ * `findingsOmitted` says how many `diagnose -o json` has beyond the embedded ones.
+ */
+export const MAX_EMBEDDED_FINDINGS = 5_000;
+
 /** The data embedded for machines (download button): the Diagnosis without the bulky rule views. */
 function diagnosisData(input: ReportInput): unknown {
   const { ruleViews: _views, ...diagnosis } = input;
-  return diagnosis;
+  if (diagnosis.findings.length <= MAX_EMBEDDED_FINDINGS) return diagnosis;
+  return {
+    ...diagnosis,
+    findings: diagnosis.findings.slice(0, MAX_EMBEDDED_FINDINGS),
+    findingsOmitted: diagnosis.findings.length - MAX_EMBEDDED_FINDINGS,
+  };
 }
 
 /**

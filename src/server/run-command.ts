@@ -40,7 +40,6 @@ interface Sink {
   push(chunk: string): void;
   /** Called after a clean exit; a thrown error becomes a parse error, or "empty" when it returns false. */
   end(): boolean;
-  readonly bytes: number;
 }
 
 /**
@@ -55,20 +54,13 @@ export function runDumpCommand(
 ): Promise<CommandOutcome<DumpReader>> {
   let tables = 0;
   const reader = new DumpReader(composeHandlers(handler, { table: () => void tables++ }));
-  let bytes = 0;
   const sink: Sink = {
-    push: (chunk) => {
-      bytes += chunk.length;
-      reader.push(chunk);
-    },
+    push: (chunk) => reader.push(chunk),
     end: () => {
       // Only comments or blank lines (iptables-save with no tables loaded) is empty, not malformed.
       if (tables === 0) return false;
       reader.end();
       return true;
-    },
-    get bytes() {
-      return bytes;
     },
   };
   return run(command, sink, options, () => reader);
@@ -90,9 +82,6 @@ export function runTextCommand(
       bytes += chunk.length;
     },
     end: () => true,
-    get bytes() {
-      return bytes;
-    },
   };
   return run(command, sink, options, () => parts.join(""));
 }

@@ -205,7 +205,8 @@ export async function compareProbe(
       dstIp: probe.dstIp,
       dstPort: probe.dstPort,
       ...(probe.srcPort === undefined ? {} : { srcPort: probe.srcPort }),
-      timeoutMs: options.timeoutMs ?? 250,
+      // A predicted timeout is confirmed quickly; anything else gets time for a slow answer on a busy machine.
+      timeoutMs: predicted.has("timeout") ? (options.timeoutMs ?? 250) : 3000,
     });
     const key = observedKey(r);
     observed.set(key, (observed.get(key) ?? 0) + 1);

@@ -48,6 +48,8 @@ export interface CompiledRule {
   readonly target: CompiledTarget;
   /** The rule's trace step when its action does not depend on the packet (filled by the tracer). */
   step?: import("../model/trace.ts").TraceStep;
+  /** The chain a jump/goto goes to, resolved on first use (filled by the tracer). */
+  targetChain?: import("./trace-index.ts").ChainInfo;
 }
 
 /** Targets that only log, count or set metadata the tracer does not follow: evaluation continues. */

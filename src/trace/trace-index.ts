@@ -17,6 +17,8 @@ export interface ChainIndex {
   readonly byDport: Map<number, number[]>;
   /** Rules that may match any destination, in order. */
   readonly generic: number[];
+  /** Cache of candidate lists: key dst (>= 0) or -1-dport. */
+  readonly merged: Map<number, number[]>;
 }
 
 export interface ChainInfo {
@@ -25,6 +27,8 @@ export interface ChainInfo {
   readonly compiled: Array<CompiledRule | undefined>;
   /** Undefined for short chains; null until built. */
   index: ChainIndex | null | undefined;
+  /** The policy's trace step, built on first use. */
+  policyStep?: import("../model/trace.ts").TraceStep;
 }
 
 /** Reusable tracer data for one ruleset; see {@linkcode buildTraceIndex}. */
@@ -92,12 +96,21 @@ export function compiledRule(index: TraceIndex, info: ChainInfo, i: number): Com
 export function candidateRules(info: ChainInfo, dst: number, dport: number): readonly number[] | null {
   if (info.index === undefined) return null;
   if (info.index === null) info.index = buildChainIndex(info.chain);
-  const { byDst, byDport, generic } = info.index;
+  const { byDst, byDport, generic, merged } = info.index;
   const a = byDst.get(dst);
   const b = dport >= 0 ? byDport.get(dport) : undefined;
   if (a === undefined && b === undefined) return generic;
   if (b === undefined && generic.length === 0) return a!;
-  return mergeSorted(mergeSorted(a ?? [], b ?? []), generic);
+  if (a === undefined && generic.length === 0) return b!;
+  // Merged lists are cached per key: traces to one Service reuse them (bounded by the chain's size).
+  const key = a === undefined ? -1 - (b === undefined ? 0 : dport) : b === undefined ? dst : -1;
+  if (key !== -1) {
+    const hit = merged.get(key);
+    if (hit !== undefined) return hit;
+  }
+  const list = mergeSorted(mergeSorted(a ?? [], b ?? []), generic);
+  if (key !== -1) merged.set(key, list);
+  return list;
 }
 
 function mergeSorted(x: readonly number[], y: readonly number[]): number[] {
@@ -119,28 +132,31 @@ function mergeSorted(x: readonly number[], y: readonly number[]): number[] {
  */
 function hostDestination(rule: Rule): number | null | undefined {
   const text = rule.text;
-  let pos = text.indexOf(" ", 3) + 1; // after "-A CHAIN "
-  let negated = false;
-  while (pos > 0 && pos < text.length) {
-    const end = text.indexOf(" ", pos);
-    const word = end < 0 ? text.slice(pos) : text.slice(pos, end);
-    if (word === "-m" || word === "-j" || word === "-g" || word === "--match" || word === "--jump") break;
-    if (word === "!") {
-      negated = true;
-    } else if (word === "-d" || word === "--destination" || word === "--dst") {
-      if (end < 0) return undefined;
-      const next = text.indexOf(" ", end + 1);
-      const value = next < 0 ? text.slice(end + 1) : text.slice(end + 1, next);
-      if (negated) return null;
-      const cidr = parseCidr(value);
-      return cidr !== undefined && cidr.prefix === 32 ? cidr.base : null;
-    } else if (!word.startsWith("-")) {
-      negated = false;
-    }
-    pos = end < 0 ? -1 : end + 1;
+  // Character scans, no token arrays: this runs for every rule of every long chain.
+  let end = text.length;
+  for (const marker of PREFIX_END) {
+    const i = text.indexOf(marker);
+    if (i >= 0 && i < end) end = i;
   }
-  // Restore-input order may put -d after the matches; only a full parse can tell.
-  return / (-d|--destination|--dst) /.test(text) ? undefined : null;
+  const i = text.indexOf(" -d ");
+  if (i < 0 || i > end) {
+    return text.includes(" -d ") || text.includes(" --destination ") || text.includes(" --dst ") ? undefined : null;
+  }
+  if (text.startsWith(" !", i - 2)) return null;
+  const stop = text.indexOf(" ", i + 4);
+  const cidr = parseCidr(text.slice(i + 4, stop < 0 ? text.length : stop));
+  return cidr !== undefined && cidr.prefix === 32 ? cidr.base : null;
+}
+
+const PREFIX_END = [" -m ", " -j ", " -g ", " --match ", " --jump ", " --goto "];
+
+/** True when position `i` of `text` lies outside double quotes (backslash escapes honoured). */
+function outsideQuotes(text: string, i: number): boolean {
+  let inside = false;
+  for (let j = text.indexOf('"'); j >= 0 && j < i; j = text.indexOf('"', j + 1)) {
+    if (text.charCodeAt(j - 1) !== 92) inside = !inside;
+  }
+  return !inside;
 }
 
 function keyFromSpec(rule: Rule): { dst?: number; dport?: number } {
@@ -164,6 +180,24 @@ function keyFromSpec(rule: Rule): { dst?: number; dport?: number } {
     }
   }
   return {};
+}
+
+/**
+ * The single non-negated `--dport N` of a rule's text (quoted values blanked out first, so a
+ * comment cannot fake one); null when it has none, undefined when only a full parse can tell.
+ */
+function destinationPort(text: string): number | null | undefined {
+  if (text.includes("--destination-port")) return undefined;
+  let found = -1;
+  for (let i = text.indexOf(" --dport "); i >= 0; i = text.indexOf(" --dport ", i + 1)) {
+    if (!outsideQuotes(text, i)) continue;
+    if (found >= 0) return undefined;
+    found = i;
+  }
+  if (found < 0) return null;
+  if (text.startsWith(" !", found - 2)) return null;
+  const m = /^ --dport (\d+)(?: |$)/.exec(text.slice(found, found + 16));
+  return m === null ? null : Number(m[1]);
 }
 
 function push(map: Map<number, number[]>, key: number, i: number): void {
@@ -190,10 +224,12 @@ function buildChainIndex(chain: Chain): ChainIndex {
   if (rest.length >= INDEX_MIN_RULES) {
     generic = [];
     for (const i of rest) {
-      const key = keyFromSpec(chain.rules[i]!);
-      if (key.dport !== undefined && key.dst === undefined) push(byDport, key.dport, i);
+      const rule = chain.rules[i]!;
+      const fast = destinationPort(rule.text);
+      const dport = fast === undefined ? keyFromSpec(rule).dport : fast;
+      if (typeof dport === "number") push(byDport, dport, i);
       else generic.push(i);
     }
   }
-  return { byDst, byDport, generic };
+  return { byDst, byDport, generic, merged: new Map() };
 }

@@ -265,7 +265,7 @@ describe("buildTraceIndex", () => {
   };
 
   it("gives exactly the linear scan's result", () => {
-    const ruleset = parseDump(bigDump(["-A KUBE-SERVICES ! -d 10.43.0.3/32 -j MARK --or-mark 0x80000000", "-A KUBE-SERVICES -m comment --comment \"x -d 10.43.0.5\" -j MARK --or-mark 0x40000000"]));
+    const ruleset = parseDump(bigDump(["-A KUBE-SERVICES ! -d 10.43.0.3/32 -j MARK --or-mark 0x80000000", "-A KUBE-SERVICES -m comment --comment \"x -d 10.43.0.5\" -j MARK --or-mark 0x40000000", "-A KUBE-NODEPORTS -p tcp -m comment --comment \"fake --dport 30005 \" -j MARK --or-mark 0x1000000", "-A KUBE-NODEPORTS -p tcp -m tcp ! --dport 30007 -j MARK --or-mark 0x2000000", "-A KUBE-NODEPORTS -p tcp -m multiport --dports 30001,30002 -j MARK --or-mark 0x4000000"]));
     const indexed = buildTraceIndex(ruleset);
     const linear = buildTraceIndex(ruleset, { dispatch: false });
     expect(indexed.indexedChains).toBe(2);

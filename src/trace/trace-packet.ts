@@ -4,7 +4,7 @@
  * rewrites, statistic branches. Pure: no I/O.
  */
 import type { Rule, TableName } from "../model/ruleset.ts";
-import type { Disposition, Ingress, Packet, TraceResult, TracePath, TraceStep } from "../model/trace.ts";
+import type { Ingress, Packet, TraceResult, TracePath, TraceStep } from "../model/trace.ts";
 import { PROTOCOL_NUMBERS, type MatchContext, type MatchResult } from "./compile-match.ts";
 import { type CompiledRule, type CompiledTarget, endpointText } from "./compile-rule.ts";
 import { formatIpv4, inCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
@@ -231,12 +231,10 @@ function fromHost(walk: Walk, st0: WalkState): Outcome[] {
   return done;
 }
 
-const policySteps = new WeakMap<ChainInfo, TraceStep>();
-
 function applyPolicy(info: ChainInfo, o: Outcome): void {
   const policy = info.chain.policy ?? "ACCEPT";
   if (policy === "DROP" || info.chain.rules.length > 0) {
-    let step = policySteps.get(info);
+    let step = info.policyStep;
     if (step === undefined) {
       const c = info.chain;
       step = {
@@ -246,7 +244,7 @@ function applyPolicy(info: ChainInfo, o: Outcome): void {
         rule: `:${c.name} ${policy} [${c.counters.packets}:${c.counters.bytes}]`,
         action: `policy ${policy}`,
       };
-      policySteps.set(info, step);
+      info.policyStep = step;
     }
     o.trail = { s: step, prev: o.trail };
     if (policy === "DROP") {
@@ -365,8 +363,15 @@ function unknownOutcome(info: ChainInfo, rule: Rule, reason: string, st: WalkSta
   return { p, st, trail: { s: step, prev: trail }, v: { k: "unknown", reason: `Cannot decide line ${rule.line}: ${reason}` }, by: step };
 }
 
+const probTexts = new Map<number, string>();
+
 function fmtProb(q: number): string {
-  return ` (random, p=${Number(q.toPrecision(6))})`;
+  let text = probTexts.get(q);
+  if (text === undefined) {
+    text = ` (random, p=${Number(q.toPrecision(6))})`;
+    if (probTexts.size < 4096) probTexts.set(q, text);
+  }
+  return text;
 }
 
 /** The action text of a target that does not depend on the packet, or undefined. */
@@ -455,7 +460,12 @@ function applyTarget(
     }
   }
   if (t.kind === "chain") {
-    const target = walk.index.chains.get(info.table)?.get(t.name);
+    // Resolved once per rule: a Map lookup among 100k+ chain names per jump costs more than the jump.
+    let target = c.targetChain;
+    if (target === undefined) {
+      target = walk.index.chains.get(info.table)?.get(t.name);
+      if (target !== undefined) c.targetChain = target;
+    }
     if (target === undefined) {
       out.push(unknownOutcome(info, rule, `chain "${t.name}" does not exist`, st, p, trail0));
       return;
@@ -554,59 +564,60 @@ function stepsOf(trail: Trail | undefined): TraceStep[] {
   return steps.reverse();
 }
 
+type MutablePath = { -readonly [K in keyof TracePath]: TracePath[K] };
+
 function toPath(walk: Walk, o: Outcome): TracePath {
   const st = o.st;
   const destination = st.dstText ?? endpointText(st.dst, st.dport);
-  const mark = st.mark === 0 ? undefined : `0x${st.mark.toString(16)}`;
-  const base = {
-    probability: o.p,
-    destination,
-    masquerade: st.masquerade,
-    ...(st.masquerade ? {} : { source: st.srcText ?? endpointText(st.src, st.sport) }),
-    ...(mark === undefined ? {} : { mark }),
-    steps: stepsOf(o.trail),
-  };
-  const by = o.by === undefined ? "" : o.by.action.startsWith("policy") ? `the ${o.by.table} ${o.by.chain} policy (line ${o.by.line})` : `line ${o.by.line}`;
-  let disposition: Disposition;
+  // Built field by field in a fixed order (JSON output order), without object spreads: this runs per path.
+  const path = { probability: o.p, destination, masquerade: st.masquerade } as MutablePath;
+  if (!st.masquerade) path.source = st.srcText ?? endpointText(st.src, st.sport);
+  if (st.mark !== 0) path.mark = `0x${st.mark.toString(16)}`;
+  path.steps = stepsOf(o.trail);
+  const by =
+    o.by === undefined
+      ? ""
+      : o.by.action.startsWith("policy")
+        ? `the ${o.by.table} ${o.by.chain} policy (line ${o.by.line})`
+        : `line ${o.by.line}`;
   // A datagram the node's own OUTPUT/POSTROUTING drops or rejects fails in sendmsg() with EPERM
   // (kernel-verified); TCP ignores that error on the SYN and waits for the ICMP reply or times out.
-  const sendFails = walk.request.from === "host" && st.proto !== "tcp" && (st.hook === "OUTPUT" || st.hook === "POSTROUTING");
-  switch (o.v.k) {
+  const sendFails =
+    walk.request.from === "host" && st.proto !== "tcp" && (st.hook === "OUTPUT" || st.hook === "POSTROUTING");
+  const v = o.v;
+  switch (v.k) {
     case "accept": {
       const local = isLocalDst(walk, st) && st.dstText === undefined;
-      disposition = local ? "local" : "forward";
+      path.disposition = local ? "local" : "forward";
       const rewrites = st.dnat ? `DNAT to ${destination}, then ` : "";
-      const masq = st.masquerade ? " (masqueraded)" : st.snat ? ` (SNAT to ${base.source ?? st.srcText})` : "";
-      return {
-        ...base,
-        disposition,
-        reason: `${rewrites}${local ? "delivered to the node" : "forwarded"}${masq}`,
-      };
+      const masq = st.masquerade ? " (masqueraded)" : st.snat ? ` (SNAT to ${path.source ?? st.srcText})` : "";
+      path.reason = `${rewrites}${local ? "delivered to the node" : "forwarded"}${masq}`;
+      return path;
     }
     case "drop":
-      return {
-        ...base,
-        disposition: "drop",
-        ...(sendFails ? { clientError: "EPERM" } : {}),
-        reason: `DROPped by ${by}: the client sees no answer (timeout)`,
-      };
+      path.disposition = "drop";
+      if (sendFails) path.clientError = "EPERM";
+      path.reason = `DROPped by ${by}: the client sees no answer (timeout)`;
+      return path;
     case "reject": {
-      const effect = rejectEffect(o.v.rejectWith)!;
+      const effect = rejectEffect(v.rejectWith)!;
       const err = sendFails ? "EPERM" : st.proto === "tcp" ? effect.tcpError : st.proto === "udp" ? effect.udpError : undefined;
-      return {
-        ...base,
-        disposition: "reject",
-        rejectWith: effect.rejectWith,
-        ...(err === undefined ? {} : { clientError: err }),
-        reason: `REJECTed by ${by} with ${effect.rejectWith}`,
-      };
+      path.disposition = "reject";
+      path.rejectWith = effect.rejectWith;
+      if (err !== undefined) path.clientError = err;
+      path.reason = `REJECTed by ${by} with ${effect.rejectWith}`;
+      return path;
     }
     case "unknown":
-      return { ...base, disposition: "unknown", reason: o.v.reason };
+      path.disposition = "unknown";
+      path.reason = v.reason;
+      return path;
     case "return":
-      return { ...base, disposition: "unknown", reason: "internal: RETURN escaped a built-in chain" };
+      path.disposition = "unknown";
+      path.reason = "internal: RETURN escaped a built-in chain";
+      return path;
     default: {
-      const never: never = o.v;
+      const never: never = v;
       throw new TypeError(`Unknown verdict ${JSON.stringify(never)}`);
     }
   }

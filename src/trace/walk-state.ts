@@ -45,8 +45,32 @@ export interface WalkState {
   recent: RecentRecord[] | undefined;
 }
 
+/** A copy for a forked branch (written out field by field: a spread is several times slower here). */
 export function cloneState(st: WalkState): WalkState {
-  const copy = { ...st };
-  if (st.recent !== undefined) copy.recent = [...st.recent];
+  const copy: WalkState = {
+    hook: st.hook,
+    from: st.from,
+    proto: st.proto,
+    protoNum: st.protoNum,
+    src: st.src,
+    dst: st.dst,
+    sport: st.sport,
+    dport: st.dport,
+    origSrc: st.origSrc,
+    origDst: st.origDst,
+    origSport: st.origSport,
+    origDport: st.origDport,
+    mark: st.mark,
+    ctmark: st.ctmark,
+    dnat: st.dnat,
+    snat: st.snat,
+    untracked: st.untracked,
+    masquerade: st.masquerade,
+    inIf: st.inIf,
+    outIf: st.outIf,
+    recent: st.recent === undefined ? undefined : [...st.recent],
+  };
+  if (st.dstText !== undefined) copy.dstText = st.dstText;
+  if (st.srcText !== undefined) copy.srcText = st.srcText;
   return copy;
 }

@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,7 +19,11 @@ afterAll(async () => {
 });
 
 function run(...args: string[]) {
-  const r = spawnSync("node", [CLI, "diagnose", ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  const r = spawnSync("node", [CLI, "diagnose", ...args], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+    env: { ...process.env, XDG_CACHE_HOME: join(dir, "cache") },
+  });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -68,5 +72,15 @@ describe("netdoctor diagnose on the demo bundle", () => {
       /^netdoctor: Cannot find pod eopx\/eopx-gateway in cluster\/pods\.json: did you mean eopx\/eopx-gateway-7d9c6b8f5-x4kq2\?\n$/,
     );
     expect(run("--from", DEMO_FROM).code).toBe(2);
+  });
+
+  it("--demo generates the demo into the cache on first use and answers the full check", () => {
+    const r = run("--demo", "-o", "json");
+    expect(r.code).toBe(1);
+    const d = JSON.parse(r.out);
+    expect(d.question).toBeUndefined();
+    expect(d.brokenAt).toBe("node-dataplane");
+    expect(new Set(d.findings.map((f: { node?: string }) => f.node))).toEqual(new Set(["prod-agent1"]));
+    expect(readdirSync(join(dir, "cache")).some((f) => f.startsWith("netdoctor-demo-"))).toBe(true);
   });
 });

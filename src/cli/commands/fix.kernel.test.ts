@@ -19,6 +19,11 @@ import { generateDump } from "../../bench/generate-dump.ts";
 import { buildBundle } from "../../demo/build-bundle.ts";
 import { incidentBundleSpec } from "../../demo/incident.ts";
 import { planDuplicates } from "../../fix/plan-duplicates.ts";
+import {
+  RANDOM_DUMP_DESTINATIONS,
+  RANDOM_DUMP_PORTS,
+  randomFilterDump,
+} from "../../fix/random-filter-dump.ts";
 import { removedLines, renderRestore } from "../../fix/render-restore.ts";
 import { parseDump } from "../../parse/parse-dump.ts";
 import { netnsUnavailable, skipBecause } from "../../testing/capabilities.ts";
@@ -238,65 +243,8 @@ describe.skipIf(skip)("fix duplicates restore files in the kernel", () => {
 
 // --- real packets through a netns lab ---------------------------------------------------------------
 
-const DSTS = ["198.19.0.1", "198.19.0.2", "198.19.0.3"];
-const PORTS = [80, 81];
-
-/** Random FORWARD rulesets over the lab's packets (pod -> 198.19.0.{1,2,3}:{80,81}), with copies. */
-function randomFilterDump(): fc.Arbitrary<string> {
-  const users = ["U0", "U1", "U2"];
-  const chains = ["FORWARD", ...users];
-  const match = fc.oneof(
-    fc.constant(""),
-    fc.constantFrom(...DSTS).map((d) => `-d ${d}/32 `),
-    fc.constantFrom(...PORTS).map((p) => `-p tcp -m tcp --dport ${p} `),
-    fc.integer({ min: 0, max: 3 }).map((v) => `-m mark --mark 0x${v & 1}/0x${(v | 1).toString(16)} `),
-  );
-  const target = (ci: number): fc.Arbitrary<string> => {
-    const verdicts = fc.constantFrom(
-      "-j ACCEPT",
-      "-j REJECT --reject-with icmp-port-unreachable",
-      "-j RETURN",
-    );
-    const marks = fc.constantFrom(
-      "-j MARK --set-xmark 0x1/0x1",
-      "-j MARK --set-xmark 0x2/0x3",
-      "-j MARK --set-xmark 0x1/0x0",
-    );
-    // Only jumps to later user chains: the kernel refuses loops.
-    if (ci >= users.length) return fc.oneof(verdicts, marks);
-    const jumps = fc
-      .tuple(fc.constantFrom("-j", "-g"), fc.integer({ min: ci, max: 2 }))
-      .map(([k, u]) => `${k} ${users[u]}`);
-    return fc.oneof(verdicts, marks, jumps);
-  };
-  return fc
-    .tuple(
-      ...chains.map((_, ci) => fc.array(fc.tuple(match, target(ci)), { maxLength: 5 })),
-      fc.array(fc.tuple(fc.nat(3), fc.nat(10), fc.nat(10)), { minLength: 1, maxLength: 6 }),
-    )
-    .map((parts) => {
-      const copies = parts.pop() as [number, number, number][];
-      const lines = (parts as [string, string][][]).map((rules, ci) =>
-        rules.map(([m, t]) => `-A ${chains[ci]} ${m}${t}`.replace(/ +/g, " ")),
-      );
-      for (const [ci, from, gap] of copies) {
-        const list = lines[ci]!;
-        if (list.length === 0) continue;
-        const src = from % list.length;
-        list.splice(src + 1 + (gap % (list.length - src)), 0, list[src]!);
-      }
-      return [
-        "*filter",
-        ":INPUT ACCEPT [0:0]",
-        ":FORWARD ACCEPT [0:0]",
-        ":OUTPUT ACCEPT [0:0]",
-        ...users.map((u) => `:${u} - [0:0]`),
-        ...lines.flat(),
-        "COMMIT",
-        "",
-      ].join("\n");
-    });
-}
+const DSTS = RANDOM_DUMP_DESTINATIONS;
+const PORTS = RANDOM_DUMP_PORTS;
 
 function filterDump(rules: readonly string[]): string {
   const users = ["U0", "U1", "U2"].filter((u) => rules.some((r) => r.startsWith(`-A ${u} `)));

@@ -3,7 +3,7 @@ import type { Finding, Severity } from "../../model/finding.ts";
 import { escapeHtml as e } from "./escape.ts";
 import { findingCard, formatCount } from "./fragments.ts";
 
-/** Findings shown per code; the rest are counted (the embedded JSON keeps them all). */
+/** Findings shown per code; the rest are counted (`diagnose -o json` lists them all). */
 export const MAX_FINDINGS_PER_CODE = 200;
 
 const ORDER: readonly Severity[] = ["error", "warning", "info"];
@@ -31,7 +31,7 @@ export function renderFindingsSection(findings: readonly Finding[]): string {
   }
   const notes = [...cut].map(
     ([code, n]) =>
-      `<p class="more">${formatCount(n)} more <span class="mono">${e(code)}</span> findings not shown here; the embedded JSON and <span class="mono">diagnose -o json</span> list them all</p>`,
+      `<p class="more">${formatCount(n)} more <span class="mono">${e(code)}</span> findings not shown here; the downloadable JSON and <span class="mono">diagnose -o json</span> list them</p>`,
   );
   return [
     head,

@@ -2,7 +2,7 @@
 import type { Evidence, Finding } from "../../model/finding.ts";
 import { escapeHtml as e } from "./escape.ts";
 
-/** Evidence lines shown per finding; the rest are counted (the embedded JSON keeps them all). */
+/** Evidence lines shown per finding; the rest are counted (the downloadable JSON keeps them). */
 export const MAX_EVIDENCE_PER_FINDING = 20;
 
 /** Formats an integer with thousands separators, independent of the machine's locale. */
@@ -10,6 +10,11 @@ export function formatCount(n: number): string {
   const sign = n < 0 ? "-" : "";
   const digits = String(Math.round(Math.abs(n)));
   return sign + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+}
+
+/** `1 rule`, `2 rules`, `1,000 rules`. */
+export function plural(n: number, noun: string): string {
+  return `${formatCount(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 /** Cuts a label for a fixed-width box; the full text goes into a tooltip and the evidence panel. */

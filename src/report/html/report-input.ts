@@ -11,8 +11,8 @@ export interface RuleLineView {
   readonly line: number;
   /** The rule as written in the dump (`-A ...`). */
   readonly text: string;
-  /** Why the line is highlighted: on the traced path, or cited by a finding. */
-  readonly mark?: "trace" | "evidence";
+  /** Why the line is highlighted: on the traced path, cited by a finding, or an entry of the asked Service. */
+  readonly mark?: "trace" | "evidence" | "service";
 }
 
 /** An excerpt of one chain: all of its rules when it is small, the lines that matter when it is huge. */

@@ -4,7 +4,7 @@
  * rules contributes its few relevant lines, not its dump.
  */
 import { escapeHtml as e } from "./escape.ts";
-import { formatCount } from "./fragments.ts";
+import { plural } from "./fragments.ts";
 import type { NodeRuleView } from "./report-input.ts";
 
 /** Chains shown per node; the others are counted. */
@@ -27,9 +27,9 @@ function chainHtml(view: NodeRuleView["chains"][number]): string {
   const hidden = Math.max(0, view.totalRules - shown.length);
   const declared = view.line > 0 ? `declared at line ${view.line} \u00b7 ` : "";
   return [
-    `<h4><span class="mono">${e(view.table)} \u00b7 ${e(view.chain)}</span> <span class="hint">${declared}${formatCount(view.totalRules)} rules \u00b7 ${e(view.reason)}</span></h4>`,
+    `<h4><span class="mono">${e(view.table)} \u00b7 ${e(view.chain)}</span> <span class="hint">${declared}${plural(view.totalRules, "rule")} \u00b7 ${e(view.reason)}</span></h4>`,
     `<table class="rules"><thead><tr><th scope="col">Line</th><th scope="col">Rule</th></tr></thead><tbody>${rows.join("")}</tbody></table>`,
-    hidden > 0 ? `<p class="more">${formatCount(hidden)} more rules of this chain not shown</p>` : "",
+    hidden > 0 ? `<p class="more">${plural(hidden, "more rule")} of this chain not shown</p>` : "",
   ].join("");
 }
 
@@ -41,16 +41,16 @@ export function renderRuleViews(views: readonly NodeRuleView[] | undefined): str
   }
   const parts = [
     head,
-    `<p class="hint">Highlighted: <span class="mono">blue</span> lines are on the traced path, <span class="mono">red</span> lines are cited by a finding.</p>`,
+    `<p class="legend"><span><span class="swatch sw-trace"></span>on the traced path</span><span><span class="swatch sw-ev"></span>cited by a finding</span><span><span class="swatch sw-svc"></span>the Service's entry</span></p>`,
   ];
   views.forEach((v, i) => {
     const chains = v.chains.slice(0, MAX_CHAINS_PER_NODE);
     const omitted = v.omittedChains + (v.chains.length - chains.length);
     parts.push(
-      `<div class="rv"><h3><button type="button" aria-expanded="false" aria-controls="rv-${i}">${e(v.node)} \u2014 ${formatCount(v.chains.length + v.omittedChains)} chains from ${e(v.file)}</button></h3>`,
+      `<div class="rv"><h3><button type="button" aria-expanded="false" aria-controls="rv-${i}">${e(v.node)} \u2014 ${plural(v.chains.length + v.omittedChains, "chain")} from ${e(v.file)}</button></h3>`,
       `<div id="rv-${i}" hidden>`,
       chains.map(chainHtml).join(""),
-      omitted > 0 ? `<p class="more">${formatCount(omitted)} more chains not shown</p>` : "",
+      omitted > 0 ? `<p class="more">${plural(omitted, "more chain")} not shown</p>` : "",
       "</div></div>",
     );
   });

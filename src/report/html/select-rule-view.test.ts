@@ -34,6 +34,7 @@ describe("nodeRuleView()", () => {
     expect(services.rules.map((r) => r.text)).toEqual([
       expect.stringMatching(/^-A KUBE-SERVICES -d 10\.43\.0\.3\/32 .*--dport 80 -j KUBE-SVC-/),
     ]);
+    expect(services.rules[0]!.mark).toBe("service");
     const svc = view.chains[1]!;
     expect(svc.rules).toHaveLength(svc.totalRules);
     expect(

@@ -44,6 +44,7 @@ export function nodeRuleView(ruleset: Ruleset, options: NodeRuleViewOptions): No
   const maxRules = options.maxRulesPerChain ?? MAX_RULES_PER_CHAIN;
   const trace = new Set(options.traceLines ?? []);
   const evidence = new Set(options.evidenceLines ?? []);
+  const serviceLines = new Set<number>();
   // chain key -> why it matters and which of its lines to show when it is too big to show whole
   const wanted = new Map<string, { chain: Chain; reason: string; lines: Set<number> }>();
   const order: string[] = [];
@@ -76,6 +77,7 @@ export function nodeRuleView(ruleset: Ruleset, options: NodeRuleViewOptions): No
       for (const rule of services?.rules ?? []) {
         if (!isServiceEntry(rule, options.serviceIp, options.port)) continue;
         want(services!, "has the Service's entries", rule.line);
+        serviceLines.add(rule.line);
         const target = rule.spec.target?.name;
         const next = target === undefined ? undefined : byName(table, target);
         if (next !== undefined) queue.push(next);
@@ -102,7 +104,13 @@ export function nodeRuleView(ruleset: Ruleset, options: NodeRuleViewOptions): No
     const all = chain.rules.length <= maxRules;
     const picked = all ? chain.rules : chain.rules.filter((r) => lines.has(r.line)).slice(0, maxRules);
     const rules: RuleLineView[] = picked.map((r) => {
-      const mark = trace.has(r.line) ? "trace" : evidence.has(r.line) ? "evidence" : undefined;
+      const mark = trace.has(r.line)
+        ? "trace"
+        : evidence.has(r.line)
+          ? "evidence"
+          : serviceLines.has(r.line)
+            ? "service"
+            : undefined;
       return mark === undefined ? { line: r.line, text: r.text } : { line: r.line, text: r.text, mark };
     });
     return {

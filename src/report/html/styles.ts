@@ -70,13 +70,13 @@ svg .axis line{stroke:var(--line)}svg .axis text,svg .value{fill:var(--muted);fo
 svg .outlier-label{fill:var(--bad);font-weight:700;font-size:11px}svg .node-label{font-size:12px}
 .legend{display:flex;gap:16px;font-size:.85rem;color:var(--muted);margin:4px 0}
 .swatch{display:inline-block;width:12px;height:12px;border-radius:2px;vertical-align:-1px;margin-right:4px}
-.sw-total{background:var(--bar)}.sw-dup{background:var(--dup)}.sw-out{border:2px solid var(--bad)}
+.sw-total{background:var(--bar)}.sw-trace{background:var(--mark-trace);border:1px solid var(--info)}.sw-ev{background:var(--mark-ev);border:1px solid var(--bad)}.sw-svc{background:var(--card);border:1px solid var(--fg)}.sw-dup{background:var(--dup)}.sw-out{border:2px solid var(--bad)}
 table{border-collapse:collapse;width:100%;font-size:.88rem}
 th,td{text-align:left;padding:5px 8px;border-bottom:1px solid var(--line);vertical-align:top}
 th{font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.row-outlier td:first-child{border-left:4px solid var(--bad)}
 .rules td.ln{text-align:right;color:var(--muted);width:6em;font-variant-numeric:tabular-nums;white-space:nowrap}
-.rules tr.mark-trace td{background:var(--mark-trace)}.rules tr.mark-evidence td{background:var(--mark-ev)}
+.rules tr.mark-trace td{background:var(--mark-trace)}.rules tr.mark-evidence td{background:var(--mark-ev)}.rules tr.mark-service td{background:var(--card);font-weight:600}
 .rules tr.gap td{color:var(--muted);text-align:center;padding:0}
 .rv h3 button{width:100%;text-align:left;font-weight:600}
 footer{margin-top:40px;color:var(--muted);font-size:.8rem}
