@@ -10,7 +10,7 @@
  * Services has a stale endpoint: the worst case for the page's size, since a healthy cluster's page is
  * small. The raw dump comes from src/bench/generate-dump.ts (5,000 Services with their endpoints).
  */
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
@@ -60,8 +60,9 @@ export async function run(): Promise<string> {
   mkdirSync(DIR, { recursive: true });
   const size = { nodes: 20, services: 5_000, endpoints: 50_000 };
   const bundleDir = join(DIR, `bundle-${size.nodes}n-${size.services}s`);
-  if (!existsSync(join(bundleDir, "bundle.json")))
-    await writeBundleFiles(bundleDir, buildBundle(largeClusterSpec(size)));
+  // Regenerated each run: a cached copy would go stale when the demo generator changes.
+  rmSync(bundleDir, { recursive: true, force: true });
+  await writeBundleFiles(bundleDir, buildBundle(largeClusterSpec(size)));
   let t0 = performance.now();
   const diagnosis = await diagnoseBundleDir(bundleDir);
   const diagnoseMs = performance.now() - t0;

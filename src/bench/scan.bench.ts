@@ -18,6 +18,7 @@ import {
 import { join, resolve } from "node:path";
 import { generateDump, generatedCounts, optionsForRules } from "./generate-dump.ts";
 
+/** The bench's name, as `npm run bench -- scan` selects it. */
 export const name = "scan";
 
 const SIZES = [10_000, 100_000, 1_000_000];
@@ -110,6 +111,7 @@ function quote(path: string): string {
   return `'${path.replaceAll("'", "'\\''")}'`;
 }
 
+/** Generates (or reuses) the dumps, measures both tools on each and returns the Markdown section. */
 export async function run(): Promise<string> {
   if (!existsSync(CLI)) throw new Error(`Cannot run the scan bench: ${CLI} is missing (npm run build)`);
   const rows: string[] = [];

@@ -4,8 +4,9 @@
  * index build, against the same tracer scanning every chain linearly (what a tracer without an
  * index, or a person walking `iptables -t nat -S CHAIN` by hand, has to do).
  */
-import { parseDump } from "../parse/parse-dump.ts";
+
 import type { Packet } from "../model/trace.ts";
+import { parseDump } from "../parse/parse-dump.ts";
 import { buildTraceIndex, tracePacket } from "../trace/trace-packet.ts";
 import { generateDump, generatedCounts, optionsForRules } from "./generate-dump.ts";
 
@@ -54,26 +55,52 @@ export async function run(): Promise<string> {
   for (let i = 0; i < 2000; i++) {
     const r = services[(i * 7919) % services.length]!;
     const m = / -d (\d+\.\d+\.\d+\.\d+)\/32 .*--dport (\d+)/.exec(r.text);
-    if (m) packets.push({ protocol: "tcp", srcIp: `10.42.${i % 200}.${(i % 250) + 2}`, srcPort: 40000 + i, dstIp: m[1]!, dstPort: Number(m[2]) });
+    if (m)
+      packets.push({
+        protocol: "tcp",
+        srcIp: `10.42.${i % 200}.${(i % 250) + 2}`,
+        srcPort: 40000 + i,
+        dstIp: m[1]!,
+        dstPort: Number(m[2]),
+      });
   }
   for (let i = 0; i < 200 && nodePorts.length > 0; i++) {
     const m = /--dport (\d+)/.exec(nodePorts[(i * 31) % nodePorts.length]!.text);
-    if (m) packets.push({ protocol: "tcp", srcIp: "203.0.113.9", srcPort: 50000 + i, dstIp: "192.168.1.10", dstPort: Number(m[1]) });
+    if (m)
+      packets.push({
+        protocol: "tcp",
+        srcIp: "203.0.113.9",
+        srcPort: 50000 + i,
+        dstIp: "192.168.1.10",
+        dstPort: Number(m[1]),
+      });
   }
-  for (let i = 0; i < 200; i++) packets.push({ protocol: "tcp", srcIp: "10.42.0.5", srcPort: 41000 + i, dstIp: `10.42.3.${i + 1}`, dstPort: 8080 });
+  for (let i = 0; i < 200; i++)
+    packets.push({
+      protocol: "tcp",
+      srcIp: "10.42.0.5",
+      srcPort: 41000 + i,
+      dstIp: `10.42.3.${i + 1}`,
+      dstPort: 8080,
+    });
   const localIps = ["192.168.1.10"];
 
   // Warm-up: compiles the rules on the traced paths once (first traces on a node pay this).
   t = performance.now();
   let paths = 0;
-  for (const packet of packets) paths += tracePacket(ruleset, { packet, from: "pod", localIps }, { index }).paths.length;
+  for (const packet of packets)
+    paths += tracePacket(ruleset, { packet, from: "pod", localIps }, { index }).paths.length;
   const warmS = seconds(t);
 
   t = performance.now();
   const cpu0 = process.cpuUsage();
   let unknown = 0;
   for (let i = 0; i < TRACES; i++) {
-    const r = tracePacket(ruleset, { packet: packets[i % packets.length]!, from: "pod", localIps }, { index });
+    const r = tracePacket(
+      ruleset,
+      { packet: packets[i % packets.length]!, from: "pod", localIps },
+      { index },
+    );
     if (r.paths[0]!.disposition === "unknown") unknown++;
   }
   const traceS = seconds(t);

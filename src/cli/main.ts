@@ -10,7 +10,12 @@ import { registerScan } from "./commands/scan.ts";
 import { registerTrace } from "./commands/trace.ts";
 import { EXIT_USAGE } from "./exit-codes.ts";
 
-// Each command registers itself from its own file; keep this list sorted.
+// `netdoctor ... | head` closes stdout early: that is the reader's choice, not an error.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 const program = new Command();
 program
   .name(process.argv[1]?.includes("kubectl-netdoctor") ? "kubectl netdoctor" : "netdoctor")

@@ -111,3 +111,27 @@ describe("optional files", () => {
     expect(b.cluster.configMaps).toEqual([]);
   });
 });
+
+describe("bundle.json and node directories", () => {
+  it("tolerates a missing bundle.json, refuses another format", async () => {
+    const files = buildBundle(healthyCluster());
+    files.delete("bundle.json");
+    expect((await readFiles(files)).problems.map((p) => p.message)).toEqual([
+      "Cannot read bundle.json: it is missing; assuming netdoctor-bundle/v1",
+    ]);
+    files.set("bundle.json", '{"format":"netdoctor-bundle/v9"}');
+    await expect(readFiles(files)).rejects.toThrow(
+      'Cannot read bundle.json: "format" must be "netdoctor-bundle/v1", got "netdoctor-bundle/v9"',
+    );
+  });
+
+  it("says which API node has no directory", async () => {
+    const files = buildBundle(healthyCluster());
+    for (const k of [...files.keys()]) if (k.startsWith("nodes/master1/")) files.delete(k);
+    const b = await readFiles(files);
+    expect(b.nodeDirs).toEqual(["master2", "prod-agent1"]);
+    expect(b.problems.map((p) => p.message)).toEqual([
+      'Cannot check node "master1": the bundle has no nodes/master1/ directory',
+    ]);
+  });
+});

@@ -34,6 +34,22 @@ describe("kube-proxy chain names against the shared fixtures", () => {
             const got = endpointChain(sep[2]!, sep[3]!, sep[4]!.replace(/^\[|\]$/g, ""), Number(sep[5]));
             if (got !== sep[1]) mismatches.push(`${file}: ${line}`);
           }
+          // Any rule whose comment starts with the service port name: the chain it is in and the
+          // chain it jumps to, when they are per-service-port chains, carry that name's hash.
+          const spn = /--comment "?([a-z0-9.-]+\/[a-z0-9.-]+(?::[\w-]*)?)[" ]/.exec(line)?.[1];
+          if (spn !== undefined) {
+            const names = [
+              /^-A (KUBE-(?:SVC|SVL|EXT|FW|XLB)-\w{16}) /.exec(line)?.[1],
+              / -j (KUBE-(?:SVC|SVL|EXT|FW|XLB)-\w{16})\b/.exec(line)?.[1],
+            ];
+            for (const chain of names) {
+              if (chain === undefined) continue;
+              checked++;
+              const hash = chain.slice(chain.lastIndexOf("-") + 1);
+              if (!["tcp", "udp", "sctp"].some((p) => portProtoHash(spn, p) === hash))
+                mismatches.push(`${file}: ${chain} in ${line}`);
+            }
+          }
           const svc =
             /^-A KUBE-SERVICES .*--comment "?([^"]+?) cluster IP"? .*-p (\w+)|^-A KUBE-SERVICES .*-p (\w+) .*--comment "?([^"]+?) cluster IP"?/.exec(
               line,
@@ -49,7 +65,7 @@ describe("kube-proxy chain names against the shared fixtures", () => {
         }
       }
       expect(mismatches).toEqual([]);
-      expect(checked).toBeGreaterThan(20);
+      expect(checked).toBeGreaterThan(200);
     },
   );
 });

@@ -55,6 +55,7 @@ describe("the incident (small leak)", () => {
     const d = await diagnoseSpec(smallIncident(), { from: DEMO_HEALTHY_FROM, to: DEMO_TO });
     expect(d.ok).toBe(true);
     expect(d.findings).toEqual([]);
+    expect(d.summary).toMatch(/Off this path, node health errors on prod-agent1 \(rules-duplicated, .*\)/);
   });
 });
 
@@ -77,6 +78,39 @@ describe("each finding code fires from a bundle that has the problem", () => {
     }
     const pod = await diagnoseSpec(spec, { from: DEMO_HEALTHY_FROM, to: "10.42.1.23:8848" });
     expect(pod.steps.find((s) => s.check === "service")?.ok).toBeUndefined();
+  });
+
+  it("dns fails when CoreDNS has no ready endpoint (endpoints-none on kube-dns)", async () => {
+    const d = await diagnoseSpec(healthyCluster(), { from: DEMO_HEALTHY_FROM, to: DEMO_TO }, (files) => {
+      replaceIn(
+        files,
+        "cluster/endpointslices.json",
+        /("ready": )true(,\s*"serving": )true(,\s*"terminating": false\s*\},\s*"nodeName": "master1",\s*"targetRef": \{\s*"kind": "Pod",\s*"name": "coredns)/,
+        "$1false$2false$3",
+      );
+    });
+    expect(d.brokenAt).toBe("dns");
+    expect(on(d, "endpoints-none").map((f) => f.service)).toEqual(["kube-system/kube-dns"]);
+  });
+
+  it("dns fails for a hostNetwork client with dnsPolicy ClusterFirst, but not for a ClusterIP literal", async () => {
+    const edit = (files: Map<string, string>) => {
+      const list = JSON.parse(files.get("cluster/pods.json")!);
+      const pod = list.items.find(
+        (p: { metadata: { name: string } }) => `eopx/${p.metadata.name}` === DEMO_HEALTHY_FROM,
+      );
+      pod.spec.hostNetwork = true;
+      files.set("cluster/pods.json", JSON.stringify(list, null, 4));
+    };
+    const d = await diagnoseSpec(healthyCluster(), { from: DEMO_HEALTHY_FROM, to: DEMO_TO }, edit);
+    expect(d.brokenAt).toBe("dns");
+    expect(on(d, "dns-no-service")[0]?.message).toContain("hostNetwork with dnsPolicy ClusterFirst");
+    const byIp = await diagnoseSpec(
+      healthyCluster(),
+      { from: DEMO_HEALTHY_FROM, to: "10.43.176.183:8848" },
+      edit,
+    );
+    expect(byIp.steps.find((x) => x.check === "dns")?.ok).toBe(true);
   });
 
   it("service-port-missing", async () => {

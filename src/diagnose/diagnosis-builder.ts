@@ -140,6 +140,14 @@ export class DiagnosisBuilder {
     });
   }
 
+  /** A pointer to node-health errors off the asked path, so a green answer does not hide a sick node. */
+  #elsewhere(clientNode: string | undefined, outliers: readonly Finding[]): string {
+    const sick = sickNodes(this.#nodes, clientNode, outliers);
+    return sick.length === 0
+      ? ""
+      : `. Off this path, node health errors on ${sick.join("; ")}: run diagnose without --from/--to`;
+  }
+
   finish(): Diagnosis {
     const scans = this.#nodes.flatMap((n) => (n.scan === undefined ? [] : [n.scan]));
     const outliers = outlierFindings(scans);
@@ -214,7 +222,7 @@ export class DiagnosisBuilder {
     const summary =
       q === undefined
         ? fullSummary(broken, findings, nodes.length, this.#ports.length)
-        : q.summary(broken, steps);
+        : q.summary(broken, steps) + this.#elsewhere(q.client.nodeName, outliers);
     return {
       ok: broken === undefined,
       ...(broken === undefined ? {} : { brokenAt: broken.check }),
@@ -227,6 +235,21 @@ export class DiagnosisBuilder {
       nodes,
     };
   }
+}
+
+function sickNodes(
+  nodes: readonly NodeResult[],
+  except: string | undefined,
+  outliers: readonly Finding[],
+): string[] {
+  return nodes
+    .filter((n) => n.node !== except)
+    .flatMap((n) => {
+      const codes = [...n.health, ...outliers.filter((f) => f.node === n.node)]
+        .filter((f) => f.severity === "error")
+        .map((f) => f.code);
+      return codes.length === 0 ? [] : [`${n.node} (${[...new Set(codes)].join(", ")})`];
+    });
 }
 
 function fullSummary(

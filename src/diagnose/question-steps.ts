@@ -11,6 +11,7 @@ import { joinHostPort } from "./chain-names.ts";
 import type { ExpectedServicePort } from "./expected-state.ts";
 import { clusterDomain, findPod, findServicePort, parseTo, resolveHost } from "./resolve-target.ts";
 import { describeTrace } from "./trace-verdict.ts";
+import { dnsServerProblem, healthShort, IPV4_LITERAL, svcEvidence, unknownPaths } from "./walk-findings.ts";
 
 export interface WalkInput {
   readonly client:
@@ -35,38 +36,6 @@ export interface Question {
   readonly summaryQuestion: NonNullable<Diagnosis["question"]>;
   walk(input: WalkInput): { steps: CheckStep[]; findings: Finding[] };
   summary(broken: CheckStep | undefined, steps: readonly CheckStep[]): string;
-}
-
-function svcEvidence(sp: { source?: { file: string; line?: number } } | undefined, text: string) {
-  const file = sp?.source?.file ?? "cluster/services.json";
-  return { file, ...(sp?.source?.line === undefined ? {} : { line: sp.source.line }), text };
-}
-
-/** `rules-duplicated (179000 duplicate rules)` and the like, for the one-line step detail. */
-function healthShort(f: Finding): string {
-  const id = /\[([\w-]+)\]/.exec(f.message)?.[1];
-  const count = /has (\d+ (?:duplicate )?rules)/.exec(f.message)?.[1];
-  return `${f.code}${id !== undefined ? ` (${id})` : count !== undefined ? ` (${count})` : ""}`;
-}
-
-/** `trace-unknown`: paths the tracer could not decide (unknown modules, state it cannot see). */
-function unknownPaths(trace: TraceResult | undefined, file: string, node: string): Finding[] {
-  const unknown = trace?.paths.filter((p) => p.disposition === "unknown") ?? [];
-  if (unknown.length === 0) return [];
-  const share = Math.round(unknown.reduce((n, p) => n + p.probability, 0) * 1000) / 10;
-  return [
-    {
-      code: "trace-unknown",
-      severity: "warning",
-      node,
-      message: `The trace on ${node} cannot decide ${share}% of the packet's paths: ${unknown[0]!.reason ?? "no reason given"}`,
-      evidence: unknown.slice(0, 3).flatMap((p) => {
-        const last = p.steps.at(-1);
-        return last === undefined ? [] : [{ file, line: last.line, text: last.rule }];
-      }),
-      fix: "Check the listed rules by hand, or run `netdoctor trace` on the node's dump with the missing facts (interfaces, marks)",
-    },
-  ];
 }
 
 /** Resolves the question up front (DNS, Service, port, endpoints need only the API objects). */
@@ -125,11 +94,18 @@ export function resolveQuestion(
   } else {
     const svc = res.service;
     const svcKey = objectKey(svc.metadata);
+    const dnsDetail = `${res.how} → Service ${svcKey}, ClusterIP ${svc.clusterIP ?? "none"}`;
+    const viaDns = !IPV4_LITERAL.test(to.host);
+    const problem = viaDns ? dnsServerProblem(client, clientKey, dnsSp) : undefined;
     steps.push({
       check: "dns",
-      ok: true,
-      detail: `${res.how} → Service ${svcKey}, ClusterIP ${svc.clusterIP ?? "none"}${res.kind === "service" && !/^\d/.test(to.host) ? dnsNote : ""}`,
+      ok: problem === undefined,
+      detail:
+        problem === undefined
+          ? `${dnsDetail}${viaDns ? dnsNote : ""}`
+          : `${problem.message} (${dnsDetail} if DNS worked)`,
     });
+    if (problem !== undefined) findings.push(problem);
     const port = findServicePort(svc, to.port);
     if (port === undefined) {
       const have = svc.ports.map((p) => `${p.name ?? "(unnamed)"} ${p.port}/${p.protocol}`).join(", ");

@@ -3,6 +3,7 @@
  * recomputed chain names and ClusterIP:port matches, never by comments (they may be absent).
  */
 import type { Evidence, Finding } from "../model/finding.ts";
+import { leftovers } from "./chain-leftovers.ts";
 import { joinHostPort } from "./chain-names.ts";
 import { type ExpectedServicePort, internalEndpointsOn } from "./expected-state.ts";
 import type { IndexedRule, KubeProxyIndex } from "./kube-proxy-index.ts";
@@ -39,8 +40,6 @@ export interface ReconcileResult {
 
 const MAX_LISTED = 10;
 const SERVICE_CHAIN = /^KUBE-(SEP|SVC|SVL|XLB|EXT|FW)-/;
-/** Chain names any current Service or endpoint accounts for, per expected-state array. */
-const knownCache = new WeakMap<readonly ExpectedServicePort[], Set<string>>();
 const PROXIER = "kubernetes/kubernetes pkg/proxy/iptables/proxier.go";
 
 function ev(file: string, r: IndexedRule): Evidence {
@@ -264,51 +263,6 @@ function externalEntries(
   });
 }
 
-/** Chains named like a service's that no current Service or endpoint accounts for. */
-function knownChains(ports: readonly ExpectedServicePort[]): Set<string> {
-  const cached = knownCache.get(ports);
-  if (cached !== undefined) return cached;
-  const known = new Set<string>();
-  knownCache.set(ports, known);
-  for (const sp of ports) {
-    for (const c of Object.values(sp.chains)) known.add(c);
-    for (const c of Object.values(sp.legacyChains)) known.add(c);
-    for (const e of sp.endpoints) {
-      known.add(e.sepChain);
-      if (e.legacySepChain !== "") known.add(e.legacySepChain);
-    }
-  }
-  return known;
-}
-
-function leftovers(view: NodeView, ports: readonly ExpectedServicePort[], opts: ReconcileOptions): Finding[] {
-  const known = knownChains(ports);
-  const referenced = new Set<string>();
-  for (const rules of view.index.nat.values())
-    for (const r of rules) if (r.target !== undefined) referenced.add(r.target);
-  const left: Evidence[] = [];
-  let count = 0;
-  for (const [chain, line] of view.index.chains.get("nat") ?? []) {
-    if (!/^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-/.test(chain) || known.has(chain)) continue;
-    // A SEP chain still jumped to is reported as a stale endpoint, not as a leftover.
-    if (chain.startsWith("KUBE-SEP-") && referenced.has(chain)) continue;
-    count++;
-    if (left.length < MAX_LISTED) left.push({ file: opts.file, line, text: `:${chain} - [0:0]` });
-  }
-  if (count === 0) return [];
-  return [
-    {
-      node: opts.node,
-      code: "chain-leftover",
-      severity: "warning",
-      message: `Node "${opts.node}" has ${count} kube-proxy chain${count > 1 ? "s" : ""} that no current Service or endpoint accounts for (deleted Services, or syncs that stopped)`,
-      evidence: left,
-      fix: `kube-proxy deletes such chains on a successful sync: restart it on "${opts.node}" and check its log for sync errors`,
-      references: [PROXIER],
-    },
-  ];
-}
-
 /**
  * Reconciles a node: stale and missing endpoints, missing or rejecting service entries, jumps to
  * undeclared chains and leftover chains.
@@ -341,7 +295,7 @@ export function reconcileNode(
         references: [PROXIER],
       });
     }
-    findings.push(...leftovers(view, ports, opts));
+    findings.push(...leftovers(index, ports, opts));
   }
   return { findings, checks };
 }

@@ -19,6 +19,7 @@ export interface DuplicateGroup {
   readonly lines: readonly number[];
 }
 
+/** Rules (`-A` lines) and declared chains of one table. */
 export interface TableCounts {
   rules: number;
   chains: number;
@@ -62,9 +63,11 @@ export interface NodeScannerOptions {
 class ChainRun {
   table: TableName;
   chain: string;
+  /** Distinct texts of the run; only the first `size` entries are current (the arrays are reused). */
   readonly texts: string[] = [];
   readonly counts: number[] = [];
   readonly firstLines: number[] = [];
+  size = 0;
   /** Evidence lines of the texts seen more than once, by index. */
   copies: Map<number, number[]> | undefined;
   #index: Map<string, number> | undefined;
@@ -75,12 +78,11 @@ class ChainRun {
     this.chain = chain;
   }
 
+  /** Starts a new run, keeping the arrays' storage: most chains are short and come by the hundred thousand. */
   reset(table: TableName, chain: string): void {
     this.table = table;
     this.chain = chain;
-    this.texts.length = 0;
-    this.counts.length = 0;
-    this.firstLines.length = 0;
+    this.size = 0;
     this.copies = undefined;
     this.#index = undefined;
     this.#last = -1;
@@ -88,12 +90,13 @@ class ChainRun {
 
   add(text: string, line: number): void {
     const texts = this.texts;
+    const size = this.size;
     let at = -1;
     // Leaked copies usually sit next to each other: compare with the previous rule first.
     if (this.#last >= 0 && texts[this.#last] === text) at = this.#last;
     else if (this.#index !== undefined) at = this.#index.get(text) ?? -1;
     else {
-      for (let k = 0; k < texts.length; k++) {
+      for (let k = 0; k < size; k++) {
         if (texts[k] === text) {
           at = k;
           break;
@@ -101,13 +104,16 @@ class ChainRun {
       }
     }
     if (at < 0) {
-      const k = texts.length;
-      texts.push(text);
-      this.counts.push(1);
-      this.firstLines.push(line);
-      this.#last = k;
-      if (this.#index !== undefined) this.#index.set(text, k);
-      else if (k + 1 > LINEAR_SEARCH_MAX) this.#index = new Map(texts.map((t, i) => [t, i]));
+      texts[size] = text;
+      this.counts[size] = 1;
+      this.firstLines[size] = line;
+      this.size = size + 1;
+      this.#last = size;
+      if (this.#index !== undefined) this.#index.set(text, size);
+      else if (size + 1 > LINEAR_SEARCH_MAX) {
+        this.#index = new Map();
+        for (let k = 0; k <= size; k++) this.#index.set(texts[k]!, k);
+      }
       return;
     }
     this.#last = at;

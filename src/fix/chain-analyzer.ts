@@ -1,11 +1,6 @@
 import type { Rule, Table } from "../model/ruleset.ts";
-import {
-  ALL_STATE,
-  stateNames as describe,
-  type RuleAction,
-  type RuleEffect,
-  ruleEffect,
-} from "./rule-effect.ts";
+import { type RuleAction, type RuleEffect, ruleEffect } from "./rule-effect.ts";
+import { ALL_STATE, stateNames as describe } from "./state-kind.ts";
 
 /**
  * What jumping into a user chain does, seen from the rule after the jump (the "returning paths").

@@ -33,9 +33,9 @@
  */
 
 import { type RuleOwner, ruleOwner } from "../diagnose/rule-owner.ts";
-import type { DumpHeader, Rule, Ruleset, TableName } from "../model/ruleset.ts";
+import type { DumpHeader, Ruleset, TableName } from "../model/ruleset.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
-import { ALL_STATE, type RuleEffect, stateNames } from "./rule-effect.ts";
+import { decideCopy, writesAfter } from "./decide-copy.ts";
 
 /** Copies of one rule removed for the same reason. */
 export interface RemovedGroup {
@@ -104,11 +104,6 @@ export interface PlanDuplicatesOptions {
   readonly tables?: readonly TableName[];
 }
 
-interface Decision {
-  readonly remove: boolean;
-  readonly reason: string;
-}
-
 /**
  * Plans the removal of redundant exact copies in every chain of a ruleset. Pure: it reads the
  * ruleset and returns data; rendering and applying are separate.
@@ -173,10 +168,10 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
           const w = analyzer.continuingWrites(rules[folded]!);
           if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
         }
-        const between = betweenWrites(lastWrite, st.kept);
+        const between = writesAfter(lastWrite, st.kept);
         if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
           const keptRule = rules[st.kept]!;
-          const d = decide(analyzer, rule, keptRule, between, lastWrite, rules);
+          const d = decideCopy(analyzer, { rule, kept: keptRule, between, lastWrite, rules });
           const owner = ruleOwner(chain.name, rule.text);
           const key = `${table.name}\0${rule.text}\0${keptRule.line}\0${d.reason}`;
           let lines: number[] | undefined = (d.remove ? removedGroups : keptGroups).get(key)?.lines;
@@ -255,103 +250,4 @@ interface TextState {
   /** The group the last decision went to. */
   lines: number[] | undefined;
   owner: RuleOwner;
-}
-
-/** The state kinds that some staying rule after index `prev` may have changed. */
-function betweenWrites(lastWrite: Int32Array, prev: number): number {
-  let bits = 0;
-  for (let k = 0; k < 8; k++) if (lastWrite[k]! > prev) bits |= 1 << k;
-  return bits;
-}
-
-/** The first staying rule after `prev` that may change one of `bits`, for the reason text. */
-function writerLine(lastWrite: Int32Array, bits: number, rules: readonly Rule[]): number {
-  let best = Number.MAX_SAFE_INTEGER;
-  for (let k = 0; k < 8; k++)
-    if ((bits & (1 << k)) !== 0 && lastWrite[k]! >= 0) best = Math.min(best, lastWrite[k]!);
-  return rules[best]?.line ?? 0;
-}
-
-function decide(
-  analyzer: ChainAnalyzer,
-  rule: Rule,
-  kept: Rule,
-  between: number,
-  lastWrite: Int32Array,
-  rules: readonly Rule[],
-): Decision {
-  const e: RuleEffect = analyzer.effect(rule);
-  const keep = (reason: string): Decision => ({ remove: false, reason });
-  if (e.unknown !== undefined) return keep(`${e.unknown}: its behaviour cannot be checked`);
-  if (e.stateful !== undefined) return keep(`${e.stateful}: the copies are independent`);
-  const conflict = (bits: number, what: string): Decision | undefined => {
-    const c = between & bits;
-    if (c === 0) return undefined;
-    const line = writerLine(lastWrite, c, rules);
-    return keep(
-      `line ${line}, between the copies, may change ${stateNames(c === ALL_STATE ? ALL_STATE : c)}, which ${what}`,
-    );
-  };
-  const a = e.action;
-  switch (a.kind) {
-    case "none":
-      return {
-        remove: true,
-        reason: `line ${kept.line} is the same rule and has no target: a copy only counts packets`,
-      };
-    case "verdict":
-    case "return":
-    case "goto": {
-      const c = conflict(e.matchReads, "this copy matches on");
-      if (c !== undefined) return c;
-      const how =
-        a.kind === "verdict"
-          ? `ends the traversal with ${a.name}`
-          : a.kind === "return"
-            ? "leaves the chain with RETURN"
-            : `leaves the chain with a goto to ${a.chain}`;
-      return {
-        remove: true,
-        reason: `dead: line ${kept.line} ${how} for every packet it matches and nothing between the copies changes what they match on, so no packet can match this copy`,
-      };
-    }
-    case "jump": {
-      const s = analyzer.summary(a.chain);
-      if (s.neverReturns) {
-        const c = conflict(e.matchReads, "this copy matches on");
-        if (c !== undefined) return c;
-        return {
-          remove: true,
-          reason: `dead: line ${kept.line} jumps to ${a.chain}, which never returns, and nothing between the copies changes what they match on, so no packet can match this copy`,
-        };
-      }
-      if (s.unsafe !== undefined) {
-        return keep(`jump to ${a.chain}, which may return, and a second traversal can differ: ${s.unsafe}`);
-      }
-      const c = conflict(e.matchReads | s.reads | s.writes, "this copy or its chain reads or writes");
-      if (c !== undefined) return c;
-      const what =
-        s.writes === 0 ? "changes nothing" : `only overwrites ${stateNames(s.writes)} with the same values`;
-      return {
-        remove: true,
-        reason: `idempotent: line ${kept.line} already jumped to ${a.chain}, whose second traversal takes the same path and ${what}, and nothing between the copies touches that state`,
-      };
-    }
-    case "set": {
-      const c = conflict(e.matchReads | a.reads | a.writes, "this copy reads or writes");
-      if (c !== undefined) return c;
-      return {
-        remove: true,
-        reason: `idempotent: line ${kept.line} already applied ${a.name}, an overwrite of ${stateNames(a.writes)} that changes nothing when repeated, and nothing between the copies touches that state`,
-      };
-    }
-    case "effect":
-      return keep(`${a.reason}: every copy acts again`);
-    case "unknown":
-      return keep(`${a.reason}: its behaviour cannot be checked`);
-    default: {
-      const unreachable: never = a;
-      throw new TypeError(`Unknown action ${String(unreachable)}`);
-    }
-  }
 }

@@ -12,40 +12,9 @@
  * Everything is a bit set of {@linkcode StateKind}s so the planner can compare "what lies between
  * the copies may write" with "what the copy reads" in a few integer operations.
  */
-import type { Match, Rule, RuleOption, RuleSpec } from "../model/ruleset.ts";
-
-/** Mutable per-packet state, as bits. */
-export const StateKind = {
-  /** skb->mark (`-m mark`, `MARK`). */
-  mark: 1,
-  /** ct->mark (`-m connmark`, `CONNMARK`). */
-  connmark: 2,
-  /** The conntrack entry attached to the packet (`-m conntrack/state/helper`, `CT`, `NOTRACK`). */
-  ct: 4,
-  /** Header and payload bytes a target may rewrite (TOS/DSCP/TTL/ECN/TCP options, checksum). */
-  header: 8,
-  /** ipset contents (`-m set`, `SET`). */
-  ipset: 16,
-  /** `recent` lists (`-m recent` reads and writes them). */
-  recent: 32,
-  /** SELinux secmark (`SECMARK`, `CONNSECMARK`); no iptables match reads it. */
-  secmark: 64,
-  /** skb->priority (`CLASSIFY`); no iptables match reads it. */
-  priority: 128,
-} as const;
-
-/** Every kind: what an unknown module or target may read or write. */
-export const ALL_STATE = 255;
-
-const KIND_NAMES: readonly [number, string][] = Object.entries(StateKind).map(([k, v]) => [v, k]);
-
-/** Names the kinds in a bit set, e.g. `mark, connmark`. */
-export function stateNames(bits: number): string {
-  if (bits === ALL_STATE) return "any packet state";
-  return KIND_NAMES.filter(([v]) => (bits & v) !== 0)
-    .map(([, k]) => k)
-    .join(", ");
-}
+import type { Rule, RuleOption, RuleSpec } from "../model/ruleset.ts";
+import { classifyMatch } from "./classify-match.ts";
+import { ALL_STATE, StateKind } from "./state-kind.ts";
 
 /** What the rule's target does to a packet that matched. */
 export type RuleAction =
@@ -96,142 +65,8 @@ const VERDICTS: ReadonlySet<string> = new Set([
   "NETMAP",
 ]);
 
-/** Matches with per-evaluation state: each copy is its own instance, evaluated independently. */
-const STATEFUL_MATCHES: Readonly<Record<string, string>> = {
-  statistic: "statistic draws a random number or counts packets (nth) on every evaluation",
-  limit: "limit keeps a token bucket per rule: a second copy has its own bucket",
-  hashlimit: "hashlimit keeps rate buckets that every evaluation updates",
-  connlimit: "connlimit counts connections, a per-evaluation state",
-  quota: "quota decrements its byte budget on every match",
-  recent: "recent reads and updates its address lists on every evaluation",
-  nfacct: "nfacct updates an accounting object and matches on its quota",
-  rateest: "rateest matches on rate estimators that change with traffic",
-};
-
-/** Matches that read only what no non-terminating target changes. */
-const FIXED_MATCHES: ReadonlySet<string> = new Set([
-  "comment",
-  "addrtype",
-  "ah",
-  "esp",
-  "ipcomp",
-  "l2tp",
-  "dccp",
-  "sctp",
-  "icmp",
-  "icmp6",
-  "udp",
-  "udplite",
-  "multiport",
-  "iprange",
-  "frag",
-  "hbh",
-  "dst",
-  "rt",
-  "mh",
-  "ipv6header",
-  "eui64",
-  "mac",
-  "physdev",
-  "pkttype",
-  "devgroup",
-  "cpu",
-  "realm",
-  "policy",
-  "owner",
-  "cgroup",
-  "ipvs",
-  "time",
-  "rpfilter",
-  "unclean",
-]);
-
-const HEADER_MATCHES: ReadonlySet<string> = new Set([
-  "dscp",
-  "tos",
-  "ecn",
-  "ttl",
-  "hl",
-  "length",
-  "tcpmss",
-  "u32",
-  "string",
-  "bpf",
-  "osf",
-]);
-
-const CT_MATCHES: ReadonlySet<string> = new Set(["conntrack", "state", "helper", "connbytes", "cluster"]);
-
-interface MatchClass {
-  reads: number;
-  writes: number;
-  stateful?: string;
-  unknown?: string;
-}
-
 function has(options: readonly RuleOption[], ...names: string[]): boolean {
   return options.some((o) => names.includes(o.name));
-}
-
-/** Classifies one `-m` match. Decisions are documented in docs/fix-duplicates.md. */
-export function classifyMatch(match: Match): MatchClass {
-  const m = match.module;
-  const stateful = STATEFUL_MATCHES[m];
-  if (stateful !== undefined) {
-    return {
-      reads: m === "recent" ? StateKind.recent : 0,
-      writes: m === "recent" ? StateKind.recent : 0,
-      stateful,
-    };
-  }
-  if (!match.known)
-    return { reads: ALL_STATE, writes: ALL_STATE, unknown: `match module "${m || "(none)"}" is not known` };
-  if (FIXED_MATCHES.has(m)) return { reads: 0, writes: 0 };
-  if (m === "tcp") {
-    // Ports never change in a traversal; flags and options can (ECN, TCPOPTSTRIP, TCPMSS).
-    return {
-      reads: has(match.options, "--tcp-flags", "--syn", "--tcp-option") ? StateKind.header : 0,
-      writes: 0,
-    };
-  }
-  if (m === "mark") return { reads: StateKind.mark, writes: 0 };
-  if (m === "connmark") return { reads: StateKind.connmark, writes: 0 };
-  if (CT_MATCHES.has(m)) return { reads: StateKind.ct, writes: 0 };
-  if (m === "connlabel") {
-    return has(match.options, "--set")
-      ? {
-          reads: StateKind.ct,
-          writes: StateKind.ct,
-          stateful: "connlabel --set labels the connection as it matches",
-        }
-      : { reads: StateKind.ct, writes: 0 };
-  }
-  if (m === "set") {
-    if (match.options.some((o) => /^--(packets|bytes)-/.test(o.name))) {
-      return {
-        reads: StateKind.ipset,
-        writes: 0,
-        stateful: "set with counter conditions reads per-element counters",
-      };
-    }
-    return { reads: StateKind.ipset, writes: 0 };
-  }
-  if (m === "socket") {
-    return has(match.options, "--restore-skmark")
-      ? {
-          reads: 0,
-          writes: StateKind.mark,
-          stateful: "socket --restore-skmark sets the packet mark as it matches",
-        }
-      : { reads: 0, writes: 0 };
-  }
-  if (HEADER_MATCHES.has(m)) return { reads: StateKind.header, writes: 0 };
-  // Known to the parser but not classified here: treat like an unknown module.
-  return {
-    reads: ALL_STATE,
-    writes: ALL_STATE,
-    unknown: `match module "${m}" is not classified for deduplication`,
-  };
 }
 
 /** Parses an iptables mark number (decimal or 0x hex) as an unsigned 32-bit value. */

@@ -202,6 +202,29 @@ describe("DumpReader structure", () => {
     }
   });
 
+  test("DumpReader keeps control characters inside a rule as data (iptables-save prints comments as they are)", () => {
+    const rule = '-A INPUT -m comment --comment "a\x1b[31mb\x01c\tz \ufffd" -j ACCEPT';
+    const { rules, warnings } = read(`*filter\n:INPUT ACCEPT [0:0]\n${rule}\nCOMMIT\n`);
+    expect(rules.map((r) => r.text)).toEqual([rule]);
+    expect(warnings).toEqual([]);
+    expect(
+      parseDump(`*filter\n:INPUT ACCEPT [0:0]\n${rule}\nCOMMIT\n`).tables.get("filter")!.chains.get("INPUT")!
+        .rules[0]!.spec.comment,
+    ).toBe("a\x1b[31mb\x01c\tz \ufffd");
+  });
+
+  test("DumpReader shows control characters of bad lines escaped in its messages", () => {
+    const e = syntaxError(() => read("*nat\n:PREROUTING ACCEPT [0:0]\n-I PREROUTING \x1b[2J -j DROP\n"));
+    expect(e.message).toBe(
+      "Cannot parse dump at line 3: binary data (byte 0x1b) found; this is not iptables-save text",
+    );
+    // A rule may hold control characters, so this is a missing chain, quoted terminal-safe.
+    const u = syntaxError(() => read("*nat\n:PREROUTING ACCEPT [0:0]\n-A PRE\x1bROUTING -j DROP\n"));
+    expect(u.message).toBe(
+      'Cannot parse dump at line 3: rule for chain "PRE\\x1bROUTING", which is not declared in table "nat"',
+    );
+  });
+
   test("DumpReader reads CRLF line endings with one format warning", () => {
     const { rules, warnings } = read(NAT.replaceAll("\n", "\r\n"));
     expect(rules.map((r) => r.text)).toEqual(["-A PREROUTING -j KUBE-SERVICES"]);
@@ -303,6 +326,21 @@ const ERRORS: { name: string; input: string | string[]; message: string; line: n
     column: 1,
   },
   {
+    name: "binary garbage without NUL bytes (invalid UTF-8 decoded as U+FFFD)",
+    input: "\ufffd\ufffdPNG\r\n\x1a\n",
+    message:
+      "Cannot parse dump at line 1: binary data (character U+fffd) found; this is not iptables-save text",
+    line: 1,
+    column: 1,
+  },
+  {
+    name: "control characters in a line that is not iptables-save syntax",
+    input: "*nat\n\x1b[31mhello\n",
+    message: "Cannot parse dump at line 2: binary data (byte 0x1b) found; this is not iptables-save text",
+    line: 2,
+    column: 1,
+  },
+  {
     name: "NUL bytes inside a rule",
     input: "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j ACCEPT\0\0\0\nCOMMIT\n",
     message: "Cannot parse dump at line 3: binary data (byte 0x00) found; this is not iptables-save text",
@@ -311,7 +349,7 @@ const ERRORS: { name: string; input: string | string[]; message: string; line: n
   },
   {
     name: "binary data in a later chunk, after a line split across chunks",
-    input: ["*nat\n:PREROUTING ACC", "EPT [0:0]\n-A PREROUTING \x07-j ACCEPT\n"],
+    input: ["*nat\n:PREROUTING ACC", "EPT [0:0]\n-A PREROUTING \x07-j ACCEPT\0\n"],
     message: "Cannot parse dump at line 3: binary data (byte 0x07) found; this is not iptables-save text",
     line: 3,
     column: 15,

@@ -21,7 +21,12 @@ export class DumpSyntaxError extends SyntaxError {
   readonly column: number;
 
   constructor(message: string, options: DumpSyntaxErrorOptions) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    // Messages quote dump text and end up on terminals: show control characters as \xNN.
+    const safe = message.replace(
+      /[\x00-\x1f\x7f]/g,
+      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
+    );
+    super(safe, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DumpSyntaxError";
     this.line = options.line;
     this.column = options.column;

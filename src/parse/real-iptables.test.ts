@@ -215,6 +215,34 @@ describe.skipIf(skip)("parseDump() on real iptables-save output", () => {
     }
   }
 
+  for (const backend of ["nft", "legacy"] as const) {
+    test(`parseDump() keeps control characters iptables-${backend}-save prints raw inside a comment`, () => {
+      const ns = createIptablesNetns("parse");
+      namespaces.push(ns);
+      try {
+        // A hostile comment: an escape sequence, a C0 control, a tab, a quote; iptables-save prints it raw.
+        const comment = 'a\x1b[31mb\x01c\td"e';
+        ns.exec(`iptables-${backend}`, [
+          "-A",
+          "INPUT",
+          "-m",
+          "comment",
+          "--comment",
+          comment,
+          "-j",
+          "ACCEPT",
+        ]);
+        const text = ns.save({ backend });
+        expect(text).toContain("\x1b[31m");
+        const rs = parseDump(text);
+        expect(rs.warnings).toEqual([]);
+        expect(rs.tables.get("filter")!.chains.get("INPUT")!.rules[0]!.spec.comment).toBe(comment);
+      } finally {
+        ns.destroy();
+      }
+    });
+  }
+
   test("parseDump() keeps the legacy-tables warning iptables-nft prints on stderr (mixed backends)", () => {
     const ns = createIptablesNetns("parse");
     namespaces.push(ns);

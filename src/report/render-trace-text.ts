@@ -29,14 +29,19 @@ export function describeOutcome(path: TracePath, packet: TraceResult["packet"]):
         ? `DNAT to ${path.destination}, then forwarded${masq}`
         : `forwarded to ${path.destination} unchanged${masq}`;
     case "local":
-      return rewritten ? `DNAT to ${path.destination}, then delivered to the node itself` : `delivered to the node itself (${path.destination})`;
+      return rewritten
+        ? `DNAT to ${path.destination}, then delivered to the node itself`
+        : `delivered to the node itself (${path.destination})`;
     case "drop":
       return path.clientError === undefined
         ? `DROPped by ${by}: the client sees no answer and times out`
         : `DROPped by ${by}: the client's send fails with ${path.clientError} (${ERRNO_MESSAGES[path.clientError] ?? path.clientError})`;
     case "reject": {
       const err = path.clientError;
-      const sees = err === undefined ? "the client sees no error and times out" : `the client sees ${ERRNO_MESSAGES[err] ?? err} (${err})`;
+      const sees =
+        err === undefined
+          ? "the client sees no error and times out"
+          : `the client sees ${ERRNO_MESSAGES[err] ?? err} (${err})`;
       return `REJECTed by ${by} with ${path.rejectWith}: ${sees}`;
     }
     case "unknown":
@@ -50,7 +55,10 @@ export function describeOutcome(path: TracePath, packet: TraceResult["packet"]):
 
 function renderStep(step: TraceStep, width: number): string[] {
   const where = `${step.table} ${step.chain}`.padEnd(width);
-  return [`  ${where}  line ${String(step.line).padStart(5)}  ${terminalSafe(step.rule)}`, `  ${" ".repeat(width)}  ${" ".repeat(10)}  -> ${terminalSafe(step.action)}`];
+  return [
+    `  ${where}  line ${String(step.line).padStart(5)}  ${terminalSafe(step.rule)}`,
+    `  ${" ".repeat(width)}  ${" ".repeat(10)}  -> ${terminalSafe(step.action)}`,
+  ];
 }
 
 /**
@@ -64,15 +72,25 @@ export function renderTraceText(result: TraceResult, context: TraceTextContext =
   const dst = endpoint(p.dstIp, p.dstPort);
   const from = result.from === "pod" ? "arriving from a pod" : "sent by the node itself (hostNetwork)";
   const lines: string[] = [];
-  lines.push(`Packet ${p.protocol} ${src} -> ${dst}, ${from}${context.file ? `, through ${terminalSafe(context.file)}` : ""}`);
+  lines.push(
+    `Packet ${p.protocol} ${src} -> ${dst}, ${from}${context.file ? `, through ${terminalSafe(context.file)}` : ""}`,
+  );
   const n = result.paths.length;
-  lines.push(n === 1 ? "1 path" : `${n} paths (random load balancing: each path is taken with the probability shown)`);
-  const width = Math.max(12, ...result.paths.flatMap((path) => path.steps.map((s) => s.table.length + 1 + s.chain.length)));
+  lines.push(
+    n === 1 ? "1 path" : `${n} paths (random load balancing: each path is taken with the probability shown)`,
+  );
+  const width = Math.max(
+    12,
+    ...result.paths.flatMap((path) => path.steps.map((s) => s.table.length + 1 + s.chain.length)),
+  );
   result.paths.forEach((path, i) => {
     lines.push("");
-    lines.push(`Path ${i + 1} of ${n}, probability ${percent(path.probability)}: ${describeOutcome(path, p)}`);
+    lines.push(
+      `Path ${i + 1} of ${n}, probability ${percent(path.probability)}: ${describeOutcome(path, p)}`,
+    );
     for (const step of path.steps) lines.push(...renderStep(step, width));
-    if (path.steps.length === 0) lines.push("  (no rule acted on the packet; every chain's policy is ACCEPT)");
+    if (path.steps.length === 0)
+      lines.push("  (no rule acted on the packet; every chain's policy is ACCEPT)");
     const extra: string[] = [];
     if (path.mark !== undefined) extra.push(`final mark ${path.mark}`);
     if (path.masquerade) extra.push("source masqueraded to the node's address on the way out");

@@ -56,8 +56,19 @@ describe.skipIf(skip)("netns lab", () => {
   });
 
   it("reports DROP as a timeout and REJECT as the kernel's errno", async () => {
-    await lab.load(ruleset("", "-A FORWARD -p tcp --dport 80 -j DROP\n-A FORWARD -p tcp -j REJECT --reject-with tcp-reset\n"));
-    const drop = await lab.probe({ from: "pod", protocol: "tcp", dstIp: "198.19.0.10", dstPort: 80, timeoutMs: 300 });
+    await lab.load(
+      ruleset(
+        "",
+        "-A FORWARD -p tcp --dport 80 -j DROP\n-A FORWARD -p tcp -j REJECT --reject-with tcp-reset\n",
+      ),
+    );
+    const drop = await lab.probe({
+      from: "pod",
+      protocol: "tcp",
+      dstIp: "198.19.0.10",
+      dstPort: 80,
+      timeoutMs: 300,
+    });
     expect(drop.outcome).toBe("timeout");
     const rst = await lab.probe({ from: "pod", protocol: "tcp", dstIp: "198.18.2.1", dstPort: 8080 });
     expect(outcomeKey(rst)).toBe("error ECONNREFUSED");

@@ -132,7 +132,7 @@ function inLabNet(cidr: string): boolean {
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return false;
   if (len !== undefined && Number(len) < 15) return false;
   const n = ((parts[0]! << 24) | (parts[1]! << 16) | (parts[2]! << 8) | parts[3]!) >>> 0;
-  return ((n & LAB_NET.mask) >>> 0) === LAB_NET.base >>> 0;
+  return (n & LAB_NET.mask) >>> 0 === LAB_NET.base >>> 0;
 }
 
 let nsCounter = 0;
@@ -231,9 +231,15 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
   const servers = spec.servers ?? [];
   const world = spec.world === false ? undefined : (spec.world ?? { tcpPorts: [80] });
   const worldCidr = world?.cidr ?? "198.19.0.0/16";
-  const addrs = [...nodeIps, ...pods.map((p) => p.ip), ...servers.map((s) => s.ip), ...(world ? [worldCidr] : [])];
+  const addrs = [
+    ...nodeIps,
+    ...pods.map((p) => p.ip),
+    ...servers.map((s) => s.ip),
+    ...(world ? [worldCidr] : []),
+  ];
   for (const a of addrs) {
-    if (!inLabNet(a)) throw new RangeError(`Cannot use address "${a}" in a netns lab: only 198.18.0.0/15 is allowed`);
+    if (!inLabNet(a))
+      throw new RangeError(`Cannot use address "${a}" in a netns lab: only 198.18.0.0/15 is allowed`);
   }
   const names = [...pods.map((p) => p.name), ...servers.map((s) => s.name)];
   for (const n of names) {
@@ -258,7 +264,9 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
       a.proc.stdin.end();
       a.proc.kill("SIGKILL");
     }
-    await Promise.all(agents.map((a) => (a.proc.exitCode !== null ? undefined : new Promise((r) => a.proc.once("exit", r)))));
+    await Promise.all(
+      agents.map((a) => (a.proc.exitCode !== null ? undefined : new Promise((r) => a.proc.once("exit", r)))),
+    );
     const errors: string[] = [];
     for (const ns of created.reverse()) {
       try {
@@ -293,7 +301,22 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
       const ns = newNamespace(area);
       created.push(ns);
       namespaces[member] = ns;
-      run(["ip", "link", "add", "name", ifname, "netns", node, "type", "veth", "peer", "name", "eth0", "netns", ns]);
+      run([
+        "ip",
+        "link",
+        "add",
+        "name",
+        ifname,
+        "netns",
+        node,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        "eth0",
+        "netns",
+        ns,
+      ]);
       nsExec(node, ["ip", "link", "set", ifname, "up"]);
       if (ip !== undefined) {
         nsExec(ns, ["ip", "addr", "add", `${ip}/32`, "dev", "eth0"]);
@@ -306,7 +329,9 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
       return ns;
     };
 
-    pods.forEach((p, i) => attach(p.name, p.ip, `nd-p${i}`));
+    pods.forEach((p, i) => {
+      attach(p.name, p.ip, `nd-p${i}`);
+    });
     const serverStarts: Array<[string, Agent]> = [];
     servers.forEach((s, i) => {
       const ns = attach(s.name, s.ip, `nd-s${i}`);
@@ -327,7 +352,10 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
       const line = await nextLine(agent, 10_000, `server ${name}`);
       if (line !== "ready") throw new Error(`netns lab: server ${name} said "${line}"`);
     }
-    for (const [name, ns] of [...pods.map((p) => [p.name, namespaces[p.name]!] as const), ["node", node] as const]) {
+    for (const [name, ns] of [
+      ...pods.map((p) => [p.name, namespaces[p.name]!] as const),
+      ["node", node] as const,
+    ]) {
       const agent = startAgent(ns, CLIENT_AGENT, []);
       agents.push(agent);
       await nextLine(agent, 10_000, `client in ${name}`);
@@ -339,20 +367,36 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
   }
 
   let nextId = 0;
+  let conntrackTuned = false;
   const probe = async (request: ProbeRequest): Promise<ProbeResult> => {
     const agent = clients.get(request.from);
-    if (agent === undefined) throw new RangeError(`Cannot probe from "${request.from}": no such pod in the lab`);
+    if (agent === undefined)
+      throw new RangeError(`Cannot probe from "${request.from}": no such pod in the lab`);
     const timeoutMs = request.timeoutMs ?? 1000;
     const id = nextId++;
     agent.proc.stdin.write(`${JSON.stringify({ ...request, id, timeoutMs })}\n`);
     const line = await nextLine(agent, timeoutMs + 5000, `client in ${request.from}`);
-    const r = JSON.parse(line) as { id: number; outcome: ProbeResult["outcome"]; errno?: string; reply?: string; ms: number };
+    const r = JSON.parse(line) as {
+      id: number;
+      outcome: ProbeResult["outcome"];
+      errno?: string;
+      reply?: string;
+      ms: number;
+    };
     if (r.id !== id) throw new Error(`netns lab: answer ${r.id} for request ${id}`);
     if (r.outcome !== "answer") {
-      return r.errno === undefined ? { outcome: r.outcome, ms: r.ms } : { outcome: r.outcome, errno: r.errno, ms: r.ms };
+      return r.errno === undefined
+        ? { outcome: r.outcome, ms: r.ms }
+        : { outcome: r.outcome, errno: r.errno, ms: r.ms };
     }
     const [server, destination, source] = (r.reply ?? "").split(" ");
-    return { outcome: "answer", server: server ?? "", destination: destination ?? "", source: source ?? "", ms: r.ms };
+    return {
+      outcome: "answer",
+      server: server ?? "",
+      destination: destination ?? "",
+      source: source ?? "",
+      ms: r.ms,
+    };
   };
 
   return {
@@ -372,6 +416,21 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
       } catch (e) {
         const err = e as { stderr?: string; message: string };
         throw new Error(`netns lab: ${restore} refused the ruleset: ${(err.stderr || err.message).trim()}`);
+      }
+      if (!conntrackTuned) {
+        // Entries of unanswered connections (SYN_SENT, 120 s by default) keep their NAT binding and
+        // would steer a later probe with the same ports: make them expire quickly. The sysctls exist
+        // once conntrack is active in the namespace, i.e. after a first ruleset; best effort.
+        try {
+          nsExec(namespaces.node!, [
+            "sh",
+            "-c",
+            "cd /proc/sys/net/netfilter && echo 10 > nf_conntrack_tcp_timeout_syn_sent && echo 5 > nf_conntrack_tcp_timeout_close && echo 5 > nf_conntrack_tcp_timeout_time_wait",
+          ]);
+          conntrackTuned = true;
+        } catch {
+          // conntrack not loaded yet: try again on the next load
+        }
       }
     },
     save(): string {

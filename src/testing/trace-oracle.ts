@@ -38,7 +38,21 @@ export function restoreText(
     nat: ["PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"],
     filter: ["INPUT", "FORWARD", "OUTPUT"],
   };
-  const verdicts = new Set(["ACCEPT", "DROP", "REJECT", "RETURN", "DNAT", "SNAT", "MASQUERADE", "MARK", "LOG", "REDIRECT", "NOTRACK", "CT", "CONNMARK"]);
+  const verdicts = new Set([
+    "ACCEPT",
+    "DROP",
+    "REJECT",
+    "RETURN",
+    "DNAT",
+    "SNAT",
+    "MASQUERADE",
+    "MARK",
+    "LOG",
+    "REDIRECT",
+    "NOTRACK",
+    "CT",
+    "CONNMARK",
+  ]);
   let out = "";
   for (const [table, lines] of Object.entries(tables)) {
     const chains = new Set<string>();
@@ -75,6 +89,20 @@ export interface OracleProbe {
   readonly dstIp: string;
   readonly dstPort: number;
   readonly srcPort?: number;
+  /**
+   * Source ports that every rule treats alike: each attempt takes the next port of the range (the
+   * prediction uses the first), so no attempt meets a conntrack entry an earlier one left behind.
+   */
+  readonly srcPortRange?: readonly [number, number];
+}
+
+const nextPort = new Map<string, number>();
+
+function portFor(range: readonly [number, number]): number {
+  const key = `${range[0]}-${range[1]}`;
+  const n = nextPort.get(key) ?? 0;
+  nextPort.set(key, n + 1);
+  return range[0] + (n % (range[1] - range[0] + 1));
 }
 
 export interface Comparison {
@@ -162,6 +190,7 @@ export async function compareProbe(
   const t = ORACLE_TOPOLOGY;
   const from = probe.from === "node" ? "host" : "pod";
   const srcIp = podIp(probe.from);
+  const srcPort = probe.srcPortRange?.[0] ?? probe.srcPort;
   const result = tracePacket(
     ruleset,
     {
@@ -170,7 +199,7 @@ export async function compareProbe(
         srcIp,
         dstIp: probe.dstIp,
         dstPort: probe.dstPort,
-        ...(probe.srcPort === undefined ? {} : { srcPort: probe.srcPort }),
+        ...(srcPort === undefined ? {} : { srcPort }),
       },
       from,
       localIps: [t.nodeIp],
@@ -204,7 +233,11 @@ export async function compareProbe(
       protocol,
       dstIp: probe.dstIp,
       dstPort: probe.dstPort,
-      ...(probe.srcPort === undefined ? {} : { srcPort: probe.srcPort }),
+      ...(probe.srcPortRange !== undefined
+        ? { srcPort: portFor(probe.srcPortRange) }
+        : probe.srcPort === undefined
+          ? {}
+          : { srcPort: probe.srcPort }),
       // A predicted timeout is confirmed quickly; anything else gets time for a slow answer on a busy machine.
       timeoutMs: predicted.has("timeout") ? (options.timeoutMs ?? 250) : 3000,
     });
@@ -229,7 +262,8 @@ export function describeMismatch(c: Comparison, rulesetText: string): string {
     `predicted: ${JSON.stringify([...c.predicted])}`,
     `observed: ${JSON.stringify([...c.observed])}`,
     ...c.paths.map(
-      (p) => `  path p=${p.probability} ${p.disposition} ${p.destination}: ${p.steps.map((s) => `${s.line}:${s.action}`).join(" > ")}`,
+      (p) =>
+        `  path p=${p.probability} ${p.disposition} ${p.destination}: ${p.steps.map((s) => `${s.line}:${s.action}`).join(" > ")}`,
     ),
     "ruleset:",
     rulesetText,

@@ -4,7 +4,7 @@
  * why the dump cannot decide (the path becomes `unknown`).
  */
 import type { Match, MatchValue, RuleOption } from "../model/ruleset.ts";
-import { type Cidr, inCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
+import { inCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
 import type { WalkState } from "./walk-state.ts";
 
 export type MatchResult = boolean | number | string;
@@ -36,7 +36,10 @@ export const PROTOCOL_NUMBERS: Readonly<Record<string, number>> = {
 const LOOPBACK = parseCidr("127.0.0.0/8")!;
 const MULTICAST = parseCidr("224.0.0.0/4")!;
 
-const unknown = (reason: string): MatchTest => () => reason;
+const unknown =
+  (reason: string): MatchTest =>
+  () =>
+    reason;
 
 /** `-s`/`-d`: an IPv4 CIDR, possibly negated. */
 export function compileAddress(v: MatchValue, which: "src" | "dst"): MatchTest {
@@ -107,8 +110,10 @@ const SYN_FLAGS = new Set(["SYN"]);
 
 function tcpFlagsTest(o: RuleOption): MatchTest {
   const [maskText, compText] = o.values;
-  if (maskText === undefined || compText === undefined) return unknown(`--tcp-flags needs a mask and a value`);
-  const set = (t: string) => (t === "ALL" ? ["SYN", "ACK", "FIN", "RST", "URG", "PSH", "ECE", "CWR"] : t === "NONE" ? [] : t.split(","));
+  if (maskText === undefined || compText === undefined)
+    return unknown(`--tcp-flags needs a mask and a value`);
+  const set = (t: string) =>
+    t === "ALL" ? ["SYN", "ACK", "FIN", "RST", "URG", "PSH", "ECE", "CWR"] : t === "NONE" ? [] : t.split(",");
   const mask = set(maskText);
   const comp = new Set(set(compText));
   const hit = mask.every((f) => SYN_FLAGS.has(f) === comp.has(f));
@@ -173,7 +178,14 @@ export function parseMarkMask(text: string): { value: number; mask: number } | u
   const [v, m] = text.split("/");
   const value = Number(v);
   const mask = m === undefined ? 0xffffffff : Number(m);
-  if (!Number.isInteger(value) || !Number.isInteger(mask) || value < 0 || mask < 0 || value > 0xffffffff || mask > 0xffffffff) {
+  if (
+    !Number.isInteger(value) ||
+    !Number.isInteger(mask) ||
+    value < 0 ||
+    mask < 0 ||
+    value > 0xffffffff ||
+    mask > 0xffffffff
+  ) {
     return undefined;
   }
   return { value: value >>> 0, mask: mask >>> 0 };
@@ -184,7 +196,7 @@ function markTest(m: Match, which: "mark" | "ctmark"): MatchTest[] {
     if (o.name !== "--mark") return unknown(`option "${o.name}" of "-m ${m.module}" is not simulated`);
     const mm = parseMarkMask(optValue(o));
     if (mm === undefined) return unknown(`mark "${optValue(o)}" is not a number`);
-    return (st) => ((((which === "mark" ? st.mark : st.ctmark) & mm.mask) >>> 0) === mm.value) !== o.negated;
+    return (st) => (((which === "mark" ? st.mark : st.ctmark) & mm.mask) >>> 0 === mm.value) !== o.negated;
   });
 }
 
@@ -266,7 +278,8 @@ function compileStatistic(m: Match): MatchTest[] {
   if (mode === "random") {
     const o = get("--probability");
     const p = Number(o?.values[0]);
-    if (o === undefined || !Number.isFinite(p) || p < 0 || p > 1) return [unknown(`statistic probability is missing or invalid`)];
+    if (o === undefined || !Number.isFinite(p) || p < 0 || p > 1)
+      return [unknown(`statistic probability is missing or invalid`)];
     const q = o.negated ? 1 - p : p;
     return [() => (q <= 0 ? false : q >= 1 ? true : q)];
   }
@@ -313,7 +326,7 @@ function compileRecent(m: Match): MatchTest[] {
         st.recent = st.recent!.filter((_, i) => i !== rec);
         return !negated;
       }
-      return (hitcount <= 1) !== negated;
+      return hitcount <= 1 !== negated;
     },
   ];
 }
@@ -330,7 +343,9 @@ function addrTypeOf(ip: number, type: string, ctx: MatchContext): boolean | stri
   const broadcast = ip === 0xffffffff;
   switch (type) {
     case "LOCAL":
-      return local ?? (multicast || broadcast ? false : "the node's addresses are not known (give --local-ip)");
+      return (
+        local ?? (multicast || broadcast ? false : "the node's addresses are not known (give --local-ip)")
+      );
     case "MULTICAST":
       return multicast;
     case "BROADCAST":
@@ -338,7 +353,8 @@ function addrTypeOf(ip: number, type: string, ctx: MatchContext): boolean | stri
     case "UNSPEC":
       return ip === 0;
     default:
-      if (local === true || multicast || broadcast) return type === "UNICAST" ? false : false;
+      // A local, multicast or broadcast address has that type, not UNICAST or a route type.
+      if (local === true || multicast || broadcast) return false;
       return `address type ${type} depends on the node's routing table`;
   }
 }
@@ -348,7 +364,8 @@ function compileAddrtype(m: Match): MatchTest[] {
     if (o.name === "--limit-iface-in" || o.name === "--limit-iface-out") {
       return unknown(`addrtype ${o.name} depends on the node's interfaces`);
     }
-    if (o.name !== "--src-type" && o.name !== "--dst-type") return unknown(`option "${o.name}" of "-m addrtype"`);
+    if (o.name !== "--src-type" && o.name !== "--dst-type")
+      return unknown(`option "${o.name}" of "-m addrtype"`);
     const types = optValue(o).split(",");
     const src = o.name === "--src-type";
     return (st, ctx) => {
@@ -379,7 +396,8 @@ function compileIprange(m: Match): MatchTest[] {
     const lo = parseIpv4(a ?? "");
     const hi = parseIpv4(b ?? a ?? "");
     if (lo === undefined || hi === undefined) return unknown(`iprange "${optValue(o)}" is not IPv4`);
-    if (o.name !== "--src-range" && o.name !== "--dst-range") return unknown(`option "${o.name}" of "-m iprange"`);
+    if (o.name !== "--src-range" && o.name !== "--dst-range")
+      return unknown(`option "${o.name}" of "-m iprange"`);
     const src = o.name === "--src-range";
     return (st) => {
       const ip = src ? st.src : st.dst;
@@ -434,7 +452,9 @@ export function compileMatch(m: Match): MatchTest[] {
     case "conntrack":
       return compileConntrack(m);
     case "state":
-      return m.options.map((o) => (o.name === "--state" ? stateTest(o, false) : unknown(`option "${o.name}" of "-m state"`)));
+      return m.options.map((o) =>
+        o.name === "--state" ? stateTest(o, false) : unknown(`option "${o.name}" of "-m state"`),
+      );
     case "statistic":
       return compileStatistic(m);
     case "recent":
@@ -458,7 +478,9 @@ export function compileMatch(m: Match): MatchTest[] {
       return compilePkttype(m);
     default:
       return [
-        unknown(m.known ? `match "-m ${m.module}" is not simulated` : `match module "${m.module}" is not known`),
+        unknown(
+          m.known ? `match "-m ${m.module}" is not simulated` : `match module "${m.module}" is not known`,
+        ),
       ];
   }
 }

@@ -37,7 +37,11 @@ export type CompiledTarget =
   | { readonly kind: "masquerade" }
   | { readonly kind: "redirect"; readonly port: number | undefined }
   | { readonly kind: "mark"; readonly apply: (mark: number) => number; readonly text: string }
-  | { readonly kind: "connmark"; readonly apply: (mark: number, ctmark: number) => [number, number]; readonly text: string }
+  | {
+      readonly kind: "connmark";
+      readonly apply: (mark: number, ctmark: number) => [number, number];
+      readonly text: string;
+    }
   | { readonly kind: "notrack" }
   | { readonly kind: "continue"; readonly name: string }
   | { readonly kind: "chain"; readonly name: string; readonly goto: boolean }
@@ -54,8 +58,28 @@ export interface CompiledRule {
 
 /** Targets that only log, count or set metadata the tracer does not follow: evaluation continues. */
 const CONTINUE_TARGETS = new Set([
-  "LOG", "NFLOG", "ULOG", "TRACE", "AUDIT", "CHECKSUM", "TCPMSS", "TCPOPTSTRIP", "CLASSIFY", "DSCP",
-  "TOS", "TTL", "HL", "SECMARK", "CONNSECMARK", "IDLETIMER", "LED", "RATEEST", "TEE", "SET", "NFACCT", "ECN",
+  "LOG",
+  "NFLOG",
+  "ULOG",
+  "TRACE",
+  "AUDIT",
+  "CHECKSUM",
+  "TCPMSS",
+  "TCPOPTSTRIP",
+  "CLASSIFY",
+  "DSCP",
+  "TOS",
+  "TTL",
+  "HL",
+  "SECMARK",
+  "CONNSECMARK",
+  "IDLETIMER",
+  "LED",
+  "RATEEST",
+  "TEE",
+  "SET",
+  "NFACCT",
+  "ECN",
 ]);
 
 function opt(options: readonly RuleOption[], ...names: string[]): string | undefined {
@@ -123,7 +147,11 @@ function compileConnmark(options: readonly RuleOption[]): CompiledTarget {
   if (options.some((o) => o.name === "--restore-mark")) {
     const nf = maskOf("--nfmask");
     const ct = maskOf("--ctmask");
-    return { kind: "connmark", text, apply: (mark, ctmark) => [((mark & ~nf) ^ (ctmark & ct)) >>> 0, ctmark] };
+    return {
+      kind: "connmark",
+      text,
+      apply: (mark, ctmark) => [((mark & ~nf) ^ (ctmark & ct)) >>> 0, ctmark],
+    };
   }
   const op = compileMarkOp(options);
   if (typeof op === "string") return { kind: "unknown", reason: `CONNMARK: ${op}` };
@@ -131,7 +159,10 @@ function compileConnmark(options: readonly RuleOption[]): CompiledTarget {
 }
 
 /** Compiles a `-j`/`-g` target. `isChain` tells whether the name is a chain of the rule's table. */
-export function compileTarget(target: Target | undefined, isChain: (name: string) => boolean): CompiledTarget {
+export function compileTarget(
+  target: Target | undefined,
+  isChain: (name: string) => boolean,
+): CompiledTarget {
   if (target === undefined) return { kind: "none" };
   const { name, options } = target;
   switch (name) {
@@ -144,7 +175,8 @@ export function compileTarget(target: Target | undefined, isChain: (name: string
     case "REJECT": {
       const type = opt(options, "--reject-with");
       const effect = rejectEffect(type);
-      if (effect === undefined) return { kind: "unknown", reason: `REJECT --reject-with "${type}" is not known` };
+      if (effect === undefined)
+        return { kind: "unknown", reason: `REJECT --reject-with "${type}" is not known` };
       return { kind: "reject", rejectWith: effect.rejectWith };
     }
     case "DNAT": {
@@ -152,7 +184,8 @@ export function compileTarget(target: Target | undefined, isChain: (name: string
       if (to.length === 0) return { kind: "dnat", range: undefined };
       if (to.length > 1) return { kind: "unknown", reason: "DNAT with several --to-destination" };
       const range = parseNatRange(to[0]!.values.join(" "));
-      if (range === undefined) return { kind: "unknown", reason: `DNAT --to-destination "${to[0]!.values.join(" ")}" is not IPv4` };
+      if (range === undefined)
+        return { kind: "unknown", reason: `DNAT --to-destination "${to[0]!.values.join(" ")}" is not IPv4` };
       return { kind: "dnat", range };
     }
     case "SNAT": {
@@ -167,13 +200,18 @@ export function compileTarget(target: Target | undefined, isChain: (name: string
       const ports = opt(options, "--to-ports");
       if (ports === undefined) return { kind: "redirect", port: undefined };
       const r = parsePortRange(ports.replace("-", ":"));
-      if (r === undefined || r[0] !== r[1]) return { kind: "unknown", reason: `REDIRECT --to-ports "${ports}" is a range` };
+      if (r === undefined || r[0] !== r[1])
+        return { kind: "unknown", reason: `REDIRECT --to-ports "${ports}" is a range` };
       return { kind: "redirect", port: r[0] };
     }
     case "MARK": {
       const op = compileMarkOp(options);
       if (typeof op === "string") return { kind: "unknown", reason: op };
-      return { kind: "mark", apply: op, text: options.map((o) => `${o.name} ${o.values.join(" ")}`).join(" ") };
+      return {
+        kind: "mark",
+        apply: op,
+        text: options.map((o) => `${o.name} ${o.values.join(" ")}`).join(" "),
+      };
     }
     case "CONNMARK":
       return compileConnmark(options);
@@ -185,8 +223,12 @@ export function compileTarget(target: Target | undefined, isChain: (name: string
     default:
       if (isChain(name)) return { kind: "chain", name, goto: target.kind === "goto" };
       if (CONTINUE_TARGETS.has(name)) return { kind: "continue", name };
-      if (name === "QUEUE" || name === "NFQUEUE") return { kind: "unknown", reason: `${name} hands the packet to a userspace program` };
-      return { kind: "unknown", reason: `target "${name}" is not simulated (and is not a chain of this table)` };
+      if (name === "QUEUE" || name === "NFQUEUE")
+        return { kind: "unknown", reason: `${name} hands the packet to a userspace program` };
+      return {
+        kind: "unknown",
+        reason: `target "${name}" is not simulated (and is not a chain of this table)`,
+      };
   }
 }
 

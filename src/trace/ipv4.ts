@@ -64,5 +64,5 @@ export function parseCidr(text: string): Cidr | undefined {
 
 /** True when `addr` lies in `cidr`. */
 export function inCidr(addr: number, cidr: Cidr): boolean {
-  return ((addr & cidr.mask) >>> 0) === cidr.base;
+  return (addr & cidr.mask) >>> 0 === cidr.base;
 }

@@ -6,12 +6,14 @@ import { describe, expect, it } from "vitest";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { Ingress, TraceResult } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
-import { kubeProxyFixtures, sharedFixturesUnavailable } from "../testing/shared-fixtures.ts";
 import { skipBecause } from "../testing/capabilities.ts";
+import { kubeProxyFixtures, sharedFixturesUnavailable } from "../testing/shared-fixtures.ts";
 import { buildTraceIndex, tracePacket } from "./trace-packet.ts";
 
 const skip = skipBecause(sharedFixturesUnavailable(), "kube-proxy fixture trace tests");
-const fixtures = skip ? [] : kubeProxyFixtures().filter((f) => /^normalized\/.*\.save(-c)?\.txt$/.test(f.name));
+const fixtures = skip
+  ? []
+  : kubeProxyFixtures().filter((f) => /^normalized\/.*\.save(-c)?\.txt$/.test(f.name));
 const NODE_IP = "192.168.0.2";
 
 interface Flow {
@@ -51,27 +53,104 @@ function describePaths(r: TraceResult): string[] {
 
 const V131: readonly Flow[] = [
   { name: "pod to cluster IP", src: "10.0.0.2", dst: "172.30.0.41:80", expect: ["forward 10.180.0.1:80"] },
-  { name: "node to cluster IP", from: "host", src: NODE_IP, dst: "172.30.0.41:80", expect: ["forward 10.180.0.1:80 masq"] },
-  { name: "cluster IP with two endpoints", src: "10.0.0.2", dst: "172.30.0.44:80", expect: ["0.500 forward 10.180.0.4:80", "0.500 forward 10.180.0.5:80"] },
-  { name: "cluster IP without endpoints", src: "10.0.0.2", dst: "172.30.0.46:80", expect: ["reject 172.30.0.46:80 ECONNREFUSED"] },
-  { name: "pod to NodePort of an eTP=Local service", src: "10.0.0.2", dst: `${NODE_IP}:3001`, expect: ["forward 10.180.0.2:80"] },
-  { name: "external to NodePort of an eTP=Local service without local endpoints", src: "203.0.113.5", dst: `${NODE_IP}:3001`, expect: [`drop ${NODE_IP}:3001`] },
-  { name: "external to NodePort of a Cluster service", src: "203.0.113.5", dst: `${NODE_IP}:3003`, expect: ["forward 10.180.0.3:80 masq"] },
-  { name: "localhost NodePort", from: "host", src: "127.0.0.1", dst: "127.0.0.1:3001", expect: ["forward 10.180.0.2:80 masq"] },
-  { name: "pod to external IP of an eTP=Local service", src: "10.0.0.2", dst: "192.168.99.22:80", expect: ["forward 10.180.0.2:80"] },
-  { name: "external to external IP without local endpoints", src: "203.0.113.5", dst: "192.168.99.22:80", expect: ["drop 192.168.99.22:80"] },
-  { name: "allowed source to LB IP with source ranges", src: "203.0.113.4", dst: "5.6.7.8:80", expect: ["forward 10.180.0.3:80 masq"] },
-  { name: "blocked source to LB IP with source ranges", src: "203.0.113.200", dst: "5.6.7.8:80", expect: ["drop 5.6.7.8:80"] },
-  { name: "external IP of a Cluster service", src: "10.0.0.2", dst: "192.168.99.33:80", expect: ["0.500 forward 10.180.0.4:80 masq", "0.500 forward 10.180.0.5:80 masq"] },
+  {
+    name: "node to cluster IP",
+    from: "host",
+    src: NODE_IP,
+    dst: "172.30.0.41:80",
+    expect: ["forward 10.180.0.1:80 masq"],
+  },
+  {
+    name: "cluster IP with two endpoints",
+    src: "10.0.0.2",
+    dst: "172.30.0.44:80",
+    expect: ["0.500 forward 10.180.0.4:80", "0.500 forward 10.180.0.5:80"],
+  },
+  {
+    name: "cluster IP without endpoints",
+    src: "10.0.0.2",
+    dst: "172.30.0.46:80",
+    expect: ["reject 172.30.0.46:80 ECONNREFUSED"],
+  },
+  {
+    name: "pod to NodePort of an eTP=Local service",
+    src: "10.0.0.2",
+    dst: `${NODE_IP}:3001`,
+    expect: ["forward 10.180.0.2:80"],
+  },
+  {
+    name: "external to NodePort of an eTP=Local service without local endpoints",
+    src: "203.0.113.5",
+    dst: `${NODE_IP}:3001`,
+    expect: [`drop ${NODE_IP}:3001`],
+  },
+  {
+    name: "external to NodePort of a Cluster service",
+    src: "203.0.113.5",
+    dst: `${NODE_IP}:3003`,
+    expect: ["forward 10.180.0.3:80 masq"],
+  },
+  {
+    name: "localhost NodePort",
+    from: "host",
+    src: "127.0.0.1",
+    dst: "127.0.0.1:3001",
+    expect: ["forward 10.180.0.2:80 masq"],
+  },
+  {
+    name: "pod to external IP of an eTP=Local service",
+    src: "10.0.0.2",
+    dst: "192.168.99.22:80",
+    expect: ["forward 10.180.0.2:80"],
+  },
+  {
+    name: "external to external IP without local endpoints",
+    src: "203.0.113.5",
+    dst: "192.168.99.22:80",
+    expect: ["drop 192.168.99.22:80"],
+  },
+  {
+    name: "allowed source to LB IP with source ranges",
+    src: "203.0.113.4",
+    dst: "5.6.7.8:80",
+    expect: ["forward 10.180.0.3:80 masq"],
+  },
+  {
+    name: "blocked source to LB IP with source ranges",
+    src: "203.0.113.200",
+    dst: "5.6.7.8:80",
+    expect: ["drop 5.6.7.8:80"],
+  },
+  {
+    name: "external IP of a Cluster service",
+    src: "10.0.0.2",
+    dst: "192.168.99.33:80",
+    expect: ["0.500 forward 10.180.0.4:80 masq", "0.500 forward 10.180.0.5:80 masq"],
+  },
   { name: "not a service", src: "10.0.0.2", dst: "172.30.0.99:80", expect: ["forward 172.30.0.99:80"] },
 ];
 
 const V123: readonly Flow[] = [
   { name: "pod to cluster IP", src: "10.0.0.2", dst: "10.20.30.41:80", expect: ["forward 10.180.0.1:80"] },
-  { name: "duplicate cluster IP: the first rule wins", src: "10.0.0.2", dst: "10.20.30.43:80", expect: ["forward 10.180.0.3:80"] },
-  { name: "pod to external IP (XLB short-circuit)", src: "10.0.0.2", dst: "1.2.3.4:80", expect: ["forward 10.180.0.2:80"] },
+  {
+    name: "duplicate cluster IP: the first rule wins",
+    src: "10.0.0.2",
+    dst: "10.20.30.43:80",
+    expect: ["forward 10.180.0.3:80"],
+  },
+  {
+    name: "pod to external IP (XLB short-circuit)",
+    src: "10.0.0.2",
+    dst: "1.2.3.4:80",
+    expect: ["forward 10.180.0.2:80"],
+  },
   // KUBE-MARK-DROP only marks: the kubelet DROP rule is not in this dump, so the packet goes on.
-  { name: "external to XLB without local endpoints", src: "203.0.113.9", dst: "1.2.3.4:80", expect: ["forward 1.2.3.4:80 mark=0x8000"] },
+  {
+    name: "external to XLB without local endpoints",
+    src: "203.0.113.9",
+    dst: "1.2.3.4:80",
+    expect: ["forward 1.2.3.4:80 mark=0x8000"],
+  },
 ];
 
 describe.skipIf(skip)("tracePacket on kube-proxy fixtures", () => {
@@ -98,11 +177,20 @@ describe.skipIf(skip)("tracePacket on kube-proxy fixtures", () => {
           const d = rule.spec.destination?.value.replace("/32", "");
           const port = /--dport (\d+)/.exec(rule.text)?.[1];
           if (d === undefined || port === undefined) continue;
-          const r = tracePacket(lazy, { packet: { protocol: "tcp", srcIp: "10.0.0.2", dstIp: d, dstPort: Number(port) }, from: "pod", localIps: [NODE_IP] }, { index });
+          const r = tracePacket(
+            lazy,
+            {
+              packet: { protocol: "tcp", srcIp: "10.0.0.2", dstIp: d, dstPort: Number(port) },
+              from: "pod",
+              localIps: [NODE_IP],
+            },
+            { index },
+          );
           expect(r.paths.reduce((a, p) => a + p.probability, 0)).toBeCloseTo(1, 9);
           for (const p of r.paths) {
             expect(p.disposition, `${rule.line}: ${p.reason}`).not.toBe("unknown");
-            if (p.disposition === "forward" && p.destination !== `${d}:${port}`) expect(dnatTargets).toContain(p.destination);
+            if (p.disposition === "forward" && p.destination !== `${d}:${port}`)
+              expect(dnatTargets).toContain(p.destination);
           }
           traced++;
         }

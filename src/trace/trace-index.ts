@@ -35,6 +35,8 @@ export interface ChainInfo {
 export interface TraceIndex {
   readonly ruleset: Ruleset;
   readonly chains: Map<TableName, Map<string, ChainInfo>>;
+  /** Built-in chains by table and name, looked up on every hook of every trace. */
+  readonly builtins: Map<TableName, Map<string, ChainInfo>>;
   /** Chains whose dispatch index was built. */
   indexedChains: number;
 }
@@ -60,14 +62,16 @@ export function buildTraceIndex(
   } = {},
 ): TraceIndex {
   const chains = new Map<TableName, Map<string, ChainInfo>>();
-  const index: TraceIndex = { ruleset, chains, indexedChains: 0 };
+  const builtins = new Map<TableName, Map<string, ChainInfo>>();
+  const index: TraceIndex = { ruleset, chains, builtins, indexedChains: 0 };
   for (const [name, table] of ruleset.tables) {
     const infos = new Map<string, ChainInfo>();
     for (const chain of table.chains.values()) {
       const info: ChainInfo = {
         table: name,
         chain,
-        compiled: [],
+        // Preallocated: writing at scattered indexes of an empty array turns it into a slow dictionary.
+        compiled: new Array<CompiledRule | undefined>(chain.rules.length),
         index: options.dispatch !== false && chain.rules.length >= INDEX_MIN_RULES ? null : undefined,
       };
       if (info.index === null && options.eager !== false) {
@@ -77,6 +81,9 @@ export function buildTraceIndex(
       infos.set(chain.name, info);
     }
     chains.set(name, infos);
+    const own = new Map<string, ChainInfo>();
+    for (const [chainName, info] of infos) if (info.chain.builtin) own.set(chainName, info);
+    builtins.set(name, own);
   }
   return index;
 }
@@ -140,7 +147,9 @@ function hostDestination(rule: Rule): number | null | undefined {
   }
   const i = text.indexOf(" -d ");
   if (i < 0 || i > end) {
-    return text.includes(" -d ") || text.includes(" --destination ") || text.includes(" --dst ") ? undefined : null;
+    return text.includes(" -d ") || text.includes(" --destination ") || text.includes(" --dst ")
+      ? undefined
+      : null;
   }
   if (text.startsWith(" !", i - 2)) return null;
   const stop = text.indexOf(" ", i + 4);
@@ -174,7 +183,11 @@ function keyFromSpec(rule: Rule): { dst?: number; dport?: number } {
   for (const m of spec.matches) {
     if (m.module !== "tcp" && m.module !== "udp" && m.module !== "sctp") continue;
     for (const o of m.options) {
-      if ((o.name === "--dport" || o.name === "--destination-port") && !o.negated && /^\d+$/.test(o.values[0] ?? "")) {
+      if (
+        (o.name === "--dport" || o.name === "--destination-port") &&
+        !o.negated &&
+        /^\d+$/.test(o.values[0] ?? "")
+      ) {
         return { dport: Number(o.values[0]) };
       }
     }

@@ -211,9 +211,18 @@ const rejects = restoreText({
   ],
 });
 
-const tcp = (from: OracleProbe["from"], dstIp: string, dstPort: number): OracleProbe => ({ from, dstIp, dstPort });
+const tcp = (from: OracleProbe["from"], dstIp: string, dstPort: number): OracleProbe => ({
+  from,
+  dstIp,
+  dstPort,
+});
 
-const CASES: ReadonlyArray<{ name: string; text: string; probes: readonly OracleProbe[]; stateful?: readonly string[] }> = [
+const CASES: ReadonlyArray<{
+  name: string;
+  text: string;
+  probes: readonly OracleProbe[];
+  stateful?: readonly string[];
+}> = [
   {
     name: "current (v1.24+): ClusterIP, 3 endpoints, externalIP, NodePort, affinity, no endpoints, eTP=Local",
     text: current,
@@ -247,7 +256,12 @@ const CASES: ReadonlyArray<{ name: string; text: string; probes: readonly Oracle
   {
     name: "v1.18ish: masquerade in KUBE-SERVICES, single-rule KUBE-POSTROUTING, 0.33333",
     text: v118,
-    probes: [tcp("pod", "198.19.0.61", 80), tcp("node", "198.19.0.61", 80), tcp("pod", "198.18.0.1", 30080), tcp("pod", "198.19.0.62", 80)],
+    probes: [
+      tcp("pod", "198.19.0.61", 80),
+      tcp("node", "198.19.0.61", 80),
+      tcp("pod", "198.18.0.1", 30080),
+      tcp("pod", "198.19.0.62", 80),
+    ],
   },
   {
     name: "every REJECT type and DROP, forwarded and from the node, TCP and UDP",
@@ -255,8 +269,12 @@ const CASES: ReadonlyArray<{ name: string; text: string; probes: readonly Oracle
     probes: [
       ...["71", "72", "73", "74", "75", "76", "77", "78", "79"].map((n) => tcp("pod", `198.19.0.${n}`, 80)),
       ...["73", "76", "78", "79"].map((n) => tcp("node", `198.19.0.${n}`, 80)),
-      ...["1", "2", "3"].map((n): OracleProbe => ({ from: "pod", protocol: "udp", dstIp: `198.18.2.${n}`, dstPort: 53 })),
-      ...["1", "2"].map((n): OracleProbe => ({ from: "node", protocol: "udp", dstIp: `198.18.2.${n}`, dstPort: 53 })),
+      ...["1", "2", "3"].map(
+        (n): OracleProbe => ({ from: "pod", protocol: "udp", dstIp: `198.18.2.${n}`, dstPort: 53 }),
+      ),
+      ...["1", "2"].map(
+        (n): OracleProbe => ({ from: "node", protocol: "udp", dstIp: `198.18.2.${n}`, dstPort: 53 }),
+      ),
     ],
   },
 ];

@@ -8,8 +8,14 @@ import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { netnsUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { createLab, type Lab } from "../testing/netns-lab.ts";
-import { randomRulesetArb } from "../testing/random-ruleset.ts";
-import { compareProbe, describeMismatch, type OracleProbe, oracleLabSpec, savedRuleset } from "../testing/trace-oracle.ts";
+import { randomRulesetArb, SOURCE_PORT_CLASSES } from "../testing/random-ruleset.ts";
+import {
+  compareProbe,
+  describeMismatch,
+  type OracleProbe,
+  oracleLabSpec,
+  savedRuleset,
+} from "../testing/trace-oracle.ts";
 
 const skip = skipBecause(netnsUnavailable(), "kernel trace property tests");
 
@@ -21,11 +27,12 @@ const BATCHES: ReadonlyArray<{ backend: "nft" | "legacy"; seed: number }> = [
   { backend: "nft", seed: 4404 },
 ];
 
-const probeArb: fc.Arbitrary<OracleProbe[]> = fc.tuple(fc.constantFrom(40001, 40002, 40003), fc.constantFrom(40001, 40002)).map(([a, b]) => [
-  { from: "pod", dstIp: "198.19.0.10", dstPort: 80, srcPort: a },
-  { from: "pod", dstIp: "198.18.2.1", dstPort: 8080, srcPort: b },
-  { from: "pod2", dstIp: "198.18.0.1", dstPort: 443, srcPort: a },
-  { from: "node", dstIp: "198.19.0.10", dstPort: 443, srcPort: b },
+const cls = fc.constantFrom(...SOURCE_PORT_CLASSES);
+const probeArb: fc.Arbitrary<OracleProbe[]> = fc.tuple(cls, cls, cls, cls).map(([a, b, c, d]) => [
+  { from: "pod", dstIp: "198.19.0.10", dstPort: 80, srcPortRange: a },
+  { from: "pod", dstIp: "198.18.2.1", dstPort: 8080, srcPortRange: b },
+  { from: "pod2", dstIp: "198.18.0.1", dstPort: 443, srcPortRange: c },
+  { from: "node", dstIp: "198.19.0.10", dstPort: 443, srcPortRange: d },
 ]);
 
 describe.skipIf(skip)("tracer vs kernel: random rulesets", () => {
@@ -42,7 +49,9 @@ describe.skipIf(skip)("tracer vs kernel: random rulesets", () => {
   });
 
   for (const [i, batch] of BATCHES.entries()) {
-    it(`batch ${i + 1} (${batch.backend}, ${RUNS_PER_BATCH} rulesets x 4 probes)`, { timeout: 240_000 }, async () => {
+    it(`batch ${i + 1} (${batch.backend}, ${RUNS_PER_BATCH} rulesets x 4 probes)`, {
+      timeout: 240_000,
+    }, async () => {
       if (labBackend !== batch.backend) {
         await lab?.destroy();
         lab = await createLab(oracleLabSpec("trace", batch.backend));
@@ -68,7 +77,11 @@ describe.skipIf(skip)("tracer vs kernel: random rulesets", () => {
             if (cmp.predicted.size > 1) seen.set("random", (seen.get("random") ?? 0) + 1);
           }
         }),
-        { numRuns: RUNS_PER_BATCH, seed: Number(process.env.ND_TRACE_SEED ?? batch.seed), endOnFailure: true },
+        {
+          numRuns: RUNS_PER_BATCH,
+          seed: Number(process.env.ND_TRACE_SEED ?? batch.seed),
+          endOnFailure: true,
+        },
       );
     });
   }

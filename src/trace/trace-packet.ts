@@ -4,12 +4,18 @@
  * rewrites, statistic branches. Pure: no I/O.
  */
 import type { Rule, TableName } from "../model/ruleset.ts";
-import type { Ingress, Packet, TraceResult, TracePath, TraceStep } from "../model/trace.ts";
-import { PROTOCOL_NUMBERS, type MatchContext, type MatchResult } from "./compile-match.ts";
+import type { Ingress, Packet, TracePath, TraceResult, TraceStep } from "../model/trace.ts";
+import { type MatchContext, type MatchResult, PROTOCOL_NUMBERS } from "./compile-match.ts";
 import { type CompiledRule, type CompiledTarget, endpointText } from "./compile-rule.ts";
 import { formatIpv4, inCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
 import { rejectEffect } from "./reject-errno.ts";
-import { buildTraceIndex, type ChainInfo, candidateRules, compiledRule, type TraceIndex } from "./trace-index.ts";
+import {
+  buildTraceIndex,
+  type ChainInfo,
+  candidateRules,
+  compiledRule,
+  type TraceIndex,
+} from "./trace-index.ts";
 import { cloneState, type Hook, type WalkState } from "./walk-state.ts";
 
 export { buildTraceIndex, type TraceIndex } from "./trace-index.ts";
@@ -99,7 +105,8 @@ export function tracePacket(
   const src = parseIpv4(packet.srcIp);
   const dst = parseIpv4(packet.dstIp);
   if (src === undefined) throw new TypeError(`Cannot trace source "${packet.srcIp}": not an IPv4 address`);
-  if (dst === undefined) throw new TypeError(`Cannot trace destination "${packet.dstIp}": not an IPv4 address`);
+  if (dst === undefined)
+    throw new TypeError(`Cannot trace destination "${packet.dstIp}": not an IPv4 address`);
   let localIps: number[] | undefined;
   if (request.localIps !== undefined) {
     localIps = [];
@@ -158,10 +165,16 @@ function routeOut(walk: Walk, st: WalkState): string | undefined {
 }
 
 /** Runs one hook's tables over the live paths; decided paths go to `done`. */
-function hook(walk: Walk, name: Hook, tables: readonly TableName[], live: Outcome[], done: Outcome[]): Outcome[] {
+function hook(
+  walk: Walk,
+  name: Hook,
+  tables: readonly TableName[],
+  live: Outcome[],
+  done: Outcome[],
+): Outcome[] {
   let current = live;
   for (const table of tables) {
-    const info = walk.index.chains.get(table)?.get(name);
+    const info = walk.index.builtins.get(table)?.get(name);
     if (info === undefined) continue;
     const next: Outcome[] = [];
     for (const l of current) {
@@ -197,7 +210,13 @@ function fromPod(walk: Walk, st0: WalkState): Outcome[] {
   for (const l of live) (isLocalDst(walk, l.st) ? local : fwd).push(l);
   const finished = hook(walk, "INPUT", INPUT_TABLES, local, done);
   for (const l of fwd) l.st.outIf = routeOut(walk, l.st);
-  const forwarded = hook(walk, "POSTROUTING", POST_TABLES, hook(walk, "FORWARD", FORWARD_TABLES, fwd, done), done);
+  const forwarded = hook(
+    walk,
+    "POSTROUTING",
+    POST_TABLES,
+    hook(walk, "FORWARD", FORWARD_TABLES, fwd, done),
+    done,
+  );
   for (const l of forwarded) finished.push(l);
   for (const l of finished) done.push(l);
   return done;
@@ -212,10 +231,11 @@ function fromHost(walk: Walk, st0: WalkState): Outcome[] {
   const done: Outcome[] = [];
   st0.inIf = "";
   st0.outIf = isLocalDst(walk, st0) ? "lo" : routeOut(walk, st0);
-  let live = hook(walk, "OUTPUT", ["raw", "mangle", "nat"], [newPath(st0)], done);
-  // nat OUTPUT may have changed the destination: the kernel routes again.
+  // Every table of the OUTPUT hook sees the out-interface of the first route lookup: the kernel
+  // re-routes after a nat OUTPUT DNAT, but the hook's `-o` device is fixed when the hook is entered
+  // (kernel-verified). POSTROUTING sees the new route.
+  let live = hook(walk, "OUTPUT", ["raw", "mangle", "nat", "filter", "security"], [newPath(st0)], done);
   for (const l of live) l.st.outIf = isLocalDst(walk, l.st) ? "lo" : routeOut(walk, l.st);
-  live = hook(walk, "OUTPUT", ["filter", "security"], live, done);
   live = hook(walk, "POSTROUTING", POST_TABLES, live, done);
   const finished: Outcome[] = [];
   const local: Outcome[] = [];
@@ -225,7 +245,13 @@ function fromHost(walk: Walk, st0: WalkState): Outcome[] {
     l.st.inIf = "lo";
     l.st.outIf = "";
   }
-  const back = hook(walk, "INPUT", ["mangle", "filter", "security"], hook(walk, "PREROUTING", ["raw", "mangle"], local, done), done);
+  const back = hook(
+    walk,
+    "INPUT",
+    ["mangle", "filter", "security"],
+    hook(walk, "PREROUTING", ["raw", "mangle"], local, done),
+    done,
+  );
   for (const l of back) finished.push(l);
   for (const l of finished) done.push(l);
   return done;
@@ -358,9 +384,28 @@ function walkFrom(
   out.push({ p, st, trail, v: RETURN });
 }
 
-function unknownOutcome(info: ChainInfo, rule: Rule, reason: string, st: WalkState, p: number, trail: Trail | undefined): Outcome {
-  const step: TraceStep = { table: info.table, chain: info.chain.name, line: rule.line, rule: rule.text, action: "cannot decide" };
-  return { p, st, trail: { s: step, prev: trail }, v: { k: "unknown", reason: `Cannot decide line ${rule.line}: ${reason}` }, by: step };
+function unknownOutcome(
+  info: ChainInfo,
+  rule: Rule,
+  reason: string,
+  st: WalkState,
+  p: number,
+  trail: Trail | undefined,
+): Outcome {
+  const step: TraceStep = {
+    table: info.table,
+    chain: info.chain.name,
+    line: rule.line,
+    rule: rule.text,
+    action: "cannot decide",
+  };
+  return {
+    p,
+    st,
+    trail: { s: step, prev: trail },
+    v: { k: "unknown", reason: `Cannot decide line ${rule.line}: ${reason}` },
+    by: step,
+  };
 }
 
 const probTexts = new Map<number, string>();
@@ -414,7 +459,13 @@ function staticAction(t: CompiledTarget): string | undefined {
 }
 
 /** The step of a matched rule; cached per rule when it does not depend on the packet. */
-function stepOf(info: ChainInfo, rule: Rule, c: CompiledRule, q: number | undefined, action?: string): TraceStep {
+function stepOf(
+  info: ChainInfo,
+  rule: Rule,
+  c: CompiledRule,
+  q: number | undefined,
+  action?: string,
+): TraceStep {
   if (q === undefined && action === undefined && c.step !== undefined) return c.step;
   const text = action ?? staticAction(c.target) ?? "";
   const step: TraceStep = {
@@ -455,7 +506,16 @@ function applyTarget(
   if (t.kind === "redirect") {
     redirectTo = st.hook === "OUTPUT" ? LOCALHOST : walk.ctx.localIps?.[0];
     if (redirectTo === undefined) {
-      out.push(unknownOutcome(info, rule, "REDIRECT goes to the in-interface's address, which is not known (give --local-ip)", st, p, trail0));
+      out.push(
+        unknownOutcome(
+          info,
+          rule,
+          "REDIRECT goes to the in-interface's address, which is not known (give --local-ip)",
+          st,
+          p,
+          trail0,
+        ),
+      );
       return;
     }
   }
@@ -590,7 +650,11 @@ function toPath(walk: Walk, o: Outcome): TracePath {
       const local = isLocalDst(walk, st) && st.dstText === undefined;
       path.disposition = local ? "local" : "forward";
       const rewrites = st.dnat ? `DNAT to ${destination}, then ` : "";
-      const masq = st.masquerade ? " (masqueraded)" : st.snat ? ` (SNAT to ${path.source ?? st.srcText})` : "";
+      const masq = st.masquerade
+        ? " (masqueraded)"
+        : st.snat
+          ? ` (SNAT to ${path.source ?? st.srcText})`
+          : "";
       path.reason = `${rewrites}${local ? "delivered to the node" : "forwarded"}${masq}`;
       return path;
     }
@@ -601,7 +665,13 @@ function toPath(walk: Walk, o: Outcome): TracePath {
       return path;
     case "reject": {
       const effect = rejectEffect(v.rejectWith)!;
-      const err = sendFails ? "EPERM" : st.proto === "tcp" ? effect.tcpError : st.proto === "udp" ? effect.udpError : undefined;
+      const err = sendFails
+        ? "EPERM"
+        : st.proto === "tcp"
+          ? effect.tcpError
+          : st.proto === "udp"
+            ? effect.udpError
+            : undefined;
       path.disposition = "reject";
       path.rejectWith = effect.rejectWith;
       if (err !== undefined) path.clientError = err;

@@ -45,7 +45,7 @@ function exec(ns: string, args: readonly string[], input?: string): string {
 }
 
 function newNs(): string {
-  const name = `nd-fix-${process.pid}-${counter++}`;
+  const name = `nd-fixr-${process.pid}-${counter++}`; // the netns lab uses nd-fix-...
   execFileSync("ip", ["netns", "add", name], { timeout: 10_000 });
   made.push(name);
   return name;

@@ -1,5 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -153,6 +161,21 @@ describe("netdoctor fix duplicates", () => {
     const r = netdoctor(args);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
+  });
+
+  test("deletes its own restore files of an earlier plan that this plan does not rewrite, nothing else", () => {
+    const dump = write("stale.rules", SMALL);
+    mkdirSync(join(tmp, "stale-out"));
+    writeFileSync(
+      join(tmp, "stale-out/nat.rules"),
+      "# netdoctor fix duplicates: table nat, 1 chain(s), 1 rule(s) removed\n",
+    );
+    writeFileSync(join(tmp, "stale-out/mangle.rules"), "# someone else's file\n");
+    expect(netdoctor(["fix", "duplicates", "--dump", dump, "--out", "stale-out/"]).code).toBe(1);
+    expect(readdirSync(join(tmp, "stale-out")).sort()).toEqual(["filter.rules", "mangle.rules"]);
+    const clean = write("stale-clean.rules", SMALL.replace(/^-A FORWARD -s .*\n/m, ""));
+    expect(netdoctor(["fix", "duplicates", "--dump", clean, "--out", "stale-out/"]).code).toBe(0);
+    expect(readdirSync(join(tmp, "stale-out"))).toEqual(["mangle.rules"]);
   });
 
   test("a broken dump is an input error with its line", () => {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
-import { mkdir, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
@@ -32,6 +32,31 @@ function progress(text: string): void {
 function outputPaths(out: string, tables: readonly TableName[]): { dir: boolean; paths: string[] } {
   const dir = out.endsWith("/") || (existsSync(out) && statSync(out).isDirectory());
   return { dir, paths: dir ? tables.map((t) => join(out, `${t}.rules`)) : [out] };
+}
+
+/** The first line of every file this command writes (see renderRestore). */
+const OWN_HEADER = "# netdoctor fix duplicates:";
+
+/**
+ * Deletes restore files an earlier run wrote to the same place that this run does not rewrite: left
+ * there, an old plan could be applied by mistake. Only files that start with our own header go.
+ */
+async function removeStaleFiles(out: string, writing: ReadonlySet<TableName>): Promise<void> {
+  const isOurs = (path: string): boolean => {
+    try {
+      return readFileSync(path, "utf8").startsWith(OWN_HEADER);
+    } catch {
+      return false;
+    }
+  };
+  const { dir, paths } = outputPaths(out, TABLES);
+  if (!dir) {
+    if (writing.size === 0 && existsSync(out) && isOurs(out)) await rm(out);
+    return;
+  }
+  for (let i = 0; i < TABLES.length; i++) {
+    if (!writing.has(TABLES[i]!) && existsSync(paths[i]!) && isOurs(paths[i]!)) await rm(paths[i]!);
+  }
 }
 
 export function registerFix(program: Command): void {
@@ -80,6 +105,8 @@ Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input 
         const plan = planDuplicates(ruleset, table === undefined ? {} : { tables: [table] });
         const restoreFiles = renderRestore(ruleset, plan);
         const files: WrittenFile[] = [];
+        if (opts.out !== undefined)
+          await removeStaleFiles(opts.out, new Set(restoreFiles.map((f) => f.table)));
         if (opts.out !== undefined && restoreFiles.length > 0) {
           const { dir, paths } = outputPaths(
             opts.out,

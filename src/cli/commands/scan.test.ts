@@ -122,11 +122,12 @@ describe("netdoctor scan", () => {
   test("netdoctor scan keeps hostile comment text as data: raw in JSON, escaped on the terminal", () => {
     const file = write(
       "hostile.txt",
-      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "evil \u202e txt.exe" -j ACCEPT\n-A INPUT -m comment --comment "evil \u202e txt.exe" -j ACCEPT\nCOMMIT\n',
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "evil \u202e txt.exe \x1b[2J" -j ACCEPT\n-A INPUT -m comment --comment "evil \u202e txt.exe \x1b[2J" -j ACCEPT\nCOMMIT\n',
     );
     const text = netdoctor(["scan", file]);
-    expect(text.stdout).not.toContain("\u202e");
-    expect(text.stdout).toContain('--comment "evil \\u202e txt.exe"');
+    expect(text.code).toBe(1);
+    expect(text.stdout).not.toMatch(/[\u202e\x1b]/);
+    expect(text.stdout).toContain('--comment "evil \\u202e txt.exe \\x1b[2J"');
     const json = JSON.parse(netdoctor(["scan", "-o", "json", file]).stdout);
     expect(json.nodes[0].duplicates.groups[0].rule).toContain("\u202e");
   });

@@ -23,26 +23,64 @@ function netdoctor(args: readonly string[]) {
 
 describe("netdoctor trace", () => {
   it("prints every path of a ClusterIP with two endpoints, hop by hop (golden)", async () => {
-    const r = netdoctor(["--dump", DUMP, "--src", "10.42.0.15", "--dst", "10.43.118.20:8848", "--local-ip", "192.168.1.10"]);
+    const r = netdoctor([
+      "--dump",
+      DUMP,
+      "--src",
+      "10.42.0.15",
+      "--dst",
+      "10.43.118.20:8848",
+      "--local-ip",
+      "192.168.1.10",
+    ]);
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     await expect(r.stdout).toMatchFileSnapshot("../../../testdata/golden/trace-clusterip.txt");
   });
 
   it("says who rejects and what the client sees, exit 1 (golden)", async () => {
-    const r = netdoctor(["--dump", DUMP, "--src", "10.42.0.15:40000", "--dst", "10.43.77.3:8080", "--local-ip", "192.168.1.10"]);
+    const r = netdoctor([
+      "--dump",
+      DUMP,
+      "--src",
+      "10.42.0.15:40000",
+      "--dst",
+      "10.43.77.3:8080",
+      "--local-ip",
+      "192.168.1.10",
+    ]);
     expect(r.code).toBe(1);
-    expect(r.stdout).toContain("REJECTed by line 31 with icmp-port-unreachable: the client sees Connection refused (ECONNREFUSED)");
+    expect(r.stdout).toContain(
+      "REJECTed by line 31 with icmp-port-unreachable: the client sees Connection refused (ECONNREFUSED)",
+    );
     await expect(r.stdout).toMatchFileSnapshot("../../../testdata/golden/trace-reject.txt");
   });
 
   it("writes the JSON contract", () => {
-    const r = netdoctor(["--dump", DUMP, "--src", "10.42.0.15", "--dst", "10.43.0.10:53", "--proto", "udp", "--local-ip", "192.168.1.10", "-o", "json"]);
+    const r = netdoctor([
+      "--dump",
+      DUMP,
+      "--src",
+      "10.42.0.15",
+      "--dst",
+      "10.43.0.10:53",
+      "--proto",
+      "udp",
+      "--local-ip",
+      "192.168.1.10",
+      "-o",
+      "json",
+    ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
     expect(out.packet).toEqual({ protocol: "udp", srcIp: "10.42.0.15", dstIp: "10.43.0.10", dstPort: 53 });
     expect(out.paths).toHaveLength(1);
-    expect(out.paths[0]).toMatchObject({ probability: 1, disposition: "forward", destination: "10.42.0.4:53", masquerade: false });
+    expect(out.paths[0]).toMatchObject({
+      probability: 1,
+      disposition: "forward",
+      destination: "10.42.0.4:53",
+      masquerade: false,
+    });
     expect(out.paths[0].steps[1]).toEqual({
       table: "nat",
       chain: "KUBE-SERVICES",
@@ -53,20 +91,51 @@ describe("netdoctor trace", () => {
   });
 
   it("shows masquerade for traffic from the node itself (yaml)", () => {
-    const r = netdoctor(["--dump", DUMP, "--from", "host", "--src", "192.168.1.10", "--dst", "10.43.118.20:8848", "--local-ip", "192.168.1.10", "-o", "yaml"]);
+    const r = netdoctor([
+      "--dump",
+      DUMP,
+      "--from",
+      "host",
+      "--src",
+      "192.168.1.10",
+      "--dst",
+      "10.43.118.20:8848",
+      "--local-ip",
+      "192.168.1.10",
+      "-o",
+      "yaml",
+    ]);
     expect(r.code).toBe(0);
     expect(r.stdout.match(/masquerade: true/g)).toHaveLength(2);
   });
 
   it.each([
-    [{ src: "10.42.0.300", dst: "10.43.0.10:53" }, /^Cannot use --src "10.42.0.300": "10.42.0.300" is not an IPv4 address$/],
-    [{ src: "10.42.0.1", dst: "10.43.0.10:70000" }, /^Cannot use --dst "10.43.0.10:70000": port "70000" is not between 1 and 65535$/],
-    [{ src: "10.42.0.1:0", dst: "10.43.0.10:53" }, /^Cannot use --src "10.42.0.1:0": port "0" is not between 1 and 65535$/],
+    [
+      { src: "10.42.0.300", dst: "10.43.0.10:53" },
+      /^Cannot use --src "10.42.0.300": "10.42.0.300" is not an IPv4 address$/,
+    ],
+    [
+      { src: "10.42.0.1", dst: "10.43.0.10:70000" },
+      /^Cannot use --dst "10.43.0.10:70000": port "70000" is not between 1 and 65535$/,
+    ],
+    [
+      { src: "10.42.0.1:0", dst: "10.43.0.10:53" },
+      /^Cannot use --src "10.42.0.1:0": port "0" is not between 1 and 65535$/,
+    ],
     [{ src: "10.42.0.1", dst: "10.43.0.10" }, /^Cannot use --dst "10.43.0.10": expected IP:PORT$/],
     [{ src: "10.42.0.1", dst: "svc:53" }, /^Cannot use --dst "svc:53": "svc" is not an IPv4 address$/],
-    [{ src: "10.42.0.1", dst: "10.43.0.10:53", proto: "tcpx" }, /^Cannot use protocol "tcpx": expected one of tcp, udp, sctp, icmp$/],
-    [{ src: "10.42.0.1", dst: "10.43.0.10:53", from: "node" }, /^Cannot use --from "node": expected pod or host$/],
-    [{ src: "10.42.0.1", dst: "10.43.0.10:53", localIp: ["node1"] }, /^Cannot use --local-ip "node1": not an IPv4 address$/],
+    [
+      { src: "10.42.0.1", dst: "10.43.0.10:53", proto: "tcpx" },
+      /^Cannot use protocol "tcpx": expected one of tcp, udp, sctp, icmp$/,
+    ],
+    [
+      { src: "10.42.0.1", dst: "10.43.0.10:53", from: "node" },
+      /^Cannot use --from "node": expected pod or host$/,
+    ],
+    [
+      { src: "10.42.0.1", dst: "10.43.0.10:53", localIp: ["node1"] },
+      /^Cannot use --local-ip "node1": not an IPv4 address$/,
+    ],
   ])("refuses %j with one clear message", (args, message) => {
     const opts = { dump: DUMP, proto: "tcp", from: "pod", localIp: [], output: "text", ...args };
     expect(() => traceRequestFromOptions(opts)).toThrow(UsageError);
@@ -77,12 +146,17 @@ describe("netdoctor trace", () => {
     const r = netdoctor(["--dump", DUMP, "--src", "10.42.0.300", "--dst", "10.43.0.10:53"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe('netdoctor: Cannot use --src "10.42.0.300": "10.42.0.300" is not an IPv4 address\n');
+    expect(r.stderr).toBe(
+      'netdoctor: Cannot use --src "10.42.0.300": "10.42.0.300" is not an IPv4 address\n',
+    );
   });
 
   it("rejects a dump that does not parse, and a missing file, with exit 2", () => {
     const bad = join(tmp, "bad.txt");
-    writeFileSync(bad, '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "unclosed -j ACCEPT\nCOMMIT\n');
+    writeFileSync(
+      bad,
+      '*filter\n:INPUT ACCEPT [0:0]\n-A INPUT -m comment --comment "unclosed -j ACCEPT\nCOMMIT\n',
+    );
     const r = netdoctor(["--dump", bad, "--src", "10.0.0.1", "--dst", "10.0.0.2:80"]);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split("\n")).toHaveLength(1);
@@ -94,7 +168,10 @@ describe("netdoctor trace", () => {
 
   it("prints hostile dump text terminal-safe", () => {
     const evil = join(tmp, "evil.txt");
-    writeFileSync(evil, `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m comment --comment "\u202egotcha" -j DROP\nCOMMIT\n`);
+    writeFileSync(
+      evil,
+      `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m comment --comment "\u202egotcha" -j DROP\nCOMMIT\n`,
+    );
     const r = netdoctor(["--dump", evil, "--src", "10.0.0.1", "--dst", "10.0.0.2:80"]);
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain("\u202e");

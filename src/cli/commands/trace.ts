@@ -23,10 +23,15 @@ interface TraceOptions {
 const PROTOCOLS: readonly Protocol[] = ["tcp", "udp", "sctp", "icmp"];
 
 /** Parses `IP` or `IP:PORT`; `what` names the option in messages. */
-export function parseEndpoint(text: string, what: string, portRequired: boolean): { ip: string; port?: number } {
+export function parseEndpoint(
+  text: string,
+  what: string,
+  portRequired: boolean,
+): { ip: string; port?: number } {
   const m = /^([^:]+)(?::(.*))?$/.exec(text);
   const ip = m?.[1] ?? "";
-  if (parseIpv4(ip) === undefined) throw new UsageError(`Cannot use ${what} "${text}": "${ip}" is not an IPv4 address`);
+  if (parseIpv4(ip) === undefined)
+    throw new UsageError(`Cannot use ${what} "${text}": "${ip}" is not an IPv4 address`);
   const portText = m?.[2];
   if (portText === undefined) {
     if (portRequired) throw new UsageError(`Cannot use ${what} "${text}": expected IP:PORT`);
@@ -40,7 +45,11 @@ export function parseEndpoint(text: string, what: string, portRequired: boolean)
 }
 
 /** Turns the command line into a packet and request, with one clear error per mistake. */
-export function traceRequestFromOptions(opts: TraceOptions): { packet: Packet; from: Ingress; localIps: string[] } {
+export function traceRequestFromOptions(opts: TraceOptions): {
+  packet: Packet;
+  from: Ingress;
+  localIps: string[];
+} {
   const protocol = opts.proto.toLowerCase() as Protocol;
   if (!PROTOCOLS.includes(protocol)) {
     throw new UsageError(`Cannot use protocol "${opts.proto}": expected one of ${PROTOCOLS.join(", ")}`);
@@ -51,7 +60,8 @@ export function traceRequestFromOptions(opts: TraceOptions): { packet: Packet; f
   const src = parseEndpoint(opts.src, "--src", false);
   const dst = parseEndpoint(opts.dst, "--dst", protocol !== "icmp");
   for (const ip of opts.localIp) {
-    if (parseIpv4(ip) === undefined) throw new UsageError(`Cannot use --local-ip "${ip}": not an IPv4 address`);
+    if (parseIpv4(ip) === undefined)
+      throw new UsageError(`Cannot use --local-ip "${ip}": not an IPv4 address`);
   }
   const packet: Packet = {
     protocol,
@@ -66,12 +76,18 @@ export function traceRequestFromOptions(opts: TraceOptions): { packet: Packet; f
 export function registerTrace(program: Command): void {
   program
     .command("trace")
-    .description("the packet's path through a node's iptables rules, hop by hop with dump lines, as the kernel would take it")
+    .description(
+      "the packet's path through a node's iptables rules, hop by hop with dump lines, as the kernel would take it",
+    )
     .requiredOption("--dump <file>", "iptables-save output of the node (- for stdin)")
     .requiredOption("--src <ip[:port]>", "source address (and port) of the packet")
     .requiredOption("--dst <ip:port>", "destination address and port (a ClusterIP, NodePort, pod IP, ...)")
     .option("-p, --proto <protocol>", "tcp, udp, sctp or icmp", "tcp")
-    .option("--from <where>", "pod: arrives from a pod interface; host: sent by a hostNetwork process on the node", "pod")
+    .option(
+      "--from <where>",
+      "pod: arrives from a pod interface; host: sent by a hostNetwork process on the node",
+      "pod",
+    )
     .option(
       "--local-ip <ip>",
       "an address of the node itself (repeat); decides local delivery and addrtype LOCAL (NodePorts)",
@@ -107,7 +123,9 @@ Exit codes: 0 every path delivers the packet, 1 some path drops, rejects or cann
         });
         const output = { dump: opts.dump, localIps: request.localIps, ...result };
         await writeStdout(formatOutput(format, output, (r) => renderTraceText(r, { file: opts.dump })));
-        return result.paths.every((p) => p.disposition === "forward" || p.disposition === "local") ? EXIT_OK : EXIT_PROBLEMS;
+        return result.paths.every((p) => p.disposition === "forward" || p.disposition === "local")
+          ? EXIT_OK
+          : EXIT_PROBLEMS;
       }),
     );
 }
