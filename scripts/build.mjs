@@ -1,10 +1,16 @@
-// Bundles the CLI into one executable ESM file: dist/netdoctor.mjs.
-import { build } from "esbuild";
-import { chmodSync } from "node:fs";
+// Bundles the CLI into dist/: the entry dist/netdoctor.mjs plus one chunk per command, so a command
+// loads only the libraries it uses (scan must not pay for the Kubernetes client's start-up).
 
+import { chmodSync, rmSync } from "node:fs";
+import { build } from "esbuild";
+
+rmSync("dist", { recursive: true, force: true });
 await build({
-  entryPoints: ["src/cli/main.ts"],
-  outfile: "dist/netdoctor.mjs",
+  entryPoints: { netdoctor: "src/cli/main.ts" },
+  outdir: "dist",
+  outExtension: { ".js": ".mjs" },
+  chunkNames: "chunks/[name]-[hash]",
+  splitting: true,
   bundle: true,
   platform: "node",
   format: "esm",

@@ -1,13 +1,4 @@
 import { Command, CommanderError } from "commander";
-import { registerCollect } from "./commands/collect.ts";
-import { registerConfig } from "./commands/config.ts";
-import { registerDemo } from "./commands/demo.ts";
-import { registerDiagnose } from "./commands/diagnose.ts";
-import { registerExporter } from "./commands/exporter.ts";
-import { registerFix } from "./commands/fix.ts";
-import { registerReport } from "./commands/report.ts";
-import { registerScan } from "./commands/scan.ts";
-import { registerTrace } from "./commands/trace.ts";
 import { EXIT_USAGE } from "./exit-codes.ts";
 
 // `netdoctor ... | head` closes stdout early: that is the reader's choice, not an error.
@@ -24,15 +15,25 @@ program
   .showHelpAfterError()
   .exitOverride();
 
-registerCollect(program);
-registerConfig(program);
-registerDemo(program);
-registerDiagnose(program);
-registerExporter(program);
-registerFix(program);
-registerReport(program);
-registerScan(program);
-registerTrace(program);
+/**
+ * Commands load on demand: `netdoctor scan` should not pay for the Kubernetes client, SSH and
+ * Prometheus libraries. Help and unknown words load them all so the command list is complete.
+ */
+const COMMANDS: Readonly<Record<string, () => Promise<(program: Command) => void>>> = {
+  collect: async () => (await import("./commands/collect.ts")).registerCollect,
+  config: async () => (await import("./commands/config.ts")).registerConfig,
+  demo: async () => (await import("./commands/demo.ts")).registerDemo,
+  diagnose: async () => (await import("./commands/diagnose.ts")).registerDiagnose,
+  exporter: async () => (await import("./commands/exporter.ts")).registerExporter,
+  fix: async () => (await import("./commands/fix.ts")).registerFix,
+  report: async () => (await import("./commands/report.ts")).registerReport,
+  scan: async () => (await import("./commands/scan.ts")).registerScan,
+  trace: async () => (await import("./commands/trace.ts")).registerTrace,
+};
+
+const word = process.argv[2];
+const names = word !== undefined && Object.hasOwn(COMMANDS, word) ? [word] : Object.keys(COMMANDS);
+for (const register of await Promise.all(names.map((name) => COMMANDS[name]!()))) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -42,7 +42,7 @@ export function duplicateFindings(scan: NodeScan): Finding[] {
   ];
 }
 
-function median(values: readonly number[]): number {
+export function median(values: readonly number[]): number {
   if (values.length === 0) return 0;
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;

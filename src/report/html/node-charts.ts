@@ -3,7 +3,7 @@
  * table of nodes with iptables version, backend and known bugs.
  */
 
-import { OUTLIER_MIN_EXCESS, OUTLIER_RATIO } from "../../diagnose/scan-findings.ts";
+import { median, ruleCountOutlier } from "../../diagnose/scan-findings.ts";
 import type { NodeSummary } from "../../model/diagnosis.ts";
 import type { Finding } from "../../model/finding.ts";
 import { escapeHtml as e } from "./escape.ts";
@@ -14,16 +14,9 @@ const BAR_W = 560;
 const ROW_H = 28;
 const TOP = 26;
 
-function median(values: readonly number[]): number {
-  if (values.length === 0) return 0;
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
-
 /**
  * Nodes that are outliers: those with a `rules-outlier` finding, or, when `diagnose` reported none, those
- * past the same thresholds `scan` uses (OUTLIER_RATIO times the median of their peers).
+ * past the same thresholds `scan` uses (`ruleCountOutlier`, either tier).
  */
 export function outlierNodes(
   nodes: readonly NodeSummary[],
@@ -32,10 +25,11 @@ export function outlierNodes(
   const out = new Map<string, number>();
   const readable = nodes.filter((n) => n.readable);
   for (const n of readable) {
-    const peers = median(readable.filter((p) => p !== n).map((p) => p.rules));
+    const peerRules = readable.filter((p) => p !== n).map((p) => p.rules);
+    const peers = median(peerRules);
     const flagged = findings.some((f) => f.code === "rules-outlier" && f.node === n.node);
     const ratio = peers > 0 ? n.rules / peers : Number.POSITIVE_INFINITY;
-    const past = readable.length > 1 && ratio >= OUTLIER_RATIO && n.rules - peers >= OUTLIER_MIN_EXCESS;
+    const past = ruleCountOutlier(n.rules, peerRules) !== undefined;
     if (flagged || past) out.set(n.node, ratio);
   }
   return out;
