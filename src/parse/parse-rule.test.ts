@@ -341,6 +341,16 @@ describe("parseRule()", () => {
       message: 'Cannot parse rule at line 12: option "--comment" requires an argument',
       column: 17,
     },
+    {
+      text: "-A INPUT -p tcp --dport",
+      message: 'Cannot parse rule at line 12: option "--dport" requires an argument',
+      column: 17,
+    },
+    {
+      text: "-A X -p tcp -m tcp --dport -j ACCEPT",
+      message: 'Cannot parse rule at line 12: option "--dport" requires an argument',
+      column: 28,
+    },
   ];
 
   test.each(ERRORS)("parseRule() rejects $text", ({ text, message, column }) => {

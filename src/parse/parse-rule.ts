@@ -1,6 +1,6 @@
 import type { MatchValue, RuleOption, RuleSpec, Target } from "../model/ruleset.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
-import { FLAG_OPTIONS, KNOWN_MATCHES, TEXT_OPTIONS } from "./known-extensions.ts";
+import { FLAG_OPTIONS, KNOWN_MATCHES, TEXT_OPTIONS, VALUE_OPTIONS } from "./known-extensions.ts";
 import { type RuleToken, tokenizeRule } from "./tokenize-rule.ts";
 
 /** What {@linkcode parseRule} found besides the spec. */
@@ -194,6 +194,8 @@ export function parseRule(text: string, line: number): ParsedRule {
             `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`,
           );
         }
+        if (values.length === 0 && VALUE_OPTIONS.has(word))
+          fail(next ?? tok, `option "${word}" requires an argument`);
       }
       const option: RuleOption = { name: word, negated, values };
       negated = false;

@@ -1,3 +1,4 @@
+import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
 import type { Ingress, Packet, Protocol, TraceResult } from "../../model/trace.ts";
@@ -21,6 +22,9 @@ interface TraceOptions {
 }
 
 const PROTOCOLS: readonly Protocol[] = ["tcp", "udp", "sctp", "icmp"];
+
+/** Dumps larger than this (about 300,000 rules) are parsed lazily. */
+const LAZY_PARSE_BYTES = 40 * 2 ** 20;
 
 /** Parses `IP` or `IP:PORT`; `what` names the option in messages. */
 export function parseEndpoint(
@@ -113,7 +117,17 @@ Exit codes: 0 every path delivers the packet, 1 some path drops, rejects or cann
       runAction(async (opts: TraceOptions) => {
         const format = parseOutputFormat(opts.output);
         const request = traceRequestFromOptions(opts);
-        const ruleset = await readDump(opts.dump);
+        // Big dumps are parsed lazily: only the rules on the packet's path are parsed (a malformed one
+        // there makes its path unknown, with the parse error as the reason); smaller dumps are checked
+        // whole, so any malformed rule is reported (exit 2).
+        const size =
+          opts.dump === "-"
+            ? 0
+            : await stat(opts.dump).then(
+                (s) => s.size,
+                () => 0,
+              );
+        const ruleset = await readDump(opts.dump, { lazy: size > LAZY_PARSE_BYTES });
         const result: TraceResult = tracePacket(ruleset, {
           packet: request.packet,
           from: request.from,
