@@ -7,35 +7,17 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
-import { createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { parseMetricsText } from "../server/metrics-text.ts";
-import { generateDump, generatedCounts, optionsForRules } from "./generate-dump.ts";
+import { cachedDump } from "./cached-dump.ts";
+import { generatedCounts, optionsForRules } from "./generate-dump.ts";
 
 export const name = "exporter";
 
 const RULES = 1_000_000;
 const SCRAPES = 200;
-const DIR = resolve(".bench");
 const CLI = resolve("dist/netdoctor.mjs");
-const GENERATOR_VERSION = "exporter-1";
-
-async function dumpFile(): Promise<string> {
-  mkdirSync(DIR, { recursive: true });
-  const file = join(DIR, `exporter-${RULES}.txt`);
-  const stamp = `${file}.version`;
-  if (existsSync(file) && existsSync(stamp) && readFileSync(stamp, "utf8") === GENERATOR_VERSION) return file;
-  process.stderr.write(`  generating ${file}...\n`);
-  const out = createWriteStream(`${file}.tmp`);
-  for (const chunk of generateDump(optionsForRules(RULES))) {
-    if (!out.write(chunk)) await once(out, "drain");
-  }
-  out.end();
-  await once(out, "close");
-  renameSync(`${file}.tmp`, file);
-  writeFileSync(stamp, GENERATOR_VERSION);
-  return file;
-}
 
 interface Running {
   readonly child: ChildProcess;
@@ -129,7 +111,7 @@ async function baseline(file: string): Promise<number> {
 }
 
 export async function run(): Promise<string> {
-  const file = await dumpFile();
+  const file = await cachedDump("exporter", RULES);
   const counts = generatedCounts(optionsForRules(RULES));
 
   const idle = await startExporter(file, "1h");

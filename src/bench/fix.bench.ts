@@ -8,21 +8,12 @@
  * issue's "under 2 s for 1M rules"), the parse time, and the whole command's wall time.
  */
 import { spawnSync } from "node:child_process";
-import { once } from "node:events";
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { readDump } from "../collect/read-dump.ts";
 import { planDuplicates } from "../fix/plan-duplicates.ts";
 import { renderRestore } from "../fix/render-restore.ts";
-import { generateDump, optionsForRules } from "./generate-dump.ts";
+import { cachedDump } from "./cached-dump.ts";
 
 export const name = "fix duplicates";
 
@@ -30,25 +21,6 @@ const SIZES = [100_000, 1_000_000];
 const RUNS = 2;
 const DIR = resolve(".bench");
 const CLI = resolve("dist/netdoctor.mjs");
-const GENERATOR_VERSION = "2";
-
-async function dumpFile(rules: number): Promise<string> {
-  mkdirSync(DIR, { recursive: true });
-  const file = join(DIR, `fix-${rules}.txt`);
-  const stamp = `${file}.version`;
-  if (existsSync(file) && existsSync(stamp) && readFileSync(stamp, "utf8") === GENERATOR_VERSION) return file;
-  process.stderr.write(`  generating ${file}...\n`);
-  const tmp = `${file}.tmp`;
-  const out = createWriteStream(tmp);
-  for (const chunk of generateDump(optionsForRules(rules))) {
-    if (!out.write(chunk)) await once(out, "drain");
-  }
-  out.end();
-  await once(out, "close");
-  renameSync(tmp, file);
-  writeFileSync(stamp, GENERATOR_VERSION);
-  return file;
-}
 
 function wall(script: string): number {
   const start = performance.now();
@@ -63,7 +35,7 @@ const s = (x: number): string => `${x.toFixed(2)} s`;
 export async function run(): Promise<string> {
   const rows: string[] = [];
   for (const size of SIZES) {
-    const file = await dumpFile(size);
+    const file = await cachedDump("fix", size);
     const out = join(DIR, `fix-out-${size}`);
     const parse: number[] = [];
     const plan: number[] = [];

@@ -6,51 +6,22 @@
  */
 import { execFileSync, spawn } from "node:child_process";
 import { once } from "node:events";
-import {
-  createWriteStream,
-  existsSync,
-  mkdirSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  writeFileSync,
-} from "node:fs";
-import { join, resolve } from "node:path";
-import { generateDump, generatedCounts, optionsForRules } from "./generate-dump.ts";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { resolve } from "node:path";
+import { cachedDump } from "./cached-dump.ts";
+import { generatedCounts, optionsForRules } from "./generate-dump.ts";
 
 /** The bench's name, as `npm run bench -- scan` selects it. */
 export const name = "scan";
 
 const SIZES = [10_000, 100_000, 1_000_000];
 const RUNS = 3;
-const DIR = resolve(".bench");
 const CLI = resolve("dist/netdoctor.mjs");
-/** Bump when the generator's output changes, so cached dumps are regenerated. */
-const GENERATOR_VERSION = "2";
 
 interface Measure {
   readonly seconds: number;
   /** Peak resident memory in MB of the largest process (the pipeline's processes are measured alike). */
   readonly peakMB: number;
-}
-
-/** Writes the dump for `rules` rules under .bench/, or reuses it when it is already there. */
-async function dumpFile(rules: number): Promise<string> {
-  mkdirSync(DIR, { recursive: true });
-  const file = join(DIR, `scan-${rules}.txt`);
-  const stamp = `${file}.version`;
-  if (existsSync(file) && existsSync(stamp) && readFileSync(stamp, "utf8") === GENERATOR_VERSION) return file;
-  process.stderr.write(`  generating ${file}...\n`);
-  const tmp = `${file}.tmp`;
-  const out = createWriteStream(tmp);
-  for (const chunk of generateDump(optionsForRules(rules))) {
-    if (!out.write(chunk)) await once(out, "drain");
-  }
-  out.end();
-  await once(out, "close");
-  renameSync(tmp, file);
-  writeFileSync(stamp, GENERATOR_VERSION);
-  return file;
 }
 
 const hasGnuTime = existsSync("/usr/bin/time");
@@ -122,7 +93,7 @@ export async function run(): Promise<string> {
     startups.push((await measure(`node ${quote(CLI)} --version > /dev/null`)).seconds);
   const startup = median(startups);
   for (const rules of SIZES) {
-    const file = await dumpFile(rules);
+    const file = await cachedDump("scan", rules);
     const expected = generatedCounts(optionsForRules(rules));
     const ours = `node ${quote(CLI)} scan -o json ${quote(file)} > /dev/null; test $? -le 1`;
     const theirs = `LC_ALL=C sort ${quote(file)} | uniq -c | sort -rn | head > /dev/null`;

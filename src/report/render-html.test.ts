@@ -8,7 +8,7 @@ import { MAX_BRANCHES, pathModel } from "./html/path-model.ts";
 import { MAX_CHAINS_PER_NODE } from "./html/rule-views.ts";
 import { HOSTILE, incidentInput } from "./html/sample-input.ts";
 import { largeInput } from "./html/sample-large-input.ts";
-import { cspHash } from "./html/sha256.ts";
+import { cspHash } from "./html/csp-hash.ts";
 import { MAX_EMBEDDED_FINDINGS, renderHtml, reportCsp } from "./render-html.ts";
 
 /** The page as text, one line per block, without markup: what a reader (or a screen reader) gets. */

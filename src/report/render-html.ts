@@ -17,7 +17,7 @@ import { outlierNodes, renderNodeTable, renderRuleChart } from "./html/node-char
 import { renderPathSection } from "./html/path-diagram.ts";
 import type { ReportInput } from "./html/report-input.ts";
 import { renderRuleViews } from "./html/rule-views.ts";
-import { cspHash } from "./html/sha256.ts";
+import { cspHash } from "./html/csp-hash.ts";
 import { REPORT_CSS } from "./html/styles.ts";
 
 export type { ChainView, NodeRuleView, ReportInput, RuleLineView } from "./html/report-input.ts";
