@@ -6,11 +6,10 @@ import { describe, expect, it } from "vitest";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { Ingress, TraceResult } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
-import { skipBecause } from "../testing/capabilities.ts";
-import { kubeProxyFixtures, sharedFixturesUnavailable } from "../testing/shared-fixtures.ts";
+import { kubeProxyFixtures, skipWithoutSharedFixtures } from "../testing/shared-fixtures.ts";
 import { buildTraceIndex, tracePacket } from "./trace-packet.ts";
 
-const skip = skipBecause(sharedFixturesUnavailable(), "kube-proxy fixture trace tests");
+const skip = skipWithoutSharedFixtures("kube-proxy fixture trace tests");
 const fixtures = skip
   ? []
   : kubeProxyFixtures().filter((f) => /^normalized\/.*\.save(-c)?\.txt$/.test(f.name));
