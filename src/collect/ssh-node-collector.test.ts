@@ -189,13 +189,12 @@ describe("collectBundle({via: 'ssh'}) with a passphrase-protected key", () => {
   it("fails that node with the reason instead of aborting the run", async () => {
     const locked = join(work, "id_locked");
     const { utils } = await import("ssh2");
-    writeFileSync(
-      locked,
-      utils.generateKeyPairSync("ed25519", { passphrase: "pw", cipher: "aes256-ctr", rounds: 4 }).private,
-      {
-        mode: 0o600,
-      },
-    );
+    // Retry keys ssh2 cannot parse back (mscdex/ssh2#1513, about 1 in 256), so the failure is the passphrase.
+    let key = utils.generateKeyPairSync("ed25519", { passphrase: "pw", cipher: "aes256-ctr", rounds: 4 });
+    while (utils.parseKey(key.private, "pw") instanceof Error) {
+      key = utils.generateKeyPairSync("ed25519", { passphrase: "pw", cipher: "aes256-ctr", rounds: 4 });
+    }
+    writeFileSync(locked, key.private, { mode: 0o600 });
     const { kubeconfig } = await kubeconfigFor(["w1"]);
     const { inventory, out } = files(
       `knownHosts: known_hosts\nnodes:\n  w1: {host: 127.0.0.1, port: 1, keyFile: ${locked}}\n`,

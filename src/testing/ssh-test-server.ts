@@ -23,10 +23,20 @@ export interface TestKeyPair {
   readonly public: string;
 }
 
-/** Generates an ed25519 key pair (in memory; the caller writes what it needs, mode 0600). */
+/**
+ * Generates an ed25519 key pair (in memory; the caller writes what it needs, mode 0600).
+ *
+ * ssh2 1.17's keygen strips leading zero bytes of the raw public key, so about 1 key in 256 cannot be
+ * parsed back (mscdex/ssh2#1513); such keys are thrown away and generated again.
+ */
 export function generateTestKey(): TestKeyPair {
-  const k = ssh2.utils.generateKeyPairSync("ed25519");
-  return { private: k.private, public: k.public };
+  for (let attempt = 0; attempt < 20; attempt++) {
+    const k = ssh2.utils.generateKeyPairSync("ed25519");
+    if (!(ssh2.utils.parseKey(k.public) instanceof Error) && !(ssh2.utils.parseKey(k.private) instanceof Error)) {
+      return { private: k.private, public: k.public };
+    }
+  }
+  throw new Error("Cannot generate a parsable ed25519 test key in 20 attempts");
 }
 
 export class SshTestServer {
