@@ -120,11 +120,19 @@ function tcpFlagsTest(o: RuleOption): MatchTest {
   return () => hit !== o.negated;
 }
 
-function compileProtoMatch(m: Match): MatchTest[] {
+/**
+ * The tests of `-m tcp|udp|sctp`. `protoChecked`: the rule's `-p` already requires this protocol
+ * (the module's own protocol test would always pass). `skip`: an option the caller evaluates itself.
+ */
+export function compileProtoMatch(
+  m: Match,
+  options: { readonly protoChecked?: boolean; readonly skip?: RuleOption | undefined } = {},
+): MatchTest[] {
   const tests: MatchTest[] = [];
   const proto = m.module;
-  tests.push((st) => st.proto === proto);
+  if (options.protoChecked !== true) tests.push((st) => st.proto === proto);
   for (const o of m.options) {
+    if (o === options.skip) continue;
     switch (o.name) {
       case "--dport":
       case "--destination-port":

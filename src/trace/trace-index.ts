@@ -6,8 +6,11 @@
  * linear scan would have matched, without scanning.
  */
 import type { Chain, Rule, Ruleset, TableName } from "../model/ruleset.ts";
-import { type CompiledRule, compileRule } from "./compile-rule.ts";
+import { type CompiledRule, compileRule, specOf } from "./compile-rule.ts";
 import { parseCidr } from "./ipv4.ts";
+
+/** Generic rules merged into every destination's list at build time, at most. */
+const PREMERGE_MAX = 8;
 
 /** Chains shorter than this are scanned linearly (an index would cost more than it saves). */
 const INDEX_MIN_RULES = 24;
@@ -19,12 +22,20 @@ export interface ChainIndex {
   readonly generic: number[];
   /** Cache of candidate lists: key dst (>= 0) or -1-dport. */
   readonly merged: Map<number, number[]>;
+  /**
+   * True when `byDst`'s lists already include `generic` (a chain with no port dispatch and only a
+   * few generic rules, like nat KUBE-SERVICES): one map lookup per trace.
+   */
+  readonly premerged: boolean;
 }
 
 export interface ChainInfo {
   readonly table: TableName;
   readonly chain: Chain;
-  readonly compiled: Array<CompiledRule | undefined>;
+  /** The chain's rule count (read here, without touching the chain, on every walk). */
+  readonly length: number;
+  /** Compiled rules by position; allocated when the chain is first walked. */
+  compiled: Array<CompiledRule | undefined> | undefined;
   /** Undefined for short chains; null until built. */
   index: ChainIndex | null | undefined;
   /** The policy's trace step, built on first use. */
@@ -34,17 +45,24 @@ export interface ChainInfo {
 /** Reusable tracer data for one ruleset; see {@linkcode buildTraceIndex}. */
 export interface TraceIndex {
   readonly ruleset: Ruleset;
+  /**
+   * Tracer data of the chains reached so far, by table and name. Filled on first use: a node with
+   * 300k chains pays nothing for the chains no trace reaches.
+   */
   readonly chains: Map<TableName, Map<string, ChainInfo>>;
   /** Built-in chains by table and name, looked up on every hook of every trace. */
   readonly builtins: Map<TableName, Map<string, ChainInfo>>;
   /** Chains whose dispatch index was built. */
   indexedChains: number;
+  /** False when every chain is scanned linearly. */
+  readonly dispatch: boolean;
 }
 
 /**
  * Prepares a ruleset for many traces: every long chain gets its dispatch index now (the rest is
  * compiled lazily on first use). Cheap: destinations are read from each rule's text prefix, and a
- * rule is fully parsed only when its destination is not written there.
+ * rule is fully parsed only when its destination is not written there. Short chains get no data
+ * until a trace reaches them.
  *
  * @example
  * ```ts
@@ -63,39 +81,85 @@ export function buildTraceIndex(
 ): TraceIndex {
   const chains = new Map<TableName, Map<string, ChainInfo>>();
   const builtins = new Map<TableName, Map<string, ChainInfo>>();
-  const index: TraceIndex = { ruleset, chains, builtins, indexedChains: 0 };
+  const index: TraceIndex = {
+    ruleset,
+    chains,
+    builtins,
+    indexedChains: 0,
+    dispatch: options.dispatch !== false,
+  };
   for (const [name, table] of ruleset.tables) {
-    const infos = new Map<string, ChainInfo>();
-    for (const chain of table.chains.values()) {
-      const info: ChainInfo = {
-        table: name,
-        chain,
-        // Preallocated: writing at scattered indexes of an empty array turns it into a slow dictionary.
-        compiled: new Array<CompiledRule | undefined>(chain.rules.length),
-        index: options.dispatch !== false && chain.rules.length >= INDEX_MIN_RULES ? null : undefined,
-      };
-      if (info.index === null && options.eager !== false) {
-        info.index = buildChainIndex(chain);
-        index.indexedChains++;
-      }
-      infos.set(chain.name, info);
-    }
-    chains.set(name, infos);
+    chains.set(name, new Map());
     const own = new Map<string, ChainInfo>();
-    for (const [chainName, info] of infos) if (info.chain.builtin) own.set(chainName, info);
+    for (const chain of table.chains.values()) {
+      if (chain.builtin) own.set(chain.name, chainInfo(index, name, chain.name)!);
+      else if (index.dispatch && options.eager !== false && chain.rules.length >= INDEX_MIN_RULES) {
+        chainInfo(index, name, chain.name);
+      }
+    }
     builtins.set(name, own);
+  }
+  if (options.eager !== false) {
+    for (const infos of chains.values()) {
+      for (const info of infos.values()) {
+        if (info.index === null) {
+          info.index = buildChainIndex(info.chain);
+          index.indexedChains++;
+        }
+      }
+    }
   }
   return index;
 }
 
+/** The tracer data of a chain, created on first use; undefined when the table has no such chain. */
+export function chainInfo(index: TraceIndex, table: TableName, name: string): ChainInfo | undefined {
+  const infos = index.chains.get(table);
+  if (infos === undefined) return undefined;
+  let info = infos.get(name);
+  if (info === undefined) {
+    const chain = index.ruleset.tables.get(table)?.chains.get(name);
+    if (chain === undefined) return undefined;
+    info = {
+      table,
+      chain,
+      length: chain.rules.length,
+      compiled: undefined,
+      index: index.dispatch && chain.rules.length >= INDEX_MIN_RULES ? null : undefined,
+    };
+    infos.set(name, info);
+  }
+  return info;
+}
+
 /** The compiled form of rule `i` of a chain, compiled on first use. */
 export function compiledRule(index: TraceIndex, info: ChainInfo, i: number): CompiledRule {
-  let c = info.compiled[i];
-  if (c === undefined) {
-    const table = index.chains.get(info.table)!;
-    c = compileRule(info.chain.rules[i]!, (name) => table.has(name));
-    info.compiled[i] = c;
+  const compiled = info.compiled;
+  if (compiled !== undefined) {
+    const c = compiled[i];
+    if (c !== undefined) return c;
   }
+  return compileOnFirstUse(index, info, i);
+}
+
+function compileOnFirstUse(index: TraceIndex, info: ChainInfo, i: number): CompiledRule {
+  const table = index.ruleset.tables.get(info.table)!;
+  const isChain = (name: string) => table.chains.has(name);
+  const rules = info.chain.rules;
+  let compiled = info.compiled;
+  if (compiled === undefined) {
+    // Preallocated: writing at scattered indexes of an empty array turns it into a slow dictionary.
+    compiled = new Array<CompiledRule | undefined>(rules.length);
+    info.compiled = compiled;
+    // A short chain is compiled whole on first use: its rules then sit together in memory, which
+    // matters when each trace reaches other chains of a large ruleset.
+    if (info.index === undefined && rules.length < INDEX_MIN_RULES) {
+      for (let j = 0; j < rules.length; j++) compiled[j] = compileRule(rules[j]!, isChain);
+      return compiled[i]!;
+    }
+  }
+  const c = compileRule(rules[i]!, isChain);
+  compiled[i] = c;
   return c;
 }
 
@@ -104,6 +168,7 @@ export function candidateRules(info: ChainInfo, dst: number, dport: number): rea
   if (info.index === undefined) return null;
   if (info.index === null) info.index = buildChainIndex(info.chain);
   const { byDst, byDport, generic, merged } = info.index;
+  if (info.index.premerged) return byDst.get(dst) ?? generic;
   const a = byDst.get(dst);
   const b = dport >= 0 ? byDport.get(dport) : undefined;
   if (a === undefined && b === undefined) return generic;
@@ -139,18 +204,11 @@ function mergeSorted(x: readonly number[], y: readonly number[]): number[] {
  */
 function hostDestination(rule: Rule): number | null | undefined {
   const text = rule.text;
-  // Character scans, no token arrays: this runs for every rule of every long chain.
-  let end = text.length;
-  for (const marker of PREFIX_END) {
-    const i = text.indexOf(marker);
-    if (i >= 0 && i < end) end = i;
-  }
+  // Character scans, no token arrays: this runs for every rule of every long chain. Only the text
+  // before the first " -d " is searched for the markers (backwards, so a short prefix costs little).
   const i = text.indexOf(" -d ");
-  if (i < 0 || i > end) {
-    return text.includes(" -d ") || text.includes(" --destination ") || text.includes(" --dst ")
-      ? undefined
-      : null;
-  }
+  if (i < 0) return text.includes(" --destination ") || text.includes(" --dst ") ? undefined : null;
+  for (const marker of PREFIX_END) if (text.lastIndexOf(marker, i) >= 0) return undefined;
   if (text.startsWith(" !", i - 2)) return null;
   const stop = text.indexOf(" ", i + 4);
   const cidr = parseCidr(text.slice(i + 4, stop < 0 ? text.length : stop));
@@ -171,7 +229,7 @@ function outsideQuotes(text: string, i: number): boolean {
 function keyFromSpec(rule: Rule): { dst?: number; dport?: number } {
   let spec: Rule["spec"];
   try {
-    spec = rule.spec;
+    spec = specOf(rule);
   } catch {
     return {};
   }
@@ -223,8 +281,13 @@ function buildChainIndex(chain: Chain): ChainIndex {
   const byDst = new Map<number, number[]>();
   const byDport = new Map<number, number[]>();
   const rest: number[] = [];
+  // Leaked duplicates (k3s-io/k3s#3117) repeat one rule's text thousands of times: reuse the answer.
+  let prevText: string | undefined;
+  let prevDst: number | null | undefined;
   chain.rules.forEach((rule, i) => {
-    const d = hostDestination(rule);
+    const d = rule.text === prevText ? prevDst : hostDestination(rule);
+    prevText = rule.text;
+    prevDst = d;
     if (typeof d === "number") push(byDst, d, i);
     else if (d === undefined) {
       const key = keyFromSpec(rule);
@@ -236,13 +299,25 @@ function buildChainIndex(chain: Chain): ChainIndex {
   let generic = rest;
   if (rest.length >= INDEX_MIN_RULES) {
     generic = [];
+    let prevPortText: string | undefined;
+    let prevPort: number | undefined;
     for (const i of rest) {
       const rule = chain.rules[i]!;
-      const fast = destinationPort(rule.text);
-      const dport = fast === undefined ? keyFromSpec(rule).dport : fast;
+      let dport: number | null | undefined;
+      if (rule.text === prevPortText) dport = prevPort;
+      else {
+        const fast = destinationPort(rule.text);
+        dport = fast === undefined ? keyFromSpec(rule).dport : fast;
+        prevPortText = rule.text;
+        prevPort = dport ?? undefined;
+      }
       if (typeof dport === "number") push(byDport, dport, i);
       else generic.push(i);
     }
   }
-  return { byDst, byDport, generic, merged: new Map() };
+  const premerged = byDport.size === 0 && generic.length <= PREMERGE_MAX;
+  if (premerged && generic.length > 0) {
+    for (const [key, list] of byDst) byDst.set(key, mergeSorted(list, generic));
+  }
+  return { byDst, byDport, generic, merged: new Map(), premerged };
 }

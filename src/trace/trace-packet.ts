@@ -13,6 +13,7 @@ import {
   buildTraceIndex,
   type ChainInfo,
   candidateRules,
+  chainInfo,
   compiledRule,
   type TraceIndex,
 } from "./trace-index.ts";
@@ -75,6 +76,12 @@ interface Walk {
   readonly options: TraceOptions;
   paths: number;
   readonly maxPaths: number;
+  /** Where {@linkcode applyTarget} leaves the walk's continuation (see {@linkcode next}). */
+  nextSt: WalkState | undefined;
+  nextP: number;
+  nextTrail: Trail | undefined;
+  /** The text of the packet's own source, once a path needed it. */
+  srcText: string | undefined;
 }
 
 const ACCEPT: Verdict = { k: "accept" };
@@ -107,15 +114,7 @@ export function tracePacket(
   if (src === undefined) throw new TypeError(`Cannot trace source "${packet.srcIp}": not an IPv4 address`);
   if (dst === undefined)
     throw new TypeError(`Cannot trace destination "${packet.dstIp}": not an IPv4 address`);
-  let localIps: number[] | undefined;
-  if (request.localIps !== undefined) {
-    localIps = [];
-    for (const ip of request.localIps) {
-      const n = parseIpv4(ip);
-      if (n === undefined) throw new TypeError(`Cannot use local address "${ip}": not an IPv4 address`);
-      localIps.push(n);
-    }
-  }
+  const localIps = request.localIps === undefined ? undefined : parseLocalIps(request.localIps);
   const sport = packet.protocol === "icmp" ? -1 : (packet.srcPort ?? -1);
   const dport = packet.protocol === "icmp" ? -1 : (packet.dstPort ?? -1);
   const st: WalkState = {
@@ -148,11 +147,37 @@ export function tracePacket(
     options,
     paths: 1,
     maxPaths: options.maxPaths ?? 4096,
+    nextSt: undefined,
+    nextP: 0,
+    nextTrail: undefined,
+    srcText: undefined,
   };
   const finals = request.from === "pod" ? fromPod(walk, st) : fromHost(walk, st);
   const paths: TracePath[] = [];
   for (const o of finals) paths.push(toPath(walk, o));
   return { packet, from: request.from, paths };
+}
+
+/** The last local address list parsed, reused while callers pass the same addresses. */
+let lastLocalTexts: readonly string[] = [];
+let lastLocalIps: number[] = [];
+
+function parseLocalIps(texts: readonly string[]): number[] {
+  if (texts.length === lastLocalTexts.length) {
+    let same = true;
+    for (let i = 0; i < texts.length && same; i++) same = texts[i] === lastLocalTexts[i];
+    if (same) return lastLocalIps;
+  }
+  const ips: number[] = [];
+  for (const ip of texts) {
+    const n = parseIpv4(ip);
+    if (n === undefined) throw new TypeError(`Cannot use local address "${ip}": not an IPv4 address`);
+    ips.push(n);
+  }
+  // A copy: the caller may change its array later.
+  lastLocalTexts = [...texts];
+  lastLocalIps = ips;
+  return ips;
 }
 
 function isLocalDst(walk: Walk, st: WalkState): boolean {
@@ -284,8 +309,20 @@ function applyPolicy(info: ChainInfo, o: Outcome): void {
 
 const FORK = Symbol("fork");
 
+/** The rule's IP header checks (see {@linkcode CompiledRule.sm}). */
+function headerMatches(c: CompiledRule, st: WalkState): boolean {
+  return (
+    ((st.src & c.sm) === c.sb) !== c.sn &&
+    ((st.dst & c.dm) === c.db) !== c.dn &&
+    (c.pr < 0 || (st.protoNum === c.pr) !== c.pn) &&
+    (c.dplo < 0 || (st.dport >= 0 && (st.dport >= c.dplo && st.dport <= c.dphi) !== c.dpn))
+  );
+}
+
 /** Evaluates tests without forking; FORK when a probability needs the slow path. */
 function evalFast(c: CompiledRule, st: WalkState, ctx: MatchContext): boolean | string | typeof FORK {
+  if (!headerMatches(c, st)) return false;
+  if (c.prob > 0) return FORK;
   let pending: string | undefined;
   const tests = c.tests;
   for (let i = 0; i < tests.length; i++) {
@@ -312,6 +349,16 @@ function evalSlow(c: CompiledRule, st: WalkState, ctx: MatchContext): Branch[] {
   const out: Branch[] = [];
   let q = 1;
   let pending: string | undefined;
+  if (!headerMatches(c, st)) {
+    out.push({ q, st, res: false });
+    return out;
+  }
+  if (c.prob > 0) {
+    // What the statistic test would answer as the rule's only test: the two branches.
+    out.push({ q: 1 - c.prob, st: cloneState(st), res: false });
+    out.push({ q: c.prob, st, res: true });
+    return out;
+  }
   for (let i = 0; i < c.tests.length; i++) {
     const r: MatchResult = c.tests[i]!(st, ctx);
     if (r === true) continue;
@@ -332,34 +379,39 @@ function evalSlow(c: CompiledRule, st: WalkState, ctx: MatchContext): Branch[] {
 
 /**
  * Walks a chain from candidate position `pos`, appending every finished path of this chain
- * (accept/drop/reject/unknown, or return) to `out`.
+ * (accept/drop/reject/unknown, or return) to `out`. A rule whose target lets the walk go on (a
+ * non-terminating target, or a jump whose chain returned one path) continues this loop instead of
+ * recursing: long chains of such rules neither grow the stack nor allocate result lists.
  */
 function walkFrom(
   walk: Walk,
   info: ChainInfo,
   cands: readonly number[] | null,
   pos: number,
-  st: WalkState,
-  p: number,
-  trail: Trail | undefined,
+  st0: WalkState,
+  p0: number,
+  trail0: Trail | undefined,
   depth: number,
   out: Outcome[],
 ): void {
-  const rules = info.chain.rules;
-  const n = cands === null ? rules.length : cands.length;
+  let st = st0;
+  let p = p0;
+  let trail = trail0;
+  const n = cands === null ? info.length : cands.length;
   for (let k = pos; k < n; k++) {
-    const ri = cands === null ? k : cands[k]!;
-    const c = compiledRule(walk.index, info, ri);
+    const c = compiledRule(walk.index, info, cands === null ? k : cands[k]!);
     const r = evalFast(c, st, walk.ctx);
     if (r === false) continue;
-    const rule = rules[ri]!;
     if (typeof r === "string") {
-      out.push(unknownOutcome(info, rule, r, st, p, trail));
+      out.push(unknownOutcome(info, c.rule, r, st, p, trail));
       return;
     }
     if (r === true) {
-      applyTarget(walk, info, cands, k, rule, c, st, p, trail, depth, undefined, out);
-      return;
+      if (!applyTarget(walk, info, cands, k, c, st, p, trail, depth, undefined, out)) return;
+      st = walk.nextSt!;
+      p = walk.nextP;
+      trail = walk.nextTrail;
+      continue;
     }
     // A statistic match: fork. Matched branches first: the taken jump reads best before the fall-through.
     const branches = evalSlow(c, cloneState(st), walk.ctx);
@@ -369,13 +421,15 @@ function walkFrom(
       if (bp <= 0) continue;
       walk.paths += 1;
       if (walk.paths > walk.maxPaths) {
-        out.push(unknownOutcome(info, rule, `more than ${walk.maxPaths} random branches`, br.st, bp, trail));
+        out.push(
+          unknownOutcome(info, c.rule, `more than ${walk.maxPaths} random branches`, br.st, bp, trail),
+        );
       } else if (br.res === false) {
         walkFrom(walk, info, cands, k + 1, br.st, bp, trail, depth, out);
       } else if (typeof br.res === "string") {
-        out.push(unknownOutcome(info, rule, br.res, br.st, bp, trail));
-      } else {
-        applyTarget(walk, info, cands, k, rule, c, br.st, bp, trail, depth, br.q, out);
+        out.push(unknownOutcome(info, c.rule, br.res, br.st, bp, trail));
+      } else if (applyTarget(walk, info, cands, k, c, br.st, bp, trail, depth, br.q, out)) {
+        walkFrom(walk, info, cands, k + 1, walk.nextSt!, walk.nextP, walk.nextTrail, depth, out);
       }
     }
     walk.paths -= 1;
@@ -466,7 +520,11 @@ function stepOf(
   q: number | undefined,
   action?: string,
 ): TraceStep {
-  if (q === undefined && action === undefined && c.step !== undefined) return c.step;
+  if (action === undefined) {
+    if (q === undefined) {
+      if (c.step !== undefined) return c.step;
+    } else if (c.qStep !== undefined && c.qStep.q === q) return c.qStep.step;
+  }
   const text = action ?? staticAction(c.target) ?? "";
   const step: TraceStep = {
     table: info.table,
@@ -475,16 +533,24 @@ function stepOf(
     rule: rule.text,
     action: q === undefined ? text : text + fmtProb(q),
   };
-  if (q === undefined && action === undefined) c.step = step;
+  if (action === undefined) {
+    if (q === undefined) c.step = step;
+    // A statistic rule's matched branch has the same probability every time: keep its step too.
+    else c.qStep = { q, step };
+  }
   return step;
 }
 
+/**
+ * Applies a matched rule's target. Returns true when the walk goes on with the chain's next rule,
+ * with the state, probability and trail left in `walk.nextSt`/`nextP`/`nextTrail`; false when the
+ * paths are finished (pushed to `out`).
+ */
 function applyTarget(
   walk: Walk,
   info: ChainInfo,
   cands: readonly number[] | null,
   k: number,
-  rule: Rule,
   c: CompiledRule,
   st: WalkState,
   p: number,
@@ -492,15 +558,16 @@ function applyTarget(
   depth: number,
   q: number | undefined,
   out: Outcome[],
-): void {
+): boolean {
   const t = c.target;
+  const rule = c.rule;
   if (t.kind === "unknown") {
     out.push(unknownOutcome(info, rule, t.reason, st, p, trail0));
-    return;
+    return false;
   }
   if (t.kind === "dnat" && t.range === undefined) {
     out.push(unknownOutcome(info, rule, "DNAT without --to-destination", st, p, trail0));
-    return;
+    return false;
   }
   let redirectTo: number | undefined;
   if (t.kind === "redirect") {
@@ -516,36 +583,44 @@ function applyTarget(
           trail0,
         ),
       );
-      return;
+      return false;
     }
   }
   if (t.kind === "chain") {
     // Resolved once per rule: a Map lookup among 100k+ chain names per jump costs more than the jump.
     let target = c.targetChain;
     if (target === undefined) {
-      target = walk.index.chains.get(info.table)?.get(t.name);
+      target = chainInfo(walk.index, info.table, t.name);
       if (target !== undefined) c.targetChain = target;
     }
     if (target === undefined) {
       out.push(unknownOutcome(info, rule, `chain "${t.name}" does not exist`, st, p, trail0));
-      return;
+      return false;
     }
     if (depth >= MAX_DEPTH) {
       out.push(unknownOutcome(info, rule, `jumps nest deeper than ${MAX_DEPTH}`, st, p, trail0));
-      return;
+      return false;
     }
     const trail: Trail = { s: stepOf(info, rule, c, q), prev: trail0 };
-    if (t.goto) {
-      walkFrom(walk, target, candidateRules(target, st.dst, st.dport), 0, st, p, trail, depth + 1, out);
-      return;
+    const mark = out.length;
+    walkFrom(walk, target, candidateRules(target, st.dst, st.dport), 0, st, p, trail, depth + 1, out);
+    if (t.goto) return false;
+    // The called chain's paths were appended to `out`; the ones that returned go on here, in place.
+    if (out.length === mark + 1) {
+      const o = out[mark]!;
+      if (o.v.k !== "return") return false;
+      out.pop();
+      return next(walk, o.st, o.p, o.trail);
     }
-    const results: Outcome[] = [];
-    walkFrom(walk, target, candidateRules(target, st.dst, st.dport), 0, st, p, trail, depth + 1, results);
+    let returned = false;
+    for (let i = mark; i < out.length && !returned; i++) returned = out[i]!.v.k === "return";
+    if (!returned) return false;
+    const results = out.splice(mark);
     for (const o of results) {
       if (o.v.k === "return") walkFrom(walk, info, cands, k + 1, o.st, o.p, o.trail, depth, out);
       else out.push(o);
     }
-    return;
+    return false;
   }
   let action: string | undefined;
   switch (t.kind) {
@@ -599,21 +674,29 @@ function applyTarget(
     case "mark":
     case "connmark":
     case "notrack":
-      walkFrom(walk, info, cands, k + 1, st, p, trail, depth, out);
-      return;
+      return next(walk, st, p, trail);
     case "drop":
       out.push({ p, st, trail, v: DROP, by: step });
-      return;
+      return false;
     case "reject":
       out.push({ p, st, trail, v: { k: "reject", rejectWith: t.rejectWith }, by: step });
-      return;
+      return false;
     case "return":
       out.push({ p, st, trail, v: RETURN });
-      return;
+      return false;
     default:
       // ACCEPT and the NAT targets end this table's traversal of the hook.
       out.push({ p, st, trail, v: ACCEPT });
+      return false;
   }
+}
+
+/** Leaves the walk's continuation for {@linkcode walkFrom}. */
+function next(walk: Walk, st: WalkState, p: number, trail: Trail | undefined): true {
+  walk.nextSt = st;
+  walk.nextP = p;
+  walk.nextTrail = trail;
+  return true;
 }
 
 const LOCALHOST = parseIpv4("127.0.0.1")!;
@@ -631,7 +714,14 @@ function toPath(walk: Walk, o: Outcome): TracePath {
   const destination = st.dstText ?? endpointText(st.dst, st.dport);
   // Built field by field in a fixed order (JSON output order), without object spreads: this runs per path.
   const path = { probability: o.p, destination, masquerade: st.masquerade } as MutablePath;
-  if (!st.masquerade) path.source = st.srcText ?? endpointText(st.src, st.sport);
+  if (!st.masquerade) {
+    // Most paths keep the packet's source: its text is built once per trace.
+    if (st.srcText !== undefined) path.source = st.srcText;
+    else if (st.src === st.origSrc && st.sport === st.origSport) {
+      walk.srcText ??= endpointText(st.src, st.sport);
+      path.source = walk.srcText;
+    } else path.source = endpointText(st.src, st.sport);
+  }
   if (st.mark !== 0) path.mark = `0x${st.mark.toString(16)}`;
   path.steps = stepsOf(o.trail);
   const by =

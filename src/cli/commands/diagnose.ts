@@ -7,11 +7,14 @@ import { renderHtml } from "../../report/render-html.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
+import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from "./collect.ts";
 import { reportInputFor } from "./report.ts";
 
-interface DiagnoseOptions {
+interface DiagnoseOptions extends Partial<Omit<LiveCollectFlags, "namespace">> {
   bundle?: string;
   demo?: boolean;
+  live?: boolean;
+  collectorNamespace?: string;
   from?: string;
   to?: string;
   namespace?: string;
@@ -19,13 +22,14 @@ interface DiagnoseOptions {
 }
 
 export function registerDiagnose(program: Command): void {
-  program
-    .command("diagnose")
+  // --live takes the flags of `collect`; -n is the client pod's namespace here, hence --collector-namespace.
+  addLiveCollectOptions(program.command("diagnose"), { namespaceFlag: "--collector-namespace <ns>" })
     .description(
       "why a pod cannot reach a Service: walks DNS, Service, endpoints, the client's node rules and its health, on a cluster bundle",
     )
     .option("-b, --bundle <dir>", "cluster bundle directory (format: docs/bundle.md)")
     .option("--demo", "use the built-in demo bundle (the k3s incident; generated on first use)")
+    .option("--live", "collect a bundle from the live cluster first (as `collect`, into a kept temp dir)")
     .option("--from <pod>", "client pod, NAMESPACE/POD (or POD with -n)")
     .option(
       "--to <host:port>",
@@ -40,21 +44,32 @@ Examples:
   netdoctor diagnose --demo --from eopx/eopx-gateway-7d9c6b8f5-x4kq2 --to eopx-register:8848
   netdoctor diagnose --bundle ./bundle --from api-gw-1 -n prod --to cfg-center:8848 -o json
   netdoctor diagnose --bundle ./bundle            # every Service on every node
+  netdoctor diagnose --live --context prod --from prod/api-gw-1 --to cfg-center:8848
 
 Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
     )
     .action(
       runAction(async (opts: DiagnoseOptions) => {
         const format = parseOutputFormat(opts.output, ["html"]);
-        if ((opts.bundle === undefined) === (opts.demo !== true)) {
-          throw new UsageError("Cannot diagnose: give exactly one of --bundle DIR or --demo");
+        if (
+          [opts.bundle !== undefined, opts.demo === true, opts.live === true].filter(Boolean).length !== 1
+        ) {
+          throw new UsageError("Cannot diagnose: give exactly one of --bundle DIR, --demo or --live");
         }
         if ((opts.from === undefined) !== (opts.to === undefined)) {
           throw new UsageError(
             "Cannot diagnose: --from and --to go together (or give neither to check everything)",
           );
         }
-        const dir = opts.bundle ?? (await cachedDemoBundle());
+        let dir: string;
+        if (opts.live === true) {
+          const live = await collectForDiagnose({
+            ...(opts as LiveCollectFlags),
+            namespace: opts.collectorNamespace ?? "kube-system",
+          });
+          if (typeof live === "number") return live;
+          dir = live;
+        } else dir = opts.bundle ?? (await cachedDemoBundle());
         const question =
           opts.from === undefined || opts.to === undefined
             ? undefined
