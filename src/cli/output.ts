@@ -5,8 +5,11 @@ import { UsageError } from "./exit-codes.ts";
 export type OutputFormat = "text" | "json" | "yaml";
 
 export function parseOutputFormat(value: string, extra: readonly string[] = []): OutputFormat {
-  if (value === "text" || value === "json" || value === "yaml" || extra.includes(value)) return value as OutputFormat;
-  throw new UsageError(`Cannot use output format "${value}": expected one of text, json, yaml${extra.map((e) => `, ${e}`).join("")}`);
+  if (value === "text" || value === "json" || value === "yaml" || extra.includes(value))
+    return value as OutputFormat;
+  throw new UsageError(
+    `Cannot use output format "${value}": expected one of text, json, yaml${extra.map((e) => `, ${e}`).join("")}`,
+  );
 }
 
 /** Renders data as the chosen format; `text` uses the command's own renderer. */

@@ -11,13 +11,13 @@
  */
 import type { CheckStep } from "../model/diagnosis.ts";
 import { REPORT_SCRIPT } from "./html/client-script.ts";
+import { cspHash } from "./html/csp-hash.ts";
 import { escapeHtml as e, jsonForScript } from "./html/escape.ts";
 import { renderFindingsSection } from "./html/findings-section.ts";
 import { outlierNodes, renderNodeTable, renderRuleChart } from "./html/node-charts.ts";
 import { renderPathSection } from "./html/path-diagram.ts";
 import type { ReportInput } from "./html/report-input.ts";
 import { renderRuleViews } from "./html/rule-views.ts";
-import { cspHash } from "./html/csp-hash.ts";
 import { REPORT_CSS } from "./html/styles.ts";
 
 export type { ChainView, NodeRuleView, ReportInput, RuleLineView } from "./html/report-input.ts";

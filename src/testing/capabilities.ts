@@ -23,7 +23,8 @@ export function netnsUnavailable(): string | undefined {
   if (netnsReason !== null) return netnsReason;
   if (process.getuid?.() !== 0) return (netnsReason = "not running as root");
   for (const bin of ["/usr/sbin/ip", "/usr/sbin/iptables-restore", "/usr/sbin/iptables-save"]) {
-    if (!existsSync(bin)) return (netnsReason = `${bin} is not installed (apt-get install iptables iproute2)`);
+    if (!existsSync(bin))
+      return (netnsReason = `${bin} is not installed (apt-get install iptables iproute2)`);
   }
   const name = `nd-probe-${process.pid}`;
   const failed = tryRun("ip", ["netns", "add", name]);

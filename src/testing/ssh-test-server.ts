@@ -32,7 +32,10 @@ export interface TestKeyPair {
 export function generateTestKey(): TestKeyPair {
   for (let attempt = 0; attempt < 20; attempt++) {
     const k = ssh2.utils.generateKeyPairSync("ed25519");
-    if (!(ssh2.utils.parseKey(k.public) instanceof Error) && !(ssh2.utils.parseKey(k.private) instanceof Error)) {
+    if (
+      !(ssh2.utils.parseKey(k.public) instanceof Error) &&
+      !(ssh2.utils.parseKey(k.private) instanceof Error)
+    ) {
       return { private: k.private, public: k.public };
     }
   }

@@ -111,6 +111,43 @@ describe("netdoctor collect (CLI)", () => {
     expect(api.livePods()).toEqual([]);
   });
 
+  it("diagnose --live collects into a kept 0700 temp bundle, then diagnoses it", async () => {
+    const { api, kubeconfig } = await fake({
+      nodes: [{ name: "m1" }, { name: "a1" }, { name: "a2" }],
+      behavior: (node) => (node === "a1" ? "iptables-fails" : "ok"),
+    });
+    const result = await run([
+      "diagnose",
+      "--live",
+      "--kubeconfig",
+      kubeconfig,
+      "--concurrency",
+      "2",
+      "-o",
+      "json",
+    ]).done;
+    expect(result.code).toBe(1);
+    const m = /collected 2 of 3 nodes into (\S+) \(kept for the evidence\); 1 with problems/.exec(
+      result.stderr,
+    );
+    expect(m, result.stderr).not.toBeNull();
+    const bundle = m![1]!;
+    expect(statSync(resolve(bundle, "..")).mode & 0o777).toBe(0o700);
+    expect(readdirSync(resolve(bundle, "nodes")).sort()).toEqual(["a1", "a2", "m1"]);
+    const diagnosis = JSON.parse(result.stdout);
+    expect(diagnosis.ok).toBe(false);
+    const unreadable = diagnosis.findings.filter((f: { code: string }) => f.code === "iptables-unreadable");
+    expect(unreadable.map((f: { node: string }) => f.node)).toEqual(["a1"]);
+    expect(api.livePods()).toEqual([]);
+    rmSync(resolve(bundle, ".."), { recursive: true, force: true });
+
+    const both = await run(["diagnose", "--live", "--demo"]).done;
+    expect(both.code).toBe(2);
+    expect(both.stderr).toBe(
+      "netdoctor: Cannot diagnose: give exactly one of --bundle DIR, --demo or --live\n",
+    );
+  });
+
   it("exits 2 with one clear line for bad flags", async () => {
     const both = await run(["collect", "--out", join(work, "x"), "--nodes", "a", "--selector", "b=c"]).done;
     expect(both.code).toBe(2);

@@ -98,4 +98,35 @@ describe.skipIf(skip)("netdoctor config (process)", () => {
     expect(r.out).not.toContain("\u001b");
     expect(r.out).toContain('Could not resolve placeholder "evil\\x1b[31m"');
   });
+
+  it("diagnose --jar adds config-pod-ip from the jar's bootstrap.yml on the demo bundle (done-when)", () => {
+    const bundle = join(dir, "demo-bundle");
+    expect(spawnSync(process.execPath, [CLI, "demo", "--out", bundle]).status).toBe(0);
+    const r = spawnSync(
+      process.execPath,
+      [
+        CLI,
+        "diagnose",
+        "--bundle",
+        bundle,
+        "--from",
+        "eopx/eopx-gateway-7d9c6b8f5-x4kq2",
+        "--to",
+        "eopx-register:8848",
+        "--jar",
+        jar,
+        "-o",
+        "json",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.status).toBe(1);
+    const d = JSON.parse(r.stdout) as {
+      findings: { code: string; evidence: { file: string; line?: number }[] }[];
+    };
+    const fromJar = d.findings.filter(
+      (f) => f.code === "config-pod-ip" && f.evidence[0]?.file === "gw.jar!/BOOT-INF/classes/bootstrap.yml",
+    );
+    expect(fromJar.map((f) => f.evidence[0]?.line)).toEqual([9, 14]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { addJarConfigCheck } from "../../collect/config-diagnosis.ts";
 import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
 import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
 import { QuestionError } from "../../diagnose/resolve-target.ts";
@@ -18,6 +19,7 @@ interface DiagnoseOptions extends Partial<Omit<LiveCollectFlags, "namespace">> {
   from?: string;
   to?: string;
   namespace?: string;
+  jar?: string;
   output: string;
 }
 
@@ -36,6 +38,7 @@ export function registerDiagnose(program: Command): void {
       "what the client connects to: Service name, name.namespace, FQDN, ClusterIP or pod IP, and port",
     )
     .option("-n, --namespace <ns>", "namespace of --from when it has no NAMESPACE/ part", "default")
+    .option("--jar <file>", "the client app's jar: check the endpoints its Spring config names")
     .option("-o, --output <format>", "text, json, yaml or html (the `report` page)", "text")
     .addHelpText(
       "after",
@@ -45,6 +48,7 @@ Examples:
   netdoctor diagnose --bundle ./bundle --from api-gw-1 -n prod --to cfg-center:8848 -o json
   netdoctor diagnose --bundle ./bundle            # every Service on every node
   netdoctor diagnose --live --context prod --from prod/api-gw-1 --to cfg-center:8848
+  netdoctor diagnose --demo --from eopx/eopx-gateway-7d9c6b8f5-x4kq2 --to eopx-register:8848 --jar gw.jar
 
 Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
     )
@@ -60,6 +64,9 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
           throw new UsageError(
             "Cannot diagnose: --from and --to go together (or give neither to check everything)",
           );
+        }
+        if (opts.jar !== undefined && opts.from === undefined) {
+          throw new UsageError("Cannot use --jar without --from: the app's env comes from the client pod");
         }
         let dir: string;
         if (opts.live === true) {
@@ -87,6 +94,10 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
           throw error;
         } finally {
           if (progress) process.stderr.write("\r\x1b[K");
+        }
+        if (opts.jar !== undefined && question !== undefined) {
+          const from = question.from.includes("/") ? question.from : `${question.namespace}/${question.from}`;
+          diagnosis = await addJarConfigCheck(diagnosis, { bundle: dir, from, jar: opts.jar });
         }
         if (opts.output === "html") await writeStdout(renderHtml(await reportInputFor(dir, diagnosis)));
         else await writeStdout(formatOutput(format, diagnosis, renderDiagnosisText));
