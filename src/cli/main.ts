@@ -32,7 +32,12 @@ const COMMANDS: Readonly<Record<string, () => Promise<(program: Command) => void
 };
 
 const word = process.argv[2];
-const names = word !== undefined && Object.hasOwn(COMMANDS, word) ? [word] : Object.keys(COMMANDS);
+const names =
+  word === "--version" || word === "-V"
+    ? []
+    : word !== undefined && Object.hasOwn(COMMANDS, word)
+      ? [word]
+      : Object.keys(COMMANDS);
 for (const register of await Promise.all(names.map((name) => COMMANDS[name]!()))) register(program);
 
 try {
