@@ -22,7 +22,14 @@ describe("collectorPod()", () => {
     const c = pod.spec?.containers[0];
     expect(c?.securityContext).toEqual({ privileged: true });
     expect(c?.volumeMounts).toEqual([{ name: "host", mountPath: "/host", readOnly: true }]);
-    expect(c?.env).toEqual([{ name: "ND_PREFIX", value: "chroot /host" }]);
+    expect(c?.env).toEqual([
+      { name: "ND_PREFIX", value: "chroot /host" },
+      {
+        name: "PATH",
+        value:
+          "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/var/lib/rancher/k3s/data/current/bin:/var/lib/rancher/k3s/data/current/bin/aux",
+      },
+    ]);
     // Only the listed read commands run.
     const script = c?.command?.[2] ?? "";
     expect(script.split("\n").filter((l) => l.startsWith("run "))).toEqual([

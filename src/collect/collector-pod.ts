@@ -3,6 +3,12 @@ import type { V1Pod } from "@kubernetes/client-node";
 import { collectorScript } from "./collector-script.ts";
 
 /** Label on every pod netdoctor creates; `collect --cleanup` deletes by it. */
+
+/** The pod's PATH: the usual system directories, then k3s's own binaries (k3s's default order). */
+export const COLLECTOR_PATH =
+  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:" +
+  "/var/lib/rancher/k3s/data/current/bin:/var/lib/rancher/k3s/data/current/bin/aux";
+
 export const MANAGED_BY_LABEL = "app.kubernetes.io/managed-by";
 export const MANAGED_BY_VALUE = "netdoctor";
 /** Label with the id of one collection run, so a run deletes exactly its own pods. */
@@ -63,7 +69,13 @@ export function collectorPod(options: {
           image: options.image,
           imagePullPolicy: "IfNotPresent",
           command: ["/bin/sh", "-c", collectorScript()],
-          env: [{ name: "ND_PREFIX", value: "chroot /host" }],
+          env: [
+            { name: "ND_PREFIX", value: "chroot /host" },
+            // chroot looks commands up on this PATH inside the host's filesystem. k3s puts its bundled
+            // iptables after the host's (unless --prefer-bundled-bin), so this finds the binary k3s
+            // itself would run, also on nodes without a host iptables.
+            { name: "PATH", value: COLLECTOR_PATH },
+          ],
           securityContext: { privileged: true },
           resources: { requests: { cpu: "10m", memory: "32Mi" } },
           volumeMounts: [{ name: "host", mountPath: "/host", readOnly: true }],
