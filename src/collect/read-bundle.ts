@@ -82,32 +82,40 @@ async function readText(path: string): Promise<string | undefined> {
   }
 }
 
-const CLUSTER_FILES: readonly { kind: ObjectKind; file: string; required: boolean; command: string }[] = [
-  { kind: "Pod", file: "cluster/pods.json", required: true, command: "kubectl get pods -A -o json" },
-  {
+/** Where a bundle keeps the list of one kind of object, and how the user writes it. */
+interface ListFile<K extends ObjectKind> {
+  readonly kind: K;
+  readonly file: string;
+  readonly required: boolean;
+  readonly command: string;
+}
+
+const CLUSTER_FILES: { readonly [K in ObjectKind]: ListFile<K> } = {
+  Pod: { kind: "Pod", file: "cluster/pods.json", required: true, command: "kubectl get pods -A -o json" },
+  Service: {
     kind: "Service",
     file: "cluster/services.json",
     required: true,
     command: "kubectl get services -A -o json",
   },
-  {
+  EndpointSlice: {
     kind: "EndpointSlice",
     file: "cluster/endpointslices.json",
     required: true,
     command: "kubectl get endpointslices -A -o json",
   },
-  { kind: "Node", file: "cluster/nodes.json", required: true, command: "kubectl get nodes -o json" },
-  {
+  Node: { kind: "Node", file: "cluster/nodes.json", required: true, command: "kubectl get nodes -o json" },
+  ConfigMap: {
     kind: "ConfigMap",
     file: "cluster/configmaps.json",
     required: false,
     command: "kubectl get configmaps -A -o json",
   },
-];
+};
 
 async function readList<K extends ObjectKind>(
   dir: string,
-  spec: { kind: K; file: string; required: boolean; command: string },
+  spec: ListFile<K>,
   problems: Finding[],
 ): Promise<KindTypes[K][]> {
   const text = await readText(join(dir, spec.file));
@@ -179,31 +187,11 @@ export async function readBundle(dir: string): Promise<Bundle> {
     };
   }
   const [pods, services, endpointSlices, nodes, configMaps] = [
-    await readList(
-      dir,
-      CLUSTER_FILES[0] as { kind: "Pod"; file: string; required: boolean; command: string },
-      problems,
-    ),
-    await readList(
-      dir,
-      CLUSTER_FILES[1] as { kind: "Service"; file: string; required: boolean; command: string },
-      problems,
-    ),
-    await readList(
-      dir,
-      CLUSTER_FILES[2] as { kind: "EndpointSlice"; file: string; required: boolean; command: string },
-      problems,
-    ),
-    await readList(
-      dir,
-      CLUSTER_FILES[3] as { kind: "Node"; file: string; required: boolean; command: string },
-      problems,
-    ),
-    await readList(
-      dir,
-      CLUSTER_FILES[4] as { kind: "ConfigMap"; file: string; required: boolean; command: string },
-      problems,
-    ),
+    await readList(dir, CLUSTER_FILES.Pod, problems),
+    await readList(dir, CLUSTER_FILES.Service, problems),
+    await readList(dir, CLUSTER_FILES.EndpointSlice, problems),
+    await readList(dir, CLUSTER_FILES.Node, problems),
+    await readList(dir, CLUSTER_FILES.ConfigMap, problems),
   ];
   let nodeDirs: string[] = [];
   try {

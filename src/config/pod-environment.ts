@@ -1,20 +1,8 @@
 import type { ConfigFile } from "./config-types.ts";
 import { CONFIG_FILE_NAME } from "./decode-config-text.ts";
+import { arr, type Json, obj, str } from "./json-fields.ts";
 import type { EnvMap, EnvVarValue } from "./property-sources.ts";
 import { serviceLinks } from "./service-links.ts";
-
-/** A Kubernetes object as found in `kubectl get -o json` output (only the fields read here). */
-type Json = Record<string, unknown>;
-
-function obj(v: unknown): Json | undefined {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
-}
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-function str(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
 
 export interface PodEnvironment {
   readonly container: string;

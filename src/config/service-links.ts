@@ -1,16 +1,5 @@
+import { arr, type Json, obj, str } from "./json-fields.ts";
 import type { EnvVarValue } from "./property-sources.ts";
-
-type Json = Record<string, unknown>;
-
-function obj(v: unknown): Json | undefined {
-  return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
-}
-function arr(v: unknown): unknown[] {
-  return Array.isArray(v) ? v : [];
-}
-function str(v: unknown): string | undefined {
-  return typeof v === "string" ? v : undefined;
-}
 
 /**
  * The kubelet's Docker-link-style variables for the Services of a namespace (created before the

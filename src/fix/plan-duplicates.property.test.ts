@@ -10,6 +10,7 @@ import { describe, expect, it } from "vitest";
 import type { Rule, Ruleset } from "../model/ruleset.ts";
 import { parseDump } from "../parse/parse-dump.ts";
 import { planDuplicates } from "./plan-duplicates.ts";
+import { filterDumpText } from "./random-filter-dump.ts";
 
 const USER = ["U0", "U1", "U2"];
 const CHAINS = ["FORWARD", ...USER];
@@ -140,16 +141,7 @@ const rulesetArb = (matches: fc.Arbitrary<MatchGen>, targets: fc.Arbitrary<Targe
         const at = src + 1 + (gap % (list.length - src)); // right after, or further down
         list.splice(at, 0, list[src]!);
       }
-      return [
-        "*filter",
-        ":INPUT ACCEPT [0:0]",
-        ":FORWARD ACCEPT [0:0]",
-        ":OUTPUT ACCEPT [0:0]",
-        ...USER.map((u) => `:${u} - [0:0]`),
-        ...lines.flat(),
-        "COMMIT",
-        "",
-      ].join("\n");
+      return filterDumpText(USER, lines.flat());
     });
 
 interface Packet {

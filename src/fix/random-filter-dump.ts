@@ -8,6 +8,20 @@ import fc from "fast-check";
 export const RANDOM_DUMP_DESTINATIONS: readonly string[] = ["198.19.0.1", "198.19.0.2", "198.19.0.3"];
 export const RANDOM_DUMP_PORTS: readonly number[] = [80, 81];
 
+/** A filter-table dump: the built-in chains (policy ACCEPT), the user chains `users`, then `rules`. */
+export function filterDumpText(users: readonly string[], rules: readonly string[]): string {
+  return [
+    "*filter",
+    ":INPUT ACCEPT [0:0]",
+    ":FORWARD ACCEPT [0:0]",
+    ":OUTPUT ACCEPT [0:0]",
+    ...users.map((u) => `:${u} - [0:0]`),
+    ...rules,
+    "COMMIT",
+    "",
+  ].join("\n");
+}
+
 /**
  * FORWARD plus user chains U0..U2 (jumps only forward: the kernel refuses loops), rules matching on
  * destination, port and mark, with ACCEPT/REJECT/RETURN, idempotent and xor MARKs, jumps and gotos,
@@ -56,15 +70,6 @@ export function randomFilterDump(): fc.Arbitrary<string> {
         const src = from % list.length;
         list.splice(src + 1 + (gap % (list.length - src)), 0, list[src]!);
       }
-      return [
-        "*filter",
-        ":INPUT ACCEPT [0:0]",
-        ":FORWARD ACCEPT [0:0]",
-        ":OUTPUT ACCEPT [0:0]",
-        ...users.map((u) => `:${u} - [0:0]`),
-        ...lines.flat(),
-        "COMMIT",
-        "",
-      ].join("\n");
+      return filterDumpText(users, lines.flat());
     });
 }

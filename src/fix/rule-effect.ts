@@ -13,6 +13,7 @@
  * the copies may write" with "what the copy reads" in a few integer operations.
  */
 import type { Rule, RuleOption, RuleSpec } from "../model/ruleset.ts";
+import { TERMINATING_TARGETS } from "../parse/known-extensions.ts";
 import { classifyMatch } from "./classify-match.ts";
 import { ALL_STATE, StateKind } from "./state-kind.ts";
 
@@ -52,18 +53,6 @@ export interface RuleEffect {
   readonly unconditional: boolean;
   readonly action: RuleAction;
 }
-
-/** Terminating verdicts: the packet never reaches the next rule of any chain in this hook. */
-const VERDICTS: ReadonlySet<string> = new Set([
-  "ACCEPT",
-  "DROP",
-  "REJECT",
-  "DNAT",
-  "SNAT",
-  "MASQUERADE",
-  "REDIRECT",
-  "NETMAP",
-]);
 
 function has(options: readonly RuleOption[], ...names: string[]): boolean {
   return options.some((o) => names.includes(o.name));
@@ -181,7 +170,7 @@ export function classifyTarget(spec: RuleSpec, isChain: (name: string) => boolea
       ? { kind: "goto", chain: name }
       : { kind: "unknown", name, reason: `goto to unknown chain "${name}"` };
   }
-  if (VERDICTS.has(name)) return { kind: "verdict", name };
+  if (TERMINATING_TARGETS.has(name)) return { kind: "verdict", name };
   if (name === "RETURN") return { kind: "return" };
   if (isChain(name)) return { kind: "jump", chain: name };
   switch (name) {

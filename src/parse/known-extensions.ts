@@ -71,29 +71,31 @@ export const KNOWN_MATCHES: ReadonlySet<string> = new Set([
   "unclean",
 ]);
 
-/** Built-in verdicts and target extensions. A jump to a declared chain is a jump, not a target. */
-export const KNOWN_TARGETS: ReadonlySet<string> = new Set([
+/**
+ * Targets after which the packet reaches no later rule of any chain in the hook: the verdicts and the
+ * NAT mappings (RETURN only leaves the chain, so it is not one of them).
+ */
+export const TERMINATING_TARGETS: ReadonlySet<string> = new Set([
   "ACCEPT",
   "DROP",
-  "RETURN",
-  "QUEUE",
   "REJECT",
   "DNAT",
   "SNAT",
   "MASQUERADE",
   "REDIRECT",
   "NETMAP",
-  "MARK",
-  "CONNMARK",
-  "CONNSECMARK",
-  "SECMARK",
+]);
+
+/**
+ * Targets that only log, count or set metadata nothing in the filter path reads back as an address or
+ * verdict: evaluation continues with the next rule.
+ */
+export const PASSTHROUGH_TARGETS: ReadonlySet<string> = new Set([
   "LOG",
   "NFLOG",
   "ULOG",
-  "NFQUEUE",
-  "CT",
-  "NOTRACK",
-  "TPROXY",
+  "TRACE",
+  "AUDIT",
   "CHECKSUM",
   "TCPMSS",
   "TCPOPTSTRIP",
@@ -102,17 +104,31 @@ export const KNOWN_TARGETS: ReadonlySet<string> = new Set([
   "TOS",
   "TTL",
   "HL",
-  "SET",
-  "AUDIT",
-  "TRACE",
+  "SECMARK",
+  "CONNSECMARK",
   "IDLETIMER",
   "LED",
   "RATEEST",
   "TEE",
+  "SET",
+  "ECN",
+]);
+
+/** Built-in verdicts and target extensions. A jump to a declared chain is a jump, not a target. */
+export const KNOWN_TARGETS: ReadonlySet<string> = new Set([
+  ...TERMINATING_TARGETS,
+  ...PASSTHROUGH_TARGETS,
+  "RETURN",
+  "QUEUE",
+  "NFQUEUE",
+  "MARK",
+  "CONNMARK",
+  "CT",
+  "NOTRACK",
+  "TPROXY",
   "SYNPROXY",
   "CLUSTERIP",
   "HMARK",
-  "ECN",
 ]);
 
 /**

@@ -66,3 +66,8 @@ export function parseCidr(text: string): Cidr | undefined {
 export function inCidr(addr: number, cidr: Cidr): boolean {
   return (addr & cidr.mask) >>> 0 === cidr.base;
 }
+
+/** `ip[:port]` text of an address, for steps and destinations. */
+export function endpointText(ip: number, port: number): string {
+  return port < 0 ? formatIpv4(ip) : `${formatIpv4(ip)}:${port}`;
+}

@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import { addJarConfigCheck } from "../../collect/config-diagnosis.ts";
 import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
-import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
-import { QuestionError } from "../../diagnose/resolve-target.ts";
 import { renderDiagnosisText } from "../../report/render-diagnosis-text.ts";
 import { renderHtml } from "../../report/render-html.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
+import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
 import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from "./collect.ts";
 import { reportInputFor } from "./report.ts";
 
@@ -60,11 +59,7 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
         ) {
           throw new UsageError("Cannot diagnose: give exactly one of --bundle DIR, --demo or --live");
         }
-        if ((opts.from === undefined) !== (opts.to === undefined)) {
-          throw new UsageError(
-            "Cannot diagnose: --from and --to go together (or give neither to check everything)",
-          );
-        }
+        const question = bundleQuestion(opts, "Cannot diagnose");
         if (opts.jar !== undefined && opts.from === undefined) {
           throw new UsageError("Cannot use --jar without --from: the app's env comes from the client pod");
         }
@@ -77,24 +72,7 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
           if (typeof live === "number") return live;
           dir = live;
         } else dir = opts.bundle ?? (await cachedDemoBundle());
-        const question =
-          opts.from === undefined || opts.to === undefined
-            ? undefined
-            : { from: opts.from, to: opts.to, namespace: opts.namespace ?? "default" };
-        const progress = process.stderr.isTTY === true;
-        let diagnosis: Awaited<ReturnType<typeof diagnoseBundleDir>>;
-        try {
-          diagnosis = await diagnoseBundleDir(dir, question, {
-            onNode: (node, done, total) => {
-              if (progress) process.stderr.write(`\rreading node ${done + 1}/${total}: ${node}\x1b[K`);
-            },
-          });
-        } catch (error) {
-          if (error instanceof QuestionError) throw new UsageError(error.message);
-          throw error;
-        } finally {
-          if (progress) process.stderr.write("\r\x1b[K");
-        }
+        let diagnosis = await diagnoseWithProgress(dir, question);
         if (opts.jar !== undefined && question !== undefined) {
           const from = question.from.includes("/") ? question.from : `${question.namespace}/${question.from}`;
           diagnosis = await addJarConfigCheck(diagnosis, { bundle: dir, from, jar: opts.jar });

@@ -20,6 +20,7 @@ import { buildBundle } from "../../demo/build-bundle.ts";
 import { incidentBundleSpec } from "../../demo/incident.ts";
 import { planDuplicates } from "../../fix/plan-duplicates.ts";
 import {
+  filterDumpText,
   RANDOM_DUMP_DESTINATIONS,
   RANDOM_DUMP_PORTS,
   randomFilterDump,
@@ -248,16 +249,7 @@ const PORTS = RANDOM_DUMP_PORTS;
 
 function filterDump(rules: readonly string[]): string {
   const users = ["U0", "U1", "U2"].filter((u) => rules.some((r) => r.startsWith(`-A ${u} `)));
-  return [
-    "*filter",
-    ":INPUT ACCEPT [0:0]",
-    ":FORWARD ACCEPT [0:0]",
-    ":OUTPUT ACCEPT [0:0]",
-    ...users.map((u) => `:${u} - [0:0]`),
-    ...rules,
-    "COMMIT",
-    "",
-  ].join("\n");
+  return filterDumpText(users, rules);
 }
 
 /** Rulesets where a careless planner changes outcomes: each copy here must stay, or may go, for a reason. */

@@ -2,9 +2,7 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
-import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
 import { readDump } from "../../collect/read-dump.ts";
-import { QuestionError } from "../../diagnose/resolve-target.ts";
 import type { Diagnosis } from "../../model/diagnosis.ts";
 import type { NodeRuleView, ReportInput } from "../../report/html/report-input.ts";
 import { nodeRuleView } from "../../report/html/select-rule-view.ts";
@@ -12,6 +10,7 @@ import { renderHtml } from "../../report/render-html.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
+import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
 
 /** Nodes without traced or cited lines whose Service chains are shown for comparison. */
 const MAX_COMPARISON_NODES = 2;
@@ -107,33 +106,12 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
         if ((opts.bundle === undefined) === (opts.demo !== true)) {
           throw new UsageError("Cannot write a report: give exactly one of --bundle DIR or --demo");
         }
-        if ((opts.from === undefined) !== (opts.to === undefined)) {
-          throw new UsageError(
-            "Cannot write a report: --from and --to go together (or give neither to check everything)",
-          );
-        }
+        const question = bundleQuestion(opts, "Cannot write a report");
         if (opts.html === undefined || opts.html === "") {
           throw new UsageError("Cannot write a report: --html FILE is required (- for stdout)");
         }
         const dir = opts.bundle ?? (await cachedDemoBundle());
-        const question =
-          opts.from === undefined || opts.to === undefined
-            ? undefined
-            : { from: opts.from, to: opts.to, namespace: opts.namespace ?? "default" };
-        const progress = process.stderr.isTTY === true;
-        let diagnosis: Diagnosis;
-        try {
-          diagnosis = await diagnoseBundleDir(dir, question, {
-            onNode: (node, done, total) => {
-              if (progress) process.stderr.write(`\rreading node ${done + 1}/${total}: ${node}\x1b[K`);
-            },
-          });
-        } catch (error) {
-          if (error instanceof QuestionError) throw new UsageError(error.message);
-          throw error;
-        } finally {
-          if (progress) process.stderr.write("\r\x1b[K");
-        }
+        const diagnosis = await diagnoseWithProgress(dir, question);
         const html = renderHtml(await reportInputFor(dir, diagnosis));
         if (opts.html === "-") {
           await writeStdout(html);

@@ -1,0 +1,49 @@
+/**
+ * What `diagnose` and `report` share: the `--from/--to/-n` question and a bundle diagnosis with
+ * progress on stderr, where a question that names nothing in the bundle is a usage error.
+ */
+import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
+import type { DiagnoseQuestion } from "../../diagnose/diagnosis-builder.ts";
+import { QuestionError } from "../../diagnose/resolve-target.ts";
+import type { Diagnosis } from "../../model/diagnosis.ts";
+import { UsageError } from "../exit-codes.ts";
+
+/** The question flags as commander hands them over. */
+export interface QuestionFlags {
+  from?: string;
+  to?: string;
+  namespace?: string;
+}
+
+/**
+ * The question the flags ask, or `undefined` for "check everything" (neither `--from` nor `--to`).
+ * `action` starts the usage error, e.g. `"Cannot diagnose"`.
+ */
+export function bundleQuestion(flags: QuestionFlags, action: string): DiagnoseQuestion | undefined {
+  if ((flags.from === undefined) !== (flags.to === undefined)) {
+    throw new UsageError(`${action}: --from and --to go together (or give neither to check everything)`);
+  }
+  return flags.from === undefined || flags.to === undefined
+    ? undefined
+    : { from: flags.from, to: flags.to, namespace: flags.namespace ?? "default" };
+}
+
+/** Diagnoses the bundle in `dir`, showing the node being read when stderr is a terminal. */
+export async function diagnoseWithProgress(
+  dir: string,
+  question: DiagnoseQuestion | undefined,
+): Promise<Diagnosis> {
+  const progress = process.stderr.isTTY === true;
+  try {
+    return await diagnoseBundleDir(dir, question, {
+      onNode: (node, done, total) => {
+        if (progress) process.stderr.write(`\rreading node ${done + 1}/${total}: ${node}\x1b[K`);
+      },
+    });
+  } catch (error) {
+    if (error instanceof QuestionError) throw new UsageError(error.message);
+    throw error;
+  } finally {
+    if (progress) process.stderr.write("\r\x1b[K");
+  }
+}
