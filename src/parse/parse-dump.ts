@@ -8,7 +8,7 @@ import type {
   Table,
   TableName,
 } from "../model/ruleset.ts";
-import { DumpReader, type DumpReaderOptions, type RuleLine } from "./dump-reader.ts";
+import { DumpReader, type DumpReaderOptions } from "./dump-reader.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { KNOWN_TARGETS } from "./known-extensions.ts";
 import { parseRule } from "./parse-rule.ts";
@@ -23,26 +23,63 @@ export interface ParseDumpOptions extends DumpReaderOptions {
   readonly lazy?: boolean;
 }
 
-/** A rule whose options are parsed on first use. */
+/** The `[packets:bytes] ` prefix of `iptables-save -c` lines. */
+const COUNTER_PREFIX = /^\[(\d+):(\d+)\] /;
+
+/**
+ * A rule whose options are parsed on first use. A million-rule dump makes a million of these, so
+ * it keeps only what cannot be derived: its chain (which knows the table and chain name), position,
+ * line, and where its line is: `source` from `start` to the next newline or the end (a chunk of the
+ * dump, so no sliced string per rule, or the line itself). `raw`, `text` and `counters` are derived
+ * on use (the `[p:b] ` prefix is the only difference between raw and text); rules where they cannot
+ * be (`iptables -S -v` puts `-c P B` inside the rule) are {@linkcode SplitDumpRule}s.
+ */
 class DumpRule implements Rule {
-  readonly table: TableName;
-  readonly chain: string;
+  readonly #chain: Chain;
   readonly index: number;
   readonly line: number;
-  readonly raw: string;
-  readonly text: string;
-  readonly counters?: Counters;
+  readonly #source: string;
+  readonly #start: number;
   #spec: RuleSpec | undefined;
 
-  constructor(line: RuleLine, spec?: RuleSpec) {
-    this.table = line.table;
-    this.chain = line.chain;
-    this.index = line.index;
-    this.line = line.line;
-    this.raw = line.raw;
-    this.text = line.text;
-    if (line.counters !== undefined) this.counters = line.counters;
-    this.#spec = spec;
+  constructor(chain: Chain, index: number, line: number, source: string, start: number) {
+    this.#chain = chain;
+    this.index = index;
+    this.line = line;
+    this.#source = source;
+    this.#start = start;
+    this.#spec = undefined;
+  }
+
+  get table(): TableName {
+    return this.#chain.table;
+  }
+
+  get chain(): string {
+    return this.#chain.name;
+  }
+
+  get raw(): string {
+    const source = this.#source;
+    const start = this.#start;
+    const end = source.indexOf("\n", start);
+    if (end >= 0) return source.slice(start, end);
+    return start === 0 ? source : source.slice(start);
+  }
+
+  get text(): string {
+    const raw = this.raw;
+    return raw.charCodeAt(0) === 91 /* [ */ ? raw.slice(raw.indexOf("] ") + 2) : raw;
+  }
+
+  /**
+   * Typed as always present because a getter cannot be declared optional under
+   * `exactOptionalPropertyTypes`; reading `Rule.counters` sees `Counters | undefined` either way.
+   */
+  get counters(): Counters {
+    if (this.#source.charCodeAt(this.#start) !== 91) return undefined as unknown as Counters;
+    const m = COUNTER_PREFIX.exec(this.raw)!;
+    return { packets: m[1]!, bytes: m[2]! };
   }
 
   get spec(): RuleSpec {
@@ -53,6 +90,40 @@ class DumpRule implements Rule {
   toJSON(): object {
     return { table: this.table, chain: this.chain, index: this.index, line: this.line, raw: this.raw };
   }
+}
+
+/** A rule whose text and counters are not `raw` minus a prefix (`iptables -S -v`'s inner `-c P B`). */
+class SplitDumpRule extends DumpRule {
+  readonly #text: string;
+  readonly #counters: Counters | undefined;
+
+  constructor(chain: Chain, index: number, line: number, raw: string, text: string, counters?: Counters) {
+    super(chain, index, line, raw, 0);
+    this.#text = text;
+    this.#counters = counters;
+  }
+
+  override get text(): string {
+    return this.#text;
+  }
+
+  override get counters(): Counters {
+    return this.#counters as Counters;
+  }
+}
+
+/** Whether `text` and `counters` are what {@linkcode DumpRule} derives from `raw`. */
+function derivable(raw: string, text: string, counters: Counters | undefined): boolean {
+  if (counters === undefined) return text === raw;
+  if (raw.charCodeAt(0) !== 91) return false;
+  const m = COUNTER_PREFIX.exec(raw);
+  return (
+    m !== null &&
+    m[1] === counters.packets &&
+    m[2] === counters.bytes &&
+    text.length === raw.length - m[0].length &&
+    raw.endsWith(text)
+  );
 }
 
 /**
@@ -115,6 +186,15 @@ class RulesetBuilder {
   readonly #warnings: ParseWarning[] = [];
   readonly #lazy: boolean;
   #pending: DumpRule[] = [];
+  /** The chain of the last rule: rules come chain by chain, so most need no lookup. */
+  #lastChain: Chain | undefined;
+  /**
+   * The rules of `#lastChain` read since it became the last chain. They are moved into the chain's
+   * array in one copy when another chain starts, so every array has its exact size: an array that
+   * grows by push keeps half again plus 16 slots, and a node's hundreds of thousands of one- and
+   * two-rule kube-proxy chains would keep about 17 slots each (and leave the grown copies as garbage).
+   */
+  readonly #run: DumpRule[] = [];
 
   constructor(options: ParseDumpOptions) {
     this.#lazy = options.lazy ?? false;
@@ -135,14 +215,21 @@ class RulesetBuilder {
           };
           this.#tables.get(decl.table)!.chains.set(decl.name, chain);
         },
-        rule: (line) => {
-          const rule = new DumpRule(line);
-          this.#tables.get(line.table)!.chains.get(line.chain)!.rules.push(rule);
-          if (!this.#lazy) this.#pending.push(rule);
+        ruleAt: (tableName, chainName, index, line, source, start) => {
+          this.#add(new DumpRule(this.#chainFor(tableName, chainName), index, line, source, start));
+        },
+        ruleParts: (tableName, chainName, index, line, raw, text, counters) => {
+          const chain = this.#chainFor(tableName, chainName);
+          this.#add(
+            (counters === undefined && text === raw) || derivable(raw, text, counters)
+              ? new DumpRule(chain, index, line, raw, 0)
+              : new SplitDumpRule(chain, index, line, raw, text, counters),
+          );
         },
         commit: (name, line) => {
           const table = this.#tables.get(name)!;
           table.commitLine = line;
+          this.#flushRun();
           if (!this.#lazy) this.#checkRules(table);
         },
         warning: (w) => this.#warnings.push(w),
@@ -188,8 +275,36 @@ class RulesetBuilder {
     this.#pending = [];
   }
 
+  /** The chain a rule belongs to; rules come chain by chain, so most need no lookup. */
+  #chainFor(table: TableName, name: string): Chain {
+    const last = this.#lastChain;
+    if (last !== undefined && last.name === name && last.table === table) return last;
+    this.#flushRun();
+    const chain = this.#tables.get(table)!.chains.get(name)!;
+    this.#lastChain = chain;
+    return chain;
+  }
+
+  #add(rule: DumpRule): void {
+    this.#run.push(rule);
+    if (!this.#lazy) this.#pending.push(rule);
+  }
+
+  /** Moves the rules of the last chain into its array (see `#run`). */
+  #flushRun(): void {
+    const chain = this.#lastChain;
+    const run = this.#run;
+    if (chain !== undefined && run.length > 0) {
+      if (chain.rules.length === 0) (chain as { rules: Rule[] }).rules = run.slice();
+      else for (const rule of run) chain.rules.push(rule);
+    }
+    run.length = 0;
+    this.#lastChain = undefined;
+  }
+
   finish(): Ruleset {
     this.reader.end();
+    this.#flushRun();
     this.#warnings.sort((a, b) => a.line - b.line);
     return {
       header: this.reader.header,
