@@ -6,7 +6,7 @@
  * (hash vs comment) see a consistent dump. Output is streamed in chunks: a million rules never sit
  * in one string.
  */
-import { createHash } from "node:crypto";
+import { kubeProxyHash } from "../diagnose/chain-names.ts";
 
 /** Options of {@linkcode generateDump}. */
 export interface GenerateDumpOptions {
@@ -36,24 +36,8 @@ interface TableCount {
   readonly chains: number;
 }
 
-const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-
-/** kube-proxy's chain hash: the first 16 characters of base32(sha256(text)). */
-export function kubeProxyHash(text: string): string {
-  const buf = createHash("sha256").update(text, "utf8").digest();
-  let bits = 0;
-  let value = 0;
-  let out = "";
-  for (let i = 0; i < 10; i++) {
-    value = ((value << 8) | buf[i]!) & 0xffff;
-    bits += 8;
-    while (bits >= 5) {
-      out += B32[(value >>> (bits - 5)) & 31];
-      bits -= 5;
-    }
-  }
-  return out;
-}
+/** kube-proxy's chain hash, re-exported for the benches that name chains. */
+export { kubeProxyHash };
 
 function ipv4(base: number, offset: number): string {
   const n = (base + offset) >>> 0;

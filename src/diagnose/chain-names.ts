@@ -7,8 +7,11 @@ import { sha256 } from "./sha256.ts";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
-/** The first 16 characters of Go's base32.StdEncoding of the digest (padding never reaches them). */
-function hash16(input: string): string {
+/**
+ * kube-proxy's chain hash: the first 16 characters of Go's base32.StdEncoding of sha256(input)
+ * (padding never reaches them).
+ */
+export function kubeProxyHash(input: string): string {
   const bytes = sha256(input);
   let out = "";
   let bits = 0;
@@ -45,7 +48,7 @@ export function joinHostPort(ip: string, port: number | string): string {
 
 /** The 16-character hash shared by a service port's SVC, SVL, EXT, FW and XLB chains. */
 export function portProtoHash(svcPortName: string, protocol: string): string {
-  return hash16(svcPortName + protocol.toLowerCase());
+  return kubeProxyHash(svcPortName + protocol.toLowerCase());
 }
 
 /** Per-service-port chain prefixes. */
@@ -58,5 +61,5 @@ export function serviceChain(kind: ServiceChainKind, svcPortName: string, protoc
 
 /** `KUBE-SEP-…` for one endpoint (`ip`, target port number) of a service port. */
 export function endpointChain(svcPortName: string, protocol: string, ip: string, port: number): string {
-  return `KUBE-SEP-${hash16(svcPortName + protocol.toLowerCase() + joinHostPort(ip, port))}`;
+  return `KUBE-SEP-${kubeProxyHash(svcPortName + protocol.toLowerCase() + joinHostPort(ip, port))}`;
 }
