@@ -148,7 +148,8 @@ describe("exporter with API access", () => {
     try {
       // `samples` counts a sample once its API comparison is done too.
       await until("a sample", () => e.sampler.stats.samples > 0);
-      expect(e.sampler.stats.successes).toBe(1);
+      // At a 50 ms interval the next save may already have succeeded while its comparison still runs.
+      expect(e.sampler.stats.successes).toBeGreaterThanOrEqual(1);
       let values = parseMetricsText(await e.metrics.serialize());
       expect(values.get('netdoctor_service_rules_stale{node="agent-1"}')).toBe(1);
       expect(values.get('netdoctor_service_rules_missing{node="agent-1"}')).toBe(2);
