@@ -6,7 +6,7 @@
  * (hash vs comment) see a consistent dump. Output is streamed in chunks: a million rules never sit
  * in one string.
  */
-import { kubeProxyHash } from "../diagnose/chain-names.ts";
+import { kubeProxyHash } from "../kube-proxy/chain-names.ts";
 
 /** Options of {@linkcode generateDump}. */
 export interface GenerateDumpOptions {

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { detectKnownBugs } from "../diagnose/known-bugs.ts";
+import { detectKnownBugs } from "../known-bugs/known-bugs.ts";
 import { parseDump } from "../parse/parse-dump.ts";
 import {
   FAILING_IPTABLES_STDERR,

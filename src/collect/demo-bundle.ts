@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildBundle } from "../demo/build-bundle.ts";
 import { DEMO_REVISION, incidentBundleSpec } from "../demo/incident.ts";
-import { sha256 } from "../diagnose/sha256.ts";
+import { sha256 } from "../text/sha256.ts";
 
 /** Writes every file of a generated bundle under `dir`. */
 export async function writeBundleFiles(dir: string, files: Iterable<[string, string]>): Promise<void> {

@@ -8,15 +8,15 @@
 import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { type KubeProxyIndex, KubeProxyIndexer } from "../diagnose/kube-proxy-index.ts";
-import type { EvidenceFile, NodeEvidence } from "../diagnose/node-evidence.ts";
-import { RuleSignatureScanner } from "../diagnose/rule-signatures.ts";
-import { NodeScanner } from "../diagnose/scan-node.ts";
+import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts";
+import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
+import { type KubeProxyIndex, KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
+import { NodeScanner } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { BundleSchemaError, convertList, type KindTypes, type ObjectKind } from "./kube-objects.ts";
 

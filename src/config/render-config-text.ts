@@ -1,14 +1,7 @@
+import { terminalSafe } from "../text/terminal-safe.ts";
 import type { ConfigReport, OriginPart } from "./config-types.ts";
 
-/** Control characters of hostile text are shown as escapes, never sent to the terminal. */
-function safe(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => {
-    const code = c.charCodeAt(0);
-    return code <= 0xff
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
-  });
-}
+const safe = terminalSafe;
 
 function where(o: { file?: string; line?: number }): string {
   return o.file === undefined ? "" : ` (${safe(o.file)}${o.line === undefined ? "" : `:${o.line}`})`;

@@ -4,7 +4,7 @@
  * expected-state code and printed as real iptables-save output.
  */
 import { convertList } from "../collect/kube-objects.ts";
-import { expectedServicePorts } from "../diagnose/expected-state.ts";
+import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import { DumpBuilder, type SaveStyle } from "./dump-builder.ts";
 import {

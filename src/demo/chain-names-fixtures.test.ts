@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { endpointChain, portProtoHash } from "../diagnose/chain-names.ts";
+import { endpointChain, portProtoHash } from "../kube-proxy/chain-names.ts";
 
 // Reads the shared fixtures (outside the pure core, which may not import node:fs).
 describe("kube-proxy chain names against the shared fixtures", () => {

@@ -2,7 +2,7 @@
  * Builders of Kubernetes objects in the shape `kubectl get -o json` prints (the subset netdoctor
  * reads, plus the usual metadata), with deterministic uids so generated bundles are reproducible.
  */
-import { sha256 } from "../diagnose/sha256.ts";
+import { sha256 } from "../text/sha256.ts";
 
 type Json = Record<string, unknown>;
 

@@ -3,7 +3,7 @@
  * POSTROUTING, before flannel PR #1650), the embedded kube-router network-policy controller, and
  * the CNI portmap chains of klipper ServiceLB (svclb-*) pods with hostPorts.
  */
-import { sha256 } from "../diagnose/sha256.ts";
+import { sha256 } from "../text/sha256.ts";
 import { comment, type DumpBuilder } from "./dump-builder.ts";
 
 /** A hostPort of a pod on this node (CNI portmap). */

@@ -9,7 +9,7 @@ import {
   type ExpectedServicePort,
   internalEndpointsOn,
   localSet,
-} from "../diagnose/expected-state.ts";
+} from "../kube-proxy/expected-state.ts";
 import { comment, type DumpBuilder } from "./dump-builder.ts";
 
 /** The node as kube-proxy sees it. */

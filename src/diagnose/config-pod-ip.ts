@@ -5,7 +5,7 @@
 import type { ClusterState, ConfigMap, Pod } from "../model/cluster.ts";
 import { objectKey } from "../model/cluster.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
-import { ipv4Literals, type PodIpLookup } from "./pod-ip-lookup.ts";
+import { ipv4Literals, type PodIpLookup } from "../net/pod-ip-lookup.ts";
 
 /** One configuration value and where it is defined. */
 interface ConfigValue {

@@ -10,8 +10,8 @@ import {
 import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO, incidentBundleSpec } from "../demo/incident.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import type { FindingCode } from "../model/finding.ts";
+import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
-import { podIpLookup } from "./pod-ip-lookup.ts";
 import { findPod } from "./resolve-target.ts";
 
 const codes = (d: Diagnosis) => [...new Set(d.findings.map((f) => f.code))].sort();

@@ -3,23 +3,24 @@
  * node data plane, node health, config) or, without a question, every Service on every node.
  * Nodes are fed one at a time (their dumps can be huge), so memory stays bounded by one node.
  */
+
+import { detectKnownBugs, knownBugIds } from "../known-bugs/known-bugs.ts";
+import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
+import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
+import { reconcileNode } from "../kube-proxy/reconcile-node.ts";
 import type { ClusterState, Pod } from "../model/cluster.ts";
 import { nodeInternalIp, objectKey } from "../model/cluster.ts";
 import type { CheckName, CheckStep, Diagnosis, NodeSummary } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
+import { podIpLookup } from "../net/pod-ip-lookup.ts";
+import { duplicateFindings, outlierFindings } from "../scan/scan-findings.ts";
+import type { NodeScan } from "../scan/scan-node.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
-import { type ExpectedServicePort, expectedServicePorts } from "./expected-state.ts";
-import { detectKnownBugs, knownBugIds } from "./known-bugs.ts";
-import type { KubeProxyIndex } from "./kube-proxy-index.ts";
-import type { NodeEvidence } from "./node-evidence.ts";
-import { podIpLookup } from "./pod-ip-lookup.ts";
 import { type Question, resolveQuestion } from "./question-steps.ts";
-import { reconcileNode } from "./reconcile-node.ts";
-import { duplicateFindings, outlierFindings } from "./scan-findings.ts";
-import type { NodeScan } from "./scan-node.ts";
 import { dataplaneStep, healthStep } from "./walk-steps.ts";
 
 /** A diagnose question: `--from NS/POD --to HOST:PORT` (`-n` for a bare pod name). */

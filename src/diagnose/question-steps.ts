@@ -2,13 +2,14 @@
  * The `--from/--to` walk: each link of the chain a connection depends on, in order, with what
  * proves it. The first link that fails is `brokenAt`; later links still run when they can.
  */
+
+import { joinHostPort } from "../kube-proxy/chain-names.ts";
+import type { ExpectedServicePort } from "../kube-proxy/expected-state.ts";
 import type { ClusterState, Pod } from "../model/cluster.ts";
 import { nodeInternalIp, objectKey } from "../model/cluster.ts";
 import type { CheckStep, Diagnosis } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Packet, TraceResult } from "../model/trace.ts";
-import { joinHostPort } from "./chain-names.ts";
-import type { ExpectedServicePort } from "./expected-state.ts";
 import { clusterDomain, findPod, findServicePort, parseTo, resolveHost } from "./resolve-target.ts";
 import { describeTrace } from "./trace-verdict.ts";
 import { dnsServerProblem, healthShort, IPV4_LITERAL, svcEvidence, unknownPaths } from "./walk-findings.ts";

@@ -1,8 +1,9 @@
 /** Puts a trace result into words for the node-dataplane step (what the client would see). */
+
+import { joinHostPort } from "../kube-proxy/chain-names.ts";
+import type { ExpectedServicePort } from "../kube-proxy/expected-state.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { TraceResult } from "../model/trace.ts";
-import { joinHostPort } from "./chain-names.ts";
-import type { ExpectedServicePort } from "./expected-state.ts";
 
 function inCidr(ip: string, cidr: string | undefined): boolean {
   if (cidr === undefined) return false;

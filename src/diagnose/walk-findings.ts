@@ -1,8 +1,9 @@
 /** Findings and short texts of the `--from/--to` walk (kept apart so question-steps.ts stays readable). */
+
+import type { ExpectedServicePort } from "../kube-proxy/expected-state.ts";
 import type { Pod } from "../model/cluster.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
 import type { TraceResult } from "../model/trace.ts";
-import type { ExpectedServicePort } from "./expected-state.ts";
 
 /** Evidence pointing at a Service object in cluster/services.json. */
 export function svcEvidence(

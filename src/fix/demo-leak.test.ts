@@ -5,9 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { buildBundle } from "../demo/build-bundle.ts";
 import { incidentBundleSpec } from "../demo/incident.ts";
-import { NodeScanner } from "../diagnose/scan-node.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { NodeScanner } from "../scan/scan-node.ts";
 import { planAdvice } from "./plan-advice.ts";
 import { planDuplicates } from "./plan-duplicates.ts";
 import { renderRestore } from "./render-restore.ts";

@@ -4,8 +4,8 @@
  * netdoctor never applies anything itself; these are the steps for a person.
  */
 
-import type { RuleOwner } from "../diagnose/rule-owner.ts";
 import type { Finding } from "../model/finding.ts";
+import type { RuleOwner } from "../scan/rule-owner.ts";
 import type { DuplicatePlan } from "./plan-duplicates.ts";
 import { restoreCommand } from "./render-restore.ts";
 

@@ -32,8 +32,8 @@
  * counters are not behaviour: a removed copy's counters are lost (a dead copy's are zero anyway).
  */
 
-import { type RuleOwner, ruleOwner } from "../diagnose/rule-owner.ts";
 import type { DumpHeader, Ruleset, TableName } from "../model/ruleset.ts";
+import { type RuleOwner, ruleOwner } from "../scan/rule-owner.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
 import { decideCopy, writesAfter } from "./decide-copy.ts";
 

@@ -1,3 +1,5 @@
+import { terminalSafe } from "../text/terminal-safe.ts";
+
 /** Options for {@linkcode DumpSyntaxError}. */
 export interface DumpSyntaxErrorOptions {
   /** 1-indexed line of the offending text. */
@@ -21,11 +23,8 @@ export class DumpSyntaxError extends SyntaxError {
   readonly column: number;
 
   constructor(message: string, options: DumpSyntaxErrorOptions) {
-    // Messages quote dump text and end up on terminals: show control characters as \xNN.
-    const safe = message.replace(
-      /[\x00-\x1f\x7f]/g,
-      (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-    );
+    // Messages quote dump text and end up on terminals: show control characters escaped.
+    const safe = terminalSafe(message);
     super(safe, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "DumpSyntaxError";
     this.line = options.line;

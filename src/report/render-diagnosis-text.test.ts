@@ -30,6 +30,6 @@ describe("renderDiagnosisText", () => {
     expect(out).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f]/);
     expect(out).toContain("\\x1b[31mred");
     expect(out).toContain("nodes/n1/iptables-save.txt:3");
-    expect(safe("tab\tok")).toBe("tab\tok");
+    expect(safe("tab\tok")).toBe("tab\\tok");
   });
 });

@@ -5,16 +5,12 @@
  */
 import type { CheckStep, Diagnosis, NodeSummary } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
+import { terminalSafe } from "../text/terminal-safe.ts";
 
 const SEVERITY = { error: "ERROR", warning: "WARN ", info: "INFO " } as const;
 
-/** Escapes terminal control characters (ESC sequences in a comment must not reach the terminal). */
-export function safe(text: string): string {
-  return text.replace(
-    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
+/** Escapes what a terminal would act on (see text/terminal-safe.ts). */
+export const safe = terminalSafe;
 
 function clip(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;

@@ -1,4 +1,4 @@
-import type { ScanReport } from "../diagnose/scan-dumps.ts";
+import type { ScanReport } from "../scan/scan-dumps.ts";
 import { clipText, renderFindingsText, terminalSafe } from "./render-findings-text.ts";
 
 /** Duplicate groups and warnings shown per node; `-o json` lists all. */

@@ -1,7 +1,7 @@
 import { Counter, Gauge, Registry } from "prom-client";
-import { KNOWN_BUG_IDS, type NodeMetricValues } from "../diagnose/node-metrics.ts";
-import { RULE_OWNERS } from "../diagnose/rule-owner.ts";
 import { TABLE_NAMES } from "../model/ruleset.ts";
+import { RULE_OWNERS } from "../scan/rule-owner.ts";
+import { KNOWN_BUG_IDS, type NodeMetricValues } from "./node-metrics.ts";
 import { SAVE_ERROR_REASONS, type SaveErrorReason } from "./run-command.ts";
 
 /** Options of {@linkcode ExporterMetrics}. */

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { NodeScanner } from "../diagnose/scan-node.ts";
+import { NodeScanner } from "../scan/scan-node.ts";
 import { runDumpCommand, runTextCommand } from "./run-command.ts";
 
 const DUMP = "*filter\\n:INPUT ACCEPT [0:0]\\n-A INPUT -j ACCEPT\\nCOMMIT\\n";

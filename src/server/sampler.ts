@@ -1,10 +1,10 @@
-import { KubeProxyIndexer } from "../diagnose/kube-proxy-index.ts";
-import type { EvidenceFile, NodeEvidence } from "../diagnose/node-evidence.ts";
-import { knownBugFlags, nodeMetrics } from "../diagnose/node-metrics.ts";
-import { RuleSignatureScanner } from "../diagnose/rule-signatures.ts";
-import { NodeScanner } from "../diagnose/scan-node.ts";
+import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts";
+import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
+import { KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
+import { NodeScanner } from "../scan/scan-node.ts";
 import type { ExporterMetrics } from "./exporter-metrics.ts";
+import { knownBugFlags, nodeMetrics } from "./node-metrics.ts";
 import { runDumpCommand, runTextCommand, type SaveErrorReason } from "./run-command.ts";
 import type { ServiceRulesChecker } from "./service-rules.ts";
 

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { KubeApi } from "../collect/kube-api.ts";
-import { endpointChain, serviceChain, servicePortName } from "../diagnose/chain-names.ts";
+import { endpointChain, serviceChain, servicePortName } from "../kube-proxy/chain-names.ts";
 import { startExporter } from "./exporter.ts";
 import { parseMetricsText } from "./metrics-text.ts";
 

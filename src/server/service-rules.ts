@@ -1,11 +1,11 @@
 import { KubeConfig } from "@kubernetes/client-node";
 import { KubeApi } from "../collect/kube-api.ts";
 import { convertList, type KindTypes, type ObjectKind } from "../collect/kube-objects.ts";
-import { expectedServicePorts } from "../diagnose/expected-state.ts";
-import type { KubeProxyIndex } from "../diagnose/kube-proxy-index.ts";
-import { type ServiceRuleCounts, serviceRuleCounts } from "../diagnose/node-metrics.ts";
-import { reconcileNode } from "../diagnose/reconcile-node.ts";
+import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
+import { reconcileNode } from "../kube-proxy/reconcile-node.ts";
 import type { ExporterMetrics } from "./exporter-metrics.ts";
+import { type ServiceRuleCounts, serviceRuleCounts } from "./node-metrics.ts";
 
 /** Page size of list calls, as kubectl's `--chunk-size` default. */
 const PAGE = 500;

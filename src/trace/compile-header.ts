@@ -4,6 +4,7 @@
  * address or protocol forms the numbers do not cover).
  */
 import type { RuleSpec } from "../model/ruleset.ts";
+import { parseCidr } from "../net/ipv4.ts";
 import {
   compileAddress,
   compileInterface,
@@ -11,7 +12,6 @@ import {
   type MatchTest,
   PROTOCOL_NUMBERS,
 } from "./compile-match.ts";
-import { parseCidr } from "./ipv4.ts";
 
 /** The numeric header checks of a rule (see `CompiledRule` for their meaning). */
 export interface RuleHeader {

@@ -4,7 +4,7 @@
  * why the dump cannot decide (the path becomes `unknown`).
  */
 import type { Match, MatchValue, RuleOption } from "../model/ruleset.ts";
-import { inCidr, parseCidr, parseIpv4 } from "./ipv4.ts";
+import { inCidr, parseCidr, parseIpv4 } from "../net/ipv4.ts";
 import type { WalkState } from "./walk-state.ts";
 
 export type MatchResult = boolean | number | string;

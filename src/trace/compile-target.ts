@@ -3,9 +3,9 @@
  * and the targets it steps over or cannot simulate (with the reason).
  */
 import type { RuleOption, Target } from "../model/ruleset.ts";
+import { parseIpv4 } from "../net/ipv4.ts";
 import { PASSTHROUGH_TARGETS } from "../parse/known-extensions.ts";
 import { parseMarkMask, parsePortRange } from "./compile-match.ts";
-import { parseIpv4 } from "./ipv4.ts";
 import { rejectEffect } from "./reject-errno.ts";
 
 /** A NAT mapping `ip[-ip][:port[-port]]`. */

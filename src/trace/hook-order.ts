@@ -4,7 +4,7 @@
  * tables in priority order, the routing decisions between them and the built-in chains' policies.
  */
 import type { TableName } from "../model/ruleset.ts";
-import { formatIpv4 } from "./ipv4.ts";
+import { formatIpv4 } from "../net/ipv4.ts";
 import { type ChainInfo, candidateRules } from "./trace-index.ts";
 import { walkFrom } from "./walk-chain.ts";
 import { ACCEPT, DROP, isLocalDst, type Outcome, type Walk } from "./walk-context.ts";

@@ -3,7 +3,7 @@
  * destination and source after rewrites, the steps, and what the client observes.
  */
 import type { TracePath } from "../model/trace.ts";
-import { endpointText } from "./ipv4.ts";
+import { endpointText } from "../net/ipv4.ts";
 import { rejectEffect } from "./reject-errno.ts";
 import { stepsOf } from "./trace-steps.ts";
 import { isLocalDst, type Outcome, type Walk } from "./walk-context.ts";

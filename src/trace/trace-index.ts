@@ -6,8 +6,8 @@
  * linear scan would have matched, without scanning.
  */
 import type { Chain, Rule, Ruleset, TableName } from "../model/ruleset.ts";
+import { parseCidr } from "../net/ipv4.ts";
 import { type CompiledRule, compileRule, specOf } from "./compile-rule.ts";
-import { parseCidr } from "./ipv4.ts";
 
 /** Generic rules merged into every destination's list at build time, at most. */
 const PREMERGE_MAX = 8;

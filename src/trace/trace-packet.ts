@@ -4,9 +4,9 @@
  * rewrites, statistic branches. Pure: no I/O.
  */
 import type { TracePath, TraceResult } from "../model/trace.ts";
+import { parseIpv4 } from "../net/ipv4.ts";
 import { PROTOCOL_NUMBERS } from "./compile-match.ts";
 import { fromHost, fromPod } from "./hook-order.ts";
-import { parseIpv4 } from "./ipv4.ts";
 import { toPath } from "./to-path.ts";
 import { buildTraceIndex, type TraceIndex } from "./trace-index.ts";
 import type { TraceOptions, TraceRequest } from "./trace-request.ts";

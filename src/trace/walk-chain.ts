@@ -2,10 +2,11 @@
  * Walks one chain's rules for a path: evaluates each candidate rule, forks at random branches and
  * applies matched targets (rewrites, jumps and gotos into other chains, verdicts).
  */
+
+import { endpointText, parseIpv4 } from "../net/ipv4.ts";
 import type { CompiledRule } from "./compile-rule.ts";
 import type { CompiledTarget } from "./compile-target.ts";
 import { evalFast, evalSlow } from "./eval-rule.ts";
-import { endpointText, parseIpv4 } from "./ipv4.ts";
 import { type ChainInfo, candidateRules, chainInfo, compiledRule } from "./trace-index.ts";
 import { stepOf, unknownOutcome } from "./trace-steps.ts";
 import { ACCEPT, DROP, next, type Outcome, RETURN, type Trail, type Walk } from "./walk-context.ts";

@@ -3,8 +3,8 @@
  * verdict, a probability and a persistent trail of steps each) and the walk's own settings.
  */
 import type { TraceStep } from "../model/trace.ts";
+import { inCidr, parseCidr } from "../net/ipv4.ts";
 import type { MatchContext } from "./compile-match.ts";
-import { inCidr, parseCidr } from "./ipv4.ts";
 import type { TraceIndex } from "./trace-index.ts";
 import type { TraceOptions, TraceRequest } from "./trace-request.ts";
 import type { WalkState } from "./walk-state.ts";

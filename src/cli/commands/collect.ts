@@ -7,6 +7,7 @@ import { type CollectOptions, type CollectSummary, collectBundle } from "../../c
 import { DEFAULT_IMAGE } from "../../collect/collector-pod.ts";
 import { KubeApi } from "../../collect/kube-api.ts";
 import { ProgressBar } from "../../collect/progress-bar.ts";
+import { terminalSafe } from "../../text/terminal-safe.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
@@ -109,13 +110,7 @@ export function liveCollectOptions(out: string, flags: LiveCollectFlags): Collec
   };
 }
 
-/** Control characters from the API or a node are data: show them escaped, never interpret them. */
-function safe(text: string): string {
-  return text.replace(
-    /[\x00-\x08\x0b-\x1f\x7f-\x9f]/g,
-    (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, "0")}`,
-  );
-}
+const safe = terminalSafe;
 
 /** The text summary of a collection. */
 export function renderCollectText(s: CollectSummary): string {

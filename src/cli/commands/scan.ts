@@ -1,10 +1,10 @@
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { streamDump } from "../../collect/read-dump.ts";
-import { scanReport } from "../../diagnose/scan-dumps.ts";
-import { type NodeScan, NodeScanner } from "../../diagnose/scan-node.ts";
 import type { TableName } from "../../model/ruleset.ts";
 import { renderScanText } from "../../report/render-scan-text.ts";
+import { scanReport } from "../../scan/scan-dumps.ts";
+import { type NodeScan, NodeScanner } from "../../scan/scan-node.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";

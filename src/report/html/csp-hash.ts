@@ -2,7 +2,7 @@
  * The report is pure (no `node:crypto`), yet its Content-Security-Policy names the inline script and
  * style by hash, so the hash is computed at render time with the project's own SHA-256.
  */
-import { sha256 } from "../../diagnose/sha256.ts";
+import { sha256 } from "../../text/sha256.ts";
 
 const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

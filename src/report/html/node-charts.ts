@@ -3,9 +3,9 @@
  * table of nodes with iptables version, backend and known bugs.
  */
 
-import { median, ruleCountOutlier } from "../../diagnose/scan-findings.ts";
 import type { NodeSummary } from "../../model/diagnosis.ts";
 import type { Finding } from "../../model/finding.ts";
+import { median, ruleCountOutlier } from "../../scan/scan-findings.ts";
 import { escapeHtml as e } from "./escape.ts";
 import { clip, formatCount } from "./fragments.ts";
 

@@ -1,5 +1,5 @@
+import type { NodeScan } from "../scan/scan-node.ts";
 import type { SignatureHit } from "./rule-signatures.ts";
-import type { NodeScan } from "./scan-node.ts";
 // RuleSignatureScanner lives in ./rule-signatures.ts
 
 /** A small text file of a bundle's node directory, with its bundle-relative path for evidence. */

@@ -1,15 +1,15 @@
 import { describe, expect, test } from "vitest";
+import { KNOWN_BUGS } from "../known-bugs/known-bugs.ts";
+import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
+import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
+import type { IndexedRule } from "../kube-proxy/kube-proxy-index.ts";
+import type { PortCheck } from "../kube-proxy/reconcile-node.ts";
 import { TABLE_NAMES } from "../model/ruleset.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
-import { KNOWN_BUGS } from "./known-bugs.ts";
-import type { IndexedRule } from "./kube-proxy-index.ts";
-import type { NodeEvidence } from "./node-evidence.ts";
+import { RULE_OWNERS } from "../scan/rule-owner.ts";
+import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
 import { KNOWN_BUG_IDS, knownBugFlags, nodeMetrics, serviceRuleCounts } from "./node-metrics.ts";
-import type { PortCheck } from "./reconcile-node.ts";
-import { RULE_OWNERS } from "./rule-owner.ts";
-import { RuleSignatureScanner } from "./rule-signatures.ts";
-import { type NodeScan, NodeScanner } from "./scan-node.ts";
 
 function scanOf(dump: string, file = "iptables-save"): { scan: NodeScan; signatures: RuleSignatureScanner } {
   const scanner = new NodeScanner();

@@ -1,10 +1,10 @@
 import { describe, expect, test } from "vitest";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
+import { NodeScanner } from "../scan/scan-node.ts";
 import { detectKnownBugs, KNOWN_BUGS, knownBugIds } from "./known-bugs.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
 import { RuleSignatureScanner } from "./rule-signatures.ts";
-import { NodeScanner } from "./scan-node.ts";
 
 function evidenceFrom(node: string, dump: string, extra: Partial<NodeEvidence> = {}): NodeEvidence {
   const scanner = new NodeScanner();

@@ -1,10 +1,10 @@
+import { iptablesVersionOf } from "../known-bugs/iptables-version.ts";
+import { KNOWN_BUGS, knownBugIds } from "../known-bugs/known-bugs.ts";
+import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
+import type { PortCheck } from "../kube-proxy/reconcile-node.ts";
 import type { Backend, TableName } from "../model/ruleset.ts";
 import { TABLE_NAMES } from "../model/ruleset.ts";
-import { iptablesVersionOf } from "./iptables-version.ts";
-import { KNOWN_BUGS, knownBugIds } from "./known-bugs.ts";
-import type { NodeEvidence } from "./node-evidence.ts";
-import type { PortCheck } from "./reconcile-node.ts";
-import { RULE_OWNERS, type RuleOwner } from "./rule-owner.ts";
+import { RULE_OWNERS, type RuleOwner } from "../scan/rule-owner.ts";
 
 /**
  * The values of one node's netdoctor metrics, computed once per sample so that a scrape only

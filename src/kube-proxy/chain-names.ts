@@ -3,7 +3,7 @@
  * Services without trusting comments (large clusters and v1.12-v1.16 omit them).
  * Formula: prefix + base32std(sha256(svcPortName + protocol [+ "ip:port"]))[:16] (proxier.go).
  */
-import { sha256 } from "./sha256.ts";
+import { sha256 } from "../text/sha256.ts";
 
 const BASE32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { sha256 } from "../text/sha256.ts";
 import { endpointChain, serviceChain, servicePortName } from "./chain-names.ts";
-import { sha256 } from "./sha256.ts";
 
 const hex = (b: Uint8Array) => [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
 

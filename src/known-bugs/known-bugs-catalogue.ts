@@ -4,9 +4,9 @@
  * from shared/reference/iptables-known-bugs.md; ids follow its KB numbering.
  */
 import type { Evidence, FindingCode, Severity } from "../model/finding.ts";
+import type { DuplicateGroup } from "../scan/scan-node.ts";
 import { type IptablesVersion, iptablesVersionOf, versionInRange } from "./iptables-version.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
-import type { DuplicateGroup } from "./scan-node.ts";
 
 /** What a detector found: the sentence and the lines that prove it. */
 export interface Detection {
