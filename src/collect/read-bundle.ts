@@ -10,6 +10,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
+import { KUBE_PROXY_FILES, type KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import { type KubeProxyIndex, KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
@@ -256,7 +257,29 @@ export interface BundleNode {
   readonly evidence: NodeEvidence;
   /** Absent when the dump could not be read. */
   readonly index?: KubeProxyIndex;
+  /** kube-proxy's own files (metrics, mode) and the other proxy-mode evidence of the node. */
+  readonly kubeProxy: KubeProxyNodeFiles;
   readonly problems: readonly Finding[];
+}
+
+/** The kube-proxy files of a node directory (names in {@linkcode KUBE_PROXY_FILES}). */
+async function kubeProxyFiles(
+  bundleDir: string,
+  rel: string,
+  nftRuleset?: EvidenceFile,
+): Promise<KubeProxyNodeFiles> {
+  const metrics = await small(bundleDir, `${rel}/${KUBE_PROXY_FILES.metrics}`);
+  const mode = await small(bundleDir, `${rel}/${KUBE_PROXY_FILES.mode}`);
+  const ipvsadm = await small(bundleDir, `${rel}/${KUBE_PROXY_FILES.ipvsadm}`);
+  let addresses: EvidenceFile | undefined;
+  for (const name of KUBE_PROXY_FILES.addresses) addresses ??= await small(bundleDir, `${rel}/${name}`);
+  return {
+    ...(metrics === undefined ? {} : { metrics }),
+    ...(mode === undefined ? {} : { mode }),
+    ...(ipvsadm === undefined ? {} : { ipvsadm }),
+    ...(addresses === undefined ? {} : { addresses }),
+    ...(nftRuleset === undefined ? {} : { nftRuleset }),
+  };
 }
 
 async function present(path: string): Promise<boolean> {
@@ -363,5 +386,6 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
         }),
     ...(otherErrors.length === 0 ? {} : { otherErrors }),
   };
-  return { evidence, ...(index === undefined ? {} : { index }), problems };
+  const kubeProxy = await kubeProxyFiles(bundleDir, rel, nftRuleset);
+  return { evidence, ...(index === undefined ? {} : { index }), kubeProxy, problems };
 }

@@ -7,10 +7,11 @@
 import { detectKnownBugs, knownBugIds } from "../known-bugs/known-bugs.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import type { KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
 import { reconcileNode } from "../kube-proxy/reconcile-node.ts";
 import type { ClusterState, Pod } from "../model/cluster.ts";
-import { nodeInternalIp, objectKey } from "../model/cluster.ts";
+import { describeEndpointSource, nodeInternalIp, objectKey } from "../model/cluster.ts";
 import type { CheckName, CheckStep, Diagnosis, NodeSummary } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
@@ -34,6 +35,8 @@ export interface DiagnoseQuestion {
 export interface NodeInput {
   readonly evidence: NodeEvidence;
   readonly index?: KubeProxyIndex;
+  /** kube-proxy's metrics and mode files (proxy mode and sync health evidence). */
+  readonly kubeProxy?: KubeProxyNodeFiles;
   readonly problems: readonly Finding[];
   /** The parsed dump, only for the client node of a question (for the trace). */
   readonly ruleset?: Ruleset;
@@ -42,6 +45,8 @@ export interface NodeInput {
 export interface DiagnoseContext {
   readonly cluster: ClusterState;
   readonly clusterName?: string;
+  /** bundle.json's `collectedAt` (ISO-8601): the "now" of kube-proxy's last-sync age. */
+  readonly collectedAt?: string;
   readonly problems: readonly Finding[];
 }
 
@@ -100,11 +105,19 @@ export class DiagnosisBuilder {
     let dataplane: Finding[] = [];
     if (input.index !== undefined && (q === undefined || isClient)) {
       const only = q === undefined ? undefined : q.reconcileOnly;
+      const zone = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node)?.metadata.labels?.[
+        "topology.kubernetes.io/zone"
+      ];
+      const collectedAt =
+        this.#ctx.collectedAt === undefined ? Number.NaN : Date.parse(this.#ctx.collectedAt);
       dataplane = reconcileNode(this.#ports, input.index, {
         node,
         file,
         ownerOfIp,
         ...(only === undefined ? {} : { only }),
+        ...(zone === undefined ? {} : { zone }),
+        ...(input.kubeProxy === undefined ? {} : { evidence: input.kubeProxy }),
+        ...(Number.isNaN(collectedAt) ? {} : { collectedAt }),
       }).findings;
     }
     if (isClient && input.ruleset !== undefined && q.packet !== undefined) {
@@ -160,7 +173,7 @@ export class DiagnosisBuilder {
       ok: bundleProblems.length === 0 ? true : undefined,
       detail:
         bundleProblems.length === 0
-          ? `${this.#ctx.cluster.services.length} Services, ${this.#ctx.cluster.pods.length} pods, ${this.#nodes.length} node dumps read`
+          ? `${this.#ctx.cluster.services.length} Services, ${this.#ctx.cluster.pods.length} pods, ${this.#nodes.length} node dumps read${endpointSourceNote(this.#ctx.cluster)}`
           : `${bundleProblems.length} part${bundleProblems.length > 1 ? "s" : ""} of the bundle could not be read (see bundle-invalid findings); the rest is diagnosed`,
     };
     let steps: CheckStep[];
@@ -264,6 +277,14 @@ function fullSummary(
   const errs = findings.filter((f) => f.severity === "error");
   const where = [...new Set(errs.map((f) => f.node).filter((n): n is string => n !== undefined))];
   return `${errs.length} error${errs.length === 1 ? "" : "s"}${where.length > 0 ? ` on ${where.join(", ")}` : ""}: ${broken.detail}`;
+}
+
+/** `; endpoints from …` when they did not come from plain discovery.k8s.io/v1 EndpointSlices. */
+function endpointSourceNote(cluster: ClusterState): string {
+  const src = cluster.endpointSource;
+  if (src === undefined) return "";
+  const plain = src.kind === "EndpointSlice" && src.apiVersions.every((v) => v === "discovery.k8s.io/v1");
+  return plain ? "" : `; ${describeEndpointSource(src)}`;
 }
 
 /** Re-exported for renderers: `namespace/name` of a pod. */

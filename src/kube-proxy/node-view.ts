@@ -1,0 +1,115 @@
+/**
+ * Lookup tables over one node's {@linkcode KubeProxyIndex}, built once per node: the entry rules
+ * of nat KUBE-SERVICES by destination, KUBE-NODEPORTS by port, the filter REJECT/DROP rules, and
+ * walks from an entry to the DNATs it can reach, for the ClusterIP path (every chain) and for
+ * the external path (without the pod and node short-circuits of KUBE-XLB-/KUBE-EXT- chains).
+ */
+import type { ExpectedServicePort } from "./expected-state.ts";
+import type { IndexedRule, KubeProxyIndex } from "./kube-proxy-index.ts";
+
+/** A DNAT the walk reached, with the jump into its KUBE-SEP- chain. */
+export interface ReachedDnat {
+  readonly rule: IndexedRule;
+  readonly jump?: IndexedRule;
+}
+
+const SERVICE_CHAIN = /^KUBE-(SEP|SVC|SVL|XLB|EXT|FW)-/;
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list === undefined) map.set(key, [value]);
+  else list.push(value);
+}
+
+/** `ip:port/proto` of a rule's destination. */
+function destKey(ip: string, port: number, protocol: string | undefined): string {
+  return `${ip}:${port}/${protocol ?? "tcp"}`;
+}
+
+export class NodeView {
+  /** nat KUBE-SERVICES rules by `ip:port/proto` (several Services can share an IP and port). */
+  readonly entries = new Map<string, IndexedRule[]>();
+  /** filter REJECT/DROP by `ip:port/proto`, or `node:port/proto` for NodePorts. */
+  readonly rejects = new Map<string, IndexedRule>();
+  /** nat KUBE-NODEPORTS jumps by `port/proto` (v1.31+ adds a localhost twin of each). */
+  readonly nodePorts = new Map<string, IndexedRule[]>();
+
+  constructor(readonly index: KubeProxyIndex) {
+    for (const r of index.nat.get("KUBE-SERVICES") ?? []) {
+      if (r.destination === undefined || r.dport === undefined) continue;
+      push(this.entries, destKey(r.destination, r.dport, r.protocol), r);
+    }
+    for (const r of index.nat.get("KUBE-NODEPORTS") ?? []) {
+      if (r.dport === undefined || r.target === undefined || !SERVICE_CHAIN.test(r.target)) continue;
+      push(this.nodePorts, `${r.dport}/${r.protocol ?? "tcp"}`, r);
+    }
+    for (const r of index.filter) {
+      if (r.target !== "REJECT" && r.target !== "DROP") continue;
+      const key =
+        r.destination === undefined
+          ? `node:${r.dport}/${r.protocol ?? "tcp"}`
+          : destKey(r.destination, r.dport ?? 0, r.protocol);
+      if (!this.rejects.has(key)) this.rejects.set(key, r);
+    }
+  }
+
+  declared(chain: string): boolean {
+    return this.index.chains.get("nat")?.has(chain) ?? false;
+  }
+
+  /**
+   * The entry rule for `ip:port` of `sp`: among rules for that destination, the one that jumps to
+   * one of the service port's own chains (current or pre-1.19 names), else the first.
+   */
+  entryFor(sp: ExpectedServicePort, ip: string, port: number): IndexedRule | undefined {
+    const list = this.entries.get(destKey(ip, port, sp.protocol));
+    if (list === undefined) return undefined;
+    return list.find((r) => ownsChain(sp, r.target)) ?? list[0];
+  }
+
+  /** The KUBE-NODEPORTS rules of `sp`'s NodePort that jump to its own chains. */
+  nodePortRules(sp: ExpectedServicePort): IndexedRule[] {
+    if (sp.nodePort === undefined) return [];
+    return (this.nodePorts.get(`${sp.nodePort}/${sp.protocol}`) ?? []).filter((r) => ownsChain(sp, r.target));
+  }
+
+  /**
+   * Every DNAT reachable from `chain`. With `external`, jumps that match on the packet's source
+   * inside KUBE-XLB-/KUBE-EXT- chains (pods and the node itself go to the Cluster chain) are not
+   * taken: what is left is what an outside client gets.
+   */
+  dnatFrom(chain: string, options: { external?: boolean } = {}): Map<string, ReachedDnat> {
+    const out = new Map<string, ReachedDnat>();
+    this.#walk(chain, options.external === true, out, new Set());
+    return out;
+  }
+
+  #walk(chain: string, external: boolean, out: Map<string, ReachedDnat>, seen: Set<string>): void {
+    if (seen.has(chain)) return;
+    seen.add(chain);
+    const shortCircuits = external && (chain.startsWith("KUBE-XLB-") || chain.startsWith("KUBE-EXT-"));
+    for (const r of this.index.nat.get(chain) ?? []) {
+      if (r.toDestination !== undefined) {
+        if (!out.has(r.toDestination)) out.set(r.toDestination, { rule: r });
+        continue;
+      }
+      const t = r.target;
+      if (t === undefined || !SERVICE_CHAIN.test(t)) continue;
+      if (shortCircuits && r.sourceMatch === true) continue;
+      if (t.startsWith("KUBE-SEP-")) {
+        for (const d of this.index.nat.get(t) ?? []) {
+          if (d.toDestination !== undefined && !out.has(d.toDestination))
+            out.set(d.toDestination, { rule: d, jump: r });
+        }
+      } else this.#walk(t, external, out, seen);
+    }
+  }
+}
+
+/** Whether `chain` is one of the service port's own chains (any kind, either naming). */
+export function ownsChain(sp: ExpectedServicePort, chain: string | undefined): boolean {
+  if (chain === undefined) return false;
+  for (const c of Object.values(sp.chains)) if (c === chain) return true;
+  for (const c of Object.values(sp.legacyChains)) if (c === chain) return true;
+  return false;
+}
