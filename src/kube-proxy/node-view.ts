@@ -58,13 +58,18 @@ export class NodeView {
   }
 
   /**
-   * The entry rule for `ip:port` of `sp`: among rules for that destination, the one that jumps to
-   * one of the service port's own chains (current or pre-1.19 names), else the first.
+   * The entry rule for `ip:port` of `sp`: the rule for that destination that jumps to one of the
+   * service port's own chains (current or pre-1.19 names; the hash is recomputed, comments are
+   * not trusted). A rule for the same destination into another chain is not this port's entry
+   * (see {@linkcode foreignEntries}).
    */
   entryFor(sp: ExpectedServicePort, ip: string, port: number): IndexedRule | undefined {
-    const list = this.entries.get(destKey(ip, port, sp.protocol));
-    if (list === undefined) return undefined;
-    return list.find((r) => ownsChain(sp, r.target)) ?? list[0];
+    return this.entries.get(destKey(ip, port, sp.protocol))?.find((r) => ownsChain(sp, r.target));
+  }
+
+  /** Rules for `ip:port` that jump to chains that are not `sp`'s (a renamed port, another Service). */
+  foreignEntries(sp: ExpectedServicePort, ip: string, port: number): IndexedRule[] {
+    return (this.entries.get(destKey(ip, port, sp.protocol)) ?? []).filter((r) => !ownsChain(sp, r.target));
   }
 
   /** The KUBE-NODEPORTS rules of `sp`'s NodePort that jump to its own chains. */

@@ -107,7 +107,8 @@ export function checkPort(ctx: PortContext, sp: ExpectedServicePort, findings: F
       : closestChoice(choices, new Set(dnat.keys()));
   const expected = keys(match.choice);
   if (expected.length > 0 && entry === undefined) {
-    findings.push(noEntryFinding(ctx, sp, expected, reject));
+    const foreign = sp.clusterIP === undefined ? [] : view.foreignEntries(sp, sp.clusterIP, sp.port);
+    findings.push(noEntryFinding(ctx, sp, expected, reject, foreign));
   } else if (expected.length > 0 && reject !== undefined && entry !== undefined) {
     findings.push({
       node: ctx.node,

@@ -110,6 +110,7 @@ export function noEntryFinding(
   sp: ExpectedServicePort,
   expected: readonly string[],
   reject: IndexedRule | undefined,
+  foreign: readonly IndexedRule[] = [],
 ): Finding {
   const ready = expected.join(", ");
   const base = { node: ctx.node, service: sp.service };
@@ -129,12 +130,16 @@ export function noEntryFinding(
     ...base,
     code: "service-rules-missing",
     severity: "error",
-    message: `Node "${ctx.node}" has no KUBE-SERVICES rule for ${where(sp)}, although the API lists ready endpoints (${ready}): traffic to the ClusterIP is not translated on this node${healthClause(ctx)}`,
+    message:
+      foreign.length === 0
+        ? `Node "${ctx.node}" has no KUBE-SERVICES rule for ${where(sp)}, although the API lists ready endpoints (${ready}): traffic to the ClusterIP is not translated on this node${healthClause(ctx)}`
+        : `Node "${ctx.node}" has no KUBE-SERVICES rule of its own for ${where(sp)} (ready endpoints: ${ready}): the rule for that address jumps to ${foreign[0]!.target}, which is not this port's chain${healthClause(ctx)}`,
     evidence: [
       {
         file: ctx.file,
         text: `no rule in nat KUBE-SERVICES matches -d ${sp.clusterIP}/32 -p ${sp.protocol} --dport ${sp.port} (expected -j ${chain})`,
       },
+      ...foreign.slice(0, 2).map((r) => ev(ctx.file, r)),
       ...epEvidence(sp, expected),
       ...healthEvidence(ctx),
     ],
