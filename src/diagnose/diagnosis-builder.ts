@@ -174,7 +174,7 @@ export class DiagnosisBuilder {
       detail:
         bundleProblems.length === 0
           ? `${this.#ctx.cluster.services.length} Services, ${this.#ctx.cluster.pods.length} pods, ${this.#nodes.length} node dumps read${endpointSourceNote(this.#ctx.cluster)}`
-          : `${bundleProblems.length} part${bundleProblems.length > 1 ? "s" : ""} of the bundle could not be read (see bundle-invalid findings); the rest is diagnosed`,
+          : `${bundleProblems.length} part${bundleProblems.length > 1 ? "s" : ""} of the bundle could not be read (see bundle-invalid findings); the rest is diagnosed${endpointSourceNote(this.#ctx.cluster)}`,
     };
     let steps: CheckStep[];
     let findings: Finding[];
