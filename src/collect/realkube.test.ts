@@ -4,7 +4,8 @@
  * the truth in their expect.json. The question expectations live in QUESTIONS below (one place,
  * so a reworked verdict only changes `answer()`); they assert findings and the data-plane link.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Diagnosis } from "../model/diagnosis.ts";
@@ -138,5 +139,38 @@ describe.skipIf(TRUTH === undefined)(
         }
       });
     }
+  },
+);
+
+describe.skipIf(TRUTH === undefined)(
+  "diagnoseBundleDir() with kube-proxy's own evidence next to a real dump",
+  () => {
+    it("quotes kube-proxy's last sync and restore failures in the stale node's findings", async () => {
+      const dir = mkdtempSync(join(tmpdir(), "nd-realkube-"));
+      try {
+        cpSync(join(REALKUBE, "drift"), dir, { recursive: true });
+        // bundle.json says collectedAt 2026-12-06T11:41:14Z; node2's kube-proxy last synced 7 minutes earlier.
+        const lastSync = Date.parse("2026-12-06T11:34:14Z") / 1000;
+        writeFileSync(
+          join(dir, "nodes/node2/kube-proxy-metrics.txt"),
+          [
+            "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge",
+            `kubeproxy_sync_proxy_rules_last_timestamp_seconds ${lastSync}`,
+            "# TYPE kubeproxy_sync_proxy_rules_iptables_restore_failures_total counter",
+            "kubeproxy_sync_proxy_rules_iptables_restore_failures_total 4",
+            "",
+          ].join("\n"),
+        );
+        writeFileSync(join(dir, "nodes/node2/kube-proxy-mode.txt"), "iptables");
+        const d = await diagnoseBundleDir(dir);
+        const stale = d.findings.find((f) => f.code === "endpoint-stale");
+        expect(stale?.message).toContain(
+          'kube-proxy on "node2" last synced 7 minutes ago (at collection), 4 restore failures',
+        );
+        expect(stale?.evidence.map((e) => e.file)).toContain("nodes/node2/kube-proxy-metrics.txt");
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
   },
 );

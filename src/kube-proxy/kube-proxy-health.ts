@@ -113,7 +113,7 @@ export function kubeProxyHealth(
   if (pendingSeconds !== undefined)
     parts.push(`a sync queued ${formatDuration(pendingSeconds)} before collection has not run`);
   if (note !== undefined && parts.length === 0)
-    parts.push(`did not answer on 127.0.0.1:10249 (${note.text.replace(/^#\s*netdoctor:\s*/, "")})`);
+    parts.push(`gave no metrics (${note.text.replace(/^#\s*netdoctor:\s*/, "")})`);
   if (canary.missing.length > 0)
     parts.push(
       `its KUBE-PROXY-CANARY chain is missing from ${canary.missing.join(", ")} (flushed since kube-proxy last ran)`,

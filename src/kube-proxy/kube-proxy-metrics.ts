@@ -122,12 +122,19 @@ export function parseKubeProxyMetrics(text: string, file: string): KubeProxyMetr
   return { file, samples, notes, skipped };
 }
 
-/** A metric's sample; for a labelled metric, the sum over its series (line of the first). */
+/**
+ * A metric's sample. Since v1.28 kube-proxy labels its sync metrics with `ip_family`; the IPv4
+ * series is the one an iptables (IPv4) dump speaks about, so it is preferred, then an unlabelled
+ * one, then the first.
+ */
 export function metricSample(metrics: KubeProxyMetrics, name: string): MetricSample | undefined {
   const list = metrics.samples.get(name);
   if (list === undefined || list.length === 0) return undefined;
-  if (list.length === 1) return list[0];
-  return { ...list[0]!, value: list.reduce((sum, s) => sum + s.value, 0) };
+  return (
+    list.find((s) => s.labels.ip_family === "IPv4") ??
+    list.find((s) => Object.keys(s.labels).length === 0) ??
+    list[0]
+  );
 }
 
 /** The value of {@linkcode metricSample}, or undefined. */
