@@ -283,6 +283,14 @@ export class FakeKubeApi {
         stderr: "",
         exit: 0,
       },
+      {
+        stem: "kube-proxy-metrics",
+        stdout:
+          "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e+09\n",
+        stderr: "",
+        exit: 0,
+      },
+      { stem: "kube-proxy-mode", stdout: "iptables\n", stderr: "", exit: 0 },
     ];
   }
 
