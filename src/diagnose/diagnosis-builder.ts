@@ -66,6 +66,8 @@ interface NodeResult {
   readonly node: string;
   readonly scan?: NodeScan;
   readonly dataplane: Finding[];
+  /** Why the node's data plane could not be checked (a proxy mode netdoctor does not analyse). */
+  readonly undecided?: string;
   readonly health: Finding[];
   readonly problems: readonly Finding[];
   readonly summary: NodeSummary;
@@ -103,6 +105,7 @@ export class DiagnosisBuilder {
       return o === undefined ? undefined : `pod ${o.pod}${o.node === undefined ? "" : ` on ${o.node}`}`;
     };
     let dataplane: Finding[] = [];
+    let undecided: string | undefined;
     if (input.index !== undefined && (q === undefined || isClient)) {
       const only = q === undefined ? undefined : q.reconcileOnly;
       const zone = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node)?.metadata.labels?.[
@@ -110,7 +113,7 @@ export class DiagnosisBuilder {
       ];
       const collectedAt =
         this.#ctx.collectedAt === undefined ? Number.NaN : Date.parse(this.#ctx.collectedAt);
-      dataplane = reconcileNode(this.#ports, input.index, {
+      const reconciled = reconcileNode(this.#ports, input.index, {
         node,
         file,
         ownerOfIp,
@@ -118,7 +121,9 @@ export class DiagnosisBuilder {
         ...(zone === undefined ? {} : { zone }),
         ...(input.kubeProxy === undefined ? {} : { evidence: input.kubeProxy }),
         ...(Number.isNaN(collectedAt) ? {} : { collectedAt }),
-      }).findings;
+      });
+      dataplane = reconciled.findings;
+      undecided = reconciled.undecided;
     }
     if (isClient && input.ruleset !== undefined && q.packet !== undefined) {
       const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
@@ -138,6 +143,7 @@ export class DiagnosisBuilder {
       node,
       ...(ev.scan === undefined ? {} : { scan: ev.scan }),
       dataplane,
+      ...(undecided === undefined ? {} : { undecided }),
       health,
       problems: input.problems,
       summary: {
@@ -203,7 +209,10 @@ export class DiagnosisBuilder {
           ok: true,
           detail: `${this.#ports.length} service ports; ${noEndpoints.length} without ready endpoints`,
         },
-        dataplaneStep(dataplane, this.#nodes.length, this.#ports.length),
+        undecidedStep(
+          dataplaneStep(dataplane, this.#nodes.length, this.#ports.length),
+          this.#nodes.flatMap((n) => (n.undecided === undefined ? [] : [n.undecided])),
+        ),
         healthStep(health),
       ];
       findings = [...bundleProblems, ...endpointsNone, ...dataplane, ...health];
@@ -224,7 +233,15 @@ export class DiagnosisBuilder {
         traceError: this.#traceError,
         config: configPodIpFindings(q.client, this.#ctx.cluster, podIpLookup(this.#ctx.cluster)),
       });
-      steps = [bundleStep, ...walk.steps];
+      const clientUndecided = client?.undecided;
+      steps = [
+        bundleStep,
+        ...walk.steps.map((st) =>
+          st.check === "node-dataplane" && clientUndecided !== undefined
+            ? undecidedStep(st, [clientUndecided])
+            : st,
+        ),
+      ];
       findings = [...bundleProblems, ...walk.findings];
     }
     findings.sort(
@@ -277,6 +294,16 @@ function fullSummary(
   const errs = findings.filter((f) => f.severity === "error");
   const where = [...new Set(errs.map((f) => f.node).filter((n): n is string => n !== undefined))];
   return `${errs.length} error${errs.length === 1 ? "" : "s"}${where.length > 0 ? ` on ${where.join(", ")}` : ""}: ${broken.detail}`;
+}
+
+/**
+ * A node-dataplane step that found nothing wrong is not proven when a node's proxy mode could not
+ * be checked (IPVS, nftables, no kube-proxy, unknown): undecided, with the reason. Interim until
+ * the verdict model reads ReconcileResult.undecided itself.
+ */
+function undecidedStep(step: CheckStep, undecided: readonly string[]): CheckStep {
+  if (step.ok !== true || undecided.length === 0) return step;
+  return { ...step, ok: undefined, detail: `${undecided.join("; ")}` };
 }
 
 /** `; endpoints from …` when they did not come from plain discovery.k8s.io/v1 EndpointSlices. */

@@ -166,3 +166,28 @@ describe("reconcileNode() outside iptables mode", () => {
     expect(r.findings.map((f) => f.code)).toEqual(["service-rules-missing"]);
   });
 });
+
+describe("diagnoseBundleDir() on a node in IPVS mode (issue 12, item 4)", () => {
+  it("leaves node-dataplane undecided with the reason instead of reporting missing rules", async () => {
+    const { cpSync, mkdirSync, mkdtempSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { diagnoseBundleDir } = await import("../collect/diagnose-bundle-dir.ts");
+    const dir = mkdtempSync(join(tmpdir(), "nd-ipvs-"));
+    try {
+      cpSync(resolve(process.cwd(), "testdata/kube-proxy-eras/v1.31-TestOverallIPTablesRules"), dir, {
+        recursive: true,
+      });
+      mkdirSync(join(dir, "nodes/test-hostname"), { recursive: true });
+      cpSync(IPVS_DUMP, join(dir, "nodes/test-hostname/iptables-save.txt"));
+      const d = await diagnoseBundleDir(dir);
+      const step = d.steps.find((s) => s.check === "node-dataplane");
+      expect(step?.ok).toBeUndefined();
+      expect(step?.detail).toMatch(/^Node "test-hostname" runs kube-proxy in IPVS mode/);
+      expect(
+        d.findings.filter((f) => f.code === "service-rules-missing" || f.code.startsWith("endpoint-")),
+      ).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
