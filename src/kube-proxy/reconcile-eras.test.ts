@@ -257,3 +257,28 @@ describe.skipIf(fixturesMissing)("reconcileNode() on chains of a deleted Service
     expect(r.findings.map((f) => `${f.code} ${f.severity}`)).toEqual(["chain-leftover warning"]);
   });
 });
+
+describe("reconcileNode() on a v1.18-shaped node (pre-1.19 unnamed-port names, v1 Endpoints)", () => {
+  const dump = readFileSync(join(ERAS, "v1.18-unnamed-port.iptables-save.txt"), "utf8");
+
+  it("matches the old `ns/name:` chain names by hash and finds nothing wrong", async () => {
+    const cluster = (await readBundle(join(ERAS, "v1.20-TestEndpointSliceE2E-endpoints"))).cluster;
+    const r = run(cluster, dump, "v1.18.txt");
+    expect(summary(r.findings)).toEqual([]);
+    expect([...(r.checks.get("ns1/svc1")?.dnat.keys() ?? [])]).toEqual([
+      "10.0.1.1:80",
+      "10.0.1.2:80",
+      "10.0.1.3:80",
+    ]);
+  });
+
+  it("reports the endpoint that moved, though every name carries the old colon", async () => {
+    const cluster = (await readBundle(join(ERAS, "v1.20-TestEndpointSliceE2E-endpoints"))).cluster;
+    const r = run(
+      moved(cluster, { service: "ns1/svc1", from: "10.0.1.2", to: "10.0.1.7", port: 80 }),
+      dump,
+      "v1.18.txt",
+    );
+    expect(summary(r.findings)).toEqual(["endpoint-stale ns1/svc1", "endpoint-missing ns1/svc1"]);
+  });
+});
