@@ -81,21 +81,32 @@ export class NodeView {
   /**
    * Every DNAT reachable from `chain`. With `external`, jumps that match on the packet's source
    * inside KUBE-XLB-/KUBE-EXT- chains (pods and the node itself go to the Cluster chain) are not
-   * taken: what is left is what an outside client gets.
+   * taken: what is left is what an outside client gets. Results are shared per chain (a KUBE-SVC-
+   * chain is reached from its ClusterIP, its NodePort and its external IPs alike): do not modify.
    */
-  dnatFrom(chain: string, options: { external?: boolean } = {}): Map<string, ReachedDnat> {
-    const out = new Map<string, ReachedDnat>();
-    this.#walk(chain, options.external === true, out, new Set());
-    return out;
+  dnatFrom(chain: string, options: { external?: boolean } = {}): ReadonlyMap<string, ReachedDnat> {
+    return this.#reach(chain, options.external === true, new Set());
   }
 
-  #walk(chain: string, external: boolean, out: Map<string, ReachedDnat>, seen: Set<string>): void {
-    if (seen.has(chain)) return;
-    seen.add(chain);
+  /** Results per chain: `inside` for every chain walked alike from anywhere, `outside` for the external walk of XLB/EXT/FW chains. */
+  readonly #inside = new Map<string, ReadonlyMap<string, ReachedDnat>>();
+  readonly #outside = new Map<string, ReadonlyMap<string, ReachedDnat>>();
+
+  #reach(chain: string, external: boolean, active: Set<string>): ReadonlyMap<string, ReachedDnat> {
+    // Only the external-policy chains (and KUBE-FW-, which leads to them) walk differently from outside.
+    const fw = chain.startsWith("KUBE-FW-");
     const shortCircuits = external && (chain.startsWith("KUBE-XLB-") || chain.startsWith("KUBE-EXT-"));
+    const memo = shortCircuits || (external && fw) ? this.#outside : this.#inside;
+    const cached = memo.get(chain);
+    if (cached !== undefined) return cached;
+    if (active.has(chain)) return EMPTY; // a loop: kube-proxy never writes one, a hand-edited dump might
+    active.add(chain);
+    let own: Map<string, ReachedDnat> | undefined;
+    const subs: ReadonlyMap<string, ReachedDnat>[] = [];
     for (const r of this.index.nat.get(chain) ?? []) {
       if (r.toDestination !== undefined) {
-        if (!out.has(r.toDestination)) out.set(r.toDestination, { rule: r });
+        own ??= new Map();
+        if (!own.has(r.toDestination)) own.set(r.toDestination, { rule: r });
         continue;
       }
       const t = r.target;
@@ -103,13 +114,27 @@ export class NodeView {
       if (shortCircuits && r.sourceMatch === true) continue;
       if (t.startsWith("KUBE-SEP-")) {
         for (const d of this.index.nat.get(t) ?? []) {
-          if (d.toDestination !== undefined && !out.has(d.toDestination))
-            out.set(d.toDestination, { rule: d, jump: r });
+          if (d.toDestination === undefined) continue;
+          own ??= new Map();
+          if (!own.has(d.toDestination)) own.set(d.toDestination, { rule: d, jump: r });
         }
-      } else this.#walk(t, external, out, seen);
+      } else subs.push(this.#reach(t, external, active));
     }
+    active.delete(chain);
+    // The common chain (EXT → SVC, FW → SVC) only forwards: share the sub-result instead of copying it.
+    let out: ReadonlyMap<string, ReachedDnat>;
+    if (own === undefined && subs.length === 1) out = subs[0]!;
+    else {
+      const merged = own ?? new Map<string, ReachedDnat>();
+      for (const sub of subs) for (const [k, v] of sub) if (!merged.has(k)) merged.set(k, v);
+      out = merged;
+    }
+    memo.set(chain, out);
+    return out;
   }
 }
+
+const EMPTY: ReadonlyMap<string, ReachedDnat> = new Map();
 
 /** Whether `chain` is one of the service port's own chains (any kind, either naming). */
 export function ownsChain(sp: ExpectedServicePort, chain: string | undefined): boolean {

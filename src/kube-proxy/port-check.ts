@@ -90,7 +90,7 @@ export function checkPort(ctx: PortContext, sp: ExpectedServicePort, findings: F
   const entry = sp.clusterIP === undefined ? undefined : view.entryFor(sp, sp.clusterIP, sp.port);
   const reject =
     sp.clusterIP === undefined ? undefined : view.rejects.get(`${sp.clusterIP}:${sp.port}/${sp.protocol}`);
-  let dnat = new Map<string, ReachedDnat>();
+  let dnat: ReadonlyMap<string, ReachedDnat> = new Map();
   if (entry?.target !== undefined) {
     if (!view.declared(entry.target) && entry.target.startsWith("KUBE-"))
       findings.push(chainUndefined(ctx, sp, entry));
