@@ -84,8 +84,12 @@ function chainUndefined(ctx: PortContext, sp: ExpectedServicePort, entry: Indexe
 }
 
 /** Checks the ClusterIP path and then the external path of `sp`, appending findings. */
-export function checkPort(ctx: PortContext, sp: ExpectedServicePort, findings: Finding[]): PortCheck {
+export function checkPort(
+  ctx: PortContext,
+  sp: ExpectedServicePort,
+): { check: PortCheck; findings: Finding[] } {
   const { view } = ctx;
+  const findings: Finding[] = [];
   const choices = internalChoices(sp, ctx.topology, ctx.era);
   const entry = sp.clusterIP === undefined ? undefined : view.entryFor(sp, sp.clusterIP, sp.port);
   const reject =
@@ -108,7 +112,9 @@ export function checkPort(ctx: PortContext, sp: ExpectedServicePort, findings: F
   const expected = keys(match.choice);
   if (expected.length > 0 && entry === undefined) {
     const foreign = sp.clusterIP === undefined ? [] : view.foreignEntries(sp, sp.clusterIP, sp.port);
-    findings.push(noEntryFinding(ctx, sp, expected, reject, foreign));
+    findings.push(
+      noEntryFinding(ctx, sp, { expected, foreign, ...(reject === undefined ? {} : { reject }) }),
+    );
   } else if (expected.length > 0 && reject !== undefined && entry !== undefined) {
     findings.push({
       node: ctx.node,
@@ -122,10 +128,12 @@ export function checkPort(ctx: PortContext, sp: ExpectedServicePort, findings: F
     });
   }
   for (const d of match.stale.slice(0, MAX_LISTED))
-    findings.push(staleFinding(ctx, sp, d, dnat.get(d)!, { expected }));
+    findings.push(staleFinding(ctx, sp, { target: d, hit: dnat.get(d)!, expected }));
   if (match.missing.length > 0 && entry !== undefined) {
     const chainRules = entry.target === undefined ? [] : (view.index.nat.get(entry.target) ?? []);
-    findings.push(missingFinding(ctx, sp, match.missing, { entry, chainRules, ...labelOf(match.choice) }));
+    findings.push(
+      missingFinding(ctx, sp, { missing: match.missing, entry, chainRules, ...labelOf(match.choice) }),
+    );
   }
   const external = checkExternal(
     ctx,
@@ -133,7 +141,7 @@ export function checkPort(ctx: PortContext, sp: ExpectedServicePort, findings: F
     { stale: match.stale, missing: match.missing, reported: expected.length > 0 && entry === undefined },
     findings,
   );
-  return {
+  const check: PortCheck = {
     svcPortName: sp.svcPortName,
     dnat,
     expected,
@@ -144,6 +152,7 @@ export function checkPort(ctx: PortContext, sp: ExpectedServicePort, findings: F
     ...(reject === undefined ? {} : { reject }),
     ...(external === undefined ? {} : { external }),
   };
+  return { check, findings };
 }
 
 function labelOf(choice: EndpointChoice): { label?: string } {
@@ -214,13 +223,13 @@ function checkExternal(
   const via = `from outside (${sp.externalLocal ? "externalTrafficPolicy Local" : "NodePort/external IP/LoadBalancer"})`;
   if (entries.length > 0) {
     for (const d of match.stale.filter((k) => !internal.stale.includes(k)).slice(0, MAX_LISTED))
-      findings.push(staleFinding(ctx, sp, d, dnat.get(d)!, { expected, via }));
+      findings.push(staleFinding(ctx, sp, { target: d, hit: dnat.get(d)!, expected, via }));
     const missing = match.missing.filter((k) => !internal.missing.includes(k));
     if (missing.length > 0) {
       const first = entries[0]!;
       const chainRules = first.target === undefined ? [] : (ctx.view.index.nat.get(first.target) ?? []);
       findings.push(
-        missingFinding(ctx, sp, missing, { entry: first, chainRules, via, ...labelOf(match.choice) }),
+        missingFinding(ctx, sp, { missing, entry: first, chainRules, via, ...labelOf(match.choice) }),
       );
     }
   }

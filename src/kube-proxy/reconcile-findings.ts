@@ -52,10 +52,9 @@ function healthEvidence(ctx: FindingContext): Evidence[] {
 export function staleFinding(
   ctx: FindingContext,
   sp: ExpectedServicePort,
-  target: string,
-  hit: ReachedDnat,
-  options: { expected: readonly string[]; via?: string },
+  options: { target: string; hit: ReachedDnat; expected: readonly string[]; via?: string },
 ): Finding {
+  const { target, hit } = options;
   const ip = target.startsWith("[")
     ? target.slice(1, target.indexOf("]"))
     : target.slice(0, target.lastIndexOf(":"));
@@ -84,9 +83,15 @@ export function staleFinding(
 export function missingFinding(
   ctx: FindingContext,
   sp: ExpectedServicePort,
-  missing: readonly string[],
-  options: { entry: IndexedRule; chainRules: readonly IndexedRule[]; via?: string; label?: string },
+  options: {
+    missing: readonly string[];
+    entry: IndexedRule;
+    chainRules: readonly IndexedRule[];
+    via?: string;
+    label?: string;
+  },
 ): Finding {
+  const { missing } = options;
   return {
     node: ctx.node,
     service: sp.service,
@@ -108,10 +113,10 @@ export function missingFinding(
 export function noEntryFinding(
   ctx: FindingContext,
   sp: ExpectedServicePort,
-  expected: readonly string[],
-  reject: IndexedRule | undefined,
-  foreign: readonly IndexedRule[] = [],
+  options: { expected: readonly string[]; reject?: IndexedRule; foreign?: readonly IndexedRule[] },
 ): Finding {
+  const { expected, reject } = options;
+  const foreign = options.foreign ?? [];
   const ready = expected.join(", ");
   const base = { node: ctx.node, service: sp.service };
   if (reject !== undefined) {

@@ -151,7 +151,9 @@ export function reconcileNode(
   const findings: Finding[] = [];
   for (const sp of ports) {
     if (opts.only !== undefined && !opts.only.has(sp.svcPortName)) continue;
-    checks.set(sp.svcPortName, checkPort(ctx, sp, findings));
+    const { check, findings: found } = checkPort(ctx, sp);
+    checks.set(sp.svcPortName, check);
+    findings.push(...found);
   }
   if (opts.only === undefined) {
     const reported = new Set(
