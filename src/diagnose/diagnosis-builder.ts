@@ -194,7 +194,7 @@ export class DiagnosisBuilder {
         nodeDumps: this.#nodes.filter((n) => n.dump === "read").length,
         problems: problems.filter((p) => p.evidence[0]?.file !== "bundle.json"),
       },
-      q === undefined ? undefined : (q.client.nodeName ?? "\0"),
+      q === undefined ? "everything" : { clientNode: q.client.nodeName ?? "\0" },
     );
     const result =
       q === undefined

@@ -26,23 +26,26 @@ function problemFile(f: Finding): string {
 }
 
 /**
- * The bundle link: parts this question depends on that could not be read make it undecided (a skipped
- * item of cluster/*.json may be on the path); the client node's missing directory or dump are the
- * client-node and node-dataplane links' to report; other nodes' problems are off the path.
+ * The bundle link: parts the answer depends on that could not be read make it undecided. For a
+ * question (`clientNode` given) that is cluster/*.json (a skipped item may be on the path) and the
+ * client node's other files; its missing directory or dump are the client-node and node-dataplane
+ * links' to report, and other nodes' problems are off the path. For the full check, every part counts.
  */
-export function bundleLink(facts: BundleFacts, clientNode: string | undefined): Link {
-  const own = clientNode === undefined ? "\0" : `nodes/${clientNode}/`;
+export function bundleLink(facts: BundleFacts, scope: { readonly clientNode: string } | "everything"): Link {
+  const own = scope === "everything" ? "\0" : `nodes/${scope.clientNode}/`;
   const covered = new Set([own, `${own}iptables-save.txt`]);
   const relevant = facts.problems.filter((f) => {
     const file = problemFile(f);
-    return file.startsWith("cluster/") || (file.startsWith(own) && !covered.has(file));
+    return (
+      scope === "everything" || file.startsWith("cluster/") || (file.startsWith(own) && !covered.has(file))
+    );
   });
   const read = `${facts.services} Services, ${facts.pods} pods, ${facts.nodeDumps} node dumps read`;
   if (relevant.length > 0) {
     const files = [...new Set(relevant.map(problemFile))];
     return undecided(
       "bundle",
-      `${relevant.length} part${relevant.length > 1 ? "s" : ""} of the bundle this question depends on could not be read (see bundle-invalid): ${files.join(", ")}`,
+      `${relevant.length} part${relevant.length > 1 ? "s" : ""} of the bundle ${scope === "everything" ? "" : "this question depends on "}could not be read (see bundle-invalid): ${files.join(", ")}`,
       {
         missing: files.join(", "),
         howToGet: "collect them again (`netdoctor collect`, or the commands in docs/bundle.md)",
