@@ -33,7 +33,7 @@ export function severityOf<V>(entry: FindingEntry<V>, values: V): Severity {
 }
 
 /** How docs/findings.md states the severity: `error`, or the rule. */
-export function severityText<V>(entry: FindingEntry<V>): string {
+export function severityText(entry: { readonly severity: Severity | { readonly rule: string } }): string {
   return typeof entry.severity === "string" ? entry.severity : entry.severity.rule;
 }
 
