@@ -162,6 +162,86 @@ describe("diagnose of destinations outside the cluster (item 3)", () => {
   });
 });
 
+describe("diagnose of Services without kube-proxy rules", () => {
+  function addService(files: Map<string, string>, spec: Record<string, unknown>, name: string): void {
+    const list = JSON.parse(files.get("cluster/services.json")!);
+    list.items.push({
+      apiVersion: "v1",
+      kind: "Service",
+      metadata: { name, namespace: "eopx", uid: `uid-${name}` },
+      spec,
+    });
+    files.set("cluster/services.json", JSON.stringify(list, null, 4));
+  }
+
+  it("is undecided for an ExternalName Service: the CNAME's target is resolved outside the cluster", async () => {
+    const d = await diagnoseSpec(healthyCluster(), { from: DEMO_HEALTHY_FROM, to: "ext-db:5432" }, (f) =>
+      addService(
+        f,
+        { type: "ExternalName", externalName: "db.example.com", ports: [{ port: 5432, protocol: "TCP" }] },
+        "ext-db",
+      ),
+    );
+    expect(d.verdict).toBe("undecided");
+    expect(d.undecidedAt).toBe("dns");
+    expect(step(d, "dns")?.detail).toContain('"db.example.com" is outside the cluster');
+    expect(step(d, "service")?.status).toBe("not-applicable");
+  });
+
+  it("is undecided at node-dataplane for a headless Service (the client dials pod IPs DNS returns)", async () => {
+    const d = await diagnoseSpec(
+      healthyCluster(),
+      { from: DEMO_HEALTHY_FROM, to: "register-hl:8848" },
+      (f) => {
+        addService(
+          f,
+          {
+            type: "ClusterIP",
+            clusterIP: "None",
+            selector: { app: "eopx-register" },
+            ports: [{ port: 8848, protocol: "TCP" }],
+          },
+          "register-hl",
+        );
+        const slices = JSON.parse(f.get("cluster/endpointslices.json")!);
+        slices.items.push({
+          apiVersion: "discovery.k8s.io/v1",
+          kind: "EndpointSlice",
+          addressType: "IPv4",
+          metadata: {
+            name: "register-hl-x1",
+            namespace: "eopx",
+            labels: { "kubernetes.io/service-name": "register-hl" },
+          },
+          endpoints: [{ addresses: ["10.42.1.23"], conditions: { ready: true } }],
+          ports: [{ port: 8848, protocol: "TCP" }],
+        });
+        f.set("cluster/endpointslices.json", JSON.stringify(slices, null, 4));
+      },
+    );
+    expect(step(d, "endpoints")?.status).toBe("ok");
+    expect(d.verdict).toBe("undecided");
+    expect(d.undecidedAt).toBe("node-dataplane");
+    expect(step(d, "node-dataplane")?.detail).toContain("headless Service");
+  });
+
+  it("breaks at endpoints for a headless Service without ready pods", async () => {
+    const d = await diagnoseSpec(healthyCluster(), { from: DEMO_HEALTHY_FROM, to: "register-hl:8848" }, (f) =>
+      addService(
+        f,
+        {
+          type: "ClusterIP",
+          clusterIP: "None",
+          selector: { app: "nothing" },
+          ports: [{ port: 8848, protocol: "TCP" }],
+        },
+        "register-hl",
+      ),
+    );
+    expect(d.brokenAt).toBe("endpoints");
+  });
+});
+
 describe("parseTo()", () => {
   it("refuses URLs and IPv6 literals with one line that says what to type", () => {
     const cases: [string, string][] = [
