@@ -4,6 +4,7 @@
  * Nodes are fed one at a time (their dumps can be huge), so memory stays bounded by one node.
  */
 
+import { nodeKindOf } from "../findings/kube-proxy-restart.ts";
 import { detectKnownBugs, knownBugIds } from "../known-bugs/known-bugs.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
@@ -139,6 +140,7 @@ export class DiagnosisBuilder {
       reconciled = reconcileNode(this.#ports, input.index, {
         node,
         file,
+        nodeKind: nodeKindOf(this.#ctx.cluster.nodes.find((n) => n.metadata.name === node)),
         ownerOfIp: (ip) => {
           const o = lookup.lookup(ip);
           return o === undefined ? undefined : `pod ${o.pod}${o.node === undefined ? "" : ` on ${o.node}`}`;

@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { FindingCode, Severity } from "../model/finding.ts";
@@ -254,5 +254,31 @@ describe("docs/findings.md", () => {
 
   it("lists the exit codes of src/cli/exit-codes.ts", () => {
     for (const n of [0, 1, 2, 3, 130]) expect(DOC).toMatch(new RegExp(`^\\| ${n} \\| `, "m"));
+  });
+});
+describe("finding construction", () => {
+  it("happens only through the catalogue outside test fixtures", () => {
+    // A Finding literal has `code: "…"` next to `severity:`; call sites pass values to makeFinding().
+    const allowed = new Set([
+      "src/known-bugs/known-bugs-catalogue.ts", // catalogue data: each bug's code and severity
+      "src/report/html/sample-input.ts", // test fixture for the HTML report
+      "src/report/html/sample-large-input.ts", // test fixture for the HTML report
+      "src/collect/read-bundle.ts", // edges engineer's area, converted by its owner
+    ]);
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) {
+          // The catalogue itself writes each code's severity.
+          if (path !== join("src", "findings")) walk(path);
+        } else if (name.endsWith(".ts") && !name.endsWith(".test.ts") && !allowed.has(path)) {
+          const text = readFileSync(path, "utf8");
+          if (/code: "[a-z-]+",\s*\n\s*severity: "/.test(text)) offenders.push(path);
+        }
+      }
+    };
+    walk("src");
+    expect(offenders).toEqual([]);
   });
 });
