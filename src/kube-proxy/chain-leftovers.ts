@@ -1,10 +1,11 @@
 /** `chain-leftover`: kube-proxy chains that no current Service or endpoint accounts for. */
+import type { NodeKind } from "../findings/kube-proxy-restart.ts";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
 import type { ExpectedServicePort } from "./expected-state.ts";
 import type { KubeProxyIndex } from "./kube-proxy-index.ts";
 
 const MAX_LISTED = 10;
-const PROXIER = "kubernetes/kubernetes pkg/proxy/iptables/proxier.go";
 
 /** Chain names any current Service or endpoint accounts for, per expected-state array. */
 const knownCache = new WeakMap<readonly ExpectedServicePort[], Set<string>>();
@@ -34,7 +35,7 @@ function knownChains(ports: readonly ExpectedServicePort[]): Set<string> {
 export function leftovers(
   index: KubeProxyIndex,
   ports: readonly ExpectedServicePort[],
-  opts: { node: string; file: string },
+  opts: { node: string; file: string; nodeKind?: NodeKind },
 ): Finding[] {
   const known = knownChains(ports);
   const referenced = new Set<string>();
@@ -52,19 +53,11 @@ export function leftovers(
     if (left.length < MAX_LISTED) left.push({ file: opts.file, line, text: `:${chain} - [0:0]` });
   }
   if (count === 0) return [];
-  const chains = `${count} kube-proxy chain${count > 1 ? "s" : ""}`;
   return [
-    {
-      node: opts.node,
-      code: "chain-leftover",
-      severity: inUse > 0 ? "warning" : "info",
-      message:
-        inUse > 0
-          ? `Node "${opts.node}" has ${chains} that no current Service or endpoint accounts for, ${inUse} still jumped to (deleted Services, or syncs that stopped)`
-          : `Node "${opts.node}" has ${chains} that no current Service or endpoint accounts for and no rule uses (kube-proxy deletes them at its next cleanup)`,
-      evidence: left,
-      fix: `kube-proxy deletes such chains on a successful sync: if they stay, restart it on "${opts.node}" and check its log for sync errors`,
-      references: [PROXIER],
-    },
+    makeFinding(
+      "chain-leftover",
+      { node: opts.node, ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }), count, inUse },
+      { node: opts.node, evidence: left },
+    ),
   ];
 }

@@ -3,6 +3,7 @@
  * and the external path (NodePort, external IPs, LoadBalancer IPs → KUBE-FW-/KUBE-XLB-/KUBE-EXT-
  * → SEP), each compared with the endpoint sets a correct kube-proxy may program.
  */
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import {
   type ChoiceEra,
@@ -21,7 +22,7 @@ import {
   type FindingContext,
   missingFinding,
   noEntryFinding,
-  PROXIER,
+  onNode,
   staleFinding,
   where,
 } from "./reconcile-findings.ts";
@@ -71,16 +72,17 @@ function keys(choice: EndpointChoice): string[] {
 }
 
 function chainUndefined(ctx: PortContext, sp: ExpectedServicePort, entry: IndexedRule): Finding {
-  return {
-    node: ctx.node,
-    service: sp.service,
-    code: "chain-undefined",
-    severity: "error",
-    message: `Node "${ctx.node}" sends ${where(sp)} to chain ${entry.target}, which the dump never declares: the rules are incomplete`,
-    evidence: [ev(ctx.file, entry)],
-    fix: "Collect the dump again (a cut or partly failed iptables-save); if it persists, restart kube-proxy so it rewrites its chains",
-    references: [PROXIER],
-  };
+  return makeFinding(
+    "chain-undefined",
+    {
+      node: ctx.node,
+      ...(ctx.nodeKind === undefined ? {} : { nodeKind: ctx.nodeKind }),
+      chain: entry.target ?? "",
+      table: "nat",
+      where: where(sp),
+    },
+    { node: ctx.node, service: sp.service, evidence: [ev(ctx.file, entry)] },
+  );
 }
 
 /** Checks the ClusterIP path and then the external path of `sp`, appending findings. */
@@ -116,16 +118,19 @@ export function checkPort(
       noEntryFinding(ctx, sp, { expected, foreign, ...(reject === undefined ? {} : { reject }) }),
     );
   } else if (expected.length > 0 && reject !== undefined && entry !== undefined) {
-    findings.push({
-      node: ctx.node,
-      service: sp.service,
-      code: "service-rejected",
-      severity: "warning",
-      message: `Node "${ctx.node}" still has a "no endpoints" ${reject.target} rule for ${where(sp)} next to its service rules; the API lists ready endpoints (${expected.join(", ")})`,
-      evidence: [ev(ctx.file, reject), ev(ctx.file, entry)],
-      fix: `Restart kube-proxy on "${ctx.node}" so it rewrites the filter table`,
-      references: [PROXIER],
-    });
+    findings.push(
+      makeFinding(
+        "service-rejected",
+        {
+          ...onNode(ctx),
+          where: where(sp),
+          ready: expected.join(", "),
+          target: reject.target ?? "REJECT",
+          alongsideRules: true,
+        },
+        { node: ctx.node, service: sp.service, evidence: [ev(ctx.file, reject), ev(ctx.file, entry)] },
+      ),
+    );
   }
   for (const d of match.stale.slice(0, MAX_LISTED))
     findings.push(staleFinding(ctx, sp, { target: d, hit: dnat.get(d)!, expected }));
@@ -155,8 +160,8 @@ export function checkPort(
   return { check, findings };
 }
 
-function labelOf(choice: EndpointChoice): { label?: string } {
-  return choice.label === "ready endpoints" ? {} : { label: choice.label.replace(/ \(.*\)$/, "") };
+function labelOf(choice: EndpointChoice): { kind?: string } {
+  return choice.label === "ready endpoints" ? {} : { kind: choice.label.replace(/ \(.*\)$/, "") };
 }
 
 function externalEntries(
@@ -204,21 +209,28 @@ function checkExternal(
   const expected = keys(match.choice);
   // A Service whose ClusterIP entry is already reported missing is not reported again per surface.
   if (strict && absent.length > 0 && !internal.reported) {
-    findings.push({
-      node: ctx.node,
-      service: sp.service,
-      code: "service-rules-missing",
-      severity: "warning",
-      message: `Node "${ctx.node}" lacks the external entries of ${sp.svcPortName}: ${absent.join(", ")}`,
-      evidence: [
+    findings.push(
+      makeFinding(
+        "service-rules-missing",
         {
-          file: ctx.file,
-          text: `no matching rule in nat KUBE-SERVICES / KUBE-NODEPORTS for ${absent.join(", ")}`,
+          node: ctx.node,
+          ...(ctx.nodeKind === undefined ? {} : { nodeKind: ctx.nodeKind }),
+          entries: "external",
+          svcPortName: sp.svcPortName,
+          absent,
         },
-      ],
-      fix: `Restart kube-proxy on "${ctx.node}" and check its log for sync errors`,
-      references: [PROXIER],
-    });
+        {
+          node: ctx.node,
+          service: sp.service,
+          evidence: [
+            {
+              file: ctx.file,
+              text: `no matching rule in nat KUBE-SERVICES / KUBE-NODEPORTS for ${absent.join(", ")}`,
+            },
+          ],
+        },
+      ),
+    );
   }
   const via = `from outside (${sp.externalLocal ? "externalTrafficPolicy Local" : "NodePort/external IP/LoadBalancer"})`;
   if (entries.length > 0) {

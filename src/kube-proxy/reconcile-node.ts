@@ -4,6 +4,8 @@
  * First the node's proxy mode is decided from evidence: only iptables mode is reconciled; for any
  * other mode the answer is `undecided` with the reason, and no missing-rules finding is made.
  */
+import type { NodeKind } from "../findings/kube-proxy-restart.ts";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import { leftovers } from "./chain-leftovers.ts";
 import type { TopologyNode } from "./endpoint-choices.ts";
@@ -16,7 +18,6 @@ import { parseKubeProxyMetrics } from "./kube-proxy-metrics.ts";
 import { NodeView } from "./node-view.ts";
 import { checkPort, type PortCheck } from "./port-check.ts";
 import { detectProxyMode, type ProxyMode, type ProxyModeResult } from "./proxy-mode.ts";
-import { PROXIER } from "./reconcile-findings.ts";
 
 export type { ExternalCheck, PortCheck } from "./port-check.ts";
 
@@ -28,6 +29,8 @@ export interface ReconcileOptions {
   readonly only?: ReadonlySet<string>;
   /** Who owns an IP now, e.g. `pod eopx/x-1`, for messages about stale targets. */
   readonly ownerOfIp?: (ip: string) => string | undefined;
+  /** What runs kube-proxy on the node (k3s server/agent, RKE2, kubeadm), for the restart advice. */
+  readonly nodeKind?: NodeKind;
   /** The node's label `topology.kubernetes.io/zone`, for topology-aware hints. */
   readonly zone?: string;
   /** kube-proxy's metrics and mode files and the other mode evidence of the node. */
@@ -83,15 +86,18 @@ function undefinedJumpFindings(
   return index.undefinedJumps
     .slice(0, MAX_LISTED)
     .filter((j) => !reported.has(j.line))
-    .map((j) => ({
-      node: opts.node,
-      code: "chain-undefined",
-      severity: "error",
-      message: `Node "${opts.node}" jumps to chain ${j.target} in table ${j.table}, which the dump never declares`,
-      evidence: [{ file: opts.file, line: j.line, text: j.text }],
-      fix: "Collect the dump again (a cut or partly failed iptables-save); if it persists, restart the component that owns the rule",
-      references: [PROXIER],
-    }));
+    .map((j) =>
+      makeFinding(
+        "chain-undefined",
+        {
+          node: opts.node,
+          ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }),
+          chain: j.target,
+          table: j.table,
+        },
+        { node: opts.node, evidence: [{ file: opts.file, line: j.line, text: j.text }] },
+      ),
+    );
 }
 
 /**
@@ -146,6 +152,7 @@ export function reconcileNode(
     topology,
     era: choiceEra(era),
     ...(opts.ownerOfIp === undefined ? {} : { ownerOfIp: opts.ownerOfIp }),
+    ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }),
     ...(health === undefined ? {} : { health }),
   };
   const findings: Finding[] = [];
