@@ -222,17 +222,17 @@ function ingressRules(
       const src = policyIndexedSourcePodIPSetName(ns, name, i);
       w.set(src, "hash:ip", ipEntries(srcPods));
       for (const p of numeric) w.policyRule(chain, fromSrc, src, dstSet, p.protocol, p.port, p.endport);
-      namedPorts.forEach((eps, j) =>
-        w.policyRule(chain, fromSrc, src, namedSet(j, eps, "hash:ip"), eps.protocol, eps.port, eps.endport),
-      );
+      for (const [j, eps] of namedPorts.entries()) {
+        w.policyRule(chain, fromSrc, src, namedSet(j, eps, "hash:ip"), eps.protocol, eps.port, eps.endport);
+      }
       if (numeric.length === 0 && namedPorts.length === 0)
         w.policyRule(chain, fromSrc, src, dstSet, "", "", "");
     }
     if (matchAllSource && !matchAllPorts) {
       for (const p of numeric) w.policyRule(chain, fromAll, "", dstSet, p.protocol, p.port, p.endport);
-      namedPorts.forEach((eps, j) =>
-        w.policyRule(chain, fromAll, "", namedSet(j, eps, "hash:ip"), eps.protocol, eps.port, eps.endport),
-      );
+      for (const [j, eps] of namedPorts.entries()) {
+        w.policyRule(chain, fromAll, "", namedSet(j, eps, "hash:ip"), eps.protocol, eps.port, eps.endport);
+      }
     }
     if (matchAllSource && matchAllPorts) w.policyRule(chain, fromAll, "", dstSet, "", "", "");
     if (blocks.length > 0) {
@@ -240,7 +240,7 @@ function ingressRules(
       w.set(src, "hash:net", blocks);
       if (!matchAllPorts) {
         for (const p of numeric) w.policyRule(chain, fromBlock, src, dstSet, p.protocol, p.port, p.endport);
-        namedPorts.forEach((eps, j) =>
+        for (const [j, eps] of namedPorts.entries()) {
           w.policyRule(
             chain,
             fromBlock,
@@ -249,8 +249,8 @@ function ingressRules(
             eps.protocol,
             eps.port,
             eps.endport,
-          ),
-        );
+          );
+        }
       } else w.policyRule(chain, fromBlock, src, dstSet, "", "", "");
     }
   });

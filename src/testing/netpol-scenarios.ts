@@ -13,7 +13,13 @@ import { labels, policy } from "./netpol-model.ts";
 export const NODE = "node1";
 export const NODE_IP = "198.18.0.1";
 
-function pod(ns: string, name: string, ip: string, l: Record<string, string>, ports: Pod["containers"][number]["ports"] = []): Pod {
+function pod(
+  ns: string,
+  name: string,
+  ip: string,
+  l: Record<string, string>,
+  ports: Pod["containers"][number]["ports"] = [],
+): Pod {
   return {
     metadata: { name, namespace: ns, labels: l, uid: `uid-pod-${ns}-${name}` },
     containers: [{ name: "main", ports }],
@@ -86,7 +92,12 @@ export const SCENARIOS: readonly NetpolScenario[] = [
     policies: [
       policy("x", "allow-db-from-block", {
         podSelector: labels({ app: "db" }),
-        ingress: [{ from: [{ ipBlock: { cidr: "198.18.1.0/24", except: ["198.18.1.4/32"] } }], ports: [{ port: 5432 }] }],
+        ingress: [
+          {
+            from: [{ ipBlock: { cidr: "198.18.1.0/24", except: ["198.18.1.4/32"] } }],
+            ports: [{ port: 5432 }],
+          },
+        ],
       }),
     ],
   },
@@ -101,11 +112,21 @@ export const SCENARIOS: readonly NetpolScenario[] = [
   },
   {
     name: "web ports 8000-8100 (endPort)",
-    policies: [policy("x", "web-range", { podSelector: labels({ app: "web" }), ingress: [{ ports: [{ port: 8000, endPort: 8100 }] }] })],
+    policies: [
+      policy("x", "web-range", {
+        podSelector: labels({ app: "web" }),
+        ingress: [{ ports: [{ port: 8000, endPort: 8100 }] }],
+      }),
+    ],
   },
   {
     name: "web UDP 5353 only",
-    policies: [policy("x", "web-udp", { podSelector: labels({ app: "web" }), ingress: [{ ports: [{ protocol: "UDP", port: 5353 }] }] })],
+    policies: [
+      policy("x", "web-udp", {
+        podSelector: labels({ app: "web" }),
+        ingress: [{ ports: [{ protocol: "UDP", port: 5353 }] }],
+      }),
+    ],
   },
   {
     name: "frontend both directions: egress to web:8080 only",
