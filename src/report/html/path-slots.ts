@@ -11,6 +11,7 @@ export function findingSlot(code: FindingCode): Slot {
     case "config-pod-ip":
       return "client";
     case "dns-no-service":
+    case "netpol-dns-denied":
       return "dns";
     case "service-port-missing":
     case "endpoints-none":
@@ -28,6 +29,16 @@ export function findingSlot(code: FindingCode): Slot {
     case "endpoint-missing":
     case "service-rules-missing":
     case "service-rejected":
+    case "netpol-denied":
+    case "netpol-node-disagrees":
+    case "netpol-not-enforced":
+    case "ipvs-virtual-server-missing":
+    case "ipvs-virtual-server-stale":
+    case "ipvs-real-server-missing":
+    case "ipvs-real-server-stale":
+    case "ipvs-real-server-draining":
+    case "ipvs-ipset-entry-missing":
+    case "ipvs-ipset-entry-stale":
       return "dataplane";
     case "bundle-invalid":
       return "none";
