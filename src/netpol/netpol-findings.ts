@@ -136,8 +136,11 @@ export function netpolFindings(input: NetpolFindingInput): Finding[] {
       fix: "Enable a NetworkPolicy controller on the node (k3s: do not start the server with --disable-network-policy)",
     });
   }
+  // One node may enforce both ends (client and server on the same node): report it once.
+  const seen = new Set<string>();
   for (const n of input.nodes) {
-    if (n.verdict.decision !== "denied") continue;
+    if (n.verdict.decision !== "denied" || seen.has(n.verdict.node)) continue;
+    seen.add(n.verdict.node);
     const d = n.role === "client" ? api.egress : api.ingress;
     if (api.decision === "allowed") {
       const by = [...api.egress.allowedBy, ...api.ingress.allowedBy];
