@@ -23,10 +23,20 @@ async function main(out: string): Promise<void> {
   try {
     for (const [dir, index] of Object.entries(CAPTURED)) {
       const scenario = SCENARIOS[index]!;
-      const rules = kubeRouterRules({ policies: scenario.policies, namespaces: NAMESPACES, pods: ALL_PODS, node: NODE });
+      const rules = kubeRouterRules({
+        policies: scenario.policies,
+        namespaces: NAMESPACES,
+        pods: ALL_PODS,
+        node: NODE,
+      });
       const stale = scenario.stale;
       const ipsets =
-        stale === undefined ? rules.ipsets : rules.ipsets.split("\n").filter((l) => l !== `add ${stale.set} ${stale.ip} timeout 0`).join("\n");
+        stale === undefined
+          ? rules.ipsets
+          : rules.ipsets
+              .split("\n")
+              .filter((l) => l !== `add ${stale.set} ${stale.ip} timeout 0`)
+              .join("\n");
       await lab.load("*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\nCOMMIT\n");
       await lab.loadIpsets(ipsets);
       await lab.load(rules.filter);
