@@ -38,6 +38,8 @@ describe("collectorPod()", () => {
       "run iptables-legacy-save 'iptables-legacy-save'",
       "run nft-ruleset 'nft' 'list' 'ruleset'",
       "run k3s-version 'k3s' '--version'",
+      "run ipset-save 'sh' '-c' 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'",
+      "run ipvsadm 'sh' '-c' 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'",
     ]);
   });
 

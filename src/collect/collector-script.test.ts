@@ -86,6 +86,8 @@ describe.each([
         "iptables-legacy-save",
         "nft-ruleset",
         "k3s-version",
+        "ipset-save",
+        "ipvsadm",
       ]);
       const save = by.get("iptables-save")!;
       expect(save.exit).toBe(0);
@@ -99,6 +101,9 @@ describe.each([
       });
       expect(by.get("nft-ruleset")!.exit).toBe(127);
       expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
+      // ipset and ipvsadm are not on this PATH (and ip_vs is not loaded): "absent", never a module load.
+      expect(by.get("ipset-save")!.exit).toBe(127);
+      expect(by.get("ipvsadm")!.exit).toBe(127);
     },
   );
 });

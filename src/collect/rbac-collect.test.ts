@@ -51,6 +51,8 @@ function needed(request: string): { verb: string; resource: string; namespace: s
     "/api/v1/services": "/services",
     "/api/v1/configmaps": "/configmaps",
     "/apis/discovery.k8s.io/v1/endpointslices": "discovery.k8s.io/endpointslices",
+    "/apis/networking.k8s.io/v1/networkpolicies": "networking.k8s.io/networkpolicies",
+    "/api/v1/namespaces": "/namespaces",
   };
   const resource = cluster[path];
   if (resource === undefined || method !== "GET") throw new Error(`unexpected request ${request}`);

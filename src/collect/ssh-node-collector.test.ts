@@ -36,6 +36,10 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
         return { stdout: "", exit: 0 };
       case "nft list ruleset":
         return { stdout: "table ip filter {\n}\n", exit: 0 };
+      case "sh -c 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'":
+        return { stdout: "create KUBE-DST-AAAA hash:ip family inet hashsize 1024 maxelem 65536 timeout 0\n", exit: 0 };
+      case "sh -c 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'":
+        return { stdout: "", exit: 127 };
       case "k3s --version":
         return sudo
           ? { stdout: "", stderr: "sudo: k3s: command not found\n", exit: 1 }
@@ -102,6 +106,8 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       "sudo -n iptables-save",
       "sudo -n k3s --version",
       "sudo -n nft list ruleset",
+      "sudo -n sh -c 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'",
+      "sudo -n sh -c 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'",
     ]);
     expect(server.commands.filter((c) => !c.startsWith("sudo")).sort()).toEqual([
       "iptables --version",
@@ -109,11 +115,14 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       "iptables-save",
       "k3s --version",
       "nft list ruleset",
+      "sh -c 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'",
+      "sh -c 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'",
     ]);
     expect(server.users.sort()).toEqual(["admin", "root"]);
     expect(readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"), "utf8")).toBe(big);
-    // k3s is absent on both (127 from a shell, "command not found" from sudo): no file, no error.
+    // k3s is absent on both (127 from a shell, "command not found" from sudo), as is IPVS: no file, no error.
     expect(readdirSync(join(out, "nodes", "agent1")).sort()).toEqual([
+      "ipset-save.txt",
       "iptables-legacy-save.txt",
       "iptables-save.txt",
       "iptables-version.txt",

@@ -36,6 +36,8 @@ export interface FakeKubeApiOptions {
   readonly services?: readonly object[];
   readonly endpointslices?: readonly object[];
   readonly configmaps?: readonly object[];
+  readonly networkpolicies?: readonly object[];
+  readonly namespaces?: readonly object[];
   readonly behavior?: (node: string) => FakeNodeBehavior;
   /** iptables-save text per node (default: a small kube-proxy dump). */
   readonly dump?: (node: string) => string;
@@ -283,6 +285,9 @@ export class FakeKubeApi {
         stderr: "",
         exit: 0,
       },
+      // Neither ip_set nor ip_vs is loaded on the fake nodes: the guarded commands answer "absent".
+      { stem: "ipset-save", stdout: "", stderr: "", exit: 127 },
+      { stem: "ipvsadm", stdout: "", stderr: "", exit: 127 },
     ];
   }
 
@@ -322,6 +327,10 @@ export class FakeKubeApi {
           return this.#list(res, url, "EndpointSlice", o.endpointslices ?? []);
         case "/api/v1/configmaps":
           return this.#list(res, url, "ConfigMap", o.configmaps ?? []);
+        case "/apis/networking.k8s.io/v1/networkpolicies":
+          return this.#list(res, url, "NetworkPolicy", o.networkpolicies ?? []);
+        case "/api/v1/namespaces":
+          return this.#list(res, url, "Namespace", o.namespaces ?? []);
       }
     }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path);
