@@ -37,7 +37,10 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
       case "nft list ruleset":
         return { stdout: "table ip filter {\n}\n", exit: 0 };
       case "sh -c 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'":
-        return { stdout: "create KUBE-DST-AAAA hash:ip family inet hashsize 1024 maxelem 65536 timeout 0\n", exit: 0 };
+        return {
+          stdout: "create KUBE-DST-AAAA hash:ip family inet hashsize 1024 maxelem 65536 timeout 0\n",
+          exit: 0,
+        };
       case "sh -c 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'":
         return { stdout: "", exit: 127 };
       case "k3s --version":

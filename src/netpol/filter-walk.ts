@@ -6,7 +6,7 @@
  * itself; it stops as undecided at the first test it cannot decide.
  */
 import type { SetEvidence } from "../ipset/match-set.ts";
-import type { Rule, RuleOption, Ruleset } from "../model/ruleset.ts";
+import type { Rule, RuleOption, Ruleset, Target } from "../model/ruleset.ts";
 import { type FilterContext, type FilterPacket, ruleMatches } from "./filter-match.ts";
 
 export type FilterVerdict = "accept" | "drop" | "reject" | "undecided";
@@ -62,6 +62,38 @@ export function applyMark(mark: number, options: readonly RuleOption[]): number 
 
 const CONTINUE_TARGETS = new Set(["LOG", "NFLOG", "ULOG", "TRACE", "AUDIT"]);
 
+type TargetEffect =
+  | { kind: "verdict"; verdict: "accept" | "drop" | "reject"; action: string; rejectWith?: string }
+  | { kind: "undecided"; action: string; reason: string }
+  | { kind: "return" | "jump" | "continue"; action: string }
+  | { kind: "mark"; action: string; mark: number };
+
+/** What a matching rule's target does to the walk. */
+function targetEffect(target: Target, mark: number, isChain: boolean): TargetEffect {
+  switch (target.name) {
+    case "ACCEPT":
+      return { kind: "verdict", verdict: "accept", action: "ACCEPT" };
+    case "DROP":
+      return { kind: "verdict", verdict: "drop", action: "DROP" };
+    case "REJECT": {
+      const rw = optionValue(target.options, "--reject-with") ?? "icmp-port-unreachable";
+      return { kind: "verdict", verdict: "reject", action: `REJECT ${rw}`, rejectWith: rw };
+    }
+    case "RETURN":
+      return { kind: "return", action: "RETURN" };
+    case "MARK": {
+      const next = applyMark(mark, target.options);
+      if (next === undefined)
+        return { kind: "undecided", action: "undecided", reason: "MARK options are not known" };
+      return { kind: "mark", action: `MARK 0x${next.toString(16)}`, mark: next };
+    }
+    default:
+      if (CONTINUE_TARGETS.has(target.name)) return { kind: "continue", action: target.name };
+      if (isChain) return { kind: "jump", action: `${target.kind} ${target.name}` };
+      return { kind: "undecided", action: "undecided", reason: `target ${target.name} is not simulated` };
+  }
+}
+
 interface Frame {
   readonly chain: string;
   index: number;
@@ -86,7 +118,7 @@ export function walkFilter(
   const steps: WalkStep[] = [];
   const setEvidence: SetEvidence[] = [];
   let mark = packet.mark ?? 0;
-  const done = (verdict: FilterVerdict, reason: string, rejectWith?: string): FilterWalk => ({
+  const done = (verdict: FilterVerdict, reason: string, rejectWith?: string | undefined): FilterWalk => ({
     verdict,
     reason,
     steps,
@@ -121,49 +153,31 @@ export function walkFilter(
     if (!r) continue;
     const target = rule.spec.target;
     if (target === undefined) continue;
-    const step = (action: string) =>
-      steps.push({ chain: chain.name, line: rule.line, rule: rule.text, action, ruleRef: rule });
-    switch (target.name) {
-      case "ACCEPT":
-        step("ACCEPT");
-        return done("accept", `${chain.name} line ${rule.line} accepts`);
-      case "DROP":
-        step("DROP");
-        return done("drop", `${chain.name} line ${rule.line} drops`);
-      case "REJECT": {
-        const rw = optionValue(target.options, "--reject-with") ?? "icmp-port-unreachable";
-        step(`REJECT ${rw}`);
-        return done("reject", `${chain.name} line ${rule.line} rejects`, rw);
-      }
-      case "RETURN":
-        step("RETURN");
+    const t = targetEffect(target, mark, filter.chains.has(target.name));
+    steps.push({ chain: chain.name, line: rule.line, rule: rule.text, action: t.action, ruleRef: rule });
+    switch (t.kind) {
+      case "verdict":
+        return done(t.verdict, `${chain.name} line ${rule.line} ${t.action}`, t.rejectWith);
+      case "undecided":
+        return done("undecided", `line ${rule.line}: ${t.reason}`);
+      case "return":
         if (chain.builtin) return policyOf();
         stack.pop();
-        continue;
-      case "MARK": {
-        const next = applyMark(mark, target.options);
-        if (next === undefined) {
-          step("undecided");
-          return done("undecided", `line ${rule.line}: MARK options are not known`);
-        }
-        mark = next;
-        step(`MARK 0x${mark.toString(16)}`);
-        continue;
+        break;
+      case "mark":
+        mark = t.mark;
+        break;
+      case "jump":
+        // A goto replaces the current chain: its end returns to the chain that called this one.
+        if (target.kind === "goto") stack.pop();
+        stack.push({ chain: target.name, index: 0 });
+        break;
+      case "continue":
+        break;
+      default: {
+        const never: never = t;
+        throw new TypeError(`Unknown effect ${String(never)}`);
       }
-      default:
-        if (CONTINUE_TARGETS.has(target.name)) {
-          step(target.name);
-          continue;
-        }
-        if (filter.chains.has(target.name)) {
-          step(`${target.kind} ${target.name}`);
-          // A goto replaces the current chain: its end returns to the chain that called this one.
-          if (target.kind === "goto") stack.pop();
-          stack.push({ chain: target.name, index: 0 });
-          continue;
-        }
-        step("undecided");
-        return done("undecided", `line ${rule.line}: target ${target.name} is not simulated`);
     }
   }
   return done("undecided", `the walk did not end within ${MAX_STEPS} rules (a loop?)`);

@@ -82,48 +82,57 @@ function enforcing(nodes: readonly NodeAnswer[], direction: "ingress" | "egress"
  * ```
  */
 export function netpolFindings(input: NetpolFindingInput): Finding[] {
-  const { api, query } = input;
-  const what = connection(query);
+  const what = connection(input.query);
+  const denied = deniedDirections(input.api);
+  if (denied.length > 0) return denied.flatMap((d) => deniedFindings(input, d, what));
+  return [...unenforcedFindings(input, what), ...nodeDeniedFindings(input, what)];
+}
+
+/** A direction the API denies: not enforced, contradicted by the node, or denied (and where). */
+function deniedFindings(input: NetpolFindingInput, d: DirectionVerdict, what: string): Finding[] {
   const out: Finding[] = [];
-  const denied = deniedDirections(api);
-  for (const d of denied) {
-    const nodes = enforcing(input.nodes, d.direction);
-    const isolating = policyEvidence(d.selecting);
-    const names = d.selecting.map((p) => `${p.namespace}/${p.name}`).join(", ");
-    const allowing = nodes.find((n) => n.decision === "allowed");
-    const unenforced = nodes.find((n) => n.decision === "not-enforced");
-    if (unenforced !== undefined) {
-      out.push({
-        code: "netpol-not-enforced",
-        severity: "warning",
-        message: `NetworkPolicy ${names} would deny ${what} (${d.direction}), but node ${unenforced.node} has no NetworkPolicy controller's rules: nothing enforces it (${unenforced.reason})`,
-        evidence: isolating,
-        ...base(input, unenforced.node),
-        fix: "Enable a NetworkPolicy controller on the node (k3s: do not start the server with --disable-network-policy), or do not rely on the policy",
-      });
-    } else if (allowing !== undefined) {
-      out.push({
-        code: "netpol-node-disagrees",
-        severity: "error",
-        message: `the API denies ${what} (${d.direction} of ${names}: no rule allows it), but node ${allowing.node}'s rules allow it${allowing.allowedBy.length > 0 ? ` by ${allowing.allowedBy.map((a) => a.name).join(", ")}` : ""}: the node's chains or ipsets are stale`,
-        evidence: [...isolating, ...nodeEvidence(allowing)],
-        ...base(input, allowing.node),
-        fix: "Restart the NetworkPolicy controller on the node (k3s: restart k3s) so it rewrites its chains and ipsets, then collect again",
-        references: ["https://github.com/k3s-io/k3s/issues/7446"],
-      });
-    } else {
-      const rejecting = nodes.find((n) => n.decision === "denied");
-      out.push({
-        code: "netpol-denied",
-        severity: "error",
-        message: `NetworkPolicy denies ${what}: ${d.reason}${rejecting?.deniedAt !== undefined ? `; node ${rejecting.node} rejects it at ${rejecting.deniedAt.file}:${rejecting.deniedAt.line}` : ""}`,
-        evidence: [...isolating, ...(rejecting === undefined ? [] : nodeEvidence(rejecting))],
-        ...base(input, rejecting?.node),
-        fix: `Add an ${d.direction} rule that admits ${what} to a policy selecting the pod, or change the pod's labels`,
-      });
-    }
+  const nodes = enforcing(input.nodes, d.direction);
+  const isolating = policyEvidence(d.selecting);
+  const names = d.selecting.map((p) => `${p.namespace}/${p.name}`).join(", ");
+  const allowing = nodes.find((n) => n.decision === "allowed");
+  const unenforced = nodes.find((n) => n.decision === "not-enforced");
+  if (unenforced !== undefined) {
+    out.push({
+      code: "netpol-not-enforced",
+      severity: "warning",
+      message: `NetworkPolicy ${names} would deny ${what} (${d.direction}), but node ${unenforced.node} has no NetworkPolicy controller's rules: nothing enforces it (${unenforced.reason})`,
+      evidence: isolating,
+      ...base(input, unenforced.node),
+      fix: "Enable a NetworkPolicy controller on the node (k3s: do not start the server with --disable-network-policy), or do not rely on the policy",
+    });
+  } else if (allowing !== undefined) {
+    out.push({
+      code: "netpol-node-disagrees",
+      severity: "error",
+      message: `the API denies ${what} (${d.direction} of ${names}: no rule allows it), but node ${allowing.node}'s rules allow it${allowing.allowedBy.length > 0 ? ` by ${allowing.allowedBy.map((a) => a.name).join(", ")}` : ""}: the node's chains or ipsets are stale`,
+      evidence: [...isolating, ...nodeEvidence(allowing)],
+      ...base(input, allowing.node),
+      fix: "Restart the NetworkPolicy controller on the node (k3s: restart k3s) so it rewrites its chains and ipsets, then collect again",
+      references: ["https://github.com/k3s-io/k3s/issues/7446"],
+    });
+  } else {
+    const rejecting = nodes.find((n) => n.decision === "denied");
+    out.push({
+      code: "netpol-denied",
+      severity: "error",
+      message: `NetworkPolicy denies ${what}: ${d.reason}${rejecting?.deniedAt !== undefined ? `; node ${rejecting.node} rejects it at ${rejecting.deniedAt.file}:${rejecting.deniedAt.line}` : ""}`,
+      evidence: [...isolating, ...(rejecting === undefined ? [] : nodeEvidence(rejecting))],
+      ...base(input, rejecting?.node),
+      fix: `Add an ${d.direction} rule that admits ${what} to a policy selecting the pod, or change the pod's labels`,
+    });
   }
-  if (denied.length > 0) return out;
+  return out;
+}
+
+/** Policies select the pods but a node enforces nothing. */
+function unenforcedFindings(input: NetpolFindingInput, what: string): Finding[] {
+  const { api } = input;
+  const out: Finding[] = [];
   const selecting = [...api.egress.selecting, ...api.ingress.selecting];
   const unenforced = input.nodes.find((n) => n.verdict.decision === "not-enforced");
   if (unenforced !== undefined && selecting.length > 0) {
@@ -136,6 +145,13 @@ export function netpolFindings(input: NetpolFindingInput): Finding[] {
       fix: "Enable a NetworkPolicy controller on the node (k3s: do not start the server with --disable-network-policy)",
     });
   }
+  return out;
+}
+
+/** The API allows (or cannot decide) and a node rejects. */
+function nodeDeniedFindings(input: NetpolFindingInput, what: string): Finding[] {
+  const { api } = input;
+  const out: Finding[] = [];
   // One node may enforce both ends (client and server on the same node): report it once.
   const seen = new Set<string>();
   for (const n of input.nodes) {
