@@ -6,6 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Namespace, NetworkPolicy, NetworkPolicyState } from "../model/network-policy.ts";
 import { CollectError } from "./collect-error.ts";
@@ -19,14 +20,12 @@ export const POLICY_FILES = {
   Namespace: { file: "cluster/namespaces.json", command: "kubectl get namespaces -o json" },
 } as const;
 
-function invalid(file: string, message: string, line?: number): Finding {
-  return {
-    code: "bundle-invalid",
-    severity: "warning",
-    message,
-    evidence: [{ file, ...(line === undefined ? {} : { line }), text: message }],
-    fix: "Collect the file again (see docs/bundle.md for the command that writes it)",
-  };
+function invalid(file: string, problem: string, line?: number): Finding {
+  return makeFinding(
+    "bundle-invalid",
+    { problem },
+    { evidence: [{ file, ...(line === undefined ? {} : { line }), text: problem }] },
+  );
 }
 
 async function readOptional(path: string): Promise<string | undefined> {

@@ -1,10 +1,11 @@
 /** `chain-leftover`: kube-proxy chains that no current Service or endpoint accounts for. */
+import type { NodeKind } from "../findings/kube-proxy-restart.ts";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
 import type { ExpectedServicePort } from "./expected-state.ts";
 import type { KubeProxyIndex } from "./kube-proxy-index.ts";
 
 const MAX_LISTED = 10;
-const PROXIER = "kubernetes/kubernetes pkg/proxy/iptables/proxier.go";
 
 /** Chain names any current Service or endpoint accounts for, per expected-state array. */
 const knownCache = new WeakMap<readonly ExpectedServicePort[], Set<string>>();
@@ -30,7 +31,7 @@ function knownChains(ports: readonly ExpectedServicePort[]): Set<string> {
 export function leftovers(
   index: KubeProxyIndex,
   ports: readonly ExpectedServicePort[],
-  opts: { node: string; file: string },
+  opts: { node: string; file: string; nodeKind?: NodeKind },
 ): Finding[] {
   const known = knownChains(ports);
   const referenced = new Set<string>();
@@ -47,14 +48,10 @@ export function leftovers(
   }
   if (count === 0) return [];
   return [
-    {
-      node: opts.node,
-      code: "chain-leftover",
-      severity: "warning",
-      message: `Node "${opts.node}" has ${count} kube-proxy chain${count > 1 ? "s" : ""} that no current Service or endpoint accounts for (deleted Services, or syncs that stopped)`,
-      evidence: left,
-      fix: `kube-proxy deletes such chains on a successful sync: restart it on "${opts.node}" and check its log for sync errors`,
-      references: [PROXIER],
-    },
+    makeFinding(
+      "chain-leftover",
+      { node: opts.node, ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }), count },
+      { node: opts.node, evidence: left },
+    ),
   ];
 }

@@ -2,6 +2,8 @@
  * Compares one node's kube-proxy rules with what the API says they must be. Services are found by
  * recomputed chain names and ClusterIP:port matches, never by comments (they may be absent).
  */
+import type { NodeKind } from "../findings/kube-proxy-restart.ts";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
 import { leftovers } from "./chain-leftovers.ts";
 import { joinHostPort } from "./chain-names.ts";
@@ -31,6 +33,8 @@ export interface ReconcileOptions {
   readonly only?: ReadonlySet<string>;
   /** Who owns an IP now, e.g. `pod eopx/x-1`, for messages about stale targets. */
   readonly ownerOfIp?: (ip: string) => string | undefined;
+  /** What runs kube-proxy on the node (k3s server/agent, RKE2, kubeadm), for the restart advice. */
+  readonly nodeKind?: NodeKind;
 }
 
 export interface ReconcileResult {
@@ -40,7 +44,6 @@ export interface ReconcileResult {
 
 const MAX_LISTED = 10;
 const SERVICE_CHAIN = /^KUBE-(SEP|SVC|SVL|XLB|EXT|FW)-/;
-const PROXIER = "kubernetes/kubernetes pkg/proxy/iptables/proxier.go";
 
 function ev(file: string, r: IndexedRule): Evidence {
   return { file, line: r.line, text: r.text };
@@ -118,18 +121,17 @@ function checkPort(
   const reject = sp.clusterIP === undefined ? undefined : view.rejects.get(key);
   const where = `${sp.svcPortName} (${sp.clusterIP}:${sp.port}/${sp.protocol})`;
   const base = { node, service: sp.service };
+  const on = { node, ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }) };
 
   if (entry?.target !== undefined) {
     if (!view.declared(entry.target) && entry.target.startsWith("KUBE-")) {
-      findings.push({
-        ...base,
-        code: "chain-undefined",
-        severity: "error",
-        message: `Node "${node}" sends ${where} to chain ${entry.target}, which the dump never declares: the rules are incomplete`,
-        evidence: [ev(file, entry)],
-        fix: "Collect the dump again (a cut or partly failed iptables-save); if it persists, restart kube-proxy so it rewrites its chains",
-        references: [PROXIER],
-      });
+      findings.push(
+        makeFinding(
+          "chain-undefined",
+          { ...on, chain: entry.target, table: "nat", where },
+          { ...base, evidence: [ev(file, entry)] },
+        ),
+      );
     }
     view.dnatFrom(entry.target, dnat);
   }
@@ -139,75 +141,77 @@ function checkPort(
 
   if (expected.length > 0 && entry === undefined) {
     if (reject !== undefined) {
-      findings.push({
-        ...base,
-        code: "service-rejected",
-        severity: "error",
-        message: `Node "${node}" rejects ${where} as having no endpoints, but the API lists ready endpoints (${ready}): clients on this node get "Connection refused"`,
-        evidence: [ev(file, reject), ...epEvidence(sp, expected)],
-        fix: `kube-proxy on "${node}" has not synced since the endpoints became ready: check its log for "Failed to execute iptables-restore" and restart it (k3s: systemctl restart k3s or k3s-agent)`,
-        references: [PROXIER, "iptables-known-bugs KB-13"],
-      });
+      findings.push(
+        makeFinding(
+          "service-rejected",
+          { ...on, where, ready, target: reject.target ?? "REJECT", alongsideRules: false },
+          { ...base, evidence: [ev(file, reject), ...epEvidence(sp, expected)] },
+        ),
+      );
     } else {
-      findings.push({
-        ...base,
-        code: "service-rules-missing",
-        severity: "error",
-        message: `Node "${node}" has no KUBE-SERVICES rule for ${where}, although the API lists ready endpoints (${ready}): traffic to the ClusterIP is not translated on this node`,
-        evidence: [
+      findings.push(
+        makeFinding(
+          "service-rules-missing",
+          { ...on, entries: "cluster-ip", where, ready },
           {
-            file,
-            text: `no rule in nat KUBE-SERVICES matches -d ${sp.clusterIP}/32 -p ${sp.protocol} --dport ${sp.port} (expected -j ${sp.chains.SVC})`,
+            ...base,
+            evidence: [
+              {
+                file,
+                text: `no rule in nat KUBE-SERVICES matches -d ${sp.clusterIP}/32 -p ${sp.protocol} --dport ${sp.port} (expected -j ${sp.chains.SVC})`,
+              },
+              ...epEvidence(sp, expected),
+            ],
           },
-          ...epEvidence(sp, expected),
-        ],
-        fix: `Restart kube-proxy on "${node}" (k3s: systemctl restart k3s or k3s-agent) and check its log for sync errors`,
-        references: [PROXIER],
-      });
+        ),
+      );
     }
   } else if (expected.length > 0 && reject !== undefined) {
-    findings.push({
-      ...base,
-      code: "service-rejected",
-      severity: "warning",
-      message: `Node "${node}" still has a "no endpoints" ${reject.target} rule for ${where} next to its service rules; the API lists ready endpoints (${ready})`,
-      evidence: [ev(file, reject), ev(file, entry!)],
-      fix: `Restart kube-proxy on "${node}" so it rewrites the filter table`,
-      references: [PROXIER],
-    });
+    findings.push(
+      makeFinding(
+        "service-rejected",
+        { ...on, where, ready, target: reject.target ?? "REJECT", alongsideRules: true },
+        { ...base, evidence: [ev(file, reject), ev(file, entry!)] },
+      ),
+    );
   }
 
   for (const d of stale.slice(0, MAX_LISTED)) {
     const hit = dnat.get(d)!;
     const ip = d.startsWith("[") ? d.slice(1, d.indexOf("]")) : d.slice(0, d.lastIndexOf(":"));
     const owner = opts.ownerOfIp?.(ip);
-    findings.push({
-      ...base,
-      code: "endpoint-stale",
-      severity: "error",
-      message:
-        `Node "${node}" sends ${where} to ${d}, which is not a ready endpoint of ${sp.service} (ready: ${ready}); ` +
-        (owner === undefined ? `no pod has ${ip} now` : `${ip} now belongs to ${owner}`),
-      evidence: [...(hit.jump === undefined ? [] : [ev(file, hit.jump)]), ev(file, hit.rule)],
-      fix: `kube-proxy on "${node}" is not applying updates: fix what breaks iptables on the node (see its node-health findings), then restart kube-proxy (k3s: systemctl restart k3s-agent) so it rewrites the rules; confirm with \`iptables-save | grep ${d}\``,
-      references: [PROXIER, "k3s-io/k3s#3117"],
-    });
+    findings.push(
+      makeFinding(
+        "endpoint-stale",
+        {
+          ...on,
+          service: sp.service,
+          where,
+          target: d,
+          ip,
+          ready,
+          ...(owner === undefined ? {} : { owner }),
+        },
+        { ...base, evidence: [...(hit.jump === undefined ? [] : [ev(file, hit.jump)]), ev(file, hit.rule)] },
+      ),
+    );
   }
   if (missing.length > 0) {
     const chainRules = entry?.target === undefined ? [] : (view.index.nat.get(entry.target) ?? []);
-    findings.push({
-      ...base,
-      code: "endpoint-missing",
-      severity: "error",
-      message: `Node "${node}" has no rule sending ${where} to ready endpoint${missing.length > 1 ? "s" : ""} ${missing.slice(0, MAX_LISTED).join(", ")}`,
-      evidence: [
-        ev(file, entry!),
-        ...chainRules.slice(0, 3).map((r) => ev(file, r)),
-        ...epEvidence(sp, missing),
-      ],
-      fix: `Restart kube-proxy on "${node}" (k3s: systemctl restart k3s-agent) after fixing the node's iptables; its log shows why syncs fail`,
-      references: [PROXIER],
-    });
+    findings.push(
+      makeFinding(
+        "endpoint-missing",
+        { ...on, where, missing: missing.slice(0, MAX_LISTED) },
+        {
+          ...base,
+          evidence: [
+            ev(file, entry!),
+            ...chainRules.slice(0, 3).map((r) => ev(file, r)),
+            ...epEvidence(sp, missing),
+          ],
+        },
+      ),
+    );
   }
   if (entry !== undefined && expected.length > 0) externalEntries(view, sp, opts, findings);
   return {
@@ -246,21 +250,28 @@ function externalEntries(
   if (sp.nodePort !== undefined && !view.nodePorts.has(`${sp.nodePort}/${sp.protocol}`))
     absent.push(`NodePort ${sp.nodePort}`);
   if (absent.length === 0) return;
-  findings.push({
-    node: opts.node,
-    service: sp.service,
-    code: "service-rules-missing",
-    severity: "warning",
-    message: `Node "${opts.node}" lacks the external entries of ${sp.svcPortName}: ${absent.join(", ")}`,
-    evidence: [
+  findings.push(
+    makeFinding(
+      "service-rules-missing",
       {
-        file: opts.file,
-        text: `no matching rule in nat KUBE-SERVICES / KUBE-NODEPORTS for ${absent.join(", ")}`,
+        node: opts.node,
+        ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }),
+        entries: "external",
+        svcPortName: sp.svcPortName,
+        absent,
       },
-    ],
-    fix: `Restart kube-proxy on "${opts.node}" and check its log for sync errors`,
-    references: [PROXIER],
-  });
+      {
+        node: opts.node,
+        service: sp.service,
+        evidence: [
+          {
+            file: opts.file,
+            text: `no matching rule in nat KUBE-SERVICES / KUBE-NODEPORTS for ${absent.join(", ")}`,
+          },
+        ],
+      },
+    ),
+  );
 }
 
 /**
@@ -285,15 +296,13 @@ export function reconcileNode(
     );
     for (const j of index.undefinedJumps.slice(0, MAX_LISTED)) {
       if (reported.has(j.line)) continue;
-      findings.push({
-        node: opts.node,
-        code: "chain-undefined",
-        severity: "error",
-        message: `Node "${opts.node}" jumps to chain ${j.target} in table ${j.table}, which the dump never declares`,
-        evidence: [{ file: opts.file, line: j.line, text: j.text }],
-        fix: "Collect the dump again (a cut or partly failed iptables-save); if it persists, restart the component that owns the rule",
-        references: [PROXIER],
-      });
+      findings.push(
+        makeFinding(
+          "chain-undefined",
+          { node: opts.node, chain: j.target, table: j.table },
+          { node: opts.node, evidence: [{ file: opts.file, line: j.line, text: j.text }] },
+        ),
+      );
     }
     findings.push(...leftovers(index, ports, opts));
   }

@@ -5,6 +5,8 @@
  * without a rule for that traffic — the classic "default deny egress" — breaks every name lookup
  * before the connection is even tried.
  */
+
+import { makeFinding } from "../findings/make-finding.ts";
 import type { ClusterState, Pod } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
 import type { NetpolDecision, NetpolInput, NetpolProtocol, NetpolVerdict } from "./netpol-types.ts";
@@ -111,18 +113,17 @@ export function dnsFindings(client: Pod, v: DnsVerdict): Finding[] {
         .map((p) => [`${p.namespace}/${p.name}`, p]),
     ).values(),
   ];
+  const evidence = refs.map((p) => ({
+    file: p.file ?? "cluster/networkpolicies.json",
+    ...(p.line === undefined ? {} : { line: p.line }),
+    text: `NetworkPolicy ${p.namespace}/${p.name}`,
+  }));
+  const pod = `${client.metadata.namespace}/${client.metadata.name}`;
   return [
-    {
-      code: "netpol-dns-denied",
-      severity: "error",
-      message: `${v.reason}: the client cannot resolve Service names at all`,
-      evidence: refs.map((p) => ({
-        file: p.file ?? "cluster/networkpolicies.json",
-        ...(p.line === undefined ? {} : { line: p.line }),
-        text: `NetworkPolicy ${p.namespace}/${p.name}`,
-      })),
-      pod: `${client.metadata.namespace}/${client.metadata.name}`,
-      fix: "Allow egress to the kube-dns pods on 53/UDP and 53/TCP, e.g. an egress rule `to: [{namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}, podSelector: {matchLabels: {k8s-app: kube-dns}}}]` with ports 53/UDP and 53/TCP",
-    },
+    makeFinding(
+      "netpol-dns-denied",
+      { pod, policies: refs.map((p) => `${p.namespace}/${p.name}`) },
+      { evidence, pod },
+    ),
   ];
 }

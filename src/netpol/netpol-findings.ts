@@ -11,6 +11,7 @@
  * - `netpol-not-enforced` (warning): policies select the pods but the node has no NetworkPolicy
  *   controller's chains, so nothing enforces them.
  */
+import { type FindingScope, makeFinding } from "../findings/make-finding.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
 import type { NodePolicyVerdict } from "./kube-router-verdict.ts";
 import type { DirectionVerdict, NetpolQuery, NetpolVerdict, PolicyRef } from "./netpol-types.ts";
@@ -59,14 +60,19 @@ function deniedDirections(api: NetpolVerdict): DirectionVerdict[] {
   return [api.egress, api.ingress].filter((d) => d.decision === "denied");
 }
 
-function base(input: NetpolFindingInput, node?: string): Pick<Finding, "node" | "service" | "pod"> {
+function scope(input: NetpolFindingInput, evidence: readonly Evidence[], node?: string): FindingScope {
   const q = input.query;
   return {
+    evidence,
     ...(node === undefined ? {} : { node }),
     ...(input.service === undefined ? {} : { service: input.service }),
     pod: `${q.server.metadata.namespace}/${q.server.metadata.name}`,
   };
 }
+
+const refName = (p: PolicyRef) => `${p.namespace}/${p.name}`;
+const at = (v: NodePolicyVerdict) =>
+  v.deniedAt === undefined ? undefined : `${v.deniedAt.file}:${v.deniedAt.line}`;
 
 /** The node answers that enforce `direction`: egress on the client's node, ingress on the server's. */
 function enforcing(nodes: readonly NodeAnswer[], direction: "ingress" | "egress"): NodePolicyVerdict[] {
@@ -90,62 +96,67 @@ export function netpolFindings(input: NetpolFindingInput): Finding[] {
 
 /** A direction the API denies: not enforced, contradicted by the node, or denied (and where). */
 function deniedFindings(input: NetpolFindingInput, d: DirectionVerdict, what: string): Finding[] {
-  const out: Finding[] = [];
   const nodes = enforcing(input.nodes, d.direction);
   const isolating = policyEvidence(d.selecting);
-  const names = d.selecting.map((p) => `${p.namespace}/${p.name}`).join(", ");
+  const policies = d.selecting.map(refName);
   const allowing = nodes.find((n) => n.decision === "allowed");
   const unenforced = nodes.find((n) => n.decision === "not-enforced");
   if (unenforced !== undefined) {
-    out.push({
-      code: "netpol-not-enforced",
-      severity: "warning",
-      message: `NetworkPolicy ${names} would deny ${what} (${d.direction}), but node ${unenforced.node} has no NetworkPolicy controller's rules: nothing enforces it (${unenforced.reason})`,
-      evidence: isolating,
-      ...base(input, unenforced.node),
-      fix: "Enable a NetworkPolicy controller on the node (k3s: do not start the server with --disable-network-policy), or do not rely on the policy",
-    });
-  } else if (allowing !== undefined) {
-    out.push({
-      code: "netpol-node-disagrees",
-      severity: "error",
-      message: `the API denies ${what} (${d.direction} of ${names}: no rule allows it), but node ${allowing.node}'s rules allow it${allowing.allowedBy.length > 0 ? ` by ${allowing.allowedBy.map((a) => a.name).join(", ")}` : ""}: the node's chains or ipsets are stale`,
-      evidence: [...isolating, ...nodeEvidence(allowing)],
-      ...base(input, allowing.node),
-      fix: "Restart the NetworkPolicy controller on the node (k3s: restart k3s) so it rewrites its chains and ipsets, then collect again",
-      references: ["https://github.com/k3s-io/k3s/issues/7446"],
-    });
-  } else {
-    const rejecting = nodes.find((n) => n.decision === "denied");
-    out.push({
-      code: "netpol-denied",
-      severity: "error",
-      message: `NetworkPolicy denies ${what}: ${d.reason}${rejecting?.deniedAt !== undefined ? `; node ${rejecting.node} rejects it at ${rejecting.deniedAt.file}:${rejecting.deniedAt.line}` : ""}`,
-      evidence: [...isolating, ...(rejecting === undefined ? [] : nodeEvidence(rejecting))],
-      ...base(input, rejecting?.node),
-      fix: `Add an ${d.direction} rule that admits ${what} to a policy selecting the pod, or change the pod's labels`,
-    });
+    const v = { connection: what, node: unenforced.node, policies, denies: true };
+    return [makeFinding("netpol-not-enforced", v, scope(input, isolating, unenforced.node))];
   }
-  return out;
+  if (allowing !== undefined) {
+    const v = {
+      connection: what,
+      node: allowing.node,
+      api: "denies" as const,
+      policies,
+      nodeAllowedBy: allowing.allowedBy.map((a) =>
+        a.namespace === undefined ? a.name : `${a.namespace}/${a.name}`,
+      ),
+    };
+    return [
+      makeFinding(
+        "netpol-node-disagrees",
+        v,
+        scope(input, [...isolating, ...nodeEvidence(allowing)], allowing.node),
+      ),
+    ];
+  }
+  const rejecting = nodes.find((n) => n.decision === "denied");
+  const where = rejecting === undefined ? undefined : at(rejecting);
+  const pod =
+    d.direction === "ingress"
+      ? input.query.server
+      : isPod(input.query.client)
+        ? input.query.client
+        : undefined;
+  const v = {
+    connection: what,
+    direction: d.direction,
+    pod: pod === undefined ? what : `${pod.metadata.namespace}/${pod.metadata.name}`,
+    policies,
+    ...(rejecting === undefined ? {} : { node: rejecting.node }),
+    ...(where === undefined ? {} : { at: where }),
+  };
+  const evidence = [...isolating, ...(rejecting === undefined ? [] : nodeEvidence(rejecting))];
+  return [makeFinding("netpol-denied", v, scope(input, evidence, rejecting?.node))];
 }
 
 /** Policies select the pods but a node enforces nothing. */
 function unenforcedFindings(input: NetpolFindingInput, what: string): Finding[] {
-  const { api } = input;
-  const out: Finding[] = [];
-  const selecting = [...api.egress.selecting, ...api.ingress.selecting];
+  const selecting = [...input.api.egress.selecting, ...input.api.ingress.selecting];
   const unenforced = input.nodes.find((n) => n.verdict.decision === "not-enforced");
-  if (unenforced !== undefined && selecting.length > 0) {
-    out.push({
-      code: "netpol-not-enforced",
-      severity: "warning",
-      message: `NetworkPolicy ${[...new Set(selecting.map((p) => `${p.namespace}/${p.name}`))].join(", ")} select the pods of ${what}, but node ${unenforced.verdict.node} has no NetworkPolicy controller's rules: nothing enforces them`,
-      evidence: policyEvidence(selecting),
-      ...base(input, unenforced.verdict.node),
-      fix: "Enable a NetworkPolicy controller on the node (k3s: do not start the server with --disable-network-policy)",
-    });
-  }
-  return out;
+  if (unenforced === undefined || selecting.length === 0) return [];
+  const v = {
+    connection: what,
+    node: unenforced.verdict.node,
+    policies: [...new Set(selecting.map(refName))],
+    denies: false,
+  };
+  return [
+    makeFinding("netpol-not-enforced", v, scope(input, policyEvidence(selecting), unenforced.verdict.node)),
+  ];
 }
 
 /** The API allows (or cannot decide) and a node rejects. */
@@ -158,28 +169,35 @@ function nodeDeniedFindings(input: NetpolFindingInput, what: string): Finding[] 
     if (n.verdict.decision !== "denied" || seen.has(n.verdict.node)) continue;
     seen.add(n.verdict.node);
     const d = n.role === "client" ? api.egress : api.ingress;
+    const where = at(n.verdict) ?? n.verdict.reason;
     if (api.decision === "allowed") {
-      const by = [...api.egress.allowedBy, ...api.ingress.allowedBy];
-      out.push({
-        code: "netpol-node-disagrees",
-        severity: "error",
-        message: `the API allows ${what}${by.length > 0 ? ` (${[...new Set(by.map((a) => `${a.policy.namespace}/${a.policy.name}`))].join(", ")})` : ""}, but node ${n.verdict.node} rejects it at ${n.verdict.deniedAt?.file}:${n.verdict.deniedAt?.line}: its ipsets or chains are stale (e.g. an ipset missing the client's address)`,
-        evidence: [...policyEvidence(by.map((a) => a.policy)), ...nodeEvidence(n.verdict)],
-        ...base(input, n.verdict.node),
-        fix: "Restart the NetworkPolicy controller on the node (k3s: restart k3s) so it rewrites its ipsets, then collect again",
-        references: [
-          "https://github.com/k3s-io/k3s/issues/7446",
-          "https://github.com/k3s-io/k3s/issues/7391",
-        ],
-      });
+      const by = [...api.egress.allowedBy, ...api.ingress.allowedBy].map((a) => a.policy);
+      const v = {
+        connection: what,
+        node: n.verdict.node,
+        api: "allows" as const,
+        policies: [...new Set(by.map(refName))],
+        at: where,
+      };
+      out.push(
+        makeFinding(
+          "netpol-node-disagrees",
+          v,
+          scope(input, [...policyEvidence(by), ...nodeEvidence(n.verdict)], n.verdict.node),
+        ),
+      );
     } else if (api.decision === "undecided") {
-      out.push({
-        code: "netpol-denied",
-        severity: "error",
-        message: `node ${n.verdict.node}'s NetworkPolicy rules reject ${what} at ${n.verdict.deniedAt?.file}:${n.verdict.deniedAt?.line}; the API side cannot be decided (${d.missing.join("; ") || d.reason})`,
-        evidence: nodeEvidence(n.verdict),
-        ...base(input, n.verdict.node),
-      });
+      const pod = n.role === "client" && isPod(input.query.client) ? input.query.client : input.query.server;
+      const v = {
+        connection: what,
+        direction: d.direction,
+        pod: `${pod.metadata.namespace}/${pod.metadata.name}`,
+        policies: [],
+        node: n.verdict.node,
+        at: where,
+        apiUndecided: d.missing.join("; ") || d.reason,
+      };
+      out.push(makeFinding("netpol-denied", v, scope(input, nodeEvidence(n.verdict), n.verdict.node)));
     }
   }
   return out;

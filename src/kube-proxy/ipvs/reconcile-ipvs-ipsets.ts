@@ -6,6 +6,8 @@
  * that Service address is not recognised by the glue rules) and `ipvs-ipset-entry-stale` (warning:
  * an entry of a Service or node port that no longer exists).
  */
+
+import { makeFinding } from "../../findings/make-finding.ts";
 import type { IpsetSave, IpsetSet } from "../../ipset/ipset-model.ts";
 import type { ClusterState } from "../../model/cluster.ts";
 import type { Evidence, Finding } from "../../model/finding.ts";
@@ -23,14 +25,11 @@ function compare(
   if (set === undefined) {
     if (want.size === 0) return [];
     return [
-      {
-        code: "ipvs-ipset-entry-missing",
-        severity: "error",
-        message: `ipset ${name} is not in ${sets.file}: its ${want.size} ${what} entries are missing`,
-        evidence: [],
-        node,
-        fix: "Restart kube-proxy on the node: it recreates its ipsets",
-      },
+      makeFinding(
+        "ipvs-ipset-entry-missing",
+        { node, set: name, what, count: want.size, file: sets.file },
+        { evidence: [], node },
+      ),
     ];
   }
   const out: Finding[] = [];
@@ -38,36 +37,34 @@ function compare(
   const head: Evidence = { file: sets.file, line: set.line, text: set.text };
   for (const [entry, sp] of want) {
     if (have.has(entry)) continue;
-    out.push({
-      code: "ipvs-ipset-entry-missing",
-      severity: "error",
-      message: `${sp.svcPortName}: ${name} lacks ${entry}: the IPVS glue rules do not recognise this ${what}`,
-      evidence: [
-        head,
-        ...(sp.source === undefined
-          ? []
-          : [
-              {
-                file: sp.source.file,
-                ...(sp.source.line === undefined ? {} : { line: sp.source.line }),
-                text: `Service ${sp.service}`,
-              },
-            ]),
-      ],
-      node,
-      service: sp.service,
-      fix: "Restart kube-proxy on the node so it resyncs its ipsets",
-    });
+    const source =
+      sp.source === undefined
+        ? []
+        : [
+            {
+              file: sp.source.file,
+              ...(sp.source.line === undefined ? {} : { line: sp.source.line }),
+              text: `Service ${sp.service}`,
+            },
+          ];
+    const values = { node, set: name, what, entry, svcPortName: sp.svcPortName, file: sets.file };
+    out.push(
+      makeFinding("ipvs-ipset-entry-missing", values, {
+        evidence: [head, ...source],
+        node,
+        service: sp.service,
+      }),
+    );
   }
   for (const [entry, m] of have) {
     if (want.has(entry)) continue;
-    out.push({
-      code: "ipvs-ipset-entry-stale",
-      severity: "warning",
-      message: `${name} holds ${entry}, which no current Service ${what} explains`,
-      evidence: [head, { file: sets.file, line: m.line, text: m.text }],
-      node,
-    });
+    out.push(
+      makeFinding(
+        "ipvs-ipset-entry-stale",
+        { node, set: name, what, entry },
+        { evidence: [head, { file: sets.file, line: m.line, text: m.text }], node },
+      ),
+    );
   }
   return out;
 }

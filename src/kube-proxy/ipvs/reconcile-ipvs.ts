@@ -15,6 +15,8 @@
  *
  * A healthy node gets no findings at warning or error level.
  */
+
+import { makeFinding } from "../../findings/make-finding.ts";
 import type { IpvsTable, RealServer, VirtualService } from "../../ipvs/ipvs-model.ts";
 import { keyOf } from "../../ipvs/ipvs-model.ts";
 import type { ClusterState } from "../../model/cluster.ts";
@@ -57,67 +59,41 @@ function realServerFindings(
 ): Finding[] {
   const out: Finding[] = [];
   const sp = exp.servicePort;
-  const base = { node, service: sp.service };
+  const on = { node, svcPortName: sp.svcPortName, key: exp.key };
   const present = new Map(vs.realServers.map((r) => [rsKey(r), r]));
   for (const [key, ep] of exp.realServers) {
     const r = present.get(key);
-    if (r === undefined) {
-      out.push({
-        code: "ipvs-real-server-missing",
-        severity: "error",
-        message: `${sp.svcPortName}: endpoint ${key} is not a real server of ${exp.key}`,
-        evidence: [ev(table, vs.line, vs.text), ...serviceEvidence(exp)],
-        ...base,
-        ...(ep.pod === undefined ? {} : { pod: ep.pod }),
-        fix: "Check kube-proxy's log on the node for sync errors; restarting kube-proxy resyncs IPVS",
-      });
-    } else if (r.weight === 0) {
-      out.push({
-        code: "ipvs-real-server-missing",
-        severity: "error",
-        message: `${sp.svcPortName}: ready endpoint ${key} is a real server of ${exp.key} with weight 0: it gets no new connections`,
-        evidence: [ev(table, r.line, r.text)],
-        ...base,
-      });
-    }
+    if (r !== undefined && r.weight > 0) continue;
+    const evidence =
+      r === undefined ? [ev(table, vs.line, vs.text), ...serviceEvidence(exp)] : [ev(table, r.line, r.text)];
+    out.push(
+      makeFinding(
+        "ipvs-real-server-missing",
+        { ...on, realServer: key, weightZero: r !== undefined },
+        { evidence, node, service: sp.service, ...(ep.pod === undefined ? {} : { pod: ep.pod }) },
+      ),
+    );
   }
   for (const r of vs.realServers) {
     const key = rsKey(r);
     if (exp.realServers.has(key)) continue;
     const known = sp.endpoints.find((e) => `${e.ip}:${e.port}` === key);
     const counts = r.activeConn === undefined ? undefined : r.activeConn + (r.inactConn ?? 0);
-    const evidence = [ev(table, r.line, r.text)];
-    if (r.weight > 0) {
-      out.push({
-        code: "ipvs-real-server-stale",
-        severity: "error",
-        message: `${sp.svcPortName}: real server ${key} of ${exp.key} has weight ${r.weight} but is ${known === undefined ? "no endpoint of the Service" : "not a ready endpoint"}: new connections are sent to it`,
-        evidence,
-        ...base,
-        fix: "Restart kube-proxy on the node so it resyncs IPVS; check its log for sync errors",
-      });
-    } else if (known === undefined && counts === 0) {
-      out.push({
-        code: "ipvs-real-server-stale",
-        severity: "warning",
-        message: `${sp.svcPortName}: real server ${key} of ${exp.key} has weight 0 and no connections, and is no endpoint any more: graceful termination should have removed it (kubernetes/kubernetes#81775)`,
-        evidence,
-        ...base,
-        references: ["https://github.com/kubernetes/kubernetes/issues/81775"],
-      });
+    const scope = { evidence: [ev(table, r.line, r.text)], node, service: sp.service };
+    if (r.weight > 0 || (known === undefined && counts === 0)) {
+      const endpoint = known === undefined ? ("none" as const) : ("not-ready" as const);
+      out.push(
+        makeFinding("ipvs-real-server-stale", { ...on, realServer: key, weight: r.weight, endpoint }, scope),
+      );
     } else {
-      const why = known?.terminating === true ? "its endpoint is terminating" : "its endpoint was removed";
-      const drain =
-        counts === undefined
-          ? "normal while its connections last (`ipvsadm -Ln` shows how many)"
-          : `normal while its ${counts} connection(s) drain`;
-      out.push({
-        code: "ipvs-real-server-draining",
-        severity: "info",
-        message: `${sp.svcPortName}: real server ${key} of ${exp.key} has weight 0 because ${why}: graceful termination, ${drain}`,
-        evidence,
-        ...base,
-      });
+      const why = known?.terminating === true ? ("terminating" as const) : ("removed" as const);
+      const values = {
+        ...on,
+        realServer: key,
+        why,
+        ...(counts === undefined ? {} : { connections: counts }),
+      };
+      out.push(makeFinding("ipvs-real-server-draining", values, scope));
     }
   }
   return out;
@@ -143,15 +119,20 @@ export function reconcileIpvs(
   for (const exp of expected) {
     const vs = byKey.get(exp.key);
     if (vs === undefined) {
-      out.push({
-        code: "ipvs-virtual-server-missing",
-        severity: "error",
-        message: `${exp.servicePort.svcPortName}: no IPVS virtual server for ${exp.kind} ${exp.key} in ${table.file}`,
-        evidence: serviceEvidence(exp),
+      const values = {
         node: options.node,
-        service: exp.servicePort.service,
-        fix: "Check kube-proxy's log on the node for sync errors; restarting kube-proxy resyncs IPVS",
-      });
+        svcPortName: exp.servicePort.svcPortName,
+        key: exp.key,
+        kind: exp.kind,
+        file: table.file,
+      };
+      out.push(
+        makeFinding("ipvs-virtual-server-missing", values, {
+          evidence: serviceEvidence(exp),
+          node: options.node,
+          service: exp.servicePort.service,
+        }),
+      );
       continue;
     }
     out.push(...realServerFindings(table, vs, exp, options.node));
@@ -166,14 +147,13 @@ export function reconcileIpvs(
   };
   for (const vs of table.services) {
     if (vs.address === undefined || !isOwned(vs.address) || expectedKeys.has(keyOf(vs))) continue;
-    out.push({
-      code: "ipvs-virtual-server-stale",
-      severity: "warning",
-      message: `IPVS virtual server ${keyOf(vs)} matches no current Service port: left behind by a deleted Service or port`,
-      evidence: [ev(table, vs.line, vs.text)],
-      node: options.node,
-      fix: "Restart kube-proxy on the node so it resyncs IPVS (it deletes virtual servers it no longer needs)",
-    });
+    out.push(
+      makeFinding(
+        "ipvs-virtual-server-stale",
+        { node: options.node, key: keyOf(vs) },
+        { evidence: [ev(table, vs.line, vs.text)], node: options.node },
+      ),
+    );
   }
   return out;
 }
