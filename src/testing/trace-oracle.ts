@@ -6,8 +6,10 @@
  * seen, is a mismatch.
  */
 import type { Ruleset } from "../model/ruleset.ts";
-import type { TracePath } from "../model/trace.ts";
+import type { Trace } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { stepText } from "../report/trace-words.ts";
+import { addressText } from "../trace/address-text.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import type { Lab, ProbeResult } from "./netns-lab.ts";
 
@@ -111,7 +113,7 @@ export interface Comparison {
   readonly predicted: Map<string, number>;
   /** Observed outcome key -> count. */
   readonly observed: Map<string, number>;
-  readonly paths: readonly TracePath[];
+  readonly paths: readonly Trace[];
   /** Undefined when kernel and tracer agree. */
   readonly mismatch?: string;
 }
@@ -134,24 +136,41 @@ function podIp(from: OracleProbe["from"]): string {
   return from === "pod" ? t.pod.ip : from === "pod2" ? t.pod2.ip : t.nodeIp;
 }
 
-/** What the lab should show for a traced path. */
-export function expectedKey(path: TracePath, protocol: "tcp" | "udp"): string {
-  switch (path.disposition) {
-    case "forward":
-    case "local": {
-      const src = path.masquerade ? ORACLE_TOPOLOGY.nodeIp : ipOf(path.source ?? "?");
-      return `answer ${serverOf(ipOf(path.destination))} ${path.destination} from ${src}`;
-    }
-    case "drop":
-      return path.clientError === undefined || protocol === "tcp" ? "timeout" : `error ${path.clientError}`;
-    case "reject":
-      return path.clientError === undefined ? "timeout" : `error ${path.clientError}`;
-    case "unknown":
-      return `unknown: ${path.reason}`;
+/** The source the server sees for a traced path: the node's address after MASQUERADE. */
+function sourceSeen(t: Trace): string {
+  const src = t.headers.src;
+  switch (src.kind) {
+    case "exact":
+      return src.ip;
+    case "out-interface":
+      return ORACLE_TOPOLOGY.nodeIp;
+    case "range":
+      return `${src.minIp}-${src.maxIp}`;
     default: {
-      const never: never = path.disposition;
-      throw new TypeError(`Unknown disposition ${String(never)}`);
+      const never: never = src;
+      throw new TypeError(`Unknown address ${JSON.stringify(never)}`);
     }
+  }
+}
+
+/** What the lab should show for a traced path. */
+export function expectedKey(path: Trace, protocol: "tcp" | "udp"): string {
+  const d = path.disposition;
+  switch (d.kind) {
+    case "forwarded":
+    case "delivered-locally": {
+      const dest = addressText(path.headers.dst);
+      return `answer ${serverOf(ipOf(dest))} ${dest} from ${sourceSeen(path)}`;
+    }
+    case "dropped":
+      return d.clientError === undefined || protocol === "tcp" ? "timeout" : `error ${d.clientError}`;
+    case "rejected":
+      return d.clientError === undefined ? "timeout" : `error ${d.clientError}`;
+    case "undecided":
+      return `unknown: ${d.reason}`;
+    default:
+      // The iptables tracer produces no other disposition: anything else is a mismatch to show.
+      return `unexpected disposition ${d.kind}`;
   }
 }
 
@@ -215,7 +234,7 @@ export async function compareProbe(
     },
   );
   const predicted = new Map<string, number>();
-  for (const p of result.paths) {
+  for (const p of result.traces) {
     const key = expectedKey(p, protocol);
     predicted.set(key, (predicted.get(key) ?? 0) + p.probability);
   }
@@ -252,7 +271,13 @@ export async function compareProbe(
     unexpected.length === 0 && missing.length === 0
       ? undefined
       : `kernel showed [${unexpected.join("; ")}] not predicted; predicted [${missing.join("; ")}] not seen`;
-  return { probe, predicted, observed, paths: result.paths, ...(mismatch === undefined ? {} : { mismatch }) };
+  return {
+    probe,
+    predicted,
+    observed,
+    paths: result.traces,
+    ...(mismatch === undefined ? {} : { mismatch }),
+  };
 }
 
 /** A readable account of a failed comparison, for assertion messages. */
@@ -263,7 +288,13 @@ export function describeMismatch(c: Comparison, rulesetText: string): string {
     `observed: ${JSON.stringify([...c.observed])}`,
     ...c.paths.map(
       (p) =>
-        `  path p=${p.probability} ${p.disposition} ${p.destination}: ${p.steps.map((s) => `${s.line}:${s.action}`).join(" > ")}`,
+        `  path p=${p.probability} ${p.disposition.kind} ${addressText(p.headers.dst)}: ${p.hops
+          .flatMap((h) => h.steps)
+          .map(
+            (s) =>
+              `${s.kind === "filter" || s.kind === "transform" ? s.evidence.line : s.kind}:${stepText(s)}`,
+          )
+          .join(" > ")}`,
     ),
     "ruleset:",
     rulesetText,

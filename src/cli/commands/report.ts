@@ -7,6 +7,7 @@ import type { Diagnosis } from "../../model/diagnosis.ts";
 import type { NodeRuleView, ReportInput } from "../../report/html/report-input.ts";
 import { nodeRuleView } from "../../report/html/select-rule-view.ts";
 import { renderHtml } from "../../report/render-html.ts";
+import { ruleLinesOf } from "../../trace/rule-steps.ts";
 import { exitCodeOf, UsageError } from "../exit-codes.ts";
 import { writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
@@ -36,9 +37,7 @@ export async function reportInputFor(dir: string, diagnosis: Diagnosis): Promise
   for (const node of diagnosis.nodes) {
     if (!node.readable) continue;
     const traceLines =
-      node.node === q?.clientNode
-        ? (diagnosis.trace?.paths ?? []).flatMap((p) => p.steps.map((s) => s.line))
-        : [];
+      node.node === q?.clientNode ? (diagnosis.trace === undefined ? [] : ruleLinesOf(diagnosis.trace)) : [];
     const evidenceLines = diagnosis.findings.flatMap((f) =>
       f.evidence.flatMap((ev) => (ev.file === node.file && ev.line !== undefined ? [ev.line] : [])),
     );
