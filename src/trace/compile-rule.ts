@@ -51,6 +51,8 @@ export interface CompiledRule {
    */
   readonly tests: readonly MatchTest[];
   readonly target: CompiledTarget;
+  /** `target.kind`, kept here: read on every match, from an object already in cache. */
+  readonly targetKind: CompiledTarget["kind"];
   /** The rule itself (its line and text are read only for the steps). */
   readonly rule: Rule;
   /**
@@ -184,6 +186,7 @@ function compiled(
     prob: n.prob,
     tests,
     target,
+    targetKind: target.kind,
     rule,
     memo: undefined,
   };

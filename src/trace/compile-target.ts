@@ -169,43 +169,14 @@ function compileConnmark(options: readonly RuleOption[]): CompiledTarget {
   return { kind: "connmark", options: text, apply: (mark, ctmark) => [mark, op(ctmark)] };
 }
 
-type AnyTarget = Partial<{ -readonly [K in keyof UnionFields]: UnionFields[K] }>;
-type UnionFields = {
-  [K in CompiledTarget extends infer T ? (T extends unknown ? keyof T : never) : never]: unknown;
-};
-
-/**
- * Every compiled target in one object layout (absent fields undefined, in one order): the walker reads
- * `kind` on every matched rule, and with one layout that read stays monomorphic instead of going
- * through V8's megamorphic lookup (it halved the tracer's speed when targets had a dozen layouts).
- */
-function uniform(t: CompiledTarget): CompiledTarget {
-  const u = t as AnyTarget;
-  return {
-    kind: u.kind,
-    name: u.name,
-    goto: u.goto,
-    rejectWith: u.rejectWith,
-    range: u.range,
-    action: u.action,
-    port: u.port,
-    apply: u.apply,
-    op: u.op,
-    value: u.value,
-    options: u.options,
-    reason: u.reason,
-    needs: u.needs,
-  } as CompiledTarget;
-}
-
 /** Compiles a `-j`/`-g` target. `isChain` tells whether the name is a chain of the rule's table. */
 export function compileTarget(
   target: Target | undefined,
   isChain: (name: string) => boolean,
   unparsable?: { readonly reason: string; readonly needs: MissingEvidence },
 ): CompiledTarget {
-  if (unparsable !== undefined) return uniform(unknownTarget(unparsable.reason, unparsable.needs));
-  return uniform(compileTargetKind(target, isChain));
+  if (unparsable !== undefined) return unknownTarget(unparsable.reason, unparsable.needs);
+  return compileTargetKind(target, isChain);
 }
 
 function compileTargetKind(target: Target | undefined, isChain: (name: string) => boolean): CompiledTarget {

@@ -8,8 +8,11 @@ import { cloneState, type WalkState } from "./walk-state.ts";
 
 export const FORK = Symbol("fork");
 
-/** The rule's IP header checks (see {@linkcode CompiledRule.sm}). */
-function headerMatches(c: CompiledRule, st: WalkState): boolean {
+/**
+ * The rule's IP header checks (see {@linkcode CompiledRule.sm}): most rules a walk passes fail here,
+ * so the walker calls this first, in its loop, and {@linkcode evalTests} only for the rest.
+ */
+export function headerMatches(c: CompiledRule, st: WalkState): boolean {
   return (
     ((st.src & c.sm) === c.sb) !== c.sn &&
     ((st.dst & c.dm) === c.db) !== c.dn &&
@@ -18,13 +21,15 @@ function headerMatches(c: CompiledRule, st: WalkState): boolean {
   );
 }
 
-/** Evaluates tests without forking; FORK when a probability needs the slow path. */
-export function evalFast(
+/**
+ * Evaluates the tests of a rule whose header matched, without forking; FORK when a probability needs
+ * the slow path ({@linkcode evalSlow}).
+ */
+export function evalTests(
   c: CompiledRule,
   st: WalkState,
   ctx: MatchContext,
 ): boolean | Undecided | typeof FORK {
-  if (!headerMatches(c, st)) return false;
   const tests = c.tests;
   if (tests === RANDOM_ONLY) return FORK;
   let pending: Undecided | undefined;

@@ -8,46 +8,77 @@ import { routeOut, routePaths } from "./route-step.ts";
 import type { ChainInfo } from "./trace-index.ts";
 import { policyStep } from "./trace-steps.ts";
 import { walkChain } from "./walk-chain.ts";
-import { ACCEPT, DROP, type Outcome, outcome, type Walk } from "./walk-context.ts";
+import { ACCEPT, DROP, type Outcome, outcome, RETURN, type Walk } from "./walk-context.ts";
 import type { Hook, WalkState } from "./walk-state.ts";
 
-const PRE_TABLES: readonly TableName[] = ["raw", "mangle", "nat"];
-const INPUT_TABLES: readonly TableName[] = ["mangle", "filter", "security", "nat"];
-const FORWARD_TABLES: readonly TableName[] = ["mangle", "filter", "security"];
-const POST_TABLES: readonly TableName[] = ["mangle", "nat"];
-const OUTPUT_TABLES: readonly TableName[] = ["raw", "mangle", "nat", "filter", "security"];
+/** A hook and the tables a packet meets there, in priority order; `id` indexes the per-index cache. */
+interface Stage {
+  readonly id: number;
+  readonly hook: Hook;
+  readonly tables: readonly TableName[];
+}
+
+/** Every stage a packet may pass. Over loopback the connection is already NATed: nat is skipped. */
+const STAGES = {
+  pre: { id: 0, hook: "PREROUTING", tables: ["raw", "mangle", "nat"] },
+  input: { id: 1, hook: "INPUT", tables: ["mangle", "filter", "security", "nat"] },
+  forward: { id: 2, hook: "FORWARD", tables: ["mangle", "filter", "security"] },
+  post: { id: 3, hook: "POSTROUTING", tables: ["mangle", "nat"] },
+  output: { id: 4, hook: "OUTPUT", tables: ["raw", "mangle", "nat", "filter", "security"] },
+  loopbackPre: { id: 5, hook: "PREROUTING", tables: ["raw", "mangle"] },
+  loopbackInput: { id: 6, hook: "INPUT", tables: ["mangle", "filter", "security"] },
+} as const satisfies Record<string, Stage>;
+
+/**
+ * The built-in chains a stage walks, in table order: those the dump has, except empty chains with an
+ * ACCEPT policy (walking one changes nothing and records no step). Cached on the index.
+ */
+function stageChains(walk: Walk, stage: Stage): readonly ChainInfo[] {
+  let infos = walk.index.stages[stage.id];
+  if (infos === undefined) {
+    const found: ChainInfo[] = [];
+    for (const table of stage.tables) {
+      const info = walk.index.builtins.get(table)?.get(stage.hook);
+      if (info !== undefined && (info.length > 0 || info.chain.policy === "DROP")) found.push(info);
+    }
+    walk.index.stages[stage.id] = found;
+    infos = found;
+  }
+  return infos;
+}
 
 /** Runs one hook's tables over the live paths; decided paths go to `done`. */
-function hook(
-  walk: Walk,
-  name: Hook,
-  tables: readonly TableName[],
-  live: Outcome[],
-  done: Outcome[],
-): Outcome[] {
+function hook(walk: Walk, stage: Stage, live: Outcome[], done: Outcome[]): Outcome[] {
   // Set even when the dump has none of the hook's tables: the disposition reads where a path ended.
-  for (const l of live) l.st.hook = name;
+  for (const l of live) l.st.hook = stage.hook;
   let current = live;
-  for (const table of tables) {
-    const info = walk.index.builtins.get(table)?.get(name);
-    if (info === undefined) continue;
+  // One list for every walk of this hook (emptied after each): a walk appends the paths it ended.
+  const results: Outcome[] = [];
+  for (const info of stageChains(walk, stage)) {
+    const nat = info.table === "nat";
     const next: Outcome[] = [];
     for (const l of current) {
-      if (table === "nat" && l.st.untracked) {
+      if (nat && l.st.untracked) {
         next.push(l);
         continue;
       }
-      const results: Outcome[] = [];
-      walkChain(walk, { info, head: l, out: results });
+      // The path itself came back from the built-in chain: its policy applies.
+      if (walkChain(walk, { info, head: l, out: results })) results.push(returned(l));
       for (const o of results) {
         if (o.v.k === "return") applyPolicy(walk, info, o);
         if (o.v.k === "accept") next.push(o);
         else done.push(o);
       }
+      results.length = 0;
     }
     current = next;
   }
   return current;
+}
+
+function returned(o: Outcome): Outcome {
+  o.v = RETURN;
+  return o;
 }
 
 function newPath(st: WalkState): Outcome {
@@ -59,17 +90,11 @@ export function fromPod(walk: Walk, st0: WalkState): Outcome[] {
   const done: Outcome[] = [];
   st0.inIf = walk.request.inInterface;
   st0.outIf = "";
-  const live = hook(walk, "PREROUTING", PRE_TABLES, [newPath(st0)], done);
+  const live = hook(walk, STAGES.pre, [newPath(st0)], done);
   const { local, forward } = routePaths(walk, live, done);
-  const finished = hook(walk, "INPUT", INPUT_TABLES, local, done);
+  const finished = hook(walk, STAGES.input, local, done);
   for (const l of forward) l.st.outIf = routeOut(walk, l.st);
-  const forwarded = hook(
-    walk,
-    "POSTROUTING",
-    POST_TABLES,
-    hook(walk, "FORWARD", FORWARD_TABLES, forward, done),
-    done,
-  );
+  const forwarded = hook(walk, STAGES.post, hook(walk, STAGES.forward, forward, done), done);
   for (const l of forwarded) finished.push(l);
   for (const l of finished) done.push(l);
   return done;
@@ -83,24 +108,18 @@ export function fromHost(walk: Walk, st0: WalkState): Outcome[] {
   // Every table of the OUTPUT hook sees the out-interface of the first route lookup: the kernel
   // re-routes after a nat OUTPUT DNAT, but the hook's `-o` device is fixed when the hook is entered
   // (kernel-verified). POSTROUTING sees the new route.
-  const live = hook(walk, "OUTPUT", OUTPUT_TABLES, [newPath(st0)], done);
+  const live = hook(walk, STAGES.output, [newPath(st0)], done);
   const { local, forward } = routePaths(walk, live, done);
   for (const l of local) l.st.outIf = "lo";
   for (const l of forward) l.st.outIf = routeOut(walk, l.st);
-  const finished = hook(walk, "POSTROUTING", POST_TABLES, forward, done);
-  const back = hook(walk, "POSTROUTING", POST_TABLES, local, done);
+  const finished = hook(walk, STAGES.post, forward, done);
+  const back = hook(walk, STAGES.post, local, done);
   // Over loopback the packet comes back in; its connection is already NATed, so nat is skipped.
   for (const l of back) {
     l.st.inIf = "lo";
     l.st.outIf = "";
   }
-  const delivered = hook(
-    walk,
-    "INPUT",
-    ["mangle", "filter", "security"],
-    hook(walk, "PREROUTING", ["raw", "mangle"], back, done),
-    done,
-  );
+  const delivered = hook(walk, STAGES.loopbackInput, hook(walk, STAGES.loopbackPre, back, done), done);
   for (const l of delivered) finished.push(l);
   for (const l of finished) done.push(l);
   return done;

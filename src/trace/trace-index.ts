@@ -50,8 +50,10 @@ export interface TraceIndex {
    * 300k chains pays nothing for the chains no trace reaches.
    */
   readonly chains: Map<TableName, Map<string, ChainInfo>>;
-  /** Built-in chains by table and name, looked up on every hook of every trace. */
+  /** Built-in chains by table and name. */
   readonly builtins: Map<TableName, Map<string, ChainInfo>>;
+  /** The built-in chains each stage of hook-order.ts walks, by stage id (filled on first use). */
+  readonly stages: Array<readonly ChainInfo[] | undefined>;
   /** Chains whose dispatch index was built. */
   indexedChains: number;
   /** False when every chain is scanned linearly. */
@@ -89,6 +91,7 @@ export function buildTraceIndex(
     family: undefined,
     chains,
     builtins,
+    stages: [],
     indexedChains: 0,
     dispatch: options.dispatch !== false,
   };

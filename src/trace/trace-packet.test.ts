@@ -125,7 +125,9 @@ describe("tracePacket(): NAT and marks", () => {
     });
     expect(addressText(r.traces[0]!.headers.dst)).toBe("10.0.0.1-10.0.0.3:80");
   });
+});
 
+describe("tracePacket(): marks and the node's own packets", () => {
   it("MARK --set-xmark/--or/--and/--xor compute (mark & ~mask) ^ value", () => {
     const mark = (ops: string[]) =>
       trace(

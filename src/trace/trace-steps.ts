@@ -102,13 +102,20 @@ export function stepOf(
   c: CompiledRule,
   q: number | undefined,
 ): FilterStep {
-  const memo = memoOf(c);
-  if (q === undefined) {
-    if (memo.step !== undefined) return memo.step;
-  } else if (memo.qStep !== undefined && memo.qStep.probability === q) return memo.qStep;
+  const memo = c.memo;
+  if (memo !== undefined) {
+    const cached = q === undefined ? memo.step : memo.qStep;
+    if (cached !== undefined && cached.probability === q) return cached;
+  }
+  return newStep(index, info, c, q);
+}
+
+/** The filter step of a rule that matches for the first time (or with another branch probability). */
+function newStep(index: TraceIndex, info: ChainInfo, c: CompiledRule, q: number | undefined): FilterStep {
   const action = filterAction(c.target);
   if (action === undefined) throw new TypeError(`Cannot make a filter step of a ${c.target.kind} target`);
   const step = ruleFilterStep(index, info, { line: c.rule.line, text: c.rule.text, action, q });
+  const memo = memoOf(c);
   if (q === undefined) memo.step = step;
   else memo.qStep = step;
   return step;

@@ -69,15 +69,15 @@ describe("netdoctor trace: the node's addresses (issue 12, items 5 and 6)", () =
   });
 });
 
-describe("netdoctor trace --bundle (issue 12: the dump and the node's addresses from the bundle)", () => {
-  const bundle = join(tmp, "demo");
-  beforeAll(() => {
-    const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "demo", "--out", bundle], {
-      encoding: "utf8",
-    });
-    expect(r.status).toBe(0);
+const bundle = join(tmp, "demo");
+beforeAll(() => {
+  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "demo", "--out", bundle], {
+    encoding: "utf8",
   });
+  expect(r.status).toBe(0);
+});
 
+describe("netdoctor trace --bundle (issue 12: the dump and the node's addresses from the bundle)", () => {
   it("traces from a pod: its address and node, the node's addresses, and the pod CIDR nobody answers in", () => {
     const r = netdoctor([
       "--bundle",
@@ -131,7 +131,9 @@ describe("netdoctor trace --bundle (issue 12: the dump and the node's addresses 
     expect(r.stdout).toContain("on master1, through nodes/master1/iptables-save.txt");
     expect(r.stdout).toContain("delivered to the node itself (192.168.10.11:6443)");
   });
+});
 
+describe("netdoctor trace --bundle: bad input", () => {
   it.each([
     [
       ["--node", "nope", "--src", "10.0.0.1"],

@@ -56,7 +56,9 @@ describe("netdoctor trace", () => {
     );
     await expect(r.stdout).toMatchFileSnapshot("../../../testdata/golden/trace-reject.txt");
   });
+});
 
+describe("netdoctor trace -o json", () => {
   it("writes the JSON contract: flow, traces with disposition, headers and hops of typed steps", () => {
     const r = netdoctor([
       "--dump",
@@ -115,7 +117,9 @@ describe("netdoctor trace", () => {
       basis: "node-addresses",
     });
   });
+});
 
+describe("netdoctor trace: formats and bad input", () => {
   it("shows masquerade for traffic from the node itself (yaml)", () => {
     const r = netdoctor([
       "--dump",
@@ -181,7 +185,9 @@ describe("netdoctor trace", () => {
     expect(() => traceRequestFromOptions(opts)).toThrow(UsageError);
     expect(() => traceRequestFromOptions(opts)).toThrow(message);
   });
+});
 
+describe("netdoctor trace: errors and hostile text", () => {
   it("exits 2 with one line on a malformed argument", () => {
     const r = netdoctor(["--dump", DUMP, "--src", "10.42.0.300", "--dst", "10.43.0.10:53"]);
     expect(r.code).toBe(2);

@@ -72,7 +72,9 @@ describe("pathModel()", () => {
     expect(m.branches.map((b) => b[1]!.brokenLink)).toEqual([false, true]);
     expect(m.branches[0]![1]!.sub).toMatch(/^p=0\.50/);
   });
+});
 
+describe("pathModel(): many paths and other broken links", () => {
   it(`draws at most ${MAX_BRANCHES} endpoints and sums the rest in one box`, () => {
     const input = incidentInput();
     const base = input.trace!.traces[0]!;

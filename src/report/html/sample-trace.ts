@@ -17,8 +17,38 @@ export interface IncidentRules {
   readonly file: string;
 }
 
+/** The headers the client sent, and after the DNAT. */
+const sent: Headers = {
+  protocol: "tcp",
+  src: { kind: "exact", ip: "10.42.1.9", port: 40_000 },
+  dst: { kind: "exact", ip: "10.43.176.183", port: 8848 },
+};
+const dnatted: Headers = { ...sent, dst: { kind: "exact", ip: "10.42.1.17", port: 8848 } };
+
 /** prod-agent1 DNATs the ClusterIP to 10.42.1.17, a pod IP of its own pod CIDR nobody has any more. */
 export function incidentTrace(r: IncidentRules): TraceResult {
+  return traceResult(
+    {
+      protocol: "tcp",
+      srcIp: "10.42.1.9",
+      srcPort: 40_000,
+      dstIp: "10.43.176.183",
+      dstPort: 8848,
+      ingress: "pod",
+      node: "prod-agent1",
+    },
+    [
+      {
+        probability: 1,
+        disposition: { kind: "neighbor-unreachable", ip: "10.42.1.17", clientError: "EHOSTUNREACH" },
+        headers: dnatted,
+        hops: [{ node: "prod-agent1", steps: incidentSteps(r) }],
+      },
+    ],
+  );
+}
+
+function incidentSteps(r: IncidentRules): Step[] {
   const { svcRule, svcJump, dnat, file } = r;
   const SVC = r.svc;
   const SEP = r.sep;
@@ -32,12 +62,6 @@ export function incidentTrace(r: IncidentRules): TraceResult {
     rule,
     action,
   });
-  const sent: Headers = {
-    protocol: "tcp",
-    src: { kind: "exact", ip: "10.42.1.9", port: 40_000 },
-    dst: { kind: "exact", ip: "10.43.176.183", port: 8848 },
-  };
-  const dnatted: Headers = { ...sent, dst: { kind: "exact", ip: "10.42.1.17", port: 8848 } };
   const traceSteps: Step[] = [
     filter(
       "nat",
@@ -83,23 +107,5 @@ export function incidentTrace(r: IncidentRules): TraceResult {
         "no pod in the cluster has 10.42.1.17, which is in prod-agent1's own pod CIDR 10.42.1.0/24: nothing answers ARP on the bridge",
     },
   ];
-  return traceResult(
-    {
-      protocol: "tcp",
-      srcIp: "10.42.1.9",
-      srcPort: 40_000,
-      dstIp: "10.43.176.183",
-      dstPort: 8848,
-      ingress: "pod",
-      node: "prod-agent1",
-    },
-    [
-      {
-        probability: 1,
-        disposition: { kind: "neighbor-unreachable", ip: "10.42.1.17", clientError: "EHOSTUNREACH" },
-        headers: dnatted,
-        hops: [{ node: "prod-agent1", steps: traceSteps }],
-      },
-    ],
-  );
+  return traceSteps;
 }
