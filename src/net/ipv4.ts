@@ -72,27 +72,3 @@ export function endpointText(ip: number, port: number): string {
   return port < 0 ? formatIpv4(ip) : `${formatIpv4(ip)}:${port}`;
 }
 
-/**
- * True when `text` is an IPv6 address in RFC 4291 text form (`fd00::1`, `::`, `::ffff:10.0.0.1`,
- * `2001:db8:0:0:0:0:0:1`), without brackets, prefix or zone. Recognition only: netdoctor traces IPv4,
- * and uses this to refuse IPv6 input with a clear message instead of misreading it.
- */
-export function isIpv6Literal(text: string): boolean {
-  if (text.length < 2 || text.length > 45 || !text.includes(":")) return false;
-  const halves = text.split("::");
-  if (halves.length > 2) return false;
-  const groups = (s: string) => (s === "" ? [] : s.split(":"));
-  const head = groups(halves[0]!);
-  const tail = halves.length === 2 ? groups(halves[1]!) : [];
-  const all = [...head, ...tail];
-  let words = all.length;
-  // A trailing dotted quad stands for two 16-bit groups.
-  const last = all[all.length - 1];
-  if (last?.includes(".")) {
-    if (parseIpv4(last) === undefined) return false;
-    all.pop();
-    words += 1;
-  }
-  if (!all.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
-  return halves.length === 2 ? words <= 7 : words === 8;
-}

@@ -4,7 +4,7 @@
  * with confidence (issue 12, item 5). Until IPv6 is traced, such a dump is refused.
  */
 import type { Rule, Ruleset } from "../model/ruleset.ts";
-import { isIpv6Literal } from "../net/ipv4.ts";
+import { isIpv6Literal } from "../net/cidr.ts";
 
 /** The family of a dump, with the line that shows it (absent when nothing in the dump says). */
 export interface RulesetFamily {

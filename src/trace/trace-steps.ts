@@ -137,9 +137,11 @@ export function policyStep(index: TraceIndex, info: ChainInfo): FilterStep {
   return step;
 }
 
-/** The steps of a trail, first to last. */
+/** The steps of a trail, first to last (sized once, filled from the end: no growing, no reversing). */
 export function stepsOf(trail: Trail | undefined): Step[] {
-  const steps: Step[] = [];
-  for (let t = trail; t !== undefined; t = t.prev) steps.push(t.s);
-  return steps.reverse();
+  let n = 0;
+  for (let t = trail; t !== undefined; t = t.prev) n++;
+  const steps = new Array<Step>(n);
+  for (let t = trail; t !== undefined; t = t.prev) steps[--n] = t.s;
+  return steps;
 }

@@ -3,7 +3,8 @@
  * addresses and ports, the protocol, where the packet enters, and IPv6 (refused until it is traced).
  */
 import type { Ingress, Packet, Protocol } from "../../model/trace.ts";
-import { isIpv6Literal, parseIpv4 } from "../../net/ipv4.ts";
+import { isIpv6Literal } from "../../net/cidr.ts";
+import { parseIpv4 } from "../../net/ipv4.ts";
 import { UsageError } from "../exit-codes.ts";
 
 /** The command line as commander hands it over. */
