@@ -7,7 +7,6 @@ import { planAdvice } from "../../fix/plan-advice.ts";
 import { planDuplicates } from "../../fix/plan-duplicates.ts";
 import { type FixReport, renderFixText, type WrittenFile } from "../../fix/render-fix-text.ts";
 import { renderRestore } from "../../fix/render-restore.ts";
-import { detectKnownBugs } from "../../known-bugs/known-bugs.ts";
 import type { EvidenceFile } from "../../known-bugs/node-evidence.ts";
 import type { TableName } from "../../model/ruleset.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
@@ -131,24 +130,18 @@ Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input 
         };
         const iptablesVersion = side("iptables-version.txt");
         const k3sVersion = side("k3s-version.txt");
-        let knownBugs: ReturnType<typeof detectKnownBugs> = [];
-        // stdin cannot be read twice: without a file the plan gives the catalogue's general advice.
-        if (dump !== "-" && plan.removed > 0) {
-          // A bundle's nodes/<node>/iptables-save.txt is named after its directory.
-          const base = basename(dump);
-          const stem = base.slice(0, base.length - extname(base).length) || base;
-          const node = stem === "iptables-save" ? basename(dirname(resolve(dump))) : stem;
-          knownBugs = detectKnownBugs({
-            node,
-            scan: await scanFile(node, dump),
-            ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
-            ...(k3sVersion === undefined ? {} : { k3sVersion }),
-          });
-        }
+        // A bundle's nodes/<node>/iptables-save.txt is named after its directory.
+        const base = basename(dump);
+        const stem = base.slice(0, base.length - extname(base).length) || base;
+        const node = stem === "iptables-save" ? basename(dirname(resolve(dump))) : stem;
+        // stdin cannot be read twice: without a file the rest of the catalogue is not consulted.
+        const scan = dump !== "-" && plan.removed > 0 ? await scanFile(node, dump) : undefined;
         const advice = planAdvice(plan, {
-          knownBugs,
+          node,
           files: files.length > 0 ? [...new Set(files.map((f) => f.path))] : ["FILE"],
-          ...(k3sVersion === undefined ? {} : { k3sVersion: k3sVersion.text }),
+          ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
+          ...(k3sVersion === undefined ? {} : { k3sVersion }),
+          ...(scan === undefined ? {} : { evidence: { node, scan } }),
         });
         const report: FixReport = { dump, ...plan, files, advice };
         await writeStdout(formatOutput(format, report, renderFixText));

@@ -1,9 +1,9 @@
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { streamDump } from "../../collect/read-dump.ts";
+import { scanHealthReport } from "../../known-bugs/node-health.ts";
 import type { TableName } from "../../model/ruleset.ts";
 import { renderScanText } from "../../report/render-scan-text.ts";
-import { scanReport } from "../../scan/scan-dumps.ts";
 import { type NodeScan, NodeScanner } from "../../scan/scan-node.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
@@ -69,7 +69,7 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
         }
         const scans: NodeScan[] = [];
         for (const { node, file } of named) scans.push(await scanFile(node, file, table));
-        const report = scanReport(scans);
+        const report = scanHealthReport(scans);
         await writeStdout(formatOutput(format, report, renderScanText));
         return report.findings.some((f) => f.severity !== "info") ? EXIT_PROBLEMS : EXIT_OK;
       }),
