@@ -148,18 +148,8 @@ export const RULES_DUPLICATED: FindingEntry<RulesDuplicatedValues> = {
     );
   },
   fix: duplicatedFix,
-  references: (v) => {
-    const c = v.cause;
-    if (c.kind === "known-bug") return c.bug.references;
-    if (c.kind === "unexplained" && c.version === undefined)
-      return [
-        REF.k3s3117,
-        "flatcar/Flatcar#954",
-        "cloudnativelabs/kube-router#1789",
-        "kubernetes/kubernetes#14870",
-      ];
-    return [];
-  },
+  // Only a matched bug's: a bug that may not apply is never cited (the fix lists the versions to check).
+  references: (v) => (v.cause.kind === "known-bug" ? v.cause.bug.references : []),
 };
 
 export const RULES_OUTLIER: FindingEntry<RulesOutlierValues> = {

@@ -48,7 +48,6 @@ describe("duplicateFindings()", () => {
           { file: "w3.txt", line: 8, text: "-A KUBE-ROUTER-INPUT -j RETURN" },
         ],
         fix: expect.stringContaining("Collect `iptables --version`"),
-        references: expect.arrayContaining(["k3s-io/k3s#3117"]),
       },
     ]);
     expect(duplicateFindings(node("w4", 400, 99), { cause: UNEXPLAINED })[0]!.severity).toBe("warning");
