@@ -5,7 +5,6 @@
  */
 
 import { nodeKindOf } from "../findings/kube-proxy-restart.ts";
-import { knownBugIds } from "../known-bugs/known-bugs.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { nodeHealthFindings } from "../known-bugs/node-health.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
@@ -31,6 +30,7 @@ import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
+import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
 import { bundleLink, walkQuestion } from "./walk.ts";
 
@@ -100,20 +100,6 @@ function dumpState(ev: NodeEvidence, file: string, problems: readonly Finding[])
   return problems.some((p) => p.evidence[0]?.file === file) ? "unparsable" : "missing";
 }
 
-function summaryOf(ev: NodeEvidence, file: string): NodeSummary {
-  return {
-    node: ev.node,
-    file,
-    readable: ev.scan !== undefined,
-    rules: ev.scan?.rules ?? 0,
-    chains: ev.scan?.chains ?? 0,
-    duplicateRules: ev.scan?.duplicates.extraRules ?? 0,
-    ...(ev.scan === undefined ? {} : { header: ev.scan.header }),
-    ...(ev.iptablesVersion === undefined ? {} : { iptablesVersion: ev.iptablesVersion.text.trim() }),
-    knownBugs: knownBugIds(ev),
-  };
-}
-
 /** Feed with {@linkcode addNode} for every node directory, then {@linkcode finish}. */
 export class DiagnosisBuilder {
   readonly #ctx: DiagnoseContext;
@@ -175,7 +161,13 @@ export class DiagnosisBuilder {
       ...(reconciled?.undecided === undefined ? {} : { proxyUndecided: reconciled.undecided }),
       health: nodeHealthFindings(ev, { nodeKind }),
       problems: input.problems,
-      summary: summaryOf(ev, file),
+      summary: nodeSummary(ev, {
+        file,
+        ...(reconciled === undefined ? {} : { reconciled }),
+        ...(input.index === undefined ? {} : { index: input.index }),
+        ...(input.kubeProxy === undefined ? {} : { kubeProxyFiles: input.kubeProxy }),
+        ...(this.#ctx.collectedAt === undefined ? {} : { collectedAt: this.#ctx.collectedAt }),
+      }),
       ...traced,
     });
   }
