@@ -1,0 +1,272 @@
+/**
+ * One node's part of a path: receive (decapsulate a VXLAN frame when it comes as one), route, check
+ * forwarding and reverse-path filtering, ask the iptables side at FORWARD/INPUT, and leave by the
+ * chosen device (see hop-egress.ts).
+ */
+
+import {
+  type Arrival,
+  askFilter,
+  endText,
+  filterStop,
+  type HopOutcome,
+  linkNamed,
+  missingFiles,
+  type PathContext,
+  undecided,
+} from "./hop-context.ts";
+import { egressBridge, egressOverlay, egressUnderlay } from "./hop-egress.ts";
+import { forwardingEnabled, reversePathCheck } from "./hop-ingress.ts";
+import type { HostEvidence } from "./host-evidence.ts";
+import { decapsulate, VXLAN_DEFAULT_PORT } from "./overlay-encap.ts";
+import type { HostStep } from "./path-types.ts";
+import { lookupRoute, type RouteDecision } from "./route-lookup.ts";
+
+/** Receives a VXLAN packet: INPUT for UDP 8472, rp_filter and MTU on the underlay, then the device. */
+function receiveVxlan(
+  host: HostEvidence,
+  arrival: Arrival & { vxlan: NonNullable<Arrival["vxlan"]> },
+  ctx: PathContext,
+  steps: HostStep[],
+): { iif: string } | HopOutcome {
+  const { outer } = arrival.vxlan;
+  const recv = host.addr?.interfaces.find((i) => i.addresses.some((a) => a.local === outer.dstIp));
+  const recvIf = recv?.ifname ?? "lo";
+  const f = askFilter(ctx, steps, { node: host.node, hook: "input", packet: outer, inInterface: recvIf });
+  const fstop = filterStop(f, steps, `on node ${host.node} (the VXLAN packet from ${arrival.vxlan.from})`);
+  if (fstop !== undefined) return fstop;
+  const recvLink = linkNamed(host, recvIf);
+  const size = arrival.vxlan.outerBytes;
+  if (size !== undefined && recvLink?.mtu !== undefined && size > recvLink.mtu) {
+    const reason = `the VXLAN packet from ${arrival.vxlan.from} is ${size} bytes, larger than ${recvIf}'s MTU ${recvLink.mtu} on node ${host.node}: dropped on the link, no ICMP`;
+    steps.push({
+      kind: "overlay",
+      node: host.node,
+      direction: "decapsulate",
+      device: recvIf,
+      outer,
+      action: reason,
+      evidence: [recvLink.evidence],
+    });
+    return { steps, disposition: "dropped", end: { outcome: "timeout", reason } };
+  }
+  if (recvIf !== "lo") {
+    const rp = reversePathCheck(host, recvIf, outer.srcIp, outer.dstIp);
+    if (rp === undefined)
+      return undecided(steps, missingFiles(host, ["sysctl", "route", "rule"]) ?? [], "rp_filter");
+    if (!rp.pass) {
+      steps.push({
+        kind: "routing",
+        node: host.node,
+        decision: "rp-filter-drop",
+        action: rp.reason,
+        evidence: rp.evidence,
+      });
+      return {
+        steps,
+        disposition: "dropped",
+        end: { outcome: "timeout", reason: `node ${host.node}: ${rp.reason}` },
+      };
+    }
+  }
+  const d = decapsulate(host, {
+    port: outer.dstPort ?? VXLAN_DEFAULT_PORT,
+    ...(arrival.vxlan.vni === undefined ? {} : { vni: arrival.vxlan.vni }),
+    innerDstMac: arrival.vxlan.innerDstMac,
+  });
+  steps.push({
+    kind: "overlay",
+    node: host.node,
+    direction: "decapsulate",
+    device: d.ok ? d.dev.ifname : recvIf,
+    outer,
+    innerDstMac: arrival.vxlan.innerDstMac,
+    action: d.ok ? `VXLAN from ${outer.srcIp} into ${d.dev.ifname}` : d.reason,
+    evidence: d.evidence,
+  });
+  if (!d.ok) return { steps, disposition: "dropped", end: { outcome: "timeout", reason: d.reason } };
+  return { iif: d.dev.ifname };
+}
+
+function routingWords(d: RouteDecision): string {
+  switch (d.kind) {
+    case "unicast": {
+      const h = d.nextHop;
+      return `route ${d.route.dst}${h.gateway === undefined ? "" : ` via ${h.gateway}`}${h.dev === undefined ? "" : ` dev ${h.dev}`}${h.onlink ? " onlink" : ""} (table ${d.table})`;
+    }
+    case "local":
+      return `local address (${d.route.dst})`;
+    case "blocked":
+      return `${d.how} route or rule`;
+    case "broadcast":
+      return `broadcast or multicast (${d.route.dst})`;
+    case "none":
+      return "no route";
+    case "unknown":
+      return d.reason;
+    default: {
+      const never: never = d;
+      throw new TypeError(`Unknown route decision ${String(never)}`);
+    }
+  }
+}
+
+/** The end of a path that found no usable route. */
+function noRoute(d: RouteDecision, forwardingOff: boolean, steps: HostStep[], node: string): HopOutcome {
+  if (forwardingOff) {
+    return {
+      steps,
+      disposition: "dropped",
+      end: { outcome: "timeout", reason: `node ${node} has no route and does not forward (no ICMP is sent)` },
+    };
+  }
+  switch (d.kind) {
+    case "none":
+      return {
+        steps,
+        disposition: "no-route",
+        end: {
+          outcome: "error",
+          clientError: "ENETUNREACH",
+          reason: `node ${node} has no route to the destination`,
+        },
+      };
+    case "blocked":
+      return d.how === "blackhole"
+        ? {
+            steps,
+            disposition: "dropped",
+            end: { outcome: "timeout", reason: `node ${node}: blackhole route` },
+          }
+        : {
+            steps,
+            disposition: "no-route",
+            end: { outcome: "error", clientError: "EHOSTUNREACH", reason: `node ${node}: ${d.how} route` },
+          };
+    default:
+      return {
+        steps,
+        disposition: "unknown",
+        end: { outcome: "unknown", reason: `node ${node}: ${routingWords(d)}` },
+      };
+  }
+}
+
+/**
+ * Evaluates one node's part of a path.
+ *
+ * @example
+ * ```ts
+ * const out = evaluateHop({ node: "a", packet, iif: "cni0" }, ctx);
+ * out.disposition; // "forwarded-overlay"; out.next?.node === "b"
+ * ```
+ */
+export function evaluateHop(arrival: Arrival, ctx: PathContext): HopOutcome {
+  const steps: HostStep[] = [];
+  const host = ctx.hosts.get(arrival.node);
+  if (host === undefined)
+    return undecided(steps, [`nodes/${arrival.node}/`], `no evidence for node ${arrival.node}`);
+  const need = missingFiles(host, ["addr", "link", "route", "rule", "sysctl"]);
+  if (need !== undefined) return undecided(steps, need, `node ${host.node}`);
+  let iif = arrival.iif;
+  if (arrival.vxlan !== undefined) {
+    const r = receiveVxlan(host, { ...arrival, vxlan: arrival.vxlan }, ctx, steps);
+    if (!("iif" in r)) return r;
+    iif = r.iif;
+  }
+  const { packet } = arrival;
+  const d = lookupRoute(
+    { dst: packet.dstIp, src: packet.srcIp, ...(iif === undefined ? {} : { iif }) },
+    { rules: host.rule!.rules, routes: host.route!.routes },
+  );
+  const fwd = iif === undefined ? undefined : forwardingEnabled(host, iif);
+  if (iif !== undefined && d.kind === "unicast" && fwd === undefined)
+    return undecided(steps, [host.files.sysctl], "forwarding");
+  const forwardingOff = fwd !== undefined && !fwd.enabled && d.kind !== "local";
+  steps.push({
+    kind: "routing",
+    node: host.node,
+    decision: forwardingOff ? "forwarding-disabled" : d.kind,
+    action: forwardingOff
+      ? `${routingWords(d)}; forwarding is off on ${iif}: dropped without ICMP`
+      : routingWords(d),
+    evidence: forwardingOff ? [...d.evidence, fwd!.evidence] : d.evidence,
+  });
+  if (d.kind !== "unicast" && d.kind !== "local") return noRoute(d, forwardingOff, steps, host.node);
+  if (forwardingOff)
+    return {
+      steps,
+      disposition: "dropped",
+      end: {
+        outcome: "timeout",
+        reason: `node ${host.node} does not forward packets that come in on ${iif} (${fwd!.evidence.text})`,
+      },
+    };
+  if (iif !== undefined) {
+    const rp = reversePathCheck(host, iif, packet.srcIp, packet.dstIp);
+    if (rp === undefined) return undecided(steps, [host.files.sysctl], "rp_filter");
+    if (!rp.pass) {
+      steps.push({
+        kind: "routing",
+        node: host.node,
+        decision: "rp-filter-drop",
+        action: rp.reason,
+        evidence: rp.evidence,
+      });
+      return {
+        steps,
+        disposition: "dropped",
+        end: { outcome: "timeout", reason: `node ${host.node}: ${rp.reason}` },
+      };
+    }
+  }
+  if (d.kind === "local") {
+    const f = askFilter(ctx, steps, {
+      node: host.node,
+      hook: "input",
+      packet,
+      ...(iif === undefined ? {} : { inInterface: iif }),
+    });
+    const stop = filterStop(f, steps, `on node ${host.node}`);
+    if (stop !== undefined) return stop;
+    steps.push({
+      kind: "deliver",
+      node: host.node,
+      action: `to node ${host.node} itself (${endText(packet.dstIp, packet.dstPort)})`,
+      evidence: d.evidence,
+    });
+    return { steps, disposition: "local", end: { outcome: "delivered", reason: "" } };
+  }
+  const dev = linkNamed(host, d.nextHop.dev);
+  if (dev === undefined)
+    return {
+      steps,
+      disposition: "unknown",
+      end: {
+        outcome: "unknown",
+        reason: `node ${host.node}: the route's device ${d.nextHop.dev ?? "(none)"} is not in ${host.files.link}`,
+      },
+    };
+  if (iif !== undefined) {
+    const f = askFilter(ctx, steps, {
+      node: host.node,
+      hook: "forward",
+      packet,
+      inInterface: iif,
+      outInterface: dev.ifname,
+    });
+    const stop = filterStop(f, steps, `on node ${host.node}`);
+    if (stop !== undefined) return stop;
+  }
+  const nextHopIp = d.nextHop.gateway ?? packet.dstIp;
+  const hereArrival: Arrival = { ...arrival, ...(iif === undefined ? {} : { iif }) };
+  if (dev.kind === "vxlan") {
+    const m = missingFiles(host, ["neigh", "fdb"]);
+    return m === undefined
+      ? egressOverlay(host, dev, nextHopIp, hereArrival, ctx, steps)
+      : undecided(steps, m, "overlay");
+  }
+  if (host.missing.includes("neigh")) return undecided(steps, [host.files.neigh], "neighbour");
+  if (dev.kind === "bridge") return egressBridge(host, dev, nextHopIp, packet, ctx, steps);
+  return egressUnderlay(host, dev, nextHopIp, hereArrival, ctx, steps);
+}
