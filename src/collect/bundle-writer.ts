@@ -2,7 +2,7 @@ import { chmod, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CollectError } from "./collect-error.ts";
 import type { CommandResult } from "./command-result.ts";
-import { commandAbsent, NODE_COMMANDS, type NodeCommand } from "./node-commands.ts";
+import { commandAbsent, NODE_COMMANDS, type NodeCommand, outputFile } from "./node-commands.ts";
 
 /** The `format` value of bundle.json. */
 export const BUNDLE_FORMAT = "netdoctor-bundle/v1";
@@ -73,7 +73,7 @@ export interface CommandOutcome {
 }
 
 /**
- * Moves command results into the node directory: `<stem>.txt` on success, `<stem>.err` and
+ * Moves command results into the node directory: `<stem>.txt` (or the command's `file`) on success, `<stem>.err` and
  * `<stem>.exit` on failure (partial stdout of a failed command is dropped: a cut dump must not
  * pass for a whole one), nothing for an optional command whose binary is absent.
  */
@@ -94,8 +94,8 @@ export async function writeNodeResults(
       continue;
     }
     if (r.exit === 0) {
-      await rename(r.stdoutPath, join(dir, `${command.stem}.txt`));
-      await chmod(join(dir, `${command.stem}.txt`), FILE_MODE);
+      await rename(r.stdoutPath, join(dir, outputFile(command)));
+      await chmod(join(dir, outputFile(command)), FILE_MODE);
       outcomes.push({ stem: command.stem, status: "ok", exit: 0 });
       continue;
     }

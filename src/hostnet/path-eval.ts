@@ -7,7 +7,7 @@ import type { Evidence } from "../model/finding.ts";
 import type { Packet } from "../model/trace.ts";
 import { type Arrival, askFilter, endText, linkNamed, type PathContext } from "./hop-context.ts";
 import { evaluateHop } from "./hop-eval.ts";
-import type { ConnectionResult, Hop, HostStep, PathResult } from "./path-types.ts";
+import type { Hop, HostStep, PathResult } from "./path-types.ts";
 import { lookupRoute } from "./route-lookup.ts";
 import { sysctlNumber } from "./sysctl.ts";
 
