@@ -80,13 +80,18 @@ function checkL2(self: OverlayNode, peer: OverlayNode, out: HostnetFinding[]): v
   const name = `node "${self.api.name}"`;
   if (host.neigh !== undefined) {
     const n = host.neigh.neighbors.find((x) => x.dst === gw && x.dev === dev);
-    if (n === undefined) {
+    // A FAILED or INCOMPLETE entry is what the kernel leaves after asking ARP in vain: flannel's
+    // PERMANENT entry is missing all the same.
+    if (n === undefined || n.lladdr === undefined) {
       out.push(
         hostnetFinding("overlay-neighbor-missing", {
           severity: "error",
           node: self.api.name,
-          message: `${name} has no neighbour entry for ${gw} (the overlay address of node "${peer.api.name}") on ${dev}: nothing answers ARP there, so pods of ${peer.api.name} are unreachable (EHOSTUNREACH)`,
-          evidence: [fileEvidence(host.files.neigh, `no entry for ${gw} dev ${dev}`), ...peerSide],
+          message: `${name} has no neighbour entry for ${gw} (the overlay address of node "${peer.api.name}") on ${dev}${n === undefined ? "" : ` (only a ${n.state.join(",")} one)`}: nothing answers ARP there, so pods of ${peer.api.name} are unreachable (EHOSTUNREACH)`,
+          evidence: [
+            n?.evidence ?? fileEvidence(host.files.neigh, `no entry for ${gw} dev ${dev}`),
+            ...peerSide,
+          ],
           fix: `ip neigh replace ${gw} lladdr ${mac} dev ${dev} nud permanent (or restart flannel on ${self.api.name})`,
         }),
       );

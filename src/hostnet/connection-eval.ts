@@ -90,6 +90,9 @@ export function evaluateConnection(packet: Packet, ctx: PathContext & Connection
       return {
         ...base,
         outcome: "timeout",
+        evidence: [
+          nf?.evidence ?? { file: host.files.sysctl, text: "no net.bridge.bridge-nf-call-iptables line" },
+        ],
         reason: `the reply is bridged on ${first.inInterface} of node ${first.node} without br_netfilter (net.bridge.bridge-nf-call-iptables ${nf === undefined ? "absent" : `= ${nf.value}`}): conntrack never un-NATs it, the client sees ${packet.dstIp} instead of ${ctx.dnatFrom.ip} and drops it`,
       };
     }

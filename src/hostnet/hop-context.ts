@@ -148,3 +148,36 @@ export function uniqueEvidence(list: readonly Evidence[]): Evidence[] {
     return true;
   });
 }
+
+/** The ICMP errors a node sends back for a packet it cannot deliver. */
+export type IcmpError = "net-unreachable" | "host-unreachable" | "admin-prohibited" | "time-exceeded";
+
+const ICMP_ERRNO: Readonly<Record<IcmpError, string>> = {
+  "net-unreachable": "ENETUNREACH",
+  "host-unreachable": "EHOSTUNREACH",
+  "admin-prohibited": "EHOSTUNREACH",
+  "time-exceeded": "EHOSTUNREACH",
+};
+
+/**
+ * What the client sees when a node answers its packet with an ICMP error. A connecting TCP socket
+ * aborts on any of them (tcp_v4_err, SYN_SENT). A connected UDP socket without IP_RECVERR reports
+ * only the "fatal" ones of icmp_err_convert[] (admin-prohibited is, net/host-unreachable and
+ * time-exceeded are not), so the client waits and times out (kernel-verified in the overlay lab).
+ * `synchronous`: the node itself originated the packet and the route lookup failed, so send() or
+ * connect() returns the errno at once.
+ */
+export function icmpEnd(
+  error: IcmpError,
+  packet: { readonly protocol: string },
+  options: { readonly synchronous: boolean; readonly reason: string },
+): PathEnd {
+  const errno = ICMP_ERRNO[error];
+  if (options.synchronous || packet.protocol === "tcp" || error === "admin-prohibited") {
+    return { outcome: "error", clientError: errno, reason: options.reason };
+  }
+  if (packet.protocol === "udp") {
+    return { outcome: "timeout", reason: `${options.reason} (the ICMP error is one a UDP socket ignores)` };
+  }
+  return { outcome: "error", clientError: errno, reason: options.reason };
+}

@@ -4,12 +4,14 @@
  * chosen device (see hop-egress.ts).
  */
 
+import type { Packet } from "../model/trace.ts";
 import {
   type Arrival,
   askFilter,
   endText,
   filterStop,
   type HopOutcome,
+  icmpEnd,
   linkNamed,
   missingFiles,
   type PathContext,
@@ -112,37 +114,46 @@ function routingWords(d: RouteDecision): string {
 }
 
 /** The end of a path that found no usable route. */
-function noRoute(d: RouteDecision, forwardingOff: boolean, steps: HostStep[], node: string): HopOutcome {
-  if (forwardingOff) {
+/** The end of a path that found no usable route (ip_error() in net/ipv4/route.c for forwarded packets). */
+function noRoute(
+  d: RouteDecision,
+  at: { forwardingOff: boolean; iif: string | undefined; packet: Packet },
+  steps: HostStep[],
+  node: string,
+): HopOutcome {
+  if (at.forwardingOff) {
     return {
       steps,
       disposition: "dropped",
       end: { outcome: "timeout", reason: `node ${node} has no route and does not forward (no ICMP is sent)` },
     };
   }
+  const synchronous = at.iif === undefined;
   switch (d.kind) {
     case "none":
       return {
         steps,
         disposition: "no-route",
-        end: {
-          outcome: "error",
-          clientError: "ENETUNREACH",
-          reason: `node ${node} has no route to the destination`,
-        },
+        end: icmpEnd("net-unreachable", at.packet, {
+          synchronous,
+          reason: `node ${node} has no route to ${at.packet.dstIp}`,
+        }),
       };
     case "blocked":
-      return d.how === "blackhole"
-        ? {
-            steps,
-            disposition: "dropped",
-            end: { outcome: "timeout", reason: `node ${node}: blackhole route` },
-          }
-        : {
-            steps,
-            disposition: "no-route",
-            end: { outcome: "error", clientError: "EHOSTUNREACH", reason: `node ${node}: ${d.how} route` },
-          };
+      if (d.how === "blackhole")
+        return {
+          steps,
+          disposition: "dropped",
+          end: { outcome: "timeout", reason: `node ${node}: blackhole route` },
+        };
+      return {
+        steps,
+        disposition: "no-route",
+        end: icmpEnd(d.how === "prohibit" ? "admin-prohibited" : "host-unreachable", at.packet, {
+          synchronous,
+          reason: `node ${node}: ${d.how} route`,
+        }),
+      };
     default:
       return {
         steps,
@@ -190,9 +201,14 @@ export function evaluateHop(arrival: Arrival, ctx: PathContext): HopOutcome {
     action: forwardingOff
       ? `${routingWords(d)}; forwarding is off on ${iif}: dropped without ICMP`
       : routingWords(d),
-    evidence: forwardingOff ? [...d.evidence, fwd!.evidence] : d.evidence,
+    evidence: [
+      ...d.evidence,
+      ...(d.kind === "none" ? [{ file: host.files.route, text: `no route matches ${packet.dstIp}` }] : []),
+      ...(forwardingOff ? [fwd!.evidence] : []),
+    ],
   });
-  if (d.kind !== "unicast" && d.kind !== "local") return noRoute(d, forwardingOff, steps, host.node);
+  if (d.kind !== "unicast" && d.kind !== "local")
+    return noRoute(d, { forwardingOff, iif, packet }, steps, host.node);
   if (forwardingOff)
     return {
       steps,

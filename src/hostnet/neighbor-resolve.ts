@@ -21,7 +21,22 @@ export interface NeighborResolution {
   readonly evidence: readonly Evidence[];
 }
 
-/** Which node of the bundle holds `ip` on an interface, and that interface. */
+/** Every node of the bundle that holds `ip` on an interface, with that interface. */
+export function addressOwners(
+  hosts: ReadonlyMap<string, HostEvidence>,
+  ip: string,
+): { node: string; ifname: string; evidence: Evidence }[] {
+  const out: { node: string; ifname: string; evidence: Evidence }[] = [];
+  for (const [node, h] of hosts) {
+    for (const i of h.addr?.interfaces ?? []) {
+      if (i.addresses.some((a) => a.family === "inet" && a.local === ip))
+        out.push({ node, ifname: i.ifname, evidence: i.evidence });
+    }
+  }
+  return out;
+}
+
+/** Which node of the bundle holds `ip` on an interface, and that interface (the first one). */
 export function addressOwner(
   hosts: ReadonlyMap<string, HostEvidence>,
   ip: string,

@@ -48,7 +48,11 @@ export function encapsulate(host: HostEvidence, dev: IpLink, dstMac: string, inn
         flood.length > 0
           ? `no FDB entry for ${dstMac} on ${dev.ifname}; it floods to ${flood.map((f) => f.dst).join(", ")}`
           : `no FDB entry for ${dstMac} on ${dev.ifname}: the VXLAN device has no remote to send the frame to and drops it`,
-      evidence: [dev.evidence, ...flood.map((f) => f.evidence)],
+      evidence: [
+        dev.evidence,
+        { file: host.files.fdb, text: `no entry for ${dstMac} dev ${dev.ifname}` },
+        ...flood.map((f) => f.evidence),
+      ],
     };
   }
   const port = dev.vxlan?.port ?? VXLAN_DEFAULT_PORT;
@@ -81,6 +85,7 @@ export type DecapResult =
 export function decapsulate(
   host: HostEvidence,
   arrival: { readonly port: number; readonly vni?: number; readonly innerDstMac: string },
+  options: { readonly checkMac: boolean } = { checkMac: true },
 ): DecapResult {
   const devices = host.link?.links.filter((l) => l.kind === "vxlan") ?? [];
   const dev = devices.find(
@@ -98,7 +103,7 @@ export function decapsulate(
   if (!dev.flags.includes("UP")) {
     return { ok: false, reason: `${dev.ifname} on node ${host.node} is down`, evidence: [dev.evidence] };
   }
-  if (dev.address !== arrival.innerDstMac) {
+  if (options.checkMac && dev.address !== arrival.innerDstMac) {
     return {
       ok: false,
       reason: `the frame is for MAC ${arrival.innerDstMac}, but ${dev.ifname} on node ${host.node} has ${dev.address ?? "no MAC"}: not for this host, dropped`,

@@ -5,7 +5,7 @@
  */
 import type { Evidence } from "../model/finding.ts";
 import type { Packet } from "../model/trace.ts";
-import { type Arrival, askFilter, endText, linkNamed, type PathContext } from "./hop-context.ts";
+import { type Arrival, askFilter, endText, icmpEnd, linkNamed, type PathContext } from "./hop-context.ts";
 import { evaluateHop } from "./hop-eval.ts";
 import type { Hop, HostStep, PathResult } from "./path-types.ts";
 import { lookupRoute } from "./route-lookup.ts";
@@ -138,7 +138,25 @@ export function evaluatePath(packet: Packet, ctx: PathContext & { readonly origi
     ...(iif === undefined ? {} : { iif }),
     ...(ctx.packetBytes === undefined ? {} : { bytes: ctx.packetBytes }),
   };
+  const seen = new Set<string>();
   while (arrival !== undefined) {
+    // The same packet coming into the same node the same way again is a forwarding loop: it goes
+    // round until its TTL runs out and the node answers ICMP "time exceeded".
+    const key = `${arrival.node}|${arrival.iif ?? ""}|${arrival.vxlan?.outer.dstIp ?? ""}`;
+    if (seen.has(key)) {
+      const end = icmpEnd("time-exceeded", packet, {
+        synchronous: false,
+        reason: `forwarding loop through ${hops.map((h) => `${h.node}${h.outInterface === undefined ? "" : ` (${h.outInterface})`}`).join(", ")}: the TTL runs out`,
+      });
+      return {
+        packet,
+        hops,
+        outcome: end.outcome,
+        ...(end.clientError === undefined ? {} : { clientError: end.clientError }),
+        reason: end.reason,
+      };
+    }
+    seen.add(key);
     if (hops.length >= MAX_HOPS) {
       return {
         packet,

@@ -154,4 +154,6 @@ export interface ConnectionResult {
   readonly outcome: PathOutcome;
   readonly clientError?: string;
   readonly reason?: string;
+  /** Evidence of a failure decided for the connection as a whole (e.g. an un-NATed bridged reply). */
+  readonly evidence?: readonly Evidence[];
 }

@@ -89,6 +89,7 @@ export async function createOverlayLab(spec: OverlayLabSpec): Promise<OverlayLab
         eth0Ip: `198.19.255.${10 + n.index}`,
         publicIp: "",
         vtepMac: "",
+        flannelMtu: 0,
       };
       lab.nodes.set(n.name, state);
       tuneNode(ns);

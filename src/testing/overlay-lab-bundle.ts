@@ -195,5 +195,14 @@ export async function writeLabBundle(
   await writeBundleFile(join(out, "cluster", "pods.json"), podsJson(lab));
   await writeBundleFile(join(out, "cluster", "services.json"), servicesJson(services));
   await writeBundleFile(join(out, "cluster", "endpointslices.json"), slicesJson(lab, services));
-  for (const node of lab.nodes.keys()) await collectNode(lab, node, await createNodeDir(out, node));
+  for (const [node, n] of lab.nodes) {
+    const dir = await createNodeDir(out, node);
+    await collectNode(lab, node, dir);
+    // /run is the machine's own in a namespace: the lab writes the file flannel would have written
+    // (FLANNEL_SUBNET is the first address of the node's pod CIDR) instead of touching the host.
+    await writeBundleFile(
+      join(dir, "flannel-subnet.env"),
+      `FLANNEL_NETWORK=198.18.0.0/16\nFLANNEL_SUBNET=198.18.${n.spec.index}.1/24\nFLANNEL_MTU=${n.flannelMtu}\nFLANNEL_IPMASQ=true\n`,
+    );
+  }
 }

@@ -70,6 +70,8 @@ export interface LabNodeState {
   readonly eth0Ip: string;
   publicIp: string;
   vtepMac: string;
+  /** flannel.1's MTU when flannel created it: what it writes as FLANNEL_MTU. */
+  flannelMtu: number;
 }
 
 export interface LabPodState {
@@ -181,6 +183,9 @@ export class OverlayLab {
     // ARP on the overlay should fail fast in the lab (the kernel default is 3 probes 1 s apart).
     setSysctl(n.ns, "net.ipv4.neigh.flannel/1.retrans_time_ms", 100);
     n.vtepMac = macOf(n.ns, "flannel.1");
+    n.flannelMtu = (
+      JSON.parse(nsRun(n.ns, ["ip", "-j", "link", "show", "dev", "flannel.1"])) as Array<{ mtu: number }>
+    )[0]!.mtu;
     n.publicIp = n.spec.publicIp ?? local;
   }
 
