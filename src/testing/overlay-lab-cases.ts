@@ -22,9 +22,9 @@ export interface LabCase {
   readonly services?: readonly LabService[];
   /** Applied after the lab is built, before the probes. */
   readonly breakIt?: (lab: OverlayLab) => Promise<void> | void;
-  /** Probes run in order; `then` runs after them and before `after` probes (e.g. a pod replaced). */
+  /** Probes run in order; `change` runs after them and before the `after` probes (e.g. a pod replaced). */
   readonly probes: readonly LabCaseProbe[];
-  readonly then?: (lab: OverlayLab) => Promise<void> | void;
+  readonly change?: (lab: OverlayLab) => Promise<void> | void;
   readonly after?: readonly LabCaseProbe[];
   /** Findings of severity error or warning, as `code@node`; the healthy case expects none at all. */
   readonly findings: readonly string[];
@@ -308,7 +308,7 @@ export const LAB_CASES: readonly LabCase[] = [
         expect: "answer coredns-old",
       },
     ],
-    then: async (lab) => {
+    change: async (lab) => {
       await lab.removePod("coredns-old");
       await lab.addPod("node-c", {
         name: "coredns-new",

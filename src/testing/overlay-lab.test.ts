@@ -84,7 +84,8 @@ function checkFindings(c: LabCase, findings: readonly HostnetFinding[]): void {
       ).toBe(true);
     for (const x of f)
       for (const e of x.evidence)
-        if (e.file.endsWith(".json") && e.file.startsWith("nodes/") && e.line !== undefined) expect(e.text).toMatch(/^\$\[\d+\] \{/);
+        if (e.file.endsWith(".json") && e.file.startsWith("nodes/") && e.line !== undefined)
+          expect(e.text).toMatch(/^\$\[\d+\] \{/);
   }
   counts.findings += got.length;
 }
@@ -103,8 +104,8 @@ describe.skipIf(skip)("overlay lab", () => {
       try {
         await c.breakIt?.(lab);
         let bundle = await probeAndCompare(lab, c, c.probes, dirs);
-        if (c.then !== undefined) {
-          await c.then(lab);
+        if (c.change !== undefined) {
+          await c.change(lab);
           bundle = await probeAndCompare(lab, c, c.after ?? [], dirs);
         }
         checkFindings(
