@@ -3,6 +3,7 @@
  * records, each keeping where it came from (file, line, JSON path) for evidence.
  */
 import type { Evidence } from "../model/finding.ts";
+import { jsonErrorOffset } from "./json-error-offset.ts";
 
 /** Something a parser kept going past: an item it could not read, or a field with the wrong type. */
 export interface HostParseWarning {
@@ -77,13 +78,8 @@ export function parseJsonArray(text: string, options: { file: string }): JsonArr
   try {
     parsed = JSON.parse(text);
   } catch (error) {
-    const message = (error as Error).message;
-    const at = /position (\d+)/.exec(message);
-    const lc = /line (\d+) column (\d+)/.exec(message);
-    const where =
-      lc !== null
-        ? { line: Number(lc[1]), column: Number(lc[2]) }
-        : position(text, at === null ? 0 : Number(at[1]));
+    const message = (error as Error).message.replace(/, "[\s\S]*" is not valid JSON$/, "");
+    const where = position(text, jsonErrorOffset(text) ?? 0);
     throw new SyntaxError(
       `Cannot parse ${options.file} at line ${where.line}, column ${where.column}: ${message.split("\n")[0]}`,
     );
