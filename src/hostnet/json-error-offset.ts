@@ -18,9 +18,18 @@ class Scan {
   value(): void {
     this.ws();
     const c = this.t[this.i];
-    if (c === "{") return this.container("}", true);
-    if (c === "[") return this.container("]", false);
-    if (c === '"') return this.string();
+    if (c === "{") {
+      this.container("}", true);
+      return;
+    }
+    if (c === "[") {
+      this.container("]", false);
+      return;
+    }
+    if (c === '"') {
+      this.string();
+      return;
+    }
     for (const lit of ["true", "false", "null"]) {
       if (this.t.startsWith(lit, this.i)) {
         this.i += lit.length;
