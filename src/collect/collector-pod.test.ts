@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { collectorPod, collectorPodName } from "./collector-pod.ts";
+import { NODE_COMMANDS } from "./node-commands.ts";
 
 describe("collectorPod()", () => {
   const pod = collectorPod({
@@ -32,13 +33,15 @@ describe("collectorPod()", () => {
     ]);
     // Only the listed read commands run.
     const script = c?.command?.[2] ?? "";
-    expect(script.split("\n").filter((l) => l.startsWith("run "))).toEqual([
+    const runs = script.split("\n").filter((l) => l.startsWith("run "));
+    expect(runs.slice(0, 5)).toEqual([
       "run iptables-save 'iptables-save'",
       "run iptables-version 'iptables' '--version'",
       "run iptables-legacy-save 'iptables-legacy-save'",
       "run nft-ruleset 'nft' 'list' 'ruleset'",
       "run k3s-version 'k3s' '--version'",
     ]);
+    expect(runs.map((l) => l.split(" ")[1])).toEqual(NODE_COMMANDS.map((c) => c.stem));
   });
 
   it("labels the pod for cleanup by tool and by run", () => {

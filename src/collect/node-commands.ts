@@ -86,7 +86,12 @@ export const NODE_COMMANDS: readonly NodeCommand[] = [
     optional: true,
     file: "flannel-subnet.env",
   },
-  { stem: "ethtool-k-flannel.1", argv: ["sh", "-c", ETHTOOL_SCRIPT], optional: true },
+  {
+    stem: "ethtool-flannel",
+    argv: ["sh", "-c", ETHTOOL_SCRIPT],
+    optional: true,
+    file: "ethtool-k-flannel.1.txt",
+  },
   { stem: "conntrack", argv: ["sh", "-c", CONNTRACK_SCRIPT], optional: true },
 ];
 

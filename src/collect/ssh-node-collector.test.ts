@@ -8,6 +8,11 @@ import { type CannedExec, generateTestKey, SshTestServer } from "../testing/ssh-
 import { collectBundle } from "./collect-bundle.ts";
 import { parseInventory } from "./inventory.ts";
 import { verifyHostKey } from "./known-hosts.ts";
+import { NODE_COMMANDS } from "./node-commands.ts";
+import { sshCommandLine } from "./ssh-node-collector.ts";
+
+/** Node commands the canned server answers as "not installed" (the five above are answered). */
+const OTHER_COMMANDS = NODE_COMMANDS.slice(5).map((c) => sshCommandLine(c, false));
 
 const work = mkdtempSync(join(tmpdir(), "nd-collect-ssh-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -41,7 +46,10 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
           ? { stdout: "", stderr: "sudo: k3s: command not found\n", exit: 1 }
           : { stdout: "", stderr: "sh: 1: k3s: not found\n", exit: 127 };
       default:
-        return { stdout: "", stderr: `unexpected command ${command}\n`, exit: 99 };
+        // The other node commands (host network evidence, ...) are not installed on this server.
+        return OTHER_COMMANDS.includes(bare)
+          ? { stdout: "", stderr: `sh: 1: ${bare.split(" ")[0]}: not found\n`, exit: 127 }
+          : { stdout: "", stderr: `unexpected command ${command}\n`, exit: 99 };
     }
   };
 }
@@ -96,20 +104,12 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       ["agent1", "ok"],
       ["master1", "ok"],
     ]);
-    expect(server.commands.filter((c) => c.startsWith("sudo -n ")).sort()).toEqual([
-      "sudo -n iptables --version",
-      "sudo -n iptables-legacy-save",
-      "sudo -n iptables-save",
-      "sudo -n k3s --version",
-      "sudo -n nft list ruleset",
-    ]);
-    expect(server.commands.filter((c) => !c.startsWith("sudo")).sort()).toEqual([
-      "iptables --version",
-      "iptables-legacy-save",
-      "iptables-save",
-      "k3s --version",
-      "nft list ruleset",
-    ]);
+    expect(server.commands.filter((c) => c.startsWith("sudo -n ")).sort()).toEqual(
+      NODE_COMMANDS.map((c) => sshCommandLine(c, true)).sort(),
+    );
+    expect(server.commands.filter((c) => !c.startsWith("sudo")).sort()).toEqual(
+      NODE_COMMANDS.map((c) => sshCommandLine(c, false)).sort(),
+    );
     expect(server.users.sort()).toEqual(["admin", "root"]);
     expect(readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"), "utf8")).toBe(big);
     // k3s is absent on both (127 from a shell, "command not found" from sudo): no file, no error.
