@@ -44,20 +44,23 @@ const ETHTOOL_SCRIPT = [
 ].join("\n");
 
 /**
- * `conntrack -L -o extended`, UDP first, at most {@linkcode CONNTRACK_MAX_ENTRIES} lines, and the
- * first failing listing's exit code as the exit code (so a failure is never an empty, "clean" file).
+ * `conntrack -L -o extended`, UDP first, at most `max` lines (then a `# netdoctor: truncated: N more
+ * entries ...` line), and the first failing listing's exit code as the exit code (so a failure is
+ * never an empty, "clean" file). Exported for the kernel test of the limit.
  */
-const CONNTRACK_SCRIPT = [
-  need("conntrack"),
-  need("awk"),
-  '{ conntrack -L -p udp -o extended; echo "#nd-rc $?"; conntrack -L -o extended; echo "#nd-rc $?"; } |',
-  `awk -v max=${CONNTRACK_MAX_ENTRIES} '`,
-  "/^#nd-rc / { sec++; if ($2 != 0 && rc == 0) rc = $2; next }",
-  'sec == 1 && $3 == "udp" { next }',
-  "{ n++; if (n <= max) print; else cut++ }",
-  'END { if (cut > 0) print "# netdoctor: truncated: " cut " more entries not shown (limit " max " entries, UDP first)"; exit rc }',
-  "'",
-].join("\n");
+export function conntrackScript(max: number): string {
+  return [
+    need("conntrack"),
+    need("awk"),
+    '{ conntrack -L -p udp -o extended; echo "#nd-rc $?"; conntrack -L -o extended; echo "#nd-rc $?"; } |',
+    `awk -v max=${max} '`,
+    "/^#nd-rc / { sec++; if ($2 != 0 && rc == 0) rc = $2; next }",
+    'sec == 1 && $3 == "udp" { next }',
+    "{ n++; if (n <= max) print; else cut++ }",
+    'END { if (cut > 0) print "# netdoctor: truncated: " cut " more entries not shown (limit " max " entries, UDP first)"; exit rc }',
+    "'",
+  ].join("\n");
+}
 
 /** In bundle order; `iptables-save` first because it is the evidence that matters most. */
 export const NODE_COMMANDS: readonly NodeCommand[] = [
@@ -92,7 +95,7 @@ export const NODE_COMMANDS: readonly NodeCommand[] = [
     optional: true,
     file: "ethtool-k-flannel.1.txt",
   },
-  { stem: "conntrack", argv: ["sh", "-c", CONNTRACK_SCRIPT], optional: true },
+  { stem: "conntrack", argv: ["sh", "-c", conntrackScript(CONNTRACK_MAX_ENTRIES)], optional: true },
 ];
 
 /**
