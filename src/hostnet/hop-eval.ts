@@ -17,78 +17,13 @@ import {
   type PathContext,
   undecided,
 } from "./hop-context.ts";
-import { egressBridge, egressOverlay, egressUnderlay } from "./hop-egress.ts";
+import { egressBridge, egressUnderlay } from "./hop-egress.ts";
 import { forwardingEnabled, reversePathCheck } from "./hop-ingress.ts";
+import { egressOverlay } from "./hop-overlay.ts";
+import { receiveVxlan } from "./hop-receive.ts";
 import type { HostEvidence } from "./host-evidence.ts";
-import { decapsulate, VXLAN_DEFAULT_PORT } from "./overlay-encap.ts";
 import type { HostStep } from "./path-types.ts";
 import { lookupRoute, type RouteDecision } from "./route-lookup.ts";
-
-/** Receives a VXLAN packet: INPUT for UDP 8472, rp_filter and MTU on the underlay, then the device. */
-function receiveVxlan(
-  host: HostEvidence,
-  arrival: Arrival & { vxlan: NonNullable<Arrival["vxlan"]> },
-  ctx: PathContext,
-  steps: HostStep[],
-): { iif: string } | HopOutcome {
-  const { outer } = arrival.vxlan;
-  const recv = host.addr?.interfaces.find((i) => i.addresses.some((a) => a.local === outer.dstIp));
-  const recvIf = recv?.ifname ?? "lo";
-  const f = askFilter(ctx, steps, { node: host.node, hook: "input", packet: outer, inInterface: recvIf });
-  const fstop = filterStop(f, steps, `on node ${host.node} (the VXLAN packet from ${arrival.vxlan.from})`);
-  if (fstop !== undefined) return fstop;
-  const recvLink = linkNamed(host, recvIf);
-  const size = arrival.vxlan.outerBytes;
-  if (size !== undefined && recvLink?.mtu !== undefined && size > recvLink.mtu) {
-    const reason = `the VXLAN packet from ${arrival.vxlan.from} is ${size} bytes, larger than ${recvIf}'s MTU ${recvLink.mtu} on node ${host.node}: dropped on the link, no ICMP`;
-    steps.push({
-      kind: "overlay",
-      node: host.node,
-      direction: "decapsulate",
-      device: recvIf,
-      outer,
-      action: reason,
-      evidence: [recvLink.evidence],
-    });
-    return { steps, disposition: "dropped", end: { outcome: "timeout", reason } };
-  }
-  if (recvIf !== "lo") {
-    const rp = reversePathCheck(host, recvIf, outer.srcIp, outer.dstIp);
-    if (rp === undefined)
-      return undecided(steps, missingFiles(host, ["sysctl", "route", "rule"]) ?? [], "rp_filter");
-    if (!rp.pass) {
-      steps.push({
-        kind: "routing",
-        node: host.node,
-        decision: "rp-filter-drop",
-        action: rp.reason,
-        evidence: rp.evidence,
-      });
-      return {
-        steps,
-        disposition: "dropped",
-        end: { outcome: "timeout", reason: `node ${host.node}: ${rp.reason}` },
-      };
-    }
-  }
-  const d = decapsulate(host, {
-    port: outer.dstPort ?? VXLAN_DEFAULT_PORT,
-    ...(arrival.vxlan.vni === undefined ? {} : { vni: arrival.vxlan.vni }),
-    innerDstMac: arrival.vxlan.innerDstMac,
-  });
-  steps.push({
-    kind: "overlay",
-    node: host.node,
-    direction: "decapsulate",
-    device: d.ok ? d.dev.ifname : recvIf,
-    outer,
-    innerDstMac: arrival.vxlan.innerDstMac,
-    action: d.ok ? `VXLAN from ${outer.srcIp} into ${d.dev.ifname}` : d.reason,
-    evidence: d.evidence,
-  });
-  if (!d.ok) return { steps, disposition: "dropped", end: { outcome: "timeout", reason: d.reason } };
-  return { iif: d.dev.ifname };
-}
 
 function routingWords(d: RouteDecision): string {
   switch (d.kind) {
@@ -164,6 +99,122 @@ function noRoute(
 }
 
 /**
+ * The routing decision with the kernel's ingress checks: records the routing step, and ends the hop
+ * when there is no usable route, forwarding is off on the input interface, or rp_filter refuses
+ * the source. Undefined when the packet may go on.
+ */
+function route(
+  host: HostEvidence,
+  d: RouteDecision,
+  iif: string | undefined,
+  packet: Packet,
+  steps: HostStep[],
+): HopOutcome | undefined {
+  const fwd = iif === undefined ? undefined : forwardingEnabled(host, iif);
+  if (iif !== undefined && d.kind === "unicast" && fwd === undefined)
+    return undecided(steps, [host.files.sysctl], "forwarding");
+  const forwardingOff = fwd !== undefined && !fwd.enabled && d.kind !== "local";
+  steps.push({
+    kind: "routing",
+    node: host.node,
+    decision: forwardingOff ? "forwarding-disabled" : d.kind,
+    action: forwardingOff
+      ? `${routingWords(d)}; forwarding is off on ${iif}: dropped without ICMP`
+      : routingWords(d),
+    evidence: [
+      ...d.evidence,
+      ...(d.kind === "none" ? [{ file: host.files.route, text: `no route matches ${packet.dstIp}` }] : []),
+      ...(forwardingOff ? [fwd!.evidence] : []),
+    ],
+  });
+  if (d.kind !== "unicast" && d.kind !== "local")
+    return noRoute(d, { forwardingOff, iif, packet }, steps, host.node);
+  if (forwardingOff) {
+    const reason = `node ${host.node} does not forward packets that come in on ${iif} (${fwd!.evidence.text})`;
+    return { steps, disposition: "dropped", end: { outcome: "timeout", reason } };
+  }
+  if (iif === undefined) return undefined;
+  const rp = reversePathCheck(host, iif, packet.srcIp, packet.dstIp);
+  if (rp === undefined) return undecided(steps, [host.files.sysctl], "rp_filter");
+  if (rp.pass) return undefined;
+  steps.push({
+    kind: "routing",
+    node: host.node,
+    decision: "rp-filter-drop",
+    action: rp.reason,
+    evidence: rp.evidence,
+  });
+  return {
+    steps,
+    disposition: "dropped",
+    end: { outcome: "timeout", reason: `node ${host.node}: ${rp.reason}` },
+  };
+}
+
+/** For the node itself: INPUT, then delivered. */
+function deliverLocal(
+  host: HostEvidence,
+  d: RouteDecision,
+  at: { iif: string | undefined; packet: Packet },
+  ctx: PathContext,
+  steps: HostStep[],
+): HopOutcome {
+  const { iif, packet } = at;
+  const f = askFilter(ctx, steps, {
+    node: host.node,
+    hook: "input",
+    packet,
+    ...(iif === undefined ? {} : { inInterface: iif }),
+  });
+  const stop = filterStop(f, steps, `on node ${host.node}`);
+  if (stop !== undefined) return stop;
+  steps.push({
+    kind: "deliver",
+    node: host.node,
+    action: `to node ${host.node} itself (${endText(packet.dstIp, packet.dstPort)})`,
+    evidence: d.evidence,
+  });
+  return { steps, disposition: "local", end: { outcome: "delivered", reason: "" } };
+}
+
+/** Out by the route's device: FORWARD, then the device kind decides (see hop-egress.ts). */
+function forward(
+  host: HostEvidence,
+  d: RouteDecision & { kind: "unicast" },
+  arrival: Arrival,
+  ctx: PathContext,
+  steps: HostStep[],
+): HopOutcome {
+  const { packet, iif } = arrival;
+  const dev = linkNamed(host, d.nextHop.dev);
+  if (dev === undefined) {
+    const reason = `node ${host.node}: the route's device ${d.nextHop.dev ?? "(none)"} is not in ${host.files.link}`;
+    return { steps, disposition: "unknown", end: { outcome: "unknown", reason } };
+  }
+  if (iif !== undefined) {
+    const f = askFilter(ctx, steps, {
+      node: host.node,
+      hook: "forward",
+      packet,
+      inInterface: iif,
+      outInterface: dev.ifname,
+    });
+    const stop = filterStop(f, steps, `on node ${host.node}`);
+    if (stop !== undefined) return stop;
+  }
+  const nextHopIp = d.nextHop.gateway ?? packet.dstIp;
+  if (dev.kind === "vxlan") {
+    const m = missingFiles(host, ["neigh", "fdb"]);
+    return m === undefined
+      ? egressOverlay(host, dev, nextHopIp, arrival, ctx, steps)
+      : undecided(steps, m, "overlay");
+  }
+  if (host.missing.includes("neigh")) return undecided(steps, [host.files.neigh], "neighbour");
+  if (dev.kind === "bridge") return egressBridge(host, dev, nextHopIp, packet, ctx, steps);
+  return egressUnderlay(host, dev, nextHopIp, arrival, ctx, steps);
+}
+
+/**
  * Evaluates one node's part of a path.
  *
  * @example
@@ -190,99 +241,15 @@ export function evaluateHop(arrival: Arrival, ctx: PathContext): HopOutcome {
     { dst: packet.dstIp, src: packet.srcIp, ...(iif === undefined ? {} : { iif }) },
     { rules: host.rule!.rules, routes: host.route!.routes },
   );
-  const fwd = iif === undefined ? undefined : forwardingEnabled(host, iif);
-  if (iif !== undefined && d.kind === "unicast" && fwd === undefined)
-    return undecided(steps, [host.files.sysctl], "forwarding");
-  const forwardingOff = fwd !== undefined && !fwd.enabled && d.kind !== "local";
-  steps.push({
-    kind: "routing",
-    node: host.node,
-    decision: forwardingOff ? "forwarding-disabled" : d.kind,
-    action: forwardingOff
-      ? `${routingWords(d)}; forwarding is off on ${iif}: dropped without ICMP`
-      : routingWords(d),
-    evidence: [
-      ...d.evidence,
-      ...(d.kind === "none" ? [{ file: host.files.route, text: `no route matches ${packet.dstIp}` }] : []),
-      ...(forwardingOff ? [fwd!.evidence] : []),
-    ],
-  });
-  if (d.kind !== "unicast" && d.kind !== "local")
-    return noRoute(d, { forwardingOff, iif, packet }, steps, host.node);
-  if (forwardingOff)
-    return {
-      steps,
-      disposition: "dropped",
-      end: {
-        outcome: "timeout",
-        reason: `node ${host.node} does not forward packets that come in on ${iif} (${fwd!.evidence.text})`,
-      },
-    };
-  if (iif !== undefined) {
-    const rp = reversePathCheck(host, iif, packet.srcIp, packet.dstIp);
-    if (rp === undefined) return undecided(steps, [host.files.sysctl], "rp_filter");
-    if (!rp.pass) {
-      steps.push({
-        kind: "routing",
-        node: host.node,
-        decision: "rp-filter-drop",
-        action: rp.reason,
-        evidence: rp.evidence,
-      });
-      return {
-        steps,
-        disposition: "dropped",
-        end: { outcome: "timeout", reason: `node ${host.node}: ${rp.reason}` },
-      };
-    }
-  }
-  if (d.kind === "local") {
-    const f = askFilter(ctx, steps, {
-      node: host.node,
-      hook: "input",
-      packet,
-      ...(iif === undefined ? {} : { inInterface: iif }),
-    });
-    const stop = filterStop(f, steps, `on node ${host.node}`);
-    if (stop !== undefined) return stop;
-    steps.push({
-      kind: "deliver",
-      node: host.node,
-      action: `to node ${host.node} itself (${endText(packet.dstIp, packet.dstPort)})`,
-      evidence: d.evidence,
-    });
-    return { steps, disposition: "local", end: { outcome: "delivered", reason: "" } };
-  }
-  const dev = linkNamed(host, d.nextHop.dev);
-  if (dev === undefined)
-    return {
-      steps,
-      disposition: "unknown",
-      end: {
-        outcome: "unknown",
-        reason: `node ${host.node}: the route's device ${d.nextHop.dev ?? "(none)"} is not in ${host.files.link}`,
-      },
-    };
-  if (iif !== undefined) {
-    const f = askFilter(ctx, steps, {
-      node: host.node,
-      hook: "forward",
-      packet,
-      inInterface: iif,
-      outInterface: dev.ifname,
-    });
-    const stop = filterStop(f, steps, `on node ${host.node}`);
-    if (stop !== undefined) return stop;
-  }
-  const nextHopIp = d.nextHop.gateway ?? packet.dstIp;
-  const hereArrival: Arrival = { ...arrival, ...(iif === undefined ? {} : { iif }) };
-  if (dev.kind === "vxlan") {
-    const m = missingFiles(host, ["neigh", "fdb"]);
-    return m === undefined
-      ? egressOverlay(host, dev, nextHopIp, hereArrival, ctx, steps)
-      : undecided(steps, m, "overlay");
-  }
-  if (host.missing.includes("neigh")) return undecided(steps, [host.files.neigh], "neighbour");
-  if (dev.kind === "bridge") return egressBridge(host, dev, nextHopIp, packet, ctx, steps);
-  return egressUnderlay(host, dev, nextHopIp, hereArrival, ctx, steps);
+  const stop = route(host, d, iif, packet, steps);
+  if (stop !== undefined) return stop;
+  if (d.kind === "local") return deliverLocal(host, d, { iif, packet }, ctx, steps);
+  if (d.kind !== "unicast") throw new TypeError(`Cannot forward after a "${d.kind}" route decision`);
+  const here: Arrival = {
+    node: arrival.node,
+    packet,
+    ...(iif === undefined ? {} : { iif }),
+    ...(arrival.bytes === undefined ? {} : { bytes: arrival.bytes }),
+  };
+  return forward(host, d, here, ctx, steps);
 }

@@ -11,10 +11,11 @@ import { afterAll, describe, expect, it } from "vitest";
 import { checkHostNetwork } from "../hostnet/check-host-network.ts";
 import type { HostnetFinding } from "../hostnet/hostnet-finding.ts";
 import { commandUnavailable, netnsUnavailable, skipBecause } from "./capabilities.ts";
-import { labOutcomeKey, type OverlayLab } from "./overlay-lab.ts";
+import type { OverlayLab } from "./overlay-lab.ts";
 import { createOverlayLab } from "./overlay-lab-build.ts";
 import { writeLabBundle } from "./overlay-lab-bundle.ts";
 import { defaultNodes, LAB_CASES, type LabCase, type LabCaseProbe } from "./overlay-lab-cases.ts";
+import { labOutcomeKey } from "./overlay-lab-probe.ts";
 import { type HostBundle, readHostBundle } from "./overlay-lab-read.ts";
 import { labAnswer } from "./overlay-lab-verdict.ts";
 

@@ -31,6 +31,7 @@ import {
   startAgent,
   stopAgent,
 } from "./overlay-lab-ns.ts";
+import type { LabProbe, LabProbeResult } from "./overlay-lab-probe.ts";
 
 export interface OverlayLabPod {
   readonly name: string;
@@ -81,25 +82,6 @@ export interface LabPodState {
   readonly uid: string;
   agent?: Agent;
 }
-
-export interface LabProbe {
-  readonly from: string;
-  readonly protocol: "tcp" | "udp";
-  readonly dstIp: string;
-  readonly dstPort: number;
-  readonly srcPort?: number;
-  /** Request size in bytes (default 16). */
-  readonly payload?: number;
-  readonly timeoutMs?: number;
-}
-
-export interface LabProbeResult {
-  readonly outcome: "answer" | "error" | "timeout";
-  readonly errno?: string;
-  readonly reply?: string;
-}
-
-export const POD_MTU_FROM_FLANNEL = true;
 
 function ipOf(ns: string, dev: string): string {
   const j = JSON.parse(nsRun(ns, ["ip", "-j", "addr", "show", "dev", dev])) as Array<{
@@ -314,21 +296,5 @@ export class OverlayLab {
     }
     this.created.length = 0;
     if (errors.length > 0) throw new Error(`overlay lab: cannot delete namespaces: ${errors.join("; ")}`);
-  }
-}
-
-/** A probe result as one comparable word: `answer POD`, `error ERRNO` or `timeout`. */
-export function labOutcomeKey(r: LabProbeResult): string {
-  switch (r.outcome) {
-    case "answer":
-      return `answer ${r.reply?.split(" ")[0] ?? ""}`;
-    case "error":
-      return `error ${r.errno}`;
-    case "timeout":
-      return "timeout";
-    default: {
-      const never: never = r.outcome;
-      throw new TypeError(`Unknown outcome ${String(never)}`);
-    }
   }
 }
