@@ -115,7 +115,7 @@ describe("collectBundle() through a fake API server with the real client library
       via: "pod",
       kubeconfig,
       concurrency: 20,
-      timeoutMs: 1500,
+      timeoutMs: 4000, // generous: a loaded 2-core machine decodes 20 nodes' frames at once
       onProgress: (done, failed, total) => progress.push([done, failed, total]),
     });
 
@@ -139,8 +139,8 @@ describe("collectBundle() through a fake API server with the real client library
       const expected = {
         "reject-psa": /Pod Security Admission.*pod-security\.kubernetes\.io\/enforce=privileged/,
         "reject-quota": /ResourceQuota rejected.*exceeded quota/,
-        "never-start": /timed out after 1\.5s \(pod kube-system\/netdoctor-.* was Pending, ImagePullBackOff/,
-        hang: /timed out after 1\.5s \(pod kube-system\/netdoctor-.* was Running/,
+        "never-start": /timed out after 4s \(pod kube-system\/netdoctor-.* was Pending, ImagePullBackOff/,
+        hang: /timed out after 4s \(pod kube-system\/netdoctor-.* was Running/,
         "log-cut": /output ended early \(the pod.s log was cut.*\(pod Failed, container OOMKilled/,
         "iptables-fails":
           /iptables-save exited with 1: iptables-save v1\.8\.4 \(nf_tables\): Couldn't load match/,
@@ -182,6 +182,8 @@ describe("collectBundle() through a fake API server with the real client library
           "iptables-save.txt",
           "iptables-version.txt",
           "k3s-version.txt",
+          "kube-proxy-metrics.txt",
+          "kube-proxy-mode.txt",
           "nft-ruleset.txt",
         ]);
         const text = readFileSync(join(dir, "iptables-save.txt"), "utf8");
@@ -193,6 +195,8 @@ describe("collectBundle() through a fake API server with the real client library
           "iptables-save.exit",
           "iptables-version.txt",
           "k3s-version.txt",
+          "kube-proxy-metrics.txt",
+          "kube-proxy-mode.txt",
           "nft-ruleset.txt",
         ]);
         expect(readFileSync(join(dir, "iptables-save.err"), "utf8")).toBe(FAILING_IPTABLES_STDERR);

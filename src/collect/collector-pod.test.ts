@@ -1,6 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { collectorPod, collectorPodName } from "./collector-pod.ts";
-import { NODE_COMMANDS } from "./node-commands.ts";
+import { httpGetScript, NODE_COMMANDS } from "./node-commands.ts";
+
+/** POSIX single-quoting of one word, independent of the script writer's own. */
+function shellWord(w: string): string {
+  return `'${w.split("'").join(`'\\''`)}'`;
+}
 
 describe("collectorPod()", () => {
   const pod = collectorPod({
@@ -34,12 +39,14 @@ describe("collectorPod()", () => {
     // Only the listed read commands run.
     const script = c?.command?.[2] ?? "";
     const runs = script.split("\n").filter((l) => l.startsWith("run "));
-    expect(runs.slice(0, 5)).toEqual([
+    expect(runs.slice(0, 7)).toEqual([
       "run iptables-save 'iptables-save'",
       "run iptables-version 'iptables' '--version'",
       "run iptables-legacy-save 'iptables-legacy-save'",
       "run nft-ruleset 'nft' 'list' 'ruleset'",
       "run k3s-version 'k3s' '--version'",
+      `run kube-proxy-metrics 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/metrics"))}`,
+      `run kube-proxy-mode 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/proxyMode"))}`,
     ]);
     expect(runs.map((l) => l.split(" ")[1])).toEqual(NODE_COMMANDS.map((c) => c.stem));
   });

@@ -11,8 +11,8 @@ import { verifyHostKey } from "./known-hosts.ts";
 import { NODE_COMMANDS } from "./node-commands.ts";
 import { sshCommandLine } from "./ssh-node-collector.ts";
 
-/** Node commands the canned server answers as "not installed" (the five above are answered). */
-const OTHER_COMMANDS = NODE_COMMANDS.slice(5).map((c) => sshCommandLine(c, false));
+/** Node commands the canned server answers as "not installed" (the first seven are answered). */
+const OTHER_COMMANDS = NODE_COMMANDS.slice(7).map((c) => sshCommandLine(c, false));
 
 const work = mkdtempSync(join(tmpdir(), "nd-collect-ssh-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -30,7 +30,7 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
   return (command) => {
     const sudo = command.startsWith("sudo -n ");
     const bare = sudo ? command.slice(8) : command;
-    switch (bare) {
+    switch (bare.startsWith("sh -c ") && bare.includes(":10249") ? "sh -c" : bare) {
       case "iptables-save":
         return failSave
           ? { stdout: "", stderr: FAILING_IPTABLES_STDERR, exit: 1 }
@@ -41,6 +41,12 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
         return { stdout: "", exit: 0 };
       case "nft list ruleset":
         return { stdout: "table ip filter {\n}\n", exit: 0 };
+      case "sh -c":
+        // The kube-proxy metrics/mode scripts: this node's kube-proxy does not answer.
+        return {
+          stdout: "# netdoctor: kube-proxy did not answer on http://127.0.0.1:10249 (curl exit 7)\n",
+          exit: 0,
+        };
       case "k3s --version":
         return sudo
           ? { stdout: "", stderr: "sudo: k3s: command not found\n", exit: 1 }
@@ -104,12 +110,19 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       ["agent1", "ok"],
       ["master1", "ok"],
     ]);
-    expect(server.commands.filter((c) => c.startsWith("sudo -n ")).sort()).toEqual(
-      NODE_COMMANDS.map((c) => sshCommandLine(c, true)).sort(),
-    );
-    expect(server.commands.filter((c) => !c.startsWith("sudo")).sort()).toEqual(
-      NODE_COMMANDS.map((c) => sshCommandLine(c, false)).sort(),
-    );
+    const shown = (c: string) => c.replace(/ 'u=[\s\S]*$/, " <kube-proxy script>");
+    expect(
+      server.commands
+        .filter((c) => c.startsWith("sudo -n "))
+        .map(shown)
+        .sort(),
+    ).toEqual(NODE_COMMANDS.map((c) => shown(sshCommandLine(c, true))).sort());
+    expect(
+      server.commands
+        .filter((c) => !c.startsWith("sudo"))
+        .map(shown)
+        .sort(),
+    ).toEqual(NODE_COMMANDS.map((c) => shown(sshCommandLine(c, false))).sort());
     expect(server.users.sort()).toEqual(["admin", "root"]);
     expect(readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"), "utf8")).toBe(big);
     // k3s is absent on both (127 from a shell, "command not found" from sudo): no file, no error.
@@ -117,6 +130,8 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       "iptables-legacy-save.txt",
       "iptables-save.txt",
       "iptables-version.txt",
+      "kube-proxy-metrics.txt",
+      "kube-proxy-mode.txt",
       "nft-ruleset.txt",
     ]);
     // The cluster lists still come from the API.
