@@ -39,7 +39,7 @@ describe("collectorPod()", () => {
     // Only the listed read commands run.
     const script = c?.command?.[2] ?? "";
     const runs = script.split("\n").filter((l) => l.startsWith("run "));
-    expect(runs.slice(0, 7)).toEqual([
+    expect(runs.slice(0, 9)).toEqual([
       "run iptables-save 'iptables-save'",
       "run iptables-version 'iptables' '--version'",
       "run iptables-legacy-save 'iptables-legacy-save'",
@@ -47,6 +47,8 @@ describe("collectorPod()", () => {
       "run k3s-version 'k3s' '--version'",
       `run kube-proxy-metrics 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/metrics"))}`,
       `run kube-proxy-mode 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/proxyMode"))}`,
+      "run ipset-save 'sh' '-c' 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'",
+      "run ipvsadm 'sh' '-c' 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'",
     ]);
     expect(runs.map((l) => l.split(" ")[1])).toEqual(NODE_COMMANDS.map((c) => c.stem));
   });

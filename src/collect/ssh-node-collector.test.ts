@@ -11,8 +11,21 @@ import { verifyHostKey } from "./known-hosts.ts";
 import { NODE_COMMANDS } from "./node-commands.ts";
 import { sshCommandLine } from "./ssh-node-collector.ts";
 
-/** Node commands the canned server answers as "not installed" (the first seven are answered). */
-const OTHER_COMMANDS = NODE_COMMANDS.slice(7).map((c) => sshCommandLine(c, false));
+/** The node commands the canned server below answers; it answers the others as "not installed". */
+const ANSWERED = new Set([
+  "iptables-save",
+  "iptables-version",
+  "iptables-legacy-save",
+  "nft-ruleset",
+  "k3s-version",
+  "kube-proxy-metrics",
+  "kube-proxy-mode",
+  "ipset-save",
+  "ipvsadm",
+]);
+const OTHER_COMMANDS = NODE_COMMANDS.filter((c) => !ANSWERED.has(c.stem)).map((c) =>
+  sshCommandLine(c, false),
+);
 
 const work = mkdtempSync(join(tmpdir(), "nd-collect-ssh-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -30,7 +43,7 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
   return (command) => {
     const sudo = command.startsWith("sudo -n ");
     const bare = sudo ? command.slice(8) : command;
-    switch (bare.startsWith("sh -c ") && bare.includes(":10249") ? "sh -c" : bare) {
+    switch (bare.startsWith("sh -c ") && !OTHER_COMMANDS.includes(bare) ? "sh -c" : bare) {
       case "iptables-save":
         return failSave
           ? { stdout: "", stderr: FAILING_IPTABLES_STDERR, exit: 1 }
@@ -42,6 +55,13 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
       case "nft list ruleset":
         return { stdout: "table ip filter {\n}\n", exit: 0 };
       case "sh -c":
+        // ipset/ipvsadm run only when their kernel module is loaded: ip_set is, ip_vs is not.
+        if (bare.includes("exec ipset save"))
+          return {
+            stdout: "create KUBE-DST-AAAA hash:ip family inet hashsize 1024 maxelem 65536 timeout 0\n",
+            exit: 0,
+          };
+        if (bare.includes("exec ipvsadm -Sn")) return { stdout: "", exit: 127 };
         // The kube-proxy metrics/mode scripts: this node's kube-proxy does not answer.
         return {
           stdout: "# netdoctor: kube-proxy did not answer on http://127.0.0.1:10249 (curl exit 7)\n",
@@ -125,8 +145,9 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
     ).toEqual(NODE_COMMANDS.map((c) => shown(sshCommandLine(c, false))).sort());
     expect(server.users.sort()).toEqual(["admin", "root"]);
     expect(readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"), "utf8")).toBe(big);
-    // k3s is absent on both (127 from a shell, "command not found" from sudo): no file, no error.
+    // k3s is absent on both (127 from a shell, "command not found" from sudo), as is IPVS: no file, no error.
     expect(readdirSync(join(out, "nodes", "agent1")).sort()).toEqual([
+      "ipset-save.txt",
       "iptables-legacy-save.txt",
       "iptables-save.txt",
       "iptables-version.txt",
