@@ -6,16 +6,17 @@
  * The reply direction of an entry says where the flow really goes: its source is the endpoint the
  * original destination (a ClusterIP) was DNATed to.
  */
+import { makeFinding } from "../findings/make-finding.ts";
 import type { ClusterState, Service } from "../model/cluster.ts";
 import { objectKey } from "../model/cluster.ts";
+import type { Finding } from "../model/finding.ts";
 import { inCidr, parseIpv4 } from "../net/ipv4.ts";
 import type { ConntrackEntry } from "./conntrack.ts";
 import type { FlannelNode } from "./flannel-node.ts";
 import type { HostEvidence } from "./host-evidence.ts";
-import { fileEvidence, type HostnetFinding, hostnetFinding } from "./hostnet-finding.ts";
+import { fileEvidence } from "./hostnet-finding.ts";
 import type { PodPlacement } from "./pod-placement.ts";
 
-const REFS = ["kubernetes/kubernetes#125467", "kubernetes/kubernetes#129617"];
 /** Lines of evidence per finding: a node can hold thousands of entries for one dead pod. */
 const MAX_LINES = 3;
 
@@ -41,8 +42,8 @@ export function checkConntrack(
     readonly cluster: Pick<ClusterState, "services">;
     readonly servicesFile: string;
   },
-): HostnetFinding[] {
-  const out: HostnetFinding[] = [];
+): Finding[] {
+  const out: Finding[] = [];
   const cidrs = context.nodes.flatMap((n) => (n.podCidrNet === undefined ? [] : [n.podCidrNet]));
   if (cidrs.length === 0) return out;
   const live = new Set(context.pods.map((p) => p.ip));
@@ -53,13 +54,13 @@ export function checkConntrack(
     const table = h.conntrack;
     if (table === undefined) continue;
     if (table.truncated !== undefined) {
+      const t = table.truncated;
       out.push(
-        hostnetFinding("conntrack-truncated", {
-          severity: "info",
-          node,
-          message: `the conntrack listing of node "${node}" was cut after ${table.truncated.limit} entries (${table.truncated.omitted} more, UDP listed first): stale TCP entries may be missed`,
-          evidence: [table.truncated.evidence],
-        }),
+        makeFinding(
+          "conntrack-truncated",
+          { node, limit: t.limit, omitted: t.omitted },
+          { node, evidence: [t.evidence] },
+        ),
       );
     }
     const groups = new Map<string, { entries: ConntrackEntry[]; service: Service | undefined }>();
@@ -76,33 +77,33 @@ export function checkConntrack(
     for (const { entries, service } of groups.values()) {
       const e = entries[0]!;
       const svc = service === undefined ? undefined : objectKey(service.metadata);
-      const udp = e.protocol === "udp";
       const target = `${e.original.dst}${e.original.dport === undefined ? "" : `:${e.original.dport}`}`;
+      const serviceEvidence =
+        service === undefined
+          ? []
+          : [
+              service.source === undefined
+                ? fileEvidence(context.servicesFile, `Service ${svc} clusterIP ${service.clusterIP ?? "?"}`)
+                : {
+                    file: service.source.file,
+                    ...(service.source.line === undefined ? {} : { line: service.source.line }),
+                    text: `Service ${svc} clusterIP ${service.clusterIP ?? "?"}`,
+                  },
+            ];
+      const values = {
+        node,
+        protocol: e.protocol,
+        count: entries.length,
+        target,
+        deadIp: e.reply.src,
+        ...(svc === undefined ? {} : { service: svc }),
+      };
+      const evidence = [...entries.slice(0, MAX_LINES).map((x) => x.evidence), ...serviceEvidence];
       out.push(
-        hostnetFinding("conntrack-stale-endpoint", {
-          severity: udp && svc !== undefined ? "error" : "warning",
+        makeFinding("conntrack-stale-endpoint", values, {
           node,
+          evidence,
           ...(svc === undefined ? {} : { service: svc }),
-          message: `node "${node}" has ${entries.length} ${e.protocol.toUpperCase()} conntrack ${entries.length === 1 ? "entry" : "entries"} for ${target}${svc === undefined ? "" : ` (Service ${svc})`} whose replies come from ${e.reply.src}, an IP no pod has any more: ${udp ? "clients that keep their source port keep sending there and never reach a live endpoint" : "these connections are dead"}`,
-          evidence: [
-            ...entries.slice(0, MAX_LINES).map((x) => x.evidence),
-            ...(service === undefined
-              ? []
-              : [
-                  service.source === undefined
-                    ? fileEvidence(
-                        context.servicesFile,
-                        `Service ${svc} clusterIP ${service.clusterIP ?? "?"}`,
-                      )
-                    : {
-                        file: service.source.file,
-                        ...(service.source.line === undefined ? {} : { line: service.source.line }),
-                        text: `Service ${svc} clusterIP ${service.clusterIP ?? "?"}`,
-                      },
-                ]),
-          ],
-          fix: `conntrack -D -p ${e.protocol} --reply-src ${e.reply.src} on node ${node} (kube-proxy should have done it when the endpoint went away)`,
-          references: REFS,
         }),
       );
     }

@@ -1,10 +1,10 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import type { Finding } from "../model/finding.ts";
 import { editJsonItems, labBundleDir, labHostFiles } from "../testing/hostnet-fixtures.ts";
 import { type HostBundle, readHostBundle } from "../testing/overlay-lab-read.ts";
 import { checkHostNetwork } from "./check-host-network.ts";
 import type { FlannelNode } from "./flannel-node.ts";
 import { type HostEvidence, parseHostEvidence } from "./host-evidence.ts";
-import type { HostnetFinding } from "./hostnet-finding.ts";
 
 // Bundles captured from the overlay lab (src/testing/overlay-lab-capture.ts); edits to them are the
 // breakages each test names, stated by hand.
@@ -28,7 +28,7 @@ function hostsOf(name: string, edits: Edits = {}): Map<string, HostEvidence> {
 function run(
   name: string,
   options: { edits?: Edits; nodes?: (n: FlannelNode) => FlannelNode } = {},
-): HostnetFinding[] {
+): Finding[] {
   const b = bundles.get(name)!;
   return checkHostNetwork({
     hosts: hostsOf(name, options.edits),
@@ -38,7 +38,7 @@ function run(
   });
 }
 
-const codes = (fs: readonly HostnetFinding[], severities = ["error", "warning"]) =>
+const codes = (fs: readonly Finding[], severities = ["error", "warning"]) =>
   [...new Set(fs.filter((f) => severities.includes(f.severity)).map((f) => `${f.code}@${f.node}`))].sort();
 
 describe("checkHostNetwork()", () => {

@@ -4,7 +4,9 @@
  * A check whose evidence file is missing reports `hostnet-undecided` (info) with the file it needs:
  * absence is never read as "OK".
  */
+import { makeFinding } from "../findings/make-finding.ts";
 import type { ClusterState } from "../model/cluster.ts";
+import type { Finding } from "../model/finding.ts";
 import { checkConntrack } from "./check-conntrack.ts";
 import { checkKernel } from "./check-kernel.ts";
 import { checkMtu } from "./check-mtu.ts";
@@ -13,7 +15,7 @@ import { checkPeerEntries } from "./check-peer-entries.ts";
 import { checkVteps } from "./check-vtep.ts";
 import type { FlannelNode } from "./flannel-node.ts";
 import type { HostEvidence, HostPart } from "./host-evidence.ts";
-import { fileEvidence, type HostnetFinding, hostnetFinding } from "./hostnet-finding.ts";
+import { fileEvidence } from "./hostnet-finding.ts";
 import { type OverlayNode, overlayNodes } from "./overlay-view.ts";
 import type { PodPlacement } from "./pod-placement.ts";
 
@@ -29,16 +31,16 @@ const NEEDS: ReadonlyArray<readonly [string, readonly HostPart[]]> = [
   ["checksum offload", ["ethtool"]],
 ];
 
-function undecided(n: OverlayNode, out: HostnetFinding[]): void {
+function undecided(n: OverlayNode, out: Finding[]): void {
   const host = n.host;
+  const node = n.api.name;
   if (host === undefined) {
     out.push(
-      hostnetFinding("hostnet-undecided", {
-        severity: "info",
-        node: n.api.name,
-        message: `node "${n.api.name}" has no directory in the bundle: none of its cross-node checks can run`,
-        evidence: [fileEvidence(`nodes/${n.api.name}/`, "missing"), n.api.evidence],
-      }),
+      makeFinding(
+        "hostnet-undecided",
+        { kind: "no-directory", node },
+        { node, evidence: [fileEvidence(`nodes/${node}/`, "missing"), n.api.evidence] },
+      ),
     );
     return;
   }
@@ -49,13 +51,11 @@ function undecided(n: OverlayNode, out: HostnetFinding[]): void {
       lacking.flatMap(([, parts]) => parts.filter((p) => host.missing.includes(p)).map((p) => host.files[p])),
     ),
   ];
+  const values = { kind: "missing-files" as const, node, checks: lacking.map(([what]) => what), files };
   out.push(
-    hostnetFinding("hostnet-undecided", {
-      severity: "info",
-      node: n.api.name,
-      message: `node "${n.api.name}": ${lacking.map(([what]) => what).join(", ")} not checked; missing ${files.join(", ")}`,
+    makeFinding("hostnet-undecided", values, {
+      node,
       evidence: files.map((f) => fileEvidence(f, "missing or unreadable")),
-      fix: "Collect the node again with a netdoctor that gathers these files (docs/bundle.md, host network evidence)",
     }),
   );
 }
@@ -80,11 +80,11 @@ export interface HostNetworkInput {
  * findings.filter((f) => f.severity === "error").map((f) => f.code); // ["overlay-fdb-stale", ...]
  * ```
  */
-export function checkHostNetwork(input: HostNetworkInput): HostnetFinding[] {
+export function checkHostNetwork(input: HostNetworkInput): Finding[] {
   const nodes = overlayNodes({ hosts: input.hosts, nodes: input.nodes });
   const podIps = new Map<string, string>();
   for (const p of input.pods) if (!podIps.has(p.node)) podIps.set(p.node, p.ip);
-  const out: HostnetFinding[] = [];
+  const out: Finding[] = [];
   for (const n of nodes) undecided(n, out);
   out.push(...checkVteps(nodes));
   out.push(...checkPeerEntries(nodes));
@@ -99,15 +99,16 @@ export function checkHostNetwork(input: HostNetworkInput): HostnetFinding[] {
     }),
   );
   out.push(...checkOffload(nodes));
-  for (const f of input.nodes.flatMap((n) => n.problems.map((p) => [n, p] as const))) {
-    out.push(
-      hostnetFinding("hostnet-undecided", {
-        severity: "info",
-        node: f[0].name,
-        message: `node "${f[0].name}": ${f[1]}`,
-        evidence: [f[0].evidence],
-      }),
-    );
+  for (const n of input.nodes) {
+    for (const problem of n.problems) {
+      out.push(
+        makeFinding(
+          "hostnet-undecided",
+          { kind: "annotation", node: n.name, problem },
+          { node: n.name, evidence: [n.evidence] },
+        ),
+      );
+    }
   }
   return out;
 }

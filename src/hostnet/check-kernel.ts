@@ -5,54 +5,51 @@
  * filtering, which in strict mode drops the overlay's packets when the route back leaves by
  * another interface (systemd >= 245 sets rp_filter: cilium/cilium#10645).
  */
+import { makeFinding } from "../findings/make-finding.ts";
+import type { Finding } from "../model/finding.ts";
 import { formatIpv4 } from "../net/ipv4.ts";
 import { overlayAddress } from "./flannel-node.ts";
 import { reversePathCheck } from "./hop-ingress.ts";
-import { fileEvidence, type HostnetFinding, hostnetFinding } from "./hostnet-finding.ts";
+import { fileEvidence } from "./hostnet-finding.ts";
 import type { OverlayNode } from "./overlay-view.ts";
 import { interfaceKey, sysctlNumber } from "./sysctl.ts";
 
-function checkForwarding(n: OverlayNode, out: HostnetFinding[]): void {
+function checkForwarding(n: OverlayNode, out: Finding[]): void {
   const s = n.host!.sysctl!;
   const keys = [
     "net.ipv4.ip_forward",
     interfaceKey("forwarding", "cni0"),
     ...(n.vtep === undefined ? [] : [interfaceKey("forwarding", n.vtep.ifname)]),
   ];
-  const off = keys.map((k) => sysctlNumber(s, k)).filter((v) => v !== undefined && v.value === 0);
+  const off = keys.flatMap((k) => {
+    const v = sysctlNumber(s, k);
+    return v !== undefined && v.value === 0 ? [v.evidence] : [];
+  });
   if (off.length === 0) return;
   out.push(
-    hostnetFinding("ip-forward-disabled", {
-      severity: "error",
-      node: n.api.name,
-      message: `node "${n.api.name}" does not forward IPv4 (${off.map((v) => v!.evidence.text).join("; ")}): packets of its pods to other nodes, and packets from other nodes to its pods, are dropped without ICMP`,
-      evidence: off.map((v) => v!.evidence),
-      fix: "sysctl -w net.ipv4.ip_forward=1 (and persist it in /etc/sysctl.d/)",
-      references: ["kubernetes/kubernetes#24019"],
-    }),
+    makeFinding(
+      "ip-forward-disabled",
+      { node: n.api.name, lines: off.map((e) => e.text) },
+      { node: n.api.name, evidence: off },
+    ),
   );
 }
 
-function checkBridgeNf(n: OverlayNode, out: HostnetFinding[]): void {
+function checkBridgeNf(n: OverlayNode, out: Finding[]): void {
   const host = n.host!;
   const v = sysctlNumber(host.sysctl!, "net.bridge.bridge-nf-call-iptables");
   if (v?.value === 1) return;
   const mod = host.lsmod?.modules.get("br_netfilter");
+  const evidence = [
+    v?.evidence ?? fileEvidence(host.files.sysctl, "no net.bridge.bridge-nf-call-iptables line"),
+    ...(mod === undefined ? [] : [mod.evidence]),
+  ];
   out.push(
-    hostnetFinding("bridge-nf-disabled", {
-      severity: "warning",
-      node: n.api.name,
-      message:
-        v === undefined
-          ? `node "${n.api.name}" has no net.bridge.bridge-nf-call-iptables: br_netfilter is not loaded, so traffic between two pods of this node through a Service is never un-NATed (the reply is bridged past conntrack)`
-          : `node "${n.api.name}" has net.bridge.bridge-nf-call-iptables = ${v.value}: bridged pod traffic bypasses iptables, so a Service connection between two pods of this node gets its reply from the wrong address`,
-      evidence: [
-        v?.evidence ?? fileEvidence(host.files.sysctl, "no net.bridge.bridge-nf-call-iptables line"),
-        ...(mod === undefined ? [] : [mod.evidence]),
-      ],
-      fix: "modprobe br_netfilter; sysctl -w net.bridge.bridge-nf-call-iptables=1 (persist both)",
-      references: ["kubernetes/kubernetes#38802"],
-    }),
+    makeFinding(
+      "bridge-nf-disabled",
+      { node: n.api.name, ...(v === undefined ? {} : { value: v.value }) },
+      { node: n.api.name, evidence },
+    ),
   );
 }
 
@@ -69,7 +66,7 @@ function checkRpFilter(
   self: OverlayNode,
   peer: OverlayNode,
   pods: ReadonlyMap<string, string>,
-  out: HostnetFinding[],
+  out: Finding[],
 ): void {
   const host = self.host!;
   const vtep = self.vtep!;
@@ -93,19 +90,17 @@ function checkRpFilter(
   for (const c of checks) {
     const rp = reversePathCheck(host, c.iif, c.src, c.dst);
     if (rp === undefined || rp.pass) continue;
+    const evidence = [
+      ...rp.evidence,
+      peer.api.evidence,
+      ...(peer.vtep === undefined ? [] : [peer.vtep.evidence]),
+    ];
     out.push(
-      hostnetFinding("rp-filter-drop", {
-        severity: "error",
-        node: self.api.name,
-        message: `node "${self.api.name}" drops ${c.what} arriving on ${c.iif}: ${rp.reason}`,
-        evidence: [
-          ...rp.evidence,
-          peer.api.evidence,
-          ...(peer.vtep === undefined ? [] : [peer.vtep.evidence]),
-        ],
-        fix: `Set net.ipv4.conf.all.rp_filter and net.ipv4.conf.${c.iif.replaceAll(".", "/")}.rp_filter to 2 (loose) or 0, or make the path symmetric (bind flannel to the interface that holds the public-ip)`,
-        references: ["cilium/cilium#10645", "kubernetes/kubernetes#38802"],
-      }),
+      makeFinding(
+        "rp-filter-drop",
+        { node: self.api.name, what: c.what, iif: c.iif, reason: rp.reason },
+        { node: self.api.name, evidence },
+      ),
     );
   }
 }
@@ -114,11 +109,8 @@ function checkRpFilter(
  * Kernel-setting checks on every VXLAN node with sysctl evidence. `podIps` gives one live pod IP
  * per node (from the API) for the rp_filter check of the inner path.
  */
-export function checkKernel(
-  nodes: readonly OverlayNode[],
-  podIps: ReadonlyMap<string, string>,
-): HostnetFinding[] {
-  const out: HostnetFinding[] = [];
+export function checkKernel(nodes: readonly OverlayNode[], podIps: ReadonlyMap<string, string>): Finding[] {
+  const out: Finding[] = [];
   for (const n of nodes) {
     if (n.host?.sysctl === undefined) continue;
     checkForwarding(n, out);

@@ -4,8 +4,10 @@
  * to (multi-NIC nodes: k3s-io/k3s#1131, #4847), and no two nodes announce the same public-ip
  * (Vagrant-style NAT NICs with one address on every VM: k3s-io/k3s#1131).
  */
-import type { Evidence } from "../model/finding.ts";
-import { fileEvidence, type HostnetFinding, hostnetFinding } from "./hostnet-finding.ts";
+
+import { makeFinding } from "../findings/make-finding.ts";
+import type { Evidence, Finding } from "../model/finding.ts";
+import { fileEvidence } from "./hostnet-finding.ts";
 import type { OverlayNode } from "./overlay-view.ts";
 
 /** The interface of a node that holds `ip`, with its evidence. */
@@ -14,38 +16,34 @@ function holder(n: OverlayNode, ip: string): { ifname: string; evidence: Evidenc
   return i === undefined ? undefined : { ifname: i.ifname, evidence: i.evidence };
 }
 
-function checkOwnDevice(n: OverlayNode, out: HostnetFinding[]): void {
+function checkOwnDevice(n: OverlayNode, out: Finding[]): void {
   const host = n.host!;
-  const name = `node "${n.api.name}"`;
+  const node = n.api.name;
   const vtep = n.vtep;
+  const name = `flannel.${n.api.vni ?? 1}`;
   if (vtep === undefined || !vtep.flags.includes("UP")) {
+    const evidence = [
+      vtep?.evidence ?? fileEvidence(host.files.link, `no VXLAN device with VNI ${n.api.vni ?? 1}`),
+      n.api.evidence,
+    ];
     out.push(
-      hostnetFinding("overlay-device-missing", {
-        severity: "error",
-        node: n.api.name,
-        message:
-          vtep === undefined
-            ? `${name} announces a VXLAN lease (backend-type vxlan) but has no VXLAN device flannel.${n.api.vni ?? 1}`
-            : `${vtep.ifname} on ${name} is down`,
-        evidence: [
-          vtep?.evidence ?? fileEvidence(host.files.link, `no VXLAN device with VNI ${n.api.vni ?? 1}`),
-          n.api.evidence,
-        ],
-        fix: `Restart flannel (k3s: the k3s service) on ${n.api.name} and check its log`,
-      }),
+      makeFinding(
+        "overlay-device-missing",
+        { node, dev: vtep?.ifname ?? name, state: vtep === undefined ? "missing" : "down" },
+        { node, evidence },
+      ),
     );
     return;
   }
   if (n.api.vtepMac !== undefined && vtep.address !== n.api.vtepMac) {
+    const values = {
+      node,
+      dev: vtep.ifname,
+      announced: n.api.vtepMac,
+      ...(vtep.address === undefined ? {} : { deviceMac: vtep.address }),
+    };
     out.push(
-      hostnetFinding("overlay-vtep-mismatch", {
-        severity: "error",
-        node: n.api.name,
-        message: `${vtep.ifname} on ${name} has MAC ${vtep.address ?? "(none)"}, but its backend-data announces ${n.api.vtepMac}: every peer sends this node's frames to the announced MAC, which no device has`,
-        evidence: [vtep.evidence, n.api.evidence],
-        fix: `Restart flannel on ${n.api.name} so it announces the device's MAC again`,
-        references: ["flannel-io/flannel#1788"],
-      }),
+      makeFinding("overlay-vtep-mismatch", values, { node, evidence: [vtep.evidence, n.api.evidence] }),
     );
   }
   const ip = n.api.publicIp;
@@ -55,20 +53,24 @@ function checkOwnDevice(n: OverlayNode, out: HostnetFinding[]): void {
   const local = vtep.vxlan?.local;
   if (h === undefined) return; // a public IP behind NAT (--flannel-external-ip): not this check's business
   if ((bound !== undefined && bound !== h.ifname) || (local !== undefined && local !== ip)) {
+    const values = {
+      node,
+      dev: vtep.ifname,
+      publicIp: ip,
+      holder: h.ifname,
+      ...(local === undefined ? {} : { local }),
+      ...(bound === undefined ? {} : { bound }),
+    };
     out.push(
-      hostnetFinding("overlay-wrong-interface", {
-        severity: "warning",
-        node: n.api.name,
-        message: `${vtep.ifname} on ${name} sends from ${local ?? "?"} on ${bound ?? "?"}, but peers send to its public-ip ${ip}, which is on ${h.ifname}: the overlay path is asymmetric (strict rp_filter drops it, firewalls may too)`,
+      makeFinding("overlay-wrong-interface", values, {
+        node,
         evidence: [vtep.evidence, h.evidence, n.api.evidence],
-        fix: `Bind flannel to ${h.ifname} (k3s: --flannel-iface ${h.ifname}), or make the public-ip the address of ${bound ?? "the bound interface"}`,
-        references: ["k3s-io/k3s#1131", "k3s-io/k3s#4847"],
       }),
     );
   }
 }
 
-function checkDuplicates(nodes: readonly OverlayNode[], out: HostnetFinding[]): void {
+function checkDuplicates(nodes: readonly OverlayNode[], out: Finding[]): void {
   const byIp = new Map<string, OverlayNode[]>();
   for (const n of nodes) {
     if (n.api.publicIp === undefined) continue;
@@ -79,27 +81,25 @@ function checkDuplicates(nodes: readonly OverlayNode[], out: HostnetFinding[]): 
     const names = group.map((g) => g.api.name);
     for (const n of group) {
       const h = holder(n, ip);
+      const evidence = [
+        n.api.evidence,
+        ...(h === undefined ? [] : [h.evidence]),
+        ...(n.vtep === undefined ? [] : [n.vtep.evidence]),
+      ];
       out.push(
-        hostnetFinding("overlay-public-ip-duplicate", {
-          severity: "error",
-          node: n.api.name,
-          message: `nodes ${names.map((x) => `"${x}"`).join(", ")} all announce public-ip ${ip}: peers send their VXLAN traffic to an address every one of them has (typically a NAT interface that holds the default route), so it never reaches the right node`,
-          evidence: [
-            n.api.evidence,
-            ...(h === undefined ? [] : [h.evidence]),
-            ...(n.vtep === undefined ? [] : [n.vtep.evidence]),
-          ],
-          fix: "Bind flannel to the interface of the network the nodes share (k3s: --flannel-iface IFACE, or --node-ip / --node-external-ip)",
-          references: ["k3s-io/k3s#1131", "k3s-io/k3s#1824", "k3s-io/k3s#10941"],
-        }),
+        makeFinding(
+          "overlay-public-ip-duplicate",
+          { node: n.api.name, publicIp: ip, nodes: names },
+          { node: n.api.name, evidence },
+        ),
       );
     }
   }
 }
 
 /** The VTEP checks on every VXLAN node that has evidence, and the duplicate public-ip check. */
-export function checkVteps(nodes: readonly OverlayNode[]): HostnetFinding[] {
-  const out: HostnetFinding[] = [];
+export function checkVteps(nodes: readonly OverlayNode[]): Finding[] {
+  const out: Finding[] = [];
   for (const n of nodes) if (n.host?.link !== undefined) checkOwnDevice(n, out);
   checkDuplicates(nodes, out);
   return out;

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { checkHostNetwork } from "../hostnet/check-host-network.ts";
-import type { HostnetFinding } from "../hostnet/hostnet-finding.ts";
+import type { Finding } from "../model/finding.ts";
 import { commandUnavailable, netnsUnavailable, skipBecause } from "./capabilities.ts";
 import type { OverlayLab } from "./overlay-lab.ts";
 import { createOverlayLab } from "./overlay-lab-build.ts";
@@ -67,7 +67,7 @@ async function probeAndCompare(
   return bundle;
 }
 
-function checkFindings(c: LabCase, findings: readonly HostnetFinding[]): void {
+function checkFindings(c: LabCase, findings: readonly Finding[]): void {
   if (c.findings.length === 0 && c.name === "healthy") {
     expect(findings.map((f) => `${f.severity} ${f.code}@${f.node}: ${f.message}`)).toEqual([]);
   }
