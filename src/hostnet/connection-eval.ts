@@ -33,7 +33,7 @@ function replyOrigin(request: PathResult): Origin | undefined {
   const last = request.hops[request.hops.length - 1];
   if (last === undefined) return undefined;
   if (last.disposition === "delivered") return { node: last.node, ingress: "pod" };
-  if (last.disposition === "local") return { node: last.node, ingress: "host" };
+  if (last.disposition === "delivered-locally") return { node: last.node, ingress: "host" };
   return undefined;
 }
 

@@ -75,7 +75,7 @@ export function missingFiles(host: HostEvidence, parts: readonly HostPart[]): st
 export function undecided(steps: HostStep[], missing: readonly string[], what: string): HopOutcome {
   return {
     steps,
-    disposition: "unknown",
+    disposition: "undecided",
     missing,
     end: { outcome: "unknown", reason: `${what}: ${missing.join(", ")} missing` },
   };
@@ -125,7 +125,7 @@ export function filterStop(
         },
       };
     case "unknown":
-      return { steps, disposition: "unknown", end: { outcome: "unknown", reason: `${v.action} ${where}` } };
+      return { steps, disposition: "undecided", end: { outcome: "unknown", reason: `${v.action} ${where}` } };
     default: {
       const never: never = v.verdict;
       throw new TypeError(`Unknown filter verdict ${String(never)}`);

@@ -27,7 +27,7 @@ export function egressBridge(
   steps.push({
     kind: "deliver",
     node: host.node,
-    dev: dev.ifname,
+    device: dev.ifname,
     ...(pod === undefined ? {} : { pod: pod.pod }),
     action: `to ${endText(packet.dstIp, packet.dstPort)} on ${dev.ifname}${pod === undefined ? "" : ` (pod ${pod.pod})`}`,
     evidence: pod === undefined ? r.evidence : [pod.evidence],
@@ -68,7 +68,7 @@ export function egressUnderlay(
   }
   return {
     steps,
-    disposition: "exits",
+    disposition: "exits-cluster",
     outInterface: dev.ifname,
     end: {
       outcome: "unknown",

@@ -92,7 +92,7 @@ function noRoute(
     default:
       return {
         steps,
-        disposition: "unknown",
+        disposition: "undecided",
         end: { outcome: "unknown", reason: `node ${node}: ${routingWords(d)}` },
       };
   }
@@ -174,7 +174,7 @@ function deliverLocal(
     action: `to node ${host.node} itself (${endText(packet.dstIp, packet.dstPort)})`,
     evidence: d.evidence,
   });
-  return { steps, disposition: "local", end: { outcome: "delivered", reason: "" } };
+  return { steps, disposition: "delivered-locally", end: { outcome: "delivered", reason: "" } };
 }
 
 /** Out by the route's device: FORWARD, then the device kind decides (see hop-egress.ts). */
@@ -189,7 +189,7 @@ function forward(
   const dev = linkNamed(host, d.nextHop.dev);
   if (dev === undefined) {
     const reason = `node ${host.node}: the route's device ${d.nextHop.dev ?? "(none)"} is not in ${host.files.link}`;
-    return { steps, disposition: "unknown", end: { outcome: "unknown", reason } };
+    return { steps, disposition: "undecided", end: { outcome: "unknown", reason } };
   }
   if (iif !== undefined) {
     const f = askFilter(ctx, steps, {

@@ -31,7 +31,7 @@ export function neighborStep(
   steps.push({
     kind: "neighbor",
     node: host.node,
-    dev: dev.ifname,
+    device: dev.ifname,
     ip,
     outcome: o,
     action: words,
@@ -65,7 +65,11 @@ export function neighborStop(
         }),
       };
     case "unknown":
-      return { steps, disposition: "unknown", end: { outcome: "unknown", reason: `${where}: ${o.reason}` } };
+      return {
+        steps,
+        disposition: "undecided",
+        end: { outcome: "unknown", reason: `${where}: ${o.reason}` },
+      };
     default: {
       const never: never = o;
       throw new TypeError(`Unknown neighbour outcome ${String(never)}`);

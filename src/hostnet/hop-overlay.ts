@@ -95,7 +95,7 @@ function sendOuter(
       owners.length === 0
         ? `VXLAN to ${outer.dstIp}, which no node of the bundle has as an address (NAT, or a node without evidence)`
         : `VXLAN to ${outer.dstIp}, which nodes ${owners.map((o) => o.node).join(", ")} all have: which one gets it depends on the underlay`;
-    return { ...at, disposition: "unknown", end: { outcome: "unknown", reason } };
+    return { ...at, disposition: "undecided", end: { outcome: "unknown", reason } };
   }
   const underMtu = under === undefined ? undefined : linkNamed(host, under)?.mtu;
   const outerBytes =
@@ -134,7 +134,11 @@ export function egressOverlay(
   const stop = neighborStop(r, steps, `node ${host.node}`, arrival.packet);
   if (stop !== undefined) return stop;
   if (r.outcome.kind !== "resolved") {
-    return { steps, disposition: "unknown", end: { outcome: "unknown", reason: `no MAC for ${nextHopIp}` } };
+    return {
+      steps,
+      disposition: "undecided",
+      end: { outcome: "unknown", reason: `no MAC for ${nextHopIp}` },
+    };
   }
   const mac = r.outcome.lladdr;
   const enc = encapsulate(host, dev, mac, arrival.packet);
@@ -148,7 +152,8 @@ export function egressOverlay(
       action: enc.reason,
       evidence: enc.evidence,
     });
-    if (enc.flood) return { steps, disposition: "unknown", end: { outcome: "unknown", reason: enc.reason } };
+    if (enc.flood)
+      return { steps, disposition: "undecided", end: { outcome: "unknown", reason: enc.reason } };
     return {
       steps,
       disposition: "dropped",

@@ -55,7 +55,7 @@ function bridgedHop(packet: Packet, origin: Origin, iif: string, ctx: PathContex
         inInterface: iif,
         outInterface: iif,
         steps,
-        disposition: f.verdict === "drop" ? "dropped" : f.verdict === "reject" ? "rejected" : "unknown",
+        disposition: f.verdict === "drop" ? "dropped" : f.verdict === "reject" ? "rejected" : "undecided",
         reason: f.action,
       };
     }
@@ -64,7 +64,7 @@ function bridgedHop(packet: Packet, origin: Origin, iif: string, ctx: PathContex
   steps.push({
     kind: "deliver",
     node: origin.node,
-    dev: iif,
+    device: iif,
     ...(pod === undefined ? {} : { pod: pod.pod }),
     action: `bridged on ${iif} to ${endText(packet.dstIp, packet.dstPort)}${pod === undefined ? ": no running pod has this address" : ` (pod ${pod.pod})`}`,
     evidence,

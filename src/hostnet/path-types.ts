@@ -58,7 +58,7 @@ export type HostStep =
   | {
       readonly kind: "neighbor";
       readonly node: string;
-      readonly dev: string;
+      readonly device: string;
       readonly ip: string;
       readonly outcome: NeighborOutcome;
       readonly action: string;
@@ -79,7 +79,7 @@ export type HostStep =
   | {
       readonly kind: "deliver";
       readonly node: string;
-      readonly dev?: string;
+      readonly device?: string;
       /** `namespace/name` of the pod that owns the destination (absent for the node itself). */
       readonly pod?: string;
       readonly action: string;
@@ -107,16 +107,17 @@ export type HopDisposition =
   /** Routed to node `next` over the underlay (host-gw / DirectRouting). */
   | "forwarded-underlay"
   /** Left the cluster's nodes (default route to a router that is not in the bundle). */
-  | "exits"
+  | "exits-cluster"
   /** Handed to the destination pod on this node. */
   | "delivered"
-  /** For this node itself. */
-  | "local"
+  /** For this node itself (its INPUT accepted it). */
+  | "delivered-locally"
   | "no-route"
   | "neighbor-unreachable"
   | "dropped"
   | "rejected"
-  | "unknown";
+  /** The evidence cannot decide (the hop's `reason` and the path's `missing` say why). */
+  | "undecided";
 
 /** One node's part of the path. */
 export interface Hop {
