@@ -10,10 +10,18 @@ import { type HostEvidence, parseHostEvidence } from "../hostnet/host-evidence.t
 import { effectiveRpFilter, sysctlNumber } from "../hostnet/sysctl.ts";
 import { commandUnavailable, netnsUnavailable, skipBecause } from "./capabilities.ts";
 import { VARIETY } from "./overlay-lab-capture.ts";
-import { deleteNamespace, newNamespace, nsRun, nsTry, setSysctl } from "./overlay-lab-ns.ts";
+import {
+  deleteNamespace,
+  newNamespace,
+  nsRun,
+  nsTry,
+  overlayUnavailable,
+  setSysctl,
+} from "./overlay-lab-ns.ts";
 
 const skip = skipBecause(
   netnsUnavailable() ??
+    overlayUnavailable() ??
     commandUnavailable("bridge") ??
     commandUnavailable("ethtool") ??
     commandUnavailable("conntrack") ??

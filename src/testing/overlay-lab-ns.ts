@@ -125,3 +125,32 @@ export async function stopAgent(agent: Agent): Promise<void> {
     await new Promise((r) => agent.proc.once("exit", r));
   }
 }
+
+/**
+ * Why the kernel cannot give the overlay lab what it needs (VXLAN and bridge devices in a
+ * namespace), or undefined when it can. Call after `netnsUnavailable()`.
+ */
+export function overlayUnavailable(): string | undefined {
+  const ns = `nd-ovlprobe-${process.pid}`;
+  try {
+    execFileSync("ip", ["netns", "add", ns], { stdio: "pipe", timeout: 10_000 });
+  } catch (error) {
+    return `cannot create a network namespace: ${(error as Error).message.split("\n")[0]}`;
+  }
+  try {
+    for (const args of [
+      ["link", "add", "br-probe", "type", "bridge"],
+      ["link", "add", "vx-probe", "type", "vxlan", "id", "1", "dstport", "8472", "nolearning"],
+    ]) {
+      try {
+        execFileSync("ip", ["-n", ns, ...args], { stdio: "pipe", timeout: 10_000 });
+      } catch (error) {
+        const e = error as { stderr?: Buffer; message: string };
+        return `the kernel refuses "ip link add ${args.slice(2).join(" ")}": ${(e.stderr?.toString() || e.message).trim()}`;
+      }
+    }
+    return undefined;
+  } finally {
+    execFileSync("ip", ["netns", "del", ns], { stdio: "ignore", timeout: 10_000 });
+  }
+}

@@ -15,12 +15,14 @@ import type { OverlayLab } from "./overlay-lab.ts";
 import { createOverlayLab } from "./overlay-lab-build.ts";
 import { writeLabBundle } from "./overlay-lab-bundle.ts";
 import { defaultNodes, LAB_CASES, type LabCase, type LabCaseProbe } from "./overlay-lab-cases.ts";
+import { overlayUnavailable } from "./overlay-lab-ns.ts";
 import { labOutcomeKey } from "./overlay-lab-probe.ts";
 import { type HostBundle, readHostBundle } from "./overlay-lab-read.ts";
 import { labAnswer } from "./overlay-lab-verdict.ts";
 
 const skip = skipBecause(
   netnsUnavailable() ??
+    overlayUnavailable() ??
     commandUnavailable("bridge") ??
     commandUnavailable("ethtool") ??
     commandUnavailable("conntrack"),
