@@ -1,0 +1,375 @@
+/**
+ * Hand-written nftables rulesets for the kernel suite, in the oracle topology of trace-oracle.ts:
+ * node 198.18.0.1 (listens on 80, 443, 8080, 30080), pods 198.18.1.2 (`pod`) and 198.18.1.3 (`pod2`),
+ * endpoints ep1..ep3 198.18.2.1-3 (TCP 80, 443, 8080, 30080; UDP 53), everything else in
+ * 198.19.0.0/16 answered by the `world` namespace. Each scenario says what it shows.
+ */
+import type { NftProbe } from "./nft-oracle.ts";
+
+export interface NftScenario {
+  readonly name: string;
+  /** What the kernel must agree with. */
+  readonly shows: string;
+  readonly ruleset: string;
+  /** Loaded with iptables-nft-restore --noflush after the nft ruleset. */
+  readonly iptablesNft?: string;
+  readonly probes: readonly NftProbe[];
+}
+
+const POD = { from: "pod" } as const;
+const POD2 = { from: "pod2" } as const;
+const NODE = { from: "node" } as const;
+
+/** firewalld's nftables backend, reduced: zones by source, reject with icmpx admin-prohibited. */
+const firewalld: NftScenario = {
+  name: "firewalld-like inet firewalld",
+  shows: "zone dispatch by goto, the final reject's errno, accept of an allowed forward",
+  ruleset: `
+table inet firewalld {
+  chain filter_INPUT {
+    type filter hook input priority filter + 10; policy accept;
+    ct state { established, related } accept
+    ct status dnat accept
+    iifname "lo" accept
+    jump filter_INPUT_ZONES
+    ct state { invalid } drop
+    reject with icmpx admin-prohibited
+  }
+  chain filter_FORWARD {
+    type filter hook forward priority filter + 10; policy accept;
+    ct state { established, related } accept
+    ct status dnat accept
+    iifname "lo" accept
+    ip daddr 198.18.2.1 tcp dport 8080 accept
+    reject with icmpx admin-prohibited
+  }
+  chain filter_INPUT_ZONES {
+    ip saddr 198.18.1.3 goto filter_IN_trusted
+    goto filter_IN_public
+  }
+  chain filter_IN_public {
+    meta l4proto tcp tcp dport { 443, 30000-32767 } accept
+    udp dport 53 accept
+  }
+  chain filter_IN_trusted {
+    accept
+  }
+}`,
+  probes: [
+    { ...POD, dstIp: "198.18.0.1", dstPort: 443 },
+    { ...POD, dstIp: "198.18.0.1", dstPort: 30080 },
+    { ...POD, dstIp: "198.18.0.1", dstPort: 80 },
+    { ...POD2, dstIp: "198.18.0.1", dstPort: 80 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 8080 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.10", dstPort: 80 },
+    { ...POD, protocol: "udp", dstIp: "198.18.2.2", dstPort: 53 },
+    { ...NODE, dstIp: "198.18.2.1", dstPort: 80 },
+  ],
+};
+
+/** ufw's shape: DROP policies, user chains that accept a few ports and hosts. */
+const ufw: NftScenario = {
+  name: "ufw-like DROP policy",
+  shows: "a policy drop at input and forward after jumps that return without a verdict",
+  ruleset: `
+table ip ufw {
+  chain input {
+    type filter hook input priority filter; policy drop;
+    iifname "lo" accept
+    ct state related,established accept
+    jump ufw-user-input
+  }
+  chain ufw-user-input {
+    tcp dport 443 accept
+    udp dport 53 accept
+  }
+  chain forward {
+    type filter hook forward priority filter; policy drop;
+    ct state related,established accept
+    jump ufw-user-forward
+  }
+  chain ufw-user-forward {
+    ip daddr 198.18.2.2 accept
+    ip daddr 198.19.0.0/16 tcp dport != 443 return
+    ip daddr 198.19.0.0/16 accept
+  }
+}`,
+  probes: [
+    { ...POD, dstIp: "198.18.0.1", dstPort: 443 },
+    { ...POD, dstIp: "198.18.0.1", dstPort: 80 },
+    { ...POD, dstIp: "198.18.2.2", dstPort: 80 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.10", dstPort: 443 },
+    { ...POD, dstIp: "198.19.0.10", dstPort: 80 },
+    { ...POD, protocol: "udp", dstIp: "198.18.2.1", dstPort: 53 },
+    { ...NODE, dstIp: "198.18.2.1", dstPort: 80 },
+  ],
+};
+
+/**
+ * kube-proxy nftables mode, shaped like upstream's TestOverallNFTablesRules (base chains, dispatch
+ * maps, numgen verdict maps, reject-chain, cluster-ips-check, firewall-ips), moved into the lab:
+ * pod CIDR 198.18.1.0/24, service CIDR 198.19.100.0/24, node 198.18.0.1.
+ */
+export const KUBE_PROXY_LAB_RULESET = `
+table ip kube-proxy {
+  comment "rules for kube-proxy"
+  set cluster-ips { type ipv4_addr; elements = { 198.19.100.1, 198.19.100.2, 198.19.100.3, 198.19.100.4 }; }
+  set nodeport-ips { type ipv4_addr; elements = { 198.18.0.1 }; }
+  map firewall-ips { type ipv4_addr . inet_proto . inet_service : verdict; }
+  map no-endpoint-nodeports { type inet_proto . inet_service : verdict; }
+  map no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict; }
+  map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }
+  map service-nodeports { type inet_proto . inet_service : verdict; }
+  chain cluster-ips-check {
+    ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
+    ip daddr { 198.19.100.0/24 } drop comment "Drop traffic to unallocated ClusterIPs"
+  }
+  chain filter-prerouting-pre-dnat { type filter hook prerouting priority -110; policy accept; ct state new jump firewall-check; }
+  chain filter-output-pre-dnat { type filter hook output priority -110; policy accept; ct state new jump firewall-check; }
+  chain filter-forward { type filter hook forward priority 0; policy accept; ct state new jump service-endpoints-check; ct state new jump cluster-ips-check; }
+  chain filter-input { type filter hook input priority 0; policy accept; ct state new jump nodeport-endpoints-check; ct state new jump service-endpoints-check; }
+  chain filter-output { type filter hook output priority 0; policy accept; ct state new jump service-endpoints-check; ct state new jump cluster-ips-check; }
+  chain firewall-check { ip daddr . meta l4proto . th dport vmap @firewall-ips; }
+  chain mark-for-masquerade { mark set mark or 0x4000; }
+  chain masquerading { mark and 0x4000 == 0 return; mark set mark xor 0x4000; masquerade fully-random; }
+  chain nat-output { type nat hook output priority -100; policy accept; jump services; }
+  chain nat-postrouting { type nat hook postrouting priority 100; policy accept; jump masquerading; }
+  chain nat-prerouting { type nat hook prerouting priority -100; policy accept; jump services; }
+  chain nodeport-endpoints-check { ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports; }
+  chain reject-chain { comment "helper for @no-endpoint-services / @no-endpoint-nodeports"; reject; }
+  chain services {
+    ip daddr . meta l4proto . th dport vmap @service-ips
+    ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports
+  }
+  chain service-endpoints-check { ip daddr . meta l4proto . th dport vmap @no-endpoint-services; }
+  chain endpoint-AAAAAAA1-ns1/svc1/tcp/p80__198.18.2.1/8080 {
+    ip saddr 198.18.2.1 jump mark-for-masquerade
+    meta l4proto tcp dnat to 198.18.2.1:8080
+  }
+  chain service-SSSSSSS1-ns1/svc1/tcp/p80 {
+    ip daddr 198.19.100.1 tcp dport 80 ip saddr != 198.18.1.0/24 jump mark-for-masquerade
+    numgen random mod 1 vmap { 0 : goto endpoint-AAAAAAA1-ns1/svc1/tcp/p80__198.18.2.1/8080 }
+  }
+  chain endpoint-BBBBBBB1-ns2/svc2/tcp/p80__198.18.2.1/80 { ip saddr 198.18.2.1 jump mark-for-masquerade; meta l4proto tcp dnat to 198.18.2.1:80; }
+  chain endpoint-BBBBBBB2-ns2/svc2/tcp/p80__198.18.2.2/80 { ip saddr 198.18.2.2 jump mark-for-masquerade; meta l4proto tcp dnat to 198.18.2.2:80; }
+  chain endpoint-BBBBBBB3-ns2/svc2/tcp/p80__198.18.2.3/80 { ip saddr 198.18.2.3 jump mark-for-masquerade; meta l4proto tcp dnat to 198.18.2.3:80; }
+  chain service-SSSSSSS2-ns2/svc2/tcp/p80 {
+    ip daddr 198.19.100.2 tcp dport 80 ip saddr != 198.18.1.0/24 jump mark-for-masquerade
+    numgen random mod 3 vmap { 0 : goto endpoint-BBBBBBB1-ns2/svc2/tcp/p80__198.18.2.1/80, 1 : goto endpoint-BBBBBBB2-ns2/svc2/tcp/p80__198.18.2.2/80, 2 : goto endpoint-BBBBBBB3-ns2/svc2/tcp/p80__198.18.2.3/80 }
+  }
+  chain endpoint-CCCCCCC1-ns4/svc4/tcp/p80__198.18.2.2/443 { ip saddr 198.18.2.2 jump mark-for-masquerade; meta l4proto tcp dnat to 198.18.2.2:443; }
+  chain service-SSSSSSS4-ns4/svc4/tcp/p80 {
+    ip daddr 198.19.100.4 tcp dport 80 ip saddr != 198.18.1.0/24 jump mark-for-masquerade
+    numgen random mod 1 vmap { 0 : goto endpoint-CCCCCCC1-ns4/svc4/tcp/p80__198.18.2.2/443 }
+  }
+  chain external-SSSSSSS4-ns4/svc4/tcp/p80 {
+    jump mark-for-masquerade
+    goto service-SSSSSSS4-ns4/svc4/tcp/p80
+  }
+  chain firewall-SSSSSSS4-ns4/svc4/tcp/p80 { ip saddr != { 203.0.113.0/25 } drop; }
+
+}
+add element ip kube-proxy service-ips { 198.19.100.1 . tcp . 80 : goto service-SSSSSSS1-ns1/svc1/tcp/p80 }
+add element ip kube-proxy service-ips { 198.19.100.2 . tcp . 80 : goto service-SSSSSSS2-ns2/svc2/tcp/p80 }
+add element ip kube-proxy service-ips { 198.19.100.4 . tcp . 80 : goto service-SSSSSSS4-ns4/svc4/tcp/p80 }
+add element ip kube-proxy service-ips { 198.19.100.60 . tcp . 80 : goto external-SSSSSSS4-ns4/svc4/tcp/p80 }
+add element ip kube-proxy firewall-ips { 198.19.100.60 . tcp . 80 : goto firewall-SSSSSSS4-ns4/svc4/tcp/p80 }
+add element ip kube-proxy service-nodeports { tcp . 30080 : goto external-SSSSSSS4-ns4/svc4/tcp/p80 }
+add element ip kube-proxy no-endpoint-services { 198.19.100.3 . tcp . 80 comment "ns3/svc3:p80" : goto reject-chain }
+add element ip kube-proxy no-endpoint-services { 198.19.100.50 . tcp . 80 comment "ns5/svc5:p80" : drop }
+add element ip kube-proxy no-endpoint-nodeports { tcp . 30081 comment "ns3/svc3:p80" : goto reject-chain }
+`;
+
+const kubeProxy: NftScenario = {
+  name: "kube-proxy nftables mode",
+  shows:
+    "service-ips dispatch, numgen mod 3, no-endpoint reject (refused) and drop (timeout), cluster-ips-check, firewall-ips, NodePort with masquerade",
+  ruleset: KUBE_PROXY_LAB_RULESET,
+  probes: [
+    { ...POD, dstIp: "198.19.100.1", dstPort: 80 },
+    { ...POD, dstIp: "198.19.100.2", dstPort: 80 },
+    { ...POD, dstIp: "198.19.100.3", dstPort: 80 },
+    { ...POD, dstIp: "198.19.100.1", dstPort: 81 },
+    { ...POD, dstIp: "198.19.100.99", dstPort: 80 },
+    { ...POD, dstIp: "198.19.100.50", dstPort: 80 },
+    { ...POD, dstIp: "198.19.100.60", dstPort: 80 },
+    { ...POD, dstIp: "198.18.0.1", dstPort: 30080 },
+    { ...POD, dstIp: "198.18.0.1", dstPort: 30081 },
+    { ...NODE, dstIp: "198.18.0.1", dstPort: 30080 },
+    { ...NODE, dstIp: "198.19.100.2", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.10", dstPort: 80 },
+  ],
+};
+
+/** Several tables on one hook, priorities interleaved; an accept in one table, a drop in another. */
+const interleaved: NftScenario = {
+  name: "interleaved priorities across tables",
+  shows:
+    "accept ends only its base chain; a later table's drop is final; marks flow between tables in priority order",
+  ruleset: `
+table inet early {
+  chain fw { type filter hook forward priority -10; policy accept;
+    tcp dport 80 accept
+    ip daddr 198.18.2.3 meta mark set 0x10
+  }
+}
+table ip late {
+  chain fw { type filter hook forward priority 10; policy accept;
+    tcp dport 80 drop
+    meta mark 0x10 reject with icmp host-prohibited
+    meta mark 0x20 drop
+  }
+}
+table ip middle {
+  chain fw { type filter hook forward priority 0; policy accept;
+    ip daddr 198.18.2.3 tcp dport 443 meta mark set 0x20
+  }
+}
+table ip mangle-like {
+  chain pre { type filter hook prerouting priority -150; policy accept;
+    ip daddr 198.19.0.20 accept
+  }
+}
+table ip drops-pre {
+  chain pre { type filter hook prerouting priority -140; policy accept;
+    ip daddr 198.19.0.20 tcp dport 8080 drop
+  }
+}`,
+  probes: [
+    { ...POD, dstIp: "198.18.2.1", dstPort: 80 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 443 },
+    { ...POD, dstIp: "198.18.2.3", dstPort: 8080 },
+    { ...POD, dstIp: "198.18.2.3", dstPort: 443 },
+    { ...POD, dstIp: "198.19.0.20", dstPort: 8080 },
+    { ...POD, dstIp: "198.19.0.20", dstPort: 443 },
+  ],
+};
+
+/** Where NAT chains and conntrack really run, and ties. */
+const hookFacts: NftScenario = {
+  name: "NAT core and conntrack positions",
+  shows:
+    "a NAT chain at -190 still runs at the NAT core's -100; chains before -200 see no conntrack (ct state invalid)",
+  ruleset: `
+table ip natfirst {
+  chain pre { type nat hook prerouting priority -190; policy accept;
+    ip daddr 198.19.0.30 tcp dport 80 dnat to 198.18.2.1:8080
+  }
+}
+table ip filt {
+  chain pre { type filter hook prerouting priority -150; policy accept;
+    ip daddr 198.18.2.1 tcp dport 8080 drop
+  }
+  chain raw { type filter hook prerouting priority -300; policy accept;
+    ip daddr 198.19.0.31 ct state invalid drop
+    ip daddr 198.19.0.32 ct state new drop
+  }
+  chain aftertrack { type filter hook prerouting priority -190; policy accept;
+    ip daddr 198.19.0.33 ct state new drop
+  }
+}`,
+  probes: [
+    { ...POD, dstIp: "198.19.0.30", dstPort: 80 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 8080 },
+    { ...POD, dstIp: "198.19.0.31", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.32", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.33", dstPort: 80 },
+  ],
+};
+
+/** NAT variety: numgen-mapped dnat, sets with intervals and concatenations, redirect, snat, masquerade. */
+const natVariety: NftScenario = {
+  name: "NAT statements, maps and sets",
+  shows:
+    "dnat via numgen map, concatenated interval sets, redirect without an address (the kernel drops), snat and masquerade",
+  ruleset: `
+table inet natty {
+  set allowed { type ipv4_addr . inet_service; flags interval; elements = { 198.18.1.0/24 . 8000-8100, 198.18.1.3 . 443 }; }
+  map backends { type ipv4_addr : ipv4_addr; elements = { 198.19.0.40 : 198.18.2.3 }; }
+  chain pre { type nat hook prerouting priority dstnat; policy accept;
+    ip daddr 198.19.0.41 tcp dport 80 dnat ip to numgen inc mod 2 map { 0 : 198.18.2.1, 1 : 198.18.2.2 }
+    ip daddr 198.19.0.40 dnat ip to ip daddr map @backends
+    ip daddr 198.19.0.42 tcp dport 80 redirect to :8080
+    ip daddr 198.19.0.43 tcp dport 80 dnat ip to 198.18.2.1:443
+  }
+  chain post { type nat hook postrouting priority srcnat; policy accept;
+    ip daddr 198.18.2.2 snat ip to 198.18.0.1
+    ip daddr 198.18.2.3 masquerade
+  }
+  chain fw { type filter hook forward priority filter; policy accept;
+    ip daddr 198.19.0.44 ip saddr . tcp dport @allowed accept
+    ip daddr 198.19.0.44 drop
+  }
+}`,
+  probes: [
+    { ...POD, dstIp: "198.19.0.41", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.40", dstPort: 8080 },
+    { ...POD, dstIp: "198.19.0.42", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.43", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.44", dstPort: 8080 },
+    { ...POD, dstIp: "198.19.0.44", dstPort: 443 },
+    { ...POD2, dstIp: "198.19.0.44", dstPort: 443 },
+    { ...NODE, dstIp: "198.19.0.42", dstPort: 80 },
+  ],
+};
+
+/** iptables-nft's filter table beside a native table on the same hook. */
+const mixed: NftScenario = {
+  name: "iptables-nft and native tables on one hook",
+  shows: "an ACCEPT in iptables-nft's filter table does not stop a native table's drop at a later priority",
+  ruleset: `
+table inet hostfw {
+  chain fw { type filter hook forward priority 10; policy accept;
+    tcp dport 80 drop
+  }
+}`,
+  iptablesNft: `*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A FORWARD -p tcp --dport 8080 -j DROP
+-A FORWARD -d 198.18.2.2/32 -j ACCEPT
+COMMIT
+`,
+  probes: [
+    { ...POD, dstIp: "198.18.2.2", dstPort: 80 },
+    { ...POD, dstIp: "198.18.2.2", dstPort: 443 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 8080 },
+  ],
+};
+
+/** Two base chains with the same priority: which runs first? */
+const ties: NftScenario = {
+  name: "equal priorities",
+  shows: "of two base chains with the same priority, the one created later runs first",
+  ruleset: `
+table ip first {
+  chain fw { type filter hook forward priority 0; policy accept;
+    tcp dport 443 meta mark set 0x1
+    meta mark 0x2 drop
+  }
+}
+table ip second {
+  chain fw { type filter hook forward priority 0; policy accept;
+    meta mark 0x1 drop
+    tcp dport 8080 meta mark set 0x2
+  }
+}`,
+  probes: [
+    { ...POD, dstIp: "198.18.2.1", dstPort: 443 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 8080 },
+  ],
+};
+
+export const NFT_SCENARIOS: readonly NftScenario[] = [
+  firewalld,
+  ufw,
+  kubeProxy,
+  interleaved,
+  hookFacts,
+  natVariety,
+  mixed,
+  ties,
+];
