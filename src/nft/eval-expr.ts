@@ -181,7 +181,9 @@ function ct(e: NftExpr & { kind: "ct" }, st: PacketState): ValueResult {
   const reply = e.dir === "reply";
   switch (key) {
     case "status":
-      return one(st.ctStatus);
+      return st.ctStatus < 0
+        ? unknown("ct status of a connection already under way is not known")
+        : one(st.ctStatus);
     case "mark":
       return one(st.ctMark);
     case "direction":

@@ -15,6 +15,7 @@
  *   chain handles are used as a stand-in and every such tie is reported as an assumption.
  */
 import { type ChainContext, type ChainPath, chainEvidence, evalBaseChain } from "./eval-chain.ts";
+import { bindNat } from "./eval-nat.ts";
 import { cloneState, type PacketState } from "./nft-packet.ts";
 import type { NftChain, NftHook, NftRuleset, NftTable } from "./nft-ruleset.ts";
 
@@ -66,6 +67,23 @@ function newestFirst(
   return b.table.handle - a.table.handle || b.chain.handle - a.chain.handle;
 }
 
+/** Equal priorities: newest first; the NAT core without chains of its own counts as oldest. */
+function tieOrder(a: HookEntry, b: HookEntry): number {
+  const ca = a.chains[0];
+  const cb = b.chains[0];
+  if (ca === undefined || cb === undefined) return ca === undefined ? 1 : -1;
+  return newestFirst(ca, cb);
+}
+
+function hasNatChain(ruleset: NftRuleset): boolean {
+  return ruleset.tables.some(
+    (t) =>
+      !t.dormant &&
+      (t.family === "ip" || t.family === "inet") &&
+      [...t.chains.values()].some((c) => c.base?.type === "nat"),
+  );
+}
+
 function describe(c: { table: NftTable; chain: NftChain }): string {
   return `${c.table.family} ${c.table.name} ${c.chain.name}`;
 }
@@ -98,11 +116,13 @@ export function planHook(ruleset: NftRuleset, hook: NftHook, iif?: string): Hook
     nat: false,
   }));
   const assumptions: string[] = [];
-  if (nat.length > 0) {
+  // The NAT core hooks all four NAT hooks as soon as one IPv4 NAT chain exists anywhere, and makes
+  // a null binding where no NAT chain does (nf_nat_register_fn).
+  if (natPrio !== undefined && (nat.length > 0 || hasNatChain(ruleset))) {
     nat.sort((a, b) => a.chain.base!.priority - b.chain.base!.priority || newestFirst(a, b));
-    entries.push({ priority: natPrio!, chains: nat, nat: true });
+    entries.push({ priority: natPrio, chains: nat, nat: true });
   }
-  entries.sort((a, b) => a.priority - b.priority || newestFirst(a.chains[0]!, b.chains[0]!));
+  entries.sort((a, b) => a.priority - b.priority || tieOrder(a, b));
   const ties = (list: readonly { p: number; name: string }[], what: string) => {
     for (let i = 1; i < list.length; i++) {
       if (list[i]!.p === list[i - 1]!.p) {
@@ -113,7 +133,10 @@ export function planHook(ruleset: NftRuleset, hook: NftHook, iif?: string): Hook
     }
   };
   ties(
-    entries.map((e) => ({ p: e.priority, name: e.nat ? "the NAT core" : describe(e.chains[0]!) })),
+    entries.map((e) => ({
+      p: e.priority,
+      name: e.nat ? "the NAT core" : describe(e.chains[0]!),
+    })),
     "base chains",
   );
   ties(
@@ -189,8 +212,7 @@ function runNat(entry: HookEntry, hook: NftHook, lives: Live[], ctx: ChainContex
     }
     // No NAT chain made a binding: the kernel sets up a null binding, NAT chains are done for it.
     for (const p of pending) {
-      if (src) p.natSrc = true;
-      else p.natDst = true;
+      bindNat(p, src ? "src" : "dst", false);
       out.push({ st: p });
     }
   }

@@ -5,7 +5,13 @@
  */
 import { formatIpv4, parseIpv4 } from "../net/ipv4.ts";
 import { type ExprContext, evalExpr } from "./eval-expr.ts";
-import { CT_STATUS, type NftDatatype, type Scalar } from "./nft-datatypes.ts";
+import {
+  CT_DST_NAT_DONE,
+  CT_SRC_NAT_DONE,
+  CT_STATUS,
+  type NftDatatype,
+  type Scalar,
+} from "./nft-datatypes.ts";
 import { cloneState, type PacketState } from "./nft-packet.ts";
 import type { NftExpr, NftStmt } from "./nft-ruleset.ts";
 
@@ -69,6 +75,20 @@ function targets(
   ];
 }
 
+/**
+ * Marks the connection's destination or source NAT binding as set up, with the status bits the
+ * kernel sets (nf_nat_setup_info): `*_NAT_DONE` always, `dnat`/`snat` when the tuple changed.
+ */
+export function bindNat(st: PacketState, manip: "dst" | "src", changed: boolean): void {
+  if (manip === "dst") {
+    st.natDst = true;
+    st.ctStatus |= CT_DST_NAT_DONE | (changed ? CT_STATUS.dnat! : 0);
+  } else {
+    st.natSrc = true;
+    st.ctStatus |= CT_SRC_NAT_DONE | (changed ? CT_STATUS.snat! : 0);
+  }
+}
+
 function describe(type: string, addr: number | undefined, port: number | undefined): string {
   const a = addr === undefined ? "" : formatIpv4(addr);
   const p = port === undefined ? "" : `:${port}`;
@@ -90,15 +110,13 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
             (t.addr !== undefined && t.addr !== n.dst) || (t.port !== undefined && t.port !== n.dport);
           if (t.addr !== undefined) n.dst = t.addr;
           if (t.port !== undefined) n.dport = t.port;
-          n.natDst = true;
-          if (changed) n.ctStatus |= CT_STATUS.dnat!;
+          bindNat(n, "dst", changed);
         } else {
           const changed =
             (t.addr !== undefined && t.addr !== n.src) || (t.port !== undefined && t.port !== n.sport);
           if (t.addr !== undefined) n.src = t.addr;
           if (t.port !== undefined) n.sport = t.port;
-          n.natSrc = true;
-          if (changed) n.ctStatus |= CT_STATUS.snat!;
+          bindNat(n, "src", changed);
         }
         const action = describe(s.type, t.addr, t.port);
         return { st: n, action: t.label === undefined ? action : `${t.label}: ${action}` };
@@ -115,8 +133,7 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
       if (a === undefined) n.masquerade = true;
       else n.src = a;
       if (port !== undefined) n.sport = port as number;
-      n.natSrc = true;
-      n.ctStatus |= CT_STATUS.snat!;
+      bindNat(n, "src", true);
       return {
         kind: "ok",
         branches: [{ st: n, action: a === undefined ? "masquerade" : `masquerade to ${formatIpv4(a)}` }],
@@ -140,8 +157,7 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
       if (to === undefined) return { kind: "unknown", reason: "redirect target is not IPv4" };
       n.dst = to;
       if (port !== undefined) n.dport = port as number;
-      n.natDst = true;
-      n.ctStatus |= CT_STATUS.dnat!;
+      bindNat(n, "dst", true);
       return {
         kind: "ok",
         branches: [{ st: n, action: describe("redirect", to, port as number | undefined) }],

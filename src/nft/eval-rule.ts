@@ -183,6 +183,11 @@ function step(
         }
         const d = defaultReject(rule);
         const type = s.type ?? d.type;
+        // `reject with tcp reset` carries an implicit `meta l4proto tcp` (left out of the JSON too).
+        if (type === "tcp reset" && live.st.proto !== 6) {
+          done.push({ st: live.st, end: { kind: "next", acted: false }, actions: [] });
+          break;
+        }
         const code = s.code ?? (type === "tcp reset" ? "" : d.code);
         done.push({
           st: live.st,

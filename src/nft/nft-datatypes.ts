@@ -65,6 +65,10 @@ export const CT_STATUS: Readonly<Record<string, number>> = {
   dying: 512,
 };
 
+/** IPS_SRC_NAT_DONE / IPS_DST_NAT_DONE: set by nf_nat_setup_info for every binding, null ones too. */
+export const CT_SRC_NAT_DONE = 0x80;
+export const CT_DST_NAT_DONE = 0x100;
+
 export const TCP_FLAGS: Readonly<Record<string, number>> = {
   fin: 1,
   syn: 2,

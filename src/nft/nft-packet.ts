@@ -111,7 +111,8 @@ export function initialState(packet: NftPacket, ctState: NftCtState = "new", mar
     ctMark: 0,
     ct: ctState === "untracked" ? "untracked" : "tracked",
     ctState: ctState === "untracked" ? CT_STATE.untracked : CT_STATE[ctState],
-    ctStatus: 0,
+    // Unknown for a connection netdoctor did not see start (its NAT and reply bits).
+    ctStatus: ctState === "new" ? 0 : -1,
     orig: {
       src,
       dst,

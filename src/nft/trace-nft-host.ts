@@ -14,6 +14,7 @@
  * ```
  */
 import { formatIpv4, parseIpv4 } from "../net/ipv4.ts";
+import { conntrackInUse } from "./conntrack-in-use.ts";
 import type { ChainContext, EvidenceFiles } from "./eval-chain.ts";
 import { evalHook, type HookPath, planHook } from "./eval-hook.ts";
 import {
@@ -45,6 +46,12 @@ export interface NftHostOptions {
   readonly routeInterface?: (ip: string) => string | undefined;
   readonly interfaceAddresses?: (ifname: string) => readonly string[] | undefined;
   readonly masqueradeAddress?: (oif: string) => string | undefined;
+  /**
+   * Whether conntrack runs in the node's namespace. `auto` (default): when the nft ruleset needs it
+   * (see conntrack-in-use.ts); say `on` when something outside the ruleset (iptables-legacy rules)
+   * enables it.
+   */
+  readonly conntrack?: "auto" | "on" | "off";
   readonly files: EvidenceFiles;
 }
 
@@ -80,6 +87,8 @@ class HostWalk {
   readonly paths: NftHostPath[] = [];
   readonly assumptions = new Set<string>();
   readonly local: Set<number>;
+  /** False when no conntrack runs in the namespace: no ct state, no NAT. */
+  tracking = true;
 
   constructor(
     readonly ruleset: NftRuleset,
@@ -116,6 +125,7 @@ class HostWalk {
 
   /** Runs a hook; returns the accepted states, records the decided paths. */
   hook(hook: NftHook, states: PacketState[], conntrack: "before" | "attached", dev?: string): PacketState[] {
+    if (!this.tracking) conntrack = "attached";
     const plan = planHook(this.ruleset, hook, dev);
     for (const a of plan.assumptions) this.assumptions.add(a);
     if (plan.entries.length === 0) return states;
@@ -214,9 +224,9 @@ class HostWalk {
     }
     st.oif = first;
     const out = this.hook("output", [st], "before");
-    // Rerouted after a DNAT at output; postrouting sees the new route. Whether postrouting sees an
-    // input device for a local packet is not modelled: rules that ask are undecided.
-    for (const s of out) s.iif = UNKNOWN_IF;
+    // Rerouted after a DNAT at output; postrouting sees the new route and, for the node's own
+    // packet, no input device (`iifname` reads "", `iif` does not match; kernel-verified).
+    for (const s of out) s.iif = undefined;
     const local = out.filter((s) => this.isLocal(s.dst));
     this.leave(out.filter((s) => !this.isLocal(s.dst)));
     for (const s of local) s.oif = "lo";
@@ -252,6 +262,11 @@ export function traceNftHost(
   };
   const walk = new HostWalk(ruleset, request, options, ctx);
   const st = initialState(request.packet, request.ctState ?? "new", request.mark ?? 0);
+  const mode = options.conntrack ?? "auto";
+  if (mode === "off" || (mode === "auto" && !conntrackInUse(ruleset))) {
+    walk.tracking = false;
+    st.ct = "none";
+  }
   if (request.from === "pod") walk.fromPod(st);
   else walk.fromHost(st);
   return { paths: walk.paths, assumptions: [...walk.assumptions] };

@@ -363,6 +363,66 @@ table ip second {
   ],
 };
 
+/** Which devices each hook sees, and a netdev ingress chain bound to one pod's interface. */
+const devices: NftScenario = {
+  name: "devices at each hook",
+  shows:
+    "postrouting knows a forwarded packet's input device and none for the node's own; prerouting has no output device; ingress is per device",
+  ruleset: `
+table ip devs {
+  chain post { type filter hook postrouting priority 0; policy accept;
+    tcp dport 80 iifname "nd-p0" drop
+    tcp dport 443 iifname "nd-s*" drop
+    tcp dport 8080 oifname "nd-s0" drop
+  }
+  chain pre { type filter hook prerouting priority 0; policy accept;
+    oifname "nd-w" drop
+    iifname "nd-p1" tcp dport 30080 drop
+  }
+  chain out { type filter hook output priority 0; policy accept;
+    oifname "nd-s1" tcp dport 443 drop
+  }
+}
+table netdev ing {
+  chain p1 { type filter hook ingress device "nd-p1" priority 0; policy accept;
+    tcp dport 443 drop
+  }
+}`,
+  probes: [
+    { ...POD, dstIp: "198.18.2.1", dstPort: 80 },
+    { ...NODE, dstIp: "198.18.2.1", dstPort: 80 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 443 },
+    { ...POD2, dstIp: "198.18.2.1", dstPort: 443 },
+    { ...NODE, dstIp: "198.18.2.1", dstPort: 443 },
+    { ...NODE, dstIp: "198.18.2.2", dstPort: 443 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 8080 },
+    { ...NODE, dstIp: "198.18.2.1", dstPort: 8080 },
+    { ...POD, dstIp: "198.18.2.1", dstPort: 30080 },
+    { ...POD2, dstIp: "198.18.2.1", dstPort: 30080 },
+    { ...POD, dstIp: "198.19.0.10", dstPort: 80 },
+  ],
+};
+
+/** A NAT chain without conntrack in the namespace never runs. */
+const noConntrack: NftScenario = {
+  name: "NAT chains without conntrack",
+  shows: "when no rule needs conntrack the NAT core calls no NAT chain: its drop drops nothing, its mark is never set",
+  ruleset: `
+table ip quiet {
+  chain pre { type nat hook prerouting priority -100; policy accept;
+    ip daddr 198.19.0.50 drop
+    ip daddr 198.19.0.51 meta mark set 0x1
+  }
+  chain fw { type filter hook forward priority 0; policy accept;
+    meta mark 0x1 drop
+  }
+}`,
+  probes: [
+    { ...POD, dstIp: "198.19.0.50", dstPort: 80 },
+    { ...POD, dstIp: "198.19.0.51", dstPort: 80 },
+  ],
+};
+
 export const NFT_SCENARIOS: readonly NftScenario[] = [
   firewalld,
   ufw,
@@ -372,4 +432,6 @@ export const NFT_SCENARIOS: readonly NftScenario[] = [
   natVariety,
   mixed,
   ties,
+  devices,
+  noConntrack,
 ];
