@@ -26,6 +26,8 @@ export interface ValueBranch {
   readonly values: readonly Scalar[];
   /** Why this branch exists, for steps: `numgen 2/3`. */
   readonly label?: string;
+  /** On this branch the value is missing (a map lookup missed): the rule does not match there. */
+  readonly absent?: true;
 }
 
 export type ValueResult =
@@ -237,6 +239,10 @@ function binop(e: NftExpr & { kind: "binop" }, st: PacketState, ctx: ExprContext
   if (typeof r !== "number") return unknown(`operand ${String(e.right.value)} is not a number`);
   const branches: ValueBranch[] = [];
   for (const b of left.branches) {
+    if (b.absent) {
+      branches.push(b);
+      continue;
+    }
     const l = b.values[0];
     if (typeof l !== "number") return unknown("binary operation on a non-number");
     const v =
@@ -255,7 +261,12 @@ function concat(e: NftExpr & { kind: "concat" }, st: PacketState, ctx: ExprConte
     for (const a of acc) {
       for (const b of r.branches) {
         const label = [a.label, b.label].filter((x) => x !== undefined).join(", ");
-        next.push({ p: a.p * b.p, values: [...a.values, ...b.values], ...(label === "" ? {} : { label }) });
+        next.push({
+          p: a.p * b.p,
+          values: [...a.values, ...b.values],
+          ...(label === "" ? {} : { label }),
+          ...(a.absent || b.absent ? { absent: true as const } : {}),
+        });
       }
     }
     acc = next;
@@ -303,9 +314,12 @@ function mapLookup(
   if (typeof target === "string") return unknown(target);
   const branches: ValueBranch[] = [];
   for (const b of key.branches) {
-    const el = lookup(target.index, b.values);
+    const el = b.absent ? undefined : lookup(target.index, b.values);
     // A lookup miss breaks the rule.
-    if (el?.data === undefined) continue;
+    if (el?.data === undefined) {
+      branches.push({ ...b, values: [], absent: true });
+      continue;
+    }
     const parts = el.data.kind === "concat" ? el.data.items : [el.data];
     const dts = target.dataTypes ?? want;
     if (dts === undefined) return unknown("map data of unknown type");
@@ -318,7 +332,7 @@ function mapLookup(
     }
     branches.push({ ...b, values });
   }
-  return branches.length === 0 ? ABSENT : { kind: "ok", branches };
+  return branches.every((b) => b.absent) ? ABSENT : { kind: "ok", branches };
 }
 
 /**

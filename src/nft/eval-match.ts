@@ -184,6 +184,10 @@ export function evalMatch(m: Match, st: PacketState, ctx: ExprContext): MatchRes
   if (types === undefined) return { kind: "unknown", reason: "the type of the left-hand side is not known" };
   const outcomes: MatchOutcome[] = [];
   for (const b of left.branches) {
+    if (b.absent) {
+      outcomes.push({ p: b.p, matched: false });
+      continue;
+    }
     const r = compareRight(m.op, b.values, m.right, types, ctx);
     if (typeof r === "string") return { kind: "unknown", reason: r };
     outcomes.push({ p: b.p, matched: r, ...(b.label === undefined ? {} : { label: b.label }) });

@@ -26,7 +26,11 @@ export interface NatContext extends ExprContext {
 }
 
 export type NatResult =
-  | { readonly kind: "ok"; readonly branches: readonly { st: PacketState; action: string }[] }
+  /** `missed`: a map lookup for the target missed, the rule does not match on that branch. */
+  | {
+      readonly kind: "ok";
+      readonly branches: readonly { st: PacketState; action: string; missed?: boolean }[];
+    }
   | { readonly kind: "drop"; readonly action: string }
   | { readonly kind: "unknown"; readonly reason: string };
 
@@ -42,17 +46,18 @@ function targets(
   s: Nat,
   st: PacketState,
   ctx: NatContext,
-): Array<{ p: number; addr?: number; port?: number; label?: string }> | string {
+): Array<{ p: number; addr?: number; port?: number; label?: string; missed?: boolean }> | string {
   const addr = s.addr;
   if (addr?.kind === "map") {
     const withPort = s.port === undefined;
     const r = evalExpr(addr, st, ctx, ["ipv4_addr", "inet_service"]);
-    if (r.kind === "absent") return [];
+    if (r.kind === "absent") return [{ p: 1, missed: true }];
     if (r.kind === "unknown") return r.reason;
     const port = constant(s.port, "inet_service");
     if (port === "unknown") return "a port that is not a constant";
     return r.branches.map((b) => ({
       p: b.p,
+      ...(b.absent ? { missed: true } : {}),
       addr: b.values[0] as number,
       ...(withPort && typeof b.values[1] === "number"
         ? { port: b.values[1] }
@@ -105,6 +110,7 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
       const branches = ts.map((t) => {
         const n = cloneState(st);
         n.probability *= t.p;
+        if (t.missed) return { st: n, action: "", missed: true };
         if (s.type === "dnat") {
           const changed =
             (t.addr !== undefined && t.addr !== n.dst) || (t.port !== undefined && t.port !== n.dport);

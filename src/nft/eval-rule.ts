@@ -115,7 +115,7 @@ function lookupVerdicts(s: NftStmt & { kind: "vmap" }, live: Live, ctx: NatConte
   for (const b of key.branches) {
     const st = key.branches.length === 1 ? live.st : cloneState(live.st);
     st.probability *= b.p;
-    const el = lookup(target.index, b.values);
+    const el = b.absent ? undefined : lookup(target.index, b.values);
     const data: NftExpr | undefined = el?.data;
     if (data === undefined || data.kind !== "verdict") {
       if (target.index.unreadable > 0)
@@ -169,9 +169,12 @@ function step(
         if (r.kind === "unknown") return r.reason;
         if (r.kind === "drop")
           done.push({ st: live.st, end: { kind: "drop" }, actions: [...live.actions, r.action] });
-        else
-          for (const b of r.branches)
-            done.push({ st: b.st, end: { kind: "nat" }, actions: [...live.actions, b.action] });
+        else {
+          for (const b of r.branches) {
+            if (b.missed) done.push({ st: b.st, end: { kind: "next", acted: false }, actions: [] });
+            else done.push({ st: b.st, end: { kind: "nat" }, actions: [...live.actions, b.action] });
+          }
+        }
         break;
       }
       case "reject": {

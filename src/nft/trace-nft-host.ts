@@ -181,16 +181,26 @@ class HostWalk {
     for (const st of this.hook("input", states, "attached")) this.end(st, "input", "local");
   }
 
+  /** Postrouting, then egress on the output device: the states that leave by it. */
+  out(states: PacketState[]): PacketState[] {
+    const left: PacketState[] = [];
+    for (const st of this.hook("postrouting", states, "attached"))
+      left.push(...this.device("egress", [st], st.oif));
+    return left;
+  }
+
   leave(states: PacketState[]): void {
+    const routed: PacketState[] = [];
     for (const st of states) {
       const oif = this.route(st);
       if (oif === null)
         this.end(st, "postrouting", "unknown", { reason: `no route to ${formatIpv4(st.dst)} known` });
-      else st.oif = oif;
+      else {
+        st.oif = oif;
+        routed.push(st);
+      }
     }
-    const routed = states.filter((s) => s.oif !== undefined);
-    const posted = this.hook("postrouting", routed, "attached");
-    for (const st of this.device("egress", posted, undefined)) this.end(st, "postrouting", "forward");
+    for (const st of this.out(routed)) this.end(st, "postrouting", "forward");
   }
 
   fromPod(st: PacketState): void {
@@ -230,14 +240,14 @@ class HostWalk {
     const local = out.filter((s) => this.isLocal(s.dst));
     this.leave(out.filter((s) => !this.isLocal(s.dst)));
     for (const s of local) s.oif = "lo";
-    const looped = this.hook("postrouting", local, "attached");
-    // Over loopback the packet comes in again: prerouting with iif lo, the connection already has
-    // its NAT binding (set at output), so NAT chains do not run again.
+    const looped = this.out(local);
+    // Over loopback the packet comes in again: ingress on lo, prerouting with iif lo; the connection
+    // already has its NAT binding (set at output), so NAT chains do not run again.
     for (const s of looped) {
       s.iif = "lo";
       s.oif = undefined;
     }
-    const pre = this.hook("prerouting", looped, "attached");
+    const pre = this.hook("prerouting", this.device("ingress", looped, "lo"), "attached");
     this.deliver(pre, "lo");
   }
 }

@@ -387,6 +387,12 @@ table netdev ing {
   chain p1 { type filter hook ingress device "nd-p1" priority 0; policy accept;
     tcp dport 443 drop
   }
+  chain lo { type filter hook ingress device "lo" priority 0; policy accept;
+    tcp dport 30080 drop
+  }
+  chain s2 { type filter hook egress device "nd-s2" priority 0; policy accept;
+    tcp dport 443 drop
+  }
 }`,
   probes: [
     { ...POD, dstIp: "198.18.2.1", dstPort: 80 },
@@ -400,13 +406,19 @@ table netdev ing {
     { ...POD, dstIp: "198.18.2.1", dstPort: 30080 },
     { ...POD2, dstIp: "198.18.2.1", dstPort: 30080 },
     { ...POD, dstIp: "198.19.0.10", dstPort: 80 },
+    { ...NODE, dstIp: "198.18.0.1", dstPort: 30080 },
+    { ...POD, dstIp: "198.18.0.1", dstPort: 30080 },
+    { ...POD, dstIp: "198.18.2.3", dstPort: 443 },
+    { ...NODE, dstIp: "198.18.2.3", dstPort: 443 },
+    { ...POD, dstIp: "198.18.2.3", dstPort: 80 },
   ],
 };
 
 /** A NAT chain without conntrack in the namespace never runs. */
 const noConntrack: NftScenario = {
   name: "NAT chains without conntrack",
-  shows: "when no rule needs conntrack the NAT core calls no NAT chain: its drop drops nothing, its mark is never set",
+  shows:
+    "when no rule needs conntrack the NAT core calls no NAT chain: its drop drops nothing, its mark is never set",
   ruleset: `
 table ip quiet {
   chain pre { type nat hook prerouting priority -100; policy accept;
