@@ -156,6 +156,8 @@ export interface NftSet {
   readonly elements: readonly NftElement[];
   readonly comment?: string;
   readonly text?: NftTextRef;
+  /** The lines of the set's block in the text dump (type, flags, elements), for element evidence. */
+  readonly textBody?: readonly NftTextRef[];
 }
 
 /** Who wrote a table: native nft (firewalld, kube-proxy, flannel, hand-written) or iptables-nft. */

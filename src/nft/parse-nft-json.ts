@@ -280,7 +280,10 @@ function withText(b: Builder, index: NftTextIndex | undefined, warnings: NftWarn
   const sets = new Map<string, NftSet>();
   for (const [name, set] of t.sets) {
     const ref = index?.sets.get(`${tkey} ${name}`);
-    sets.set(name, ref === undefined ? set : { ...set, text: ref });
+    sets.set(
+      name,
+      ref === undefined ? set : { ...set, text: { line: ref.line, text: ref.text }, textBody: ref.body },
+    );
   }
   const tref = index?.tables.get(tkey);
   const owner = tableOwner(t.family, t.name, chains, index?.iptablesNft.has(tkey) ?? false);

@@ -20,8 +20,8 @@ export interface NftTextIndex {
   readonly tables: ReadonlyMap<string, NftTextRef>;
   /** Key `family table chain`. */
   readonly chains: ReadonlyMap<string, NftTextChain>;
-  /** Key `family table set` (sets and maps). */
-  readonly sets: ReadonlyMap<string, NftTextRef>;
+  /** Key `family table set` (sets and maps), with the lines of their block (elements). */
+  readonly sets: ReadonlyMap<string, NftTextRef & { readonly body: readonly NftTextRef[] }>;
   /** Tables printed with `# Warning: table ... is managed by iptables-nft` (key `family name`). */
   readonly iptablesNft: ReadonlySet<string>;
   /** Whether rules carry `# handle N` (the dump was taken with `-a`). */
@@ -78,7 +78,8 @@ interface MutableChain {
 export function parseNftText(text: string): NftTextIndex {
   const tables = new Map<string, NftTextRef>();
   const chains = new Map<string, MutableChain>();
-  const sets = new Map<string, NftTextRef>();
+  const sets = new Map<string, NftTextRef & { body: NftTextRef[] }>();
+  let setBody: NftTextRef[] | undefined;
   const iptablesNft = new Set<string>();
   let hasHandles = false;
   let table: string | undefined;
@@ -108,6 +109,7 @@ export function parseNftText(text: string): NftTextIndex {
     }
     const delta = braceDelta(line);
     if (skipUntil >= 0) {
+      if (setBody !== undefined && line !== "" && line !== "}") setBody.push({ line: lineNo, text: line });
       depth += delta;
       if (depth <= skipUntil) skipUntil = -1;
       if (depth <= 0) table = undefined;
@@ -143,7 +145,11 @@ export function parseNftText(text: string): NftTextIndex {
       continue;
     }
     const s = SET.exec(line);
-    if (s) sets.set(`${table} ${unquote(s[2]!)}`, { line: lineNo, text: line });
+    setBody = undefined;
+    if (s) {
+      setBody = [];
+      sets.set(`${table} ${unquote(s[2]!)}`, { line: lineNo, text: line, body: setBody });
+    }
     // Sets, maps, flowtables and named objects: skip their block.
     if (depth > 1) skipUntil = 1;
   }

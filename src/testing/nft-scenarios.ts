@@ -4,7 +4,10 @@
  * endpoints ep1..ep3 198.18.2.1-3 (TCP 80, 443, 8080, 30080; UDP 53), everything else in
  * 198.19.0.0/16 answered by the `world` namespace. Each scenario says what it shows.
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { NftProbe } from "./nft-oracle.ts";
+import { NFT_TESTDATA } from "./nft-testdata.ts";
 
 export interface NftScenario {
   readonly name: string;
@@ -108,84 +111,16 @@ table ip ufw {
 };
 
 /**
- * kube-proxy nftables mode, shaped like upstream's TestOverallNFTablesRules (base chains, dispatch
- * maps, numgen verdict maps, reject-chain, cluster-ips-check, firewall-ips), moved into the lab:
- * pod CIDR 198.18.1.0/24, service CIDR 198.19.100.0/24, node 198.18.0.1.
+ * kube-proxy nftables mode: testdata/nft/kube-proxy-lab.nft, the ruleset of the lab cluster
+ * testdata/nft/kube-proxy-lab/ in the shape kube-proxy writes (pod CIDR 198.18.1.0/24, service CIDR
+ * 198.19.100.0/24, node 198.18.0.1); the reconciler's tests use the same files.
  */
-export const KUBE_PROXY_LAB_RULESET = `
-table ip kube-proxy {
-  comment "rules for kube-proxy"
-  set cluster-ips { type ipv4_addr; elements = { 198.19.100.1, 198.19.100.2, 198.19.100.3, 198.19.100.4 }; }
-  set nodeport-ips { type ipv4_addr; elements = { 198.18.0.1 }; }
-  map firewall-ips { type ipv4_addr . inet_proto . inet_service : verdict; }
-  map no-endpoint-nodeports { type inet_proto . inet_service : verdict; }
-  map no-endpoint-services { type ipv4_addr . inet_proto . inet_service : verdict; }
-  map service-ips { type ipv4_addr . inet_proto . inet_service : verdict; }
-  map service-nodeports { type inet_proto . inet_service : verdict; }
-  chain cluster-ips-check {
-    ip daddr @cluster-ips reject comment "Reject traffic to invalid ports of ClusterIPs"
-    ip daddr { 198.19.100.0/24 } drop comment "Drop traffic to unallocated ClusterIPs"
-  }
-  chain filter-prerouting-pre-dnat { type filter hook prerouting priority -110; policy accept; ct state new jump firewall-check; }
-  chain filter-output-pre-dnat { type filter hook output priority -110; policy accept; ct state new jump firewall-check; }
-  chain filter-forward { type filter hook forward priority 0; policy accept; ct state new jump service-endpoints-check; ct state new jump cluster-ips-check; }
-  chain filter-input { type filter hook input priority 0; policy accept; ct state new jump nodeport-endpoints-check; ct state new jump service-endpoints-check; }
-  chain filter-output { type filter hook output priority 0; policy accept; ct state new jump service-endpoints-check; ct state new jump cluster-ips-check; }
-  chain firewall-check { ip daddr . meta l4proto . th dport vmap @firewall-ips; }
-  chain mark-for-masquerade { mark set mark or 0x4000; }
-  chain masquerading { mark and 0x4000 == 0 return; mark set mark xor 0x4000; masquerade fully-random; }
-  chain nat-output { type nat hook output priority -100; policy accept; jump services; }
-  chain nat-postrouting { type nat hook postrouting priority 100; policy accept; jump masquerading; }
-  chain nat-prerouting { type nat hook prerouting priority -100; policy accept; jump services; }
-  chain nodeport-endpoints-check { ip daddr @nodeport-ips meta l4proto . th dport vmap @no-endpoint-nodeports; }
-  chain reject-chain { comment "helper for @no-endpoint-services / @no-endpoint-nodeports"; reject; }
-  chain services {
-    ip daddr . meta l4proto . th dport vmap @service-ips
-    ip daddr @nodeport-ips meta l4proto . th dport vmap @service-nodeports
-  }
-  chain service-endpoints-check { ip daddr . meta l4proto . th dport vmap @no-endpoint-services; }
-  chain endpoint-AAAAAAA1-ns1/svc1/tcp/p80__198.18.2.1/8080 {
-    ip saddr 198.18.2.1 jump mark-for-masquerade
-    meta l4proto tcp dnat to 198.18.2.1:8080
-  }
-  chain service-SSSSSSS1-ns1/svc1/tcp/p80 {
-    ip daddr 198.19.100.1 tcp dport 80 ip saddr != 198.18.1.0/24 jump mark-for-masquerade
-    numgen random mod 1 vmap { 0 : goto endpoint-AAAAAAA1-ns1/svc1/tcp/p80__198.18.2.1/8080 }
-  }
-  chain endpoint-BBBBBBB1-ns2/svc2/tcp/p80__198.18.2.1/80 { ip saddr 198.18.2.1 jump mark-for-masquerade; meta l4proto tcp dnat to 198.18.2.1:80; }
-  chain endpoint-BBBBBBB2-ns2/svc2/tcp/p80__198.18.2.2/80 { ip saddr 198.18.2.2 jump mark-for-masquerade; meta l4proto tcp dnat to 198.18.2.2:80; }
-  chain endpoint-BBBBBBB3-ns2/svc2/tcp/p80__198.18.2.3/80 { ip saddr 198.18.2.3 jump mark-for-masquerade; meta l4proto tcp dnat to 198.18.2.3:80; }
-  chain service-SSSSSSS2-ns2/svc2/tcp/p80 {
-    ip daddr 198.19.100.2 tcp dport 80 ip saddr != 198.18.1.0/24 jump mark-for-masquerade
-    numgen random mod 3 vmap { 0 : goto endpoint-BBBBBBB1-ns2/svc2/tcp/p80__198.18.2.1/80, 1 : goto endpoint-BBBBBBB2-ns2/svc2/tcp/p80__198.18.2.2/80, 2 : goto endpoint-BBBBBBB3-ns2/svc2/tcp/p80__198.18.2.3/80 }
-  }
-  chain endpoint-CCCCCCC1-ns4/svc4/tcp/p80__198.18.2.2/443 { ip saddr 198.18.2.2 jump mark-for-masquerade; meta l4proto tcp dnat to 198.18.2.2:443; }
-  chain service-SSSSSSS4-ns4/svc4/tcp/p80 {
-    ip daddr 198.19.100.4 tcp dport 80 ip saddr != 198.18.1.0/24 jump mark-for-masquerade
-    numgen random mod 1 vmap { 0 : goto endpoint-CCCCCCC1-ns4/svc4/tcp/p80__198.18.2.2/443 }
-  }
-  chain external-SSSSSSS4-ns4/svc4/tcp/p80 {
-    jump mark-for-masquerade
-    goto service-SSSSSSS4-ns4/svc4/tcp/p80
-  }
-  chain firewall-SSSSSSS4-ns4/svc4/tcp/p80 { ip saddr != { 203.0.113.0/25 } drop; }
-
-}
-add element ip kube-proxy service-ips { 198.19.100.1 . tcp . 80 : goto service-SSSSSSS1-ns1/svc1/tcp/p80 }
-add element ip kube-proxy service-ips { 198.19.100.2 . tcp . 80 : goto service-SSSSSSS2-ns2/svc2/tcp/p80 }
-add element ip kube-proxy service-ips { 198.19.100.4 . tcp . 80 : goto service-SSSSSSS4-ns4/svc4/tcp/p80 }
-add element ip kube-proxy service-ips { 198.19.100.60 . tcp . 80 : goto external-SSSSSSS4-ns4/svc4/tcp/p80 }
-add element ip kube-proxy firewall-ips { 198.19.100.60 . tcp . 80 : goto firewall-SSSSSSS4-ns4/svc4/tcp/p80 }
-add element ip kube-proxy service-nodeports { tcp . 30080 : goto external-SSSSSSS4-ns4/svc4/tcp/p80 }
-add element ip kube-proxy no-endpoint-services { 198.19.100.3 . tcp . 80 comment "ns3/svc3:p80" : goto reject-chain }
-add element ip kube-proxy no-endpoint-services { 198.19.100.50 . tcp . 80 comment "ns5/svc5:p80" : drop }
-add element ip kube-proxy no-endpoint-nodeports { tcp . 30081 comment "ns3/svc3:p80" : goto reject-chain }
-`;
+export const KUBE_PROXY_LAB_RULESET = readFileSync(join(NFT_TESTDATA, "kube-proxy-lab.nft"), "utf8");
 
 const kubeProxy: NftScenario = {
   name: "kube-proxy nftables mode",
   shows:
-    "service-ips dispatch, numgen mod 3, no-endpoint reject (refused) and drop (timeout), cluster-ips-check, firewall-ips, NodePort with masquerade",
+    "service-ips dispatch, numgen mod 3, no-endpoint reject (refused), cluster-ips-check, firewall-ips, NodePort with masquerade, Local policy short-circuits",
   ruleset: KUBE_PROXY_LAB_RULESET,
   probes: [
     { ...POD, dstIp: "198.19.100.1", dstPort: 80 },
@@ -199,6 +134,9 @@ const kubeProxy: NftScenario = {
     { ...POD, dstIp: "198.18.0.1", dstPort: 30081 },
     { ...NODE, dstIp: "198.18.0.1", dstPort: 30080 },
     { ...NODE, dstIp: "198.19.100.2", dstPort: 80 },
+    { ...NODE, dstIp: "198.19.100.50", dstPort: 80 },
+    { ...NODE, dstIp: "198.19.100.3", dstPort: 80 },
+    { ...POD, dstIp: "198.19.100.5", dstPort: 80 },
     { ...POD, dstIp: "198.19.0.10", dstPort: 80 },
   ],
 };
