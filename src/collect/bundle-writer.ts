@@ -94,8 +94,9 @@ export async function writeNodeResults(
       continue;
     }
     if (r.exit === 0) {
-      await rename(r.stdoutPath, join(dir, `${command.stem}.txt`));
-      await chmod(join(dir, `${command.stem}.txt`), FILE_MODE);
+      const file = command.file ?? `${command.stem}.txt`;
+      await rename(r.stdoutPath, join(dir, file));
+      await chmod(join(dir, file), FILE_MODE);
       outcomes.push({ stem: command.stem, status: "ok", exit: 0 });
       continue;
     }

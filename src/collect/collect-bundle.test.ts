@@ -182,6 +182,7 @@ describe("collectBundle() through a fake API server with the real client library
           "iptables-save.txt",
           "iptables-version.txt",
           "k3s-version.txt",
+          "nft-ruleset.json",
           "nft-ruleset.txt",
         ]);
         const text = readFileSync(join(dir, "iptables-save.txt"), "utf8");
@@ -193,6 +194,7 @@ describe("collectBundle() through a fake API server with the real client library
           "iptables-save.exit",
           "iptables-version.txt",
           "k3s-version.txt",
+          "nft-ruleset.json",
           "nft-ruleset.txt",
         ]);
         expect(readFileSync(join(dir, "iptables-save.err"), "utf8")).toBe(FAILING_IPTABLES_STDERR);

@@ -36,7 +36,8 @@ describe("collectorPod()", () => {
       "run iptables-save 'iptables-save'",
       "run iptables-version 'iptables' '--version'",
       "run iptables-legacy-save 'iptables-legacy-save'",
-      "run nft-ruleset 'nft' 'list' 'ruleset'",
+      "run nft-ruleset 'nft' '-a' 'list' 'ruleset'",
+      "run nft-ruleset-json 'nft' '-j' 'list' 'ruleset'",
       "run k3s-version 'k3s' '--version'",
     ]);
   });

@@ -85,6 +85,7 @@ describe.each([
         "iptables-version",
         "iptables-legacy-save",
         "nft-ruleset",
+        "nft-ruleset-json",
         "k3s-version",
       ]);
       const save = by.get("iptables-save")!;
@@ -98,6 +99,7 @@ describe.each([
         stderr: "iptables-legacy-save: Failed to initialize nft: Protocol not supported\n",
       });
       expect(by.get("nft-ruleset")!.exit).toBe(127);
+      expect(by.get("nft-ruleset-json")!.exit).toBe(127);
       expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
     },
   );

@@ -9,6 +9,8 @@ export interface NodeCommand {
   readonly argv: readonly string[];
   /** Optional commands leave no file when the binary is absent on the node. */
   readonly optional: boolean;
+  /** Output file name when it is not `<stem>.txt` (e.g. JSON output). */
+  readonly file?: string;
 }
 
 /** In bundle order; `iptables-save` first because it is the evidence that matters most. */
@@ -16,7 +18,14 @@ export const NODE_COMMANDS: readonly NodeCommand[] = [
   { stem: "iptables-save", argv: ["iptables-save"], optional: false },
   { stem: "iptables-version", argv: ["iptables", "--version"], optional: false },
   { stem: "iptables-legacy-save", argv: ["iptables-legacy-save"], optional: true },
-  { stem: "nft-ruleset", argv: ["nft", "list", "ruleset"], optional: true },
+  // nftables: the text with rule handles (file:line evidence) and the JSON the tracer evaluates.
+  { stem: "nft-ruleset", argv: ["nft", "-a", "list", "ruleset"], optional: true },
+  {
+    stem: "nft-ruleset-json",
+    argv: ["nft", "-j", "list", "ruleset"],
+    optional: true,
+    file: "nft-ruleset.json",
+  },
   { stem: "k3s-version", argv: ["k3s", "--version"], optional: true },
 ];
 

@@ -34,8 +34,13 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
         return { stdout: "iptables v1.8.4 (nf_tables)\n", exit: 0 };
       case "iptables-legacy-save":
         return { stdout: "", exit: 0 };
-      case "nft list ruleset":
-        return { stdout: "table ip filter {\n}\n", exit: 0 };
+      case "nft -a list ruleset":
+        return { stdout: "table ip filter { # handle 1\n}\n", exit: 0 };
+      case "nft -j list ruleset":
+        return {
+          stdout: '{"nftables": [{"table": {"family": "ip", "name": "filter", "handle": 1}}]}\n',
+          exit: 0,
+        };
       case "k3s --version":
         return sudo
           ? { stdout: "", stderr: "sudo: k3s: command not found\n", exit: 1 }
@@ -101,14 +106,16 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       "sudo -n iptables-legacy-save",
       "sudo -n iptables-save",
       "sudo -n k3s --version",
-      "sudo -n nft list ruleset",
+      "sudo -n nft -a list ruleset",
+      "sudo -n nft -j list ruleset",
     ]);
     expect(server.commands.filter((c) => !c.startsWith("sudo")).sort()).toEqual([
       "iptables --version",
       "iptables-legacy-save",
       "iptables-save",
       "k3s --version",
-      "nft list ruleset",
+      "nft -a list ruleset",
+      "nft -j list ruleset",
     ]);
     expect(server.users.sort()).toEqual(["admin", "root"]);
     expect(readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"), "utf8")).toBe(big);
@@ -117,6 +124,7 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       "iptables-legacy-save.txt",
       "iptables-save.txt",
       "iptables-version.txt",
+      "nft-ruleset.json",
       "nft-ruleset.txt",
     ]);
     // The cluster lists still come from the API.
