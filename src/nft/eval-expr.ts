@@ -5,10 +5,10 @@
  * branches with probabilities) or unknown (no model, or something the caller did not say).
  */
 import { formatIpv4 } from "../net/ipv4.ts";
-import { CT_STATE, literal, type NftDatatype, type Scalar, setDatatype } from "./nft-datatypes.ts";
+import { mapLookup } from "./eval-lookup.ts";
+import { CT_STATE, literal, type NftDatatype, type Scalar } from "./nft-datatypes.ts";
 import { type PacketState, UNKNOWN_IF } from "./nft-packet.ts";
-import type { NftExpr, NftSet, NftTable } from "./nft-ruleset.ts";
-import { anonymousSetIndex, lookup, namedSetIndex } from "./set-lookup.ts";
+import type { NftExpr, NftTable } from "./nft-ruleset.ts";
 
 /** What an expression needs from outside the packet. */
 export interface ExprContext {
@@ -42,78 +42,6 @@ const TRANSPORT: Readonly<Record<string, number>> = { tcp: 6, udp: 17, sctp: 132
 const unknown = (reason: string): ValueResult => ({ kind: "unknown", reason });
 const one = (v: Scalar): ValueResult => ({ kind: "ok", branches: [{ p: 1, values: [v] }] });
 const ABSENT: ValueResult = { kind: "absent" };
-
-/** The datatypes of an expression's value (one per concatenated component), or undefined. */
-export function typeOf(e: NftExpr, table?: NftTable): readonly NftDatatype[] | undefined {
-  switch (e.kind) {
-    case "payload":
-      if (e.protocol === "ip")
-        return e.field === "saddr" || e.field === "daddr"
-          ? ["ipv4_addr"]
-          : e.field === "protocol"
-            ? ["inet_proto"]
-            : ["integer"];
-      if (e.protocol === "tcp" && e.field === "flags") return ["tcp_flag"];
-      if (e.protocol === "icmp" && e.field === "type") return ["icmp_type"];
-      if (e.field === "sport" || e.field === "dport") return ["inet_service"];
-      return ["integer"];
-    case "meta": {
-      const m: Record<string, NftDatatype> = {
-        l4proto: "inet_proto",
-        nfproto: "nf_proto",
-        protocol: "ether_type",
-        iifname: "ifname",
-        oifname: "ifname",
-        iif: "ifname",
-        oif: "ifname",
-        mark: "mark",
-        pkttype: "pkt_type",
-      };
-      return [m[e.key] ?? "integer"];
-    }
-    case "ct": {
-      const k = e.key.replace(/^ip /, "");
-      const m: Record<string, NftDatatype> = {
-        state: "ct_state",
-        status: "ct_status",
-        mark: "mark",
-        direction: "ct_dir",
-        l3proto: "nf_proto",
-        protocol: "inet_proto",
-        saddr: "ipv4_addr",
-        daddr: "ipv4_addr",
-        "proto-src": "inet_service",
-        "proto-dst": "inet_service",
-      };
-      return [m[k] ?? "integer"];
-    }
-    case "fib":
-      return [e.result === "type" ? "fib_addrtype" : "ifname"];
-    case "numgen":
-      return ["integer"];
-    case "binop":
-      return typeOf(e.left, table);
-    case "concat": {
-      const out: NftDatatype[] = [];
-      for (const i of e.items) {
-        const t = typeOf(i, table);
-        if (t === undefined) return undefined;
-        out.push(...t);
-      }
-      return out;
-    }
-    case "map": {
-      if (e.data.kind === "setref") {
-        const set = table?.sets.get(e.data.name);
-        const dt = set?.dataType?.map(setDatatype);
-        return dt === undefined || dt.some((d) => d === undefined) ? undefined : (dt as NftDatatype[]);
-      }
-      return undefined;
-    }
-    default:
-      return undefined;
-  }
-}
 
 function payload(e: NftExpr & { kind: "payload" }, st: PacketState): ValueResult {
   if (e.protocol === "ip") {
@@ -272,67 +200,6 @@ function concat(e: NftExpr & { kind: "concat" }, st: PacketState, ctx: ExprConte
     acc = next;
   }
   return { kind: "ok", branches: acc };
-}
-
-/** The set or map `data` names or spells out, with its key and data types. */
-export function resolveLookup(
-  data: NftExpr,
-  keyTypes: readonly NftDatatype[] | undefined,
-  ctx: ExprContext,
-): { index: ReturnType<typeof namedSetIndex>; set?: NftSet; dataTypes?: readonly NftDatatype[] } | string {
-  if (data.kind === "setref") {
-    const set = ctx.table.sets.get(data.name);
-    if (set === undefined) return `set @${data.name} is not in table ${ctx.table.family} ${ctx.table.name}`;
-    const types = set.keyType.map(setDatatype);
-    if (types.some((t) => t === undefined))
-      return `set @${data.name} has key type ${set.keyType.join(" . ")}, not modelled`;
-    const dataTypes = set.dataType?.map(setDatatype);
-    return {
-      index: namedSetIndex(set, types as NftDatatype[]),
-      set,
-      ...(dataTypes === undefined || dataTypes.some((t) => t === undefined)
-        ? {}
-        : { dataTypes: dataTypes as NftDatatype[] }),
-    };
-  }
-  if (data.kind === "set") {
-    if (keyTypes === undefined) return "anonymous set with a key of unknown type";
-    return { index: anonymousSetIndex(data, keyTypes) };
-  }
-  return `lookup in ${data.kind} is not modelled`;
-}
-
-function mapLookup(
-  e: NftExpr & { kind: "map" },
-  st: PacketState,
-  ctx: ExprContext,
-  want: readonly NftDatatype[] | undefined,
-): ValueResult {
-  const key = evalExpr(e.key, st, ctx);
-  if (key.kind !== "ok") return key;
-  const target = resolveLookup(e.data, typeOf(e.key, ctx.table), ctx);
-  if (typeof target === "string") return unknown(target);
-  const branches: ValueBranch[] = [];
-  for (const b of key.branches) {
-    const el = b.absent ? undefined : lookup(target.index, b.values);
-    // A lookup miss breaks the rule.
-    if (el?.data === undefined) {
-      branches.push({ ...b, values: [], absent: true });
-      continue;
-    }
-    const parts = el.data.kind === "concat" ? el.data.items : [el.data];
-    const dts = target.dataTypes ?? want;
-    if (dts === undefined) return unknown("map data of unknown type");
-    const values: Scalar[] = [];
-    for (let i = 0; i < parts.length; i++) {
-      const part = parts[i]!;
-      const v = part.kind === "immediate" ? literal(dts[i] ?? "integer", part.value) : undefined;
-      if (v === undefined) return unknown("map data is not a constant of a known type");
-      values.push(v);
-    }
-    branches.push({ ...b, values });
-  }
-  return branches.every((b) => b.absent) ? ABSENT : { kind: "ok", branches };
 }
 
 /**

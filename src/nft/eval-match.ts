@@ -4,7 +4,9 @@
  * and the two random left-hand sides: `numgen` (one branch per value) and `meta random & MASK < N`
  * (what iptables-nft writes for `-m statistic`; a fork with the exact probability).
  */
-import { type ExprContext, evalExpr, NONLOCAL, resolveLookup, typeOf } from "./eval-expr.ts";
+import { type ExprContext, evalExpr, NONLOCAL } from "./eval-expr.ts";
+import { resolveLookup } from "./eval-lookup.ts";
+import { typeOf } from "./expr-type.ts";
 import { isFlagType, literal, type NftDatatype, type Scalar } from "./nft-datatypes.ts";
 import type { PacketState } from "./nft-packet.ts";
 import type { NftExpr, NftMatchOp, NftStmt } from "./nft-ruleset.ts";

@@ -5,10 +5,12 @@
  * except when nothing it could do changes this packet (only counters, logs, set updates), which is
  * safe to skip.
  */
-import { evalExpr, resolveLookup, typeOf } from "./eval-expr.ts";
+import { evalExpr } from "./eval-expr.ts";
+import { resolveLookup } from "./eval-lookup.ts";
+import { mangle } from "./eval-mangle.ts";
 import { evalMatch } from "./eval-match.ts";
 import { evalNat, type NatContext } from "./eval-nat.ts";
-import { literal } from "./nft-datatypes.ts";
+import { typeOf } from "./expr-type.ts";
 import { cloneState, type PacketState } from "./nft-packet.ts";
 import type { NftExpr, NftRule, NftStmt, NftVerdict } from "./nft-ruleset.ts";
 import { lookup } from "./set-lookup.ts";
@@ -63,47 +65,6 @@ function defaultReject(rule: NftRule): { type: string; code: string } {
     : { type: "icmpx", code: "port-unreachable" };
 }
 
-const IGNORED_MANGLE = new Set(["nftrace", "priority", "secmark"]);
-
-/** `meta mark set`, `ct mark set`, and stateless header rewrites of addresses and ports. */
-function mangle(s: NftStmt & { kind: "mangle" }, st: PacketState, ctx: NatContext): string | undefined {
-  const k = s.key;
-  if (k.kind === "meta" && IGNORED_MANGLE.has(k.key)) return undefined;
-  if (k.kind === "ct" && k.key !== "mark") return undefined;
-  const target =
-    k.kind === "meta" && k.key === "mark"
-      ? "mark"
-      : k.kind === "ct"
-        ? "ctmark"
-        : k.kind === "payload"
-          ? `${k.protocol} ${k.field}`
-          : undefined;
-  if (target === undefined) return `setting ${k.kind} is not modelled`;
-  const v =
-    s.value.kind === "immediate"
-      ? literal(target === "ip saddr" || target === "ip daddr" ? "ipv4_addr" : "integer", s.value.value)
-      : undefined;
-  const value =
-    v !== undefined ? { kind: "ok" as const, branches: [{ p: 1, values: [v] }] } : evalExpr(s.value, st, ctx);
-  if (
-    value.kind !== "ok" ||
-    value.branches.length !== 1 ||
-    typeof value.branches[0]!.values[0] !== "number"
-  ) {
-    return `the value set by ${target} cannot be computed`;
-  }
-  const n = value.branches[0]!.values[0] as number;
-  if (target === "mark") st.mark = n >>> 0;
-  else if (target === "ctmark") {
-    if (st.ct === "tracked") st.ctMark = n >>> 0;
-  } else if (target === "ip saddr") st.src = n;
-  else if (target === "ip daddr") st.dst = n;
-  else if (/^(tcp|udp|th) dport$/.test(target)) st.dport = n;
-  else if (/^(tcp|udp|th) sport$/.test(target)) st.sport = n;
-  else if (!/^(ip (dscp|ttl|tos|ecn)|tcp option)/.test(target)) return `setting ${target} is not modelled`;
-  return undefined;
-}
-
 function lookupVerdicts(s: NftStmt & { kind: "vmap" }, live: Live, ctx: NatContext): RuleBranch[] | string {
   const key = evalExpr(s.key, live.st, ctx);
   if (key.kind === "absent") return [{ st: live.st, end: { kind: "next", acted: false }, actions: [] }];
@@ -129,6 +90,117 @@ function lookupVerdicts(s: NftStmt & { kind: "vmap" }, live: Live, ctx: NatConte
   return out;
 }
 
+const NO_MATCH = (st: PacketState): RuleBranch => ({ st, end: { kind: "next", acted: false }, actions: [] });
+
+/** Statements that end the rule: verdicts, verdict maps, NAT, reject. Returns why it cannot decide. */
+function terminal(
+  s: NftStmt,
+  live: Live,
+  rule: NftRule,
+  ctx: NatContext,
+  done: RuleBranch[],
+): string | undefined {
+  const acts = (a: string) => [...live.actions, a];
+  switch (s.kind) {
+    case "verdict":
+      done.push({
+        st: live.st,
+        end: { kind: "verdict", verdict: s.verdict },
+        actions: acts(verdictText(s.verdict)),
+      });
+      return undefined;
+    case "vmap": {
+      const r = lookupVerdicts(s, live, ctx);
+      if (typeof r === "string") return r;
+      done.push(...r);
+      return undefined;
+    }
+    case "nat": {
+      const r = evalNat(s, live.st, ctx);
+      if (r.kind === "unknown") return r.reason;
+      if (r.kind === "drop") done.push({ st: live.st, end: { kind: "drop" }, actions: acts(r.action) });
+      else
+        for (const b of r.branches)
+          done.push(b.missed ? NO_MATCH(b.st) : { st: b.st, end: { kind: "nat" }, actions: acts(b.action) });
+      return undefined;
+    }
+    case "reject": {
+      const d = defaultReject(rule);
+      const type = s.type ?? d.type;
+      // Implicit dependencies the JSON leaves out: `reject with icmpv6` holds `meta nfproto ipv6`,
+      // `reject with tcp reset` holds `meta l4proto tcp`: other packets do not match the rule.
+      if (type === "icmpv6" || (type === "tcp reset" && live.st.proto !== 6)) {
+        done.push(NO_MATCH(live.st));
+        return undefined;
+      }
+      const code = s.code ?? (type === "tcp reset" ? "" : d.code);
+      done.push({
+        st: live.st,
+        end: { kind: "reject", type, code },
+        actions: acts(`reject with ${type}${code === "" ? "" : ` ${code}`}`),
+      });
+      return undefined;
+    }
+    default:
+      throw new TypeError(`Statement ${s.kind} is not terminal`);
+  }
+}
+
+/** Statements after which the rule goes on: matches, marks, logs, counters, set updates. */
+function passThrough(
+  s: NftStmt,
+  live: Live,
+  ctx: NatContext,
+  next: Live[],
+  done: RuleBranch[],
+): string | undefined {
+  const with_ = (a: string): Live => ({ st: live.st, actions: [...live.actions, a] });
+  switch (s.kind) {
+    case "match": {
+      const r = evalMatch(s, live.st, ctx);
+      if (r.kind === "unknown") return r.reason;
+      for (const o of r.outcomes) {
+        const st = r.outcomes.length === 1 ? live.st : cloneState(live.st);
+        st.probability *= o.p;
+        if (!o.matched) done.push(NO_MATCH(st));
+        else next.push({ st, actions: o.label === undefined ? live.actions : [...live.actions, o.label] });
+      }
+      return undefined;
+    }
+    case "mangle": {
+      const err = mangle(s, live.st, ctx);
+      if (err !== undefined) return err;
+      next.push(with_(`${describeKey(s.key)} set ${describeValue(s.value)}`));
+      return undefined;
+    }
+    case "notrack":
+      if (live.st.ct === "none") live.st.ct = "untracked";
+      next.push(with_("notrack"));
+      return undefined;
+    case "log":
+      next.push(with_(s.prefix === undefined ? "log" : `log prefix "${s.prefix}"`));
+      return undefined;
+    case "setop":
+      next.push(with_(`${s.op} @${s.set}`));
+      return undefined;
+    case "xt":
+      if (s.type !== "match" || s.name !== "comment") {
+        return `xt ${s.type} ${s.name} (written by iptables-nft: read this chain from iptables-nft-save)`;
+      }
+      next.push(live);
+      return undefined;
+    case "other":
+      if (s.effect !== "none") return `statement ${s.name} is not modelled`;
+      next.push(live);
+      return undefined;
+    default:
+      next.push(live);
+      return undefined;
+  }
+}
+
+const TERMINAL = new Set(["verdict", "vmap", "nat", "reject"]);
+
 /** Runs one statement on every live branch; finished branches go to `done`. */
 function step(
   s: NftStmt,
@@ -139,105 +211,20 @@ function step(
 ): Live[] | string {
   const next: Live[] = [];
   for (const live of lives) {
-    switch (s.kind) {
-      case "match": {
-        const r = evalMatch(s, live.st, ctx);
-        if (r.kind === "unknown") return r.reason;
-        for (const o of r.outcomes) {
-          const st = r.outcomes.length === 1 ? live.st : cloneState(live.st);
-          st.probability *= o.p;
-          if (!o.matched) done.push({ st, end: { kind: "next", acted: false }, actions: [] });
-          else next.push({ st, actions: o.label === undefined ? live.actions : [...live.actions, o.label] });
-        }
-        break;
-      }
-      case "verdict":
-        done.push({
-          st: live.st,
-          end: { kind: "verdict", verdict: s.verdict },
-          actions: [...live.actions, verdictText(s.verdict)],
-        });
-        break;
-      case "vmap": {
-        const r = lookupVerdicts(s, live, ctx);
-        if (typeof r === "string") return r;
-        done.push(...r);
-        break;
-      }
-      case "nat": {
-        const r = evalNat(s, live.st, ctx);
-        if (r.kind === "unknown") return r.reason;
-        if (r.kind === "drop")
-          done.push({ st: live.st, end: { kind: "drop" }, actions: [...live.actions, r.action] });
-        else {
-          for (const b of r.branches) {
-            if (b.missed) done.push({ st: b.st, end: { kind: "next", acted: false }, actions: [] });
-            else done.push({ st: b.st, end: { kind: "nat" }, actions: [...live.actions, b.action] });
-          }
-        }
-        break;
-      }
-      case "reject": {
-        // `reject with icmpv6 ...` in an inet table carries an implicit `meta nfproto ipv6` that the
-        // JSON leaves out: an IPv4 packet does not match the rule.
-        if (s.type === "icmpv6") {
-          done.push({ st: live.st, end: { kind: "next", acted: false }, actions: [] });
-          break;
-        }
-        const d = defaultReject(rule);
-        const type = s.type ?? d.type;
-        // `reject with tcp reset` carries an implicit `meta l4proto tcp` (left out of the JSON too).
-        if (type === "tcp reset" && live.st.proto !== 6) {
-          done.push({ st: live.st, end: { kind: "next", acted: false }, actions: [] });
-          break;
-        }
-        const code = s.code ?? (type === "tcp reset" ? "" : d.code);
-        done.push({
-          st: live.st,
-          end: { kind: "reject", type, code },
-          actions: [...live.actions, `reject with ${type}${code === "" ? "" : ` ${code}`}`],
-        });
-        break;
-      }
-      case "mangle": {
-        const err = mangle(s, live.st, ctx);
-        if (err !== undefined) return err;
-        next.push({ st: live.st, actions: [...live.actions, `${describeKey(s.key)} set`] });
-        break;
-      }
-      case "notrack":
-        if (live.st.ct === "none") live.st.ct = "untracked";
-        next.push({ st: live.st, actions: [...live.actions, "notrack"] });
-        break;
-      case "counter":
-        next.push(live);
-        break;
-      case "log":
-        next.push({
-          st: live.st,
-          actions: [...live.actions, s.prefix === undefined ? "log" : `log prefix "${s.prefix}"`],
-        });
-        break;
-      case "setop":
-        next.push({ st: live.st, actions: [...live.actions, `${s.op} @${s.set}`] });
-        break;
-      case "xt":
-        if (s.type === "match" && s.name === "comment") {
-          next.push(live);
-          break;
-        }
-        return `xt ${s.type} ${s.name} (written by iptables-nft: read this chain from iptables-nft-save)`;
-      case "other":
-        if (s.effect !== "none") return `statement ${s.name} is not modelled`;
-        next.push(live);
-        break;
-      default: {
-        const never: never = s;
-        throw new TypeError(`Unknown statement ${JSON.stringify(never)}`);
-      }
-    }
+    const err = TERMINAL.has(s.kind)
+      ? terminal(s, live, rule, ctx, done)
+      : passThrough(s, live, ctx, next, done);
+    if (err !== undefined) return err;
   }
   return next;
+}
+
+function describeValue(v: NftExpr): string {
+  if (v.kind === "immediate")
+    return typeof v.value === "number" ? `0x${v.value.toString(16)}` : String(v.value);
+  if (v.kind === "binop" && v.right.kind === "immediate")
+    return `${describeKey(v.left)} ${v.op} ${describeValue(v.right)}`;
+  return describeKey(v);
 }
 
 function describeKey(k: NftExpr): string {

@@ -281,54 +281,6 @@ export function parseStmt(j: Json): NftStmt {
   }
 }
 
-/** Names of expressions in `e` that netdoctor cannot evaluate (empty when it can). */
-export function unsupportedIn(e: NftExpr, out: string[] = []): string[] {
-  switch (e.kind) {
-    case "unsupported":
-      out.push(e.name);
-      break;
-    case "list":
-    case "concat":
-      for (const i of e.items) unsupportedIn(i, out);
-      break;
-    case "set":
-      for (const el of e.elements) {
-        unsupportedIn(el.key, out);
-        if (el.data !== undefined) unsupportedIn(el.data, out);
-      }
-      break;
-    case "prefix":
-      unsupportedIn(e.addr, out);
-      break;
-    case "range":
-      unsupportedIn(e.from, out);
-      unsupportedIn(e.to, out);
-      break;
-    case "binop":
-      unsupportedIn(e.left, out);
-      unsupportedIn(e.right, out);
-      break;
-    case "map":
-      unsupportedIn(e.key, out);
-      unsupportedIn(e.data, out);
-      break;
-    case "immediate":
-    case "setref":
-    case "payload":
-    case "meta":
-    case "ct":
-    case "fib":
-    case "numgen":
-    case "verdict":
-      break;
-    default: {
-      const never: never = e;
-      throw new TypeError(`Unknown expression ${JSON.stringify(never)}`);
-    }
-  }
-  return out;
-}
-
 /** Parses a set's element list (`elem` of a set or map object). */
 export function parseSetElements(j: Json, isMap: boolean): NftElement[] {
   return j === undefined ? [] : parseElements(j, isMap);

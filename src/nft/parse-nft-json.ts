@@ -10,21 +10,21 @@
  * rs.tables.find((t) => t.name === "kube-proxy")?.chains.get("services")?.rules[0]?.text?.line;
  * ```
  */
+
+import { type Builder, withText } from "./attach-text.ts";
 import { jsonErrorPosition, lineColumn } from "./json-error-position.ts";
 import type {
   NftBaseChain,
-  NftChain,
   NftFamily,
   NftHook,
   NftRule,
   NftRuleset,
   NftSet,
-  NftTable,
   NftWarning,
 } from "./nft-ruleset.ts";
 import { parseSetElements, parseStmt } from "./parse-nft-expr.ts";
-import { type NftTextIndex, parseNftText } from "./parse-nft-text.ts";
-import { ruleProblems, tableOwner } from "./rule-problems.ts";
+import { parseNftText } from "./parse-nft-text.ts";
+import { ruleProblems } from "./rule-problems.ts";
 
 type Obj = Record<string, unknown>;
 
@@ -75,14 +75,6 @@ function readJson(text: string): unknown {
       .replace(/, "[\s\S]*" is not valid JSON$/, "");
     throw syntaxError(text, Math.max(pos, 0), pos >= text.length ? "unexpected end of JSON" : detail);
   }
-}
-
-interface Builder {
-  table: Omit<NftTable, "chains" | "sets" | "owner"> & {
-    chains: Map<string, NftChain>;
-    sets: Map<string, NftSet>;
-  };
-  rules: Map<string, NftRule[]>;
 }
 
 function familyOf(j: unknown): NftFamily | undefined {
@@ -241,53 +233,6 @@ function place(
     if (list === undefined) b.rules.set(rule.chain, [rule]);
     else list.push(rule);
   }
-}
-
-function withText(b: Builder, index: NftTextIndex | undefined, warnings: NftWarning[]): NftTable {
-  const t = b.table;
-  const tkey = `${t.family} ${t.name}`;
-  const chains = new Map<string, NftChain>();
-  for (const [name, chain] of t.chains) {
-    const tc = index?.chains.get(`${tkey} ${name}`);
-    const rules = (b.rules.get(name) ?? []).map((r, i) => {
-      const ref =
-        tc === undefined
-          ? undefined
-          : index!.hasHandles
-            ? tc.rules.find((x) => x.handle === r.handle)
-            : tc.rules[i];
-      return ref === undefined ? r : { ...r, text: { line: ref.line, text: ref.text } };
-    });
-    b.rules.delete(name);
-    const base =
-      chain.base !== undefined && chain.base.devices === undefined && tc?.devices !== undefined
-        ? { ...chain.base, devices: tc.devices }
-        : chain.base;
-    chains.set(name, {
-      ...chain,
-      ...(base === undefined ? {} : { base }),
-      rules,
-      ...(tc === undefined ? {} : { text: { line: tc.line, text: tc.text } }),
-    });
-  }
-  for (const [chain, rules] of b.rules) {
-    warnings.push({
-      message: `Cannot place ${rules.length} rule(s) of chain ${tkey} ${chain}: the chain is not in the dump`,
-      table: t.name,
-      chain,
-    });
-  }
-  const sets = new Map<string, NftSet>();
-  for (const [name, set] of t.sets) {
-    const ref = index?.sets.get(`${tkey} ${name}`);
-    sets.set(
-      name,
-      ref === undefined ? set : { ...set, text: { line: ref.line, text: ref.text }, textBody: ref.body },
-    );
-  }
-  const tref = index?.tables.get(tkey);
-  const owner = tableOwner(t.family, t.name, chains, index?.iptablesNft.has(tkey) ?? false);
-  return { ...t, chains, sets, ...owner, ...(tref === undefined ? {} : { text: tref }) };
 }
 
 /** Parses `nft -j list ruleset` output (and, optionally, the matching `nft -a list ruleset` text). */

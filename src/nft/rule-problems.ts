@@ -3,8 +3,55 @@
  * expression (iptables-nft) or an expression without a model is kept; evaluating it yields
  * "undecided" with the reason given here (Batfish style: warn, never guess).
  */
-import type { NftChain, NftRule, NftStmt, NftTableOwner, NftWarning } from "./nft-ruleset.ts";
-import { unsupportedIn } from "./parse-nft-expr.ts";
+import type { NftChain, NftExpr, NftRule, NftStmt, NftTableOwner, NftWarning } from "./nft-ruleset.ts";
+
+/** Names of expressions in `e` that netdoctor cannot evaluate (empty when it can). */
+export function unsupportedIn(e: NftExpr, out: string[] = []): string[] {
+  switch (e.kind) {
+    case "unsupported":
+      out.push(e.name);
+      break;
+    case "list":
+    case "concat":
+      for (const i of e.items) unsupportedIn(i, out);
+      break;
+    case "set":
+      for (const el of e.elements) {
+        unsupportedIn(el.key, out);
+        if (el.data !== undefined) unsupportedIn(el.data, out);
+      }
+      break;
+    case "prefix":
+      unsupportedIn(e.addr, out);
+      break;
+    case "range":
+      unsupportedIn(e.from, out);
+      unsupportedIn(e.to, out);
+      break;
+    case "binop":
+      unsupportedIn(e.left, out);
+      unsupportedIn(e.right, out);
+      break;
+    case "map":
+      unsupportedIn(e.key, out);
+      unsupportedIn(e.data, out);
+      break;
+    case "immediate":
+    case "setref":
+    case "payload":
+    case "meta":
+    case "ct":
+    case "fib":
+    case "numgen":
+    case "verdict":
+      break;
+    default: {
+      const never: never = e;
+      throw new TypeError(`Unknown expression ${JSON.stringify(never)}`);
+    }
+  }
+  return out;
+}
 
 /** Why one statement cannot be evaluated, or undefined when it can. */
 export function stmtProblem(s: NftStmt): string | undefined {
