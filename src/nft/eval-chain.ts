@@ -7,7 +7,7 @@
  */
 
 import type { NatContext } from "./eval-nat.ts";
-import { evalRule, type RuleBranch } from "./eval-rule.ts";
+import { type Did, evalRule, type RuleBranch } from "./eval-rule.ts";
 import { cloneState, type NftEvidence, type NftStep, type PacketState } from "./nft-packet.ts";
 import type { NftChain, NftRule, NftTable } from "./nft-ruleset.ts";
 
@@ -85,14 +85,18 @@ class Walker {
     this.ctx = { ...ctx, table };
   }
 
-  step(st: PacketState, rule: NftRule, actions: readonly string[]): void {
+  step(st: PacketState, rule: NftRule, actions: readonly Did[]): void {
     st.steps.push({
       family: rule.family,
       table: rule.table,
       chain: rule.chain,
       handle: rule.handle,
       kind: "rule",
-      action: actions.join("; "),
+      action: actions
+        .map((a) => a.text)
+        .filter((t) => t !== "")
+        .join("; "),
+      acts: actions.map((a) => a.act),
       evidence: ruleEvidence(rule, this.ctx.files),
     });
   }
@@ -109,6 +113,7 @@ class Walker {
       chain: this.base.name,
       kind: "policy",
       action: `policy ${b.policy}`,
+      acts: [{ kind: "policy", policy: b.policy }],
       evidence: chainEvidence(this.base, this.ctx.files),
     };
     st.steps.push(s);
@@ -149,6 +154,7 @@ class Walker {
           handle: rule.handle,
           kind: "rule",
           action: `cannot evaluate: ${end.reason}`,
+          acts: [{ kind: "cannot-decide", reason: end.reason }],
           evidence: ruleEvidence(rule, this.ctx.files),
         });
         this.finish(st, {

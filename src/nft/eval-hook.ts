@@ -182,6 +182,7 @@ function unknownDevice(
     chain: c.chain.name,
     kind: "policy",
     action: "cannot evaluate: the chain's devices are not in the JSON dump (give nft -a list ruleset too)",
+    acts: [{ kind: "cannot-decide", reason: "devices of an ingress chain unknown" }],
     evidence: chainEvidence(c.chain, ctx.files),
   });
   return { state: n, outcome: "undecided", reason: `devices of ${describe(c)} are unknown` };

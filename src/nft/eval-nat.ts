@@ -5,6 +5,7 @@
  */
 import { formatIpv4, parseIpv4 } from "../net/ipv4.ts";
 import { type ExprContext, evalExpr } from "./eval-expr.ts";
+import type { Did } from "./eval-rule.ts";
 import {
   CT_DST_NAT_DONE,
   CT_SRC_NAT_DONE,
@@ -12,7 +13,7 @@ import {
   type NftDatatype,
   type Scalar,
 } from "./nft-datatypes.ts";
-import { cloneState, type PacketState } from "./nft-packet.ts";
+import { cloneState, type NftAct, type PacketState } from "./nft-packet.ts";
 import type { NftExpr, NftStmt } from "./nft-ruleset.ts";
 
 type Nat = NftStmt & { kind: "nat" };
@@ -29,7 +30,7 @@ export type NatResult =
   /** `missed`: a map lookup for the target missed, the rule does not match on that branch. */
   | {
       readonly kind: "ok";
-      readonly branches: readonly { st: PacketState; action: string; missed?: boolean }[];
+      readonly branches: readonly { st: PacketState; actions: readonly Did[]; missed?: boolean }[];
     }
   | { readonly kind: "drop"; readonly action: string }
   | { readonly kind: "unknown"; readonly reason: string };
@@ -110,7 +111,7 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
       const branches = ts.map((t) => {
         const n = cloneState(st);
         n.probability *= t.p;
-        if (t.missed) return { st: n, action: "", missed: true };
+        if (t.missed) return { st: n, actions: [], missed: true };
         if (s.type === "dnat") {
           const changed =
             (t.addr !== undefined && t.addr !== n.dst) || (t.port !== undefined && t.port !== n.dport);
@@ -125,7 +126,12 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
           bindNat(n, "src", changed);
         }
         const action = describe(s.type, t.addr, t.port);
-        return { st: n, action: t.label === undefined ? action : `${t.label}: ${action}` };
+        const to = action.replace(/^\w+( to )?/, "");
+        const fork: Did[] =
+          t.label === undefined || t.p === 1
+            ? []
+            : [{ text: t.label, act: { kind: "branch", label: t.label, probability: t.p } }];
+        return { st: n, actions: [...fork, { text: action, act: { kind: s.type, to } }] };
       });
       return { kind: "ok", branches };
     }
@@ -140,9 +146,16 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
       else n.src = a;
       if (port !== undefined) n.sport = port as number;
       bindNat(n, "src", true);
+      const act: NftAct =
+        a === undefined ? { kind: "masquerade" } : { kind: "masquerade", to: formatIpv4(a) };
       return {
         kind: "ok",
-        branches: [{ st: n, action: a === undefined ? "masquerade" : `masquerade to ${formatIpv4(a)}` }],
+        branches: [
+          {
+            st: n,
+            actions: [{ text: a === undefined ? "masquerade" : `masquerade to ${formatIpv4(a)}`, act }],
+          },
+        ],
       };
     }
     case "redirect": {
@@ -164,9 +177,12 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
       n.dst = to;
       if (port !== undefined) n.dport = port as number;
       bindNat(n, "dst", true);
+      const text = describe("redirect", to, port as number | undefined);
       return {
         kind: "ok",
-        branches: [{ st: n, action: describe("redirect", to, port as number | undefined) }],
+        branches: [
+          { st: n, actions: [{ text, act: { kind: "redirect", to: text.replace(/^redirect to /, "") } }] },
+        ],
       };
     }
     default: {

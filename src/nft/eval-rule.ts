@@ -11,9 +11,17 @@ import { mangle } from "./eval-mangle.ts";
 import { evalMatch } from "./eval-match.ts";
 import { evalNat, type NatContext } from "./eval-nat.ts";
 import { typeOf } from "./expr-type.ts";
-import { cloneState, type PacketState } from "./nft-packet.ts";
+import { cloneState, type NftAct, type PacketState } from "./nft-packet.ts";
 import type { NftExpr, NftRule, NftStmt, NftVerdict } from "./nft-ruleset.ts";
+import { nftRejectEffect } from "./reject-effect.ts";
 import { lookup } from "./set-lookup.ts";
+
+/** One thing a rule did: in words and typed. */
+export interface Did {
+  /** Empty for a random choice recorded only as a typed `branch`. */
+  readonly text: string;
+  readonly act: NftAct;
+}
 
 /** How a rule ended for one branch. */
 export type RuleEnd =
@@ -30,12 +38,12 @@ export interface RuleBranch {
   readonly st: PacketState;
   readonly end: RuleEnd;
   /** What the rule did on this branch (empty when it did not match). */
-  readonly actions: readonly string[];
+  readonly actions: readonly Did[];
 }
 
 interface Live {
   st: PacketState;
-  actions: string[];
+  actions: Did[];
 }
 
 /** Statements that cannot change this packet's fate: a rule made only of them is safe to skip. */
@@ -85,7 +93,15 @@ function lookupVerdicts(s: NftStmt & { kind: "vmap" }, live: Live, ctx: NatConte
       continue;
     }
     const what = `vmap ${name}${b.label === undefined ? "" : ` ${b.label}`}: ${verdictText(data.verdict)}`;
-    out.push({ st, end: { kind: "verdict", verdict: data.verdict }, actions: [...live.actions, what] });
+    const fork: Did[] =
+      b.label === undefined || b.p === 1
+        ? []
+        : [{ text: "", act: { kind: "branch", label: b.label, probability: b.p } }];
+    out.push({
+      st,
+      end: { kind: "verdict", verdict: data.verdict },
+      actions: [...live.actions, ...fork, { text: what, act: verdictAct(data.verdict) }],
+    });
   }
   return out;
 }
@@ -100,13 +116,13 @@ function terminal(
   ctx: NatContext,
   done: RuleBranch[],
 ): string | undefined {
-  const acts = (a: string) => [...live.actions, a];
+  const acts = (text: string, act: NftAct) => [...live.actions, { text, act }];
   switch (s.kind) {
     case "verdict":
       done.push({
         st: live.st,
         end: { kind: "verdict", verdict: s.verdict },
-        actions: acts(verdictText(s.verdict)),
+        actions: acts(verdictText(s.verdict), verdictAct(s.verdict)),
       });
       return undefined;
     case "vmap": {
@@ -118,10 +134,15 @@ function terminal(
     case "nat": {
       const r = evalNat(s, live.st, ctx);
       if (r.kind === "unknown") return r.reason;
-      if (r.kind === "drop") done.push({ st: live.st, end: { kind: "drop" }, actions: acts(r.action) });
+      if (r.kind === "drop")
+        done.push({ st: live.st, end: { kind: "drop" }, actions: acts(r.action, { kind: "drop" }) });
       else
         for (const b of r.branches)
-          done.push(b.missed ? NO_MATCH(b.st) : { st: b.st, end: { kind: "nat" }, actions: acts(b.action) });
+          done.push(
+            b.missed
+              ? NO_MATCH(b.st)
+              : { st: b.st, end: { kind: "nat" }, actions: [...live.actions, ...b.actions] },
+          );
       return undefined;
     }
     case "reject": {
@@ -137,7 +158,10 @@ function terminal(
       done.push({
         st: live.st,
         end: { kind: "reject", type, code },
-        actions: acts(`reject with ${type}${code === "" ? "" : ` ${code}`}`),
+        actions: acts(`reject with ${type}${code === "" ? "" : ` ${code}`}`, {
+          kind: "reject",
+          rejectWith: nftRejectEffect(type, code)?.rejectWith ?? `${type} ${code}`.trim(),
+        }),
       });
       return undefined;
     }
@@ -154,7 +178,10 @@ function passThrough(
   next: Live[],
   done: RuleBranch[],
 ): string | undefined {
-  const with_ = (a: string): Live => ({ st: live.st, actions: [...live.actions, a] });
+  const with_ = (text: string, act: NftAct): Live => ({
+    st: live.st,
+    actions: [...live.actions, { text, act }],
+  });
   switch (s.kind) {
     case "match": {
       const r = evalMatch(s, live.st, ctx);
@@ -163,25 +190,29 @@ function passThrough(
         const st = r.outcomes.length === 1 ? live.st : cloneState(live.st);
         st.probability *= o.p;
         if (!o.matched) done.push(NO_MATCH(st));
-        else next.push({ st, actions: o.label === undefined ? live.actions : [...live.actions, o.label] });
+        else if (o.label === undefined) next.push({ st, actions: live.actions });
+        else {
+          const act: NftAct = { kind: "branch", label: o.label, probability: o.p };
+          next.push({ st, actions: [...live.actions, { text: o.label, act }] });
+        }
       }
       return undefined;
     }
     case "mangle": {
       const err = mangle(s, live.st, ctx);
       if (err !== undefined) return err;
-      next.push(with_(`${describeKey(s.key)} set ${describeValue(s.value)}`));
+      next.push(with_(`${describeKey(s.key)} set ${describeValue(s.value)}`, mangleAct(s)));
       return undefined;
     }
     case "notrack":
       if (live.st.ct === "none") live.st.ct = "untracked";
-      next.push(with_("notrack"));
+      next.push(with_("notrack", { kind: "notrack" }));
       return undefined;
     case "log":
-      next.push(with_(s.prefix === undefined ? "log" : `log prefix "${s.prefix}"`));
+      next.push(with_(s.prefix === undefined ? "log" : `log prefix "${s.prefix}"`, { kind: "log" }));
       return undefined;
     case "setop":
-      next.push(with_(`${s.op} @${s.set}`));
+      next.push(with_(`${s.op} @${s.set}`, { kind: "set-update", set: s.set }));
       return undefined;
     case "xt":
       if (s.type !== "match" || s.name !== "comment") {
@@ -219,6 +250,28 @@ function step(
   return next;
 }
 
+function verdictAct(v: NftVerdict): NftAct {
+  return v.kind === "jump" || v.kind === "goto" ? { kind: v.kind, target: v.target } : { kind: v.kind };
+}
+
+const MARK_OPS = { "|": "or-mark", "&": "and-mark", "^": "xor-mark" } as const;
+
+/** A mark setting as iptables' MARK operation; other settings are `continue`. */
+function mangleAct(s: NftStmt & { kind: "mangle" }): NftAct {
+  const on =
+    s.key.kind === "meta" && s.key.key === "mark"
+      ? "meta"
+      : s.key.kind === "ct" && s.key.key === "mark"
+        ? "ct"
+        : undefined;
+  if (on === undefined) return { kind: "continue" };
+  const v = s.value;
+  if (v.kind === "binop" && v.op in MARK_OPS && v.right.kind === "immediate") {
+    return { kind: "mark", on, op: MARK_OPS[v.op as keyof typeof MARK_OPS], value: describeValue(v.right) };
+  }
+  return { kind: "mark", on, op: "set-mark", value: describeValue(v) };
+}
+
 function describeValue(v: NftExpr): string {
   if (v.kind === "immediate")
     return typeof v.value === "number" ? `0x${v.value.toString(16)}` : String(v.value);
@@ -250,12 +303,15 @@ export function evalRule(rule: NftRule, st: PacketState, ctx: NatContext): RuleB
     lives = r;
     if (lives.length === 0) break;
   }
-  const idle = rule.stmts.some((s) => s.kind === "counter") ? "counter" : "match (no statement)";
+  const idle: Did = {
+    text: rule.stmts.some((s) => s.kind === "counter") ? "counter" : "match (no statement)",
+    act: { kind: "count" },
+  };
   for (const l of lives) {
     done.push({
       st: l.st,
       end: { kind: "next", acted: true },
-      actions: l.actions.length === 0 ? [idle] : l.actions,
+      actions: l.actions.some((a) => a.text !== "") ? l.actions : [...l.actions, idle],
     });
   }
   return done;

@@ -33,6 +33,29 @@ export interface NftEvidence {
   readonly text: string;
 }
 
+/**
+ * What a rule did, typed. Names follow the trace model's FilterAction / NatAction (src/model/trace.ts)
+ * so a step converts one to one; `branch` is a random choice (numgen, meta random) taken at the rule.
+ */
+export type NftAct =
+  | { readonly kind: "jump" | "goto"; readonly target: string }
+  | { readonly kind: "return" | "accept" | "drop" | "continue" | "notrack" | "count" | "log" }
+  /** `rejectWith`: iptables' canonical name of the reply (`icmp-admin-prohibited`, `tcp-reset`). */
+  | { readonly kind: "reject"; readonly rejectWith: string }
+  /** `meta mark set` (`on: "meta"`) or `ct mark set` as iptables' MARK operation and its argument. */
+  | {
+      readonly kind: "mark";
+      readonly on: "meta" | "ct";
+      readonly op: "set-mark" | "or-mark" | "and-mark" | "xor-mark" | "set-xmark";
+      readonly value: string;
+    }
+  | { readonly kind: "dnat" | "snat" | "redirect"; readonly to: string }
+  | { readonly kind: "masquerade"; readonly to?: string }
+  | { readonly kind: "set-update"; readonly set: string }
+  | { readonly kind: "branch"; readonly label: string; readonly probability: number }
+  | { readonly kind: "policy"; readonly policy: "accept" | "drop" }
+  | { readonly kind: "cannot-decide"; readonly reason: string };
+
 /** One rule that acted (its statements ran) or one base chain policy that applied. */
 export interface NftStep {
   readonly family: NftFamily;
@@ -43,6 +66,8 @@ export interface NftStep {
   readonly kind: "rule" | "policy";
   /** What happened, in words: `jump services`, `dnat to 10.180.0.1:80`, `numgen 1/2: goto endpoint-...`. */
   readonly action: string;
+  /** The same, typed, in the order the rule's statements ran. */
+  readonly acts: readonly NftAct[];
   readonly evidence: NftEvidence;
 }
 

@@ -186,3 +186,56 @@ describe("traceNftHost() on an iptables-nft dump", () => {
     );
   });
 });
+
+describe("traceNftHost() steps", () => {
+  const lab = storedDump("kube-proxy-lab.nft");
+  const rs = parseNftRuleset(lab.json, { text: lab.text });
+  const opts = {
+    localIps: ["198.18.0.1"],
+    routeInterface: () => "eth0",
+    masqueradeAddress: () => "198.18.0.1",
+    files: FILES,
+  };
+
+  it("types what each rule did the way the trace model names it (mark ops, branches, NAT, policy)", () => {
+    const r = traceNftHost(
+      rs,
+      {
+        packet: { protocol: "tcp", srcIp: "198.18.0.1", srcPort: 1, dstIp: "198.19.100.2", dstPort: 80 },
+        from: "host",
+      },
+      opts,
+    );
+    expect(r.paths).toHaveLength(3);
+    const p = r.paths.find((x) => x.destination === "198.18.2.2:80")!;
+    expect(p.probability).toBeCloseTo(1 / 3, 12);
+    const acts = p.steps.flatMap((s) => s.acts.map((a) => `${s.chain}: ${JSON.stringify(a)}`));
+    expect(acts).toContain(
+      'mark-for-masquerade: {"kind":"mark","on":"meta","op":"or-mark","value":"0x4000"}',
+    );
+    expect(acts).toContain(
+      'service-42NFTM6N-ns2/svc2/tcp/p80: {"kind":"branch","label":"numgen random 2/3","probability":0.3333333333333333}',
+    );
+    expect(acts).toContain(
+      'endpoint-5BUTKEBR-ns2/svc2/tcp/p80__198.18.2.2/80: {"kind":"dnat","to":"198.18.2.2:80"}',
+    );
+    expect(acts).toContain('masquerading: {"kind":"mark","on":"meta","op":"xor-mark","value":"0x4000"}');
+    expect(acts).toContain('masquerading: {"kind":"masquerade","to":"198.18.0.1"}');
+    expect(acts).toContain('filter-output: {"kind":"policy","policy":"accept"}');
+    expect(p.source).toBe("198.18.0.1:1");
+  });
+
+  it("says refused for a Service without endpoints and rejects with iptables' reply name", () => {
+    const r = traceNftHost(
+      rs,
+      {
+        packet: { protocol: "tcp", srcIp: "198.18.1.2", srcPort: 1, dstIp: "198.19.100.3", dstPort: 80 },
+        from: "pod",
+        inInterface: "veth1",
+      },
+      opts,
+    );
+    expect(r.paths.map((p) => `${p.disposition} ${p.clientError}`)).toEqual(["reject ECONNREFUSED"]);
+    expect(r.paths[0]!.steps.at(-1)!.acts).toEqual([{ kind: "reject", rejectWith: "icmp-port-unreachable" }]);
+  });
+});
