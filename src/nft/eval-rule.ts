@@ -14,6 +14,7 @@ import { typeOf } from "./expr-type.ts";
 import { cloneState, type NftAct, type PacketState } from "./nft-packet.ts";
 import type { NftExpr, NftRule, NftStmt, NftVerdict } from "./nft-ruleset.ts";
 import { nftRejectEffect } from "./reject-effect.ts";
+import { describeKey, describeValue, mangleAct, verdictAct, verdictText } from "./rule-acts.ts";
 import { lookup } from "./set-lookup.ts";
 
 /** One thing a rule did: in words and typed. */
@@ -61,10 +62,6 @@ function harmless(s: NftStmt): boolean {
     default:
       return false;
   }
-}
-
-function verdictText(v: NftVerdict): string {
-  return v.kind === "jump" || v.kind === "goto" ? `${v.kind} ${v.target}` : v.kind;
 }
 
 function defaultReject(rule: NftRule): { type: string; code: string } {
@@ -248,43 +245,6 @@ function step(
     if (err !== undefined) return err;
   }
   return next;
-}
-
-function verdictAct(v: NftVerdict): NftAct {
-  return v.kind === "jump" || v.kind === "goto" ? { kind: v.kind, target: v.target } : { kind: v.kind };
-}
-
-const MARK_OPS = { "|": "or-mark", "&": "and-mark", "^": "xor-mark" } as const;
-
-/** A mark setting as iptables' MARK operation; other settings are `continue`. */
-function mangleAct(s: NftStmt & { kind: "mangle" }): NftAct {
-  const on =
-    s.key.kind === "meta" && s.key.key === "mark"
-      ? "meta"
-      : s.key.kind === "ct" && s.key.key === "mark"
-        ? "ct"
-        : undefined;
-  if (on === undefined) return { kind: "continue" };
-  const v = s.value;
-  if (v.kind === "binop" && v.op in MARK_OPS && v.right.kind === "immediate") {
-    return { kind: "mark", on, op: MARK_OPS[v.op as keyof typeof MARK_OPS], value: describeValue(v.right) };
-  }
-  return { kind: "mark", on, op: "set-mark", value: describeValue(v) };
-}
-
-function describeValue(v: NftExpr): string {
-  if (v.kind === "immediate")
-    return typeof v.value === "number" ? `0x${v.value.toString(16)}` : String(v.value);
-  if (v.kind === "binop" && v.right.kind === "immediate")
-    return `${describeKey(v.left)} ${v.op} ${describeValue(v.right)}`;
-  return describeKey(v);
-}
-
-function describeKey(k: NftExpr): string {
-  if (k.kind === "meta") return `meta ${k.key}`;
-  if (k.kind === "ct") return `ct ${k.key}`;
-  if (k.kind === "payload") return `${k.protocol} ${k.field}`;
-  return k.kind;
 }
 
 /** Evaluates `rule` on `st` (which it may change or copy); one entry per branch. */
