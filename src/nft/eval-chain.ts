@@ -33,6 +33,12 @@ export interface EvidenceFiles {
 /** What evaluating a chain needs besides the packet (the rule's table is added per chain). */
 export interface ChainContext extends Omit<NatContext, "table"> {
   readonly files: EvidenceFiles;
+  /**
+   * Evaluates a base chain from other evidence (an iptables-nft table's chain from iptables-save, in
+   * the whole-host trace): its paths, or undefined to evaluate the nft rules. Called with a copy of
+   * the packet state; the returned states carry their own steps.
+   */
+  readonly delegate?: (table: NftTable, chain: NftChain, st: PacketState) => ChainPath[] | undefined;
 }
 
 /** The kernel's jump stack (NFT_JUMP_STACK_SIZE). */
@@ -219,6 +225,8 @@ export function evalBaseChain(
 ): ChainPath[] {
   if (chain.base === undefined)
     throw new TypeError(`Cannot evaluate chain ${chain.name} as a base chain: it has no hook`);
+  const delegated = ctx.delegate?.(table, chain, cloneState(st));
+  if (delegated !== undefined) return delegated;
   const w = new Walker(table, chain, ctx);
   w.run(chain, 0, cloneState(st), []);
   return w.out;

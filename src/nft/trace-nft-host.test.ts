@@ -239,3 +239,37 @@ describe("traceNftHost() steps", () => {
     expect(r.paths[0]!.steps.at(-1)!.acts).toEqual([{ kind: "reject", rejectWith: "icmp-port-unreachable" }]);
   });
 });
+
+describe("traceNftHost() with a delegate", () => {
+  it("lets the caller evaluate a base chain from other evidence, in its place in priority order", () => {
+    const d = storedDump("iptables-nft.save");
+    const rs = parseNftRuleset(d.json, { text: d.text });
+    const seen: string[] = [];
+    const r = traceNftHost(
+      rs,
+      {
+        packet: { protocol: "tcp", srcIp: "10.1.1.1", srcPort: 1, dstIp: "1.2.3.4", dstPort: 80 },
+        from: "pod",
+        inInterface: "eth1",
+      },
+      {
+        localIps: ["10.9.9.9"],
+        routeInterface: () => "eth0",
+        files: FILES,
+        delegate: (table, chain, st) => {
+          seen.push(`${table.name} ${chain.name}`);
+          if (table.owner !== "iptables-nft") return undefined;
+          // As iptables-save would say: DNAT in nat PREROUTING, everything else accepted.
+          if (chain.name === "PREROUTING") {
+            st.dst = 0x05060708;
+            st.natDst = true;
+          }
+          if (chain.name === "POSTROUTING") st.natSrc = true;
+          return [{ state: st, end: { kind: "accept", by: chain.name === "PREROUTING" ? "nat" : "rule" } }];
+        },
+      },
+    );
+    expect(seen).toEqual(["nat PREROUTING", "filter FORWARD", "nat POSTROUTING"]);
+    expect(r.paths.map((p) => `${p.disposition} ${p.destination}`)).toEqual(["forward 5.6.7.8:80"]);
+  });
+});

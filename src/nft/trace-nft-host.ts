@@ -53,6 +53,8 @@ export interface NftHostOptions {
    */
   readonly conntrack?: "auto" | "on" | "off";
   readonly files: EvidenceFiles;
+  /** Base chains evaluated from other evidence (see ChainContext.delegate in eval-chain.ts). */
+  readonly delegate?: ChainContext["delegate"];
 }
 
 /** Same names as the iptables tracer's dispositions (src/model/trace.ts). */
@@ -268,6 +270,7 @@ export function traceNftHost(
     ...(options.routeInterface === undefined ? {} : { routeInterface: options.routeInterface }),
     ...(options.interfaceAddresses === undefined ? {} : { interfaceAddresses: options.interfaceAddresses }),
     ...(options.masqueradeAddress === undefined ? {} : { masqueradeAddress: options.masqueradeAddress }),
+    ...(options.delegate === undefined ? {} : { delegate: options.delegate }),
     files: options.files,
   };
   const walk = new HostWalk(ruleset, request, options, ctx);
