@@ -182,6 +182,8 @@ describe("collectBundle() through a fake API server with the real client library
           "iptables-save.txt",
           "iptables-version.txt",
           "k3s-version.txt",
+          "kube-proxy-metrics.txt",
+          "kube-proxy-mode.txt",
           "nft-ruleset.json",
           "nft-ruleset.txt",
         ]);
@@ -194,6 +196,8 @@ describe("collectBundle() through a fake API server with the real client library
           "iptables-save.exit",
           "iptables-version.txt",
           "k3s-version.txt",
+          "kube-proxy-metrics.txt",
+          "kube-proxy-mode.txt",
           "nft-ruleset.json",
           "nft-ruleset.txt",
         ]);
@@ -300,7 +304,13 @@ describe("collectBundle() through a fake API server with the real client library
       'Cannot list EndpointSlices (/apis/discovery.k8s.io/v1/endpointslices): endpointslices is forbidden: User "tester" cannot list resource "endpointslices" at the cluster scope',
     );
     expect(warnings).toHaveLength(1);
-    expect(readdirSync(join(out, "cluster")).sort()).toEqual(["nodes.json", "pods.json", "services.json"]);
+    expect(readdirSync(join(out, "cluster")).sort()).toEqual([
+      "namespaces.json",
+      "networkpolicies.json",
+      "nodes.json",
+      "pods.json",
+      "services.json",
+    ]);
     expect(summary.nodes.map((r) => r.status)).toEqual(["ok"]);
     expect(api.livePods()).toEqual([]);
   });

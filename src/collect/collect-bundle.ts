@@ -10,7 +10,14 @@ import {
   writeNodeResults,
 } from "./bundle-writer.ts";
 import { deleteCollectorPods } from "./cleanup-pods.ts";
-import { CLUSTER_LISTS, CONFIGMAP_LIST, writeClusterList } from "./cluster-lists.ts";
+import {
+  CLUSTER_LISTS,
+  type ClusterList,
+  CONFIGMAP_LIST,
+  discoverEndpointApis,
+  type EndpointApis,
+  writeClusterList,
+} from "./cluster-lists.ts";
 import { CollectError } from "./collect-error.ts";
 import { DEFAULT_IMAGE } from "./collector-pod.ts";
 import type { CommandResult } from "./command-result.ts";
@@ -145,13 +152,28 @@ export async function collectBundle(options: CollectOptions): Promise<CollectSum
     );
   }
 
+  // Which endpoint objects this cluster serves (EndpointSlices v1 / v1beta1, else v1 Endpoints).
+  let clusterLists: readonly ClusterList[] = CLUSTER_LISTS;
+  let endpointApis: EndpointApis | undefined;
+  if (api !== undefined) {
+    try {
+      ({ lists: clusterLists, apis: endpointApis } = await discoverEndpointApis(api, signal));
+    } catch (error) {
+      warn(`${(error as Error).message}; listing EndpointSlices discovery.k8s.io/v1`);
+    }
+  }
+
   await createBundleDir(options.out);
-  await writeBundleJson(options.out, { cluster: api?.clusterName ?? "unknown", collectedAt });
+  await writeBundleJson(options.out, {
+    cluster: api?.clusterName ?? "unknown",
+    collectedAt,
+    ...(endpointApis === undefined ? {} : { endpointApis }),
+  });
 
   const lists: { file: string; items?: number; error?: string }[] = [];
   const clusterNodes: string[] = [];
   if (api !== undefined) {
-    for (const list of [...CLUSTER_LISTS, ...(options.configmaps ? [CONFIGMAP_LIST] : [])]) {
+    for (const list of [...clusterLists, ...(options.configmaps ? [CONFIGMAP_LIST] : [])]) {
       try {
         const items = await writeClusterList(api, list, {
           out: options.out,

@@ -10,6 +10,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
+import { KUBE_PROXY_FILES, type KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import { type KubeProxyIndex, KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
@@ -18,6 +19,7 @@ import { DumpReader } from "../parse/dump-reader.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { NodeScanner } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
+import { selectEndpointSource } from "./endpoint-objects.ts";
 import { BundleSchemaError, convertList, type KindTypes, type ObjectKind } from "./kube-objects.ts";
 
 /** The bundle format this reader understands. */
@@ -104,6 +106,12 @@ const CLUSTER_FILES: { readonly [K in ObjectKind]: ListFile<K> } = {
     required: true,
     command: "kubectl get endpointslices -A -o json",
   },
+  Endpoints: {
+    kind: "Endpoints",
+    file: "cluster/endpoints.json",
+    required: false,
+    command: "kubectl get endpoints -A -o json",
+  },
   Node: { kind: "Node", file: "cluster/nodes.json", required: true, command: "kubectl get nodes -o json" },
   ConfigMap: {
     kind: "ConfigMap",
@@ -186,13 +194,23 @@ export async function readBundle(dir: string): Promise<Bundle> {
       ...(typeof o.collectedAt === "string" ? { collectedAt: o.collectedAt } : {}),
     };
   }
-  const [pods, services, endpointSlices, nodes, configMaps] = [
+  // Endpoints (v1) stand in for EndpointSlices on clusters that have none: then slices are optional.
+  const hasEndpoints = await present(join(dir, CLUSTER_FILES.Endpoints.file));
+  const hasSlices = await present(join(dir, CLUSTER_FILES.EndpointSlice.file));
+  const [pods, services, slices, endpoints, nodes, configMaps] = [
     await readList(dir, CLUSTER_FILES.Pod, problems),
     await readList(dir, CLUSTER_FILES.Service, problems),
-    await readList(dir, CLUSTER_FILES.EndpointSlice, problems),
+    await readList(dir, { ...CLUSTER_FILES.EndpointSlice, required: !hasEndpoints }, problems),
+    await readList(dir, CLUSTER_FILES.Endpoints, problems),
     await readList(dir, CLUSTER_FILES.Node, problems),
     await readList(dir, CLUSTER_FILES.ConfigMap, problems),
   ];
+  const chosen = selectEndpointSource({
+    ...(hasSlices ? { slices: { file: CLUSTER_FILES.EndpointSlice.file, items: slices } } : {}),
+    ...(hasEndpoints ? { endpoints: { file: CLUSTER_FILES.Endpoints.file, items: endpoints } } : {}),
+    nodes,
+  });
+  const endpointSlices = chosen.slices;
   let nodeDirs: string[] = [];
   try {
     const entries = await readdir(join(dir, "nodes"), { withFileTypes: true });
@@ -218,7 +236,20 @@ export async function readBundle(dir: string): Promise<Bundle> {
       );
     }
   }
-  return { dir, meta, cluster: { pods, services, endpointSlices, nodes, configMaps }, nodeDirs, problems };
+  return {
+    dir,
+    meta,
+    cluster: {
+      pods,
+      services,
+      endpointSlices,
+      nodes,
+      configMaps,
+      ...(chosen.source === undefined ? {} : { endpointSource: chosen.source }),
+    },
+    nodeDirs,
+    problems,
+  };
 }
 
 /** One node directory read in a single streaming pass. */
@@ -226,7 +257,38 @@ export interface BundleNode {
   readonly evidence: NodeEvidence;
   /** Absent when the dump could not be read. */
   readonly index?: KubeProxyIndex;
+  /** kube-proxy's own files (metrics, mode) and the other proxy-mode evidence of the node. */
+  readonly kubeProxy: KubeProxyNodeFiles;
   readonly problems: readonly Finding[];
+}
+
+/** The kube-proxy files of a node directory (names in {@linkcode KUBE_PROXY_FILES}). */
+async function kubeProxyFiles(
+  bundleDir: string,
+  rel: string,
+  nftRuleset?: EvidenceFile,
+): Promise<KubeProxyNodeFiles> {
+  const metrics = await small(bundleDir, `${rel}/${KUBE_PROXY_FILES.metrics}`);
+  const mode = await small(bundleDir, `${rel}/${KUBE_PROXY_FILES.mode}`);
+  const ipvsadm = await small(bundleDir, `${rel}/${KUBE_PROXY_FILES.ipvsadm}`);
+  let addresses: EvidenceFile | undefined;
+  for (const name of KUBE_PROXY_FILES.addresses) addresses ??= await small(bundleDir, `${rel}/${name}`);
+  return {
+    ...(metrics === undefined ? {} : { metrics }),
+    ...(mode === undefined ? {} : { mode }),
+    ...(ipvsadm === undefined ? {} : { ipvsadm }),
+    ...(addresses === undefined ? {} : { addresses }),
+    ...(nftRuleset === undefined ? {} : { nftRuleset }),
+  };
+}
+
+async function present(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 async function small(dir: string, rel: string): Promise<EvidenceFile | undefined> {
@@ -324,5 +386,6 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
         }),
     ...(otherErrors.length === 0 ? {} : { otherErrors }),
   };
-  return { evidence, ...(index === undefined ? {} : { index }), problems };
+  const kubeProxy = await kubeProxyFiles(bundleDir, rel, nftRuleset);
+  return { evidence, ...(index === undefined ? {} : { index }), kubeProxy, problems };
 }

@@ -4,7 +4,8 @@
  */
 import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
 import type { DiagnoseQuestion } from "../../diagnose/diagnosis-builder.ts";
-import { QuestionError } from "../../diagnose/resolve-target.ts";
+import { parseTo } from "../../diagnose/parse-to.ts";
+import { QuestionError } from "../../diagnose/question-error.ts";
 import type { Diagnosis } from "../../model/diagnosis.ts";
 import { UsageError } from "../exit-codes.ts";
 
@@ -23,9 +24,20 @@ export function bundleQuestion(flags: QuestionFlags, action: string): DiagnoseQu
   if ((flags.from === undefined) !== (flags.to === undefined)) {
     throw new UsageError(`${action}: --from and --to go together (or give neither to check everything)`);
   }
-  return flags.from === undefined || flags.to === undefined
-    ? undefined
-    : { from: flags.from, to: flags.to, namespace: flags.namespace ?? "default" };
+  if (flags.from === undefined || flags.to === undefined) return undefined;
+  try {
+    // A URL or an IPv6 literal is refused before the bundle is read.
+    parseTo(flags.to);
+  } catch (error) {
+    if (error instanceof QuestionError) throw new UsageError(error.message);
+    throw error;
+  }
+  return { from: flags.from, to: flags.to, namespace: flags.namespace ?? "default" };
+}
+
+/** What `diagnose` and `report` print when they are done: the verdict in words. */
+export function verdictWords(d: Diagnosis): string {
+  return d.verdict === "reachable" ? "healthy" : d.verdict === "broken" ? "problems found" : "undecided";
 }
 
 /** Diagnoses the bundle in `dir`, showing the node being read when stderr is a terminal. */

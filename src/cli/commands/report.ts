@@ -7,10 +7,10 @@ import type { Diagnosis } from "../../model/diagnosis.ts";
 import type { NodeRuleView, ReportInput } from "../../report/html/report-input.ts";
 import { nodeRuleView } from "../../report/html/select-rule-view.ts";
 import { renderHtml } from "../../report/render-html.ts";
-import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { exitCodeOf, UsageError } from "../exit-codes.ts";
 import { writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
+import { bundleQuestion, diagnoseWithProgress, verdictWords } from "./bundle-question.ts";
 
 /** Nodes without traced or cited lines whose Service chains are shown for comparison. */
 const MAX_COMPARISON_NODES = 2;
@@ -99,7 +99,7 @@ Examples:
   netdoctor report --bundle ./bundle --from api-gw-1 -n prod --to cfg-center:8848 --html report.html
   netdoctor report --bundle ./bundle --html - > all-services.html     # every Service on every node
 
-Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
+Exit codes: 0 reachable or healthy, 1 a link is broken, 2 usage or input error, 3 undecided`,
     )
     .action(
       runAction(async (opts: ReportOptions) => {
@@ -123,10 +123,10 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
             throw new UsageError(`Cannot write the report to ${opts.html}: ${code}`);
           }
           process.stderr.write(
-            `netdoctor: wrote ${opts.html} (${Math.ceil(html.length / 1024)} KB): ${diagnosis.ok ? "healthy" : "problems found"}\n`,
+            `netdoctor: wrote ${opts.html} (${Math.ceil(html.length / 1024)} KB): ${verdictWords(diagnosis)}\n`,
           );
         }
-        return diagnosis.ok ? EXIT_OK : EXIT_PROBLEMS;
+        return exitCodeOf(diagnosis.verdict);
       }),
     );
 }
