@@ -166,3 +166,10 @@ export function follow(
 export function evidenceOf(t: KubeProxyTable, rule: NftRule): NftEvidence {
   return ruleEvidence(rule, t.files);
 }
+
+/** An element's verdict as nft prints it (`goto reject-chain`, `drop`). */
+export function verdictName(e: MapEntry): string {
+  const v = e.verdict;
+  if (v === undefined) return "?";
+  return v.kind === "goto" || v.kind === "jump" ? `${v.kind} ${v.target}` : v.kind;
+}

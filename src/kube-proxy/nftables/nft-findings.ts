@@ -2,17 +2,17 @@
  * The findings of kube-proxy's nftables mode. Codes shared with iptables mode keep their meaning
  * (docs/findings.md); three are new and wait for the findings catalogue (src/findings/), which will
  * take over these texts:
- * - `numgen-mismatch` (error): a policy chain's `numgen random mod N` and its verdict map disagree
+ * - `nft-numgen-mismatch` (error): a policy chain's `numgen random mod N` and its verdict map disagree
  *   (some new connections meet no endpoint), or N differs from the endpoints the API lists while the
  *   targets are right.
- * - `service-stale` (warning): kube-proxy's maps still dispatch a Service (port) the API no longer has.
- * - `kube-proxy-table-missing` (error): kube-proxy runs in nftables mode but `table ip kube-proxy` is absent.
+ * - `nft-service-stale` (warning): kube-proxy's maps still dispatch a Service (port) the API no longer has.
+ * - `nft-table-missing` (error): kube-proxy runs in nftables mode but `table ip kube-proxy` is absent.
  */
 import type { Finding, FindingCode } from "../../model/finding.ts";
 import type { NftEvidence } from "../../nft/nft-packet.ts";
 import type { ExpectedEndpoint, ExpectedServicePort } from "../expected-state.ts";
 
-export type NftFindingCode = FindingCode | "numgen-mismatch" | "service-stale" | "kube-proxy-table-missing";
+export type NftFindingCode = FindingCode | "nft-numgen-mismatch" | "nft-service-stale" | "nft-table-missing";
 
 /** A Finding whose evidence carries nft rule handles. */
 export interface NftFinding extends Omit<Finding, "code" | "evidence"> {
@@ -44,7 +44,7 @@ export function endpointEvidence(eps: readonly ExpectedEndpoint[]): NftEvidence[
 export function tableMissing(node: string, evidence: readonly NftEvidence[]): NftFinding {
   return {
     node,
-    code: "kube-proxy-table-missing",
+    code: "nft-table-missing",
     severity: "error",
     message: `Node "${node}" runs kube-proxy in nftables mode but has no table ip kube-proxy: no Service is translated on this node`,
     evidence,
@@ -149,7 +149,7 @@ export function numgenMismatch(
   return {
     node,
     service: sp.service,
-    code: "numgen-mismatch",
+    code: "nft-numgen-mismatch",
     severity: "error",
     message: `Node "${node}" balances ${where(sp)} with ${detail}`,
     evidence,
@@ -167,7 +167,7 @@ export function serviceStale(
   return {
     node,
     service,
-    code: "service-stale",
+    code: "nft-service-stale",
     severity: "warning",
     message: `Node "${node}" still dispatches ${service}, which the API no longer has (${what.join(", ")}): kube-proxy's syncs stopped, or the Service was deleted moments ago`,
     evidence,

@@ -75,7 +75,7 @@ describe("reconcileKubeProxyNft()", () => {
       services: cluster.services.filter((s) => s.metadata.name !== "svc4"),
       endpointSlices: cluster.endpointSlices.filter((s) => s.serviceName !== "svc4"),
     });
-    expect(codes(r)).toEqual(["service-stale warning ns4/svc4"]);
+    expect(codes(r)).toEqual(["nft-service-stale warning ns4/svc4"]);
     expect(r.findings[0]!.message).toContain(
       "service-ips 198.19.100.4 . tcp . 80, service-ips 198.19.100.60 . tcp . 80, service-nodeports tcp . 30080, firewall-ips 198.19.100.60 . tcp . 80, cluster-ips 198.19.100.4",
     );
@@ -103,7 +103,7 @@ describe("reconcileKubeProxyNft()", () => {
     const json = dump.json.replace('"mode": "random", "mod": 3', '"mode": "random", "mod": 4');
     expect(json).not.toBe(dump.json);
     const r = run(cluster, json);
-    expect(codes(r)).toEqual(["numgen-mismatch error ns2/svc2"]);
+    expect(codes(r)).toEqual(["nft-numgen-mismatch error ns2/svc2"]);
     expect(r.findings[0]!.message).toContain(
       "numgen random mod 4 but a verdict map of 3 entries: 1 in 4 new connections meet no endpoint",
     );

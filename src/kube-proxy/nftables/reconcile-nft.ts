@@ -9,6 +9,7 @@
 import type { NftEvidence } from "../../nft/nft-packet.ts";
 import type { NftRuleset } from "../../nft/nft-ruleset.ts";
 import type { ExpectedServicePort } from "../expected-state.ts";
+import type { ProxyModeResult } from "../proxy-mode.ts";
 import { type ExpectedNftPort, expectedNftPort, KUBE_PROXY_MAPS } from "./expected-nft.ts";
 import {
   evidenceOf,
@@ -16,6 +17,7 @@ import {
   type KubeProxyTable,
   type MapEntry,
   readKubeProxyTable,
+  verdictName,
 } from "./kube-proxy-table.ts";
 import { parseNftChainName } from "./nft-chain-names.ts";
 import {
@@ -34,8 +36,11 @@ export interface NftReconcileOptions {
   readonly node: string;
   /** Bundle-relative `nft-ruleset.json` and (when collected) `nft-ruleset.txt`. */
   readonly files: { readonly json: string; readonly text?: string };
-  /** kube-proxy's own mode report when known, with its evidence: `nftables` makes a missing table an error. */
-  readonly mode?: { readonly mode: string; readonly evidence: readonly NftEvidence[] };
+  /**
+   * How the node proxies (kube-proxy/proxy-mode.ts's result, or its mode and evidence): `nftables`
+   * makes a missing table an error.
+   */
+  readonly mode?: Pick<ProxyModeResult, "mode" | "evidence">;
   /** Who owns an IP now, e.g. `pod eopx/x-1`, for messages about stale targets. */
   readonly ownerOfIp?: (ip: string) => string | undefined;
 }
@@ -200,12 +205,6 @@ class Reconciler {
       }
     }
   }
-}
-
-function verdictName(e: MapEntry): string {
-  const v = e.verdict;
-  if (v === undefined) return "?";
-  return v.kind === "goto" || v.kind === "jump" ? `${v.kind} ${v.target}` : v.kind;
 }
 
 /** Elements no current Service port accounts for, grouped by the Service their chain or comment names. */

@@ -89,13 +89,13 @@ describe.skipIf(skip)("reconcileKubeProxyNft() on upstream TestOverallNFTablesRu
       },
       rules,
     );
-    expect(codes(r)).toEqual(["service-stale warning ns1/svc1"]);
+    expect(codes(r)).toEqual(["nft-service-stale warning ns1/svc1"]);
     expect(r.findings[0]!.message).toContain("service-ips 172.30.0.41 . tcp . 80");
   });
 
   it("numgen mod N not equal to the verdict map: some connections meet no endpoint", () => {
     const r = reconcile(cluster, rules.replace("numgen random mod 2 vmap", "numgen random mod 3 vmap"));
-    expect(codes(r)).toEqual(["numgen-mismatch error ns4/svc4"]);
+    expect(codes(r)).toEqual(["nft-numgen-mismatch error ns4/svc4"]);
     expect(r.findings[0]!.message).toContain("numgen random mod 3 but a verdict map of 2 entries");
   });
 
@@ -116,12 +116,12 @@ describe.skipIf(skip)("reconcileKubeProxyNft() on upstream TestOverallNFTablesRu
 
   it("missing table: kube-proxy says nftables but the table is absent", () => {
     const mode = {
-      mode: "nftables",
+      mode: "nftables" as const,
       evidence: [{ file: "nodes/test-node/kube-proxy-mode.txt", line: 1, text: "nftables" }],
     };
     const r = reconcile(cluster, "table ip other {\n}\n", { mode });
     expect(r.present).toBe(false);
-    expect(codes(r)).toEqual(["kube-proxy-table-missing error"]);
+    expect(codes(r)).toEqual(["nft-table-missing error"]);
     expect(reconcile(cluster, "table ip other {\n}\n").findings).toEqual([]);
   });
 
