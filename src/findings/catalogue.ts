@@ -78,6 +78,14 @@ import {
   type NetpolNodeDisagreesValues,
   type NetpolNotEnforcedValues,
 } from "./netpol-entries.ts";
+import {
+  NFT_NUMGEN_MISMATCH,
+  NFT_SERVICE_STALE,
+  NFT_TABLE_MISSING,
+  type NftNumgenMismatchValues,
+  type NftServiceStaleValues,
+  type NftTableMissingValues,
+} from "./nft-entries.ts";
 
 /** The values each code's templates take. */
 export interface FindingValues {
@@ -112,6 +120,9 @@ export interface FindingValues {
   "ipvs-real-server-draining": IpvsRealServerDrainingValues;
   "ipvs-ipset-entry-missing": IpvsIpsetEntryMissingValues;
   "ipvs-ipset-entry-stale": IpvsIpsetEntryStaleValues;
+  "nft-numgen-mismatch": NftNumgenMismatchValues;
+  "nft-service-stale": NftServiceStaleValues;
+  "nft-table-missing": NftTableMissingValues;
 }
 
 /** Codes the known-bug catalogue can report (their values are a matched known-bug entry). */
@@ -143,6 +154,9 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues
   "ipvs-real-server-draining": IPVS_REAL_SERVER_DRAINING,
   "ipvs-ipset-entry-missing": IPVS_IPSET_ENTRY_MISSING,
   "ipvs-ipset-entry-stale": IPVS_IPSET_ENTRY_STALE,
+  "nft-numgen-mismatch": NFT_NUMGEN_MISMATCH,
+  "nft-service-stale": NFT_SERVICE_STALE,
+  "nft-table-missing": NFT_TABLE_MISSING,
   "rules-duplicated": RULES_DUPLICATED,
   "rules-outlier": RULES_OUTLIER,
   "iptables-known-bug": IPTABLES_KNOWN_BUG,

@@ -35,7 +35,10 @@ export type FindingCode =
   | "ipvs-real-server-stale"
   | "ipvs-real-server-draining"
   | "ipvs-ipset-entry-missing"
-  | "ipvs-ipset-entry-stale";
+  | "ipvs-ipset-entry-stale"
+  | "nft-numgen-mismatch"
+  | "nft-service-stale"
+  | "nft-table-missing";
 
 export type Severity = "error" | "warning" | "info";
 

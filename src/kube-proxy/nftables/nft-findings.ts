@@ -1,32 +1,25 @@
 /**
- * The findings of kube-proxy's nftables mode. Codes shared with iptables mode keep their meaning
- * (docs/findings.md); three are new and wait for the findings catalogue (src/findings/), which will
- * take over these texts:
- * - `nft-numgen-mismatch` (error): a policy chain's `numgen random mod N` and its verdict map disagree
- *   (some new connections meet no endpoint), or N differs from the endpoints the API lists while the
- *   targets are right.
- * - `nft-service-stale` (warning): kube-proxy's maps still dispatch a Service (port) the API no longer has.
- * - `nft-table-missing` (error): kube-proxy runs in nftables mode but `table ip kube-proxy` is absent.
+ * The findings of kube-proxy's nftables mode, built through the findings catalogue: the codes it
+ * shares with iptables mode (with `backend: "nftables"` for their wording) and its own
+ * (src/findings/nft-entries.ts). Evidence carries the nft rule handle next to file and line.
  */
-import type { Finding, FindingCode } from "../../model/finding.ts";
+import { makeFinding } from "../../findings/make-finding.ts";
+import type { Finding } from "../../model/finding.ts";
 import type { NftEvidence } from "../../nft/nft-packet.ts";
 import type { ExpectedEndpoint, ExpectedServicePort } from "../expected-state.ts";
 
-export type NftFindingCode = FindingCode | "nft-numgen-mismatch" | "nft-service-stale" | "nft-table-missing";
-
 /** A Finding whose evidence carries nft rule handles. */
-export interface NftFinding extends Omit<Finding, "code" | "evidence"> {
-  readonly code: NftFindingCode;
-  readonly evidence: readonly NftEvidence[];
-}
+export type NftFinding = Omit<Finding, "evidence"> & { readonly evidence: readonly NftEvidence[] };
 
-export const PROXIER_NFT = "kubernetes/kubernetes pkg/proxy/nftables/proxier.go";
-const RESTART = (node: string) =>
-  `Restart kube-proxy on "${node}" (k3s: systemctl restart k3s or k3s-agent) and check its log for "nftables sync failed"; compare with \`nft list table ip kube-proxy\``;
+const BACKEND = "nftables" as const;
 
 /** `ns/svc:port (ip:port/proto)`. */
 export function where(sp: ExpectedServicePort): string {
   return `${sp.svcPortName} (${sp.clusterIP}:${sp.port}/${sp.protocol})`;
+}
+
+function readyText(eps: readonly ExpectedEndpoint[]): string {
+  return eps.map((e) => `${e.ip}:${e.port}`).join(", ") || "none";
 }
 
 /** Evidence of endpoints in the EndpointSlices (first two). */
@@ -41,149 +34,138 @@ export function endpointEvidence(eps: readonly ExpectedEndpoint[]): NftEvidence[
     }));
 }
 
-export function tableMissing(node: string, evidence: readonly NftEvidence[]): NftFinding {
-  return {
-    node,
-    code: "nft-table-missing",
-    severity: "error",
-    message: `Node "${node}" runs kube-proxy in nftables mode but has no table ip kube-proxy: no Service is translated on this node`,
-    evidence,
-    fix: RESTART(node),
-    references: [PROXIER_NFT],
-  };
+function found(f: Finding, evidence: readonly NftEvidence[]): NftFinding {
+  return { ...f, evidence };
+}
+
+export function tableMissing(node: string, modeSource: string, evidence: readonly NftEvidence[]): NftFinding {
+  return found(makeFinding("nft-table-missing", { node, modeSource }, { node, evidence }), evidence);
 }
 
 export function endpointStale(
-  node: string,
   sp: ExpectedServicePort,
-  target: string,
-  ready: string,
-  owner: string | undefined,
-  evidence: readonly NftEvidence[],
+  v: {
+    node: string;
+    target: string;
+    ready: string;
+    owner?: string | undefined;
+    evidence: readonly NftEvidence[];
+  },
 ): NftFinding {
-  const ip = target.split(":")[0]!;
-  return {
-    node,
+  const ip = v.target.split(":")[0]!;
+  const values = {
+    node: v.node,
     service: sp.service,
-    code: "endpoint-stale",
-    severity: "error",
-    message:
-      `Node "${node}" sends ${where(sp)} to ${target}, which is not a ready endpoint of ${sp.service} (ready: ${ready}); ` +
-      (owner === undefined ? `no pod has ${ip} now` : `${ip} now belongs to ${owner}`),
-    evidence,
-    fix: RESTART(node),
-    references: [PROXIER_NFT],
+    where: where(sp),
+    target: v.target,
+    ip,
+    ready: v.ready,
+    backend: BACKEND,
+    ...(v.owner === undefined ? {} : { owner: v.owner }),
   };
+  return found(
+    makeFinding("endpoint-stale", values, { node: v.node, service: sp.service, evidence: v.evidence }),
+    v.evidence,
+  );
 }
 
 export function endpointMissing(
-  node: string,
   sp: ExpectedServicePort,
-  missing: readonly ExpectedEndpoint[],
-  evidence: readonly NftEvidence[],
+  v: { node: string; missing: readonly ExpectedEndpoint[]; evidence: readonly NftEvidence[] },
 ): NftFinding {
-  const list = missing.map((e) => `${e.ip}:${e.port}`).join(", ");
-  return {
-    node,
-    service: sp.service,
-    code: "endpoint-missing",
-    severity: "error",
-    message: `Node "${node}" has no endpoint chain sending ${where(sp)} to ready endpoint${missing.length > 1 ? "s" : ""} ${list}`,
-    evidence: [...evidence, ...endpointEvidence(missing)],
-    fix: RESTART(node),
-    references: [PROXIER_NFT],
+  const evidence = [...v.evidence, ...endpointEvidence(v.missing)];
+  const values = {
+    node: v.node,
+    where: where(sp),
+    missing: v.missing.map((e) => `${e.ip}:${e.port}`),
+    backend: BACKEND,
   };
+  return found(
+    makeFinding("endpoint-missing", values, { node: v.node, service: sp.service, evidence }),
+    evidence,
+  );
 }
 
+/** `what`: `the ClusterIP` or `NodePort tcp . 30081`; `verdict` as nft prints it. */
 export function serviceRejected(
-  node: string,
   sp: ExpectedServicePort,
-  what: string,
-  verdict: string,
-  alongside: boolean,
-  ready: readonly ExpectedEndpoint[],
-  evidence: readonly NftEvidence[],
+  v: { node: string; what: string; verdict: string; alongside: boolean; evidence: readonly NftEvidence[] },
 ): NftFinding {
-  const effect = verdict === "drop" ? "clients time out" : 'clients get "Connection refused"';
-  return {
-    node,
-    service: sp.service,
-    code: "service-rejected",
-    severity: alongside ? "warning" : "error",
-    message: alongside
-      ? `Node "${node}" still lists ${what} of ${sp.svcPortName} in its no-endpoint map (${verdict}) next to its service entry; the API lists ready endpoints`
-      : `Node "${node}" treats ${what} of ${sp.svcPortName} as having no endpoints (${verdict}): ${effect}, but the API lists ready endpoints`,
-    evidence: [...evidence, ...endpointEvidence(ready)],
-    fix: RESTART(node),
-    references: [PROXIER_NFT],
+  const evidence = [...v.evidence, ...endpointEvidence(sp.clusterEndpoints)];
+  const values = {
+    node: v.node,
+    where: v.what === "the ClusterIP" ? where(sp) : `${sp.svcPortName} ${v.what}`,
+    ready: readyText(sp.clusterEndpoints),
+    // The entry's message tells a drop (timeout) from a reject (refused) by the iptables target name.
+    target: v.verdict === "drop" ? "DROP" : v.verdict,
+    alongsideRules: v.alongside,
+    backend: BACKEND,
   };
+  return found(
+    makeFinding("service-rejected", values, { node: v.node, service: sp.service, evidence }),
+    evidence,
+  );
 }
 
 export function serviceRulesMissing(
-  node: string,
   sp: ExpectedServicePort,
-  what: readonly string[],
-  clusterIp: boolean,
-  evidence: readonly NftEvidence[],
+  v: { node: string; absent: readonly string[]; clusterIp: boolean; evidence: readonly NftEvidence[] },
 ): NftFinding {
-  return {
-    node,
-    service: sp.service,
-    code: "service-rules-missing",
-    severity: clusterIp ? "error" : "warning",
-    message: clusterIp
-      ? `Node "${node}" has no service-ips element for ${where(sp)}, although the API lists ready endpoints: traffic to the ClusterIP is not translated on this node`
-      : `Node "${node}" lacks the external entries of ${sp.svcPortName}: ${what.join(", ")}`,
-    evidence,
-    fix: RESTART(node),
-    references: [PROXIER_NFT],
-  };
+  const values = v.clusterIp
+    ? {
+        entries: "cluster-ip" as const,
+        node: v.node,
+        where: where(sp),
+        ready: readyText(sp.clusterEndpoints),
+        backend: BACKEND,
+      }
+    : { entries: "external" as const, node: v.node, svcPortName: sp.svcPortName, absent: v.absent };
+  return found(
+    makeFinding("service-rules-missing", values, { node: v.node, service: sp.service, evidence: v.evidence }),
+    v.evidence,
+  );
 }
 
 export function numgenMismatch(
-  node: string,
   sp: ExpectedServicePort,
-  detail: string,
-  evidence: readonly NftEvidence[],
+  v: {
+    node: string;
+    mod: number;
+    entries: number;
+    ready: number;
+    kind: "holes" | "unused" | "uneven";
+    evidence: readonly NftEvidence[];
+  },
 ): NftFinding {
-  return {
-    node,
-    service: sp.service,
-    code: "nft-numgen-mismatch",
-    severity: "error",
-    message: `Node "${node}" balances ${where(sp)} with ${detail}`,
-    evidence,
-    fix: RESTART(node),
-    references: [PROXIER_NFT],
+  const values = {
+    node: v.node,
+    where: where(sp),
+    mod: v.mod,
+    entries: v.entries,
+    ready: v.ready,
+    kind: v.kind,
   };
+  return found(
+    makeFinding("nft-numgen-mismatch", values, { node: v.node, service: sp.service, evidence: v.evidence }),
+    v.evidence,
+  );
 }
 
 export function serviceStale(
   node: string,
   service: string,
-  what: readonly string[],
+  elements: readonly string[],
   evidence: readonly NftEvidence[],
 ): NftFinding {
-  return {
-    node,
-    service,
-    code: "nft-service-stale",
-    severity: "warning",
-    message: `Node "${node}" still dispatches ${service}, which the API no longer has (${what.join(", ")}): kube-proxy's syncs stopped, or the Service was deleted moments ago`,
-    evidence,
-    fix: RESTART(node),
-    references: [PROXIER_NFT],
-  };
+  const scope = { node, evidence, ...(service.includes("/") ? { service } : {}) };
+  return found(makeFinding("nft-service-stale", { node, service, elements }, scope), evidence);
 }
 
-export function chainLeftover(node: string, count: number, evidence: readonly NftEvidence[]): NftFinding {
-  return {
-    node,
-    code: "chain-leftover",
-    severity: "warning",
-    message: `Node "${node}" has ${count} kube-proxy chain${count > 1 ? "s" : ""} with rules that no current Service or endpoint accounts for (flushed chains awaiting deletion are normal and not counted)`,
-    evidence,
-    fix: RESTART(node),
-    references: [PROXIER_NFT],
-  };
+export function chainLeftover(
+  node: string,
+  count: number,
+  inUse: number,
+  evidence: readonly NftEvidence[],
+): NftFinding {
+  return found(makeFinding("chain-leftover", { node, count, inUse }, { node, evidence }), evidence);
 }

@@ -93,9 +93,9 @@ describe("reconcileKubeProxyNft()", () => {
       "service-rejected error ns3/svc3",
     ]);
     expect(r.findings.map((f) => f.message)).toEqual([
-      'Node "lab-node" treats the ClusterIP of ns3/svc3:p80 as having no endpoints (goto reject-chain): clients get "Connection refused", but the API lists ready endpoints',
+      'Node "lab-node" rejects ns3/svc3:p80 (198.19.100.3:80/tcp) as having no endpoints, but the API lists ready endpoints (198.18.2.1:8080): clients on this node get "Connection refused"',
       'Node "lab-node" lacks the external entries of ns3/svc3:p80: NodePort tcp . 30081',
-      'Node "lab-node" treats NodePort tcp . 30081 of ns3/svc3:p80 as having no endpoints (goto reject-chain): clients get "Connection refused", but the API lists ready endpoints',
+      'Node "lab-node" rejects ns3/svc3:p80 NodePort tcp . 30081 as having no endpoints, but the API lists ready endpoints (198.18.2.1:8080): clients on this node get "Connection refused"',
     ]);
   });
 

@@ -1,16 +1,7 @@
-/**
- * Compares one node's kube-proxy nftables table with what the API says it must hold: the elements of
- * service-ips, service-nodeports, no-endpoint-services, no-endpoint-nodeports, firewall-ips and
- * cluster-ips, the service/endpoint chains they lead to and their numgen verdict maps. Services are
- * found by element keys (address . protocol . port) and recomputed chain names, never by comments.
- * Chains that are flushed but not yet deleted are kube-proxy's normal delayed cleanup (kernels before
- * 6.2 notice late that a map no longer references a chain; proxier.go `staleChains`), not leftovers.
- */
-import type { NftEvidence } from "../../nft/nft-packet.ts";
 import type { NftRuleset } from "../../nft/nft-ruleset.ts";
 import type { ExpectedServicePort } from "../expected-state.ts";
 import type { ProxyModeResult } from "../proxy-mode.ts";
-import { type ExpectedNftPort, expectedNftPort, KUBE_PROXY_MAPS } from "./expected-nft.ts";
+import { type ExpectedNftPort, expectedNftPort } from "./expected-nft.ts";
 import {
   evidenceOf,
   follow,
@@ -19,18 +10,16 @@ import {
   readKubeProxyTable,
   verdictName,
 } from "./kube-proxy-table.ts";
-import { parseNftChainName } from "./nft-chain-names.ts";
 import {
-  chainLeftover,
   endpointMissing,
   endpointStale,
   type NftFinding,
   numgenMismatch,
   serviceRejected,
   serviceRulesMissing,
-  serviceStale,
   tableMissing,
 } from "./nft-findings.ts";
+import { leftoverChains, staleServices } from "./stale-state.ts";
 
 export interface NftReconcileOptions {
   readonly node: string;
@@ -51,7 +40,7 @@ export interface NftReconcileResult {
   readonly findings: NftFinding[];
 }
 
-const MAX_LISTED = 10;
+const _MAX_LISTED = 10;
 
 class Reconciler {
   readonly findings: NftFinding[] = [];
@@ -80,15 +69,9 @@ class Reconciler {
         ...(r.via === undefined ? [] : [evidenceOf(this.t, r.via)]),
         evidenceOf(this.t, r.dnat),
       ];
+      const owner = this.opts.ownerOfIp?.(r.target.split(":")[0]!);
       this.findings.push(
-        endpointStale(
-          this.opts.node,
-          e.sp,
-          r.target,
-          ready,
-          this.opts.ownerOfIp?.(r.target.split(":")[0]!),
-          ev,
-        ),
+        endpointStale(e.sp, { node: this.opts.node, target: r.target, ready, owner, evidence: ev }),
       );
     }
     return f;
@@ -97,24 +80,28 @@ class Reconciler {
   numgen(e: ExpectedNftPort, f: ReturnType<typeof follow>): void {
     for (const ng of f.numgen) {
       const want = e.policyChains.get(ng.chain);
-      const holes = [];
-      for (let i = 0; i < ng.mod; i++) if (!ng.indexes.includes(i)) holes.push(i);
-      const extra = ng.indexes.filter((i) => i >= ng.mod);
-      let detail: string | undefined;
-      if (holes.length > 0) {
-        detail = `numgen random mod ${ng.mod} but a verdict map of ${ng.indexes.length} entr${ng.indexes.length === 1 ? "y" : "ies"}: ${holes.length} in ${ng.mod} new connections meet no endpoint and fall through to the ClusterIP (refused by cluster-ips-check)`;
-      } else if (extra.length > 0) {
-        detail = `numgen random mod ${ng.mod} that never picks verdict map entr${extra.length === 1 ? "y" : "ies"} ${extra.join(", ")}`;
-      } else if (want !== undefined && ng.mod !== want.length) {
+      let holes = 0;
+      for (let i = 0; i < ng.mod; i++) if (!ng.indexes.includes(i)) holes++;
+      const extra = ng.indexes.filter((i) => i >= ng.mod).length;
+      let kind: "holes" | "unused" | "uneven" | undefined;
+      if (holes > 0) kind = "holes";
+      else if (extra > 0) kind = "unused";
+      else if (want !== undefined && ng.mod !== want.length) {
         const targets = new Set(f.reached.keys());
         const same =
           want.every((w) => targets.has(`${w.ip}:${w.port}`)) &&
           [...targets].every((x) => want.some((w) => `${w.ip}:${w.port}` === x));
-        if (same)
-          detail = `numgen random mod ${ng.mod} over ${want.length} ready endpoint${want.length === 1 ? "" : "s"}: the spread is uneven`;
+        if (same) kind = "uneven";
       }
-      if (detail !== undefined)
-        this.findings.push(numgenMismatch(this.opts.node, e.sp, detail, [evidenceOf(this.t, ng.rule)]));
+      if (kind === undefined) continue;
+      const v = {
+        node: this.opts.node,
+        mod: ng.mod,
+        entries: ng.indexes.length,
+        ready: want?.length ?? 0,
+        kind,
+      };
+      this.findings.push(numgenMismatch(e.sp, { ...v, evidence: [evidenceOf(this.t, ng.rule)] }));
     }
   }
 
@@ -123,7 +110,7 @@ class Reconciler {
     const entry = this.entry("service-ips", key);
     const noEp = this.entry("no-endpoint-services", key);
     const allowed = new Set([...(e.policyChains.get(e.internalChain) ?? [])].map((x) => `${x.ip}:${x.port}`));
-    const ready = e.sp.clusterEndpoints;
+    const _ready = e.sp.clusterEndpoints;
     if (entry?.verdict !== undefined && "target" in entry.verdict) {
       const f = this.targets(
         e,
@@ -138,16 +125,21 @@ class Reconciler {
         );
         if (missing.length > 0) {
           const rules = f.numgen.map((n) => evidenceOf(this.t, n.rule));
-          this.findings.push(endpointMissing(this.opts.node, e.sp, missing, [entry.evidence, ...rules]));
+          this.findings.push(
+            endpointMissing(e.sp, { node: this.opts.node, missing, evidence: [entry.evidence, ...rules] }),
+          );
         }
         this.numgen(e, f);
       }
       if (noEp !== undefined && e.hasInternalEndpoints) {
         this.findings.push(
-          serviceRejected(this.opts.node, e.sp, "the ClusterIP", verdictName(noEp), true, ready, [
-            noEp.evidence,
-            entry.evidence,
-          ]),
+          serviceRejected(e.sp, {
+            node: this.opts.node,
+            what: "the ClusterIP",
+            verdict: verdictName(noEp),
+            alongside: true,
+            evidence: [noEp.evidence, entry.evidence],
+          }),
         );
       }
       return;
@@ -155,16 +147,23 @@ class Reconciler {
     if (!e.hasInternalEndpoints) return;
     if (noEp !== undefined) {
       this.findings.push(
-        serviceRejected(this.opts.node, e.sp, "the ClusterIP", verdictName(noEp), false, ready, [
-          noEp.evidence,
-        ]),
+        serviceRejected(e.sp, {
+          node: this.opts.node,
+          what: "the ClusterIP",
+          verdict: verdictName(noEp),
+          alongside: false,
+          evidence: [noEp.evidence],
+        }),
       );
     } else {
       const text = `no service-ips element ${key} (expected goto ${e.internalChain})`;
       this.findings.push(
-        serviceRulesMissing(this.opts.node, e.sp, [key], true, [
-          { file: this.opts.files.text ?? this.opts.files.json, text },
-        ]),
+        serviceRulesMissing(e.sp, {
+          node: this.opts.node,
+          absent: [key],
+          clusterIp: true,
+          evidence: [{ file: this.opts.files.text ?? this.opts.files.json, text }],
+        }),
       );
     }
   }
@@ -185,9 +184,12 @@ class Reconciler {
     if (absent.length > 0) {
       const text = `no service-ips / service-nodeports element for ${absent.join(", ")}`;
       this.findings.push(
-        serviceRulesMissing(this.opts.node, e.sp, absent, false, [
-          { file: this.opts.files.text ?? this.opts.files.json, text },
-        ]),
+        serviceRulesMissing(e.sp, {
+          node: this.opts.node,
+          absent,
+          clusterIp: false,
+          evidence: [{ file: this.opts.files.text ?? this.opts.files.json, text }],
+        }),
       );
     }
     if (!e.hasExternalEndpoints) return;
@@ -198,77 +200,17 @@ class Reconciler {
         if (got === undefined) continue;
         const what = map === "no-endpoint-nodeports" ? `NodePort ${key}` : key;
         this.findings.push(
-          serviceRejected(this.opts.node, e.sp, what, verdictName(got), false, e.sp.clusterEndpoints, [
-            got.evidence,
-          ]),
+          serviceRejected(e.sp, {
+            node: this.opts.node,
+            what,
+            verdict: verdictName(got),
+            alongside: false,
+            evidence: [got.evidence],
+          }),
         );
       }
     }
   }
-}
-
-/** Elements no current Service port accounts for, grouped by the Service their chain or comment names. */
-function staleServices(r: Reconciler, expected: readonly ExpectedNftPort[]): void {
-  const keys = new Set<string>();
-  const ips = new Set<string>();
-  for (const e of expected) {
-    for (const k of e.keys) keys.add(k);
-    ips.add(e.sp.clusterIP!);
-  }
-  const groups = new Map<string, { what: string[]; evidence: NftEvidence[] }>();
-  const add = (service: string, what: string, ev: NftEvidence) => {
-    const g = groups.get(service) ?? { what: [], evidence: [] };
-    groups.set(service, g);
-    g.what.push(what);
-    if (g.evidence.length < MAX_LISTED) g.evidence.push(ev);
-  };
-  // A cluster-ips element has neither target nor comment: it belongs to the Service whose other
-  // elements have its address.
-  const byIp = new Map<string, string>();
-  for (const map of [...KUBE_PROXY_MAPS, "cluster-ips" as const]) {
-    for (const [key, entry] of r.t.maps.get(map) ?? []) {
-      if (map === "cluster-ips" ? ips.has(key) : keys.has(key)) continue;
-      const target =
-        entry.verdict !== undefined && "target" in entry.verdict ? entry.verdict.target : undefined;
-      const named = target === undefined ? undefined : parseNftChainName(target)?.service;
-      const ip = key.split(" . ")[0]!;
-      const service = named ?? entry.comment?.replace(/:[^:]*$/, "") ?? byIp.get(ip) ?? `ClusterIP ${key}`;
-      if (!byIp.has(ip)) byIp.set(ip, service);
-      add(service, `${map} ${key}`, entry.evidence);
-    }
-  }
-  for (const [service, g] of groups) {
-    for (const c of r.t.table.chains.values()) {
-      if (parseNftChainName(c.name)?.service === service && c.rules.length > 0) {
-        r.reachedChains.add(c.name);
-        if (g.evidence.length < MAX_LISTED && c.text !== undefined && r.t.files.text !== undefined) {
-          g.evidence.push({ file: r.t.files.text, line: c.text.line, text: c.text.text });
-        }
-      }
-    }
-    r.findings.push(serviceStale(r.opts.node, service, g.what, g.evidence));
-  }
-}
-
-function leftoverChains(r: Reconciler, expected: readonly ExpectedNftPort[]): void {
-  const active = new Set<string>();
-  for (const e of expected) for (const c of e.activeChains) active.add(c);
-  const left: NftEvidence[] = [];
-  let count = 0;
-  for (const c of r.t.table.chains.values()) {
-    // Only kube-proxy's service and endpoint chains have a "/" in their name (isServiceChainName).
-    if (!c.name.includes("/") || active.has(c.name) || r.reachedChains.has(c.name)) continue;
-    if (c.rules.length === 0) continue;
-    count++;
-    if (left.length < MAX_LISTED) {
-      left.push(
-        c.text !== undefined && r.t.files.text !== undefined
-          ? { file: r.t.files.text, line: c.text.line, text: c.text.text }
-          : { file: r.t.files.json, text: `chain ip kube-proxy ${c.name}` },
-      );
-    }
-  }
-  if (count > 0) r.findings.push(chainLeftover(r.opts.node, count, left));
 }
 
 /**
@@ -282,7 +224,9 @@ export function reconcileKubeProxyNft(
 ): NftReconcileResult {
   const t = readKubeProxyTable(ruleset, opts.files);
   if (t === undefined) {
-    const findings = opts.mode?.mode === "nftables" ? [tableMissing(opts.node, opts.mode.evidence)] : [];
+    const m = opts.mode;
+    const source = `${m?.evidence[0]?.file ?? "kube-proxy"} says nftables`;
+    const findings = m?.mode === "nftables" ? [tableMissing(opts.node, source, m.evidence)] : [];
     return { present: false, findings };
   }
   const r = new Reconciler(t, opts);
@@ -293,7 +237,10 @@ export function reconcileKubeProxyNft(
     r.internal(e, seen);
     r.external(e, seen);
   }
-  staleServices(r, expected);
-  leftoverChains(r, expected);
-  return { present: true, findings: r.findings };
+  const stale = staleServices(t, expected, opts.node);
+  for (const c of stale.chains) r.reachedChains.add(c);
+  return {
+    present: true,
+    findings: [...r.findings, ...stale.findings, ...leftoverChains(t, expected, r.reachedChains, opts.node)],
+  };
 }

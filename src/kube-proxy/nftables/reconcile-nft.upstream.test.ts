@@ -125,9 +125,16 @@ describe.skipIf(skip)("reconcileKubeProxyNft() on upstream TestOverallNFTablesRu
     expect(reconcile(cluster, "table ip other {\n}\n").findings).toEqual([]);
   });
 
-  it("a service chain with rules that nothing accounts for is a leftover", () => {
-    const extra =
-      "add chain ip kube-proxy endpoint-ABCDEFGH-ns9/gone/tcp/p80__10.9.9.9/80\nadd rule ip kube-proxy endpoint-ABCDEFGH-ns9/gone/tcp/p80__10.9.9.9/80 meta l4proto tcp dnat to 10.9.9.9:80\n";
-    expect(codes(reconcile(cluster, `${rules}\n${extra}`))).toEqual(["chain-leftover warning"]);
+  it("service chains with rules that nothing accounts for are leftovers: info unused, warning in use", () => {
+    const ep = "endpoint-ABCDEFGH-ns9/gone/tcp/p80__10.9.9.9/80";
+    const svc = "service-ABCDEFGH-ns9/gone/tcp/p80";
+    const lone = `add chain ip kube-proxy ${ep}\nadd rule ip kube-proxy ${ep} meta l4proto tcp dnat to 10.9.9.9:80\n`;
+    expect(codes(reconcile(cluster, `${rules}\n${lone}`))).toEqual(["chain-leftover info"]);
+    const used = `${lone}add chain ip kube-proxy ${svc}\nadd rule ip kube-proxy ${svc} goto ${ep}\n`;
+    const r = reconcile(cluster, `${rules}\n${used}`);
+    expect(codes(r)).toEqual(["chain-leftover warning"]);
+    expect(r.findings[0]!.message).toContain(
+      "2 kube-proxy chains that no current Service or endpoint accounts for, 1 still jumped to",
+    );
   });
 });

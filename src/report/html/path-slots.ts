@@ -42,6 +42,9 @@ export function findingSlot(code: FindingCode): Slot {
     case "ipvs-real-server-draining":
     case "ipvs-ipset-entry-missing":
     case "ipvs-ipset-entry-stale":
+    case "nft-numgen-mismatch":
+    case "nft-service-stale":
+    case "nft-table-missing":
       return "dataplane";
     case "bundle-invalid":
       return "none";
