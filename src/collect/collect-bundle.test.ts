@@ -184,6 +184,7 @@ describe("collectBundle() through a fake API server with the real client library
           "k3s-version.txt",
           "kube-proxy-metrics.txt",
           "kube-proxy-mode.txt",
+          "nft-ruleset.json",
           "nft-ruleset.txt",
         ]);
         const text = readFileSync(join(dir, "iptables-save.txt"), "utf8");
@@ -197,6 +198,7 @@ describe("collectBundle() through a fake API server with the real client library
           "k3s-version.txt",
           "kube-proxy-metrics.txt",
           "kube-proxy-mode.txt",
+          "nft-ruleset.json",
           "nft-ruleset.txt",
         ]);
         expect(readFileSync(join(dir, "iptables-save.err"), "utf8")).toBe(FAILING_IPTABLES_STDERR);
