@@ -2,6 +2,7 @@ import { chmod, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CollectError } from "./collect-error.ts";
 import type { CommandResult } from "./command-result.ts";
+import { errorWords } from "./errno-words.ts";
 import { commandAbsent, NODE_COMMANDS, type NodeCommand } from "./node-commands.ts";
 
 /** The `format` value of bundle.json. */
@@ -20,22 +21,13 @@ export function checkNodeName(node: string): void {
   }
 }
 
-/** Creates an empty bundle directory (0700) with `cluster/` and `nodes/`; refuses a non-empty one. */
-export async function createBundleDir(out: string): Promise<void> {
+/** Creates `cluster/` and `nodes/` (0700) in a new, empty bundle directory. */
+export async function createBundleLayout(dir: string): Promise<void> {
   try {
-    await mkdir(out, { recursive: true, mode: DIR_MODE });
-    const existing = await readdir(out);
-    if (existing.length > 0) {
-      throw new CollectError(`Cannot write bundle to "${out}": the directory is not empty`);
-    }
-    await chmod(out, DIR_MODE);
-    await mkdir(join(out, "cluster"), { mode: DIR_MODE });
-    await mkdir(join(out, "nodes"), { mode: DIR_MODE });
+    await mkdir(join(dir, "cluster"), { mode: DIR_MODE });
+    await mkdir(join(dir, "nodes"), { mode: DIR_MODE });
   } catch (error) {
-    if (error instanceof CollectError) throw error;
-    throw new CollectError(`Cannot create bundle directory "${out}": ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new CollectError(`Cannot create the bundle in "${dir}": ${errorWords(error)}`, { cause: error });
   }
 }
 

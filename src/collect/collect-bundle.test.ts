@@ -295,7 +295,7 @@ describe("collectBundle() through a fake API server with the real client library
     const out = outDir();
     const summary = await collectBundle({ out, via: "pod", kubeconfig, onWarning: (w) => warnings.push(w) });
     expect(summary.lists.find((l) => l.file === "cluster/endpointslices.json")?.error).toBe(
-      'Cannot list EndpointSlices (/apis/discovery.k8s.io/v1/endpointslices): endpointslices is forbidden: User "tester" cannot list resource "endpointslices" at the cluster scope',
+      'Cannot list EndpointSlices (/apis/discovery.k8s.io/v1/endpointslices): endpointslices is forbidden: User "tester" cannot list resource "endpointslices" at the cluster scope (HTTP 403: grant the read access of deploy/rbac-collect.yaml to the user of the kubeconfig)',
     );
     expect(warnings).toHaveLength(1);
     expect(readdirSync(join(out, "cluster")).sort()).toEqual(["nodes.json", "pods.json", "services.json"]);

@@ -2,7 +2,8 @@ import { open } from "node:fs/promises";
 import { Inflate } from "fflate";
 import type { ConfigFile } from "../config/config-types.ts";
 import { CONFIG_FILE_NAME, decodeConfigText } from "../config/decode-config-text.ts";
-import { CollectError } from "./collect-error.ts";
+import { ArchiveLimitError, CollectError } from "./collect-error.ts";
+import { errorWords } from "./errno-words.ts";
 
 /** Caps that keep a hostile archive (a zip bomb) from exhausting memory or time. */
 export interface ArchiveLimits {
@@ -104,7 +105,7 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
     }
   }
   if (count > limits.maxEntries) {
-    throw new RangeError(
+    throw new ArchiveLimitError(
       `Cannot read archive "${label}": ${count} entries is more than the limit of ${limits.maxEntries} (zip bomb?)`,
     );
   }
@@ -117,7 +118,7 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
   let p = 0;
   while (p + 46 <= cd.length && u32(cd, p) === 0x02014b50) {
     if (entries.length >= limits.maxEntries) {
-      throw new RangeError(
+      throw new ArchiveLimitError(
         `Cannot read archive "${label}": more than ${limits.maxEntries} entries (zip bomb?)`,
       );
     }
@@ -164,7 +165,7 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
 function charge(budget: Budget, n: number, name: string): void {
   budget.inflated += n;
   if (budget.inflated > budget.limits.maxInflated) {
-    throw new RangeError(
+    throw new ArchiveLimitError(
       `Cannot read archive "${budget.label}": inflating "${name}" goes past the limit of ${budget.limits.maxInflated} bytes (zip bomb?)`,
     );
   }
@@ -201,7 +202,7 @@ async function entryData(src: ZipSource, e: Entry, budget: Budget): Promise<Uint
       inflater.push(data.subarray(i, i + SLICE), i + SLICE >= data.length);
     if (data.length === 0) inflater.push(new Uint8Array(0), true);
   } catch (error) {
-    if (error instanceof RangeError) throw error;
+    if (error instanceof ArchiveLimitError) throw error;
     throw new CollectError(`Cannot inflate "${e.name}" in "${budget.label}": ${(error as Error).message}`, {
       cause: error,
     });
@@ -255,7 +256,7 @@ async function readZip(
  * the library jars under `BOOT-INF/lib/` (or `WEB-INF/lib/`) are opened too, one level deep.
  *
  * @throws {CollectError} when the file cannot be read or is not a zip
- * @throws {RangeError} when a limit of {@linkcode ArchiveLimits} is exceeded
+ * @throws {ArchiveLimitError} when a limit of {@linkcode ArchiveLimits} is exceeded
  */
 export async function readArchiveConfig(
   path: string,
@@ -266,12 +267,9 @@ export async function readArchiveConfig(
   try {
     fh = await open(path, "r");
   } catch (error) {
-    throw new CollectError(
-      `Cannot read archive "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw new CollectError(`Cannot read archive "${path}": ${errorWords(error)}`, {
+      cause: error,
+    });
   }
   try {
     const st = await fh.stat();

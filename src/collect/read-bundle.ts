@@ -17,11 +17,10 @@ import { composeHandlers } from "../parse/compose-handlers.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { NodeScanner } from "../scan/scan-node.ts";
+import { BUNDLE_FORMAT } from "./bundle-writer.ts";
 import { CollectError } from "./collect-error.ts";
+import { errorWords } from "./errno-words.ts";
 import { BundleSchemaError, convertList, type KindTypes, type ObjectKind } from "./kube-objects.ts";
-
-/** The bundle format this reader understands. */
-export const BUNDLE_FORMAT = "netdoctor-bundle/v1";
 
 export interface BundleMeta {
   readonly format: string;
@@ -76,7 +75,7 @@ async function readText(path: string): Promise<string | undefined> {
     return await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new CollectError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+    throw new CollectError(`Cannot read ${path}: ${errorWords(error)}`, {
       cause: error,
     });
   }
@@ -155,10 +154,7 @@ export async function readBundle(dir: string): Promise<Bundle> {
       throw new CollectError(`Cannot read bundle ${dir}: not a directory`);
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(
-      `Cannot read bundle ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      { cause: error },
-    );
+    throw new CollectError(`Cannot read bundle ${dir}: ${errorWords(error)}`, { cause: error });
   }
   const problems: Finding[] = [];
   let meta: BundleMeta = { format: BUNDLE_FORMAT };

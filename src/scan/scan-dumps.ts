@@ -8,8 +8,29 @@ export interface ScanReport {
   readonly findings: readonly Finding[];
 }
 
+/**
+ * A dump read only as far as it goes (a paste cut short): its counts are partial, so the scan
+ * cannot call the node healthy.
+ */
+function truncationFindings(scan: NodeScan): Finding[] {
+  return scan.warnings
+    .filter((w) => w.kind === "truncated")
+    .map((w) => ({
+      code: "bundle-invalid",
+      severity: "warning",
+      node: scan.node,
+      message: `Node "${scan.node}": ${w.reason.charAt(0).toLowerCase()}${w.reason.slice(1)}`,
+      evidence: [{ file: scan.file, line: w.line, text: w.text }],
+      fix: "Take the node's whole `iptables-save` output as a file (pastes get cut) and scan it again",
+    }));
+}
+
 /** Turns per-node scans into the scan report with its findings. */
 export function scanReport(nodes: readonly NodeScan[]): ScanReport {
-  const findings = [...nodes.flatMap(duplicateFindings), ...outlierFindings(nodes)];
+  const findings = [
+    ...nodes.flatMap(truncationFindings),
+    ...nodes.flatMap(duplicateFindings),
+    ...outlierFindings(nodes),
+  ];
   return { nodes, findings };
 }

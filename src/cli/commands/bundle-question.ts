@@ -1,10 +1,9 @@
 /**
  * What `diagnose` and `report` share: the `--from/--to/-n` question and a bundle diagnosis with
- * progress on stderr, where a question that names nothing in the bundle is a usage error.
+ * progress on stderr (a question that names nothing in the bundle throws a `QuestionError`, a user error).
  */
 import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
 import type { DiagnoseQuestion } from "../../diagnose/diagnosis-builder.ts";
-import { QuestionError } from "../../diagnose/resolve-target.ts";
 import type { Diagnosis } from "../../model/diagnosis.ts";
 import { UsageError } from "../exit-codes.ts";
 
@@ -40,9 +39,6 @@ export async function diagnoseWithProgress(
         if (progress) process.stderr.write(`\rreading node ${done + 1}/${total}: ${node}\x1b[K`);
       },
     });
-  } catch (error) {
-    if (error instanceof QuestionError) throw new UsageError(error.message);
-    throw error;
   } finally {
     if (progress) process.stderr.write("\r\x1b[K");
   }

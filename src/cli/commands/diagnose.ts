@@ -4,10 +4,10 @@ import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
 import { renderDiagnosisText } from "../../report/render-diagnosis-text.ts";
 import { renderHtml } from "../../report/render-html.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from "../live-collect.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
 import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
-import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from "./collect.ts";
 import { reportInputFor } from "./report.ts";
 
 interface DiagnoseOptions extends Partial<Omit<LiveCollectFlags, "namespace">> {

@@ -1,34 +1,13 @@
 import { hostname } from "node:os";
 import type { Command } from "commander";
+import { CollectError } from "../../collect/collect-error.ts";
+import { errorWords, hasCode } from "../../collect/errno-words.ts";
 import { startExporter } from "../../server/exporter.ts";
 import type { SampleCommands } from "../../server/sampler.ts";
 import { ServiceRulesChecker } from "../../server/service-rules.ts";
 import { UsageError } from "../exit-codes.ts";
+import { parseDuration } from "../parse-duration.ts";
 import { runAction } from "../run-action.ts";
-
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/**
- * Parses a duration such as `60s`, `1m30s`, `500ms` or `2h` (Prometheus/Go style) into milliseconds.
- *
- * @throws {UsageError} When the text is not a positive duration.
- */
-export function parseDuration(text: string, what: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < text.length) {
-    re.lastIndex = at;
-    const m = re.exec(text);
-    if (m === null) break;
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    at = re.lastIndex;
-  }
-  if (text === "" || at !== text.length || !(total > 0)) {
-    throw new UsageError(`Cannot use ${what} "${text}": expected a duration such as 60s, 1m30s or 500ms`);
-  }
-  return total;
-}
 
 /**
  * Parses `HOST:PORT`, `:PORT` or `[IPv6]:PORT`.
@@ -149,9 +128,10 @@ Manifests and alert rules: deploy/exporter/ and deploy/alerts/ (see docs/exporte
           processMetrics: flags.processMetrics,
           ...(client === undefined ? {} : { api: { client, everyMs: apiEveryMs } }),
         }).catch((error: unknown) => {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-            throw new UsageError(`Cannot listen on "${flags.listen}": ${code}`);
+          if (hasCode(error, "EADDRINUSE") || hasCode(error, "EACCES") || hasCode(error, "EADDRNOTAVAIL")) {
+            throw new CollectError(`Cannot listen on "${flags.listen}": ${errorWords(error)}`, {
+              cause: error,
+            });
           }
           throw error;
         });

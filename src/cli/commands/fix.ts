@@ -3,6 +3,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
+import { scanFile } from "../../collect/scan-file.ts";
 import { planAdvice } from "../../fix/plan-advice.ts";
 import { planDuplicates } from "../../fix/plan-duplicates.ts";
 import { type FixReport, renderFixText, type WrittenFile } from "../../fix/render-fix-text.ts";
@@ -13,7 +14,6 @@ import type { TableName } from "../../model/ruleset.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import { scanFile } from "./scan.ts";
 
 const TABLES: readonly TableName[] = ["raw", "mangle", "nat", "filter", "security"];
 

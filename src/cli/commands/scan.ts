@@ -1,10 +1,10 @@
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
-import { streamDump } from "../../collect/read-dump.ts";
+import { scanFile } from "../../collect/scan-file.ts";
 import type { TableName } from "../../model/ruleset.ts";
 import { renderScanText } from "../../report/render-scan-text.ts";
 import { scanReport } from "../../scan/scan-dumps.ts";
-import { type NodeScan, NodeScanner } from "../../scan/scan-node.ts";
+import type { NodeScan } from "../../scan/scan-node.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
@@ -15,23 +15,6 @@ export function parseNamedFile(arg: string): { node: string; file: string } {
   if (eq > 0 && !arg.slice(0, eq).includes("/")) return { node: arg.slice(0, eq), file: arg.slice(eq + 1) };
   const base = basename(arg);
   return { node: base.slice(0, base.length - extname(base).length) || base, file: arg };
-}
-
-/**
- * Scans one dump file in a streaming pass. A file whose chains' rules are not contiguous (never
- * iptables-save output, but hand-edited dumps) is read a second time keeping every rule, so its
- * duplicate counts are exact; stdin cannot be re-read, and there the scan's warning says so.
- */
-export async function scanFile(node: string, file: string, table?: TableName): Promise<NodeScan> {
-  const options = table === undefined ? {} : { table };
-  const scanner = new NodeScanner();
-  const reader = await streamDump(file, scanner.handler, options);
-  if (scanner.interleaved && file !== "-") {
-    const exact = new NodeScanner({ keepAllRules: true });
-    const again = await streamDump(file, exact.handler, options);
-    return exact.finish({ node, file, header: again.header });
-  }
-  return scanner.finish({ node, file, header: reader.header });
 }
 
 export function registerScan(program: Command): void {
