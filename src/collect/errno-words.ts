@@ -70,3 +70,10 @@ export function errorWords(error: unknown): string {
 export function hasCode(error: unknown, code: string): boolean {
   return error !== null && typeof error === "object" && (error as { code?: unknown }).code === code;
 }
+
+/** Whether `error` is a Node system error (it has a string `code` such as `EACCES`). */
+export function isSystemError(error: unknown): boolean {
+  return (
+    error !== null && typeof error === "object" && typeof (error as { code?: unknown }).code === "string"
+  );
+}

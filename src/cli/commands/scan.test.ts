@@ -174,17 +174,17 @@ describe("netdoctor scan", () => {
     [
       "an unknown output format",
       () => ["scan", "-o", "xml", demo[0]!],
-      'netdoctor: Cannot use output format "xml": expected one of text, json, yaml\nsee \'netdoctor scan --help\'\n',
+      "netdoctor: Cannot use output format \"xml\": expected one of text, json, yaml\nsee 'netdoctor scan --help'\n",
     ],
     [
       "an unknown table",
       () => ["scan", "--table", "nta", demo[0]!],
-      'netdoctor: Cannot use table "nta": expected raw, mangle, nat, filter or security\nsee \'netdoctor scan --help\'\n',
+      "netdoctor: Cannot use table \"nta\": expected raw, mangle, nat, filter or security\nsee 'netdoctor scan --help'\n",
     ],
     [
       "two dumps with one name",
       () => ["scan", demo[0]!, `k3s-server=${demo[1]}`],
-      'netdoctor: Cannot scan two dumps named "k3s-server": name them NAME=FILE\nsee \'netdoctor scan --help\'\n',
+      "netdoctor: Cannot scan two dumps named \"k3s-server\": name them NAME=FILE\nsee 'netdoctor scan --help'\n",
     ],
   ];
 
