@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { addJarConfigCheck } from "../../collect/config-diagnosis.ts";
 import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
+import { readReportInput } from "../../collect/read-report-input.ts";
 import { renderDiagnosisText } from "../../report/render-diagnosis-text.ts";
 import { renderHtml } from "../../report/render-html.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
@@ -8,7 +9,6 @@ import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
 import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
-import { reportInputFor } from "./report.ts";
 
 interface DiagnoseOptions extends Partial<Omit<LiveCollectFlags, "namespace">> {
   bundle?: string;
@@ -77,7 +77,7 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
           const from = question.from.includes("/") ? question.from : `${question.namespace}/${question.from}`;
           diagnosis = await addJarConfigCheck(diagnosis, { bundle: dir, from, jar: opts.jar });
         }
-        if (opts.output === "html") await writeStdout(renderHtml(await reportInputFor(dir, diagnosis)));
+        if (opts.output === "html") await writeStdout(renderHtml(await readReportInput(dir, diagnosis)));
         else await writeStdout(formatOutput(format, diagnosis, renderDiagnosisText));
         return diagnosis.ok ? EXIT_OK : EXIT_PROBLEMS;
       }),
