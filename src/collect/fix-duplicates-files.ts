@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rm } from "node:fs/promises";
-import { basename, dirname, extname, join, resolve } from "node:path";
+import { dirname, join } from "node:path";
 import { planAdvice } from "../fix/plan-advice.ts";
 import { planDuplicates } from "../fix/plan-duplicates.ts";
 import type { FixReport, WrittenFile } from "../fix/render-fix-text.ts";
@@ -14,6 +14,7 @@ import { detectKnownBugs } from "../known-bugs/known-bugs.ts";
 import type { EvidenceFile } from "../known-bugs/node-evidence.ts";
 import { TABLE_NAMES, type TableName } from "../model/ruleset.ts";
 import { CollectError } from "./collect-error.ts";
+import { dumpNodeName } from "./dump-node-name.ts";
 import { errorWords } from "./errno-words.ts";
 import { readDump } from "./read-dump.ts";
 import { scanFile } from "./scan-file.ts";
@@ -86,13 +87,6 @@ async function writeRestoreFiles(out: string, restore: readonly RestoreFile[]): 
     files.push({ table: restore[i]!.table, path: paths[i]!, chains: restore[i]!.chains });
   }
   return files;
-}
-
-/** The node a dump belongs to: a bundle's nodes/NODE/iptables-save.txt is named after NODE. */
-export function dumpNodeName(dump: string): string {
-  const base = basename(dump);
-  const stem = base.slice(0, base.length - extname(base).length) || base;
-  return stem === "iptables-save" ? basename(dirname(resolve(dump))) : stem;
 }
 
 /** A file next to the dump (in a bundle, the node's versions sit next to its dump). */

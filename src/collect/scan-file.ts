@@ -1,4 +1,5 @@
 import type { TableName } from "../model/ruleset.ts";
+import { type ScanReport, scanReport } from "../scan/scan-dumps.ts";
 import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
 import { streamDump } from "./read-dump.ts";
 
@@ -18,4 +19,14 @@ export async function scanFile(node: string, file: string, table?: TableName): P
     return exact.finish({ node, file, header: again.header });
   }
   return scanner.finish({ node, file, header: reader.header });
+}
+
+/** `netdoctor scan FILE...`: each dump under its node name, then the cross-node findings. */
+export async function scanDumpFiles(
+  dumps: readonly { readonly node: string; readonly file: string }[],
+  table?: TableName,
+): Promise<ScanReport> {
+  const scans: NodeScan[] = [];
+  for (const { node, file } of dumps) scans.push(await scanFile(node, file, table));
+  return scanReport(scans);
 }

@@ -177,17 +177,18 @@ function sniffHeadless(lines: readonly Line[], options: SniffOptions): SniffResu
   const sLines = lines.filter((l) => l.kind === "s-line");
   const format: DumpFormat = sLines.length > 0 ? "iptables-S" : "rule-lines";
   const first = lines.find((l) => l.kind === "s-line" || l.kind === "rule")!;
-  const notices: ParseWarning[] = [];
-  if (format === "rule-lines") {
-    notices.push({
-      line: first.no,
-      text: first.text,
-      reason:
-        "The input has rules but no table header and no chain declarations (a grepped chain?): each chain is declared where it is first used",
-      kind: "format",
-    });
-  }
-  if (options.table !== undefined) return { format, table: options.table, notices };
+  const grepped =
+    format === "rule-lines"
+      ? "The input has rules but no table header and no chain declarations (a grepped chain?): each chain is declared where it is first used"
+      : undefined;
+  const notice = (reason: string): ParseWarning => ({
+    line: first.no,
+    text: first.text,
+    reason,
+    kind: "format",
+  });
+  if (options.table !== undefined)
+    return { format, table: options.table, notices: grepped === undefined ? [] : [notice(grepped)] };
   const policies = sLines.flatMap((l) => (l.text.startsWith("-P ") ? [l.text.split(/\s+/)[1]!] : []));
   const used = lines.flatMap((l) => {
     if (l.kind !== "rule") return [];
@@ -203,15 +204,11 @@ function sniffHeadless(lines: readonly Line[], options: SniffOptions): SniffResu
         `pass the table it came from (--table ${guess.candidates.includes("nat") ? "nat" : guess.candidates[0]})`,
     );
   }
-  notices.push({
-    line: first.no,
-    text: first.text,
-    reason: guess.exact
-      ? `No table header: read as table "${guess.table}", the table these built-in chains belong to (pass --table to say otherwise)`
-      : `No table header: read as table "${guess.table}", iptables' default (pass --table if it came from another)`,
-    kind: "format",
-  });
-  return { format, table: guess.table, notices };
+  const how = guess.exact
+    ? `read as table "${guess.table}", the table these built-in chains belong to (pass --table to say otherwise)`
+    : `read as table "${guess.table}", iptables' default (pass --table if it came from another)`;
+  const reason = grepped === undefined ? `No table header: ${how}` : `${grepped}; ${how}`;
+  return { format, table: guess.table, notices: [notice(reason)] };
 }
 
 /**
