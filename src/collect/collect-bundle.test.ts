@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CoreV1Api, KubeConfig } from "@kubernetes/client-node";
@@ -316,8 +316,9 @@ describe("collectBundle() through a fake API server with the real client library
     const nodes = Array.from({ length: 30 }, (_, i) => ({ name: `n${i}` }));
     const { api, kubeconfig } = await fake({ nodes, pendingMs: 300, runningMs: 300 });
     const controller = new AbortController();
+    const out = outDir();
     const run = collectBundle({
-      out: outDir(),
+      out,
       via: "pod",
       kubeconfig,
       concurrency: 5,
@@ -328,6 +329,9 @@ describe("collectBundle() through a fake API server with the real client library
     const summary = await run;
     expect(summary.interrupted).toBe(true);
     expect(summary.notStarted.length).toBeGreaterThan(0);
+    // Nothing half-written: neither the bundle nor its staging sibling is left.
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.includes(".partial-"))).toEqual([]);
     expect(api.created.length).toBeGreaterThan(0);
     expect(api.livePods()).toEqual([]);
 

@@ -73,7 +73,9 @@ describe("netdoctor collect (CLI)", () => {
     expect(api.livePods()).toEqual([]);
     expect(new Set(api.deleted)).toEqual(new Set(api.created));
     expect(api.created.length).toBeLessThan(40); // it stopped starting nodes
-    expect(result.stdout).toMatch(/^Interrupted: collected \d+ of 40 nodes/);
+    expect(result.stdout).toMatch(/^Interrupted: collected \d+ of 40 nodes .* and wrote nothing to /);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.includes(".partial-"))).toEqual([]);
   });
 
   it("reports failed nodes, exits 1 and prints a JSON summary with -o json", async () => {
