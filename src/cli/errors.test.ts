@@ -58,11 +58,11 @@ function expectOneLine(r: { code: number | null; stdout: string; stderr: string 
   expect(r.stdout).toBe("");
   expect(r.stderr.split("\n").filter((l) => l !== "")).toHaveLength(1);
   expect(r.stderr.trimEnd()).toMatch(
-    typeof message === "string" ? new RegExp(`^${escape(message)}$`) : message,
+    typeof message === "string" ? new RegExp(`^${escapeRegExp(message)}$`) : message,
   );
 }
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
