@@ -16,8 +16,11 @@ export interface ExporterMetricsOptions {
 
 /**
  * The exporter's own prom-client registry. Values are set once per sample; a scrape only
- * serializes them. Every label takes values from a closed list, and every label value of those
- * lists is always exported (0 when nothing matches) so that series do not appear and vanish.
+ * serializes them. Every label takes values from a closed list, and once the first sample
+ * succeeded every label value of those lists is exported (0 when nothing matches) so that series
+ * do not appear and vanish. Before that, nothing was measured and nothing is published: no rule,
+ * chain, duplicate, version or known-bug series (a restarted exporter must not show a drop to 0),
+ * only `netdoctor_iptables_sample_ok` 0 and the error counters.
  */
 export class ExporterMetrics {
   readonly registry = new Registry();
@@ -31,6 +34,9 @@ export class ExporterMetrics {
   readonly #errors: Counter<"reason">;
   readonly #skipped: Counter;
   readonly #lastSuccess: Gauge;
+  readonly #sampleOk: Gauge;
+  /** Whether a sample has succeeded (and the unlabelled gauges joined the registry). */
+  #published = false;
   readonly #stale: Gauge | undefined;
   readonly #missing: Gauge | undefined;
   readonly #apiErrors: Counter | undefined;
@@ -63,10 +69,12 @@ export class ExporterMetrics {
       labelNames: ["version", "backend"],
       registers,
     });
+    // prom-client shows a gauge without labels as 0 until it is set: these three join the
+    // registry with the first good sample (see publish).
     this.#mixed = new Gauge({
       name: "netdoctor_iptables_mixed_backends",
       help: "1 when the node has rules in both the legacy and the nf_tables backend",
-      registers,
+      registers: [],
     });
     this.#knownBug = new Gauge({
       name: "netdoctor_iptables_known_bug",
@@ -77,7 +85,7 @@ export class ExporterMetrics {
     this.#duration = new Gauge({
       name: "netdoctor_iptables_save_duration_seconds",
       help: "Wall time of the last successful iptables-save run, parse included",
-      registers,
+      registers: [],
     });
     this.#errors = new Counter({
       name: "netdoctor_iptables_save_errors_total",
@@ -91,8 +99,13 @@ export class ExporterMetrics {
       registers,
     });
     this.#lastSuccess = new Gauge({
-      name: "netdoctor_last_success_timestamp_seconds",
-      help: "Unix time of the last successful sample; 0 before the first one",
+      name: "netdoctor_iptables_last_success_timestamp_seconds",
+      help: "Unix time of the last successful sample; absent before the first one",
+      registers: [],
+    });
+    this.#sampleOk = new Gauge({
+      name: "netdoctor_iptables_sample_ok",
+      help: "1 when the last iptables-save sample succeeded, 0 when it failed or none has succeeded yet",
       registers,
     });
     if (options.serviceRules === true) {
@@ -112,23 +125,19 @@ export class ExporterMetrics {
         registers,
       });
     }
-    for (const table of TABLE_NAMES) {
-      this.#rules.set({ table }, 0);
-      this.#chains.set({ table }, 0);
-    }
-    for (const owner of RULE_OWNERS) this.#duplicates.set({ owner }, 0);
-    for (const id of KNOWN_BUG_IDS) this.#knownBug.set({ id }, 0);
+    // Counters start at a measured 0; the gauges of the rules appear with the first good sample.
     for (const reason of SAVE_ERROR_REASONS) this.#errors.inc({ reason }, 0);
-    this.#info.set({ version: "unknown", backend: "unknown" }, 1);
-    this.#mixed.set(0);
-    this.#duration.set(0);
     this.#skipped.inc(0);
-    this.#lastSuccess.set(0);
+    this.#sampleOk.set(0);
     if (options.processMetrics !== false) processMetrics(registers);
   }
 
   /** Publishes the values of a successful sample. */
   publish(values: NodeMetricValues, sample: { readonly seconds: number; readonly timestamp: number }): void {
+    if (!this.#published) {
+      this.#published = true;
+      for (const g of [this.#mixed, this.#duration, this.#lastSuccess]) this.registry.registerMetric(g);
+    }
     for (const table of TABLE_NAMES) {
       this.#rules.set({ table }, values.rules[table]);
       this.#chains.set({ table }, values.chains[table]);
@@ -140,6 +149,7 @@ export class ExporterMetrics {
     this.setKnownBugs(values.knownBugs);
     this.#duration.set(sample.seconds);
     this.#lastSuccess.set(sample.timestamp);
+    this.#sampleOk.set(1);
   }
 
   /** Sets the known-bug flags (every catalogue id is always present). */
@@ -152,8 +162,10 @@ export class ExporterMetrics {
     for (const id of KNOWN_BUG_IDS) if (flags[id] === true) this.#knownBug.set({ id }, 1);
   }
 
+  /** Counts a failed sample; the last good values stay, `sample_ok` says they are old. */
   countError(reason: SaveErrorReason): void {
     this.#errors.inc({ reason });
+    this.#sampleOk.set(0);
   }
 
   countSkip(): void {
