@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -140,6 +140,65 @@ describe("netdoctor scan", () => {
     const json = JSON.parse(netdoctor(["scan", "-o", "json", file]).stdout);
     expect(json.nodes[0].duplicates.groups).toEqual([
       { table: "filter", chain: "A", rule: "-A A -j DROP", count: 2, owner: "other", lines: [4, 6] },
+    ]);
+  });
+
+  test("netdoctor scan --bundle names each node after its directory, and a node without a dump is not healthy", () => {
+    const bundle = join(tmp, "bundle");
+    for (const [node, dump] of [
+      ["master1", demo[0]!],
+      ["agent9", demo[1]!],
+    ] as const) {
+      mkdirSync(join(bundle, "nodes", node), { recursive: true });
+      writeFileSync(join(bundle, "nodes", node, "iptables-save.txt"), readFileSync(dump));
+    }
+    const healthy = JSON.parse(netdoctor(["scan", "-o", "json", "--bundle", bundle]).stdout);
+    expect(healthy.nodes.map((n: { node: string }) => n.node)).toEqual(["agent9", "master1"]);
+    expect(healthy.findings).toEqual([]);
+    // The same dumps given as files are named the same way (nodes/NODE/iptables-save.txt is NODE).
+    const files = netdoctor([
+      "scan",
+      "-o",
+      "json",
+      ...["master1", "agent9"].map((n) => join(bundle, "nodes", n, "iptables-save.txt")),
+    ]);
+    expect(JSON.parse(files.stdout).nodes.map((n: { node: string }) => n.node)).toEqual([
+      "master1",
+      "agent9",
+    ]);
+    mkdirSync(join(bundle, "nodes", "broken"));
+    writeFileSync(
+      join(bundle, "nodes", "broken", "iptables-save.err"),
+      "iptables-save: Could not fetch rule set generation id: Invalid argument\n",
+    );
+    const partial = netdoctor(["scan", "--bundle", bundle]);
+    expect(partial.code).toBe(1);
+    expect(partial.stdout).toContain(
+      'ERROR iptables-unreadable: Cannot scan node "broken": iptables-save failed on the node: iptables-save: Could not fetch rule set generation id: Invalid argument',
+    );
+    const both = netdoctor(["scan", "--bundle", bundle, demo[0]!]);
+    expect(both.stderr).toBe(
+      "netdoctor: Cannot scan: give dump files or --bundle DIR (one of the two)\nsee 'netdoctor scan --help'\n",
+    );
+  });
+
+  test("netdoctor scan reads a truncated paste as far as it goes, says so and does not call it healthy", () => {
+    const file = write("trunc.txt", "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j ACCEPT\n");
+    const r = netdoctor(["scan", "-o", "json", file]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.nodes[0].rules).toBe(1);
+    expect(report.nodes[0].warnings).toEqual([
+      {
+        line: 3,
+        text: "-A PREROUTING -j ACCEPT",
+        reason:
+          'The dump ends inside table "nat" (opened at line 1) without COMMIT (truncated): the counts cover lines 1-3 only',
+        kind: "truncated",
+      },
+    ]);
+    expect(report.findings.map((f: { code: string; severity: string }) => [f.code, f.severity])).toEqual([
+      ["bundle-invalid", "warning"],
     ]);
   });
 
