@@ -37,6 +37,8 @@ export class ExporterMetrics {
   readonly #sampleOk: Gauge;
   /** Whether a sample has succeeded (and the unlabelled gauges joined the registry). */
   #published = false;
+  /** Whether an API comparison has finished (and its gauges joined the registry). */
+  #compared = false;
   readonly #stale: Gauge | undefined;
   readonly #missing: Gauge | undefined;
   readonly #apiErrors: Counter | undefined;
@@ -45,48 +47,16 @@ export class ExporterMetrics {
     const registers = [this.registry];
     if (options.node !== undefined && options.node !== "")
       this.registry.setDefaultLabels({ node: options.node });
-    this.#rules = new Gauge({
-      name: "netdoctor_iptables_rules",
-      help: "Rules (-A lines) in the node's iptables-save output, per table",
-      labelNames: ["table"],
-      registers,
-    });
-    this.#chains = new Gauge({
-      name: "netdoctor_iptables_chains",
-      help: "Chains declared in the node's iptables-save output, per table",
-      labelNames: ["table"],
-      registers,
-    });
-    this.#duplicates = new Gauge({
-      name: "netdoctor_iptables_duplicate_rules",
-      help: "Extra copies of exactly duplicated rules, per component that owns them",
-      labelNames: ["owner"],
-      registers,
-    });
-    this.#info = new Gauge({
-      name: "netdoctor_iptables_info",
-      help: "Always 1: the node's iptables version and backend (nf_tables, legacy or unknown)",
-      labelNames: ["version", "backend"],
-      registers,
-    });
-    // prom-client shows a gauge without labels as 0 until it is set: these three join the
-    // registry with the first good sample (see publish).
-    this.#mixed = new Gauge({
-      name: "netdoctor_iptables_mixed_backends",
-      help: "1 when the node has rules in both the legacy and the nf_tables backend",
-      registers: [],
-    });
-    this.#knownBug = new Gauge({
-      name: "netdoctor_iptables_known_bug",
-      help: "1 when an entry of netdoctor's known-bug catalogue matches the node (id = catalogue id)",
-      labelNames: ["id"],
-      registers,
-    });
-    this.#duration = new Gauge({
-      name: "netdoctor_iptables_save_duration_seconds",
-      help: "Wall time of the last successful iptables-save run, parse included",
-      registers: [],
-    });
+    const g = iptablesGauges(registers);
+    this.#rules = g.rules;
+    this.#chains = g.chains;
+    this.#duplicates = g.duplicates;
+    this.#info = g.info;
+    this.#mixed = g.mixed;
+    this.#knownBug = g.knownBug;
+    this.#duration = g.duration;
+    this.#lastSuccess = g.lastSuccess;
+    this.#sampleOk = g.sampleOk;
     this.#errors = new Counter({
       name: "netdoctor_iptables_save_errors_total",
       help: "Failed iptables-save runs, by reason (exit-code, timeout, parse-error, spawn-error, empty)",
@@ -98,27 +68,21 @@ export class ExporterMetrics {
       help: "Sampling ticks skipped because the previous iptables-save was still running",
       registers,
     });
-    this.#lastSuccess = new Gauge({
-      name: "netdoctor_iptables_last_success_timestamp_seconds",
-      help: "Unix time of the last successful sample; absent before the first one",
-      registers: [],
-    });
-    this.#sampleOk = new Gauge({
-      name: "netdoctor_iptables_sample_ok",
-      help: "1 when the last iptables-save sample succeeded, 0 when it failed or none has succeeded yet",
-      registers,
-    });
     if (options.serviceRules === true) {
-      this.#stale = new Gauge({
-        name: "netdoctor_service_rules_stale",
-        help: "Services whose rules on this node do not match the API (wrong or leftover endpoints)",
+      this.#stale = gauge(
         registers,
-      });
-      this.#missing = new Gauge({
-        name: "netdoctor_service_rules_missing",
-        help: "Services (ports) in the API with no rules on this node",
+        "netdoctor_service_rules_stale",
+        "Services whose rules on this node do not match the API (wrong or leftover endpoints)",
+        [],
+        false,
+      );
+      this.#missing = gauge(
         registers,
-      });
+        "netdoctor_service_rules_missing",
+        "Services (ports) in the API with no rules on this node",
+        [],
+        false,
+      );
       this.#apiErrors = new Counter({
         name: "netdoctor_api_errors_total",
         help: "Failed reads of Services/EndpointSlices/Nodes from the Kubernetes API",
@@ -174,6 +138,11 @@ export class ExporterMetrics {
 
   /** Publishes the API comparison's counts (ignored without `serviceRules`). */
   setServiceRules(counts: { readonly stale: number; readonly missing: number }): void {
+    if (!this.#compared && this.#stale !== undefined && this.#missing !== undefined) {
+      this.#compared = true;
+      this.registry.registerMetric(this.#stale);
+      this.registry.registerMetric(this.#missing);
+    }
     this.#stale?.set(counts.stale);
     this.#missing?.set(counts.missing);
   }
@@ -190,6 +159,83 @@ export class ExporterMetrics {
   get contentType(): string {
     return this.registry.contentType;
   }
+}
+
+/**
+ * A gauge. prom-client shows a gauge without labels as 0 until it is set: such a gauge is created
+ * unregistered (`registered: false`) and joins the registry with its first measured value.
+ */
+function gauge<L extends string>(
+  registers: Registry[],
+  name: string,
+  help: string,
+  labelNames: L[],
+  registered = true,
+): Gauge<L> {
+  return new Gauge<L>({ name, help, labelNames, registers: registered ? registers : [] });
+}
+
+/** The gauges of the node's rules (see the class comment for when each appears). */
+function iptablesGauges(r: Registry[]) {
+  return {
+    rules: gauge(
+      r,
+      "netdoctor_iptables_rules",
+      "Rules (-A lines) in the node's iptables-save output, per table",
+      ["table"],
+    ),
+    chains: gauge(
+      r,
+      "netdoctor_iptables_chains",
+      "Chains declared in the node's iptables-save output, per table",
+      ["table"],
+    ),
+    duplicates: gauge(
+      r,
+      "netdoctor_iptables_duplicate_rules",
+      "Extra copies of exactly duplicated rules, per component that owns them",
+      ["owner"],
+    ),
+    info: gauge(
+      r,
+      "netdoctor_iptables_info",
+      "Always 1: the node's iptables version and backend (nf_tables, legacy or unknown)",
+      ["version", "backend"],
+    ),
+    mixed: gauge(
+      r,
+      "netdoctor_iptables_mixed_backends",
+      "1 when the node has rules in both the legacy and the nf_tables backend",
+      [],
+      false,
+    ),
+    knownBug: gauge(
+      r,
+      "netdoctor_iptables_known_bug",
+      "1 when an entry of netdoctor's known-bug catalogue matches the node (id = catalogue id)",
+      ["id"],
+    ),
+    duration: gauge(
+      r,
+      "netdoctor_iptables_save_duration_seconds",
+      "Wall time of the last successful iptables-save run, parse included",
+      [],
+      false,
+    ),
+    lastSuccess: gauge(
+      r,
+      "netdoctor_iptables_last_success_timestamp_seconds",
+      "Unix time of the last successful sample; absent before the first one",
+      [],
+      false,
+    ),
+    sampleOk: gauge(
+      r,
+      "netdoctor_iptables_sample_ok",
+      "1 when the last iptables-save sample succeeded, 0 when it failed or none has succeeded yet",
+      [],
+    ),
+  };
 }
 
 /**
