@@ -151,7 +151,10 @@ describe.skipIf(skip)("exporter scraped by a real Prometheus", { timeout: HANG_G
     ok: (result: { metric: Record<string, string>; value: [number, string] }[]) => boolean,
   ): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
     let last = "";
-    for (;;) {
+    for (let i = 1; ; i++) {
+      // A wait that goes on says what it waits for, so a hang is diagnosable from the log.
+      if (i % 120 === 0)
+        console.warn(`still waiting for ${query}; last answer: ${last}\n${prometheusLog.slice(-2000)}`);
       try {
         const res = await fetch(`${api}/api/v1/query?query=${encodeURIComponent(query)}`);
         const body = (await res.json()) as { status: string; data?: { result: never[] } };
