@@ -152,7 +152,7 @@ export async function collectNodeViaSsh(
             new NodeCollectError(
               hostKey !== undefined
                 ? `refusing to connect to ${node.host}: ${hostKey}`
-                : `cannot connect to ${node.user}@${node.host}:${node.port}: ${err.message}`,
+                : `cannot connect to ${node.user}@${node.host}:${node.port}: ${errorWords(err)}`,
             ),
           );
         });
