@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
 import { CollectError } from "../collect/collect-error.ts";
 import { ConfigSyntaxError } from "../config/config-syntax-error.ts";
-import { QuestionError } from "../diagnose/resolve-target.ts";
+import { QuestionError } from "../diagnose/question-error.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { UsageError } from "./exit-codes.ts";
 import { errorReport, isUserError } from "./run-action.ts";

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { CollectError } from "../collect/collect-error.ts";
 import { ConfigSyntaxError } from "../config/config-syntax-error.ts";
-import { QuestionError } from "../diagnose/resolve-target.ts";
+import { QuestionError } from "../diagnose/question-error.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { EXIT_USAGE, UsageError } from "./exit-codes.ts";
 

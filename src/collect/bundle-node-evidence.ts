@@ -8,6 +8,7 @@ import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
+import { KUBE_PROXY_FILES, type KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import { type KubeProxyIndex, KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import type { Finding } from "../model/finding.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
@@ -22,6 +23,8 @@ export interface BundleNode {
   readonly evidence: NodeEvidence;
   /** Absent when the dump could not be read. */
   readonly index?: KubeProxyIndex;
+  /** kube-proxy's own files (metrics, mode) and the other proxy-mode evidence of the node. */
+  readonly kubeProxy: KubeProxyNodeFiles;
   readonly problems: readonly Finding[];
 }
 
@@ -112,6 +115,29 @@ async function readLegacyScan(
   }
 }
 
+/** The kube-proxy files of a node directory (names in {@linkcode KUBE_PROXY_FILES}). */
+async function kubeProxyFiles(
+  bundleDir: string,
+  node: string,
+  context: { readonly problems: Finding[]; readonly nftRuleset?: EvidenceFile },
+): Promise<KubeProxyNodeFiles> {
+  const rel = `nodes/${node}`;
+  const read = (name: string) => small(bundleDir, `${rel}/${name}`, context.problems, node);
+  const metrics = await read(KUBE_PROXY_FILES.metrics);
+  const mode = await read(KUBE_PROXY_FILES.mode);
+  const ipvsadm = await read(KUBE_PROXY_FILES.ipvsadm);
+  let addresses: EvidenceFile | undefined;
+  for (const name of KUBE_PROXY_FILES.addresses) addresses ??= await read(name);
+  const nftRuleset = context.nftRuleset;
+  return {
+    ...(metrics === undefined ? {} : { metrics }),
+    ...(mode === undefined ? {} : { mode }),
+    ...(ipvsadm === undefined ? {} : { ipvsadm }),
+    ...(addresses === undefined ? {} : { addresses }),
+    ...(nftRuleset === undefined ? {} : { nftRuleset }),
+  };
+}
+
 /** `iptables-save.err` with the exit code of `iptables-save.exit`, when the node has them. */
 async function saveErrorOf(bundleDir: string, node: string, problems: Finding[]) {
   const rel = `nodes/${node}`;
@@ -131,7 +157,7 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
     files = await readdir(join(bundleDir, rel));
   } catch (error) {
     problems.push(invalid(node, `${rel}/`, `Cannot read ${rel}/: ${errorWords(error)}`));
-    return { evidence: { node }, problems };
+    return { evidence: { node }, kubeProxy: {}, problems };
   }
   const iptablesVersion = await small(bundleDir, `${rel}/iptables-version.txt`, problems, node);
   const k3sVersion = await small(bundleDir, `${rel}/k3s-version.txt`, problems, node);
@@ -164,5 +190,9 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
     ...(saveError === undefined ? {} : { saveError }),
     ...(otherErrors.length === 0 ? {} : { otherErrors }),
   };
-  return { evidence, ...(dump === undefined ? {} : { index: dump.index }), problems };
+  const kubeProxy = await kubeProxyFiles(bundleDir, node, {
+    problems,
+    ...(nftRuleset === undefined ? {} : { nftRuleset }),
+  });
+  return { evidence, ...(dump === undefined ? {} : { index: dump.index }), kubeProxy, problems };
 }

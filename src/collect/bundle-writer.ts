@@ -1,5 +1,6 @@
 import { chmod, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { EndpointApis } from "./cluster-lists.ts";
 import { CollectError } from "./collect-error.ts";
 import type { CommandResult } from "./command-result.ts";
 import { errorWords } from "./errno-words.ts";
@@ -37,12 +38,17 @@ export async function writeBundleFile(path: string, text: string): Promise<void>
   await chmod(path, FILE_MODE); // writeFile keeps the mode of a file that already existed
 }
 
-/** Writes bundle.json. */
+/** Writes bundle.json; `endpointApis` records what the server served and which endpoint lists were taken. */
 export async function writeBundleJson(
   out: string,
-  meta: { cluster: string; collectedAt: string },
+  meta: { cluster: string; collectedAt: string; endpointApis?: EndpointApis },
 ): Promise<void> {
-  const doc = { format: BUNDLE_FORMAT, cluster: meta.cluster, collectedAt: meta.collectedAt };
+  const doc = {
+    format: BUNDLE_FORMAT,
+    cluster: meta.cluster,
+    collectedAt: meta.collectedAt,
+    ...(meta.endpointApis === undefined ? {} : { endpointApis: meta.endpointApis }),
+  };
   await writeBundleFile(join(out, "bundle.json"), `${JSON.stringify(doc, null, 2)}\n`);
 }
 

@@ -179,6 +179,8 @@ describe("collectBundle() through a fake API server with the real client library
             "iptables-save.txt",
             "iptables-version.txt",
             "k3s-version.txt",
+            "kube-proxy-metrics.txt",
+            "kube-proxy-mode.txt",
             "nft-ruleset.txt",
           ]);
           const text = readFileSync(join(dir, "iptables-save.txt"), "utf8");
@@ -190,6 +192,8 @@ describe("collectBundle() through a fake API server with the real client library
             "iptables-save.exit",
             "iptables-version.txt",
             "k3s-version.txt",
+            "kube-proxy-metrics.txt",
+            "kube-proxy-mode.txt",
             "nft-ruleset.txt",
           ]);
           expect(readFileSync(join(dir, "iptables-save.err"), "utf8")).toBe(FAILING_IPTABLES_STDERR);

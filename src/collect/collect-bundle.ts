@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { createBundleLayout, DIR_MODE, writeBundleJson } from "./bundle-writer.ts";
 import { deleteCollectorPods } from "./cleanup-pods.ts";
+import type { ClusterList } from "./cluster-lists.ts";
 import { CollectError } from "./collect-error.ts";
-import { collectClusterLists, type ListOutcome } from "./collect-lists.ts";
+import { collectClusterLists, endpointLists, type ListOutcome } from "./collect-lists.ts";
 import { collectNodes, type NodeReport, type NodesOutcome } from "./collect-nodes.ts";
 import {
   type CollectTargets,
@@ -114,7 +115,12 @@ interface Run {
 }
 
 /** The cluster lists, then the nodes; returns what happened without publishing anything. */
-async function collectInto(run: Run, api: KubeApi | undefined, ssh: SshSetup | undefined) {
+async function collectInto(
+  run: Run,
+  api: KubeApi | undefined,
+  ssh: SshSetup | undefined,
+  clusterLists: readonly ClusterList[] | undefined,
+) {
   const { options, dir, signal, warn } = run;
   const timeoutMs = options.timeoutMs ?? 60_000;
   const { lists, nodeNames } =
@@ -122,6 +128,7 @@ async function collectInto(run: Run, api: KubeApi | undefined, ssh: SshSetup | u
       ? { lists: [], nodeNames: [] }
       : await collectClusterLists(api, {
           dir,
+          ...(clusterLists === undefined ? {} : { lists: clusterLists }),
           configmaps: options.configmaps ?? false,
           nodesRequired: options.via === "pod",
           timeoutMs,
@@ -188,13 +195,19 @@ export async function collectBundle(options: CollectOptions): Promise<CollectSum
     options.onPod?.(event, name);
   };
   try {
+    // Which endpoint objects this cluster serves (EndpointSlices v1 / v1beta1, else v1 Endpoints).
+    const endpoints =
+      api === undefined
+        ? undefined
+        : await endpointLists(api, { required: options.via === "pod", signal, warn });
     await createBundleLayout(staged.path);
-    await writeBundleJson(staged.path, { cluster: api?.clusterName ?? "unknown", collectedAt });
-    outcome = await collectInto(
-      { options: { ...options, onPod }, dir: staged.path, runId, signal, warn },
-      api,
-      ssh,
-    );
+    await writeBundleJson(staged.path, {
+      cluster: api?.clusterName ?? "unknown",
+      collectedAt,
+      ...(endpoints?.apis === undefined ? {} : { endpointApis: endpoints.apis }),
+    });
+    const run = { options: { ...options, onPod }, dir: staged.path, runId, signal, warn };
+    outcome = await collectInto(run, api, ssh, endpoints?.lists);
   } catch (error) {
     await staged.discard();
     throw error;

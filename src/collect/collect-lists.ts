@@ -3,10 +3,17 @@
  * that fails is reported and the run goes on; only the node list is required when nodes are
  * collected through pods (without it there is nothing to collect).
  */
-import { CLUSTER_LISTS, type ClusterList, CONFIGMAP_LIST, writeClusterList } from "./cluster-lists.ts";
+import {
+  CLUSTER_LISTS,
+  type ClusterList,
+  CONFIGMAP_LIST,
+  discoverEndpointApis,
+  type EndpointApis,
+  writeClusterList,
+} from "./cluster-lists.ts";
 import { CollectError } from "./collect-error.ts";
 import { errorWords } from "./errno-words.ts";
-import type { KubeApi } from "./kube-api.ts";
+import { type KubeApi, KubeApiError } from "./kube-api.ts";
 
 /** How one list went: its item count, or why it is missing. */
 export interface ListOutcome {
@@ -19,6 +26,8 @@ export interface ListOutcome {
 export interface CollectListsOptions {
   /** Bundle directory being written. */
   readonly dir: string;
+  /** The lists to take (default {@linkcode CLUSTER_LISTS}; see {@linkcode endpointLists}). */
+  readonly lists?: readonly ClusterList[];
   readonly configmaps: boolean;
   /** The node list is required (pod collection needs it): its failure is thrown. */
   readonly nodesRequired: boolean;
@@ -43,7 +52,8 @@ export async function collectClusterLists(
 ): Promise<{ lists: ListOutcome[]; nodeNames: string[] }> {
   const lists: ListOutcome[] = [];
   const nodeNames: string[] = [];
-  const wanted: readonly ClusterList[] = [...CLUSTER_LISTS, ...(options.configmaps ? [CONFIGMAP_LIST] : [])];
+  const base = options.lists ?? CLUSTER_LISTS;
+  const wanted: readonly ClusterList[] = [...base, ...(options.configmaps ? [CONFIGMAP_LIST] : [])];
   for (const list of wanted) {
     const isNodes = list.kind === "Node";
     try {
@@ -66,4 +76,28 @@ export async function collectClusterLists(
     }
   }
   return { lists, nodeNames: nodeNames.filter((n) => n !== "") };
+}
+
+/**
+ * The lists this cluster serves endpoints in (EndpointSlices v1 or v1beta1, else v1 Endpoints) and
+ * what was found, for bundle.json. When the API cannot be reached or refuses the credentials, that
+ * is the run's error if the API is `required` (pod collection); otherwise, and for any other
+ * failure of the discovery, a warning, and v1 EndpointSlices are listed.
+ */
+export async function endpointLists(
+  api: KubeApi,
+  options: {
+    readonly required: boolean;
+    readonly signal: AbortSignal;
+    readonly warn: (message: string) => void;
+  },
+): Promise<{ lists: readonly ClusterList[]; apis?: EndpointApis }> {
+  try {
+    return await discoverEndpointApis(api, options.signal);
+  } catch (error) {
+    const unreachable = error instanceof KubeApiError && (error.status === 0 || error.status === 401);
+    if (unreachable && options.required) throw error;
+    options.warn(`${errorWords(error)}; listing EndpointSlices discovery.k8s.io/v1`);
+    return { lists: CLUSTER_LISTS };
+  }
 }

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { collectorPod, collectorPodName } from "./collector-pod.ts";
+import { httpGetScript } from "./node-commands.ts";
+
+/** POSIX single-quoting of one word, independent of the script writer's own. */
+function shellWord(w: string): string {
+  return `'${w.split("'").join(`'\\''`)}'`;
+}
 
 describe("collectorPod()", () => {
   const pod = collectorPod({
@@ -38,6 +44,8 @@ describe("collectorPod()", () => {
       "run iptables-legacy-save 'iptables-legacy-save'",
       "run nft-ruleset 'nft' 'list' 'ruleset'",
       "run k3s-version 'k3s' '--version'",
+      `run kube-proxy-metrics 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/metrics"))}`,
+      `run kube-proxy-mode 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/proxyMode"))}`,
     ]);
   });
 

@@ -35,7 +35,7 @@ function runWithSh(): string {
 function runWithBusybox(): string {
   const bb = join(work, "bb");
   execFileSync("mkdir", ["-p", bb]);
-  for (const applet of ["sh", "gzip", "base64", "wc", "rm", "cat"]) {
+  for (const applet of ["sh", "gzip", "base64", "wc", "rm", "cat", "tr"]) {
     execFileSync("ln", ["-sf", "/usr/bin/busybox", join(bb, applet)]);
   }
   return execFileSync("/usr/bin/busybox", ["sh", "-c", collectorScript()], {
@@ -75,6 +75,17 @@ describe.each([
         'echo "iptables-legacy-save: Failed to initialize nft: Protocol not supported" >&2; exit 1',
       );
       fakeBin("k3s", 'echo "k3s version v1.21.4+k3s1 (3e250fdb)"');
+      // kube-proxy answers on 127.0.0.1:10249 (here: a fake curl that checks the URL it is given).
+      fakeBin(
+        "curl",
+        [
+          'case "$*" in',
+          '  *" http://127.0.0.1:10249/metrics") printf "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e+09\\n" ;;',
+          '  *" http://127.0.0.1:10249/proxyMode") printf "iptables" ;;',
+          '  *) echo "curl: unexpected $*" >&2; exit 3 ;;',
+          "esac",
+        ].join("\n"),
+      );
       // nft is deliberately absent: the shell answers 127.
       const out = run();
       expect(out).not.toContain("@@done\n@@");
@@ -86,6 +97,8 @@ describe.each([
         "iptables-legacy-save",
         "nft-ruleset",
         "k3s-version",
+        "kube-proxy-metrics",
+        "kube-proxy-mode",
       ]);
       const save = by.get("iptables-save")!;
       expect(save.exit).toBe(0);
@@ -99,6 +112,28 @@ describe.each([
       });
       expect(by.get("nft-ruleset")!.exit).toBe(127);
       expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
+      expect(by.get("kube-proxy-metrics")!.exit).toBe(0);
+      expect(readFileSync(by.get("kube-proxy-metrics")!.stdoutPath, "utf8")).toBe(
+        "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e+09\n",
+      );
+      expect(readFileSync(by.get("kube-proxy-mode")!.stdoutPath, "utf8")).toBe("iptables\n");
+    },
+  );
+
+  it.skipIf(skipped)(
+    "records a kube-proxy that does not answer as a note in the file, not as a failed command",
+    async () => {
+      execFileSync("mkdir", ["-p", join(work, "bin"), join(work, "tmp"), join(work, "out2")]);
+      fakeBin(
+        "curl",
+        'echo "curl: (7) Failed to connect to 127.0.0.1 port 10249 after 0 ms: Couldn\'t connect to server" >&2; exit 7',
+      );
+      const results = await readFrames(chunks(run(), 1000), { dir: join(work, "out2"), source: "test" });
+      const mode = results.find((r) => r.stem === "kube-proxy-mode")!;
+      expect(mode.exit).toBe(0);
+      expect(readFileSync(mode.stdoutPath, "utf8")).toBe(
+        "# netdoctor: kube-proxy did not answer on http://127.0.0.1:10249/proxyMode (curl exit 7): curl: (7) Failed to connect to 127.0.0.1 port 10249 after 0 ms: Couldn't connect to server\n",
+      );
     },
   );
 });

@@ -11,6 +11,7 @@ import type { ClusterState } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
 import { BUNDLE_FORMAT } from "./bundle-writer.ts";
 import { CollectError } from "./collect-error.ts";
+import { selectEndpointSource } from "./endpoint-objects.ts";
 import { errorWords } from "./errno-words.ts";
 import { BundleSchemaError, convertList, type KindTypes, type ObjectKind } from "./kube-objects.ts";
 
@@ -95,6 +96,12 @@ const CLUSTER_FILES: { readonly [K in ObjectKind]: ListFile<K> } = {
     required: true,
     command: "kubectl get endpointslices -A -o json",
   },
+  Endpoints: {
+    kind: "Endpoints",
+    file: "cluster/endpoints.json",
+    required: false,
+    command: "kubectl get endpoints -A -o json",
+  },
   Node: { kind: "Node", file: "cluster/nodes.json", required: true, command: "kubectl get nodes -o json" },
   ConfigMap: {
     kind: "ConfigMap",
@@ -174,13 +181,23 @@ export async function readBundle(dir: string): Promise<Bundle> {
       ...(typeof o.collectedAt === "string" ? { collectedAt: o.collectedAt } : {}),
     };
   }
-  const [pods, services, endpointSlices, nodes, configMaps] = [
+  // Endpoints (v1) stand in for EndpointSlices on clusters that have none: then slices are optional.
+  const hasEndpoints = await present(join(dir, CLUSTER_FILES.Endpoints.file));
+  const hasSlices = await present(join(dir, CLUSTER_FILES.EndpointSlice.file));
+  const [pods, services, slices, endpoints, nodes, configMaps] = [
     await readList(dir, CLUSTER_FILES.Pod, problems),
     await readList(dir, CLUSTER_FILES.Service, problems),
-    await readList(dir, CLUSTER_FILES.EndpointSlice, problems),
+    await readList(dir, { ...CLUSTER_FILES.EndpointSlice, required: !hasEndpoints }, problems),
+    await readList(dir, CLUSTER_FILES.Endpoints, problems),
     await readList(dir, CLUSTER_FILES.Node, problems),
     await readList(dir, CLUSTER_FILES.ConfigMap, problems),
   ];
+  const chosen = selectEndpointSource({
+    ...(hasSlices ? { slices: { file: CLUSTER_FILES.EndpointSlice.file, items: slices } } : {}),
+    ...(hasEndpoints ? { endpoints: { file: CLUSTER_FILES.Endpoints.file, items: endpoints } } : {}),
+    nodes,
+  });
+  const endpointSlices = chosen.slices;
   let nodeDirs: string[] = [];
   try {
     const entries = await readdir(join(dir, "nodes"), { withFileTypes: true });
@@ -206,7 +223,29 @@ export async function readBundle(dir: string): Promise<Bundle> {
       );
     }
   }
-  return { dir, meta, cluster: { pods, services, endpointSlices, nodes, configMaps }, nodeDirs, problems };
+  return {
+    dir,
+    meta,
+    cluster: {
+      pods,
+      services,
+      endpointSlices,
+      nodes,
+      configMaps,
+      ...(chosen.source === undefined ? {} : { endpointSource: chosen.source }),
+    },
+    nodeDirs,
+    problems,
+  };
+}
+
+async function present(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export { type BundleNode, readBundleNode } from "./bundle-node-evidence.ts";

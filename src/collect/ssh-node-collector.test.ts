@@ -25,7 +25,7 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
   return (command) => {
     const sudo = command.startsWith("sudo -n ");
     const bare = sudo ? command.slice(8) : command;
-    switch (bare) {
+    switch (bare.startsWith("sh -c ") ? "sh -c" : bare) {
       case "iptables-save":
         return failSave
           ? { stdout: "", stderr: FAILING_IPTABLES_STDERR, exit: 1 }
@@ -36,6 +36,12 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
         return { stdout: "", exit: 0 };
       case "nft list ruleset":
         return { stdout: "table ip filter {\n}\n", exit: 0 };
+      case "sh -c":
+        // The kube-proxy metrics/mode scripts: this node's kube-proxy does not answer.
+        return {
+          stdout: "# netdoctor: kube-proxy did not answer on http://127.0.0.1:10249 (curl exit 7)\n",
+          exit: 0,
+        };
       case "k3s --version":
         return sudo
           ? { stdout: "", stderr: "sudo: k3s: command not found\n", exit: 1 }
@@ -96,19 +102,34 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       ["agent1", "ok"],
       ["master1", "ok"],
     ]);
-    expect(server.commands.filter((c) => c.startsWith("sudo -n ")).sort()).toEqual([
+    const shown = (c: string) => c.replace(/ 'u=[\s\S]*$/, " <kube-proxy script>");
+    expect(
+      server.commands
+        .filter((c) => c.startsWith("sudo -n "))
+        .map(shown)
+        .sort(),
+    ).toEqual([
       "sudo -n iptables --version",
       "sudo -n iptables-legacy-save",
       "sudo -n iptables-save",
       "sudo -n k3s --version",
       "sudo -n nft list ruleset",
+      "sudo -n sh -c <kube-proxy script>",
+      "sudo -n sh -c <kube-proxy script>",
     ]);
-    expect(server.commands.filter((c) => !c.startsWith("sudo")).sort()).toEqual([
+    expect(
+      server.commands
+        .filter((c) => !c.startsWith("sudo"))
+        .map(shown)
+        .sort(),
+    ).toEqual([
       "iptables --version",
       "iptables-legacy-save",
       "iptables-save",
       "k3s --version",
       "nft list ruleset",
+      "sh -c <kube-proxy script>",
+      "sh -c <kube-proxy script>",
     ]);
     expect(server.users.sort()).toEqual(["admin", "root"]);
     expect(readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"), "utf8")).toBe(big);
@@ -117,6 +138,8 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       "iptables-legacy-save.txt",
       "iptables-save.txt",
       "iptables-version.txt",
+      "kube-proxy-metrics.txt",
+      "kube-proxy-mode.txt",
       "nft-ruleset.txt",
     ]);
     // The cluster lists still come from the API.

@@ -60,10 +60,13 @@ describe("the incident (small leak)", () => {
 });
 
 describe("each finding code fires from a bundle that has the problem", () => {
-  it("dns-no-service, with a suggestion", async () => {
-    const d = await diagnoseSpec(healthyCluster(), { from: DEMO_HEALTHY_FROM, to: "eopx-registr:8848" });
+  it("dns-no-service for a name in the cluster domain, with a suggestion", async () => {
+    const d = await diagnoseSpec(healthyCluster(), {
+      from: DEMO_HEALTHY_FROM,
+      to: "eopx-registr.eopx.svc.cluster.local:8848",
+    });
     expect(d.brokenAt).toBe("dns");
-    expect(on(d, "dns-no-service")[0]?.message).toContain("eopx/eopx-register");
+    expect(on(d, "dns-no-service")[0]?.message).toContain("did you mean eopx/eopx-register?");
   });
 
   it("resolves svc.ns, FQDN and ClusterIP literals, and a pod IP literal without a Service", async () => {
@@ -77,7 +80,9 @@ describe("each finding code fires from a bundle that has the problem", () => {
       expect(d.ok, to).toBe(true);
     }
     const pod = await diagnoseSpec(spec, { from: DEMO_HEALTHY_FROM, to: "10.42.1.23:8848" });
-    expect(pod.steps.find((s) => s.check === "service")?.ok).toBeUndefined();
+    // Addressing a pod works now and breaks when it is rescheduled: at risk, not the verdict.
+    expect(pod.steps.find((s) => s.check === "service")?.status).toBe("at-risk");
+    expect(pod.verdict).toBe("reachable");
   });
 
   it("dns fails when CoreDNS has no ready endpoint (endpoints-none on kube-dns)", async () => {
@@ -110,7 +115,8 @@ describe("each finding code fires from a bundle that has the problem", () => {
       { from: DEMO_HEALTHY_FROM, to: "10.43.176.183:8848" },
       edit,
     );
-    expect(byIp.steps.find((x) => x.check === "dns")?.ok).toBe(true);
+    expect(byIp.steps.find((x) => x.check === "dns")?.status).toBe("not-applicable");
+    expect(byIp.verdict).toBe("reachable");
   });
 
   it("service-port-missing", async () => {

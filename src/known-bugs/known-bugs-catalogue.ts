@@ -3,7 +3,8 @@
  * detect it from a node's evidence, the affected versions, the fix and public references. Facts come
  * from shared/reference/iptables-known-bugs.md; ids follow its KB numbering.
  */
-import type { Evidence, FindingCode, Severity } from "../model/finding.ts";
+import type { KnownBugCode } from "../findings/catalogue.ts";
+import type { Evidence, Severity } from "../model/finding.ts";
 import type { DuplicateGroup } from "../scan/scan-node.ts";
 import { type IptablesVersion, iptablesVersionOf, versionInRange } from "./iptables-version.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
@@ -20,7 +21,7 @@ export interface KnownBug {
   /** Number in the reference catalogue, e.g. `KB-01`. */
   readonly kb: string;
   readonly title: string;
-  readonly code: FindingCode;
+  readonly code: KnownBugCode;
   readonly severity: Severity;
   readonly affected: string;
   readonly fix: string;

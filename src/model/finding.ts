@@ -1,10 +1,13 @@
 /**
  * Findings are the anomalies netdoctor reports. They are data: returned, never thrown.
- * Codes are a public contract, documented in docs/findings.md.
+ * Codes are a public contract, documented in docs/findings.md; every code has one entry in the
+ * findings catalogue (src/findings/), which is the only place that builds a Finding's text.
  */
 
 export type FindingCode =
   | "dns-no-service"
+  | "destination-outside"
+  | "destination-unassigned"
   | "service-port-missing"
   | "endpoints-none"
   | "endpoint-stale"
@@ -19,6 +22,7 @@ export type FindingCode =
   | "config-pod-ip"
   | "chain-undefined"
   | "chain-leftover"
+  | "path-blocked"
   | "bundle-invalid"
   | "trace-unknown";
 

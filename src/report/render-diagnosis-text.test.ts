@@ -6,9 +6,11 @@ describe("renderDiagnosisText", () => {
   it("shows terminal control characters from dumps escaped, never raw", () => {
     const d: Diagnosis = {
       ok: false,
+      verdict: "broken",
       brokenAt: "node-dataplane",
+      atRisk: [],
       summary: "broken \x1b[2J",
-      steps: [{ check: "node-dataplane", ok: false, detail: "x\x07" }],
+      steps: [{ check: "node-dataplane", status: "broken", ok: false, detail: "x\x07" }],
       findings: [
         {
           code: "chain-undefined",

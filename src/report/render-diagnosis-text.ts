@@ -3,7 +3,7 @@
  * its evidence (bundle-relative file:line and the rule text), the fix and references, and a node
  * table. Text from dumps and API objects is data: control characters are shown escaped.
  */
-import type { CheckStep, Diagnosis, NodeSummary } from "../model/diagnosis.ts";
+import type { CheckStep, Diagnosis, LinkStatus, NodeSummary } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import { terminalSafe } from "../text/terminal-safe.ts";
 
@@ -16,12 +16,39 @@ function clip(text: string, max = 200): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
-function mark(ok: boolean | undefined): string {
-  return ok === true ? "[ok]  " : ok === false ? "[FAIL]" : "[?]   ";
+const MARK: Readonly<Record<LinkStatus, string>> = {
+  ok: "[ok]  ",
+  broken: "[FAIL]",
+  "at-risk": "[risk]",
+  undecided: "[?]   ",
+  "not-applicable": "[n/a] ",
+};
+
+function step(s: CheckStep): string[] {
+  const out = [`  ${MARK[s.status]} ${s.check.padEnd(15)} ${safe(s.detail)}`];
+  if (s.missing !== undefined || s.howToGet !== undefined) {
+    const parts = [
+      s.missing === undefined ? undefined : `missing: ${safe(s.missing)}`,
+      s.howToGet === undefined ? undefined : `to get it: ${safe(s.howToGet)}`,
+    ].filter((x) => x !== undefined);
+    out.push(`  ${" ".repeat(23)}${parts.join("; ")}`);
+  }
+  return out;
 }
 
-function step(s: CheckStep): string {
-  return `  ${mark(s.ok)} ${s.check.padEnd(15)} ${safe(s.detail)}`;
+function verdictLine(d: Diagnosis): string {
+  switch (d.verdict) {
+    case "reachable":
+      return d.question === undefined ? "VERDICT: HEALTHY" : "VERDICT: REACHABLE";
+    case "broken":
+      return `VERDICT: BROKEN at ${d.brokenAt ?? "?"}`;
+    case "undecided":
+      return `VERDICT: UNDECIDED${d.undecidedAt === undefined ? "" : ` at ${d.undecidedAt}`} (not proven: evidence is missing)`;
+    default: {
+      const never: never = d.verdict;
+      throw new TypeError(`Unknown verdict ${String(never)}`);
+    }
+  }
 }
 
 function finding(f: Finding): string[] {
@@ -80,9 +107,11 @@ export function renderDiagnosisText(d: Diagnosis): string {
     );
   } else out.push("question: every Service on every node (no --from/--to)");
   out.push("");
-  out.push(d.ok ? "VERDICT: OK" : `VERDICT: BROKEN at ${d.brokenAt ?? "?"}`);
+  out.push(verdictLine(d));
+  if (d.atRisk.length > 0)
+    out.push(`AT RISK: ${d.atRisk.join(", ")} (works now, may break later: see the findings)`);
   out.push(`  ${safe(d.summary)}`, "", "Checks:");
-  for (const s of d.steps) out.push(step(s));
+  for (const s of d.steps) out.push(...step(s));
   const counts = { error: 0, warning: 0, info: 0 };
   for (const f of d.findings) counts[f.severity]++;
   out.push("", `Findings: ${counts.error} error, ${counts.warning} warning, ${counts.info} info`);

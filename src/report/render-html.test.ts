@@ -166,23 +166,32 @@ describe("renderHtml()", () => {
     expect(data.findingsOmitted).toBe(11);
   });
 
-  it("says healthy and draws no broken link when the diagnosis is ok", () => {
+  it("says reachable and draws no broken link when the diagnosis is ok", () => {
     const input = incidentInput();
     const ok = renderHtml({
       ...input,
       ok: true,
+      verdict: "reachable",
       summary: "All good",
       findings: [],
-      steps: input.steps.map((s) => ({ ...s, ok: true })),
+      steps: input.steps.map((s) => ({ ...s, status: "ok" as const, ok: true })),
     });
     expect(ok).toContain(
-      `<div id="verdict" class="verdict ok" role="status"><span class="label">Healthy:</span>All good`,
+      `<div id="verdict" class="verdict ok" role="status"><span class="label">Reachable:</span>All good`,
     );
     expect(ok).not.toContain(`data-broken="true"`);
   });
 
   it("renders a bare diagnosis without question, trace, nodes or rule views", () => {
-    const out = renderHtml({ ok: true, summary: "No Services", steps: [], findings: [], nodes: [] });
+    const out = renderHtml({
+      ok: true,
+      verdict: "reachable",
+      atRisk: [],
+      summary: "No Services",
+      steps: [],
+      findings: [],
+      nodes: [],
+    });
     expect(textSkeleton(out)).toContain("No question was asked");
     expect(textSkeleton(out)).toContain("No problems found.");
   });
@@ -264,7 +273,14 @@ describe("pathModel()", () => {
 
   it("marks name resolution as the broken link when brokenAt is dns", () => {
     const input = incidentInput();
-    const steps = [{ check: "dns" as const, ok: false, detail: "no Service eopx-registr in eopx" }];
+    const steps = [
+      {
+        check: "dns" as const,
+        status: "broken" as const,
+        ok: false,
+        detail: "no Service eopx-registr in eopx",
+      },
+    ];
     const m = pathModel({ ...input, brokenAt: "dns", steps, findings: [], trace: undefined as never })!;
     expect(m.spine.filter((b) => b.brokenLink).map((b) => b.kind)).toEqual(["dns"]);
   });

@@ -35,6 +35,13 @@ export interface FakeKubeApiOptions {
   readonly pods?: readonly object[];
   readonly services?: readonly object[];
   readonly endpointslices?: readonly object[];
+  /** v1 Endpoints objects (`/api/v1/endpoints`). */
+  readonly endpoints?: readonly object[];
+  /**
+   * Versions of discovery.k8s.io the server serves (API discovery and the list paths), default
+   * `["v1"]`; `[]` answers 404 like a cluster before v1.17.
+   */
+  readonly discoveryVersions?: readonly string[];
   readonly configmaps?: readonly object[];
   readonly behavior?: (node: string) => FakeNodeBehavior;
   /** iptables-save text per node (default: a small kube-proxy dump). */
@@ -187,7 +194,7 @@ export class FakeKubeApi {
     res.end(JSON.stringify(body));
   }
 
-  #list(res: ServerResponse, url: URL, kind: string, items: readonly object[]): void {
+  #list(res: ServerResponse, url: URL, kind: string, items: readonly object[], apiVersion = "v1"): void {
     const filtered = items.filter((i) => matchesSelector(labelsOf(i), url.searchParams.get("labelSelector")));
     const limit = Number(url.searchParams.get("limit") ?? 0);
     const start = Number(url.searchParams.get("continue") ?? 0);
@@ -195,7 +202,7 @@ export class FakeKubeApi {
     const next = limit > 0 && start + limit < filtered.length ? String(start + limit) : undefined;
     this.#json(res, {
       kind: `${kind}List`,
-      apiVersion: kind === "EndpointSlice" ? "discovery.k8s.io/v1" : "v1",
+      apiVersion,
       metadata: { resourceVersion: "12345", ...(next ? { continue: next } : {}) },
       items: page,
     });
@@ -283,6 +290,14 @@ export class FakeKubeApi {
         stderr: "",
         exit: 0,
       },
+      {
+        stem: "kube-proxy-metrics",
+        stdout:
+          "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e+09\n",
+        stderr: "",
+        exit: 0,
+      },
+      { stem: "kube-proxy-mode", stdout: "iptables\n", stderr: "", exit: 0 },
     ];
   }
 
@@ -318,8 +333,24 @@ export class FakeKubeApi {
           return this.#list(res, url, "Pod", o.pods ?? []);
         case "/api/v1/services":
           return this.#list(res, url, "Service", o.services ?? []);
-        case "/apis/discovery.k8s.io/v1/endpointslices":
-          return this.#list(res, url, "EndpointSlice", o.endpointslices ?? []);
+        case "/api/v1/endpoints":
+          return this.#list(res, url, "Endpoints", o.endpoints ?? []);
+      }
+      const versions = o.discoveryVersions ?? ["v1"];
+      if (path === "/apis/discovery.k8s.io" && versions.length > 0) {
+        const gv = (v: string) => ({ groupVersion: `discovery.k8s.io/${v}`, version: v });
+        return this.#json(res, {
+          kind: "APIGroup",
+          apiVersion: "v1",
+          name: "discovery.k8s.io",
+          versions: versions.map(gv),
+          preferredVersion: gv(versions[0]!),
+        });
+      }
+      const slices = /^\/apis\/discovery\.k8s\.io\/(v1|v1beta1)\/endpointslices$/.exec(path);
+      if (slices !== null && versions.includes(slices[1]!))
+        return this.#list(res, url, "EndpointSlice", o.endpointslices ?? [], `discovery.k8s.io/${slices[1]}`);
+      switch (path) {
         case "/api/v1/configmaps":
           return this.#list(res, url, "ConfigMap", o.configmaps ?? []);
       }

@@ -3,10 +3,10 @@ import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
 import { readReportInput } from "../../collect/read-report-input.ts";
 import { writeOutputFile } from "../../collect/write-output-file.ts";
 import { renderHtml } from "../../report/render-html.ts";
-import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { exitCodeOf, UsageError } from "../exit-codes.ts";
 import { writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
+import { bundleQuestion, diagnoseWithProgress, verdictWords } from "./bundle-question.ts";
 
 interface ReportOptions {
   bundle?: string;
@@ -42,7 +42,7 @@ Examples:
   netdoctor report --bundle ./bundle --from api-gw-1 -n prod --to cfg-center:8848 --html report.html
   netdoctor report --bundle ./bundle --html - > all-services.html     # every Service on every node
 
-Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
+Exit codes: 0 reachable or healthy, 1 a link is broken, 2 usage or input error, 3 undecided`,
     )
     .action(
       runAction(async (opts: ReportOptions) => {
@@ -61,10 +61,10 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
         } else {
           await writeOutputFile(opts.html, html, { what: "the report" });
           process.stderr.write(
-            `netdoctor: wrote ${opts.html} (${Math.ceil(html.length / 1024)} KB): ${diagnosis.ok ? "healthy" : "problems found"}\n`,
+            `netdoctor: wrote ${opts.html} (${Math.ceil(html.length / 1024)} KB): ${verdictWords(diagnosis)}\n`,
           );
         }
-        return diagnosis.ok ? EXIT_OK : EXIT_PROBLEMS;
+        return exitCodeOf(diagnosis.verdict);
       }),
     );
 }

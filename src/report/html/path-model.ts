@@ -60,8 +60,10 @@ function box(kind: BoxKind, title: string, sub: string): Box {
 
 function stepStatus(steps: readonly CheckStep[]): BoxStatus {
   if (steps.length === 0) return "neutral";
-  if (steps.some((s) => s.ok === false)) return "broken";
-  if (steps.some((s) => s.ok === undefined)) return "unknown";
+  if (steps.some((s) => s.status === "broken")) return "broken";
+  if (steps.some((s) => s.status === "undecided")) return "unknown";
+  if (steps.some((s) => s.status === "at-risk")) return "cited";
+  if (steps.every((s) => s.status === "not-applicable")) return "neutral";
   return "ok";
 }
 

@@ -1,5 +1,5 @@
 /** Maps checks and finding codes to the part of the path diagram they concern. */
-import type { CheckName } from "../../model/diagnosis.ts";
+import type { CheckName, CheckStep } from "../../model/diagnosis.ts";
 import type { FindingCode } from "../../model/finding.ts";
 
 /** Where on the path a check or finding belongs; `dataplane` is resolved to hops or endpoints later. */
@@ -11,9 +11,11 @@ export function findingSlot(code: FindingCode): Slot {
     case "config-pod-ip":
       return "client";
     case "dns-no-service":
+    case "destination-outside":
       return "dns";
     case "service-port-missing":
     case "endpoints-none":
+    case "destination-unassigned":
       return "service";
     case "rules-duplicated":
     case "rules-outlier":
@@ -28,6 +30,7 @@ export function findingSlot(code: FindingCode): Slot {
     case "endpoint-missing":
     case "service-rules-missing":
     case "service-rejected":
+    case "path-blocked":
       return "dataplane";
     case "bundle-invalid":
       return "none";
@@ -57,6 +60,26 @@ export function stepSlot(check: CheckName): Slot {
       return "none";
     default: {
       const unreachable: never = check;
+      return unreachable;
+    }
+  }
+}
+
+/** The CSS state and label of a check step: `ok`, `broken`, `risk` (at risk), `unknown` (undecided), `neutral`. */
+export function stepState(s: CheckStep): { readonly cls: string; readonly label: string } {
+  switch (s.status) {
+    case "ok":
+      return { cls: "ok", label: "ok" };
+    case "broken":
+      return { cls: "broken", label: "broken" };
+    case "at-risk":
+      return { cls: "risk", label: "at risk" };
+    case "undecided":
+      return { cls: "unknown", label: "undecided" };
+    case "not-applicable":
+      return { cls: "neutral", label: "n/a" };
+    default: {
+      const unreachable: never = s.status;
       return unreachable;
     }
   }

@@ -68,27 +68,41 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
     },
   ];
   const steps: CheckStep[] = [
-    { check: "bundle", ok: true, detail: "3 nodes, 214 pods, 57 Services read from bundle prod" },
+    {
+      check: "bundle",
+      status: "ok",
+      ok: true,
+      detail: "3 nodes, 214 pods, 57 Services read from bundle prod",
+    },
     {
       check: "dns",
+      status: "ok",
       ok: true,
       detail: `"eopx-register" resolves in the pod's search path (eopx.svc.cluster.local) to Service ${service}, ClusterIP 10.43.176.183`,
     },
-    { check: "service", ok: true, detail: "port 8848/TCP (name http) targets container port 8848" },
+    {
+      check: "service",
+      status: "ok",
+      ok: true,
+      detail: "port 8848/TCP (name http) targets container port 8848",
+    },
     {
       check: "endpoints",
+      status: "ok",
       ok: true,
       detail: "1 ready endpoint: 10.42.2.31:8848 (pod eopx/eopx-register-0 on prod-agent2)",
     },
-    { check: "client-node", ok: true, detail: `${pod} runs on prod-agent1 (pod IP 10.42.1.9)` },
+    { check: "client-node", status: "ok", ok: true, detail: `${pod} runs on prod-agent1 (pod IP 10.42.1.9)` },
     {
       check: "node-dataplane",
+      status: "broken",
       ok: false,
       detail:
         "prod-agent1 DNATs 10.43.176.183:8848 to 10.42.1.17:8848, which is not a ready endpoint: the client sees EHOSTUNREACH",
     },
     {
       check: "node-health",
+      status: "broken",
       ok: false,
       detail:
         "prod-agent1 holds 180,214 rules (176,540 exact duplicates) against 248-251 on its peers; iptables v1.8.2 (nf_tables) leaks duplicates (k3s-io/k3s#3117)",
@@ -210,7 +224,9 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
   ];
   return {
     ok: false,
+    verdict: "broken",
     brokenAt: "node-dataplane",
+    atRisk: [],
     summary: `${pod} cannot reach ${service}:8848 because node prod-agent1 still DNATs it to 10.42.1.17:8848, a pod IP that no longer exists (EHOSTUNREACH); the node's 180,214 leaked rules (k3s-io/k3s#3117) keep kube-proxy from updating them`,
     cluster: "prod",
     collectedAt: "2026-11-24T16:02:11Z",

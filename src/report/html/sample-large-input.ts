@@ -70,10 +70,19 @@ export function largeInput(options: LargeOptions = {}): ReportInput {
   });
   return {
     ok: false,
+    verdict: "broken",
     brokenAt: "node-dataplane",
+    atRisk: [],
     summary: `${serviceCount} Services have stale endpoints on ${nodeCount} nodes; ${sick.node} is an outlier`,
     cluster: "large",
-    steps: [{ check: "bundle", ok: true, detail: `${nodeCount} nodes, ${serviceCount} Services read` }],
+    steps: [
+      {
+        check: "bundle",
+        status: "ok",
+        ok: true,
+        detail: `${nodeCount} nodes, ${serviceCount} Services read`,
+      },
+    ],
     findings,
     nodes,
     ruleViews: [...views].map(([name, chains]) => ({

@@ -1,0 +1,320 @@
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import type { FindingCode, Severity } from "../model/finding.ts";
+import { FINDINGS, type FindingValues } from "./catalogue.ts";
+import { severityText } from "./finding-entry.ts";
+import { makeFinding } from "./make-finding.ts";
+
+const DOC = readFileSync(join(process.cwd(), "docs/findings.md"), "utf8");
+
+const BUG = {
+  id: "k3s-3117",
+  title: "Duplicate rules accumulate",
+  severity: "error" as const,
+  affected: "iptables 1.8.0-1.8.4",
+  fix: "Start k3s with --prefer-bundled-bin",
+  references: ["k3s-io/k3s#3117"],
+};
+
+/** Sample values per code, each with the severity its documented rule gives (written by hand). */
+const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[C], Severity])[] } = {
+  "dns-no-service": [
+    [
+      {
+        kind: "no-service",
+        host: "x.eopx.svc.cluster.local",
+        domain: "cluster.local",
+        tried: ["a"],
+        suggestions: ["eopx/x-1"],
+      },
+      "error",
+    ],
+    [{ kind: "host-network", pod: "eopx/gw", dnsPolicy: "ClusterFirst" }, "error"],
+  ],
+  "destination-outside": [
+    [
+      {
+        host: "google.com",
+        port: 443,
+        kind: "name",
+        namespace: "eopx",
+        domain: "cluster.local",
+        ranges: "r",
+      },
+      "info",
+    ],
+    [
+      {
+        host: "eopx-registr",
+        port: 8848,
+        kind: "name",
+        namespace: "eopx",
+        domain: "cluster.local",
+        ranges: "r",
+        suggestion: "eopx/eopx-register",
+      },
+      "warning",
+    ],
+    [
+      { host: "8.8.8.8", port: 53, kind: "ip", namespace: "eopx", domain: "cluster.local", ranges: "r" },
+      "info",
+    ],
+  ],
+  "destination-unassigned": [
+    [{ ip: "10.42.2.17", range: "10.42.2.0/24", within: "node-pod-cidr", node: "a1" }, "error"],
+  ],
+  "service-port-missing": [
+    [{ service: "eopx/r", port: 9999, have: ["http 8848/TCP"], ports: [8848] }, "error"],
+  ],
+  "endpoints-none": [
+    [
+      {
+        context: "question",
+        service: "eopx/r",
+        svcPortName: "eopx/r:http",
+        notReady: ["10.42.0.1:80 (eopx/r-0)"],
+      },
+      "error",
+    ],
+    [{ context: "full-check", service: "eopx/r", svcPortName: "eopx/r:http" }, "info"],
+    [
+      {
+        context: "cluster-dns",
+        service: "kube-system/kube-dns",
+        svcPortName: "kube-system/kube-dns:dns",
+        client: "eopx/gw",
+      },
+      "error",
+    ],
+  ],
+  "endpoint-stale": [
+    [
+      {
+        node: "a1",
+        service: "eopx/r",
+        where: "eopx/r:http (10.43.0.9:80/tcp)",
+        target: "10.42.2.17:80",
+        ip: "10.42.2.17",
+        ready: "10.42.1.23:80",
+      },
+      "error",
+    ],
+    [
+      {
+        node: "a1",
+        service: "eopx/r",
+        where: "eopx/r:http (10.43.0.9:80/tcp)",
+        via: "from outside (externalTrafficPolicy Local)",
+        target: "10.42.2.17:80",
+        ip: "10.42.2.17",
+        ready: "10.42.1.23:80",
+        health: 'kube-proxy on "a1" last synced 7 minutes ago (at collection), 2 restore failures',
+      },
+      "error",
+    ],
+  ],
+  "endpoint-missing": [
+    [{ node: "a1", where: "eopx/r:http", missing: ["10.42.1.23:80"] }, "error"],
+    [
+      { node: "a1", where: "eopx/r:http", missing: ["10.42.1.23:80"], kind: "endpoints hinted for zone a" },
+      "error",
+    ],
+  ],
+  "service-rules-missing": [
+    [{ entries: "cluster-ip", node: "a1", where: "eopx/r:http", ready: "10.42.1.23:80" }, "error"],
+    [
+      {
+        entries: "cluster-ip",
+        node: "a1",
+        where: "eopx/r:http",
+        ready: "10.42.1.23:80",
+        foreignChain: "KUBE-SVC-X",
+      },
+      "error",
+    ],
+    [{ entries: "external", node: "a1", svcPortName: "eopx/r:http", absent: ["NodePort 30080"] }, "warning"],
+  ],
+  "service-rejected": [
+    [
+      { node: "a1", where: "eopx/r:http", ready: "10.42.1.23:80", target: "REJECT", alongsideRules: false },
+      "error",
+    ],
+    [
+      { node: "a1", where: "eopx/r:http", ready: "10.42.1.23:80", target: "REJECT", alongsideRules: true },
+      "warning",
+    ],
+    [
+      { node: "a1", where: "eopx/r:http", ready: "10.42.1.23:80", target: "DROP", alongsideRules: false },
+      "error",
+    ],
+  ],
+  "chain-undefined": [
+    [{ node: "a1", chain: "KUBE-SVC-X", table: "nat", where: "eopx/r:http" }, "error"],
+    [{ node: "a1", chain: "CNI-X", table: "nat" }, "error"],
+  ],
+  "chain-leftover": [
+    [{ node: "a1", count: 2, inUse: 1 }, "warning"],
+    [{ node: "a1", count: 2, inUse: 0 }, "info"],
+  ],
+  "trace-unknown": [[{ node: "a1", share: 50, reason: "module recent" }, "warning"]],
+  "path-blocked": [
+    [
+      {
+        node: "a1",
+        outcome: "dropped",
+        share: 100,
+        by: "filter/FORWARD line 3",
+        clientSees: "no answer (a timeout)",
+      },
+      "error",
+    ],
+  ],
+  "rules-duplicated": [
+    [
+      {
+        node: "a1",
+        extraRules: 100,
+        rules: 400,
+        groups: 2,
+        owners: "flannel 100",
+        largest: { count: 51, table: "filter", chain: "F" },
+      },
+      "error",
+    ],
+    [
+      {
+        node: "a1",
+        extraRules: 99,
+        rules: 400,
+        groups: 2,
+        owners: "flannel 99",
+        largest: { count: 50, table: "filter", chain: "F" },
+      },
+      "warning",
+    ],
+  ],
+  "rules-outlier": [
+    [{ node: "a1", rules: 9000, ratio: "36x", peers: 2, median: 250, tier: "ratio" }, "error"],
+    [{ node: "a1", rules: 150000, ratio: "3x", peers: 3, median: 50000, tier: "spread" }, "warning"],
+  ],
+  "iptables-known-bug": [
+    [{ bug: BUG, detail: "iptables 1.8.2 and 1800 leaked rules" }, "error"],
+    [{ bug: { ...BUG, severity: "warning" }, detail: "x" }, "warning"],
+  ],
+  "iptables-mixed-backends": [
+    [{ bug: { ...BUG, severity: "warning" }, detail: "42 legacy rules" }, "warning"],
+  ],
+  "iptables-unreadable": [
+    [{ node: "a1", detail: "no iptables-save output was collected" }, "error"],
+    [{ bug: BUG, detail: "iptables-save failed" }, "error"],
+  ],
+  "config-pod-ip": [
+    [
+      {
+        where: "env X of pod eopx/gw",
+        value: "10.42.1.23",
+        ip: "10.42.1.23",
+        owner: { kind: "pod", pod: "eopx/r-0", service: "eopx/r" },
+        useInstead: "r",
+      },
+      "warning",
+    ],
+    [
+      {
+        where: "env X of pod eopx/gw",
+        value: "10.42.2.17",
+        ip: "10.42.2.17",
+        owner: { kind: "stale", node: "a1", podCIDR: "10.42.2.0/24" },
+      },
+      "error",
+    ],
+  ],
+  "bundle-invalid": [
+    [{ problem: "Cannot parse cluster/pods.json at line 3, column 1: unexpected end" }, "warning"],
+  ],
+};
+
+const codes = Object.keys(FINDINGS) as FindingCode[];
+
+describe("FINDINGS", () => {
+  it("has one entry per code, each naming its own code", () => {
+    for (const code of codes) expect(FINDINGS[code].code, code).toBe(code);
+  });
+
+  it("gives each sample the severity its documented rule says", () => {
+    for (const code of codes) {
+      for (const [values, severity] of SAMPLES[code] as readonly (readonly [never, Severity])[]) {
+        expect(
+          makeFinding(code, values, { evidence: [] }).severity,
+          `${code} ${JSON.stringify(values)}`,
+        ).toBe(severity);
+      }
+    }
+  });
+
+  it("fills every template with the evidence's values and cites only public references", () => {
+    const publicRef =
+      /^(https:\/\/\S+|[\w.-]+\/[\w.-]+#\d+|[\w.-]+\/[\w.-]+ PR #\d+|kubernetes\/kubernetes pkg\/[\w/.-]+|[\w-]+\/[\w-]+)$/;
+    for (const code of codes) {
+      for (const [values] of SAMPLES[code] as readonly (readonly [never, Severity])[]) {
+        const f = makeFinding(code, values, { evidence: [] });
+        for (const text of [f.message, f.fix ?? ""]) {
+          expect(text, code).not.toMatch(/undefined|\[object |NaN|KB-\d/);
+        }
+        expect(f.message.length, code).toBeGreaterThan(20);
+        for (const ref of f.references ?? []) expect(ref, code).toMatch(publicRef);
+      }
+    }
+  });
+});
+
+describe("docs/findings.md", () => {
+  const documented = [...DOC.matchAll(/^### `([a-z-]+)` \((.+)\)$/gm)].map((m) => ({
+    code: m[1]!,
+    severity: m[2]!,
+  }));
+
+  it("documents every code with its severity and an anchor #code", () => {
+    for (const code of codes) {
+      const doc = documented.find((d) => d.code === code);
+      expect(doc, code).toBeDefined();
+      expect(doc!.severity, code).toBe(severityText(FINDINGS[code]));
+      expect(DOC, code).toContain(`<a id="${code}"></a>\n### \`${code}\``);
+    }
+  });
+
+  it("documents no code the catalogue does not have", () => {
+    for (const d of documented) expect(codes, d.code).toContain(d.code);
+  });
+
+  it("lists the exit codes of src/cli/exit-codes.ts", () => {
+    for (const n of [0, 1, 2, 3, 130]) expect(DOC).toMatch(new RegExp(`^\\| ${n} \\| `, "m"));
+  });
+});
+describe("finding construction", () => {
+  it("happens only through the catalogue outside test fixtures", () => {
+    // A Finding literal has `code: "…"` next to `severity:`; call sites pass values to makeFinding().
+    const allowed = new Set([
+      "src/known-bugs/known-bugs-catalogue.ts", // catalogue data: each bug's code and severity
+      "src/report/html/sample-input.ts", // test fixture for the HTML report
+      "src/report/html/sample-large-input.ts", // test fixture for the HTML report
+      "src/collect/read-bundle.ts", // edges engineer's area, converted by its owner
+    ]);
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) {
+          // The catalogue itself writes each code's severity.
+          if (path !== join("src", "findings")) walk(path);
+        } else if (name.endsWith(".ts") && !name.endsWith(".test.ts") && !allowed.has(path)) {
+          const text = readFileSync(path, "utf8");
+          if (/code: "[a-z-]+",\s*\n\s*severity: "/.test(text)) offenders.push(path);
+        }
+      }
+    };
+    walk("src");
+    expect(offenders).toEqual([]);
+  });
+});

@@ -1,0 +1,105 @@
+/**
+ * The findings catalogue: one entry per finding code (severity, title, explanation, message and fix
+ * templates, references). docs/findings.md is tested against it. A new code in model/finding.ts does
+ * not compile until it has an entry here.
+ */
+import type { FindingCode } from "../model/finding.ts";
+import {
+  DESTINATION_OUTSIDE,
+  DESTINATION_UNASSIGNED,
+  type DestinationOutsideValues,
+  type DestinationUnassignedValues,
+  DNS_NO_SERVICE,
+  type DnsNoServiceValues,
+  ENDPOINTS_NONE,
+  type EndpointsNoneValues,
+  SERVICE_PORT_MISSING,
+  type ServicePortMissingValues,
+} from "./api-entries.ts";
+import {
+  BUNDLE_INVALID,
+  type BundleInvalidValues,
+  CONFIG_POD_IP,
+  type ConfigPodIpValues,
+} from "./config-entries.ts";
+import {
+  CHAIN_LEFTOVER,
+  CHAIN_UNDEFINED,
+  type ChainLeftoverValues,
+  type ChainUndefinedValues,
+  ENDPOINT_MISSING,
+  ENDPOINT_STALE,
+  type EndpointMissingValues,
+  type EndpointStaleValues,
+  PATH_BLOCKED,
+  type PathBlockedValues,
+  SERVICE_REJECTED,
+  SERVICE_RULES_MISSING,
+  type ServiceRejectedValues,
+  type ServiceRulesMissingValues,
+  TRACE_UNKNOWN,
+  type TraceUnknownValues,
+} from "./dataplane-entries.ts";
+import type { FindingEntry } from "./finding-entry.ts";
+import {
+  IPTABLES_KNOWN_BUG,
+  IPTABLES_MIXED_BACKENDS,
+  IPTABLES_UNREADABLE,
+  type IptablesUnreadableValues,
+  type KnownBugValues,
+  RULES_DUPLICATED,
+  RULES_OUTLIER,
+  type RulesDuplicatedValues,
+  type RulesOutlierValues,
+} from "./health-entries.ts";
+
+/** The values each code's templates take. */
+export interface FindingValues {
+  "dns-no-service": DnsNoServiceValues;
+  "destination-outside": DestinationOutsideValues;
+  "destination-unassigned": DestinationUnassignedValues;
+  "service-port-missing": ServicePortMissingValues;
+  "endpoints-none": EndpointsNoneValues;
+  "endpoint-stale": EndpointStaleValues;
+  "endpoint-missing": EndpointMissingValues;
+  "service-rules-missing": ServiceRulesMissingValues;
+  "service-rejected": ServiceRejectedValues;
+  "rules-duplicated": RulesDuplicatedValues;
+  "rules-outlier": RulesOutlierValues;
+  "iptables-known-bug": KnownBugValues;
+  "iptables-mixed-backends": KnownBugValues;
+  "iptables-unreadable": IptablesUnreadableValues;
+  "config-pod-ip": ConfigPodIpValues;
+  "chain-undefined": ChainUndefinedValues;
+  "chain-leftover": ChainLeftoverValues;
+  "path-blocked": PathBlockedValues;
+  "bundle-invalid": BundleInvalidValues;
+  "trace-unknown": TraceUnknownValues;
+}
+
+/** Codes the known-bug catalogue can report (their values are a matched known-bug entry). */
+export type KnownBugCode = "iptables-known-bug" | "iptables-mixed-backends" | "iptables-unreadable";
+
+/** Every entry, keyed by code, in the order docs/findings.md lists them. */
+export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues[C]> } = {
+  "dns-no-service": DNS_NO_SERVICE,
+  "destination-outside": DESTINATION_OUTSIDE,
+  "destination-unassigned": DESTINATION_UNASSIGNED,
+  "service-port-missing": SERVICE_PORT_MISSING,
+  "endpoints-none": ENDPOINTS_NONE,
+  "endpoint-stale": ENDPOINT_STALE,
+  "endpoint-missing": ENDPOINT_MISSING,
+  "service-rules-missing": SERVICE_RULES_MISSING,
+  "service-rejected": SERVICE_REJECTED,
+  "chain-undefined": CHAIN_UNDEFINED,
+  "chain-leftover": CHAIN_LEFTOVER,
+  "trace-unknown": TRACE_UNKNOWN,
+  "path-blocked": PATH_BLOCKED,
+  "rules-duplicated": RULES_DUPLICATED,
+  "rules-outlier": RULES_OUTLIER,
+  "iptables-known-bug": IPTABLES_KNOWN_BUG,
+  "iptables-mixed-backends": IPTABLES_MIXED_BACKENDS,
+  "iptables-unreadable": IPTABLES_UNREADABLE,
+  "config-pod-ip": CONFIG_POD_IP,
+  "bundle-invalid": BUNDLE_INVALID,
+};
