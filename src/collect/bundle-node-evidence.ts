@@ -6,6 +6,7 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
 import { KUBE_PROXY_FILES, type KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
@@ -30,14 +31,8 @@ export interface BundleNode {
 
 /** A `bundle-invalid` problem of one node's file. */
 function invalid(node: string, file: string, message: string, line?: number): Finding {
-  return {
-    code: "bundle-invalid",
-    severity: "warning",
-    node,
-    message,
-    evidence: [{ file, ...(line === undefined ? {} : { line }), text: message }],
-    fix: "Collect the file again (see docs/bundle.md for the command that writes it)",
-  };
+  const evidence = [{ file, ...(line === undefined ? {} : { line }), text: message }];
+  return makeFinding("bundle-invalid", { problem: message }, { node, evidence });
 }
 
 /** Reads a small text file; absent is `undefined`, unreadable is a problem (and `undefined`). */

@@ -7,6 +7,7 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
 import { BUNDLE_FORMAT } from "./bundle-writer.ts";
@@ -33,13 +34,8 @@ export interface Bundle {
 }
 
 function invalid(file: string, message: string, line?: number): Finding {
-  return {
-    code: "bundle-invalid",
-    severity: "warning",
-    message,
-    evidence: [{ file, ...(line === undefined ? {} : { line }), text: message }],
-    fix: "Collect the file again (see docs/bundle.md for the command that writes it)",
-  };
+  const evidence = [{ file, ...(line === undefined ? {} : { line }), text: message }];
+  return makeFinding("bundle-invalid", { problem: message }, { evidence });
 }
 
 /** `Unexpected token … in JSON at position 123` → line and column of position 123. */

@@ -6,6 +6,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { type ScanReport, scanReport } from "../scan/scan-dumps.ts";
@@ -15,14 +16,7 @@ import { errorWords } from "./errno-words.ts";
 import { scanFile } from "./scan-file.ts";
 
 function unreadable(node: string, file: string, detail: string): Finding {
-  return {
-    code: "iptables-unreadable",
-    severity: "error",
-    node,
-    message: `Cannot scan node "${node}": ${detail}`,
-    evidence: [{ file, text: detail }],
-    fix: "Collect the node again (`netdoctor collect`), or run `iptables-save` on it by hand and read its stderr",
-  };
+  return makeFinding("iptables-unreadable", { node, detail }, { node, evidence: [{ file, text: detail }] });
 }
 
 /** Why a node directory has no dump to scan, from its `iptables-save.err` when there is one. */

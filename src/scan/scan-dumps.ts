@@ -1,3 +1,4 @@
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import { duplicateFindings, outlierFindings } from "./scan-findings.ts";
 import type { NodeScan } from "./scan-node.ts";
@@ -15,14 +16,13 @@ export interface ScanReport {
 function truncationFindings(scan: NodeScan): Finding[] {
   return scan.warnings
     .filter((w) => w.kind === "truncated")
-    .map((w) => ({
-      code: "bundle-invalid",
-      severity: "warning",
-      node: scan.node,
-      message: `Node "${scan.node}": ${w.reason.charAt(0).toLowerCase()}${w.reason.slice(1)}`,
-      evidence: [{ file: scan.file, line: w.line, text: w.text }],
-      fix: "Take the node's whole `iptables-save` output as a file (pastes get cut) and scan it again",
-    }));
+    .map((w) =>
+      makeFinding(
+        "bundle-invalid",
+        { problem: `Node "${scan.node}": ${w.reason.charAt(0).toLowerCase()}${w.reason.slice(1)}` },
+        { node: scan.node, evidence: [{ file: scan.file, line: w.line, text: w.text }] },
+      ),
+    );
 }
 
 /** Turns per-node scans into the scan report with its findings. */

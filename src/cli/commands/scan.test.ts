@@ -174,7 +174,7 @@ describe("netdoctor scan", () => {
     const partial = netdoctor(["scan", "--bundle", bundle]);
     expect(partial.code).toBe(1);
     expect(partial.stdout).toContain(
-      'ERROR iptables-unreadable: Cannot scan node "broken": iptables-save failed on the node: iptables-save: Could not fetch rule set generation id: Invalid argument',
+      'ERROR iptables-unreadable: Cannot judge node "broken": iptables-save failed on the node: iptables-save: Could not fetch rule set generation id: Invalid argument',
     );
     const both = netdoctor(["scan", "--bundle", bundle, demo[0]!]);
     expect(both.stderr).toBe(
