@@ -327,7 +327,13 @@ describe("collectBundle() through a fake API server with the real client library
       'Cannot list EndpointSlices (/apis/discovery.k8s.io/v1/endpointslices): endpointslices is forbidden: User "tester" cannot list resource "endpointslices" at the cluster scope (HTTP 403: grant the read access of deploy/rbac-collect.yaml to the user of the kubeconfig)',
     );
     expect(warnings).toHaveLength(1);
-    expect(readdirSync(join(out, "cluster")).sort()).toEqual(["nodes.json", "pods.json", "services.json"]);
+    expect(readdirSync(join(out, "cluster")).sort()).toEqual([
+      "namespaces.json",
+      "networkpolicies.json",
+      "nodes.json",
+      "pods.json",
+      "services.json",
+    ]);
     expect(summary.nodes.map((r) => r.status)).toEqual(["ok"]);
     expect(api.livePods()).toEqual([]);
   });

@@ -46,6 +46,8 @@ describe("collectorPod()", () => {
       "run k3s-version 'k3s' '--version'",
       `run kube-proxy-metrics 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/metrics"))}`,
       `run kube-proxy-mode 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/proxyMode"))}`,
+      "run ipset-save 'sh' '-c' 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'",
+      "run ipvsadm 'sh' '-c' 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'",
     ]);
   });
 

@@ -99,6 +99,8 @@ describe.each([
         "k3s-version",
         "kube-proxy-metrics",
         "kube-proxy-mode",
+        "ipset-save",
+        "ipvsadm",
       ]);
       const save = by.get("iptables-save")!;
       expect(save.exit).toBe(0);
@@ -112,6 +114,9 @@ describe.each([
       });
       expect(by.get("nft-ruleset")!.exit).toBe(127);
       expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
+      // ipset and ipvsadm are not on this PATH (and ip_vs is not loaded): "absent", never a module load.
+      expect(by.get("ipset-save")!.exit).toBe(127);
+      expect(by.get("ipvsadm")!.exit).toBe(127);
       expect(by.get("kube-proxy-metrics")!.exit).toBe(0);
       expect(readFileSync(by.get("kube-proxy-metrics")!.stdoutPath, "utf8")).toBe(
         "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e+09\n",

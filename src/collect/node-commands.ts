@@ -49,6 +49,18 @@ export const NODE_COMMANDS: readonly NodeCommand[] = [
     argv: ["sh", "-c", httpGetScript(`${KUBE_PROXY_METRICS_URL}/proxyMode`)],
     optional: true,
   },
+  // Running ipset or ipvsadm would load the ip_set / ip_vs kernel modules on a node that does not
+  // use them: only run them when the module is already there, otherwise report "absent" (127).
+  {
+    stem: "ipset-save",
+    argv: ["sh", "-c", "if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi"],
+    optional: true,
+  },
+  {
+    stem: "ipvsadm",
+    argv: ["sh", "-c", "if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi"],
+    optional: true,
+  },
 ];
 
 /**

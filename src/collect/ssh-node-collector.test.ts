@@ -37,6 +37,13 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
       case "nft list ruleset":
         return { stdout: "table ip filter {\n}\n", exit: 0 };
       case "sh -c":
+        // ipset/ipvsadm run only when their kernel module is loaded: ip_set is, ip_vs is not.
+        if (bare.includes("exec ipset save"))
+          return {
+            stdout: "create KUBE-DST-AAAA hash:ip family inet hashsize 1024 maxelem 65536 timeout 0\n",
+            exit: 0,
+          };
+        if (bare.includes("exec ipvsadm -Sn")) return { stdout: "", exit: 127 };
         // The kube-proxy metrics/mode scripts: this node's kube-proxy does not answer.
         return {
           stdout: "# netdoctor: kube-proxy did not answer on http://127.0.0.1:10249 (curl exit 7)\n",
@@ -114,6 +121,8 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       "sudo -n iptables-save",
       "sudo -n k3s --version",
       "sudo -n nft list ruleset",
+      "sudo -n sh -c 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'",
+      "sudo -n sh -c 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'",
       "sudo -n sh -c <kube-proxy script>",
       "sudo -n sh -c <kube-proxy script>",
     ]);
@@ -128,13 +137,16 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       "iptables-save",
       "k3s --version",
       "nft list ruleset",
+      "sh -c 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'",
+      "sh -c 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'",
       "sh -c <kube-proxy script>",
       "sh -c <kube-proxy script>",
     ]);
     expect(server.users.sort()).toEqual(["admin", "root"]);
     expect(readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"), "utf8")).toBe(big);
-    // k3s is absent on both (127 from a shell, "command not found" from sudo): no file, no error.
+    // k3s is absent on both (127 from a shell, "command not found" from sudo), as is IPVS: no file, no error.
     expect(readdirSync(join(out, "nodes", "agent1")).sort()).toEqual([
+      "ipset-save.txt",
       "iptables-legacy-save.txt",
       "iptables-save.txt",
       "iptables-version.txt",

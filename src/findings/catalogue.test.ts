@@ -233,6 +233,132 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
   "bundle-invalid": [
     [{ problem: "Cannot parse cluster/pods.json at line 3, column 1: unexpected end" }, "warning"],
   ],
+  "netpol-denied": [
+    [
+      {
+        connection: "y/b → x/web:8080/TCP",
+        direction: "ingress",
+        pod: "x/web",
+        policies: ["x/default-deny-ingress"],
+        node: "n1",
+        at: "nodes/n1/iptables-save.txt:40",
+      },
+      "error",
+    ],
+    [
+      {
+        connection: "y/b → x/web:8080/TCP",
+        direction: "ingress",
+        pod: "x/web",
+        policies: [],
+        node: "n1",
+        at: "nodes/n1/iptables-save.txt:40",
+        apiUndecided: "cluster/networkpolicies.json was not collected",
+      },
+      "error",
+    ],
+  ],
+  "netpol-node-disagrees": [
+    [
+      { connection: "x/a → x/web:8080/TCP", node: "n1", api: "allows", policies: ["x/allow"], at: "f:3" },
+      "error",
+    ],
+    [
+      {
+        connection: "x/a → x/web:8080/TCP",
+        node: "n1",
+        api: "denies",
+        policies: ["x/deny"],
+        nodeAllowedBy: ["x/old"],
+      },
+      "error",
+    ],
+  ],
+  "netpol-not-enforced": [
+    [{ connection: "x/a → x/web:8080/TCP", node: "n1", policies: ["x/deny"], denies: true }, "warning"],
+  ],
+  "netpol-dns-denied": [[{ pod: "shop/app", policies: ["shop/default-deny-egress"] }, "error"]],
+  "ipvs-virtual-server-missing": [
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/api",
+        key: "tcp 10.43.20.5:8443",
+        kind: "cluster-ip",
+        file: "nodes/n1/ipvsadm.txt",
+      },
+      "error",
+    ],
+  ],
+  "ipvs-virtual-server-stale": [[{ node: "n1", key: "tcp 10.43.99.9:80" }, "warning"]],
+  "ipvs-real-server-missing": [
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/web",
+        key: "tcp 10.43.12.7:80",
+        realServer: "10.42.0.7:8080",
+        weightZero: false,
+      },
+      "error",
+    ],
+  ],
+  "ipvs-real-server-stale": [
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/web",
+        key: "tcp 10.43.12.7:80",
+        realServer: "10.42.2.44:8080",
+        weight: 1,
+        endpoint: "none",
+      },
+      "error",
+    ],
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/web",
+        key: "tcp 10.43.12.7:80",
+        realServer: "10.42.3.21:8080",
+        weight: 0,
+        endpoint: "none",
+      },
+      "warning",
+    ],
+  ],
+  "ipvs-real-server-draining": [
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/web",
+        key: "tcp 10.43.12.7:80",
+        realServer: "10.42.0.8:8080",
+        why: "terminating",
+      },
+      "info",
+    ],
+  ],
+  "ipvs-ipset-entry-missing": [
+    [
+      {
+        node: "n1",
+        set: "KUBE-CLUSTER-IP",
+        what: "ClusterIP:port",
+        entry: "10.43.20.5,tcp:8443",
+        svcPortName: "shop/api",
+        file: "f",
+      },
+      "error",
+    ],
+    [
+      { node: "n1", set: "KUBE-NODE-PORT-TCP", what: "node port", count: 2, file: "nodes/n1/ipset-save.txt" },
+      "error",
+    ],
+  ],
+  "ipvs-ipset-entry-stale": [
+    [{ node: "n1", set: "KUBE-NODE-PORT-TCP", what: "node port", entry: "31999" }, "warning"],
+  ],
 };
 
 const codes = Object.keys(FINDINGS) as FindingCode[];

@@ -52,6 +52,32 @@ import {
   type RulesDuplicatedValues,
   type RulesOutlierValues,
 } from "./health-entries.ts";
+import {
+  IPVS_IPSET_ENTRY_MISSING,
+  IPVS_IPSET_ENTRY_STALE,
+  IPVS_REAL_SERVER_DRAINING,
+  IPVS_REAL_SERVER_MISSING,
+  IPVS_REAL_SERVER_STALE,
+  IPVS_VIRTUAL_SERVER_MISSING,
+  IPVS_VIRTUAL_SERVER_STALE,
+  type IpvsIpsetEntryMissingValues,
+  type IpvsIpsetEntryStaleValues,
+  type IpvsRealServerDrainingValues,
+  type IpvsRealServerMissingValues,
+  type IpvsRealServerStaleValues,
+  type IpvsVirtualServerMissingValues,
+  type IpvsVirtualServerStaleValues,
+} from "./ipvs-entries.ts";
+import {
+  NETPOL_DENIED,
+  NETPOL_DNS_DENIED,
+  NETPOL_NODE_DISAGREES,
+  NETPOL_NOT_ENFORCED,
+  type NetpolDeniedValues,
+  type NetpolDnsDeniedValues,
+  type NetpolNodeDisagreesValues,
+  type NetpolNotEnforcedValues,
+} from "./netpol-entries.ts";
 
 /** The values each code's templates take. */
 export interface FindingValues {
@@ -75,6 +101,17 @@ export interface FindingValues {
   "path-blocked": PathBlockedValues;
   "bundle-invalid": BundleInvalidValues;
   "trace-unknown": TraceUnknownValues;
+  "netpol-denied": NetpolDeniedValues;
+  "netpol-dns-denied": NetpolDnsDeniedValues;
+  "netpol-node-disagrees": NetpolNodeDisagreesValues;
+  "netpol-not-enforced": NetpolNotEnforcedValues;
+  "ipvs-virtual-server-missing": IpvsVirtualServerMissingValues;
+  "ipvs-virtual-server-stale": IpvsVirtualServerStaleValues;
+  "ipvs-real-server-missing": IpvsRealServerMissingValues;
+  "ipvs-real-server-stale": IpvsRealServerStaleValues;
+  "ipvs-real-server-draining": IpvsRealServerDrainingValues;
+  "ipvs-ipset-entry-missing": IpvsIpsetEntryMissingValues;
+  "ipvs-ipset-entry-stale": IpvsIpsetEntryStaleValues;
 }
 
 /** Codes the known-bug catalogue can report (their values are a matched known-bug entry). */
@@ -95,6 +132,17 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues
   "chain-leftover": CHAIN_LEFTOVER,
   "trace-unknown": TRACE_UNKNOWN,
   "path-blocked": PATH_BLOCKED,
+  "netpol-denied": NETPOL_DENIED,
+  "netpol-node-disagrees": NETPOL_NODE_DISAGREES,
+  "netpol-not-enforced": NETPOL_NOT_ENFORCED,
+  "netpol-dns-denied": NETPOL_DNS_DENIED,
+  "ipvs-virtual-server-missing": IPVS_VIRTUAL_SERVER_MISSING,
+  "ipvs-virtual-server-stale": IPVS_VIRTUAL_SERVER_STALE,
+  "ipvs-real-server-missing": IPVS_REAL_SERVER_MISSING,
+  "ipvs-real-server-stale": IPVS_REAL_SERVER_STALE,
+  "ipvs-real-server-draining": IPVS_REAL_SERVER_DRAINING,
+  "ipvs-ipset-entry-missing": IPVS_IPSET_ENTRY_MISSING,
+  "ipvs-ipset-entry-stale": IPVS_IPSET_ENTRY_STALE,
   "rules-duplicated": RULES_DUPLICATED,
   "rules-outlier": RULES_OUTLIER,
   "iptables-known-bug": IPTABLES_KNOWN_BUG,

@@ -24,7 +24,18 @@ export type FindingCode =
   | "chain-leftover"
   | "path-blocked"
   | "bundle-invalid"
-  | "trace-unknown";
+  | "trace-unknown"
+  | "netpol-denied"
+  | "netpol-dns-denied"
+  | "netpol-node-disagrees"
+  | "netpol-not-enforced"
+  | "ipvs-virtual-server-missing"
+  | "ipvs-virtual-server-stale"
+  | "ipvs-real-server-missing"
+  | "ipvs-real-server-stale"
+  | "ipvs-real-server-draining"
+  | "ipvs-ipset-entry-missing"
+  | "ipvs-ipset-entry-stale";
 
 export type Severity = "error" | "warning" | "info";
 

@@ -43,6 +43,8 @@ export interface FakeKubeApiOptions {
    */
   readonly discoveryVersions?: readonly string[];
   readonly configmaps?: readonly object[];
+  readonly networkpolicies?: readonly object[];
+  readonly namespaces?: readonly object[];
   readonly behavior?: (node: string) => FakeNodeBehavior;
   /** iptables-save text per node (default: a small kube-proxy dump). */
   readonly dump?: (node: string) => string;
@@ -298,6 +300,9 @@ export class FakeKubeApi {
         exit: 0,
       },
       { stem: "kube-proxy-mode", stdout: "iptables\n", stderr: "", exit: 0 },
+      // Neither ip_set nor ip_vs is loaded on the fake nodes: the guarded commands answer "absent".
+      { stem: "ipset-save", stdout: "", stderr: "", exit: 127 },
+      { stem: "ipvsadm", stdout: "", stderr: "", exit: 127 },
     ];
   }
 
@@ -353,6 +358,10 @@ export class FakeKubeApi {
       switch (path) {
         case "/api/v1/configmaps":
           return this.#list(res, url, "ConfigMap", o.configmaps ?? []);
+        case "/apis/networking.k8s.io/v1/networkpolicies":
+          return this.#list(res, url, "NetworkPolicy", o.networkpolicies ?? []);
+        case "/api/v1/namespaces":
+          return this.#list(res, url, "Namespace", o.namespaces ?? []);
       }
     }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path);

@@ -12,6 +12,7 @@ export function findingSlot(code: FindingCode): Slot {
       return "client";
     case "dns-no-service":
     case "destination-outside":
+    case "netpol-dns-denied":
       return "dns";
     case "service-port-missing":
     case "endpoints-none":
@@ -31,6 +32,16 @@ export function findingSlot(code: FindingCode): Slot {
     case "service-rules-missing":
     case "service-rejected":
     case "path-blocked":
+    case "netpol-denied":
+    case "netpol-node-disagrees":
+    case "netpol-not-enforced":
+    case "ipvs-virtual-server-missing":
+    case "ipvs-virtual-server-stale":
+    case "ipvs-real-server-missing":
+    case "ipvs-real-server-stale":
+    case "ipvs-real-server-draining":
+    case "ipvs-ipset-entry-missing":
+    case "ipvs-ipset-entry-stale":
       return "dataplane";
     case "bundle-invalid":
       return "none";
