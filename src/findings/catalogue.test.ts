@@ -230,6 +230,175 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
       "error",
     ],
   ],
+  "overlay-route-missing": [
+    [{ node: "a1", peer: "a2", podCidr: "10.42.2.0/24", instead: "it would leave by eth0" }, "error"],
+  ],
+  "overlay-route-wrong": [
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        podCidr: "10.42.2.0/24",
+        problems: ['no "onlink" flag'],
+        expected: "10.42.2.0/24 via 10.42.2.0 dev flannel.1 onlink",
+      },
+      "error",
+    ],
+  ],
+  "overlay-neighbor-missing": [
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        overlayIp: "10.42.2.0",
+        dev: "flannel.1",
+        mac: "ca:49:66:86:6a:44",
+        found: "FAILED",
+      },
+      "error",
+    ],
+  ],
+  "overlay-neighbor-stale": [
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        overlayIp: "10.42.2.0",
+        dev: "flannel.1",
+        mac: "ca:49:66:86:6a:44",
+        found: "02:00:00:00:00:01",
+      },
+      "error",
+    ],
+  ],
+  "overlay-fdb-missing": [
+    [
+      { node: "a1", peer: "a2", mac: "ca:49:66:86:6a:44", dev: "flannel.1", publicIp: "192.168.1.6" },
+      "error",
+    ],
+  ],
+  "overlay-fdb-stale": [
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        mac: "ca:49:66:86:6a:44",
+        dev: "flannel.1",
+        publicIp: "192.168.1.6",
+        kind: "old-mac",
+        found: "02:00:00:00:00:01",
+      },
+      "error",
+    ],
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        mac: "ca:49:66:86:6a:44",
+        dev: "flannel.1",
+        publicIp: "192.168.1.6",
+        kind: "wrong-dst",
+        found: "192.168.1.9",
+      },
+      "error",
+    ],
+  ],
+  "overlay-vtep-mismatch": [
+    [
+      { node: "a2", dev: "flannel.1", deviceMac: "02:00:00:00:00:01", announced: "ca:49:66:86:6a:44" },
+      "error",
+    ],
+  ],
+  "overlay-device-missing": [
+    [{ node: "a2", dev: "flannel.1", state: "missing" }, "error"],
+    [{ node: "a2", dev: "flannel.1", state: "down" }, "error"],
+  ],
+  "overlay-wrong-interface": [
+    [
+      {
+        node: "a2",
+        dev: "flannel.1",
+        local: "192.168.1.6",
+        bound: "eth0",
+        publicIp: "10.0.0.6",
+        holder: "eth1",
+      },
+      "warning",
+    ],
+  ],
+  "overlay-public-ip-duplicate": [[{ node: "a1", publicIp: "10.0.2.15", nodes: ["a1", "a2"] }, "error"]],
+  "overlay-mtu-mismatch": [
+    [{ kind: "own", node: "a2", dev: "flannel.1", mtu: 1450, underlay: "eth0", underlayMtu: 1400 }, "error"],
+    [
+      {
+        kind: "peer",
+        node: "a1",
+        peer: "a2",
+        dev: "flannel.1",
+        mtu: 1450,
+        receiver: "eth0",
+        receiverMtu: 1400,
+      },
+      "error",
+    ],
+    [{ kind: "cni0", node: "a1", dev: "flannel.1", mtu: 1450, cniMtu: 1500 }, "warning"],
+    [{ kind: "subnet-env", node: "a1", dev: "flannel.1", mtu: 1450, envMtu: 1400 }, "warning"],
+  ],
+  "overlay-checksum-offload": [
+    [{ node: "a1", kind: "old-kernel", kernel: "4.19.0-17-amd64" }, "warning"],
+    [{ node: "a1", kind: "nat", publicIp: "203.0.113.7" }, "warning"],
+  ],
+  "ip-forward-disabled": [[{ node: "a1", lines: ["net.ipv4.ip_forward = 0"] }, "error"]],
+  "bridge-nf-disabled": [
+    [{ node: "a1" }, "warning"],
+    [{ node: "a1", value: 0 }, "warning"],
+  ],
+  "rp-filter-drop": [
+    [
+      {
+        node: "a2",
+        what: 'VXLAN packets from node "a1" (192.168.1.5)',
+        iif: "eth1",
+        reason: "rp_filter=1 (strict) on eth1, but the route back leaves by eth0",
+      },
+      "error",
+    ],
+  ],
+  "conntrack-stale-endpoint": [
+    [
+      {
+        node: "a1",
+        protocol: "udp",
+        count: 3,
+        target: "10.43.0.10:53",
+        service: "kube-system/kube-dns",
+        deadIp: "10.42.2.17",
+      },
+      "error",
+    ],
+    [{ node: "a1", protocol: "udp", count: 1, target: "10.42.2.17:53", deadIp: "10.42.2.17" }, "warning"],
+    [
+      {
+        node: "a1",
+        protocol: "tcp",
+        count: 1,
+        target: "10.43.0.1:443",
+        service: "default/kubernetes",
+        deadIp: "10.42.2.17",
+      },
+      "warning",
+    ],
+  ],
+  "conntrack-truncated": [[{ node: "a1", limit: 20000, omitted: 17 }, "info"]],
+  "hostnet-undecided": [
+    [{ kind: "no-directory", node: "a1" }, "info"],
+    [{ kind: "missing-files", node: "a1", checks: ["MTU"], files: ["nodes/a1/ip-link.json"] }, "info"],
+    [{ kind: "kernel-unknown", node: "a1" }, "info"],
+    [
+      { kind: "annotation", node: "a1", problem: "flannel.alpha.coreos.com/backend-data is not JSON: x" },
+      "info",
+    ],
+  ],
   "bundle-invalid": [
     [{ problem: "Cannot parse cluster/pods.json at line 3, column 1: unexpected end" }, "warning"],
   ],
