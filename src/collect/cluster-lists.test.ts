@@ -53,6 +53,8 @@ describe("collectBundle() asks the server which endpoint APIs it serves", () => 
     expect(summary.lists.map((l) => l.file).sort()).toEqual([
       "cluster/endpoints.json",
       "cluster/endpointslices.json",
+      "cluster/namespaces.json",
+      "cluster/networkpolicies.json",
       "cluster/nodes.json",
       "cluster/pods.json",
       "cluster/services.json",

@@ -25,6 +25,13 @@ export const CLUSTER_LISTS: readonly ClusterList[] = [
     kind: "EndpointSlice",
     apiVersion: "discovery.k8s.io/v1",
   },
+  {
+    file: "networkpolicies.json",
+    path: "/apis/networking.k8s.io/v1/networkpolicies",
+    kind: "NetworkPolicy",
+    apiVersion: "networking.k8s.io/v1",
+  },
+  { file: "namespaces.json", path: "/api/v1/namespaces", kind: "Namespace", apiVersion: "v1" },
 ];
 
 /** The v1 Endpoints list: what kube-proxy reads on clusters without (or before) EndpointSlices. */

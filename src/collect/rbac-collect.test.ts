@@ -53,6 +53,8 @@ function needed(request: string): { verb: string; resource: string; namespace: s
     "/api/v1/endpoints": "/endpoints",
     "/apis/discovery.k8s.io/v1/endpointslices": "discovery.k8s.io/endpointslices",
     "/apis/discovery.k8s.io/v1beta1/endpointslices": "discovery.k8s.io/endpointslices",
+    "/apis/networking.k8s.io/v1/networkpolicies": "networking.k8s.io/networkpolicies",
+    "/api/v1/namespaces": "/namespaces",
   };
   const resource = cluster[path];
   if (resource === undefined || method !== "GET") throw new Error(`unexpected request ${request}`);

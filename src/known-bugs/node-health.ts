@@ -32,15 +32,26 @@ export function nodeHealthFindings(evidence: NodeEvidence, options: KnownBugOpti
   return [...duplicates, ...detectKnownBugs(evidence, options)];
 }
 
+/** Options of {@linkcode scanHealthReport}. */
+export interface ScanHealthOptions {
+  /**
+   * The node's version files besides its dump, when they exist (a bundle's `iptables-version.txt`
+   * and `k3s-version.txt`): they beat the dump header's version and mark a k3s node.
+   */
+  readonly evidenceOf?: (node: string) => Pick<NodeEvidence, "iptablesVersion" | "k3sVersion"> | undefined;
+}
+
 /**
  * `netdoctor scan`'s report: per-node counts and duplicates, each node's copies explained from what
- * its dump shows (header version, owners), and the outliers among the nodes.
+ * its evidence shows (the version in `iptables --version` or the dump header, the owners, a k3s
+ * version file), and the outliers among the nodes.
  */
-export function scanHealthReport(scans: readonly NodeScan[]): ScanReport {
+export function scanHealthReport(scans: readonly NodeScan[], options: ScanHealthOptions = {}): ScanReport {
   return scanReport(scans, {
     causeOf: (scan) => {
-      // A dump alone: its header is the only version, and nothing tells the node's distribution.
-      return duplicateCause(leakFactsOf({ node: scan.node, scan })!, bugContext(undefined, {}));
+      // Without a Node object nothing but a k3s version file tells the node's distribution.
+      const evidence: NodeEvidence = { node: scan.node, scan, ...options.evidenceOf?.(scan.node) };
+      return duplicateCause(leakFactsOf(evidence)!, bugContext(undefined, evidence));
     },
   });
 }
