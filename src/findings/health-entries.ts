@@ -1,6 +1,6 @@
 /** Catalogue entries of node health: duplicates, outliers, known bugs, unreadable rules. */
 import type { Severity } from "../model/finding.ts";
-import { counted, type FindingEntry, REF } from "./finding-entry.ts";
+import { counted, type FindingEntry } from "./finding-entry.ts";
 
 /** Extra copies at or above which duplicates are an error rather than a warning. */
 export const DUPLICATE_ERROR_THRESHOLD = 100;
@@ -165,7 +165,8 @@ export const RULES_OUTLIER: FindingEntry<RulesOutlierValues> = {
     `Node "${v.node}" has ${v.rules} rules, ${v.ratio} the median of its ${v.peers} peers (${v.median})`,
   fix: () =>
     "Compare this node's dump with a healthy peer's; a steady excess is usually leaked duplicate rules (see rules-duplicated)",
-  references: [REF.k3s3117],
+  // No bug is cited: an excess is the leak's symptom, and rules-duplicated names the cause it matches.
+  references: [],
 };
 
 export const IPTABLES_KNOWN_BUG: FindingEntry<KnownBugValues> = {
@@ -204,5 +205,5 @@ export const IPTABLES_UNREADABLE: FindingEntry<IptablesUnreadableValues> = {
     "bug" in v
       ? v.bug.fix
       : "Run `iptables-save` on the node by hand (with the iptables the node's k3s/kube-proxy uses) and read its stderr; a failing iptables on the node also stops kube-proxy from syncing",
-  references: (v) => ("bug" in v ? v.bug.references : [REF.k3s3117, "kubernetes/kubernetes#121726"]),
+  references: (v) => ("bug" in v ? v.bug.references : ["kubernetes/kubernetes#121726"]),
 };

@@ -105,7 +105,6 @@ describe("outlierFindings()", () => {
         message: 'Node "agent2" has 2692 rules, 9.2x the median of its 2 peers (292)',
         evidence: [{ file: "agent2.txt", text: "2692 rules (-A lines); peers: server=292, agent1=292" }],
         fix: "Compare this node's dump with a healthy peer's; a steady excess is usually leaked duplicate rules (see rules-duplicated)",
-        references: ["k3s-io/k3s#3117"],
       },
     ]);
   });
