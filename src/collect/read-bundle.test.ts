@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildBundle } from "../demo/build-bundle.ts";
-import { diagnoseFiles, healthyCluster, replaceIn } from "../demo/demo-test-helpers.ts";
+import { diagnoseFiles, healthyCluster, replaceIn } from "../testing/demo-bundles.ts";
 import { writeBundleFiles } from "./demo-bundle.ts";
 import { readBundle } from "./read-bundle.ts";
 

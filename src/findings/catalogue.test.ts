@@ -592,8 +592,8 @@ describe("finding construction", () => {
     // A Finding literal has `code: "…"` next to `severity:`; call sites pass values to makeFinding().
     const allowed = new Set([
       "src/known-bugs/known-bugs-catalogue.ts", // catalogue data: each bug's code and severity
-      "src/report/html/sample-input.ts", // test fixture for the HTML report
-      "src/report/html/sample-large-input.ts", // test fixture for the HTML report
+      "src/testing/sample-report-input.ts", // test fixture for the HTML report
+      "src/testing/sample-large-report-input.ts", // test fixture for the HTML report
       "src/collect/read-bundle.ts", // edges engineer's area, converted by its owner
     ]);
     const offenders: string[] = [];

@@ -6,8 +6,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { KubeApi } from "../collect/kube-api.ts";
 import { endpointChain, serviceChain, servicePortName } from "../kube-proxy/chain-names.ts";
+import { parseMetricsText } from "../testing/metrics-text.ts";
 import { startExporter } from "./exporter.ts";
-import { parseMetricsText } from "./metrics-text.ts";
 
 /**
  * The API comparison against a fake API server on loopback: Service `web` has a stale endpoint

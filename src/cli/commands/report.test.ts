@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeDemoBundle } from "../../collect/demo-bundle.ts";
 import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
 import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO } from "../../demo/incident.ts";
-import { CHROMIUM_LAUNCH } from "../../report/html/chromium-options.ts";
 import { renderHtml } from "../../report/render-html.ts";
 import { commandUnavailable, skipBecause } from "../../testing/capabilities.ts";
+import { CHROMIUM_LAUNCH } from "../../testing/chromium-options.ts";
 import { reportInputFor } from "./report.ts";
 
 const CLI = join(process.cwd(), "dist/netdoctor.mjs");
