@@ -3,14 +3,16 @@
  * expected service ports, in iptables-save form. Shapes follow the v1.23ish upstream fixture:
  * masquerade inside KUBE-SVC-*, KUBE-XLB-* for externalTrafficPolicy Local, a KUBE-FW-* chain per
  * LoadBalancer IP ending in KUBE-MARK-DROP, filter REJECTs for services without endpoints.
+ * The service ports come from the demo's own ./proxied-ports.ts (any object of that shape
+ * renders, which lets tests render other computations of the expected state too).
  */
-import {
-  type ExpectedEndpoint,
-  type ExpectedServicePort,
-  internalEndpointsOn,
-  localSet,
-} from "../kube-proxy/expected-state.ts";
 import { comment, type DumpBuilder } from "./dump-builder.ts";
+import {
+  internalEndpoints,
+  localEndpoints,
+  type ProxiedEndpoint,
+  type ProxiedPort,
+} from "./proxied-ports.ts";
 
 /** The node as kube-proxy sees it. */
 export interface ProxyNode {
@@ -24,15 +26,15 @@ export function savedProbability(n: number): string {
   return (Math.round(written * 2 ** 31) / 2 ** 31).toFixed(11);
 }
 
-function dport(sp: ExpectedServicePort, port: number): string {
+function dport(sp: ProxiedPort, port: number): string {
   return `-m ${sp.protocol} --dport ${port}`;
 }
 
 function endpointRules(
   b: DumpBuilder,
-  sp: ExpectedServicePort,
+  sp: ProxiedPort,
   chain: string,
-  eps: readonly ExpectedEndpoint[],
+  eps: readonly ProxiedEndpoint[],
 ): void {
   const s = sp.svcPortName;
   if (sp.sessionAffinity) {
@@ -51,7 +53,7 @@ function endpointRules(
   });
 }
 
-function sepChain(b: DumpBuilder, sp: ExpectedServicePort, ep: ExpectedEndpoint): void {
+function sepChain(b: DumpBuilder, sp: ProxiedPort, ep: ProxiedEndpoint): void {
   const s = sp.svcPortName;
   const recent = sp.sessionAffinity
     ? ` -m recent --set --name ${ep.sepChain} --mask 255.255.255.255 --rsource`
@@ -66,12 +68,12 @@ function sepChain(b: DumpBuilder, sp: ExpectedServicePort, ep: ExpectedEndpoint)
 }
 
 /** Appends one service port's rules for `node`. */
-export function renderServicePort(b: DumpBuilder, sp: ExpectedServicePort, node: ProxyNode): void {
+export function renderServicePort(b: DumpBuilder, sp: ProxiedPort, node: ProxyNode): void {
   const s = sp.svcPortName;
   const p = sp.protocol;
   const cip = sp.clusterIP;
-  const internal = internalEndpointsOn(sp, node.name);
-  const local = localSet(sp.endpoints, node.name);
+  const internal = internalEndpoints(sp, node.name);
+  const local = localEndpoints(sp.endpoints, node.name);
   const hasEndpoints = sp.clusterEndpoints.length > 0;
   const svc = sp.chains.SVC;
   const xlb = sp.chains.XLB;
@@ -190,7 +192,7 @@ export function renderServicePort(b: DumpBuilder, sp: ExpectedServicePort, node:
     if (local.length === 0) b.rule("nat", xlb, `${comment(`${s} has no local endpoints`)} -j KUBE-MARK-DROP`);
     else endpointRules(b, sp, xlb, local);
   }
-  const withChains = new Map<string, ExpectedEndpoint>();
+  const withChains = new Map<string, ProxiedEndpoint>();
   for (const ep of [...internal, ...(sp.externalLocal ? local : [])]) withChains.set(ep.sepChain, ep);
   for (const ep of withChains.values()) sepChain(b, sp, ep);
 }
@@ -263,11 +265,7 @@ export function renderProxyBase(b: DumpBuilder): void {
 }
 
 /** Every service port's rules, then the mandatory last rule of nat KUBE-SERVICES. */
-export function renderKubeProxy(
-  b: DumpBuilder,
-  ports: readonly ExpectedServicePort[],
-  node: ProxyNode,
-): void {
+export function renderKubeProxy(b: DumpBuilder, ports: readonly ProxiedPort[], node: ProxyNode): void {
   renderProxyBase(b);
   for (const sp of ports) renderServicePort(b, sp, node);
   b.rule(

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { buildBundle, clusterOf } from "../demo/build-bundle.ts";
+import { buildBundle } from "../demo/build-bundle.ts";
 import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO, incidentBundleSpec } from "../demo/incident.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import type { FindingCode } from "../model/finding.ts";
@@ -11,6 +11,7 @@ import {
   replaceIn,
   smallIncident,
 } from "../testing/demo-bundles.ts";
+import { clusterOf } from "../testing/demo-cluster.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { findPod } from "./resolve-target.ts";
 
