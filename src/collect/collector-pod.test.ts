@@ -39,11 +39,12 @@ describe("collectorPod()", () => {
     // Only the listed read commands run.
     const script = c?.command?.[2] ?? "";
     const runs = script.split("\n").filter((l) => l.startsWith("run "));
-    expect(runs.slice(0, 9)).toEqual([
+    expect(runs.slice(0, 10)).toEqual([
       "run iptables-save 'iptables-save'",
       "run iptables-version 'iptables' '--version'",
       "run iptables-legacy-save 'iptables-legacy-save'",
-      "run nft-ruleset 'nft' 'list' 'ruleset'",
+      "run nft-ruleset 'nft' '-a' 'list' 'ruleset'",
+      "run nft-ruleset-json 'nft' '-j' 'list' 'ruleset'",
       "run k3s-version 'k3s' '--version'",
       `run kube-proxy-metrics 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/metrics"))}`,
       `run kube-proxy-mode 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/proxyMode"))}`,

@@ -104,6 +104,7 @@ describe.each([
         stderr: "iptables-legacy-save: Failed to initialize nft: Protocol not supported\n",
       });
       expect(by.get("nft-ruleset")!.exit).toBe(127);
+      expect(by.get("nft-ruleset-json")!.exit).toBe(127);
       expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
       // ipset and ipvsadm are not on this PATH (and ip_vs is not loaded): "absent", never a module load.
       expect(by.get("ipset-save")!.exit).toBe(127);

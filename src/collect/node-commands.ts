@@ -87,7 +87,14 @@ export const NODE_COMMANDS: readonly NodeCommand[] = [
   { stem: "iptables-save", argv: ["iptables-save"], optional: false },
   { stem: "iptables-version", argv: ["iptables", "--version"], optional: false },
   { stem: "iptables-legacy-save", argv: ["iptables-legacy-save"], optional: true },
-  { stem: "nft-ruleset", argv: ["nft", "list", "ruleset"], optional: true },
+  // nftables: the text with rule handles (file:line evidence) and the JSON the tracer evaluates.
+  { stem: "nft-ruleset", argv: ["nft", "-a", "list", "ruleset"], optional: true },
+  {
+    stem: "nft-ruleset-json",
+    argv: ["nft", "-j", "list", "ruleset"],
+    optional: true,
+    file: "nft-ruleset.json",
+  },
   { stem: "k3s-version", argv: ["k3s", "--version"], optional: true },
   // kube-proxy's own view: whether it syncs (metrics) and how it proxies (/proxyMode).
   {

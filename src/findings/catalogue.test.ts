@@ -528,6 +528,27 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
   "ipvs-ipset-entry-stale": [
     [{ node: "n1", set: "KUBE-NODE-PORT-TCP", what: "node port", entry: "31999" }, "warning"],
   ],
+  "nft-numgen-mismatch": [
+    [
+      { node: "n1", where: "ns2/svc2:p80 (172.30.0.42:80/tcp)", mod: 3, entries: 2, ready: 2, kind: "holes" },
+      "error",
+    ],
+    [
+      {
+        node: "n1",
+        where: "ns2/svc2:p80 (172.30.0.42:80/tcp)",
+        mod: 1,
+        entries: 1,
+        ready: 2,
+        kind: "uneven",
+      },
+      "error",
+    ],
+  ],
+  "nft-service-stale": [
+    [{ node: "n1", service: "ns1/svc1", elements: ["service-ips 172.30.0.41 . tcp . 80"] }, "warning"],
+  ],
+  "nft-table-missing": [[{ node: "n1", modeSource: "kube-proxy-mode.txt says nftables" }, "error"]],
 };
 
 const codes = Object.keys(FINDINGS) as FindingCode[];
@@ -594,7 +615,6 @@ describe("finding construction", () => {
       "src/known-bugs/known-bugs-catalogue.ts", // catalogue data: each bug's code and severity
       "src/testing/sample-report-input.ts", // test fixture for the HTML report
       "src/testing/sample-large-report-input.ts", // test fixture for the HTML report
-      "src/collect/read-bundle.ts", // edges engineer's area, converted by its owner
     ]);
     const offenders: string[] = [];
     const walk = (dir: string): void => {

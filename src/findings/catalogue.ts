@@ -95,6 +95,14 @@ import {
   type NetpolNotEnforcedValues,
 } from "./netpol-entries.ts";
 import {
+  NFT_NUMGEN_MISMATCH,
+  NFT_SERVICE_STALE,
+  NFT_TABLE_MISSING,
+  type NftNumgenMismatchValues,
+  type NftServiceStaleValues,
+  type NftTableMissingValues,
+} from "./nft-entries.ts";
+import {
   OVERLAY_DEVICE_MISSING,
   OVERLAY_FDB_MISSING,
   OVERLAY_FDB_STALE,
@@ -168,6 +176,9 @@ export interface FindingValues {
   "conntrack-stale-endpoint": ConntrackStaleEndpointValues;
   "conntrack-truncated": ConntrackTruncatedValues;
   "hostnet-undecided": HostnetUndecidedValues;
+  "nft-numgen-mismatch": NftNumgenMismatchValues;
+  "nft-service-stale": NftServiceStaleValues;
+  "nft-table-missing": NftTableMissingValues;
 }
 
 /** Codes the known-bug catalogue can report (their values are a matched known-bug entry). */
@@ -217,6 +228,9 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues
   "conntrack-stale-endpoint": CONNTRACK_STALE_ENDPOINT,
   "conntrack-truncated": CONNTRACK_TRUNCATED,
   "hostnet-undecided": HOSTNET_UNDECIDED,
+  "nft-numgen-mismatch": NFT_NUMGEN_MISMATCH,
+  "nft-service-stale": NFT_SERVICE_STALE,
+  "nft-table-missing": NFT_TABLE_MISSING,
   "rules-duplicated": RULES_DUPLICATED,
   "rules-outlier": RULES_OUTLIER,
   "iptables-known-bug": IPTABLES_KNOWN_BUG,

@@ -53,7 +53,10 @@ export type FindingCode =
   | "rp-filter-drop"
   | "conntrack-stale-endpoint"
   | "conntrack-truncated"
-  | "hostnet-undecided";
+  | "hostnet-undecided"
+  | "nft-numgen-mismatch"
+  | "nft-service-stale"
+  | "nft-table-missing";
 
 export type Severity = "error" | "warning" | "info";
 

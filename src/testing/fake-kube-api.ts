@@ -299,7 +299,13 @@ export class FakeKubeApi {
         stderr: "chroot: can't execute 'iptables-legacy-save': No such file or directory\n",
         exit: 127,
       },
-      { stem: "nft-ruleset", stdout: "table ip nat {\n}\n", stderr: "", exit: 0 },
+      { stem: "nft-ruleset", stdout: "table ip nat { # handle 1\n}\n", stderr: "", exit: 0 },
+      {
+        stem: "nft-ruleset-json",
+        stdout: '{"nftables": [{"table": {"family": "ip", "name": "nat", "handle": 1}}]}\n',
+        stderr: "",
+        exit: 0,
+      },
       {
         stem: "k3s-version",
         stdout: "k3s version v1.27.4+k3s1 (36645e73)\ngo version go1.20.6\n",

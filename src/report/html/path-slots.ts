@@ -60,6 +60,9 @@ export function findingSlot(code: FindingCode): Slot {
     case "ip-forward-disabled":
     case "rp-filter-drop":
     case "conntrack-stale-endpoint":
+    case "nft-numgen-mismatch":
+    case "nft-service-stale":
+    case "nft-table-missing":
       return "dataplane";
     case "bundle-invalid":
       return "none";
