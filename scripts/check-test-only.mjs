@@ -17,6 +17,11 @@ export const NOT_YET_WIRED = new Map([
   ["src/ipset/", "ipset save parsing and set matching (issue 15); netpol and kube-proxy IPVS use it"],
   ["src/ipvs/", "ipvsadm -Sn parsing (issue 15); kube-proxy IPVS reconciliation uses it"],
   ["src/kube-proxy/ipvs/", "kube-proxy IPVS-mode reconciliation (issue 15); diagnose wires it in"],
+  [
+    "src/nft/",
+    "nftables evidence: libnftables JSON, nft -a text, the evaluator (issue 14); trace and diagnose wire it in",
+  ],
+  ["src/kube-proxy/nftables/", "kube-proxy nftables-mode reconciliation (issue 14); diagnose wires it in"],
   ["src/model/network-policy.ts", "the NetworkPolicy model (issue 15)"],
   ["src/collect/network-policy-objects.ts", "reading NetworkPolicy lists of a bundle (issue 15)"],
   ["src/collect/read-network-policies.ts", "reading NetworkPolicy lists of a bundle (issue 15)"],
