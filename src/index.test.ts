@@ -175,9 +175,13 @@ describe.skipIf(skip)("the packed library, imported by name", () => {
     });
   });
 
-  it("type-checks a TypeScript user's program against the shipped declarations", () => {
+  it("type-checks a TypeScript user's program and the README's example against the shipped declarations", () => {
     const project = join(dir, "project");
     writeFileSync(join(project, "use.ts"), TS_CONSUMER);
+    const readme = readFileSync(resolve(ROOT, "README.md"), "utf8");
+    const example = /## Use as a library\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme)?.[1];
+    expect(example).toContain('from "netdoctor"');
+    writeFileSync(join(project, "readme-example.ts"), example!);
     writeFileSync(
       join(project, "tsconfig.json"),
       JSON.stringify({
@@ -187,10 +191,12 @@ describe.skipIf(skip)("the packed library, imported by name", () => {
           moduleResolution: "NodeNext",
           strict: true,
           noEmit: true,
-          types: [],
+          // The README's example reads a file (node:fs).
+          typeRoots: [resolve(ROOT, "node_modules/@types")],
+          types: ["node"],
           lib: ["ES2023"],
         },
-        files: ["use.ts"],
+        files: ["use.ts", "readme-example.ts"],
       }),
     );
     const tsc = resolve(ROOT, "node_modules/typescript/bin/tsc");
