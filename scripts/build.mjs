@@ -1,10 +1,7 @@
 // Bundles the CLI into dist/: the entry dist/netdoctor.mjs plus one chunk per command, so a command
-// loads only the libraries it uses (scan must not pay for the Kubernetes client's start-up); then the
-// library entry dist/index.mjs with its declarations in dist/types/.
+// loads only the libraries it uses (scan must not pay for the Kubernetes client's start-up).
 
-import { execFileSync } from "node:child_process";
 import { chmodSync, rmSync } from "node:fs";
-import { join } from "node:path";
 import { build } from "esbuild";
 
 rmSync("dist", { recursive: true, force: true });
@@ -29,25 +26,5 @@ await build({
 });
 chmodSync("dist/netdoctor.mjs", 0o755);
 
-// The library entry (package.json "exports"): src/index.ts as one ESM file. Its dependencies stay
-// imports (npm installs them with the package); declarations come from tsc into dist/types.
-await build({
-  entryPoints: { index: "src/index.ts" },
-  outdir: "dist",
-  outExtension: { ".js": ".mjs" },
-  bundle: true,
-  packages: "external",
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  sourcemap: false,
-  legalComments: "none",
-  logLevel: "warning",
-});
-execFileSync(
-  process.execPath,
-  [join("node_modules", "typescript", "bin", "tsc"), "-p", "scripts/tsconfig.types.json"],
-  {
-    stdio: "inherit",
-  },
-);
+// The library entry and its declarations (scripts/build-library.mjs).
+await import("./build-library.mjs");
