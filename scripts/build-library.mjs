@@ -1,6 +1,7 @@
 // Builds the library entry (package.json "exports"): src/index.ts as one ESM file, dist/index.mjs,
 // whose dependencies stay imports (it uses none but Node's), and its declarations in dist/types/
-// from tsc. Run by scripts/build.mjs after the CLI; `--outdir DIR` builds into DIR instead of dist/.
+// from tsc. `npm run build` runs it after scripts/build.mjs (which empties dist/); `--outdir DIR`
+// builds into DIR instead.
 
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";

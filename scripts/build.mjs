@@ -25,6 +25,3 @@ await build({
   logLevel: "warning",
 });
 chmodSync("dist/netdoctor.mjs", 0o755);
-
-// The library entry and its declarations (scripts/build-library.mjs).
-await import("./build-library.mjs");
