@@ -653,8 +653,8 @@ describe("finding construction", () => {
     const allowed = new Set([
       "src/known-bugs/known-bugs-catalogue.ts", // catalogue data: each bug's code and severity
       "src/known-bugs/leak-bugs.ts", // catalogue data: the leak bugs' code and severity
-      "src/report/html/sample-input.ts", // test fixture for the HTML report
-      "src/report/html/sample-large-input.ts", // test fixture for the HTML report
+      "src/testing/sample-report-input.ts", // test fixture for the HTML report
+      "src/testing/sample-large-report-input.ts", // test fixture for the HTML report
     ]);
     const offenders: string[] = [];
     const walk = (dir: string): void => {

@@ -9,9 +9,9 @@ import { endpointChain, serviceChain, servicePortName } from "../kube-proxy/chai
 import { KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
 import { FakeKubeApi } from "../testing/fake-kube-api.ts";
+import { parseMetricsText } from "../testing/metrics-text.ts";
 import { startExporter } from "./exporter.ts";
 import { ExporterMetrics } from "./exporter-metrics.ts";
-import { parseMetricsText } from "./metrics-text.ts";
 import { ServiceRulesChecker } from "./service-rules.ts";
 
 /**

@@ -3,10 +3,10 @@
  * netdoctor (eopx-gateway on prod-agent1 cannot reach eopx-register:8848) and a large synthetic
  * cluster. They are data shaped like `diagnose` output, not results computed by it.
  */
-import type { CheckStep, NodeSummary } from "../../model/diagnosis.ts";
-import type { Finding } from "../../model/finding.ts";
-import type { TraceStep } from "../../model/trace.ts";
-import type { ChainView, NodeRuleView, ReportInput } from "./report-input.ts";
+import type { CheckStep, NodeSummary } from "../model/diagnosis.ts";
+import type { Finding } from "../model/finding.ts";
+import type { TraceStep } from "../model/trace.ts";
+import type { ChainView, NodeRuleView, ReportInput } from "../report/html/report-input.ts";
 
 /** Strings that would run script if the report forgot to escape them in any context. */
 export const HOSTILE = {
