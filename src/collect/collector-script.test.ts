@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { collectorScript } from "./collector-script.ts";
 import { readFrames } from "./frame-reader.ts";
+import { NODE_COMMANDS } from "./node-commands.ts";
 
 const tools = ["sh", "gzip", "base64", "wc"].map(commandUnavailable).find((r) => r !== undefined);
 const skip = skipBecause(tools, "collector script tests");
@@ -91,17 +92,7 @@ describe.each([
       expect(out).not.toContain("@@done\n@@");
       const results = await readFrames(chunks(out, 1000), { dir: join(work, "out"), source: "test" });
       const by = new Map(results.map((r) => [r.stem, r]));
-      expect([...by.keys()]).toEqual([
-        "iptables-save",
-        "iptables-version",
-        "iptables-legacy-save",
-        "nft-ruleset",
-        "k3s-version",
-        "kube-proxy-metrics",
-        "kube-proxy-mode",
-        "ipset-save",
-        "ipvsadm",
-      ]);
+      expect([...by.keys()]).toEqual(NODE_COMMANDS.map((c) => c.stem));
       const save = by.get("iptables-save")!;
       expect(save.exit).toBe(0);
       expect(readFileSync(save.stdoutPath, "utf8")).toBe(dump);
@@ -113,6 +104,7 @@ describe.each([
         stderr: "iptables-legacy-save: Failed to initialize nft: Protocol not supported\n",
       });
       expect(by.get("nft-ruleset")!.exit).toBe(127);
+      expect(by.get("nft-ruleset-json")!.exit).toBe(127);
       expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
       // ipset and ipvsadm are not on this PATH (and ip_vs is not loaded): "absent", never a module load.
       expect(by.get("ipset-save")!.exit).toBe(127);

@@ -14,11 +14,18 @@ interface WithHealth {
   readonly health?: string;
 }
 
+/** Which kube-proxy backend wrote the rules (default iptables): the wording of fixes differs. */
+interface WithBackend {
+  readonly backend?: "nftables";
+}
+
+const NFT_LOG = 'check its log for "nftables sync failed"; compare with `nft list table ip kube-proxy`';
+
 function healthClause(v: WithHealth): string {
   return v.health === undefined || v.health === "" ? "" : `. ${v.health}`;
 }
 
-export interface EndpointStaleValues extends OnNode, WithHealth {
+export interface EndpointStaleValues extends OnNode, WithHealth, WithBackend {
   readonly service: string;
   /** `ns/svc:port (clusterIP:port/proto)`. */
   readonly where: string;
@@ -33,7 +40,7 @@ export interface EndpointStaleValues extends OnNode, WithHealth {
   readonly owner?: string;
 }
 
-export interface EndpointMissingValues extends OnNode, WithHealth {
+export interface EndpointMissingValues extends OnNode, WithHealth, WithBackend {
   readonly where: string;
   readonly missing: readonly string[];
   /** The path, when not the ClusterIP's: `from outside (externalTrafficPolicy Local)`. */
@@ -44,7 +51,8 @@ export interface EndpointMissingValues extends OnNode, WithHealth {
 
 export type ServiceRulesMissingValues =
   | (OnNode &
-      WithHealth & {
+      WithHealth &
+      WithBackend & {
         readonly entries: "cluster-ip";
         readonly where: string;
         readonly ready: string;
@@ -57,7 +65,7 @@ export type ServiceRulesMissingValues =
       readonly absent: readonly string[];
     });
 
-export interface ServiceRejectedValues extends OnNode, WithHealth {
+export interface ServiceRejectedValues extends OnNode, WithHealth, WithBackend {
   readonly where: string;
   readonly ready: string;
   /** The filter rule's target. */
@@ -112,7 +120,9 @@ export const ENDPOINT_STALE: FindingEntry<EndpointStaleValues> = {
     (v.owner === undefined ? `no pod has ${v.ip} now` : `${v.ip} now belongs to ${v.owner}`) +
     healthClause(v),
   fix: (v) =>
-    `kube-proxy on "${v.node}" is not applying updates: fix what breaks iptables on the node (see its node-health findings), then ${restartKubeProxy(v.node, v.nodeKind)} so it rewrites the rules; confirm with \`iptables-save | grep ${v.target}\``,
+    v.backend === "nftables"
+      ? `kube-proxy on "${v.node}" is not applying updates: ${restartKubeProxy(v.node, v.nodeKind)} so it rewrites its table, and ${NFT_LOG}`
+      : `kube-proxy on "${v.node}" is not applying updates: fix what breaks iptables on the node (see its node-health findings), then ${restartKubeProxy(v.node, v.nodeKind)} so it rewrites the rules; confirm with \`iptables-save | grep ${v.target}\``,
   references: [REF.proxier, REF.k3s3117],
 };
 
@@ -125,7 +135,9 @@ export const ENDPOINT_MISSING: FindingEntry<EndpointMissingValues> = {
   message: (v) =>
     `Node "${v.node}" has no rule sending ${v.where}${v.via === undefined ? "" : ` ${v.via}`} to ${v.kind ?? `ready endpoint${v.missing.length > 1 ? "s" : ""}`} ${v.missing.join(", ")}${healthClause(v)}`,
   fix: (v) =>
-    `Fix what breaks iptables on the node (see its node-health findings), then ${restartKubeProxy(v.node, v.nodeKind)}; its log shows why syncs fail`,
+    v.backend === "nftables"
+      ? `${RESTART_FIRST(v)} and ${NFT_LOG}`
+      : `Fix what breaks iptables on the node (see its node-health findings), then ${restartKubeProxy(v.node, v.nodeKind)}; its log shows why syncs fail`,
   references: [REF.proxier],
 };
 
@@ -141,9 +153,11 @@ export const SERVICE_RULES_MISSING: FindingEntry<ServiceRulesMissingValues> = {
   message: (v) =>
     v.entries === "external"
       ? `Node "${v.node}" lacks the external entries of ${v.svcPortName}: ${v.absent.join(", ")}`
-      : v.foreignChain === undefined
-        ? `Node "${v.node}" has no KUBE-SERVICES rule for ${v.where}, although the API lists ready endpoints (${v.ready}): traffic to the ClusterIP is not translated on this node${healthClause(v)}`
-        : `Node "${v.node}" has no KUBE-SERVICES rule of its own for ${v.where} (ready endpoints: ${v.ready}): the rule for that address jumps to ${v.foreignChain}, which is not this port's chain${healthClause(v)}`,
+      : v.backend === "nftables"
+        ? `Node "${v.node}" has no service-ips element for ${v.where}, although the API lists ready endpoints (${v.ready}): traffic to the ClusterIP is not translated on this node${healthClause(v)}`
+        : v.foreignChain === undefined
+          ? `Node "${v.node}" has no KUBE-SERVICES rule for ${v.where}, although the API lists ready endpoints (${v.ready}): traffic to the ClusterIP is not translated on this node${healthClause(v)}`
+          : `Node "${v.node}" has no KUBE-SERVICES rule of its own for ${v.where} (ready endpoints: ${v.ready}): the rule for that address jumps to ${v.foreignChain}, which is not this port's chain${healthClause(v)}`,
   fix: (v) => `${RESTART_FIRST(v)} and check its log for sync errors`,
   references: [REF.proxier],
 };
@@ -158,15 +172,19 @@ export const SERVICE_REJECTED: FindingEntry<ServiceRejectedValues> = {
   explanation:
     'The node still has kube-proxy\'s filter-table "has no endpoints" REJECT (or "no local endpoints" DROP) for the ClusterIP while the API has ready endpoints. Clients on that node get ECONNREFUSED.',
   message: (v) =>
-    v.alongsideRules
-      ? `Node "${v.node}" still has a "no endpoints" ${v.target} rule for ${v.where} next to its service rules; the API lists ready endpoints (${v.ready})`
-      : v.target === "DROP"
-        ? `Node "${v.node}" drops ${v.where} as having no local endpoints, but the API lists ready endpoints (${v.ready}): clients on this node time out${healthClause(v)}`
-        : `Node "${v.node}" rejects ${v.where} as having no endpoints, but the API lists ready endpoints (${v.ready}): clients on this node get "Connection refused"${healthClause(v)}`,
+    v.backend === "nftables" && v.alongsideRules
+      ? `Node "${v.node}" still lists ${v.where} in its no-endpoint map (${v.target}) next to its service-ips element; the API lists ready endpoints (${v.ready})`
+      : v.alongsideRules
+        ? `Node "${v.node}" still has a "no endpoints" ${v.target} rule for ${v.where} next to its service rules; the API lists ready endpoints (${v.ready})`
+        : v.target === "DROP"
+          ? `Node "${v.node}" drops ${v.where} as having no local endpoints, but the API lists ready endpoints (${v.ready}): clients on this node time out${healthClause(v)}`
+          : `Node "${v.node}" rejects ${v.where} as having no endpoints, but the API lists ready endpoints (${v.ready}): clients on this node get "Connection refused"${healthClause(v)}`,
   fix: (v) =>
-    v.alongsideRules
-      ? `${RESTART_FIRST(v)} so it rewrites the filter table`
-      : `kube-proxy on "${v.node}" has not synced since the endpoints became ready: check its log for "Failed to execute iptables-restore", then ${restartKubeProxy(v.node, v.nodeKind)}`,
+    v.backend === "nftables"
+      ? `${RESTART_FIRST(v)} and ${NFT_LOG}`
+      : v.alongsideRules
+        ? `${RESTART_FIRST(v)} so it rewrites the filter table`
+        : `kube-proxy on "${v.node}" has not synced since the endpoints became ready: check its log for "Failed to execute iptables-restore", then ${restartKubeProxy(v.node, v.nodeKind)}`,
   references: [REF.proxier, REF.noEndpointsReject],
 };
 

@@ -35,7 +35,28 @@ export type FindingCode =
   | "ipvs-real-server-stale"
   | "ipvs-real-server-draining"
   | "ipvs-ipset-entry-missing"
-  | "ipvs-ipset-entry-stale";
+  | "ipvs-ipset-entry-stale"
+  | "overlay-route-missing"
+  | "overlay-route-wrong"
+  | "overlay-neighbor-missing"
+  | "overlay-neighbor-stale"
+  | "overlay-fdb-missing"
+  | "overlay-fdb-stale"
+  | "overlay-vtep-mismatch"
+  | "overlay-device-missing"
+  | "overlay-wrong-interface"
+  | "overlay-public-ip-duplicate"
+  | "overlay-mtu-mismatch"
+  | "overlay-checksum-offload"
+  | "ip-forward-disabled"
+  | "bridge-nf-disabled"
+  | "rp-filter-drop"
+  | "conntrack-stale-endpoint"
+  | "conntrack-truncated"
+  | "hostnet-undecided"
+  | "nft-numgen-mismatch"
+  | "nft-service-stale"
+  | "nft-table-missing";
 
 export type Severity = "error" | "warning" | "info";
 

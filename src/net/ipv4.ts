@@ -71,4 +71,3 @@ export function inCidr(addr: number, cidr: Cidr): boolean {
 export function endpointText(ip: number, port: number): string {
   return port < 0 ? formatIpv4(ip) : `${formatIpv4(ip)}:${port}`;
 }
-

@@ -8,7 +8,21 @@ import { writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { NODE_COMMANDS } from "../collect/node-commands.ts";
 import { encodeFrames, type FakeCommandOutput } from "./frame-encoder.ts";
+
+/** The node commands {@linkcode FakeKubeApi} answers with canned output; the rest are absent. */
+const CANNED_STEMS = new Set([
+  "iptables-save",
+  "iptables-version",
+  "iptables-legacy-save",
+  "nft-ruleset",
+  "k3s-version",
+  "kube-proxy-metrics",
+  "kube-proxy-mode",
+  "ipset-save",
+  "ipvsadm",
+]);
 
 /** How a node's collector pod behaves. */
 export type FakeNodeBehavior =
@@ -285,7 +299,13 @@ export class FakeKubeApi {
         stderr: "chroot: can't execute 'iptables-legacy-save': No such file or directory\n",
         exit: 127,
       },
-      { stem: "nft-ruleset", stdout: "table ip nat {\n}\n", stderr: "", exit: 0 },
+      { stem: "nft-ruleset", stdout: "table ip nat { # handle 1\n}\n", stderr: "", exit: 0 },
+      {
+        stem: "nft-ruleset-json",
+        stdout: '{"nftables": [{"table": {"family": "ip", "name": "nat", "handle": 1}}]}\n',
+        stderr: "",
+        exit: 0,
+      },
       {
         stem: "k3s-version",
         stdout: "k3s version v1.27.4+k3s1 (36645e73)\ngo version go1.20.6\n",
@@ -303,6 +323,13 @@ export class FakeKubeApi {
       // Neither ip_set nor ip_vs is loaded on the fake nodes: the guarded commands answer "absent".
       { stem: "ipset-save", stdout: "", stderr: "", exit: 127 },
       { stem: "ipvsadm", stdout: "", stderr: "", exit: 127 },
+      // Every other node command (host network evidence, ...) is absent on this fake node.
+      ...NODE_COMMANDS.filter((c) => !CANNED_STEMS.has(c.stem)).map((c) => ({
+        stem: c.stem,
+        stdout: "",
+        stderr: `chroot: can't execute '${c.argv[0]}': No such file or directory\n`,
+        exit: 127,
+      })),
     ];
   }
 

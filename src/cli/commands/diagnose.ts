@@ -1,14 +1,14 @@
 import type { Command } from "commander";
 import { jarConfigCheck } from "../../collect/config-diagnosis.ts";
 import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
+import { readReportInput } from "../../collect/read-report-input.ts";
 import { renderDiagnosisText } from "../../report/render-diagnosis-text.ts";
 import { renderHtml } from "../../report/render-html.ts";
 import { exitCodeOf, UsageError } from "../exit-codes.ts";
+import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from "../live-collect.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
 import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
-import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from "./collect.ts";
-import { reportInputFor } from "./report.ts";
 
 interface DiagnoseOptions extends Partial<Omit<LiveCollectFlags, "namespace">> {
   bundle?: string;
@@ -79,7 +79,7 @@ Exit codes: 0 reachable (every link proven; at-risk links shown) or healthy, 1 a
           asked = { ...question, appConfig: await jarConfigCheck(dir, { from, jar: opts.jar }) };
         }
         const diagnosis = await diagnoseWithProgress(dir, asked);
-        if (opts.output === "html") await writeStdout(renderHtml(await reportInputFor(dir, diagnosis)));
+        if (opts.output === "html") await writeStdout(renderHtml(await readReportInput(dir, diagnosis)));
         else await writeStdout(formatOutput(format, diagnosis, renderDiagnosisText));
         return exitCodeOf(diagnosis.verdict);
       }),

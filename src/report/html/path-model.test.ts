@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Headers, Trace } from "../../model/trace.ts";
+import { incidentInput } from "../../testing/sample-report-input.ts";
 import { MAX_BRANCHES, pathModel } from "./path-model.ts";
-import { incidentInput } from "./sample-input.ts";
 
 describe("pathModel()", () => {
   it("walks client, name resolution, Service, node and every hop, and marks the stale endpoint as the broken link", () => {

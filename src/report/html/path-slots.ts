@@ -26,6 +26,10 @@ export function findingSlot(code: FindingCode): Slot {
     case "chain-undefined":
     case "chain-leftover":
     case "trace-unknown":
+    case "overlay-checksum-offload":
+    case "bridge-nf-disabled":
+    case "conntrack-truncated":
+    case "hostnet-undecided":
       return "node";
     case "endpoint-stale":
     case "endpoint-missing":
@@ -42,6 +46,23 @@ export function findingSlot(code: FindingCode): Slot {
     case "ipvs-real-server-draining":
     case "ipvs-ipset-entry-missing":
     case "ipvs-ipset-entry-stale":
+    case "overlay-route-missing":
+    case "overlay-route-wrong":
+    case "overlay-neighbor-missing":
+    case "overlay-neighbor-stale":
+    case "overlay-fdb-missing":
+    case "overlay-fdb-stale":
+    case "overlay-vtep-mismatch":
+    case "overlay-device-missing":
+    case "overlay-wrong-interface":
+    case "overlay-public-ip-duplicate":
+    case "overlay-mtu-mismatch":
+    case "ip-forward-disabled":
+    case "rp-filter-drop":
+    case "conntrack-stale-endpoint":
+    case "nft-numgen-mismatch":
+    case "nft-service-stale":
+    case "nft-table-missing":
       return "dataplane";
     case "bundle-invalid":
       return "none";
