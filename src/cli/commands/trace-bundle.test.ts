@@ -64,7 +64,7 @@ describe("netdoctor trace: the node's addresses (issue 12, items 5 and 6)", () =
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      `netdoctor: Cannot trace ${v6}: it is an ip6tables (IPv6) dump (line 1: the ip6tables-save header); netdoctor traces IPv4 only for now, give the node's iptables-save output\n`,
+      `netdoctor: Cannot trace ${v6}: it is an ip6tables (IPv6) dump (line 1: the ip6tables-save header); netdoctor traces IPv4 only for now, give the node's iptables-save output\nsee 'netdoctor trace --help'\n`,
     );
   });
 });
@@ -146,7 +146,7 @@ describe("netdoctor trace --bundle: bad input", () => {
     ],
     [
       ["--dump", DUMP, "--node", "master1", "--src", "10.0.0.1"],
-      "netdoctor: Cannot use --dump with --bundle: give one of them\n",
+      "netdoctor: Cannot use --dump with --bundle: give one of them\nsee 'netdoctor trace --help'\n",
     ],
   ])("refuses %j with one line, exit 2", (args, message) => {
     const r = netdoctor(["--bundle", bundle, "--dst", "10.43.0.1:443", ...args]);
