@@ -3,6 +3,7 @@ import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
 import { readReportInput } from "../../collect/read-report-input.ts";
 import { writeOutputFile } from "../../collect/write-output-file.ts";
 import { renderHtml } from "../../report/render-html.ts";
+import { ruleLinesOf } from "../../trace/rule-steps.ts";
 import { exitCodeOf, UsageError } from "../exit-codes.ts";
 import { writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
