@@ -11,6 +11,7 @@ import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { CollectError } from "./collect-error.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
 import { readDump } from "./read-dump.ts";
+import { readNodeNft } from "./read-node-nft.ts";
 
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
@@ -50,7 +51,13 @@ export async function diagnoseBundleDir(
       node === builder.clientNode && data.index !== undefined
         ? await readClientDump(join(dir, "nodes", node, "iptables-save.txt"))
         : undefined;
-    builder.addNode({ ...data, ...(ruleset === undefined ? {} : { ruleset }) });
+    // The client node's nft ruleset, legacy tables and interfaces: the whole-host trace (issue 15).
+    const host = node === builder.clientNode ? await readNodeNft(dir, node) : undefined;
+    builder.addNode({
+      ...data,
+      ...(ruleset === undefined ? {} : { ruleset }),
+      ...(host === undefined ? {} : { host }),
+    });
   }
   return builder.finish();
 }

@@ -10,6 +10,7 @@ import {
 } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { TraceResult } from "../model/trace.ts";
+import type { HostFacts } from "./host-facts.ts";
 import type { Question } from "./question.ts";
 
 export interface Link {
@@ -42,6 +43,8 @@ export interface ClientNodeFacts {
   readonly traceError?: string;
   /** `bundle-invalid` problems of this node's directory. */
   readonly problems: readonly Finding[];
+  /** What the whole-host trace read (issue 15); absent when the node's nft evidence was not looked for. */
+  readonly host?: HostFacts | undefined;
 }
 
 /** Everything the links read. */

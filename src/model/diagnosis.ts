@@ -13,6 +13,7 @@ export type CheckName =
   | "service"
   | "endpoints"
   | "client-node"
+  | "host-firewall"
   | "node-dataplane"
   | "node-health"
   | "config";
