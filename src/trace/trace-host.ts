@@ -148,19 +148,30 @@ function plan(ev: HostEvidence, base: Omit<IptablesChains, "index" | "backend">)
   const ipt = ev.iptables;
   const iptLegacy = ipt?.ruleset.header.backend === "legacy";
   const nftSrc = ipt === undefined || iptLegacy ? undefined : sourceOf(ipt, "iptables-nft", base);
+  const seen = new Set<TableName>();
   for (const t of ev.nft.ruleset.tables) {
     const name = t.name as TableName;
     if (t.family === "ip" && t.owner === "iptables-nft" && nftSrc !== undefined && TABLES.includes(name)) {
       if (ipt!.ruleset.tables.has(name)) {
         delegates.set(t, { src: nftSrc, table: name });
+        seen.add(name);
         tables.push(`iptables-nft ${name} (${ipt!.file})`);
         continue;
       }
     }
     tables.push(`nft ${t.family} ${t.name}`);
   }
-  const legacyDumps = [...(iptLegacy ? [ipt!] : []), ...(ev.legacy === undefined ? [] : [ev.legacy])];
   let handle = -1;
+  // iptables-save tables the nft dump lacks (dumps taken at different times): from iptables-save.
+  for (const name of TABLES) {
+    if (nftSrc === undefined || seen.has(name)) continue;
+    const t = xtablesTable(ipt!.ruleset, name, handle--);
+    if (t === undefined || t.chains.size === 0) continue;
+    extra.push(t);
+    delegates.set(t, { src: nftSrc, table: name });
+    tables.push(`iptables-nft ${name} (${ipt!.file})`);
+  }
+  const legacyDumps = [...(iptLegacy ? [ipt!] : []), ...(ev.legacy === undefined ? [] : [ev.legacy])];
   for (const dump of legacyDumps) {
     const src = sourceOf(dump, "legacy", base);
     for (const name of TABLES) {
