@@ -149,7 +149,7 @@ describe.skipIf(skip)("diagnose with the client node's nftables ruleset (issue 1
     expect(d.verdict).toBe("reachable");
   });
 
-  it("without nft-ruleset.json the host-firewall link is undecided, naming the file", async () => {
+  it("with nft-ruleset.txt but no nft-ruleset.json the host-firewall link is undecided, naming the file", async () => {
     const dir = await bundleWith(FIREWALLD);
     await rm(join(dir, "nodes/master1/nft-ruleset.json"));
     const d = await ask(dir);
@@ -160,6 +160,16 @@ describe.skipIf(skip)("diagnose with the client node's nftables ruleset (issue 1
     // iptables alone says the packet is delivered.
     expect(step(d, "node-dataplane")?.status).toBe("ok");
     expect(d.verdict).toBe("undecided");
+  });
+
+  it("without any nft file the node is judged from iptables-save as before: host-firewall not checked", async () => {
+    const dir = await bundleWith(FIREWALLD);
+    await rm(join(dir, "nodes/master1/nft-ruleset.json"));
+    await rm(join(dir, "nodes/master1/nft-ruleset.txt"));
+    const d = await ask(dir);
+    expect(step(d, "host-firewall")?.status).toBe("not-applicable");
+    expect(step(d, "host-firewall")?.detail).toContain("not checked beyond iptables-save.txt");
+    expect(d.verdict).toBe("reachable");
   });
 });
 
@@ -226,6 +236,7 @@ describe.skipIf(skip)("netdoctor trace --bundle with nft-ruleset.json (issue 15)
   it("says which tables were not looked at without nft-ruleset.json, and keeps today's answer", async () => {
     const dir = await bundleWith(FIREWALLD);
     await rm(join(dir, "nodes/master1/nft-ruleset.json"));
+    await rm(join(dir, "nodes/master1/nft-ruleset.txt"));
     const r = trace(dir, []);
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("Traced through iptables-save.txt only.");

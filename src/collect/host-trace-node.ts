@@ -32,7 +32,7 @@ export async function hostTraceNode(
 ): Promise<HostTraceNode> {
   const ev = await readNodeNft(dir, node);
   const notRead = [...ev.notRead, ...legacyNotRead(input.iptables?.ruleset, ev, node)];
-  const none = { wholeHost: false, tables: [], notRead, assumptions: [] };
+  const none = { wholeHost: false, nftCollected: ev.nftCollected, tables: [], notRead, assumptions: [] };
   if (ev.nft === undefined) return none;
   try {
     const r = traceClientNode(

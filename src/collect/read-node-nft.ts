@@ -81,6 +81,7 @@ export async function readNodeNft(dir: string, node: string): Promise<NodeNftEvi
     ...(nft === undefined ? {} : { nft }),
     ...(legacy === undefined ? {} : { legacy }),
     notRead,
+    nftCollected: json !== undefined || txt !== undefined,
     ...interfaces(ipAddr, `${rel}/ip-addr.json`),
   };
 }

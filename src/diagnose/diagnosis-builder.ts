@@ -31,7 +31,7 @@ import type { NodeHostEvidence } from "../trace/trace-host.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
 import type { HostFacts } from "./host-facts.ts";
-import { ipOwner, traceClientNode, withNftMode } from "./host-node.ts";
+import { ipOwner, traceClientNode, untracedHost, withNftMode } from "./host-node.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
@@ -174,6 +174,7 @@ export class DiagnosisBuilder {
         ...(this.#ctx.collectedAt === undefined ? {} : { collectedAt: this.#ctx.collectedAt }),
       }),
       ...traced,
+      host: traced.host ?? untracedHost(input.host, input.ruleset, node),
     });
   }
 

@@ -62,15 +62,13 @@ export function traceClientNode(
   request: TraceRequest,
 ): { trace: TraceResult; host?: HostFacts } {
   const h = input.host;
-  const notRead =
-    h === undefined ? undefined : [...h.notRead, ...legacyNotRead(input.ruleset, h, input.node)];
   if (h?.nft === undefined) {
     if (input.ruleset === undefined) throw new TypeError(`Cannot trace on ${input.node}: no rules were read`);
     const trace = tracePacket(input.ruleset, request, { file: input.file });
-    return notRead === undefined
-      ? { trace }
-      : { trace, host: { wholeHost: false, tables: [], notRead, assumptions: [] } };
+    const host = untracedHost(h, input.ruleset, input.node);
+    return host === undefined ? { trace } : { trace, host };
   }
+  const notRead = [...h.notRead, ...legacyNotRead(input.ruleset, h, input.node)];
   const localIps = [...new Set([...(request.localIps ?? []), ...h.addresses])];
   const inInterface =
     request.inInterface ?? (request.from === "pod" ? interfaceFor(h, request.packet.srcIp) : undefined);
@@ -88,6 +86,17 @@ export function traceClientNode(
   );
   return {
     trace: r.result,
-    host: { wholeHost: true, tables: r.tables, notRead: notRead ?? [], assumptions: r.assumptions },
+    host: { wholeHost: true, nftCollected: true, tables: r.tables, notRead, assumptions: r.assumptions },
   };
+}
+
+/** What the link reads about a node whose packet was not traced: what was collected and not read. */
+export function untracedHost(
+  host: NodeHostEvidence | undefined,
+  ruleset: Ruleset | undefined,
+  node: string,
+): HostFacts | undefined {
+  if (host === undefined) return undefined;
+  const notRead = [...host.notRead, ...legacyNotRead(ruleset, host, node)];
+  return { wholeHost: false, nftCollected: host.nftCollected, tables: [], notRead, assumptions: [] };
 }

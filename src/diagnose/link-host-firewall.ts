@@ -83,17 +83,18 @@ function blockedLink(ctx: WalkContext, node: string, hits: readonly { t: Trace; 
 /** The host-firewall link of a question. */
 export function hostFirewallLink(ctx: WalkContext): Link {
   const n = ctx.node;
-  const node = ctx.question.client.nodeName;
-  if (n === undefined)
-    return undecided(
+  const node = n?.node ?? ctx.question.client.nodeName ?? "the client's node";
+  const howToGet = `\`netdoctor collect --nodes ${node}\`, or \`ssh ${node} sudo nft -j list ruleset > nodes/${node}/nft-ruleset.json\` and \`sudo nft -a list ruleset > nodes/${node}/nft-ruleset.txt\``;
+  const notRead = n?.host?.notRead ?? [];
+  // A bundle without any nft evidence for the node (collected before issue 15, by hand, or without
+  // the node's directory): the node is judged as before, from iptables-save alone (the other links
+  // say what is missing); this link says it did not look.
+  if (n?.host?.nftCollected !== true)
+    return plain(
       "host-firewall",
-      node === undefined
-        ? `pod ${ctx.question.clientKey} is not scheduled on a node`
-        : `cannot check ${node}'s firewall: the bundle has no nodes/${node}/ directory`,
-      {
-        missing: "the client node's netfilter rules",
-        howToGet: "collect the bundle again (`netdoctor collect`)",
-      },
+      "not-applicable",
+      `not checked beyond iptables-save.txt: the bundle has no nft ruleset for ${node}${notRead.length === 0 ? "" : ` (not looked at: ${notRead.join("; ")})`}; collect it to check firewalld, ufw and hand-written nftables tables`,
+      { missing: notRead.join("; ") || `nodes/${node}/nft-ruleset.json`, howToGet },
     );
   const traces = n.trace?.traces ?? [];
   const hits = traces.flatMap((t) => {
@@ -101,10 +102,6 @@ export function hostFirewallLink(ctx: WalkContext): Link {
     return by === undefined ? [] : [{ t, by }];
   });
   if (hits.length > 0) return blockedLink(ctx, n.node, hits);
-  const howToGet = `\`netdoctor collect --nodes ${n.node}\`, or \`ssh ${n.node} sudo nft -j list ruleset > nodes/${n.node}/nft-ruleset.json\` and \`sudo nft -a list ruleset > nodes/${n.node}/nft-ruleset.txt\``;
-  const notRead = n.host?.notRead ?? [
-    `native nftables tables (nodes/${n.node}/nft-ruleset.json was not read)`,
-  ];
   if (notRead.length > 0)
     return undecided(
       "host-firewall",

@@ -45,6 +45,12 @@ export interface NodeHostEvidence {
   readonly legacy?: IptablesDump;
   /** Tables that could not be looked at, each with why. */
   readonly notRead: readonly string[];
+  /**
+   * False when the node directory has neither nft-ruleset.json nor nft-ruleset.txt (a bundle from
+   * before nftables evidence, or a hand-made one): the node is traced through iptables-save only, as
+   * before, and the host-firewall link says it was not checked.
+   */
+  readonly nftCollected: boolean;
   /** The node's IPv4 addresses from ip-addr.json (empty when not collected). */
   readonly addresses: readonly string[];
   /** The node's IPv4 subnets by interface (`cni0` 10.42.0.1/24), from ip-addr.json. */
