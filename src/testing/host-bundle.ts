@@ -44,3 +44,34 @@ export function realNodeFiles(rules: NodeRules): Map<string, string> {
     ns.destroy();
   }
 }
+
+/** flannel's iptables-nft rules on a k3s node (its `FLANNEL-POSTRTG` / `FLANNEL-FWD`), pod CIDR `cidr`. */
+export function flannelRules(cidr: string): string {
+  return `*nat
+:PREROUTING ACCEPT [0:0]
+:INPUT ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:POSTROUTING ACCEPT [0:0]
+:FLANNEL-POSTRTG - [0:0]
+-A POSTROUTING -m comment --comment "flanneld masq" -j FLANNEL-POSTRTG
+-A FLANNEL-POSTRTG -s ${cidr} -d ${cidr} -m comment --comment "flanneld masq" -j RETURN
+-A FLANNEL-POSTRTG -s ${cidr} ! -d 224.0.0.0/4 -m comment --comment "flanneld masq" -j MASQUERADE --random-fully
+COMMIT
+*filter
+:INPUT ACCEPT [0:0]
+:FORWARD ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+:FLANNEL-FWD - [0:0]
+-A FORWARD -m comment --comment "flanneld forward" -j FLANNEL-FWD
+-A FLANNEL-FWD -s ${cidr} -m comment --comment "flanneld forward" -j ACCEPT
+-A FLANNEL-FWD -d ${cidr} -m comment --comment "flanneld forward" -j ACCEPT
+COMMIT
+`;
+}
+
+/** knftables transaction text (kube-proxy's fixtures) in an order `nft -f` loads: declarations first. */
+export function loadableKnftables(text: string): string {
+  const lines = text.split("\n");
+  const decl = lines.filter((l) => /^add (table|set|map|chain) /.test(l));
+  return [...decl, ...lines.filter((l) => !decl.includes(l))].join("\n");
+}
