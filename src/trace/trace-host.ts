@@ -16,7 +16,7 @@ import type { FilterStep, Step } from "../model/trace-step.ts";
 import { inCidr, parseCidr, parseIpv4 } from "../net/ipv4.ts";
 import type { EvidenceFiles } from "../nft/eval-chain.ts";
 import type { NftChain, NftHook, NftRuleset, NftTable } from "../nft/nft-ruleset.ts";
-import { type NftHostPath, traceNftHost } from "../nft/trace-nft-host.ts";
+import { type NftHostOptions, type NftHostPath, traceNftHost } from "../nft/trace-nft-host.ts";
 import { type DelegateSteps, type IptablesChains, iptablesChainPaths } from "./iptables-delegate.ts";
 import { addressOf, nftPathSteps } from "./nft-trace-steps.ts";
 import { buildTraceIndex } from "./trace-index.ts";
@@ -283,7 +283,7 @@ function dispositionOf(p: NftHostPath, steps: readonly Step[], localKnown: boole
 export function traceHost(
   evidence: HostEvidence,
   request: TraceRequest,
-  options: { readonly routeInterface?: (ip: string) => string | undefined } = {},
+  options: Pick<NftHostOptions, "routeInterface" | "interfaceAddresses" | "masqueradeAddress"> = {},
 ): HostTrace {
   const localIps = (request.localIps ?? []).flatMap((ip) => {
     const n = parseIpv4(ip);
@@ -301,6 +301,8 @@ export function traceHost(
     {
       localIps: request.localIps ?? [],
       ...(options.routeInterface === undefined ? {} : { routeInterface: options.routeInterface }),
+      ...(options.interfaceAddresses === undefined ? {} : { interfaceAddresses: options.interfaceAddresses }),
+      ...(options.masqueradeAddress === undefined ? {} : { masqueradeAddress: options.masqueradeAddress }),
       ...(p.conntrackOn ? { conntrack: "on" as const } : {}),
       files: evidence.nft.files,
       delegate: (table, chain, st) => {
