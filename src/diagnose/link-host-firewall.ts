@@ -77,7 +77,8 @@ function blockedLink(ctx: WalkContext, node: string, hits: readonly { t: Trace; 
       })),
     },
   );
-  return { ...brokenBy("host-firewall", proof), clientSees: clientSees(t).replace(/^gets /, "") };
+  // The message already says what the client sees (the summary would repeat a clientSees).
+  return brokenBy("host-firewall", proof);
 }
 
 /** The host-firewall link of a question. */

@@ -110,6 +110,13 @@ function routingText(step: Extract<Step, { kind: "routing" }>): string {
 export function byText(d: Extract<Disposition, { kind: "dropped" | "rejected" }>): string {
   const by = d.by;
   if (by.kind === "routing") return `routing (${by.reason ?? "a route"})`;
+  // An nft rule is named with its table and handle: it is not in the iptables dump the heading names.
+  if (by.backend === "nft") {
+    const handle = by.evidence.handle === undefined ? "" : ` handle ${by.evidence.handle}`;
+    return by.action.kind === "policy"
+      ? `the ${by.family ?? "ip"} ${by.table} ${by.chain} policy (${by.evidence.file} line ${by.evidence.line})`
+      : `${by.family ?? "ip"} ${by.table} ${by.chain} (${by.evidence.file} line ${by.evidence.line}${handle})`;
+  }
   return by.action.kind === "policy"
     ? `the ${by.table} ${by.chain} policy (line ${by.evidence.line})`
     : `line ${by.evidence.line}`;

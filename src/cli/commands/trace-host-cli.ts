@@ -56,7 +56,7 @@ export function hostText(host: HostTraceNode | undefined): string {
   if (host === undefined) return "";
   const lines: string[] = [""];
   if (host.result !== undefined)
-    lines.push(`Tables read (every hook, priority order): ${host.tables.join(", ")}`);
+    lines.push(`Tables read (at each hook they run in priority order): ${host.tables.join(", ")}`);
   else lines.push("Traced through iptables-save.txt only.");
   for (const n of host.notRead) lines.push(`Not looked at: ${n}`);
   for (const a of host.assumptions) lines.push(`Assumed: ${a}`);
