@@ -108,10 +108,12 @@ function xtablesLibDir(): string {
  * A node's host root as the DaemonSet sees it at /host: the machine's real iptables commands
  * (`iptables`, `iptables-save`, `iptables-legacy-save` resolved to the multi-call binaries they are
  * here, so `chroot /host iptables-save` runs the same binary as on the machine), every extension
- * and library they load, and /etc/protocols. Nothing else: no shell, no other tools.
+ * and library they load, and /etc/protocols; with `nft`, the nft command too. Nothing else: no
+ * shell, no other tools.
  */
-export function standInHostRoot(root: string): void {
+export function standInHostRoot(root: string, options: { nft?: boolean } = {}): void {
   const names = ["iptables", "iptables-save", "iptables-legacy", "iptables-legacy-save", "iptables-nft-save"];
+  if (options.nft === true) names.push("nft");
   for (const name of names) {
     const path = join("/usr/sbin", name);
     if (!existsSync(path)) throw new Error(`Cannot make a stand-in host: ${path} is not installed`);
