@@ -7,14 +7,19 @@
  * returns; readFrames() must restore every command's output exactly as the node's own tools print it.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { commandUnavailable, netnsUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { podmanRunArgs } from "../testing/daemonset-container.ts";
 import { LEGACY_RULES, NATIVE_NFT_RULE, NFT_RULES } from "../testing/leaked-node.ts";
 import { Podman, podmanUnavailable } from "../testing/podman.ts";
-import { mountProc, standInHostRoot } from "../testing/stand-in-image.ts";
+import {
+  BUSYBOX_CHANGES,
+  mountProc,
+  standInBusyboxRootfs,
+  standInHostRoot,
+} from "../testing/stand-in-image.ts";
 import { createTestNetns, type TestNetns } from "../testing/test-netns.ts";
 import { collectorPod } from "./collector-pod.ts";
 import type { CommandResult } from "./command-result.ts";
@@ -31,24 +36,6 @@ const skip = skipBecause(
 );
 
 const IMAGE = "localhost/busybox:stand-in";
-
-/** A busybox-only root, as busybox:1.36 is: the binary, its libraries, an applet link for every applet. */
-function busyboxRootfs(root: string): void {
-  const libs = [
-    ...execFileSync("ldd", ["/usr/bin/busybox"], { encoding: "utf8" }).matchAll(/(\/\S+)\s+\(0x/g),
-  ];
-  for (const file of [...libs.map((m) => m[1]!)]) {
-    mkdirSync(join(root, file, ".."), { recursive: true });
-    execFileSync("cp", ["-L", file, join(root, file)]);
-  }
-  mkdirSync(join(root, "bin"), { recursive: true });
-  execFileSync("cp", ["/usr/bin/busybox", join(root, "bin/busybox")]);
-  for (const applet of execFileSync("/usr/bin/busybox", ["--list"], { encoding: "utf8" }).split("\n")) {
-    if (applet !== "" && applet !== "busybox") symlinkSync("busybox", join(root, "bin", applet));
-  }
-  for (const dir of ["tmp", "etc"]) mkdirSync(join(root, dir), { recursive: true });
-  execFileSync("chmod", ["1777", join(root, "tmp")]);
-}
 
 /** Drops what differs between two runs of the same dump: the timestamp comments and rule counters. */
 function stable(text: string): string {
@@ -69,8 +56,8 @@ describe.skipIf(skip)("the collector pod's script in a busybox container", () =>
   beforeAll(async () => {
     podman = new Podman("collector");
     const root = join(podman.dir, "busybox-rootfs");
-    busyboxRootfs(root);
-    podman.importRootfs(root, IMAGE, ["ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]']);
+    standInBusyboxRootfs(root);
+    podman.importRootfs(root, IMAGE, BUSYBOX_CHANGES);
     ns = createTestNetns("collector");
     ns.exec(["iptables-nft-restore"], NFT_RULES);
     ns.exec(["iptables-legacy-restore"], LEGACY_RULES);

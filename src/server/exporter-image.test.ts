@@ -26,21 +26,16 @@ import {
   NFT_RULES,
   NODE_NAME,
 } from "../testing/leaked-node.ts";
+import { buildNetdoctorImage, TEST_IMAGE } from "../testing/netdoctor-image.ts";
 import { Podman, podmanUnavailable } from "../testing/podman.ts";
 import { rulesWithoutAnnotations, scrapeRuleTest } from "../testing/scrape-rule-test.ts";
-import {
-  mountProc,
-  STAND_IN_CHANGES,
-  standInBaseRootfs,
-  standInHostRoot,
-} from "../testing/stand-in-image.ts";
-import { createTestNetns, type TestNetns } from "../testing/test-netns.ts";
+import { mountProc, standInHostRoot } from "../testing/stand-in-image.ts";
+import { createTestNetns, fetchInNetns, type TestNetns } from "../testing/test-netns.ts";
 import { parseMetricsText } from "./metrics-text.ts";
 
 const ROOT = process.cwd();
 const DAEMONSET = join(ROOT, "deploy/exporter/daemonset.yaml");
-const IMAGE = "localhost/netdoctor:test";
-const BASE = "localhost/netdoctor-base:stand-in";
+const IMAGE = TEST_IMAGE;
 const skip = skipBecause(
   podmanUnavailable() ??
     netnsUnavailable() ??
@@ -55,27 +50,12 @@ const skip = skipBecause(
 
 let podman: Podman;
 
+let context = "";
+
 beforeAll(() => {
   if (skip) return;
   podman = new Podman("image");
-  const base = join(podman.dir, "base-rootfs");
-  standInBaseRootfs(base);
-  podman.importRootfs(base, BASE, STAND_IN_CHANGES);
-  // The build context holds a fresh dist/ only, as `npm run build` leaves it.
-  const context = join(podman.dir, "context");
-  execFileSync(process.execPath, ["scripts/build.mjs", "--outdir", join(context, "dist")], { stdio: "pipe" });
-  podman.run([
-    "build",
-    "--network",
-    "none",
-    "-f",
-    join(ROOT, "deploy/exporter/Dockerfile"),
-    "--build-arg",
-    `BASE=${BASE}`,
-    "-t",
-    IMAGE,
-    context,
-  ]);
+  context = buildNetdoctorImage(podman, ROOT);
 }, 600_000);
 
 afterAll(() => podman?.destroy());
@@ -91,13 +71,9 @@ describe.skipIf(skip)("the image (deploy/exporter/Dockerfile)", () => {
     const top = podman.run(["run", "--rm", "--network", "none", IMAGE, "--help"]);
     const commands = commandsOf(top);
     // The same build outside the image lists the same commands; these are the README's.
-    const outside = execFileSync(
-      process.execPath,
-      [join(podman.dir, "context/dist/netdoctor.mjs"), "--help"],
-      {
-        encoding: "utf8",
-      },
-    );
+    const outside = execFileSync(process.execPath, [join(context, "dist/netdoctor.mjs"), "--help"], {
+      encoding: "utf8",
+    });
     expect(commands).toEqual(commandsOf(outside));
     for (const name of [
       "scan",
@@ -138,20 +114,12 @@ describe.skipIf(skip)("the image (deploy/exporter/Dockerfile)", () => {
 
 let lastFetchProblem = "";
 
-/** Fetches a URL from inside the node's namespace, outside the container; undefined while nothing answers. */
+/** GETs a URL inside the node's namespace, outside the container; undefined while nothing answers. */
 function fetchIn(ns: TestNetns, url: string): { status: number; body: string } | undefined {
-  const script =
-    "fetch(process.argv[1],{signal:AbortSignal.timeout(10000)}).then(async r=>{process.stdout.write(r.status+'\\n'+await r.text())},()=>process.exit(7))";
-  const r = spawnSync("ip", ["netns", "exec", ns.name, process.execPath, "-e", script, url], {
-    encoding: "utf8",
-    maxBuffer: 64 << 20,
-  });
-  if (r.status !== 0) {
-    lastFetchProblem = `exit ${r.status}: ${r.stderr}${r.error ?? ""}`;
-    return undefined;
-  }
-  const nl = r.stdout.indexOf("\n");
-  return { status: Number(r.stdout.slice(0, nl)), body: r.stdout.slice(nl + 1) };
+  const r = fetchInNetns(ns.name, url);
+  if (r.ok) return r;
+  lastFetchProblem = r.problem;
+  return undefined;
 }
 
 describe.skipIf(skip)("the DaemonSet's container on a node with the k3s#3117 leak", () => {

@@ -91,6 +91,25 @@ export const STAND_IN_CHANGES: readonly string[] = [
   'CMD ["node"]',
 ];
 
+/**
+ * A busybox-only root, as the collector pod's default image (busybox:1.36) is: this machine's busybox at
+ * /bin/busybox with its libraries and a link for every applet it has, and a world-writable /tmp.
+ * Import it with {@linkcode BUSYBOX_CHANGES}.
+ */
+export function standInBusyboxRootfs(root: string, busybox = "/usr/bin/busybox"): void {
+  copyWithLibraries(root, [busybox]);
+  copyInto(root, busybox, "/bin/busybox");
+  for (const applet of execFileSync(busybox, ["--list"], { encoding: "utf8" }).split("\n")) {
+    if (applet !== "" && applet !== "busybox") link(root, `/bin/${applet}`, "busybox");
+  }
+  mkdirSync(join(root, "etc"), { recursive: true });
+  mkdirSync(join(root, "tmp"), { recursive: true });
+  chmodSync(join(root, "tmp"), 0o1777);
+}
+
+/** Image config of an imported busybox stand-in: what busybox:1.36 sets. */
+export const BUSYBOX_CHANGES: readonly string[] = ["ENV PATH=/usr/sbin:/usr/bin:/sbin:/bin", 'CMD ["sh"]'];
+
 /** Where iptables looks for its extensions (libxt_*.so), the first that exists here. */
 function xtablesLibDir(): string {
   for (const dir of [

@@ -3,7 +3,7 @@
  * own namespace, e.g. to run a hostNetwork container in. Named `nd-<area>-<pid>-<n>`; an exit hook
  * deletes any the test forgot. (src/testing/netns-lab.ts builds whole topologies on the same idea.)
  */
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 
 let counter = 0;
 const live = new Set<string>();
@@ -57,4 +57,26 @@ export function createTestNetns(area: string): TestNetns {
       live.delete(name);
     },
   };
+}
+
+/** What {@linkcode fetchInNetns} got: the status and body, or why nothing answered. */
+export type NetnsFetch =
+  | { readonly ok: true; readonly status: number; readonly body: string }
+  | { readonly ok: false; readonly problem: string };
+
+const FETCH_SCRIPT =
+  "fetch(process.argv[1],{signal:AbortSignal.timeout(10000)}).then(async r=>{process.stdout.write(r.status+'\\n'+await r.text())},e=>{console.error(String(e.cause??e));process.exit(7)})";
+
+/**
+ * GETs a URL from inside a namespace (a Node process started there with `ip netns exec`): how a
+ * test reaches a server that listens in a namespace with no link to the machine's.
+ */
+export function fetchInNetns(ns: string, url: string): NetnsFetch {
+  const r = spawnSync("ip", ["netns", "exec", ns, process.execPath, "-e", FETCH_SCRIPT, url], {
+    encoding: "utf8",
+    maxBuffer: 64 << 20,
+  });
+  if (r.status !== 0) return { ok: false, problem: `exit ${r.status}: ${r.stderr.trim()}${r.error ?? ""}` };
+  const nl = r.stdout.indexOf("\n");
+  return { ok: true, status: Number(r.stdout.slice(0, nl)), body: r.stdout.slice(nl + 1) };
 }
