@@ -23,7 +23,7 @@ import { buildNetdoctorImage, TEST_IMAGE } from "../testing/netdoctor-image.ts";
 import { Podman, podmanUnavailable } from "../testing/podman.ts";
 import {
   BUSYBOX_CHANGES,
-  mountProc,
+  mountNodeFilesystems,
   standInBusyboxRootfs,
   standInHostRoot,
 } from "../testing/stand-in-image.ts";
@@ -172,7 +172,7 @@ async function measure(podman: Podman, ns: TestNetns, host: string, scenario: Sc
       );
       if (
         m !== undefined &&
-        ((m.get(`netdoctor_last_success_timestamp_seconds${node}`) ?? 0) > 0 || errors.length > 0)
+        ((m.get(`netdoctor_iptables_last_success_timestamp_seconds${node}`) ?? 0) > 0 || errors.length > 0)
       ) {
         if (!scenario.api || m.has(`netdoctor_service_rules_stale${node}`) || errors.length > 0) {
           values = m;
@@ -251,7 +251,7 @@ export async function run(): Promise<string> {
     podman.importRootfs(busybox, BUSYBOX_IMAGE, BUSYBOX_CHANGES);
     const host = join(podman.dir, "host-root");
     standInHostRoot(host);
-    unmount = mountProc(host);
+    unmount = mountNodeFilesystems(host);
     mkdirSync(join(host, "bench"));
     const small: GenerateDumpOptions = { services: 300 };
     writeFileSync(join(host, "bench/small.txt"), [...generateDump(small)].join(""));

@@ -74,7 +74,8 @@ async function scrape(url: string): Promise<{ ms: number; values: Map<string, nu
 async function firstSample(url: string): Promise<Map<string, number>> {
   for (let i = 0; i < 2400; i++) {
     const { values } = await scrape(url);
-    if ((values.get('netdoctor_last_success_timestamp_seconds{node="bench"}') ?? 0) > 0) return values;
+    if ((values.get('netdoctor_iptables_last_success_timestamp_seconds{node="bench"}') ?? 0) > 0)
+      return values;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error("The exporter never published a sample");

@@ -8,6 +8,15 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/**
+ * After a usage error commander prints this instead of the help text: every command and subcommand
+ * names its own `--help` (they inherit the error output, and exit override, from their parent).
+ */
+function showHelpHints(command: Command, path = command.name()): void {
+  command.showHelpAfterError(`see '${path} --help'`);
+  for (const sub of command.commands) showHelpHints(sub, `${path} ${sub.name()}`);
+}
+
 const program = new Command();
 program
   .name(process.argv[1]?.includes("kubectl-netdoctor") ? "kubectl netdoctor" : "netdoctor")
@@ -17,8 +26,9 @@ program
     "--no-color",
     "no colour in text output (also NO_COLOR=1; never coloured unless stdout is a terminal)",
   )
-  .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  // One line for a mistake in the flags, not the whole help (see showHelpHints below).
+  .configureOutput({ outputError: (text, write) => write(`netdoctor: ${text.replace(/^error: /, "")}`) });
 
 /**
  * Commands load on demand: `netdoctor scan` should not pay for the Kubernetes client, SSH and
@@ -46,6 +56,7 @@ const names =
       ? [word]
       : Object.keys(COMMANDS);
 for (const register of await Promise.all(names.map((name) => COMMANDS[name]!()))) register(program);
+showHelpHints(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -6,12 +6,25 @@
 import { join } from "node:path";
 import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
+import type { Ruleset } from "../model/ruleset.ts";
+import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
+import { CollectError } from "./collect-error.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
 import { readDump } from "./read-dump.ts";
 
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
   readonly onNode?: (node: string, done: number, total: number) => void;
+}
+
+/** The client node's rules for the trace; a dump that became unreadable meanwhile gives none. */
+async function readClientDump(path: string): Promise<Ruleset | undefined> {
+  try {
+    return await readDump(path, { lazy: true });
+  } catch (error) {
+    if (error instanceof CollectError || error instanceof DumpSyntaxError) return undefined;
+    throw error;
+  }
 }
 
 export async function diagnoseBundleDir(
@@ -25,6 +38,7 @@ export async function diagnoseBundleDir(
       cluster: bundle.cluster,
       problems: bundle.problems,
       ...(bundle.meta.cluster === undefined ? {} : { clusterName: bundle.meta.cluster }),
+      ...(bundle.meta.collectedAt === undefined ? {} : { collectedAt: bundle.meta.collectedAt }),
     },
     question,
   );
@@ -34,7 +48,7 @@ export async function diagnoseBundleDir(
     const data = await readBundleNode(dir, node);
     const ruleset =
       node === builder.clientNode && data.index !== undefined
-        ? await readDump(join(dir, "nodes", node, "iptables-save.txt"), { lazy: true })
+        ? await readClientDump(join(dir, "nodes", node, "iptables-save.txt"))
         : undefined;
     builder.addNode({ ...data, ...(ruleset === undefined ? {} : { ruleset }) });
   }

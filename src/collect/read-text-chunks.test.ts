@@ -35,3 +35,24 @@ test("readTextChunks() reads a pure ASCII file unchanged", async () => {
   writeFileSync(file, text);
   expect(await readAll(file)).toBe(text);
 });
+
+test("readTextChunks() decodes UTF-16 whatever falls on the chunk borders, and says how the file was stored", async () => {
+  // 1 MiB of "a" puts the border inside the surrogate pair of 𝄞 (a four-byte UTF-16 character).
+  const text = `${"a".repeat((MB - 2) / 2)}𝄞é\r\n${"b".repeat(MB)}\r\nend\r\n`;
+  const file = join(dir, "ps.txt");
+  writeFileSync(file, Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]));
+  const sources: unknown[] = [];
+  let out = "";
+  for await (const chunk of readTextChunks(file, { onSource: (s) => sources.push(s) })) out += chunk;
+  expect(out).toBe(text);
+  expect(sources).toEqual([{ gzip: false, encoding: "utf-16le" }]);
+});
+
+test("readTextChunks() drops a UTF-8 byte order mark and nothing else", async () => {
+  const file = join(dir, "bom.txt");
+  writeFileSync(file, Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from("*nat\nCOMMIT\n")]));
+  expect(await readAll(file)).toBe("*nat\nCOMMIT\n");
+  const tiny = join(dir, "tiny.txt");
+  writeFileSync(tiny, "x");
+  expect(await readAll(tiny)).toBe("x");
+});

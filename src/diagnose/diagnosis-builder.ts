@@ -8,10 +8,11 @@ import { nodeKindOf } from "../findings/kube-proxy-restart.ts";
 import { detectKnownBugs, knownBugIds } from "../known-bugs/known-bugs.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import type { KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
 import { type ReconcileResult, reconcileNode } from "../kube-proxy/reconcile-node.ts";
 import type { ClusterState } from "../model/cluster.ts";
-import { nodeInternalIp } from "../model/cluster.ts";
+import { describeEndpointSource, nodeInternalIp } from "../model/cluster.ts";
 import {
   type CheckName,
   type CheckStep,
@@ -45,6 +46,8 @@ export interface DiagnoseQuestion {
 export interface NodeInput {
   readonly evidence: NodeEvidence;
   readonly index?: KubeProxyIndex;
+  /** kube-proxy's metrics and mode files (proxy mode and sync-health evidence). */
+  readonly kubeProxy?: KubeProxyNodeFiles;
   readonly problems: readonly Finding[];
   /** The parsed dump, only for the client node of a question (for the trace). */
   readonly ruleset?: Ruleset;
@@ -53,6 +56,8 @@ export interface NodeInput {
 export interface DiagnoseContext {
   readonly cluster: ClusterState;
   readonly clusterName?: string;
+  /** bundle.json's `collectedAt` (ISO-8601): the "now" of kube-proxy's last-sync age. */
+  readonly collectedAt?: string;
   readonly problems: readonly Finding[];
 }
 
@@ -137,10 +142,17 @@ export class DiagnosisBuilder {
     let reconciled: Reconciled | undefined;
     if (input.index !== undefined && (q === undefined || isClient)) {
       const lookup = podIpLookup(this.#ctx.cluster);
+      const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
+      const zone = nodeObj?.metadata.labels?.["topology.kubernetes.io/zone"];
+      const collectedAt =
+        this.#ctx.collectedAt === undefined ? Number.NaN : Date.parse(this.#ctx.collectedAt);
       reconciled = reconcileNode(this.#ports, input.index, {
         node,
         file,
-        nodeKind: nodeKindOf(this.#ctx.cluster.nodes.find((n) => n.metadata.name === node)),
+        nodeKind: nodeKindOf(nodeObj),
+        ...(zone === undefined ? {} : { zone }),
+        ...(input.kubeProxy === undefined ? {} : { evidence: input.kubeProxy }),
+        ...(Number.isNaN(collectedAt) ? {} : { collectedAt }),
         ownerOfIp: (ip) => {
           const o = lookup.lookup(ip);
           return o === undefined ? undefined : `pod ${o.pod}${o.node === undefined ? "" : ` on ${o.node}`}`;
@@ -194,6 +206,7 @@ export class DiagnosisBuilder {
         services: this.#ctx.cluster.services.length,
         pods: this.#ctx.cluster.pods.length,
         nodeDumps: this.#nodes.filter((n) => n.dump === "read").length,
+        ...endpointSourceFact(this.#ctx.cluster),
         problems: problems.filter((p) => p.evidence[0]?.file !== "bundle.json"),
       },
       q === undefined ? "everything" : { clientNode: q.client.nodeName ?? "\0" },
@@ -252,6 +265,14 @@ export class DiagnosisBuilder {
       { bundle, sickElsewhere: sickNodes(this.#nodes, q.client.nodeName, outliers) },
     );
   }
+}
+
+/** Where the endpoints came from, when not plain discovery.k8s.io/v1 EndpointSlices (v1beta1, v1 Endpoints). */
+function endpointSourceFact(cluster: ClusterState): { endpointSource?: string } {
+  const src = cluster.endpointSource;
+  if (src === undefined) return {};
+  const plain = src.kind === "EndpointSlice" && src.apiVersions.every((v) => v === "discovery.k8s.io/v1");
+  return plain ? {} : { endpointSource: describeEndpointSource(src) };
 }
 
 function sickNodes(

@@ -17,6 +17,8 @@ export interface BundleFacts {
   readonly services: number;
   readonly pods: number;
   readonly nodeDumps: number;
+  /** Where the endpoints came from when not plain EndpointSlices v1, e.g. `endpoints from v1 Endpoints (…)`. */
+  readonly endpointSource?: string;
   /** Every `bundle-invalid` problem of the bundle. */
   readonly problems: readonly Finding[];
 }
@@ -40,12 +42,12 @@ export function bundleLink(facts: BundleFacts, scope: { readonly clientNode: str
       scope === "everything" || file.startsWith("cluster/") || (file.startsWith(own) && !covered.has(file))
     );
   });
-  const read = `${facts.services} Services, ${facts.pods} pods, ${facts.nodeDumps} node dumps read`;
+  const read = `${facts.services} Services, ${facts.pods} pods, ${facts.nodeDumps} node dumps read${facts.endpointSource === undefined ? "" : `; ${facts.endpointSource}`}`;
   if (relevant.length > 0) {
     const files = [...new Set(relevant.map(problemFile))];
     return undecided(
       "bundle",
-      `${relevant.length} part${relevant.length > 1 ? "s" : ""} of the bundle ${scope === "everything" ? "" : "this question depends on "}could not be read (see bundle-invalid): ${files.join(", ")}`,
+      `${relevant.length} part${relevant.length > 1 ? "s" : ""} of the bundle ${scope === "everything" ? "" : "this question depends on "}could not be read (see bundle-invalid): ${files.join(", ")}${facts.endpointSource === undefined ? "" : `; ${facts.endpointSource}`}`,
       {
         missing: files.join(", "),
         howToGet: "collect them again (`netdoctor collect`, or the commands in docs/bundle.md)",

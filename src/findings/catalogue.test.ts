@@ -100,10 +100,39 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
       },
       "error",
     ],
+    [
+      {
+        node: "a1",
+        service: "eopx/r",
+        where: "eopx/r:http (10.43.0.9:80/tcp)",
+        via: "from outside (externalTrafficPolicy Local)",
+        target: "10.42.2.17:80",
+        ip: "10.42.2.17",
+        ready: "10.42.1.23:80",
+        health: 'kube-proxy on "a1" last synced 7 minutes ago (at collection), 2 restore failures',
+      },
+      "error",
+    ],
   ],
-  "endpoint-missing": [[{ node: "a1", where: "eopx/r:http", missing: ["10.42.1.23:80"] }, "error"]],
+  "endpoint-missing": [
+    [{ node: "a1", where: "eopx/r:http", missing: ["10.42.1.23:80"] }, "error"],
+    [
+      { node: "a1", where: "eopx/r:http", missing: ["10.42.1.23:80"], kind: "endpoints hinted for zone a" },
+      "error",
+    ],
+  ],
   "service-rules-missing": [
     [{ entries: "cluster-ip", node: "a1", where: "eopx/r:http", ready: "10.42.1.23:80" }, "error"],
+    [
+      {
+        entries: "cluster-ip",
+        node: "a1",
+        where: "eopx/r:http",
+        ready: "10.42.1.23:80",
+        foreignChain: "KUBE-SVC-X",
+      },
+      "error",
+    ],
     [{ entries: "external", node: "a1", svcPortName: "eopx/r:http", absent: ["NodePort 30080"] }, "warning"],
   ],
   "service-rejected": [
@@ -115,12 +144,19 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
       { node: "a1", where: "eopx/r:http", ready: "10.42.1.23:80", target: "REJECT", alongsideRules: true },
       "warning",
     ],
+    [
+      { node: "a1", where: "eopx/r:http", ready: "10.42.1.23:80", target: "DROP", alongsideRules: false },
+      "error",
+    ],
   ],
   "chain-undefined": [
     [{ node: "a1", chain: "KUBE-SVC-X", table: "nat", where: "eopx/r:http" }, "error"],
     [{ node: "a1", chain: "CNI-X", table: "nat" }, "error"],
   ],
-  "chain-leftover": [[{ node: "a1", count: 2 }, "warning"]],
+  "chain-leftover": [
+    [{ node: "a1", count: 2, inUse: 1 }, "warning"],
+    [{ node: "a1", count: 2, inUse: 0 }, "info"],
+  ],
   "trace-unknown": [[{ node: "a1", share: 50, reason: "module recent" }, "warning"]],
   "path-blocked": [
     [
@@ -194,9 +230,325 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
       "error",
     ],
   ],
+  "overlay-route-missing": [
+    [{ node: "a1", peer: "a2", podCidr: "10.42.2.0/24", instead: "it would leave by eth0" }, "error"],
+  ],
+  "overlay-route-wrong": [
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        podCidr: "10.42.2.0/24",
+        problems: ['no "onlink" flag'],
+        expected: "10.42.2.0/24 via 10.42.2.0 dev flannel.1 onlink",
+      },
+      "error",
+    ],
+  ],
+  "overlay-neighbor-missing": [
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        overlayIp: "10.42.2.0",
+        dev: "flannel.1",
+        mac: "ca:49:66:86:6a:44",
+        found: "FAILED",
+      },
+      "error",
+    ],
+  ],
+  "overlay-neighbor-stale": [
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        overlayIp: "10.42.2.0",
+        dev: "flannel.1",
+        mac: "ca:49:66:86:6a:44",
+        found: "02:00:00:00:00:01",
+      },
+      "error",
+    ],
+  ],
+  "overlay-fdb-missing": [
+    [
+      { node: "a1", peer: "a2", mac: "ca:49:66:86:6a:44", dev: "flannel.1", publicIp: "192.168.1.6" },
+      "error",
+    ],
+  ],
+  "overlay-fdb-stale": [
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        mac: "ca:49:66:86:6a:44",
+        dev: "flannel.1",
+        publicIp: "192.168.1.6",
+        kind: "old-mac",
+        found: "02:00:00:00:00:01",
+      },
+      "error",
+    ],
+    [
+      {
+        node: "a1",
+        peer: "a2",
+        mac: "ca:49:66:86:6a:44",
+        dev: "flannel.1",
+        publicIp: "192.168.1.6",
+        kind: "wrong-dst",
+        found: "192.168.1.9",
+      },
+      "error",
+    ],
+  ],
+  "overlay-vtep-mismatch": [
+    [
+      { node: "a2", dev: "flannel.1", deviceMac: "02:00:00:00:00:01", announced: "ca:49:66:86:6a:44" },
+      "error",
+    ],
+  ],
+  "overlay-device-missing": [
+    [{ node: "a2", dev: "flannel.1", state: "missing" }, "error"],
+    [{ node: "a2", dev: "flannel.1", state: "down" }, "error"],
+  ],
+  "overlay-wrong-interface": [
+    [
+      {
+        node: "a2",
+        dev: "flannel.1",
+        local: "192.168.1.6",
+        bound: "eth0",
+        publicIp: "10.0.0.6",
+        holder: "eth1",
+      },
+      "warning",
+    ],
+  ],
+  "overlay-public-ip-duplicate": [[{ node: "a1", publicIp: "10.0.2.15", nodes: ["a1", "a2"] }, "error"]],
+  "overlay-mtu-mismatch": [
+    [{ kind: "own", node: "a2", dev: "flannel.1", mtu: 1450, underlay: "eth0", underlayMtu: 1400 }, "error"],
+    [
+      {
+        kind: "peer",
+        node: "a1",
+        peer: "a2",
+        dev: "flannel.1",
+        mtu: 1450,
+        receiver: "eth0",
+        receiverMtu: 1400,
+      },
+      "error",
+    ],
+    [{ kind: "cni0", node: "a1", dev: "flannel.1", mtu: 1450, cniMtu: 1500 }, "warning"],
+    [{ kind: "subnet-env", node: "a1", dev: "flannel.1", mtu: 1450, envMtu: 1400 }, "warning"],
+  ],
+  "overlay-checksum-offload": [
+    [{ node: "a1", kind: "old-kernel", kernel: "4.19.0-17-amd64" }, "warning"],
+    [{ node: "a1", kind: "nat", publicIp: "203.0.113.7" }, "warning"],
+  ],
+  "ip-forward-disabled": [[{ node: "a1", lines: ["net.ipv4.ip_forward = 0"] }, "error"]],
+  "bridge-nf-disabled": [
+    [{ node: "a1" }, "warning"],
+    [{ node: "a1", value: 0 }, "warning"],
+  ],
+  "rp-filter-drop": [
+    [
+      {
+        node: "a2",
+        what: 'VXLAN packets from node "a1" (192.168.1.5)',
+        iif: "eth1",
+        reason: "rp_filter=1 (strict) on eth1, but the route back leaves by eth0",
+      },
+      "error",
+    ],
+  ],
+  "conntrack-stale-endpoint": [
+    [
+      {
+        node: "a1",
+        protocol: "udp",
+        count: 3,
+        target: "10.43.0.10:53",
+        service: "kube-system/kube-dns",
+        deadIp: "10.42.2.17",
+      },
+      "error",
+    ],
+    [{ node: "a1", protocol: "udp", count: 1, target: "10.42.2.17:53", deadIp: "10.42.2.17" }, "warning"],
+    [
+      {
+        node: "a1",
+        protocol: "tcp",
+        count: 1,
+        target: "10.43.0.1:443",
+        service: "default/kubernetes",
+        deadIp: "10.42.2.17",
+      },
+      "warning",
+    ],
+  ],
+  "conntrack-truncated": [[{ node: "a1", limit: 20000, omitted: 17 }, "info"]],
+  "hostnet-undecided": [
+    [{ kind: "no-directory", node: "a1" }, "info"],
+    [{ kind: "missing-files", node: "a1", checks: ["MTU"], files: ["nodes/a1/ip-link.json"] }, "info"],
+    [{ kind: "kernel-unknown", node: "a1" }, "info"],
+    [
+      { kind: "annotation", node: "a1", problem: "flannel.alpha.coreos.com/backend-data is not JSON: x" },
+      "info",
+    ],
+  ],
   "bundle-invalid": [
     [{ problem: "Cannot parse cluster/pods.json at line 3, column 1: unexpected end" }, "warning"],
   ],
+  "netpol-denied": [
+    [
+      {
+        connection: "y/b → x/web:8080/TCP",
+        direction: "ingress",
+        pod: "x/web",
+        policies: ["x/default-deny-ingress"],
+        node: "n1",
+        at: "nodes/n1/iptables-save.txt:40",
+      },
+      "error",
+    ],
+    [
+      {
+        connection: "y/b → x/web:8080/TCP",
+        direction: "ingress",
+        pod: "x/web",
+        policies: [],
+        node: "n1",
+        at: "nodes/n1/iptables-save.txt:40",
+        apiUndecided: "cluster/networkpolicies.json was not collected",
+      },
+      "error",
+    ],
+  ],
+  "netpol-node-disagrees": [
+    [
+      { connection: "x/a → x/web:8080/TCP", node: "n1", api: "allows", policies: ["x/allow"], at: "f:3" },
+      "error",
+    ],
+    [
+      {
+        connection: "x/a → x/web:8080/TCP",
+        node: "n1",
+        api: "denies",
+        policies: ["x/deny"],
+        nodeAllowedBy: ["x/old"],
+      },
+      "error",
+    ],
+  ],
+  "netpol-not-enforced": [
+    [{ connection: "x/a → x/web:8080/TCP", node: "n1", policies: ["x/deny"], denies: true }, "warning"],
+  ],
+  "netpol-dns-denied": [[{ pod: "shop/app", policies: ["shop/default-deny-egress"] }, "error"]],
+  "ipvs-virtual-server-missing": [
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/api",
+        key: "tcp 10.43.20.5:8443",
+        kind: "cluster-ip",
+        file: "nodes/n1/ipvsadm.txt",
+      },
+      "error",
+    ],
+  ],
+  "ipvs-virtual-server-stale": [[{ node: "n1", key: "tcp 10.43.99.9:80" }, "warning"]],
+  "ipvs-real-server-missing": [
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/web",
+        key: "tcp 10.43.12.7:80",
+        realServer: "10.42.0.7:8080",
+        weightZero: false,
+      },
+      "error",
+    ],
+  ],
+  "ipvs-real-server-stale": [
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/web",
+        key: "tcp 10.43.12.7:80",
+        realServer: "10.42.2.44:8080",
+        weight: 1,
+        endpoint: "none",
+      },
+      "error",
+    ],
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/web",
+        key: "tcp 10.43.12.7:80",
+        realServer: "10.42.3.21:8080",
+        weight: 0,
+        endpoint: "none",
+      },
+      "warning",
+    ],
+  ],
+  "ipvs-real-server-draining": [
+    [
+      {
+        node: "n1",
+        svcPortName: "shop/web",
+        key: "tcp 10.43.12.7:80",
+        realServer: "10.42.0.8:8080",
+        why: "terminating",
+      },
+      "info",
+    ],
+  ],
+  "ipvs-ipset-entry-missing": [
+    [
+      {
+        node: "n1",
+        set: "KUBE-CLUSTER-IP",
+        what: "ClusterIP:port",
+        entry: "10.43.20.5,tcp:8443",
+        svcPortName: "shop/api",
+        file: "f",
+      },
+      "error",
+    ],
+    [
+      { node: "n1", set: "KUBE-NODE-PORT-TCP", what: "node port", count: 2, file: "nodes/n1/ipset-save.txt" },
+      "error",
+    ],
+  ],
+  "ipvs-ipset-entry-stale": [
+    [{ node: "n1", set: "KUBE-NODE-PORT-TCP", what: "node port", entry: "31999" }, "warning"],
+  ],
+  "nft-numgen-mismatch": [
+    [
+      { node: "n1", where: "ns2/svc2:p80 (172.30.0.42:80/tcp)", mod: 3, entries: 2, ready: 2, kind: "holes" },
+      "error",
+    ],
+    [
+      {
+        node: "n1",
+        where: "ns2/svc2:p80 (172.30.0.42:80/tcp)",
+        mod: 1,
+        entries: 1,
+        ready: 2,
+        kind: "uneven",
+      },
+      "error",
+    ],
+  ],
+  "nft-service-stale": [
+    [{ node: "n1", service: "ns1/svc1", elements: ["service-ips 172.30.0.41 . tcp . 80"] }, "warning"],
+  ],
+  "nft-table-missing": [[{ node: "n1", modeSource: "kube-proxy-mode.txt says nftables" }, "error"]],
 };
 
 const codes = Object.keys(FINDINGS) as FindingCode[];
@@ -263,7 +615,6 @@ describe("finding construction", () => {
       "src/known-bugs/known-bugs-catalogue.ts", // catalogue data: each bug's code and severity
       "src/report/html/sample-input.ts", // test fixture for the HTML report
       "src/report/html/sample-large-input.ts", // test fixture for the HTML report
-      "src/collect/read-bundle.ts", // edges engineer's area, converted by its owner
     ]);
     const offenders: string[] = [];
     const walk = (dir: string): void => {

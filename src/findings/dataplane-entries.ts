@@ -8,10 +8,29 @@ interface OnNode {
   readonly nodeKind?: NodeKind;
 }
 
-export interface EndpointStaleValues extends OnNode {
+/** kube-proxy's own sync evidence, when the bundle has it (kube-proxy/kube-proxy-health.ts). */
+interface WithHealth {
+  /** One sentence, e.g. `kube-proxy on "node2" last synced 7 minutes ago (at collection), 0 restore failures`. */
+  readonly health?: string;
+}
+
+/** Which kube-proxy backend wrote the rules (default iptables): the wording of fixes differs. */
+interface WithBackend {
+  readonly backend?: "nftables";
+}
+
+const NFT_LOG = 'check its log for "nftables sync failed"; compare with `nft list table ip kube-proxy`';
+
+function healthClause(v: WithHealth): string {
+  return v.health === undefined || v.health === "" ? "" : `. ${v.health}`;
+}
+
+export interface EndpointStaleValues extends OnNode, WithHealth, WithBackend {
   readonly service: string;
   /** `ns/svc:port (clusterIP:port/proto)`. */
   readonly where: string;
+  /** The path, when not the ClusterIP's: `from outside (externalTrafficPolicy Local)`. */
+  readonly via?: string;
   /** The DNAT target, `ip:port`. */
   readonly target: string;
   readonly ip: string;
@@ -21,20 +40,32 @@ export interface EndpointStaleValues extends OnNode {
   readonly owner?: string;
 }
 
-export interface EndpointMissingValues extends OnNode {
+export interface EndpointMissingValues extends OnNode, WithHealth, WithBackend {
   readonly where: string;
   readonly missing: readonly string[];
+  /** The path, when not the ClusterIP's: `from outside (externalTrafficPolicy Local)`. */
+  readonly via?: string;
+  /** What the missing endpoints are, when not plain ready ones: `endpoints hinted for zone a`. */
+  readonly kind?: string;
 }
 
 export type ServiceRulesMissingValues =
-  | (OnNode & { readonly entries: "cluster-ip"; readonly where: string; readonly ready: string })
+  | (OnNode &
+      WithHealth &
+      WithBackend & {
+        readonly entries: "cluster-ip";
+        readonly where: string;
+        readonly ready: string;
+        /** The chain the address's rule jumps to instead, when it is not this port's own. */
+        readonly foreignChain?: string;
+      })
   | (OnNode & {
       readonly entries: "external";
       readonly svcPortName: string;
       readonly absent: readonly string[];
     });
 
-export interface ServiceRejectedValues extends OnNode {
+export interface ServiceRejectedValues extends OnNode, WithHealth, WithBackend {
   readonly where: string;
   readonly ready: string;
   /** The filter rule's target. */
@@ -52,6 +83,8 @@ export interface ChainUndefinedValues extends OnNode {
 
 export interface ChainLeftoverValues extends OnNode {
   readonly count: number;
+  /** How many of them a rule still jumps to. */
+  readonly inUse: number;
 }
 
 export interface TraceUnknownValues {
@@ -83,10 +116,13 @@ export const ENDPOINT_STALE: FindingEntry<EndpointStaleValues> = {
   explanation:
     "The node DNATs the Service to an address that is not a ready endpoint in the API: kube-proxy's syncs stopped landing on that node (its iptables-restore fails, or it does not run). A client sees EHOSTUNREACH when no pod has the IP (nothing answers ARP), or talks to the wrong pod when the IP was reused.",
   message: (v) =>
-    `Node "${v.node}" sends ${v.where} to ${v.target}, which is not a ready endpoint of ${v.service} (ready: ${v.ready}); ` +
-    (v.owner === undefined ? `no pod has ${v.ip} now` : `${v.ip} now belongs to ${v.owner}`),
+    `Node "${v.node}" sends ${v.where}${v.via === undefined ? "" : ` ${v.via}`} to ${v.target}, which is not a ready endpoint of ${v.service} (ready: ${v.ready}); ` +
+    (v.owner === undefined ? `no pod has ${v.ip} now` : `${v.ip} now belongs to ${v.owner}`) +
+    healthClause(v),
   fix: (v) =>
-    `kube-proxy on "${v.node}" is not applying updates: fix what breaks iptables on the node (see its node-health findings), then ${restartKubeProxy(v.node, v.nodeKind)} so it rewrites the rules; confirm with \`iptables-save | grep ${v.target}\``,
+    v.backend === "nftables"
+      ? `kube-proxy on "${v.node}" is not applying updates: ${restartKubeProxy(v.node, v.nodeKind)} so it rewrites its table, and ${NFT_LOG}`
+      : `kube-proxy on "${v.node}" is not applying updates: fix what breaks iptables on the node (see its node-health findings), then ${restartKubeProxy(v.node, v.nodeKind)} so it rewrites the rules; confirm with \`iptables-save | grep ${v.target}\``,
   references: [REF.proxier, REF.k3s3117],
 };
 
@@ -97,9 +133,11 @@ export const ENDPOINT_MISSING: FindingEntry<EndpointMissingValues> = {
   explanation:
     "A ready endpoint of the Service has no rule on the node: the node sends no traffic to it (load is skewed, or all traffic goes to stale endpoints).",
   message: (v) =>
-    `Node "${v.node}" has no rule sending ${v.where} to ready endpoint${v.missing.length > 1 ? "s" : ""} ${v.missing.join(", ")}`,
+    `Node "${v.node}" has no rule sending ${v.where}${v.via === undefined ? "" : ` ${v.via}`} to ${v.kind ?? `ready endpoint${v.missing.length > 1 ? "s" : ""}`} ${v.missing.join(", ")}${healthClause(v)}`,
   fix: (v) =>
-    `Fix what breaks iptables on the node (see its node-health findings), then ${restartKubeProxy(v.node, v.nodeKind)}; its log shows why syncs fail`,
+    v.backend === "nftables"
+      ? `${RESTART_FIRST(v)} and ${NFT_LOG}`
+      : `Fix what breaks iptables on the node (see its node-health findings), then ${restartKubeProxy(v.node, v.nodeKind)}; its log shows why syncs fail`,
   references: [REF.proxier],
 };
 
@@ -113,9 +151,13 @@ export const SERVICE_RULES_MISSING: FindingEntry<ServiceRulesMissingValues> = {
   explanation:
     "The API lists ready endpoints but the node has no KUBE-SERVICES rule for the ClusterIP:port (error), or lacks the NodePort / externalIP / LoadBalancer-IP entries (warning).",
   message: (v) =>
-    v.entries === "cluster-ip"
-      ? `Node "${v.node}" has no KUBE-SERVICES rule for ${v.where}, although the API lists ready endpoints (${v.ready}): traffic to the ClusterIP is not translated on this node`
-      : `Node "${v.node}" lacks the external entries of ${v.svcPortName}: ${v.absent.join(", ")}`,
+    v.entries === "external"
+      ? `Node "${v.node}" lacks the external entries of ${v.svcPortName}: ${v.absent.join(", ")}`
+      : v.backend === "nftables"
+        ? `Node "${v.node}" has no service-ips element for ${v.where}, although the API lists ready endpoints (${v.ready}): traffic to the ClusterIP is not translated on this node${healthClause(v)}`
+        : v.foreignChain === undefined
+          ? `Node "${v.node}" has no KUBE-SERVICES rule for ${v.where}, although the API lists ready endpoints (${v.ready}): traffic to the ClusterIP is not translated on this node${healthClause(v)}`
+          : `Node "${v.node}" has no KUBE-SERVICES rule of its own for ${v.where} (ready endpoints: ${v.ready}): the rule for that address jumps to ${v.foreignChain}, which is not this port's chain${healthClause(v)}`,
   fix: (v) => `${RESTART_FIRST(v)} and check its log for sync errors`,
   references: [REF.proxier],
 };
@@ -130,13 +172,19 @@ export const SERVICE_REJECTED: FindingEntry<ServiceRejectedValues> = {
   explanation:
     'The node still has kube-proxy\'s filter-table "has no endpoints" REJECT (or "no local endpoints" DROP) for the ClusterIP while the API has ready endpoints. Clients on that node get ECONNREFUSED.',
   message: (v) =>
-    v.alongsideRules
-      ? `Node "${v.node}" still has a "no endpoints" ${v.target} rule for ${v.where} next to its service rules; the API lists ready endpoints (${v.ready})`
-      : `Node "${v.node}" rejects ${v.where} as having no endpoints, but the API lists ready endpoints (${v.ready}): clients on this node get "Connection refused"`,
+    v.backend === "nftables" && v.alongsideRules
+      ? `Node "${v.node}" still lists ${v.where} in its no-endpoint map (${v.target}) next to its service-ips element; the API lists ready endpoints (${v.ready})`
+      : v.alongsideRules
+        ? `Node "${v.node}" still has a "no endpoints" ${v.target} rule for ${v.where} next to its service rules; the API lists ready endpoints (${v.ready})`
+        : v.target === "DROP"
+          ? `Node "${v.node}" drops ${v.where} as having no local endpoints, but the API lists ready endpoints (${v.ready}): clients on this node time out${healthClause(v)}`
+          : `Node "${v.node}" rejects ${v.where} as having no endpoints, but the API lists ready endpoints (${v.ready}): clients on this node get "Connection refused"${healthClause(v)}`,
   fix: (v) =>
-    v.alongsideRules
-      ? `${RESTART_FIRST(v)} so it rewrites the filter table`
-      : `kube-proxy on "${v.node}" has not synced since the endpoints became ready: check its log for "Failed to execute iptables-restore", then ${restartKubeProxy(v.node, v.nodeKind)}`,
+    v.backend === "nftables"
+      ? `${RESTART_FIRST(v)} and ${NFT_LOG}`
+      : v.alongsideRules
+        ? `${RESTART_FIRST(v)} so it rewrites the filter table`
+        : `kube-proxy on "${v.node}" has not synced since the endpoints became ready: check its log for "Failed to execute iptables-restore", then ${restartKubeProxy(v.node, v.nodeKind)}`,
   references: [REF.proxier, REF.noEndpointsReject],
 };
 
@@ -157,12 +205,17 @@ export const CHAIN_UNDEFINED: FindingEntry<ChainUndefinedValues> = {
 
 export const CHAIN_LEFTOVER: FindingEntry<ChainLeftoverValues> = {
   code: "chain-leftover",
-  severity: "warning",
+  severity: {
+    rule: "warning while a rule still jumps into one; info when none does",
+    of: (v) => (v.inUse > 0 ? "warning" : "info"),
+  },
   title: "kube-proxy chains no Service accounts for",
   explanation:
-    "KUBE-SVC/SVL/EXT/FW/XLB chains whose hash matches no current Service port, and KUBE-SEP chains no current endpoint accounts for and nothing jumps to. kube-proxy deletes them on a successful sync, so they mean deleted Services plus syncs that stopped.",
+    "KUBE-SVC/SVL/EXT/FW/XLB chains whose hash matches no current Service port, and KUBE-SEP chains no current endpoint accounts for and nothing jumps to. kube-proxy deletes them on a successful sync, so they mean deleted Services plus syncs that stopped, while a rule still jumps into one. Unused ones are harmless: kube-proxy v1.26+ syncs partially and deletes unreferenced chains at its periodic cleanup, so they may linger for a sync.",
   message: (v) =>
-    `Node "${v.node}" has ${v.count} kube-proxy chain${v.count > 1 ? "s" : ""} that no current Service or endpoint accounts for (deleted Services, or syncs that stopped)`,
+    v.inUse > 0
+      ? `Node "${v.node}" has ${v.count} kube-proxy chain${v.count > 1 ? "s" : ""} that no current Service or endpoint accounts for, ${v.inUse} still jumped to (deleted Services, or syncs that stopped)`
+      : `Node "${v.node}" has ${v.count} kube-proxy chain${v.count > 1 ? "s" : ""} that no current Service or endpoint accounts for and no rule uses (kube-proxy deletes them at its next cleanup)`,
   fix: (v) =>
     `kube-proxy deletes such chains on a successful sync: ${restartKubeProxy(v.node, v.nodeKind)} and check its log for sync errors`,
   references: [REF.proxier],

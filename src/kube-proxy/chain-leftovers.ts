@@ -26,8 +26,12 @@ function knownChains(ports: readonly ExpectedServicePort[]): Set<string> {
   return known;
 }
 
-/** Chains named like a service's that no current Service or endpoint accounts for. */
-
+/**
+ * Chains named like a service's that no current Service or endpoint accounts for. A leftover no
+ * rule jumps to is harmless (kube-proxy v1.26+ syncs partially and deletes unreferenced chains only
+ * at its periodic cleanup, once per sync period in large clusters): info. A leftover still jumped
+ * to carries traffic for a Service that no longer exists: warning.
+ */
 export function leftovers(
   index: KubeProxyIndex,
   ports: readonly ExpectedServicePort[],
@@ -39,18 +43,20 @@ export function leftovers(
     for (const r of rules) if (r.target !== undefined) referenced.add(r.target);
   const left: Evidence[] = [];
   let count = 0;
+  let inUse = 0;
   for (const [chain, line] of index.chains.get("nat") ?? []) {
     if (!/^KUBE-(SVC|SVL|EXT|FW|XLB|SEP)-/.test(chain) || known.has(chain)) continue;
     // A SEP chain still jumped to is reported as a stale endpoint, not as a leftover.
     if (chain.startsWith("KUBE-SEP-") && referenced.has(chain)) continue;
     count++;
+    if (referenced.has(chain)) inUse++;
     if (left.length < MAX_LISTED) left.push({ file: opts.file, line, text: `:${chain} - [0:0]` });
   }
   if (count === 0) return [];
   return [
     makeFinding(
       "chain-leftover",
-      { node: opts.node, ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }), count },
+      { node: opts.node, ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }), count, inUse },
       { node: opts.node, evidence: left },
     ),
   ];

@@ -1,3 +1,4 @@
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import { duplicateFindings, outlierFindings } from "./scan-findings.ts";
 import type { NodeScan } from "./scan-node.ts";
@@ -8,8 +9,28 @@ export interface ScanReport {
   readonly findings: readonly Finding[];
 }
 
+/**
+ * A dump read only as far as it goes (a paste cut short): its counts are partial, so the scan
+ * cannot call the node healthy.
+ */
+function truncationFindings(scan: NodeScan): Finding[] {
+  return scan.warnings
+    .filter((w) => w.kind === "truncated")
+    .map((w) =>
+      makeFinding(
+        "bundle-invalid",
+        { problem: `Node "${scan.node}": ${w.reason.charAt(0).toLowerCase()}${w.reason.slice(1)}` },
+        { node: scan.node, evidence: [{ file: scan.file, line: w.line, text: w.text }] },
+      ),
+    );
+}
+
 /** Turns per-node scans into the scan report with its findings. */
 export function scanReport(nodes: readonly NodeScan[]): ScanReport {
-  const findings = [...nodes.flatMap(duplicateFindings), ...outlierFindings(nodes)];
+  const findings = [
+    ...nodes.flatMap(truncationFindings),
+    ...nodes.flatMap(duplicateFindings),
+    ...outlierFindings(nodes),
+  ];
   return { nodes, findings };
 }

@@ -29,7 +29,7 @@ import {
 import { buildNetdoctorImage, TEST_IMAGE } from "../testing/netdoctor-image.ts";
 import { Podman, podmanUnavailable } from "../testing/podman.ts";
 import { rulesWithoutAnnotations, scrapeRuleTest } from "../testing/scrape-rule-test.ts";
-import { mountProc, standInHostRoot } from "../testing/stand-in-image.ts";
+import { mountNodeFilesystems, standInHostRoot } from "../testing/stand-in-image.ts";
 import { createTestNetns, fetchInNetns, type TestNetns } from "../testing/test-netns.ts";
 import { parseMetricsText } from "./metrics-text.ts";
 
@@ -133,7 +133,7 @@ describe.skipIf(skip)("the DaemonSet's container on a node with the k3s#3117 lea
   let id = "";
   let log = "";
   let metrics = "";
-  let unmountProc: (() => void) | undefined;
+  let unmountNodeFilesystems: (() => void) | undefined;
 
   beforeAll(async () => {
     ns = createTestNetns("image");
@@ -142,7 +142,7 @@ describe.skipIf(skip)("the DaemonSet's container on a node with the k3s#3117 lea
     ns.exec(["nft", ...NATIVE_NFT_RULE]);
     const host = join(podman.dir, "host-root");
     standInHostRoot(host);
-    unmountProc = mountProc(host);
+    unmountNodeFilesystems = mountNodeFilesystems(host);
     fake = new FakeKubeApi(API_OBJECTS);
     await fake.start();
     mkdirSync(join(podman.dir, "api"));
@@ -165,7 +165,7 @@ describe.skipIf(skip)("the DaemonSet's container on a node with the k3s#3117 lea
       const node = `{node="${NODE_NAME}"}`;
       if (
         values !== undefined &&
-        (values.get(`netdoctor_last_success_timestamp_seconds${node}`) ?? 0) > 0 &&
+        (values.get(`netdoctor_iptables_last_success_timestamp_seconds${node}`) ?? 0) > 0 &&
         values.has(`netdoctor_service_rules_stale${node}`)
       ) {
         log = podman.logs(id);
@@ -184,7 +184,7 @@ describe.skipIf(skip)("the DaemonSet's container on a node with the k3s#3117 lea
     await api?.close();
     await fake?.close();
     ns?.destroy();
-    unmountProc?.();
+    unmountNodeFilesystems?.();
   });
 
   test("runs with the manifest's own arguments", () => {
@@ -231,6 +231,7 @@ describe.skipIf(skip)("the DaemonSet's container on a node with the k3s#3117 lea
     expect(errors.length).toBe(5);
     expect(errors.every(([, v]) => v === 0)).toBe(true);
     expect(m.get(`netdoctor_api_errors_total{node="${NODE_NAME}"}`)).toBe(0);
+    expect(m.get(`netdoctor_iptables_sample_ok{node="${NODE_NAME}"}`)).toBe(1);
   });
 
   test("passes `promtool check metrics`", () => {

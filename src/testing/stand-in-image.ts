@@ -127,12 +127,11 @@ function xtablesLibDir(): string {
  * A node's host root as the DaemonSet sees it at /host: the machine's real iptables commands
  * (`iptables`, `iptables-save`, `iptables-legacy-save` resolved to the multi-call binaries they are
  * here, so `chroot /host iptables-save` runs the same binary as on the machine), every extension
- * and library they load, and /etc/protocols; with `nft`, the nft command too. Nothing else: no
- * shell, no other tools.
+ * and library they load, and /etc/protocols. `tools` adds more of the machine's commands (a shell,
+ * `ip`, `nft`...) where this machine has them, at the paths it has them. Nothing else.
  */
-export function standInHostRoot(root: string, options: { nft?: boolean } = {}): void {
+export function standInHostRoot(root: string, options: { tools?: readonly string[] } = {}): void {
   const names = ["iptables", "iptables-save", "iptables-legacy", "iptables-legacy-save", "iptables-nft-save"];
-  if (options.nft === true) names.push("nft");
   for (const name of names) {
     const path = join("/usr/sbin", name);
     if (!existsSync(path)) throw new Error(`Cannot make a stand-in host: ${path} is not installed`);
@@ -146,18 +145,45 @@ export function standInHostRoot(root: string, options: { nft?: boolean } = {}): 
     .map((f) => join(ext, f));
   copyWithLibraries(root, modules);
   if (existsSync("/etc/protocols")) copyInto(root, "/etc/protocols");
+  for (const tool of options.tools ?? []) {
+    let path: string;
+    try {
+      path = execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim();
+    } catch {
+      continue; // not on this machine: absent on the stand-in node too
+    }
+    const real = realpathSync(path);
+    copyWithLibraries(root, [real]);
+    // Multi-call binaries (kmod's lsmod) dispatch on the name they are run by: keep it.
+    if (path !== real) link(root, path, real);
+  }
   for (const dir of ["run", "tmp", "var/lib", "proc"]) mkdirSync(join(root, dir), { recursive: true });
 }
 
 /**
- * Mounts a proc file system at `root`/proc, as every node has one at /proc: `chroot /host
- * iptables-legacy-save` reads the table names from /proc/net/ip_tables_names inside the chroot (a
- * node's /host/proc, which the DaemonSet's recursive hostPath mount carries), and without it prints
- * nothing. /proc/net follows the reading process's network namespace. Returns the unmount.
+ * Mounts what every node has mounted under its root and a pod reaches through the recursive hostPath
+ * mount of `/`: a proc file system at `root`/proc (`chroot /host iptables-legacy-save` reads the table
+ * names from /proc/net/ip_tables_names inside the chroot and prints nothing without it; /proc/net
+ * follows the reading process's network namespace) and a /dev with null, zero, random and urandom
+ * (the collector's `sh -c` scripts redirect to /dev/null inside the chroot). Returns the unmount.
  */
-export function mountProc(root: string): () => void {
-  const target = join(root, "proc");
-  mkdirSync(target, { recursive: true });
-  execFileSync("mount", ["-t", "proc", "proc", target], { stdio: "pipe" });
-  return () => execFileSync("umount", ["-l", target], { stdio: "pipe" });
+export function mountNodeFilesystems(root: string): () => void {
+  const proc = join(root, "proc");
+  const dev = join(root, "dev");
+  mkdirSync(proc, { recursive: true });
+  mkdirSync(dev, { recursive: true });
+  execFileSync("mount", ["-t", "proc", "proc", proc], { stdio: "pipe" });
+  execFileSync("mount", ["-t", "tmpfs", "-o", "mode=0755,size=64k", "nd-dev", dev], { stdio: "pipe" });
+  for (const [name, minor] of [
+    ["null", 3],
+    ["zero", 5],
+    ["random", 8],
+    ["urandom", 9],
+  ] as const) {
+    execFileSync("mknod", ["-m", "666", join(dev, name), "c", "1", String(minor)], { stdio: "pipe" });
+  }
+  return () => {
+    execFileSync("umount", ["-l", dev], { stdio: "pipe" });
+    execFileSync("umount", ["-l", proc], { stdio: "pipe" });
+  };
 }

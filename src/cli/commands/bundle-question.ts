@@ -1,11 +1,11 @@
 /**
  * What `diagnose` and `report` share: the `--from/--to/-n` question and a bundle diagnosis with
- * progress on stderr, where a question that names nothing in the bundle is a usage error.
+ * progress on stderr. A question that cannot be asked (a URL, a pod that is not in the bundle) throws
+ * a `QuestionError`: one line on stderr that says what to give instead, exit 2.
  */
 import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
 import type { DiagnoseQuestion } from "../../diagnose/diagnosis-builder.ts";
 import { parseTo } from "../../diagnose/parse-to.ts";
-import { QuestionError } from "../../diagnose/question-error.ts";
 import type { Diagnosis } from "../../model/diagnosis.ts";
 import { UsageError } from "../exit-codes.ts";
 
@@ -25,13 +25,8 @@ export function bundleQuestion(flags: QuestionFlags, action: string): DiagnoseQu
     throw new UsageError(`${action}: --from and --to go together (or give neither to check everything)`);
   }
   if (flags.from === undefined || flags.to === undefined) return undefined;
-  try {
-    // A URL or an IPv6 literal is refused before the bundle is read.
-    parseTo(flags.to);
-  } catch (error) {
-    if (error instanceof QuestionError) throw new UsageError(error.message);
-    throw error;
-  }
+  // A URL or an IPv6 literal is refused (QuestionError) before the bundle is read.
+  parseTo(flags.to);
   return { from: flags.from, to: flags.to, namespace: flags.namespace ?? "default" };
 }
 
@@ -52,9 +47,6 @@ export async function diagnoseWithProgress(
         if (progress) process.stderr.write(`\rreading node ${done + 1}/${total}: ${node}\x1b[K`);
       },
     });
-  } catch (error) {
-    if (error instanceof QuestionError) throw new UsageError(error.message);
-    throw error;
   } finally {
     if (progress) process.stderr.write("\r\x1b[K");
   }

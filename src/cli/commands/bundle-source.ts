@@ -7,7 +7,7 @@ import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
 import { KubeApi, kubeconfigAvailable } from "../../collect/kube-api.ts";
 import { terminalSafe } from "../../text/terminal-safe.ts";
 import { UsageError } from "../exit-codes.ts";
-import { collectForDiagnose, type LiveCollectFlags } from "./collect.ts";
+import { collectForDiagnose, type LiveCollectFlags } from "../live-collect.ts";
 
 /** The source flags as commander hands them over (the live flags only where the command has them). */
 export interface SourceFlags extends Partial<Omit<LiveCollectFlags, "namespace">> {

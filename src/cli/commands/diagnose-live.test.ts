@@ -145,7 +145,9 @@ describe("kubectl netdoctor diagnose against a reachable API, without any extra 
       DEMO_TO,
     ]);
     expect(r.code).toBe(2);
-    expect(r.stderr).toBe('netdoctor: Cannot use context "staging": it is not in the kubeconfig\n');
+    expect(r.stderr).toMatch(
+      /^netdoctor: Cannot use context "staging": it is not in the kubeconfig .*kubeconfig\.yaml" \(from \$KUBECONFIG\)\n$/,
+    );
     const missing = await kubectlNetdoctor([
       "diagnose",
       "--kubeconfig",
@@ -163,7 +165,8 @@ describe("kubectl netdoctor diagnose against a reachable API, without any extra 
     const r = await kubectlNetdoctor(["diagnose", "--from", DEMO_FROM, "--to", DEMO_TO], { KUBECONFIG: "" });
     expect(r.code).toBe(2);
     expect(r.stderr).toBe(
-      "netdoctor: Cannot diagnose: no --bundle DIR or --demo, and no kubeconfig to collect from the live cluster ($KUBECONFIG, ~/.kube/config or --kubeconfig FILE)\n",
+      "netdoctor: Cannot diagnose: no --bundle DIR or --demo, and no kubeconfig to collect from the live cluster ($KUBECONFIG, ~/.kube/config or --kubeconfig FILE)\n" +
+        "see 'kubectl netdoctor diagnose --help'\n",
     );
   });
 

@@ -117,7 +117,7 @@ describe("netdoctor diagnose on the demo bundle", () => {
   it("exits 2 with one line for usage and input errors", () => {
     const missing = run("--bundle", join(dir, "nope"));
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/^netdoctor: Cannot read bundle .*nope: ENOENT\n$/);
+    expect(missing.err).toMatch(/^netdoctor: Cannot read bundle .*nope: no such file or directory\n$/);
     const pod = run("--bundle", join(dir, "demo"), "--from", "eopx/eopx-gateway", "--to", DEMO_TO);
     expect(pod.code).toBe(2);
     expect(pod.err).toMatch(

@@ -1,15 +1,15 @@
 import type { Command } from "commander";
 import { jarConfigCheck } from "../../collect/config-diagnosis.ts";
+import { readReportInput } from "../../collect/read-report-input.ts";
 import { renderDiagnosisText } from "../../report/render-diagnosis-text.ts";
 import { renderHtml } from "../../report/render-html.ts";
 import { colourDiagnosisText, colourWanted } from "../colour.ts";
 import { exitCodeOf, UsageError } from "../exit-codes.ts";
+import { addLiveCollectOptions } from "../live-collect.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
 import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
 import { bundleDirOf, bundleSource, clientNamespace, type SourceFlags } from "./bundle-source.ts";
-import { addLiveCollectOptions } from "./collect.ts";
-import { reportInputFor } from "./report.ts";
 
 interface DiagnoseOptions extends SourceFlags {
   from?: string;
@@ -78,7 +78,7 @@ Exit codes: 0 reachable (every link proven; at-risk links shown) or healthy, 1 a
           asked = { ...question, appConfig: await jarConfigCheck(dir, { from, jar: opts.jar }) };
         }
         const diagnosis = await diagnoseWithProgress(dir, asked);
-        if (opts.output === "html") await writeStdout(renderHtml(await reportInputFor(dir, diagnosis)));
+        if (opts.output === "html") await writeStdout(renderHtml(await readReportInput(dir, diagnosis)));
         else {
           const colour = colourWanted({
             stream: process.stdout,

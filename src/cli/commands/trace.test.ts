@@ -147,7 +147,7 @@ describe("netdoctor trace", () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      'netdoctor: Cannot use --src "10.42.0.300": "10.42.0.300" is not an IPv4 address\n',
+      'netdoctor: Cannot use --src "10.42.0.300": "10.42.0.300" is not an IPv4 address\nsee \'netdoctor trace --help\'\n',
     );
   });
 

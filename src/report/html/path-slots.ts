@@ -12,6 +12,7 @@ export function findingSlot(code: FindingCode): Slot {
       return "client";
     case "dns-no-service":
     case "destination-outside":
+    case "netpol-dns-denied":
       return "dns";
     case "service-port-missing":
     case "endpoints-none":
@@ -25,12 +26,43 @@ export function findingSlot(code: FindingCode): Slot {
     case "chain-undefined":
     case "chain-leftover":
     case "trace-unknown":
+    case "overlay-checksum-offload":
+    case "bridge-nf-disabled":
+    case "conntrack-truncated":
+    case "hostnet-undecided":
       return "node";
     case "endpoint-stale":
     case "endpoint-missing":
     case "service-rules-missing":
     case "service-rejected":
     case "path-blocked":
+    case "netpol-denied":
+    case "netpol-node-disagrees":
+    case "netpol-not-enforced":
+    case "ipvs-virtual-server-missing":
+    case "ipvs-virtual-server-stale":
+    case "ipvs-real-server-missing":
+    case "ipvs-real-server-stale":
+    case "ipvs-real-server-draining":
+    case "ipvs-ipset-entry-missing":
+    case "ipvs-ipset-entry-stale":
+    case "overlay-route-missing":
+    case "overlay-route-wrong":
+    case "overlay-neighbor-missing":
+    case "overlay-neighbor-stale":
+    case "overlay-fdb-missing":
+    case "overlay-fdb-stale":
+    case "overlay-vtep-mismatch":
+    case "overlay-device-missing":
+    case "overlay-wrong-interface":
+    case "overlay-public-ip-duplicate":
+    case "overlay-mtu-mismatch":
+    case "ip-forward-disabled":
+    case "rp-filter-drop":
+    case "conntrack-stale-endpoint":
+    case "nft-numgen-mismatch":
+    case "nft-service-stale":
+    case "nft-table-missing":
       return "dataplane";
     case "bundle-invalid":
       return "none";
