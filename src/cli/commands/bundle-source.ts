@@ -72,10 +72,12 @@ export async function bundleDirOf(source: BundleSource, flags: SourceFlags): Pro
     case "demo":
       return cachedDemoBundle();
     case "live": {
-      const why = source.implicit ? "no --bundle or --demo: " : "";
-      process.stderr.write(
-        `netdoctor: ${why}collecting from the live cluster "${terminalSafe(source.cluster)}" of context "${terminalSafe(source.context)}"\n`,
-      );
+      // Said when the user did not ask for it in so many words (kubectl's habit); `--live` asked.
+      if (source.implicit) {
+        process.stderr.write(
+          `netdoctor: no --bundle or --demo: collecting from the live cluster "${terminalSafe(source.cluster)}" of context "${terminalSafe(source.context)}"\n`,
+        );
+      }
       return collectForDiagnose({
         ...(flags as LiveCollectFlags),
         namespace: flags.collectorNamespace ?? "kube-system",
