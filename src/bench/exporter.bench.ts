@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseMetricsText } from "../server/metrics-text.ts";
+import { parseMetricsText } from "../testing/metrics-text.ts";
 import { cachedDump } from "./cached-dump.ts";
 import { generatedCounts, optionsForRules } from "./generate-dump.ts";
 

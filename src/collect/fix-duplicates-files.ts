@@ -10,7 +10,6 @@ import { planAdvice } from "../fix/plan-advice.ts";
 import { planDuplicates } from "../fix/plan-duplicates.ts";
 import type { FixReport, WrittenFile } from "../fix/render-fix-text.ts";
 import { type RestoreFile, renderRestore } from "../fix/render-restore.ts";
-import { detectKnownBugs } from "../known-bugs/known-bugs.ts";
 import type { EvidenceFile } from "../known-bugs/node-evidence.ts";
 import { TABLE_NAMES, type TableName } from "../model/ruleset.ts";
 import { CollectError } from "./collect-error.ts";
@@ -112,21 +111,15 @@ export async function fixDuplicates(options: FixDuplicatesOptions): Promise<FixR
     options.out === undefined ? [] : await writeRestoreFiles(options.out, renderRestore(ruleset, plan));
   const iptablesVersion = besideDump(dump, "iptables-version.txt");
   const k3sVersion = besideDump(dump, "k3s-version.txt");
-  // stdin cannot be read twice: without a file the plan gives the catalogue's general advice.
   const node = dumpNodeName(dump);
-  const knownBugs =
-    dump !== "-" && plan.removed > 0
-      ? detectKnownBugs({
-          node,
-          scan: await scanFile(node, dump),
-          ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
-          ...(k3sVersion === undefined ? {} : { k3sVersion }),
-        })
-      : [];
+  // stdin cannot be read twice: without a file the rest of the catalogue is not consulted.
+  const scan = dump !== "-" && plan.removed > 0 ? await scanFile(node, dump) : undefined;
   const advice = planAdvice(plan, {
-    knownBugs,
+    node,
     files: files.length > 0 ? [...new Set(files.map((f) => f.path))] : ["FILE"],
-    ...(k3sVersion === undefined ? {} : { k3sVersion: k3sVersion.text }),
+    ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
+    ...(k3sVersion === undefined ? {} : { k3sVersion }),
+    ...(scan === undefined ? {} : { evidence: { node, scan } }),
   });
   return { dump, ...plan, files, advice };
 }

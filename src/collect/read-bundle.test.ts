@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildBundle } from "../demo/build-bundle.ts";
-import { diagnoseFiles, healthyCluster, replaceIn } from "../demo/demo-test-helpers.ts";
+import { diagnoseFiles, healthyCluster, replaceIn } from "../testing/demo-bundles.ts";
 import { writeBundleFiles } from "./demo-bundle.ts";
 import { diagnoseBundleDir } from "./diagnose-bundle-dir.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";

@@ -7,9 +7,11 @@ import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { makeFinding } from "../findings/make-finding.ts";
+import type { EvidenceFile } from "../known-bugs/node-evidence.ts";
+import { scanHealthReport } from "../known-bugs/node-health.ts";
 import type { Finding } from "../model/finding.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
-import { type ScanReport, scanReport } from "../scan/scan-dumps.ts";
+import type { ScanReport } from "../scan/scan-dumps.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { errorWords } from "./errno-words.ts";
@@ -27,6 +29,15 @@ async function missingDump(dir: string, node: string): Promise<Finding> {
     return unreadable(node, rel, `iptables-save failed on the node: ${first ?? "(empty stderr)"}`);
   } catch {
     return unreadable(node, `nodes/${node}/`, `nodes/${node}/iptables-save.txt is missing`);
+  }
+}
+
+/** A small text file of the bundle with its bundle-relative path, or undefined when unreadable. */
+async function smallFile(dir: string, rel: string): Promise<EvidenceFile | undefined> {
+  try {
+    return { file: rel, text: await readFile(join(dir, rel), "utf8") };
+  } catch {
+    return undefined;
   }
 }
 
@@ -63,6 +74,16 @@ export async function scanBundle(dir: string): Promise<ScanReport> {
       problems.push(unreadable(node, `nodes/${node}/iptables-save.txt`, error.message));
     }
   }
-  const report = scanReport(scans);
+  // The node's version files decide which known bug (if any) its copies match.
+  const versions = new Map<string, { iptablesVersion?: EvidenceFile; k3sVersion?: EvidenceFile }>();
+  for (const node of nodes) {
+    const iptablesVersion = await smallFile(dir, `nodes/${node}/iptables-version.txt`);
+    const k3sVersion = await smallFile(dir, `nodes/${node}/k3s-version.txt`);
+    versions.set(node, {
+      ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
+      ...(k3sVersion === undefined ? {} : { k3sVersion }),
+    });
+  }
+  const report = scanHealthReport(scans, { evidenceOf: (node) => versions.get(node) });
   return { ...report, findings: [...problems, ...report.findings] };
 }

@@ -1,5 +1,6 @@
+import { scanHealthReport } from "../known-bugs/node-health.ts";
 import type { TableName } from "../model/ruleset.ts";
-import { type ScanReport, scanReport } from "../scan/scan-dumps.ts";
+import type { ScanReport } from "../scan/scan-dumps.ts";
 import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
 import { streamDump } from "./read-dump.ts";
 
@@ -28,5 +29,5 @@ export async function scanDumpFiles(
 ): Promise<ScanReport> {
   const scans: NodeScan[] = [];
   for (const { node, file } of dumps) scans.push(await scanFile(node, file, table));
-  return scanReport(scans);
+  return scanHealthReport(scans);
 }

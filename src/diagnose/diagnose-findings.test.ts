@@ -1,16 +1,17 @@
 import { describe, expect, it } from "vitest";
-import { buildBundle, clusterOf } from "../demo/build-bundle.ts";
+import { buildBundle } from "../demo/build-bundle.ts";
+import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO, incidentBundleSpec } from "../demo/incident.ts";
+import type { Diagnosis } from "../model/diagnosis.ts";
+import type { FindingCode } from "../model/finding.ts";
+import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import {
   diagnoseFiles,
   diagnoseSpec,
   healthyCluster,
   replaceIn,
   smallIncident,
-} from "../demo/demo-test-helpers.ts";
-import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO, incidentBundleSpec } from "../demo/incident.ts";
-import type { Diagnosis } from "../model/diagnosis.ts";
-import type { FindingCode } from "../model/finding.ts";
-import { podIpLookup } from "../net/pod-ip-lookup.ts";
+} from "../testing/demo-bundles.ts";
+import { clusterOf } from "../testing/demo-cluster.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { findPod } from "./resolve-target.ts";
 

@@ -5,8 +5,8 @@
  */
 
 import { nodeKindOf } from "../findings/kube-proxy-restart.ts";
-import { detectKnownBugs, knownBugIds } from "../known-bugs/known-bugs.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
+import { nodeHealthFindings } from "../known-bugs/node-health.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
 import type { KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
@@ -24,12 +24,13 @@ import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
 import { podIpLookup } from "../net/pod-ip-lookup.ts";
-import { duplicateFindings, outlierFindings } from "../scan/scan-findings.ts";
+import { outlierFindings } from "../scan/scan-findings.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
+import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
 import { bundleLink, walkQuestion } from "./walk.ts";
 
@@ -99,20 +100,6 @@ function dumpState(ev: NodeEvidence, file: string, problems: readonly Finding[])
   return problems.some((p) => p.evidence[0]?.file === file) ? "unparsable" : "missing";
 }
 
-function summaryOf(ev: NodeEvidence, file: string): NodeSummary {
-  return {
-    node: ev.node,
-    file,
-    readable: ev.scan !== undefined,
-    rules: ev.scan?.rules ?? 0,
-    chains: ev.scan?.chains ?? 0,
-    duplicateRules: ev.scan?.duplicates.extraRules ?? 0,
-    ...(ev.scan === undefined ? {} : { header: ev.scan.header }),
-    ...(ev.iptablesVersion === undefined ? {} : { iptablesVersion: ev.iptablesVersion.text.trim() }),
-    knownBugs: knownBugIds(ev),
-  };
-}
-
 /** Feed with {@linkcode addNode} for every node directory, then {@linkcode finish}. */
 export class DiagnosisBuilder {
   readonly #ctx: DiagnoseContext;
@@ -140,16 +127,17 @@ export class DiagnosisBuilder {
     const q = this.#question;
     const isClient = q !== undefined && q.client.nodeName === node;
     let reconciled: Reconciled | undefined;
+    const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
+    const nodeKind = nodeKindOf(nodeObj);
     if (input.index !== undefined && (q === undefined || isClient)) {
       const lookup = podIpLookup(this.#ctx.cluster);
-      const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
       const zone = nodeObj?.metadata.labels?.["topology.kubernetes.io/zone"];
       const collectedAt =
         this.#ctx.collectedAt === undefined ? Number.NaN : Date.parse(this.#ctx.collectedAt);
       reconciled = reconcileNode(this.#ports, input.index, {
         node,
         file,
-        nodeKind: nodeKindOf(nodeObj),
+        nodeKind,
         ...(zone === undefined ? {} : { zone }),
         ...(input.kubeProxy === undefined ? {} : { evidence: input.kubeProxy }),
         ...(Number.isNaN(collectedAt) ? {} : { collectedAt }),
@@ -171,9 +159,15 @@ export class DiagnosisBuilder {
       ...(ev.scan === undefined ? {} : { scan: ev.scan }),
       dataplane: reconciled?.findings ?? [],
       ...(reconciled?.undecided === undefined ? {} : { proxyUndecided: reconciled.undecided }),
-      health: [...(ev.scan === undefined ? [] : duplicateFindings(ev.scan)), ...detectKnownBugs(ev)],
+      health: nodeHealthFindings(ev, { nodeKind }),
       problems: input.problems,
-      summary: summaryOf(ev, file),
+      summary: nodeSummary(ev, {
+        file,
+        ...(reconciled === undefined ? {} : { reconciled }),
+        ...(input.index === undefined ? {} : { index: input.index }),
+        ...(input.kubeProxy === undefined ? {} : { kubeProxyFiles: input.kubeProxy }),
+        ...(this.#ctx.collectedAt === undefined ? {} : { collectedAt: this.#ctx.collectedAt }),
+      }),
       ...traced,
     });
   }

@@ -5,11 +5,11 @@
  * verdict. Expectations are written from the issue's text, not from the implementation.
  */
 import { describe, expect, it } from "vitest";
-import { clusterOf } from "../demo/build-bundle.ts";
-import { diagnoseSpec, healthyCluster, replaceIn, smallIncident } from "../demo/demo-test-helpers.ts";
 import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO } from "../demo/incident.ts";
 import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
+import { diagnoseSpec, healthyCluster, replaceIn, smallIncident } from "../testing/demo-bundles.ts";
+import { clusterOf } from "../testing/demo-cluster.ts";
 import { dataplaneLink } from "./link-dataplane.ts";
 import { parseTo } from "./parse-to.ts";
 import { resolveQuestion } from "./question.ts";

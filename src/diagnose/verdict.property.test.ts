@@ -9,9 +9,9 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { CollectError } from "../collect/collect-error.ts";
 import { buildBundle } from "../demo/build-bundle.ts";
-import { diagnoseFiles, healthyCluster } from "../demo/demo-test-helpers.ts";
 import { DEMO_FROM, DEMO_HEALTHY_FROM } from "../demo/incident.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
+import { diagnoseFiles, healthyCluster } from "../testing/demo-bundles.ts";
 import { QuestionError } from "./question-error.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: raw kubectl JSON, read the way a person would

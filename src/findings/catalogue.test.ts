@@ -178,7 +178,12 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
         rules: 400,
         groups: 2,
         owners: "flannel 100",
+        managedExtra: 100,
         largest: { count: 51, table: "filter", chain: "F" },
+        cause: {
+          kind: "known-bug",
+          bug: { ...BUG, detail: "iptables 1.8.2 (nf_tables)", cure: "Upgrade iptables" },
+        },
       },
       "error",
     ],
@@ -189,7 +194,41 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
         rules: 400,
         groups: 2,
         owners: "flannel 99",
+        managedExtra: 99,
         largest: { count: 50, table: "filter", chain: "F" },
+        cause: { kind: "unexplained", writers: "flannel", whichIptables: "the host's" },
+      },
+      "warning",
+    ],
+    // A static ruleset's copies are a warning however many there are.
+    [
+      {
+        node: "fw",
+        extraRules: 500,
+        rules: 900,
+        groups: 80,
+        owners: "other 500",
+        managedExtra: 0,
+        largest: { count: 5, table: "filter", chain: "INPUT" },
+        cause: { kind: "static", noCheck: "iptables 1.4.8 (legacy)" },
+      },
+      "warning",
+    ],
+    [
+      {
+        node: "a1",
+        extraRules: 150,
+        rules: 400,
+        groups: 2,
+        owners: "other 100, kube-router 50",
+        managedExtra: 50,
+        largest: { count: 101, table: "filter", chain: "INPUT" },
+        cause: {
+          kind: "unexplained",
+          version: "iptables 1.8.9 (nf_tables)",
+          writers: "kube-router",
+          whichIptables: "x",
+        },
       },
       "warning",
     ],
@@ -613,8 +652,9 @@ describe("finding construction", () => {
     // A Finding literal has `code: "…"` next to `severity:`; call sites pass values to makeFinding().
     const allowed = new Set([
       "src/known-bugs/known-bugs-catalogue.ts", // catalogue data: each bug's code and severity
-      "src/report/html/sample-input.ts", // test fixture for the HTML report
-      "src/report/html/sample-large-input.ts", // test fixture for the HTML report
+      "src/known-bugs/leak-bugs.ts", // catalogue data: the leak bugs' code and severity
+      "src/testing/sample-report-input.ts", // test fixture for the HTML report
+      "src/testing/sample-large-report-input.ts", // test fixture for the HTML report
     ]);
     const offenders: string[] = [];
     const walk = (dir: string): void => {

@@ -13,9 +13,13 @@ import { incidentBundleSpec } from "../demo/incident.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { Ingress, Packet } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import {
+  RANDOM_DUMP_DESTINATIONS,
+  RANDOM_DUMP_PORTS,
+  randomFilterDump,
+} from "../testing/random-filter-dump.ts";
 import { buildTraceIndex, tracePacket } from "../trace/trace-packet.ts";
 import { planDuplicates } from "./plan-duplicates.ts";
-import { RANDOM_DUMP_DESTINATIONS, RANDOM_DUMP_PORTS, randomFilterDump } from "./random-filter-dump.ts";
 import { removedLines } from "./render-restore.ts";
 
 function withoutLines(text: string, lines: ReadonlySet<number>): string {

@@ -1,9 +1,21 @@
+import type { NodeKind } from "../findings/kube-proxy-restart.ts";
 import { makeFinding } from "../findings/make-finding.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
+import { bugContext } from "./bug-context.ts";
+import { fixFor } from "./known-bug.ts";
 import { KNOWN_BUGS, type KnownBug } from "./known-bugs-catalogue.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
 
 export { KNOWN_BUGS, type KnownBug };
+
+/** Options of {@linkcode detectKnownBugs}. */
+export interface KnownBugOptions {
+  /**
+   * The node's distribution and role from its Node object (`nodeKindOf`); without it, `k3s
+   * --version` in the evidence still marks a k3s node. Fixes are written for it.
+   */
+  readonly nodeKind?: NodeKind;
+}
 
 /**
  * Runs the known-bug catalogue over one node's evidence.
@@ -17,12 +29,14 @@ export { KNOWN_BUGS, type KnownBug };
  * findings.map((f) => f.code); // ["iptables-known-bug"]
  * ```
  */
-export function detectKnownBugs(evidence: NodeEvidence): Finding[] {
+export function detectKnownBugs(evidence: NodeEvidence, options: KnownBugOptions = {}): Finding[] {
   const findings: Finding[] = [];
+  const ctx = bugContext(options.nodeKind, evidence);
   for (const bug of KNOWN_BUGS) {
     const hit = bug.detect(evidence);
     if (hit === undefined) continue;
-    const { id, title, severity, affected, fix, references } = bug;
+    const { id, title, severity, affected, references } = bug;
+    const fix = fixFor(bug, ctx);
     findings.push(
       makeFinding(
         bug.code,

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { clusterOf } from "../demo/build-bundle.ts";
 import { endpointSlice, list, service } from "../demo/k8s-objects.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
+import { clusterOf } from "../testing/demo-cluster.ts";
 import { KUBE_PROXY_FIXTURES } from "../testing/shared-fixtures.ts";
 import { expectedServicePorts } from "./expected-state.ts";
 import { KubeProxyIndexer } from "./kube-proxy-index.ts";

@@ -2,7 +2,7 @@
  * The result of `netdoctor diagnose` (its JSON contract, documented in docs/findings.md#the-verdict).
  * Renderers (text, JSON, YAML, HTML) take this and nothing else.
  */
-import type { Finding } from "./finding.ts";
+import type { Evidence, Finding } from "./finding.ts";
 import type { DumpHeader } from "./ruleset.ts";
 import type { TraceResult } from "./trace.ts";
 
@@ -51,6 +51,36 @@ export interface CheckStep {
   readonly findings?: readonly string[];
 }
 
+/** How a node proxies Services, decided from evidence (src/kube-proxy/proxy-mode.ts). */
+export type ProxyModeName = "iptables" | "ipvs" | "nftables" | "none" | "unknown";
+
+/** kube-proxy on one node: its mode, the release range of its rules and its sync health. */
+export interface KubeProxySummary {
+  /** `none`: no kube-proxy rules next to another Service proxy's (an eBPF replacement). */
+  readonly mode: ProxyModeName;
+  /** One sentence: the mode and what shows it. */
+  readonly modeReason: string;
+  readonly modeEvidence: readonly Evidence[];
+  /** The kube-proxy release range its iptables rules were written by (iptables mode only). */
+  readonly era?: {
+    /** E.g. `v1.24 or later`, `v1.21-v1.23`, `unknown version`. */
+    readonly label: string;
+    readonly min?: number;
+    readonly max?: number;
+    readonly evidence: readonly Evidence[];
+  };
+  /** kube-proxy's sync health, when its metrics or canary chains say something. */
+  readonly health?: {
+    /** E.g. `kube-proxy on "node2" last synced 7 minutes ago (at collection), 0 restore failures`. */
+    readonly summary: string;
+    readonly syncAgeSeconds?: number;
+    readonly restoreFailures?: number;
+    /** Tables whose KUBE-PROXY-CANARY chain is gone although others have it (a flush). */
+    readonly canaryMissing: readonly string[];
+    readonly evidence: readonly Evidence[];
+  };
+}
+
 /** Per-node facts for the report: counts and versions, whatever the question. */
 export interface NodeSummary {
   readonly node: string;
@@ -64,6 +94,8 @@ export interface NodeSummary {
   /** `iptables --version` output, e.g. "iptables v1.8.2 (nf_tables)". */
   readonly iptablesVersion?: string;
   readonly knownBugs: readonly string[];
+  /** kube-proxy's mode, era and health; absent when the node's dump could not be read. */
+  readonly kubeProxy?: KubeProxySummary;
 }
 
 /** What the `--to` destination is, as the client's cluster sees it. */

@@ -73,7 +73,7 @@ function finding(f: Finding): string[] {
 }
 
 function nodeTable(nodes: readonly NodeSummary[]): string[] {
-  const rows = [["NODE", "RULES", "DUPLICATES", "IPTABLES", "KNOWN BUGS"]];
+  const rows = [["NODE", "RULES", "DUPLICATES", "IPTABLES", "PROXY MODE", "KUBE-PROXY", "KNOWN BUGS"]];
   for (const n of nodes) {
     rows.push([
       n.node,
@@ -81,13 +81,31 @@ function nodeTable(nodes: readonly NodeSummary[]): string[] {
       String(n.duplicateRules),
       n.iptablesVersion ??
         (n.header?.version === undefined ? "?" : `${n.header.program ?? "iptables"} v${n.header.version}`),
+      n.kubeProxy?.mode ?? "-",
+      n.kubeProxy?.era?.label ?? "-",
       n.knownBugs.length === 0 ? "-" : n.knownBugs.join(", "),
     ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  return rows
+  const table = rows
     .map((r) => `  ${r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  ")}`.trimEnd())
     .map(safe);
+  return [...table, ...nodeNotes(nodes)];
+}
+
+/**
+ * Under the table, what the columns cannot hold: how the mode was decided when it is not plain
+ * iptables mode, and kube-proxy's sync health when its metrics or canaries say something.
+ */
+function nodeNotes(nodes: readonly NodeSummary[]): string[] {
+  const out: string[] = [];
+  for (const n of nodes) {
+    const k = n.kubeProxy;
+    if (k === undefined) continue;
+    if (k.mode !== "iptables") out.push(`  ${safe(n.node)}: proxy mode ${k.mode}: ${safe(k.modeReason)}`);
+    if (k.health !== undefined) out.push(`  ${safe(n.node)}: ${safe(k.health.summary)}`);
+  }
+  return out;
 }
 
 /** Renders a {@linkcode Diagnosis} for people. */

@@ -1,14 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { TracePath } from "../model/trace.ts";
+import { largeInput } from "../testing/sample-large-report-input.ts";
+import { HOSTILE, incidentInput } from "../testing/sample-report-input.ts";
 import { cspHash } from "./html/csp-hash.ts";
 import { escapeHtml, jsonForScript } from "./html/escape.ts";
 import { MAX_FINDINGS_PER_CODE } from "./html/findings-section.ts";
 import { outlierNodes } from "./html/node-charts.ts";
 import { MAX_BRANCHES, pathModel } from "./html/path-model.ts";
 import { MAX_CHAINS_PER_NODE } from "./html/rule-views.ts";
-import { HOSTILE, incidentInput } from "./html/sample-input.ts";
-import { largeInput } from "./html/sample-large-input.ts";
 import { MAX_EMBEDDED_FINDINGS, renderHtml, reportCsp } from "./render-html.ts";
 
 /** The page as text, one line per block, without markup: what a reader (or a screen reader) gets. */

@@ -1,3 +1,4 @@
+import type { DuplicateCause } from "../findings/health-entries.ts";
 import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import { duplicateFindings, outlierFindings } from "./scan-findings.ts";
@@ -7,6 +8,12 @@ import type { NodeScan } from "./scan-node.ts";
 export interface ScanReport {
   readonly nodes: readonly NodeScan[];
   readonly findings: readonly Finding[];
+}
+
+/** Options of {@linkcode scanReport}. */
+export interface ScanReportOptions {
+  /** Why a node's copies are there (known-bugs/node-health.ts `scanHealthReport` supplies it). */
+  readonly causeOf: (scan: NodeScan) => DuplicateCause;
 }
 
 /**
@@ -26,10 +33,10 @@ function truncationFindings(scan: NodeScan): Finding[] {
 }
 
 /** Turns per-node scans into the scan report with its findings. */
-export function scanReport(nodes: readonly NodeScan[]): ScanReport {
+export function scanReport(nodes: readonly NodeScan[], options: ScanReportOptions): ScanReport {
   const findings = [
     ...nodes.flatMap(truncationFindings),
-    ...nodes.flatMap(duplicateFindings),
+    ...nodes.flatMap((n) => duplicateFindings(n, { cause: options.causeOf(n) })),
     ...outlierFindings(nodes),
   ];
   return { nodes, findings };

@@ -1,4 +1,4 @@
-import { DUPLICATE_ERROR_THRESHOLD } from "../findings/health-entries.ts";
+import { DUPLICATE_ERROR_THRESHOLD, type DuplicateCause } from "../findings/health-entries.ts";
 import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import type { NodeScan } from "./scan-node.ts";
@@ -10,18 +10,27 @@ export const OUTLIER_RATIO = 5;
 /** ...and at least this many more rules (small clusters differ by a few rules legitimately). */
 export const OUTLIER_MIN_EXCESS = 1000;
 
+/** Options of {@linkcode duplicateFindings}. */
+export interface DuplicateFindingsOptions {
+  /**
+   * Why the copies are there, from the node's evidence (known-bugs/duplicate-cause.ts): it picks
+   * the advice, so a static firewall is never told about a k3s bug.
+   */
+  readonly cause: DuplicateCause;
+}
+
 /**
- * `rules-duplicated`: exact copies of a rule in the same table and chain. kube-proxy and the
- * CNI plugins never write a rule twice on purpose, so copies are leaked rules.
+ * `rules-duplicated`: exact copies of a rule in the same table and chain. kube-proxy and the CNI
+ * plugins never write a rule twice on purpose, so copies of their rules are leaked; copies of rules
+ * no component owns are a static ruleset's redundancy (a warning, whatever their number).
  */
-export function duplicateFindings(scan: NodeScan): Finding[] {
+export function duplicateFindings(scan: NodeScan, options: DuplicateFindingsOptions): Finding[] {
   const { extraRules, groups } = scan.duplicates;
   if (extraRules === 0) return [];
   const top = groups.slice(0, 3);
-  const owners = Object.entries(scan.duplicates.byOwner)
-    .sort((a, b) => b[1] - a[1])
-    .map(([o, n]) => `${o} ${n}`)
-    .join(", ");
+  const byOwner = Object.entries(scan.duplicates.byOwner).sort((a, b) => b[1] - a[1]);
+  const owners = byOwner.map(([o, n]) => `${o} ${n}`).join(", ");
+  const managedExtra = byOwner.reduce((sum, [o, n]) => (o === "other" ? sum : sum + n), 0);
   return [
     makeFinding(
       "rules-duplicated",
@@ -31,7 +40,9 @@ export function duplicateFindings(scan: NodeScan): Finding[] {
         rules: scan.rules,
         groups: groups.length,
         owners,
+        managedExtra,
         largest: { count: top[0]!.count, table: top[0]!.table, chain: top[0]!.chain },
+        cause: options.cause,
       },
       {
         node: scan.node,

@@ -4,11 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "vitest";
 import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
+import { parseMetricsText } from "../testing/metrics-text.ts";
+import { syntheticDump, syntheticRuleCount } from "../testing/synthetic-dump.ts";
 import { type Exporter, startExporter } from "./exporter.ts";
 import { ExporterMetrics } from "./exporter-metrics.ts";
-import { parseMetricsText } from "./metrics-text.ts";
 import { Sampler } from "./sampler.ts";
-import { syntheticDump, syntheticRuleCount } from "./synthetic-dump.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nd-exporter-test-"));
 const dumpFile = join(dir, "dump.txt");

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
-import { syntheticDump, syntheticRuleCount } from "./synthetic-dump.ts";
+import { syntheticDump, syntheticRuleCount } from "../testing/synthetic-dump.ts";
 
 /**
  * The real thing end to end: the `netdoctor exporter` command on loopback with a generated dump as

@@ -11,9 +11,9 @@ import { writeDemoBundle } from "../../collect/demo-bundle.ts";
 import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
 import { readReportInput } from "../../collect/read-report-input.ts";
 import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO } from "../../demo/incident.ts";
-import { CHROMIUM_LAUNCH } from "../../report/html/chromium-options.ts";
 import { renderHtml } from "../../report/render-html.ts";
 import { commandUnavailable, skipBecause } from "../../testing/capabilities.ts";
+import { CHROMIUM_LAUNCH } from "../../testing/chromium-options.ts";
 
 const CLI = join(process.cwd(), "dist/netdoctor.mjs");
 const ARTIFACTS = join(process.cwd(), "artifacts", "report");

@@ -7,10 +7,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeBundleFiles } from "../collect/demo-bundle.ts";
 import { diagnoseBundleDir } from "../collect/diagnose-bundle-dir.ts";
+import { type BundleSpec, buildBundle } from "../demo/build-bundle.ts";
+import { incidentBundleSpec } from "../demo/incident.ts";
 import type { DiagnoseQuestion } from "../diagnose/diagnosis-builder.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
-import { type BundleSpec, buildBundle } from "./build-bundle.ts";
-import { incidentBundleSpec } from "./incident.ts";
 
 /** The incident with a small leak (fast) — still an outlier and a known bug. */
 export function smallIncident(): BundleSpec {

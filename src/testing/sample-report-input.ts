@@ -3,10 +3,10 @@
  * netdoctor (eopx-gateway on prod-agent1 cannot reach eopx-register:8848) and a large synthetic
  * cluster. They are data shaped like `diagnose` output, not results computed by it.
  */
-import type { CheckStep, NodeSummary } from "../../model/diagnosis.ts";
-import type { Finding } from "../../model/finding.ts";
-import type { TraceStep } from "../../model/trace.ts";
-import type { ChainView, NodeRuleView, ReportInput } from "./report-input.ts";
+import type { CheckStep, NodeSummary } from "../model/diagnosis.ts";
+import type { Finding } from "../model/finding.ts";
+import type { TraceStep } from "../model/trace.ts";
+import type { ChainView, NodeRuleView, ReportInput } from "../report/html/report-input.ts";
 
 /** Strings that would run script if the report forgot to escape them in any context. */
 export const HOSTILE = {
@@ -186,6 +186,20 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
     {
       ...node("prod-agent1", 180_214, 176_540, "iptables v1.8.2 (nf_tables)"),
       knownBugs: ["k3s-io/k3s#3117"],
+      kubeProxy: {
+        mode: "iptables",
+        modeReason: 'kube-proxy reports proxy mode "iptables"',
+        modeEvidence: [{ file: "nodes/prod-agent1/kube-proxy-mode.txt", line: 1, text: "iptables" }],
+        era: { label: "v1.24 or later", min: 24, evidence: [] },
+        health: {
+          summary:
+            'kube-proxy on "prod-agent1" last synced 42 minutes ago (at collection), 3 restore failures',
+          syncAgeSeconds: 2520,
+          restoreFailures: 3,
+          canaryMissing: [],
+          evidence: [],
+        },
+      },
     },
     node("prod-agent2", 248, 0, "iptables v1.8.9 (nf_tables)"),
   ];

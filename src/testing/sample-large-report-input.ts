@@ -2,10 +2,10 @@
  * A large synthetic report input for the size test and the benchmark: a full check of a big cluster where
  * every Service has a stale endpoint. Data shaped like `diagnose` output, not computed by it.
  */
-import type { NodeSummary } from "../../model/diagnosis.ts";
-import type { Finding } from "../../model/finding.ts";
-import type { ChainView, ReportInput } from "./report-input.ts";
-import { chain, node } from "./sample-input.ts";
+import type { NodeSummary } from "../model/diagnosis.ts";
+import type { Finding } from "../model/finding.ts";
+import type { ChainView, ReportInput } from "../report/html/report-input.ts";
+import { chain, node } from "./sample-report-input.ts";
 
 /** Options of {@linkcode largeInput}. */
 export interface LargeOptions {
