@@ -11,14 +11,15 @@
  * iptables-nft-save on a network namespace loaded with ND_BENCH_REAL_RULES rules of the leak's shape,
  * default 100,000, the DaemonSet's container unchanged).
  */
-import { linkSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { collectorPod } from "../collect/collector-pod.ts";
-import { parseMetricsText } from "../server/metrics-text.ts";
 import { commandUnavailable, netnsUnavailable } from "../testing/capabilities.ts";
+import { memoryCgroup, rssBytes, usagePeak } from "../testing/cgroup-memory.ts";
 import { daemonSetPodSpec, type PodSpecLike, podmanRunArgs } from "../testing/daemonset-container.ts";
 import { FakeKubeApi } from "../testing/fake-kube-api.ts";
 import { startInClusterApi } from "../testing/in-cluster-api.ts";
+import { parseMetricsText } from "../testing/metrics-text.ts";
 import { buildNetdoctorImage, TEST_IMAGE } from "../testing/netdoctor-image.ts";
 import { Podman, podmanUnavailable } from "../testing/podman.ts";
 import {
@@ -29,13 +30,8 @@ import {
 } from "../testing/stand-in-image.ts";
 import { createTestNetns, fetchInNetns, type TestNetns } from "../testing/test-netns.ts";
 import { cachedDump } from "./cached-dump.ts";
-import {
-  type GenerateDumpOptions,
-  generateDump,
-  generatedCounts,
-  generatedServices,
-  optionsForRules,
-} from "./generate-dump.ts";
+import { type GenerateDumpOptions, generateDump, generatedCounts, optionsForRules } from "./generate-dump.ts";
+import { generatedApiObjects } from "./generated-api-objects.ts";
 
 export const name = "exporter-container";
 
@@ -61,64 +57,6 @@ interface Measured {
   readonly afterRss: number;
 }
 
-/** The memory cgroup directory of a process (cgroup v1 memory controller, or the v2 unified tree). */
-function memoryCgroup(pid: number): { dir: string; v2: boolean } {
-  const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8").split("\n");
-  const v1 = lines.find((l) => /^\d+:memory:/.test(l));
-  if (v1 !== undefined) return { dir: join("/sys/fs/cgroup/memory", v1.split(":")[2]!), v2: false };
-  return { dir: join("/sys/fs/cgroup", lines.find((l) => l.startsWith("0::"))!.slice(3)), v2: true };
-}
-
-/** Memory the container holds that page cache reclaim cannot free: anonymous memory (RSS), all its processes. */
-function rssBytes(cg: { dir: string; v2: boolean }): number {
-  const stat = readFileSync(join(cg.dir, "memory.stat"), "utf8");
-  const get = (k: string) => Number(new RegExp(`^${k} (\\d+)$`, "m").exec(stat)?.[1] ?? 0);
-  return cg.v2 ? get("anon") : get("total_rss") + get("total_rss_huge");
-}
-
-function usagePeak(cg: { dir: string; v2: boolean }): number {
-  return Number(readFileSync(join(cg.dir, cg.v2 ? "memory.peak" : "memory.max_usage_in_bytes"), "utf8"));
-}
-
-function apiObjects(options: GenerateDumpOptions): { services: object[]; endpointslices: object[] } {
-  const services: object[] = [];
-  const endpointslices: object[] = [];
-  for (const s of generatedServices(options)) {
-    services.push({
-      apiVersion: "v1",
-      kind: "Service",
-      metadata: { name: s.name, namespace: s.namespace },
-      spec: {
-        type: s.nodePort === undefined ? "ClusterIP" : "NodePort",
-        clusterIP: s.clusterIP,
-        clusterIPs: [s.clusterIP],
-        ports: [
-          {
-            name: "http",
-            port: s.port,
-            protocol: "TCP",
-            targetPort: 8080,
-            ...(s.nodePort === undefined ? {} : { nodePort: s.nodePort }),
-          },
-        ],
-      },
-    });
-    endpointslices.push({
-      apiVersion: "discovery.k8s.io/v1",
-      kind: "EndpointSlice",
-      metadata: {
-        name: `${s.name}-1`,
-        namespace: s.namespace,
-        labels: { "kubernetes.io/service-name": s.name },
-      },
-      addressType: "IPv4",
-      endpoints: s.endpoints.map((ip) => ({ addresses: [ip], conditions: { ready: true } })),
-      ports: [{ name: "http", port: 8080, protocol: "TCP" }],
-    });
-  }
-  return { services, endpointslices };
-}
-
 /** The DaemonSet's container with its limits removed and, for `cat` scenarios, the dump as the node's iptables-save. */
 function podFor(scenario: Scenario): PodSpecLike {
   const pod = daemonSetPodSpec(resolve("deploy/exporter/daemonset.yaml"));
@@ -141,7 +79,7 @@ function podFor(scenario: Scenario): PodSpecLike {
 }
 
 async function measure(podman: Podman, ns: TestNetns, host: string, scenario: Scenario): Promise<Measured> {
-  const fake = new FakeKubeApi({ nodes: [{ name: NODE }], ...apiObjects(scenario.options) });
+  const fake = new FakeKubeApi({ nodes: [{ name: NODE }], ...generatedApiObjects(scenario.options) });
   await fake.start();
   const apiDir = join(podman.dir, `api-${ns.name}`);
   mkdirSync(apiDir, { recursive: true });
@@ -235,6 +173,43 @@ async function measureCollector(
   }
 }
 
+function scenariosFor(small: GenerateDumpOptions, big: GenerateDumpOptions): Scenario[] {
+  const realRules = Number(process.env.ND_BENCH_REAL_RULES ?? 100_000);
+  const real: GenerateDumpOptions = {
+    services: 300,
+    duplicates: Math.max(0, realRules - generatedCounts(small).rules),
+  };
+  return [
+    {
+      label: "few thousand rules, API comparison",
+      rules: generatedCounts(small).rules,
+      options: small,
+      file: "small.txt",
+      api: true,
+    },
+    {
+      label: "1M rules (bench generator), save only",
+      rules: BIG,
+      options: big,
+      file: "big.txt",
+      api: false,
+    },
+    {
+      label: "1M rules (bench generator), save + API comparison",
+      rules: BIG,
+      options: big,
+      file: "big.txt",
+      api: true,
+    },
+    {
+      label: `real iptables-nft-save, k3s#3117 shape, API comparison`,
+      rules: generatedCounts(real).rules,
+      options: real,
+      api: true,
+    },
+  ];
+}
+
 export async function run(): Promise<string> {
   const reason =
     podmanUnavailable() ?? netnsUnavailable() ?? commandUnavailable("openssl") ?? commandUnavailable("ldd");
@@ -258,40 +233,7 @@ export async function run(): Promise<string> {
     const big = optionsForRules(BIG);
     const bigFile = await cachedDump("exporter", BIG);
     linkSync(bigFile, join(host, "bench/big.txt"));
-    const realRules = Number(process.env.ND_BENCH_REAL_RULES ?? 100_000);
-    const real: GenerateDumpOptions = {
-      services: 300,
-      duplicates: Math.max(0, realRules - generatedCounts(small).rules),
-    };
-    const scenarios: Scenario[] = [
-      {
-        label: "few thousand rules, API comparison",
-        rules: generatedCounts(small).rules,
-        options: small,
-        file: "small.txt",
-        api: true,
-      },
-      {
-        label: "1M rules (bench generator), save only",
-        rules: BIG,
-        options: big,
-        file: "big.txt",
-        api: false,
-      },
-      {
-        label: "1M rules (bench generator), save + API comparison",
-        rules: BIG,
-        options: big,
-        file: "big.txt",
-        api: true,
-      },
-      {
-        label: `real iptables-nft-save, k3s#3117 shape, API comparison`,
-        rules: generatedCounts(real).rules,
-        options: real,
-        api: true,
-      },
-    ];
+    const scenarios = scenariosFor(small, big);
     for (const s of scenarios) {
       process.stderr.write(`  ${s.label}...\n`);
       const ns = createTestNetns("bench");

@@ -26,12 +26,12 @@ import {
   NFT_RULES,
   NODE_NAME,
 } from "../testing/leaked-node.ts";
+import { parseMetricsText } from "../testing/metrics-text.ts";
 import { buildNetdoctorImage, TEST_IMAGE } from "../testing/netdoctor-image.ts";
 import { Podman, podmanUnavailable } from "../testing/podman.ts";
 import { rulesWithoutAnnotations, scrapeRuleTest } from "../testing/scrape-rule-test.ts";
 import { mountNodeFilesystems, standInHostRoot } from "../testing/stand-in-image.ts";
 import { createTestNetns, fetchInNetns, type TestNetns } from "../testing/test-netns.ts";
-import { parseMetricsText } from "./metrics-text.ts";
 
 const ROOT = process.cwd();
 const DAEMONSET = join(ROOT, "deploy/exporter/daemonset.yaml");
