@@ -38,3 +38,5 @@ export {
   type TraceRequest,
   tracePacket,
 } from "./trace/trace-packet.ts";
+export { addressText } from "./trace/address-text.ts";
+export { ruleStepsOf } from "./trace/rule-steps.ts";

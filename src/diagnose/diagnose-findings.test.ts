@@ -12,6 +12,7 @@ import {
   smallIncident,
 } from "../testing/demo-bundles.ts";
 import { clusterOf } from "../testing/demo-cluster.ts";
+import { addressText } from "../trace/address-text.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { findPod } from "./resolve-target.ts";
 
@@ -28,7 +29,7 @@ describe("diagnose on a healthy cluster", () => {
     const q = await diagnoseSpec(healthyCluster(), { from: DEMO_FROM, to: DEMO_TO });
     expect(q.findings).toEqual([]);
     expect(q.ok).toBe(true);
-    expect(q.trace?.paths[0]?.destination).toBe("10.42.1.23:8848");
+    expect(q.trace?.traces[0]?.headers.dst).toEqual({ kind: "exact", ip: "10.42.1.23", port: 8848 });
   });
 });
 
@@ -49,7 +50,7 @@ describe("the incident (small leak)", () => {
     const stale = on(d, "endpoint-stale")[0]!;
     expect(stale.evidence.at(-1)?.text).toMatch(/DNAT --to-destination 10\.42\.2\.17:8848$/);
     expect(stale.evidence.at(-1)?.file).toBe("nodes/prod-agent1/iptables-save.txt");
-    expect(d.trace?.paths.map((p) => p.destination)).toEqual(["10.42.2.17:8848"]);
+    expect(d.trace?.traces.map((t) => addressText(t.headers.dst))).toEqual(["10.42.2.17:8848"]);
   });
 
   it("answers ok from a pod on a healthy node", async () => {

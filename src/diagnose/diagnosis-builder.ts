@@ -12,7 +12,7 @@ import type { KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
 import { type ReconcileResult, reconcileNode } from "../kube-proxy/reconcile-node.ts";
 import type { ClusterState } from "../model/cluster.ts";
-import { describeEndpointSource, nodeInternalIp } from "../model/cluster.ts";
+import { describeEndpointSource } from "../model/cluster.ts";
 import {
   type CheckName,
   type CheckStep,
@@ -23,6 +23,7 @@ import {
 import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
+import { nodeAddresses } from "../net/node-addresses.ts";
 import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import { outlierFindings } from "../scan/scan-findings.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
@@ -32,6 +33,7 @@ import { fullCheck } from "./full-check.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
+import { refineTrace } from "./trace-verdict.ts";
 import { bundleLink, walkQuestion } from "./walk.ts";
 
 /** A diagnose question: `--from NS/POD --to HOST:PORT` (`-n` for a bare pod name). */
@@ -150,7 +152,7 @@ export class DiagnosisBuilder {
     }
     const traced =
       isClient && input.ruleset !== undefined && reconciled?.undecided === undefined
-        ? this.#trace(input.ruleset, node)
+        ? this.#trace(input.ruleset, { node, file })
         : {};
     this.#nodes.push({
       node,
@@ -172,18 +174,24 @@ export class DiagnosisBuilder {
     });
   }
 
-  #trace(ruleset: Ruleset, node: string): { trace?: TraceResult; traceError?: string } {
+  #trace(ruleset: Ruleset, at: { node: string; file: string }): { trace?: TraceResult; traceError?: string } {
+    const { node, file } = at;
     const q = this.#question;
     if (q?.packet === undefined) return {};
     const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
-    const localIp = nodeObj === undefined ? undefined : nodeInternalIp(nodeObj);
+    const localIps = nodeObj === undefined ? [] : nodeAddresses(nodeObj).map((a) => a.address);
     try {
-      const trace = tracePacket(ruleset, {
-        packet: q.packet,
-        from: q.client.hostNetwork ? "host" : "pod",
-        ...(localIp === undefined ? {} : { localIps: [localIp] }),
-      });
-      return { trace };
+      const trace = tracePacket(
+        ruleset,
+        {
+          packet: q.packet,
+          from: q.client.hostNetwork ? "host" : "pod",
+          node,
+          ...(localIps.length === 0 ? {} : { localIps }),
+        },
+        { file },
+      );
+      return { trace: refineTrace(trace, { cluster: this.#ctx.cluster, node }) };
     } catch (error) {
       return { traceError: error instanceof Error ? error.message : String(error) };
     }

@@ -10,6 +10,7 @@ import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { diagnoseSpec, healthyCluster, replaceIn, smallIncident } from "../testing/demo-bundles.ts";
 import { clusterOf } from "../testing/demo-cluster.ts";
+import { addressText } from "../trace/address-text.ts";
 import { dataplaneLink } from "./link-dataplane.ts";
 import { parseTo } from "./parse-to.ts";
 import { resolveQuestion } from "./question.ts";
@@ -114,9 +115,9 @@ describe("diagnose of destinations outside the cluster (item 3)", () => {
     expect(step(d, "dns")?.status).toBe("not-applicable");
     expect(step(d, "node-dataplane")?.status).toBe("ok");
     expect(step(d, "node-dataplane")?.detail).toContain("masqueraded");
-    expect(d.trace?.paths.map((p) => [p.disposition, p.destination, p.masquerade])).toEqual([
-      ["forward", "8.8.8.8:53", true],
-    ]);
+    expect(
+      d.trace?.traces.map((t) => [t.disposition.kind, addressText(t.headers.dst), t.headers.src.kind]),
+    ).toEqual([["forwarded", "8.8.8.8:53", "out-interface"]]);
     const f = d.findings.find((x) => x.code === "destination-outside");
     expect(f?.message).toContain("outside its Service range 10.43.0.0/16 and pod range 10.42.0.0/22");
     expect(d.findings.some((x) => x.code === "dns-no-service")).toBe(false);

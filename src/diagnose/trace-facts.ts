@@ -1,16 +1,16 @@
 /**
- * The one adapter between the tracer's {@linkcode TraceResult} and the walk: what share of the
+ * The one adapter between the tracer's typed {@linkcode TraceResult} and the walk: what share of the
  * packet's paths reach where they must, which are blocked and by what rule, what the tracer could not
- * decide, and what the client sees. The walk reads these facts, never the trace's prose. (The trace
- * model is being reworked; this file is where that change lands.)
+ * decide, and what the client sees. Every fact comes from the model's fields (dispositions, headers,
+ * steps with their evidence); nothing reads the trace's words.
  */
 import type { ExpectedServicePort } from "../kube-proxy/expected-state.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Evidence } from "../model/finding.ts";
-import type { TracePath, TraceResult } from "../model/trace.ts";
-import { ipInCidr } from "../net/cidr.ts";
+import { isDelivered, type Step, type Trace, type TraceResult } from "../model/trace.ts";
+import { addressText } from "../trace/address-text.ts";
 import { ERRNO_MESSAGES } from "../trace/reject-errno.ts";
-import { describeTrace } from "./trace-verdict.ts";
+import { describeTrace, refineTrace } from "./trace-verdict.ts";
 
 export interface TraceFacts {
   /** `trace on NODE: 100% forward to …` for the step's detail. */
@@ -25,7 +25,7 @@ export interface TraceFacts {
     readonly clientSees: string;
     readonly evidence: readonly Evidence[];
   };
-  /** Paths that reach an address that is not a target. */
+  /** Paths that reach an address that is not a target (or where nothing answers ARP for it). */
   readonly wrongTarget?: {
     readonly share: number;
     readonly destination: string;
@@ -46,30 +46,45 @@ function errnoText(errno: string): string {
   return `${errno} ("${ERRNO_MESSAGES[errno] ?? errno}")`;
 }
 
-function lastRule(file: string, path: TracePath): Evidence[] {
-  const last = path.steps.at(-1);
-  return last === undefined ? [] : [{ file, line: last.line, text: last.rule }];
+function lastStep(t: Trace): Step | undefined {
+  return t.hops[t.hops.length - 1]?.steps.at(-1);
 }
 
-function blockedBy(path: TracePath): string {
-  const last = path.steps.at(-1);
-  if (last === undefined) return "a rule";
-  return last.action.startsWith("policy")
-    ? `the ${last.table} ${last.chain} policy (line ${last.line})`
-    : `${last.table}/${last.chain} line ${last.line}`;
+/** The dump line of the step that ended the path (a rule or a chain policy), as evidence. */
+function lastRule(file: string, t: Trace): Evidence[] {
+  const last = lastStep(t);
+  if (last === undefined || (last.kind !== "filter" && last.kind !== "transform")) return [];
+  return [{ file, line: last.evidence.line, text: last.rule }];
 }
 
-/** What the client sees when it is sent to `ip`, which is not where it should go. */
-function wrongTargetSees(ip: string, cluster: ClusterState, node: string): string | undefined {
-  if (cluster.pods.some((p) => p.podIP === ip || p.podIPs?.includes(ip))) return undefined;
-  const podCIDR = cluster.nodes.find((n) => n.metadata.name === node)?.podCIDR;
-  // No pod in the node's own pod CIDR: nothing answers ARP on the bridge.
-  return podCIDR !== undefined && ipInCidr(ip, podCIDR) ? 'EHOSTUNREACH ("Host is unreachable")' : undefined;
+/** `filter/FORWARD line 34`, `the filter FORWARD policy (line 3)`, or the route that dropped. */
+function blockedBy(t: Trace): string {
+  const d = t.disposition;
+  if (d.kind !== "dropped" && d.kind !== "rejected") return "a rule";
+  const by = d.by;
+  if (by.kind === "routing") return `routing (${by.reason ?? "a route"})`;
+  return by.action.kind === "policy"
+    ? `the ${by.table} ${by.chain} policy (line ${by.evidence.line})`
+    : `${by.table}/${by.chain} line ${by.evidence.line}`;
+}
+
+function clientErrorOf(t: Trace): string | undefined {
+  const d = t.disposition;
+  return d.kind === "dropped" || d.kind === "rejected" ? d.clientError : undefined;
+}
+
+/** Why a path ends undecided (or in a routing outcome the walk cannot prove yet: no route). */
+function unknownReason(t: Trace): string {
+  const d = t.disposition;
+  if (d.kind === "undecided") return d.reason;
+  if (d.kind === "no-route") return `routing: no route to ${addressText(d.dst)}`;
+  return "no reason given";
 }
 
 /**
  * Reads a trace against the `targets` (`ip:port`) the packet must reach; without targets (an outside
- * destination) every path that leaves the node counts.
+ * destination) every path that leaves the node counts. The trace is refined with the cluster first
+ * (paths to an address of the node's pod CIDR that no pod has end neighbor-unreachable).
  */
 export function traceFacts(
   trace: TraceResult,
@@ -82,22 +97,21 @@ export function traceFacts(
   },
 ): TraceFacts {
   const { targets, cluster, node, file } = context;
-  const share = (ps: readonly TracePath[]) => ps.reduce((n, p) => n + p.probability, 0);
-  const delivered = trace.paths.filter((p) => p.disposition === "forward" || p.disposition === "local");
-  const good = delivered.filter((p) => targets === undefined || targets.includes(p.destination));
-  const wrong = delivered.filter((p) => !good.includes(p));
-  const blocked = trace.paths.filter((p) => p.disposition === "drop" || p.disposition === "reject");
-  const unknown = trace.paths.filter((p) => p.disposition === "unknown");
+  const traces = refineTrace(trace, { cluster, node }).traces;
+  const share = (ts: readonly Trace[]) => ts.reduce((n, t) => n + t.probability, 0);
+  const delivered = traces.filter((t) => isDelivered(t.disposition));
+  const good = delivered.filter((t) => targets === undefined || targets.includes(addressText(t.headers.dst)));
+  const wrong = traces.filter(
+    (t) => (isDelivered(t.disposition) && !good.includes(t)) || t.disposition.kind === "neighbor-unreachable",
+  );
+  const blocked = traces.filter((t) => t.disposition.kind === "dropped" || t.disposition.kind === "rejected");
+  // A path the walk cannot prove reaching nor blocking: undecided, or (from routing evidence) no route.
+  const unknown = traces.filter(
+    (t) => t.disposition.kind === "undecided" || t.disposition.kind === "no-route",
+  );
   const firstBlocked = blocked[0];
   const firstWrong = wrong[0];
-  const wrongSees =
-    firstWrong === undefined
-      ? undefined
-      : wrongTargetSees(
-          firstWrong.destination.slice(0, firstWrong.destination.lastIndexOf(":")),
-          cluster,
-          node,
-        );
+  const blockedError = firstBlocked === undefined ? undefined : clientErrorOf(firstBlocked);
   return {
     text: describeTrace(trace, context.expected, cluster, node),
     reaches: share(good),
@@ -105,14 +119,11 @@ export function traceFacts(
       ? {}
       : {
           blocked: {
-            outcome: firstBlocked.disposition === "drop" ? "dropped" : "rejected",
+            outcome: firstBlocked.disposition.kind === "dropped" ? "dropped" : "rejected",
             share: pct(share(blocked)),
             by: blockedBy(firstBlocked),
-            clientSees:
-              firstBlocked.clientError === undefined
-                ? "no answer (a timeout)"
-                : errnoText(firstBlocked.clientError),
-            evidence: blocked.slice(0, 3).flatMap((p) => lastRule(file, p)),
+            clientSees: blockedError === undefined ? "no answer (a timeout)" : errnoText(blockedError),
+            evidence: blocked.slice(0, 3).flatMap((t) => lastRule(file, t)),
           },
         }),
     ...(firstWrong === undefined
@@ -120,8 +131,11 @@ export function traceFacts(
       : {
           wrongTarget: {
             share: pct(share(wrong)),
-            destination: firstWrong.destination,
-            ...(wrongSees === undefined ? {} : { clientSees: wrongSees }),
+            destination: addressText(firstWrong.headers.dst),
+            // What the walk has always said for this case (musl's wording, as in k3s's images).
+            ...(firstWrong.disposition.kind === "neighbor-unreachable"
+              ? { clientSees: 'EHOSTUNREACH ("Host is unreachable")' }
+              : {}),
           },
         }),
     ...(unknown[0] === undefined
@@ -129,10 +143,12 @@ export function traceFacts(
       : {
           unknown: {
             share: pct(share(unknown)),
-            reason: unknown[0].reason ?? "no reason given",
-            evidence: unknown.slice(0, 3).flatMap((p) => lastRule(file, p)),
+            reason: unknownReason(unknown[0]),
+            evidence: unknown.slice(0, 3).flatMap((t) => lastRule(file, t)),
           },
         }),
-    masquerade: delivered.some((p) => p.masquerade),
+    masquerade: delivered.some(
+      (t) => t.headers.src.kind !== "exact" || t.headers.src.ip !== trace.flow.srcIp,
+    ),
   };
 }

@@ -12,6 +12,7 @@ import { buildBundle } from "../demo/build-bundle.ts";
 import { DEMO_FROM, DEMO_HEALTHY_FROM } from "../demo/incident.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { diagnoseFiles, healthyCluster } from "../testing/demo-bundles.ts";
+import { addressText } from "../trace/address-text.ts";
 import { QuestionError } from "./question-error.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: raw kubectl JSON, read the way a person would
@@ -95,8 +96,9 @@ function unproven(files: Map<string, string>, from: string, d: Diagnosis): strin
     (s) => s.metadata.namespace === "kube-system" && s.metadata.name === "kube-dns",
   );
   if (!dns || readyEndpoints(files, "kube-system", "kube-dns").length === 0) return "cluster DNS not proven";
-  if (d.trace === undefined || d.trace.paths.length === 0) return "no trace";
-  if (!d.trace.paths.every((p) => ready.includes(p.destination))) return "a traced path misses the endpoints";
+  if (d.trace === undefined || d.trace.traces.length === 0) return "no trace";
+  if (!d.trace.traces.every((t) => ready.includes(addressText(t.headers.dst))))
+    return "a traced path misses the endpoints";
   return undefined;
 }
 

@@ -57,17 +57,17 @@ function outcomes(
   const index = buildTraceIndex(rs, { eager: false });
   return packets.map(({ packet, from }) => {
     const r = tracePacket(rs, { packet, from, localIps: [localIp] }, { index, nthCounters: "fresh" });
-    return r.paths
-      .map((p) =>
+    return r.traces
+      .map((t) =>
         [
-          p.probability.toFixed(6),
-          p.disposition,
-          p.destination,
-          p.source,
-          p.rejectWith,
-          p.clientError,
-          p.masquerade,
-          p.mark,
+          t.probability.toFixed(6),
+          JSON.stringify(
+            t.disposition.kind === "dropped" || t.disposition.kind === "rejected"
+              ? { ...t.disposition, by: undefined }
+              : t.disposition,
+          ),
+          JSON.stringify(t.headers),
+          t.hops.at(-1)?.mark,
         ].join(" "),
       )
       .sort()

@@ -5,7 +5,10 @@
  */
 import type { CheckStep, Diagnosis, LinkStatus, NodeSummary } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
+import type { Step, TraceResult } from "../model/trace.ts";
 import { terminalSafe } from "../text/terminal-safe.ts";
+import { addressText } from "../trace/address-text.ts";
+import { clientErrorOf, describeOutcome, dispositionWord, stepText } from "./trace-words.ts";
 
 const SEVERITY = { error: "ERROR", warning: "WARN ", info: "INFO " } as const;
 
@@ -108,6 +111,55 @@ function nodeNotes(nodes: readonly NodeSummary[]): string[] {
   return out;
 }
 
+/** The steps worth a line in the diagnosis: Service jumps, DNAT, drops, rejects, policies, what ended a path. */
+function keyStep(s: Step): boolean {
+  switch (s.kind) {
+    case "filter":
+      switch (s.action.kind) {
+        case "jump":
+        case "goto":
+          return s.action.target.startsWith("KUBE-S") || s.action.target.includes("DROP");
+        case "reject":
+        case "drop":
+        case "policy":
+          return true;
+        default:
+          return false;
+      }
+    case "transform":
+      return s.action.kind === "dnat";
+    case "routing":
+      return s.decision !== "local" && s.decision !== "forward";
+    case "neighbor":
+      return s.state === "no-answer";
+    default:
+      return false;
+  }
+}
+
+function stepLine(s: Step): string {
+  const where =
+    s.kind === "filter" || s.kind === "transform"
+      ? `${s.table}/${safe(s.chain)} line ${s.evidence.line}`
+      : s.kind;
+  return `    ${where}: ${safe(stepText(s))}`;
+}
+
+/** The trace section: each path's outcome, then its key steps (at most 8). */
+function traceLines(t: TraceResult): string[] {
+  const f = t.flow;
+  const out = [`Trace (${f.protocol} ${f.srcIp} -> ${f.dstIp}:${f.dstPort ?? ""}, from ${f.ingress}):`];
+  for (const p of t.traces) {
+    const err = clientErrorOf(p.disposition);
+    out.push(
+      `  ${Math.round(p.probability * 1000) / 10}% ${dispositionWord(p.disposition)} ${safe(addressText(p.headers.dst))}${err === undefined ? "" : ` (${err})`} - ${safe(describeOutcome(p, f))}`,
+    );
+    const steps = p.hops.flatMap((h) => h.steps).filter(keyStep);
+    for (const s of steps.slice(0, 8)) out.push(stepLine(s));
+  }
+  return out;
+}
+
 /** Renders a {@linkcode Diagnosis} for people. */
 export function renderDiagnosisText(d: Diagnosis): string {
   const out: string[] = [];
@@ -134,22 +186,7 @@ export function renderDiagnosisText(d: Diagnosis): string {
   for (const f of d.findings) counts[f.severity]++;
   out.push("", `Findings: ${counts.error} error, ${counts.warning} warning, ${counts.info} info`);
   for (const f of d.findings) out.push(...finding(f));
-  if (d.trace !== undefined) {
-    out.push(
-      "",
-      `Trace (${d.trace.packet.protocol} ${d.trace.packet.srcIp} -> ${d.trace.packet.dstIp}:${d.trace.packet.dstPort ?? ""}, from ${d.trace.from}):`,
-    );
-    for (const p of d.trace.paths) {
-      out.push(
-        `  ${Math.round(p.probability * 1000) / 10}% ${p.disposition} ${safe(p.destination)}${p.clientError === undefined ? "" : ` (${p.clientError})`}${p.reason === undefined ? "" : ` - ${safe(p.reason)}`}`,
-      );
-      for (const s of p.steps
-        .filter((x) => /DNAT|jump KUBE-S|REJECT|DROP|policy/.test(x.action))
-        .slice(0, 8)) {
-        out.push(`    ${s.table}/${safe(s.chain)} line ${s.line}: ${safe(s.action)}`);
-      }
-    }
-  }
+  if (d.trace !== undefined) out.push("", ...traceLines(d.trace));
   out.push("", "Nodes:", ...nodeTable(d.nodes));
   return `${out.join("\n")}\n`;
 }

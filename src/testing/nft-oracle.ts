@@ -11,7 +11,7 @@ import { parseNftRuleset } from "../nft/parse-nft-json.ts";
 import { type NftHostPath, traceNftHost } from "../nft/trace-nft-host.ts";
 import type { Lab } from "./netns-lab.ts";
 import { dumpNft, loadNftLab } from "./nft-lab.ts";
-import { ORACLE_TOPOLOGY, observedKey } from "./trace-oracle.ts";
+import { ORACLE_TOPOLOGY, observedKey } from "./trace-oracle-keys.ts";
 
 export interface NftProbe {
   readonly from: "pod" | "pod2" | "node";

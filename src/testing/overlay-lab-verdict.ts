@@ -8,7 +8,9 @@ import { evaluateConnection } from "../hostnet/connection-eval.ts";
 import { conntrackRewrite } from "../hostnet/conntrack-rewrite.ts";
 import type { FilterQuery, FilterVerdict } from "../hostnet/path-types.ts";
 import type { Evidence } from "../model/finding.ts";
-import type { Packet, TracePath } from "../model/trace.ts";
+import type { Packet, Trace } from "../model/trace.ts";
+import { exactIp } from "../trace/address-text.ts";
+import { ruleStepsOf } from "../trace/rule-steps.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import type { HostBundle } from "./overlay-lab-read.ts";
 
@@ -37,8 +39,20 @@ function localIps(b: HostBundle, node: string): string[] {
   );
 }
 
-function pathEvidence(node: string, p: TracePath): Evidence[] {
-  return p.steps.map((s) => ({ file: `nodes/${node}/iptables-save.txt`, line: s.line, text: s.rule }));
+function pathEvidence(node: string, t: Trace): Evidence[] {
+  return ruleStepsOf(t).map((s) => ({
+    file: `nodes/${node}/iptables-save.txt`,
+    line: s.evidence.line,
+    text: s.rule,
+  }));
+}
+
+function lastAction(t: Trace): string {
+  const steps = ruleStepsOf(t);
+  const last = steps[steps.length - 1];
+  return last === undefined
+    ? "no rule"
+    : `${last.table}/${last.chain}: ${last.action.kind} (line ${last.evidence.line})`;
 }
 
 /** The iptables side of the evaluator: one trace of the node's ruleset per question. */
@@ -53,36 +67,42 @@ export function iptablesFilter(b: HostBundle): (q: FilterQuery) => FilterVerdict
         packet: q.packet,
         from: q.hook === "output" ? "host" : "pod",
         localIps: localIps(b, q.node),
+        node: q.node,
         ...(q.inInterface === undefined ? {} : { inInterface: q.inInterface }),
         ...(q.outInterface === undefined ? {} : { outInterface: q.outInterface }),
       },
       { bridged: q.inInterface !== undefined && q.inInterface === q.outInterface },
     );
-    const kinds = new Set(r.paths.map((p) => p.disposition));
-    const p = r.paths[0]!;
-    const last = p.steps[p.steps.length - 1];
-    const action =
-      last === undefined ? "no rule" : `${last.table}/${last.chain}: ${last.action} (line ${last.line})`;
+    const kinds = new Set(r.traces.map((t) => t.disposition.kind));
+    const t = r.traces[0]!;
+    const action = lastAction(t);
     if (kinds.size !== 1)
       return { verdict: "unknown", action: `paths disagree: ${[...kinds].join(", ")}`, evidence: [] };
-    switch (p.disposition) {
-      case "forward":
-      case "local":
-        return { verdict: "accept", action, evidence: pathEvidence(q.node, p) };
-      case "drop":
-        return { verdict: "drop", action, evidence: pathEvidence(q.node, p) };
-      case "reject":
+    const evidence = pathEvidence(q.node, t);
+    const d = t.disposition;
+    switch (d.kind) {
+      case "forwarded":
+      case "delivered-locally":
+      case "delivered":
+      case "exits-cluster":
+        return { verdict: "accept", action, evidence };
+      case "dropped":
+        return { verdict: "drop", action, evidence };
+      case "rejected":
         return {
           verdict: "reject",
           action,
-          ...(p.clientError === undefined ? {} : { clientError: p.clientError }),
-          evidence: pathEvidence(q.node, p),
+          ...(d.clientError === undefined ? {} : { clientError: d.clientError }),
+          evidence,
         };
-      case "unknown":
-        return { verdict: "unknown", action: p.reason ?? action, evidence: pathEvidence(q.node, p) };
+      case "undecided":
+        return { verdict: "unknown", action: d.reason, evidence };
+      case "no-route":
+      case "neighbor-unreachable":
+        return { verdict: "unknown", action: `${d.kind} in the iptables trace`, evidence };
       default: {
-        const never: never = p.disposition;
-        throw new TypeError(`Unknown disposition ${String(never)}`);
+        const never: never = d;
+        throw new TypeError(`Unknown disposition ${JSON.stringify(never)}`);
       }
     }
   };
@@ -93,10 +113,10 @@ function natDestination(b: HostBundle, node: string, packet: Packet): Packet {
   const rs = b.rulesets.get(node);
   if (rs === undefined) return packet;
   const r = tracePacket(rs, { packet, from: "pod", localIps: localIps(b, node), inInterface: "cni0" });
-  const dest = r.paths[0]?.destination;
-  if (r.paths.length !== 1 || dest === undefined) return packet;
-  const [ip, port] = dest.split(":");
-  return { ...packet, dstIp: ip!, ...(port === undefined ? {} : { dstPort: Number(port) }) };
+  const dst = r.traces.length === 1 ? r.traces[0]!.headers.dst : undefined;
+  const ip = dst === undefined ? undefined : exactIp(dst);
+  if (dst === undefined || ip === undefined || dst.kind !== "exact") return packet;
+  return { ...packet, dstIp: ip, ...(dst.port === undefined ? {} : { dstPort: dst.port }) };
 }
 
 /**

@@ -110,6 +110,7 @@ let uidCounter = 0;
 export class OverlayLab {
   readonly nodes = new Map<string, LabNodeState>();
   readonly pods = new Map<string, LabPodState>();
+  private vethCounter = 0; // never reused: removePod() frees a name another pod still holds
   readonly created: string[] = [];
   readonly area: string;
   underlay = "";
@@ -225,7 +226,7 @@ export class OverlayLab {
   async addPod(node: string, pod: OverlayLabPod): Promise<void> {
     const n = this.node(node);
     const ns = this.namespace();
-    const host = `veth${n.spec.index}p${this.pods.size}`;
+    const host = `veth${n.spec.index}p${this.vethCounter++}`;
     veth({ ns: n.ns, name: host }, { ns, name: "eth0" });
     const mtu = String(
       (

@@ -5,8 +5,8 @@
  */
 import type { CheckStep, NodeSummary } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
-import type { TraceStep } from "../model/trace.ts";
 import type { ChainView, NodeRuleView, ReportInput } from "../report/html/report-input.ts";
+import { incidentTrace } from "./sample-trace.ts";
 
 /** Strings that would run script if the report forgot to escape them in any context. */
 export const HOSTILE = {
@@ -34,39 +34,6 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
   const svcRule = `-A KUBE-SERVICES -d 10.43.176.183/32 -p tcp -m comment --comment ${q(`${comment} cluster IP`)} -m tcp --dport 8848 -j ${SVC}`;
   const svcJump = `-A ${SVC} -m comment --comment ${q(comment)} -j ${SEP}`;
   const dnat = `-A ${SEP} -p tcp -m comment --comment ${q(comment)} -m tcp -j DNAT --to-destination 10.42.1.17:8848`;
-  const traceSteps: TraceStep[] = [
-    {
-      table: "nat",
-      chain: "PREROUTING",
-      line: 7,
-      rule: `-A PREROUTING -m comment --comment "kubernetes service portals" -j KUBE-SERVICES`,
-      action: "jump KUBE-SERVICES",
-    },
-    { table: "nat", chain: "KUBE-SERVICES", line: 171_902, rule: svcRule, action: `jump ${SVC}` },
-    { table: "nat", chain: SVC, line: 172_310, rule: svcJump, action: `jump ${SEP}` },
-    { table: "nat", chain: SEP, line: 172_389, rule: dnat, action: "DNAT to 10.42.1.17:8848" },
-    {
-      table: "filter",
-      chain: "FORWARD",
-      line: 179_540,
-      rule: `-A FORWARD -m comment --comment "kubernetes forwarding rules" -j KUBE-FORWARD`,
-      action: "jump KUBE-FORWARD",
-    },
-    {
-      table: "filter",
-      chain: "FORWARD",
-      line: 179_470,
-      rule: ":FORWARD ACCEPT [0:0]",
-      action: "policy ACCEPT",
-    },
-    {
-      table: "nat",
-      chain: "POSTROUTING",
-      line: 9,
-      rule: `-A POSTROUTING -m comment --comment "kubernetes postrouting rules" -j KUBE-POSTROUTING`,
-      action: "jump KUBE-POSTROUTING",
-    },
-  ];
   const steps: CheckStep[] = [
     {
       check: "bundle",
@@ -253,20 +220,7 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
     },
     steps,
     findings,
-    trace: {
-      packet: { protocol: "tcp", srcIp: "10.42.1.9", srcPort: 40_000, dstIp: "10.43.176.183", dstPort: 8848 },
-      from: "pod",
-      paths: [
-        {
-          probability: 1,
-          disposition: "forward",
-          destination: "10.42.1.17:8848",
-          clientError: "EHOSTUNREACH",
-          masquerade: false,
-          steps: traceSteps,
-        },
-      ],
-    },
+    trace: incidentTrace({ svcRule, svcJump, dnat, svc: SVC, sep: SEP, file: AGENT1 }),
     nodes,
     ruleViews,
   };

@@ -3,6 +3,7 @@
  * box. Boxes and the broken link are keyboard-reachable buttons that toggle their panel.
  */
 import type { Diagnosis } from "../../model/diagnosis.ts";
+import { stepText } from "../trace-words.ts";
 import { escapeHtml as e } from "./escape.ts";
 import { clip, findingCard, where } from "./fragments.ts";
 import { type Box, type BoxKind, type BoxStatus, pathModel } from "./path-model.ts";
@@ -111,7 +112,7 @@ function panel(p: Placed): string {
     parts.push(`<ul class="evidence">`);
     for (const h of b.hops) {
       parts.push(
-        `<li><code class="where">${e(where(h.file, h.step.line))}</code><code>${e(h.step.rule)}\n\u2192 ${e(h.step.action)}</code></li>`,
+        `<li><code class="where">${e(where(h.file, h.step.evidence.line))}</code><code>${e(h.step.rule)}\n\u2192 ${e(stepText(h.step))}</code></li>`,
       );
     }
     parts.push("</ul>");

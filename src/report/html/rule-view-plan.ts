@@ -4,6 +4,7 @@
  * readable peers. Pure: the caller reads the dumps the plan names.
  */
 import type { Diagnosis } from "../../model/diagnosis.ts";
+import { ruleLinesOf } from "../../trace/rule-steps.ts";
 import type { NodeRuleViewOptions } from "./select-rule-view.ts";
 
 /** Nodes without traced or cited lines whose Service chains are shown for comparison. */
@@ -25,9 +26,7 @@ export function ruleViewPlan(
   for (const node of diagnosis.nodes) {
     if (!node.readable) continue;
     const traceLines =
-      node.node === q?.clientNode
-        ? (diagnosis.trace?.paths ?? []).flatMap((p) => p.steps.map((s) => s.line))
-        : [];
+      node.node === q?.clientNode ? (diagnosis.trace === undefined ? [] : ruleLinesOf(diagnosis.trace)) : [];
     const evidenceLines = diagnosis.findings.flatMap((f) =>
       f.evidence.flatMap((ev) => (ev.file === node.file && ev.line !== undefined ? [ev.line] : [])),
     );
