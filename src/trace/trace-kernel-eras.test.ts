@@ -13,7 +13,7 @@ import {
   oracleLabSpec,
   savedRuleset,
 } from "../testing/trace-oracle.ts";
-import { current, rejects, v118, v123 } from "./kernel-era-rulesets.ts";
+import { current, rejects, v118, v123 } from "../testing/kernel-era-rulesets.ts";
 
 const skip = skipBecause(netnsUnavailable(), "kernel trace era tests");
 

@@ -4,7 +4,7 @@ import { describeOutcome } from "../report/trace-words.ts";
 import { addressText } from "./address-text.ts";
 import { ruleStepsOf } from "./rule-steps.ts";
 import { type TraceRequest, tracePacket } from "./trace-packet.ts";
-import { actions, chains, filter, lines, nat, POD, summary, trace } from "./trace-test-helpers.ts";
+import { actions, chains, filter, lines, nat, POD, summary, trace } from "../testing/trace-test-helpers.ts";
 
 describe("tracePacket(): chain semantics", () => {
   it("falls through to the policy and reports the policy line", () => {
