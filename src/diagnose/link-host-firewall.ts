@@ -11,9 +11,8 @@ import { ERRNO_MESSAGES } from "../trace/reject-errno.ts";
 import { clusterRanges } from "./cluster-ranges.ts";
 import { brokenBy, type Link, plain, undecided, type WalkContext } from "./link.ts";
 
-/** Chains Kubernetes components write (kube-proxy, kube-router, flannel, CNI plugins, Calico, Cilium). */
-const KUBE_CHAIN =
-  /^(KUBE-|FLANNEL|CNI-|cali-|CILIUM|KUBE-ROUTER|WEAVE|service-|endpoint-|external-|firewall-|nodeport|cluster-ips|filter-|nat-)/;
+/** iptables chains Kubernetes components write (kube-proxy, kube-router, flannel, CNI plugins, Calico, Cilium). */
+const KUBE_CHAIN = /^(KUBE-|FLANNEL|CNI-|cali-|CILIUM|WEAVE)/;
 /** nft tables Kubernetes components write. */
 const KUBE_TABLE = /^(kube-proxy|kube-router|flannel|cilium|calico|antrea)/i;
 
@@ -23,7 +22,7 @@ const KUBE_TABLE = /^(kube-proxy|kube-router|flannel|cilium|calico|antrea)/i;
  */
 export function kubernetesOwned(step: FilterStep): boolean {
   if (step.action.kind === "policy") return false;
-  if (step.backend === "nft") return KUBE_TABLE.test(step.table) || /^KUBE-|^FLANNEL|^CNI-/.test(step.chain);
+  if (step.backend === "nft") return KUBE_TABLE.test(step.table) || KUBE_CHAIN.test(step.chain);
   return KUBE_CHAIN.test(step.chain);
 }
 
