@@ -26,14 +26,43 @@ const HOOK_OF: Readonly<Record<string, NftHook>> = {
   POSTROUTING: "postrouting",
 };
 
-/** A stand-in nft table for an iptables table the nft ruleset does not hold (legacy xtables). */
-function xtablesTable(rs: Ruleset, name: TableName, handle: number): NftTable | undefined {
+/**
+ * Whether an iptables table turns conntrack on in the namespace: a nat table with rules (xtables'
+ * NAT needs it), or a rule with a conntrack-based match or target (libxt_*.c nf_ct_netns_get).
+ */
+function needsConntrack(rs: Ruleset, name: TableName): boolean {
+  const t = rs.tables.get(name);
+  if (t === undefined) return false;
+  for (const c of t.chains.values()) {
+    for (const r of c.rules) {
+      if (
+        name === "nat" ||
+        /-m (conntrack|state|connmark|connlimit|connbytes|helper)\b|-j (CONNMARK|CT|DNAT|SNAT|MASQUERADE|REDIRECT)\b/.test(
+          r.text,
+        )
+      )
+        return true;
+    }
+  }
+  return false;
+}
+
+/**
+ * A stand-in nft table for an iptables table the nft ruleset does not hold (legacy xtables), with
+ * its built-in chains as base chains, except those in `skip` (the nft dump hooks them already).
+ */
+function xtablesTable(
+  rs: Ruleset,
+  name: TableName,
+  handle: number,
+  skip?: ReadonlySet<string>,
+): NftTable | undefined {
   const t = rs.tables.get(name);
   if (t === undefined) return undefined;
   const chains = new Map<string, NftChain>();
   for (const chain of t.chains.values()) {
     const hook = HOOK_OF[chain.name];
-    if (hook === undefined || chain.policy === undefined) continue;
+    if (hook === undefined || chain.policy === undefined || skip?.has(chain.name)) continue;
     const prio = name === "nat" && (hook === "input" || hook === "postrouting") ? 100 : PRIORITY[name];
     chains.set(chain.name, {
       family: "ip",
@@ -87,13 +116,16 @@ export function plan(ev: HostEvidence, base: Omit<IptablesChains, "index" | "bac
   const ipt = ev.iptables;
   const iptLegacy = ipt?.ruleset.header.backend === "legacy";
   const nftSrc = ipt === undefined || iptLegacy ? undefined : sourceOf(ipt, "iptables-nft", base);
-  const seen = new Set<TableName>();
+  const hooked = new Map<TableName, Set<string>>();
   for (const t of ev.nft.ruleset.tables) {
     const name = t.name as TableName;
     if (t.family === "ip" && t.owner === "iptables-nft" && nftSrc !== undefined && TABLES.includes(name)) {
       if (ipt!.ruleset.tables.has(name)) {
         delegates.set(t, { src: nftSrc, table: name });
-        seen.add(name);
+        hooked.set(
+          name,
+          new Set([...t.chains.values()].filter((c) => c.base !== undefined).map((c) => c.name)),
+        );
         tables.push(`iptables-nft ${name} (${ipt!.file})`);
         continue;
       }
@@ -101,14 +133,16 @@ export function plan(ev: HostEvidence, base: Omit<IptablesChains, "index" | "bac
     tables.push(`nft ${t.family} ${t.name}`);
   }
   let handle = -1;
-  // iptables-save tables the nft dump lacks (dumps taken at different times): from iptables-save.
+  // iptables-save's built-in chains the nft dump does not hook (dumps taken at different times, a
+  // table nft shows empty): walked from iptables-save at iptables' priorities all the same.
   for (const name of TABLES) {
-    if (nftSrc === undefined || seen.has(name)) continue;
-    const t = xtablesTable(ipt!.ruleset, name, handle--);
+    if (nftSrc === undefined) continue;
+    const t = xtablesTable(ipt!.ruleset, name, handle--, hooked.get(name));
     if (t === undefined || t.chains.size === 0) continue;
     extra.push(t);
     delegates.set(t, { src: nftSrc, table: name });
-    tables.push(`iptables-nft ${name} (${ipt!.file})`);
+    if (!hooked.has(name)) tables.push(`iptables-nft ${name} (${ipt!.file})`);
+    conntrackOn ||= needsConntrack(ipt!.ruleset, name);
   }
   const legacyDumps = [...(iptLegacy ? [ipt!] : []), ...(ev.legacy === undefined ? [] : [ev.legacy])];
   for (const dump of legacyDumps) {
@@ -119,8 +153,7 @@ export function plan(ev: HostEvidence, base: Omit<IptablesChains, "index" | "bac
       extra.push(t);
       delegates.set(t, { src, table: name });
       tables.push(`iptables-legacy ${name} (${dump.file})`);
-      // xtables' conntrack and NAT are on whenever legacy tables hold rules.
-      conntrackOn ||= dump.ruleset.tables.get(name)!.chains.size > 0;
+      conntrackOn ||= needsConntrack(dump.ruleset, name);
     }
   }
   const ruleset =
