@@ -4,8 +4,8 @@
  * cluster. They are data shaped like `diagnose` output, not results computed by it.
  */
 import type { CheckStep, NodeSummary } from "../model/diagnosis.ts";
-import type { Finding } from "../model/finding.ts";
 import type { ChainView, NodeRuleView, ReportInput } from "../report/html/report-input.ts";
+import { incidentFindings } from "./sample-incident-findings.ts";
 import { incidentTrace } from "./sample-trace.ts";
 
 /** Strings that would run script if the report forgot to escape them in any context. */
@@ -19,22 +19,18 @@ const SVC = "KUBE-SVC-GDTA6QNQGKHN2V3T";
 const SEP = "KUBE-SEP-7YDL6MIZRSGQXR5F";
 const AGENT1 = "nodes/prod-agent1/iptables-save.txt";
 
+/** A rule comment as iptables-save quotes it. */
+const q = (s: string): string => JSON.stringify(s);
+
 /** Options of {@linkcode incidentInput}. */
 export interface IncidentOptions {
   /** Put {@linkcode HOSTILE} payloads in a rule comment, the Service name and the pod name. */
   readonly hostile?: boolean;
 }
 
-/** The incident: DNS and the Service are fine, prod-agent1 DNATs to a pod IP that no longer exists. */
-export function incidentInput(options: IncidentOptions = {}): ReportInput {
-  const service = options.hostile ? HOSTILE.service : "eopx/eopx-register";
-  const pod = options.hostile ? HOSTILE.pod : "eopx/eopx-gateway-7c9f8d5b6-x2x4k";
-  const comment = options.hostile ? HOSTILE.comment : "eopx/eopx-register:http";
-  const q = (s: string) => JSON.stringify(s);
-  const svcRule = `-A KUBE-SERVICES -d 10.43.176.183/32 -p tcp -m comment --comment ${q(`${comment} cluster IP`)} -m tcp --dport 8848 -j ${SVC}`;
-  const svcJump = `-A ${SVC} -m comment --comment ${q(comment)} -j ${SEP}`;
-  const dnat = `-A ${SEP} -p tcp -m comment --comment ${q(comment)} -m tcp -j DNAT --to-destination 10.42.1.17:8848`;
-  const steps: CheckStep[] = [
+/** The checks of the incident: everything up to the client's node is fine, its dataplane and health are not. */
+function incidentSteps(service: string, pod: string): CheckStep[] {
+  return [
     {
       check: "bundle",
       status: "ok",
@@ -75,80 +71,11 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
         "prod-agent1 holds 180,214 rules (176,540 exact duplicates) against 248-251 on its peers; iptables v1.8.2 (nf_tables) leaks duplicates (k3s-io/k3s#3117)",
     },
   ];
-  const findings: Finding[] = [
-    {
-      code: "endpoint-stale",
-      severity: "error",
-      node: "prod-agent1",
-      service,
-      pod,
-      message: `${SEP} on prod-agent1 sends ${service}:8848 to 10.42.1.17:8848, which is no ready endpoint (ready: 10.42.2.31:8848)`,
-      evidence: [
-        { file: AGENT1, line: 172_389, text: dnat },
-        {
-          file: "cluster/endpointslices.json",
-          text: "eopx/eopx-register-x7k2p: 10.42.2.31 ready (pod eopx/eopx-register-0, node prod-agent2)",
-        },
-      ],
-      fix: "Stop the duplicate leak on prod-agent1 (see iptables-known-bug), then restart k3s there so kube-proxy rewrites the node's rules",
-      references: ["k3s-io/k3s#3117"],
-    },
-    {
-      code: "rules-duplicated",
-      severity: "error",
-      node: "prod-agent1",
-      message: "prod-agent1 has 176,540 exact duplicate rules in 14 groups, owned by kube-proxy and flannel",
-      evidence: [
-        {
-          file: AGENT1,
-          line: 2_051,
-          text: `-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP (44,135 copies)`,
-        },
-        {
-          file: AGENT1,
-          line: 2_052,
-          text: `-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP (44,135 copies)`,
-        },
-        {
-          file: AGENT1,
-          line: 90_101,
-          text: `-A FLANNEL-FWD -s 10.42.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT (44,134 copies)`,
-        },
-      ],
-      fix: "Upgrade iptables to 1.8.5 or later, or k3s to v1.23.15 or later started with --prefer-bundled-bin; then reboot the node or flush the duplicated chains",
-      references: ["k3s-io/k3s#3117"],
-    },
-    {
-      code: "rules-outlier",
-      severity: "warning",
-      node: "prod-agent1",
-      message: "prod-agent1 has 180,214 rules, 721x the median of its peers (250)",
-      evidence: [{ file: AGENT1, text: "180,214 -A lines" }],
-    },
-    {
-      code: "iptables-known-bug",
-      severity: "error",
-      node: "prod-agent1",
-      message: "iptables v1.8.2 on the nf_tables backend duplicates rules on every k3s restart",
-      evidence: [
-        { file: "nodes/prod-agent1/iptables-version.txt", line: 1, text: "iptables v1.8.2 (nf_tables)" },
-      ],
-      fix: "Upgrade the node's iptables to 1.8.5 or later, or run k3s >= v1.23.15 with --prefer-bundled-bin",
-      references: ["k3s-io/k3s#3117", "https://github.com/k3s-io/k3s/issues/3117"],
-    },
-    {
-      code: "config-pod-ip",
-      severity: "warning",
-      pod,
-      service,
-      message: `${pod} pins the pod IP 10.42.2.31 of eopx/eopx-register-0 in env EOPX_REGISTER_ADDR: it breaks when that pod restarts`,
-      evidence: [
-        { file: "cluster/pods.json", text: "env EOPX_REGISTER_ADDR=10.42.2.31:8848 (container gateway)" },
-      ],
-      fix: "Use the Service name eopx-register.eopx.svc:8848 instead of a pod IP",
-    },
-  ];
-  const nodes: NodeSummary[] = [
+}
+
+/** The three nodes: prod-agent1 with its leaked rules and a kube-proxy that lags, its two healthy peers. */
+function incidentNodes(): NodeSummary[] {
+  return [
     node("prod-master2", 251, 0, "iptables v1.8.9 (nf_tables)"),
     {
       ...node("prod-agent1", 180_214, 176_540, "iptables v1.8.2 (nf_tables)"),
@@ -170,7 +97,17 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
     },
     node("prod-agent2", 248, 0, "iptables v1.8.9 (nf_tables)"),
   ];
-  const ruleViews: NodeRuleView[] = [
+}
+
+/** The excerpts of the traced chains on prod-agent1 and of the same Service's chains on prod-master2. */
+function incidentRuleViews(text: {
+  svcRule: string;
+  svcJump: string;
+  dnat: string;
+  comment: string;
+}): NodeRuleView[] {
+  const { svcRule, svcJump, dnat, comment } = text;
+  return [
     {
       node: "prod-agent1",
       file: AGENT1,
@@ -203,6 +140,16 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       ],
     },
   ];
+}
+
+/** The incident: DNS and the Service are fine, prod-agent1 DNATs to a pod IP that no longer exists. */
+export function incidentInput(options: IncidentOptions = {}): ReportInput {
+  const service = options.hostile ? HOSTILE.service : "eopx/eopx-register";
+  const pod = options.hostile ? HOSTILE.pod : "eopx/eopx-gateway-7c9f8d5b6-x2x4k";
+  const comment = options.hostile ? HOSTILE.comment : "eopx/eopx-register:http";
+  const svcRule = `-A KUBE-SERVICES -d 10.43.176.183/32 -p tcp -m comment --comment ${q(`${comment} cluster IP`)} -m tcp --dport 8848 -j ${SVC}`;
+  const svcJump = `-A ${SVC} -m comment --comment ${q(comment)} -j ${SEP}`;
+  const dnat = `-A ${SEP} -p tcp -m comment --comment ${q(comment)} -m tcp -j DNAT --to-destination 10.42.1.17:8848`;
   return {
     ok: false,
     verdict: "broken",
@@ -218,11 +165,11 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       clusterIp: "10.43.176.183",
       port: 8848,
     },
-    steps,
-    findings,
+    steps: incidentSteps(service, pod),
+    findings: incidentFindings({ service, pod, dnat, sep: SEP, file: AGENT1 }),
     trace: incidentTrace({ svcRule, svcJump, dnat, svc: SVC, sep: SEP, file: AGENT1 }),
-    nodes,
-    ruleViews,
+    nodes: incidentNodes(),
+    ruleViews: incidentRuleViews({ svcRule, svcJump, dnat, comment }),
   };
 }
 
