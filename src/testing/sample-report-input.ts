@@ -3,10 +3,13 @@
  * netdoctor (eopx-gateway on prod-agent1 cannot reach eopx-register:8848) and a large synthetic
  * cluster. They are data shaped like `diagnose` output, not results computed by it.
  */
-import type { CheckStep, NodeSummary } from "../model/diagnosis.ts";
-import type { ChainView, NodeRuleView, ReportInput } from "../report/html/report-input.ts";
-import { incidentFindings } from "./sample-incident-findings.ts";
+import type { CheckStep } from "../model/diagnosis.ts";
+import type { Finding } from "../model/finding.ts";
+import type { ReportInput } from "../report/html/report-input.ts";
+import { incidentNodes, incidentRuleViews } from "./sample-incident-nodes.ts";
 import { incidentTrace } from "./sample-trace.ts";
+
+export { chain, node } from "./sample-incident-nodes.ts";
 
 /** Strings that would run script if the report forgot to escape them in any context. */
 export const HOSTILE = {
@@ -73,73 +76,108 @@ function incidentSteps(service: string, pod: string): CheckStep[] {
   ];
 }
 
-/** The three nodes: prod-agent1 with its leaked rules and a kube-proxy that lags, its two healthy peers. */
-function incidentNodes(): NodeSummary[] {
-  return [
-    node("prod-master2", 251, 0, "iptables v1.8.9 (nf_tables)"),
-    {
-      ...node("prod-agent1", 180_214, 176_540, "iptables v1.8.2 (nf_tables)"),
-      knownBugs: ["k3s-io/k3s#3117"],
-      kubeProxy: {
-        mode: "iptables",
-        modeReason: 'kube-proxy reports proxy mode "iptables"',
-        modeEvidence: [{ file: "nodes/prod-agent1/kube-proxy-mode.txt", line: 1, text: "iptables" }],
-        era: { label: "v1.24 or later", min: 24, evidence: [] },
-        health: {
-          summary:
-            'kube-proxy on "prod-agent1" last synced 42 minutes ago (at collection), 3 restore failures',
-          syncAgeSeconds: 2520,
-          restoreFailures: 3,
-          canaryMissing: [],
-          evidence: [],
-        },
+/** The names and rule text the incident's findings quote. */
+interface IncidentFindingText {
+  readonly service: string;
+  readonly pod: string;
+  /** The DNAT rule of the stale endpoint's chain. */
+  readonly dnat: string;
+  /** That chain (KUBE-SEP-...). */
+  readonly sep: string;
+  /** prod-agent1's iptables-save file. */
+  readonly file: string;
+}
+
+/** prod-agent1 still DNATs the Service to a pod IP that is no ready endpoint. */
+function staleEndpointFinding(text: IncidentFindingText): Finding {
+  const { service, pod, dnat, sep, file } = text;
+  return {
+    code: "endpoint-stale",
+    severity: "error",
+    node: "prod-agent1",
+    service,
+    pod,
+    message: `${sep} on prod-agent1 sends ${service}:8848 to 10.42.1.17:8848, which is no ready endpoint (ready: 10.42.2.31:8848)`,
+    evidence: [
+      { file, line: 172_389, text: dnat },
+      {
+        file: "cluster/endpointslices.json",
+        text: "eopx/eopx-register-x7k2p: 10.42.2.31 ready (pod eopx/eopx-register-0, node prod-agent2)",
       },
+    ],
+    fix: "Stop the duplicate leak on prod-agent1 (see iptables-known-bug), then restart k3s there so kube-proxy rewrites the node's rules",
+    references: ["k3s-io/k3s#3117"],
+  };
+}
+
+/** The duplicate leak of iptables 1.8.2 (nf_tables) on prod-agent1 and what it does to the rule count. */
+function leakFindings(file: string): Finding[] {
+  return [
+    {
+      code: "rules-duplicated",
+      severity: "error",
+      node: "prod-agent1",
+      message: "prod-agent1 has 176,540 exact duplicate rules in 14 groups, owned by kube-proxy and flannel",
+      evidence: [
+        {
+          file,
+          line: 2_051,
+          text: `-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP (44,135 copies)`,
+        },
+        {
+          file,
+          line: 2_052,
+          text: `-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP (44,135 copies)`,
+        },
+        {
+          file,
+          line: 90_101,
+          text: `-A FLANNEL-FWD -s 10.42.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT (44,134 copies)`,
+        },
+      ],
+      fix: "Upgrade iptables to 1.8.5 or later, or k3s to v1.23.15 or later started with --prefer-bundled-bin; then reboot the node or flush the duplicated chains",
+      references: ["k3s-io/k3s#3117"],
     },
-    node("prod-agent2", 248, 0, "iptables v1.8.9 (nf_tables)"),
+    {
+      code: "rules-outlier",
+      severity: "warning",
+      node: "prod-agent1",
+      message: "prod-agent1 has 180,214 rules, 721x the median of its peers (250)",
+      evidence: [{ file, text: "180,214 -A lines" }],
+    },
+    {
+      code: "iptables-known-bug",
+      severity: "error",
+      node: "prod-agent1",
+      message: "iptables v1.8.2 on the nf_tables backend duplicates rules on every k3s restart",
+      evidence: [
+        { file: "nodes/prod-agent1/iptables-version.txt", line: 1, text: "iptables v1.8.2 (nf_tables)" },
+      ],
+      fix: "Upgrade the node's iptables to 1.8.5 or later, or run k3s >= v1.23.15 with --prefer-bundled-bin",
+      references: ["k3s-io/k3s#3117", "https://github.com/k3s-io/k3s/issues/3117"],
+    },
   ];
 }
 
-/** The excerpts of the traced chains on prod-agent1 and of the same Service's chains on prod-master2. */
-function incidentRuleViews(text: {
-  svcRule: string;
-  svcJump: string;
-  dnat: string;
-  comment: string;
-}): NodeRuleView[] {
-  const { svcRule, svcJump, dnat, comment } = text;
-  return [
-    {
-      node: "prod-agent1",
-      file: AGENT1,
-      omittedChains: 0,
-      chains: [
-        chain("nat", "KUBE-SERVICES", 40, 171_877, "has the Service's ClusterIP entry", [
-          { line: 171_902, text: svcRule, mark: "trace" },
-        ]),
-        chain("nat", SVC, 61, 1, "on the traced path", [{ line: 172_310, text: svcJump, mark: "trace" }]),
-        chain("nat", SEP, 77, 2, "on the traced path", [
-          {
-            line: 172_388,
-            text: `-A ${SEP} -s 10.42.1.17/32 -m comment --comment ${q(comment)} -j KUBE-MARK-MASQ`,
-          },
-          { line: 172_389, text: dnat, mark: "evidence" },
-        ]),
-      ],
-    },
-    {
-      node: "prod-master2",
-      file: "nodes/prod-master2/iptables-save.txt",
-      omittedChains: 0,
-      chains: [
-        chain("nat", "KUBE-SERVICES", 38, 64, "has the Service's ClusterIP entry", [
-          { line: 131, text: svcRule.replace(/ -j .*/, ` -j ${SVC}`) },
-        ]),
-        chain("nat", SVC, 60, 1, "jumped to from the Service's entry", [
-          { line: 219, text: `-A ${SVC} -m comment --comment ${q(comment)} -j KUBE-SEP-QX4MHNUAVU5JHCAZ` },
-        ]),
-      ],
-    },
-  ];
+/** The client pins the register pod's IP in its environment. */
+function pinnedPodIpFinding(text: IncidentFindingText): Finding {
+  const { service, pod } = text;
+  return {
+    code: "config-pod-ip",
+    severity: "warning",
+    pod,
+    service,
+    message: `${pod} pins the pod IP 10.42.2.31 of eopx/eopx-register-0 in env EOPX_REGISTER_ADDR: it breaks when that pod restarts`,
+    evidence: [
+      { file: "cluster/pods.json", text: "env EOPX_REGISTER_ADDR=10.42.2.31:8848 (container gateway)" },
+    ],
+    fix: "Use the Service name eopx-register.eopx.svc:8848 instead of a pod IP",
+  };
+}
+
+/** The incident's findings, in the order `diagnose` reports them. */
+function incidentFindings(text: IncidentFindingText): Finding[] {
+  return [staleEndpointFinding(text), ...leakFindings(text.file), pinnedPodIpFinding(text)];
 }
 
 /** The incident: DNS and the Service are fine, prod-agent1 DNATs to a pod IP that no longer exists. */
@@ -169,33 +207,6 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
     findings: incidentFindings({ service, pod, dnat, sep: SEP, file: AGENT1 }),
     trace: incidentTrace({ svcRule, svcJump, dnat, svc: SVC, sep: SEP, file: AGENT1 }),
     nodes: incidentNodes(),
-    ruleViews: incidentRuleViews({ svcRule, svcJump, dnat, comment }),
+    ruleViews: incidentRuleViews({ svcRule, svcJump, dnat, comment, svc: SVC, sep: SEP, file: AGENT1 }),
   };
-}
-
-/** A readable node summary with an iptables version. */
-export function node(name: string, rules: number, duplicateRules: number, version: string): NodeSummary {
-  return {
-    node: name,
-    file: `nodes/${name}/iptables-save.txt`,
-    readable: true,
-    rules,
-    chains: Math.max(12, Math.round(rules / 40)),
-    duplicateRules,
-    header: { program: "iptables-save", version: version.split(" ")[1] ?? "", backend: "nf_tables", line: 1 },
-    iptablesVersion: version,
-    knownBugs: [],
-  };
-}
-
-/** A chain excerpt. */
-export function chain(
-  table: ChainView["table"],
-  name: string,
-  line: number,
-  totalRules: number,
-  reason: string,
-  rules: ChainView["rules"],
-): ChainView {
-  return { table, chain: name, line, totalRules, rules, reason };
 }
