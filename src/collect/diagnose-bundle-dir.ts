@@ -51,8 +51,10 @@ export async function diagnoseBundleDir(
       node === builder.clientNode && data.index !== undefined
         ? await readClientDump(join(dir, "nodes", node, "iptables-save.txt"))
         : undefined;
-    // The client node's nft ruleset, legacy tables and interfaces: the whole-host trace (issue 15).
-    const host = node === builder.clientNode ? await readNodeNft(dir, node) : undefined;
+    // The client node's nft ruleset, legacy tables and interfaces: the whole-host trace, and in the
+    // full check every node's nftables-mode reconciliation (issue 15).
+    const nft = question === undefined || node === builder.clientNode;
+    const host = nft ? await readNodeNft(dir, node) : undefined;
     builder.addNode({
       ...data,
       ...(ruleset === undefined ? {} : { ruleset }),

@@ -124,6 +124,26 @@ describe.skipIf(skip)("diagnose in kube-proxy nftables mode (upstream TestOveral
     for (const f of d.findings) for (const e of f.evidence) expect(e.file).not.toContain("iptables-save");
   });
 
+  it("checks the node in the full check too: healthy, then the stale endpoint", async () => {
+    const healthy = await diagnoseBundleDir(await bundle());
+    expect(healthy.verdict).toBe("reachable");
+    expect(step(healthy, "node-dataplane")?.status).toBe("ok");
+    const dir = await bundle((c) =>
+      editJson(join(c, "endpointslices.json"), (doc) => {
+        const s = doc.items.find((x) => (x.metadata as { name: string }).name === "svc1-1")!;
+        (s.endpoints as { addresses: string[] }[])[0]!.addresses = ["10.180.0.9"];
+      }),
+    );
+    const d = await diagnoseBundleDir(dir);
+    expect(d.verdict).toBe("broken");
+    expect(
+      d.findings
+        .filter((f) => f.severity === "error")
+        .map((f) => f.code)
+        .sort(),
+    ).toEqual(["endpoint-missing", "endpoint-stale"]);
+  });
+
   it("finds a Service the table is missing, and never calls the node undecided for its mode", async () => {
     const dir = await bundle((c) => {
       editJson(join(c, "services.json"), (doc) => {
