@@ -108,7 +108,10 @@ export function registerTrace(program: Command): void {
       "the packet's path through a node's iptables rules, hop by hop with dump lines, as the kernel would take it",
     )
     .option("--dump <file>", "iptables-save output of the node (- for stdin)")
-    .option("--bundle <dir>", "a netdoctor bundle: the node's dump and addresses come from it (with --node)")
+    .option(
+      "--bundle <dir>",
+      "a netdoctor bundle: the node's dump and addresses come from it (with --node); with its nft-ruleset.json every table of the host is traced",
+    )
     .option("--node <name>", "the bundle's node to trace on (default: the node of --from NS/POD)")
     .option(
       "--src <ip[:port]>",
