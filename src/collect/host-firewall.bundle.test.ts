@@ -233,6 +233,22 @@ describe.skipIf(skip)("netdoctor trace --bundle with nft-ruleset.json (issue 15)
     });
   });
 
+  it("netdoctor diagnose exits 1, broken at host-firewall, naming the rule and the fix", async () => {
+    const dir = await bundleWith(FIREWALLD);
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", MAIN, "diagnose", "--bundle", dir, "--from", DEMO_HEALTHY_FROM, "--to", DEMO_TO],
+      { encoding: "utf8", timeout: 120_000 },
+    );
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toMatch(/^VERDICT: BROKEN at host-firewall$/m);
+    expect(r.stdout).toMatch(
+      /^ {4}nodes\/master1\/nft-ruleset\.txt:\d+ {2}reject with icmpx (type )?admin-prohibited # handle \d+$/m,
+    );
+    expect(r.stdout).toContain("firewall-cmd --permanent --zone=trusted --add-source=");
+  });
+
   it("says which tables were not looked at without nft-ruleset.json, and keeps today's answer", async () => {
     const dir = await bundleWith(FIREWALLD);
     await rm(join(dir, "nodes/master1/nft-ruleset.json"));
