@@ -1,15 +1,31 @@
+/**
+ * The reading edge for dumps: every command that reads an iptables-save file (scan, fix, trace,
+ * report, diagnose's bundle nodes) gets its bytes from {@linkcode dumpChunks} and reads them in one
+ * streaming pass, with as many handlers as it needs composed on that pass.
+ */
 import { stat } from "node:fs/promises";
+import { RuleSignatureScanner, type SignatureHit } from "../known-bugs/rule-signatures.ts";
 import type { Ruleset } from "../model/ruleset.ts";
+import { composeHandlers } from "../parse/compose-handlers.ts";
 import { type DumpHandler, DumpReader, type DumpReaderOptions } from "../parse/dump-reader.ts";
-import { type ParseDumpOptions, parseDumpStream } from "../parse/parse-dump.ts";
+import { type ParseDumpOptions, RulesetBuilder } from "../parse/parse-dump.ts";
+import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
-import { readTextChunks } from "./read-text-chunks.ts";
+import { readByteChunks } from "./read-byte-chunks.ts";
 
-function open(path: string): AsyncIterable<string> {
-  return readTextChunks(path);
+/**
+ * The bytes of a dump file (or stdin for "-"), in chunks. `reuse` is for handlers that keep nothing
+ * of a chunk (see {@linkcode readByteChunks}).
+ */
+export function dumpChunks(
+  path: string,
+  options: { readonly reuse?: boolean } = {},
+): AsyncIterable<Uint8Array> {
+  return readByteChunks(path, options);
 }
 
-async function checkReadable(path: string): Promise<void> {
+/** Fails with one clear line when `path` is not a readable file. */
+export async function checkReadable(path: string): Promise<void> {
   if (path === "-") return;
   try {
     const st = await stat(path);
@@ -25,6 +41,12 @@ async function checkReadable(path: string): Promise<void> {
   }
 }
 
+/** Options of {@linkcode streamDump}. */
+export interface StreamDumpOptions extends DumpReaderOptions {
+  /** The handler keeps nothing of a chunk after the next one is read (a scan): chunks may be reused. */
+  readonly reuse?: boolean;
+}
+
 /**
  * Streams a dump file (or stdin for "-") through a {@linkcode DumpReader} with the given handler.
  * Memory stays bounded by what the handler keeps.
@@ -32,17 +54,49 @@ async function checkReadable(path: string): Promise<void> {
 export async function streamDump(
   path: string,
   handler: DumpHandler,
-  options: DumpReaderOptions = {},
+  options: StreamDumpOptions = {},
 ): Promise<DumpReader> {
   await checkReadable(path);
   const reader = new DumpReader(handler, options);
-  for await (const chunk of open(path)) reader.push(chunk);
+  for await (const chunk of dumpChunks(path, { reuse: options.reuse === true })) reader.push(chunk);
   reader.end();
   return reader;
 }
 
 /** Reads and parses a dump file (or stdin for "-"). */
 export async function readDump(path: string, options: ParseDumpOptions = {}): Promise<Ruleset> {
-  await checkReadable(path);
-  return parseDumpStream(open(path), options);
+  const builder = new RulesetBuilder(options);
+  const reader = await streamDump(path, builder.handler, options);
+  return builder.finish(reader);
+}
+
+/** What {@linkcode readAndScanDump} gives: the parsed dump and its scan, from one pass. */
+export interface ScannedDump {
+  readonly ruleset: Ruleset;
+  readonly scan: NodeScan;
+  readonly signatures: readonly SignatureHit[];
+}
+
+/**
+ * Parses a dump and scans it (counts, duplicates, known-bug signatures) in the same single pass, so
+ * the file is read once and its text is held once (by the ruleset, as its evidence).
+ */
+export async function readAndScanDump(
+  path: string,
+  meta: { readonly node: string; readonly file: string },
+  options: ParseDumpOptions = {},
+): Promise<ScannedDump> {
+  const builder = new RulesetBuilder(options);
+  const scanner = new NodeScanner();
+  const signatures = new RuleSignatureScanner();
+  const reader = await streamDump(
+    path,
+    composeHandlers(builder.handler, scanner.handler, signatures.handler),
+    options,
+  );
+  return {
+    ruleset: builder.finish(reader),
+    scan: scanner.finish({ ...meta, header: reader.header }),
+    signatures: signatures.hits,
+  };
 }

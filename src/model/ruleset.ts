@@ -101,7 +101,18 @@ export interface Chain {
   readonly builtin: boolean;
   /** 1-indexed line of the declaration (0 when the chain was implied, as in `iptables -S` input). */
   readonly line: number;
+  /**
+   * The rules in order. A parsed dump's chain makes its rule objects when this is first read, so
+   * code that only needs the count should use {@linkcode chainLength}.
+   */
   readonly rules: Rule[];
+  /** Number of rules, when the chain knows it without making its rule objects (a parsed dump's chains do). */
+  readonly ruleCount?: number;
+}
+
+/** Number of rules of a chain, without making a parsed chain's rule objects. */
+export function chainLength(chain: Chain): number {
+  return chain.ruleCount ?? chain.rules.length;
 }
 
 export interface Table {

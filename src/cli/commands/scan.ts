@@ -18,19 +18,16 @@ export function parseNamedFile(arg: string): { node: string; file: string } {
 }
 
 /**
- * Scans one dump file in a streaming pass. A file whose chains' rules are not contiguous (never
- * iptables-save output, but hand-edited dumps) is read a second time keeping every rule, so its
- * duplicate counts are exact; stdin cannot be re-read, and there the scan's warning says so.
+ * Scans one dump file in a single streaming pass, exact whatever the order of its rules (see
+ * {@linkcode NodeScanner}); the file's chunks are read into one reused buffer.
  */
 export async function scanFile(node: string, file: string, table?: TableName): Promise<NodeScan> {
-  const options = table === undefined ? {} : { table };
   const scanner = new NodeScanner();
-  const reader = await streamDump(file, scanner.handler, options);
-  if (scanner.interleaved && file !== "-") {
-    const exact = new NodeScanner({ keepAllRules: true });
-    const again = await streamDump(file, exact.handler, options);
-    return exact.finish({ node, file, header: again.header });
-  }
+  const reader = await streamDump(
+    file,
+    scanner.handler,
+    table === undefined ? { reuse: true } : { reuse: true, table },
+  );
   return scanner.finish({ node, file, header: reader.header });
 }
 

@@ -1,0 +1,241 @@
+/**
+ * The compact form of a parsed dump's rules: while the dump is read, a rule is four numbers in typed
+ * arrays (its line, its chunk of the dump, its offset there, the next rule of its chain); a chain makes
+ * its {@linkcode Rule} objects on first use of `rules`. Every rule keeps pointing into the dump's
+ * bytes, which are its evidence: the bytes are held once, never copied into strings per rule.
+ */
+import type { Chain, Counters, Rule, RuleSpec, TableName } from "../model/ruleset.ts";
+import type { ChainDeclaration } from "./dump-reader.ts";
+import { parseRule } from "./parse-rule.ts";
+import { decodeBytes, type RuleView } from "./rule-view.ts";
+
+/** The `[packets:bytes] ` prefix of `iptables-save -c` lines. */
+const COUNTER_PREFIX = /^\[(\d+):(\d+)\] /;
+
+/** End of the line that starts at `start` (before its CR, LF or the end of the bytes). */
+function lineEnd(bytes: Uint8Array, start: number): number {
+  let end = bytes.indexOf(10, start);
+  if (end < 0) end = bytes.length;
+  return end > start && bytes[end - 1] === 13 ? end - 1 : end;
+}
+
+/**
+ * A rule whose options are parsed on first use. It keeps only what cannot be derived: its chain
+ * (which knows the table and chain name), position, line, and where its line is in the dump's
+ * bytes; `raw`, `text` and `counters` are decoded on use (the `[p:b] ` prefix is the only difference
+ * between raw and text). Rules where they cannot be (`iptables -S -v` puts `-c P B` inside the rule)
+ * are {@linkcode SplitDumpRule}s.
+ */
+class DumpRule implements Rule {
+  readonly #chain: Chain;
+  readonly index: number;
+  readonly line: number;
+  readonly #bytes: Uint8Array;
+  readonly #start: number;
+  #spec: RuleSpec | undefined;
+
+  constructor(chain: Chain, index: number, line: number, bytes: Uint8Array, start: number) {
+    this.#chain = chain;
+    this.index = index;
+    this.line = line;
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#spec = undefined;
+  }
+
+  get table(): TableName {
+    return this.#chain.table;
+  }
+
+  get chain(): string {
+    return this.#chain.name;
+  }
+
+  get raw(): string {
+    return decodeBytes(this.#bytes, this.#start, lineEnd(this.#bytes, this.#start));
+  }
+
+  get text(): string {
+    const b = this.#bytes;
+    const start = this.#start;
+    if (b[start] !== 91 /* [ */) return this.raw;
+    let t = start;
+    while (b[t] !== 93 /* ] */) t++;
+    return decodeBytes(b, t + 2, lineEnd(b, start));
+  }
+
+  /**
+   * Typed as always present because a getter cannot be declared optional under
+   * `exactOptionalPropertyTypes`; reading `Rule.counters` sees `Counters | undefined` either way.
+   */
+  get counters(): Counters {
+    if (this.#bytes[this.#start] !== 91) return undefined as unknown as Counters;
+    const m = COUNTER_PREFIX.exec(this.raw)!;
+    return { packets: m[1]!, bytes: m[2]! };
+  }
+
+  get spec(): RuleSpec {
+    if (this.#spec === undefined) this.#spec = parseRule(this.text, this.line).spec;
+    return this.#spec;
+  }
+
+  toJSON(): object {
+    return { table: this.table, chain: this.chain, index: this.index, line: this.line, raw: this.raw };
+  }
+}
+
+/** A rule whose text and counters are not `raw` minus a prefix (`iptables -S -v`'s inner `-c P B`). */
+class SplitDumpRule extends DumpRule {
+  readonly #raw: string;
+  readonly #text: string;
+  readonly #counters: Counters | undefined;
+
+  constructor(chain: Chain, index: number, line: number, parts: SplitParts) {
+    super(chain, index, line, EMPTY, 0);
+    this.#raw = parts.raw;
+    this.#text = parts.text;
+    this.#counters = parts.counters;
+  }
+
+  override get raw(): string {
+    return this.#raw;
+  }
+
+  override get text(): string {
+    return this.#text;
+  }
+
+  override get counters(): Counters {
+    return this.#counters as Counters;
+  }
+}
+
+const EMPTY = new Uint8Array(0);
+
+interface SplitParts {
+  readonly raw: string;
+  readonly text: string;
+  readonly counters: Counters | undefined;
+}
+
+/** The rules of a whole dump as typed arrays, and the chunks of bytes they point into. */
+export class RuleStore {
+  readonly #chunks: Uint8Array[] = [];
+  #lastBytes: Uint8Array | undefined;
+  #lines: Int32Array = new Int32Array(1024);
+  #starts: Int32Array = new Int32Array(1024);
+  #chunkOf: Int32Array = new Int32Array(1024);
+  /** The next rule of the same chain, or -1. */
+  #next: Int32Array = new Int32Array(1024);
+  #size = 0;
+  #split: Map<number, SplitParts> | undefined;
+
+  /** Records the rule the view points at as the last rule of `chain`. */
+  add(chain: DumpChain, view: RuleView): void {
+    const id = this.#size;
+    if (id === this.#lines.length) this.#grow();
+    if (view.split) {
+      this.#split ??= new Map();
+      this.#split.set(id, { raw: view.raw, text: view.text, counters: view.counters });
+    } else if (view.bytes !== this.#lastBytes) {
+      this.#lastBytes = view.bytes;
+      this.#chunks.push(view.bytes);
+    }
+    this.#lines[id] = view.line;
+    this.#starts[id] = view.rawStart;
+    this.#chunkOf[id] = this.#chunks.length - 1;
+    this.#next[id] = -1;
+    this.#size = id + 1;
+    chain.append(id, this.#next);
+  }
+
+  /** Trims the arrays to their size once the dump is read. */
+  seal(): void {
+    const n = this.#size;
+    this.#lines = this.#lines.slice(0, n);
+    this.#starts = this.#starts.slice(0, n);
+    this.#chunkOf = this.#chunkOf.slice(0, n);
+    this.#next = this.#next.slice(0, n);
+  }
+
+  /** The Rule objects of a chain whose first rule is `first`, in order. */
+  rules(chain: Chain, first: number, count: number): Rule[] {
+    const out = new Array<Rule>(count);
+    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
+      const split = this.#split?.get(id);
+      out[k] =
+        split === undefined
+          ? new DumpRule(chain, k, this.#lines[id]!, this.#chunks[this.#chunkOf[id]!]!, this.#starts[id]!)
+          : new SplitDumpRule(chain, k, this.#lines[id]!, split);
+    }
+    return out;
+  }
+
+  #grow(): void {
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.#lines = grow(this.#lines);
+    this.#starts = grow(this.#starts);
+    this.#chunkOf = grow(this.#chunkOf);
+    this.#next = grow(this.#next);
+  }
+}
+
+/**
+ * A declared chain of a parsed dump. Its rules are a linked list in the {@linkcode RuleStore} until
+ * `rules` is first read; then they are made, in order, once.
+ */
+export class DumpChain implements Chain {
+  readonly name: string;
+  readonly table: TableName;
+  declare readonly policy?: "ACCEPT" | "DROP";
+  readonly counters: Counters;
+  readonly builtin: boolean;
+  readonly line: number;
+  #store: RuleStore | undefined;
+  #first = -1;
+  #last = -1;
+  #count = 0;
+  #rules: Rule[] | undefined;
+
+  constructor(decl: ChainDeclaration, store: RuleStore) {
+    this.name = decl.name;
+    this.table = decl.table;
+    if (decl.policy !== undefined) this.policy = decl.policy;
+    this.counters = decl.counters;
+    this.builtin = decl.builtin;
+    this.line = decl.line;
+    this.#store = store;
+  }
+
+  /** Number of rules, without making them. */
+  get ruleCount(): number {
+    return this.#rules?.length ?? this.#count;
+  }
+
+  /** Links rule `id` after the chain's last rule (called by the store while reading). */
+  append(id: number, next: Int32Array): void {
+    if (this.#last < 0) this.#first = id;
+    else next[this.#last] = id;
+    this.#last = id;
+    this.#count++;
+  }
+
+  get rules(): Rule[] {
+    if (this.#rules === undefined) {
+      this.#rules = this.#count === 0 ? [] : this.#store!.rules(this, this.#first, this.#count);
+      this.#store = undefined;
+    }
+    return this.#rules;
+  }
+
+  toJSON(): object {
+    const { name, table, policy, counters, builtin, line, rules } = this;
+    return policy === undefined
+      ? { name, table, counters, builtin, line, rules }
+      : { name, table, policy, counters, builtin, line, rules };
+  }
+}
