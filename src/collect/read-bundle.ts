@@ -5,7 +5,6 @@
  * a bad item, an optional file or a broken node directory becomes a `bundle-invalid` finding and
  * the rest is still diagnosed.
  */
-import { createReadStream } from "node:fs";
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts";
@@ -13,12 +12,15 @@ import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
 import { type KubeProxyIndex, KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
+import type { Ruleset } from "../model/ruleset.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
-import { DumpReader } from "../parse/dump-reader.ts";
+import { type DumpHandler, DumpReader } from "../parse/dump-reader.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
-import { NodeScanner } from "../scan/scan-node.ts";
+import { RulesetBuilder } from "../parse/parse-dump.ts";
+import { NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { BundleSchemaError, convertList, type KindTypes, type ObjectKind } from "./kube-objects.ts";
+import { dumpChunks } from "./read-dump.ts";
 
 /** The bundle format this reader understands. */
 export const BUNDLE_FORMAT = "netdoctor-bundle/v1";
@@ -226,7 +228,23 @@ export interface BundleNode {
   readonly evidence: NodeEvidence;
   /** Absent when the dump could not be read. */
   readonly index?: KubeProxyIndex;
+  /** The parsed dump (lazy), when asked for and readable. */
+  readonly ruleset?: Ruleset;
   readonly problems: readonly Finding[];
+}
+
+/** Options of {@linkcode readBundleNode}. */
+export interface ReadBundleNodeOptions {
+  /** Also parse the dump (lazily) in the same pass, for the trace of the client node. */
+  readonly ruleset?: boolean;
+}
+
+/** Streams a dump file of the bundle through `handler` in one pass over its bytes. */
+async function readDumpFile(path: string, handler: DumpHandler, reuse: boolean): Promise<DumpReader> {
+  const reader = new DumpReader(handler);
+  for await (const chunk of dumpChunks(path, { reuse })) reader.push(chunk);
+  reader.end();
+  return reader;
 }
 
 async function small(dir: string, rel: string): Promise<EvidenceFile | undefined> {
@@ -234,8 +252,15 @@ async function small(dir: string, rel: string): Promise<EvidenceFile | undefined
   return text === undefined ? undefined : { file: rel, text };
 }
 
-/** Reads `nodes/NODE/`: scans and indexes its iptables-save.txt and picks up the small files. */
-export async function readBundleNode(bundleDir: string, node: string): Promise<BundleNode> {
+/**
+ * Reads `nodes/NODE/`: scans and indexes its iptables-save.txt (and parses it, when asked) in one pass
+ * over the file, and picks up the small files.
+ */
+export async function readBundleNode(
+  bundleDir: string,
+  node: string,
+  options: ReadBundleNodeOptions = {},
+): Promise<BundleNode> {
   const rel = `nodes/${node}`;
   const problems: Finding[] = [];
   const files = await readdir(join(bundleDir, rel));
@@ -256,23 +281,27 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
   let legacyScan: NodeEvidence["legacyScan"];
   let signatures: NodeEvidence["signatures"];
   let index: KubeProxyIndex | undefined;
+  let ruleset: Ruleset | undefined;
   const dumpFile = `${rel}/iptables-save.txt`;
   if (files.includes("iptables-save.txt")) {
-    const scanner = new NodeScanner();
+    const size = (await stat(join(bundleDir, dumpFile))).size;
+    const scanner = new NodeScanner({ expectedRules: rulesInBytes(size) });
     const sig = new RuleSignatureScanner();
     const indexer = new KubeProxyIndexer();
+    const builder = options.ruleset === true ? new RulesetBuilder({ lazy: true }) : undefined;
     try {
-      const reader = new DumpReader(composeHandlers(scanner.handler, sig.handler, indexer.handler));
-      for await (const chunk of createReadStream(join(bundleDir, dumpFile), {
-        encoding: "utf8",
-        highWaterMark: 1 << 20,
-      })) {
-        reader.push(chunk as string);
-      }
-      reader.end();
+      const handlers = [scanner.handler, sig.handler, indexer.handler];
+      if (builder !== undefined) handlers.push(builder.handler);
+      // Chunks are reused unless the ruleset keeps them as its rules' text.
+      const reader = await readDumpFile(
+        join(bundleDir, dumpFile),
+        composeHandlers(...handlers),
+        builder === undefined,
+      );
       scan = scanner.finish({ node, file: dumpFile, header: reader.header });
       signatures = sig.hits;
       index = indexer.finish();
+      ruleset = builder?.finish(reader);
     } catch (error) {
       if (!(error instanceof DumpSyntaxError)) throw error;
       const msg = `Cannot parse ${dumpFile} at line ${error.line}, column ${error.column}: ${error.message}`;
@@ -290,9 +319,11 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
   if (files.includes("iptables-legacy-save.txt")) {
     const scanner = new NodeScanner();
     try {
-      const reader = new DumpReader(scanner.handler);
-      reader.push((await readText(join(bundleDir, rel, "iptables-legacy-save.txt"))) ?? "");
-      reader.end();
+      const reader = await readDumpFile(
+        join(bundleDir, rel, "iptables-legacy-save.txt"),
+        scanner.handler,
+        true,
+      );
       legacyScan = scanner.finish({ node, file: `${rel}/iptables-legacy-save.txt`, header: reader.header });
     } catch (error) {
       if (!(error instanceof DumpSyntaxError)) throw error;
@@ -324,5 +355,10 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
         }),
     ...(otherErrors.length === 0 ? {} : { otherErrors }),
   };
-  return { evidence, ...(index === undefined ? {} : { index }), problems };
+  return {
+    evidence,
+    ...(index === undefined ? {} : { index }),
+    ...(ruleset === undefined ? {} : { ruleset }),
+    problems,
+  };
 }

@@ -34,8 +34,28 @@ export async function* readByteChunks(
   }
   const file = await open(path, "r");
   try {
-    let buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+    // A parser keeps every chunk: one buffer of the file's size is one allocation instead of one per
+    // chunk (each of which would count as external memory and prompt the garbage collector).
+    const size = options.reuse === true ? 0 : (await file.stat()).size;
+    let whole = size > 0 ? Buffer.allocUnsafeSlow(size) : undefined;
+    let filled = 0;
+    let buffer = Buffer.allocUnsafeSlow(whole === undefined ? CHUNK_BYTES : 0);
     for (;;) {
+      if (whole !== undefined && filled < whole.length) {
+        const { bytesRead } = await file.read(
+          whole,
+          filled,
+          Math.min(CHUNK_BYTES, whole.length - filled),
+          null,
+        );
+        if (bytesRead === 0) return;
+        yield whole.subarray(filled, filled + bytesRead);
+        filled += bytesRead;
+        continue;
+      }
+      // The file grew while read (or has no size, as /proc files): chunk by chunk from here.
+      whole = undefined;
+      if (buffer.length === 0) buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
       const { bytesRead } = await file.read(buffer, 0, CHUNK_BYTES, null);
       if (bytesRead === 0) return;
       yield bytesRead === CHUNK_BYTES ? buffer : buffer.subarray(0, bytesRead);

@@ -9,7 +9,7 @@ import type { Ruleset } from "../model/ruleset.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { type DumpHandler, DumpReader, type DumpReaderOptions } from "../parse/dump-reader.ts";
 import { type ParseDumpOptions, RulesetBuilder } from "../parse/parse-dump.ts";
-import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
+import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { readByteChunks } from "./read-byte-chunks.ts";
 
@@ -63,9 +63,22 @@ export async function streamDump(
   return reader;
 }
 
+/** About how many rules a dump file holds, from its size (undefined for stdin or an unreadable file). */
+async function expectedRules(path: string): Promise<number | undefined> {
+  if (path === "-") return undefined;
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  return size > 0 ? rulesInBytes(size) : undefined;
+}
+
 /** Reads and parses a dump file (or stdin for "-"). */
 export async function readDump(path: string, options: ParseDumpOptions = {}): Promise<Ruleset> {
-  const builder = new RulesetBuilder(options);
+  const expected = options.expectedRules ?? (await expectedRules(path));
+  const builder = new RulesetBuilder(
+    expected === undefined ? options : { ...options, expectedRules: expected },
+  );
   const reader = await streamDump(path, builder.handler, options);
   return builder.finish(reader);
 }
@@ -86,8 +99,11 @@ export async function readAndScanDump(
   meta: { readonly node: string; readonly file: string },
   options: ParseDumpOptions = {},
 ): Promise<ScannedDump> {
-  const builder = new RulesetBuilder(options);
-  const scanner = new NodeScanner();
+  const expected = options.expectedRules ?? (await expectedRules(path));
+  const builder = new RulesetBuilder(
+    expected === undefined ? options : { ...options, expectedRules: expected },
+  );
+  const scanner = new NodeScanner(expected === undefined ? {} : { expectedRules: expected });
   const signatures = new RuleSignatureScanner();
   const reader = await streamDump(
     path,

@@ -32,7 +32,7 @@
  * counters are not behaviour: a removed copy's counters are lost (a dead copy's are zero anyway).
  */
 
-import type { DumpHeader, Ruleset, TableName } from "../model/ruleset.ts";
+import { chainLength, type DumpHeader, type Ruleset, type TableName } from "../model/ruleset.ts";
 import { type RuleOwner, ruleOwner } from "../scan/rule-owner.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
 import { decideCopy, writesAfter } from "./decide-copy.ts";
@@ -102,6 +102,12 @@ export interface DuplicatePlan {
 export interface PlanDuplicatesOptions {
   /** Plan only these tables (default: all). */
   readonly tables?: readonly TableName[];
+  /**
+   * The only chains that hold exact copies, per table, when a scan of the same dump already knows
+   * them (the groups of {@linkcode NodeScan}): the other chains are then not read at all, which on a
+   * million-rule dump leaves their rule objects unmade. A chain missing here is taken to have no copy.
+   */
+  readonly chainsWithCopies?: ReadonlyMap<TableName, ReadonlySet<string>>;
 }
 
 /**
@@ -129,10 +135,12 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     const changed: ChainCounts[] = [];
     let tableBefore = 0;
     let tableRemoved = 0;
+    const only = options.chainsWithCopies?.get(table.name);
     for (const chain of table.chains.values()) {
+      const length = chainLength(chain);
+      tableBefore += length;
+      if (length < 2 || (options.chainsWithCopies !== undefined && only?.has(chain.name) !== true)) continue;
       const rules = chain.rules;
-      tableBefore += rules.length;
-      if (rules.length < 2) continue;
       let chainRemoved = 0;
       // Per distinct rule text: the index of its nearest staying copy, and the last decision made for
       // a copy of it (a leak repeats the same decision 100,000 times: reuse it).
@@ -142,17 +150,22 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
       let lastWrite: Int32Array | undefined;
       let gone: Uint8Array | undefined;
       let folded = 0;
+      // Each rule's text is read once (a parsed rule decodes it from the dump on every read) and kept
+      // only until the rule is folded below, which in a leaked chain is right after the next copy.
+      const textOf: (string | undefined)[] = new Array(rules.length);
       for (let j = 0; j < rules.length; j++) {
         const rule = rules[j]!;
-        const seen = texts.get(rule.text);
+        const text = rule.text;
+        textOf[j] = text;
+        const seen = texts.get(text);
         if (seen === undefined) {
-          texts.set(rule.text, j);
+          texts.set(text, j);
           continue;
         }
         let st: TextState;
         if (typeof seen === "number") {
           st = { kept: seen, prev: -1, between: -1, remove: false, lines: undefined, owner: "other" };
-          texts.set(rule.text, st);
+          texts.set(text, st);
         } else {
           st = seen;
         }
@@ -164,23 +177,25 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
         // Index of the last staying rule before j that may change each state kind for the packets it
         // lets through; folded in lazily, skipping removed copies.
         for (; folded < j; folded++) {
+          const foldedText = textOf[folded];
+          textOf[folded] = undefined;
           if (gone[folded] === 1) continue;
-          const w = analyzer.continuingWrites(rules[folded]!);
+          const w = analyzer.continuingWrites(rules[folded]!, foldedText);
           if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
         }
         const between = writesAfter(lastWrite, st.kept);
         if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
           const keptRule = rules[st.kept]!;
           const d = decideCopy(analyzer, { rule, kept: keptRule, between, lastWrite, rules });
-          const owner = ruleOwner(chain.name, rule.text);
-          const key = `${table.name}\0${rule.text}\0${keptRule.line}\0${d.reason}`;
+          const owner = ruleOwner(chain.name, text);
+          const key = `${table.name}\0${text}\0${keptRule.line}\0${d.reason}`;
           let lines: number[] | undefined = (d.remove ? removedGroups : keptGroups).get(key)?.lines;
           if (lines === undefined) {
             lines = [];
             const base = {
               table: table.name,
               chain: chain.name,
-              rule: rule.text,
+              rule: text,
               owner,
               reason: d.reason,
               lines,

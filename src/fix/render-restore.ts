@@ -59,7 +59,11 @@ export function restoreCommand(plan: Pick<DuplicatePlan, "header">): string {
  * ```
  */
 export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFile[] {
-  const gone = removedLines(plan);
+  // One byte per dump line: a leak can remove hundreds of thousands of lines.
+  let last = 0;
+  for (const g of plan.removedGroups) for (const l of g.lines) last = Math.max(last, l);
+  const gone = new Uint8Array(last + 1);
+  for (const g of plan.removedGroups) for (const l of g.lines) gone[l] = 1;
   const files: RestoreFile[] = [];
   for (const counts of plan.tables) {
     if (counts.chains.length === 0) continue;
@@ -75,7 +79,7 @@ export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFil
     for (const c of chains) if (!c.builtin) parts.push(`:${c.name} - [0:0]`);
     for (const c of chains) {
       if (c.builtin) parts.push(`-F ${c.name}`);
-      for (const r of c.rules) if (!gone.has(r.line)) parts.push(r.raw);
+      for (const r of c.rules) if (gone[r.line] !== 1) parts.push(r.raw);
     }
     parts.push("COMMIT", "");
     files.push({ table: table.name, chains: chains.map((c) => c.name), text: parts.join("\n") });

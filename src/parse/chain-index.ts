@@ -5,8 +5,9 @@
  * A kube-proxy node declares hundreds of thousands of chains, and in kube-proxy's own write order
  * (and in hand-made dumps) the rules of different chains interleave, so a rule's chain must be found
  * by its name on most lines. The names are kept as UTF-8 bytes in one arena and found through an
- * open-addressing table of 32-bit hashes; a hit is confirmed by comparing the bytes, so a lookup is
- * exact. Nothing per lookup is allocated.
+ * open-addressing table of 32-bit hashes (hash and position side by side, so a probe touches one
+ * cache line); a hit is confirmed by comparing the bytes, so a lookup is exact. Nothing per lookup
+ * is allocated, and a name becomes a string only when someone asks for it.
  *
  * @example
  * ```ts
@@ -21,15 +22,17 @@ export class ChainIndex {
   /** Rules read so far per chain, by declaration position (see {@linkcode ChainIndex.next}). */
   #counts: Int32Array = new Int32Array(16);
   /** UTF-8 bytes of every name, one after the other. */
-  #arena: Uint8Array = new Uint8Array(256);
+  #arena: Uint8Array = new Uint8Array(1024);
   #used = 0;
-  /** Per chain: offset of its name in the arena, its length and its hash. */
-  #offsets: Int32Array = new Int32Array(16);
-  #lengths: Int32Array = new Int32Array(16);
-  #hashes: Int32Array = new Int32Array(16);
-  /** Open addressing: position + 1 of the chain in each slot, 0 for empty. */
-  #slots: Int32Array = new Int32Array(1024);
+  /** Per chain: offset of its name in the arena and its length. */
+  #spans: Int32Array = new Int32Array(32);
+  /** Open addressing, two numbers per slot: the name's hash and the chain's position + 1 (0: empty). */
+  #slots: Int32Array = new Int32Array(2048);
+  #mask = 1023;
   #scratch: Uint8Array = new Uint8Array(64);
+  /** A DataView of the bytes hashed last: names are hashed 4 bytes at a time. */
+  #view: DataView = new DataView(new ArrayBuffer(0));
+  #viewOf: Uint8Array | undefined;
 
   /** Number of declared chains. */
   get size(): number {
@@ -45,8 +48,8 @@ export class ChainIndex {
   name(pos: number): string {
     let name = this.#names[pos];
     if (name === undefined) {
-      const off = this.#offsets[pos]!;
-      name = decoder.decode(this.#arena.subarray(off, off + this.#lengths[pos]!));
+      const off = this.#spans[2 * pos]!;
+      name = decoder.decode(this.#arena.subarray(off, off + this.#spans[2 * pos + 1]!));
       this.#names[pos] = name;
     }
     return name;
@@ -63,36 +66,40 @@ export class ChainIndex {
   /** Declares the chain whose UTF-8 name is `bytes` from `start` to `end`; false when already declared. */
   declareBytes(bytes: Uint8Array, start: number, end: number): boolean {
     const len = end - start;
-    const hash = hashBytes(bytes, start, end);
-    if (this.#lookup(bytes, start, end, hash) >= 0) return false;
+    const hash = this.#hash(bytes, start, end);
+    const slot = this.#lookup(bytes, start, end, hash);
+    if (this.#slots[slot + 1] !== 0) return false;
     const pos = this.#names.length;
-    if (pos === this.#offsets.length) this.#growChains();
+    if (2 * pos + 2 > this.#spans.length) this.#spans = grown(this.#spans);
+    if (pos + 1 > this.#counts.length) this.#counts = grown(this.#counts);
     if (this.#used + len > this.#arena.length) {
       const arena = new Uint8Array(Math.max(this.#arena.length * 2, this.#used + len));
       arena.set(this.#arena.subarray(0, this.#used));
       this.#arena = arena;
     }
     const arena = this.#arena;
-    for (let i = 0, at = this.#used; i < len; i++) arena[at + i] = bytes[start + i]!;
-    this.#offsets[pos] = this.#used;
-    this.#lengths[pos] = len;
-    this.#hashes[pos] = hash;
-    this.#used += len;
+    const at = this.#used;
+    for (let i = 0; i < len; i++) arena[at + i] = bytes[start + i]!;
+    this.#spans[2 * pos] = at;
+    this.#spans[2 * pos + 1] = len;
+    this.#used = at + len;
     this.#names.push(undefined);
-    if ((pos + 1) * 2 > this.#slots.length) this.#rehash(this.#slots.length * 2);
-    else this.#insert(pos);
+    this.#slots[slot] = hash;
+    this.#slots[slot + 1] = pos + 1;
+    if ((pos + 1) * 2 > this.#mask) this.#rehash();
     return true;
   }
 
   /** Position of a declared chain, or -1. */
   find(name: string): number {
     const len = this.#encode(name);
-    return this.#lookup(this.#scratch, 0, len, hashBytes(this.#scratch, 0, len));
+    return this.findBytes(this.#scratch, 0, len);
   }
 
   /** Position of the chain whose UTF-8 name is `bytes` from `start` to `end`, or -1. */
   findBytes(bytes: Uint8Array, start: number, end: number): number {
-    return this.#lookup(bytes, start, end, hashBytes(bytes, start, end));
+    const slot = this.#lookup(bytes, start, end, this.#hash(bytes, start, end));
+    return this.#slots[slot + 1]! - 1;
   }
 
   /**
@@ -100,12 +107,12 @@ export class ChainIndex {
    * check of `-A NAME ...` against the previous rule's chain, without finding the name's end first.
    */
   isAt(pos: number, bytes: Uint8Array, start: number, end: number): boolean {
-    const len = this.#lengths[pos]!;
+    const len = this.#spans[2 * pos + 1]!;
     const stop = start + len;
     if (stop > end || (stop < end && bytes[stop] !== 32)) return false;
     const arena = this.#arena;
-    const off = this.#offsets[pos]! - start;
-    for (let i = start; i < stop; i++) if (bytes[i] !== arena[i + off]) return false;
+    const off = this.#spans[2 * pos]! - start;
+    for (let i = stop - 1; i >= start; i--) if (bytes[i] !== arena[i + off]) return false;
     return true;
   }
 
@@ -119,53 +126,70 @@ export class ChainIndex {
     return this.#counts[pos]!;
   }
 
+  /** The slot holding the name, or the empty slot where it would go. */
   #lookup(bytes: Uint8Array, start: number, end: number, hash: number): number {
     const slots = this.#slots;
-    const mask = slots.length - 1;
+    const mask = this.#mask;
     const len = end - start;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
-      const p = slots[i]! - 1;
-      if (p < 0) return -1;
-      if (this.#hashes[p] === hash && this.#lengths[p] === len && this.#equal(p, bytes, start)) return p;
+      const slot = i << 1;
+      const p = slots[slot + 1]! - 1;
+      if (p < 0) return slot;
+      if (slots[slot] === hash && this.#spans[2 * p + 1] === len && this.#equal(p, bytes, start, len)) {
+        return slot;
+      }
     }
   }
 
-  #equal(pos: number, bytes: Uint8Array, start: number): boolean {
+  #equal(pos: number, bytes: Uint8Array, start: number, len: number): boolean {
     const arena = this.#arena;
-    const off = this.#offsets[pos]!;
-    const len = this.#lengths[pos]!;
-    for (let i = 0; i < len; i++) if (arena[off + i] !== bytes[start + i]) return false;
+    const off = this.#spans[2 * pos]! - start;
+    // Backwards: kube-proxy's names share their prefix and differ in their hash suffix.
+    for (let i = start + len - 1; i >= start; i--) if (bytes[i] !== arena[i + off]) return false;
     return true;
   }
 
-  #insert(pos: number): void {
-    const slots = this.#slots;
-    const mask = slots.length - 1;
-    let i = this.#hashes[pos]! & mask;
-    while (slots[i] !== 0) i = (i + 1) & mask;
-    slots[i] = pos + 1;
+  #rehash(): void {
+    const old = this.#slots;
+    const cap = (this.#mask + 1) * 4;
+    const slots = new Int32Array(cap * 2);
+    const mask = cap - 1;
+    for (let s = 0; s < old.length; s += 2) {
+      if (old[s + 1] === 0) continue;
+      let i = old[s]! & mask;
+      while (slots[(i << 1) + 1] !== 0) i = (i + 1) & mask;
+      slots[i << 1] = old[s]!;
+      slots[(i << 1) + 1] = old[s + 1]!;
+    }
+    this.#slots = slots;
+    this.#mask = mask;
   }
 
-  #rehash(size: number): void {
-    this.#slots = new Int32Array(size);
-    for (let p = 0; p < this.#names.length; p++) this.#insert(p);
-  }
-
-  #growChains(): void {
-    const grow = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.#counts = grow(this.#counts);
-    this.#offsets = grow(this.#offsets);
-    this.#lengths = grow(this.#lengths);
-    this.#hashes = grow(this.#hashes);
+  /** A 32-bit hash of the name, 4 bytes at a time (MurmurHash3's mixing). */
+  #hash(bytes: Uint8Array, start: number, end: number): number {
+    let view = this.#view;
+    if (bytes !== this.#viewOf) {
+      view = this.#view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      this.#viewOf = bytes;
+    }
+    let h = Math.imul(end - start, 0x9e3779b1);
+    let i = start;
+    for (const stop = end - 3; i < stop; i += 4) {
+      h = Math.imul(h ^ view.getInt32(i, true), 0xcc9e2d51);
+      h = Math.imul((h << 15) | (h >>> 17), 0x1b873593);
+    }
+    for (; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+    h ^= h >>> 16;
+    h = Math.imul(h, 0x85ebca6b);
+    return h ^ (h >>> 13);
   }
 
   /** Writes the UTF-8 bytes of `name` into the scratch buffer and returns their length. */
   #encode(name: string): number {
-    if (this.#scratch.length < name.length * 3) this.#scratch = new Uint8Array(name.length * 3);
+    if (this.#scratch.length < name.length * 3) {
+      this.#scratch = new Uint8Array(name.length * 3);
+      this.#viewOf = undefined;
+    }
     const bytes = this.#scratch;
     for (let i = 0; i < name.length; i++) {
       const c = name.charCodeAt(i);
@@ -178,9 +202,8 @@ export class ChainIndex {
 
 const decoder = new TextDecoder();
 
-/** FNV-1a over bytes: chain names are short, and the table confirms every hit byte by byte. */
-function hashBytes(bytes: Uint8Array, start: number, end: number): number {
-  let h = 0x811c9dc5 | 0;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
-  return h ^ (h >>> 15);
+function grown(a: Int32Array): Int32Array {
+  const b = new Int32Array(a.length * 2);
+  b.set(a);
+  return b;
 }

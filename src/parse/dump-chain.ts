@@ -118,20 +118,50 @@ interface SplitParts {
   readonly counters: Counters | undefined;
 }
 
+/** Per chain of one table, by declaration position: its first and last rule and its number of rules. */
+export class ChainLinks {
+  first: Int32Array = new Int32Array(64).fill(-1);
+  last: Int32Array = new Int32Array(64);
+  count: Int32Array = new Int32Array(64);
+
+  /** Makes room for chain `id`. */
+  reserve(id: number): void {
+    if (id < this.first.length) return;
+    const size = Math.max(this.first.length * 2, id + 1);
+    const grow = (a: Int32Array, fill: number): Int32Array => {
+      const b = new Int32Array(size).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.first = grow(this.first, -1);
+    this.last = grow(this.last, 0);
+    this.count = grow(this.count, 0);
+  }
+}
+
 /** The rules of a whole dump as typed arrays, and the chunks of bytes they point into. */
 export class RuleStore {
   readonly #chunks: Uint8Array[] = [];
   #lastBytes: Uint8Array | undefined;
-  #lines: Int32Array = new Int32Array(1024);
-  #starts: Int32Array = new Int32Array(1024);
-  #chunkOf: Int32Array = new Int32Array(1024);
+  #lines: Int32Array;
+  #starts: Int32Array;
+  #chunkOf: Int32Array;
   /** The next rule of the same chain, or -1. */
-  #next: Int32Array = new Int32Array(1024);
+  #next: Int32Array;
   #size = 0;
   #split: Map<number, SplitParts> | undefined;
 
-  /** Records the rule the view points at as the last rule of `chain`. */
-  add(chain: DumpChain, view: RuleView): void {
+  /** @param expected About how many rules to make room for at once (the arrays grow if needed). */
+  constructor(expected = 1024) {
+    const n = Math.max(1024, expected);
+    this.#lines = new Int32Array(n);
+    this.#starts = new Int32Array(n);
+    this.#chunkOf = new Int32Array(n);
+    this.#next = new Int32Array(n);
+  }
+
+  /** Records the rule the view points at as the last rule of its chain. */
+  add(links: ChainLinks, view: RuleView): void {
     const id = this.#size;
     if (id === this.#lines.length) this.#grow();
     if (view.split) {
@@ -146,12 +176,16 @@ export class RuleStore {
     this.#chunkOf[id] = this.#chunks.length - 1;
     this.#next[id] = -1;
     this.#size = id + 1;
-    chain.append(id, this.#next);
+    const c = view.chainId;
+    if (links.count[c]!++ === 0) links.first[c] = id;
+    else this.#next[links.last[c]!] = id;
+    links.last[c] = id;
   }
 
-  /** Trims the arrays to their size once the dump is read. */
+  /** Trims the arrays to their size once the dump is read, when that frees much. */
   seal(): void {
     const n = this.#size;
+    if (n >= this.#lines.length * 0.875) return;
     this.#lines = this.#lines.slice(0, n);
     this.#starts = this.#starts.slice(0, n);
     this.#chunkOf = this.#chunkOf.slice(0, n);
@@ -184,58 +218,112 @@ export class RuleStore {
   }
 }
 
+/** What the chains of one table of a parsed dump share. */
+export class TableRules {
+  readonly links = new ChainLinks();
+
+  constructor(
+    readonly table: TableName,
+    readonly store: RuleStore,
+  ) {}
+}
+
+const ZERO: Counters = { packets: "0", bytes: "0" };
+
 /**
  * A declared chain of a parsed dump. Its rules are a linked list in the {@linkcode RuleStore} until
- * `rules` is first read; then they are made, in order, once.
+ * `rules` is first read; then they are made, in order, once. A node has hundreds of thousands of
+ * user chains without counters, so those keep only their name, line and position (the rest is
+ * derived); other chains are {@linkcode DeclaredDumpChain}s.
  */
 export class DumpChain implements Chain {
   readonly name: string;
-  readonly table: TableName;
-  declare readonly policy?: "ACCEPT" | "DROP";
-  readonly counters: Counters;
-  readonly builtin: boolean;
   readonly line: number;
-  #store: RuleStore | undefined;
-  #first = -1;
-  #last = -1;
-  #count = 0;
+  readonly #t: TableRules;
+  readonly #id: number;
   #rules: Rule[] | undefined;
 
-  constructor(decl: ChainDeclaration, store: RuleStore) {
+  /** The chain for a declaration, in the shape that costs least. */
+  static of(decl: ChainDeclaration, t: TableRules, id: number): DumpChain {
+    const c = decl.counters;
+    return decl.builtin || decl.policy !== undefined || c.packets !== "0" || c.bytes !== "0"
+      ? new DeclaredDumpChain(decl, t, id)
+      : new DumpChain(decl, t, id);
+  }
+
+  protected constructor(decl: ChainDeclaration, t: TableRules, id: number) {
     this.name = decl.name;
-    this.table = decl.table;
-    if (decl.policy !== undefined) this.policy = decl.policy;
-    this.counters = decl.counters;
-    this.builtin = decl.builtin;
     this.line = decl.line;
-    this.#store = store;
+    this.#t = t;
+    this.#id = id;
+    t.links.reserve(id);
+  }
+
+  get table(): TableName {
+    return this.#t.table;
+  }
+
+  get builtin(): boolean {
+    return false;
+  }
+
+  get counters(): Counters {
+    return ZERO;
+  }
+
+  /**
+   * Undefined for a user chain. Typed as always present because a getter cannot be declared optional
+   * under `exactOptionalPropertyTypes`; reading `Chain.policy` sees `undefined` in its type either way.
+   */
+  get policy(): "ACCEPT" | "DROP" {
+    return undefined as unknown as "ACCEPT" | "DROP";
   }
 
   /** Number of rules, without making them. */
   get ruleCount(): number {
-    return this.#rules?.length ?? this.#count;
-  }
-
-  /** Links rule `id` after the chain's last rule (called by the store while reading). */
-  append(id: number, next: Int32Array): void {
-    if (this.#last < 0) this.#first = id;
-    else next[this.#last] = id;
-    this.#last = id;
-    this.#count++;
+    return this.#rules?.length ?? this.#t.links.count[this.#id]!;
   }
 
   get rules(): Rule[] {
     if (this.#rules === undefined) {
-      this.#rules = this.#count === 0 ? [] : this.#store!.rules(this, this.#first, this.#count);
-      this.#store = undefined;
+      const links = this.#t.links;
+      const count = links.count[this.#id]!;
+      this.#rules = count === 0 ? [] : this.#t.store.rules(this, links.first[this.#id]!, count);
     }
     return this.#rules;
   }
 
   toJSON(): object {
-    const { name, table, policy, counters, builtin, line, rules } = this;
+    const { name, table, counters, builtin, line, rules } = this;
+    const policy: string | undefined = this.policy;
     return policy === undefined
       ? { name, table, counters, builtin, line, rules }
       : { name, table, policy, counters, builtin, line, rules };
+  }
+}
+
+/** A built-in chain, or a user chain with counters: the declaration's values are kept as given. */
+class DeclaredDumpChain extends DumpChain {
+  readonly #builtin: boolean;
+  readonly #counters: Counters;
+  readonly #policy: "ACCEPT" | "DROP" | undefined;
+
+  constructor(decl: ChainDeclaration, t: TableRules, id: number) {
+    super(decl, t, id);
+    this.#builtin = decl.builtin;
+    this.#counters = decl.counters;
+    this.#policy = decl.policy;
+  }
+
+  override get builtin(): boolean {
+    return this.#builtin;
+  }
+
+  override get counters(): Counters {
+    return this.#counters;
+  }
+
+  override get policy(): "ACCEPT" | "DROP" {
+    return this.#policy as "ACCEPT" | "DROP";
   }
 }

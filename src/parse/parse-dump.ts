@@ -1,5 +1,5 @@
 import type { ParseWarning, Rule, Ruleset, Table, TableName } from "../model/ruleset.ts";
-import { DumpChain, RuleStore } from "./dump-chain.ts";
+import { DumpChain, RuleStore, TableRules } from "./dump-chain.ts";
 import {
   type ChainDeclaration,
   type DumpHandler,
@@ -17,6 +17,8 @@ export interface ParseDumpOptions extends DumpReaderOptions {
    * targets are then not collected, and a malformed rule throws when used.
    */
   readonly lazy?: boolean;
+  /** About how many rules the dump holds, when known (from its size): memory is then sized at once. */
+  readonly expectedRules?: number;
 }
 
 /**
@@ -100,25 +102,27 @@ export class RulesetBuilder {
   readonly #tables = new Map<TableName, Table>();
   readonly #warnings: ParseWarning[] = [];
   readonly #lazy: boolean;
-  readonly #store = new RuleStore();
-  /** The chains of the table being read, by declaration position (a rule's `chainId`). */
-  #chains: DumpChain[] = [];
+  readonly #store: RuleStore;
+  /** The rule lists of the chains of the table being read, by declaration position (a rule's `chainId`). */
+  #table: TableRules | undefined;
+  #declared = 0;
   readonly handler: DumpHandler;
 
   constructor(options: ParseDumpOptions = {}) {
     this.#lazy = options.lazy ?? false;
+    this.#store = new RuleStore(options.expectedRules);
     this.handler = {
       table: (name, line) => {
         this.#tables.set(name, { name, line, commitLine: 0, chains: new Map() });
-        this.#chains = [];
+        this.#table = new TableRules(name, this.#store);
+        this.#declared = 0;
       },
       chain: (decl: ChainDeclaration) => {
-        const chain = new DumpChain(decl, this.#store);
-        this.#chains.push(chain);
+        const chain = DumpChain.of(decl, this.#table!, this.#declared++);
         this.#tables.get(decl.table)!.chains.set(decl.name, chain);
       },
       ruleView: (view) => {
-        this.#store.add(this.#chains[view.chainId]!, view);
+        this.#store.add(this.#table!.links, view);
       },
       commit: (name, line) => {
         const table = this.#tables.get(name)!;

@@ -41,6 +41,12 @@ export class RuleView {
   index = 0;
   line = 0;
   bytes: Uint8Array = EMPTY;
+  /**
+   * A number that changes whenever `bytes` holds other data (each chunk the reader is given, and each
+   * line it had to join across chunks): a handler that searches a chunk once caches by it, which is
+   * safe even when the caller reads every chunk into the same buffer.
+   */
+  chunk = 0;
   rawStart = 0;
   start = 0;
   end = 0;
@@ -58,6 +64,7 @@ export class RuleView {
     index: number,
     line: number,
     bytes: Uint8Array,
+    chunk: number,
     rawStart: number,
     start: number,
     end: number,
@@ -68,6 +75,7 @@ export class RuleView {
     this.index = index;
     this.line = line;
     this.bytes = bytes;
+    this.chunk = chunk;
     this.rawStart = rawStart;
     this.start = start;
     this.end = end;
@@ -121,6 +129,15 @@ export class RuleView {
       };
     }
     return this.#counters;
+  }
+
+  /** Whether the rule text starts with `prefix` (ASCII), compared on the bytes. */
+  startsWith(prefix: string): boolean {
+    if (this.start + prefix.length > this.end) return false;
+    const b = this.bytes;
+    const at = this.start;
+    for (let i = 0; i < prefix.length; i++) if (b[at + i] !== prefix.charCodeAt(i)) return false;
+    return true;
   }
 
   /** Whether the rule text ends with `suffix` (ASCII), compared on the bytes. */

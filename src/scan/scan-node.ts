@@ -58,6 +58,20 @@ interface Group {
 
 const SALT: Readonly<Record<TableName, number>> = { raw: 1, mangle: 2, nat: 3, filter: 4, security: 5 };
 
+/** Options of {@linkcode NodeScanner}. */
+export interface NodeScannerOptions {
+  /**
+   * About how many rules the dump holds, when known beforehand (from the file's size): the
+   * fingerprint table is then made large enough at once instead of growing (see {@linkcode rulesInBytes}).
+   */
+  readonly expectedRules?: number;
+}
+
+/** A guess of the number of rules in `bytes` of iptables-save text (kube-proxy rules are about 140 bytes). */
+export function rulesInBytes(bytes: number): number {
+  return Math.ceil(bytes / 140);
+}
+
 /**
  * Accumulates the scan of one dump in the same streaming pass as a {@linkcode DumpReader}: counts,
  * and exact duplicates (same table, chain and text), whatever the order of the rules: chains
@@ -79,7 +93,7 @@ const SALT: Readonly<Record<TableName, number>> = { raw: 1, mangle: 2, nat: 3, f
 export class NodeScanner {
   readonly #tables = new Map<TableName, TableCounts>();
   readonly #warnings: ParseWarning[] = [];
-  readonly #seen = new FingerprintTable();
+  readonly #seen: FingerprintTable;
   readonly #groups: Group[] = [];
   /** Texts whose fingerprint matched another group's text (about never): counted exactly by text. */
   #collided: Map<string, Group> | undefined;
@@ -102,6 +116,10 @@ export class NodeScanner {
     },
   };
 
+  constructor(options: NodeScannerOptions = {}) {
+    this.#seen = new FingerprintTable(options.expectedRules);
+  }
+
   /** Bytes held by the fingerprint table (for benchmarks). */
   get tableBytes(): number {
     return this.#seen.byteLength;
@@ -112,18 +130,25 @@ export class NodeScanner {
     this.#current.rules++;
     const seen = this.#seen;
     const slot = seen.find(v.bytes, v.start, v.end, SALT[v.table]);
-    const first = seen.value(slot, 0);
-    if (first === 0) {
-      seen.setValue(slot, 0, v.line);
+    // The slot's value: the line of the only copy so far, or -(group number) once there are two.
+    const value = seen.value(slot);
+    if (value === 0) {
+      seen.setValue(slot, v.line);
       return;
     }
-    const g = seen.value(slot, 1);
-    if (g === 0) {
-      const bytes = copyBytes(v);
-      const group = { table: v.table, chain: v.chain, rule: v.text, bytes, count: 2, lines: [first, v.line] };
-      seen.setValue(slot, 1, this.#groups.push(group));
+    if (value > 0) {
+      const group = {
+        table: v.table,
+        chain: v.chain,
+        rule: v.text,
+        bytes: copyBytes(v),
+        count: 2,
+        lines: [value, v.line],
+      };
+      seen.setValue(slot, -this.#groups.push(group));
       return;
     }
+    const g = -value;
     const group = this.#groups[g - 1]!;
     if (sameBytes(group.bytes, v.bytes, v.start, v.end)) this.#count(group, v.line);
     else this.#collision(v);

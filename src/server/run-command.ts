@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
+import { StringDecoder } from "node:string_decoder";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { type DumpHandler, DumpReader } from "../parse/dump-reader.ts";
 
@@ -36,8 +37,8 @@ export interface RunOptions {
 }
 
 interface Sink {
-  /** Takes a chunk of stdout; a thrown error stops the command and becomes a parse error. */
-  push(chunk: string): void;
+  /** Takes a chunk of stdout (raw bytes); a thrown error stops the command and becomes a parse error. */
+  push(chunk: Buffer): void;
   /** Called after a clean exit; a thrown error becomes a parse error, or "empty" when it returns false. */
   end(): boolean;
 }
@@ -76,8 +77,10 @@ export function runTextCommand(
 ): Promise<CommandOutcome<string>> {
   const parts: string[] = [];
   let bytes = 0;
+  const decoder = new StringDecoder("utf8");
   const sink: Sink = {
-    push: (chunk) => {
+    push: (raw) => {
+      const chunk = decoder.write(raw);
       if (bytes < options.maxChars) parts.push(chunk.slice(0, options.maxChars - bytes));
       bytes += chunk.length;
     },
@@ -129,11 +132,11 @@ function run<T>(
       failure ??= { reason: "timeout", message: `timed out after ${options.timeoutMs} ms` };
       kill();
     }, options.timeoutMs);
-    child.stdout!.setEncoding("utf8");
     child.stderr!.setEncoding("utf8");
     const stdout = child.stdout!;
     const resume = () => stdout.resume();
-    stdout.on("data", (chunk: string) => {
+    // Bytes, not text: the dump reader decodes only the lines it needs.
+    stdout.on("data", (chunk: Buffer) => {
       if (failure !== undefined) return;
       try {
         sink.push(chunk);

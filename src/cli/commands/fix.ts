@@ -2,7 +2,7 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { readDump } from "../../collect/read-dump.ts";
+import { readAndScanDump } from "../../collect/read-dump.ts";
 import { planAdvice } from "../../fix/plan-advice.ts";
 import { planDuplicates } from "../../fix/plan-duplicates.ts";
 import { type FixReport, renderFixText, type WrittenFile } from "../../fix/render-fix-text.ts";
@@ -10,10 +10,10 @@ import { renderRestore } from "../../fix/render-restore.ts";
 import { detectKnownBugs } from "../../known-bugs/known-bugs.ts";
 import type { EvidenceFile } from "../../known-bugs/node-evidence.ts";
 import type { TableName } from "../../model/ruleset.ts";
+import type { NodeScan } from "../../scan/scan-node.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import { scanFile } from "./scan.ts";
 
 const TABLES: readonly TableName[] = ["raw", "mangle", "nat", "filter", "security"];
 
@@ -59,6 +59,17 @@ async function removeStaleFiles(out: string, writing: ReadonlySet<TableName>): P
   }
 }
 
+/** The chains of each table that the scan found exact copies in. */
+function chainsWithCopies(scan: NodeScan): Map<TableName, Set<string>> {
+  const out = new Map<TableName, Set<string>>();
+  for (const g of scan.duplicates.groups) {
+    let set = out.get(g.table);
+    if (set === undefined) out.set(g.table, (set = new Set()));
+    set.add(g.chain);
+  }
+  return out;
+}
+
 export function registerFix(program: Command): void {
   const fix = program
     .command("fix")
@@ -100,9 +111,21 @@ Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input 
           throw new UsageError(`Cannot write to "${opts.out}": it is the dump being read`);
         }
         progress(`reading ${dump}...`);
-        const ruleset = await readDump(dump, table === undefined ? { lazy: true } : { lazy: true, table });
+        // A bundle's nodes/<node>/iptables-save.txt is named after its directory.
+        const base = basename(dump);
+        const stem = base.slice(0, base.length - extname(base).length) || base;
+        const node = stem === "iptables-save" ? basename(dirname(resolve(dump))) : stem;
+        // One pass: the plan's ruleset and the scan for the known-bug step; the dump's text is held once.
+        const { ruleset, scan } = await readAndScanDump(
+          dump,
+          { node, file: dump },
+          table === undefined ? { lazy: true } : { lazy: true, table },
+        );
         progress(`planning over ${ruleset.ruleCount} rules...`);
-        const plan = planDuplicates(ruleset, table === undefined ? {} : { tables: [table] });
+        const plan = planDuplicates(ruleset, {
+          ...(table === undefined ? {} : { tables: [table] }),
+          chainsWithCopies: chainsWithCopies(scan),
+        });
         const restoreFiles = renderRestore(ruleset, plan);
         const files: WrittenFile[] = [];
         if (opts.out !== undefined)
@@ -132,15 +155,11 @@ Exit codes: 0 nothing to remove, 1 removable duplicates found, 2 usage or input 
         const iptablesVersion = side("iptables-version.txt");
         const k3sVersion = side("k3s-version.txt");
         let knownBugs: ReturnType<typeof detectKnownBugs> = [];
-        // stdin cannot be read twice: without a file the plan gives the catalogue's general advice.
+        // Without a file there are no version files beside it: the plan gives the catalogue's general advice.
         if (dump !== "-" && plan.removed > 0) {
-          // A bundle's nodes/<node>/iptables-save.txt is named after its directory.
-          const base = basename(dump);
-          const stem = base.slice(0, base.length - extname(base).length) || base;
-          const node = stem === "iptables-save" ? basename(dirname(resolve(dump))) : stem;
           knownBugs = detectKnownBugs({
             node,
-            scan: await scanFile(node, dump),
+            scan,
             ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
             ...(k3sVersion === undefined ? {} : { k3sVersion }),
           });

@@ -1,10 +1,11 @@
+import { stat } from "node:fs/promises";
 import { basename, extname } from "node:path";
 import type { Command } from "commander";
 import { streamDump } from "../../collect/read-dump.ts";
 import type { TableName } from "../../model/ruleset.ts";
 import { renderScanText } from "../../report/render-scan-text.ts";
 import { scanReport } from "../../scan/scan-dumps.ts";
-import { type NodeScan, NodeScanner } from "../../scan/scan-node.ts";
+import { type NodeScan, NodeScanner, rulesInBytes } from "../../scan/scan-node.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
@@ -22,7 +23,14 @@ export function parseNamedFile(arg: string): { node: string; file: string } {
  * {@linkcode NodeScanner}); the file's chunks are read into one reused buffer.
  */
 export async function scanFile(node: string, file: string, table?: TableName): Promise<NodeScan> {
-  const scanner = new NodeScanner();
+  const size =
+    file === "-"
+      ? 0
+      : await stat(file).then(
+          (s) => s.size,
+          () => 0,
+        );
+  const scanner = new NodeScanner(size > 0 ? { expectedRules: rulesInBytes(size) } : {});
   const reader = await streamDump(
     file,
     scanner.handler,
