@@ -519,6 +519,34 @@ function* natWriteOrder(
   for (const c of chains.user) yield* q.rest(c.name);
 }
 
+/** A Service of a generated dump, as the API would show it (for a bundle around the dump). */
+export interface GeneratedService {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clusterIP: string;
+  readonly port: number;
+  /** `IP:8080` of each endpoint (target port 8080, port name "http", TCP). */
+  readonly endpoints: readonly string[];
+  readonly nodePort?: number;
+}
+
+/** The Services whose rules `generateDump(options)` writes. */
+export function generatedServices(options: GenerateDumpOptions): GeneratedService[] {
+  const e = options.endpointsPerService ?? 3;
+  return Array.from({ length: options.services }, (_, i) => {
+    const s = makeService(i, e);
+    const slash = s.spn.indexOf("/");
+    return {
+      namespace: s.spn.slice(0, slash),
+      name: s.spn.slice(slash + 1, s.spn.lastIndexOf(":")),
+      clusterIP: s.clusterIP,
+      port: s.port,
+      endpoints: s.endpoints,
+      ...(s.nodePort === undefined ? {} : { nodePort: s.nodePort }),
+    };
+  });
+}
+
 /** The counts a correct parser finds in `generateDump(options)`, computed without generating text. */
 export function generatedCounts(options: GenerateDumpOptions): GeneratedCounts {
   const e = options.endpointsPerService ?? 3;

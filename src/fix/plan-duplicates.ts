@@ -150,13 +150,12 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
       let lastWrite: Int32Array | undefined;
       let gone: Uint8Array | undefined;
       let folded = 0;
-      // Each rule's text is read once (a parsed rule decodes it from the dump on every read) and kept
-      // only until the rule is folded below, which in a leaked chain is right after the next copy.
-      const textOf: (string | undefined)[] = new Array(rules.length);
+      // Each rule's text is read once (a parsed rule decodes it from the dump on every read); a parsed
+      // chain gives a leak's run of copies one string.
+      const textOf: string[] = chain.ruleTexts?.() ?? rules.map((r) => r.text);
       for (let j = 0; j < rules.length; j++) {
         const rule = rules[j]!;
-        const text = rule.text;
-        textOf[j] = text;
+        const text = textOf[j]!;
         const seen = texts.get(text);
         if (seen === undefined) {
           texts.set(text, j);
@@ -177,10 +176,8 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
         // Index of the last staying rule before j that may change each state kind for the packets it
         // lets through; folded in lazily, skipping removed copies.
         for (; folded < j; folded++) {
-          const foldedText = textOf[folded];
-          textOf[folded] = undefined;
           if (gone[folded] === 1) continue;
-          const w = analyzer.continuingWrites(rules[folded]!, foldedText);
+          const w = analyzer.continuingWrites(rules[folded]!, textOf[folded]);
           if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
         }
         const between = writesAfter(lastWrite, st.kept);

@@ -108,6 +108,11 @@ export interface Chain {
   readonly rules: Rule[];
   /** Number of rules, when the chain knows it without making its rule objects (a parsed dump's chains do). */
   readonly ruleCount?: number;
+  /**
+   * The `text` of every rule in order, when the chain can give them cheaper than its rules one by
+   * one (a parsed dump's chain makes one string for a run of identical rules, as a leak writes them).
+   */
+  ruleTexts?(): string[];
 }
 
 /** Number of rules of a chain, without making a parsed chain's rule objects. */

@@ -19,6 +19,20 @@ function lineEnd(bytes: Uint8Array, start: number): number {
   return end > start && bytes[end - 1] === 13 ? end - 1 : end;
 }
 
+/** Whether two byte ranges hold the same bytes. */
+function sameRange(
+  a: Uint8Array,
+  aStart: number,
+  aEnd: number,
+  b: Uint8Array,
+  bStart: number,
+  bEnd: number,
+): boolean {
+  if (aEnd - aStart !== bEnd - bStart) return false;
+  for (let i = aEnd - aStart - 1; i >= 0; i--) if (a[aStart + i] !== b[bStart + i]) return false;
+  return true;
+}
+
 /**
  * A rule whose options are parsed on first use. It keeps only what cannot be derived: its chain
  * (which knows the table and chain name), position, line, and where its line is in the dump's
@@ -205,6 +219,41 @@ export class RuleStore {
     return out;
   }
 
+  /**
+   * The texts of a chain's rules in order; a rule whose line has the same bytes as the previous rule's
+   * gets the same string (a leak's copies follow each other in their chain), decoded once.
+   */
+  texts(first: number, count: number): string[] {
+    const out = new Array<string>(count);
+    let prev = "";
+    let prevBytes: Uint8Array | undefined;
+    let prevStart = 0;
+    let prevEnd = 0;
+    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
+      const split = this.#split?.get(id);
+      if (split !== undefined) {
+        out[k] = prev = split.text;
+        prevBytes = undefined;
+        continue;
+      }
+      const bytes = this.#chunks[this.#chunkOf[id]!]!;
+      let start = this.#starts[id]!;
+      if (bytes[start] === 91 /* [ */) {
+        while (bytes[start] !== 93 /* ] */) start++;
+        start += 2;
+      }
+      const end = lineEnd(bytes, start);
+      if (prevBytes === undefined || !sameRange(prevBytes, prevStart, prevEnd, bytes, start, end)) {
+        prev = decodeBytes(bytes, start, end);
+        prevBytes = bytes;
+        prevStart = start;
+        prevEnd = end;
+      }
+      out[k] = prev;
+    }
+    return out;
+  }
+
   #grow(): void {
     const grow = (a: Int32Array): Int32Array => {
       const b = new Int32Array(a.length * 2);
@@ -282,6 +331,13 @@ export class DumpChain implements Chain {
   /** Number of rules, without making them. */
   get ruleCount(): number {
     return this.#rules?.length ?? this.#t.links.count[this.#id]!;
+  }
+
+  /** The texts of the rules in order, identical neighbours sharing one string (see {@linkcode RuleStore.texts}). */
+  ruleTexts(): string[] {
+    const links = this.#t.links;
+    const count = links.count[this.#id]!;
+    return count === 0 ? [] : this.#t.store.texts(links.first[this.#id]!, count);
   }
 
   get rules(): Rule[] {

@@ -43,6 +43,7 @@ describe("parseDump() on every layout", () => {
             expect(r.text.startsWith(`-A ${c.name}`)).toBe(true);
           });
           expect(c.rules).toHaveLength(count);
+          expect(c.ruleTexts?.()).toEqual(c.rules.map((r) => r.text));
           rules += count;
         }
       }

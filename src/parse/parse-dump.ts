@@ -8,6 +8,7 @@ import {
 } from "./dump-reader.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { KNOWN_TARGETS } from "./known-extensions.ts";
+import { parseRule } from "./parse-rule.ts";
 
 /** Options of {@linkcode parseDump}. */
 export interface ParseDumpOptions extends DumpReaderOptions {
@@ -133,7 +134,7 @@ export class RulesetBuilder {
     };
   }
 
-  /** Parses every rule of a committed table: targets are checked against the table's chains. */
+  /** Parses every rule of a committed table (a malformed one throws): targets are checked against the table's chains. */
   #checkRules(table: Table): void {
     const unknownSeen = new Set<string>();
     // In reading order, so each warning names the first line with the unknown module or target.
@@ -141,7 +142,9 @@ export class RulesetBuilder {
     for (const chain of table.chains.values()) for (const rule of chain.rules) rules.push(rule);
     rules.sort((a, b) => a.line - b.line);
     for (const rule of rules) {
-      const spec = rule.spec;
+      // Parsed to check, not kept: a rule's spec is made again on use, so a checked dump costs no
+      // more memory than a lazy one (specs are about ten times the size of the rule's text).
+      const spec = parseRule(rule.text, rule.line).spec;
       for (const m of spec.matches) {
         if (!m.known && !unknownSeen.has(`m:${m.module}`)) {
           unknownSeen.add(`m:${m.module}`);

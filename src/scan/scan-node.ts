@@ -52,6 +52,8 @@ interface Group {
   readonly rule: string;
   /** The text's bytes, to confirm that each later copy is the same text, not a fingerprint collision. */
   readonly bytes: Uint8Array;
+  /** `bytes` read 4 at a time. */
+  readonly words: DataView;
   count: number;
   readonly lines: number[];
 }
@@ -80,7 +82,8 @@ export function rulesInBytes(bytes: number): number {
  * Each rule's text is fingerprinted on its bytes into a {@linkcode FingerprintTable} (64 bits and the
  * first line per distinct rule); the text is made only at a rule's second copy, when it becomes a
  * duplicate group, and every later copy is compared with it byte by byte. Memory is the fingerprint
- * table (16 bytes per distinct rule at most half full) plus the groups; no rule text is kept.
+ * table (12 bytes per slot, at most half full) plus the groups; no rule text is kept. The chance that
+ * two different rules merge, and what is confirmed, are in docs/scan.md ("Fingerprint collisions").
  *
  * @example
  * ```ts
@@ -99,6 +102,9 @@ export class NodeScanner {
   #collided: Map<string, Group> | undefined;
   #rules = 0;
   #chains = 0;
+  /** A DataView of the chunk being read, to compare copies 4 bytes at a time. */
+  #view: DataView = new DataView(new ArrayBuffer(0));
+  #viewOf: Uint8Array | undefined;
   #current: TableCounts = { rules: 0, chains: 0 };
 
   readonly handler: DumpHandler = {
@@ -141,7 +147,7 @@ export class NodeScanner {
         table: v.table,
         chain: v.chain,
         rule: v.text,
-        bytes: copyBytes(v),
+        ...textBytes(v),
         count: 2,
         lines: [value, v.line],
       };
@@ -150,7 +156,11 @@ export class NodeScanner {
     }
     const g = -value;
     const group = this.#groups[g - 1]!;
-    if (sameBytes(group.bytes, v.bytes, v.start, v.end)) this.#count(group, v.line);
+    if (v.bytes !== this.#viewOf) {
+      this.#view = new DataView(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength);
+      this.#viewOf = v.bytes;
+    }
+    if (sameBytes(group, this.#view, v.start, v.end)) this.#count(group, v.line);
     else this.#collision(v);
   }
 
@@ -167,12 +177,11 @@ export class NodeScanner {
     const group = this.#collided.get(key);
     if (group !== undefined) this.#count(group, v.line);
     else {
-      const bytes = copyBytes(v);
       this.#collided.set(key, {
         table: v.table,
         chain: v.chain,
         rule: text,
-        bytes,
+        ...textBytes(v),
         count: 1,
         lines: [v.line],
       });
@@ -205,10 +214,21 @@ export class NodeScanner {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array, start: number, end: number): boolean {
-  if (a.length !== end - start) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[start + i]) return false;
+/** Whether the rule at `start..end` of the chunk read through `chunk` has the group's text. */
+function sameBytes(group: Group, chunk: DataView, start: number, end: number): boolean {
+  const len = group.bytes.length;
+  if (len !== end - start) return false;
+  const words = group.words;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) if (words.getInt32(i) !== chunk.getInt32(start + i)) return false;
+  for (; i < len; i++) if (words.getUint8(i) !== chunk.getUint8(start + i)) return false;
   return true;
+}
+
+/** A group's text and its bytes for the comparisons. */
+function textBytes(v: RuleView): { bytes: Uint8Array; words: DataView } {
+  const bytes = copyBytes(v);
+  return { bytes, words: new DataView(bytes.buffer) };
 }
 
 /** A copy of the rule's text bytes (`slice` would share them when the chunk is a Node Buffer). */
