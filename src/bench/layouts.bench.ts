@@ -218,7 +218,9 @@ async function realworldRows(): Promise<string[]> {
 export async function run(): Promise<string> {
   if (!existsSync(CLI)) throw new Error(`Cannot run the layouts bench: ${CLI} is missing (npm run build)`);
   const startLoad = load();
-  const startup = summary(await Promise.all([0, 1, 2].map(() => measure(`${node} --version > /dev/null`))));
+  const starts: Measure[] = [];
+  for (let i = 0; i < 3; i++) starts.push(await measure(`${node} --version > /dev/null`));
+  const startup = summary(starts);
   const rows = await layoutRows();
   const full = await fullApiRow();
   const real = await realworldRows();

@@ -342,11 +342,17 @@ export class DumpReader {
     const nameStart = start + 3;
     let pos = this.#last;
     if (pos < 0 || !chains.isAt(pos, bytes, nameStart, end)) {
-      // kube-proxy's write order goes back and forth between a few chains (a Service's SVC chain
-      // and its endpoints' SEP chains): the chain before the last one is worth a byte compare.
+      // Before hashing the name, a few byte compares that usually hit: iptables-save prints the
+      // chains' rules in declaration order, so the next chain is one of the next few declared, and
+      // kube-proxy writes a Service's SVC rules and its endpoints' SEP rules (declared right after
+      // it) back and forth, so it is the chain before the last one or one of the next few.
       const before = this.#beforeLast;
-      if (before >= 0 && chains.isAt(before, bytes, nameStart, end)) pos = before;
-      else {
+      pos = before >= 0 && chains.isAt(before, bytes, nameStart, end) ? before : -1;
+      const last = this.#last;
+      for (let k = last + 1, stop = Math.min(last + 5, chains.size); pos < 0 && k < stop; k++) {
+        if (chains.isAt(k, bytes, nameStart, end)) pos = k;
+      }
+      if (pos < 0) {
         let sp = nameStart;
         while (sp < end && bytes[sp] !== 32) sp++;
         pos = chains.findBytes(bytes, nameStart, sp);
