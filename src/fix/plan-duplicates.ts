@@ -135,11 +135,16 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     const changed: ChainCounts[] = [];
     let tableBefore = 0;
     let tableRemoved = 0;
-    const only = options.chainsWithCopies?.get(table.name);
+    // The chains a scan found copies in, looked up by name: the others' names are never read.
+    const names = options.chainsWithCopies?.get(table.name);
+    const wanted =
+      options.chainsWithCopies === undefined
+        ? undefined
+        : new Set([...(names ?? [])].map((n) => table.chains.get(n)).filter((c) => c !== undefined));
     for (const chain of table.chains.values()) {
       const length = chainLength(chain);
       tableBefore += length;
-      if (length < 2 || (options.chainsWithCopies !== undefined && only?.has(chain.name) !== true)) continue;
+      if (length < 2 || (wanted !== undefined && !wanted.has(chain))) continue;
       const rules = chain.rules;
       let chainRemoved = 0;
       // Per distinct rule text: the index of its nearest staying copy, and the last decision made for

@@ -69,8 +69,9 @@ export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFil
     if (counts.chains.length === 0) continue;
     const table = ruleset.tables.get(counts.table);
     if (table === undefined) continue;
-    const affected = new Set(counts.chains.map((c) => c.chain));
-    const chains: Chain[] = [...table.chains.values()].filter((c) => affected.has(c.name));
+    // Looked up by name, then taken in dump order: the other chains' names are never read.
+    const affected = new Set(counts.chains.map((c) => table.chains.get(c.chain)));
+    const chains: Chain[] = [...table.chains.values()].filter((c) => affected.has(c));
     const parts: string[] = [
       `# netdoctor fix duplicates: table ${table.name}, ${chains.length} chain(s), ${counts.before - counts.after} rule(s) removed`,
       `# Apply ONLY with: ${restoreCommand(plan)} --noflush (without --noflush the whole table is replaced by this file)`,

@@ -126,8 +126,8 @@ export interface Table {
   readonly line: number;
   /** 1-indexed line of `COMMIT`. */
   commitLine: number;
-  /** Chains in declaration order. */
-  readonly chains: Map<string, Chain>;
+  /** Chains in declaration order (read-only: a parsed table's map is a view over the dump's names). */
+  readonly chains: ReadonlyMap<string, Chain>;
 }
 
 /** The `iptables` variant that wrote the dump. */

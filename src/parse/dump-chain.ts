@@ -5,7 +5,7 @@
  * bytes, which are its evidence: the bytes are held once, never copied into strings per rule.
  */
 import type { Chain, Counters, Rule, RuleSpec, TableName } from "../model/ruleset.ts";
-import type { ChainDeclaration } from "./dump-reader.ts";
+import type { ChainIndex } from "./chain-index.ts";
 import { parseRule } from "./parse-rule.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
 
@@ -284,11 +284,21 @@ export class RuleStore {
 /** What the chains of one table of a parsed dump share. */
 export class TableRules {
   readonly links = new ChainLinks();
+  /** The reader's chain names of the table (set at its first declaration). */
+  index: ChainIndex | undefined;
 
   constructor(
     readonly table: TableName,
     readonly store: RuleStore,
   ) {}
+}
+
+/** What a declaration gives a chain (a {@linkcode ChainView} or a `ChainDeclaration`). */
+interface Declared {
+  readonly line: number;
+  readonly builtin: boolean;
+  readonly policy?: "ACCEPT" | "DROP" | undefined;
+  readonly counters: Counters;
 }
 
 const ZERO: Counters = { packets: "0", bytes: "0" };
@@ -300,26 +310,29 @@ const ZERO: Counters = { packets: "0", bytes: "0" };
  * derived); other chains are {@linkcode DeclaredDumpChain}s.
  */
 export class DumpChain implements Chain {
-  readonly name: string;
   readonly line: number;
   readonly #t: TableRules;
   readonly #id: number;
   #rules: Rule[] | undefined;
 
   /** The chain for a declaration, in the shape that costs least. */
-  static of(decl: ChainDeclaration, t: TableRules, id: number): DumpChain {
+  static of(decl: Declared, t: TableRules, id: number): DumpChain {
     const c = decl.counters;
     return decl.builtin || decl.policy !== undefined || c.packets !== "0" || c.bytes !== "0"
       ? new DeclaredDumpChain(decl, t, id)
       : new DumpChain(decl, t, id);
   }
 
-  protected constructor(decl: ChainDeclaration, t: TableRules, id: number) {
-    this.name = decl.name;
+  protected constructor(decl: Declared, t: TableRules, id: number) {
     this.line = decl.line;
     this.#t = t;
     this.#id = id;
     t.links.reserve(id);
+  }
+
+  /** The declared name, made from the dump's bytes on first use (and kept by the table's index). */
+  get name(): string {
+    return this.#t.index!.name(this.#id);
   }
 
   get table(): TableName {
@@ -378,7 +391,7 @@ class DeclaredDumpChain extends DumpChain {
   readonly #counters: Counters;
   readonly #policy: "ACCEPT" | "DROP" | undefined;
 
-  constructor(decl: ChainDeclaration, t: TableRules, id: number) {
+  constructor(decl: Declared, t: TableRules, id: number) {
     super(decl, t, id);
     this.#builtin = decl.builtin;
     this.#counters = decl.counters;

@@ -1,10 +1,12 @@
 import type { Counters, DumpHeader, ParseWarning, TableName } from "../model/ruleset.ts";
 import { BUILTIN_CHAINS, TABLE_NAMES } from "../model/ruleset.ts";
 import { ChainIndex } from "./chain-index.ts";
+import { ChainView, ZERO_COUNTERS as ZERO } from "./chain-view.ts";
 import { clip, parseGeneratedLine, splitSCounters } from "./dump-header.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { decodeBytes, type RuleLine, RuleView } from "./rule-view.ts";
 
+export { ChainView } from "./chain-view.ts";
 export type { RuleLine } from "./rule-view.ts";
 export { RuleView } from "./rule-view.ts";
 
@@ -26,6 +28,8 @@ export interface DumpHandler {
   table?(name: TableName, line: number): void;
   /** Every declaration, in order: the k-th of a table is the chain a {@linkcode RuleView} calls `chainId` k. */
   chain?(decl: ChainDeclaration): void;
+  /** Every declaration as the reader's reused {@linkcode ChainView} (name made on demand); called instead of `chain`. */
+  chainView?(view: ChainView): void;
   /** Every rule as an immutable {@linkcode RuleLine}: easy, but it makes the rule's strings. */
   rule?(rule: RuleLine): void;
   /**
@@ -67,7 +71,7 @@ const NFT_MESSAGE =
  */
 const BINARY_CHAR = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffd]/;
 
-const ZERO: Counters = { packets: "0", bytes: "0" };
+const USER_CHAIN = { builtin: false, policy: undefined, counters: ZERO } as const;
 /** ` - [0:0]`: the end of a user chain's declaration. */
 const USER_DECL_TAIL = [32, 45, 32, 91, 48, 58, 48, 93];
 
@@ -115,6 +119,8 @@ export class DumpReader {
   readonly #onView: ((view: RuleView) => void) | undefined;
   readonly #onRule: ((rule: RuleLine) => void) | undefined;
   readonly #onChain: ((decl: ChainDeclaration) => void) | undefined;
+  readonly #onChainView: ((view: ChainView) => void) | undefined;
+  readonly #chainView = new ChainView();
   readonly #sTable: TableName | undefined;
   readonly #view = new RuleView();
   #encoder: TextEncoder | undefined;
@@ -147,6 +153,7 @@ export class DumpReader {
     this.#onView = handler.ruleView?.bind(handler);
     this.#onRule = handler.rule?.bind(handler);
     this.#onChain = handler.chain?.bind(handler);
+    this.#onChainView = handler.chainView?.bind(handler);
     this.#sTable = options.table;
   }
 
@@ -381,11 +388,21 @@ export class DumpReader {
     if (nameEnd - start <= 12 && builtins.includes(decodeBytes(bytes, start + 1, nameEnd))) return false;
     const chains = this.#chains;
     if (!chains.declareBytes(bytes, start + 1, nameEnd)) return false;
-    const on = this.#onChain;
-    if (on !== undefined) {
-      on({ table, name: chains.name(chains.size - 1), counters: ZERO, line: this.#lineNo, builtin: false });
-    }
+    this.#declared(this.#lineNo, USER_CHAIN);
     return true;
+  }
+
+  /** Hands the chain declared last to the handler, as a view or as a declaration object. */
+  #declared(
+    line: number,
+    decl: { builtin: boolean; policy: "ACCEPT" | "DROP" | undefined; counters: Counters },
+  ): void {
+    const v = this.#chainView;
+    if (this.#onChainView !== undefined || this.#onChain !== undefined) {
+      v.set(this.#table!, this.#chains, this.#chains.size - 1, line, decl);
+    }
+    if (this.#onChainView !== undefined) this.#onChainView(v);
+    else if (this.#onChain !== undefined) this.#onChain(v.toDeclaration());
   }
 
   #emit(pos: number, bytes: Uint8Array, rawStart: number, start: number, end: number): RuleView {
@@ -531,11 +548,7 @@ export class DumpReader {
     }
     if (!this.#chains.declare(name)) this.#fail(`chain "${name}" is declared twice in table "${table}"`, 2);
     const counters = m === null || m[3] === undefined ? ZERO : { packets: m[3], bytes: m[4]! };
-    this.#handler.chain?.(
-      policy === undefined
-        ? { table, name, counters, line: lineNo, builtin }
-        : { table, name, policy, counters, line: lineNo, builtin },
-    );
+    this.#declared(lineNo, { builtin, policy, counters });
   }
 
   /**
@@ -612,14 +625,9 @@ export class DumpReader {
   }
 
   #declareImplicit(chain: string, lineNo: number): void {
-    const table = this.#table!;
-    const builtin = BUILTIN_CHAINS[table].includes(chain);
+    const builtin = BUILTIN_CHAINS[this.#table!].includes(chain);
     this.#chains.declare(chain);
-    this.#handler.chain?.(
-      builtin
-        ? { table, name: chain, policy: "ACCEPT", counters: ZERO, line: lineNo, builtin }
-        : { table, name: chain, counters: ZERO, line: lineNo, builtin },
-    );
+    this.#declared(lineNo, { builtin, policy: builtin ? "ACCEPT" : undefined, counters: ZERO });
   }
 
   /** `-P CHAIN POLICY` and `-N CHAIN` from `iptables -S`. */
@@ -646,13 +654,13 @@ export class DumpReader {
         this.#fail(`"${name}" is not a built-in chain of table "${table}"`);
       this.#chains.declare(name);
       const counters = withCounters ? { packets: parts[4]!, bytes: parts[5]! } : ZERO;
-      this.#handler.chain?.({ table, name, policy, counters, line: lineNo, builtin: true });
+      this.#declared(lineNo, { builtin: true, policy, counters });
       return;
     }
     if (parts.length !== 2) this.#fail(`expected "-N CHAIN", found "${clip(line)}"`);
     if (BUILTIN_CHAINS[table].includes(name))
       this.#fail(`"${name}" is a built-in chain of table "${table}": use -P`);
     this.#chains.declare(name);
-    this.#handler.chain?.({ table, name, counters: ZERO, line: lineNo, builtin: false });
+    this.#declared(lineNo, USER_CHAIN);
   }
 }

@@ -1,14 +1,11 @@
 import type { ParseWarning, Rule, Ruleset, Table, TableName } from "../model/ruleset.ts";
+import type { ChainView } from "./chain-view.ts";
 import { DumpChain, RuleStore, TableRules } from "./dump-chain.ts";
-import {
-  type ChainDeclaration,
-  type DumpHandler,
-  DumpReader,
-  type DumpReaderOptions,
-} from "./dump-reader.ts";
+import { type DumpHandler, DumpReader, type DumpReaderOptions } from "./dump-reader.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { KNOWN_TARGETS } from "./known-extensions.ts";
 import { parseRule } from "./parse-rule.ts";
+import { ParsedChains } from "./parsed-chains.ts";
 
 /** Options of {@linkcode parseDump}. */
 export interface ParseDumpOptions extends DumpReaderOptions {
@@ -106,7 +103,7 @@ export class RulesetBuilder {
   readonly #store: RuleStore;
   /** The rule lists of the chains of the table being read, by declaration position (a rule's `chainId`). */
   #table: TableRules | undefined;
-  #declared = 0;
+  #chains = new ParsedChains();
   readonly handler: DumpHandler;
 
   constructor(options: ParseDumpOptions = {}) {
@@ -114,13 +111,14 @@ export class RulesetBuilder {
     this.#store = new RuleStore(options.expectedRules);
     this.handler = {
       table: (name, line) => {
-        this.#tables.set(name, { name, line, commitLine: 0, chains: new Map() });
+        this.#chains = new ParsedChains();
+        this.#tables.set(name, { name, line, commitLine: 0, chains: this.#chains });
         this.#table = new TableRules(name, this.#store);
-        this.#declared = 0;
       },
-      chain: (decl: ChainDeclaration) => {
-        const chain = DumpChain.of(decl, this.#table!, this.#declared++);
-        this.#tables.get(decl.table)!.chains.set(decl.name, chain);
+      chainView: (view: ChainView) => {
+        const t = this.#table!;
+        t.index = view.chains;
+        this.#chains.add(DumpChain.of(view, t, view.chainId), view.chains);
       },
       ruleView: (view) => {
         this.#store.add(this.#table!.links, view);
