@@ -1,11 +1,12 @@
 import type { ParseWarning, Rule, Ruleset, Table, TableName } from "../model/ruleset.ts";
 import type { ChainView } from "./chain-view.ts";
-import { DumpChain, RuleStore, TableRules } from "./dump-chain.ts";
+import { DumpChain, TableRules } from "./dump-chain.ts";
 import { type DumpHandler, DumpReader, type DumpReaderOptions } from "./dump-reader.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { KNOWN_TARGETS } from "./known-extensions.ts";
 import { parseRule } from "./parse-rule.ts";
 import { ParsedChains } from "./parsed-chains.ts";
+import { RuleStore } from "./rule-store.ts";
 
 /** Options of {@linkcode parseDump}. */
 export interface ParseDumpOptions extends DumpReaderOptions {
