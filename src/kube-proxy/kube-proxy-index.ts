@@ -159,15 +159,18 @@ export class KubeProxyIndexer {
    * allocation), for the undefined-jump check.
    */
   ruleView(view: RuleView): void {
-    if (
-      view.table === "nat"
-        ? view.startsWith("-A KUBE-") && NAT_RULE.some((p) => view.startsWith(p))
-        : view.table === "filter" && FILTER_CHAINS.has(view.chain)
-    ) {
+    if (view.table === "nat" && view.startsWith("-A KUBE-") && NAT_RULE.some((p) => view.startsWith(p))) {
+      // As rule() does, before the rule's strings are made.
+      if (view.endsWith(" -j KUBE-MARK-MASQ") || view.endsWith(" -j KUBE-MARK-DROP")) return;
       this.rule(view.toRuleLine());
       return;
     }
-    this.#jump(view.table, view.target(), view);
+    if (view.table === "filter" && FILTER_CHAINS.has(view.chain)) {
+      this.rule(view.toRuleLine());
+      return;
+    }
+    // A jump to a chain declared so far needs no check (and no string).
+    if (view.targetChain() < 0) this.#jump(view.table, view.target(), view);
   }
 
   /** Takes one rule (also usable as a handler of a combined pass). */

@@ -83,6 +83,7 @@ export class RuleView {
     this.#raw = undefined;
     this.#counters = null;
     this.#split = false;
+    this.#targetDone = false;
   }
 
   /** Sets the raw line and counters of an `iptables -S -v` rule, whose `bytes` are its text alone. */
@@ -155,12 +156,39 @@ export class RuleView {
    * so asking costs no allocation for most rules.
    */
   target(): string | undefined {
+    this.#findTarget();
+    if (this.#targetChain >= 0) return this.#chains!.name(this.#targetChain);
+    return this.#targetText;
+  }
+
+  /**
+   * Position of the target in the table's declared chains (as `chainId`), or -1 when the rule has no
+   * target or its target is not a chain declared so far (ACCEPT, DNAT, an undeclared chain...).
+   */
+  targetChain(): number {
+    this.#findTarget();
+    return this.#targetChain;
+  }
+
+  #targetDone = false;
+  #targetChain = -1;
+  #targetText: string | undefined;
+
+  #findTarget(): void {
+    if (this.#targetDone) return;
+    this.#targetDone = true;
+    this.#targetChain = -1;
+    this.#targetText = undefined;
     const b = this.bytes;
     const start = this.start;
     const last = this.end - 4;
     for (let i = this.end - 1; i >= start; i--) {
       const c = b[i];
-      if (c === 34 /* " */) return targetOfText(this.text);
+      if (c === 34 /* " */) {
+        this.#targetText = targetOfText(this.text);
+        if (this.#targetText !== undefined) this.#targetChain = this.#chains?.find(this.#targetText) ?? -1;
+        return;
+      }
       if (
         c === 32 &&
         i <= last &&
@@ -170,11 +198,11 @@ export class RuleView {
       ) {
         let e = i + 4;
         while (e < this.end && b[e] !== 32) e++;
-        const pos = this.#chains?.findBytes(b, i + 4, e) ?? -1;
-        return pos >= 0 ? this.#chains!.name(pos) : decodeBytes(b, i + 4, e);
+        this.#targetChain = this.#chains?.findBytes(b, i + 4, e) ?? -1;
+        if (this.#targetChain < 0) this.#targetText = commonTarget(b, i + 4, e) ?? decodeBytes(b, i + 4, e);
+        return;
       }
     }
-    return undefined;
   }
 
   /** An immutable copy for handlers that keep rule lines. */
@@ -190,6 +218,19 @@ export class RuleView {
     };
     return c === undefined ? base : { ...base, counters: c };
   }
+}
+
+/** Targets most rules end with: returned as constants, so reading a leak's targets makes no strings. */
+const COMMON_TARGETS = ["ACCEPT", "DROP", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE", "MARK", "LOG"];
+
+function commonTarget(b: Uint8Array, start: number, end: number): string | undefined {
+  for (const t of COMMON_TARGETS) {
+    if (t.length !== end - start) continue;
+    let k = 0;
+    while (k < t.length && b[start + k] === t.charCodeAt(k)) k++;
+    if (k === t.length) return t;
+  }
+  return undefined;
 }
 
 /** {@linkcode RuleView.target} on a string, skipping ` -j ` / ` -g ` inside double-quoted parts. */
