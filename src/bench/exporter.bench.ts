@@ -9,7 +9,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parseMetricsText } from "../server/metrics-text.ts";
+import { parseMetricsText } from "../testing/metrics-text.ts";
 import { cachedDump } from "./cached-dump.ts";
 import { generatedCounts, optionsForRules } from "./generate-dump.ts";
 
@@ -74,7 +74,8 @@ async function scrape(url: string): Promise<{ ms: number; values: Map<string, nu
 async function firstSample(url: string): Promise<Map<string, number>> {
   for (let i = 0; i < 2400; i++) {
     const { values } = await scrape(url);
-    if ((values.get('netdoctor_last_success_timestamp_seconds{node="bench"}') ?? 0) > 0) return values;
+    if ((values.get('netdoctor_iptables_last_success_timestamp_seconds{node="bench"}') ?? 0) > 0)
+      return values;
     await new Promise((r) => setTimeout(r, 250));
   }
   throw new Error("The exporter never published a sample");

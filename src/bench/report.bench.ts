@@ -6,7 +6,7 @@
  *
  * Inputs: (1) the whole pipeline on the demo generator's large healthy bundle (src/demo/large-cluster.ts:
  * 20 nodes, 5,000 Services, 50,000 endpoints): `diagnose` full check, rule views, render; (2) a synthetic
- * full-check diagnosis (src/report/html/sample-input.ts `largeInput`) where every one of the 5,000
+ * full-check diagnosis (src/testing/sample-large-report-input.ts `largeInput`) where every one of the 5,000
  * Services has a stale endpoint: the worst case for the page's size, since a healthy cluster's page is
  * small. The raw dump comes from src/bench/generate-dump.ts (5,000 Services with their endpoints).
  */
@@ -14,15 +14,15 @@ import { mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { chromium, type Page } from "playwright-core";
-import { reportInputFor } from "../cli/commands/report.ts";
 import { writeBundleFiles } from "../collect/demo-bundle.ts";
 import { diagnoseBundleDir } from "../collect/diagnose-bundle-dir.ts";
+import { readReportInput } from "../collect/read-report-input.ts";
 import { buildBundle } from "../demo/build-bundle.ts";
 import { largeClusterSpec } from "../demo/large-cluster.ts";
-import { CHROMIUM_LAUNCH } from "../report/html/chromium-options.ts";
-import { largeInput } from "../report/html/sample-large-input.ts";
 import { renderHtml } from "../report/render-html.ts";
 import { commandUnavailable } from "../testing/capabilities.ts";
+import { CHROMIUM_LAUNCH } from "../testing/chromium-options.ts";
+import { largeInput } from "../testing/sample-large-report-input.ts";
 import { generateDump } from "./generate-dump.ts";
 
 export const name = "HTML report";
@@ -67,7 +67,7 @@ export async function run(): Promise<string> {
   const diagnosis = await diagnoseBundleDir(bundleDir);
   const diagnoseMs = performance.now() - t0;
   t0 = performance.now();
-  const bundleHtml = renderHtml(await reportInputFor(bundleDir, diagnosis));
+  const bundleHtml = renderHtml(await readReportInput(bundleDir, diagnosis));
   const bundleRenderMs = performance.now() - t0;
   const bundleFile = join(DIR, "report-bundle-20x5000.html");
   writeFileSync(bundleFile, bundleHtml);

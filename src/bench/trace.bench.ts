@@ -89,7 +89,7 @@ export async function run(): Promise<string> {
   t = performance.now();
   let paths = 0;
   for (const packet of packets)
-    paths += tracePacket(ruleset, { packet, from: "pod", localIps }, { index }).paths.length;
+    paths += tracePacket(ruleset, { packet, from: "pod", localIps }, { index }).traces.length;
   const warmS = seconds(t);
 
   t = performance.now();
@@ -101,7 +101,7 @@ export async function run(): Promise<string> {
       { packet: packets[i % packets.length]!, from: "pod", localIps },
       { index },
     );
-    if (r.paths[0]!.disposition === "unknown") unknown++;
+    if (r.traces[0]!.disposition.kind === "undecided") unknown++;
   }
   const traceS = seconds(t);
   const cpu = process.cpuUsage(cpu0);

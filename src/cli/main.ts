@@ -7,13 +7,23 @@ process.stdout.on("error", (error: NodeJS.ErrnoException) => {
   throw error;
 });
 
+/**
+ * After a usage error commander prints this instead of the help text: every command and subcommand
+ * names its own `--help` (they inherit the error output, and exit override, from their parent).
+ */
+function showHelpHints(command: Command, path = command.name()): void {
+  command.showHelpAfterError(`see '${path} --help'`);
+  for (const sub of command.commands) showHelpHints(sub, `${path} ${sub.name()}`);
+}
+
 const program = new Command();
 program
   .name(process.argv[1]?.includes("kubectl-netdoctor") ? "kubectl netdoctor" : "netdoctor")
   .description("Finds out why a pod cannot reach a Kubernetes/k3s Service, and proves it")
   .version("0.1.0")
-  .showHelpAfterError()
-  .exitOverride();
+  .exitOverride()
+  // One line for a mistake in the flags, not the whole help (see showHelpHints below).
+  .configureOutput({ outputError: (text, write) => write(`netdoctor: ${text.replace(/^error: /, "")}`) });
 
 /**
  * Commands load on demand: `netdoctor scan` should not pay for the Kubernetes client, SSH and
@@ -39,6 +49,7 @@ const names =
       ? [word]
       : Object.keys(COMMANDS);
 for (const register of await Promise.all(names.map((name) => COMMANDS[name]!()))) register(program);
+showHelpHints(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,8 +1,11 @@
 import { chmod, mkdir, readdir, rename, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { EndpointApis } from "./cluster-lists.ts";
 import { CollectError } from "./collect-error.ts";
 import type { CommandResult } from "./command-result.ts";
-import { commandAbsent, NODE_COMMANDS, type NodeCommand } from "./node-commands.ts";
+import { errorWords } from "./errno-words.ts";
+import { commandAbsent, NODE_COMMANDS, type NodeCommand, outputFile } from "./node-commands.ts";
+import { checkOutDir } from "./staged-dir.ts";
 
 /** The `format` value of bundle.json. */
 export const BUNDLE_FORMAT = "netdoctor-bundle/v1";
@@ -20,22 +23,30 @@ export function checkNodeName(node: string): void {
   }
 }
 
-/** Creates an empty bundle directory (0700) with `cluster/` and `nodes/`; refuses a non-empty one. */
+/**
+ * Creates a bundle directory in place (0700, with `cluster/` and `nodes/`), for writers that build a
+ * bundle in one go (test labs); `collect` writes through a staging directory instead (staged-dir.ts).
+ *
+ * @throws {CollectError} When `out` is a file or a non-empty directory, or cannot be created.
+ */
 export async function createBundleDir(out: string): Promise<void> {
+  await checkOutDir(out, "the bundle");
   try {
     await mkdir(out, { recursive: true, mode: DIR_MODE });
-    const existing = await readdir(out);
-    if (existing.length > 0) {
-      throw new CollectError(`Cannot write bundle to "${out}": the directory is not empty`);
-    }
     await chmod(out, DIR_MODE);
-    await mkdir(join(out, "cluster"), { mode: DIR_MODE });
-    await mkdir(join(out, "nodes"), { mode: DIR_MODE });
   } catch (error) {
-    if (error instanceof CollectError) throw error;
-    throw new CollectError(`Cannot create bundle directory "${out}": ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new CollectError(`Cannot create bundle directory "${out}": ${errorWords(error)}`, { cause: error });
+  }
+  await createBundleLayout(out);
+}
+
+/** Creates `cluster/` and `nodes/` (0700) in a new, empty bundle directory. */
+export async function createBundleLayout(dir: string): Promise<void> {
+  try {
+    await mkdir(join(dir, "cluster"), { mode: DIR_MODE });
+    await mkdir(join(dir, "nodes"), { mode: DIR_MODE });
+  } catch (error) {
+    throw new CollectError(`Cannot create the bundle in "${dir}": ${errorWords(error)}`, { cause: error });
   }
 }
 
@@ -45,12 +56,17 @@ export async function writeBundleFile(path: string, text: string): Promise<void>
   await chmod(path, FILE_MODE); // writeFile keeps the mode of a file that already existed
 }
 
-/** Writes bundle.json. */
+/** Writes bundle.json; `endpointApis` records what the server served and which endpoint lists were taken. */
 export async function writeBundleJson(
   out: string,
-  meta: { cluster: string; collectedAt: string },
+  meta: { cluster: string; collectedAt: string; endpointApis?: EndpointApis },
 ): Promise<void> {
-  const doc = { format: BUNDLE_FORMAT, cluster: meta.cluster, collectedAt: meta.collectedAt };
+  const doc = {
+    format: BUNDLE_FORMAT,
+    cluster: meta.cluster,
+    collectedAt: meta.collectedAt,
+    ...(meta.endpointApis === undefined ? {} : { endpointApis: meta.endpointApis }),
+  };
   await writeBundleFile(join(out, "bundle.json"), `${JSON.stringify(doc, null, 2)}\n`);
 }
 
@@ -73,7 +89,7 @@ export interface CommandOutcome {
 }
 
 /**
- * Moves command results into the node directory: `<stem>.txt` on success, `<stem>.err` and
+ * Moves command results into the node directory: `<stem>.txt` (or the command's `file`) on success, `<stem>.err` and
  * `<stem>.exit` on failure (partial stdout of a failed command is dropped: a cut dump must not
  * pass for a whole one), nothing for an optional command whose binary is absent.
  */
@@ -94,8 +110,8 @@ export async function writeNodeResults(
       continue;
     }
     if (r.exit === 0) {
-      await rename(r.stdoutPath, join(dir, `${command.stem}.txt`));
-      await chmod(join(dir, `${command.stem}.txt`), FILE_MODE);
+      await rename(r.stdoutPath, join(dir, outputFile(command)));
+      await chmod(join(dir, outputFile(command)), FILE_MODE);
       outcomes.push({ stem: command.stem, status: "ok", exit: 0 });
       continue;
     }

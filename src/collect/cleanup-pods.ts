@@ -1,6 +1,6 @@
 import { isNotFound } from "./admission-error.ts";
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE, RUN_ID_LABEL } from "./collector-pod.ts";
-import { type KubeApi, toKubeApiError } from "./kube-api.ts";
+import type { KubeApi } from "./kube-api.ts";
 
 /** Result of {@linkcode deleteCollectorPods}. */
 export interface CleanupResult {
@@ -23,7 +23,7 @@ export async function deleteCollectorPods(
     const list = await api.core.listNamespacedPod({ namespace: options.namespace, labelSelector: selector });
     names = list.items.map((p) => p.metadata?.name ?? "").filter((n) => n !== "");
   } catch (error) {
-    throw toKubeApiError(`list collector pods in namespace "${options.namespace}"`, error);
+    throw api.error(`list collector pods in namespace "${options.namespace}"`, error);
   }
   const deleted: string[] = [];
   const failed: string[] = [];
@@ -32,8 +32,8 @@ export async function deleteCollectorPods(
       await api.core.deleteNamespacedPod({ name, namespace: options.namespace, gracePeriodSeconds: 0 });
       deleted.push(name);
     } catch (error) {
-      if (isNotFound(toKubeApiError("delete", error))) continue;
-      failed.push(`${options.namespace}/${name}: ${toKubeApiError(`delete pod ${name}`, error).message}`);
+      if (isNotFound(api.error("delete", error))) continue;
+      failed.push(`${options.namespace}/${name}: ${api.error(`delete pod ${name}`, error).message}`);
     }
   }
   return { deleted, failed };

@@ -2,7 +2,7 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { chmod, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { FILE_MODE } from "./bundle-writer.ts";
-import type { KubeApi } from "./kube-api.ts";
+import { type KubeApi, KubeApiError } from "./kube-api.ts";
 
 /** One `cluster/*.json` file: what `kubectl get RESOURCE -A -o json` would print. */
 export interface ClusterList {
@@ -25,7 +25,76 @@ export const CLUSTER_LISTS: readonly ClusterList[] = [
     kind: "EndpointSlice",
     apiVersion: "discovery.k8s.io/v1",
   },
+  {
+    file: "networkpolicies.json",
+    path: "/apis/networking.k8s.io/v1/networkpolicies",
+    kind: "NetworkPolicy",
+    apiVersion: "networking.k8s.io/v1",
+  },
+  { file: "namespaces.json", path: "/api/v1/namespaces", kind: "Namespace", apiVersion: "v1" },
 ];
+
+/** The v1 Endpoints list: what kube-proxy reads on clusters without (or before) EndpointSlices. */
+export const ENDPOINTS_LIST: ClusterList = {
+  file: "endpoints.json",
+  path: "/api/v1/endpoints",
+  kind: "Endpoints",
+  apiVersion: "v1",
+};
+
+/** What the server serves for endpoints and which lists `collect` takes (recorded in bundle.json). */
+export interface EndpointApis {
+  /** Versions of `discovery.k8s.io` the server serves, e.g. `["discovery.k8s.io/v1beta1"]`; empty when none. */
+  readonly served: readonly string[];
+  /** The EndpointSlice version listed, when any. */
+  readonly endpointSlices?: string;
+  /** Whether v1 Endpoints are listed too (no slices, or only v1beta1: clusters older than v1.21). */
+  readonly endpoints: boolean;
+}
+
+interface ApiGroup {
+  versions?: { groupVersion?: string }[];
+}
+
+/**
+ * Asks the server which `discovery.k8s.io` versions it serves (API discovery) and picks the lists:
+ * EndpointSlices v1 (v1.21+) or v1beta1 (v1.17-v1.24), plus v1 Endpoints when there is no v1
+ * (before v1.19 kube-proxy read Endpoints; without the group they are all there is).
+ */
+export async function discoverEndpointApis(
+  api: KubeApi,
+  signal?: AbortSignal,
+): Promise<{ lists: ClusterList[]; apis: EndpointApis }> {
+  let served: string[] = [];
+  try {
+    const group = (await api.getJson("/apis/discovery.k8s.io", {
+      action: "discover the API group discovery.k8s.io",
+      ...(signal ? { signal } : {}),
+    })) as ApiGroup;
+    served = (group.versions ?? [])
+      .map((v) => v.groupVersion)
+      .filter((v): v is string => typeof v === "string");
+  } catch (error) {
+    // 404: the group is not served (Kubernetes before v1.17, or disabled). Anything else is real.
+    if (!(error instanceof KubeApiError) || error.status !== 404) throw error;
+  }
+  const version = ["discovery.k8s.io/v1", "discovery.k8s.io/v1beta1"].find((v) => served.includes(v));
+  const lists: ClusterList[] = CLUSTER_LISTS.filter((l) => l.kind !== "EndpointSlice");
+  if (version !== undefined) {
+    lists.push({
+      file: "endpointslices.json",
+      path: `/apis/${version}/endpointslices`,
+      kind: "EndpointSlice",
+      apiVersion: version,
+    });
+  }
+  const endpoints = version !== "discovery.k8s.io/v1";
+  if (endpoints) lists.push(ENDPOINTS_LIST);
+  return {
+    lists,
+    apis: { served, ...(version === undefined ? {} : { endpointSlices: version }), endpoints },
+  };
+}
 
 /** Only with `--configmaps`: they can hold pinned pod IPs, but also things the user may not want to share. */
 export const CONFIGMAP_LIST: ClusterList = {

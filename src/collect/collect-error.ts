@@ -8,3 +8,11 @@ export class CollectError extends Error {
     this.name = "CollectError";
   }
 }
+
+/** An archive that goes past a limit of `ArchiveLimits` (read-archive.ts): a zip bomb, or a lying header. */
+export class ArchiveLimitError extends CollectError {
+  constructor(message: string) {
+    super(message);
+    this.name = "ArchiveLimitError";
+  }
+}

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { collectorPod, collectorPodName } from "./collector-pod.ts";
+import { httpGetScript, NODE_COMMANDS } from "./node-commands.ts";
+
+/** POSIX single-quoting of one word, independent of the script writer's own. */
+function shellWord(w: string): string {
+  return `'${w.split("'").join(`'\\''`)}'`;
+}
 
 describe("collectorPod()", () => {
   const pod = collectorPod({
@@ -32,13 +38,20 @@ describe("collectorPod()", () => {
     ]);
     // Only the listed read commands run.
     const script = c?.command?.[2] ?? "";
-    expect(script.split("\n").filter((l) => l.startsWith("run "))).toEqual([
+    const runs = script.split("\n").filter((l) => l.startsWith("run "));
+    expect(runs.slice(0, 10)).toEqual([
       "run iptables-save 'iptables-save'",
       "run iptables-version 'iptables' '--version'",
       "run iptables-legacy-save 'iptables-legacy-save'",
-      "run nft-ruleset 'nft' 'list' 'ruleset'",
+      "run nft-ruleset 'nft' '-a' 'list' 'ruleset'",
+      "run nft-ruleset-json 'nft' '-j' 'list' 'ruleset'",
       "run k3s-version 'k3s' '--version'",
+      `run kube-proxy-metrics 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/metrics"))}`,
+      `run kube-proxy-mode 'sh' '-c' ${shellWord(httpGetScript("http://127.0.0.1:10249/proxyMode"))}`,
+      "run ipset-save 'sh' '-c' 'if [ -d /sys/module/ip_set ]; then exec ipset save; else exit 127; fi'",
+      "run ipvsadm 'sh' '-c' 'if [ -e /proc/net/ip_vs ]; then exec ipvsadm -Sn; else exit 127; fi'",
     ]);
+    expect(runs.map((l) => l.split(" ")[1])).toEqual(NODE_COMMANDS.map((c) => c.stem));
   });
 
   it("labels the pod for cleanup by tool and by run", () => {

@@ -6,6 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { collectorScript } from "./collector-script.ts";
 import { readFrames } from "./frame-reader.ts";
+import { NODE_COMMANDS } from "./node-commands.ts";
 
 const tools = ["sh", "gzip", "base64", "wc"].map(commandUnavailable).find((r) => r !== undefined);
 const skip = skipBecause(tools, "collector script tests");
@@ -35,7 +36,7 @@ function runWithSh(): string {
 function runWithBusybox(): string {
   const bb = join(work, "bb");
   execFileSync("mkdir", ["-p", bb]);
-  for (const applet of ["sh", "gzip", "base64", "wc", "rm", "cat"]) {
+  for (const applet of ["sh", "gzip", "base64", "wc", "rm", "cat", "tr"]) {
     execFileSync("ln", ["-sf", "/usr/bin/busybox", join(bb, applet)]);
   }
   return execFileSync("/usr/bin/busybox", ["sh", "-c", collectorScript()], {
@@ -75,18 +76,23 @@ describe.each([
         'echo "iptables-legacy-save: Failed to initialize nft: Protocol not supported" >&2; exit 1',
       );
       fakeBin("k3s", 'echo "k3s version v1.21.4+k3s1 (3e250fdb)"');
+      // kube-proxy answers on 127.0.0.1:10249 (here: a fake curl that checks the URL it is given).
+      fakeBin(
+        "curl",
+        [
+          'case "$*" in',
+          '  *" http://127.0.0.1:10249/metrics") printf "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e+09\\n" ;;',
+          '  *" http://127.0.0.1:10249/proxyMode") printf "iptables" ;;',
+          '  *) echo "curl: unexpected $*" >&2; exit 3 ;;',
+          "esac",
+        ].join("\n"),
+      );
       // nft is deliberately absent: the shell answers 127.
       const out = run();
       expect(out).not.toContain("@@done\n@@");
       const results = await readFrames(chunks(out, 1000), { dir: join(work, "out"), source: "test" });
       const by = new Map(results.map((r) => [r.stem, r]));
-      expect([...by.keys()]).toEqual([
-        "iptables-save",
-        "iptables-version",
-        "iptables-legacy-save",
-        "nft-ruleset",
-        "k3s-version",
-      ]);
+      expect([...by.keys()]).toEqual(NODE_COMMANDS.map((c) => c.stem));
       const save = by.get("iptables-save")!;
       expect(save.exit).toBe(0);
       expect(readFileSync(save.stdoutPath, "utf8")).toBe(dump);
@@ -98,7 +104,33 @@ describe.each([
         stderr: "iptables-legacy-save: Failed to initialize nft: Protocol not supported\n",
       });
       expect(by.get("nft-ruleset")!.exit).toBe(127);
+      expect(by.get("nft-ruleset-json")!.exit).toBe(127);
       expect(readFileSync(by.get("k3s-version")!.stdoutPath, "utf8")).toContain("v1.21.4+k3s1");
+      // ipset and ipvsadm are not on this PATH (and ip_vs is not loaded): "absent", never a module load.
+      expect(by.get("ipset-save")!.exit).toBe(127);
+      expect(by.get("ipvsadm")!.exit).toBe(127);
+      expect(by.get("kube-proxy-metrics")!.exit).toBe(0);
+      expect(readFileSync(by.get("kube-proxy-metrics")!.stdoutPath, "utf8")).toBe(
+        "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e+09\n",
+      );
+      expect(readFileSync(by.get("kube-proxy-mode")!.stdoutPath, "utf8")).toBe("iptables\n");
+    },
+  );
+
+  it.skipIf(skipped)(
+    "records a kube-proxy that does not answer as a note in the file, not as a failed command",
+    async () => {
+      execFileSync("mkdir", ["-p", join(work, "bin"), join(work, "tmp"), join(work, "out2")]);
+      fakeBin(
+        "curl",
+        'echo "curl: (7) Failed to connect to 127.0.0.1 port 10249 after 0 ms: Couldn\'t connect to server" >&2; exit 7',
+      );
+      const results = await readFrames(chunks(run(), 1000), { dir: join(work, "out2"), source: "test" });
+      const mode = results.find((r) => r.stem === "kube-proxy-mode")!;
+      expect(mode.exit).toBe(0);
+      expect(readFileSync(mode.stdoutPath, "utf8")).toBe(
+        "# netdoctor: kube-proxy did not answer on http://127.0.0.1:10249/proxyMode (curl exit 7): curl: (7) Failed to connect to 127.0.0.1 port 10249 after 0 ms: Couldn't connect to server\n",
+      );
     },
   );
 });

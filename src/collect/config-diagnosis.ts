@@ -1,9 +1,9 @@
 import { basename } from "node:path";
-import { appendConfigCheck, configCheckStep } from "../config/append-config-check.ts";
+import { configCheckStep } from "../config/config-check-step.ts";
 import { configFindings } from "../config/config-findings.ts";
 import type { ConfigReport } from "../config/config-types.ts";
 import { discoverConfig } from "../config/discover-config.ts";
-import type { Diagnosis } from "../model/diagnosis.ts";
+import type { CheckStep } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import { readArchiveConfig } from "./read-archive.ts";
 import { readBundle } from "./read-bundle.ts";
@@ -41,12 +41,11 @@ export async function checkJarConfig(
   return { report: pod.notes.length > 0 ? { ...rest, notes: [...pod.notes] } : rest, findings };
 }
 
-/** `diagnose --jar`: runs {@linkcode checkJarConfig} and adds its step and findings to the diagnosis. */
-export async function addJarConfigCheck(
-  diagnosis: Diagnosis,
-  options: { readonly bundle: string; readonly from: string; readonly jar: string },
-): Promise<Diagnosis> {
-  const { report, findings } = await checkJarConfig(options.bundle, options);
-  const step = configCheckStep(report, { label: basename(options.jar), findings });
-  return appendConfigCheck(diagnosis, { step, findings });
+/** `diagnose --jar`: runs {@linkcode checkJarConfig} and returns the config step and findings for the diagnosis. */
+export async function jarConfigCheck(
+  bundle: string,
+  options: { readonly from: string; readonly jar: string },
+): Promise<{ readonly step: CheckStep; readonly findings: readonly Finding[] }> {
+  const { report, findings } = await checkJarConfig(bundle, options);
+  return { step: configCheckStep(report, { label: basename(options.jar), findings }), findings };
 }

@@ -2,12 +2,16 @@
  * Writes the built-in demo bundle (src/demo/incident.ts) to a directory, or to a cache directory
  * on first use so `diagnose --demo` works without any file shipped.
  */
+import { randomBytes } from "node:crypto";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { buildBundle } from "../demo/build-bundle.ts";
 import { DEMO_REVISION, incidentBundleSpec } from "../demo/incident.ts";
 import { sha256 } from "../text/sha256.ts";
+import { CollectError } from "./collect-error.ts";
+import { errorWords } from "./errno-words.ts";
+import { StagedDir } from "./staged-dir.ts";
 
 /** Writes every file of a generated bundle under `dir`. */
 export async function writeBundleFiles(dir: string, files: Iterable<[string, string]>): Promise<void> {
@@ -18,10 +22,24 @@ export async function writeBundleFiles(dir: string, files: Iterable<[string, str
   }
 }
 
-/** Writes the demo bundle to `dir`; returns the number of files. */
+/**
+ * Writes the demo bundle to `dir` (absent or empty) as a whole or not at all; returns the number of
+ * files.
+ *
+ * @throws {CollectError} When `dir` exists and is not empty, is a file, or cannot be written.
+ */
 export async function writeDemoBundle(dir: string): Promise<number> {
   const files = buildBundle(incidentBundleSpec());
-  await writeBundleFiles(dir, files);
+  const staged = await StagedDir.create(dir, { id: randomBytes(4).toString("hex"), what: "the demo bundle" });
+  try {
+    await writeBundleFiles(staged.path, files);
+  } catch (error) {
+    await staged.discard();
+    throw new CollectError(`Cannot write the demo bundle to "${dir}": ${errorWords(error)}`, {
+      cause: error,
+    });
+  }
+  await staged.commit();
   return files.size;
 }
 
@@ -42,7 +60,7 @@ export async function cachedDemoBundle(): Promise<string> {
   } catch {
     const tmp = `${dir}.tmp-${process.pid}`;
     await rm(tmp, { recursive: true, force: true });
-    await writeDemoBundle(tmp);
+    await writeBundleFiles(tmp, buildBundle(incidentBundleSpec()));
     try {
       await rename(tmp, dir);
     } catch {

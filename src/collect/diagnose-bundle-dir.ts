@@ -24,6 +24,7 @@ export async function diagnoseBundleDir(
       cluster: bundle.cluster,
       problems: bundle.problems,
       ...(bundle.meta.cluster === undefined ? {} : { clusterName: bundle.meta.cluster }),
+      ...(bundle.meta.collectedAt === undefined ? {} : { collectedAt: bundle.meta.collectedAt }),
     },
     question,
   );

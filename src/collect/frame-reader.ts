@@ -77,6 +77,21 @@ async function* lines(source: AsyncIterable<Buffer | string>): AsyncGenerator<st
   if (rest !== "") yield null;
 }
 
+/** The result of command `stem` once its `@@exit` line came (its output sections came before). */
+function commandResult(
+  stem: string,
+  exit: number,
+  partial: Map<string, Partial>,
+  where: { readonly source: string; readonly line: number },
+): CommandResult {
+  const got = partial.get(stem);
+  if (got?.stdoutPath === undefined || got.stderr === undefined) {
+    throw frameError(where.source, `line ${where.line}: exit code of ${stem} before its output`);
+  }
+  partial.delete(stem);
+  return { stem, exit, stdoutPath: got.stdoutPath, stdoutBytes: got.stdoutBytes ?? 0, stderr: got.stderr };
+}
+
 /**
  * Reads the framed output of the collector script (see {@linkcode collectorScript}) and returns one
  * result per command, stdout written to temp files. Throws a {@linkcode CollectError} when the
@@ -134,19 +149,9 @@ export async function readFrames(
     }
     const exit = /^@@exit ([a-z0-9-]+) (\d+)$/.exec(line);
     if (exit !== null) {
-      const stem = exit[1]!;
-      const got = partial.get(stem);
-      if (got?.stdoutPath === undefined || got.stderr === undefined) {
-        throw frameError(options.source, `line ${lineNo}: exit code of ${stem} before its output`);
-      }
-      results.push({
-        stem,
-        exit: Number(exit[2]),
-        stdoutPath: got.stdoutPath,
-        stdoutBytes: got.stdoutBytes ?? 0,
-        stderr: got.stderr,
-      });
-      partial.delete(stem);
+      results.push(
+        commandResult(exit[1]!, Number(exit[2]), partial, { source: options.source, line: lineNo }),
+      );
       continue;
     }
     if (line === "@@done") {

@@ -3,6 +3,7 @@ import { homedir } from "node:os";
 import { dirname, isAbsolute, join, resolve } from "node:path";
 import { parse } from "yaml";
 import { CollectError } from "./collect-error.ts";
+import { errorWords } from "./errno-words.ts";
 
 /** How to reach one node over SSH. */
 export interface InventoryNode {
@@ -110,9 +111,7 @@ export async function readInventory(file: string): Promise<Inventory> {
   try {
     text = await readFile(file, "utf8");
   } catch (error) {
-    throw new CollectError(
-      `Cannot read inventory "${file}": ${(error as NodeJS.ErrnoException).code ?? error}`,
-    );
+    throw new CollectError(`Cannot read inventory "${file}": ${errorWords(error)}`);
   }
   return parseInventory(text, file);
 }

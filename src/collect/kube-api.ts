@@ -5,6 +5,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { ApiException, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { CollectError } from "./collect-error.ts";
+import { errorWords } from "./errno-words.ts";
 
 /** An error status from the Kubernetes API, with the server's own message. */
 export class KubeApiError extends CollectError {
@@ -39,16 +40,38 @@ function statusMessage(body: unknown): string | undefined {
   return undefined;
 }
 
-/** Converts what the client library throws into a {@linkcode KubeApiError} naming what was attempted. */
-export function toKubeApiError(action: string, error: unknown): KubeApiError {
+/** What a refused request needs, by HTTP status. */
+function statusAdvice(status: number): string {
+  if (status === 401)
+    return " (HTTP 401: the kubeconfig's credentials were refused; is the token or certificate expired?)";
+  if (status === 403)
+    return " (HTTP 403: grant the read access of deploy/rbac-collect.yaml to the user of the kubeconfig)";
+  return "";
+}
+
+/**
+ * Converts what the client library throws into a {@linkcode KubeApiError} naming what was attempted;
+ * a connection failure names the server (`server`, the API's URL) and says what happened in words.
+ */
+export function toKubeApiError(action: string, error: unknown, server?: string): KubeApiError {
   if (error instanceof KubeApiError) return error;
   if (error instanceof ApiException) {
     const code = (error as ApiException<unknown>).code;
     const detail = statusMessage((error as ApiException<unknown>).body) ?? `HTTP ${code}`;
-    return new KubeApiError(`Cannot ${action}: ${detail}`, code, { cause: error });
+    return new KubeApiError(`Cannot ${action}: ${detail}${statusAdvice(code)}`, code, { cause: error });
   }
-  const e = error as { code?: string; message?: string };
-  return new KubeApiError(`Cannot ${action}: ${e.code ?? e.message ?? String(error)}`, 0, { cause: error });
+  const e = error as { code?: unknown; name?: unknown };
+  if (e?.name === "AbortError" || e?.name === "TimeoutError")
+    return new KubeApiError(`Cannot ${action}: ${errorWords(error)}`, 0, { cause: error });
+  const where = server === undefined ? "the Kubernetes API" : `the Kubernetes API at ${server}`;
+  const detail =
+    typeof e?.code === "string" ? `cannot connect to ${where}: ${errorWords(error)}` : errorWords(error);
+  return new KubeApiError(`Cannot ${action}: ${detail}`, 0, { cause: error });
+}
+
+/** `~/.kube/config`. */
+function defaultKubeconfig(): string {
+  return join(homedir(), ".kube", "config");
 }
 
 /** Whether a kubeconfig can be found the way kubectl finds one (flag, $KUBECONFIG, ~/.kube/config, in-cluster). */
@@ -56,8 +79,20 @@ export function kubeconfigAvailable(target: KubeTarget): boolean {
   if (target.kubeconfig !== undefined) return true;
   if (process.env.KUBECONFIG) return true;
   if (process.env.KUBERNETES_SERVICE_HOST) return true;
-  return existsSync(join(homedir(), ".kube", "config"));
+  return existsSync(defaultKubeconfig());
 }
+
+/** Where kubectl (and netdoctor) look for a kubeconfig, and what to do when none is there. */
+export function noKubeconfigMessage(): string {
+  const k3s = existsSync(K3S_KUBECONFIG) ? ` (this machine has k3s's: --kubeconfig ${K3S_KUBECONFIG})` : "";
+  return (
+    `Cannot find a kubeconfig: no --kubeconfig, $KUBECONFIG is not set, ${defaultKubeconfig()} does not exist ` +
+    `and this is not a pod ($KUBERNETES_SERVICE_HOST is not set); pass --kubeconfig FILE or set KUBECONFIG${k3s}`
+  );
+}
+
+/** Where k3s writes the admin kubeconfig on a server node. */
+const K3S_KUBECONFIG = "/etc/rancher/k3s/k3s.yaml";
 
 /**
  * The Kubernetes API through @kubernetes/client-node: typed calls for pods, and raw streaming GETs
@@ -77,26 +112,56 @@ export class KubeApi {
     this.clusterName = ctx?.cluster ?? config.getCurrentCluster()?.name ?? "unknown";
   }
 
-  /** Loads a kubeconfig like kubectl: `--kubeconfig`, else $KUBECONFIG, ~/.kube/config or in-cluster. */
+  /**
+   * Loads a kubeconfig like kubectl: `--kubeconfig`, else $KUBECONFIG, ~/.kube/config or in-cluster.
+   *
+   * @throws {CollectError} When there is none (naming every place looked at), it cannot be read, or
+   *   it names no usable cluster.
+   */
   static load(target: KubeTarget): KubeApi {
+    if (!kubeconfigAvailable(target)) throw new CollectError(noKubeconfigMessage());
     const kc = new KubeConfig();
+    const source =
+      target.kubeconfig !== undefined
+        ? `"${target.kubeconfig}"`
+        : process.env.KUBECONFIG
+          ? `"${process.env.KUBECONFIG}" (from $KUBECONFIG)`
+          : existsSync(defaultKubeconfig())
+            ? `"${defaultKubeconfig()}"`
+            : "in-cluster";
     try {
       if (target.kubeconfig !== undefined) kc.loadFromFile(target.kubeconfig);
       else kc.loadFromDefault();
     } catch (error) {
-      throw new CollectError(
-        `Cannot load kubeconfig${target.kubeconfig === undefined ? "" : ` "${target.kubeconfig}"`}: ${(error as Error).message}`,
-        { cause: error },
-      );
+      throw new CollectError(`Cannot load kubeconfig ${source}: ${errorWords(error)}`, { cause: error });
     }
     if (target.context !== undefined) {
       if (kc.getContextObject(target.context) === null) {
-        throw new CollectError(`Cannot use context "${target.context}": it is not in the kubeconfig`);
+        throw new CollectError(
+          `Cannot use context "${target.context}": it is not in the kubeconfig ${source}`,
+        );
       }
       kc.setCurrentContext(target.context);
     }
-    if (kc.getCurrentCluster() === null) throw new CollectError("Cannot find a cluster in the kubeconfig");
+    const cluster = kc.getCurrentCluster();
+    if (cluster === null)
+      throw new CollectError(`Cannot find a cluster in the kubeconfig ${source}: is it a kubeconfig file?`);
+    if (cluster.server.startsWith("http:") && cluster.skipTLSVerify !== true) {
+      throw new CollectError(
+        `Cannot use the Kubernetes API at ${cluster.server} (kubeconfig ${source}): plain HTTP is refused unless the cluster entry sets insecure-skip-tls-verify: true; use the https:// address`,
+      );
+    }
     return new KubeApi(kc);
+  }
+
+  /** The API server's URL (`https://10.0.0.1:6443`). */
+  get server(): string {
+    return this.config.getCurrentCluster()?.server ?? "(unknown server)";
+  }
+
+  /** {@linkcode toKubeApiError} for this API's server. */
+  error(action: string, error: unknown): KubeApiError {
+    return toKubeApiError(action, error, this.server);
   }
 
   /**
@@ -119,14 +184,14 @@ export class KubeApi {
       req.on("error", reject);
       req.end();
     }).catch((error: unknown) => {
-      throw toKubeApiError(options.action, error);
+      throw toKubeApiError(options.action, error, cluster.server);
     });
     if ((res.statusCode ?? 0) >= 400) {
       const chunks: Buffer[] = [];
       for await (const c of res) chunks.push(c as Buffer);
       const body = Buffer.concat(chunks).toString("utf8");
       throw new KubeApiError(
-        `Cannot ${options.action}: ${statusMessage(body) ?? `HTTP ${res.statusCode}`}`,
+        `Cannot ${options.action}: ${statusMessage(body) ?? `HTTP ${res.statusCode}`}${statusAdvice(res.statusCode ?? 0)}`,
         res.statusCode ?? 0,
       );
     }

@@ -7,6 +7,7 @@ import type {
   ConfigMap,
   Container,
   EndpointSlice,
+  EndpointsObject,
   EnvVar,
   Node,
   ObjectMeta,
@@ -14,6 +15,7 @@ import type {
   Service,
   ServicePort,
 } from "../model/cluster.ts";
+import { toEndpointSlice, toEndpoints } from "./endpoint-objects.ts";
 import {
   arr,
   describe,
@@ -32,7 +34,7 @@ import {
 } from "./json-checks.ts";
 
 /** The object kinds of a bundle's `cluster/` files. */
-export type ObjectKind = "Pod" | "Service" | "EndpointSlice" | "Node" | "ConfigMap";
+export type ObjectKind = "Pod" | "Service" | "EndpointSlice" | "Endpoints" | "Node" | "ConfigMap";
 
 /** A problem with one item (the item is skipped) or with the whole file (thrown by the reader). */
 export interface ObjectProblem {
@@ -209,57 +211,6 @@ function toService(item: Json): Service {
   };
 }
 
-function toEndpointSlice(item: Json): EndpointSlice {
-  const apiVersion = optStr(item.apiVersion, "apiVersion");
-  if (apiVersion !== undefined && apiVersion !== "discovery.k8s.io/v1") {
-    throw new ItemError(`apiVersion: expected discovery.k8s.io/v1, got ${describe(apiVersion)}`);
-  }
-  const m = meta(item, true);
-  const serviceName = m.labels?.["kubernetes.io/service-name"];
-  return {
-    metadata: m,
-    addressType: str(item.addressType, "addressType"),
-    ...(serviceName === undefined ? {} : { serviceName }),
-    endpoints: arr(item.endpoints, "endpoints").map((x, i) => {
-      const path = `endpoints[${i}]`;
-      const e = obj(x, path);
-      const c = optObj(e.conditions, `${path}.conditions`) ?? {};
-      const ref = optObj(e.targetRef, `${path}.targetRef`);
-      const nodeName = optStr(e.nodeName, `${path}.nodeName`);
-      const ready = optBool(c.ready, `${path}.conditions.ready`);
-      const serving = optBool(c.serving, `${path}.conditions.serving`);
-      const terminating = optBool(c.terminating, `${path}.conditions.terminating`);
-      const targetPod =
-        ref !== undefined && ref.kind === "Pod"
-          ? `${optStr(ref.namespace, `${path}.targetRef.namespace`) ?? m.namespace}/${str(ref.name, `${path}.targetRef.name`)}`
-          : undefined;
-      const addresses = strList(e.addresses, `${path}.addresses`);
-      if (addresses.length === 0) throw new ItemError(`${path}.addresses: expected at least one address`);
-      return {
-        addresses,
-        conditions: {
-          ...(ready === undefined ? {} : { ready }),
-          ...(serving === undefined ? {} : { serving }),
-          ...(terminating === undefined ? {} : { terminating }),
-        },
-        ...(nodeName === undefined ? {} : { nodeName }),
-        ...(targetPod === undefined ? {} : { targetPod }),
-      };
-    }),
-    ports: arr(item.ports, "ports").map((x, i) => {
-      const p = obj(x, `ports[${i}]`);
-      const name = optStr(p.name, `ports[${i}].name`);
-      const protocol = optStr(p.protocol, `ports[${i}].protocol`);
-      const pn = optPort(p.port, `ports[${i}].port`);
-      return {
-        ...(name === undefined || name === "" ? {} : { name }),
-        ...(protocol === undefined ? {} : { protocol }),
-        ...(pn === undefined ? {} : { port: pn }),
-      };
-    }),
-  };
-}
-
 function toNode(item: Json): Node {
   const spec = optObj(item.spec, "spec") ?? {};
   const status = optObj(item.status, "status") ?? {};
@@ -296,7 +247,8 @@ function toConfigMap(item: Json): ConfigMap {
 const CONVERT = {
   Pod: toPod,
   Service: toService,
-  EndpointSlice: toEndpointSlice,
+  EndpointSlice: (item: Json) => toEndpointSlice(item, meta(item, true)),
+  Endpoints: (item: Json) => toEndpoints(item, meta(item, true)),
   Node: toNode,
   ConfigMap: toConfigMap,
 } as const;
@@ -306,6 +258,7 @@ export interface KindTypes {
   Pod: Pod;
   Service: Service;
   EndpointSlice: EndpointSlice;
+  Endpoints: EndpointsObject;
   Node: Node;
   ConfigMap: ConfigMap;
 }
@@ -341,7 +294,7 @@ export function convertList<K extends ObjectKind>(
   const listKind = data.kind;
   if (listKind !== `${kind}List` && listKind !== "List") {
     throw new BundleSchemaError(
-      `Cannot read ${file}: expected kind ${kind}List (kubectl get ${kind.toLowerCase()}s -o json), got ${describe(listKind)}`,
+      `Cannot read ${file}: expected kind ${kind}List (kubectl get ${kind === "Endpoints" ? "endpoints" : `${kind.toLowerCase()}s`} -o json), got ${describe(listKind)}`,
     );
   }
   const rawItems = data.items;

@@ -4,7 +4,7 @@ import { explainPodCreateError, isNotFound } from "./admission-error.ts";
 import { COLLECTOR_CONTAINER, collectorPod } from "./collector-pod.ts";
 import type { CommandResult } from "./command-result.ts";
 import { readFrames } from "./frame-reader.ts";
-import { type KubeApi, KubeApiError, toKubeApiError } from "./kube-api.ts";
+import { type KubeApi, KubeApiError } from "./kube-api.ts";
 import { NodeCollectError } from "./node-collect-error.ts";
 
 /** Options of {@linkcode collectNodeViaPod}. */
@@ -48,7 +48,7 @@ async function readPod(options: PodCollectOptions, name: string, signal: AbortSi
     );
   } catch (error) {
     if (signal.aborted) throw error;
-    throw new NodeCollectError(toKubeApiError(`read pod ${options.namespace}/${name}`, error).message);
+    throw new NodeCollectError(options.api.error(`read pod ${options.namespace}/${name}`, error).message);
   }
 }
 
@@ -82,7 +82,7 @@ async function deletePod(options: PodCollectOptions, name: string): Promise<void
       AbortSignal.timeout(DELETE_TIMEOUT_MS),
     );
   } catch (error) {
-    const e = toKubeApiError(`delete pod ${options.namespace}/${name}`, error);
+    const e = options.api.error(`delete pod ${options.namespace}/${name}`, error);
     if (!isNotFound(e)) throw e;
   }
   options.onPod?.("deleted", name);
@@ -114,7 +114,7 @@ export async function collectNodeViaPod(node: string, options: PodCollectOptions
       await abortable(creating, signal);
     } catch (error) {
       if (signal.aborted) throw error;
-      const e = toKubeApiError(`create pod ${options.namespace}/${name}`, error);
+      const e = options.api.error(`create pod ${options.namespace}/${name}`, error);
       if (e.status >= 400) mayExist = false; // the API refused it: nothing to delete
       throw new NodeCollectError(e.status >= 400 ? explainPodCreateError(e, options.namespace) : e.message);
     }

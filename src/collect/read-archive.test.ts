@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { buildDemoAppJar, DEMO_BOOTSTRAP_YML } from "../config/demo-app-jar.ts";
 import { discoverConfig } from "../config/discover-config.ts";
 import type { EnvVarValue } from "../config/property-sources.ts";
-import { CollectError } from "./collect-error.ts";
+import { ArchiveLimitError, CollectError } from "./collect-error.ts";
 import { readArchiveConfig } from "./read-archive.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "nd-config-archive-"));
@@ -110,7 +110,7 @@ describe("readArchiveConfig()", () => {
     );
     await expect(readArchiveConfig(file("tiny.jar", "PK"))).rejects.toThrow(/not a zip file .*too short/);
     await expect(readArchiveConfig(join(dir, "missing.jar"))).rejects.toThrow(
-      `Cannot read archive "${join(dir, "missing.jar")}": ENOENT`,
+      `Cannot read archive "${join(dir, "missing.jar")}": no such file or directory`,
     );
   });
 
@@ -141,6 +141,6 @@ describe("readArchiveConfig()", () => {
     }
     await expect(
       readArchiveConfig(file("liar.jar", lying), { limits: { maxInflated: 1024 * 1024 } }),
-    ).rejects.toThrow(RangeError);
+    ).rejects.toThrow(ArchiveLimitError);
   });
 });

@@ -2,7 +2,9 @@ import { open } from "node:fs/promises";
 import { Inflate } from "fflate";
 import type { ConfigFile } from "../config/config-types.ts";
 import { CONFIG_FILE_NAME, decodeConfigText } from "../config/decode-config-text.ts";
-import { CollectError } from "./collect-error.ts";
+import { ArchiveLimitError, CollectError } from "./collect-error.ts";
+import { errorWords } from "./errno-words.ts";
+import { u16, u32, u64, zip64Sizes } from "./zip-fields.ts";
 
 /** Caps that keep a hostile archive (a zip bomb) from exhausting memory or time. */
 export interface ArchiveLimits {
@@ -60,16 +62,6 @@ const TAIL_JAR = tail(".jar");
 const APP_CONFIG = /^(?:BOOT-INF\/classes\/|WEB-INF\/classes\/)?(?:config\/)?([^/]+)$/;
 const LIB_JAR = /^(?:BOOT-INF|WEB-INF)\/lib\/[^/]+\.jar$/;
 
-function u16(b: Uint8Array, o: number): number {
-  return b[o]! | (b[o + 1]! << 8);
-}
-function u32(b: Uint8Array, o: number): number {
-  return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)) >>> 0;
-}
-function u64(b: Uint8Array, o: number): number {
-  return u32(b, o) + u32(b, o + 4) * 2 ** 32;
-}
-
 function notZip(label: string, why: string): CollectError {
   return new CollectError(`Cannot read archive "${label}": not a zip file (jar, war or zip): ${why}`);
 }
@@ -104,7 +96,7 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
     }
   }
   if (count > limits.maxEntries) {
-    throw new RangeError(
+    throw new ArchiveLimitError(
       `Cannot read archive "${label}": ${count} entries is more than the limit of ${limits.maxEntries} (zip bomb?)`,
     );
   }
@@ -117,7 +109,7 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
   let p = 0;
   while (p + 46 <= cd.length && u32(cd, p) === 0x02014b50) {
     if (entries.length >= limits.maxEntries) {
-      throw new RangeError(
+      throw new ArchiveLimitError(
         `Cannot read archive "${label}": more than ${limits.maxEntries} entries (zip bomb?)`,
       );
     }
@@ -132,26 +124,7 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
     const tail4 = nameLen >= 4 ? u32(cd, p + 46 + nameLen - 4) : 0;
     const wanted = tail4 === TAIL_YML || tail4 === TAIL_YAML || tail4 === TAIL_TIES || tail4 === TAIL_JAR;
     const name = wanted ? decoder.decode(cd.subarray(p + 46, p + 46 + nameLen)) : "";
-    // Zip64 extra field: the 0xffffffff fields are stored there, in order.
-    let x = p + 46 + nameLen;
-    const xEnd = x + extraLen;
-    while (x + 4 <= xEnd) {
-      const id = u16(cd, x);
-      const len = u16(cd, x + 2);
-      if (id === 0x0001) {
-        let q = x + 4;
-        if (size === 0xffffffff) {
-          size = u64(cd, q);
-          q += 8;
-        }
-        if (compressed === 0xffffffff) {
-          compressed = u64(cd, q);
-          q += 8;
-        }
-        if (offset === 0xffffffff) offset = u64(cd, q);
-      }
-      x += 4 + len;
-    }
+    ({ size, compressed, offset } = zip64Sizes(cd, p + 46 + nameLen, extraLen, { size, compressed, offset }));
     entries.push({ name, method: u16(cd, p + 10), compressed, size, offset: offset + delta });
     p += 46 + nameLen + extraLen + commentLen;
   }
@@ -164,7 +137,7 @@ async function centralDirectory(src: ZipSource, budget: Budget): Promise<Entry[]
 function charge(budget: Budget, n: number, name: string): void {
   budget.inflated += n;
   if (budget.inflated > budget.limits.maxInflated) {
-    throw new RangeError(
+    throw new ArchiveLimitError(
       `Cannot read archive "${budget.label}": inflating "${name}" goes past the limit of ${budget.limits.maxInflated} bytes (zip bomb?)`,
     );
   }
@@ -201,7 +174,7 @@ async function entryData(src: ZipSource, e: Entry, budget: Budget): Promise<Uint
       inflater.push(data.subarray(i, i + SLICE), i + SLICE >= data.length);
     if (data.length === 0) inflater.push(new Uint8Array(0), true);
   } catch (error) {
-    if (error instanceof RangeError) throw error;
+    if (error instanceof ArchiveLimitError) throw error;
     throw new CollectError(`Cannot inflate "${e.name}" in "${budget.label}": ${(error as Error).message}`, {
       cause: error,
     });
@@ -255,7 +228,7 @@ async function readZip(
  * the library jars under `BOOT-INF/lib/` (or `WEB-INF/lib/`) are opened too, one level deep.
  *
  * @throws {CollectError} when the file cannot be read or is not a zip
- * @throws {RangeError} when a limit of {@linkcode ArchiveLimits} is exceeded
+ * @throws {ArchiveLimitError} when a limit of {@linkcode ArchiveLimits} is exceeded
  */
 export async function readArchiveConfig(
   path: string,
@@ -266,12 +239,9 @@ export async function readArchiveConfig(
   try {
     fh = await open(path, "r");
   } catch (error) {
-    throw new CollectError(
-      `Cannot read archive "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw new CollectError(`Cannot read archive "${path}": ${errorWords(error)}`, {
+      cause: error,
+    });
   }
   try {
     const st = await fh.stat();

@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import { buildBundle } from "../demo/build-bundle.ts";
-import { diagnoseFiles, healthyCluster, replaceIn } from "../demo/demo-test-helpers.ts";
+import { diagnoseFiles, healthyCluster, replaceIn } from "../testing/demo-bundles.ts";
 import { writeBundleFiles } from "./demo-bundle.ts";
-import { readBundle } from "./read-bundle.ts";
+import { diagnoseBundleDir } from "./diagnose-bundle-dir.ts";
+import { readBundle, readBundleNode } from "./read-bundle.ts";
 
 async function readFiles(files: Map<string, string>) {
   const dir = await mkdtemp(join(tmpdir(), "nd-bundle-"));
@@ -133,5 +135,83 @@ describe("bundle.json and node directories", () => {
     expect(b.problems.map((p) => p.message)).toEqual([
       'Cannot check node "master1": the bundle has no nodes/master1/ directory',
     ]);
+  });
+});
+
+describe("node directories that cannot be read (issue 12 item 9)", () => {
+  async function onDisk<T>(
+    edit: (dir: string) => Promise<void>,
+    run: (dir: string) => Promise<T>,
+  ): Promise<T> {
+    const dir = await mkdtemp(join(tmpdir(), "nd-bundle-io-"));
+    try {
+      await writeBundleFiles(dir, buildBundle(healthyCluster()));
+      await edit(dir);
+      return await run(dir);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it("makes a node whose dump is a directory iptables-unreadable and diagnoses the others", async () => {
+    const d = await onDisk(
+      async (dir) => {
+        const dump = join(dir, "nodes/prod-agent1/iptables-save.txt");
+        await rm(dump);
+        await mkdir(dump);
+      },
+      (dir) => diagnoseBundleDir(dir),
+    );
+    expect(d.findings.filter((f) => f.code === "iptables-unreadable").map((f) => f.node)).toEqual([
+      "prod-agent1",
+    ]);
+    const problem = d.findings.find((f) => f.code === "bundle-invalid" && f.node === "prod-agent1");
+    expect(problem?.message).toBe("Cannot read nodes/prod-agent1/iptables-save.txt: it is a directory");
+    expect(d.nodes.find((n) => n.node === "master1")?.readable).toBe(true);
+  });
+
+  it("reports a node directory that is a file instead of stopping", async () => {
+    const d = await onDisk(
+      async (dir) => {
+        await rm(join(dir, "nodes/master2"), { recursive: true });
+        await writeFile(join(dir, "nodes/master2"), "not a directory\n");
+      },
+      (dir) => readBundleNode(dir, "master2"),
+    );
+    expect(d.evidence.scan).toBeUndefined();
+    expect(d.problems.map((p) => p.message)).toEqual([
+      "Cannot read nodes/master2/: a part of the path is not a directory",
+    ]);
+  });
+
+  it("reads a gzip-compressed and a UTF-16 dump like the plain one", async () => {
+    const plain = await onDisk(
+      async () => {},
+      (dir) => readBundleNode(dir, "prod-agent1"),
+    );
+    for (const encode of [
+      (t: string) => gzipSync(t),
+      (t: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(t, "utf16le")]),
+    ]) {
+      const read = await onDisk(
+        async (dir) => {
+          const dump = join(dir, "nodes/prod-agent1/iptables-save.txt");
+          await writeFile(dump, encode(await readFile(dump, "utf8")));
+        },
+        (dir) => readBundleNode(dir, "prod-agent1"),
+      );
+      expect(read.problems).toEqual([]);
+      expect(read.evidence.scan?.rules).toBe(plain.evidence.scan?.rules);
+      expect(read.evidence.scan?.tables).toEqual(plain.evidence.scan?.tables);
+    }
+  });
+
+  it("treats an empty iptables-legacy-save.txt as no legacy tables, not as a broken file", async () => {
+    const read = await onDisk(
+      (dir) => writeFile(join(dir, "nodes/prod-agent1/iptables-legacy-save.txt"), ""),
+      (dir) => readBundleNode(dir, "prod-agent1"),
+    );
+    expect(read.problems).toEqual([]);
+    expect(read.evidence.legacyScan?.rules).toBe(0);
   });
 });

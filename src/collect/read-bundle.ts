@@ -2,28 +2,19 @@
  * Reads a netdoctor cluster bundle directory (format in docs/bundle.md): the API lists of
  * `cluster/`, validated per kind, and the node directories of `nodes/`. A required cluster file
  * that is missing or not a list of its kind stops with a {@linkcode CollectError} naming the path;
- * a bad item, an optional file or a broken node directory becomes a `bundle-invalid` finding and
- * the rest is still diagnosed.
+ * a bad item or an optional file becomes a `bundle-invalid` finding and the rest is still
+ * diagnosed. Node directories are read one at a time by `readBundleNode` (bundle-node-evidence.ts).
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts";
-import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
-import { type KubeProxyIndex, KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
-import type { Ruleset } from "../model/ruleset.ts";
-import { composeHandlers } from "../parse/compose-handlers.ts";
-import { type DumpHandler, DumpReader } from "../parse/dump-reader.ts";
-import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
-import { RulesetBuilder } from "../parse/parse-dump.ts";
-import { NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
+import { BUNDLE_FORMAT } from "./bundle-writer.ts";
 import { CollectError } from "./collect-error.ts";
+import { selectEndpointSource } from "./endpoint-objects.ts";
+import { errorWords } from "./errno-words.ts";
 import { BundleSchemaError, convertList, type KindTypes, type ObjectKind } from "./kube-objects.ts";
-import { dumpChunks } from "./read-dump.ts";
-
-/** The bundle format this reader understands. */
-export const BUNDLE_FORMAT = "netdoctor-bundle/v1";
 
 export interface BundleMeta {
   readonly format: string;
@@ -43,13 +34,8 @@ export interface Bundle {
 }
 
 function invalid(file: string, message: string, line?: number): Finding {
-  return {
-    code: "bundle-invalid",
-    severity: "warning",
-    message,
-    evidence: [{ file, ...(line === undefined ? {} : { line }), text: message }],
-    fix: "Collect the file again (see docs/bundle.md for the command that writes it)",
-  };
+  const evidence = [{ file, ...(line === undefined ? {} : { line }), text: message }];
+  return makeFinding("bundle-invalid", { problem: message }, { evidence });
 }
 
 /** `Unexpected token … in JSON at position 123` → line and column of position 123. */
@@ -78,7 +64,7 @@ async function readText(path: string): Promise<string | undefined> {
     return await readFile(path, "utf8");
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new CollectError(`Cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`, {
+    throw new CollectError(`Cannot read ${path}: ${errorWords(error)}`, {
       cause: error,
     });
   }
@@ -105,6 +91,12 @@ const CLUSTER_FILES: { readonly [K in ObjectKind]: ListFile<K> } = {
     file: "cluster/endpointslices.json",
     required: true,
     command: "kubectl get endpointslices -A -o json",
+  },
+  Endpoints: {
+    kind: "Endpoints",
+    file: "cluster/endpoints.json",
+    required: false,
+    command: "kubectl get endpoints -A -o json",
   },
   Node: { kind: "Node", file: "cluster/nodes.json", required: true, command: "kubectl get nodes -o json" },
   ConfigMap: {
@@ -157,10 +149,7 @@ export async function readBundle(dir: string): Promise<Bundle> {
       throw new CollectError(`Cannot read bundle ${dir}: not a directory`);
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(
-      `Cannot read bundle ${dir}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      { cause: error },
-    );
+    throw new CollectError(`Cannot read bundle ${dir}: ${errorWords(error)}`, { cause: error });
   }
   const problems: Finding[] = [];
   let meta: BundleMeta = { format: BUNDLE_FORMAT };
@@ -188,13 +177,23 @@ export async function readBundle(dir: string): Promise<Bundle> {
       ...(typeof o.collectedAt === "string" ? { collectedAt: o.collectedAt } : {}),
     };
   }
-  const [pods, services, endpointSlices, nodes, configMaps] = [
+  // Endpoints (v1) stand in for EndpointSlices on clusters that have none: then slices are optional.
+  const hasEndpoints = await present(join(dir, CLUSTER_FILES.Endpoints.file));
+  const hasSlices = await present(join(dir, CLUSTER_FILES.EndpointSlice.file));
+  const [pods, services, slices, endpoints, nodes, configMaps] = [
     await readList(dir, CLUSTER_FILES.Pod, problems),
     await readList(dir, CLUSTER_FILES.Service, problems),
-    await readList(dir, CLUSTER_FILES.EndpointSlice, problems),
+    await readList(dir, { ...CLUSTER_FILES.EndpointSlice, required: !hasEndpoints }, problems),
+    await readList(dir, CLUSTER_FILES.Endpoints, problems),
     await readList(dir, CLUSTER_FILES.Node, problems),
     await readList(dir, CLUSTER_FILES.ConfigMap, problems),
   ];
+  const chosen = selectEndpointSource({
+    ...(hasSlices ? { slices: { file: CLUSTER_FILES.EndpointSlice.file, items: slices } } : {}),
+    ...(hasEndpoints ? { endpoints: { file: CLUSTER_FILES.Endpoints.file, items: endpoints } } : {}),
+    nodes,
+  });
+  const endpointSlices = chosen.slices;
   let nodeDirs: string[] = [];
   try {
     const entries = await readdir(join(dir, "nodes"), { withFileTypes: true });
@@ -220,145 +219,29 @@ export async function readBundle(dir: string): Promise<Bundle> {
       );
     }
   }
-  return { dir, meta, cluster: { pods, services, endpointSlices, nodes, configMaps }, nodeDirs, problems };
-}
-
-/** One node directory read in a single streaming pass. */
-export interface BundleNode {
-  readonly evidence: NodeEvidence;
-  /** Absent when the dump could not be read. */
-  readonly index?: KubeProxyIndex;
-  /** The parsed dump (lazy), when asked for and readable. */
-  readonly ruleset?: Ruleset;
-  readonly problems: readonly Finding[];
-}
-
-/** Options of {@linkcode readBundleNode}. */
-export interface ReadBundleNodeOptions {
-  /** Also parse the dump (lazily) in the same pass, for the trace of the client node. */
-  readonly ruleset?: boolean;
-}
-
-/** Streams a dump file of the bundle through `handler` in one pass over its bytes. */
-async function readDumpFile(path: string, handler: DumpHandler, reuse: boolean): Promise<DumpReader> {
-  const reader = new DumpReader(handler);
-  for await (const chunk of dumpChunks(path, { reuse })) reader.push(chunk);
-  reader.end();
-  return reader;
-}
-
-async function small(dir: string, rel: string): Promise<EvidenceFile | undefined> {
-  const text = await readText(join(dir, rel));
-  return text === undefined ? undefined : { file: rel, text };
-}
-
-/**
- * Reads `nodes/NODE/`: scans and indexes its iptables-save.txt (and parses it, when asked) in one pass
- * over the file, and picks up the small files.
- */
-export async function readBundleNode(
-  bundleDir: string,
-  node: string,
-  options: ReadBundleNodeOptions = {},
-): Promise<BundleNode> {
-  const rel = `nodes/${node}`;
-  const problems: Finding[] = [];
-  const files = await readdir(join(bundleDir, rel));
-  const iptablesVersion = await small(bundleDir, `${rel}/iptables-version.txt`);
-  const k3sVersion = await small(bundleDir, `${rel}/k3s-version.txt`);
-  const nftRuleset = await small(bundleDir, `${rel}/nft-ruleset.txt`);
-  const saveErr = await small(bundleDir, `${rel}/iptables-save.err`);
-  const saveExit = await readText(join(bundleDir, rel, "iptables-save.exit"));
-  const otherErrors: EvidenceFile[] = [];
-  for (const f of files.filter((f) => f.endsWith(".err") && f !== "iptables-save.err").sort()) {
-    const e = await small(bundleDir, `${rel}/${f}`);
-    if (e !== undefined) otherErrors.push(e);
-  }
-  const exitCode = saveExit === undefined ? undefined : Number.parseInt(saveExit.trim(), 10);
-  const saveFailed = saveErr !== undefined && (exitCode === undefined || exitCode !== 0);
-
-  let scan: NodeEvidence["scan"];
-  let legacyScan: NodeEvidence["legacyScan"];
-  let signatures: NodeEvidence["signatures"];
-  let index: KubeProxyIndex | undefined;
-  let ruleset: Ruleset | undefined;
-  const dumpFile = `${rel}/iptables-save.txt`;
-  if (files.includes("iptables-save.txt")) {
-    const size = (await stat(join(bundleDir, dumpFile))).size;
-    const scanner = new NodeScanner({ expectedRules: rulesInBytes(size) });
-    const sig = new RuleSignatureScanner();
-    const indexer = new KubeProxyIndexer();
-    const builder = options.ruleset === true ? new RulesetBuilder({ lazy: true }) : undefined;
-    try {
-      const handlers = [scanner.handler, sig.handler, indexer.handler];
-      if (builder !== undefined) handlers.push(builder.handler);
-      // Chunks are reused unless the ruleset keeps them as its rules' text.
-      const reader = await readDumpFile(
-        join(bundleDir, dumpFile),
-        composeHandlers(...handlers),
-        builder === undefined,
-      );
-      scan = scanner.finish({ node, file: dumpFile, header: reader.header });
-      signatures = sig.hits;
-      index = indexer.finish();
-      ruleset = builder?.finish(reader);
-    } catch (error) {
-      if (!(error instanceof DumpSyntaxError)) throw error;
-      const msg = `Cannot parse ${dumpFile} at line ${error.line}, column ${error.column}: ${error.message}`;
-      problems.push({ ...invalid(dumpFile, msg, error.line), node });
-    }
-  } else if (!saveFailed) {
-    problems.push({
-      ...invalid(
-        `${rel}/`,
-        `Cannot check node "${node}": ${dumpFile} is missing (write it with \`iptables-save > ${dumpFile}\`)`,
-      ),
-      node,
-    });
-  }
-  if (files.includes("iptables-legacy-save.txt")) {
-    const scanner = new NodeScanner();
-    try {
-      const reader = await readDumpFile(
-        join(bundleDir, rel, "iptables-legacy-save.txt"),
-        scanner.handler,
-        true,
-      );
-      legacyScan = scanner.finish({ node, file: `${rel}/iptables-legacy-save.txt`, header: reader.header });
-    } catch (error) {
-      if (!(error instanceof DumpSyntaxError)) throw error;
-      problems.push({
-        ...invalid(
-          `${rel}/iptables-legacy-save.txt`,
-          `Cannot parse ${rel}/iptables-legacy-save.txt at line ${error.line}: ${error.message}`,
-          error.line,
-        ),
-        node,
-      });
-    }
-  }
-  const evidence: NodeEvidence = {
-    node,
-    ...(scan === undefined ? {} : { scan }),
-    ...(legacyScan === undefined ? {} : { legacyScan }),
-    ...(signatures === undefined ? {} : { signatures }),
-    ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
-    ...(k3sVersion === undefined ? {} : { k3sVersion }),
-    ...(nftRuleset === undefined ? {} : { nftRuleset }),
-    ...(saveErr === undefined
-      ? {}
-      : {
-          saveError: {
-            ...saveErr,
-            ...(exitCode === undefined || Number.isNaN(exitCode) ? {} : { exitCode }),
-          },
-        }),
-    ...(otherErrors.length === 0 ? {} : { otherErrors }),
-  };
   return {
-    evidence,
-    ...(index === undefined ? {} : { index }),
-    ...(ruleset === undefined ? {} : { ruleset }),
+    dir,
+    meta,
+    cluster: {
+      pods,
+      services,
+      endpointSlices,
+      nodes,
+      configMaps,
+      ...(chosen.source === undefined ? {} : { endpointSource: chosen.source }),
+    },
+    nodeDirs,
     problems,
   };
 }
+
+async function present(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export { type BundleNode, readBundleNode } from "./bundle-node-evidence.ts";

@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import type { ConfigFile } from "../config/config-types.ts";
 import { CONFIG_FILE_NAME, decodeConfigText } from "../config/decode-config-text.ts";
 import { CollectError } from "./collect-error.ts";
+import { errorWords } from "./errno-words.ts";
 
 /** Largest config file read (a bigger one is not a hand-written config). */
 const MAX_FILE = 16 * 1024 * 1024;
@@ -26,12 +27,9 @@ async function readOne(path: string, display: string): Promise<ConfigFile> {
     return { path: display, text: decodeConfigText(path, await readFile(path)) };
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(
-      `Cannot read config file "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw new CollectError(`Cannot read config file "${path}": ${errorWords(error)}`, {
+      cause: error,
+    });
   }
 }
 
@@ -71,9 +69,7 @@ export async function readConfigDir(dir: string): Promise<ConfigFile[]> {
       throw new CollectError(`Cannot read directory "${dir}": not a directory`);
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(
-      `Cannot read directory "${dir}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
+    throw new CollectError(`Cannot read directory "${dir}": ${errorWords(error)}`);
   }
   const here = await configIn(dir, dir);
   if (here.length > 0) return here;

@@ -1,27 +1,37 @@
 /**
- * The reading edge for dumps: every command that reads an iptables-save file (scan, fix, trace,
- * report, diagnose's bundle nodes) gets its bytes from {@linkcode dumpChunks} and reads them in one
- * streaming pass, with as many handlers as it needs composed on that pass.
+ * The reading edge of dumps: every command that reads an iptables-save file (scan, fix, trace,
+ * report, diagnose's bundle nodes) reads it here, in one streaming pass over its bytes with as many
+ * handlers as it needs composed on that pass. The file (or stdin) is decoded to UTF-8 bytes (gzip,
+ * byte order marks, UTF-16; see read-utf8-chunks.ts), its first megabyte is sniffed
+ * (parse/sniff-format.ts: `iptables -S` and grepped rules are read with their table, pasted listings
+ * and wrapped pastes are refused with a hint) and the bytes go to a {@linkcode DumpReader}.
  */
 import { stat } from "node:fs/promises";
 import { RuleSignatureScanner, type SignatureHit } from "../known-bugs/rule-signatures.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { type DumpHandler, DumpReader, type DumpReaderOptions } from "../parse/dump-reader.ts";
+import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { type ParseDumpOptions, RulesetBuilder } from "../parse/parse-dump.ts";
+import { type SniffResult, sniffDumpFormat } from "../parse/sniff-format.ts";
 import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
-import { readByteChunks } from "./read-byte-chunks.ts";
+import { closeTruncated, LastLine, truncatedMessage } from "./dump-truncation.ts";
+import { errorWords } from "./errno-words.ts";
+import { readUtf8Chunks } from "./read-utf8-chunks.ts";
 
-/**
- * The bytes of a dump file (or stdin for "-"), in chunks. `reuse` is for handlers that keep nothing
- * of a chunk (see {@linkcode readByteChunks}).
- */
-export function dumpChunks(
-  path: string,
-  options: { readonly reuse?: boolean } = {},
-): AsyncIterable<Uint8Array> {
-  return readByteChunks(path, options);
+/** Bytes sniffed before reading: enough for every format's tell-tale lines and a whole paste. */
+const HEAD_BYTES = 1 << 20;
+
+/** Options of {@linkcode streamDump}. */
+export interface StreamDumpOptions extends DumpReaderOptions {
+  /**
+   * Read a dump whose last table has no COMMIT (a paste cut short) as far as it goes, with a
+   * `truncated` warning, instead of refusing it. For counting (`scan`), never for a fix plan.
+   */
+  readonly allowTruncated?: boolean;
+  /** The handler keeps nothing of a chunk after the next one is read (a scan): chunks may be reused. */
+  readonly reuse?: boolean;
 }
 
 /** Fails with one clear line when `path` is not a readable file. */
@@ -32,33 +42,93 @@ export async function checkReadable(path: string): Promise<void> {
     if (st.isDirectory()) throw new CollectError(`Cannot read dump "${path}": it is a directory`);
   } catch (error) {
     if (error instanceof CollectError) throw error;
-    throw new CollectError(
-      `Cannot read dump "${path}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-      {
-        cause: error,
-      },
-    );
+    throw new CollectError(`Cannot read dump "${path}": ${errorWords(error)}`, { cause: error });
   }
 }
 
-/** Options of {@linkcode streamDump}. */
-export interface StreamDumpOptions extends DumpReaderOptions {
-  /** The handler keeps nothing of a chunk after the next one is read (a scan): chunks may be reused. */
-  readonly reuse?: boolean;
+/** A dump opened for reading: what it is, and its bytes from the start. */
+interface OpenedDump {
+  readonly sniff: SniffResult;
+  readonly readerOptions: DumpReaderOptions;
+  readonly chunks: AsyncIterable<Uint8Array>;
+}
+
+async function* prepend(
+  head: Uint8Array,
+  it: AsyncIterator<Uint8Array>,
+  done: boolean,
+): AsyncGenerator<Uint8Array> {
+  if (head.length > 0) yield head;
+  if (done) return;
+  for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
 }
 
 /**
- * Streams a dump file (or stdin for "-") through a {@linkcode DumpReader} with the given handler.
- * Memory stays bounded by what the handler keeps.
+ * The first {@linkcode HEAD_BYTES} (or more: whole chunks) of the input. One chunk that is long
+ * enough is used as is; shorter ones are copied together (a reused buffer changes on the next read).
+ */
+async function readHead(it: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array; done: boolean }> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  while (size < HEAD_BYTES) {
+    const next = await it.next();
+    if (next.done) return { head: parts.length === 1 ? parts[0]! : Buffer.concat(parts), done: true };
+    if (size === 0 && next.value.length >= HEAD_BYTES) return { head: next.value, done: false };
+    parts.push(Buffer.from(next.value));
+    size += next.value.length;
+  }
+  return { head: Buffer.concat(parts), done: false };
+}
+
+async function openDump(path: string, options: StreamDumpOptions): Promise<OpenedDump> {
+  await checkReadable(path);
+  const it = readUtf8Chunks(path, { reuse: options.reuse === true })[Symbol.asyncIterator]();
+  let { head, done } = await readHead(it);
+  // A whole input is sniffed whole (its end tells a truncated paste); a longer one by its head.
+  const sniffed = done ? head.length : Math.min(head.length, HEAD_BYTES);
+  const text = Buffer.from(head.buffer, head.byteOffset, sniffed).toString("utf8");
+  const sniff = sniffDumpFormat(text, {
+    ...(options.table === undefined ? {} : { table: options.table }),
+    complete: done,
+  });
+  const t = sniff.truncated;
+  if (t !== undefined && options.allowTruncated !== true)
+    throw new DumpSyntaxError(truncatedMessage(t), { line: t.lastLine, column: 1 });
+  if (t?.cutLine !== undefined) {
+    // The whole input is in `head`: drop the cut last line (and what follows it, blank lines).
+    let at = 0;
+    for (let n = 1; n < t.cutLine; n++) at = head.indexOf(10, at) + 1;
+    head = head.subarray(0, at);
+  }
+  const readerOptions: DumpReaderOptions = {
+    ...(sniff.table === undefined ? {} : { table: sniff.table }),
+    ...(sniff.format === "rule-lines" ? { implicitChains: true } : {}),
+  };
+  return { sniff, readerOptions, chunks: prepend(head, it, done) };
+}
+
+/**
+ * Streams a dump file (or stdin for "-") through a {@linkcode DumpReader} with the given handler
+ * (see the file comment). Memory stays bounded by what the handler keeps.
+ *
+ * @throws {CollectError} When the file cannot be read.
+ * @throws {DumpSyntaxError} When the text is not a dump (with what it is, and what to run instead).
  */
 export async function streamDump(
   path: string,
   handler: DumpHandler,
   options: StreamDumpOptions = {},
 ): Promise<DumpReader> {
-  await checkReadable(path);
-  const reader = new DumpReader(handler, options);
-  for await (const chunk of dumpChunks(path, { reuse: options.reuse === true })) reader.push(chunk);
+  const opened = await openDump(path, options);
+  const reader = new DumpReader(handler, { ...options, ...opened.readerOptions });
+  for (const notice of opened.sniff.notices) handler.warning?.(notice);
+  const truncated = options.allowTruncated === true;
+  const last = truncated ? new LastLine() : undefined;
+  for await (const chunk of opened.chunks) {
+    reader.push(chunk);
+    last?.see(chunk);
+  }
+  if (last !== undefined) closeTruncated(reader, { handler, last, truncation: opened.sniff.truncated });
   reader.end();
   return reader;
 }
@@ -73,12 +143,17 @@ async function expectedRules(path: string): Promise<number | undefined> {
   return size > 0 ? rulesInBytes(size) : undefined;
 }
 
-/** Reads and parses a dump file (or stdin for "-"). */
+/** A ruleset builder sized for the file. */
+function builderFor(options: ParseDumpOptions, expected: number | undefined): RulesetBuilder {
+  return new RulesetBuilder(expected === undefined ? options : { ...options, expectedRules: expected });
+}
+
+/**
+ * Reads and parses a dump file (or stdin for "-"), as {@linkcode streamDump} reads it; a truncated
+ * dump is refused.
+ */
 export async function readDump(path: string, options: ParseDumpOptions = {}): Promise<Ruleset> {
-  const expected = options.expectedRules ?? (await expectedRules(path));
-  const builder = new RulesetBuilder(
-    expected === undefined ? options : { ...options, expectedRules: expected },
-  );
+  const builder = builderFor(options, options.expectedRules ?? (await expectedRules(path)));
   const reader = await streamDump(path, builder.handler, options);
   return builder.finish(reader);
 }
@@ -92,7 +167,8 @@ export interface ScannedDump {
 
 /**
  * Parses a dump and scans it (counts, duplicates, known-bug signatures) in the same single pass, so
- * the file is read once and its text is held once (by the ruleset, as its evidence).
+ * the file is read once and its text is held once (by the ruleset, as its evidence); a truncated
+ * dump is refused.
  */
 export async function readAndScanDump(
   path: string,
@@ -100,16 +176,11 @@ export async function readAndScanDump(
   options: ParseDumpOptions = {},
 ): Promise<ScannedDump> {
   const expected = options.expectedRules ?? (await expectedRules(path));
-  const builder = new RulesetBuilder(
-    expected === undefined ? options : { ...options, expectedRules: expected },
-  );
+  const builder = builderFor(options, expected);
   const scanner = new NodeScanner(expected === undefined ? {} : { expectedRules: expected });
   const signatures = new RuleSignatureScanner();
-  const reader = await streamDump(
-    path,
-    composeHandlers(builder.handler, scanner.handler, signatures.handler),
-    options,
-  );
+  const handler = composeHandlers(builder.handler, scanner.handler, signatures.handler);
+  const reader = await streamDump(path, handler, options);
   return {
     ruleset: builder.finish(reader),
     scan: scanner.finish({ ...meta, header: reader.header }),

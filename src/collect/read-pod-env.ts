@@ -2,6 +2,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type PodEnvironment, podEnvironment } from "../config/pod-environment.ts";
 import { CollectError } from "./collect-error.ts";
+import { errorWords } from "./errno-words.ts";
 
 async function readItems(
   bundle: string,
@@ -13,9 +14,7 @@ async function readItems(
     text = await readFile(join(bundle, rel), "utf8");
   } catch (error) {
     if (optional && (error as NodeJS.ErrnoException).code === "ENOENT") return { items: [], text: "" };
-    throw new CollectError(
-      `Cannot read "${rel}" in bundle "${bundle}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`,
-    );
+    throw new CollectError(`Cannot read "${rel}" in bundle "${bundle}": ${errorWords(error)}`);
   }
   try {
     const v = JSON.parse(text) as { items?: unknown };
@@ -69,12 +68,20 @@ export async function readPodEnvironment(
     const i = pods.text.indexOf(`"name": ${JSON.stringify(v)}`, podAt);
     return i < 0 ? undefined : lineAt(pods.text, i);
   };
-  const env = podEnvironment(pod, {
-    ...options,
-    configMaps: configMaps.items,
-    services: services.items,
-    file: "cluster/pods.json",
-    lineOf,
-  });
+  let env: PodEnvironment;
+  try {
+    env = podEnvironment(pod, {
+      ...options,
+      configMaps: configMaps.items,
+      services: services.items,
+      file: "cluster/pods.json",
+      lineOf,
+    });
+  } catch (error) {
+    // podEnvironment documents one RangeError: the --container that the pod does not have.
+    if (error instanceof RangeError && /^Cannot find container/.test(error.message))
+      throw new CollectError(error.message, { cause: error });
+    throw error;
+  }
   return { ...env, pod, items: { pods: pods.items, configMaps: configMaps.items } };
 }

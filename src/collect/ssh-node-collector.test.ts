@@ -8,6 +8,24 @@ import { type CannedExec, generateTestKey, SshTestServer } from "../testing/ssh-
 import { collectBundle } from "./collect-bundle.ts";
 import { parseInventory } from "./inventory.ts";
 import { verifyHostKey } from "./known-hosts.ts";
+import { NODE_COMMANDS } from "./node-commands.ts";
+import { sshCommandLine } from "./ssh-node-collector.ts";
+
+/** The node commands the canned server below answers; it answers the others as "not installed". */
+const ANSWERED = new Set([
+  "iptables-save",
+  "iptables-version",
+  "iptables-legacy-save",
+  "nft-ruleset",
+  "k3s-version",
+  "kube-proxy-metrics",
+  "kube-proxy-mode",
+  "ipset-save",
+  "ipvsadm",
+]);
+const OTHER_COMMANDS = NODE_COMMANDS.filter((c) => !ANSWERED.has(c.stem)).map((c) =>
+  sshCommandLine(c, false),
+);
 
 const work = mkdtempSync(join(tmpdir(), "nd-collect-ssh-"));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
@@ -25,7 +43,7 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
   return (command) => {
     const sudo = command.startsWith("sudo -n ");
     const bare = sudo ? command.slice(8) : command;
-    switch (bare) {
+    switch (bare.startsWith("sh -c ") && !OTHER_COMMANDS.includes(bare) ? "sh -c" : bare) {
       case "iptables-save":
         return failSave
           ? { stdout: "", stderr: FAILING_IPTABLES_STDERR, exit: 1 }
@@ -34,14 +52,35 @@ function answers(dump: string, failSave = false): (command: string) => CannedExe
         return { stdout: "iptables v1.8.4 (nf_tables)\n", exit: 0 };
       case "iptables-legacy-save":
         return { stdout: "", exit: 0 };
-      case "nft list ruleset":
-        return { stdout: "table ip filter {\n}\n", exit: 0 };
+      case "nft -a list ruleset":
+        return { stdout: "table ip filter { # handle 1\n}\n", exit: 0 };
+      case "nft -j list ruleset":
+        return {
+          stdout: '{"nftables": [{"table": {"family": "ip", "name": "filter", "handle": 1}}]}\n',
+          exit: 0,
+        };
+      case "sh -c":
+        // ipset/ipvsadm run only when their kernel module is loaded: ip_set is, ip_vs is not.
+        if (bare.includes("exec ipset save"))
+          return {
+            stdout: "create KUBE-DST-AAAA hash:ip family inet hashsize 1024 maxelem 65536 timeout 0\n",
+            exit: 0,
+          };
+        if (bare.includes("exec ipvsadm -Sn")) return { stdout: "", exit: 127 };
+        // The kube-proxy metrics/mode scripts: this node's kube-proxy does not answer.
+        return {
+          stdout: "# netdoctor: kube-proxy did not answer on http://127.0.0.1:10249 (curl exit 7)\n",
+          exit: 0,
+        };
       case "k3s --version":
         return sudo
           ? { stdout: "", stderr: "sudo: k3s: command not found\n", exit: 1 }
           : { stdout: "", stderr: "sh: 1: k3s: not found\n", exit: 127 };
       default:
-        return { stdout: "", stderr: `unexpected command ${command}\n`, exit: 99 };
+        // The other node commands (host network evidence, ...) are not installed on this server.
+        return OTHER_COMMANDS.includes(bare)
+          ? { stdout: "", stderr: `sh: 1: ${bare.split(" ")[0]}: not found\n`, exit: 127 }
+          : { stdout: "", stderr: `unexpected command ${command}\n`, exit: 99 };
     }
   };
 }
@@ -96,27 +135,30 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
       ["agent1", "ok"],
       ["master1", "ok"],
     ]);
-    expect(server.commands.filter((c) => c.startsWith("sudo -n ")).sort()).toEqual([
-      "sudo -n iptables --version",
-      "sudo -n iptables-legacy-save",
-      "sudo -n iptables-save",
-      "sudo -n k3s --version",
-      "sudo -n nft list ruleset",
-    ]);
-    expect(server.commands.filter((c) => !c.startsWith("sudo")).sort()).toEqual([
-      "iptables --version",
-      "iptables-legacy-save",
-      "iptables-save",
-      "k3s --version",
-      "nft list ruleset",
-    ]);
+    const shown = (c: string) => c.replace(/ 'u=[\s\S]*$/, " <kube-proxy script>");
+    expect(
+      server.commands
+        .filter((c) => c.startsWith("sudo -n "))
+        .map(shown)
+        .sort(),
+    ).toEqual(NODE_COMMANDS.map((c) => shown(sshCommandLine(c, true))).sort());
+    expect(
+      server.commands
+        .filter((c) => !c.startsWith("sudo"))
+        .map(shown)
+        .sort(),
+    ).toEqual(NODE_COMMANDS.map((c) => shown(sshCommandLine(c, false))).sort());
     expect(server.users.sort()).toEqual(["admin", "root"]);
     expect(readFileSync(join(out, "nodes", "agent1", "iptables-save.txt"), "utf8")).toBe(big);
-    // k3s is absent on both (127 from a shell, "command not found" from sudo): no file, no error.
+    // k3s is absent on both (127 from a shell, "command not found" from sudo), as is IPVS: no file, no error.
     expect(readdirSync(join(out, "nodes", "agent1")).sort()).toEqual([
+      "ipset-save.txt",
       "iptables-legacy-save.txt",
       "iptables-save.txt",
       "iptables-version.txt",
+      "kube-proxy-metrics.txt",
+      "kube-proxy-mode.txt",
+      "nft-ruleset.json",
       "nft-ruleset.txt",
     ]);
     // The cluster lists still come from the API.
@@ -181,7 +223,7 @@ describe("collectBundle({via: 'ssh'}) against a real SSH server on loopback", ()
     );
     expect(readFileSync(join(out, "nodes", "bad", "iptables-save.exit"), "utf8")).toBe("1\n");
     expect(gone).toMatchObject({ node: "gone", status: "failed" });
-    expect(gone?.error).toMatch(/cannot connect to root@127\.0\.0\.1:1: .*ECONNREFUSED/);
+    expect(gone?.error).toMatch(/cannot connect to root@127\.0\.0\.1:1: connection refused$/);
   });
 });
 

@@ -3,6 +3,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Client, ClientChannel, ConnectConfig } from "ssh2";
 import { boundedText, type CommandResult, MAX_STDERR_BYTES } from "./command-result.ts";
+import { errorWords } from "./errno-words.ts";
 import type { InventoryNode } from "./inventory.ts";
 import { verifyHostKey } from "./known-hosts.ts";
 import { NodeCollectError } from "./node-collect-error.ts";
@@ -99,9 +100,7 @@ async function connectConfig(node: InventoryNode, options: SshCollectOptions): P
     try {
       config.privateKey = await readFile(node.keyFile);
     } catch (error) {
-      throw new NodeCollectError(
-        `cannot read key file "${node.keyFile}": ${(error as NodeJS.ErrnoException).code}`,
-      );
+      throw new NodeCollectError(`cannot read key file "${node.keyFile}": ${errorWords(error)}`);
     }
   }
   if (node.agent) {
@@ -153,7 +152,7 @@ export async function collectNodeViaSsh(
             new NodeCollectError(
               hostKey !== undefined
                 ? `refusing to connect to ${node.host}: ${hostKey}`
-                : `cannot connect to ${node.user}@${node.host}:${node.port}: ${err.message}`,
+                : `cannot connect to ${node.user}@${node.host}:${node.port}: ${errorWords(err)}`,
             ),
           );
         });

@@ -64,7 +64,7 @@ describe("configFindings()", () => {
     const f = findings[0]!;
     expect(f).toMatchObject({ severity: "warning", pod: "eopx/gw-1", service: "eopx/eopx-register" });
     expect(f.message).toBe(
-      'spring.cloud.nacos.discovery.server-addr dials 10.42.1.17:8848: 10.42.1.17 is the IP of pod eopx/eopx-register-0 behind Service eopx/eopx-register; it breaks when that pod restarts. It comes from environment variable NACOS_HOST, which overrides the default "eopx-register" (the Service eopx/eopx-register).',
+      'spring.cloud.nacos.discovery.server-addr of the app\'s configuration pins 10.42.1.17 (in "10.42.1.17:8848"), the IP of pod eopx/eopx-register-0, which Service eopx/eopx-register fronts: it breaks when that pod restarts and gets a new IP. It comes from environment variable NACOS_HOST, which overrides the default "eopx-register" (the Service eopx/eopx-register)',
     );
     expect(f.evidence).toEqual([
       {

@@ -74,6 +74,89 @@ function fieldValue(pod: Json, path: string): string | undefined {
   }
 }
 
+/** What the env readers share while one container's environment is built. */
+interface EnvContext {
+  readonly pod: Json;
+  readonly ns: string;
+  readonly configMaps: ReadonlyMap<string, Json>;
+  readonly env: Map<string, EnvVarValue>;
+  readonly notes: string[];
+  /** Where a variable is set: `file:line (pod ns/name, container c)`. */
+  readonly where: (name: string) => string;
+}
+
+/** One `envFrom` entry: every key of a ConfigMap (a Secret's are unknown, with a note). */
+function addEnvFrom(from: Json, ctx: EnvContext): void {
+  const { ns, env, notes } = ctx;
+  const prefix = str(from.prefix) ?? "";
+  const cmRef = str(obj(from.configMapRef)?.name);
+  const secretRef = str(obj(from.secretRef)?.name);
+  if (cmRef !== undefined) {
+    const data = ctx.configMaps.get(cmRef);
+    if (!data) {
+      notes.push(`envFrom ConfigMap ${ns}/${cmRef} is not in the bundle: its variables are unknown`);
+      return;
+    }
+    for (const [k, v] of Object.entries(data)) {
+      if (typeof v === "string")
+        env.set(prefix + k, {
+          name: prefix + k,
+          value: v,
+          source: `configmap ${ns}/${cmRef} key ${k} ${ctx.where(prefix + k)}`,
+        });
+    }
+  }
+  if (secretRef !== undefined) {
+    notes.push(
+      `envFrom Secret ${ns}/${secretRef}${prefix ? ` (prefix ${prefix})` : ""} sets variables netdoctor does not read: any placeholder may come from it`,
+    );
+  }
+}
+
+/** One `env` entry: a value (with `$(VAR)` expanded), a ConfigMap key, a Secret key or a field. */
+function addEnvVar(e: Json, ctx: EnvContext): void {
+  const { ns, env } = ctx;
+  const name = str(e.name);
+  if (name === undefined) return;
+  const source = ctx.where(name);
+  const valueFrom = obj(e.valueFrom);
+  if (!valueFrom) {
+    env.set(name, { name, value: expand(str(e.value) ?? "", env), source });
+    return;
+  }
+  const cmKey = obj(valueFrom.configMapKeyRef);
+  const secretKey = obj(valueFrom.secretKeyRef);
+  const field = obj(valueFrom.fieldRef);
+  if (cmKey) {
+    const cmName = str(cmKey.name) ?? "";
+    const key = str(cmKey.key) ?? "";
+    const v = ctx.configMaps.get(cmName)?.[key];
+    env.set(
+      name,
+      typeof v === "string"
+        ? { name, value: v, source: `configmap ${ns}/${cmName} key ${key} ${source}` }
+        : { name, unknown: `ConfigMap ${ns}/${cmName} key ${key} is not in the bundle`, source },
+    );
+  } else if (secretKey) {
+    env.set(name, {
+      name,
+      secret: { name: str(secretKey.name) ?? "", key: str(secretKey.key) ?? "" },
+      source,
+    });
+  } else if (field) {
+    const path = str(field.fieldPath) ?? "";
+    const v = fieldValue(ctx.pod, path);
+    env.set(
+      name,
+      v === undefined
+        ? { name, unknown: `fieldRef ${path} is not known`, source }
+        : { name, value: v, source: `fieldRef ${path} ${source}` },
+    );
+  } else {
+    env.set(name, { name, unknown: "resourceFieldRef values are not known", source });
+  }
+}
+
 /**
  * The environment a pod's container starts with, from its spec: `envFrom` ConfigMaps (with prefix),
  * then `env` entries in order with `$(VAR)` expansion, `configMapKeyRef` values read from the given
@@ -117,72 +200,9 @@ export function podEnvironment(pod: unknown, options: PodEnvironmentOptions = {}
     }))
       env.set(v.name, v);
   }
-  for (const from of arr(c.envFrom).map(obj)) {
-    const prefix = str(from?.prefix) ?? "";
-    const cmRef = str(obj(from?.configMapRef)?.name);
-    const secretRef = str(obj(from?.secretRef)?.name);
-    if (cmRef !== undefined) {
-      const data = configMaps.get(cmRef);
-      if (!data) {
-        notes.push(`envFrom ConfigMap ${ns}/${cmRef} is not in the bundle: its variables are unknown`);
-        continue;
-      }
-      for (const [k, v] of Object.entries(data)) {
-        if (typeof v === "string")
-          env.set(prefix + k, {
-            name: prefix + k,
-            value: v,
-            source: `configmap ${ns}/${cmRef} key ${k} ${where(prefix + k)}`,
-          });
-      }
-    }
-    if (secretRef !== undefined) {
-      notes.push(
-        `envFrom Secret ${ns}/${secretRef}${prefix ? ` (prefix ${prefix})` : ""} sets variables netdoctor does not read: any placeholder may come from it`,
-      );
-    }
-  }
-  for (const e of arr(c.env).map(obj)) {
-    const name = str(e?.name);
-    if (!e || name === undefined) continue;
-    const source = where(name);
-    const valueFrom = obj(e.valueFrom);
-    if (!valueFrom) {
-      env.set(name, { name, value: expand(str(e.value) ?? "", env), source });
-      continue;
-    }
-    const cmKey = obj(valueFrom.configMapKeyRef);
-    const secretKey = obj(valueFrom.secretKeyRef);
-    const field = obj(valueFrom.fieldRef);
-    if (cmKey) {
-      const cmName = str(cmKey.name) ?? "";
-      const key = str(cmKey.key) ?? "";
-      const v = configMaps.get(cmName)?.[key];
-      env.set(
-        name,
-        typeof v === "string"
-          ? { name, value: v, source: `configmap ${ns}/${cmName} key ${key} ${source}` }
-          : { name, unknown: `ConfigMap ${ns}/${cmName} key ${key} is not in the bundle`, source },
-      );
-    } else if (secretKey) {
-      env.set(name, {
-        name,
-        secret: { name: str(secretKey.name) ?? "", key: str(secretKey.key) ?? "" },
-        source,
-      });
-    } else if (field) {
-      const path = str(field.fieldPath) ?? "";
-      const v = fieldValue(p, path);
-      env.set(
-        name,
-        v === undefined
-          ? { name, unknown: `fieldRef ${path} is not known`, source }
-          : { name, value: v, source: `fieldRef ${path} ${source}` },
-      );
-    } else {
-      env.set(name, { name, unknown: "resourceFieldRef values are not known", source });
-    }
-  }
+  const ctx: EnvContext = { pod: p, ns, configMaps, env, notes, where };
+  for (const from of arr(c.envFrom).map(obj)) if (from) addEnvFrom(from, ctx);
+  for (const e of arr(c.env).map(obj)) if (e) addEnvVar(e, ctx);
   const mountedFiles = mountedConfig(p, c, configMaps, env, notes, ns);
   return { container, env, notes, mountedFiles };
 }

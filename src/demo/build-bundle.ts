@@ -1,12 +1,11 @@
 /**
  * Turns a cluster description (API lists + per-node facts) into the files of a netdoctor bundle,
- * with every node's iptables-save computed from the API objects by the project's own
- * expected-state code and printed as real iptables-save output.
+ * with every node's iptables-save computed from the API objects by the demo's own model of what
+ * kube-proxy writes (./proxied-ports.ts, independent of src/kube-proxy/, which these dumps test)
+ * and printed as real iptables-save output.
  */
-import { convertList } from "../collect/kube-objects.ts";
-import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
-import type { ClusterState } from "../model/cluster.ts";
 import { DumpBuilder, type SaveStyle } from "./dump-builder.ts";
+import { type ProxiedPort, proxiedPorts } from "./proxied-ports.ts";
 import {
   flannelForwardRules,
   type HostPortPod,
@@ -71,36 +70,24 @@ export function ctime(iso: string): string {
   return `${DAYS[d.getUTCDay()]} ${MONTHS[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, " ")} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
 }
 
-/** The API lists as ClusterState (the generator's input is checked like any bundle). */
-export function clusterOf(
-  api: Pick<ApiLists, "services" | "endpointslices"> & Partial<ApiLists>,
-): ClusterState {
-  const conv = <K extends "Pod" | "Service" | "EndpointSlice" | "Node" | "ConfigMap">(
-    kind: K,
-    data: Json | undefined,
-  ) => (data === undefined ? [] : convertList(kind, data, { file: kind }).items);
-  return {
-    pods: conv("Pod", api.pods),
-    services: conv("Service", api.services),
-    endpointSlices: conv("EndpointSlice", api.endpointslices),
-    nodes: conv("Node", api.nodes),
-    configMaps: conv("ConfigMap", api.configmaps),
-  };
-}
+type SyncedLists = Pick<ApiLists, "services" | "endpointslices">;
 
-const expectedCache = new WeakMap<ClusterState, ReturnType<typeof expectedServicePorts>>();
+// The lists of one sync are shared by every node that synced them: compute their ports once.
+const portsCache = new WeakMap<SyncedLists, ProxiedPort[]>();
 
-function expectedCached(view: ClusterState): ReturnType<typeof expectedServicePorts> {
-  let ports = expectedCache.get(view);
-  if (ports === undefined) expectedCache.set(view, (ports = expectedServicePorts(view)));
+function portsOf(lists: SyncedLists): ProxiedPort[] {
+  let ports = portsCache.get(lists);
+  if (ports === undefined) portsCache.set(lists, (ports = proxiedPorts(lists)));
   return ports;
 }
 
 /** The iptables-save text of one node. */
-export function nodeDump(spec: BundleSpec, node: NodeDumpSpec, current: ClusterState): string {
-  const view = node.lastSynced === undefined ? current : clusterOf(node.lastSynced);
+export function nodeDump(spec: BundleSpec, node: NodeDumpSpec): string {
   const b = new DumpBuilder();
-  renderKubeProxy(b, expectedCached(view), { name: node.name, clusterCIDR: spec.clusterCIDR });
+  renderKubeProxy(b, portsOf(node.lastSynced ?? spec.api), {
+    name: node.name,
+    clusterCIDR: spec.clusterCIDR,
+  });
   renderK3sExtras(b, {
     clusterCIDR: spec.clusterCIDR,
     serviceCIDR: spec.serviceCIDR,
@@ -137,14 +124,13 @@ export function* bundleFiles(spec: BundleSpec): Generator<[string, string]> {
   yield ["cluster/endpointslices.json", json(spec.api.endpointslices)];
   yield ["cluster/nodes.json", json(spec.api.nodes)];
   if (spec.api.configmaps !== undefined) yield ["cluster/configmaps.json", json(spec.api.configmaps)];
-  const current = clusterOf(spec.api);
   for (const node of spec.nodes) {
     const dir = `nodes/${node.name}`;
     if (node.onlyFiles !== undefined) {
       for (const [name, text] of Object.entries(node.onlyFiles)) yield [`${dir}/${name}`, text];
       continue;
     }
-    yield [`${dir}/iptables-save.txt`, nodeDump(spec, node, current)];
+    yield [`${dir}/iptables-save.txt`, nodeDump(spec, node)];
     yield [`${dir}/iptables-version.txt`, `${node.iptablesVersion}\n`];
     if (node.k3sVersion !== undefined) yield [`${dir}/k3s-version.txt`, node.k3sVersion];
     yield [`${dir}/kube-proxy-mode.txt`, "iptables\n"];

@@ -3,14 +3,16 @@
  * expected service ports, in iptables-save form. Shapes follow the v1.23ish upstream fixture:
  * masquerade inside KUBE-SVC-*, KUBE-XLB-* for externalTrafficPolicy Local, a KUBE-FW-* chain per
  * LoadBalancer IP ending in KUBE-MARK-DROP, filter REJECTs for services without endpoints.
+ * The service ports come from the demo's own ./proxied-ports.ts (any object of that shape
+ * renders, which lets tests render other computations of the expected state too).
  */
-import {
-  type ExpectedEndpoint,
-  type ExpectedServicePort,
-  internalEndpointsOn,
-  localSet,
-} from "../kube-proxy/expected-state.ts";
 import { comment, type DumpBuilder } from "./dump-builder.ts";
+import {
+  internalEndpoints,
+  localEndpoints,
+  type ProxiedEndpoint,
+  type ProxiedPort,
+} from "./proxied-ports.ts";
 
 /** The node as kube-proxy sees it. */
 export interface ProxyNode {
@@ -24,15 +26,15 @@ export function savedProbability(n: number): string {
   return (Math.round(written * 2 ** 31) / 2 ** 31).toFixed(11);
 }
 
-function dport(sp: ExpectedServicePort, port: number): string {
+function dport(sp: ProxiedPort, port: number): string {
   return `-m ${sp.protocol} --dport ${port}`;
 }
 
 function endpointRules(
   b: DumpBuilder,
-  sp: ExpectedServicePort,
+  sp: ProxiedPort,
   chain: string,
-  eps: readonly ExpectedEndpoint[],
+  eps: readonly ProxiedEndpoint[],
 ): void {
   const s = sp.svcPortName;
   if (sp.sessionAffinity) {
@@ -51,7 +53,7 @@ function endpointRules(
   });
 }
 
-function sepChain(b: DumpBuilder, sp: ExpectedServicePort, ep: ExpectedEndpoint): void {
+function sepChain(b: DumpBuilder, sp: ProxiedPort, ep: ProxiedEndpoint): void {
   const s = sp.svcPortName;
   const recent = sp.sessionAffinity
     ? ` -m recent --set --name ${ep.sepChain} --mask 255.255.255.255 --rsource`
@@ -65,44 +67,45 @@ function sepChain(b: DumpBuilder, sp: ExpectedServicePort, ep: ExpectedEndpoint)
   );
 }
 
-/** Appends one service port's rules for `node`. */
-export function renderServicePort(b: DumpBuilder, sp: ExpectedServicePort, node: ProxyNode): void {
+/** filter REJECTs of a service port without endpoints (kube-proxy writes no nat rules for it). */
+function rejectRules(b: DumpBuilder, sp: ProxiedPort): void {
+  const s = sp.svcPortName;
+  const p = sp.protocol;
+  const reject = `${comment(`${s} has no endpoints`)}`;
+  if (sp.clusterIP !== undefined) {
+    b.rule(
+      "filter",
+      "KUBE-SERVICES",
+      `-d ${sp.clusterIP}/32 -p ${p} ${reject} ${dport(sp, sp.port)} -j REJECT --reject-with icmp-port-unreachable`,
+    );
+  }
+  for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
+    b.rule(
+      "filter",
+      "KUBE-EXTERNAL-SERVICES",
+      `-d ${ip}/32 -p ${p} ${reject} ${dport(sp, sp.port)} -j REJECT --reject-with icmp-port-unreachable`,
+    );
+  }
+  if (sp.nodePort !== undefined) {
+    b.rule(
+      "filter",
+      "KUBE-EXTERNAL-SERVICES",
+      `-p ${p} ${reject} -m addrtype --dst-type LOCAL ${dport(sp, sp.nodePort)} -j REJECT --reject-with icmp-port-unreachable`,
+    );
+  }
+}
+
+/** The ClusterIP entry (or iTP=Local's DROP) and the external IPs' entries. */
+function entryRules(
+  b: DumpBuilder,
+  sp: ProxiedPort,
+  node: ProxyNode,
+  internal: readonly ProxiedEndpoint[],
+): void {
   const s = sp.svcPortName;
   const p = sp.protocol;
   const cip = sp.clusterIP;
-  const internal = internalEndpointsOn(sp, node.name);
-  const local = localSet(sp.endpoints, node.name);
-  const hasEndpoints = sp.clusterEndpoints.length > 0;
   const svc = sp.chains.SVC;
-  const xlb = sp.chains.XLB;
-  const external = sp.externalLocal ? xlb : svc;
-
-  if (!hasEndpoints) {
-    if (cip !== undefined) {
-      b.rule(
-        "filter",
-        "KUBE-SERVICES",
-        `-d ${cip}/32 -p ${p} ${comment(`${s} has no endpoints`)} ${dport(sp, sp.port)} -j REJECT --reject-with icmp-port-unreachable`,
-      );
-    }
-    for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
-      b.rule(
-        "filter",
-        "KUBE-EXTERNAL-SERVICES",
-        `-d ${ip}/32 -p ${p} ${comment(`${s} has no endpoints`)} ${dport(sp, sp.port)} -j REJECT --reject-with icmp-port-unreachable`,
-      );
-    }
-    if (sp.nodePort !== undefined) {
-      b.rule(
-        "filter",
-        "KUBE-EXTERNAL-SERVICES",
-        `-p ${p} ${comment(`${s} has no endpoints`)} -m addrtype --dst-type LOCAL ${dport(sp, sp.nodePort)} -j REJECT --reject-with icmp-port-unreachable`,
-      );
-    }
-    return;
-  }
-
-  b.chain("nat", svc);
   if (cip !== undefined) {
     if (sp.internalLocal && internal.length === 0) {
       b.rule(
@@ -111,86 +114,85 @@ export function renderServicePort(b: DumpBuilder, sp: ExpectedServicePort, node:
         `-d ${cip}/32 -p ${p} ${comment(`${s} has no local endpoints`)} ${dport(sp, sp.port)} -j DROP`,
       );
     } else {
-      b.rule(
-        "nat",
-        "KUBE-SERVICES",
-        `-d ${cip}/32 -p ${p} ${comment(`${s} cluster IP`)} ${dport(sp, sp.port)} -j ${svc}`,
-      );
-      b.rule(
-        "nat",
-        svc,
-        `! -s ${node.clusterCIDR} -d ${cip}/32 -p ${p} ${comment(`${s} cluster IP`)} ${dport(sp, sp.port)} -j KUBE-MARK-MASQ`,
-      );
+      const match = `-d ${cip}/32 -p ${p} ${comment(`${s} cluster IP`)} ${dport(sp, sp.port)}`;
+      b.rule("nat", "KUBE-SERVICES", `${match} -j ${svc}`);
+      b.rule("nat", svc, `! -s ${node.clusterCIDR} ${match} -j KUBE-MARK-MASQ`);
     }
   }
   for (const ip of sp.externalIPs) {
-    if (!sp.externalLocal) {
-      b.rule(
-        "nat",
-        svc,
-        `! -s ${node.clusterCIDR} -d ${ip}/32 -p ${p} ${comment(`${s} external IP`)} ${dport(sp, sp.port)} -j KUBE-MARK-MASQ`,
-      );
-    }
-    b.rule(
-      "nat",
-      "KUBE-SERVICES",
-      `-d ${ip}/32 -p ${p} ${comment(`${s} external IP`)} ${dport(sp, sp.port)} -j ${external}`,
-    );
+    const match = `-d ${ip}/32 -p ${p} ${comment(`${s} external IP`)} ${dport(sp, sp.port)}`;
+    if (!sp.externalLocal) b.rule("nat", svc, `! -s ${node.clusterCIDR} ${match} -j KUBE-MARK-MASQ`);
+    b.rule("nat", "KUBE-SERVICES", `${match} -j ${sp.externalLocal ? sp.chains.XLB : svc}`);
   }
+}
+
+/** Each LoadBalancer IP's entry and its KUBE-FW-* chain (v1.23: one per service port, ending in a drop). */
+function loadBalancerRules(b: DumpBuilder, sp: ProxiedPort): void {
+  const s = sp.svcPortName;
+  const fw = sp.chains.FW;
+  const external = sp.externalLocal ? sp.chains.XLB : sp.chains.SVC;
+  const lb = comment(`${s} loadbalancer IP`);
   for (const ip of sp.loadBalancerIPs) {
-    const fw = sp.chains.FW;
-    b.rule(
-      "nat",
-      "KUBE-SERVICES",
-      `-d ${ip}/32 -p ${p} ${comment(`${s} loadbalancer IP`)} ${dport(sp, sp.port)} -j ${fw}`,
-    );
-    if (!b.has("nat", fw)) {
-      if (!sp.externalLocal) b.rule("nat", fw, `${comment(`${s} loadbalancer IP`)} -j KUBE-MARK-MASQ`);
-      const ranges = sp.loadBalancerSourceRanges.length > 0 ? sp.loadBalancerSourceRanges : [undefined];
-      for (const r of ranges) {
-        b.rule(
-          "nat",
-          fw,
-          `${r === undefined ? "" : `-s ${r} `}${comment(`${s} loadbalancer IP`)} -j ${external}`,
-        );
-      }
-      b.rule("nat", fw, `${comment(`${s} loadbalancer IP`)} -j KUBE-MARK-DROP`);
-    }
+    b.rule("nat", "KUBE-SERVICES", `-d ${ip}/32 -p ${sp.protocol} ${lb} ${dport(sp, sp.port)} -j ${fw}`);
+    if (b.has("nat", fw)) continue;
+    if (!sp.externalLocal) b.rule("nat", fw, `${lb} -j KUBE-MARK-MASQ`);
+    const ranges = sp.loadBalancerSourceRanges.length > 0 ? sp.loadBalancerSourceRanges : [undefined];
+    for (const r of ranges) b.rule("nat", fw, `${r === undefined ? "" : `-s ${r} `}${lb} -j ${external}`);
+    b.rule("nat", fw, `${lb} -j KUBE-MARK-DROP`);
   }
-  if (sp.nodePort !== undefined) {
-    if (sp.externalLocal) {
-      b.rule(
-        "nat",
-        "KUBE-NODEPORTS",
-        `-s 127.0.0.0/8 -p ${p} ${comment(s)} ${dport(sp, sp.nodePort)} -j KUBE-MARK-MASQ`,
-      );
-      b.rule("nat", "KUBE-NODEPORTS", `-p ${p} ${comment(s)} ${dport(sp, sp.nodePort)} -j ${xlb}`);
-    } else {
-      b.rule("nat", "KUBE-NODEPORTS", `-p ${p} ${comment(s)} ${dport(sp, sp.nodePort)} -j ${svc}`);
-      b.rule("nat", svc, `-p ${p} ${comment(s)} ${dport(sp, sp.nodePort)} -j KUBE-MARK-MASQ`);
-    }
-  }
-  endpointRules(b, sp, svc, internal);
+}
+
+/** The NodePort's entry in KUBE-NODEPORTS and its masquerade rule. */
+function nodePortRules(b: DumpBuilder, sp: ProxiedPort, nodePort: number): void {
+  const match = `-p ${sp.protocol} ${comment(sp.svcPortName)} ${dport(sp, nodePort)}`;
   if (sp.externalLocal) {
-    b.rule(
-      "nat",
-      xlb,
-      `-s ${node.clusterCIDR} ${comment("Redirect pods trying to reach external loadbalancer VIP to clusterIP")} -j ${svc}`,
-    );
-    b.rule(
-      "nat",
-      xlb,
-      `${comment(`masquerade LOCAL traffic for ${s} LB IP`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
-    );
-    b.rule(
-      "nat",
-      xlb,
-      `${comment(`route LOCAL traffic for ${s} LB IP to service chain`)} -m addrtype --src-type LOCAL -j ${svc}`,
-    );
-    if (local.length === 0) b.rule("nat", xlb, `${comment(`${s} has no local endpoints`)} -j KUBE-MARK-DROP`);
-    else endpointRules(b, sp, xlb, local);
+    b.rule("nat", "KUBE-NODEPORTS", `-s 127.0.0.0/8 ${match} -j KUBE-MARK-MASQ`);
+    b.rule("nat", "KUBE-NODEPORTS", `${match} -j ${sp.chains.XLB}`);
+  } else {
+    b.rule("nat", "KUBE-NODEPORTS", `${match} -j ${sp.chains.SVC}`);
+    b.rule("nat", sp.chains.SVC, `${match} -j KUBE-MARK-MASQ`);
   }
-  const withChains = new Map<string, ExpectedEndpoint>();
+}
+
+/** KUBE-XLB-* of externalTrafficPolicy Local: pods and the host go to the cluster chain, others to local endpoints. */
+function xlbRules(b: DumpBuilder, sp: ProxiedPort, node: ProxyNode, local: readonly ProxiedEndpoint[]): void {
+  const s = sp.svcPortName;
+  const xlb = sp.chains.XLB;
+  const svc = sp.chains.SVC;
+  b.rule(
+    "nat",
+    xlb,
+    `-s ${node.clusterCIDR} ${comment("Redirect pods trying to reach external loadbalancer VIP to clusterIP")} -j ${svc}`,
+  );
+  b.rule(
+    "nat",
+    xlb,
+    `${comment(`masquerade LOCAL traffic for ${s} LB IP`)} -m addrtype --src-type LOCAL -j KUBE-MARK-MASQ`,
+  );
+  b.rule(
+    "nat",
+    xlb,
+    `${comment(`route LOCAL traffic for ${s} LB IP to service chain`)} -m addrtype --src-type LOCAL -j ${svc}`,
+  );
+  if (local.length === 0) b.rule("nat", xlb, `${comment(`${s} has no local endpoints`)} -j KUBE-MARK-DROP`);
+  else endpointRules(b, sp, xlb, local);
+}
+
+/** Appends one service port's rules for `node`. */
+export function renderServicePort(b: DumpBuilder, sp: ProxiedPort, node: ProxyNode): void {
+  if (sp.clusterEndpoints.length === 0) {
+    rejectRules(b, sp);
+    return;
+  }
+  const internal = internalEndpoints(sp, node.name);
+  const local = localEndpoints(sp.endpoints, node.name);
+  b.chain("nat", sp.chains.SVC);
+  entryRules(b, sp, node, internal);
+  loadBalancerRules(b, sp);
+  if (sp.nodePort !== undefined) nodePortRules(b, sp, sp.nodePort);
+  endpointRules(b, sp, sp.chains.SVC, internal);
+  if (sp.externalLocal) xlbRules(b, sp, node, local);
+  const withChains = new Map<string, ProxiedEndpoint>();
   for (const ep of [...internal, ...(sp.externalLocal ? local : [])]) withChains.set(ep.sepChain, ep);
   for (const ep of withChains.values()) sepChain(b, sp, ep);
 }
@@ -263,11 +265,7 @@ export function renderProxyBase(b: DumpBuilder): void {
 }
 
 /** Every service port's rules, then the mandatory last rule of nat KUBE-SERVICES. */
-export function renderKubeProxy(
-  b: DumpBuilder,
-  ports: readonly ExpectedServicePort[],
-  node: ProxyNode,
-): void {
+export function renderKubeProxy(b: DumpBuilder, ports: readonly ProxiedPort[], node: ProxyNode): void {
   renderProxyBase(b);
   for (const sp of ports) renderServicePort(b, sp, node);
   b.rule(

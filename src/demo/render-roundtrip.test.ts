@@ -6,8 +6,8 @@
 import { execFileSync } from "node:child_process";
 import { afterAll, describe, expect, it } from "vitest";
 import { netnsUnavailable, skipBecause } from "../testing/capabilities.ts";
+import { healthyCluster } from "../testing/demo-bundles.ts";
 import { buildBundle } from "./build-bundle.ts";
-import { healthyCluster } from "./demo-test-helpers.ts";
 
 const skip = skipBecause(netnsUnavailable(), "generator round-trip through iptables-restore/iptables-save");
 const created: string[] = [];

@@ -1,11 +1,13 @@
 /**
- * `config-pod-ip`: an env var or ConfigMap value of a pod that holds another pod's IP. It works
- * until that pod restarts and gets a new IP; the Service name is the stable address.
+ * The client pod's configured values for `config-pod-ip`: its env vars (literal or from a ConfigMap
+ * key), the ConfigMaps it loads with `envFrom` and those it mounts as volumes.
  */
+
+import { type PinnedValue, pinnedIpFindings } from "../config/config-findings.ts";
 import type { ClusterState, ConfigMap, Pod } from "../model/cluster.ts";
 import { objectKey } from "../model/cluster.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
-import { ipv4Literals, type PodIpLookup } from "../net/pod-ip-lookup.ts";
+import type { PodIpLookup } from "../net/pod-ip-lookup.ts";
 
 /** One configuration value and where it is defined. */
 interface ConfigValue {
@@ -74,47 +76,13 @@ function valuesOf(pod: Pod, cluster: ClusterState): ConfigValue[] {
 
 /**
  * Finds pod IPs pinned in `pod`'s env vars and ConfigMap values (env `valueFrom`, `envFrom`, and
- * ConfigMaps mounted as volumes). The pod's own IP is ignored.
+ * ConfigMaps mounted as volumes), through the one `config-pod-ip` implementation
+ * (config/config-findings.ts). The pod's own IP is ignored.
  */
 export function configPodIpFindings(pod: Pod, cluster: ClusterState, lookup: PodIpLookup): Finding[] {
-  const findings: Finding[] = [];
-  const self = new Set([pod.podIP, ...(pod.podIPs ?? [])]);
-  const podKey = objectKey(pod.metadata);
-  for (const v of valuesOf(pod, cluster)) {
-    for (const ip of new Set(ipv4Literals(v.value))) {
-      if (self.has(ip)) continue;
-      const owner = lookup.lookup(ip);
-      if (owner === undefined) continue;
-      const svc = owner.services[0];
-      const svcName = svc?.service.split("/")[1];
-      findings.push({
-        code: "config-pod-ip",
-        severity: "warning",
-        pod: podKey,
-        ...(svc === undefined ? {} : { service: svc.service }),
-        message:
-          `${v.where} of pod ${podKey} pins ${ip}, the IP of pod ${owner.pod}${owner.node === undefined ? "" : ` on ${owner.node}`}` +
-          (svc === undefined ? "; no Service fronts it" : `, which Service ${svc.service} fronts`) +
-          ": it breaks when that pod restarts and gets a new IP",
-        evidence: [
-          v.evidence,
-          ...(owner.podSource === undefined
-            ? []
-            : [
-                {
-                  file: owner.podSource.file,
-                  ...(owner.podSource.line === undefined ? {} : { line: owner.podSource.line }),
-                  text: `pod ${owner.pod} podIP ${ip}`,
-                },
-              ]),
-        ],
-        fix:
-          svc === undefined
-            ? `Put a Service in front of ${owner.pod} and use its name instead of ${ip}`
-            : `Use the Service name instead of the pod IP: ${svcName}${svc.service.split("/")[0] === (pod.metadata.namespace ?? "default") ? "" : `.${svc.service.split("/")[0]}`}${svc.ports[0] === undefined ? "" : ` (port ${svc.ports.join(", ")} on the pod; use the Service's port)`}`,
-        references: ["https://kubernetes.io/docs/concepts/services-networking/service/"],
-      });
-    }
-  }
-  return findings;
+  const client = objectKey(pod.metadata);
+  const pins = valuesOf(pod, cluster).map(
+    (v): PinnedValue => ({ where: `${v.where} of pod ${client}`, value: v.value, evidence: [v.evidence] }),
+  );
+  return pinnedIpFindings(pins, { cluster, client, lookup });
 }

@@ -1,16 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { buildBundle, clusterOf } from "../demo/build-bundle.ts";
+import { buildBundle } from "../demo/build-bundle.ts";
+import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO, incidentBundleSpec } from "../demo/incident.ts";
+import type { Diagnosis } from "../model/diagnosis.ts";
+import type { FindingCode } from "../model/finding.ts";
+import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import {
   diagnoseFiles,
   diagnoseSpec,
   healthyCluster,
   replaceIn,
   smallIncident,
-} from "../demo/demo-test-helpers.ts";
-import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO, incidentBundleSpec } from "../demo/incident.ts";
-import type { Diagnosis } from "../model/diagnosis.ts";
-import type { FindingCode } from "../model/finding.ts";
-import { podIpLookup } from "../net/pod-ip-lookup.ts";
+} from "../testing/demo-bundles.ts";
+import { clusterOf } from "../testing/demo-cluster.ts";
+import { addressText } from "../trace/address-text.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { findPod } from "./resolve-target.ts";
 
@@ -27,7 +29,7 @@ describe("diagnose on a healthy cluster", () => {
     const q = await diagnoseSpec(healthyCluster(), { from: DEMO_FROM, to: DEMO_TO });
     expect(q.findings).toEqual([]);
     expect(q.ok).toBe(true);
-    expect(q.trace?.paths[0]?.destination).toBe("10.42.1.23:8848");
+    expect(q.trace?.traces[0]?.headers.dst).toEqual({ kind: "exact", ip: "10.42.1.23", port: 8848 });
   });
 });
 
@@ -48,7 +50,7 @@ describe("the incident (small leak)", () => {
     const stale = on(d, "endpoint-stale")[0]!;
     expect(stale.evidence.at(-1)?.text).toMatch(/DNAT --to-destination 10\.42\.2\.17:8848$/);
     expect(stale.evidence.at(-1)?.file).toBe("nodes/prod-agent1/iptables-save.txt");
-    expect(d.trace?.paths.map((p) => p.destination)).toEqual(["10.42.2.17:8848"]);
+    expect(d.trace?.traces.map((t) => addressText(t.headers.dst))).toEqual(["10.42.2.17:8848"]);
   });
 
   it("answers ok from a pod on a healthy node", async () => {
@@ -60,10 +62,13 @@ describe("the incident (small leak)", () => {
 });
 
 describe("each finding code fires from a bundle that has the problem", () => {
-  it("dns-no-service, with a suggestion", async () => {
-    const d = await diagnoseSpec(healthyCluster(), { from: DEMO_HEALTHY_FROM, to: "eopx-registr:8848" });
+  it("dns-no-service for a name in the cluster domain, with a suggestion", async () => {
+    const d = await diagnoseSpec(healthyCluster(), {
+      from: DEMO_HEALTHY_FROM,
+      to: "eopx-registr.eopx.svc.cluster.local:8848",
+    });
     expect(d.brokenAt).toBe("dns");
-    expect(on(d, "dns-no-service")[0]?.message).toContain("eopx/eopx-register");
+    expect(on(d, "dns-no-service")[0]?.message).toContain("did you mean eopx/eopx-register?");
   });
 
   it("resolves svc.ns, FQDN and ClusterIP literals, and a pod IP literal without a Service", async () => {
@@ -77,7 +82,9 @@ describe("each finding code fires from a bundle that has the problem", () => {
       expect(d.ok, to).toBe(true);
     }
     const pod = await diagnoseSpec(spec, { from: DEMO_HEALTHY_FROM, to: "10.42.1.23:8848" });
-    expect(pod.steps.find((s) => s.check === "service")?.ok).toBeUndefined();
+    // Addressing a pod works now and breaks when it is rescheduled: at risk, not the verdict.
+    expect(pod.steps.find((s) => s.check === "service")?.status).toBe("at-risk");
+    expect(pod.verdict).toBe("reachable");
   });
 
   it("dns fails when CoreDNS has no ready endpoint (endpoints-none on kube-dns)", async () => {
@@ -110,7 +117,8 @@ describe("each finding code fires from a bundle that has the problem", () => {
       { from: DEMO_HEALTHY_FROM, to: "10.43.176.183:8848" },
       edit,
     );
-    expect(byIp.steps.find((x) => x.check === "dns")?.ok).toBe(true);
+    expect(byIp.steps.find((x) => x.check === "dns")?.status).toBe("not-applicable");
+    expect(byIp.verdict).toBe("reachable");
   });
 
   it("service-port-missing", async () => {

@@ -4,36 +4,53 @@
  * Nodes are fed one at a time (their dumps can be huge), so memory stays bounded by one node.
  */
 
-import { detectKnownBugs, knownBugIds } from "../known-bugs/known-bugs.ts";
+import { nodeKindOf } from "../findings/kube-proxy-restart.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
+import { nodeHealthFindings } from "../known-bugs/node-health.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import type { KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
-import { reconcileNode } from "../kube-proxy/reconcile-node.ts";
-import type { ClusterState, Pod } from "../model/cluster.ts";
-import { nodeInternalIp, objectKey } from "../model/cluster.ts";
-import type { CheckName, CheckStep, Diagnosis, NodeSummary } from "../model/diagnosis.ts";
+import { type ReconcileResult, reconcileNode } from "../kube-proxy/reconcile-node.ts";
+import type { ClusterState } from "../model/cluster.ts";
+import { describeEndpointSource } from "../model/cluster.ts";
+import {
+  type CheckName,
+  type CheckStep,
+  type Diagnosis,
+  type NodeSummary,
+  verdictOf,
+} from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
+import { nodeAddresses } from "../net/node-addresses.ts";
 import { podIpLookup } from "../net/pod-ip-lookup.ts";
-import { duplicateFindings, outlierFindings } from "../scan/scan-findings.ts";
+import { outlierFindings } from "../scan/scan-findings.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
-import { type Question, resolveQuestion } from "./question-steps.ts";
-import { dataplaneStep, healthStep } from "./walk-steps.ts";
+import { fullCheck } from "./full-check.ts";
+import type { ClientNodeFacts, DumpState } from "./link.ts";
+import { nodeSummary } from "./node-summary.ts";
+import { type Question, resolveQuestion } from "./question.ts";
+import { refineTrace } from "./trace-verdict.ts";
+import { bundleLink, walkQuestion } from "./walk.ts";
 
 /** A diagnose question: `--from NS/POD --to HOST:PORT` (`-n` for a bare pod name). */
 export interface DiagnoseQuestion {
   readonly from: string;
   readonly to: string;
   readonly namespace?: string;
+  /** The app-config check of `--jar` (collect/config-diagnosis.ts), merged into the config link. */
+  readonly appConfig?: { readonly step: CheckStep; readonly findings: readonly Finding[] };
 }
 
 /** One node directory as read from the bundle. */
 export interface NodeInput {
   readonly evidence: NodeEvidence;
   readonly index?: KubeProxyIndex;
+  /** kube-proxy's metrics and mode files (proxy mode and sync-health evidence). */
+  readonly kubeProxy?: KubeProxyNodeFiles;
   readonly problems: readonly Finding[];
   /** The parsed dump, only for the client node of a question (for the trace). */
   readonly ruleset?: Ruleset;
@@ -42,8 +59,16 @@ export interface NodeInput {
 export interface DiagnoseContext {
   readonly cluster: ClusterState;
   readonly clusterName?: string;
+  /** bundle.json's `collectedAt` (ISO-8601): the "now" of kube-proxy's last-sync age. */
+  readonly collectedAt?: string;
   readonly problems: readonly Finding[];
 }
+
+/**
+ * Reconciliation reports `undecided` (with the reason) for a proxy mode netdoctor does not analyse;
+ * read it as optional so this side works with and without it.
+ */
+type Reconciled = ReconcileResult & { readonly undecided?: string };
 
 const SEVERITY_ORDER = { error: 0, warning: 1, info: 2 } as const;
 const CHECK_ORDER: readonly CheckName[] = [
@@ -59,11 +84,22 @@ const CHECK_ORDER: readonly CheckName[] = [
 
 interface NodeResult {
   readonly node: string;
+  readonly file: string;
+  readonly dump: DumpState;
   readonly scan?: NodeScan;
-  readonly dataplane: Finding[];
-  readonly health: Finding[];
+  readonly dataplane: readonly Finding[];
+  readonly proxyUndecided?: string;
+  readonly health: readonly Finding[];
   readonly problems: readonly Finding[];
   readonly summary: NodeSummary;
+  readonly trace?: TraceResult;
+  readonly traceError?: string;
+}
+
+function dumpState(ev: NodeEvidence, file: string, problems: readonly Finding[]): DumpState {
+  if (ev.scan !== undefined) return "read";
+  if (ev.saveError !== undefined && ev.saveError.exitCode !== 0) return "failed";
+  return problems.some((p) => p.evidence[0]?.file === file) ? "unparsable" : "missing";
 }
 
 /** Feed with {@linkcode addNode} for every node directory, then {@linkcode finish}. */
@@ -71,14 +107,14 @@ export class DiagnosisBuilder {
   readonly #ctx: DiagnoseContext;
   readonly #ports: ExpectedServicePort[];
   readonly #question: Question | undefined;
+  readonly #appConfig: DiagnoseQuestion["appConfig"];
   readonly #nodes: NodeResult[] = [];
-  #trace: TraceResult | undefined;
-  #traceError: string | undefined;
 
   constructor(ctx: DiagnoseContext, question?: DiagnoseQuestion) {
     this.#ctx = ctx;
     this.#ports = expectedServicePorts(ctx.cluster);
     this.#question = question === undefined ? undefined : resolveQuestion(ctx.cluster, this.#ports, question);
+    this.#appConfig = question?.appConfig;
   }
 
   /** The node whose full ruleset the trace needs (pass it to {@linkcode addNode} as `ruleset`). */
@@ -92,61 +128,73 @@ export class DiagnosisBuilder {
     const file = ev.scan?.file ?? `nodes/${node}/iptables-save.txt`;
     const q = this.#question;
     const isClient = q !== undefined && q.client.nodeName === node;
-    const lookup = podIpLookup(this.#ctx.cluster);
-    const ownerOfIp = (ip: string) => {
-      const o = lookup.lookup(ip);
-      return o === undefined ? undefined : `pod ${o.pod}${o.node === undefined ? "" : ` on ${o.node}`}`;
-    };
-    let dataplane: Finding[] = [];
+    let reconciled: Reconciled | undefined;
+    const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
+    const nodeKind = nodeKindOf(nodeObj);
     if (input.index !== undefined && (q === undefined || isClient)) {
-      const only = q === undefined ? undefined : q.reconcileOnly;
-      dataplane = reconcileNode(this.#ports, input.index, {
+      const lookup = podIpLookup(this.#ctx.cluster);
+      const zone = nodeObj?.metadata.labels?.["topology.kubernetes.io/zone"];
+      const collectedAt =
+        this.#ctx.collectedAt === undefined ? Number.NaN : Date.parse(this.#ctx.collectedAt);
+      reconciled = reconcileNode(this.#ports, input.index, {
         node,
         file,
-        ownerOfIp,
-        ...(only === undefined ? {} : { only }),
-      }).findings;
+        nodeKind,
+        ...(zone === undefined ? {} : { zone }),
+        ...(input.kubeProxy === undefined ? {} : { evidence: input.kubeProxy }),
+        ...(Number.isNaN(collectedAt) ? {} : { collectedAt }),
+        ownerOfIp: (ip) => {
+          const o = lookup.lookup(ip);
+          return o === undefined ? undefined : `pod ${o.pod}${o.node === undefined ? "" : ` on ${o.node}`}`;
+        },
+        ...(q === undefined ? {} : { only: q.reconcileOnly }),
+      });
     }
-    if (isClient && input.ruleset !== undefined && q.packet !== undefined) {
-      const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
-      const localIp = nodeObj === undefined ? undefined : nodeInternalIp(nodeObj);
-      try {
-        this.#trace = tracePacket(input.ruleset, {
-          packet: q.packet,
-          from: q.client.hostNetwork ? "host" : "pod",
-          ...(localIp === undefined ? {} : { localIps: [localIp] }),
-        });
-      } catch (error) {
-        this.#traceError = error instanceof Error ? error.message : String(error);
-      }
-    }
-    const health = [...(ev.scan === undefined ? [] : duplicateFindings(ev.scan)), ...detectKnownBugs(ev)];
+    const traced =
+      isClient && input.ruleset !== undefined && reconciled?.undecided === undefined
+        ? this.#trace(input.ruleset, { node, file })
+        : {};
     this.#nodes.push({
       node,
+      file,
+      dump: dumpState(ev, file, input.problems),
       ...(ev.scan === undefined ? {} : { scan: ev.scan }),
-      dataplane,
-      health,
+      dataplane: reconciled?.findings ?? [],
+      ...(reconciled?.undecided === undefined ? {} : { proxyUndecided: reconciled.undecided }),
+      health: nodeHealthFindings(ev, { nodeKind }),
       problems: input.problems,
-      summary: {
-        node,
+      summary: nodeSummary(ev, {
         file,
-        readable: ev.scan !== undefined,
-        rules: ev.scan?.rules ?? 0,
-        chains: ev.scan?.chains ?? 0,
-        duplicateRules: ev.scan?.duplicates.extraRules ?? 0,
-        ...(ev.scan === undefined ? {} : { header: ev.scan.header }),
-        ...(ev.iptablesVersion === undefined ? {} : { iptablesVersion: ev.iptablesVersion.text.trim() }),
-        knownBugs: knownBugIds(ev),
-      },
+        ...(reconciled === undefined ? {} : { reconciled }),
+        ...(input.index === undefined ? {} : { index: input.index }),
+        ...(input.kubeProxy === undefined ? {} : { kubeProxyFiles: input.kubeProxy }),
+        ...(this.#ctx.collectedAt === undefined ? {} : { collectedAt: this.#ctx.collectedAt }),
+      }),
+      ...traced,
     });
   }
 
-  /** A pointer to node-health errors off the asked path, so a green answer does not hide a sick node. */
-  #elsewhere(clientNode: string | undefined, outliers: readonly Finding[]): string {
-    const sick = sickNodes(this.#nodes, clientNode, outliers);
-    return sick.length === 0
-      ? ""
-      : `. Off this path, node health errors on ${sick.join("; ")}: run diagnose without --from/--to`;
+  #trace(ruleset: Ruleset, at: { node: string; file: string }): { trace?: TraceResult; traceError?: string } {
+    const { node, file } = at;
+    const q = this.#question;
+    if (q?.packet === undefined) return {};
+    const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
+    const localIps = nodeObj === undefined ? [] : nodeAddresses(nodeObj).map((a) => a.address);
+    try {
+      const trace = tracePacket(
+        ruleset,
+        {
+          packet: q.packet,
+          from: q.client.hostNetwork ? "host" : "pod",
+          node,
+          ...(localIps.length === 0 ? {} : { localIps }),
+        },
+        { file },
+      );
+      return { trace: refineTrace(trace, { cluster: this.#ctx.cluster, node }) };
+    } catch (error) {
+      return { traceError: error instanceof Error ? error.message : String(error) };
+    }
   }
 
   finish(): Diagnosis {
@@ -154,88 +202,79 @@ export class DiagnosisBuilder {
     const outliers = outlierFindings(scans);
     const nodes = this.#nodes.map((n) => n.summary).sort((a, b) => (a.node < b.node ? -1 : 1));
     const q = this.#question;
-    const bundleProblems = [...this.#ctx.problems, ...this.#nodes.flatMap((n) => n.problems)];
-    const bundleStep: CheckStep = {
-      check: "bundle",
-      ok: bundleProblems.length === 0 ? true : undefined,
-      detail:
-        bundleProblems.length === 0
-          ? `${this.#ctx.cluster.services.length} Services, ${this.#ctx.cluster.pods.length} pods, ${this.#nodes.length} node dumps read`
-          : `${bundleProblems.length} part${bundleProblems.length > 1 ? "s" : ""} of the bundle could not be read (see bundle-invalid findings); the rest is diagnosed`,
-    };
-    let steps: CheckStep[];
-    let findings: Finding[];
-    if (q === undefined) {
-      const dataplane = this.#nodes.flatMap((n) => n.dataplane);
-      const health = [...this.#nodes.flatMap((n) => n.health), ...outliers];
-      const noEndpoints = this.#ports.filter((p) => p.clusterEndpoints.length === 0);
-      const endpointsNone: Finding[] = noEndpoints.map((p) => ({
-        code: "endpoints-none",
-        severity: "info",
-        service: p.service,
-        message: `Service port ${p.svcPortName} has no ready endpoints: clients get "Connection refused"`,
-        evidence: [
-          {
-            file: p.source?.file ?? "cluster/services.json",
-            ...(p.source?.line === undefined ? {} : { line: p.source.line }),
-            text: `service ${p.svcPortName} ${p.clusterIP}:${p.port}/${p.protocol}`,
-          },
-        ],
-        fix: "Check the Service's selector against the pods' labels and the pods' readiness",
-      }));
-      steps = [
-        bundleStep,
-        {
-          check: "endpoints",
-          ok: true,
-          detail: `${this.#ports.length} service ports; ${noEndpoints.length} without ready endpoints`,
-        },
-        dataplaneStep(dataplane, this.#nodes.length, this.#ports.length),
-        healthStep(health),
-      ];
-      findings = [...bundleProblems, ...endpointsNone, ...dataplane, ...health];
-    } else {
-      const client = this.#nodes.find((n) => n.node === q.client.nodeName);
-      const walk = q.walk({
-        client:
-          client === undefined
-            ? undefined
-            : {
-                readable: client.scan !== undefined,
-                file: client.summary.file,
-                rules: client.summary.rules,
-                dataplane: client.dataplane,
-                health: [...client.health, ...outliers.filter((f) => f.node === client.node)],
-              },
-        trace: this.#trace,
-        traceError: this.#traceError,
-        config: configPodIpFindings(q.client, this.#ctx.cluster, podIpLookup(this.#ctx.cluster)),
-      });
-      steps = [bundleStep, ...walk.steps];
-      findings = [...bundleProblems, ...walk.findings];
-    }
-    findings.sort(
+    const problems = [...this.#ctx.problems, ...this.#nodes.flatMap((n) => n.problems)];
+    const bundle = bundleLink(
+      {
+        services: this.#ctx.cluster.services.length,
+        pods: this.#ctx.cluster.pods.length,
+        nodeDumps: this.#nodes.filter((n) => n.dump === "read").length,
+        ...endpointSourceFact(this.#ctx.cluster),
+        problems: problems.filter((p) => p.evidence[0]?.file !== "bundle.json"),
+      },
+      q === undefined ? "everything" : { clientNode: q.client.nodeName ?? "\0" },
+    );
+    const result =
+      q === undefined
+        ? fullCheck(this.#nodes, { ports: this.#ports, outliers, bundle: bundle.step })
+        : this.#walk(q, outliers, bundle);
+    const findings = [...problems, ...result.findings].sort(
       (a, b) =>
         SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.node ?? "").localeCompare(b.node ?? ""),
     );
-    steps.sort((a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check));
-    const broken = steps.find((s) => s.ok === false);
-    const summary =
-      q === undefined
-        ? fullSummary(broken, findings, nodes.length, this.#ports.length)
-        : q.summary(broken, steps) + this.#elsewhere(q.client.nodeName, outliers);
+    const steps = [...result.steps].sort(
+      (a, b) => CHECK_ORDER.indexOf(a.check) - CHECK_ORDER.indexOf(b.check),
+    );
+    const v = verdictOf(steps);
+    const client = q === undefined ? undefined : this.#nodes.find((n) => n.node === q.client.nodeName);
     return {
-      ok: broken === undefined,
-      ...(broken === undefined ? {} : { brokenAt: broken.check }),
-      summary,
+      ok: v.verdict === "reachable",
+      verdict: v.verdict,
+      ...(v.verdict === "broken" && v.at !== undefined ? { brokenAt: v.at } : {}),
+      ...(v.verdict === "undecided" && v.at !== undefined ? { undecidedAt: v.at } : {}),
+      atRisk: v.atRisk,
+      summary: result.summary,
       ...(this.#ctx.clusterName === undefined ? {} : { cluster: this.#ctx.clusterName }),
       ...(q === undefined ? {} : { question: q.summaryQuestion }),
       steps,
       findings,
-      ...(this.#trace === undefined ? {} : { trace: this.#trace }),
+      ...(client?.trace === undefined ? {} : { trace: client.trace }),
       nodes,
     };
   }
+
+  #walk(q: Question, outliers: readonly Finding[], bundle: ReturnType<typeof bundleLink>) {
+    const cluster = this.#ctx.cluster;
+    const n = this.#nodes.find((x) => x.node === q.client.nodeName);
+    const node: ClientNodeFacts | undefined =
+      n === undefined
+        ? undefined
+        : {
+            ...n,
+            health: [...n.health, ...outliers.filter((f) => f.node === n.node)],
+          };
+    const gaps = new Set(
+      this.#ctx.problems.map((p) => p.evidence[0]?.file ?? "").filter((f) => f.startsWith("cluster/")),
+    );
+    return walkQuestion(
+      {
+        question: q,
+        cluster,
+        gaps,
+        ...(node === undefined ? {} : { node }),
+        config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
+        ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
+      },
+      { bundle, sickElsewhere: sickNodes(this.#nodes, q.client.nodeName, outliers) },
+    );
+  }
+}
+
+/** Where the endpoints came from, when not plain discovery.k8s.io/v1 EndpointSlices (v1beta1, v1 Endpoints). */
+function endpointSourceFact(cluster: ClusterState): { endpointSource?: string } {
+  const src = cluster.endpointSource;
+  if (src === undefined) return {};
+  const plain = src.kind === "EndpointSlice" && src.apiVersions.every((v) => v === "discovery.k8s.io/v1");
+  return plain ? {} : { endpointSource: describeEndpointSource(src) };
 }
 
 function sickNodes(
@@ -251,22 +290,4 @@ function sickNodes(
         .map((f) => f.code);
       return codes.length === 0 ? [] : [`${n.node} (${[...new Set(codes)].join(", ")})`];
     });
-}
-
-function fullSummary(
-  broken: CheckStep | undefined,
-  findings: readonly Finding[],
-  nodes: number,
-  ports: number,
-): string {
-  if (broken === undefined)
-    return `All ${ports} service ports are programmed correctly on all ${nodes} nodes and no node shows a known problem`;
-  const errs = findings.filter((f) => f.severity === "error");
-  const where = [...new Set(errs.map((f) => f.node).filter((n): n is string => n !== undefined))];
-  return `${errs.length} error${errs.length === 1 ? "" : "s"}${where.length > 0 ? ` on ${where.join(", ")}` : ""}: ${broken.detail}`;
-}
-
-/** Re-exported for renderers: `namespace/name` of a pod. */
-export function podKey(p: Pod): string {
-  return objectKey(p.metadata);
 }

@@ -9,8 +9,8 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { Rule, Ruleset } from "../model/ruleset.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { filterDumpText } from "../testing/random-filter-dump.ts";
 import { planDuplicates } from "./plan-duplicates.ts";
-import { filterDumpText } from "./random-filter-dump.ts";
 
 const USER = ["U0", "U1", "U2"];
 const CHAINS = ["FORWARD", ...USER];

@@ -13,9 +13,13 @@ import { incidentBundleSpec } from "../demo/incident.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { Ingress, Packet } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import {
+  RANDOM_DUMP_DESTINATIONS,
+  RANDOM_DUMP_PORTS,
+  randomFilterDump,
+} from "../testing/random-filter-dump.ts";
 import { buildTraceIndex, tracePacket } from "../trace/trace-packet.ts";
 import { planDuplicates } from "./plan-duplicates.ts";
-import { RANDOM_DUMP_DESTINATIONS, RANDOM_DUMP_PORTS, randomFilterDump } from "./random-filter-dump.ts";
 import { removedLines } from "./render-restore.ts";
 
 function withoutLines(text: string, lines: ReadonlySet<number>): string {
@@ -53,17 +57,17 @@ function outcomes(
   const index = buildTraceIndex(rs, { eager: false });
   return packets.map(({ packet, from }) => {
     const r = tracePacket(rs, { packet, from, localIps: [localIp] }, { index, nthCounters: "fresh" });
-    return r.paths
-      .map((p) =>
+    return r.traces
+      .map((t) =>
         [
-          p.probability.toFixed(6),
-          p.disposition,
-          p.destination,
-          p.source,
-          p.rejectWith,
-          p.clientError,
-          p.masquerade,
-          p.mark,
+          t.probability.toFixed(6),
+          JSON.stringify(
+            t.disposition.kind === "dropped" || t.disposition.kind === "rejected"
+              ? { ...t.disposition, by: undefined }
+              : t.disposition,
+          ),
+          JSON.stringify(t.headers),
+          t.hops.at(-1)?.mark,
         ].join(" "),
       )
       .sort()

@@ -1,66 +1,15 @@
 /**
  * The catalogue of known iptables / k3s failure signatures, kept as data: one entry each with how to
  * detect it from a node's evidence, the affected versions, the fix and public references. Facts come
- * from shared/reference/iptables-known-bugs.md; ids follow its KB numbering.
+ * from shared/reference/iptables-known-bugs.md; the leak bugs (a broken `iptables -C`) are in
+ * leak-bugs.ts.
  */
-import type { Evidence, FindingCode, Severity } from "../model/finding.ts";
-import type { DuplicateGroup } from "../scan/scan-node.ts";
-import { type IptablesVersion, iptablesVersionOf, versionInRange } from "./iptables-version.ts";
+import type { Evidence } from "../model/finding.ts";
+import type { Detection, KnownBug } from "./known-bug.ts";
+import { LEAK_BUGS } from "./leak-bugs.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
 
-/** What a detector found: the sentence and the lines that prove it. */
-export interface Detection {
-  readonly message: string;
-  readonly evidence: readonly Evidence[];
-}
-
-export interface KnownBug {
-  /** Stable id used in findings and the `netdoctor_iptables_known_bug{id}` metric, e.g. `k3s-3117`. */
-  readonly id: string;
-  /** Number in the reference catalogue, e.g. `KB-01`. */
-  readonly kb: string;
-  readonly title: string;
-  readonly code: FindingCode;
-  readonly severity: Severity;
-  readonly affected: string;
-  readonly fix: string;
-  readonly references: readonly string[];
-  /** Undefined when the evidence does not show the bug (or cannot show it). */
-  readonly detect: (evidence: NodeEvidence) => Detection | undefined;
-}
-
-/** Duplicate copies below this are noise a one-off double add can explain; above, a leak. */
-const LEAK_MIN_EXTRA = 10;
-
-function versionEvidence(v: IptablesVersion): Evidence {
-  return v.line === undefined ? { file: v.file, text: v.text } : { file: v.file, line: v.line, text: v.text };
-}
-
-function groupEvidence(file: string, groups: readonly DuplicateGroup[], max = 3): Evidence[] {
-  return groups.slice(0, max).map((g) => ({ file, line: g.lines[0]!, text: `${g.count}x ${g.rule}` }));
-}
-
-/** Duplicates on the node plus its version in [from, to] (and backend, when given). */
-function duplicatesWithVersion(
-  e: NodeEvidence,
-  from: string,
-  to: string,
-  backend: "nf_tables" | undefined,
-  filter: (g: DuplicateGroup) => boolean = () => true,
-): Detection | undefined {
-  const scan = e.scan;
-  if (scan === undefined) return undefined;
-  const groups = scan.duplicates.groups.filter(filter);
-  const extra = groups.reduce((n, g) => n + g.count - 1, 0);
-  if (extra < LEAK_MIN_EXTRA) return undefined;
-  const v = iptablesVersionOf(e);
-  if (v === undefined || !versionInRange(v, from, to)) return undefined;
-  if (backend !== undefined && v.backend !== backend) return undefined;
-  return {
-    message: `iptables ${v.major}.${v.minor}.${v.patch} (${v.backend}) on node "${e.node}" and ${extra} leaked duplicate rules`,
-    evidence: [versionEvidence(v), ...groupEvidence(scan.file, groups)],
-  };
-}
+export type { Detection, KnownBug };
 
 function stderrMatch(e: NodeEvidence, pattern: RegExp): Detection | undefined {
   const err = e.saveError;
@@ -83,57 +32,9 @@ function signature(e: NodeEvidence, ids: readonly string[], what: string): Detec
   };
 }
 
+/** Every entry: the leak bugs first (most specific first), then the other signatures. */
 export const KNOWN_BUGS: readonly KnownBug[] = [
-  {
-    id: "k3s-3117",
-    kb: "KB-01",
-    title: "Duplicate rules accumulate: `iptables -C` is broken in iptables 1.8.0-1.8.4 on nf_tables",
-    code: "iptables-known-bug",
-    severity: "error",
-    affected:
-      "iptables 1.8.0-1.8.4 with the nf_tables backend (Debian 10's 1.8.2, RHEL/CentOS 8's 1.8.4); k3s before v1.23.15/v1.24.9/v1.25.5/v1.26.0 cannot avoid the host binary",
-    fix:
-      "Start k3s with --prefer-bundled-bin (k3s >= v1.23.15, v1.24.9, v1.25.5, v1.26.0) or upgrade the host's iptables to 1.8.5+ " +
-      "(avoid 1.8.7 and 1.8.10), then remove the copies with `netdoctor fix duplicates`; without the first step they grow back",
-    references: ["k3s-io/k3s#3117", "k3s-io/k3s PR #6545", "https://docs.k3s.io/known-issues#iptables"],
-    detect: (e) => duplicatesWithVersion(e, "1.8.0", "1.8.4", "nf_tables"),
-  },
-  {
-    id: "kube-firewall-spam",
-    kb: "KB-02",
-    title: "kubelet's KUBE-FIREWALL drop rule appended on every sync (iptables-nft 1.8.1-1.8.2)",
-    code: "iptables-known-bug",
-    severity: "error",
-    affected: "iptables 1.8.1-1.8.2 with the nf_tables backend",
-    fix: "Upgrade iptables to 1.8.3 or later, then remove the copies",
-    references: ["kubernetes/kubernetes#82361", "kubernetes/kubernetes#79304"],
-    detect: (e) =>
-      duplicatesWithVersion(e, "1.8.1", "1.8.2", "nf_tables", (g) =>
-        g.rule.includes("kubernetes firewall for dropping marked packets"),
-      ),
-  },
-  {
-    id: "iptables-1.8.7-check",
-    kb: "KB-03",
-    title: "`iptables -C` unreliable in iptables 1.8.7: rules re-added over and over",
-    code: "iptables-known-bug",
-    severity: "error",
-    affected: "iptables 1.8.7",
-    fix: "Upgrade iptables to 1.8.8 or later, then remove the copies",
-    references: ["flatcar/Flatcar#954", "kubernetes/dns#568"],
-    detect: (e) => duplicatesWithVersion(e, "1.8.7", "1.8.7", undefined),
-  },
-  {
-    id: "iptables-1.8.10-check",
-    kb: "KB-05",
-    title: "`iptables -C` broken in iptables 1.8.10: kube-router rules duplicated",
-    code: "iptables-known-bug",
-    severity: "error",
-    affected: "iptables 1.8.10 (fixed in 1.8.11)",
-    fix: "Use iptables 1.8.11 (or 1.8.9), then remove the copies",
-    references: ["cloudnativelabs/kube-router#1676", "cloudnativelabs/kube-router#1789"],
-    detect: (e) => duplicatesWithVersion(e, "1.8.10", "1.8.10", undefined),
-  },
+  ...LEAK_BUGS,
   {
     id: "mixed-backends",
     kb: "KB-07",

@@ -1,8 +1,21 @@
+import type { NodeKind } from "../findings/kube-proxy-restart.ts";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Evidence, Finding } from "../model/finding.ts";
+import { bugContext } from "./bug-context.ts";
+import { fixFor } from "./known-bug.ts";
 import { KNOWN_BUGS, type KnownBug } from "./known-bugs-catalogue.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
 
 export { KNOWN_BUGS, type KnownBug };
+
+/** Options of {@linkcode detectKnownBugs}. */
+export interface KnownBugOptions {
+  /**
+   * The node's distribution and role from its Node object (`nodeKindOf`); without it, `k3s
+   * --version` in the evidence still marks a k3s node. Fixes are written for it.
+   */
+  readonly nodeKind?: NodeKind;
+}
 
 /**
  * Runs the known-bug catalogue over one node's evidence.
@@ -16,20 +29,21 @@ export { KNOWN_BUGS, type KnownBug };
  * findings.map((f) => f.code); // ["iptables-known-bug"]
  * ```
  */
-export function detectKnownBugs(evidence: NodeEvidence): Finding[] {
+export function detectKnownBugs(evidence: NodeEvidence, options: KnownBugOptions = {}): Finding[] {
   const findings: Finding[] = [];
+  const ctx = bugContext(options.nodeKind, evidence);
   for (const bug of KNOWN_BUGS) {
     const hit = bug.detect(evidence);
     if (hit === undefined) continue;
-    findings.push({
-      code: bug.code,
-      severity: bug.severity,
-      node: evidence.node,
-      message: `${bug.title} [${bug.id}]: ${hit.message}. Affected: ${bug.affected}`,
-      evidence: hit.evidence,
-      fix: bug.fix,
-      references: bug.references,
-    });
+    const { id, title, severity, affected, references } = bug;
+    const fix = fixFor(bug, ctx);
+    findings.push(
+      makeFinding(
+        bug.code,
+        { bug: { id, title, severity, affected, fix, references }, detail: hit.message },
+        { node: evidence.node, evidence: hit.evidence },
+      ),
+    );
   }
   if (evidence.scan === undefined && !findings.some((f) => f.code === "iptables-unreadable")) {
     findings.push(unreadable(evidence));
@@ -57,13 +71,5 @@ function unreadable(e: NodeEvidence): Finding {
     const first = other.text.split("\n").find((l) => l.trim() !== "");
     if (first !== undefined) evidence.push({ file: other.file, line: 1, text: first });
   }
-  return {
-    code: "iptables-unreadable",
-    severity: "error",
-    node: e.node,
-    message: `Cannot judge node "${e.node}": ${detail}; its rules may be stale or broken and netdoctor cannot see them`,
-    evidence,
-    fix: "Run `iptables-save` on the node by hand (with the iptables the node's k3s/kube-proxy uses) and read its stderr; a failing iptables on the node also stops kube-proxy from syncing",
-    references: ["k3s-io/k3s#3117", "kubernetes/kubernetes#121726"],
-  };
+  return makeFinding("iptables-unreadable", { node: e.node, detail }, { node: e.node, evidence });
 }

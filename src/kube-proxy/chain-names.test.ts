@@ -1,3 +1,5 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { sha256 } from "../text/sha256.ts";
 import { endpointChain, serviceChain, servicePortName } from "./chain-names.ts";
@@ -35,4 +37,34 @@ describe("kube-proxy chain names", () => {
       "KUBE-SVC-AHZNAGK3SCETOS2T",
     );
   });
+});
+
+describe("kube-proxy chain names against real dumps", () => {
+  const files = [
+    "realworld/k3s-single-node-counters-c.save.txt",
+    "realworld/k8s-kubeadm-flannel-master-1.8.4.save.txt",
+    "realworld/k8s-kubeadm-flannel-nft-1.8.10.save.txt",
+    "realkube/healthy/nodes/node1/iptables-save.txt",
+    "realkube/drift/nodes/node2/iptables-save.txt",
+  ].map((f) => resolve(process.cwd(), "../shared", f));
+  const present = files.filter((f) => existsSync(f));
+  if (present.length < files.length)
+    console.warn(`SKIP some real dumps: ${files.filter((f) => !existsSync(f)).join(", ")} absent`);
+
+  it.skipIf(present.length === 0)(
+    "recomputes every KUBE-SEP- name from its rule's comment, protocol and DNAT target",
+    () => {
+      let checked = 0;
+      for (const file of present) {
+        for (const line of readFileSync(file, "utf8").split("\n")) {
+          const m =
+            /-A (KUBE-SEP-\w+) .*-p (\w+) .*--comment "?([^" ]+)"? .*--to-destination (\S+):(\d+)/.exec(line);
+          if (m === null) continue;
+          expect(endpointChain(m[3]!, m[2]!, m[4]!, Number(m[5])), line).toBe(m[1]);
+          checked++;
+        }
+      }
+      expect(checked).toBeGreaterThanOrEqual(40);
+    },
+  );
 });

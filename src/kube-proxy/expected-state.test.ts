@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { clusterOf } from "../demo/build-bundle.ts";
 import { DumpBuilder } from "../demo/dump-builder.ts";
 import { endpointSlice, list, service } from "../demo/k8s-objects.ts";
 import { renderKubeProxy, savedProbability } from "../demo/render-kube-proxy.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
+import { clusterOf } from "../testing/demo-cluster.ts";
 import { expectedServicePorts, internalEndpointsOn } from "./expected-state.ts";
 import { KubeProxyIndexer } from "./kube-proxy-index.ts";
 import { reconcileNode } from "./reconcile-node.ts";

@@ -3,7 +3,14 @@
  * objects alone: entry addresses, chain names (current and pre-1.19 naming) and endpoint sets.
  * Source of the rules: kube-proxy's proxier.go and CategorizeEndpoints (pkg/proxy/topology.go).
  */
-import type { ClusterState, EndpointSlice, ObjectSource, Service, ServicePort } from "../model/cluster.ts";
+import type {
+  ClusterState,
+  EndpointHints,
+  EndpointSlice,
+  ObjectSource,
+  Service,
+  ServicePort,
+} from "../model/cluster.ts";
 import { objectKey } from "../model/cluster.ts";
 import { endpointChain, portProtoHash, type ServiceChainKind, servicePortName } from "./chain-names.ts";
 
@@ -15,6 +22,9 @@ export interface ExpectedEndpoint {
   readonly ip: string;
   readonly port: number;
   readonly nodeName?: string;
+  readonly zone?: string;
+  /** Topology hints: zones (and, since v1.33, nodes) that should use this endpoint. */
+  readonly hints?: EndpointHints;
   /** `namespace/name` of the backing Pod, when the slice names it. */
   readonly pod?: string;
   readonly ready: boolean;
@@ -112,9 +122,10 @@ function endpointsFor(
       if (ip === undefined) continue;
       const key = `${ip}:${sp.port}`;
       if (seen.has(key)) continue;
-      // The API says a nil `ready` means ready, a nil `serving` means the value of `ready`.
+      // The API (and kube-proxy's endpointslicecache) reads a nil `ready` and a nil `serving` as
+      // true, a nil `terminating` as false. v1beta1 slices of v1.17-v1.19 carry only `ready`.
       const ready = ep.conditions.ready !== false;
-      const serving = ep.conditions.serving ?? ready;
+      const serving = ep.conditions.serving !== false;
       seen.set(key, {
         ip,
         port: sp.port,
@@ -124,6 +135,8 @@ function endpointsFor(
         sepChain: endpointChain(spn, protocol, ip, sp.port),
         legacySepChain: legacySpn === spn ? "" : endpointChain(legacySpn, protocol, ip, sp.port),
         ...(ep.nodeName === undefined ? {} : { nodeName: ep.nodeName }),
+        ...(ep.zone === undefined ? {} : { zone: ep.zone }),
+        ...(ep.hints === undefined ? {} : { hints: ep.hints }),
         ...(ep.targetPod === undefined ? {} : { pod: ep.targetPod }),
         ...(slice.source === undefined ? {} : { slice: slice.source }),
       });

@@ -20,6 +20,12 @@ export interface IndexedRule {
   readonly target?: string;
   /** `--to-destination` of a DNAT. */
   readonly toDestination?: string;
+  /**
+   * The rule matches on where the packet comes from (`-s`, `-i` or `--src-type LOCAL`, not
+   * negated): the pod and node short-circuits of KUBE-XLB-/KUBE-EXT- chains, which external
+   * clients do not take.
+   */
+  readonly sourceMatch?: boolean;
 }
 
 /** A rule jumping to a chain that is not declared in its table. */
@@ -91,6 +97,15 @@ export function indexRule(rule: RuleLine): IndexedRule {
   if (target !== undefined) out.target = target;
   const to = option(text, " --to-destination ", ranges);
   if (to !== undefined) out.toDestination = to;
+  // Only the external-policy chains need it; other chains skip the three searches.
+  const external = rule.chain.startsWith("KUBE-XLB-") || rule.chain.startsWith("KUBE-EXT-");
+  if (
+    external &&
+    (option(text, " -s ", ranges) !== undefined ||
+      option(text, " -i ", ranges) !== undefined ||
+      option(text, " --src-type ", ranges) !== undefined)
+  )
+    out.sourceMatch = true;
   return out;
 }
 
@@ -122,6 +137,11 @@ export interface KubeProxyIndex {
   readonly filter: readonly IndexedRule[];
   /** Jumps to undeclared chains, first rule per target (at most {@linkcode MAX_UNDEFINED}). */
   readonly undefinedJumps: readonly UndefinedJump[];
+  /**
+   * The first nat KUBE-SERVICES rule matching the ipset `KUBE-CLUSTER-IP`: the mark of kube-proxy's
+   * IPVS mode, which has no per-Service chains (pkg/proxy/ipvs/proxier.go).
+   */
+  readonly ipvsClusterIpMatch?: { readonly line: number; readonly text: string };
 }
 
 /**
@@ -142,6 +162,7 @@ export class KubeProxyIndexer {
   readonly #undefinedSeen = new Map<TableName, Set<string>>();
   #lastChain = "";
   #lastList: IndexedRule[] | undefined;
+  #ipvs: { line: number; text: string } | undefined;
 
   readonly handler: DumpHandler = {
     table: (name) => {
@@ -178,6 +199,12 @@ export class KubeProxyIndexer {
     const text = rule.text;
     let target: string | undefined;
     if (rule.table === "nat" && NAT_CHAIN.test(rule.chain)) {
+      if (
+        this.#ipvs === undefined &&
+        rule.chain === "KUBE-SERVICES" &&
+        text.includes("--match-set KUBE-CLUSTER-IP ")
+      )
+        this.#ipvs = { line: rule.line, text };
       // Masquerade-mark rules carry nothing reconciliation reads: skip them (fewer live objects,
       // less GC on a 1M-rule dump).
       if (text.endsWith(" -j KUBE-MARK-MASQ") || text.endsWith(" -j KUBE-MARK-DROP")) return;
@@ -217,6 +244,12 @@ export class KubeProxyIndexer {
   }
 
   finish(): KubeProxyIndex {
-    return { chains: this.#chains, nat: this.#nat, filter: this.#filter, undefinedJumps: this.#undefined };
+    return {
+      chains: this.#chains,
+      nat: this.#nat,
+      filter: this.#filter,
+      undefinedJumps: this.#undefined,
+      ...(this.#ipvs === undefined ? {} : { ipvsClusterIpMatch: this.#ipvs }),
+    };
   }
 }

@@ -1,27 +1,25 @@
 /**
  * Compares one node's kube-proxy rules with what the API says they must be. Services are found by
  * recomputed chain names and ClusterIP:port matches, never by comments (they may be absent).
+ * First the node's proxy mode is decided from evidence: only iptables mode is reconciled; for any
+ * other mode the answer is `undecided` with the reason, and no missing-rules finding is made.
  */
-import type { Evidence, Finding } from "../model/finding.ts";
+import type { NodeKind } from "../findings/kube-proxy-restart.ts";
+import { makeFinding } from "../findings/make-finding.ts";
+import type { Finding } from "../model/finding.ts";
 import { leftovers } from "./chain-leftovers.ts";
-import { joinHostPort } from "./chain-names.ts";
-import { type ExpectedServicePort, internalEndpointsOn } from "./expected-state.ts";
-import type { IndexedRule, KubeProxyIndex } from "./kube-proxy-index.ts";
+import type { TopologyNode } from "./endpoint-choices.ts";
+import type { ExpectedServicePort } from "./expected-state.ts";
+import { choiceEra, detectEra, type KubeProxyEra } from "./kube-proxy-era.ts";
+import type { KubeProxyNodeFiles } from "./kube-proxy-files.ts";
+import { type KubeProxyHealth, kubeProxyHealth } from "./kube-proxy-health.ts";
+import type { KubeProxyIndex } from "./kube-proxy-index.ts";
+import { parseKubeProxyMetrics } from "./kube-proxy-metrics.ts";
+import { NodeView } from "./node-view.ts";
+import { checkPort, type PortCheck } from "./port-check.ts";
+import { detectProxyMode, type ProxyMode, type ProxyModeResult } from "./proxy-mode.ts";
 
-/** What one service port looks like on the node. */
-export interface PortCheck {
-  readonly svcPortName: string;
-  /** The nat KUBE-SERVICES rule for the ClusterIP, when present. */
-  readonly entry?: IndexedRule;
-  /** filter REJECT/DROP for the ClusterIP, when present. */
-  readonly reject?: IndexedRule;
-  /** Every DNAT reachable from the entry: `ip:port` → the DNAT rule and the jump to its SEP chain. */
-  readonly dnat: ReadonlyMap<string, { readonly rule: IndexedRule; readonly jump?: IndexedRule }>;
-  /** The endpoints the node should DNAT to (`ip:port`). */
-  readonly expected: readonly string[];
-  readonly stale: readonly string[];
-  readonly missing: readonly string[];
-}
+export type { ExternalCheck, PortCheck } from "./port-check.ts";
 
 export interface ReconcileOptions {
   readonly node: string;
@@ -31,271 +29,145 @@ export interface ReconcileOptions {
   readonly only?: ReadonlySet<string>;
   /** Who owns an IP now, e.g. `pod eopx/x-1`, for messages about stale targets. */
   readonly ownerOfIp?: (ip: string) => string | undefined;
+  /** What runs kube-proxy on the node (k3s server/agent, RKE2, kubeadm), for the restart advice. */
+  readonly nodeKind?: NodeKind;
+  /** The node's label `topology.kubernetes.io/zone`, for topology-aware hints. */
+  readonly zone?: string;
+  /** kube-proxy's metrics and mode files and the other mode evidence of the node. */
+  readonly evidence?: KubeProxyNodeFiles;
+  /** When the bundle was collected (ms since the epoch, from bundle.json), to age kube-proxy's last sync. */
+  readonly collectedAt?: number;
 }
 
 export interface ReconcileResult {
   readonly findings: Finding[];
   readonly checks: Map<string, PortCheck>;
+  /** How the node proxies Services. */
+  readonly mode: ProxyMode;
+  /** The mode with the lines that show it. */
+  readonly modeEvidence: ProxyModeResult;
+  /**
+   * Set when the node's rules cannot be checked (a proxy mode netdoctor does not analyse, or no
+   * evidence of any): why, and what would decide it. There are no missing-rules findings then.
+   */
+  readonly undecided?: string;
+  /** The kube-proxy version range the iptables rules were written by. */
+  readonly era?: KubeProxyEra;
+  /** kube-proxy's sync health, when its metrics or canary chains say something. */
+  readonly health?: KubeProxyHealth;
 }
 
 const MAX_LISTED = 10;
-const SERVICE_CHAIN = /^KUBE-(SEP|SVC|SVL|XLB|EXT|FW)-/;
-const PROXIER = "kubernetes/kubernetes pkg/proxy/iptables/proxier.go";
 
-function ev(file: string, r: IndexedRule): Evidence {
-  return { file, line: r.line, text: r.text };
-}
-
-/** Lookup tables over the index, built once per node. */
-class NodeView {
-  readonly entries = new Map<string, IndexedRule[]>();
-  readonly rejects = new Map<string, IndexedRule>();
-  readonly nodePorts = new Map<string, IndexedRule>();
-
-  constructor(readonly index: KubeProxyIndex) {
-    for (const r of index.nat.get("KUBE-SERVICES") ?? []) {
-      if (r.destination === undefined || r.dport === undefined) continue;
-      const key = `${r.destination}:${r.dport}/${r.protocol ?? "tcp"}`;
-      const list = this.entries.get(key);
-      if (list === undefined) this.entries.set(key, [r]);
-      else list.push(r);
-    }
-    for (const r of index.nat.get("KUBE-NODEPORTS") ?? []) {
-      if (r.dport === undefined || r.target === "KUBE-MARK-MASQ") continue;
-      this.nodePorts.set(`${r.dport}/${r.protocol ?? "tcp"}`, r);
-    }
-    for (const r of index.filter) {
-      if (r.target !== "REJECT" && r.target !== "DROP") continue;
-      const key =
-        r.destination === undefined
-          ? `node:${r.dport}/${r.protocol ?? "tcp"}`
-          : `${r.destination}:${r.dport}/${r.protocol ?? "tcp"}`;
-      if (!this.rejects.has(key)) this.rejects.set(key, r);
-    }
-  }
-
-  declared(chain: string): boolean {
-    return this.index.chains.get("nat")?.has(chain) ?? false;
-  }
-
-  /** Follows service chains from `chain` and collects every DNAT, with the jump into its SEP chain. */
-  dnatFrom(
-    chain: string,
-    out: Map<string, { rule: IndexedRule; jump?: IndexedRule }>,
-    seen = new Set<string>(),
-  ): void {
-    if (seen.has(chain)) return;
-    seen.add(chain);
-    for (const r of this.index.nat.get(chain) ?? []) {
-      if (r.toDestination !== undefined) {
-        if (!out.has(r.toDestination)) out.set(r.toDestination, { rule: r });
-        continue;
-      }
-      const t = r.target;
-      if (t === undefined || !t.startsWith("KUBE-")) continue;
-      if (t.startsWith("KUBE-SEP-")) {
-        for (const d of this.index.nat.get(t) ?? []) {
-          if (d.toDestination !== undefined && !out.has(d.toDestination))
-            out.set(d.toDestination, { rule: d, jump: r });
-        }
-      } else if (SERVICE_CHAIN.test(t)) this.dnatFrom(t, out, seen);
+function undecidedReason(node: string, mode: ProxyModeResult): string {
+  switch (mode.mode) {
+    case "ipvs":
+      return `Node "${node}" runs kube-proxy in IPVS mode (${mode.reason}); netdoctor does not compare IPVS virtual servers with the API yet: check \`ipvsadm -Ln\` on the node against the Service's endpoints`;
+    case "nftables":
+      return `Node "${node}" runs kube-proxy in nftables mode (${mode.reason}); its rules are not checked here: collect \`nft list table ip kube-proxy\``;
+    case "none":
+      return `Node "${node}" has no kube-proxy rules (${mode.reason}); Services are handled by a replacement whose state netdoctor cannot read from iptables`;
+    case "unknown":
+      return `Cannot tell how node "${node}" proxies Services: ${mode.reason}; collect kube-proxy's answer with \`curl -s 127.0.0.1:10249/proxyMode\` on the node (nodes/${node}/kube-proxy-mode.txt)`;
+    case "iptables":
+      return "";
+    default: {
+      const never: never = mode.mode;
+      return never;
     }
   }
 }
 
-function checkPort(
-  view: NodeView,
-  sp: ExpectedServicePort,
+function undefinedJumpFindings(
+  index: KubeProxyIndex,
   opts: ReconcileOptions,
-  findings: Finding[],
-): PortCheck {
-  const { node, file } = opts;
-  const expectedEps = internalEndpointsOn(sp, node);
-  const expected = expectedEps.map((e) => joinHostPort(e.ip, e.port));
-  const dnat = new Map<string, { rule: IndexedRule; jump?: IndexedRule }>();
-  const key = `${sp.clusterIP}:${sp.port}/${sp.protocol}`;
-  const entry = sp.clusterIP === undefined ? undefined : view.entries.get(key)?.[0];
-  const reject = sp.clusterIP === undefined ? undefined : view.rejects.get(key);
-  const where = `${sp.svcPortName} (${sp.clusterIP}:${sp.port}/${sp.protocol})`;
-  const base = { node, service: sp.service };
-
-  if (entry?.target !== undefined) {
-    if (!view.declared(entry.target) && entry.target.startsWith("KUBE-")) {
-      findings.push({
-        ...base,
-        code: "chain-undefined",
-        severity: "error",
-        message: `Node "${node}" sends ${where} to chain ${entry.target}, which the dump never declares: the rules are incomplete`,
-        evidence: [ev(file, entry)],
-        fix: "Collect the dump again (a cut or partly failed iptables-save); if it persists, restart kube-proxy so it rewrites its chains",
-        references: [PROXIER],
-      });
-    }
-    view.dnatFrom(entry.target, dnat);
-  }
-  const stale = [...dnat.keys()].filter((d) => !expected.includes(d));
-  const missing = entry === undefined ? [] : expected.filter((e) => !dnat.has(e));
-  const ready = expected.length === 0 ? "none" : expected.join(", ");
-
-  if (expected.length > 0 && entry === undefined) {
-    if (reject !== undefined) {
-      findings.push({
-        ...base,
-        code: "service-rejected",
-        severity: "error",
-        message: `Node "${node}" rejects ${where} as having no endpoints, but the API lists ready endpoints (${ready}): clients on this node get "Connection refused"`,
-        evidence: [ev(file, reject), ...epEvidence(sp, expected)],
-        fix: `kube-proxy on "${node}" has not synced since the endpoints became ready: check its log for "Failed to execute iptables-restore" and restart it (k3s: systemctl restart k3s or k3s-agent)`,
-        references: [PROXIER, "iptables-known-bugs KB-13"],
-      });
-    } else {
-      findings.push({
-        ...base,
-        code: "service-rules-missing",
-        severity: "error",
-        message: `Node "${node}" has no KUBE-SERVICES rule for ${where}, although the API lists ready endpoints (${ready}): traffic to the ClusterIP is not translated on this node`,
-        evidence: [
-          {
-            file,
-            text: `no rule in nat KUBE-SERVICES matches -d ${sp.clusterIP}/32 -p ${sp.protocol} --dport ${sp.port} (expected -j ${sp.chains.SVC})`,
-          },
-          ...epEvidence(sp, expected),
-        ],
-        fix: `Restart kube-proxy on "${node}" (k3s: systemctl restart k3s or k3s-agent) and check its log for sync errors`,
-        references: [PROXIER],
-      });
-    }
-  } else if (expected.length > 0 && reject !== undefined) {
-    findings.push({
-      ...base,
-      code: "service-rejected",
-      severity: "warning",
-      message: `Node "${node}" still has a "no endpoints" ${reject.target} rule for ${where} next to its service rules; the API lists ready endpoints (${ready})`,
-      evidence: [ev(file, reject), ev(file, entry!)],
-      fix: `Restart kube-proxy on "${node}" so it rewrites the filter table`,
-      references: [PROXIER],
-    });
-  }
-
-  for (const d of stale.slice(0, MAX_LISTED)) {
-    const hit = dnat.get(d)!;
-    const ip = d.startsWith("[") ? d.slice(1, d.indexOf("]")) : d.slice(0, d.lastIndexOf(":"));
-    const owner = opts.ownerOfIp?.(ip);
-    findings.push({
-      ...base,
-      code: "endpoint-stale",
-      severity: "error",
-      message:
-        `Node "${node}" sends ${where} to ${d}, which is not a ready endpoint of ${sp.service} (ready: ${ready}); ` +
-        (owner === undefined ? `no pod has ${ip} now` : `${ip} now belongs to ${owner}`),
-      evidence: [...(hit.jump === undefined ? [] : [ev(file, hit.jump)]), ev(file, hit.rule)],
-      fix: `kube-proxy on "${node}" is not applying updates: fix what breaks iptables on the node (see its node-health findings), then restart kube-proxy (k3s: systemctl restart k3s-agent) so it rewrites the rules; confirm with \`iptables-save | grep ${d}\``,
-      references: [PROXIER, "k3s-io/k3s#3117"],
-    });
-  }
-  if (missing.length > 0) {
-    const chainRules = entry?.target === undefined ? [] : (view.index.nat.get(entry.target) ?? []);
-    findings.push({
-      ...base,
-      code: "endpoint-missing",
-      severity: "error",
-      message: `Node "${node}" has no rule sending ${where} to ready endpoint${missing.length > 1 ? "s" : ""} ${missing.slice(0, MAX_LISTED).join(", ")}`,
-      evidence: [
-        ev(file, entry!),
-        ...chainRules.slice(0, 3).map((r) => ev(file, r)),
-        ...epEvidence(sp, missing),
-      ],
-      fix: `Restart kube-proxy on "${node}" (k3s: systemctl restart k3s-agent) after fixing the node's iptables; its log shows why syncs fail`,
-      references: [PROXIER],
-    });
-  }
-  if (entry !== undefined && expected.length > 0) externalEntries(view, sp, opts, findings);
-  return {
-    svcPortName: sp.svcPortName,
-    dnat,
-    expected,
-    stale,
-    missing,
-    ...(entry === undefined ? {} : { entry }),
-    ...(reject === undefined ? {} : { reject }),
-  };
-}
-
-function epEvidence(sp: ExpectedServicePort, eps: readonly string[]): Evidence[] {
-  return sp.endpoints
-    .filter((e) => eps.includes(joinHostPort(e.ip, e.port)) && e.slice !== undefined)
-    .slice(0, 2)
-    .map((e) => ({
-      file: e.slice!.file,
-      ...(e.slice!.line === undefined ? {} : { line: e.slice!.line }),
-      text: `endpoint ${joinHostPort(e.ip, e.port)} ready=${e.ready}${e.pod === undefined ? "" : ` pod ${e.pod}`}${e.nodeName === undefined ? "" : ` on ${e.nodeName}`}`,
-    }));
-}
-
-/** NodePort, externalIPs and LoadBalancer IPs must have their entries too. */
-function externalEntries(
-  view: NodeView,
-  sp: ExpectedServicePort,
-  opts: ReconcileOptions,
-  findings: Finding[],
-): void {
-  const absent: string[] = [];
-  for (const ip of [...sp.externalIPs, ...sp.loadBalancerIPs]) {
-    if (!view.entries.has(`${ip}:${sp.port}/${sp.protocol}`)) absent.push(`${ip}:${sp.port}`);
-  }
-  if (sp.nodePort !== undefined && !view.nodePorts.has(`${sp.nodePort}/${sp.protocol}`))
-    absent.push(`NodePort ${sp.nodePort}`);
-  if (absent.length === 0) return;
-  findings.push({
-    node: opts.node,
-    service: sp.service,
-    code: "service-rules-missing",
-    severity: "warning",
-    message: `Node "${opts.node}" lacks the external entries of ${sp.svcPortName}: ${absent.join(", ")}`,
-    evidence: [
-      {
-        file: opts.file,
-        text: `no matching rule in nat KUBE-SERVICES / KUBE-NODEPORTS for ${absent.join(", ")}`,
-      },
-    ],
-    fix: `Restart kube-proxy on "${opts.node}" and check its log for sync errors`,
-    references: [PROXIER],
-  });
+  reported: Set<number | undefined>,
+): Finding[] {
+  return index.undefinedJumps
+    .slice(0, MAX_LISTED)
+    .filter((j) => !reported.has(j.line))
+    .map((j) =>
+      makeFinding(
+        "chain-undefined",
+        {
+          node: opts.node,
+          ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }),
+          chain: j.target,
+          table: j.table,
+        },
+        { node: opts.node, evidence: [{ file: opts.file, line: j.line, text: j.text }] },
+      ),
+    );
 }
 
 /**
- * Reconciles a node: stale and missing endpoints, missing or rejecting service entries, jumps to
- * undeclared chains and leftover chains.
+ * Reconciles a node: stale and missing endpoints on the ClusterIP and external paths (including
+ * the contents of the Local-policy chains), missing or rejecting service entries, jumps to
+ * undeclared chains and leftover chains — or `undecided` for a proxy mode it does not analyse.
+ *
+ * @example
+ * ```ts
+ * const r = reconcileNode(expectedServicePorts(cluster), index, { node: "node2", file: "nodes/node2/iptables-save.txt" });
+ * r.mode; // "iptables"
+ * r.findings.map((f) => f.code); // ["endpoint-stale", ...]
+ * ```
  */
 export function reconcileNode(
   ports: readonly ExpectedServicePort[],
   index: KubeProxyIndex,
   opts: ReconcileOptions,
 ): ReconcileResult {
-  const view = new NodeView(index);
-  const findings: Finding[] = [];
+  const ev = opts.evidence ?? {};
+  const modeEvidence = detectProxyMode({
+    index,
+    dumpFile: opts.file,
+    ...(ev.mode === undefined ? {} : { reported: ev.mode }),
+    ...(ev.nftRuleset === undefined ? {} : { nftRuleset: ev.nftRuleset }),
+    ...(ev.ipvsadm === undefined ? {} : { ipvsadm: ev.ipvsadm }),
+    ...(ev.addresses === undefined ? {} : { addresses: ev.addresses }),
+  });
+  const health = kubeProxyHealth(opts.node, {
+    ...(ev.metrics === undefined ? {} : { metrics: parseKubeProxyMetrics(ev.metrics.text, ev.metrics.file) }),
+    ...(opts.collectedAt === undefined ? {} : { collectedAt: opts.collectedAt }),
+    index,
+    file: opts.file,
+  });
+  const base = {
+    mode: modeEvidence.mode,
+    modeEvidence,
+    ...(health === undefined ? {} : { health }),
+  };
   const checks = new Map<string, PortCheck>();
+  if (modeEvidence.mode !== "iptables") {
+    // Dump integrity still holds whatever the mode; Service findings would be guesses.
+    const findings = opts.only === undefined ? undefinedJumpFindings(index, opts, new Set()) : [];
+    return { ...base, findings, checks, undecided: undecidedReason(opts.node, modeEvidence) };
+  }
+  const era = detectEra(index, opts.file);
+  const topology: TopologyNode = { name: opts.node, ...(opts.zone === undefined ? {} : { zone: opts.zone }) };
+  const ctx = {
+    node: opts.node,
+    file: opts.file,
+    view: new NodeView(index),
+    topology,
+    era: choiceEra(era),
+    ...(opts.ownerOfIp === undefined ? {} : { ownerOfIp: opts.ownerOfIp }),
+    ...(opts.nodeKind === undefined ? {} : { nodeKind: opts.nodeKind }),
+    ...(health === undefined ? {} : { health }),
+  };
+  const findings: Finding[] = [];
   for (const sp of ports) {
     if (opts.only !== undefined && !opts.only.has(sp.svcPortName)) continue;
-    checks.set(sp.svcPortName, checkPort(view, sp, opts, findings));
+    const { check, findings: found } = checkPort(ctx, sp);
+    checks.set(sp.svcPortName, check);
+    findings.push(...found);
   }
   if (opts.only === undefined) {
     const reported = new Set(
       findings.filter((f) => f.code === "chain-undefined").map((f) => f.evidence[0]?.line),
     );
-    for (const j of index.undefinedJumps.slice(0, MAX_LISTED)) {
-      if (reported.has(j.line)) continue;
-      findings.push({
-        node: opts.node,
-        code: "chain-undefined",
-        severity: "error",
-        message: `Node "${opts.node}" jumps to chain ${j.target} in table ${j.table}, which the dump never declares`,
-        evidence: [{ file: opts.file, line: j.line, text: j.text }],
-        fix: "Collect the dump again (a cut or partly failed iptables-save); if it persists, restart the component that owns the rule",
-        references: [PROXIER],
-      });
-    }
+    findings.push(...undefinedJumpFindings(index, opts, reported));
     findings.push(...leftovers(index, ports, opts));
   }
-  return { findings, checks };
+  return { ...base, findings, checks, era };
 }

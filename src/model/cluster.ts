@@ -1,7 +1,8 @@
 /**
  * The API side of a cluster bundle, as plain data: the subset of Kubernetes objects netdoctor
- * reasons about (Pods, Services, EndpointSlices discovery.k8s.io/v1, Nodes, ConfigMaps).
- * Field names follow the Kubernetes API so a `kubectl get -o json` item maps one to one.
+ * reasons about (Pods, Services, EndpointSlices discovery.k8s.io/v1 and v1beta1 or, on clusters
+ * without slices, v1 Endpoints, Nodes, ConfigMaps). Field names follow the Kubernetes API so a
+ * `kubectl get -o json` item maps one to one.
  */
 
 /** Where an object came from, for evidence: bundle-relative file and 1-indexed line of its uid (or name). */
@@ -92,10 +93,20 @@ export interface EndpointConditions {
   readonly terminating?: boolean;
 }
 
+/** Topology-aware routing hints of an endpoint (`hints.forZones[].name`, `hints.forNodes[].name`). */
+export interface EndpointHints {
+  readonly forZones: readonly string[];
+  readonly forNodes: readonly string[];
+}
+
 export interface Endpoint {
   readonly addresses: readonly string[];
   readonly conditions: EndpointConditions;
+  /** `nodeName` (v1), or `topology["kubernetes.io/hostname"]` of a v1beta1 slice. */
   readonly nodeName?: string;
+  /** `zone` (v1), or `topology["topology.kubernetes.io/zone"]` of a v1beta1 slice. */
+  readonly zone?: string;
+  readonly hints?: EndpointHints;
   /** `targetRef` when it names a Pod: `namespace/name`. */
   readonly targetPod?: string;
 }
@@ -108,12 +119,53 @@ export interface EndpointPort {
 
 export interface EndpointSlice {
   readonly metadata: ObjectMeta;
+  /**
+   * The API version the object was read as: `discovery.k8s.io/v1`, `discovery.k8s.io/v1beta1`, or
+   * `v1` for a slice made from a v1 Endpoints object (see {@linkcode EndpointsObject}).
+   */
+  readonly apiVersion?: string;
   readonly addressType: string;
   /** The Service this slice belongs to (label `kubernetes.io/service-name`). */
   readonly serviceName?: string;
   readonly endpoints: readonly Endpoint[];
   readonly ports: readonly EndpointPort[];
   readonly source?: ObjectSource;
+}
+
+/** One address of a v1 Endpoints subset. */
+export interface EndpointAddress {
+  readonly ip: string;
+  readonly nodeName?: string;
+  /** `targetRef` when it names a Pod: `namespace/name`. */
+  readonly targetPod?: string;
+}
+
+/** One subset of a v1 Endpoints object: ready and not-ready addresses sharing a port list. */
+export interface EndpointSubset {
+  readonly addresses: readonly EndpointAddress[];
+  readonly notReadyAddresses: readonly EndpointAddress[];
+  readonly ports: readonly EndpointPort[];
+}
+
+/**
+ * A core v1 Endpoints object, the only endpoint source of clusters without EndpointSlices
+ * (before v1.17, or with the slice controller off). Named so it does not shadow `Endpoint`.
+ */
+export interface EndpointsObject {
+  readonly metadata: ObjectMeta;
+  readonly subsets: readonly EndpointSubset[];
+  readonly source?: ObjectSource;
+}
+
+/** Where the endpoints of a bundle came from, for the output ("endpoints from EndpointSlices v1beta1"). */
+export interface EndpointSource {
+  readonly kind: "EndpointSlice" | "Endpoints";
+  /** API versions of the objects read, e.g. `["discovery.k8s.io/v1beta1"]`. */
+  readonly apiVersions: readonly string[];
+  /** Bundle-relative file, e.g. `cluster/endpointslices.json`. */
+  readonly file: string;
+  /** Why this source and not the other, when both could have been used. */
+  readonly reason?: string;
 }
 
 export interface NodeAddress {
@@ -142,9 +194,22 @@ export interface ConfigMap {
 export interface ClusterState {
   readonly pods: readonly Pod[];
   readonly services: readonly Service[];
+  /** The endpoints kube-proxy works from: EndpointSlices, or slices made from v1 Endpoints. */
   readonly endpointSlices: readonly EndpointSlice[];
   readonly nodes: readonly Node[];
   readonly configMaps: readonly ConfigMap[];
+  /** Which objects `endpointSlices` came from; absent for clusters built in code. */
+  readonly endpointSource?: EndpointSource;
+}
+
+/**
+ * The endpoint source in words, e.g. `endpoints from EndpointSlices discovery.k8s.io/v1beta1` or
+ * `endpoints from v1 Endpoints (cluster/endpoints.json: no EndpointSlices in the bundle)`.
+ */
+export function describeEndpointSource(source: EndpointSource): string {
+  const versions = source.apiVersions.length === 0 ? "" : ` ${source.apiVersions.join(", ")}`;
+  const what = source.kind === "EndpointSlice" ? `EndpointSlices${versions}` : "v1 Endpoints";
+  return `endpoints from ${what} (${source.file}${source.reason === undefined ? "" : `: ${source.reason}`})`;
 }
 
 /** `namespace/name` of a namespaced object. */

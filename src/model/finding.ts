@@ -1,10 +1,13 @@
 /**
  * Findings are the anomalies netdoctor reports. They are data: returned, never thrown.
- * Codes are a public contract, documented in docs/findings.md.
+ * Codes are a public contract, documented in docs/findings.md; every code has one entry in the
+ * findings catalogue (src/findings/), which is the only place that builds a Finding's text.
  */
 
 export type FindingCode =
   | "dns-no-service"
+  | "destination-outside"
+  | "destination-unassigned"
   | "service-port-missing"
   | "endpoints-none"
   | "endpoint-stale"
@@ -19,8 +22,41 @@ export type FindingCode =
   | "config-pod-ip"
   | "chain-undefined"
   | "chain-leftover"
+  | "path-blocked"
   | "bundle-invalid"
-  | "trace-unknown";
+  | "trace-unknown"
+  | "netpol-denied"
+  | "netpol-dns-denied"
+  | "netpol-node-disagrees"
+  | "netpol-not-enforced"
+  | "ipvs-virtual-server-missing"
+  | "ipvs-virtual-server-stale"
+  | "ipvs-real-server-missing"
+  | "ipvs-real-server-stale"
+  | "ipvs-real-server-draining"
+  | "ipvs-ipset-entry-missing"
+  | "ipvs-ipset-entry-stale"
+  | "overlay-route-missing"
+  | "overlay-route-wrong"
+  | "overlay-neighbor-missing"
+  | "overlay-neighbor-stale"
+  | "overlay-fdb-missing"
+  | "overlay-fdb-stale"
+  | "overlay-vtep-mismatch"
+  | "overlay-device-missing"
+  | "overlay-wrong-interface"
+  | "overlay-public-ip-duplicate"
+  | "overlay-mtu-mismatch"
+  | "overlay-checksum-offload"
+  | "ip-forward-disabled"
+  | "bridge-nf-disabled"
+  | "rp-filter-drop"
+  | "conntrack-stale-endpoint"
+  | "conntrack-truncated"
+  | "hostnet-undecided"
+  | "nft-numgen-mismatch"
+  | "nft-service-stale"
+  | "nft-table-missing";
 
 export type Severity = "error" | "warning" | "info";
 

@@ -148,8 +148,11 @@ export interface ParseWarning {
   readonly line: number;
   readonly text: string;
   readonly reason: string;
-  /** `notice` lines are messages iptables itself printed (e.g. legacy tables present). */
-  readonly kind: "unknown-module" | "unknown-target" | "notice" | "format";
+  /**
+   * `notice` lines are messages iptables itself printed (e.g. legacy tables present); `truncated`
+   * says the input ends inside a table (a cut paste read as far as it goes).
+   */
+  readonly kind: "unknown-module" | "unknown-target" | "notice" | "format" | "truncated";
 }
 
 export interface Ruleset {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { clusterOf } from "../demo/build-bundle.ts";
 import { incidentBundleSpec } from "../demo/incident.ts";
+import { clusterOf } from "../testing/demo-cluster.ts";
 import { ipv4Literals, podIpLookup } from "./pod-ip-lookup.ts";
 
 describe("podIpLookup", () => {

@@ -43,4 +43,9 @@ export interface DumpReaderOptions {
    * Without it such input is read only when it starts with `-P` lines, as the filter table.
    */
   readonly table?: TableName;
+  /**
+   * With `table`: a rule of a chain nothing declared declares it (bare `-A` lines, a grepped chain).
+   * Without it such a rule is an error, as in iptables-save output.
+   */
+  readonly implicitChains?: boolean;
 }

@@ -42,6 +42,7 @@ export class DumpLines {
   readonly onChainView: ((view: ChainView) => void) | undefined;
   readonly chainView = new ChainView();
   readonly sTable: TableName | undefined;
+  readonly implicitChains: boolean;
   readonly view = new RuleView();
   encoder: TextEncoder | undefined;
   /** Sequence number of the bytes being read (see {@linkcode RuleView.chunk}). */
@@ -71,6 +72,7 @@ export class DumpLines {
     this.onChain = handler.chain?.bind(handler);
     this.onChainView = handler.chainView?.bind(handler);
     this.sTable = options.table;
+    this.implicitChains = options.implicitChains ?? false;
   }
 
   failBinary(line: number, index: number, code: number): never {
@@ -294,7 +296,7 @@ export class DumpLines {
     const name = sp < 0 ? text.slice(3) : text.slice(3, sp);
     let pos = this.chains.find(name);
     if (pos < 0) {
-      if (!this.sMode || !BUILTIN_CHAINS[table].includes(name)) {
+      if (!this.sMode || !(this.implicitChains || BUILTIN_CHAINS[table].includes(name))) {
         this.fail(
           `rule for chain "${name}", which is not declared in table "${table}"`,
           raw.indexOf("-A ") + 4,

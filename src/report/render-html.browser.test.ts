@@ -6,9 +6,9 @@ import { pathToFileURL } from "node:url";
 import { type Browser, type BrowserContextOptions, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
-import { CHROMIUM_LAUNCH } from "./html/chromium-options.ts";
-import { HOSTILE, incidentInput } from "./html/sample-input.ts";
-import { largeInput } from "./html/sample-large-input.ts";
+import { CHROMIUM_LAUNCH } from "../testing/chromium-options.ts";
+import { largeInput } from "../testing/sample-large-report-input.ts";
+import { HOSTILE, incidentInput } from "../testing/sample-report-input.ts";
 import { renderHtml } from "./render-html.ts";
 
 const skip = skipBecause(commandUnavailable("chromium"), "HTML report browser tests");

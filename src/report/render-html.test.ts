@@ -1,14 +1,12 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { TracePath } from "../model/trace.ts";
+import { largeInput } from "../testing/sample-large-report-input.ts";
+import { HOSTILE, incidentInput } from "../testing/sample-report-input.ts";
 import { cspHash } from "./html/csp-hash.ts";
 import { escapeHtml, jsonForScript } from "./html/escape.ts";
 import { MAX_FINDINGS_PER_CODE } from "./html/findings-section.ts";
 import { outlierNodes } from "./html/node-charts.ts";
-import { MAX_BRANCHES, pathModel } from "./html/path-model.ts";
 import { MAX_CHAINS_PER_NODE } from "./html/rule-views.ts";
-import { HOSTILE, incidentInput } from "./html/sample-input.ts";
-import { largeInput } from "./html/sample-large-input.ts";
 import { MAX_EMBEDDED_FINDINGS, renderHtml, reportCsp } from "./render-html.ts";
 
 /** The page as text, one line per block, without markup: what a reader (or a screen reader) gets. */
@@ -166,107 +164,34 @@ describe("renderHtml()", () => {
     expect(data.findingsOmitted).toBe(11);
   });
 
-  it("says healthy and draws no broken link when the diagnosis is ok", () => {
+  it("says reachable and draws no broken link when the diagnosis is ok", () => {
     const input = incidentInput();
     const ok = renderHtml({
       ...input,
       ok: true,
+      verdict: "reachable",
       summary: "All good",
       findings: [],
-      steps: input.steps.map((s) => ({ ...s, ok: true })),
+      steps: input.steps.map((s) => ({ ...s, status: "ok" as const, ok: true })),
     });
     expect(ok).toContain(
-      `<div id="verdict" class="verdict ok" role="status"><span class="label">Healthy:</span>All good`,
+      `<div id="verdict" class="verdict ok" role="status"><span class="label">Reachable:</span>All good`,
     );
     expect(ok).not.toContain(`data-broken="true"`);
   });
 
   it("renders a bare diagnosis without question, trace, nodes or rule views", () => {
-    const out = renderHtml({ ok: true, summary: "No Services", steps: [], findings: [], nodes: [] });
+    const out = renderHtml({
+      ok: true,
+      verdict: "reachable",
+      atRisk: [],
+      summary: "No Services",
+      steps: [],
+      findings: [],
+      nodes: [],
+    });
     expect(textSkeleton(out)).toContain("No question was asked");
     expect(textSkeleton(out)).toContain("No problems found.");
-  });
-});
-
-describe("pathModel()", () => {
-  it("walks client, name resolution, Service, node and every hop, and marks the stale endpoint as the broken link", () => {
-    const m = pathModel(incidentInput())!;
-    expect(m.spine.map((b) => b.kind)).toEqual(["client", "dns", "service", "node", ...Array(6).fill("hop")]);
-    // The two FORWARD steps in a row share one box.
-    expect(m.spine.find((b) => b.title === "filter FORWARD")?.sub).toBe(
-      "lines 179540, 179470 \u00b7 policy ACCEPT",
-    );
-    expect(m.spine.slice(0, 4).map((b) => b.status)).toEqual(["neutral", "ok", "ok", "broken"]);
-    expect(m.spine.filter((b) => b.brokenLink)).toEqual([]);
-    const [endpoint] = m.branches.map((b) => b[b.length - 1]!);
-    expect(endpoint).toMatchObject({
-      title: "10.42.1.17:8848",
-      sub: "p=1.00 \u00b7 forward \u00b7 EHOSTUNREACH",
-      brokenLink: true,
-    });
-    expect(endpoint!.findings.map((f) => f.code)).toEqual(["endpoint-stale"]);
-    expect(endpoint!.steps.map((s) => s.check)).toEqual(["node-dataplane"]);
-    const dnat = m.spine.find((b) => b.title.startsWith("nat KUBE-SEP-"))!;
-    expect(dnat.status).toBe("cited");
-    expect(m.spine[3]!.findings.map((f) => f.code)).toEqual([
-      "rules-duplicated",
-      "rules-outlier",
-      "iptables-known-bug",
-    ]);
-    expect(m.spine[0]!.findings.map((f) => f.code)).toEqual(["config-pod-ip"]);
-  });
-
-  it("branches after the shared hops, one endpoint per path with its probability", () => {
-    const input = incidentInput();
-    const base = input.trace!.paths[0]!;
-    const split = (dest: string, p: number, line: number): TracePath => ({
-      ...base,
-      probability: p,
-      destination: dest,
-      clientError: undefined as never,
-      steps: [
-        ...base.steps.slice(0, 3),
-        {
-          table: "nat",
-          chain: `KUBE-SEP-${line}`,
-          line,
-          rule: `-A KUBE-SEP-${line} -j DNAT`,
-          action: `DNAT to ${dest}`,
-        },
-      ],
-    });
-    const paths = [split("10.42.2.31:8848", 0.5, 900), split("10.42.1.17:8848", 0.5, 901)];
-    const m = pathModel({ ...input, trace: { ...input.trace!, paths } })!;
-    expect(m.spine.filter((b) => b.kind === "hop")).toHaveLength(3);
-    expect(m.branches.map((b) => b.map((x) => x.title))).toEqual([
-      ["nat KUBE-SEP-900", "10.42.2.31:8848"],
-      ["nat KUBE-SEP-901", "10.42.1.17:8848"],
-    ]);
-    expect(m.branches.map((b) => b[1]!.brokenLink)).toEqual([false, true]);
-    expect(m.branches[0]![1]!.sub).toMatch(/^p=0\.50/);
-  });
-
-  it(`draws at most ${MAX_BRANCHES} endpoints and sums the rest in one box`, () => {
-    const input = incidentInput();
-    const base = input.trace!.paths[0]!;
-    const paths = Array.from({ length: 20 }, (_, i) => ({
-      ...base,
-      probability: 0.05,
-      destination: `10.42.3.${i}:8848`,
-    }));
-    const m = pathModel({ ...input, trace: { ...input.trace!, paths } })!;
-    expect(m.branches).toHaveLength(MAX_BRANCHES + 1);
-    expect(m.branches[MAX_BRANCHES]![0]).toMatchObject({
-      title: "12 more endpoints",
-      sub: "p=0.60 together",
-    });
-  });
-
-  it("marks name resolution as the broken link when brokenAt is dns", () => {
-    const input = incidentInput();
-    const steps = [{ check: "dns" as const, ok: false, detail: "no Service eopx-registr in eopx" }];
-    const m = pathModel({ ...input, brokenAt: "dns", steps, findings: [], trace: undefined as never })!;
-    expect(m.spine.filter((b) => b.brokenLink).map((b) => b.kind)).toEqual(["dns"]);
   });
 });
 
@@ -292,6 +217,15 @@ function taint<T>(value: T, suffix: string, key = ""): T {
     "protocol",
     "brokenAt",
     "mark",
+    // The typed trace's closed unions (step, action, address and disposition kinds and their enums).
+    "kind",
+    "ingress",
+    "decision",
+    "basis",
+    "state",
+    "policy",
+    "op",
+    "needs",
   ]);
   if (typeof value === "string")
     return (closed.has(key) || key === "trace.from" ? value : value + suffix) as T;

@@ -16,6 +16,7 @@ import { escapeHtml as e, jsonForScript } from "./html/escape.ts";
 import { renderFindingsSection } from "./html/findings-section.ts";
 import { outlierNodes, renderNodeTable, renderRuleChart } from "./html/node-charts.ts";
 import { renderPathSection } from "./html/path-diagram.ts";
+import { stepState } from "./html/path-slots.ts";
 import type { ReportInput } from "./html/report-input.ts";
 import { renderRuleViews } from "./html/rule-views.ts";
 import { REPORT_CSS } from "./html/styles.ts";
@@ -38,8 +39,8 @@ export function reportCsp(): string {
 function checksList(steps: readonly CheckStep[]): string {
   if (steps.length === 0) return "";
   const items = steps.map((s) => {
-    const st = s.ok === true ? "ok" : s.ok === false ? "broken" : "unknown";
-    return `<li><span class="st st-${st}">${st}</span><span class="mono">${e(s.check)}</span><span>${e(s.detail)}</span></li>`;
+    const st = stepState(s);
+    return `<li><span class="st st-${st.cls}">${st.label}</span><span class="mono">${e(s.check)}</span><span>${e(s.detail)}</span></li>`;
   });
   return `<section aria-labelledby="checks-h"><h2 id="checks-h">Checks</h2><ol class="checks">${items.join("")}</ol></section>`;
 }
@@ -66,7 +67,9 @@ function diagnosisData(input: ReportInput): unknown {
  *
  * @example
  * ```ts
- * const html = renderHtml({ ok: true, summary: "All good", steps: [], findings: [], nodes: [] });
+ * const html = renderHtml({
+ *   ok: true, verdict: "reachable", atRisk: [], summary: "All good", steps: [], findings: [], nodes: [],
+ * });
  * html.startsWith("<!doctype html>"); // true
  * ```
  */
@@ -82,12 +85,18 @@ export function renderHtml(input: ReportInput): string {
     q === undefined
       ? "Full check of every Service on every node"
       : `Question: can ${q.from ?? "?"} reach ${q.to ?? "?"}${q.clientNode === undefined ? "" : ` (client on node ${q.clientNode})`}?`;
-  const verdictClass = input.ok ? "ok" : "broken";
-  const verdictLabel = input.ok
-    ? "Healthy:"
-    : input.brokenAt === undefined
-      ? "Problems found:"
-      : `Broken at ${input.brokenAt}:`;
+  const verdictClass =
+    input.verdict === "reachable" ? "ok" : input.verdict === "broken" ? "broken" : "undecided";
+  const verdictLabel =
+    input.verdict === "reachable"
+      ? q === undefined
+        ? "Healthy:"
+        : "Reachable:"
+      : input.verdict === "broken"
+        ? input.brokenAt === undefined
+          ? "Problems found:"
+          : `Broken at ${input.brokenAt}:`
+        : `Undecided${input.undecidedAt === undefined ? "" : ` at ${input.undecidedAt}`}:`;
   const outliers = outlierNodes(input.nodes, input.findings);
   return [
     "<!doctype html>",

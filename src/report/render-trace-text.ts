@@ -1,10 +1,17 @@
-import type { TracePath, TraceResult, TraceStep } from "../model/trace.ts";
-import { ERRNO_MESSAGES } from "../trace/reject-errno.ts";
-import { terminalSafe } from "./render-findings-text.ts";
+/**
+ * `netdoctor trace` for people: the packet, then each path with its probability, every rule that
+ * acted with table/chain, dump line, rule text and action, and the outcome in words. Renders the
+ * typed trace (model/trace.ts) only; dump text is made terminal-safe.
+ */
+import type { Flow, Step, Trace, TraceResult } from "../model/trace.ts";
+import { terminalSafe } from "../text/terminal-safe.ts";
+import { describeOutcome, stepText } from "./trace-words.ts";
+
+export { describeOutcome } from "./trace-words.ts";
 
 /** What `netdoctor trace` prints about where the dump came from. */
 export interface TraceTextContext {
-  /** The dump's file name, shown in the heading and with every line number. */
+  /** The dump's file name, shown in the heading. */
   readonly file?: string;
 }
 
@@ -17,84 +24,91 @@ function percent(p: number): string {
   return `${Number.isInteger(v) ? v : Number(v.toFixed(2))}%`;
 }
 
-/** The path's outcome in words, as a person would say it. */
-export function describeOutcome(path: TracePath, packet: TraceResult["packet"]): string {
-  const original = endpoint(packet.dstIp, packet.dstPort);
-  const rewritten = path.destination !== original;
-  const masq = path.masquerade ? ", source masqueraded" : "";
-  const by = path.reason?.match(/by (.*?)( with |:|$)/)?.[1] ?? "a rule";
-  switch (path.disposition) {
-    case "forward":
-      return rewritten
-        ? `DNAT to ${path.destination}, then forwarded${masq}`
-        : `forwarded to ${path.destination} unchanged${masq}`;
-    case "local":
-      return rewritten
-        ? `DNAT to ${path.destination}, then delivered to the node itself`
-        : `delivered to the node itself (${path.destination})`;
-    case "drop":
-      return path.clientError === undefined
-        ? `DROPped by ${by}: the client sees no answer and times out`
-        : `DROPped by ${by}: the client's send fails with ${path.clientError} (${ERRNO_MESSAGES[path.clientError] ?? path.clientError})`;
-    case "reject": {
-      const err = path.clientError;
-      const sees =
-        err === undefined
-          ? "the client sees no error and times out"
-          : `the client sees ${ERRNO_MESSAGES[err] ?? err} (${err})`;
-      return `REJECTed by ${by} with ${path.rejectWith}: ${sees}`;
+/**
+ * The lines of one step. Rule steps show table, chain, dump line and rule text, then what they did;
+ * a decided route is not shown (no dump line proves it yet, and the outcome says where it went).
+ */
+function renderStep(step: Step, width: number): string[] {
+  const pad = `  ${" ".repeat(width)}  ${" ".repeat(10)}  -> `;
+  switch (step.kind) {
+    case "filter":
+    case "transform": {
+      const where = `${step.table} ${step.chain}`.padEnd(width);
+      return [
+        `  ${terminalSafe(where)}  line ${String(step.evidence.line).padStart(5)}  ${terminalSafe(step.rule)}`,
+        `${pad}${terminalSafe(stepText(step))}`,
+      ];
     }
-    case "unknown":
-      return `unknown: ${path.reason ?? "no reason given"}`;
+    case "routing":
+      if (step.decision !== "undecided") return [];
+      return [`  ${"routing".padEnd(width)}  ${" ".repeat(10)}  -> ${terminalSafe(stepText(step))}`];
+    case "overlay":
+    case "neighbor":
+    case "deliver":
+    case "conntrack":
+      return [`  ${step.kind.padEnd(width)}  ${" ".repeat(10)}  -> ${terminalSafe(stepText(step))}`];
     default: {
-      const never: never = path.disposition;
-      throw new TypeError(`Unknown disposition ${String(never)}`);
+      const never: never = step;
+      throw new TypeError(`Unknown step ${JSON.stringify(never)}`);
     }
   }
 }
 
-function renderStep(step: TraceStep, width: number): string[] {
-  const where = `${step.table} ${step.chain}`.padEnd(width);
-  return [
-    `  ${where}  line ${String(step.line).padStart(5)}  ${terminalSafe(step.rule)}`,
-    `  ${" ".repeat(width)}  ${" ".repeat(10)}  -> ${terminalSafe(step.action)}`,
-  ];
+function ruleSteps(trace: Trace): number {
+  let n = 0;
+  for (const hop of trace.hops)
+    for (const s of hop.steps) if (s.kind === "filter" || s.kind === "transform") n++;
+  return n;
+}
+
+function renderTrace(trace: Trace, _flow: Flow, width: number): string[] {
+  const lines: string[] = [];
+  const several = trace.hops.length > 1;
+  for (const hop of trace.hops) {
+    if (several) lines.push(`  on node ${terminalSafe(hop.node ?? "(unnamed)")}:`);
+    for (const step of hop.steps) lines.push(...renderStep(step, width));
+  }
+  if (ruleSteps(trace) === 0) lines.push("  (no rule acted on the packet; every chain's policy is ACCEPT)");
+  const extra: string[] = [];
+  const mark = trace.hops[trace.hops.length - 1]?.mark;
+  if (mark !== undefined) extra.push(`final mark ${mark}`);
+  if (trace.headers.src.kind === "out-interface")
+    extra.push("source masqueraded to the node's address on the way out");
+  if (extra.length > 0) lines.push(`  (${extra.join("; ")})`);
+  return lines;
 }
 
 /**
- * Renders a trace for people: the packet, then each path with its probability, every hop with
- * table/chain, dump line, rule text and what it did, and the outcome in words. Dump text is made
- * terminal-safe.
+ * Renders a trace for people.
+ *
+ * @example
+ * ```ts
+ * renderTraceText(tracePacket(ruleset, request), { file: "node1.txt" });
+ * ```
  */
 export function renderTraceText(result: TraceResult, context: TraceTextContext = {}): string {
-  const p = result.packet;
-  const src = endpoint(p.srcIp, p.srcPort);
-  const dst = endpoint(p.dstIp, p.dstPort);
-  const from = result.from === "pod" ? "arriving from a pod" : "sent by the node itself (hostNetwork)";
-  const lines: string[] = [];
-  lines.push(
-    `Packet ${p.protocol} ${src} -> ${dst}, ${from}${context.file ? `, through ${terminalSafe(context.file)}` : ""}`,
-  );
-  const n = result.paths.length;
+  const f = result.flow;
+  const from = f.ingress === "pod" ? "arriving from a pod" : "sent by the node itself (hostNetwork)";
+  const node = f.node === undefined ? "" : ` on ${terminalSafe(f.node)}`;
+  const lines: string[] = [
+    `Packet ${f.protocol} ${endpoint(f.srcIp, f.srcPort)} -> ${endpoint(f.dstIp, f.dstPort)}, ${from}${node}${context.file ? `, through ${terminalSafe(context.file)}` : ""}`,
+  ];
+  const n = result.traces.length;
   lines.push(
     n === 1 ? "1 path" : `${n} paths (random load balancing: each path is taken with the probability shown)`,
   );
-  const width = Math.max(
-    12,
-    ...result.paths.flatMap((path) => path.steps.map((s) => s.table.length + 1 + s.chain.length)),
-  );
-  result.paths.forEach((path, i) => {
-    lines.push("");
+  let width = 12;
+  for (const t of result.traces)
+    for (const hop of t.hops)
+      for (const s of hop.steps)
+        if (s.kind === "filter" || s.kind === "transform")
+          width = Math.max(width, s.table.length + 1 + s.chain.length);
+  result.traces.forEach((t, i) => {
     lines.push(
-      `Path ${i + 1} of ${n}, probability ${percent(path.probability)}: ${describeOutcome(path, p)}`,
+      "",
+      `Path ${i + 1} of ${n}, probability ${percent(t.probability)}: ${terminalSafe(describeOutcome(t, f))}`,
     );
-    for (const step of path.steps) lines.push(...renderStep(step, width));
-    if (path.steps.length === 0)
-      lines.push("  (no rule acted on the packet; every chain's policy is ACCEPT)");
-    const extra: string[] = [];
-    if (path.mark !== undefined) extra.push(`final mark ${path.mark}`);
-    if (path.masquerade) extra.push("source masqueraded to the node's address on the way out");
-    if (extra.length > 0) lines.push(`  (${extra.join("; ")})`);
+    lines.push(...renderTrace(t, f, width));
   });
   return `${lines.join("\n")}\n`;
 }

@@ -28,28 +28,46 @@ function node(name: string, rules: number, extra = 0): NodeScan {
   };
 }
 
+const UNEXPLAINED = { kind: "unexplained", writers: "kube-router", whichIptables: "the host's" } as const;
+
 describe("duplicateFindings()", () => {
   test("duplicateFindings() reports nothing for a node without copies", () => {
-    expect(duplicateFindings(node("a", 300))).toEqual([]);
+    expect(duplicateFindings(node("a", 300), { cause: UNEXPLAINED })).toEqual([]);
   });
 
-  test("duplicateFindings() reports copies with evidence lines; 100 or more is an error", () => {
-    expect(duplicateFindings(node("w3", 5300, 5000))).toEqual([
+  test("duplicateFindings() reports copies with evidence lines; 100 or more of a component's is an error", () => {
+    expect(duplicateFindings(node("w3", 5300, 5000), { cause: UNEXPLAINED })).toEqual([
       {
         code: "rules-duplicated",
         severity: "error",
         node: "w3",
         message:
-          'Node "w3" has 5000 duplicate rules (94.3% of 5300) in 1 groups (kube-router 5000); the largest group is 5001 copies of one rule in filter/KUBE-ROUTER-INPUT',
+          'Node "w3" has 5000 duplicate rules (94.3% of 5300) in 1 group (kube-router 5000); the largest group is 5001 copies of one rule in filter/KUBE-ROUTER-INPUT',
         evidence: [
           { file: "w3.txt", line: 7, text: "-A KUBE-ROUTER-INPUT -j RETURN" },
           { file: "w3.txt", line: 8, text: "-A KUBE-ROUTER-INPUT -j RETURN" },
         ],
-        fix: expect.stringContaining("--prefer-bundled-bin"),
-        references: ["k3s-io/k3s#3117"],
+        fix: expect.stringContaining("Collect `iptables --version`"),
       },
     ]);
-    expect(duplicateFindings(node("w4", 400, 99))[0]!.severity).toBe("warning");
+    expect(duplicateFindings(node("w4", 400, 99), { cause: UNEXPLAINED })[0]!.severity).toBe("warning");
+  });
+
+  test("duplicateFindings() calls a static ruleset's copies a warning whatever their number, and names no bug", () => {
+    const scan = node("fw", 5300, 5000);
+    const fw: NodeScan = {
+      ...scan,
+      duplicates: {
+        ...scan.duplicates,
+        byOwner: { other: 5000 },
+        groups: scan.duplicates.groups.map((g) => ({ ...g, owner: "other" as const })),
+      },
+    };
+    const [f] = duplicateFindings(fw, { cause: { kind: "static" } });
+    expect(f!.severity).toBe("warning");
+    expect(f!.message).toContain("none of them a Kubernetes or container component's (a static ruleset)");
+    expect(f!.fix).not.toMatch(/k3s|1\.8\./);
+    expect(f!.references).toBeUndefined();
   });
 });
 
@@ -87,7 +105,6 @@ describe("outlierFindings()", () => {
         message: 'Node "agent2" has 2692 rules, 9.2x the median of its 2 peers (292)',
         evidence: [{ file: "agent2.txt", text: "2692 rules (-A lines); peers: server=292, agent1=292" }],
         fix: "Compare this node's dump with a healthy peer's; a steady excess is usually leaked duplicate rules (see rules-duplicated)",
-        references: ["k3s-io/k3s#3117"],
       },
     ]);
   });

@@ -1,44 +1,56 @@
+import { DUPLICATE_ERROR_THRESHOLD, type DuplicateCause } from "../findings/health-entries.ts";
+import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
 import type { NodeScan } from "./scan-node.ts";
 
-/** Extra copies at or above which duplicates are an error rather than a warning. */
-export const DUPLICATE_ERROR_THRESHOLD = 100;
+/** Extra copies at or above which duplicates are an error rather than a warning (the catalogue's rule). */
+export { DUPLICATE_ERROR_THRESHOLD };
 /** A node is an outlier when it has this many times the rules of its peers' median... */
 export const OUTLIER_RATIO = 5;
 /** ...and at least this many more rules (small clusters differ by a few rules legitimately). */
 export const OUTLIER_MIN_EXCESS = 1000;
 
-const K3S_3117 = "k3s-io/k3s#3117";
+/** Options of {@linkcode duplicateFindings}. */
+export interface DuplicateFindingsOptions {
+  /**
+   * Why the copies are there, from the node's evidence (known-bugs/duplicate-cause.ts): it picks
+   * the advice, so a static firewall is never told about a k3s bug.
+   */
+  readonly cause: DuplicateCause;
+}
 
 /**
- * `rules-duplicated`: exact copies of a rule in the same table and chain. kube-proxy and the
- * CNI plugins never write a rule twice on purpose, so copies are leaked rules.
+ * `rules-duplicated`: exact copies of a rule in the same table and chain. kube-proxy and the CNI
+ * plugins never write a rule twice on purpose, so copies of their rules are leaked; copies of rules
+ * no component owns are a static ruleset's redundancy (a warning, whatever their number).
  */
-export function duplicateFindings(scan: NodeScan): Finding[] {
+export function duplicateFindings(scan: NodeScan, options: DuplicateFindingsOptions): Finding[] {
   const { extraRules, groups } = scan.duplicates;
   if (extraRules === 0) return [];
   const top = groups.slice(0, 3);
-  const owners = Object.entries(scan.duplicates.byOwner)
-    .sort((a, b) => b[1] - a[1])
-    .map(([o, n]) => `${o} ${n}`)
-    .join(", ");
-  const pct = scan.rules === 0 ? 0 : Math.round((extraRules / scan.rules) * 1000) / 10;
+  const byOwner = Object.entries(scan.duplicates.byOwner).sort((a, b) => b[1] - a[1]);
+  const owners = byOwner.map(([o, n]) => `${o} ${n}`).join(", ");
+  const managedExtra = byOwner.reduce((sum, [o, n]) => (o === "other" ? sum : sum + n), 0);
   return [
-    {
-      code: "rules-duplicated",
-      severity: extraRules >= DUPLICATE_ERROR_THRESHOLD ? "error" : "warning",
-      node: scan.node,
-      message:
-        `Node "${scan.node}" has ${extraRules} duplicate rules (${pct}% of ${scan.rules}) in ${groups.length} groups (${owners}); ` +
-        `the largest group is ${top[0]!.count} copies of one rule in ${top[0]!.table}/${top[0]!.chain}`,
-      evidence: top.flatMap((g) =>
-        g.lines.slice(0, 2).map((line) => ({ file: scan.file, line, text: g.rule })),
-      ),
-      fix:
-        "Find what keeps re-adding the rules (on k3s with iptables 1.8.0-1.8.4 on nf_tables: upgrade iptables, or k3s >= v1.23.15 " +
-        "with --prefer-bundled-bin), then remove the copies: `netdoctor fix duplicates --dump FILE` writes a safe plan",
-      references: [K3S_3117],
-    },
+    makeFinding(
+      "rules-duplicated",
+      {
+        node: scan.node,
+        extraRules,
+        rules: scan.rules,
+        groups: groups.length,
+        owners,
+        managedExtra,
+        largest: { count: top[0]!.count, table: top[0]!.table, chain: top[0]!.chain },
+        cause: options.cause,
+      },
+      {
+        node: scan.node,
+        evidence: top.flatMap((g) =>
+          g.lines.slice(0, 2).map((line) => ({ file: scan.file, line, text: g.rule })),
+        ),
+      },
+    ),
   ];
 }
 
@@ -107,20 +119,28 @@ export function outlierFindings(scans: readonly NodeScan[]): Finding[] {
       .slice(0, 10)
       .map((s) => `${s.node}=${s.rules}`)
       .join(", ");
-    findings.push({
-      code: "rules-outlier",
-      severity,
-      node: scan.node,
-      message: `Node "${scan.node}" has ${scan.rules} rules, ${ratio} the median of its ${peers.length} peers (${peerMedian})`,
-      evidence: [
+    findings.push(
+      makeFinding(
+        "rules-outlier",
         {
-          file: scan.file,
-          text: `${scan.rules} rules (-A lines); peers: ${listed}${others.length > 10 ? `, ... (${others.length - 10} more)` : ""}`,
+          node: scan.node,
+          rules: scan.rules,
+          ratio,
+          peers: peers.length,
+          median: peerMedian,
+          tier: severity === "error" ? "ratio" : "spread",
         },
-      ],
-      fix: "Compare this node's dump with a healthy peer's; a steady excess is usually leaked duplicate rules (see rules-duplicated)",
-      references: [K3S_3117],
-    });
+        {
+          node: scan.node,
+          evidence: [
+            {
+              file: scan.file,
+              text: `${scan.rules} rules (-A lines); peers: ${listed}${others.length > 10 ? `, ... (${others.length - 10} more)` : ""}`,
+            },
+          ],
+        },
+      ),
+    );
   }
   return findings;
 }

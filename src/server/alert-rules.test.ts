@@ -130,12 +130,13 @@ describe("deploy/exporter manifests", () => {
     expect(pod.serviceAccountName).toBe(byKind("ServiceAccount").metadata.name);
   });
 
-  test("RBAC allows get/list of Services, EndpointSlices and Nodes only", () => {
+  test("RBAC allows get/list of Services, EndpointSlices, Endpoints (clusters before v1.21) and Nodes only", () => {
     const role = byKind("ClusterRole");
     const grants = role.rules.flatMap((r: { apiGroups: string[]; resources: string[]; verbs: string[] }) =>
       r.apiGroups.flatMap((g) => r.resources.map((res) => `${g}/${res}:${[...r.verbs].sort().join(",")}`)),
     );
     expect(grants.sort()).toEqual([
+      "/endpoints:get,list",
       "/nodes:get,list",
       "/services:get,list",
       "discovery.k8s.io/endpointslices:get,list",

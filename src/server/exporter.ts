@@ -1,4 +1,4 @@
-import { createServer, type Server } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { KubeApi } from "../collect/kube-api.ts";
 import { ExporterMetrics } from "./exporter-metrics.ts";
@@ -29,6 +29,39 @@ export interface Exporter {
   readonly metrics: ExporterMetrics;
   readonly server: Server;
   close(): Promise<void>;
+}
+
+/** Answers one HTTP request: `/metrics` (the cached values), `/healthz`, `/`, 404 elsewhere. */
+function serve(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: { readonly metrics: ExporterMetrics; readonly sampler: Sampler; readonly stuckAfter: number },
+): void {
+  const path = (req.url ?? "/").split("?")[0];
+  if (req.method !== "GET" && req.method !== "HEAD") {
+    res.writeHead(405, { allow: "GET, HEAD" }).end();
+    return;
+  }
+  if (path === "/metrics") {
+    ctx.metrics.serialize().then(
+      (body) => res.writeHead(200, { "content-type": ctx.metrics.contentType }).end(body),
+      (error: unknown) => res.writeHead(500).end(`Cannot serialize metrics: ${String(error)}\n`),
+    );
+    return;
+  }
+  if (path === "/healthz") {
+    const idle = Date.now() / 1000 - ctx.sampler.stats.lastFinished;
+    const stuck = idle > ctx.stuckAfter;
+    res.writeHead(stuck ? 503 : 200, { "content-type": "text/plain" });
+    res.end(stuck ? `sampling has been stuck for ${Math.round(idle)} s\n` : "ok\n");
+    return;
+  }
+  if (path === "/") {
+    res.writeHead(200, { "content-type": "text/html" });
+    res.end('<html><body><h1>netdoctor exporter</h1><p><a href="/metrics">/metrics</a></p></body></html>\n');
+    return;
+  }
+  res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
 }
 
 /**
@@ -65,35 +98,7 @@ export async function startExporter(options: ExporterOptions): Promise<Exporter>
   // Liveness must not fail because iptables-save fails (a restart would not help); only a stuck loop.
   // A sample runs up to four commands, each killed at the timeout.
   const stuckAfter = (3 * options.intervalMs + 4 * options.timeoutMs) / 1000;
-  const server = createServer((req, res) => {
-    const path = (req.url ?? "/").split("?")[0];
-    if (req.method !== "GET" && req.method !== "HEAD") {
-      res.writeHead(405, { allow: "GET, HEAD" }).end();
-      return;
-    }
-    if (path === "/metrics") {
-      metrics.serialize().then(
-        (body) => res.writeHead(200, { "content-type": metrics.contentType }).end(body),
-        (error: unknown) => res.writeHead(500).end(`Cannot serialize metrics: ${String(error)}\n`),
-      );
-      return;
-    }
-    if (path === "/healthz") {
-      const idle = Date.now() / 1000 - sampler.stats.lastFinished;
-      const stuck = idle > stuckAfter;
-      res.writeHead(stuck ? 503 : 200, { "content-type": "text/plain" });
-      res.end(stuck ? `sampling has been stuck for ${Math.round(idle)} s\n` : "ok\n");
-      return;
-    }
-    if (path === "/") {
-      res.writeHead(200, { "content-type": "text/html" });
-      res.end(
-        '<html><body><h1>netdoctor exporter</h1><p><a href="/metrics">/metrics</a></p></body></html>\n',
-      );
-      return;
-    }
-    res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
-  });
+  const server = createServer((req, res) => serve(req, res, { metrics, sampler, stuckAfter }));
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

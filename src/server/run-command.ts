@@ -78,15 +78,77 @@ export function runTextCommand(
   const parts: string[] = [];
   let bytes = 0;
   const decoder = new StringDecoder("utf8");
+  const take = (chunk: string) => {
+    if (bytes < options.maxChars) parts.push(chunk.slice(0, options.maxChars - bytes));
+    bytes += chunk.length;
+  };
   const sink: Sink = {
-    push: (raw) => {
-      const chunk = decoder.write(raw);
-      if (bytes < options.maxChars) parts.push(chunk.slice(0, options.maxChars - bytes));
-      bytes += chunk.length;
+    push: (raw) => take(decoder.write(raw)),
+    end: () => {
+      take(decoder.end());
+      return true;
     },
-    end: () => true,
   };
   return run(command, sink, options, () => parts.join(""));
+}
+
+type Failure = { reason: SaveErrorReason; message: string };
+
+/** What a command that closed with `code`/`signal` produced, given what went wrong while it ran. */
+function closedOutcome<T>(
+  exit: { code: number | null; signal: NodeJS.Signals | null },
+  state: { failure: Failure | undefined; stderr: string; seconds: number },
+  sink: Sink,
+  value: () => T,
+): CommandOutcome<T> {
+  const { failure, stderr, seconds } = state;
+  const exitCode = exit.code === null ? {} : { exitCode: exit.code };
+  if (failure !== undefined) return { ok: false, ...failure, stderr, seconds, ...exitCode };
+  if (exit.code !== 0) {
+    const how = exit.code === null ? `was killed by ${exit.signal}` : `exited with code ${exit.code}`;
+    const first = stderr.split("\n").find((l) => l.trim() !== "");
+    const message = `the command ${how}${first === undefined ? "" : `: ${first.trim()}`}`;
+    return { ok: false, reason: "exit-code", message, stderr, seconds, ...exitCode };
+  }
+  try {
+    if (!sink.end())
+      return { ok: false, reason: "empty", message: "the command printed no tables", stderr, seconds };
+  } catch (error) {
+    return { ok: false, reason: "parse-error", message: errorText(error), stderr, seconds };
+  }
+  return { ok: true, value: value(), stderr, seconds };
+}
+
+/** Kills the command's whole process group (it was started detached). */
+function killGroup(child: ReturnType<typeof spawn>): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+  } catch {
+    // Already gone.
+  }
+}
+
+/**
+ * Feeds the command's stdout to the sink one chunk per event-loop turn: libuv reads up to 32 chunks
+ * in one go, and pausing after each lets a scrape that arrives during a million-rule parse be
+ * answered between two chunks instead of after a long run of them. A sink that throws fails the run.
+ */
+function feedSink(
+  stdout: NodeJS.ReadableStream,
+  push: (chunk: Buffer) => void,
+  fail: (failure: Failure) => boolean,
+): void {
+  const resume = () => stdout.resume();
+  stdout.on("data", (chunk: Buffer) => {
+    try {
+      push(chunk);
+    } catch (error) {
+      fail({ reason: "parse-error", message: errorText(error) });
+      return;
+    }
+    stdout.pause();
+    setImmediate(resume);
+  });
 }
 
 function run<T>(
@@ -99,14 +161,7 @@ function run<T>(
   const seconds = () => (performance.now() - started) / 1000;
   return new Promise((resolve) => {
     let stderr = "";
-    let failure: { reason: SaveErrorReason; message: string } | undefined;
-    let settled = false;
-    const finish = (outcome: CommandOutcome<T>) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      resolve(outcome);
-    };
+    let failure: Failure | undefined;
     let child: ReturnType<typeof spawn>;
     try {
       // detached: the command gets its own process group, so a timeout kills `sh` and its children.
@@ -121,35 +176,33 @@ function run<T>(
       });
       return;
     }
-    const kill = () => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
+    // The first failure wins; later output is ignored and the group is killed.
+    const fail = (f: Failure): boolean => {
+      if (failure !== undefined) return false;
+      failure = f;
+      killGroup(child);
+      return true;
     };
-    const timer = setTimeout(() => {
-      failure ??= { reason: "timeout", message: `timed out after ${options.timeoutMs} ms` };
-      kill();
-    }, options.timeoutMs);
+    const timer = setTimeout(
+      () => fail({ reason: "timeout", message: `timed out after ${options.timeoutMs} ms` }),
+      options.timeoutMs,
+    );
+    let settled = false;
+    const finish = (outcome: CommandOutcome<T>) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve(outcome);
+    };
     child.stderr!.setEncoding("utf8");
-    const stdout = child.stdout!;
-    const resume = () => stdout.resume();
-    // Bytes, not text: the dump reader decodes only the lines it needs.
-    stdout.on("data", (chunk: Buffer) => {
-      if (failure !== undefined) return;
-      try {
-        sink.push(chunk);
-      } catch (error) {
-        failure = { reason: "parse-error", message: errorText(error) };
-        kill();
-        return;
-      }
-      // libuv reads up to 32 chunks in one go; pausing after each lets a scrape that arrives during
-      // a million-rule parse be answered between two chunks instead of after a long run of them.
-      stdout.pause();
-      setImmediate(resume);
-    });
+    // stdout stays bytes, not text: the dump reader decodes only the lines it needs.
+    feedSink(
+      child.stdout!,
+      (chunk) => {
+        if (failure === undefined) sink.push(chunk);
+      },
+      fail,
+    );
     child.stderr!.on("data", (chunk: string) => {
       if (stderr.length < MAX_STDERR) stderr += chunk.slice(0, MAX_STDERR - stderr.length);
     });
@@ -158,45 +211,7 @@ function run<T>(
       finish({ ok: false, ...failure, stderr, seconds: seconds() });
     });
     child.on("close", (code, signal) => {
-      if (failure !== undefined) {
-        finish({
-          ok: false,
-          ...failure,
-          stderr,
-          seconds: seconds(),
-          ...(code === null ? {} : { exitCode: code }),
-        });
-        return;
-      }
-      if (code !== 0) {
-        const how = code === null ? `was killed by ${signal}` : `exited with code ${code}`;
-        const first = stderr.split("\n").find((l) => l.trim() !== "");
-        finish({
-          ok: false,
-          reason: "exit-code",
-          message: `the command ${how}${first === undefined ? "" : `: ${first.trim()}`}`,
-          stderr,
-          seconds: seconds(),
-          ...(code === null ? {} : { exitCode: code }),
-        });
-        return;
-      }
-      try {
-        if (!sink.end()) {
-          finish({
-            ok: false,
-            reason: "empty",
-            message: "the command printed no tables",
-            stderr,
-            seconds: seconds(),
-          });
-          return;
-        }
-      } catch (error) {
-        finish({ ok: false, reason: "parse-error", message: errorText(error), stderr, seconds: seconds() });
-        return;
-      }
-      finish({ ok: true, value: value(), stderr, seconds: seconds() });
+      finish(closedOutcome({ code, signal }, { failure, stderr, seconds: seconds() }, sink, value));
     });
   });
 }

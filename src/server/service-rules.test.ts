@@ -6,8 +6,13 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { KubeApi } from "../collect/kube-api.ts";
 import { endpointChain, serviceChain, servicePortName } from "../kube-proxy/chain-names.ts";
+import { KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
+import { DumpReader } from "../parse/dump-reader.ts";
+import { FakeKubeApi } from "../testing/fake-kube-api.ts";
+import { parseMetricsText } from "../testing/metrics-text.ts";
 import { startExporter } from "./exporter.ts";
-import { parseMetricsText } from "./metrics-text.ts";
+import { ExporterMetrics } from "./exporter-metrics.ts";
+import { ServiceRulesChecker } from "./service-rules.ts";
 
 /**
  * The API comparison against a fake API server on loopback: Service `web` has a stale endpoint
@@ -79,6 +84,17 @@ beforeAll(async () => {
   server = createServer((req, res) => {
     requests++;
     const url = new URL(req.url ?? "/", "http://x");
+    if (apiUp && url.pathname === "/apis/discovery.k8s.io") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(
+        JSON.stringify({
+          kind: "APIGroup",
+          name: "discovery.k8s.io",
+          versions: [{ groupVersion: "discovery.k8s.io/v1", version: "v1" }],
+        }),
+      );
+      return;
+    }
     const items = LISTS[url.pathname];
     if (!apiUp || items === undefined) {
       res.writeHead(apiUp ? 404 : 503, { "content-type": "application/json" });
@@ -154,8 +170,8 @@ describe("exporter with API access", () => {
       expect(values.get('netdoctor_service_rules_stale{node="agent-1"}')).toBe(1);
       expect(values.get('netdoctor_service_rules_missing{node="agent-1"}')).toBe(2);
       expect(values.get('netdoctor_api_errors_total{node="agent-1"}')).toBe(0);
-      // Two Services and two slices, one per page, plus the node: five requests a comparison.
-      expect(requests).toBeGreaterThanOrEqual(5);
+      // API discovery, two Services and two slices, one per page, plus the node: six requests for the first comparison.
+      expect(requests).toBeGreaterThanOrEqual(6);
 
       apiUp = false;
       const done = e.sampler.stats.samples;
@@ -187,4 +203,93 @@ describe("exporter with API access", () => {
       await e.close();
     }
   });
+});
+
+/** `web`'s endpoint 10.42.0.5 and `db`'s 10.42.0.7, both ready on agent-2, as each API version writes them. */
+const ENDPOINT_OBJECTS = {
+  // discovery.k8s.io/v1beta1 (v1.17-v1.24): the node as a topology label, no nodeName field.
+  v1beta1: [slice("web", "10.42.0.5", "http"), slice("db", "10.42.0.7")].map((o) => {
+    const { endpoints, ...rest } = o as { endpoints: { nodeName: string }[] };
+    return {
+      ...rest,
+      endpoints: endpoints.map(({ nodeName, ...e }) => ({
+        ...e,
+        topology: { "kubernetes.io/hostname": nodeName },
+      })),
+    };
+  }),
+  // core v1 Endpoints, all a cluster before v1.17 has.
+  endpoints: [
+    ["web", "10.42.0.5", "http"],
+    ["db", "10.42.0.7", undefined],
+  ].map(([name, ip, portName]) => ({
+    metadata: { name, namespace: "default", uid: `uid-${name}-ep` },
+    subsets: [
+      {
+        addresses: [{ ip, nodeName: "agent-2" }],
+        ports: [{ ...(portName === undefined ? {} : { name: portName }), port: 8080, protocol: "TCP" }],
+      },
+    ],
+  })),
+};
+
+describe("ServiceRulesChecker on clusters of every endpoint API", () => {
+  const index = (() => {
+    const idx = new KubeProxyIndexer();
+    const reader = new DumpReader(idx.handler);
+    reader.push(dump);
+    reader.end();
+    return idx.finish();
+  })();
+
+  test.each([
+    [
+      "discovery.k8s.io/v1 (v1.21+)",
+      ["v1"],
+      { endpointslices: [slice("web", "10.42.0.5", "http"), slice("db", "10.42.0.7")] },
+    ],
+    [
+      "discovery.k8s.io/v1beta1 only (v1.17-v1.20)",
+      ["v1beta1"],
+      { endpointslices: ENDPOINT_OBJECTS.v1beta1, endpoints: ENDPOINT_OBJECTS.endpoints },
+    ],
+    ["no EndpointSlices (before v1.17)", [], { endpoints: ENDPOINT_OBJECTS.endpoints }],
+  ] as const)(
+    "check() on an API serving %s finds web stale and both Services' endpoints missing",
+    async (_what, versions, objects) => {
+      const api = new FakeKubeApi({
+        nodes: [{ name: "agent-1" }],
+        services: LISTS["/api/v1/services"]!,
+        discoveryVersions: versions,
+        ...objects,
+      });
+      await api.start();
+      const work = mkdtempSync(join(tmpdir(), "nd-service-rules-"));
+      try {
+        const logs: string[] = [];
+        const metrics = new ExporterMetrics({ node: "agent-1", serviceRules: true, processMetrics: false });
+        const checker = new ServiceRulesChecker({
+          api: KubeApi.load({ kubeconfig: api.writeKubeconfig(work) }),
+          node: "agent-1",
+          everyMs: 0,
+          timeoutMs: 10_000,
+          metrics,
+          log: (l) => logs.push(l),
+        });
+        expect(await checker.check(index)).toEqual({ stale: 1, missing: 2 });
+        expect(await checker.check(index)).toEqual({ stale: 1, missing: 2 });
+        // Discovery once; the lists of the served versions only.
+        expect(api.requests.filter((r) => r === "GET /apis/discovery.k8s.io")).toHaveLength(1);
+        const listed = new Set(api.requests.map((r) => r.split("?")[0]));
+        const v = versions[0];
+        expect(listed.has("GET /apis/discovery.k8s.io/v1/endpointslices")).toBe(v === "v1");
+        expect(listed.has("GET /apis/discovery.k8s.io/v1beta1/endpointslices")).toBe(v === "v1beta1");
+        expect(listed.has("GET /api/v1/endpoints")).toBe(v !== "v1");
+        expect(logs.filter((l) => l.includes("the API serves"))).toHaveLength(v === "v1" ? 0 : 1);
+      } finally {
+        await api.close();
+        rmSync(work, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -1,4 +1,6 @@
 import { KubeConfig } from "@kubernetes/client-node";
+import { type ClusterList, discoverEndpointApis, type EndpointApis } from "../collect/cluster-lists.ts";
+import { selectEndpointSource } from "../collect/endpoint-objects.ts";
 import { KubeApi } from "../collect/kube-api.ts";
 import { convertList, type KindTypes, type ObjectKind } from "../collect/kube-objects.ts";
 import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
@@ -24,11 +26,23 @@ export interface ServiceRulesOptions {
   readonly now?: () => number;
 }
 
+/** The endpoint lists to read, as API discovery found them (the lists of kind EndpointSlice and Endpoints). */
+interface EndpointLists {
+  readonly apis: EndpointApis;
+  readonly slices?: ClusterList;
+  readonly endpoints?: ClusterList;
+}
+
 /**
- * Compares the node's kube-proxy rules with the Services and EndpointSlices of the API and
- * publishes how many Service ports are stale or missing on the node. Runs at most once per
- * `everyMs`, on the rules of the sample that was just taken, so the API sees a bounded load
- * (one set of list calls per node per period) and the index of the rules exists only then.
+ * Compares the node's kube-proxy rules with the Services and endpoints of the API and publishes
+ * how many Service ports are stale or missing on the node. Runs at most once per `everyMs`, on the
+ * rules of the sample that was just taken, so the API sees a bounded load (one set of list calls
+ * per node per period) and the index of the rules exists only then.
+ *
+ * The endpoints are those the cluster serves, found by API discovery as `collect` does:
+ * EndpointSlices discovery.k8s.io/v1 (v1.21+) or v1beta1 (v1.17-v1.24), plus v1 Endpoints where
+ * there is no v1 (kube-proxy before v1.19 reads them). Discovery is repeated after a failed
+ * comparison, so an upgraded API server is followed.
  */
 export class ServiceRulesChecker {
   readonly #o: ServiceRulesOptions;
@@ -36,6 +50,8 @@ export class ServiceRulesChecker {
   #last = Number.NEGATIVE_INFINITY;
   #failing = false;
   #warnedNode = false;
+  #lists: EndpointLists | undefined;
+  #toldApis = false;
 
   constructor(options: ServiceRulesOptions) {
     this.#o = options;
@@ -60,10 +76,14 @@ export class ServiceRulesChecker {
     this.#last = this.#now();
     const { node, metrics, log } = this.#o;
     try {
-      const [services, endpointSlices, nodes] = await Promise.all([
+      const lists = await this.#endpointLists();
+      const [services, nodes, slices, endpoints] = await Promise.all([
         this.#list("Service", "/api/v1/services"),
-        this.#list("EndpointSlice", "/apis/discovery.k8s.io/v1/endpointslices"),
         this.#list("Node", "/api/v1/nodes"),
+        lists.slices === undefined
+          ? undefined
+          : this.#list("EndpointSlice", lists.slices.path, lists.slices.apiVersion),
+        lists.endpoints === undefined ? undefined : this.#list("Endpoints", lists.endpoints.path, "v1"),
       ]);
       if (!this.#warnedNode && !nodes.some((n) => n.metadata.name === node)) {
         this.#warnedNode = true;
@@ -71,7 +91,19 @@ export class ServiceRulesChecker {
           `netdoctor exporter: no Node named "${node}" in the API; set --node (or NODE_NAME) to spec.nodeName`,
         );
       }
-      const ports = expectedServicePorts({ services, endpointSlices, nodes, pods: [], configMaps: [] });
+      const chosen = selectEndpointSource({
+        ...(slices === undefined ? {} : { slices: { file: lists.slices!.path, items: slices } }),
+        ...(endpoints === undefined ? {} : { endpoints: { file: lists.endpoints!.path, items: endpoints } }),
+        nodes,
+      });
+      const ports = expectedServicePorts({
+        services,
+        endpointSlices: chosen.slices,
+        nodes,
+        pods: [],
+        configMaps: [],
+        ...(chosen.source === undefined ? {} : { endpointSource: chosen.source }),
+      });
       const result = reconcileNode(ports, index, { node, file: "iptables-save" });
       const counts = serviceRuleCounts(result.checks.values());
       metrics.setServiceRules(counts);
@@ -80,6 +112,8 @@ export class ServiceRulesChecker {
       return counts;
     } catch (error) {
       metrics.countApiError();
+      // The server may have been upgraded (v1beta1 slices gone): discover again next time.
+      this.#lists = undefined;
       if (!this.#failing) {
         log(
           `netdoctor exporter: ${error instanceof Error ? error.message : String(error)}; keeping the last Service-rule counts`,
@@ -90,7 +124,38 @@ export class ServiceRulesChecker {
     }
   }
 
-  async #list<K extends ObjectKind>(kind: K, path: string): Promise<KindTypes[K][]> {
+  /** Which endpoint lists this server serves (API discovery, once until a comparison fails). */
+  async #endpointLists(): Promise<EndpointLists> {
+    if (this.#lists !== undefined) return this.#lists;
+    const { lists, apis } = await discoverEndpointApis(this.#o.api, AbortSignal.timeout(this.#o.timeoutMs));
+    const found: EndpointLists = {
+      apis,
+      ...spread(
+        "slices",
+        lists.find((l) => l.kind === "EndpointSlice"),
+      ),
+      ...spread(
+        "endpoints",
+        lists.find((l) => l.kind === "Endpoints"),
+      ),
+    };
+    if (apis.endpointSlices !== "discovery.k8s.io/v1" && !this.#toldApis) {
+      this.#toldApis = true;
+      this.#o.log(
+        apis.endpointSlices === undefined
+          ? "netdoctor exporter: the API serves no EndpointSlices; comparing with v1 Endpoints"
+          : `netdoctor exporter: the API serves EndpointSlices ${apis.endpointSlices} (no v1); comparing with them and v1 Endpoints (kube-proxy before v1.19 reads Endpoints)`,
+      );
+    }
+    this.#lists = found;
+    return found;
+  }
+
+  /**
+   * Every item of a list, page by page. Items of a list response carry no apiVersion (the list
+   * does); it is added, as `kubectl get -o json` shows it, so v1beta1 slices are read as such.
+   */
+  async #list<K extends ObjectKind>(kind: K, path: string, apiVersion = "v1"): Promise<KindTypes[K][]> {
     const items: unknown[] = [];
     let token: string | undefined;
     do {
@@ -99,9 +164,14 @@ export class ServiceRulesChecker {
         action: `list ${kind}s`,
         signal: AbortSignal.timeout(this.#o.timeoutMs),
       })) as { items?: unknown[]; metadata?: { continue?: string } };
-      items.push(...(page.items ?? []));
+      for (const item of page.items ?? []) items.push({ apiVersion, kind, ...(item as object) });
       token = page.metadata?.continue || undefined;
     } while (token !== undefined);
     return convertList(kind, { kind: `${kind}List`, items }, { file: path }).items;
   }
+}
+
+/** `{ [key]: value }`, or `{}` when value is undefined (exactOptionalPropertyTypes). */
+function spread<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }

@@ -8,7 +8,21 @@ import { writeFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
+import { NODE_COMMANDS } from "../collect/node-commands.ts";
 import { encodeFrames, type FakeCommandOutput } from "./frame-encoder.ts";
+
+/** The node commands {@linkcode FakeKubeApi} answers with canned output; the rest are absent. */
+const CANNED_STEMS = new Set([
+  "iptables-save",
+  "iptables-version",
+  "iptables-legacy-save",
+  "nft-ruleset",
+  "k3s-version",
+  "kube-proxy-metrics",
+  "kube-proxy-mode",
+  "ipset-save",
+  "ipvsadm",
+]);
 
 /** How a node's collector pod behaves. */
 export type FakeNodeBehavior =
@@ -35,7 +49,16 @@ export interface FakeKubeApiOptions {
   readonly pods?: readonly object[];
   readonly services?: readonly object[];
   readonly endpointslices?: readonly object[];
+  /** v1 Endpoints objects (`/api/v1/endpoints`). */
+  readonly endpoints?: readonly object[];
+  /**
+   * Versions of discovery.k8s.io the server serves (API discovery and the list paths), default
+   * `["v1"]`; `[]` answers 404 like a cluster before v1.17.
+   */
+  readonly discoveryVersions?: readonly string[];
   readonly configmaps?: readonly object[];
+  readonly networkpolicies?: readonly object[];
+  readonly namespaces?: readonly object[];
   readonly behavior?: (node: string) => FakeNodeBehavior;
   /** iptables-save text per node (default: a small kube-proxy dump). */
   readonly dump?: (node: string) => string;
@@ -187,7 +210,7 @@ export class FakeKubeApi {
     res.end(JSON.stringify(body));
   }
 
-  #list(res: ServerResponse, url: URL, kind: string, items: readonly object[]): void {
+  #list(res: ServerResponse, url: URL, kind: string, items: readonly object[], apiVersion = "v1"): void {
     const filtered = items.filter((i) => matchesSelector(labelsOf(i), url.searchParams.get("labelSelector")));
     const limit = Number(url.searchParams.get("limit") ?? 0);
     const start = Number(url.searchParams.get("continue") ?? 0);
@@ -195,7 +218,7 @@ export class FakeKubeApi {
     const next = limit > 0 && start + limit < filtered.length ? String(start + limit) : undefined;
     this.#json(res, {
       kind: `${kind}List`,
-      apiVersion: kind === "EndpointSlice" ? "discovery.k8s.io/v1" : "v1",
+      apiVersion,
       metadata: { resourceVersion: "12345", ...(next ? { continue: next } : {}) },
       items: page,
     });
@@ -276,13 +299,37 @@ export class FakeKubeApi {
         stderr: "chroot: can't execute 'iptables-legacy-save': No such file or directory\n",
         exit: 127,
       },
-      { stem: "nft-ruleset", stdout: "table ip nat {\n}\n", stderr: "", exit: 0 },
+      { stem: "nft-ruleset", stdout: "table ip nat { # handle 1\n}\n", stderr: "", exit: 0 },
+      {
+        stem: "nft-ruleset-json",
+        stdout: '{"nftables": [{"table": {"family": "ip", "name": "nat", "handle": 1}}]}\n',
+        stderr: "",
+        exit: 0,
+      },
       {
         stem: "k3s-version",
         stdout: "k3s version v1.27.4+k3s1 (36645e73)\ngo version go1.20.6\n",
         stderr: "",
         exit: 0,
       },
+      {
+        stem: "kube-proxy-metrics",
+        stdout:
+          "# TYPE kubeproxy_sync_proxy_rules_last_timestamp_seconds gauge\nkubeproxy_sync_proxy_rules_last_timestamp_seconds 1.7e+09\n",
+        stderr: "",
+        exit: 0,
+      },
+      { stem: "kube-proxy-mode", stdout: "iptables\n", stderr: "", exit: 0 },
+      // Neither ip_set nor ip_vs is loaded on the fake nodes: the guarded commands answer "absent".
+      { stem: "ipset-save", stdout: "", stderr: "", exit: 127 },
+      { stem: "ipvsadm", stdout: "", stderr: "", exit: 127 },
+      // Every other node command (host network evidence, ...) is absent on this fake node.
+      ...NODE_COMMANDS.filter((c) => !CANNED_STEMS.has(c.stem)).map((c) => ({
+        stem: c.stem,
+        stdout: "",
+        stderr: `chroot: can't execute '${c.argv[0]}': No such file or directory\n`,
+        exit: 127,
+      })),
     ];
   }
 
@@ -318,10 +365,30 @@ export class FakeKubeApi {
           return this.#list(res, url, "Pod", o.pods ?? []);
         case "/api/v1/services":
           return this.#list(res, url, "Service", o.services ?? []);
-        case "/apis/discovery.k8s.io/v1/endpointslices":
-          return this.#list(res, url, "EndpointSlice", o.endpointslices ?? []);
+        case "/api/v1/endpoints":
+          return this.#list(res, url, "Endpoints", o.endpoints ?? []);
+      }
+      const versions = o.discoveryVersions ?? ["v1"];
+      if (path === "/apis/discovery.k8s.io" && versions.length > 0) {
+        const gv = (v: string) => ({ groupVersion: `discovery.k8s.io/${v}`, version: v });
+        return this.#json(res, {
+          kind: "APIGroup",
+          apiVersion: "v1",
+          name: "discovery.k8s.io",
+          versions: versions.map(gv),
+          preferredVersion: gv(versions[0]!),
+        });
+      }
+      const slices = /^\/apis\/discovery\.k8s\.io\/(v1|v1beta1)\/endpointslices$/.exec(path);
+      if (slices !== null && versions.includes(slices[1]!))
+        return this.#list(res, url, "EndpointSlice", o.endpointslices ?? [], `discovery.k8s.io/${slices[1]}`);
+      switch (path) {
         case "/api/v1/configmaps":
           return this.#list(res, url, "ConfigMap", o.configmaps ?? []);
+        case "/apis/networking.k8s.io/v1/networkpolicies":
+          return this.#list(res, url, "NetworkPolicy", o.networkpolicies ?? []);
+        case "/api/v1/namespaces":
+          return this.#list(res, url, "Namespace", o.namespaces ?? []);
       }
     }
     const m = /^\/api\/v1\/namespaces\/([^/]+)\/pods(?:\/([^/]+))?(\/log)?$/.exec(path);

@@ -94,8 +94,16 @@ export interface Lab {
   interfaceOf(name: string): string;
   /** Replaces the node's raw/mangle/nat/filter tables with `rulesetText` (iptables-save format). */
   load(rulesetText: string): Promise<void>;
-  /** The node's current ruleset as iptables-save prints it. */
-  save(): string;
+  /** The node's current ruleset as iptables-save prints it (with `[packets:bytes]` when `counters`). */
+  save(counters?: boolean): string;
+  /**
+   * Replaces the node's ipsets with those of `saveText` (`ipset save` format) through the real
+   * `ipset restore`. Sets referenced by loaded rules cannot be destroyed: load rules after sets, and
+   * to change sets load an empty ruleset first.
+   */
+  loadIpsets(saveText: string): Promise<void>;
+  /** The node's ipsets as `ipset save` prints them. */
+  saveIpsets(): string;
   probe(request: ProbeRequest): Promise<ProbeResult>;
   /** Repeats a probe (bounded) and counts outcomes by {@linkcode outcomeKey}. */
   sample(request: ProbeRequest, options: SampleOptions): Promise<Map<string, number>>;
@@ -433,8 +441,22 @@ export async function createLab(spec: LabSpec): Promise<Lab> {
         }
       }
     },
-    save(): string {
-      return nsExec(namespaces.node!, [saveCmd]);
+    save(counters = false): string {
+      return nsExec(namespaces.node!, counters ? [saveCmd, "-c"] : [saveCmd]);
+    },
+    async loadIpsets(saveText: string): Promise<void> {
+      try {
+        // A list:set holds references to its members: flush (empties every set) before destroying.
+        nsExec(namespaces.node!, ["ipset", "flush"]);
+        nsExec(namespaces.node!, ["ipset", "destroy"]);
+        nsExec(namespaces.node!, ["ipset", "restore"], saveText.endsWith("\n") ? saveText : `${saveText}\n`);
+      } catch (e) {
+        const err = e as { stderr?: string; message: string };
+        throw new Error(`netns lab: ipset restore refused the sets: ${(err.stderr || err.message).trim()}`);
+      }
+    },
+    saveIpsets(): string {
+      return nsExec(namespaces.node!, ["ipset", "save"]);
     },
     probe,
     async sample(request: ProbeRequest, options: SampleOptions): Promise<Map<string, number>> {

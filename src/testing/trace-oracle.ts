@@ -6,23 +6,22 @@
  * seen, is a mismatch.
  */
 import type { Ruleset } from "../model/ruleset.ts";
-import type { TracePath } from "../model/trace.ts";
+import type { Trace, TraceResult } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { stepText } from "../report/trace-words.ts";
+import { addressText } from "../trace/address-text.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
-import type { Lab, ProbeResult } from "./netns-lab.ts";
+import type { Lab } from "./netns-lab.ts";
+import {
+  expectedKey,
+  ORACLE_TOPOLOGY,
+  type OracleProbe,
+  observedKey,
+  podIp,
+  serverOf,
+} from "./trace-oracle-keys.ts";
 
-/** Where the standard oracle topology puts each address. */
-export const ORACLE_TOPOLOGY = {
-  nodeIp: "198.18.0.1",
-  pod: { name: "pod", ip: "198.18.1.2" },
-  pod2: { name: "pod2", ip: "198.18.1.3" },
-  servers: [
-    { name: "ep1", ip: "198.18.2.1" },
-    { name: "ep2", ip: "198.18.2.2" },
-    { name: "ep3", ip: "198.18.2.3" },
-  ],
-  ports: [80, 443, 8080, 30080],
-} as const;
+export { ORACLE_TOPOLOGY, type OracleProbe } from "./trace-oracle-keys.ts";
 
 /**
  * Builds iptables-restore input from rule lines grouped by table, declaring every user chain the
@@ -83,19 +82,6 @@ export function oracleLabSpec(area: string, backend: "nft" | "legacy" = "nft") {
   };
 }
 
-export interface OracleProbe {
-  readonly from: "pod" | "pod2" | "node";
-  readonly protocol?: "tcp" | "udp";
-  readonly dstIp: string;
-  readonly dstPort: number;
-  readonly srcPort?: number;
-  /**
-   * Source ports that every rule treats alike: each attempt takes the next port of the range (the
-   * prediction uses the first), so no attempt meets a conntrack entry an earlier one left behind.
-   */
-  readonly srcPortRange?: readonly [number, number];
-}
-
 const nextPort = new Map<string, number>();
 
 function portFor(range: readonly [number, number]): number {
@@ -111,60 +97,45 @@ export interface Comparison {
   readonly predicted: Map<string, number>;
   /** Observed outcome key -> count. */
   readonly observed: Map<string, number>;
-  readonly paths: readonly TracePath[];
+  readonly paths: readonly Trace[];
   /** Undefined when kernel and tracer agree. */
   readonly mismatch?: string;
-}
-
-function ipOf(endpoint: string): string {
-  return endpoint.split(":")[0] ?? endpoint;
-}
-
-function serverOf(ip: string): string {
-  const t = ORACLE_TOPOLOGY;
-  if (ip === t.nodeIp || ip.startsWith("127.")) return "node";
-  const s = t.servers.find((x) => x.ip === ip);
-  if (s !== undefined) return s.name;
-  if (ip.startsWith("198.19.")) return "world";
-  return `nobody(${ip})`;
-}
-
-function podIp(from: OracleProbe["from"]): string {
-  const t = ORACLE_TOPOLOGY;
-  return from === "pod" ? t.pod.ip : from === "pod2" ? t.pod2.ip : t.nodeIp;
-}
-
-/** What the lab should show for a traced path. */
-export function expectedKey(path: TracePath, protocol: "tcp" | "udp"): string {
-  switch (path.disposition) {
-    case "forward":
-    case "local": {
-      const src = path.masquerade ? ORACLE_TOPOLOGY.nodeIp : ipOf(path.source ?? "?");
-      return `answer ${serverOf(ipOf(path.destination))} ${path.destination} from ${src}`;
-    }
-    case "drop":
-      return path.clientError === undefined || protocol === "tcp" ? "timeout" : `error ${path.clientError}`;
-    case "reject":
-      return path.clientError === undefined ? "timeout" : `error ${path.clientError}`;
-    case "unknown":
-      return `unknown: ${path.reason}`;
-    default: {
-      const never: never = path.disposition;
-      throw new TypeError(`Unknown disposition ${String(never)}`);
-    }
-  }
-}
-
-export function observedKey(r: ProbeResult): string {
-  if (r.outcome === "answer") return `answer ${r.server} ${r.destination} from ${ipOf(r.source ?? "?")}`;
-  if (r.outcome === "error") return `error ${r.errno}`;
-  return "timeout";
 }
 
 /** Reads the lab's ruleset back as iptables-save prints it. */
 export function savedRuleset(lab: Lab): { text: string; ruleset: Ruleset } {
   const text = lab.save();
   return { text, ruleset: parseDump(text) };
+}
+
+/** What the tracer predicts for a probe in the oracle topology. */
+function predict(lab: Lab, ruleset: Ruleset, probe: OracleProbe): TraceResult {
+  const t = ORACLE_TOPOLOGY;
+  const from = probe.from === "node" ? "host" : "pod";
+  const srcPort = probe.srcPortRange?.[0] ?? probe.srcPort;
+  return tracePacket(
+    ruleset,
+    {
+      packet: {
+        protocol: probe.protocol ?? "tcp",
+        srcIp: podIp(probe.from),
+        dstIp: probe.dstIp,
+        dstPort: probe.dstPort,
+        ...(srcPort === undefined ? {} : { srcPort }),
+      },
+      from,
+      localIps: [t.nodeIp],
+      ...(from === "pod" ? { inInterface: lab.interfaceOf(probe.from) } : {}),
+    },
+    {
+      nthCounters: "unknown",
+      routeInterface: (ip) => {
+        const s = serverOf(ip);
+        if (s === "node") return "lo";
+        return s === "world" ? "nd-w" : t.servers.some((x) => x.name === s) ? lab.interfaceOf(s) : undefined;
+      },
+    },
+  );
 }
 
 /**
@@ -187,35 +158,9 @@ export async function compareProbe(
   } = {},
 ): Promise<Comparison> {
   const protocol = probe.protocol ?? "tcp";
-  const t = ORACLE_TOPOLOGY;
-  const from = probe.from === "node" ? "host" : "pod";
-  const srcIp = podIp(probe.from);
-  const srcPort = probe.srcPortRange?.[0] ?? probe.srcPort;
-  const result = tracePacket(
-    ruleset,
-    {
-      packet: {
-        protocol,
-        srcIp,
-        dstIp: probe.dstIp,
-        dstPort: probe.dstPort,
-        ...(srcPort === undefined ? {} : { srcPort }),
-      },
-      from,
-      localIps: [t.nodeIp],
-      ...(from === "pod" ? { inInterface: lab.interfaceOf(probe.from) } : {}),
-    },
-    {
-      nthCounters: "unknown",
-      routeInterface: (ip) => {
-        const s = serverOf(ip);
-        if (s === "node") return "lo";
-        return s === "world" ? "nd-w" : t.servers.some((x) => x.name === s) ? lab.interfaceOf(s) : undefined;
-      },
-    },
-  );
+  const result = predict(lab, ruleset, probe);
   const predicted = new Map<string, number>();
-  for (const p of result.paths) {
+  for (const p of result.traces) {
     const key = expectedKey(p, protocol);
     predicted.set(key, (predicted.get(key) ?? 0) + p.probability);
   }
@@ -252,7 +197,13 @@ export async function compareProbe(
     unexpected.length === 0 && missing.length === 0
       ? undefined
       : `kernel showed [${unexpected.join("; ")}] not predicted; predicted [${missing.join("; ")}] not seen`;
-  return { probe, predicted, observed, paths: result.paths, ...(mismatch === undefined ? {} : { mismatch }) };
+  return {
+    probe,
+    predicted,
+    observed,
+    paths: result.traces,
+    ...(mismatch === undefined ? {} : { mismatch }),
+  };
 }
 
 /** A readable account of a failed comparison, for assertion messages. */
@@ -263,7 +214,13 @@ export function describeMismatch(c: Comparison, rulesetText: string): string {
     `observed: ${JSON.stringify([...c.observed])}`,
     ...c.paths.map(
       (p) =>
-        `  path p=${p.probability} ${p.disposition} ${p.destination}: ${p.steps.map((s) => `${s.line}:${s.action}`).join(" > ")}`,
+        `  path p=${p.probability} ${p.disposition.kind} ${addressText(p.headers.dst)}: ${p.hops
+          .flatMap((h) => h.steps)
+          .map(
+            (s) =>
+              `${s.kind === "filter" || s.kind === "transform" ? s.evidence.line : s.kind}:${stepText(s)}`,
+          )
+          .join(" > ")}`,
     ),
     "ruleset:",
     rulesetText,

@@ -17,8 +17,8 @@ const K = new Uint32Array([
 const W = new Uint32Array(64);
 const encoder = new TextEncoder();
 
-/** The 32-byte SHA-256 digest of `text` encoded as UTF-8. */
-export function sha256(text: string): Uint8Array {
+/** The message padded to whole 64-byte blocks: a 1 bit, zeros, then its bit length (FIPS 180-4 §5.1.1). */
+function padded(text: string): Uint8Array {
   const msg = encoder.encode(text);
   const bitLen = msg.length * 8;
   const blocks = ((msg.length + 8) >> 6) + 1;
@@ -35,6 +35,12 @@ export function sha256(text: string): Uint8Array {
   buf[end - 3] = (bitLen >>> 16) & 255;
   buf[end - 2] = (bitLen >>> 8) & 255;
   buf[end - 1] = bitLen & 255;
+  return buf;
+}
+
+/** The 32-byte SHA-256 digest of `text` encoded as UTF-8. */
+export function sha256(text: string): Uint8Array {
+  const buf = padded(text);
   let h0 = 0x6a09e667;
   let h1 = 0xbb67ae85;
   let h2 = 0x3c6ef372;

@@ -5,13 +5,8 @@
  */
 import type { RuleSpec } from "../model/ruleset.ts";
 import { parseCidr } from "../net/ipv4.ts";
-import {
-  compileAddress,
-  compileInterface,
-  compileProtocol,
-  type MatchTest,
-  PROTOCOL_NUMBERS,
-} from "./compile-match.ts";
+import { compileAddress, compileInterface, compileProtocol } from "./match-header.ts";
+import { type MatchTest, PROTOCOL_NUMBERS } from "./match-test.ts";
 
 /** The numeric header checks of a rule (see `CompiledRule` for their meaning). */
 export interface RuleHeader {

@@ -4,17 +4,13 @@
  * and cached, so repeated traces on one ruleset cost only the tests.
  */
 import type { Match, Rule, RuleSpec } from "../model/ruleset.ts";
-import type { TraceStep } from "../model/trace.ts";
+import type { EvidenceRef, FilterStep } from "../model/trace-step.ts";
 import { parseRule } from "../parse/parse-rule.ts";
 import { compileHeader, NO_HEADER } from "./compile-header.ts";
-import {
-  compileMatch,
-  compileProtoMatch,
-  type MatchTest,
-  PROTOCOL_NUMBERS,
-  parsePortRange,
-} from "./compile-match.ts";
+import { compileMatch } from "./compile-match.ts";
 import { type CompiledTarget, compileTarget } from "./compile-target.ts";
+import { compileProtoMatch, parsePortRange } from "./match-ports.ts";
+import { type MatchTest, PROTOCOL_NUMBERS, undecided } from "./match-test.ts";
 import type { ChainInfo } from "./trace-index.ts";
 
 export interface CompiledRule {
@@ -48,17 +44,57 @@ export interface CompiledRule {
    * so the walker forks without a closure call.
    */
   readonly prob: number;
+  /**
+   * The match tests after the header. {@linkcode NO_TESTS} (shared, so it stays in cache) when there
+   * are none, {@linkcode RANDOM_ONLY} when `prob` is the rule's only test: the walker then forks
+   * without reading `prob` for every rule it passes.
+   */
   readonly tests: readonly MatchTest[];
   readonly target: CompiledTarget;
+  /** `target.kind`, kept here: read on every match, from an object already in cache. */
+  readonly targetKind: CompiledTarget["kind"];
   /** The rule itself (its line and text are read only for the steps). */
   readonly rule: Rule;
-  /** The rule's trace step when its action does not depend on the packet (filled by the tracer). */
-  step?: TraceStep;
-  /** The step of the matched branch of a statistic rule, with its probability (filled by the tracer). */
-  qStep?: { readonly q: number; readonly step: TraceStep };
-  /** The chain a jump/goto goes to, resolved on first use (filled by the tracer). */
-  targetChain?: ChainInfo;
+  /**
+   * What the tracer keeps about a rule once it matched (created on first match). Kept out of this
+   * object: the walker scans compiled rules by the thousand, and a smaller object is a faster scan.
+   */
+  memo: RuleMemo | undefined;
 }
+
+/** What the tracer keeps about a rule that matched, for the next traces. */
+export interface RuleMemo {
+  /** The rule's filter step when its action does not depend on the packet. */
+  step: FilterStep | undefined;
+  /** The step of the matched branch of a statistic rule, with its probability. */
+  qStep: FilterStep | undefined;
+  /** The chain a jump/goto goes to. */
+  targetChain: ChainInfo | undefined;
+  /** A NAT rule's evidence and text, shared by its transform steps. */
+  natEvidence: EvidenceRef | undefined;
+  natRule: string | undefined;
+}
+
+/** The memo of a matched rule, created on its first match. */
+export function memoOf(c: CompiledRule): RuleMemo {
+  let m = c.memo;
+  if (m === undefined) {
+    m = {
+      step: undefined,
+      qStep: undefined,
+      targetChain: undefined,
+      natEvidence: undefined,
+      natRule: undefined,
+    };
+    c.memo = m;
+  }
+  return m;
+}
+
+/** The tests of every rule that has none besides its header. */
+export const NO_TESTS: readonly MatchTest[] = Object.freeze([]);
+/** The tests of every rule whose only test besides its header is its `prob` (see `randomOnly`). */
+export const RANDOM_ONLY: readonly MatchTest[] = Object.freeze([]);
 
 /**
  * A rule's parsed spec without caching it on the rule. A lazily parsed dump rule keeps its spec once
@@ -79,7 +115,13 @@ export function compileRule(rule: Rule, isChain: (name: string) => boolean): Com
     spec = specOf(rule);
   } catch (error) {
     const reason = `the rule cannot be parsed: ${(error as Error).message}`;
-    return { ...NO_HEADER, tests: [() => reason], target: { kind: "unknown", reason }, rule };
+    const u = undecided(reason, "parsable-rule");
+    return compiled(
+      NO_HEADER,
+      [() => u],
+      compileTarget(undefined, () => false, u),
+      rule,
+    );
   }
   const tests: MatchTest[] = [];
   const header = compileHeader(spec, tests);
@@ -109,22 +151,44 @@ export function compileRule(rule: Rule, isChain: (name: string) => boolean): Com
     tests.push(...compileMatch(m));
   }
   const prob = tests.length === 1 && spec.fragment === undefined ? randomOnly(spec.matches) : 0;
+  const numbers = { ...header, prob, dplo: port.lo, dphi: port.hi, dpn: port.neg };
+  const shared = prob > 0 ? RANDOM_ONLY : tests.length === 0 ? NO_TESTS : tests;
+  return compiled(numbers, shared, compileTarget(spec.target, isChain), rule);
+}
+
+type RuleNumbers = Pick<
+  CompiledRule,
+  "sm" | "sb" | "sn" | "dm" | "db" | "dn" | "pr" | "pn" | "prob" | "dplo" | "dphi" | "dpn"
+>;
+
+/**
+ * A compiled rule with every field present in one order, the caches included: the walker reads
+ * them on every matched rule, and one object layout keeps those reads monomorphic.
+ */
+function compiled(
+  n: RuleNumbers,
+  tests: readonly MatchTest[],
+  target: CompiledTarget,
+  rule: Rule,
+): CompiledRule {
   return {
-    prob,
-    dplo: port.lo,
-    dphi: port.hi,
-    dpn: port.neg,
-    sm: header.sm,
-    sb: header.sb,
-    sn: header.sn,
-    dm: header.dm,
-    db: header.db,
-    dn: header.dn,
-    pr: header.pr,
-    pn: header.pn,
-    tests: prob > 0 ? [] : tests,
-    target: compileTarget(spec.target, isChain),
+    sm: n.sm,
+    sb: n.sb,
+    sn: n.sn,
+    dm: n.dm,
+    db: n.db,
+    dn: n.dn,
+    pr: n.pr,
+    pn: n.pn,
+    dplo: n.dplo,
+    dphi: n.dphi,
+    dpn: n.dpn,
+    prob: n.prob,
+    tests,
+    target,
+    targetKind: target.kind,
     rule,
+    memo: undefined,
   };
 }
 

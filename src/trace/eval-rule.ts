@@ -2,14 +2,17 @@
  * Evaluates a compiled rule's tests on a path: the numeric IP header pre-checks first, then the
  * match tests; a probability (statistic) splits the path into weighted branches.
  */
-import type { MatchContext, MatchResult } from "./compile-match.ts";
-import type { CompiledRule } from "./compile-rule.ts";
+import { type CompiledRule, RANDOM_ONLY } from "./compile-rule.ts";
+import type { MatchContext, MatchResult, Undecided } from "./match-test.ts";
 import { cloneState, type WalkState } from "./walk-state.ts";
 
 export const FORK = Symbol("fork");
 
-/** The rule's IP header checks (see {@linkcode CompiledRule.sm}). */
-function headerMatches(c: CompiledRule, st: WalkState): boolean {
+/**
+ * The rule's IP header checks (see {@linkcode CompiledRule.sm}): most rules a walk passes fail here,
+ * so the walker calls this first, in its loop, and {@linkcode evalTests} only for the rest.
+ */
+export function headerMatches(c: CompiledRule, st: WalkState): boolean {
   return (
     ((st.src & c.sm) === c.sb) !== c.sn &&
     ((st.dst & c.dm) === c.db) !== c.dn &&
@@ -18,17 +21,23 @@ function headerMatches(c: CompiledRule, st: WalkState): boolean {
   );
 }
 
-/** Evaluates tests without forking; FORK when a probability needs the slow path. */
-export function evalFast(c: CompiledRule, st: WalkState, ctx: MatchContext): boolean | string | typeof FORK {
-  if (!headerMatches(c, st)) return false;
-  if (c.prob > 0) return FORK;
-  let pending: string | undefined;
+/**
+ * Evaluates the tests of a rule whose header matched, without forking; FORK when a probability needs
+ * the slow path ({@linkcode evalSlow}).
+ */
+export function evalTests(
+  c: CompiledRule,
+  st: WalkState,
+  ctx: MatchContext,
+): boolean | Undecided | typeof FORK {
   const tests = c.tests;
+  if (tests === RANDOM_ONLY) return FORK;
+  let pending: Undecided | undefined;
   for (let i = 0; i < tests.length; i++) {
     const r = tests[i]!(st, ctx);
     if (r === true) continue;
     if (r === false) return false;
-    if (typeof r === "string") {
+    if (typeof r === "object") {
       pending ??= r;
       continue;
     }
@@ -40,14 +49,14 @@ export function evalFast(c: CompiledRule, st: WalkState, ctx: MatchContext): boo
 export interface Branch {
   readonly q: number;
   readonly st: WalkState;
-  readonly res: boolean | string;
+  readonly res: boolean | Undecided;
 }
 
 /** Evaluates tests in order, splitting at each probability; side effects land in each branch's state. */
 export function evalSlow(c: CompiledRule, st: WalkState, ctx: MatchContext): Branch[] {
   const out: Branch[] = [];
   let q = 1;
-  let pending: string | undefined;
+  let pending: Undecided | undefined;
   if (!headerMatches(c, st)) {
     out.push({ q, st, res: false });
     return out;
@@ -65,7 +74,7 @@ export function evalSlow(c: CompiledRule, st: WalkState, ctx: MatchContext): Bra
       out.push({ q, st, res: false });
       return out;
     }
-    if (typeof r === "string") {
+    if (typeof r === "object") {
       pending ??= r;
       continue;
     }

@@ -4,125 +4,136 @@
  * tables in priority order, the routing decisions between them and the built-in chains' policies.
  */
 import type { TableName } from "../model/ruleset.ts";
-import { formatIpv4 } from "../net/ipv4.ts";
-import { type ChainInfo, candidateRules } from "./trace-index.ts";
-import { walkFrom } from "./walk-chain.ts";
-import { ACCEPT, DROP, isLocalDst, type Outcome, type Walk } from "./walk-context.ts";
+import { routeOut, routePaths } from "./route-step.ts";
+import type { ChainInfo } from "./trace-index.ts";
+import { policyStep } from "./trace-steps.ts";
+import { walkChain } from "./walk-chain.ts";
+import { ACCEPT, DROP, type Outcome, outcome, RETURN, type Walk } from "./walk-context.ts";
 import type { Hook, WalkState } from "./walk-state.ts";
 
-function routeOut(walk: Walk, st: WalkState): string | undefined {
-  const r = walk.options.routeInterface?.(formatIpv4(st.dst));
-  return r ?? walk.request.outInterface;
+/** A hook and the tables a packet meets there, in priority order; `id` indexes the per-index cache. */
+interface Stage {
+  readonly id: number;
+  readonly hook: Hook;
+  readonly tables: readonly TableName[];
+}
+
+/** Every stage a packet may pass. Over loopback the connection is already NATed: nat is skipped. */
+const STAGES = {
+  pre: { id: 0, hook: "PREROUTING", tables: ["raw", "mangle", "nat"] },
+  input: { id: 1, hook: "INPUT", tables: ["mangle", "filter", "security", "nat"] },
+  forward: { id: 2, hook: "FORWARD", tables: ["mangle", "filter", "security"] },
+  post: { id: 3, hook: "POSTROUTING", tables: ["mangle", "nat"] },
+  output: { id: 4, hook: "OUTPUT", tables: ["raw", "mangle", "nat", "filter", "security"] },
+  loopbackPre: { id: 5, hook: "PREROUTING", tables: ["raw", "mangle"] },
+  loopbackInput: { id: 6, hook: "INPUT", tables: ["mangle", "filter", "security"] },
+} as const satisfies Record<string, Stage>;
+
+/**
+ * The built-in chains a stage walks, in table order: those the dump has, except empty chains with an
+ * ACCEPT policy (walking one changes nothing and records no step). Cached on the index.
+ */
+function stageChains(walk: Walk, stage: Stage): readonly ChainInfo[] {
+  let infos = walk.index.stages[stage.id];
+  if (infos === undefined) {
+    const found: ChainInfo[] = [];
+    for (const table of stage.tables) {
+      const info = walk.index.builtins.get(table)?.get(stage.hook);
+      if (info !== undefined && (info.length > 0 || info.chain.policy === "DROP")) found.push(info);
+    }
+    walk.index.stages[stage.id] = found;
+    infos = found;
+  }
+  return infos;
 }
 
 /** Runs one hook's tables over the live paths; decided paths go to `done`. */
-function hook(
-  walk: Walk,
-  name: Hook,
-  tables: readonly TableName[],
-  live: Outcome[],
-  done: Outcome[],
-): Outcome[] {
+function hook(walk: Walk, stage: Stage, live: Outcome[], done: Outcome[]): Outcome[] {
+  // Set even when the dump has none of the hook's tables: the disposition reads where a path ended.
+  for (const l of live) l.st.hook = stage.hook;
   let current = live;
-  for (const table of tables) {
-    const info = walk.index.builtins.get(table)?.get(name);
-    if (info === undefined) continue;
+  // One list for every walk of this hook (emptied after each): a walk appends the paths it ended.
+  const results: Outcome[] = [];
+  for (const info of stageChains(walk, stage)) {
+    const nat = info.table === "nat";
     const next: Outcome[] = [];
     for (const l of current) {
-      l.st.hook = name;
-      if (table === "nat" && l.st.untracked) {
+      if (nat && l.st.untracked) {
         next.push(l);
         continue;
       }
-      const results: Outcome[] = [];
-      walkFrom(walk, info, candidateRules(info, l.st.dst, l.st.dport), 0, l.st, l.p, l.trail, 0, results);
+      // The path itself came back from the built-in chain: its policy applies.
+      if (walkChain(walk, { info, head: l, out: results })) results.push(returned(l));
       for (const o of results) {
-        if (o.v.k === "return") applyPolicy(info, o);
+        if (o.v.k === "return") applyPolicy(walk, info, o);
         if (o.v.k === "accept") next.push(o);
         else done.push(o);
       }
+      results.length = 0;
     }
     current = next;
   }
   return current;
 }
 
-function newPath(st: WalkState): Outcome {
-  return { p: 1, st, trail: undefined, v: ACCEPT };
+function returned(o: Outcome): Outcome {
+  o.v = RETURN;
+  return o;
 }
 
+function newPath(st: WalkState): Outcome {
+  return outcome(1, st, undefined, ACCEPT);
+}
+
+/** A packet from a pod: PREROUTING, routing, then INPUT, or FORWARD and POSTROUTING. */
 export function fromPod(walk: Walk, st0: WalkState): Outcome[] {
   const done: Outcome[] = [];
   st0.inIf = walk.request.inInterface;
   st0.outIf = "";
-  const live = hook(walk, "PREROUTING", PRE_TABLES, [newPath(st0)], done);
-  const local: Outcome[] = [];
-  const fwd: Outcome[] = [];
-  for (const l of live) (isLocalDst(walk, l.st) ? local : fwd).push(l);
-  const finished = hook(walk, "INPUT", INPUT_TABLES, local, done);
-  for (const l of fwd) l.st.outIf = routeOut(walk, l.st);
-  const forwarded = hook(
-    walk,
-    "POSTROUTING",
-    POST_TABLES,
-    hook(walk, "FORWARD", FORWARD_TABLES, fwd, done),
-    done,
-  );
+  const live = hook(walk, STAGES.pre, [newPath(st0)], done);
+  const { local, forward } = routePaths(walk, live, done);
+  const finished = hook(walk, STAGES.input, local, done);
+  for (const l of forward) l.st.outIf = routeOut(walk, l.st);
+  const forwarded = hook(walk, STAGES.post, hook(walk, STAGES.forward, forward, done), done);
   for (const l of forwarded) finished.push(l);
   for (const l of finished) done.push(l);
   return done;
 }
 
-const PRE_TABLES: readonly TableName[] = ["raw", "mangle", "nat"];
-const INPUT_TABLES: readonly TableName[] = ["mangle", "filter", "security", "nat"];
-const FORWARD_TABLES: readonly TableName[] = ["mangle", "filter", "security"];
-const POST_TABLES: readonly TableName[] = ["mangle", "nat"];
-
+/** A packet of the node itself: OUTPUT, routing, POSTROUTING, and back in over loopback when local. */
 export function fromHost(walk: Walk, st0: WalkState): Outcome[] {
   const done: Outcome[] = [];
   st0.inIf = "";
-  st0.outIf = isLocalDst(walk, st0) ? "lo" : routeOut(walk, st0);
+  st0.outIf = isLoopbackOrLocal(walk, st0) ? "lo" : routeOut(walk, st0);
   // Every table of the OUTPUT hook sees the out-interface of the first route lookup: the kernel
   // re-routes after a nat OUTPUT DNAT, but the hook's `-o` device is fixed when the hook is entered
   // (kernel-verified). POSTROUTING sees the new route.
-  let live = hook(walk, "OUTPUT", ["raw", "mangle", "nat", "filter", "security"], [newPath(st0)], done);
-  for (const l of live) l.st.outIf = isLocalDst(walk, l.st) ? "lo" : routeOut(walk, l.st);
-  live = hook(walk, "POSTROUTING", POST_TABLES, live, done);
-  const finished: Outcome[] = [];
-  const local: Outcome[] = [];
-  for (const l of live) (isLocalDst(walk, l.st) ? local : finished).push(l);
+  const live = hook(walk, STAGES.output, [newPath(st0)], done);
+  const { local, forward } = routePaths(walk, live, done);
+  for (const l of local) l.st.outIf = "lo";
+  for (const l of forward) l.st.outIf = routeOut(walk, l.st);
+  const finished = hook(walk, STAGES.post, forward, done);
+  const back = hook(walk, STAGES.post, local, done);
   // Over loopback the packet comes back in; its connection is already NATed, so nat is skipped.
-  for (const l of local) {
+  for (const l of back) {
     l.st.inIf = "lo";
     l.st.outIf = "";
   }
-  const back = hook(
-    walk,
-    "INPUT",
-    ["mangle", "filter", "security"],
-    hook(walk, "PREROUTING", ["raw", "mangle"], local, done),
-    done,
-  );
-  for (const l of back) finished.push(l);
+  const delivered = hook(walk, STAGES.loopbackInput, hook(walk, STAGES.loopbackPre, back, done), done);
+  for (const l of delivered) finished.push(l);
   for (const l of finished) done.push(l);
   return done;
 }
 
-function applyPolicy(info: ChainInfo, o: Outcome): void {
+function isLoopbackOrLocal(walk: Walk, st: WalkState): boolean {
+  return (st.dst & 0xff000000) >>> 0 === 0x7f000000 || (walk.ctx.localIps?.includes(st.dst) ?? false);
+}
+
+/** The end of a built-in chain: its policy; a chain with rules records the policy as a step. */
+function applyPolicy(walk: Walk, info: ChainInfo, o: Outcome): void {
   const policy = info.chain.policy ?? "ACCEPT";
-  if (policy === "DROP" || info.chain.rules.length > 0) {
-    let step = info.policyStep;
-    if (step === undefined) {
-      const c = info.chain;
-      step = {
-        table: info.table,
-        chain: c.name,
-        line: c.line,
-        rule: `:${c.name} ${policy} [${c.counters.packets}:${c.counters.bytes}]`,
-        action: `policy ${policy}`,
-      };
-      info.policyStep = step;
-    }
+  if (policy === "DROP" || info.length > 0) {
+    const step = policyStep(walk.index, info);
     o.trail = { s: step, prev: o.trail };
     if (policy === "DROP") {
       o.v = DROP;

@@ -4,9 +4,11 @@
  */
 import { describe, expect, it } from "vitest";
 import type { Ruleset } from "../model/ruleset.ts";
-import type { Ingress, TraceResult } from "../model/trace.ts";
+import { checkTraceSteps, type Ingress, type TraceResult } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { clientErrorOf, dispositionWord } from "../report/trace-words.ts";
 import { kubeProxyFixtures, skipWithoutSharedFixtures } from "../testing/shared-fixtures.ts";
+import { addressText } from "./address-text.ts";
 import { buildTraceIndex, tracePacket } from "./trace-packet.ts";
 
 const skip = skipWithoutSharedFixtures("kube-proxy fixture trace tests");
@@ -36,17 +38,19 @@ function run(ruleset: Ruleset, flow: Flow): TraceResult {
 }
 
 function describePaths(r: TraceResult): string[] {
-  return r.paths
-    .map((p) =>
-      [
-        p.probability === 1 ? "" : `${p.probability.toFixed(3)} `,
-        p.disposition,
-        ` ${p.destination}`,
-        p.masquerade ? " masq" : "",
-        p.mark ? ` mark=${p.mark}` : "",
-        p.clientError ? ` ${p.clientError}` : "",
-      ].join(""),
-    )
+  return r.traces
+    .map((t) => {
+      const err = clientErrorOf(t.disposition);
+      const mark = t.hops.at(-1)?.mark;
+      return [
+        t.probability === 1 ? "" : `${t.probability.toFixed(3)} `,
+        dispositionWord(t.disposition),
+        ` ${addressText(t.headers.dst)}`,
+        t.headers.src.kind === "out-interface" ? " masq" : "",
+        mark ? ` mark=${mark}` : "",
+        err ? ` ${err}` : "",
+      ].join("");
+    })
     .sort();
 }
 
@@ -185,11 +189,15 @@ describe.skipIf(skip)("tracePacket on kube-proxy fixtures", () => {
             },
             { index },
           );
-          expect(r.paths.reduce((a, p) => a + p.probability, 0)).toBeCloseTo(1, 9);
-          for (const p of r.paths) {
-            expect(p.disposition, `${rule.line}: ${p.reason}`).not.toBe("unknown");
-            if (p.disposition === "forward" && p.destination !== `${d}:${port}`)
-              expect(dnatTargets).toContain(p.destination);
+          expect(r.traces.reduce((a, t) => a + t.probability, 0)).toBeCloseTo(1, 9);
+          for (const t of r.traces) {
+            checkTraceSteps(t);
+            expect(t.disposition.kind, `${rule.line}: ${JSON.stringify(t.disposition)}`).not.toBe(
+              "undecided",
+            );
+            const dest = addressText(t.headers.dst);
+            if (t.disposition.kind === "forwarded" && dest !== `${d}:${port}`)
+              expect(dnatTargets).toContain(dest);
           }
           traced++;
         }

@@ -6,6 +6,7 @@
  */
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { checkTraceSteps } from "../model/trace.ts";
 import { netnsUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { createLab, type Lab } from "../testing/netns-lab.ts";
 import { randomRulesetArb, SOURCE_PORT_CLASSES } from "../testing/random-ruleset.ts";
@@ -71,7 +72,9 @@ describe.skipIf(skip)("tracer vs kernel: random rulesets", () => {
             });
             expect(cmp.mismatch, describeMismatch(cmp, text)).toBeUndefined();
             for (const p of cmp.paths) {
-              const k = p.disposition === "reject" ? `reject ${p.rejectWith}` : p.disposition;
+              checkTraceSteps(p);
+              const d = p.disposition;
+              const k = d.kind === "rejected" ? `reject ${d.rejectWith}` : d.kind;
               seen.set(k, (seen.get(k) ?? 0) + 1);
             }
             if (cmp.predicted.size > 1) seen.set("random", (seen.get("random") ?? 0) + 1);

@@ -1,28 +1,35 @@
 /** What `tracePacket` (trace-packet.ts) is asked: the packet and its entry, and how the node is set up. */
-import type { Ingress, Packet } from "../model/trace.ts";
+import type { Ingress, Packet } from "../model/flow.ts";
 import type { TraceIndex } from "./trace-index.ts";
 
 /** What to trace: the packet, where it enters, and what the node looks like. */
 export interface TraceRequest {
   readonly packet: Packet;
   readonly from: Ingress;
-  /** The node's own addresses: routing (local vs forward) and `addrtype LOCAL`. */
+  /**
+   * The node's own addresses, taken as complete: they decide routing (local delivery or forward)
+   * and `addrtype LOCAL`. Without them, a path whose routing needs them ends undecided.
+   */
   readonly localIps?: readonly string[];
   /** The interface a `pod` packet arrives on (for `-i`); unknown when absent. */
   readonly inInterface?: string;
   /** The interface the packet leaves by (for `-o`); unknown when absent. */
   readonly outInterface?: string;
+  /** The node's name, recorded in the flow and its hop. */
+  readonly node?: string;
 }
 
 export interface TraceOptions {
   /** A prebuilt `buildTraceIndex` for this ruleset, to share across many traces. */
   readonly index?: TraceIndex;
+  /** The dump's file name for the steps' evidence, when no `index` is given (default `dump`). */
+  readonly file?: string;
   /** The out-interface for a destination after rewrites (overrides `outInterface`). */
   readonly routeInterface?: (dstIp: string) => string | undefined;
   /** Whether the packet crossed a Linux bridge (decides `-m physdev`); unknown by default. */
   readonly bridged?: boolean;
   /** `fresh` evaluates `statistic --mode nth` as on a just-loaded ruleset (default: unknown). */
   readonly nthCounters?: "fresh" | "unknown";
-  /** Stop forking after this many paths (default 4096); the rest becomes one `unknown` path. */
+  /** Stop forking after this many paths (default 4096); the rest becomes one undecided path. */
   readonly maxPaths?: number;
 }

@@ -1,253 +1,287 @@
 /**
  * Walks one chain's rules for a path: evaluates each candidate rule, forks at random branches and
  * applies matched targets (rewrites, jumps and gotos into other chains, verdicts).
+ *
+ * Shape: a {@linkcode ChainWalk} says which chain is walked, how deep in jumps, and where finished
+ * paths go; a {@linkcode Head} is the path being carried forward (state, probability, steps). A
+ * matched rule's target answers {@linkcode Next}: the head goes on with the next rule (updated in
+ * place), returns from the chain (the caller goes on with it), or is done (its paths are in `out`).
+ * Long chains of rules that let the packet go on neither grow the stack nor allocate, and a chain
+ * that returns its head allocates nothing either.
  */
-
-import { endpointText, parseIpv4 } from "../net/ipv4.ts";
-import type { CompiledRule } from "./compile-rule.ts";
+import { applyMarks, applyNat } from "./apply-rewrite.ts";
+import { candidateRules } from "./chain-dispatch.ts";
+import { type CompiledRule, memoOf } from "./compile-rule.ts";
 import type { CompiledTarget } from "./compile-target.ts";
-import { evalFast, evalSlow } from "./eval-rule.ts";
-import { type ChainInfo, candidateRules, chainInfo, compiledRule } from "./trace-index.ts";
+import { evalSlow, evalTests, headerMatches } from "./eval-rule.ts";
+import { type Undecided, undecided } from "./match-test.ts";
+import { type ChainInfo, chainInfo, compiledRule } from "./trace-index.ts";
 import { stepOf, unknownOutcome } from "./trace-steps.ts";
-import { ACCEPT, DROP, next, type Outcome, RETURN, type Trail, type Walk } from "./walk-context.ts";
-import { cloneState, type WalkState } from "./walk-state.ts";
+import {
+  ACCEPT,
+  DROP,
+  type Outcome,
+  outcome,
+  RETURN,
+  type Trail,
+  type Verdict,
+  type Walk,
+} from "./walk-context.ts";
+import { cloneState } from "./walk-state.ts";
 
 const MAX_DEPTH = 64;
-const LOCALHOST = parseIpv4("127.0.0.1")!;
+/** 127.0.0.1: where REDIRECT sends a packet of the node's own OUTPUT. */
+const LOCALHOST = 0x7f000001;
+const NO_REDIRECT_ADDRESS = undecided(
+  "REDIRECT goes to the in-interface's address, which is not known (give --local-ip)",
+  "node-addresses",
+);
+const NO_DNAT_TARGET = undecided("DNAT without --to-destination", "manual-check");
+
+/** What a matched rule's target does with the head. */
+type Next = typeof GO_ON | typeof RETURNED | typeof DONE;
+/** The head goes on with the chain's next rule. */
+const GO_ON = 0;
+/** The head leaves the chain (RETURN, the chain's end, or a goto'd chain that returned): its caller goes on. */
+const RETURNED = 1;
+/** The head's paths are finished, in `out` (where paths that returned carry the RETURN verdict). */
+const DONE = 2;
 
 /**
- * Walks a chain from candidate position `pos`, appending every finished path of this chain
- * (accept/drop/reject/unknown, or return) to `out`. A rule whose target lets the walk go on (a
- * non-terminating target, or a jump whose chain returned one path) continues this loop instead of
- * recursing: long chains of such rules neither grow the stack nor allocate result lists.
+ * One chain being walked for one or more paths: a frame of the depth-first walk. A frame is in use
+ * only while its chain is walked, and a chain entered at depth d ends before the next chain at
+ * depth d starts, so the walk keeps one frame per depth and reuses it (`frameAt`).
  */
-export function walkFrom(
+export interface ChainWalk {
+  readonly walk: Walk;
+  info: ChainInfo;
+  /** Candidate rule positions for the path's destination (see `candidateRules`), null for all. */
+  cands: readonly number[] | null;
+  /** How many jumps deep this chain is (0 for a built-in chain). */
+  readonly depth: number;
+  /** Where finished paths (accept, drop, reject, unknown, and forked paths that returned) go. */
+  out: Outcome[];
+}
+
+/** The frame of a chain entered at `depth` (the walk's frame for that depth, reused). */
+function frameAt(
   walk: Walk,
-  info: ChainInfo,
-  cands: readonly number[] | null,
-  pos: number,
-  st0: WalkState,
-  p0: number,
-  trail0: Trail | undefined,
   depth: number,
-  out: Outcome[],
-): void {
-  let st = st0;
-  let p = p0;
-  let trail = trail0;
+  info: ChainInfo,
+  at: { cands: ChainWalk["cands"]; out: Outcome[] },
+) {
+  const f = walk.frames[depth];
+  if (f === undefined) {
+    const frame: ChainWalk = { walk, info, cands: at.cands, depth, out: at.out };
+    walk.frames.push(frame);
+    return frame;
+  }
+  f.info = info;
+  f.cands = at.cands;
+  f.out = at.out;
+  return f;
+}
+
+/**
+ * The path being carried forward through a chain, updated in place rule by rule: an
+ * {@linkcode Outcome} whose verdict is still accept.
+ */
+export type Head = Outcome;
+
+/**
+ * Walks `info`'s chain from its first rule for `head`. Returns true when the head itself returned
+ * from the chain (the caller applies the policy); the other paths (finished, or forked paths that
+ * returned, with the RETURN verdict) are appended to `out`.
+ */
+export function walkChain(walk: Walk, at: { info: ChainInfo; head: Head; out: Outcome[] }): boolean {
+  const cands = candidateRules(at.info, at.head.st.dst, at.head.st.dport);
+  return walkFrom(frameAt(walk, 0, at.info, { cands, out: at.out }), 0, at.head);
+}
+
+/** Walks `cw`'s chain from candidate position `pos`; true when `head` returned from the chain. */
+function walkFrom(cw: ChainWalk, pos: number, head: Head): boolean {
+  const { walk, info, cands } = cw;
+  const { index, ctx } = walk;
   const n = cands === null ? info.length : cands.length;
+  let st = head.st;
   for (let k = pos; k < n; k++) {
-    const c = compiledRule(walk.index, info, cands === null ? k : cands[k]!);
-    const r = evalFast(c, st, walk.ctx);
+    const c = compiledRule(index, info, cands === null ? k : cands[k]!);
+    if (!headerMatches(c, st)) continue;
+    const r = evalTests(c, st, ctx);
     if (r === false) continue;
-    if (typeof r === "string") {
-      out.push(unknownOutcome(info, c.rule, r, st, p, trail));
-      return;
-    }
     if (r === true) {
-      if (!applyTarget(walk, info, cands, k, c, st, p, trail, depth, undefined, out)) return;
-      st = walk.nextSt!;
-      p = walk.nextP;
-      trail = walk.nextTrail;
+      const next = applyTarget(cw, k, c, head, undefined);
+      if (next !== GO_ON) return next === RETURNED;
+      // The target may have replaced the head's state (a jump whose chain returned one path).
+      st = head.st;
       continue;
     }
-    // A statistic match: fork. Matched branches first: the taken jump reads best before the fall-through.
-    const branches = evalSlow(c, cloneState(st), walk.ctx);
-    for (let b = branches.length - 1; b >= 0; b--) {
-      const br = branches[b]!;
-      const bp = p * br.q;
-      if (bp <= 0) continue;
-      walk.paths += 1;
-      if (walk.paths > walk.maxPaths) {
-        out.push(
-          unknownOutcome(info, c.rule, `more than ${walk.maxPaths} random branches`, br.st, bp, trail),
-        );
-      } else if (br.res === false) {
-        walkFrom(walk, info, cands, k + 1, br.st, bp, trail, depth, out);
-      } else if (typeof br.res === "string") {
-        out.push(unknownOutcome(info, c.rule, br.res, br.st, bp, trail));
-      } else if (applyTarget(walk, info, cands, k, c, br.st, bp, trail, depth, br.q, out)) {
-        walkFrom(walk, info, cands, k + 1, walk.nextSt!, walk.nextP, walk.nextTrail, depth, out);
-      }
-    }
-    walk.paths -= 1;
-    return;
+    if (typeof r === "object") return cannotDecide(cw, c, r, head);
+    fork(cw, k, c, head);
+    return false;
   }
-  out.push({ p, st, trail, v: RETURN });
+  return true;
 }
 
-/**
- * Applies a matched rule's target. Returns true when the walk goes on with the chain's next rule,
- * with the state, probability and trail left in `walk.nextSt`/`nextP`/`nextTrail`; false when the
- * paths are finished (pushed to `out`).
- */
-function applyTarget(
-  walk: Walk,
-  info: ChainInfo,
-  cands: readonly number[] | null,
-  k: number,
-  c: CompiledRule,
-  st: WalkState,
-  p: number,
-  trail0: Trail | undefined,
-  depth: number,
-  q: number | undefined,
-  out: Outcome[],
-): boolean {
-  const t = c.target;
-  const rule = c.rule;
-  if (t.kind === "unknown") {
-    out.push(unknownOutcome(info, rule, t.reason, st, p, trail0));
-    return false;
-  }
-  if (t.kind === "dnat" && t.range === undefined) {
-    out.push(unknownOutcome(info, rule, "DNAT without --to-destination", st, p, trail0));
-    return false;
-  }
-  let redirectTo: number | undefined;
-  if (t.kind === "redirect") {
-    redirectTo = st.hook === "OUTPUT" ? LOCALHOST : walk.ctx.localIps?.[0];
-    if (redirectTo === undefined) {
-      out.push(
-        unknownOutcome(
-          info,
-          rule,
-          "REDIRECT goes to the in-interface's address, which is not known (give --local-ip)",
-          st,
-          p,
-          trail0,
-        ),
-      );
-      return false;
-    }
-  }
-  if (t.kind === "chain") return enterChain(walk, info, cands, k, c, t, st, p, trail0, depth, q, out);
-  const action = rewrite(t, st, redirectTo);
-  const step = stepOf(info, rule, c, q, action);
-  const trail: Trail = { s: step, prev: trail0 };
-  switch (t.kind) {
-    case "none":
-    case "continue":
-    case "mark":
-    case "connmark":
-    case "notrack":
-      return next(walk, st, p, trail);
-    case "drop":
-      out.push({ p, st, trail, v: DROP, by: step });
-      return false;
-    case "reject":
-      out.push({ p, st, trail, v: { k: "reject", rejectWith: t.rejectWith }, by: step });
-      return false;
-    case "return":
-      out.push({ p, st, trail, v: RETURN });
-      return false;
-    default:
-      // ACCEPT and the NAT targets end this table's traversal of the hook.
-      out.push({ p, st, trail, v: ACCEPT });
-      return false;
-  }
+/** Ends `head` (in place) with a verdict and the step that decided it; pushes it to `out`. */
+function finish(cw: ChainWalk, head: Head, verdict: Verdict, by: Trail): typeof DONE {
+  head.trail = by;
+  head.v = verdict;
+  head.by = verdict === RETURN || verdict === ACCEPT ? undefined : by.s;
+  cw.out.push(head);
+  return DONE;
 }
 
-/** A jump or goto: walks the called chain, then goes on here with the paths that returned. */
-function enterChain(
-  walk: Walk,
-  info: ChainInfo,
-  cands: readonly number[] | null,
-  k: number,
-  c: CompiledRule,
-  t: Extract<CompiledTarget, { kind: "chain" }>,
-  st: WalkState,
-  p: number,
-  trail0: Trail | undefined,
-  depth: number,
-  q: number | undefined,
-  out: Outcome[],
-): boolean {
-  const rule = c.rule;
-  // Resolved once per rule: a Map lookup among 100k+ chain names per jump costs more than the jump.
-  let target = c.targetChain;
-  if (target === undefined) {
-    target = chainInfo(walk.index, info.table, t.name);
-    if (target !== undefined) c.targetChain = target;
-  }
-  if (target === undefined) {
-    out.push(unknownOutcome(info, rule, `chain "${t.name}" does not exist`, st, p, trail0));
-    return false;
-  }
-  if (depth >= MAX_DEPTH) {
-    out.push(unknownOutcome(info, rule, `jumps nest deeper than ${MAX_DEPTH}`, st, p, trail0));
-    return false;
-  }
-  const trail: Trail = { s: stepOf(info, rule, c, q), prev: trail0 };
-  const mark = out.length;
-  walkFrom(walk, target, candidateRules(target, st.dst, st.dport), 0, st, p, trail, depth + 1, out);
-  if (t.goto) return false;
-  // The called chain's paths were appended to `out`; the ones that returned go on here, in place.
-  if (out.length === mark + 1) {
-    const o = out[mark]!;
-    if (o.v.k !== "return") return false;
-    out.pop();
-    return next(walk, o.st, o.p, o.trail);
-  }
-  let returned = false;
-  for (let i = mark; i < out.length && !returned; i++) returned = out[i]!.v.k === "return";
-  if (!returned) return false;
-  const results = out.splice(mark);
-  for (const o of results) {
-    if (o.v.k === "return") walkFrom(walk, info, cands, k + 1, o.st, o.p, o.trail, depth, out);
-    else out.push(o);
-  }
+function cannotDecide(cw: ChainWalk, c: CompiledRule, why: Undecided, head: Head): false {
+  cw.out.push(unknownOutcome(cw.walk.index, cw.info, c.rule, why, head));
   return false;
 }
 
+/** A branch (or a resumed path) goes on from rule `k + 1`; if it returns from the chain, it says so in `out`. */
+function goOn(cw: ChainWalk, k: number, path: Head): void {
+  path.v = ACCEPT;
+  if (walkFrom(cw, k + 1, path)) {
+    path.v = RETURN;
+    cw.out.push(path);
+  }
+}
+
+/** A statistic match: one branch per outcome. Matched branches first: the taken jump reads best first. */
+function fork(cw: ChainWalk, k: number, c: CompiledRule, head: Head): void {
+  const { walk, info } = cw;
+  const branches = evalSlow(c, cloneState(head.st), walk.ctx);
+  for (let b = branches.length - 1; b >= 0; b--) {
+    const br = branches[b]!;
+    const branch = outcome(head.p * br.q, br.st, head.trail, ACCEPT);
+    if (branch.p <= 0) continue;
+    walk.paths += 1;
+    if (walk.paths > walk.maxPaths) {
+      const why = undecided(`more than ${walk.maxPaths} random branches`, "path-limit");
+      cw.out.push(unknownOutcome(walk.index, info, c.rule, why, branch));
+    } else if (br.res === false) {
+      goOn(cw, k, branch);
+    } else if (typeof br.res === "object") {
+      cw.out.push(unknownOutcome(walk.index, info, c.rule, br.res, branch));
+    } else {
+      const next = applyTarget(cw, k, c, branch, br.q);
+      if (next === GO_ON) goOn(cw, k, branch);
+      else if (next === RETURNED) finish(cw, branch, RETURN, branch.trail!);
+    }
+  }
+  walk.paths -= 1;
+}
+
 /**
- * Applies a non-jump target's changes to the path's state (marks, conntrack, NAT). Returns the
- * step's action text when it depends on the packet (REDIRECT), else undefined.
+ * Applies a matched rule's target to `head` (see {@linkcode Next}). `q` is the probability of the
+ * branch that took the rule, when a statistic match forked.
  */
-function rewrite(t: CompiledTarget, st: WalkState, redirectTo: number | undefined): string | undefined {
-  let action: string | undefined;
-  switch (t.kind) {
-    case "mark":
-      st.mark = t.apply(st.mark);
-      break;
-    case "connmark":
-      if (!st.untracked) [st.mark, st.ctmark] = t.apply(st.mark, st.ctmark);
-      break;
-    case "notrack":
-      st.untracked = true;
-      break;
-    case "dnat": {
-      const r = t.range!;
-      if (r.minIp === r.maxIp) st.dst = r.minIp;
-      else st.dstText = r.text;
-      if (r.minPort !== undefined && st.dport >= 0) {
-        if (r.minPort === r.maxPort) st.dport = r.minPort;
-        // The kernel keeps a port that already lies in the range.
-        else if (st.dport < r.minPort || st.dport > r.maxPort!) st.dstText = r.text;
-      }
-      st.dnat = true;
-      break;
-    }
-    case "snat": {
-      const r = t.range;
-      st.snat = true;
-      if (r.minIp === r.maxIp && (r.minPort === undefined || r.minPort === r.maxPort)) {
-        st.src = r.minIp;
-        if (r.minPort !== undefined && st.sport >= 0) st.sport = r.minPort;
-      } else st.srcText = r.text;
-      break;
-    }
+function applyTarget(cw: ChainWalk, k: number, c: CompiledRule, head: Head, q: number | undefined): Next {
+  const { walk, info } = cw;
+  const t = c.target;
+  switch (c.targetKind) {
+    case "unknown":
+      cannotDecide(cw, c, t as Extract<CompiledTarget, { kind: "unknown" }>, head);
+      return DONE;
+    case "chain":
+      return enterChain(cw, k, c, head, q);
+    case "dnat":
+    case "snat":
     case "masquerade":
-      st.snat = true;
-      st.masquerade = true;
-      break;
     case "redirect":
-      st.dst = redirectTo!;
-      if (t.port !== undefined && st.dport >= 0) st.dport = t.port;
-      st.dnat = true;
-      action = `REDIRECT to ${endpointText(st.dst, st.dport)}`;
-      break;
+      return applyNatTarget(cw, c, head, q);
     default:
   }
-  return action;
+  const step = stepOf(walk.index, info, c, q);
+  const trail: Trail = { s: step, prev: head.trail };
+  switch (c.targetKind) {
+    case "mark":
+    case "connmark":
+    case "notrack":
+      applyMarks(t, head.st);
+      head.trail = trail;
+      return GO_ON;
+    case "none":
+    case "continue":
+      head.trail = trail;
+      return GO_ON;
+    case "drop":
+      return finish(cw, head, DROP, trail);
+    case "reject":
+      return finish(cw, head, { k: "reject", rejectWith: (t as { rejectWith: string }).rejectWith }, trail);
+    case "return":
+      head.trail = trail;
+      return RETURNED;
+    default:
+      // ACCEPT ends this table's traversal of the hook.
+      return finish(cw, head, ACCEPT, trail);
+  }
+}
+
+/** DNAT/SNAT/MASQUERADE/REDIRECT: rewrites the head and ends this table's traversal of the hook. */
+function applyNatTarget(cw: ChainWalk, c: CompiledRule, head: Head, q: number | undefined): typeof DONE {
+  const { walk, info } = cw;
+  if (c.targetKind === "dnat" && (c.target as { range?: unknown }).range === undefined) {
+    cannotDecide(cw, c, NO_DNAT_TARGET, head);
+    return DONE;
+  }
+  let redirectTo: number | undefined;
+  if (c.targetKind === "redirect") {
+    redirectTo = head.st.hook === "OUTPUT" ? LOCALHOST : walk.ctx.localIps?.[0];
+    if (redirectTo === undefined) {
+      cannotDecide(cw, c, NO_REDIRECT_ADDRESS, head);
+      return DONE;
+    }
+  }
+  const step = applyNat({ index: walk.index, info, c }, head.st, { q, redirectTo });
+  return finish(cw, head, ACCEPT, { s: step, prev: head.trail });
+}
+
+/** The chain a jump/goto goes to (resolved once per rule: a Map lookup among 100k+ names costs more than the jump). */
+function targetOf(cw: ChainWalk, c: CompiledRule, name: string): ChainInfo | undefined {
+  const memo = memoOf(c);
+  let target = memo.targetChain;
+  if (target === undefined) {
+    target = chainInfo(cw.walk.index, cw.info.table, name);
+    if (target !== undefined) memo.targetChain = target;
+  }
+  return target;
+}
+
+/** A jump or goto: walks the called chain, then goes on here with the paths that returned. */
+function enterChain(cw: ChainWalk, k: number, c: CompiledRule, head: Head, q: number | undefined): Next {
+  const t = c.target as Extract<CompiledTarget, { kind: "chain" }>;
+  const target = targetOf(cw, c, t.name);
+  if (target === undefined) {
+    cannotDecide(cw, c, undecided(`chain "${t.name}" does not exist`, "complete-dump"), head);
+    return DONE;
+  }
+  if (cw.depth >= MAX_DEPTH) {
+    cannotDecide(cw, c, undecided(`jumps nest deeper than ${MAX_DEPTH}`, "manual-check"), head);
+    return DONE;
+  }
+  const cands = candidateRules(target, head.st.dst, head.st.dport);
+  head.trail = { s: stepOf(cw.walk.index, cw.info, c, q), prev: head.trail };
+  // No rule of the called chain can match (empty, or none for this destination): it returns at once.
+  if ((cands === null ? target.length : cands.length) === 0) return t.goto ? RETURNED : GO_ON;
+  const mark = cw.out.length;
+  // The head itself walks into the called chain: when it returns, it goes on here (or, after a
+  // goto, returns past this chain); forked paths that returned are in `out` from `mark` on.
+  const returned = walkFrom(frameAt(cw.walk, cw.depth + 1, target, { cands, out: cw.out }), 0, head);
+  if (t.goto) return returned ? RETURNED : DONE;
+  if (returned) return GO_ON;
+  resume(cw, k, mark);
+  return DONE;
+}
+
+/** After a called chain forked: the paths it returned (in `out` from `mark` on) go on after rule `k`. */
+function resume(cw: ChainWalk, k: number, mark: number): void {
+  const out = cw.out;
+  let returned = false;
+  for (let i = mark; i < out.length && !returned; i++) returned = out[i]!.v.k === "return";
+  if (!returned) return;
+  const results = out.splice(mark);
+  for (const o of results) {
+    if (o.v.k === "return") goOn(cw, k, o);
+    else out.push(o);
+  }
 }

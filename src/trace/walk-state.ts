@@ -2,7 +2,7 @@
  * The mutable state of one packet while the tracer walks it through the hooks. A statistic
  * match forks the walk; each branch then owns a clone.
  */
-import type { Ingress } from "../model/trace.ts";
+import type { Headers, Ingress } from "../model/flow.ts";
 
 /** The netfilter hook the packet is in. */
 export type Hook = "PREROUTING" | "INPUT" | "FORWARD" | "OUTPUT" | "POSTROUTING";
@@ -34,9 +34,11 @@ export interface WalkState {
   snat: boolean;
   untracked: boolean;
   masquerade: boolean;
-  /** When a DNAT picked from a range the tracer cannot resolve: the range text. */
-  dstText?: string;
-  srcText?: string;
+  /**
+   * The headers as reported (shared, immutable): replaced at every NAT rewrite, so each transform
+   * step keeps the headers before and after it. The numbers above are what rules match on.
+   */
+  hdr: Headers;
   /** In-interface: "" in OUTPUT/POSTROUTING of a local packet; undefined when unknown. */
   inIf: string | undefined;
   /** Out-interface: "" before routing; undefined when unknown. */
@@ -68,9 +70,8 @@ export function cloneState(st: WalkState): WalkState {
     masquerade: st.masquerade,
     inIf: st.inIf,
     outIf: st.outIf,
+    hdr: st.hdr,
     recent: st.recent === undefined ? undefined : [...st.recent],
   };
-  if (st.dstText !== undefined) copy.dstText = st.dstText;
-  if (st.srcText !== undefined) copy.srcText = st.srcText;
   return copy;
 }

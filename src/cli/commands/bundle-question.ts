@@ -1,10 +1,11 @@
 /**
  * What `diagnose` and `report` share: the `--from/--to/-n` question and a bundle diagnosis with
- * progress on stderr, where a question that names nothing in the bundle is a usage error.
+ * progress on stderr. A question that cannot be asked (a URL, a pod that is not in the bundle) throws
+ * a `QuestionError`: one line on stderr that says what to give instead, exit 2.
  */
 import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
 import type { DiagnoseQuestion } from "../../diagnose/diagnosis-builder.ts";
-import { QuestionError } from "../../diagnose/resolve-target.ts";
+import { parseTo } from "../../diagnose/parse-to.ts";
 import type { Diagnosis } from "../../model/diagnosis.ts";
 import { UsageError } from "../exit-codes.ts";
 
@@ -23,9 +24,15 @@ export function bundleQuestion(flags: QuestionFlags, action: string): DiagnoseQu
   if ((flags.from === undefined) !== (flags.to === undefined)) {
     throw new UsageError(`${action}: --from and --to go together (or give neither to check everything)`);
   }
-  return flags.from === undefined || flags.to === undefined
-    ? undefined
-    : { from: flags.from, to: flags.to, namespace: flags.namespace ?? "default" };
+  if (flags.from === undefined || flags.to === undefined) return undefined;
+  // A URL or an IPv6 literal is refused (QuestionError) before the bundle is read.
+  parseTo(flags.to);
+  return { from: flags.from, to: flags.to, namespace: flags.namespace ?? "default" };
+}
+
+/** What `diagnose` and `report` print when they are done: the verdict in words. */
+export function verdictWords(d: Diagnosis): string {
+  return d.verdict === "reachable" ? "healthy" : d.verdict === "broken" ? "problems found" : "undecided";
 }
 
 /** Diagnoses the bundle in `dir`, showing the node being read when stderr is a terminal. */
@@ -40,9 +47,6 @@ export async function diagnoseWithProgress(
         if (progress) process.stderr.write(`\rreading node ${done + 1}/${total}: ${node}\x1b[K`);
       },
     });
-  } catch (error) {
-    if (error instanceof QuestionError) throw new UsageError(error.message);
-    throw error;
   } finally {
     if (progress) process.stderr.write("\r\x1b[K");
   }

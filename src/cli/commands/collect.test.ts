@@ -4,7 +4,6 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { FakeKubeApi } from "../../testing/fake-kube-api.ts";
-import { parseDuration } from "./collect.ts";
 
 const root = process.cwd();
 const work = mkdtempSync(join(tmpdir(), "nd-collect-cli-"));
@@ -22,7 +21,9 @@ function cliArgs(): string[] {
     ...readdirSync(resolve(root, "src/collect"))
       .filter((f) => !f.endsWith(".test.ts"))
       .map((f) => resolve(root, "src/collect", f)),
-    resolve(root, "src/cli/commands/collect.ts"),
+    ...["commands/collect.ts", "live-collect.ts", "run-action.ts", "main.ts"].map((f) =>
+      resolve(root, "src/cli", f),
+    ),
   ];
   const fresh = existsSync(dist) && sources.every((s) => statSync(s).mtimeMs <= statSync(dist).mtimeMs);
   return fresh ? [dist] : ["--import", "tsx", resolve(root, "src/cli/main.ts")];
@@ -55,14 +56,14 @@ async function fake(
   return { api, kubeconfig: api.writeKubeconfig(mkdtempSync(join(work, "kc-"))) };
 }
 
-describe("netdoctor collect (CLI)", () => {
+describe("netdoctor collect (CLI)", { timeout: 600_000 }, () => {
   it("Ctrl-C in the middle of a run deletes every collector pod it created and exits 130", async () => {
     const nodes = Array.from({ length: 40 }, (_, i) => ({ name: `w${i}` }));
     const { api, kubeconfig } = await fake({ nodes, pendingMs: 500, runningMs: 500 });
     const out = join(work, "interrupted");
     const { child, done } = run(["collect", "--out", out, "--kubeconfig", kubeconfig, "--concurrency", "8"]);
-    const deadline = Date.now() + 30_000;
-    while (api.created.length < 8 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    // A fixed point, not a time: the run has created 8 pods (the describe's limit guards a hang).
+    while (api.created.length < 8) await new Promise((r) => setTimeout(r, 25));
     expect(api.created.length).toBeGreaterThanOrEqual(8);
     expect(api.livePods().length).toBeGreaterThan(0); // pods really were running when interrupted
     child.kill("SIGINT");
@@ -72,7 +73,9 @@ describe("netdoctor collect (CLI)", () => {
     expect(api.livePods()).toEqual([]);
     expect(new Set(api.deleted)).toEqual(new Set(api.created));
     expect(api.created.length).toBeLessThan(40); // it stopped starting nodes
-    expect(result.stdout).toMatch(/^Interrupted: collected \d+ of 40 nodes/);
+    expect(result.stdout).toMatch(/^Interrupted: collected \d+ of 40 nodes .* and wrote nothing to /);
+    expect(existsSync(out)).toBe(false);
+    expect(readdirSync(work).filter((f) => f.includes(".partial-"))).toEqual([]);
   });
 
   it("reports failed nodes, exits 1 and prints a JSON summary with -o json", async () => {
@@ -98,8 +101,7 @@ describe("netdoctor collect (CLI)", () => {
     const { api, kubeconfig } = await fake({ nodes: [{ name: "w1" }], pendingMs: 60_000 });
     // A run killed hard (SIGKILL) leaves its pods behind; --cleanup finds them by label.
     const { child } = run(["collect", "--out", join(work, "killed"), "--kubeconfig", kubeconfig]);
-    const deadline = Date.now() + 30_000;
-    while (api.created.length < 1 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 25));
+    while (api.created.length < 1) await new Promise((r) => setTimeout(r, 25));
     child.kill("SIGKILL");
     await new Promise((r) => child.on("close", r));
     expect(api.livePods()).toHaveLength(1);
@@ -144,33 +146,23 @@ describe("netdoctor collect (CLI)", () => {
     const both = await run(["diagnose", "--live", "--demo"]).done;
     expect(both.code).toBe(2);
     expect(both.stderr).toBe(
-      "netdoctor: Cannot diagnose: give exactly one of --bundle DIR, --demo or --live\n",
+      "netdoctor: Cannot diagnose: give exactly one of --bundle DIR, --demo or --live\nsee 'netdoctor diagnose --help'\n",
     );
   });
 
   it("exits 2 with one clear line for bad flags", async () => {
     const both = await run(["collect", "--out", join(work, "x"), "--nodes", "a", "--selector", "b=c"]).done;
     expect(both.code).toBe(2);
-    expect(both.stderr).toBe("netdoctor: Cannot use --nodes and --selector together: pick one\n");
+    expect(both.stderr).toBe(
+      "netdoctor: Cannot use --nodes and --selector together: pick one\nsee 'netdoctor collect --help'\n",
+    );
     const ssh = await run(["collect", "--out", join(work, "y"), "--via", "ssh"]).done;
-    expect(ssh.stderr).toBe("netdoctor: Cannot use --via ssh without --inventory FILE\n");
+    expect(ssh.stderr).toBe(
+      "netdoctor: Cannot use --via ssh without --inventory FILE\nsee 'netdoctor collect --help'\n",
+    );
     const missing = await run(["collect", "--out", join(work, "z"), "--kubeconfig", join(work, "nope.yaml")])
       .done;
     expect(missing.code).toBe(2);
     expect(missing.stderr).toMatch(/^netdoctor: Cannot load kubeconfig ".*nope\.yaml": /);
-  });
-});
-
-describe("parseDuration()", () => {
-  it.each([
-    ["60s", 60_000],
-    ["2m", 120_000],
-    ["1m30s", 90_000],
-    ["45", 45_000],
-    ["500ms", 500],
-  ])("parses %s", (text, ms) => expect(parseDuration(text)).toBe(ms));
-
-  it.each(["", "10x", "-5s", "0s", "s"])("rejects %j", (text) => {
-    expect(() => parseDuration(text)).toThrow(`Cannot use duration "${text}"`);
   });
 });

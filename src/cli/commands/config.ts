@@ -1,11 +1,8 @@
-import { writeFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { readArchiveConfig } from "../../collect/read-archive.ts";
-import { readConfigDir, readConfigFiles } from "../../collect/read-config-files.ts";
-import { readPodEnvironment } from "../../collect/read-pod-env.ts";
-import type { ConfigFile, ConfigReport } from "../../config/config-types.ts";
+import { type ConfigSource, discoverConfigFrom } from "../../collect/config-discovery.ts";
+import { writeOutputFile } from "../../collect/write-output-file.ts";
+import type { ConfigReport } from "../../config/config-types.ts";
 import { buildDemoAppJar } from "../../config/demo-app-jar.ts";
-import { discoverConfig } from "../../config/discover-config.ts";
 import type { EnvVarValue } from "../../config/property-sources.ts";
 import { renderConfigText } from "../../config/render-config-text.ts";
 import { EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE, UsageError } from "../exit-codes.ts";
@@ -36,10 +33,7 @@ export function parseEnvArg(arg: string): EnvVarValue {
   return { name: arg.slice(0, eq), value: arg.slice(eq + 1), source: "--env" };
 }
 
-/**
- * Reads the config files and environment the options name and runs the discovery. Shared by
- * `netdoctor config` and `netdoctor diagnose --jar`.
- */
+/** The inputs the flags name (exactly one of --jar, --dir or files), read and resolved. */
 export async function runConfigDiscovery(
   files: readonly string[],
   opts: ConfigOptions,
@@ -50,43 +44,28 @@ export async function runConfigDiscovery(
   if (opts.envFromPod !== undefined && opts.bundle === undefined) {
     throw new UsageError("Cannot use --env-from-pod without --bundle DIR");
   }
-  let configFiles: ConfigFile[];
-  const notes: string[] = [];
-  if (opts.jar !== undefined) {
-    const archive = await readArchiveConfig(opts.jar, { nested: opts.nested ?? false });
-    configFiles = archive.files;
-    for (const f of archive.libraryFiles) {
-      notes.push(`${f.path} is in a library jar: Spring loads the application's own file of that name first`);
-    }
-  } else if (opts.dir !== undefined) {
-    configFiles = await readConfigDir(opts.dir);
-  } else {
-    configFiles = await readConfigFiles(files);
-  }
-  const env = new Map<string, EnvVarValue>();
-  if (opts.envFromPod !== undefined && opts.bundle !== undefined) {
-    const pod = await readPodEnvironment(opts.bundle, opts.envFromPod, {
-      ...(opts.container === undefined ? {} : { container: opts.container }),
-    });
-    for (const [k, v] of pod.env) env.set(k, v);
-    configFiles = [...configFiles, ...pod.mountedFiles];
-    notes.push(...pod.notes);
-    notes.push(
-      "Variables set by the image (Dockerfile ENV) are not in the pod spec: netdoctor cannot see them",
-    );
-  }
-  for (const e of opts.env) {
-    const v = parseEnvArg(e);
-    env.set(v.name, v);
-  }
-  const report = discoverConfig(configFiles, {
-    env,
-    ...(opts.profile.length > 0 ? { profiles: opts.profile } : {}),
-    ...(opts.envFromPod !== undefined ? { cloudPlatform: "kubernetes" } : {}),
-    ...(opts.legacyPlaceholders ? { escape: null } : {}),
-    ...(opts.properties ? { includeProperties: true } : {}),
+  const source: ConfigSource =
+    opts.jar !== undefined
+      ? { jar: opts.jar, nested: opts.nested ?? false }
+      : opts.dir !== undefined
+        ? { dir: opts.dir }
+        : { files };
+  return discoverConfigFrom({
+    source,
+    ...(opts.envFromPod !== undefined && opts.bundle !== undefined
+      ? {
+          pod: {
+            bundle: opts.bundle,
+            ref: opts.envFromPod,
+            ...(opts.container === undefined ? {} : { container: opts.container }),
+          },
+        }
+      : {}),
+    env: opts.env.map(parseEnvArg),
+    profiles: opts.profile,
+    ...(opts.legacyPlaceholders ? { legacyPlaceholders: true } : {}),
+    ...(opts.properties ? { properties: true } : {}),
   });
-  return notes.length > 0 ? { ...report, notes: [...(report.notes ?? []), ...notes] } : report;
 }
 
 export function registerConfig(program: Command): void {
@@ -138,7 +117,7 @@ Exit codes: 0 all resolved, 1 unresolvable placeholders or cycles, 2 usage or in
       runAction(async (files: string[], opts: ConfigOptions & { output: string; demoJar?: string }) => {
         const format = parseOutputFormat(opts.output);
         if (opts.demoJar !== undefined) {
-          await writeFile(opts.demoJar, buildDemoAppJar());
+          await writeOutputFile(opts.demoJar, buildDemoAppJar(), { what: "the demo app's jar" });
           process.stderr.write(`netdoctor: wrote the demo app's jar to ${opts.demoJar}\n`);
           return EXIT_OK;
         }

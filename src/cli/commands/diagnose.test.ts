@@ -1,6 +1,6 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -60,12 +60,64 @@ describe("netdoctor diagnose on the demo bundle", () => {
     const r = run("--bundle", join(dir, "demo"), "--from", DEMO_HEALTHY_FROM, "--to", DEMO_TO, "-o", "yaml");
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^ok: true$/m);
+    expect(r.out).toMatch(/^verdict: reachable$/m);
+  });
+
+  it("exits 3, never 0, when the client's node directory or dump is missing (issue 12 item 1)", async () => {
+    const partial = join(dir, "partial");
+    await cp(join(dir, "demo"), partial, { recursive: true });
+    await rm(join(partial, "nodes/master1"), { recursive: true });
+    const noDir = run("--bundle", partial, "--from", DEMO_HEALTHY_FROM, "--to", DEMO_TO);
+    expect(noDir.code).toBe(3);
+    expect(noDir.out).toMatch(/^VERDICT: UNDECIDED at client-node/m);
+    expect(noDir.out).not.toMatch(/VERDICT: (OK|REACHABLE)/);
+    expect(noDir.out).toContain("netdoctor collect --nodes master1");
+    await cp(join(dir, "demo", "nodes/master1"), join(partial, "nodes/master1"), { recursive: true });
+    await rm(join(partial, "nodes/master1/iptables-save.txt"));
+    const json = JSON.parse(
+      run("--bundle", partial, "--from", DEMO_HEALTHY_FROM, "--to", DEMO_TO, "-o", "json").out,
+    );
+    expect(json).toMatchObject({ ok: false, verdict: "undecided", undecidedAt: "node-dataplane" });
+  });
+
+  it("exits 0 with config at risk when the pinned gateway runs on a healthy node (issue 12 item 2)", async () => {
+    const moved = join(dir, "moved");
+    await cp(join(dir, "demo"), moved, { recursive: true });
+    const file = join(moved, "cluster/pods.json");
+    const list = JSON.parse(await readFile(file, "utf8"));
+    const gw = list.items.find((p: { metadata: { name: string } }) => DEMO_FROM.endsWith(p.metadata.name));
+    gw.spec.nodeName = "master1";
+    await writeFile(file, JSON.stringify(list, null, 4));
+    const r = run("--bundle", moved, "--from", DEMO_FROM, "--to", DEMO_TO);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^VERDICT: REACHABLE\nAT RISK: config /m);
+    expect(r.out).toMatch(/^ {2}\[risk\] config {10}env NACOS_HOST/m);
+  });
+
+  it("exits 3 for a destination outside the cluster, and 2 with one line for a URL or IPv6 (issue 12 item 3)", () => {
+    const b = join(dir, "demo");
+    const google = run("--bundle", b, "--from", DEMO_HEALTHY_FROM, "--to", "google.com:443");
+    expect(google.code).toBe(3);
+    expect(google.out).toContain('"google.com" is outside the cluster');
+    const typo = run("--bundle", b, "--from", DEMO_HEALTHY_FROM, "--to", "eopx-registr:8848");
+    expect(typo.code).toBe(3);
+    expect(typo.out).toContain("did you mean eopx/eopx-register?");
+    const url = run("--bundle", b, "--from", DEMO_HEALTHY_FROM, "--to", "http://eopx-register:8848");
+    expect(url.code).toBe(2);
+    expect(url.err).toBe(
+      'netdoctor: Cannot use --to "http://eopx-register:8848": give HOST:PORT without a scheme or path, e.g. --to eopx-register:8848\n',
+    );
+    const v6 = run("--bundle", b, "--from", DEMO_HEALTHY_FROM, "--to", "[fd00::1]:8848");
+    expect(v6.code).toBe(2);
+    expect(v6.err).toMatch(
+      /^netdoctor: Cannot use --to "\[fd00::1\]:8848": IPv6 destinations are not supported yet.*\n$/,
+    );
   });
 
   it("exits 2 with one line for usage and input errors", () => {
     const missing = run("--bundle", join(dir, "nope"));
     expect(missing.code).toBe(2);
-    expect(missing.err).toMatch(/^netdoctor: Cannot read bundle .*nope: ENOENT\n$/);
+    expect(missing.err).toMatch(/^netdoctor: Cannot read bundle .*nope: no such file or directory\n$/);
     const pod = run("--bundle", join(dir, "demo"), "--from", "eopx/eopx-gateway", "--to", DEMO_TO);
     expect(pod.code).toBe(2);
     expect(pod.err).toMatch(

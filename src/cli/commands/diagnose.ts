@@ -1,14 +1,14 @@
 import type { Command } from "commander";
-import { addJarConfigCheck } from "../../collect/config-diagnosis.ts";
+import { jarConfigCheck } from "../../collect/config-diagnosis.ts";
 import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
+import { readReportInput } from "../../collect/read-report-input.ts";
 import { renderDiagnosisText } from "../../report/render-diagnosis-text.ts";
 import { renderHtml } from "../../report/render-html.ts";
-import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { exitCodeOf, UsageError } from "../exit-codes.ts";
+import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from "../live-collect.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
 import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
-import { addLiveCollectOptions, collectForDiagnose, type LiveCollectFlags } from "./collect.ts";
-import { reportInputFor } from "./report.ts";
 
 interface DiagnoseOptions extends Partial<Omit<LiveCollectFlags, "namespace">> {
   bundle?: string;
@@ -49,7 +49,8 @@ Examples:
   netdoctor diagnose --live --context prod --from prod/api-gw-1 --to cfg-center:8848
   netdoctor diagnose --demo --from eopx/eopx-gateway-7d9c6b8f5-x4kq2 --to eopx-register:8848 --jar gw.jar
 
-Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
+Exit codes: 0 reachable (every link proven; at-risk links shown) or healthy, 1 a link is broken,
+2 usage or input error, 3 undecided (evidence missing: the output says what and how to get it)`,
     )
     .action(
       runAction(async (opts: DiagnoseOptions) => {
@@ -72,14 +73,15 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
           if (typeof live === "number") return live;
           dir = live;
         } else dir = opts.bundle ?? (await cachedDemoBundle());
-        let diagnosis = await diagnoseWithProgress(dir, question);
+        let asked = question;
         if (opts.jar !== undefined && question !== undefined) {
           const from = question.from.includes("/") ? question.from : `${question.namespace}/${question.from}`;
-          diagnosis = await addJarConfigCheck(diagnosis, { bundle: dir, from, jar: opts.jar });
+          asked = { ...question, appConfig: await jarConfigCheck(dir, { from, jar: opts.jar }) };
         }
-        if (opts.output === "html") await writeStdout(renderHtml(await reportInputFor(dir, diagnosis)));
+        const diagnosis = await diagnoseWithProgress(dir, asked);
+        if (opts.output === "html") await writeStdout(renderHtml(await readReportInput(dir, diagnosis)));
         else await writeStdout(formatOutput(format, diagnosis, renderDiagnosisText));
-        return diagnosis.ok ? EXIT_OK : EXIT_PROBLEMS;
+        return exitCodeOf(diagnosis.verdict);
       }),
     );
 }

@@ -1,34 +1,13 @@
 import { hostname } from "node:os";
 import type { Command } from "commander";
-import { startExporter } from "../../server/exporter.ts";
+import { CollectError } from "../../collect/collect-error.ts";
+import { errorWords, hasCode } from "../../collect/errno-words.ts";
+import { type ExporterOptions, startExporter } from "../../server/exporter.ts";
 import type { SampleCommands } from "../../server/sampler.ts";
 import { ServiceRulesChecker } from "../../server/service-rules.ts";
 import { UsageError } from "../exit-codes.ts";
+import { parseDuration } from "../parse-duration.ts";
 import { runAction } from "../run-action.ts";
-
-const UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/**
- * Parses a duration such as `60s`, `1m30s`, `500ms` or `2h` (Prometheus/Go style) into milliseconds.
- *
- * @throws {UsageError} When the text is not a positive duration.
- */
-export function parseDuration(text: string, what: string): number {
-  const re = /(\d+(?:\.\d+)?)(ms|s|m|h)/y;
-  let total = 0;
-  let at = 0;
-  while (at < text.length) {
-    re.lastIndex = at;
-    const m = re.exec(text);
-    if (m === null) break;
-    total += Number(m[1]) * UNITS[m[2]!]!;
-    at = re.lastIndex;
-  }
-  if (text === "" || at !== text.length || !(total > 0)) {
-    throw new UsageError(`Cannot use ${what} "${text}": expected a duration such as 60s, 1m30s or 500ms`);
-  }
-  return total;
-}
 
 /**
  * Parses `HOST:PORT`, `:PORT` or `[IPv6]:PORT`.
@@ -110,64 +89,70 @@ Manifests and alert rules: deploy/exporter/ and deploy/alerts/ (see docs/exporte
     )
     .action(
       runAction(async (flags: ExporterFlags) => {
-        const { host, port } = parseListen(flags.listen);
-        const intervalMs = parseDuration(flags.interval, "--interval");
-        const timeoutMs =
-          flags.timeout === undefined
-            ? Math.min(intervalMs, 300_000)
-            : parseDuration(flags.timeout, "--timeout");
-        if (flags.saveCommand.trim() === "") throw new UsageError("Cannot run an empty --save-command");
-        const node = flags.node ?? process.env.NODE_NAME ?? hostname();
-        if (flags.kubeconfig !== undefined && flags.inCluster === true) {
-          throw new UsageError("Cannot use both --kubeconfig and --in-cluster: pick one");
-        }
-        if (flags.inCluster === true && !process.env.KUBERNETES_SERVICE_HOST) {
-          throw new UsageError(
-            "Cannot use --in-cluster: KUBERNETES_SERVICE_HOST is not set (not running in a pod)",
-          );
-        }
-        const apiEveryMs = parseDuration(flags.apiInterval, "--api-interval");
-        const client =
-          flags.inCluster === true
-            ? ServiceRulesChecker.connect({ inCluster: true })
-            : flags.kubeconfig === undefined
-              ? undefined
-              : ServiceRulesChecker.connect({ kubeconfig: flags.kubeconfig });
-        const commands: SampleCommands = {
-          save: flags.saveCommand,
-          ...(flags.versionCommand.trim() === "" ? {} : { version: flags.versionCommand }),
-          ...(flags.legacySaveCommand === undefined ? {} : { legacySave: flags.legacySaveCommand }),
-          ...(flags.nftCommand === undefined ? {} : { nft: flags.nftCommand }),
-        };
-        const exporter = await startExporter({
-          host,
-          port,
-          node,
-          commands,
-          intervalMs,
-          timeoutMs,
-          processMetrics: flags.processMetrics,
-          ...(client === undefined ? {} : { api: { client, everyMs: apiEveryMs } }),
-        }).catch((error: unknown) => {
-          const code = (error as NodeJS.ErrnoException).code;
-          if (code === "EADDRINUSE" || code === "EACCES" || code === "EADDRNOTAVAIL") {
-            throw new UsageError(`Cannot listen on "${flags.listen}": ${code}`);
-          }
-          throw error;
-        });
-        process.stderr.write(
-          `netdoctor exporter: node "${node}", serving ${exporter.url}/metrics, iptables-save every ${intervalMs / 1000} s` +
-            `${client === undefined ? "" : `, API comparison every ${apiEveryMs / 1000} s`}\n`,
-        );
-        await new Promise<void>((resolve) => {
-          const stop = () => {
-            process.stderr.write("netdoctor exporter: stopping\n");
-            exporter.close().then(resolve, resolve);
-          };
-          process.once("SIGTERM", stop);
-          process.once("SIGINT", stop);
-        });
+        await serveUntilStopped(exporterOptions(flags), flags.listen);
         return 0;
       }),
     );
+}
+
+/** The exporter's options from its flags (validated). */
+function exporterOptions(flags: ExporterFlags): ExporterOptions {
+  const { host, port } = parseListen(flags.listen);
+  const intervalMs = parseDuration(flags.interval, "--interval");
+  const timeoutMs =
+    flags.timeout === undefined ? Math.min(intervalMs, 300_000) : parseDuration(flags.timeout, "--timeout");
+  if (flags.saveCommand.trim() === "") throw new UsageError("Cannot run an empty --save-command");
+  if (flags.kubeconfig !== undefined && flags.inCluster === true) {
+    throw new UsageError("Cannot use both --kubeconfig and --in-cluster: pick one");
+  }
+  if (flags.inCluster === true && !process.env.KUBERNETES_SERVICE_HOST) {
+    throw new UsageError(
+      "Cannot use --in-cluster: KUBERNETES_SERVICE_HOST is not set (not running in a pod)",
+    );
+  }
+  const everyMs = parseDuration(flags.apiInterval, "--api-interval");
+  const client =
+    flags.inCluster === true
+      ? ServiceRulesChecker.connect({ inCluster: true })
+      : flags.kubeconfig === undefined
+        ? undefined
+        : ServiceRulesChecker.connect({ kubeconfig: flags.kubeconfig });
+  const commands: SampleCommands = {
+    save: flags.saveCommand,
+    ...(flags.versionCommand.trim() === "" ? {} : { version: flags.versionCommand }),
+    ...(flags.legacySaveCommand === undefined ? {} : { legacySave: flags.legacySaveCommand }),
+    ...(flags.nftCommand === undefined ? {} : { nft: flags.nftCommand }),
+  };
+  return {
+    host,
+    port,
+    node: flags.node ?? process.env.NODE_NAME ?? hostname(),
+    commands,
+    intervalMs,
+    timeoutMs,
+    processMetrics: flags.processMetrics,
+    ...(client === undefined ? {} : { api: { client, everyMs } }),
+  };
+}
+
+/** Runs the exporter until SIGTERM or SIGINT; a place it cannot listen on is one line. */
+async function serveUntilStopped(options: ExporterOptions, listen: string): Promise<void> {
+  const exporter = await startExporter(options).catch((error: unknown) => {
+    if (hasCode(error, "EADDRINUSE") || hasCode(error, "EACCES") || hasCode(error, "EADDRNOTAVAIL")) {
+      throw new CollectError(`Cannot listen on "${listen}": ${errorWords(error)}`, { cause: error });
+    }
+    throw error;
+  });
+  const api = options.api === undefined ? "" : `, API comparison every ${options.api.everyMs / 1000} s`;
+  process.stderr.write(
+    `netdoctor exporter: node "${options.node}", serving ${exporter.url}/metrics, iptables-save every ${options.intervalMs / 1000} s${api}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.stderr.write("netdoctor exporter: stopping\n");
+      exporter.close().then(resolve, resolve);
+    };
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+  });
 }

@@ -19,16 +19,16 @@ import { generateDump } from "../../bench/generate-dump.ts";
 import { buildBundle } from "../../demo/build-bundle.ts";
 import { incidentBundleSpec } from "../../demo/incident.ts";
 import { planDuplicates } from "../../fix/plan-duplicates.ts";
+import { removedLines, renderRestore } from "../../fix/render-restore.ts";
+import { parseDump } from "../../parse/parse-dump.ts";
+import { netnsUnavailable, skipBecause } from "../../testing/capabilities.ts";
+import { createLab, type Lab, outcomeKey } from "../../testing/netns-lab.ts";
 import {
   filterDumpText,
   RANDOM_DUMP_DESTINATIONS,
   RANDOM_DUMP_PORTS,
   randomFilterDump,
-} from "../../fix/random-filter-dump.ts";
-import { removedLines, renderRestore } from "../../fix/render-restore.ts";
-import { parseDump } from "../../parse/parse-dump.ts";
-import { netnsUnavailable, skipBecause } from "../../testing/capabilities.ts";
-import { createLab, type Lab, outcomeKey } from "../../testing/netns-lab.ts";
+} from "../../testing/random-filter-dump.ts";
 
 const skip = skipBecause(netnsUnavailable(), "kernel checks of fix duplicates restore files");
 

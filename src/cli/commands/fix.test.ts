@@ -145,12 +145,12 @@ describe("netdoctor fix duplicates", () => {
     [["fix", "duplicates"], /required option '--dump <file>' not specified/],
     [
       ["fix", "duplicates", "--dump", "missing.rules"],
-      /^netdoctor: Cannot read dump "missing.rules": ENOENT\n$/,
+      /^netdoctor: Cannot read dump "missing.rules": no such file or directory\n$/,
     ],
     [["fix", "duplicates", "--dump", "small.rules", "-t", "nope"], /^netdoctor: Cannot use table "nope"/],
     [
       ["fix", "duplicates", "--dump", "small.rules", "--out", "small.rules"],
-      /^netdoctor: Cannot write to "small.rules": it is the dump being read\n$/,
+      /^netdoctor: Cannot write to "small.rules": it is the dump being read\nsee 'netdoctor fix duplicates --help'\n$/,
     ],
     [
       ["fix", "duplicates", "--dump", "small.rules", "-o", "xml"],
@@ -183,7 +183,7 @@ describe("netdoctor fix duplicates", () => {
     const r = netdoctor(["fix", "duplicates", "--dump", dump]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(
-      /^netdoctor: Cannot parse dump at line \d+: table "filter" opened at line 1 has no COMMIT/,
+      /^netdoctor: Cannot parse dump at line 3: the dump ends inside table "filter" \(opened at line 1\) without COMMIT: it is truncated/,
     );
   });
 });

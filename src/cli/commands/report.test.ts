@@ -9,11 +9,11 @@ import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeDemoBundle } from "../../collect/demo-bundle.ts";
 import { diagnoseBundleDir } from "../../collect/diagnose-bundle-dir.ts";
+import { readReportInput } from "../../collect/read-report-input.ts";
 import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO } from "../../demo/incident.ts";
-import { CHROMIUM_LAUNCH } from "../../report/html/chromium-options.ts";
 import { renderHtml } from "../../report/render-html.ts";
 import { commandUnavailable, skipBecause } from "../../testing/capabilities.ts";
-import { reportInputFor } from "./report.ts";
+import { CHROMIUM_LAUNCH } from "../../testing/chromium-options.ts";
 
 const CLI = join(process.cwd(), "dist/netdoctor.mjs");
 const ARTIFACTS = join(process.cwd(), "artifacts", "report");
@@ -35,10 +35,10 @@ function run(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-describe("reportInputFor() on the demo bundle", () => {
+describe("readReportInput() on the demo bundle", () => {
   it("adds the client node's traced chains and each node's Service chains, bounded in size", async () => {
     const d = await diagnoseBundleDir(demo, { from: DEMO_FROM, to: DEMO_TO });
-    const input = await reportInputFor(demo, d);
+    const input = await readReportInput(demo, d);
     expect(input.collectedAt).toMatch(/^\d{4}-\d\d-\d\dT/);
     const agent = input.ruleViews!.find((v) => v.node === "prod-agent1")!;
     const services = agent.chains.find((c) => c.table === "nat" && c.chain === "KUBE-SERVICES")!;
@@ -85,7 +85,7 @@ describe("netdoctor report", () => {
     [["--demo"], "--html FILE is required"],
     [
       ["--demo", "--html", "/nonexistent-dir/r.html"],
-      "Cannot write the report to /nonexistent-dir/r.html: ENOENT",
+      'Cannot write the report to "/nonexistent-dir/r.html": no such file or directory',
     ],
   ])("rejects %j with exit 2", (args, message) => {
     const r = run("report", ...args);
@@ -101,7 +101,7 @@ describe.skipIf(skip)("the demo report in headless Chromium", () => {
     const d = await diagnoseBundleDir(demo, { from: DEMO_FROM, to: DEMO_TO });
     mkdirSync(ARTIFACTS, { recursive: true });
     const file = join(ARTIFACTS, "demo.html");
-    writeFileSync(file, renderHtml(await reportInputFor(demo, d)));
+    writeFileSync(file, renderHtml(await readReportInput(demo, d)));
     const browser = await chromium.launch(CHROMIUM_LAUNCH);
     try {
       const page = await browser.newPage({ viewport: { width: 1100, height: 1300 } });

@@ -1,19 +1,13 @@
-import { readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import type { Command } from "commander";
 import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
-import { readDump } from "../../collect/read-dump.ts";
-import type { Diagnosis } from "../../model/diagnosis.ts";
-import type { NodeRuleView, ReportInput } from "../../report/html/report-input.ts";
-import { nodeRuleView } from "../../report/html/select-rule-view.ts";
+import { readReportInput } from "../../collect/read-report-input.ts";
+import { writeOutputFile } from "../../collect/write-output-file.ts";
 import { renderHtml } from "../../report/render-html.ts";
-import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { ruleLinesOf } from "../../trace/rule-steps.ts";
+import { exitCodeOf, UsageError } from "../exit-codes.ts";
 import { writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import { bundleQuestion, diagnoseWithProgress } from "./bundle-question.ts";
-
-/** Nodes without traced or cited lines whose Service chains are shown for comparison. */
-const MAX_COMPARISON_NODES = 2;
+import { bundleQuestion, diagnoseWithProgress, verdictWords } from "./bundle-question.ts";
 
 interface ReportOptions {
   bundle?: string;
@@ -22,56 +16,6 @@ interface ReportOptions {
   to?: string;
   namespace?: string;
   html?: string;
-}
-
-/**
- * Adds what the HTML page shows beyond the diagnosis: the chains that matter on each readable node
- * (re-read from the bundle, parsed lazily: only the lines that matter are examined) and the bundle's
- * collection time. A node whose dump cannot be read again simply gets no rule view.
- */
-export async function reportInputFor(dir: string, diagnosis: Diagnosis): Promise<ReportInput> {
-  const q = diagnosis.question;
-  const views: NodeRuleView[] = [];
-  let comparisons = 0;
-  for (const node of diagnosis.nodes) {
-    if (!node.readable) continue;
-    const traceLines =
-      node.node === q?.clientNode
-        ? (diagnosis.trace?.paths ?? []).flatMap((p) => p.steps.map((s) => s.line))
-        : [];
-    const evidenceLines = diagnosis.findings.flatMap((f) =>
-      f.evidence.flatMap((ev) => (ev.file === node.file && ev.line !== undefined ? [ev.line] : [])),
-    );
-    // Parsing a dump costs time: read the nodes that have lines to show, plus a few peers whose
-    // Service chains can be compared with the client node's.
-    if (traceLines.length === 0 && evidenceLines.length === 0) {
-      if (q?.clusterIp === undefined || comparisons >= MAX_COMPARISON_NODES) continue;
-      comparisons++;
-    }
-    let ruleset: Awaited<ReturnType<typeof readDump>>;
-    try {
-      ruleset = await readDump(join(dir, node.file), { lazy: true });
-    } catch {
-      continue;
-    }
-    const view = nodeRuleView(ruleset, {
-      node: node.node,
-      file: node.file,
-      traceLines,
-      evidenceLines,
-      ...(q?.clusterIp === undefined ? {} : { serviceIp: q.clusterIp }),
-      ...(q?.port === undefined ? {} : { port: q.port }),
-    });
-    if (view.chains.length > 0) views.push(view);
-  }
-  let collectedAt: string | undefined;
-  try {
-    const meta = JSON.parse(await readFile(join(dir, "bundle.json"), "utf8")) as { collectedAt?: unknown };
-    if (typeof meta.collectedAt === "string") collectedAt = meta.collectedAt;
-  } catch {
-    // bundle.json problems are diagnose's to report; the page just has no date.
-  }
-  return { ...diagnosis, ruleViews: views, ...(collectedAt === undefined ? {} : { collectedAt }) };
 }
 
 export function registerReport(program: Command): void {
@@ -99,7 +43,7 @@ Examples:
   netdoctor report --bundle ./bundle --from api-gw-1 -n prod --to cfg-center:8848 --html report.html
   netdoctor report --bundle ./bundle --html - > all-services.html     # every Service on every node
 
-Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
+Exit codes: 0 reachable or healthy, 1 a link is broken, 2 usage or input error, 3 undecided`,
     )
     .action(
       runAction(async (opts: ReportOptions) => {
@@ -112,21 +56,16 @@ Exit codes: 0 healthy, 1 problems found, 2 usage or input error`,
         }
         const dir = opts.bundle ?? (await cachedDemoBundle());
         const diagnosis = await diagnoseWithProgress(dir, question);
-        const html = renderHtml(await reportInputFor(dir, diagnosis));
+        const html = renderHtml(await readReportInput(dir, diagnosis));
         if (opts.html === "-") {
           await writeStdout(html);
         } else {
-          try {
-            await writeFile(opts.html, html);
-          } catch (error) {
-            const code = (error as NodeJS.ErrnoException).code ?? String(error);
-            throw new UsageError(`Cannot write the report to ${opts.html}: ${code}`);
-          }
+          await writeOutputFile(opts.html, html, { what: "the report" });
           process.stderr.write(
-            `netdoctor: wrote ${opts.html} (${Math.ceil(html.length / 1024)} KB): ${diagnosis.ok ? "healthy" : "problems found"}\n`,
+            `netdoctor: wrote ${opts.html} (${Math.ceil(html.length / 1024)} KB): ${verdictWords(diagnosis)}\n`,
           );
         }
-        return diagnosis.ok ? EXIT_OK : EXIT_PROBLEMS;
+        return exitCodeOf(diagnosis.verdict);
       }),
     );
 }

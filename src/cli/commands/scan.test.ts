@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
@@ -143,6 +143,65 @@ describe("netdoctor scan", () => {
     ]);
   });
 
+  test("netdoctor scan --bundle names each node after its directory, and a node without a dump is not healthy", () => {
+    const bundle = join(tmp, "bundle");
+    for (const [node, dump] of [
+      ["master1", demo[0]!],
+      ["agent9", demo[1]!],
+    ] as const) {
+      mkdirSync(join(bundle, "nodes", node), { recursive: true });
+      writeFileSync(join(bundle, "nodes", node, "iptables-save.txt"), readFileSync(dump));
+    }
+    const healthy = JSON.parse(netdoctor(["scan", "-o", "json", "--bundle", bundle]).stdout);
+    expect(healthy.nodes.map((n: { node: string }) => n.node)).toEqual(["agent9", "master1"]);
+    expect(healthy.findings).toEqual([]);
+    // The same dumps given as files are named the same way (nodes/NODE/iptables-save.txt is NODE).
+    const files = netdoctor([
+      "scan",
+      "-o",
+      "json",
+      ...["master1", "agent9"].map((n) => join(bundle, "nodes", n, "iptables-save.txt")),
+    ]);
+    expect(JSON.parse(files.stdout).nodes.map((n: { node: string }) => n.node)).toEqual([
+      "master1",
+      "agent9",
+    ]);
+    mkdirSync(join(bundle, "nodes", "broken"));
+    writeFileSync(
+      join(bundle, "nodes", "broken", "iptables-save.err"),
+      "iptables-save: Could not fetch rule set generation id: Invalid argument\n",
+    );
+    const partial = netdoctor(["scan", "--bundle", bundle]);
+    expect(partial.code).toBe(1);
+    expect(partial.stdout).toContain(
+      'ERROR iptables-unreadable: Cannot judge node "broken": iptables-save failed on the node: iptables-save: Could not fetch rule set generation id: Invalid argument',
+    );
+    const both = netdoctor(["scan", "--bundle", bundle, demo[0]!]);
+    expect(both.stderr).toBe(
+      "netdoctor: Cannot scan: give dump files or --bundle DIR (one of the two)\nsee 'netdoctor scan --help'\n",
+    );
+  });
+
+  test("netdoctor scan reads a truncated paste as far as it goes, says so and does not call it healthy", () => {
+    const file = write("trunc.txt", "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j ACCEPT\n");
+    const r = netdoctor(["scan", "-o", "json", file]);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout);
+    expect(report.nodes[0].rules).toBe(1);
+    expect(report.nodes[0].warnings).toEqual([
+      {
+        line: 3,
+        text: "-A PREROUTING -j ACCEPT",
+        reason:
+          'The dump ends inside table "nat" (opened at line 1) without COMMIT (truncated): the counts cover lines 1-3 only',
+        kind: "truncated",
+      },
+    ]);
+    expect(report.findings.map((f: { code: string; severity: string }) => [f.code, f.severity])).toEqual([
+      ["bundle-invalid", "warning"],
+    ]);
+  });
+
   test("netdoctor scan reads CRLF dumps with a warning", () => {
     const file = write(
       "crlf.txt",
@@ -162,11 +221,6 @@ describe("netdoctor scan", () => {
       "netdoctor: Cannot parse dump at line 1: this is nftables output (`nft list ruleset` or an `nft -f` script), not iptables-save output: run `iptables-save` (or `iptables-nft-save`) on the node instead\n",
     ],
     [
-      "a truncated dump",
-      () => ["scan", write("trunc.txt", "*nat\n:PREROUTING ACCEPT [0:0]\n-A PREROUTING -j ACC")],
-      'netdoctor: Cannot parse dump at line 3: table "nat" opened at line 1 has no COMMIT (is the file truncated?)\n',
-    ],
-    [
       "an empty file",
       () => ["scan", write("empty.txt", "")],
       "netdoctor: Cannot parse dump: the input is empty (no tables); iptables-save prints nothing when it fails, check its stderr\n",
@@ -174,22 +228,22 @@ describe("netdoctor scan", () => {
     [
       "a missing file",
       () => ["scan", join(tmp, "nope.txt")],
-      `netdoctor: Cannot read dump "${join(tmp, "nope.txt")}": ENOENT\n`,
+      `netdoctor: Cannot read dump "${join(tmp, "nope.txt")}": no such file or directory\n`,
     ],
     [
       "an unknown output format",
       () => ["scan", "-o", "xml", demo[0]!],
-      'netdoctor: Cannot use output format "xml": expected one of text, json, yaml\n',
+      "netdoctor: Cannot use output format \"xml\": expected one of text, json, yaml\nsee 'netdoctor scan --help'\n",
     ],
     [
       "an unknown table",
       () => ["scan", "--table", "nta", demo[0]!],
-      'netdoctor: Cannot use table "nta": expected raw, mangle, nat, filter or security\n',
+      "netdoctor: Cannot use table \"nta\": expected raw, mangle, nat, filter or security\nsee 'netdoctor scan --help'\n",
     ],
     [
       "two dumps with one name",
       () => ["scan", demo[0]!, `k3s-server=${demo[1]}`],
-      'netdoctor: Cannot scan two dumps named "k3s-server": name them NAME=FILE\n',
+      "netdoctor: Cannot scan two dumps named \"k3s-server\": name them NAME=FILE\nsee 'netdoctor scan --help'\n",
     ],
   ];
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse } from "yaml";
 import { UsageError } from "../exit-codes.ts";
 import { traceRequestFromOptions } from "./trace.ts";
 
@@ -55,8 +56,10 @@ describe("netdoctor trace", () => {
     );
     await expect(r.stdout).toMatchFileSnapshot("../../../testdata/golden/trace-reject.txt");
   });
+});
 
-  it("writes the JSON contract", () => {
+describe("netdoctor trace -o json", () => {
+  it("writes the JSON contract: flow, traces with disposition, headers and hops of typed steps", () => {
     const r = netdoctor([
       "--dump",
       DUMP,
@@ -73,23 +76,50 @@ describe("netdoctor trace", () => {
     ]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout);
-    expect(out.packet).toEqual({ protocol: "udp", srcIp: "10.42.0.15", dstIp: "10.43.0.10", dstPort: 53 });
-    expect(out.paths).toHaveLength(1);
-    expect(out.paths[0]).toMatchObject({
-      probability: 1,
-      disposition: "forward",
-      destination: "10.42.0.4:53",
-      masquerade: false,
+    expect(out.dump).toBe(DUMP);
+    expect(out.localIps).toEqual([{ address: "192.168.1.10", source: "--local-ip" }]);
+    expect(out.flow).toEqual({
+      protocol: "udp",
+      srcIp: "10.42.0.15",
+      dstIp: "10.43.0.10",
+      dstPort: 53,
+      ingress: "pod",
     });
-    expect(out.paths[0].steps[1]).toEqual({
+    expect(out.traces).toHaveLength(1);
+    const t = out.traces[0];
+    expect(t.probability).toBe(1);
+    expect(t.disposition).toEqual({ kind: "forwarded" });
+    expect(t.headers).toEqual({
+      protocol: "udp",
+      src: { kind: "exact", ip: "10.42.0.15" },
+      dst: { kind: "exact", ip: "10.42.0.4", port: 53 },
+    });
+    expect(t.hops).toHaveLength(1);
+    expect(t.hops[0].steps[1]).toEqual({
+      kind: "filter",
+      backend: "iptables",
       table: "nat",
       chain: "KUBE-SERVICES",
-      line: 74,
+      evidence: { file: DUMP, line: 74 },
       rule: '-A KUBE-SERVICES -d 10.43.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU',
-      action: "jump KUBE-SVC-TCOU7JCQXEZGVUNU",
+      action: { kind: "jump", target: "KUBE-SVC-TCOU7JCQXEZGVUNU" },
+    });
+    const dnat = t.hops[0].steps.find((s: { kind: string }) => s.kind === "transform");
+    expect(dnat).toMatchObject({
+      action: { kind: "dnat", to: "10.42.0.4:53" },
+      before: { dst: { kind: "exact", ip: "10.43.0.10", port: 53 } },
+      after: { dst: { kind: "exact", ip: "10.42.0.4", port: 53 } },
+    });
+    expect(t.hops[0].steps).toContainEqual({
+      kind: "routing",
+      decision: "forward",
+      dst: { kind: "exact", ip: "10.42.0.4", port: 53 },
+      basis: "node-addresses",
     });
   });
+});
 
+describe("netdoctor trace: formats and bad input", () => {
   it("shows masquerade for traffic from the node itself (yaml)", () => {
     const r = netdoctor([
       "--dump",
@@ -106,7 +136,11 @@ describe("netdoctor trace", () => {
       "yaml",
     ]);
     expect(r.code).toBe(0);
-    expect(r.stdout.match(/masquerade: true/g)).toHaveLength(2);
+    const out = parse(r.stdout);
+    expect(out.traces.map((t: { headers: { src: unknown } }) => t.headers.src)).toEqual([
+      { kind: "out-interface" },
+      { kind: "out-interface" },
+    ]);
   });
 
   it.each([
@@ -130,8 +164,18 @@ describe("netdoctor trace", () => {
     ],
     [
       { src: "10.42.0.1", dst: "10.43.0.10:53", from: "node" },
-      /^Cannot use --from "node": expected pod or host$/,
+      /^Cannot use --from "node": expected pod, host or NAMESPACE\/POD$/,
     ],
+    [
+      { src: "10.42.0.1", dst: "10.43.0.10:53", from: "eopx/gw" },
+      /^Cannot use --from "eopx\/gw": a pod needs --bundle DIR$/,
+    ],
+    [
+      { dst: "10.43.0.10:53" },
+      /^Cannot trace without a source: give --src IP\[:PORT\] or --from NAMESPACE\/POD$/,
+    ],
+    [{ src: "10.42.0.1", dst: "[fd00::1]:53" }, /^Cannot use --dst "\[fd00::1\]:53": IPv6 is not traced yet/],
+    [{ src: "fd00::5", dst: "10.43.0.10:53" }, /^Cannot use --src "fd00::5": IPv6 is not traced yet/],
     [
       { src: "10.42.0.1", dst: "10.43.0.10:53", localIp: ["node1"] },
       /^Cannot use --local-ip "node1": not an IPv4 address$/,
@@ -141,13 +185,15 @@ describe("netdoctor trace", () => {
     expect(() => traceRequestFromOptions(opts)).toThrow(UsageError);
     expect(() => traceRequestFromOptions(opts)).toThrow(message);
   });
+});
 
+describe("netdoctor trace: errors and hostile text", () => {
   it("exits 2 with one line on a malformed argument", () => {
     const r = netdoctor(["--dump", DUMP, "--src", "10.42.0.300", "--dst", "10.43.0.10:53"]);
     expect(r.code).toBe(2);
     expect(r.stdout).toBe("");
     expect(r.stderr).toBe(
-      'netdoctor: Cannot use --src "10.42.0.300": "10.42.0.300" is not an IPv4 address\n',
+      'netdoctor: Cannot use --src "10.42.0.300": "10.42.0.300" is not an IPv4 address\nsee \'netdoctor trace --help\'\n',
     );
   });
 
@@ -172,7 +218,16 @@ describe("netdoctor trace", () => {
       evil,
       `*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n-A FORWARD -m comment --comment "\u202egotcha" -j DROP\nCOMMIT\n`,
     );
-    const r = netdoctor(["--dump", evil, "--src", "10.0.0.1", "--dst", "10.0.0.2:80"]);
+    const r = netdoctor([
+      "--dump",
+      evil,
+      "--src",
+      "10.0.0.1",
+      "--dst",
+      "10.0.0.2:80",
+      "--local-ip",
+      "10.0.0.9",
+    ]);
     expect(r.code).toBe(1);
     expect(r.stdout).not.toContain("\u202e");
     expect(r.stdout).toContain("\\u202egotcha");

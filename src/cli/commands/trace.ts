@@ -1,80 +1,99 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
-import type { Ingress, Packet, Protocol, TraceResult } from "../../model/trace.ts";
-import { parseIpv4 } from "../../net/ipv4.ts";
+import { readTraceNode, type TraceNode } from "../../collect/read-trace-node.ts";
+import { refineTrace } from "../../diagnose/trace-verdict.ts";
+import type { Ruleset } from "../../model/ruleset.ts";
+import { isDelivered, type TraceResult } from "../../model/trace.ts";
 import { renderTraceText } from "../../report/render-trace-text.ts";
-import { tracePacket } from "../../trace/trace-packet.ts";
-import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
+import { rulesetFamily, tracePacket } from "../../trace/trace-packet.ts";
+import { EXIT_OK, EXIT_PROBLEMS, EXIT_UNDECIDED, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
+import { ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
 
-interface TraceOptions {
-  dump: string;
-  src: string;
-  dst: string;
-  proto: string;
-  from: string;
-  localIp: string[];
-  inInterface?: string;
-  outInterface?: string;
-  output: string;
-}
-
-const PROTOCOLS: readonly Protocol[] = ["tcp", "udp", "sctp", "icmp"];
+export { parseEndpoint, traceRequestFromOptions } from "./trace-options.ts";
 
 /** Dumps larger than this (about 300,000 rules) are parsed lazily. */
 const LAZY_PARSE_BYTES = 40 * 2 ** 20;
 
-/** Parses `IP` or `IP:PORT`; `what` names the option in messages. */
-export function parseEndpoint(
-  text: string,
-  what: string,
-  portRequired: boolean,
-): { ip: string; port?: number } {
-  const m = /^([^:]+)(?::(.*))?$/.exec(text);
-  const ip = m?.[1] ?? "";
-  if (parseIpv4(ip) === undefined)
-    throw new UsageError(`Cannot use ${what} "${text}": "${ip}" is not an IPv4 address`);
-  const portText = m?.[2];
-  if (portText === undefined) {
-    if (portRequired) throw new UsageError(`Cannot use ${what} "${text}": expected IP:PORT`);
-    return { ip };
+/** Where the dump comes from: a file (or stdin), or a node of a bundle. */
+async function sourceOf(opts: TraceCliOptions): Promise<{ path: string; file: string; node?: TraceNode }> {
+  if (opts.bundle !== undefined) {
+    if (opts.dump !== undefined) throw new UsageError("Cannot use --dump with --bundle: give one of them");
+    const where = ingressOf(opts.from);
+    const node = await readTraceNode(opts.bundle, {
+      ...(opts.node === undefined ? {} : { node: opts.node }),
+      ...("pod" in where ? { fromPod: where.pod } : {}),
+    });
+    return { path: node.path, file: node.file, node };
   }
-  const port = Number(portText);
-  if (!/^\d+$/.test(portText) || port < 1 || port > 65535) {
-    throw new UsageError(`Cannot use ${what} "${text}": port "${portText}" is not between 1 and 65535`);
-  }
-  return { ip, port };
+  if (opts.node !== undefined) throw new UsageError("Cannot use --node without --bundle DIR");
+  if (opts.dump === undefined)
+    throw new UsageError("Cannot trace without rules: give --dump FILE or --bundle DIR");
+  return { path: opts.dump, file: opts.dump };
 }
 
-/** Turns the command line into a packet and request, with one clear error per mistake. */
-export function traceRequestFromOptions(opts: TraceOptions): {
-  packet: Packet;
-  from: Ingress;
-  localIps: string[];
-} {
-  const protocol = opts.proto.toLowerCase() as Protocol;
-  if (!PROTOCOLS.includes(protocol)) {
-    throw new UsageError(`Cannot use protocol "${opts.proto}": expected one of ${PROTOCOLS.join(", ")}`);
+/**
+ * Reads the dump: big dumps are parsed lazily (only the rules on the packet's path are parsed; a
+ * malformed one there makes its path undecided, with the parse error as the reason); smaller dumps
+ * are checked whole, so any malformed rule is reported (exit 2). An ip6tables dump is refused.
+ */
+async function rulesOf(path: string, file: string): Promise<Ruleset> {
+  const size =
+    path === "-"
+      ? 0
+      : await stat(path).then(
+          (s) => s.size,
+          () => 0,
+        );
+  const ruleset = await readDump(path, { lazy: size > LAZY_PARSE_BYTES });
+  const family = rulesetFamily(ruleset);
+  if (family.family === "ipv6") {
+    throw new UsageError(
+      `Cannot trace ${file}: it is an ip6tables (IPv6) dump (line ${family.line ?? "?"}: ${family.why}); netdoctor traces IPv4 only for now, give the node's iptables-save output`,
+    );
   }
-  if (opts.from !== "pod" && opts.from !== "host") {
-    throw new UsageError(`Cannot use --from "${opts.from}": expected pod or host`);
-  }
-  const src = parseEndpoint(opts.src, "--src", false);
-  const dst = parseEndpoint(opts.dst, "--dst", protocol !== "icmp");
-  for (const ip of opts.localIp) {
-    if (parseIpv4(ip) === undefined)
-      throw new UsageError(`Cannot use --local-ip "${ip}": not an IPv4 address`);
-  }
-  const packet: Packet = {
-    protocol,
-    srcIp: src.ip,
-    dstIp: dst.ip,
-    ...(src.port === undefined || protocol === "icmp" ? {} : { srcPort: src.port }),
-    ...(dst.port === undefined || protocol === "icmp" ? {} : { dstPort: dst.port }),
-  };
-  return { packet, from: opts.from, localIps: opts.localIp };
+  return ruleset;
+}
+
+/** 0: every path gets where it was sent; 1: some path is proven dropped, rejected or unreachable; 3: otherwise undecided. */
+export function traceExitCode(result: TraceResult): number {
+  const ds = result.traces.map((t) => t.disposition);
+  if (ds.every(isDelivered)) return EXIT_OK;
+  return ds.some((d) => d.kind !== "undecided" && !isDelivered(d)) ? EXIT_PROBLEMS : EXIT_UNDECIDED;
+}
+
+async function runTrace(opts: TraceCliOptions): Promise<number> {
+  const format = parseOutputFormat(opts.output);
+  const source = await sourceOf(opts);
+  const request = traceRequestFromOptions(opts, source.node?.pod);
+  const localIps = [
+    ...(source.node?.addresses ?? []),
+    ...request.localIps.map((address) => ({ address, source: "--local-ip" })),
+  ];
+  const ruleset = await rulesOf(source.path, source.file);
+  const traced = tracePacket(
+    ruleset,
+    {
+      packet: request.packet,
+      from: request.from,
+      ...(localIps.length === 0 ? {} : { localIps: [...new Set(localIps.map((a) => a.address))] }),
+      ...(opts.inInterface === undefined ? {} : { inInterface: opts.inInterface }),
+      ...(opts.outInterface === undefined ? {} : { outInterface: opts.outInterface }),
+      ...(source.node === undefined ? {} : { node: source.node.node }),
+    },
+    { file: source.file },
+  );
+  // With a bundle, the cluster says more: a path to an address of the node's pod CIDR that no pod has
+  // ends neighbor-unreachable.
+  const result =
+    source.node === undefined
+      ? traced
+      : refineTrace(traced, { cluster: source.node.cluster, node: source.node.node });
+  const output = { dump: source.file, localIps, ...result };
+  await writeStdout(formatOutput(format, output, (r) => renderTraceText(r, { file: source.file })));
+  return traceExitCode(result);
 }
 
 export function registerTrace(program: Command): void {
@@ -83,13 +102,18 @@ export function registerTrace(program: Command): void {
     .description(
       "the packet's path through a node's iptables rules, hop by hop with dump lines, as the kernel would take it",
     )
-    .requiredOption("--dump <file>", "iptables-save output of the node (- for stdin)")
-    .requiredOption("--src <ip[:port]>", "source address (and port) of the packet")
+    .option("--dump <file>", "iptables-save output of the node (- for stdin)")
+    .option("--bundle <dir>", "a netdoctor bundle: the node's dump and addresses come from it (with --node)")
+    .option("--node <name>", "the bundle's node to trace on (default: the node of --from NS/POD)")
+    .option(
+      "--src <ip[:port]>",
+      "source address (and port) of the packet (default with --from NS/POD: the pod's)",
+    )
     .requiredOption("--dst <ip:port>", "destination address and port (a ClusterIP, NodePort, pod IP, ...)")
     .option("-p, --proto <protocol>", "tcp, udp, sctp or icmp", "tcp")
     .option(
       "--from <where>",
-      "pod: arrives from a pod interface; host: sent by a hostNetwork process on the node",
+      "pod: arrives from a pod interface; host: sent by a hostNetwork process; NS/POD (with --bundle): that pod",
       "pod",
     )
     .option(
@@ -105,41 +129,16 @@ export function registerTrace(program: Command): void {
       "after",
       `
 Examples:
-  netdoctor trace --dump node1.txt --src 10.42.0.15 --dst 10.43.0.10:53 --proto udp
-  netdoctor trace --dump node1.txt --src 203.0.113.7 --dst 192.168.1.10:30080 --local-ip 192.168.1.10
+  netdoctor trace --dump node1.txt --src 10.42.0.15 --dst 10.43.0.10:53 --proto udp --local-ip 192.168.1.10
+  netdoctor trace --bundle b --node node1 --src 203.0.113.7 --dst 192.168.1.10:30080
+  netdoctor trace --bundle b --from eopx/eopx-gateway-7d9c6b8f5-x4kq2 --dst 10.43.0.1:443
   ssh node1 iptables-save | netdoctor trace --dump - --from host --src 192.168.1.10 --dst 10.43.0.1:443 -o json
 
 Each path is one way the kernel may take the packet (kube-proxy balances endpoints at random).
-Exit codes: 0 every path delivers the packet, 1 some path drops, rejects or cannot be decided,
-2 usage or input error`,
+Without the node's addresses (--local-ip, or --bundle), whether a packet is for the node itself
+cannot be decided: such a path is undecided, never guessed.
+Exit codes: 0 every path delivers the packet, 1 some path is dropped, rejected or unreachable,
+2 usage or input error, 3 some path cannot be decided (the output says what is missing)`,
     )
-    .action(
-      runAction(async (opts: TraceOptions) => {
-        const format = parseOutputFormat(opts.output);
-        const request = traceRequestFromOptions(opts);
-        // Big dumps are parsed lazily: only the rules on the packet's path are parsed (a malformed one
-        // there makes its path unknown, with the parse error as the reason); smaller dumps are checked
-        // whole, so any malformed rule is reported (exit 2).
-        const size =
-          opts.dump === "-"
-            ? 0
-            : await stat(opts.dump).then(
-                (s) => s.size,
-                () => 0,
-              );
-        const ruleset = await readDump(opts.dump, { lazy: size > LAZY_PARSE_BYTES });
-        const result: TraceResult = tracePacket(ruleset, {
-          packet: request.packet,
-          from: request.from,
-          ...(request.localIps.length === 0 ? {} : { localIps: request.localIps }),
-          ...(opts.inInterface === undefined ? {} : { inInterface: opts.inInterface }),
-          ...(opts.outInterface === undefined ? {} : { outInterface: opts.outInterface }),
-        });
-        const output = { dump: opts.dump, localIps: request.localIps, ...result };
-        await writeStdout(formatOutput(format, output, (r) => renderTraceText(r, { file: opts.dump })));
-        return result.paths.every((p) => p.disposition === "forward" || p.disposition === "local")
-          ? EXIT_OK
-          : EXIT_PROBLEMS;
-      }),
-    );
+    .action(runAction(runTrace));
 }

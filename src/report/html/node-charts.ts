@@ -102,7 +102,7 @@ export function renderRuleChart(
   ].join("");
 }
 
-/** The node table: counts, iptables version and backend, known bugs. */
+/** The node table: counts, iptables version and backend, kube-proxy's mode, era and health, known bugs. */
 export function renderNodeTable(
   nodes: readonly NodeSummary[],
   outliers: ReadonlyMap<string, number>,
@@ -113,6 +113,8 @@ export function renderNodeTable(
     const version =
       n.iptablesVersion ?? (n.header?.version === undefined ? "unknown" : `v${n.header.version}`);
     const status = !n.readable ? "unreadable" : out !== undefined ? ratioText(out) : "ok";
+    const k = n.kubeProxy;
+    const health = k?.health === undefined ? "" : `<div class="hint">${e(k.health.summary)}</div>`;
     return [
       `<tr${out === undefined ? "" : ` class="row-outlier"`}>`,
       `<th scope="row">${e(n.node)}</th>`,
@@ -121,6 +123,11 @@ export function renderNodeTable(
       `<td class="num">${n.readable ? formatCount(n.chains) : "\u2014"}</td>`,
       `<td class="mono">${e(version)}</td>`,
       `<td>${e(n.header?.backend ?? "unknown")}</td>`,
+      // How the mode was decided matters when it is not plain iptables mode (nothing is checked then).
+      k === undefined
+        ? "<td>\u2014</td>"
+        : `<td>${e(k.mode)}${k.mode === "iptables" ? "" : `<div class="hint">${e(k.modeReason)}</div>`}</td>`,
+      `<td>${e(k?.era?.label ?? "\u2014")}${health}</td>`,
       `<td>${e(bugs)}</td>`,
       `<td>${e(status)}</td>`,
       `<td class="mono">${e(n.file)}</td></tr>`,
@@ -129,7 +136,7 @@ export function renderNodeTable(
   return [
     `<table class="nodes"><caption class="hint">iptables state per node</caption><thead><tr>`,
     `<th scope="col">Node</th><th scope="col">Rules</th><th scope="col">Duplicates</th><th scope="col">Chains</th>`,
-    `<th scope="col">iptables</th><th scope="col">Backend</th><th scope="col">Known bugs</th><th scope="col">Status</th><th scope="col">Dump</th>`,
+    `<th scope="col">iptables</th><th scope="col">Backend</th><th scope="col">Proxy mode</th><th scope="col">kube-proxy</th><th scope="col">Known bugs</th><th scope="col">Status</th><th scope="col">Dump</th>`,
     `</tr></thead><tbody>${rows.join("")}</tbody></table>`,
   ].join("");
 }

@@ -3,9 +3,11 @@
  * box. Boxes and the broken link are keyboard-reachable buttons that toggle their panel.
  */
 import type { Diagnosis } from "../../model/diagnosis.ts";
+import { stepText } from "../trace-words.ts";
 import { escapeHtml as e } from "./escape.ts";
 import { clip, findingCard, where } from "./fragments.ts";
 import { type Box, type BoxKind, type BoxStatus, pathModel } from "./path-model.ts";
+import { stepState } from "./path-slots.ts";
 
 const BOX_H = 48;
 const GAP_Y = 24;
@@ -99,9 +101,9 @@ function panel(p: Placed): string {
   if (b.steps.length > 0) {
     parts.push(`<ul class="checks">`);
     for (const s of b.steps) {
-      const st = s.ok === true ? "ok" : s.ok === false ? "broken" : "unknown";
+      const st = stepState(s);
       parts.push(
-        `<li><span class="st st-${st}">${st}</span><span class="mono">${e(s.check)}</span><span>${e(s.detail)}</span></li>`,
+        `<li><span class="st st-${st.cls}">${st.label}</span><span class="mono">${e(s.check)}</span><span>${e(s.detail)}</span></li>`,
       );
     }
     parts.push("</ul>");
@@ -110,7 +112,7 @@ function panel(p: Placed): string {
     parts.push(`<ul class="evidence">`);
     for (const h of b.hops) {
       parts.push(
-        `<li><code class="where">${e(where(h.file, h.step.line))}</code><code>${e(h.step.rule)}\n\u2192 ${e(h.step.action)}</code></li>`,
+        `<li><code class="where">${e(where(h.file, h.step.evidence.line))}</code><code>${e(h.step.rule)}\n\u2192 ${e(stepText(h.step))}</code></li>`,
       );
     }
     parts.push("</ul>");

@@ -1,5 +1,5 @@
 /** Maps checks and finding codes to the part of the path diagram they concern. */
-import type { CheckName } from "../../model/diagnosis.ts";
+import type { CheckName, CheckStep } from "../../model/diagnosis.ts";
 import type { FindingCode } from "../../model/finding.ts";
 
 /** Where on the path a check or finding belongs; `dataplane` is resolved to hops or endpoints later. */
@@ -11,9 +11,12 @@ export function findingSlot(code: FindingCode): Slot {
     case "config-pod-ip":
       return "client";
     case "dns-no-service":
+    case "destination-outside":
+    case "netpol-dns-denied":
       return "dns";
     case "service-port-missing":
     case "endpoints-none":
+    case "destination-unassigned":
       return "service";
     case "rules-duplicated":
     case "rules-outlier":
@@ -23,11 +26,43 @@ export function findingSlot(code: FindingCode): Slot {
     case "chain-undefined":
     case "chain-leftover":
     case "trace-unknown":
+    case "overlay-checksum-offload":
+    case "bridge-nf-disabled":
+    case "conntrack-truncated":
+    case "hostnet-undecided":
       return "node";
     case "endpoint-stale":
     case "endpoint-missing":
     case "service-rules-missing":
     case "service-rejected":
+    case "path-blocked":
+    case "netpol-denied":
+    case "netpol-node-disagrees":
+    case "netpol-not-enforced":
+    case "ipvs-virtual-server-missing":
+    case "ipvs-virtual-server-stale":
+    case "ipvs-real-server-missing":
+    case "ipvs-real-server-stale":
+    case "ipvs-real-server-draining":
+    case "ipvs-ipset-entry-missing":
+    case "ipvs-ipset-entry-stale":
+    case "overlay-route-missing":
+    case "overlay-route-wrong":
+    case "overlay-neighbor-missing":
+    case "overlay-neighbor-stale":
+    case "overlay-fdb-missing":
+    case "overlay-fdb-stale":
+    case "overlay-vtep-mismatch":
+    case "overlay-device-missing":
+    case "overlay-wrong-interface":
+    case "overlay-public-ip-duplicate":
+    case "overlay-mtu-mismatch":
+    case "ip-forward-disabled":
+    case "rp-filter-drop":
+    case "conntrack-stale-endpoint":
+    case "nft-numgen-mismatch":
+    case "nft-service-stale":
+    case "nft-table-missing":
       return "dataplane";
     case "bundle-invalid":
       return "none";
@@ -57,6 +92,26 @@ export function stepSlot(check: CheckName): Slot {
       return "none";
     default: {
       const unreachable: never = check;
+      return unreachable;
+    }
+  }
+}
+
+/** The CSS state and label of a check step: `ok`, `broken`, `risk` (at risk), `unknown` (undecided), `neutral`. */
+export function stepState(s: CheckStep): { readonly cls: string; readonly label: string } {
+  switch (s.status) {
+    case "ok":
+      return { cls: "ok", label: "ok" };
+    case "broken":
+      return { cls: "broken", label: "broken" };
+    case "at-risk":
+      return { cls: "risk", label: "at risk" };
+    case "undecided":
+      return { cls: "unknown", label: "undecided" };
+    case "not-applicable":
+      return { cls: "neutral", label: "n/a" };
+    default: {
+      const unreachable: never = s.status;
       return unreachable;
     }
   }

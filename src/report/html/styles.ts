@@ -20,11 +20,12 @@ code{overflow-wrap:anywhere;white-space:pre-wrap}
 .verdict{margin:16px 0;padding:14px 16px;border-radius:8px;border:1px solid var(--line);border-left:6px solid var(--ok);background:var(--card);font-size:1.05rem}
 .verdict.broken{border-left-color:var(--bad)}.verdict .label{font-weight:700;margin-right:6px}
 .verdict.broken .label{color:var(--bad)}.verdict.ok .label{color:var(--ok)}
+.verdict.undecided{border-left-color:var(--unknown)}.verdict.undecided .label{color:var(--unknown)}
 .question{color:var(--muted);font-size:.9rem;margin-top:6px}
 .checks{list-style:none;padding:0;margin:0;display:grid;gap:4px}
 .checks li{display:grid;grid-template-columns:5.5em 9em 1fr;gap:8px;align-items:baseline}
 .st{font-weight:700;font-size:.8rem;text-transform:uppercase}
-.st-ok{color:var(--ok)}.st-broken{color:var(--bad)}.st-unknown{color:var(--unknown)}.st-neutral{color:var(--muted)}
+.st-ok{color:var(--ok)}.st-broken{color:var(--bad)}.st-risk{color:var(--warn)}.st-unknown{color:var(--unknown)}.st-neutral{color:var(--muted)}
 .path-layout{display:grid;grid-template-columns:minmax(0,max-content) minmax(0,1fr);gap:16px;align-items:start}
 .panels .evidence li{grid-template-columns:1fr;gap:0}.panels .checks li{grid-template-columns:5.5em 1fr}.panels .checks li>:last-child{grid-column:1/-1}
 .panels{position:sticky;top:8px;max-height:calc(100vh - 16px);overflow-y:auto}.panels .panel{margin-top:0}

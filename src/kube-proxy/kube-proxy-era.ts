@@ -1,0 +1,91 @@
+/**
+ * The kube-proxy version range a node's iptables-mode rules were written by, from the shape of
+ * the rules alone (version table: /work/shared/reference/kube-proxy-rules.md §4). It narrows what
+ * a correct kube-proxy must have written where versions differ (the Cluster-policy
+ * terminating-endpoint fallback arrived in v1.26) and is shown with the mode.
+ */
+import type { Evidence } from "../model/finding.ts";
+import type { TableName } from "../model/ruleset.ts";
+import type { ChoiceEra } from "./endpoint-choices.ts";
+import type { KubeProxyIndex } from "./kube-proxy-index.ts";
+
+export interface KubeProxyEra {
+  /** Lowest Kubernetes minor version (1.x) the rules allow; undefined when nothing bounds it. */
+  readonly min?: number;
+  /** Highest minor version the rules allow. */
+  readonly max?: number;
+  /** E.g. `v1.24 or later`, `v1.21-v1.23`. */
+  readonly label: string;
+  readonly evidence: readonly Evidence[];
+}
+
+interface Signal {
+  readonly bound: "min" | "max";
+  readonly minor: number;
+  readonly find: (index: KubeProxyIndex) => { line: number; text: string } | undefined;
+}
+
+function declared(table: TableName, test: (chain: string) => boolean) {
+  return (index: KubeProxyIndex) => {
+    for (const [name, line] of index.chains.get(table) ?? [])
+      if (test(name)) return { line, text: `:${name} - [0:0]` };
+    return undefined;
+  };
+}
+
+function ruleIn(prefix: string, needle: string) {
+  return (index: KubeProxyIndex) => {
+    for (const [chain, rules] of index.nat) {
+      if (!chain.startsWith(prefix)) continue;
+      const r = rules.find((x) => x.text.includes(needle));
+      if (r !== undefined) return { line: r.line, text: r.text };
+    }
+    return undefined;
+  };
+}
+
+/** Each signal with the release that introduced or removed it. */
+const SIGNALS: readonly Signal[] = [
+  { bound: "min", minor: 17, find: declared("nat", (c) => c === "KUBE-PROXY-CANARY") }, // PR #81517
+  { bound: "min", minor: 21, find: declared("filter", (c) => c === "KUBE-NODEPORTS") }, // PR #97824
+  {
+    bound: "min",
+    minor: 24,
+    find: declared("nat", (c) => c.startsWith("KUBE-EXT-") || c.startsWith("KUBE-SVL-")),
+  }, // PR #109060
+  { bound: "min", minor: 25, find: declared("filter", (c) => c === "KUBE-PROXY-FIREWALL") }, // PR #110289
+  { bound: "min", minor: 31, find: ruleIn("KUBE-NODEPORTS", "localhost_nps_accepted_pkts") }, // PR #125015
+  { bound: "max", minor: 23, find: declared("nat", (c) => c.startsWith("KUBE-XLB-")) }, // removed by PR #109060
+];
+
+/** The era of the rules in `index` (`file` is the dump's path, for evidence). */
+export function detectEra(index: KubeProxyIndex, file: string): KubeProxyEra {
+  let min: number | undefined;
+  let max: number | undefined;
+  const evidence: Evidence[] = [];
+  for (const s of SIGNALS) {
+    const hit = s.find(index);
+    if (hit === undefined) continue;
+    if (s.bound === "min" && (min === undefined || s.minor > min)) min = s.minor;
+    if (s.bound === "max" && (max === undefined || s.minor < max)) max = s.minor;
+    evidence.push({ file, line: hit.line, text: hit.text });
+  }
+  // Contradicting signals (an upgrade's leftovers): keep the newer bound, drop the other.
+  if (min !== undefined && max !== undefined && min > max) max = undefined;
+  const label =
+    min !== undefined && max !== undefined
+      ? `v1.${min}-v1.${max}`
+      : min !== undefined
+        ? `v1.${min} or later`
+        : max !== undefined
+          ? `v1.${max} or earlier`
+          : "unknown version";
+  return { ...(min === undefined ? {} : { min }), ...(max === undefined ? {} : { max }), label, evidence };
+}
+
+/** What the era decides about endpoint choices. */
+export function choiceEra(era: KubeProxyEra | undefined): ChoiceEra {
+  if (era?.min !== undefined && era.min >= 26) return { clusterTerminatingFallback: true };
+  if (era?.max !== undefined && era.max < 26) return { clusterTerminatingFallback: false };
+  return {};
+}
