@@ -434,34 +434,6 @@ export function* generateDump(options: GenerateDumpOptions): Generator<string> {
   yield buf.join("");
 }
 
-/** A Service of a generated dump, as the API would show it (for a bundle around the dump). */
-export interface GeneratedService {
-  readonly namespace: string;
-  readonly name: string;
-  readonly clusterIP: string;
-  readonly port: number;
-  /** `IP:8080` of each endpoint (target port 8080, port name "http", TCP). */
-  readonly endpoints: readonly string[];
-  readonly nodePort?: number;
-}
-
-/** The Services whose rules `generateDump(options)` writes. */
-export function generatedServices(options: GenerateDumpOptions): GeneratedService[] {
-  const e = options.endpointsPerService ?? 3;
-  return Array.from({ length: options.services }, (_, i) => {
-    const s = makeService(i, e);
-    const slash = s.spn.indexOf("/");
-    return {
-      namespace: s.spn.slice(0, slash),
-      name: s.spn.slice(slash + 1, s.spn.lastIndexOf(":")),
-      clusterIP: s.clusterIP,
-      port: s.port,
-      endpoints: s.endpoints,
-      ...(s.nodePort === undefined ? {} : { nodePort: s.nodePort }),
-    };
-  });
-}
-
 /** The counts a correct parser finds in `generateDump(options)`, computed without generating text. */
 export function generatedCounts(options: GenerateDumpOptions): GeneratedCounts {
   const e = options.endpointsPerService ?? 3;
@@ -479,4 +451,35 @@ export function generatedCounts(options: GenerateDumpOptions): GeneratedCounts {
     tables: { filter, nat },
     extraRules: dups.reduce((a, b) => a + b, 0),
   };
+}
+
+/** A generated Service as the API would hold it: its port name is `http`, its endpoints listen on 8080. */
+export interface GeneratedService {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clusterIP: string;
+  readonly port: number;
+  readonly nodePort: number | undefined;
+  /** Ready endpoint IPs. */
+  readonly endpoints: readonly string[];
+}
+
+/**
+ * The Services behind `generateDump(options)`, so benches can serve matching API objects (every
+ * Service's rules in the dump agree with them).
+ */
+export function generatedServices(options: GenerateDumpOptions): GeneratedService[] {
+  const e = options.endpointsPerService ?? 3;
+  return Array.from({ length: options.services }, (_, i) => {
+    const s = makeService(i, e);
+    const [namespace, rest] = s.spn.split("/") as [string, string];
+    return {
+      namespace,
+      name: rest.split(":")[0]!,
+      clusterIP: s.clusterIP,
+      port: s.port,
+      nodePort: s.nodePort,
+      endpoints: s.endpoints.map((ep) => ep.split(":")[0]!),
+    };
+  });
 }

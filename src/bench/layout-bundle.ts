@@ -72,7 +72,7 @@ export function layoutBundle(
           service: s.name,
           suffix: "a",
           ports: [{ name: "http", port: 8080 }],
-          endpoints: s.endpoints.map((ep) => ({ ip: ep.slice(0, ep.indexOf(":")), node: BUNDLE_NODE })),
+          endpoints: s.endpoints.map((ip) => ({ ip, node: BUNDLE_NODE })),
         }),
       ),
     ),
