@@ -14,6 +14,38 @@ export const BUNDLE_NODE = "node-1";
 /** A client pod on the node, for `diagnose --from`: `--from ns1/bench-client --to svc-1:80` (Service 1 has endpoints). */
 export const BUNDLE_QUESTION = { from: "ns1/bench-client", to: "svc-1:80" } as const;
 
+/** The bench client pod and the one node it runs on, as the API would list them. */
+function writeClientAndNode(json: (file: string, value: unknown) => void): void {
+  json(
+    "cluster/pods.json",
+    list([
+      pod({
+        namespace: "ns1",
+        name: "bench-client",
+        node: BUNDLE_NODE,
+        ip: "10.42.255.250",
+        hostIP: "192.168.20.1",
+        labels: { app: "bench-client" },
+        image: "busybox",
+      }),
+    ]),
+  );
+  json(
+    "cluster/nodes.json",
+    list([
+      node({
+        name: BUNDLE_NODE,
+        ip: "192.168.20.1",
+        podCIDR: "10.42.0.0/16",
+        roles: [],
+        version: "v1.31.4+k3s1",
+        osImage: "Debian GNU/Linux 12 (bookworm)",
+        kernel: "6.1.0-13-amd64",
+      }),
+    ]),
+  );
+}
+
 /**
  * Writes (or reuses) `.bench/bundle-<name>/` with `dump` as its one node's iptables-save.txt and the
  * API objects of its first `apiServices` Services (default all): with fewer, the node's other rules
@@ -77,34 +109,7 @@ export function layoutBundle(
       ),
     ),
   );
-  json(
-    "cluster/pods.json",
-    list([
-      pod({
-        namespace: "ns1",
-        name: "bench-client",
-        node: BUNDLE_NODE,
-        ip: "10.42.255.250",
-        hostIP: "192.168.20.1",
-        labels: { app: "bench-client" },
-        image: "busybox",
-      }),
-    ]),
-  );
-  json(
-    "cluster/nodes.json",
-    list([
-      node({
-        name: BUNDLE_NODE,
-        ip: "192.168.20.1",
-        podCIDR: "10.42.0.0/16",
-        roles: [],
-        version: "v1.31.4+k3s1",
-        osImage: "Debian GNU/Linux 12 (bookworm)",
-        kernel: "6.1.0-13-amd64",
-      }),
-    ]),
-  );
+  writeClientAndNode(json);
   writeFileSync(join(dir, "nodes", BUNDLE_NODE, "iptables-version.txt"), "iptables v1.8.9 (nf_tables)\n");
   // A hard link: the bundle holds the very file the other benches read, without a copy.
   linkSync(dump, join(dir, "nodes", BUNDLE_NODE, "iptables-save.txt"));

@@ -32,7 +32,14 @@
  * counters are not behaviour: a removed copy's counters are lost (a dead copy's are zero anyway).
  */
 
-import { chainLength, type DumpHeader, type Ruleset, type TableName } from "../model/ruleset.ts";
+import {
+  type Chain,
+  chainLength,
+  type DumpHeader,
+  type Ruleset,
+  type Table,
+  type TableName,
+} from "../model/ruleset.ts";
 import { type RuleOwner, ruleOwner } from "../scan/rule-owner.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
 import { decideCopy, writesAfter } from "./decide-copy.ts";
@@ -135,12 +142,7 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     const changed: ChainCounts[] = [];
     let tableBefore = 0;
     let tableRemoved = 0;
-    // The chains a scan found copies in, looked up by name: the others' names are never read.
-    const names = options.chainsWithCopies?.get(table.name);
-    const wanted =
-      options.chainsWithCopies === undefined
-        ? undefined
-        : new Set([...(names ?? [])].map((n) => table.chains.get(n)).filter((c) => c !== undefined));
+    const wanted = chainsToPlan(table, options.chainsWithCopies);
     for (const chain of table.chains.values()) {
       const length = chainLength(chain);
       tableBefore += length;
@@ -193,17 +195,8 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
           const key = `${table.name}\0${text}\0${keptRule.line}\0${d.reason}`;
           let lines: number[] | undefined = (d.remove ? removedGroups : keptGroups).get(key)?.lines;
           if (lines === undefined) {
-            lines = [];
-            const base = {
-              table: table.name,
-              chain: chain.name,
-              rule: text,
-              owner,
-              reason: d.reason,
-              lines,
-            };
-            if (d.remove) removedGroups.set(key, { lines, group: { ...base, keptLine: keptRule.line } });
-            else keptGroups.set(key, { lines, group: { ...base, copyOfLine: keptRule.line } });
+            const at = { table: table.name, chain: chain.name, rule: text, owner, keptLine: keptRule.line };
+            lines = addGroup(d.remove ? { removedGroups } : { keptGroups }, key, { ...at, reason: d.reason });
           }
           st.prev = st.kept;
           st.between = between;
@@ -254,6 +247,34 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     removedGroups: [...removedGroups.values()].map((g) => g.group).sort(bySize),
     keptGroups: [...keptGroups.values()].map((g) => g.group).sort(bySize),
   };
+}
+
+/**
+ * The chains of `table` a scan found copies in, looked up by name (the other chains' names are
+ * never read); undefined plans every chain.
+ */
+function chainsToPlan(
+  table: Table,
+  byName: ReadonlyMap<TableName, ReadonlySet<string>> | undefined,
+): Set<Chain> | undefined {
+  if (byName === undefined) return undefined;
+  const names = [...(byName.get(table.name) ?? [])];
+  return new Set(names.map((n) => table.chains.get(n)).filter((c) => c !== undefined));
+}
+
+/** Starts a group of removed or kept copies; returns its (empty) list of lines. */
+function addGroup(
+  into:
+    | { readonly removedGroups: Map<string, { group: RemovedGroup; lines: number[] }> }
+    | { readonly keptGroups: Map<string, { group: KeptGroup; lines: number[] }> },
+  key: string,
+  at: Omit<RemovedGroup, "lines">,
+): number[] {
+  const lines: number[] = [];
+  const { keptLine, ...base } = at;
+  if ("removedGroups" in into) into.removedGroups.set(key, { lines, group: { ...base, lines, keptLine } });
+  else into.keptGroups.set(key, { lines, group: { ...base, lines, copyOfLine: keptLine } });
+  return lines;
 }
 
 /** What the planner remembers about one distinct rule text of a chain. */

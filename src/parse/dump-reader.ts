@@ -2,7 +2,8 @@ import type { DumpHeader, TableName } from "../model/ruleset.ts";
 import { BUILTIN_CHAINS } from "../model/ruleset.ts";
 import type { DumpHandler, DumpReaderOptions } from "./dump-handler.ts";
 import { MAX_LINE_LENGTH } from "./dump-handler.ts";
-import { BINARY_CHAR, DumpLines, USER_CHAIN } from "./dump-lines.ts";
+import { DumpLines } from "./dump-lines.ts";
+import { BINARY_CHAR, USER_CHAIN } from "./dump-structure.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { decodeBytes } from "./rule-view.ts";
 
