@@ -181,8 +181,14 @@ export class KubeProxyIndexer {
    */
   ruleView(view: RuleView): void {
     if (view.table === "nat" && view.startsWith("-A KUBE-") && NAT_RULE.some((p) => view.startsWith(p))) {
-      // As rule() does, before the rule's strings are made.
-      if (view.endsWith(" -j KUBE-MARK-MASQ") || view.endsWith(" -j KUBE-MARK-DROP")) return;
+      // As rule() does, before the rule's strings are made; until IPVS mode's mark is found, a
+      // KUBE-SERVICES rule matching its ipset goes to rule() whole (IPVS mode's first is a MASQ mark).
+      const ipvsCandidate =
+        this.#ipvs === undefined &&
+        view.startsWith("-A KUBE-SERVICES ") &&
+        view.includes("--match-set KUBE-CLUSTER-IP ");
+      if (!ipvsCandidate && (view.endsWith(" -j KUBE-MARK-MASQ") || view.endsWith(" -j KUBE-MARK-DROP")))
+        return;
       this.rule(view.toRuleLine());
       return;
     }

@@ -122,3 +122,31 @@ describe("RuleView", () => {
     expect(targetOfText("-A X -p tcp")).toBeUndefined();
   });
 });
+
+test("RuleView.includes() agrees with the text's own includes, never looking past the rule's bytes", () => {
+  const dump = [
+    "*nat",
+    ":KUBE-SERVICES - [0:0]",
+    "[5:60] -A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT",
+    "-A KUBE-SERVICES -j KUBE-MARK-MASQ",
+    "COMMIT",
+    "",
+  ].join("\n");
+  const needles = [
+    "--match-set KUBE-CLUSTER-IP ",
+    "[5:60]",
+    "ACCEPT",
+    "ACCEPT\n",
+    "COMMIT",
+    "-A KUBE-SERVICES -j",
+    "MASQ",
+    "-",
+  ];
+  const got: boolean[][] = [];
+  new DumpReader({ ruleView: (v) => got.push(needles.map((n) => v.includes(n))) }).push(dump);
+  const texts = [
+    "-A KUBE-SERVICES -m set --match-set KUBE-CLUSTER-IP dst,dst -j ACCEPT",
+    "-A KUBE-SERVICES -j KUBE-MARK-MASQ",
+  ];
+  expect(got).toEqual(texts.map((t) => needles.map((n) => t.includes(n))));
+});

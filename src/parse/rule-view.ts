@@ -141,6 +141,19 @@ export class RuleView {
     return true;
   }
 
+  /** Whether the rule text holds `needle` (ASCII, not empty), searched on the bytes. */
+  includes(needle: string): boolean {
+    const b = this.bytes;
+    const first = needle.charCodeAt(0);
+    const last = this.end - needle.length;
+    for (let at = b.indexOf(first, this.start); at >= 0 && at <= last; at = b.indexOf(first, at + 1)) {
+      let i = 1;
+      while (i < needle.length && b[at + i] === needle.charCodeAt(i)) i++;
+      if (i === needle.length) return true;
+    }
+    return false;
+  }
+
   /** Whether the rule text ends with `suffix` (ASCII), compared on the bytes. */
   endsWith(suffix: string): boolean {
     const from = this.end - suffix.length;
