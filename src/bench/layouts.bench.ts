@@ -63,7 +63,9 @@ function ours(file: string, bundle: string): Job[] {
     },
     {
       name: "diagnose",
-      script: `${node} diagnose --bundle ${quote(bundle)} --from ${BUNDLE_QUESTION.from} --to ${BUNDLE_QUESTION.to} -o json > /dev/null`,
+      // Exit 3 (undecided) is an answer too: the bench bundle has no cluster DNS Service and no
+      // endpoint pods, so links past the trace stay unproven; the work measured is the same.
+      script: `${node} diagnose --bundle ${quote(bundle)} --from ${BUNDLE_QUESTION.from} --to ${BUNDLE_QUESTION.to} -o json > /dev/null; test $? -le 3`,
     },
     {
       name: "trace",
