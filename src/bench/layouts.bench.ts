@@ -29,7 +29,7 @@ const API_SERVICES = 100;
 /** Sizes of the growth curve (kube-proxy layout). */
 const CURVE = [100_000, 250_000, 500_000];
 /** The client pod's address and Service 1's ClusterIP (`generate-dump.ts`: 10.43.0.0/16 + index + 1). */
-const TRACE = { src: "10.42.255.250", dst: "10.43.0.2:80" };
+const TRACE = { src: "10.42.255.250", dst: "10.43.0.2:80", localIp: "192.168.20.1" };
 
 type Target = { readonly ratio: number; readonly mb: number };
 const TARGETS: Record<string, Target> = {
@@ -63,13 +63,14 @@ function ours(file: string, bundle: string): Job[] {
     },
     {
       name: "diagnose",
-      // Exit 3 (undecided) is an answer too: the bench bundle has no cluster DNS Service and no
+      // Exit 3 (undecided) is an answer: the bench bundle has no cluster DNS Service and no
       // endpoint pods, so links past the trace stay unproven; the work measured is the same.
       script: `${node} diagnose --bundle ${quote(bundle)} --from ${BUNDLE_QUESTION.from} --to ${BUNDLE_QUESTION.to} -o json > /dev/null; test $? -le 3`,
     },
     {
       name: "trace",
-      script: `${node} trace --dump ${quote(file)} --src ${TRACE.src} --dst ${TRACE.dst} -o json > /dev/null`,
+      // With the node's address (layout-bundle.ts), so the trace decides local or forward.
+      script: `${node} trace --dump ${quote(file)} --src ${TRACE.src} --dst ${TRACE.dst} --local-ip ${TRACE.localIp} -o json > /dev/null`,
     },
   ];
 }
