@@ -181,22 +181,26 @@ async function curveRows(): Promise<string[]> {
   return rows;
 }
 
+/** Whether the CLI reads the input of these arguments (exit 0 or 1: healthy or findings). */
+function reads(args: readonly string[]): boolean {
+  try {
+    execFileSync("node", [CLI, ...args], { stdio: "ignore" });
+    return true;
+  } catch (error) {
+    return (error as { status?: number }).status === 1;
+  }
+}
+
 /** The real-world dumps netdoctor reads: all in one `scan`, and `fix duplicates` per file. */
 async function realworldRows(): Promise<string[]> {
   if (!existsSync(REALWORLD)) return [`Real-world set skipped: ${REALWORLD} is absent.`];
   const files = readdirSync(REALWORLD)
     .sort()
     .map((f) => join(REALWORLD, f))
-    .filter((f) => {
-      try {
-        // fix refuses what scan still counts (a truncated paste): both must read the file.
-        execFileSync("node", [CLI, "scan", "-o", "json", f], { stdio: "ignore" });
-        execFileSync("node", [CLI, "fix", "duplicates", "--dump", f, "-o", "json"], { stdio: "ignore" });
-        return true;
-      } catch (error) {
-        return (error as { status?: number }).status === 1;
-      }
-    });
+    // fix refuses what scan still counts (a truncated paste): both must read the file.
+    .filter(
+      (f) => reads(["scan", "-o", "json", f]) && reads(["fix", "duplicates", "--dump", f, "-o", "json"]),
+    );
   const all = files.map(quote).join(" ");
   const mbAll = files.reduce((t, f) => t + statSync(f).size, 0) / 1e6;
   process.stderr.write(`  real-world set (${files.length} files)\n`);
