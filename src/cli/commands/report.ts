@@ -2,7 +2,6 @@ import type { Command } from "commander";
 import { readReportInput } from "../../collect/read-report-input.ts";
 import { writeOutputFile } from "../../collect/write-output-file.ts";
 import { renderHtml } from "../../report/render-html.ts";
-import { ruleLinesOf } from "../../trace/rule-steps.ts";
 import { exitCodeOf, UsageError } from "../exit-codes.ts";
 import { addLiveCollectOptions } from "../live-collect.ts";
 import { writeStdout } from "../output.ts";
