@@ -4,7 +4,7 @@
  * chains at iptables' priorities, and which tables an iptables dump evaluates in the nft walk's place.
  */
 
-import type { Ruleset, TableName } from "../model/ruleset.ts";
+import { chainLength, type Ruleset, type TableName } from "../model/ruleset.ts";
 import type { NftChain, NftHook, NftRuleset, NftTable } from "../nft/nft-ruleset.ts";
 import type { HostEvidence, IptablesDump } from "./host-evidence.ts";
 import type { IptablesChains } from "./iptables-delegate.ts";
@@ -33,16 +33,13 @@ const HOOK_OF: Readonly<Record<string, NftHook>> = {
 function needsConntrack(rs: Ruleset, name: TableName): boolean {
   const t = rs.tables.get(name);
   if (t === undefined) return false;
+  const tracks =
+    /-m (conntrack|state|connmark|connlimit|connbytes|helper)\b|-j (CONNMARK|CT|DNAT|SNAT|MASQUERADE|REDIRECT)\b/;
   for (const c of t.chains.values()) {
-    for (const r of c.rules) {
-      if (
-        name === "nat" ||
-        /-m (conntrack|state|connmark|connlimit|connbytes|helper)\b|-j (CONNMARK|CT|DNAT|SNAT|MASQUERADE|REDIRECT)\b/.test(
-          r.text,
-        )
-      )
-        return true;
-    }
+    if (chainLength(c) === 0) continue;
+    if (name === "nat") return true;
+    // Rule texts without making rule objects where the parsed chain can (a leaked dump is huge).
+    for (const text of c.ruleTexts?.() ?? c.rules.map((r) => r.text)) if (tracks.test(text)) return true;
   }
   return false;
 }
