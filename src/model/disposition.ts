@@ -3,7 +3,7 @@
  * per member. Every path has exactly one.
  */
 import type { Address } from "./flow.ts";
-import type { FilterStep, MissingEvidence, RoutingStep, Step } from "./trace-step.ts";
+import type { FilterStep, MissingEvidence, OverlayStep, RoutingStep, Step } from "./trace-step.ts";
 
 export type Disposition =
   /** Accepted by the node's INPUT hook: a process of the node itself receives it. */
@@ -19,9 +19,14 @@ export type Disposition =
     }
   /**
    * Discarded silently by a rule or a chain's DROP policy, or by routing (a blackhole route,
-   * forwarding off, rp_filter): `by`; `clientError` when the client's send() fails.
+   * forwarding off, rp_filter), or by the overlay (a frame no VTEP takes): `by`; `clientError` when
+   * the client's send() fails.
    */
-  | { readonly kind: "dropped"; readonly by: FilterStep | RoutingStep; readonly clientError?: string }
+  | {
+      readonly kind: "dropped";
+      readonly by: FilterStep | RoutingStep | OverlayStep;
+      readonly clientError?: string;
+    }
   /**
    * Discarded with an answer (`rejectWith`, canonical name); `clientError` is the errno the client
    * sees (absent when the kernel does not report that ICMP code to it: it times out).

@@ -110,6 +110,7 @@ function routingText(step: Extract<Step, { kind: "routing" }>): string {
 export function byText(d: Extract<Disposition, { kind: "dropped" | "rejected" }>): string {
   const by = d.by;
   if (by.kind === "routing") return `routing (${by.reason ?? "a route"})`;
+  if (by.kind === "overlay") return `the overlay on ${by.device} (${by.dropped ?? "dropped"})`;
   return by.action.kind === "policy"
     ? `the ${by.table} ${by.chain} policy (line ${by.evidence.line})`
     : `line ${by.evidence.line}`;

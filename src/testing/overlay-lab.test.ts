@@ -8,8 +8,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { readHostEvidence } from "../collect/read-host-evidence.ts";
 import { checkHostNetwork } from "../hostnet/check-host-network.ts";
 import type { Finding } from "../model/finding.ts";
+import type { HostPathInput } from "../trace/host-path-input.ts";
 import { commandUnavailable, netnsUnavailable, skipBecause } from "./capabilities.ts";
 import type { OverlayLab } from "./overlay-lab.ts";
 import { createOverlayLab } from "./overlay-lab-build.ts";
@@ -17,7 +19,6 @@ import { writeLabBundle } from "./overlay-lab-bundle.ts";
 import { defaultNodes, LAB_CASES, type LabCase, type LabCaseProbe } from "./overlay-lab-cases.ts";
 import { overlayUnavailable } from "./overlay-lab-ns.ts";
 import { labOutcomeKey } from "./overlay-lab-probe.ts";
-import { type HostBundle, readHostBundle } from "./overlay-lab-read.ts";
 import { labAnswer } from "./overlay-lab-verdict.ts";
 
 const skip = skipBecause(
@@ -37,14 +38,14 @@ async function probeAndCompare(
   c: LabCase,
   probes: readonly LabCaseProbe[],
   dirs: string[],
-): Promise<HostBundle> {
+): Promise<HostPathInput> {
   const real: string[] = [];
   for (const p of probes) real.push(labOutcomeKey(await lab.probe({ ...p, timeoutMs: p.timeoutMs ?? 1500 })));
   const dir = mkdtempSync(join(tmpdir(), `nd-overlay-${c.name}-`));
   dirs.push(dir);
   rmSync(dir, { recursive: true });
   await writeLabBundle(lab, dir, { services: c.services ?? [] });
-  const bundle = await readHostBundle(dir);
+  const bundle = await readHostEvidence(dir);
   probes.forEach((p, i) => {
     const what = `${c.name}: ${p.from} -> ${p.dstIp}:${p.dstPort}/${p.protocol}${p.payload === undefined ? "" : ` (${p.payload} bytes)`}`;
     expect(real[i], `${what}: the kernel`).toBe(p.expect);
