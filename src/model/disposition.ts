@@ -39,12 +39,15 @@ export type Disposition =
     }
   /** No route to the destination: the client sees `clientError` (ENETUNREACH / EHOSTUNREACH). */
   | { readonly kind: "no-route"; readonly dst: Address; readonly clientError?: string }
-  /** Routed to a directly connected address that nothing answers ARP for: EHOSTUNREACH. */
+  /**
+   * Routed to a directly connected address that nothing answers ARP for: EHOSTUNREACH on the
+   * client's own node; absent when the ARP fails on a node further on and the client only times out.
+   */
   | {
       readonly kind: "neighbor-unreachable";
       readonly ip: string;
       readonly device?: string;
-      readonly clientError: "EHOSTUNREACH";
+      readonly clientError?: "EHOSTUNREACH";
     }
   /** Leaves the cluster (a destination outside the Service and pod ranges) by `outInterface`. */
   | { readonly kind: "exits-cluster"; readonly outInterface?: string }
