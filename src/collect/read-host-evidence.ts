@@ -84,3 +84,21 @@ export async function readHostEvidence(
   }
   return hostPathInput(cluster, { hosts, extras, rulesets });
 }
+
+/**
+ * Adds the rules of `nodes` that are not read yet (and whose dumps parse) to `input`: a path that
+ * reached a node whose rules the first reading left out is evaluated again with them.
+ */
+export async function withRulesOf(
+  dir: string,
+  input: HostPathInput,
+  nodes: Iterable<string>,
+): Promise<HostPathInput | undefined> {
+  const more = new Map(input.rulesets);
+  for (const node of nodes) {
+    if (more.has(node) || !input.hosts.has(node)) continue;
+    const rs = await optionalDump(join(dir, "nodes", node, "iptables-save.txt"));
+    if (rs !== undefined) more.set(node, rs);
+  }
+  return more.size === input.rulesets.size ? undefined : { ...input, rulesets: more };
+}

@@ -140,8 +140,14 @@ function ending(path: PathResult, hops: Hop[]): Disposition {
           ...(path.clientError === undefined ? {} : { clientError: path.clientError }),
         };
       return { kind: "undecided", reason, needs: "manual-check" };
-    default:
-      return { kind: "undecided", reason, needs: needsOf(path.missing ?? []) };
+    default: {
+      const rules = /no (nodes\/[^ ]+\/iptables-save\.txt)/.exec(reason)?.[1];
+      return {
+        kind: "undecided",
+        reason,
+        needs: needsOf(path.missing ?? (rules === undefined ? [] : [rules])),
+      };
+    }
   }
 }
 
