@@ -84,7 +84,8 @@ function renderTrace(trace: Trace, _flow: Flow, width: number): string[] {
     for (const step of hop.steps) lines.push(...renderStep(step, width));
   }
   // Across nodes, a node whose rules were not read has no rule steps either: say nothing there.
-  if (ruleSteps(trace) === 0 && !several) lines.push("  (no rule acted on the packet; every chain's policy is ACCEPT)");
+  if (ruleSteps(trace) === 0 && !several)
+    lines.push("  (no rule acted on the packet; every chain's policy is ACCEPT)");
   const extra: string[] = [];
   const mark = trace.hops[trace.hops.length - 1]?.mark;
   if (mark !== undefined) extra.push(`final mark ${mark}`);
