@@ -11,6 +11,7 @@ import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { CollectError } from "./collect-error.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
 import { readDump } from "./read-dump.ts";
+import { readHostPath } from "./read-host-path.ts";
 
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
@@ -52,5 +53,9 @@ export async function diagnoseBundleDir(
         : undefined;
     builder.addNode({ ...data, ...(ruleset === undefined ? {} : { ruleset }) });
   }
+  if (builder.clientNode !== undefined)
+    builder.setHostPath(
+      await readHostPath(dir, builder, { cluster: bundle.cluster, nodeDirs: bundle.nodeDirs }),
+    );
   return builder.finish();
 }

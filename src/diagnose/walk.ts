@@ -9,6 +9,7 @@ import { configLink } from "./link-config.ts";
 import { dataplaneLink } from "./link-dataplane.ts";
 import { dnsLink } from "./link-dns.ts";
 import { endpointsLink } from "./link-endpoints.ts";
+import { hostPathLinks } from "./link-host-path.ts";
 import { clientNodeLink, healthLink } from "./link-node.ts";
 import { serviceLink } from "./link-service.ts";
 import { questionSummary } from "./summary.ts";
@@ -82,6 +83,7 @@ export function walkQuestion(
     endpointsLink(ctx),
     clientNodeLink(ctx),
     dataplaneLink(ctx),
+    ...hostPathLinks(ctx),
     healthLink(ctx),
     configLink(ctx),
   ];

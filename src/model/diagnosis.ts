@@ -14,6 +14,12 @@ export type CheckName =
   | "endpoints"
   | "client-node"
   | "node-dataplane"
+  /** The client node routes and forwards the packet (ip route, sysctls, FORWARD). */
+  | "route"
+  /** The overlay between the nodes (neighbour, FDB, VXLAN, the underlay, decapsulation). */
+  | "overlay"
+  /** The endpoint's node routes, forwards and delivers it, and the reply comes back. */
+  | "endpoint-node"
   | "node-health"
   | "config";
 

@@ -87,6 +87,9 @@ export function stepSlot(check: CheckName): Slot {
     case "node-health":
       return "node";
     case "node-dataplane":
+    case "route":
+    case "overlay":
+    case "endpoint-node":
       return "dataplane";
     case "bundle":
       return "none";
