@@ -53,9 +53,10 @@ export async function diagnoseBundleDir(
         : undefined;
     builder.addNode({ ...data, ...(ruleset === undefined ? {} : { ruleset }) });
   }
-  if (builder.clientNode !== undefined)
-    builder.setHostPath(
-      await readHostPath(dir, builder, { cluster: bundle.cluster, nodeDirs: bundle.nodeDirs }),
-    );
+  const hostPath =
+    builder.clientNode === undefined
+      ? undefined
+      : await readHostPath(dir, builder, { cluster: bundle.cluster, nodeDirs: bundle.nodeDirs });
+  if (hostPath !== undefined) builder.setHostPath(hostPath);
   return builder.finish();
 }

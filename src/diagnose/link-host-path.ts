@@ -61,7 +61,10 @@ const CODES: Readonly<Record<PathLinkName, readonly string[]>> = {
 function sees(t: Trace): string {
   const d = t.disposition;
   const e =
-    d.kind === "dropped" || d.kind === "rejected" || d.kind === "no-route" || d.kind === "neighbor-unreachable"
+    d.kind === "dropped" ||
+    d.kind === "rejected" ||
+    d.kind === "no-route" ||
+    d.kind === "neighbor-unreachable"
       ? d.clientError
       : undefined;
   return e === undefined ? "no answer (it times out)" : `${e} ("${ERRNO_MESSAGES[e] ?? e}")`;
@@ -167,7 +170,12 @@ function linksFor(h: HostPathFacts, t: Trace | undefined, fail: PathFailure | un
     if (fail!.undecided) return undecidedLink(check, fail!, t!);
     const [proof, more] = proofOf(h, fail!, t!);
     const end = `on ${fail!.node}: ${endText(t!)}`;
-    const link = brokenBy(check, proof, proof.code === "path-blocked" ? end : `${end}; ${proof.message}`, more);
+    const link = brokenBy(
+      check,
+      proof,
+      proof.code === "path-blocked" ? end : `${end}; ${proof.message}`,
+      more,
+    );
     return { ...link, clientSees: sees(t!) };
   });
 }
