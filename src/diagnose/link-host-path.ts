@@ -105,7 +105,7 @@ function filesOf(f: Finding): string[] {
 function proofOf(h: HostPathFacts, fail: PathFailure, t: Trace): [Finding, Finding[]] {
   const codes = CODES[fail.link];
   const nodes = new Set(t.hops.map((x) => x.node));
-  const candidates = h.findings.filter((f) => f.severity === "error" && codes.includes(f.code));
+  const candidates = h.findings.filter((f) => f.severity !== "info" && codes.includes(f.code));
   const onNode = candidates.filter((f) => f.node === fail.node);
   const stepFile = fail.files[0];
   // An overlay drop on the receiver is often caused on the sender (a stale FDB or neighbour entry
@@ -219,7 +219,12 @@ export function hostPathLinks(ctx: WalkContext): Link[] {
     return PATH_LINKS.map((c) => plain(c, "not-applicable", why));
   }
   const traces = h.trace.traces;
-  const sameNode = traces.every((t) => t.hops.every((x) => x.node === h.clientNode));
+  // Same node: every address the packet may end at is a pod of the client's node.
+  const ends = q.targets.map((t) => t.replace(/:\d+$/, ""));
+  const sameNode =
+    ends.length > 0 &&
+    ends.every((ip) => h.input.pods.some((p) => p.ip === ip && p.node === h.clientNode)) &&
+    traces.every((t) => t.hops.every((x) => x.node === h.clientNode));
   const w = worst(traces, h.clientNode);
   if (sameNode) {
     const local = `the client and the endpoint share ${h.clientNode}: only its bridge and delivery matter`;

@@ -140,6 +140,19 @@ function ending(path: PathResult, hops: Hop[]): Disposition {
           ...(path.clientError === undefined ? {} : { clientError: path.clientError }),
         };
       return { kind: "undecided", reason, needs: "manual-check" };
+    case "forwarded-overlay":
+    case "forwarded-underlay":
+      if (path.outcome === "error" || path.outcome === "timeout") {
+        // Sent on and never arriving: a forwarding loop whose TTL runs out (ICMP time exceeded).
+        const d = dropStep(hop, reason);
+        hops[hops.length - 1] = d.hop;
+        return {
+          kind: "dropped",
+          by: d.by,
+          ...(path.clientError === undefined ? {} : { clientError: path.clientError }),
+        };
+      }
+      return { kind: "undecided", reason, needs: needsOf(path.missing ?? []) };
     default: {
       const rules = /no (nodes\/[^ ]+\/iptables-save\.txt)/.exec(reason)?.[1];
       return {
