@@ -34,10 +34,15 @@ export async function diagnoseBundleDir(
   options: DiagnoseDirOptions = {},
 ): Promise<Diagnosis> {
   const bundle = await readBundle(dir);
+  const hostPath =
+    question === undefined
+      ? undefined
+      : await readHostPath(dir, question, { cluster: bundle.cluster, nodeDirs: bundle.nodeDirs });
   const builder = new DiagnosisBuilder(
     {
       cluster: bundle.cluster,
       problems: bundle.problems,
+      ...(hostPath === undefined ? {} : { hostPath }),
       ...(bundle.meta.cluster === undefined ? {} : { clusterName: bundle.meta.cluster }),
       ...(bundle.meta.collectedAt === undefined ? {} : { collectedAt: bundle.meta.collectedAt }),
     },
@@ -53,10 +58,5 @@ export async function diagnoseBundleDir(
         : undefined;
     builder.addNode({ ...data, ...(ruleset === undefined ? {} : { ruleset }) });
   }
-  const hostPath =
-    builder.clientNode === undefined
-      ? undefined
-      : await readHostPath(dir, builder, { cluster: bundle.cluster, nodeDirs: bundle.nodeDirs });
-  if (hostPath !== undefined) builder.setHostPath(hostPath);
   return builder.finish();
 }

@@ -5,8 +5,11 @@
  */
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
-import type { DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
+import type { DiagnoseQuestion } from "../diagnose/diagnosis-builder.ts";
+import { hostPathNodes } from "../diagnose/host-path-facts.ts";
+import { resolveQuestion } from "../diagnose/question.ts";
 import { HOST_FILES } from "../hostnet/host-evidence.ts";
+import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
 import { readHostEvidence, withRulesOf } from "./read-host-evidence.ts";
@@ -44,20 +47,21 @@ export async function hasHostEvidence(dir: string, nodeDirs: readonly string[]):
 }
 
 /**
- * Reads the bundle's host side for `builder`'s question. Undefined for a bundle collected before
+ * Reads the bundle's host side for a diagnose question. Undefined for a bundle collected before
  * netdoctor gathered host files (none of them, and no failed host command, in any node directory):
  * its diagnosis keeps to the client node, as it did then (docs/bundle.md).
  */
 export async function readHostPath(
   dir: string,
-  builder: Pick<DiagnosisBuilder, "pathNodesLacking">,
+  question: DiagnoseQuestion,
   bundle: { readonly cluster: ClusterState; readonly nodeDirs: readonly string[] },
 ): Promise<HostPathInput | undefined> {
   if (!(await hasHostEvidence(dir, bundle.nodeDirs))) return undefined;
+  const q = resolveQuestion(bundle.cluster, expectedServicePorts(bundle.cluster), question);
   let input = await readHostEvidence(dir, { ...bundle, rulesOf: [] });
   // Each round adds at least one node's rules or stops, so this ends within the node count.
   for (;;) {
-    const lacking = builder.pathNodesLacking(input);
+    const lacking = hostPathNodes(input, q);
     if (lacking.length === 0) return input;
     const more = await withRulesOf(dir, input, lacking);
     if (more === undefined) return input;

@@ -31,7 +31,6 @@ import type { HostPathInput } from "../trace/host-path-input.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
-import { hostPathFacts, hostPathNodes } from "./host-path-facts.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
@@ -64,11 +63,7 @@ export interface DiagnoseContext {
   /** bundle.json's `collectedAt` (ISO-8601): the "now" of kube-proxy's last-sync age. */
   readonly collectedAt?: string;
   readonly problems: readonly Finding[];
-  /**
-   * The bundle's host side (collect/read-host-evidence.ts): with it, a question gets the route,
-   * overlay and endpoint-node links, traced across nodes. Without it those links are left out.
-   */
-  readonly hostPath?: HostPathInput;
+  readonly hostPath?: HostPathInput; // host files: the route, overlay and endpoint-node links
 }
 
 /**
@@ -119,27 +114,12 @@ export class DiagnosisBuilder {
   readonly #question: Question | undefined;
   readonly #appConfig: DiagnoseQuestion["appConfig"];
   readonly #nodes: NodeResult[] = [];
-  #hostPath: HostPathInput | undefined;
 
   constructor(ctx: DiagnoseContext, question?: DiagnoseQuestion) {
     this.#ctx = ctx;
     this.#ports = expectedServicePorts(ctx.cluster);
     this.#question = question === undefined ? undefined : resolveQuestion(ctx.cluster, this.#ports, question);
     this.#appConfig = question?.appConfig;
-    this.#hostPath = ctx.hostPath;
-  }
-
-  /**
-   * The nodes whose iptables rules the question's path across nodes needs and `input` lacks (the
-   * client's node, the endpoints' nodes, any node a conntrack entry sends it to); empty when none.
-   */
-  pathNodesLacking(input: HostPathInput): string[] {
-    return this.#question === undefined ? [] : hostPathNodes(input, this.#question);
-  }
-
-  /** Gives the bundle's host side (see {@linkcode DiagnoseContext.hostPath}). */
-  setHostPath(input: HostPathInput): void {
-    this.#hostPath = input;
   }
 
   /** The node whose full ruleset the trace needs (pass it to {@linkcode addNode} as `ruleset`). */
@@ -263,6 +243,7 @@ export class DiagnosisBuilder {
       steps,
       findings,
       ...(client?.trace === undefined ? {} : { trace: client.trace }),
+      ...("pathTrace" in result ? { pathTrace: result.pathTrace as TraceResult } : {}),
       nodes,
     };
   }
@@ -287,17 +268,12 @@ export class DiagnosisBuilder {
         gaps,
         ...(node === undefined ? {} : { node }),
         config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
-        ...hostPathOf(this.#hostPath, q),
+        ...(this.#ctx.hostPath === undefined ? {} : { hostPathInput: this.#ctx.hostPath }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
       },
       { bundle, sickElsewhere: sickNodes(this.#nodes, q.client.nodeName, outliers) },
     );
   }
-}
-
-function hostPathOf(input: HostPathInput | undefined, q: Question) {
-  const facts = input === undefined ? undefined : hostPathFacts(input, q);
-  return facts === undefined ? {} : { hostPath: facts };
 }
 
 /** Where the endpoints came from, when not plain discovery.k8s.io/v1 EndpointSlices (v1beta1, v1 Endpoints). */

@@ -8,9 +8,9 @@
  */
 import { makeFinding } from "../findings/make-finding.ts";
 import type { Finding } from "../model/finding.ts";
-import type { Trace } from "../model/trace.ts";
+import type { Trace, TraceResult } from "../model/trace.ts";
 import { ERRNO_MESSAGES } from "../trace/reject-errno.ts";
-import type { HostPathFacts } from "./host-path-facts.ts";
+import { type HostPathFacts, hostPathFacts } from "./host-path-facts.ts";
 import { brokenBy, type Link, plain, undecided, type WalkContext } from "./link.ts";
 import { PATH_LINKS, type PathFailure, type PathLinkName, pathFailure } from "./path-failure.ts";
 
@@ -206,10 +206,18 @@ function worst(traces: readonly Trace[], client: string): { t: Trace; fail: Path
   return fails.find((f) => !f.fail.undecided) ?? fails[0];
 }
 
-/** route, overlay and endpoint-node for a question (empty when the bundle's host side was not read). */
-export function hostPathLinks(ctx: WalkContext): Link[] {
-  const h = ctx.hostPath;
-  if (h === undefined) return [];
+/**
+ * route, overlay and endpoint-node for a question, and the connection's multi-hop trace (no links
+ * when the bundle's host side was not read).
+ */
+export function hostPathLinks(ctx: WalkContext): { links: Link[]; trace?: TraceResult } {
+  const input = ctx.hostPathInput;
+  const h = input === undefined ? undefined : hostPathFacts(input, ctx.question);
+  if (h === undefined) return { links: [] };
+  return { links: pathLinks(ctx, h), ...(h.trace === undefined ? {} : { trace: h.trace }) };
+}
+
+function pathLinks(ctx: WalkContext, h: HostPathFacts): Link[] {
   const q = ctx.question;
   if (h.trace === undefined || q.targets === undefined) {
     const why =

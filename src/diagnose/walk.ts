@@ -4,6 +4,7 @@
  */
 import { type CheckStep, verdictOf } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
+import type { TraceResult } from "../model/trace.ts";
 import { type Link, plain, undecided, type WalkContext } from "./link.ts";
 import { configLink } from "./link-config.ts";
 import { dataplaneLink } from "./link-dataplane.ts";
@@ -69,6 +70,8 @@ export interface WalkResult {
   readonly steps: CheckStep[];
   readonly findings: Finding[];
   readonly summary: string;
+  /** The connection across nodes, when the host side was read. */
+  readonly pathTrace?: TraceResult;
 }
 
 /** Runs every link of the question and sums them up. */
@@ -76,6 +79,7 @@ export function walkQuestion(
   ctx: WalkContext,
   options: { readonly bundle: Link; readonly sickElsewhere: readonly string[] },
 ): WalkResult {
+  const host = hostPathLinks(ctx);
   const links: Link[] = [
     options.bundle,
     dnsLink(ctx),
@@ -83,7 +87,7 @@ export function walkQuestion(
     endpointsLink(ctx),
     clientNodeLink(ctx),
     dataplaneLink(ctx),
-    ...hostPathLinks(ctx),
+    ...host.links,
     healthLink(ctx),
     configLink(ctx),
   ];
@@ -101,5 +105,5 @@ export function walkQuestion(
   });
   const seen = new Set<Finding>();
   const findings = links.flatMap((l) => l.findings).filter((f) => !seen.has(f) && seen.add(f) !== undefined);
-  return { steps, findings, summary };
+  return { steps, findings, summary, ...(host.trace === undefined ? {} : { pathTrace: host.trace }) };
 }

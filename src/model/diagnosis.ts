@@ -132,6 +132,11 @@ export interface Diagnosis {
   readonly findings: readonly Finding[];
   /** The trace on the client's node, when a question was asked and the node's rules were readable. */
   readonly trace?: TraceResult;
+  /**
+   * The connection across nodes (one hop per node: the client's, then the endpoint's), when the
+   * bundle's host files were read (docs/trace.md, multi-hop).
+   */
+  readonly pathTrace?: TraceResult;
   readonly nodes: readonly NodeSummary[];
 }
 
