@@ -427,3 +427,34 @@ export function generatedCounts(options: GenerateDumpOptions): GeneratedCounts {
     extraRules: dups.reduce((a, b) => a + b, 0),
   };
 }
+
+/** A generated Service as the API would hold it: its port name is `http`, its endpoints listen on 8080. */
+export interface GeneratedService {
+  readonly namespace: string;
+  readonly name: string;
+  readonly clusterIP: string;
+  readonly port: number;
+  readonly nodePort: number | undefined;
+  /** Ready endpoint IPs. */
+  readonly endpoints: readonly string[];
+}
+
+/**
+ * The Services behind `generateDump(options)`, so benches can serve matching API objects (every
+ * Service's rules in the dump agree with them).
+ */
+export function generatedServices(options: GenerateDumpOptions): GeneratedService[] {
+  const e = options.endpointsPerService ?? 3;
+  return Array.from({ length: options.services }, (_, i) => {
+    const s = makeService(i, e);
+    const [namespace, rest] = s.spn.split("/") as [string, string];
+    return {
+      namespace,
+      name: rest.split(":")[0]!,
+      clusterIP: s.clusterIP,
+      port: s.port,
+      nodePort: s.nodePort,
+      endpoints: s.endpoints.map((ep) => ep.split(":")[0]!),
+    };
+  });
+}
