@@ -7,6 +7,7 @@
  * and the command that makes it); not-applicable for what a same-node connection does not cross.
  */
 import { makeFinding } from "../findings/make-finding.ts";
+import { checkStep } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Trace, TraceResult } from "../model/trace.ts";
 import { ERRNO_MESSAGES } from "../trace/reject-errno.ts";
@@ -245,7 +246,30 @@ function pathLinks(ctx: WalkContext, h: HostPathFacts): Link[] {
   }
   const links = linksFor(h, w?.t, w?.fail);
   if (w !== undefined) return links;
-  return pinnedLinks(h, links);
+  return pinnedLinks(h, overlayRisk(h, links));
+}
+
+/** Faults of a node's overlay device that hit some packets of every path through it (not per peer). */
+const DEVICE_RISKS = new Set(["overlay-mtu-mismatch", "overlay-checksum-offload"]);
+
+/**
+ * A delivered path through an overlay device the checks find faulty (an MTU that drops full-size
+ * packets, broken checksum offload): the overlay works for this packet, at risk for others.
+ */
+function overlayRisk(h: HostPathFacts, links: Link[]): Link[] {
+  const nodes = new Set(h.trace?.traces.flatMap((t) => t.hops.map((x) => x.node)) ?? []);
+  const risky = h.findings.filter(
+    (f) => f.severity === "error" && DEVICE_RISKS.has(f.code) && nodes.has(f.node ?? ""),
+  );
+  if (risky.length === 0) return links;
+  const codes = [...new Set(risky.map((f) => f.code))];
+  const detail = `${links[1]!.step.detail}, but ${risky[0]!.message}`;
+  const overlay: Link = {
+    step: checkStep("overlay", "at-risk", detail, { findings: codes }),
+    findings: risky,
+    risk: codes.join(", "),
+  };
+  return [links[0]!, overlay, links[2]!];
 }
 
 /** A delivered path whose client still has a flow pinned by conntrack to a dead endpoint. */

@@ -134,8 +134,11 @@ export const LAB_DIAGNOSES: Readonly<Record<string, readonly LabDiagnosis[]>> = 
     },
   ],
   "asymmetric-rp-loose": [{ from: "default/a1", to: B, links: OK }],
-  // Small packets pass; only the 4000-byte probe is lost (the checks report the MTUs).
-  "mtu-mismatch": [{ from: "default/a1", to: B, links: OK }],
+  // Small packets pass (the question's packet is small); full-size ones are lost, which the MTU
+  // checks show: the overlay is at risk, not broken.
+  "mtu-mismatch": [
+    { from: "default/a1", to: B, links: { route: "ok", overlay: "at-risk", "endpoint-node": "ok" } },
+  ],
   "ip-forward-off-receiver": [
     {
       from: "default/a1",

@@ -133,6 +133,17 @@ async function checkDiagnosis(c: LabCase, dir: string, want: LabDiagnosis, outco
       same.filter((o) => o.probe.srcPort === undefined).every((o) => o.real.startsWith("answer")),
       `${what}: the kernel answered`,
     ).toBe(true);
+  // At risk: this connection works, and the kernel lost a bigger packet of it.
+  if (Object.values(want.links).includes("at-risk"))
+    expect(
+      outcomes.some(
+        (o) =>
+          o.probe.payload !== undefined &&
+          `${o.probe.dstIp}:${o.probe.dstPort}` === want.to &&
+          !o.real.startsWith("answer"),
+      ),
+      `${what}: the kernel lost a bigger packet`,
+    ).toBe(true);
   const d = await diagnoseBundleDir(dir, { from: want.from, to: want.to });
   const got = Object.fromEntries(
     PATH_LINKS.map((l) => [l, d.steps.find((s) => s.check === l)?.status ?? "absent"]),
