@@ -70,6 +70,20 @@ describe("route, overlay and endpoint-node links", () => {
     expect(s.missing).toContain("nodes/node-a/ip-neigh.json");
   });
 
+  it("hostPathLinks() is undecided past decapsulation without the endpoint node's rules, asking for its iptables-save", async () => {
+    const dir = copy("healthy", "no-rules-b");
+    rmSync(join(dir, "nodes", "node-b", "iptables-save.txt"));
+    const d = await diagnoseBundleDir(dir, { from: "default/a1", to: "198.18.2.10:8080" });
+    const undecided = d.steps.filter(
+      (s) => s.status === "undecided" && ["overlay", "endpoint-node"].includes(s.check),
+    );
+    expect(undecided).toHaveLength(1);
+    expect(undecided[0]!.missing).toBe("nodes/node-b/iptables-save.txt");
+    expect(undecided[0]!.howToGet).toContain("iptables-save > nodes/node-b/iptables-save.txt");
+    const t = d.pathTrace!.traces[0]!;
+    expect(t.disposition).toMatchObject({ kind: "undecided", needs: "node-rules" });
+  });
+
   it("hostPathLinks() is left out for a bundle collected before host files existed", async () => {
     const dir = copy("healthy", "old-bundle");
     for (const node of ["node-a", "node-b", "node-c"])
