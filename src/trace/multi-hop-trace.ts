@@ -12,6 +12,7 @@ import type {
   Flow,
   Hop,
   OverlayStep,
+  Packet,
   RoutingStep,
   Step,
   Trace,
@@ -63,7 +64,7 @@ function clientPrefix(b: ConnectionBranch, sent: Flow): Step[] {
 }
 
 /** Makes the last step say how the path ended when it does not already (dropped needs a `by`). */
-function dropStep(hop: Hop, reason: string): FilterStepOrRoute {
+function dropStep(hop: Hop, reason: string, dst: Packet): FilterStepOrRoute {
   const last = hop.steps[hop.steps.length - 1];
   if (last !== undefined && endingOf(last) === "dropped") return { hop, by: last as FilterStepOrRoute["by"] };
   if (last?.kind === "overlay") {
@@ -73,7 +74,7 @@ function dropStep(hop: Hop, reason: string): FilterStepOrRoute {
   const by: RoutingStep = {
     kind: "routing",
     decision: "drop",
-    dst: { kind: "exact", ip: "0.0.0.0" },
+    dst: packetHeaders(dst).dst,
     basis: "none",
     reason,
   };
@@ -123,7 +124,7 @@ function ending(path: PathResult, hops: Hop[]): Disposition {
       };
     }
     case "dropped": {
-      const d = dropStep(hop, reason);
+      const d = dropStep(hop, reason, path.packet);
       hops[hops.length - 1] = d.hop;
       return {
         kind: "dropped",
@@ -144,7 +145,7 @@ function ending(path: PathResult, hops: Hop[]): Disposition {
     case "forwarded-underlay":
       if (path.outcome === "error" || path.outcome === "timeout") {
         // Sent on and never arriving: a forwarding loop whose TTL runs out (ICMP time exceeded).
-        const d = dropStep(hop, reason);
+        const d = dropStep(hop, reason, path.packet);
         hops[hops.length - 1] = d.hop;
         return {
           kind: "dropped",
