@@ -131,17 +131,25 @@ function proofOf(h: HostPathFacts, fail: PathFailure, t: Trace): [Finding, Findi
       : s !== undefined && "evidence" in s && s.evidence !== undefined
         ? [{ file: s.evidence.file, line: s.evidence.line, text: by }]
         : [{ file: `nodes/${fail.node}/`, text: by }];
-  const proof = makeFinding(
-    "path-blocked",
-    {
-      node: fail.node,
-      outcome: t.disposition.kind === "rejected" ? "rejected" : "dropped",
-      share: Math.round(t.probability * 100),
-      by,
-      clientSees: `sees ${sees(t)}`,
-    },
-    { node: fail.node, evidence },
-  );
+  const outcome = t.disposition.kind === "rejected" ? "rejected" : "dropped";
+  const proof =
+    fail.node === h.clientNode
+      ? makeFinding(
+          "path-blocked",
+          {
+            node: fail.node,
+            outcome,
+            share: Math.round(t.probability * 100),
+            by,
+            clientSees: `sees ${sees(t)}`,
+          },
+          { node: fail.node, evidence },
+        )
+      : makeFinding(
+          "node-rules-drop",
+          { node: fail.node, outcome, by, clientSees: sees(t) },
+          { node: fail.node, evidence },
+        );
   return [proof, others];
 }
 

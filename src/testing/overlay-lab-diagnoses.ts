@@ -173,7 +173,7 @@ export const LAB_DIAGNOSES: Readonly<Record<string, readonly LabDiagnosis[]>> = 
       links: ENDPOINT,
       broken: {
         at: "node-b",
-        codes: ["path-blocked"],
+        codes: ["node-rules-drop"],
         proofNode: "node-b",
         files: [/^nodes\/node-b\/iptables-save\.txt$/],
       },
@@ -186,7 +186,7 @@ export const LAB_DIAGNOSES: Readonly<Record<string, readonly LabDiagnosis[]>> = 
       links: OVERLAY,
       broken: {
         at: "node-b",
-        codes: ["path-blocked"],
+        codes: ["node-rules-drop"],
         proofNode: "node-b",
         files: [/^nodes\/node-b\/iptables-save\.txt$/],
       },

@@ -36,6 +36,7 @@ export function findingSlot(code: FindingCode): Slot {
     case "service-rules-missing":
     case "service-rejected":
     case "path-blocked":
+    case "node-rules-drop":
     case "netpol-denied":
     case "netpol-node-disagrees":
     case "netpol-not-enforced":
