@@ -12,6 +12,7 @@ import { diagnoseBundleDir } from "../collect/diagnose-bundle-dir.ts";
 import { readHostEvidence } from "../collect/read-host-evidence.ts";
 import { checkHostNetwork } from "../hostnet/check-host-network.ts";
 import type { Finding } from "../model/finding.ts";
+import { checkTraceSteps } from "../model/trace.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
 import { commandUnavailable, netnsUnavailable, skipBecause } from "./capabilities.ts";
 import type { OverlayLab } from "./overlay-lab.ts";
@@ -145,6 +146,8 @@ async function checkDiagnosis(c: LabCase, dir: string, want: LabDiagnosis, outco
       `${what}: the kernel lost a bigger packet`,
     ).toBe(true);
   const d = await diagnoseBundleDir(dir, { from: want.from, to: want.to });
+  for (const t of d.pathTrace?.traces ?? []) checkTraceSteps(t);
+  expect(d.pathTrace?.traces[0]?.hops[0]?.node, `${what}: the first hop`).toBe(d.question?.clientNode);
   const got = Object.fromEntries(
     PATH_LINKS.map((l) => [l, d.steps.find((s) => s.check === l)?.status ?? "absent"]),
   );
