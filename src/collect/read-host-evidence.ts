@@ -21,6 +21,11 @@ import { readDump } from "./read-dump.ts";
 export interface ReadHostEvidenceOptions {
   /** Nodes whose iptables-save.txt to parse (default: every node directory). */
   readonly rulesOf?: readonly string[];
+  /**
+   * Nodes whose conntrack.txt to parse (default: every node directory); on the others it counts as
+   * not read (up to 20,000 entries a node: a question needs only its client's).
+   */
+  readonly conntrackOf?: readonly string[];
   /** The bundle's API side when the caller has read it already. */
   readonly cluster?: ClusterState;
   /** The bundle's node directories when the caller has read them already. */
@@ -44,10 +49,15 @@ async function optionalDump(path: string): Promise<Ruleset | undefined> {
   }
 }
 
-/** Parses one node directory's host files (each optional). */
-export async function readNodeHostFiles(dir: string, node: string): Promise<HostEvidence> {
+/** Parses one node directory's host files (each optional; conntrack.txt only when asked). */
+export async function readNodeHostFiles(
+  dir: string,
+  node: string,
+  options: { readonly conntrack?: boolean } = {},
+): Promise<HostEvidence> {
   const files: Record<string, string> = {};
   for (const name of Object.values(HOST_FILES)) {
+    if (name === HOST_FILES.conntrack && options.conntrack === false) continue;
     const text = await optional(join(dir, "nodes", node, name));
     if (text !== undefined) files[name] = text;
   }
@@ -76,8 +86,9 @@ export async function readHostEvidence(
   const hosts = new Map<string, HostEvidence>();
   const rulesets = new Map<string, Ruleset>();
   const rulesOf = new Set(options.rulesOf ?? nodeDirs);
+  const conntrackOf = new Set(options.conntrackOf ?? nodeDirs);
   for (const node of nodeDirs) {
-    hosts.set(node, await readNodeHostFiles(dir, node));
+    hosts.set(node, await readNodeHostFiles(dir, node, { conntrack: conntrackOf.has(node) }));
     if (!rulesOf.has(node)) continue;
     const rs = await optionalDump(join(dir, "nodes", node, "iptables-save.txt"));
     if (rs !== undefined) rulesets.set(node, rs);

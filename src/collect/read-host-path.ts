@@ -58,7 +58,8 @@ export async function readHostPath(
 ): Promise<HostPathInput | undefined> {
   if (!(await hasHostEvidence(dir, bundle.nodeDirs))) return undefined;
   const q = resolveQuestion(bundle.cluster, expectedServicePorts(bundle.cluster), question);
-  let input = await readHostEvidence(dir, { ...bundle, rulesOf: [] });
+  const client = q.client.nodeName === undefined ? [] : [q.client.nodeName];
+  let input = await readHostEvidence(dir, { ...bundle, rulesOf: [], conntrackOf: client });
   // Each round adds at least one node's rules or stops, so this ends within the node count.
   for (;;) {
     const lacking = hostPathNodes(input, q);

@@ -106,6 +106,7 @@ export async function runMultiHopTrace(
     cluster: bundle.cluster,
     nodeDirs: bundle.nodeDirs,
     rulesOf,
+    conntrackOf: [client.nodeName],
   });
   const question = {
     node: client.nodeName,
