@@ -1,31 +1,17 @@
 /**
  * Runs `diagnose` over a bundle directory: reads the API side, then streams one node at a time
- * (scan + index in one pass; the client node's dump is also parsed for the trace) into the pure
- * {@linkcode DiagnosisBuilder}.
+ * into the pure {@linkcode DiagnosisBuilder}. Each node's dump is read once: one pass scans it
+ * (node health), indexes it (reconciliation) and, for the client node of a question, parses it
+ * (the trace).
  */
-import { join } from "node:path";
 import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
-import type { Ruleset } from "../model/ruleset.ts";
-import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
-import { CollectError } from "./collect-error.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
-import { readDump } from "./read-dump.ts";
 import { readHostPath } from "./read-host-path.ts";
 
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
   readonly onNode?: (node: string, done: number, total: number) => void;
-}
-
-/** The client node's rules for the trace; a dump that became unreadable meanwhile gives none. */
-async function readClientDump(path: string): Promise<Ruleset | undefined> {
-  try {
-    return await readDump(path, { lazy: true });
-  } catch (error) {
-    if (error instanceof CollectError || error instanceof DumpSyntaxError) return undefined;
-    throw error;
-  }
 }
 
 export async function diagnoseBundleDir(
@@ -51,12 +37,7 @@ export async function diagnoseBundleDir(
   let done = 0;
   for (const node of bundle.nodeDirs) {
     options.onNode?.(node, done++, bundle.nodeDirs.length);
-    const data = await readBundleNode(dir, node);
-    const ruleset =
-      node === builder.clientNode && data.index !== undefined
-        ? await readClientDump(join(dir, "nodes", node, "iptables-save.txt"))
-        : undefined;
-    builder.addNode({ ...data, ...(ruleset === undefined ? {} : { ruleset }) });
+    builder.addNode(await readBundleNode(dir, node, { ruleset: node === builder.clientNode }));
   }
   return builder.finish();
 }
