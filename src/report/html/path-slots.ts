@@ -36,6 +36,7 @@ export function findingSlot(code: FindingCode): Slot {
     case "service-rules-missing":
     case "service-rejected":
     case "path-blocked":
+    case "node-rules-drop":
     case "netpol-denied":
     case "netpol-node-disagrees":
     case "netpol-not-enforced":
@@ -87,6 +88,9 @@ export function stepSlot(check: CheckName): Slot {
     case "node-health":
       return "node";
     case "node-dataplane":
+    case "route":
+    case "overlay":
+    case "endpoint-node":
       return "dataplane";
     case "bundle":
       return "none";
