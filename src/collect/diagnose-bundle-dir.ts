@@ -7,6 +7,7 @@
 import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
+import { readHostPath } from "./read-host-path.ts";
 import { readNodeNft } from "./read-node-nft.ts";
 
 export interface DiagnoseDirOptions {
@@ -20,10 +21,15 @@ export async function diagnoseBundleDir(
   options: DiagnoseDirOptions = {},
 ): Promise<Diagnosis> {
   const bundle = await readBundle(dir);
+  const hostPath =
+    question === undefined
+      ? undefined
+      : await readHostPath(dir, question, { cluster: bundle.cluster, nodeDirs: bundle.nodeDirs });
   const builder = new DiagnosisBuilder(
     {
       cluster: bundle.cluster,
       problems: bundle.problems,
+      ...(hostPath === undefined ? {} : { hostPath }),
       ...(bundle.meta.cluster === undefined ? {} : { clusterName: bundle.meta.cluster }),
       ...(bundle.meta.collectedAt === undefined ? {} : { collectedAt: bundle.meta.collectedAt }),
     },

@@ -102,13 +102,16 @@ describe.skipIf(skip)("diagnose with the client node's nftables ruleset (issue 1
 
   const ask = (dir: string) => diagnoseBundleDir(dir, { from: DEMO_HEALTHY_FROM, to: DEMO_TO });
 
-  it("is reachable when only the iptables-nft tables are there: every table read, host-firewall ok", async () => {
+  it("proves host-firewall when only the iptables-nft tables are there: every table read, nothing broken", async () => {
     const d = await ask(plain);
     expect(step(d, "host-firewall")?.status).toBe("ok");
     expect(step(d, "host-firewall")?.detail).toContain(
       "iptables-nft filter (nodes/master1/iptables-save.txt)",
     );
-    expect(d.verdict).toBe("reachable");
+    // ip-addr.json alone makes the across-nodes links (route, …) ask for the other host files:
+    // nothing is broken, and the client node's links are proven.
+    expect(d.brokenAt).toBeUndefined();
+    expect(d.findings.filter((f) => f.severity === "error")).toEqual([]);
   });
 
   it("is broken at host-firewall by firewalld's final reject, while kube-proxy's rules say ok", async () => {
@@ -143,10 +146,13 @@ describe.skipIf(skip)("diagnose with the client node's nftables ruleset (issue 1
     expect(f.message).toContain("the client times out (no answer)");
   });
 
-  it("is reachable again once firewalld trusts the pod range", async () => {
+  it("proves host-firewall again once firewalld trusts the pod range", async () => {
     const d = await ask(trusted);
     expect(step(d, "host-firewall")?.status).toBe("ok");
-    expect(d.verdict).toBe("reachable");
+    // ip-addr.json alone makes the across-nodes links (route, …) ask for the other host files:
+    // nothing is broken, and the client node's links are proven.
+    expect(d.brokenAt).toBeUndefined();
+    expect(d.findings.filter((f) => f.severity === "error")).toEqual([]);
   });
 
   it("with nft-ruleset.txt but no nft-ruleset.json the host-firewall link is undecided, naming the file", async () => {
@@ -169,7 +175,10 @@ describe.skipIf(skip)("diagnose with the client node's nftables ruleset (issue 1
     const d = await ask(dir);
     expect(step(d, "host-firewall")?.status).toBe("not-applicable");
     expect(step(d, "host-firewall")?.detail).toContain("not checked beyond iptables-save.txt");
-    expect(d.verdict).toBe("reachable");
+    // ip-addr.json alone makes the across-nodes links (route, …) ask for the other host files:
+    // nothing is broken, and the client node's links are proven.
+    expect(d.brokenAt).toBeUndefined();
+    expect(d.findings.filter((f) => f.severity === "error")).toEqual([]);
   });
 });
 

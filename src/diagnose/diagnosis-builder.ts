@@ -27,6 +27,7 @@ import { nodeAddresses } from "../net/node-addresses.ts";
 import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import { outlierFindings } from "../scan/scan-findings.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
+import type { HostPathInput } from "../trace/host-path-input.ts";
 import type { NodeHostEvidence } from "../trace/trace-host.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
@@ -66,6 +67,7 @@ export interface DiagnoseContext {
   /** bundle.json's `collectedAt` (ISO-8601): the "now" of kube-proxy's last-sync age. */
   readonly collectedAt?: string;
   readonly problems: readonly Finding[];
+  readonly hostPath?: HostPathInput; // host files: the route, overlay and endpoint-node links
 }
 
 /**
@@ -83,6 +85,9 @@ const CHECK_ORDER: readonly CheckName[] = [
   "client-node",
   "host-firewall",
   "node-dataplane",
+  "route",
+  "overlay",
+  "endpoint-node",
   "node-health",
   "config",
 ];
@@ -244,6 +249,7 @@ export class DiagnosisBuilder {
       steps,
       findings,
       ...(client?.trace === undefined ? {} : { trace: client.trace }),
+      ...("pathTrace" in result ? { pathTrace: result.pathTrace as TraceResult } : {}),
       nodes,
     };
   }
@@ -268,6 +274,7 @@ export class DiagnosisBuilder {
         gaps,
         ...(node === undefined ? {} : { node }),
         config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
+        ...(this.#ctx.hostPath === undefined ? {} : { hostPathInput: this.#ctx.hostPath }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
       },
       { bundle, sickElsewhere: sickNodes(this.#nodes, q.client.nodeName, outliers) },

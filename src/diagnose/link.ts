@@ -10,6 +10,7 @@ import {
 } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { TraceResult } from "../model/trace.ts";
+import type { HostPathInput } from "../trace/host-path-input.ts";
 import type { HostFacts } from "./host-facts.ts";
 import type { Question } from "./question.ts";
 
@@ -59,6 +60,8 @@ export interface WalkContext {
   readonly config: readonly Finding[];
   /** The app-config check of `--jar`, when asked. */
   readonly appConfig?: { readonly step: CheckStep; readonly findings: readonly Finding[] };
+  /** The bundle's host side, for the route, overlay and endpoint-node links; absent when not read. */
+  readonly hostPathInput?: HostPathInput;
 }
 
 /** A link with no findings. */

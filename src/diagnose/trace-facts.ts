@@ -70,6 +70,7 @@ function blockedBy(t: Trace): string {
   if (d.kind !== "dropped" && d.kind !== "rejected") return "a rule";
   const by = d.by;
   if (by.kind === "routing") return `routing (${by.reason ?? "a route"})`;
+  if (by.kind === "overlay") return `the overlay on ${by.device} (${by.dropped ?? "dropped"})`;
   return by.action.kind === "policy"
     ? `the ${by.table} ${by.chain} policy (line ${by.evidence.line})`
     : `${by.table}/${by.chain} line ${by.evidence.line}`;

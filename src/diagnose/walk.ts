@@ -4,12 +4,14 @@
  */
 import { type CheckStep, verdictOf } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
+import type { TraceResult } from "../model/trace.ts";
 import { type Link, plain, undecided, type WalkContext } from "./link.ts";
 import { configLink } from "./link-config.ts";
 import { dataplaneLink } from "./link-dataplane.ts";
 import { dnsLink } from "./link-dns.ts";
 import { endpointsLink } from "./link-endpoints.ts";
 import { hostFirewallLink } from "./link-host-firewall.ts";
+import { hostPathLinks } from "./link-host-path.ts";
 import { clientNodeLink, healthLink } from "./link-node.ts";
 import { serviceLink } from "./link-service.ts";
 import { questionSummary } from "./summary.ts";
@@ -69,6 +71,8 @@ export interface WalkResult {
   readonly steps: CheckStep[];
   readonly findings: Finding[];
   readonly summary: string;
+  /** The connection across nodes, when the host side was read. */
+  readonly pathTrace?: TraceResult;
 }
 
 /** Runs every link of the question and sums them up. */
@@ -76,6 +80,7 @@ export function walkQuestion(
   ctx: WalkContext,
   options: { readonly bundle: Link; readonly sickElsewhere: readonly string[] },
 ): WalkResult {
+  const host = hostPathLinks(ctx);
   const links: Link[] = [
     options.bundle,
     dnsLink(ctx),
@@ -84,6 +89,7 @@ export function walkQuestion(
     clientNodeLink(ctx),
     hostFirewallLink(ctx),
     dataplaneLink(ctx),
+    ...host.links,
     healthLink(ctx),
     configLink(ctx),
   ];
@@ -101,5 +107,5 @@ export function walkQuestion(
   });
   const seen = new Set<Finding>();
   const findings = links.flatMap((l) => l.findings).filter((f) => !seen.has(f) && seen.add(f) !== undefined);
-  return { steps, findings, summary };
+  return { steps, findings, summary, ...(host.trace === undefined ? {} : { pathTrace: host.trace }) };
 }

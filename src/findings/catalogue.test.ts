@@ -158,6 +158,17 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
     [{ node: "a1", count: 2, inUse: 0 }, "info"],
   ],
   "trace-unknown": [[{ node: "a1", share: 50, reason: "module recent" }, "warning"]],
+  "node-rules-drop": [
+    [
+      {
+        node: "b1",
+        outcome: "dropped",
+        by: "filter/FORWARD policy DROP (nodes/b1/iptables-save.txt:3)",
+        clientSees: "no answer (it times out)",
+      },
+      "error",
+    ],
+  ],
   "path-blocked": [
     [
       {

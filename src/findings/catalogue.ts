@@ -52,6 +52,7 @@ import {
   type RulesDuplicatedValues,
   type RulesOutlierValues,
 } from "./health-entries.ts";
+import { NODE_RULES_DROP, type NodeRulesDropValues } from "./hop-entries.ts";
 import {
   BRIDGE_NF_DISABLED,
   type BridgeNfDisabledValues,
@@ -147,6 +148,7 @@ export interface FindingValues {
   "chain-undefined": ChainUndefinedValues;
   "chain-leftover": ChainLeftoverValues;
   "path-blocked": PathBlockedValues;
+  "node-rules-drop": NodeRulesDropValues;
   "bundle-invalid": BundleInvalidValues;
   "trace-unknown": TraceUnknownValues;
   "netpol-denied": NetpolDeniedValues;
@@ -202,6 +204,7 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues
   "chain-leftover": CHAIN_LEFTOVER,
   "trace-unknown": TRACE_UNKNOWN,
   "path-blocked": PATH_BLOCKED,
+  "node-rules-drop": NODE_RULES_DROP,
   "netpol-denied": NETPOL_DENIED,
   "netpol-node-disagrees": NETPOL_NODE_DISAGREES,
   "netpol-not-enforced": NETPOL_NOT_ENFORCED,

@@ -1,17 +1,18 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { readHostEvidence } from "../collect/read-host-evidence.ts";
 import type { Finding } from "../model/finding.ts";
 import { editJsonItems, labBundleDir, labHostFiles } from "../testing/hostnet-fixtures.ts";
-import { type HostBundle, readHostBundle } from "../testing/overlay-lab-read.ts";
+import type { HostPathInput } from "../trace/host-path-input.ts";
 import { checkHostNetwork } from "./check-host-network.ts";
 import type { FlannelNode } from "./flannel-node.ts";
 import { type HostEvidence, parseHostEvidence } from "./host-evidence.ts";
 
 // Bundles captured from the overlay lab (src/testing/overlay-lab-capture.ts); edits to them are the
 // breakages each test names, stated by hand.
-const bundles = new Map<string, HostBundle>();
+const bundles = new Map<string, HostPathInput>();
 beforeAll(async () => {
   for (const name of ["healthy", "vtep-mac-changed", "asymmetric-rp-strict", "stale-conntrack-dns"]) {
-    bundles.set(name, await readHostBundle(labBundleDir(name)));
+    bundles.set(name, await readHostEvidence(labBundleDir(name)));
   }
 });
 

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { readHostEvidence } from "../collect/read-host-evidence.ts";
 import { editJsonItems, labBundleDir, labHostFiles } from "../testing/hostnet-fixtures.ts";
-import { type HostBundle, readHostBundle } from "../testing/overlay-lab-read.ts";
+import type { HostPathInput } from "../trace/host-path-input.ts";
 import { evaluateConnection } from "./connection-eval.ts";
 import type { PathContext } from "./hop-context.ts";
 import { type HostEvidence, parseHostEvidence } from "./host-evidence.ts";
@@ -9,10 +10,10 @@ import type { FilterQuery } from "./path-types.ts";
 
 // The lab's layout (src/testing/overlay-lab.ts): a1 198.18.1.10 and a2 198.18.1.11 on node-a,
 // b1 198.18.2.10 on node-b, c1 198.18.3.10 on node-c; VXLAN between 198.19.255.11/12/13.
-const bundles = new Map<string, HostBundle>();
+const bundles = new Map<string, HostPathInput>();
 beforeAll(async () => {
   for (const name of ["healthy", "vtep-mac-changed", "asymmetric-rp-strict"]) {
-    bundles.set(name, await readHostBundle(labBundleDir(name)));
+    bundles.set(name, await readHostEvidence(labBundleDir(name)));
   }
 });
 

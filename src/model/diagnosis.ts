@@ -15,6 +15,12 @@ export type CheckName =
   | "client-node"
   | "host-firewall"
   | "node-dataplane"
+  /** The client node routes and forwards the packet (ip route, sysctls, FORWARD). */
+  | "route"
+  /** The overlay between the nodes (neighbour, FDB, VXLAN, the underlay, decapsulation). */
+  | "overlay"
+  /** The endpoint's node routes, forwards and delivers it, and the reply comes back. */
+  | "endpoint-node"
   | "node-health"
   | "config";
 
@@ -127,6 +133,11 @@ export interface Diagnosis {
   readonly findings: readonly Finding[];
   /** The trace on the client's node, when a question was asked and the node's rules were readable. */
   readonly trace?: TraceResult;
+  /**
+   * The connection across nodes (one hop per node: the client's, then the endpoint's), when the
+   * bundle's host files were read (docs/trace.md, multi-hop).
+   */
+  readonly pathTrace?: TraceResult;
   readonly nodes: readonly NodeSummary[];
 }
 

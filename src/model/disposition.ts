@@ -3,7 +3,7 @@
  * per member. Every path has exactly one.
  */
 import type { Address } from "./flow.ts";
-import type { FilterStep, MissingEvidence, RoutingStep, Step } from "./trace-step.ts";
+import type { FilterStep, MissingEvidence, OverlayStep, RoutingStep, Step } from "./trace-step.ts";
 
 export type Disposition =
   /** Accepted by the node's INPUT hook: a process of the node itself receives it. */
@@ -19,9 +19,14 @@ export type Disposition =
     }
   /**
    * Discarded silently by a rule or a chain's DROP policy, or by routing (a blackhole route,
-   * forwarding off, rp_filter): `by`; `clientError` when the client's send() fails.
+   * forwarding off, rp_filter), or by the overlay (a frame no VTEP takes): `by`; `clientError` when
+   * the client's send() fails.
    */
-  | { readonly kind: "dropped"; readonly by: FilterStep | RoutingStep; readonly clientError?: string }
+  | {
+      readonly kind: "dropped";
+      readonly by: FilterStep | RoutingStep | OverlayStep;
+      readonly clientError?: string;
+    }
   /**
    * Discarded with an answer (`rejectWith`, canonical name); `clientError` is the errno the client
    * sees (absent when the kernel does not report that ICMP code to it: it times out).
@@ -34,12 +39,15 @@ export type Disposition =
     }
   /** No route to the destination: the client sees `clientError` (ENETUNREACH / EHOSTUNREACH). */
   | { readonly kind: "no-route"; readonly dst: Address; readonly clientError?: string }
-  /** Routed to a directly connected address that nothing answers ARP for: EHOSTUNREACH. */
+  /**
+   * Routed to a directly connected address that nothing answers ARP for: EHOSTUNREACH on the
+   * client's own node; absent when the ARP fails on a node further on and the client only times out.
+   */
   | {
       readonly kind: "neighbor-unreachable";
       readonly ip: string;
       readonly device?: string;
-      readonly clientError: "EHOSTUNREACH";
+      readonly clientError?: "EHOSTUNREACH";
     }
   /** Leaves the cluster (a destination outside the Service and pod ranges) by `outInterface`. */
   | { readonly kind: "exits-cluster"; readonly outInterface?: string }

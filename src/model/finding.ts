@@ -23,6 +23,7 @@ export type FindingCode =
   | "chain-undefined"
   | "chain-leftover"
   | "path-blocked"
+  | "node-rules-drop"
   | "bundle-invalid"
   | "trace-unknown"
   | "netpol-denied"

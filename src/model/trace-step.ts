@@ -48,7 +48,15 @@ export type MissingEvidence =
   /** netdoctor does not simulate this: read the rule by hand. */
   | "manual-check"
   /** Too many random branches to follow (raise `maxPaths`). */
-  | "path-limit";
+  | "path-limit"
+  /** A node's neighbour (ARP) table (`ip -j neigh show` → nodes/NODE/ip-neigh.json). */
+  | "neighbor-table"
+  /** A node's bridge forwarding database (`bridge -j fdb show` → nodes/NODE/bridge-fdb.json). */
+  | "fdb-table"
+  /** A node's forwarding, rp_filter and br_netfilter settings (`sysctl -a` → nodes/NODE/sysctl.txt). */
+  | "kernel-settings"
+  /** Another node's iptables rules on the path (`iptables-save` → nodes/NODE/iptables-save.txt). */
+  | "node-rules";
 
 /** The NAT actions: each is a `transform` step with the headers before and after. */
 export type NatAction =
@@ -158,9 +166,19 @@ export interface RoutingStep {
   readonly reason?: string | undefined;
 }
 
-/** Encapsulation into an overlay towards another node (VXLAN, WireGuard, IP-in-IP, Geneve). */
+/**
+ * Encapsulation into an overlay towards another node (VXLAN, WireGuard, IP-in-IP, Geneve), or, on
+ * the receiving node, decapsulation of it.
+ */
 export interface OverlayStep {
   readonly kind: "overlay";
+  /** Absent (as before multi-hop traces) means `encapsulate`. */
+  readonly direction?: "encapsulate" | "decapsulate";
+  /**
+   * Set when the overlay discards the packet here (no FDB entry for the inner MAC, a frame for
+   * another VTEP MAC, too big with DF set): why, from the evidence. The path ends dropped.
+   */
+  readonly dropped?: string;
   readonly encapsulation: "vxlan" | "wireguard" | "ipip" | "geneve";
   /** The overlay device, e.g. `flannel.1`. */
   readonly device: string;

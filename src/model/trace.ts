@@ -38,6 +38,11 @@ export interface Hop {
   readonly steps: readonly Step[];
   /** The packet mark (hex) when the packet leaves this hop, when not 0. */
   readonly mark?: string;
+  /**
+   * `reply` for the hops of a connection's answer, shown after the request's hops when the answer
+   * is what fails (multi-hop traces); absent for the packet as sent.
+   */
+  readonly direction?: "reply";
 }
 
 /** One way the kernel may take the packet. */
@@ -121,8 +126,9 @@ export function endingOf(step: Step): Disposition["kind"] | undefined {
         : step.state === "undecided"
           ? "undecided"
           : undefined;
-    case "transform":
     case "overlay":
+      return step.dropped === undefined ? undefined : "dropped";
+    case "transform":
     case "deliver":
     case "conntrack":
       return undefined;

@@ -8,6 +8,7 @@ import type { Finding } from "../model/finding.ts";
 import type { Step, TraceResult } from "../model/trace.ts";
 import { terminalSafe } from "../text/terminal-safe.ts";
 import { addressText } from "../trace/address-text.ts";
+import { pathTraceLines } from "./path-trace-lines.ts";
 import { clientErrorOf, describeOutcome, dispositionWord, stepText } from "./trace-words.ts";
 
 const SEVERITY = { error: "ERROR", warning: "WARN ", info: "INFO " } as const;
@@ -187,6 +188,7 @@ export function renderDiagnosisText(d: Diagnosis): string {
   out.push("", `Findings: ${counts.error} error, ${counts.warning} warning, ${counts.info} info`);
   for (const f of d.findings) out.push(...finding(f));
   if (d.trace !== undefined) out.push("", ...traceLines(d.trace));
+  if (d.pathTrace !== undefined) out.push("", ...pathTraceLines(d.pathTrace));
   out.push("", "Nodes:", ...nodeTable(d.nodes));
   return `${out.join("\n")}\n`;
 }

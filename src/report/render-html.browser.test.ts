@@ -7,6 +7,7 @@ import { type Browser, type BrowserContextOptions, chromium, type Page } from "p
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { CHROMIUM_LAUNCH } from "../testing/chromium-options.ts";
+import { labReportInput } from "../testing/overlay-report-input.ts";
 import { largeInput } from "../testing/sample-large-report-input.ts";
 import { HOSTILE, incidentInput } from "../testing/sample-report-input.ts";
 import { renderHtml } from "./render-html.ts";
@@ -101,6 +102,32 @@ describe.skipIf(skip)("HTML report in headless Chromium", () => {
     await page.keyboard.press("Enter");
     const servicePanel = page.locator(`#${await service.getAttribute("aria-controls")}`);
     expect(await servicePanel.innerText()).toContain("1 ready endpoint: 10.42.2.31:8848");
+    expect(problems).toEqual([]);
+  });
+
+  it("draws both nodes of a connection across nodes, the receiver's as the broken link with both nodes' evidence", async () => {
+    // The overlay lab's vtep-mac-changed bundle: node-a encapsulates to node-b's old VTEP MAC,
+    // node-b drops the frame (the kernel's outcome: a timeout, src/testing/overlay-lab-cases-overlay.ts).
+    const input = await labReportInput("vtep-mac-changed", "default/a1", "198.18.2.10:8080");
+    const { page, problems } = await open("overlay-two-nodes", renderHtml(input));
+    await expect.poll(() => page.getAttribute("html", "data-ready")).toBe("true");
+    const nodes = page.locator("#path-diagram g.box.host");
+    expect(await nodes.count()).toBe(2);
+    const texts = await nodes.allTextContents();
+    expect(texts[0]).toContain("node-a");
+    expect(texts[0]).toContain("VXLAN to node-b");
+    expect(texts[1]).toContain("node-b");
+    const broken = page.locator("#path-diagram g.box.host.broken");
+    expect(await broken.count()).toBe(1);
+    expect(await broken.textContent()).toContain("node-b");
+    await broken.click();
+    const panel = page.locator(`#${await broken.getAttribute("aria-controls")}`);
+    const text = await panel.innerText();
+    expect(text).toContain("first broken link");
+    expect(text).toContain("nodes/node-b/ip-link.json");
+    expect(text).toMatch(/overlay-(neighbor|fdb)-stale/);
+    expect(text).toContain("nodes/node-a/");
+    await page.screenshot({ path: join(ARTIFACTS, "overlay-two-nodes.png"), fullPage: true });
     expect(problems).toEqual([]);
   });
 

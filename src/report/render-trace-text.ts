@@ -41,6 +41,12 @@ function nftProof(
   return `  (${terminalSafe(step.evidence.file)}${handle})`;
 }
 
+/** ` [nodes/a/ip-route.json:12]` for a non-rule step with evidence, else "". */
+function whereText(step: Step): string {
+  const e = "evidence" in step ? step.evidence : undefined;
+  return e === undefined ? "" : ` [${terminalSafe(e.file)}:${e.line}]`;
+}
+
 /**
  * The lines of one step. Rule steps show table, chain, dump line and rule text, then what they did;
  * a decided route is not shown (no dump line proves it yet, and the outcome says where it went).
@@ -57,13 +63,19 @@ function renderStep(step: Step, width: number, file?: string): string[] {
       ];
     }
     case "routing":
-      if (step.decision !== "undecided") return [];
-      return [`  ${"routing".padEnd(width)}  ${" ".repeat(10)}  -> ${terminalSafe(stepText(step))}`];
+      // A route read from a node's `ip route` is shown with its line; the tracer's own
+      // local-or-forward guess is not (the outcome says where it went).
+      if (step.decision !== "undecided" && step.evidence === undefined) return [];
+      return [
+        `  ${"routing".padEnd(width)}  ${" ".repeat(10)}  -> ${terminalSafe(stepText(step))}${whereText(step)}`,
+      ];
     case "overlay":
     case "neighbor":
     case "deliver":
     case "conntrack":
-      return [`  ${step.kind.padEnd(width)}  ${" ".repeat(10)}  -> ${terminalSafe(stepText(step))}`];
+      return [
+        `  ${step.kind.padEnd(width)}  ${" ".repeat(10)}  -> ${terminalSafe(stepText(step))}${whereText(step)}`,
+      ];
     default: {
       const never: never = step;
       throw new TypeError(`Unknown step ${JSON.stringify(never)}`);
@@ -82,10 +94,15 @@ function renderTrace(trace: Trace, width: number, file?: string): string[] {
   const lines: string[] = [];
   const several = trace.hops.length > 1;
   for (const hop of trace.hops) {
-    if (several) lines.push(`  on node ${terminalSafe(hop.node ?? "(unnamed)")}:`);
+    if (several)
+      lines.push(
+        `  on node ${terminalSafe(hop.node ?? "(unnamed)")}${hop.direction === "reply" ? " (the reply)" : ""}:`,
+      );
     for (const step of hop.steps) lines.push(...renderStep(step, width, file));
   }
-  if (ruleSteps(trace) === 0) lines.push("  (no rule acted on the packet; every chain's policy is ACCEPT)");
+  // Across nodes, a node whose rules were not read has no rule steps either: say nothing there.
+  if (ruleSteps(trace) === 0 && !several)
+    lines.push("  (no rule acted on the packet; every chain's policy is ACCEPT)");
   const extra: string[] = [];
   const mark = trace.hops[trace.hops.length - 1]?.mark;
   if (mark !== undefined) extra.push(`final mark ${mark}`);

@@ -64,8 +64,13 @@ export function stepText(step: Step): string {
       return actionText(step.action) + probabilityText(step.probability);
     case "routing":
       return routingText(step);
-    case "overlay":
-      return `${step.encapsulation} on ${step.device} to ${addressText(step.outer.dst)}${step.toNode === undefined ? "" : ` (${step.toNode})`}`;
+    case "overlay": {
+      const what =
+        step.direction === "decapsulate"
+          ? `${step.encapsulation} from ${addressText(step.outer.src)} decapsulated on ${step.device}`
+          : `${step.encapsulation} on ${step.device} to ${addressText(step.outer.dst)}${step.toNode === undefined ? "" : ` (${step.toNode})`}`;
+      return step.dropped === undefined ? what : `${what}: dropped (${step.dropped})`;
+    }
     case "neighbor":
       return `ARP for ${step.ip}${step.device === undefined ? "" : ` on ${step.device}`}: ${NEIGHBOR_WORDS[step.state]} (${step.reason})`;
     case "deliver":
@@ -110,6 +115,7 @@ function routingText(step: Extract<Step, { kind: "routing" }>): string {
 export function byText(d: Extract<Disposition, { kind: "dropped" | "rejected" }>): string {
   const by = d.by;
   if (by.kind === "routing") return `routing (${by.reason ?? "a route"})`;
+  if (by.kind === "overlay") return `the overlay on ${by.device} (${by.dropped ?? "dropped"})`;
   // An nft rule is named with its table and handle: it is not in the iptables dump the heading names.
   if (by.backend === "nft") {
     const handle = by.evidence.handle === undefined ? "" : ` handle ${by.evidence.handle}`;
@@ -160,7 +166,7 @@ export function describeOutcome(trace: Trace, flow: Flow): string {
     case "no-route":
       return `no route to ${addressText(d.dst)}: ${d.clientError === undefined ? "the client times out" : `the client sees ${errnoText(d.clientError)}`}`;
     case "neighbor-unreachable":
-      return `${rewritten ? `DNAT to ${dst}, then ` : ""}forwarded, but nothing answers ARP for ${d.ip}${d.device === undefined ? "" : ` on ${d.device}`}: the client sees ${errnoText(d.clientError)}`;
+      return `${rewritten ? `DNAT to ${dst}, then ` : ""}forwarded, but nothing answers ARP for ${d.ip}${d.device === undefined ? "" : ` on ${d.device}`}: ${d.clientError === undefined ? "the client sees no answer and times out" : `the client sees ${errnoText(d.clientError)}`}`;
     case "exits-cluster":
       return `leaves the cluster to ${dst}${d.outInterface === undefined ? "" : ` via ${d.outInterface}`}${masq}`;
     case "undecided":

@@ -13,7 +13,9 @@ export interface TraceCliOptions {
   readonly bundle?: string;
   readonly node?: string;
   readonly src?: string;
-  readonly dst: string;
+  readonly dst?: string;
+  /** `--to`: the multi-hop trace's destination (trace-multihop.ts). */
+  readonly to?: string;
   readonly proto: string;
   readonly from: string;
   readonly localIp: readonly string[];
@@ -77,7 +79,7 @@ export function ingressOf(from: string): { ingress: Ingress } | { pod: string } 
  * sending pod when `--from NS/POD` named one (its address is the source unless `--src` gives one).
  */
 export function traceRequestFromOptions(
-  opts: TraceCliOptions,
+  opts: TraceCliOptions & { readonly dst: string },
   pod?: { readonly ip: string; readonly hostNetwork: boolean },
 ): { packet: Packet; from: Ingress; localIps: string[] } {
   const protocol = opts.proto.toLowerCase() as Protocol;

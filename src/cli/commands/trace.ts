@@ -11,6 +11,7 @@ import { EXIT_OK, EXIT_PROBLEMS, EXIT_UNDECIDED, UsageError } from "../exit-code
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
 import { hostFields, hostText, wholeHostOf } from "./trace-host-cli.ts";
+import { runMultiHopTrace } from "./trace-multihop.ts";
 import { ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
 
 export { parseEndpoint, traceRequestFromOptions } from "./trace-options.ts";
@@ -66,9 +67,14 @@ export function traceExitCode(result: TraceResult): number {
 }
 
 async function runTrace(opts: TraceCliOptions): Promise<number> {
+  if (opts.to !== undefined) return runMultiHopTrace({ ...opts, to: opts.to }, traceExitCode);
+  if (opts.dst === undefined)
+    throw new UsageError(
+      "Cannot trace without a destination: give --dst IP:PORT (or --bundle DIR --from NS/POD --to TARGET)",
+    );
   const format = parseOutputFormat(opts.output);
   const source = await sourceOf(opts);
-  const request = traceRequestFromOptions(opts, source.node?.pod);
+  const request = traceRequestFromOptions({ ...opts, dst: opts.dst }, source.node?.pod);
   const localIps = [
     ...(source.node?.addresses ?? []),
     ...request.localIps.map((address) => ({ address, source: "--local-ip" })),
@@ -117,7 +123,11 @@ export function registerTrace(program: Command): void {
       "--src <ip[:port]>",
       "source address (and port) of the packet (default with --from NS/POD: the pod's)",
     )
-    .requiredOption("--dst <ip:port>", "destination address and port (a ClusterIP, NodePort, pod IP, ...)")
+    .option("--dst <ip:port>", "destination address and port (a ClusterIP, NodePort, pod IP, ...)")
+    .option(
+      "--to <target>",
+      "with --bundle and --from NS/POD: NS/POD[:PORT], SERVICE:PORT or IP:PORT, traced across nodes (routes, overlay, the endpoint node)",
+    )
     .option("-p, --proto <protocol>", "tcp, udp, sctp or icmp", "tcp")
     .option(
       "--from <where>",
@@ -140,6 +150,7 @@ Examples:
   netdoctor trace --dump node1.txt --src 10.42.0.15 --dst 10.43.0.10:53 --proto udp --local-ip 192.168.1.10
   netdoctor trace --bundle b --node node1 --src 203.0.113.7 --dst 192.168.1.10:30080
   netdoctor trace --bundle b --from eopx/eopx-gateway-7d9c6b8f5-x4kq2 --dst 10.43.0.1:443
+  netdoctor trace --bundle b --from default/client --to kube-system/kube-dns:53   (across nodes)
   ssh node1 iptables-save | netdoctor trace --dump - --from host --src 192.168.1.10 --dst 10.43.0.1:443 -o json
 
 Each path is one way the kernel may take the packet (kube-proxy balances endpoints at random).

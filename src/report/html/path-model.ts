@@ -7,9 +7,11 @@
 import type { CheckStep, Diagnosis } from "../../model/diagnosis.ts";
 import type { Finding } from "../../model/finding.ts";
 import type { Trace } from "../../model/trace.ts";
+import { describeOutcome } from "../trace-words.ts";
 import { formatCount } from "./fragments.ts";
 import { type Box, type BoxStatus, box } from "./path-box.ts";
 import { citesDestination, tracedBoxes } from "./path-hops.ts";
+import { isPathCheck, nodeBoxes, placePathChecks } from "./path-nodes.ts";
 import { findingSlot, type Slot, stepSlot } from "./path-slots.ts";
 
 export {
@@ -118,8 +120,10 @@ export function pathModel(d: Diagnosis): PathModel | undefined {
   const { spineHops, branches, drawn } = tracedBoxes(d.trace);
   const endpoints = branches.map((b) => b[b.length - 1]!);
   const hops = [...spineHops, ...branches.flat()].filter((b) => b.kind === "hop" || b.kind === "fold");
+  const across = acrossNodes(d, branches);
   const dataplaneSteps: CheckStep[] = [];
   for (const s of d.steps) {
+    if (across.length > 0 && isPathCheck(s.check)) continue;
     const slot = stepSlot(s.check);
     if (slot === "dataplane") dataplaneSteps.push(s);
     else if (slot !== "none") slots[slot].steps.push(s);
@@ -144,11 +148,51 @@ export function pathModel(d: Diagnosis): PathModel | undefined {
   const at = d.brokenAt;
   if (!d.ok && at !== undefined) {
     const slot = stepSlot(at);
-    const marked = slot === "dataplane" ? dataplaneTargets : slot === "none" ? [] : [slots[slot]];
+    const onNodes = isPathCheck(at) ? across.filter((b) => b.status === "broken") : [];
+    const marked =
+      onNodes.length > 0
+        ? onNodes
+        : slot === "dataplane"
+          ? dataplaneTargets
+          : slot === "none"
+            ? []
+            : [slots[slot]];
     for (const b of marked) {
       b.brokenLink = true;
       b.status = "broken";
     }
   }
   return { spine: [slots.client, slots.dns, slots.service, slots.node, ...spineHops], branches };
+}
+
+/**
+ * The nodes the connection crosses (from `pathTrace`), drawn before each branch's endpoint, which
+ * then shows how the connection ends across nodes. Returns every node box drawn.
+ */
+function acrossNodes(d: Diagnosis, branches: Box[][]): Box[] {
+  const paths = d.pathTrace?.traces ?? [];
+  if (paths.length === 0) return [];
+  const client = d.question?.clientNode;
+  const all: Box[] = [];
+  const fits = paths.length === branches.length;
+  const targets = fits ? branches : [branches[0] ?? []];
+  if (!fits && branches.length === 0) branches.push(targets[0]!);
+  targets.forEach((branch, i) => {
+    const t = paths[fits ? i : 0]!;
+    const boxes = nodeBoxes(t, client);
+    const end = branch[branch.length - 1];
+    const at = end?.kind === "endpoint" ? branch.length - 1 : branch.length;
+    branch.splice(at, 0, ...boxes);
+    if (end?.kind === "endpoint" && d.pathTrace !== undefined) {
+      end.notes.push(`Across nodes: ${describeOutcome(t, d.pathTrace.flow)}`);
+      if (boxes.some((b) => b.status !== "ok")) end.status = boxes[boxes.length - 1]!.status;
+    }
+    all.push(...boxes);
+  });
+  placePathChecks(
+    d,
+    all,
+    d.steps.filter((s) => isPathCheck(s.check)),
+  );
+  return all;
 }

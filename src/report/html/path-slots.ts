@@ -36,6 +36,7 @@ export function findingSlot(code: FindingCode): Slot {
     case "service-rules-missing":
     case "service-rejected":
     case "path-blocked":
+    case "node-rules-drop":
     case "netpol-denied":
     case "netpol-node-disagrees":
     case "netpol-not-enforced":
@@ -89,6 +90,9 @@ export function stepSlot(check: CheckName): Slot {
       return "node";
     case "node-dataplane":
     case "host-firewall":
+    case "route":
+    case "overlay":
+    case "endpoint-node":
       return "dataplane";
     case "bundle":
       return "none";

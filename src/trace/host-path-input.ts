@@ -1,0 +1,54 @@
+/**
+ * What a path across nodes is evaluated from (the bundle's host side, already read and parsed):
+ * every node's host evidence (src/hostnet), the flannel view of the nodes, the live pod placements,
+ * and the iptables rules of the nodes whose dumps were read. Built by
+ * src/collect/read-host-evidence.ts; pure from here on.
+ */
+import { type FlannelNode, flannelNode, type NodeExtras } from "../hostnet/flannel-node.ts";
+import type { HostEvidence } from "../hostnet/host-evidence.ts";
+import { type PodPlacement, podPlacements } from "../hostnet/pod-placement.ts";
+import type { ClusterState } from "../model/cluster.ts";
+import type { Ruleset } from "../model/ruleset.ts";
+
+/** The host side of a bundle, for the multi-hop trace and diagnose's route/overlay/endpoint-node links. */
+export interface HostPathInput {
+  readonly cluster: ClusterState;
+  /** Every node directory's parsed host files, by node name (missing files are listed per node). */
+  readonly hosts: ReadonlyMap<string, HostEvidence>;
+  /** The flannel view (public-ip, VtepMAC, pod CIDR) of every Node object. */
+  readonly nodes: readonly FlannelNode[];
+  /** Live pod IPs and the node each is on. */
+  readonly pods: readonly PodPlacement[];
+  /** iptables-save of the nodes whose dumps were read; a node absent here makes its hooks undecided. */
+  readonly rulesets: ReadonlyMap<string, Ruleset>;
+}
+
+/**
+ * Assembles a {@linkcode HostPathInput} from a cluster, the parsed host files and the node
+ * annotations read from cluster/nodes.json (flannel's are not in the typed Node model).
+ *
+ * @example
+ * ```ts
+ * hostPathInput(cluster, { hosts, extras: nodeExtrasFromJson(nodesJsonText), rulesets });
+ * ```
+ */
+export function hostPathInput(
+  cluster: ClusterState,
+  parts: {
+    readonly hosts: ReadonlyMap<string, HostEvidence>;
+    readonly extras: ReadonlyMap<string, NodeExtras>;
+    readonly rulesets: ReadonlyMap<string, Ruleset>;
+  },
+): HostPathInput {
+  const nodes = cluster.nodes.map((n) => {
+    const x = parts.extras.get(n.metadata.name);
+    return flannelNode(n, { file: "cluster/nodes.json", ...(x === undefined ? {} : { extras: x }) });
+  });
+  return {
+    cluster,
+    hosts: parts.hosts,
+    nodes,
+    pods: podPlacements(cluster, { file: "cluster/pods.json" }),
+    rulesets: parts.rulesets,
+  };
+}
