@@ -8,6 +8,7 @@ import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-b
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
 import { readHostPath } from "./read-host-path.ts";
+import { readNodeNft } from "./read-node-nft.ts";
 
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
@@ -37,7 +38,12 @@ export async function diagnoseBundleDir(
   let done = 0;
   for (const node of bundle.nodeDirs) {
     options.onNode?.(node, done++, bundle.nodeDirs.length);
-    builder.addNode(await readBundleNode(dir, node, { ruleset: node === builder.clientNode }));
+    const data = await readBundleNode(dir, node, { ruleset: node === builder.clientNode });
+    // The client node's nft ruleset, legacy tables and interfaces: the whole-host trace, and in the
+    // full check every node's nftables-mode reconciliation (issue 15).
+    const nft = question === undefined || node === builder.clientNode;
+    const host = nft ? await readNodeNft(dir, node) : undefined;
+    builder.addNode(host === undefined ? data : { ...data, host });
   }
   return builder.finish();
 }

@@ -28,9 +28,11 @@ import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import { outlierFindings } from "../scan/scan-findings.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
-import { tracePacket } from "../trace/trace-packet.ts";
+import type { NodeHostEvidence } from "../trace/trace-host.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
+import type { HostFacts } from "./host-facts.ts";
+import { ipOwner, traceClientNode, untracedHost, withNftMode } from "./host-node.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
@@ -55,6 +57,8 @@ export interface NodeInput {
   readonly problems: readonly Finding[];
   /** The parsed dump, only for the client node of a question (for the trace). */
   readonly ruleset?: Ruleset;
+  /** The client node's nft ruleset, legacy tables and interfaces (whole-host trace, issue 15). */
+  readonly host?: NodeHostEvidence;
 }
 
 export interface DiagnoseContext {
@@ -79,6 +83,7 @@ const CHECK_ORDER: readonly CheckName[] = [
   "service",
   "endpoints",
   "client-node",
+  "host-firewall",
   "node-dataplane",
   "route",
   "overlay",
@@ -99,6 +104,7 @@ interface NodeResult {
   readonly summary: NodeSummary;
   readonly trace?: TraceResult;
   readonly traceError?: string;
+  readonly host?: HostFacts | undefined;
 }
 
 function dumpState(ev: NodeEvidence, file: string, problems: readonly Finding[]): DumpState {
@@ -137,28 +143,25 @@ export class DiagnosisBuilder {
     const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
     const nodeKind = nodeKindOf(nodeObj);
     if (input.index !== undefined && (q === undefined || isClient)) {
-      const lookup = podIpLookup(this.#ctx.cluster);
       const zone = nodeObj?.metadata.labels?.["topology.kubernetes.io/zone"];
       const collectedAt =
         this.#ctx.collectedAt === undefined ? Number.NaN : Date.parse(this.#ctx.collectedAt);
-      reconciled = reconcileNode(this.#ports, input.index, {
+      const ownerOfIp = ipOwner(this.#ctx.cluster);
+      const iptables = reconcileNode(this.#ports, input.index, {
         node,
         file,
         nodeKind,
         ...(zone === undefined ? {} : { zone }),
         ...(input.kubeProxy === undefined ? {} : { evidence: input.kubeProxy }),
         ...(Number.isNaN(collectedAt) ? {} : { collectedAt }),
-        ownerOfIp: (ip) => {
-          const o = lookup.lookup(ip);
-          return o === undefined ? undefined : `pod ${o.pod}${o.node === undefined ? "" : ` on ${o.node}`}`;
-        },
+        ownerOfIp,
         ...(q === undefined ? {} : { only: q.reconcileOnly }),
       });
+      reconciled = withNftMode(iptables, input.host, { ports: this.#ports, node, ownerOfIp });
     }
+    const rules = input.ruleset !== undefined || input.host?.nft !== undefined;
     const traced =
-      isClient && input.ruleset !== undefined && reconciled?.undecided === undefined
-        ? this.#trace(input.ruleset, { node, file })
-        : {};
+      isClient && rules && reconciled?.undecided === undefined ? this.#trace(input, { node, file }) : {};
     this.#nodes.push({
       node,
       file,
@@ -176,27 +179,30 @@ export class DiagnosisBuilder {
         ...(this.#ctx.collectedAt === undefined ? {} : { collectedAt: this.#ctx.collectedAt }),
       }),
       ...traced,
+      host: traced.host ?? untracedHost(input.host, input.ruleset, node),
     });
   }
 
-  #trace(ruleset: Ruleset, at: { node: string; file: string }): { trace?: TraceResult; traceError?: string } {
+  #trace(
+    input: NodeInput,
+    at: { node: string; file: string },
+  ): { trace?: TraceResult; traceError?: string; host?: HostFacts | undefined } {
     const { node, file } = at;
     const q = this.#question;
     if (q?.packet === undefined) return {};
     const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
     const localIps = nodeObj === undefined ? [] : nodeAddresses(nodeObj).map((a) => a.address);
     try {
-      const trace = tracePacket(
-        ruleset,
+      const { trace, host } = traceClientNode(
+        { ruleset: input.ruleset, host: input.host, file, node },
         {
           packet: q.packet,
           from: q.client.hostNetwork ? "host" : "pod",
           node,
           ...(localIps.length === 0 ? {} : { localIps }),
         },
-        { file },
       );
-      return { trace: refineTrace(trace, { cluster: this.#ctx.cluster, node }) };
+      return { trace: refineTrace(trace, { cluster: this.#ctx.cluster, node }), host };
     } catch (error) {
       return { traceError: error instanceof Error ? error.message : String(error) };
     }

@@ -11,6 +11,7 @@ import {
 import type { Finding } from "../model/finding.ts";
 import type { TraceResult } from "../model/trace.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
+import type { HostFacts } from "./host-facts.ts";
 import type { Question } from "./question.ts";
 
 export interface Link {
@@ -43,6 +44,8 @@ export interface ClientNodeFacts {
   readonly traceError?: string;
   /** `bundle-invalid` problems of this node's directory. */
   readonly problems: readonly Finding[];
+  /** What the whole-host trace read (issue 15); absent when the node's nft evidence was not looked for. */
+  readonly host?: HostFacts | undefined;
 }
 
 /** Everything the links read. */

@@ -54,7 +54,14 @@ function lastStep(t: Trace): Step | undefined {
 function lastRule(file: string, t: Trace): Evidence[] {
   const last = lastStep(t);
   if (last === undefined || (last.kind !== "filter" && last.kind !== "transform")) return [];
-  return [{ file, line: last.evidence.line, text: last.rule }];
+  // An nft rule's (or a legacy table's) evidence is in its own file (whole-host trace, issue 15).
+  return [
+    {
+      file: last.evidence.file === "" ? file : last.evidence.file,
+      line: last.evidence.line,
+      text: last.rule,
+    },
+  ];
 }
 
 /** `filter/FORWARD line 34`, `the filter FORWARD policy (line 3)`, or the route that dropped. */

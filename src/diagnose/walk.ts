@@ -10,6 +10,7 @@ import { configLink } from "./link-config.ts";
 import { dataplaneLink } from "./link-dataplane.ts";
 import { dnsLink } from "./link-dns.ts";
 import { endpointsLink } from "./link-endpoints.ts";
+import { hostFirewallLink } from "./link-host-firewall.ts";
 import { hostPathLinks } from "./link-host-path.ts";
 import { clientNodeLink, healthLink } from "./link-node.ts";
 import { serviceLink } from "./link-service.ts";
@@ -86,6 +87,7 @@ export function walkQuestion(
     serviceLink(ctx),
     endpointsLink(ctx),
     clientNodeLink(ctx),
+    hostFirewallLink(ctx),
     dataplaneLink(ctx),
     ...host.links,
     healthLink(ctx),

@@ -599,6 +599,36 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
     [{ node: "n1", service: "ns1/svc1", elements: ["service-ips 172.30.0.41 . tcp . 80"] }, "warning"],
   ],
   "nft-table-missing": [[{ node: "n1", modeSource: "kube-proxy-mode.txt says nftables" }, "error"]],
+  "host-firewall-drop": [
+    [
+      {
+        node: "n1",
+        table: "inet firewalld",
+        chain: "filter_FORWARD",
+        where: "nodes/n1/nft-ruleset.txt:40 handle 12",
+        kind: "firewalld",
+        outcome: "rejects",
+        share: 100,
+        clientSees: 'gets EHOSTUNREACH ("No route to host")',
+        podCidr: "10.42.0.0/16",
+        serviceCidr: "10.43.0.0/16",
+      },
+      "error",
+    ],
+    [
+      {
+        node: "n1",
+        table: "ip filter (iptables)",
+        chain: "ufw-user-forward",
+        where: "nodes/n1/iptables-save.txt:88",
+        kind: "ufw",
+        outcome: "drops",
+        share: 50,
+        clientSees: "times out",
+      },
+      "error",
+    ],
+  ],
 };
 
 const codes = Object.keys(FINDINGS) as FindingCode[];

@@ -96,6 +96,8 @@ import {
   type NetpolNotEnforcedValues,
 } from "./netpol-entries.ts";
 import {
+  HOST_FIREWALL_DROP,
+  type HostFirewallDropValues,
   NFT_NUMGEN_MISMATCH,
   NFT_SERVICE_STALE,
   NFT_TABLE_MISSING,
@@ -181,6 +183,7 @@ export interface FindingValues {
   "nft-numgen-mismatch": NftNumgenMismatchValues;
   "nft-service-stale": NftServiceStaleValues;
   "nft-table-missing": NftTableMissingValues;
+  "host-firewall-drop": HostFirewallDropValues;
 }
 
 /** Codes the known-bug catalogue can report (their values are a matched known-bug entry). */
@@ -234,6 +237,7 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues
   "nft-numgen-mismatch": NFT_NUMGEN_MISMATCH,
   "nft-service-stale": NFT_SERVICE_STALE,
   "nft-table-missing": NFT_TABLE_MISSING,
+  "host-firewall-drop": HOST_FIREWALL_DROP,
   "rules-duplicated": RULES_DUPLICATED,
   "rules-outlier": RULES_OUTLIER,
   "iptables-known-bug": IPTABLES_KNOWN_BUG,

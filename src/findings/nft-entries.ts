@@ -81,3 +81,56 @@ export const NFT_TABLE_MISSING: FindingEntry<NftTableMissingValues> = {
   fix: check,
   references: [NFT_PROXIER],
 };
+
+export interface HostFirewallDropValues {
+  readonly node: string;
+  /** The table as its tool names it: `inet firewalld`, `ip filter (iptables)`. */
+  readonly table: string;
+  readonly chain: string;
+  /** `nodes/n1/nft-ruleset.txt:42 handle 17`, `nodes/n1/iptables-save.txt:88`. */
+  readonly where: string;
+  /** What wrote the table, when its name says so. */
+  readonly kind: "firewalld" | "ufw" | "nftables" | "iptables";
+  /** `drops` or `rejects`. */
+  readonly outcome: "drops" | "rejects";
+  /** Share of the connections, percent. */
+  readonly share: number;
+  /** What the client sees, e.g. `gets EHOSTUNREACH ("No route to host")`, `times out`. */
+  readonly clientSees: string;
+  /** The cluster's pod and Service ranges, when known, for the fix. */
+  readonly podCidr?: string;
+  readonly serviceCidr?: string;
+}
+
+const K3S_REQUIREMENTS = "https://docs.k3s.io/installation/requirements#operating-systems";
+const FIREWALLD_ZONES = "https://firewalld.org/documentation/zone/predefined-zones.html";
+
+function trustFix(v: HostFirewallDropValues): string {
+  const pods = v.podCidr ?? "the pod CIDR (10.42.0.0/16 on k3s)";
+  const svcs = v.serviceCidr ?? "the Service CIDR (10.43.0.0/16 on k3s)";
+  switch (v.kind) {
+    case "firewalld":
+      return `Trust the cluster's ranges in firewalld on ${v.node}, as the k3s requirements say: \`firewall-cmd --permanent --zone=trusted --add-source=${pods}\`, \`firewall-cmd --permanent --zone=trusted --add-source=${svcs}\` (or add the flannel interfaces cni0 and flannel.1 to the trusted zone), then \`firewall-cmd --reload\`; or disable firewalld`;
+    case "ufw":
+      return `Allow the cluster's ranges in ufw on ${v.node}, as the k3s requirements say: \`ufw allow from ${pods} to any\` and \`ufw allow from ${svcs} to any\`; or disable ufw`;
+    case "nftables":
+    case "iptables":
+      return `Accept the cluster's traffic in ${v.table} chain ${v.chain} on ${v.node} before the rule at ${v.where}: traffic from and to ${pods} and ${svcs} (or in on cni0 / flannel.1), then make the change permanent where that ruleset is loaded from`;
+    default: {
+      const never: never = v.kind;
+      return never;
+    }
+  }
+}
+
+export const HOST_FIREWALL_DROP: FindingEntry<HostFirewallDropValues> = {
+  code: "host-firewall-drop",
+  severity: "error",
+  title: "A host firewall drops or rejects the cluster's traffic",
+  explanation:
+    "Every base chain of every netfilter table sees the packet at its hook, in priority order; an accept in kube-proxy's or flannel's rules does not stop a later table's drop. A table that is not Kubernetes' own (firewalld's `inet firewalld`, ufw's chains, a hand-written `inet filter`) drops or rejects the pod's or Service's traffic, although kube-proxy's rules are right. k3s's requirements ask to turn such firewalls off or to trust the pod and Service ranges.",
+  message: (v) =>
+    `The ${v.kind === "iptables" || v.kind === "ufw" ? "iptables" : "nftables"} table ${v.table} on ${v.node} ${v.outcome} ${v.share}% of the connections in chain ${v.chain} (${v.where}): a host firewall, not Kubernetes' rules; the client ${v.clientSees}`,
+  fix: trustFix,
+  references: [K3S_REQUIREMENTS, FIREWALLD_ZONES, "k3s-io/k3s#2059", "k3s-io/k3s#7211"],
+};

@@ -13,6 +13,7 @@ export type CheckName =
   | "service"
   | "endpoints"
   | "client-node"
+  | "host-firewall"
   | "node-dataplane"
   /** The client node routes and forwards the packet (ip route, sysctls, FORWARD). */
   | "route"

@@ -57,7 +57,8 @@ export type FindingCode =
   | "hostnet-undecided"
   | "nft-numgen-mismatch"
   | "nft-service-stale"
-  | "nft-table-missing";
+  | "nft-table-missing"
+  | "host-firewall-drop";
 
 export type Severity = "error" | "warning" | "info";
 

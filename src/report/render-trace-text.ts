@@ -3,7 +3,7 @@
  * acted with table/chain, dump line, rule text and action, and the outcome in words. Renders the
  * typed trace (model/trace.ts) only; dump text is made terminal-safe.
  */
-import type { Flow, Step, Trace, TraceResult } from "../model/trace.ts";
+import type { Step, Trace, TraceResult } from "../model/trace.ts";
 import { terminalSafe } from "../text/terminal-safe.ts";
 import { describeOutcome, stepText } from "./trace-words.ts";
 
@@ -24,6 +24,23 @@ function percent(p: number): string {
   return `${Number.isInteger(v) ? v : Number(v.toFixed(2))}%`;
 }
 
+/** `table chain`, and for nft rules `family table chain` (nft names a table with its family). */
+function nftWhere(step: { backend: string; family?: string; table: string; chain: string }): string {
+  return step.backend === "nft" && step.family !== undefined
+    ? `${step.family} ${step.table} ${step.chain}`
+    : `${step.table} ${step.chain}`;
+}
+
+/** Where an nft rule is: its file and handle; an iptables rule's file when not the heading's dump. */
+function nftProof(
+  step: { backend: string; evidence: { file: string; handle?: number } },
+  file?: string,
+): string {
+  if (step.backend !== "nft" && (file === undefined || step.evidence.file === file)) return "";
+  const handle = step.evidence.handle === undefined ? "" : ` handle ${step.evidence.handle}`;
+  return `  (${terminalSafe(step.evidence.file)}${handle})`;
+}
+
 /** ` [nodes/a/ip-route.json:12]` for a non-rule step with evidence, else "". */
 function whereText(step: Step): string {
   const e = "evidence" in step ? step.evidence : undefined;
@@ -34,14 +51,14 @@ function whereText(step: Step): string {
  * The lines of one step. Rule steps show table, chain, dump line and rule text, then what they did;
  * a decided route is not shown (no dump line proves it yet, and the outcome says where it went).
  */
-function renderStep(step: Step, width: number): string[] {
+function renderStep(step: Step, width: number, file?: string): string[] {
   const pad = `  ${" ".repeat(width)}  ${" ".repeat(10)}  -> `;
   switch (step.kind) {
     case "filter":
     case "transform": {
-      const where = `${step.table} ${step.chain}`.padEnd(width);
+      const where = nftWhere(step).padEnd(width);
       return [
-        `  ${terminalSafe(where)}  line ${String(step.evidence.line).padStart(5)}  ${terminalSafe(step.rule)}`,
+        `  ${terminalSafe(where)}  line ${String(step.evidence.line).padStart(5)}  ${terminalSafe(step.rule)}${nftProof(step, file)}`,
         `${pad}${terminalSafe(stepText(step))}`,
       ];
     }
@@ -73,7 +90,7 @@ function ruleSteps(trace: Trace): number {
   return n;
 }
 
-function renderTrace(trace: Trace, _flow: Flow, width: number): string[] {
+function renderTrace(trace: Trace, width: number, file?: string): string[] {
   const lines: string[] = [];
   const several = trace.hops.length > 1;
   for (const hop of trace.hops) {
@@ -81,7 +98,7 @@ function renderTrace(trace: Trace, _flow: Flow, width: number): string[] {
       lines.push(
         `  on node ${terminalSafe(hop.node ?? "(unnamed)")}${hop.direction === "reply" ? " (the reply)" : ""}:`,
       );
-    for (const step of hop.steps) lines.push(...renderStep(step, width));
+    for (const step of hop.steps) lines.push(...renderStep(step, width, file));
   }
   // Across nodes, a node whose rules were not read has no rule steps either: say nothing there.
   if (ruleSteps(trace) === 0 && !several)
@@ -118,14 +135,13 @@ export function renderTraceText(result: TraceResult, context: TraceTextContext =
   for (const t of result.traces)
     for (const hop of t.hops)
       for (const s of hop.steps)
-        if (s.kind === "filter" || s.kind === "transform")
-          width = Math.max(width, s.table.length + 1 + s.chain.length);
+        if (s.kind === "filter" || s.kind === "transform") width = Math.max(width, nftWhere(s).length);
   result.traces.forEach((t, i) => {
     lines.push(
       "",
       `Path ${i + 1} of ${n}, probability ${percent(t.probability)}: ${terminalSafe(describeOutcome(t, f))}`,
     );
-    lines.push(...renderTrace(t, f, width));
+    lines.push(...renderTrace(t, width, context.file));
   });
   return `${lines.join("\n")}\n`;
 }

@@ -116,6 +116,13 @@ export function byText(d: Extract<Disposition, { kind: "dropped" | "rejected" }>
   const by = d.by;
   if (by.kind === "routing") return `routing (${by.reason ?? "a route"})`;
   if (by.kind === "overlay") return `the overlay on ${by.device} (${by.dropped ?? "dropped"})`;
+  // An nft rule is named with its table and handle: it is not in the iptables dump the heading names.
+  if (by.backend === "nft") {
+    const handle = by.evidence.handle === undefined ? "" : ` handle ${by.evidence.handle}`;
+    return by.action.kind === "policy"
+      ? `the ${by.family ?? "ip"} ${by.table} ${by.chain} policy (${by.evidence.file} line ${by.evidence.line})`
+      : `${by.family ?? "ip"} ${by.table} ${by.chain} (${by.evidence.file} line ${by.evidence.line}${handle})`;
+  }
   return by.action.kind === "policy"
     ? `the ${by.table} ${by.chain} policy (line ${by.evidence.line})`
     : `line ${by.evidence.line}`;

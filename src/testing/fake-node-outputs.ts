@@ -12,6 +12,8 @@ const CANNED_STEMS = new Set([
   "iptables-version",
   "iptables-legacy-save",
   "nft-ruleset",
+  // Without it the canned JSON was followed by an "absent" frame of the same stem: an empty file.
+  "nft-ruleset-json",
   "k3s-version",
   "kube-proxy-metrics",
   "kube-proxy-mode",

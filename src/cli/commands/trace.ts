@@ -10,6 +10,7 @@ import { rulesetFamily, tracePacket } from "../../trace/trace-packet.ts";
 import { EXIT_OK, EXIT_PROBLEMS, EXIT_UNDECIDED, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
+import { hostFields, hostText, wholeHostOf } from "./trace-host-cli.ts";
 import { runMultiHopTrace } from "./trace-multihop.ts";
 import { ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
 
@@ -91,14 +92,18 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
     },
     { file: source.file },
   );
+  // A bundle node with nft-ruleset.json is traced through every table of the host (issue 15).
+  const host = await wholeHostOf(opts, source, traced, { ruleset, file: source.file });
   // With a bundle, the cluster says more: a path to an address of the node's pod CIDR that no pod has
   // ends neighbor-unreachable.
   const result =
     source.node === undefined
       ? traced
-      : refineTrace(traced, { cluster: source.node.cluster, node: source.node.node });
-  const output = { dump: source.file, localIps, ...result };
-  await writeStdout(formatOutput(format, output, (r) => renderTraceText(r, { file: source.file })));
+      : refineTrace(host?.result ?? traced, { cluster: source.node.cluster, node: source.node.node });
+  const output = { dump: source.file, localIps, ...result, ...hostFields(host) };
+  await writeStdout(
+    formatOutput(format, output, (r) => renderTraceText(r, { file: source.file }) + hostText(host)),
+  );
   return traceExitCode(result);
 }
 
@@ -109,7 +114,10 @@ export function registerTrace(program: Command): void {
       "the packet's path through a node's iptables rules, hop by hop with dump lines, as the kernel would take it",
     )
     .option("--dump <file>", "iptables-save output of the node (- for stdin)")
-    .option("--bundle <dir>", "a netdoctor bundle: the node's dump and addresses come from it (with --node)")
+    .option(
+      "--bundle <dir>",
+      "a netdoctor bundle: the node's dump and addresses come from it (with --node); with its nft-ruleset.json every table of the host is traced",
+    )
     .option("--node <name>", "the bundle's node to trace on (default: the node of --from NS/POD)")
     .option(
       "--src <ip[:port]>",

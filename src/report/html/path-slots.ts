@@ -64,6 +64,7 @@ export function findingSlot(code: FindingCode): Slot {
     case "nft-numgen-mismatch":
     case "nft-service-stale":
     case "nft-table-missing":
+    case "host-firewall-drop":
       return "dataplane";
     case "bundle-invalid":
       return "none";
@@ -88,6 +89,7 @@ export function stepSlot(check: CheckName): Slot {
     case "node-health":
       return "node";
     case "node-dataplane":
+    case "host-firewall":
     case "route":
     case "overlay":
     case "endpoint-node":

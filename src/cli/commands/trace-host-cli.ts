@@ -1,0 +1,65 @@
+/**
+ * `netdoctor trace --bundle DIR --node N` over the whole host: when the node directory has
+ * nft-ruleset.json, the packet is traced through every table (legacy, iptables-nft, native nft) at
+ * each hook; the output names the tables read and those that could not be.
+ */
+import { type HostTraceNode, hostTraceNode } from "../../collect/host-trace-node.ts";
+import type { TraceNode } from "../../collect/read-trace-node.ts";
+import type { Ruleset } from "../../model/ruleset.ts";
+import type { TraceResult } from "../../model/trace.ts";
+import { terminalSafe } from "../../text/terminal-safe.ts";
+import type { TraceCliOptions } from "./trace-options.ts";
+
+/** The whole-host trace of a bundle node, or undefined without a bundle. */
+export async function wholeHostOf(
+  opts: TraceCliOptions,
+  source: { readonly node?: TraceNode },
+  traced: TraceResult,
+  iptables: { readonly ruleset: Ruleset; readonly file: string },
+): Promise<HostTraceNode | undefined> {
+  const node = source.node;
+  if (opts.bundle === undefined || node === undefined) return undefined;
+  const f = traced.flow;
+  const localIps = [...node.addresses.map((a) => a.address), ...(opts.localIp ?? [])];
+  return hostTraceNode(opts.bundle, node.node, {
+    request: {
+      packet: {
+        protocol: f.protocol,
+        srcIp: f.srcIp,
+        dstIp: f.dstIp,
+        ...(f.srcPort === undefined ? {} : { srcPort: f.srcPort }),
+        ...(f.dstPort === undefined ? {} : { dstPort: f.dstPort }),
+      },
+      from: f.ingress,
+      node: node.node,
+      ...(localIps.length === 0 ? {} : { localIps }),
+      ...(opts.inInterface === undefined ? {} : { inInterface: opts.inInterface }),
+    },
+    iptables,
+  });
+}
+
+/** The JSON fields: `tables` read, `notRead` with why, ordering `assumptions`, a whole-host `hostError`. */
+export function hostFields(host: HostTraceNode | undefined): Record<string, unknown> {
+  if (host === undefined) return {};
+  return {
+    wholeHost: host.result !== undefined,
+    tables: host.tables,
+    notRead: host.notRead,
+    ...(host.assumptions.length === 0 ? {} : { assumptions: host.assumptions }),
+    ...(host.error === undefined ? {} : { hostError: host.error }),
+  };
+}
+
+/** The text lines after the paths. */
+export function hostText(host: HostTraceNode | undefined): string {
+  if (host === undefined) return "";
+  const lines: string[] = [""];
+  if (host.result !== undefined)
+    lines.push(`Tables read (at each hook they run in priority order): ${host.tables.join(", ")}`);
+  else lines.push("Traced through iptables-save.txt only.");
+  for (const n of host.notRead) lines.push(`Not looked at: ${n}`);
+  for (const a of host.assumptions) lines.push(`Assumed: ${a}`);
+  if (host.error !== undefined) lines.push(`Whole-host trace failed: ${host.error}`);
+  return `${lines.map((l) => terminalSafe(l)).join("\n")}\n`;
+}

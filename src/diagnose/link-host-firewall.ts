@@ -1,0 +1,138 @@
+/**
+ * The host-firewall link (issue 15): does a table that is not Kubernetes' own — firewalld's
+ * `inet firewalld`, ufw's iptables chains, a hand-written `inet filter`, a DROP policy — drop or
+ * reject the client's packet on its node? Read from the whole-host trace (every base chain of every
+ * table at each hook): broken by such a drop, naming table, chain and rule; ok only when every table
+ * that may act was read and lets the packet through; undecided when a table could not be read.
+ */
+import { makeFinding } from "../findings/make-finding.ts";
+import type { FilterStep, Trace } from "../model/trace.ts";
+import { ERRNO_MESSAGES } from "../trace/reject-errno.ts";
+import { clusterRanges } from "./cluster-ranges.ts";
+import { brokenBy, type Link, plain, undecided, type WalkContext } from "./link.ts";
+
+/** iptables chains Kubernetes components write (kube-proxy, kube-router, flannel, CNI plugins, Calico, Cilium). */
+const KUBE_CHAIN = /^(KUBE-|FLANNEL|CNI-|cali-|CILIUM|WEAVE)/;
+/** nft tables Kubernetes components write. */
+const KUBE_TABLE = /^(kube-proxy|kube-router|flannel|cilium|calico|antrea)/i;
+
+/**
+ * Whether a rule step belongs to Kubernetes' own rules. A chain policy is the host's: kube-proxy
+ * and flannel never set one. In an nft table of Kubernetes' own (kube-proxy's), every chain is.
+ */
+export function kubernetesOwned(step: FilterStep): boolean {
+  if (step.action.kind === "policy") return false;
+  if (step.backend === "nft") return KUBE_TABLE.test(step.table) || KUBE_CHAIN.test(step.chain);
+  return KUBE_CHAIN.test(step.chain);
+}
+
+function kindOf(step: FilterStep): "firewalld" | "ufw" | "nftables" | "iptables" {
+  if (/firewalld/i.test(step.table)) return "firewalld";
+  if (/^ufw/i.test(step.chain)) return "ufw";
+  return step.backend === "nft" ? "nftables" : "iptables";
+}
+
+function blocker(t: Trace): FilterStep | undefined {
+  const d = t.disposition;
+  if (d.kind !== "dropped" && d.kind !== "rejected") return undefined;
+  return d.by.kind === "filter" && !kubernetesOwned(d.by) ? d.by : undefined;
+}
+
+function clientSees(t: Trace): string {
+  const d = t.disposition;
+  const err = d.kind === "dropped" || d.kind === "rejected" ? d.clientError : undefined;
+  return err === undefined ? "times out (no answer)" : `gets ${err} ("${ERRNO_MESSAGES[err] ?? err}")`;
+}
+
+function blockedLink(ctx: WalkContext, node: string, hits: readonly { t: Trace; by: FilterStep }[]): Link {
+  const { t, by } = hits[0]!;
+  const share = Math.round(hits.reduce((n, h) => n + h.t.probability, 0) * 1000) / 10;
+  const ranges = clusterRanges(ctx.cluster);
+  const pod = ranges.pod?.cidr ?? ranges.assumed.find((r) => r.role === "pod")?.cidr;
+  const svc = ranges.service?.cidr ?? ranges.assumed.find((r) => r.role === "service")?.cidr;
+  const ev = by.evidence;
+  const where = `${ev.file}:${ev.line}${ev.handle === undefined ? "" : ` handle ${ev.handle}`}`;
+  const proof = makeFinding(
+    "host-firewall-drop",
+    {
+      node,
+      table: by.backend === "nft" ? `${by.family ?? "ip"} ${by.table}` : `${by.table} (iptables)`,
+      chain: by.chain,
+      where,
+      kind: kindOf(by),
+      outcome: t.disposition.kind === "rejected" ? "rejects" : "drops",
+      share,
+      clientSees: clientSees(t),
+      ...(pod === undefined ? {} : { podCidr: pod }),
+      ...(svc === undefined ? {} : { serviceCidr: svc }),
+    },
+    {
+      node,
+      evidence: hits.slice(0, 3).map((h) => ({
+        file: h.by.evidence.file,
+        line: h.by.evidence.line,
+        ...(h.by.evidence.handle === undefined ? {} : { handle: h.by.evidence.handle }),
+        text: h.by.rule,
+      })),
+    },
+  );
+  // The message already says what the client sees (the summary would repeat a clientSees).
+  return brokenBy("host-firewall", proof);
+}
+
+/** The host-firewall link of a question. */
+export function hostFirewallLink(ctx: WalkContext): Link {
+  const n = ctx.node;
+  const node = n?.node ?? ctx.question.client.nodeName ?? "the client's node";
+  const howToGet = `\`netdoctor collect --nodes ${node}\`, or \`ssh ${node} sudo nft -j list ruleset > nodes/${node}/nft-ruleset.json\` and \`sudo nft -a list ruleset > nodes/${node}/nft-ruleset.txt\``;
+  const notRead = n?.host?.notRead ?? [];
+  // A bundle without any nft evidence for the node (collected before issue 15, by hand, or without
+  // the node's directory): the node is judged as before, from iptables-save alone (the other links
+  // say what is missing); this link says it did not look.
+  if (n?.host?.nftCollected !== true)
+    return plain(
+      "host-firewall",
+      "not-applicable",
+      `not checked beyond iptables-save.txt: the bundle has no nft ruleset for ${node}${notRead.length === 0 ? "" : ` (not looked at: ${notRead.join("; ")})`}; collect it to check firewalld, ufw and hand-written nftables tables`,
+      { missing: notRead.join("; ") || `nodes/${node}/nft-ruleset.json`, howToGet },
+    );
+  const traces = n.trace?.traces ?? [];
+  const hits = traces.flatMap((t) => {
+    const by = blocker(t);
+    return by === undefined ? [] : [{ t, by }];
+  });
+  if (hits.length > 0) return blockedLink(ctx, n.node, hits);
+  if (notRead.length > 0)
+    return undecided(
+      "host-firewall",
+      `no table read on ${n.node} drops the packet, but these were not looked at: ${notRead.join("; ")}`,
+      { missing: notRead.join("; "), howToGet },
+    );
+  if (n.trace === undefined)
+    return undecided(
+      "host-firewall",
+      `the packet could not be traced on ${n.node}${n.traceError === undefined ? "" : `: ${n.traceError}`}`,
+      {
+        missing: "a packet the tracer can follow",
+        howToGet: "ask with --to ADDRESS:PORT (a ClusterIP or pod IP)",
+      },
+    );
+  const open = traces.filter((t) => t.disposition.kind === "undecided");
+  if (open.length > 0) {
+    const d = open[0]!.disposition;
+    return undecided(
+      "host-firewall",
+      `the whole-host trace on ${n.node} cannot decide ${Math.round(open.reduce((s, t) => s + t.probability, 0) * 1000) / 10}% of the paths: ${d.kind === "undecided" ? d.reason : ""}`,
+      {
+        missing: "the facts the tracer could not see (interfaces, marks, conntrack state)",
+        howToGet: `\`netdoctor trace --bundle DIR --node ${n.node}\` with the missing facts`,
+      },
+    );
+  }
+  const tables = n.host?.tables ?? [];
+  return plain(
+    "host-firewall",
+    "ok",
+    `no host firewall on ${n.node} drops or rejects the packet: every table at each hook was read (${tables.join(", ")})${n.host?.assumptions.length ? `; assumed: ${n.host.assumptions.join("; ")}` : ""}`,
+  );
+}
