@@ -19,6 +19,8 @@ export interface TraceCliOptions {
   readonly localIp: readonly string[];
   readonly inInterface?: string;
   readonly outInterface?: string;
+  /** `ipset save` output for `-m set` rules (with --bundle: the node's ipset-save.txt by default). */
+  readonly ipsets?: string;
   readonly output: string;
 }
 

@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
+import { readIpsetFile, readNodeIpsets } from "../../collect/read-node-ipsets.ts";
 import { readTraceNode, type TraceNode } from "../../collect/read-trace-node.ts";
 import { refineTrace } from "../../diagnose/trace-verdict.ts";
 import type { Ruleset } from "../../model/ruleset.ts";
@@ -73,6 +74,14 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
     ...request.localIps.map((address) => ({ address, source: "--local-ip" })),
   ];
   const ruleset = await rulesOf(source.path, source.file);
+  const ipsets =
+    opts.ipsets !== undefined
+      ? await readIpsetFile(opts.ipsets, opts.ipsets)
+      : opts.bundle !== undefined && source.node !== undefined
+        ? await readNodeIpsets(opts.bundle, source.node.node)
+        : undefined;
+  if (opts.ipsets !== undefined && ipsets === undefined)
+    throw new UsageError(`Cannot read --ipsets ${opts.ipsets}: no such file`);
   const traced = tracePacket(
     ruleset,
     {
@@ -83,7 +92,7 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
       ...(opts.outInterface === undefined ? {} : { outInterface: opts.outInterface }),
       ...(source.node === undefined ? {} : { node: source.node.node }),
     },
-    { file: source.file },
+    { file: source.file, ...(ipsets === undefined ? {} : { ipsets }) },
   );
   // With a bundle, the cluster says more: a path to an address of the node's pod CIDR that no pod has
   // ends neighbor-unreachable.
@@ -124,6 +133,10 @@ export function registerTrace(program: Command): void {
     )
     .option("--in-interface <name>", "interface the packet arrives on (for -i matches), e.g. cni0")
     .option("--out-interface <name>", "interface the packet leaves by (for -o matches), e.g. flannel.1")
+    .option(
+      "--ipsets <file>",
+      "`ipset save` output of the node, to decide -m set rules (with --bundle: nodes/NODE/ipset-save.txt)",
+    )
     .option("-o, --output <format>", "text, json or yaml", "text")
     .addHelpText(
       "after",
