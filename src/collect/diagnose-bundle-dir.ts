@@ -11,6 +11,7 @@ import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { CollectError } from "./collect-error.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
 import { readDump } from "./read-dump.ts";
+import { ipsetsOf, type ReadNodeParts, readNetpolEvidence } from "./read-netpol-evidence.ts";
 
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
@@ -43,14 +44,30 @@ export async function diagnoseBundleDir(
     question,
   );
   let done = 0;
+  const known = new Map<string, ReadNodeParts>();
   for (const node of bundle.nodeDirs) {
     options.onNode?.(node, done++, bundle.nodeDirs.length);
     const data = await readBundleNode(dir, node);
+    const isClient = node === builder.clientNode;
     const ruleset =
-      node === builder.clientNode && data.index !== undefined
+      isClient && data.index !== undefined
         ? await readClientDump(join(dir, "nodes", node, "iptables-save.txt"))
         : undefined;
-    builder.addNode({ ...data, ...(ruleset === undefined ? {} : { ruleset }) });
+    const ipsets = isClient ? await ipsetsOf(dir, node) : undefined;
+    if (isClient)
+      known.set(node, {
+        ...(ruleset === undefined ? {} : { ruleset }),
+        ...(ipsets === undefined ? {} : { ipsets }),
+      });
+    builder.addNode({
+      ...data,
+      ...(ruleset === undefined ? {} : { ruleset }),
+      ...(ipsets === undefined ? {} : { ipsets }),
+    });
   }
+  if (question !== undefined)
+    builder.setNetworkPolicy(
+      await readNetpolEvidence(dir, { nodes: builder.policyNodes, nodeDirs: bundle.nodeDirs, known }),
+    );
   return builder.finish();
 }

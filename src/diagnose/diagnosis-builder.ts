@@ -5,6 +5,7 @@
  */
 
 import { nodeKindOf } from "../findings/kube-proxy-restart.ts";
+import type { IpsetSave } from "../ipset/ipset-model.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { nodeHealthFindings } from "../known-bugs/node-health.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
@@ -31,6 +32,8 @@ import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
+import { type NetpolEvidence, policyNodes } from "./netpol-evidence.ts";
+import { traceExtras } from "./netpol-trace-options.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
 import { refineTrace } from "./trace-verdict.ts";
@@ -54,6 +57,8 @@ export interface NodeInput {
   readonly problems: readonly Finding[];
   /** The parsed dump, only for the client node of a question (for the trace). */
   readonly ruleset?: Ruleset;
+  /** The node's `ipset save`, for `-m set` rules on the traced path (client node only). */
+  readonly ipsets?: IpsetSave;
 }
 
 export interface DiagnoseContext {
@@ -77,6 +82,7 @@ const CHECK_ORDER: readonly CheckName[] = [
   "service",
   "endpoints",
   "client-node",
+  "network-policy",
   "node-dataplane",
   "node-health",
   "config",
@@ -109,6 +115,7 @@ export class DiagnosisBuilder {
   readonly #question: Question | undefined;
   readonly #appConfig: DiagnoseQuestion["appConfig"];
   readonly #nodes: NodeResult[] = [];
+  #netpol: NetpolEvidence | undefined;
 
   constructor(ctx: DiagnoseContext, question?: DiagnoseQuestion) {
     this.#ctx = ctx;
@@ -120,6 +127,16 @@ export class DiagnosisBuilder {
   /** The node whose full ruleset the trace needs (pass it to {@linkcode addNode} as `ruleset`). */
   get clientNode(): string | undefined {
     return this.#question?.client.nodeName;
+  }
+
+  /** The nodes whose NetworkPolicy rules the question's connection meets (read their dumps and ipsets). */
+  get policyNodes(): string[] {
+    return this.#question === undefined ? [] : policyNodes(this.#question, this.#ctx.cluster);
+  }
+
+  /** The NetworkPolicy side of the bundle, for the network-policy link (before {@linkcode finish}). */
+  setNetworkPolicy(evidence: NetpolEvidence): void {
+    this.#netpol = evidence;
   }
 
   addNode(input: NodeInput): void {
@@ -152,7 +169,11 @@ export class DiagnosisBuilder {
     }
     const traced =
       isClient && input.ruleset !== undefined && reconciled?.undecided === undefined
-        ? this.#trace(input.ruleset, { node, file })
+        ? this.#trace(input.ruleset, {
+            node,
+            file,
+            ...(input.ipsets === undefined ? {} : { ipsets: input.ipsets }),
+          })
         : {};
     this.#nodes.push({
       node,
@@ -174,7 +195,10 @@ export class DiagnosisBuilder {
     });
   }
 
-  #trace(ruleset: Ruleset, at: { node: string; file: string }): { trace?: TraceResult; traceError?: string } {
+  #trace(
+    ruleset: Ruleset,
+    at: { node: string; file: string; ipsets?: IpsetSave },
+  ): { trace?: TraceResult; traceError?: string } {
     const { node, file } = at;
     const q = this.#question;
     if (q?.packet === undefined) return {};
@@ -189,7 +213,7 @@ export class DiagnosisBuilder {
           node,
           ...(localIps.length === 0 ? {} : { localIps }),
         },
-        { file },
+        { file, ...traceExtras(q, this.#ctx.cluster, at.ipsets) },
       );
       return { trace: refineTrace(trace, { cluster: this.#ctx.cluster, node }) };
     } catch (error) {
@@ -262,6 +286,7 @@ export class DiagnosisBuilder {
         gaps,
         ...(node === undefined ? {} : { node }),
         config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
+        ...(this.#netpol === undefined ? {} : { netpol: this.#netpol }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
       },
       { bundle, sickElsewhere: sickNodes(this.#nodes, q.client.nodeName, outliers) },

@@ -10,6 +10,7 @@ import {
 } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { TraceResult } from "../model/trace.ts";
+import type { NetpolEvidence } from "./netpol-evidence.ts";
 import type { Question } from "./question.ts";
 
 export interface Link {
@@ -54,6 +55,8 @@ export interface WalkContext {
   readonly node?: ClientNodeFacts;
   /** `config-pod-ip` findings from the client's env and ConfigMaps. */
   readonly config: readonly Finding[];
+  /** The NetworkPolicy lists and the enforcing nodes' rules and ipsets (the network-policy link). */
+  readonly netpol?: NetpolEvidence;
   /** The app-config check of `--jar`, when asked. */
   readonly appConfig?: { readonly step: CheckStep; readonly findings: readonly Finding[] };
 }

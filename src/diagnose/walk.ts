@@ -9,6 +9,7 @@ import { configLink } from "./link-config.ts";
 import { dataplaneLink } from "./link-dataplane.ts";
 import { dnsLink } from "./link-dns.ts";
 import { endpointsLink } from "./link-endpoints.ts";
+import { networkPolicyLink } from "./link-network-policy.ts";
 import { clientNodeLink, healthLink } from "./link-node.ts";
 import { serviceLink } from "./link-service.ts";
 import { questionSummary } from "./summary.ts";
@@ -81,6 +82,7 @@ export function walkQuestion(
     serviceLink(ctx),
     endpointsLink(ctx),
     clientNodeLink(ctx),
+    networkPolicyLink(ctx),
     dataplaneLink(ctx),
     healthLink(ctx),
     configLink(ctx),

@@ -13,6 +13,7 @@ export type CheckName =
   | "service"
   | "endpoints"
   | "client-node"
+  | "network-policy"
   | "node-dataplane"
   | "node-health"
   | "config";

@@ -87,6 +87,7 @@ export function stepSlot(check: CheckName): Slot {
     case "node-health":
       return "node";
     case "node-dataplane":
+    case "network-policy":
       return "dataplane";
     case "bundle":
       return "none";
