@@ -11,33 +11,22 @@
  * answer allows.
  */
 
-import { checkStep } from "../model/diagnosis.ts";
-import type { Finding } from "../model/finding.ts";
 import { parseIpv4 } from "../net/ipv4.ts";
 import { nodeAddresses } from "../net/node-addresses.ts";
 import type { NodePolicyVerdict } from "../netpol/kube-router-verdict.ts";
 import { kubeRouterVerdict } from "../netpol/kube-router-verdict.ts";
 import { type NodeAnswer, netpolFindings } from "../netpol/netpol-findings.ts";
-import type { NetpolProtocol, NetpolQuery, NetpolVerdict } from "../netpol/netpol-types.ts";
+import type { NetpolProtocol, NetpolQuery } from "../netpol/netpol-types.ts";
 import { networkPolicyVerdict } from "../netpol/policy-verdict.ts";
 import { collectNode, type Link, plain, undecided, type WalkContext } from "./link.ts";
 import { type NetpolEvidence, type PolicyTarget, policyTargets } from "./netpol-evidence.ts";
 import { crossesBridge } from "./netpol-trace-options.ts";
-import { describeNodeVerdict, nodeMissing, policyList, rejectSees } from "./network-policy-words.ts";
+import { judge, type TargetAnswer } from "./network-policy-judge.ts";
+import { nodeMissing } from "./network-policy-words.ts";
 
 const CHECK = "network-policy";
 /** Endpoints checked per question: enough to show a pattern, bounded for large Services. */
 const MAX_TARGETS = 8;
-
-/** The answer for one endpoint. */
-interface TargetAnswer {
-  readonly target: PolicyTarget;
-  readonly api: NetpolVerdict;
-  readonly nodes: readonly NodeAnswer[];
-  readonly findings: readonly Finding[];
-  /** What node evidence the answer lacks, with how to get it. */
-  readonly missing: readonly { readonly what: string; readonly how: string }[];
-}
 
 function protocolOf(p: string): NetpolProtocol | undefined {
   return p === "tcp" ? "TCP" : p === "udp" ? "UDP" : p === "sctp" ? "SCTP" : undefined;
@@ -169,142 +158,4 @@ export function networkPolicyLink(ctx: WalkContext): Link {
   const ev = ctx.netpol!;
   const answers = all.slice(0, MAX_TARGETS).map((t) => answerFor(ctx, ev, t));
   return judge(ctx, answers, all.length);
-}
-
-function dedupe(fs: readonly Finding[]): Finding[] {
-  const seen = new Set<string>();
-  return fs.filter((f) => !seen.has(f.message) && seen.add(f.message) !== undefined);
-}
-
-type State = "broken" | "undecided" | "at-risk" | "ok";
-const RANK: Readonly<Record<State, number>> = { broken: 0, undecided: 1, "at-risk": 2, ok: 3 };
-
-/** How one endpoint's answers combine: the node's rejection decides; the API alone never proves a drop. */
-function stateOf(a: TargetAnswer): State {
-  if (a.nodes.some((n) => n.verdict.decision === "denied")) return "broken";
-  if (a.missing.length > 0 || undecidedNodes(a).length > 0) return "undecided";
-  if (a.api.decision === "denied") return "at-risk";
-  if (a.api.decision === "undecided" && !a.nodes.some((n) => n.verdict.decision === "allowed"))
-    return "undecided";
-  return "ok";
-}
-
-/** Enforcing nodes whose walk could not decide, for a direction a policy isolates. */
-function undecidedNodes(a: TargetAnswer): NodePolicyVerdict[] {
-  return a.nodes
-    .filter(
-      (n) =>
-        n.verdict.decision === "undecided" &&
-        (n.role === "client" ? a.api.egress : a.api.ingress).selecting.length > 0,
-    )
-    .map((n) => n.verdict);
-}
-
-/** The link from the answers of the endpoints checked (`total` endpoints in all). */
-function judge(ctx: WalkContext, answers: readonly TargetAnswer[], total: number): Link {
-  const findings = dedupe(answers.flatMap((a) => a.findings));
-  const codes = [...new Set(findings.map((f) => f.code))];
-  const states = answers.map(stateOf);
-  const worst = states.reduce((w, s) => (RANK[s] < RANK[w] ? s : w), "ok" as State);
-  const a = answers[states.indexOf(worst)]!;
-  const count = states.filter((s) => s === worst).length;
-  const of = total > 1 ? ` (${count} of ${total} endpoints)` : "";
-  switch (worst) {
-    case "broken": {
-      const proof = a.findings.find((f) => f.severity === "error")!;
-      const node = a.nodes.find((n) => n.verdict.decision === "denied")!.verdict;
-      const sees = rejectSees(node, ctx.question.packet!.protocol);
-      return {
-        step: checkStep(CHECK, "broken", `${proof.message}${of}; ${describeNodeVerdict(node)}`, {
-          findings: codes,
-        }),
-        findings: [proof, ...findings.filter((f) => f !== proof)],
-        proof,
-        ...(sees === undefined ? {} : { clientSees: sees }),
-      };
-    }
-    case "undecided":
-      return undecidedLink(a, findings, of);
-    case "at-risk": {
-      const f = findings.find((x) => x.severity !== "info");
-      const detail = `${f?.message ?? `the API denies it (${policyList(a.api)}) but the node lets it through`}${of}`;
-      return {
-        step: checkStep(CHECK, "at-risk", detail, { findings: codes }),
-        findings,
-        risk: codes.join(", ") || "policy not enforced",
-      };
-    }
-    case "ok":
-      return {
-        step: checkStep(
-          CHECK,
-          "ok",
-          allowedDetail(a, total > 1 ? ` (${answers.length} of ${total} endpoints checked)` : ""),
-          {
-            ...(codes.length === 0 ? {} : { findings: codes }),
-          },
-        ),
-        findings,
-      };
-    default: {
-      const never: never = worst;
-      return never;
-    }
-  }
-}
-
-/** Undecided: the node's evidence is missing or its walk stopped, or the API cannot decide. */
-function undecidedLink(a: TargetAnswer, findings: readonly Finding[], of: string): Link {
-  const apiText =
-    a.api.decision === "denied"
-      ? `the API denies it (${policyList(a.api)})`
-      : a.api.decision === "allowed"
-        ? `policies select the pods (${policyList(a.api)})`
-        : `the API cannot decide (${[a.api.egress, a.api.ingress].find((x) => x.decision === "undecided")?.reason ?? "unknown"})`;
-  if (a.missing.length > 0) {
-    const what = [...new Set(a.missing.map((m) => m.what))];
-    return undecided(
-      CHECK,
-      `${apiText}, but the node's proof is missing: ${what.join(", ")}${of}`,
-      { missing: what.join(", "), howToGet: [...new Set(a.missing.map((m) => m.how))].join("; ") },
-      findings,
-    );
-  }
-  const stuck = undecidedNodes(a);
-  if (stuck.length > 0)
-    return undecided(
-      CHECK,
-      `${apiText}, but ${stuck.map(describeNodeVerdict).join("; ")}${of}`,
-      {
-        missing: "what the node's NetworkPolicy rules do with the packet",
-        howToGet: `read the rules on the path by hand, or \`netdoctor trace --bundle DIR --node ${stuck[0]!.node}\``,
-      },
-      findings,
-    );
-  return undecided(
-    CHECK,
-    `${apiText}${of}`,
-    {
-      missing:
-        [...a.api.egress.missing, ...a.api.ingress.missing].join("; ") || "the objects the policies refer to",
-      howToGet: "`netdoctor collect` again (cluster/namespaces.json, cluster/pods.json)",
-    },
-    findings,
-  );
-}
-
-/** Whether a policy selects the client (egress) or the endpoint (ingress). */
-function selects(a: TargetAnswer): boolean {
-  return a.api.egress.selecting.length > 0 || a.api.ingress.selecting.length > 0;
-}
-
-function allowedDetail(a: TargetAnswer, count: string): string {
-  const by = [...a.api.egress.allowedBy, ...a.api.ingress.allowedBy];
-  const api = !selects(a)
-    ? "no NetworkPolicy selects the client (egress) or the endpoint (ingress)"
-    : `allowed by ${[...new Set(by.map((r) => `NetworkPolicy ${r.policy.namespace}/${r.policy.name}${r.policy.line === undefined ? "" : ` (${r.policy.file ?? "cluster/networkpolicies.json"}:${r.policy.line})`}`))].join(", ")}`;
-  const nodes = [...new Map(a.nodes.map((n) => [n.verdict.node, n.verdict])).values()].map(
-    describeNodeVerdict,
-  );
-  return `${a.target.pod.metadata.namespace}/${a.target.pod.metadata.name}:${a.target.port}: ${api}${nodes.length === 0 ? "" : `; ${nodes.join("; ")}`}${count}`;
 }

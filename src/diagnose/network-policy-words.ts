@@ -31,16 +31,19 @@ function chainOf(text: string): string {
   return /^-A (\S+)/.exec(text)?.[1] ?? "a rule";
 }
 
+/** Why a node's rules rejected: the chain, the policies consulted that did not mark it, the ipset lines read. */
+export function deniedProof(v: NodePolicyVerdict): string {
+  const consulted = [...new Set(v.consulted.map((c) => c.name))];
+  const chain = v.deniedAt === undefined ? "" : ` (${chainOf(v.deniedAt.text)})`;
+  return `${chain}${consulted.length === 0 ? "" : `, no rule of ${consulted.join(", ")} marked it`}${setLines(v)}`;
+}
+
 /** One sentence: what the node's NetworkPolicy rules do with the packet, and the lines that say so. */
 export function describeNodeVerdict(v: NodePolicyVerdict): string {
   switch (v.decision) {
     case "denied": {
-      const at =
-        v.deniedAt === undefined
-          ? ""
-          : ` at ${v.deniedAt.file}:${v.deniedAt.line} (${chainOf(v.deniedAt.text)})`;
-      const consulted = [...new Set(v.consulted.map((c) => c.name))];
-      return `node ${v.node} rejects it${at}${consulted.length === 0 ? "" : `, no rule of ${consulted.join(", ")} marked it`}${setLines(v)}`;
+      const at = v.deniedAt === undefined ? "" : ` at ${v.deniedAt.file}:${v.deniedAt.line}`;
+      return `node ${v.node} rejects it${at}${deniedProof(v)}`;
     }
     case "allowed": {
       if (v.allowedBy.length > 0) {
