@@ -25,7 +25,7 @@ const skip = skipBecause(
 const QUESTION = { from: DEMO_FROM, to: "eopx-register:8848" };
 let root = "";
 
-async function bundle(variant: "deny" | "allow" | "stale-ipset", name = variant): Promise<string> {
+async function bundle(variant: "deny" | "allow" | "stale-ipset", name: string = variant): Promise<string> {
   const dir = join(root, name);
   await writeNetpolDemoBundle(dir, variant);
   return dir;
