@@ -31,6 +31,7 @@ import type { NodeScan } from "../scan/scan-node.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
+import { askedServices, type IpvsNodeFacts, ipvsNodeFacts } from "./ipvs-node.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
 import { type NetpolEvidence, policyNodes } from "./netpol-evidence.ts";
 import { traceExtras } from "./netpol-trace-options.ts";
@@ -100,6 +101,7 @@ interface NodeResult {
   readonly summary: NodeSummary;
   readonly trace?: TraceResult;
   readonly traceError?: string;
+  readonly ipvs?: IpvsNodeFacts;
 }
 
 function dumpState(ev: NodeEvidence, file: string, problems: readonly Finding[]): DumpState {
@@ -167,6 +169,17 @@ export class DiagnosisBuilder {
         ...(q === undefined ? {} : { only: q.reconcileOnly }),
       });
     }
+    // An IPVS node is judged by its IPVS table, not by the iptables checks (reconciled.undecided).
+    const ipvs =
+      reconciled?.mode === "ipvs"
+        ? ipvsNodeFacts(this.#ctx.cluster, {
+            node,
+            ...(input.kubeProxy?.ipvsadm === undefined ? {} : { ipvsadm: input.kubeProxy.ipvsadm }),
+            ...(input.ipsets === undefined ? {} : { ipsets: input.ipsets }),
+            ...(q === undefined ? {} : { only: askedServices(q) }),
+          })
+        : undefined;
+    const proxyUndecided = ipvs === undefined ? reconciled?.undecided : ipvs.undecided;
     const traced =
       isClient && input.ruleset !== undefined && reconciled?.undecided === undefined
         ? this.#trace(input.ruleset, {
@@ -180,8 +193,9 @@ export class DiagnosisBuilder {
       file,
       dump: dumpState(ev, file, input.problems),
       ...(ev.scan === undefined ? {} : { scan: ev.scan }),
-      dataplane: reconciled?.findings ?? [],
-      ...(reconciled?.undecided === undefined ? {} : { proxyUndecided: reconciled.undecided }),
+      dataplane: [...(reconciled?.findings ?? []), ...(ipvs?.findings ?? [])],
+      ...(proxyUndecided === undefined ? {} : { proxyUndecided }),
+      ...(ipvs === undefined ? {} : { ipvs }),
       health: nodeHealthFindings(ev, { nodeKind }),
       problems: input.problems,
       summary: nodeSummary(ev, {

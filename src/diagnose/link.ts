@@ -10,6 +10,7 @@ import {
 } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { TraceResult } from "../model/trace.ts";
+import type { IpvsNodeFacts } from "./ipvs-node.ts";
 import type { NetpolEvidence } from "./netpol-evidence.ts";
 import type { Question } from "./question.ts";
 
@@ -41,6 +42,8 @@ export interface ClientNodeFacts {
   readonly summary: NodeSummary;
   readonly trace?: TraceResult;
   readonly traceError?: string;
+  /** Set for a node in IPVS mode: its IPVS table's reconciliation (ipvs-node.ts). */
+  readonly ipvs?: IpvsNodeFacts;
   /** `bundle-invalid` problems of this node's directory. */
   readonly problems: readonly Finding[];
 }

@@ -17,8 +17,8 @@ import { readNetworkPolicyState } from "../collect/read-network-policies.ts";
 import { bundleFiles } from "../demo/build-bundle.ts";
 import { list, namespace, uidOf } from "../demo/k8s-objects.ts";
 import { healthyCluster } from "./demo-bundles.ts";
-import { kubeRouterRules } from "./netpol-kube-router.ts";
 import { withIpsetNamespace } from "./netpol-ipset-netns.ts";
+import { kubeRouterRules } from "./netpol-kube-router.ts";
 
 export type NetpolVariant = "deny" | "allow" | "stale-ipset";
 
