@@ -4,11 +4,13 @@
  * policy isolates leaves it undecided; a node letting through what the API denies puts it at risk;
  * otherwise it is ok, naming the policies that allow and the node rules that agree.
  */
+
+import { makeFinding } from "../findings/make-finding.ts";
 import { checkStep } from "../model/diagnosis.ts";
-import type { Finding } from "../model/finding.ts";
+import type { Evidence, Finding } from "../model/finding.ts";
 import type { NodePolicyVerdict } from "../netpol/kube-router-verdict.ts";
 import type { NodeAnswer } from "../netpol/netpol-findings.ts";
-import type { NetpolVerdict } from "../netpol/netpol-types.ts";
+import type { NetpolVerdict, PolicyRef } from "../netpol/netpol-types.ts";
 import { type Link, undecided, type WalkContext } from "./link.ts";
 import type { PolicyTarget } from "./netpol-evidence.ts";
 import { deniedProof, describeNodeVerdict, policyList, rejectSees } from "./network-policy-words.ts";
@@ -88,18 +90,20 @@ export function judge(ctx: WalkContext, answers: readonly TargetAnswer[], total:
         risk: codes.join(", ") || "policy not enforced",
       };
     }
-    case "ok":
+    case "ok": {
+      const allowed = answers.flatMap((x) => allowedFinding(ctx, x));
+      const all = [...findings, ...allowed];
+      const okCodes = [...new Set(all.map((f) => f.code))];
       return {
         step: checkStep(
           CHECK,
           "ok",
           allowedDetail(a, total > 1 ? ` (${answers.length} of ${total} endpoints checked)` : ""),
-          {
-            ...(codes.length === 0 ? {} : { findings: codes }),
-          },
+          okCodes.length === 0 ? {} : { findings: okCodes },
         ),
-        findings,
+        findings: all,
       };
+    }
     default: {
       const never: never = worst;
       return never;
@@ -145,6 +149,43 @@ function undecidedLink(a: TargetAnswer, findings: readonly Finding[], of: string
     },
     findings,
   );
+}
+
+/**
+ * `netpol-allowed` (info) for an endpoint that policies isolate and allow: the deciding policies
+ * with their lines and the node rules that marked the packet, for the report's path diagram.
+ */
+function allowedFinding(ctx: WalkContext, a: TargetAnswer): Finding[] {
+  if (!selects(a) || a.api.decision !== "allowed") return [];
+  const refs = new Map<string, PolicyRef>();
+  for (const r of [...a.api.egress.allowedBy, ...a.api.ingress.allowedBy])
+    refs.set(`${r.policy.namespace}/${r.policy.name}`, r.policy);
+  const nodes = [...new Map(a.nodes.map((n) => [n.verdict.node, n.verdict])).values()];
+  const rules = nodes.flatMap((v) => v.allowedBy.map((r) => ({ node: v.node, r })));
+  const evidence: Evidence[] = [
+    ...[...refs.values()].map((p) => ({
+      file: p.file ?? "cluster/networkpolicies.json",
+      ...(p.line === undefined ? {} : { line: p.line }),
+      text: `NetworkPolicy ${p.namespace}/${p.name}`,
+    })),
+    ...rules.map(({ r }) => ({ file: r.file, line: r.line, text: r.text })),
+  ];
+  const sets = new Set<string>();
+  for (const v of nodes)
+    for (const e of v.setEvidence)
+      if (!sets.has(`${e.file}:${e.line}`) && sets.add(`${e.file}:${e.line}`) !== undefined)
+        evidence.push({ file: e.file, line: e.line, text: e.text });
+  const q = ctx.question;
+  const pod = `${a.target.pod.metadata.namespace}/${a.target.pod.metadata.name}`;
+  const values = {
+    connection: `${q.clientKey} → ${pod}:${a.target.port}/${q.packet!.protocol.toUpperCase()}`,
+    policies: [...refs.keys()],
+    nodeRules: rules.map(({ node, r }) => `${node} ${r.file}:${r.line}`),
+  };
+  const service = q.expected?.service;
+  return [
+    makeFinding("netpol-allowed", values, { evidence, pod, ...(service === undefined ? {} : { service }) }),
+  ];
 }
 
 /** Whether a policy selects the client (egress) or the endpoint (ingress). */

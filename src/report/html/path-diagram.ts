@@ -22,6 +22,7 @@ const KIND_LABEL: Record<BoxKind, string> = {
   node: "client's node",
   hop: "chain hop",
   fold: "chain hops",
+  policy: "NetworkPolicy",
   endpoint: "endpoint",
 };
 

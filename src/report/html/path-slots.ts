@@ -3,7 +3,7 @@ import type { CheckName, CheckStep } from "../../model/diagnosis.ts";
 import type { FindingCode } from "../../model/finding.ts";
 
 /** Where on the path a check or finding belongs; `dataplane` is resolved to hops or endpoints later. */
-export type Slot = "client" | "dns" | "service" | "node" | "dataplane" | "none";
+export type Slot = "client" | "dns" | "service" | "node" | "policy" | "dataplane" | "none";
 
 /** Which box a finding belongs to. */
 export function findingSlot(code: FindingCode): Slot {
@@ -36,9 +36,6 @@ export function findingSlot(code: FindingCode): Slot {
     case "service-rules-missing":
     case "service-rejected":
     case "path-blocked":
-    case "netpol-denied":
-    case "netpol-node-disagrees":
-    case "netpol-not-enforced":
     case "ipvs-virtual-server-missing":
     case "ipvs-virtual-server-stale":
     case "ipvs-real-server-missing":
@@ -64,6 +61,11 @@ export function findingSlot(code: FindingCode): Slot {
     case "nft-service-stale":
     case "nft-table-missing":
       return "dataplane";
+    case "netpol-denied":
+    case "netpol-node-disagrees":
+    case "netpol-not-enforced":
+    case "netpol-allowed":
+      return "policy";
     case "bundle-invalid":
       return "none";
     default: {
@@ -87,8 +89,9 @@ export function stepSlot(check: CheckName): Slot {
     case "node-health":
       return "node";
     case "node-dataplane":
-    case "network-policy":
       return "dataplane";
+    case "network-policy":
+      return "policy";
     case "bundle":
       return "none";
     default: {
