@@ -11,7 +11,7 @@ import { rulesetFamily, tracePacket } from "../../trace/trace-packet.ts";
 import { EXIT_OK, EXIT_PROBLEMS, EXIT_UNDECIDED, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import { ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
+import { bridgedOf, ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
 
 export { parseEndpoint, traceRequestFromOptions } from "./trace-options.ts";
 
@@ -73,6 +73,7 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
     ...(source.node?.addresses ?? []),
     ...request.localIps.map((address) => ({ address, source: "--local-ip" })),
   ];
+  const bridged = bridgedOf(opts.bridged);
   const ruleset = await rulesOf(source.path, source.file);
   const ipsets =
     opts.ipsets !== undefined
@@ -92,7 +93,11 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
       ...(opts.outInterface === undefined ? {} : { outInterface: opts.outInterface }),
       ...(source.node === undefined ? {} : { node: source.node.node }),
     },
-    { file: source.file, ...(ipsets === undefined ? {} : { ipsets }) },
+    {
+      file: source.file,
+      ...(ipsets === undefined ? {} : { ipsets }),
+      ...(bridged === undefined ? {} : { bridged }),
+    },
   );
   // With a bundle, the cluster says more: a path to an address of the node's pod CIDR that no pod has
   // ends neighbor-unreachable.
@@ -136,6 +141,10 @@ export function registerTrace(program: Command): void {
     .option(
       "--ipsets <file>",
       "`ipset save` output of the node, to decide -m set rules (with --bundle: nodes/NODE/ipset-save.txt)",
+    )
+    .option(
+      "--bridged <yes|no>",
+      "whether the packet crossed a Linux bridge (decides -m physdev, e.g. kube-router's pod-to-pod rules)",
     )
     .option("-o, --output <format>", "text, json or yaml", "text")
     .addHelpText(
