@@ -15,7 +15,7 @@ import { diagnoseBundleDir } from "../collect/diagnose-bundle-dir.ts";
 import { DEMO_FROM } from "../demo/incident.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { skipBecause } from "../testing/capabilities.ts";
-import { writeNetpolDemoBundle } from "../testing/netpol-demo-bundle.ts";
+import { type NetpolVariant, writeNetpolDemoBundle } from "../testing/netpol-demo-bundle.ts";
 import { ipsetNetnsUnavailable } from "../testing/netpol-ipset-netns.ts";
 
 const skip = skipBecause(
@@ -25,7 +25,7 @@ const skip = skipBecause(
 const QUESTION = { from: DEMO_FROM, to: "eopx-register:8848" };
 let root = "";
 
-async function bundle(variant: "deny" | "allow" | "stale-ipset", name: string = variant): Promise<string> {
+async function bundle(variant: NetpolVariant, name: string = variant): Promise<string> {
   const dir = join(root, name);
   await writeNetpolDemoBundle(dir, variant);
   return dir;
@@ -95,6 +95,28 @@ describe.skipIf(skip)("networkPolicyLink() on bundles with real iptables-save an
     expect(d.brokenAt).toBe("network-policy");
     expect(step(d).findings).toEqual(["netpol-node-disagrees"]);
     expect(readFileSync(join(dir, "nodes/master2/ipset-save.txt"), "utf8")).not.toContain("10.42.2.31");
+  });
+
+  it("is broken by an egress policy on the client, proven on the client's node (prod-agent1)", async () => {
+    const dir = await bundle("egress-deny");
+    const d = await diagnoseBundleDir(dir, QUESTION);
+    expect(d.brokenAt).toBe("network-policy");
+    const s = step(d);
+    expect(s.detail).toContain(
+      "egress of eopx/eopx-gateway-7d9c6b8f5-x4kq2 is isolated by eopx/gateway-dns-only",
+    );
+    const rule = [...cited(dir, s.detail)].find(([k]) => k.startsWith("nodes/prod-agent1/iptables-save.txt"));
+    expect(rule?.[1]).toMatch(
+      /^-A KUBE-POD-FW-\S+ .*POD name:eopx-gateway-7d9c6b8f5-x4kq2 namespace: eopx.* -j REJECT/,
+    );
+  });
+
+  it("is at risk (netpol-not-enforced) when the endpoint's node runs no NetworkPolicy controller", async () => {
+    const dir = await bundle("not-enforced");
+    const d = await diagnoseBundleDir(dir, QUESTION);
+    expect(d.verdict).toBe("reachable");
+    expect(step(d)).toMatchObject({ status: "at-risk", findings: ["netpol-not-enforced"] });
+    expect(step(d).detail).toContain('node "master2" has no NetworkPolicy controller\'s rules');
   });
 
   it("is undecided, asking for master2's ipset save, when it is missing", async () => {

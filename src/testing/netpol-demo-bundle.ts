@@ -8,7 +8,9 @@
  *
  * - `deny`: the policy admits eopx-gateway on 9848 (grpc) only, so gateway → register:8848 is denied;
  * - `allow`: the same policy admits 8848 too;
- * - `stale-ipset`: `allow`, but master2's source set misses the gateway's IP (k3s-io/k3s#7446 class).
+ * - `stale-ipset`: `allow`, but master2's source set misses the gateway's IP (k3s-io/k3s#7446 class);
+ * - `egress-deny`: a policy on eopx-gateway allows egress to 53/UDP only: prod-agent1 (egress) rejects;
+ * - `not-enforced`: `deny`, but master2 runs no NetworkPolicy controller (its kube-router chains removed).
  */
 import { join } from "node:path";
 import { writeBundleFiles } from "../collect/demo-bundle.ts";
@@ -20,14 +22,25 @@ import { healthyCluster } from "./demo-bundles.ts";
 import { withIpsetNamespace } from "./netpol-ipset-netns.ts";
 import { kubeRouterRules } from "./netpol-kube-router.ts";
 
-export type NetpolVariant = "deny" | "allow" | "stale-ipset";
+export type NetpolVariant = "deny" | "allow" | "stale-ipset" | "egress-deny" | "not-enforced";
 
 /** The policy's name, namespace and the client the variants are about. */
 export const POLICY = { namespace: "eopx", name: "register-from-gateway" } as const;
 export const GATEWAY_IP = "10.42.2.31";
 
 function policyJson(variant: NetpolVariant) {
-  const ports = variant === "deny" ? [9848] : [8848, 9848];
+  if (variant === "egress-deny")
+    return {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: { namespace: "eopx", name: "gateway-dns-only", uid: uidOf("networkpolicy/gateway-dns-only") },
+      spec: {
+        podSelector: { matchLabels: { app: "eopx-gateway" } },
+        policyTypes: ["Egress"],
+        egress: [{ ports: [{ protocol: "UDP", port: 53 }] }],
+      },
+    };
+  const ports = variant === "deny" || variant === "not-enforced" ? [9848] : [8848, 9848];
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
@@ -125,8 +138,12 @@ export async function writeNetpolDemoBundle(dir: string, variant: NetpolVariant)
             .join("\n")
         : rules.ipsets;
     const rel = `nodes/${node.name}`;
-    const dump = mergeKubeRouter(files.get(`${rel}/iptables-save.txt`)!, rules.filter);
-    const real = realOutput(dump, sets);
+    const unenforced = variant === "not-enforced" && node.name === "master2";
+    const dump = mergeKubeRouter(
+      files.get(`${rel}/iptables-save.txt`)!,
+      unenforced ? "*filter\nCOMMIT\n" : rules.filter,
+    );
+    const real = realOutput(dump, unenforced ? "" : sets);
     await writeBundleFiles(
       dir,
       new Map([
