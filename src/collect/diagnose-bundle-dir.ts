@@ -65,9 +65,9 @@ export async function diagnoseBundleDir(
       ...(ipsets === undefined ? {} : { ipsets }),
     });
   }
-  if (question !== undefined)
-    builder.setNetworkPolicy(
-      await readNetpolEvidence(dir, { nodes: builder.policyNodes, nodeDirs: bundle.nodeDirs, known }),
-    );
-  return builder.finish();
+  return builder.finish(
+    question === undefined
+      ? undefined
+      : await readNetpolEvidence(dir, { nodes: builder.policyNodes, nodeDirs: bundle.nodeDirs, known }),
+  );
 }

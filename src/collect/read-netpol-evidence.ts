@@ -46,7 +46,7 @@ export async function ipsetsOf(dir: string, node: string): Promise<IpsetSave | u
  * @example
  * ```ts
  * const ev = await readNetpolEvidence("bundle/", { nodes: builder.policyNodes, nodeDirs: bundle.nodeDirs });
- * builder.setNetworkPolicy(ev);
+ * const diagnosis = builder.finish(ev);
  * ```
  */
 export async function readNetpolEvidence(

@@ -31,10 +31,10 @@ import type { NodeScan } from "../scan/scan-node.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
-import { askedServices, type IpvsNodeFacts, ipvsNodeFacts } from "./ipvs-node.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
 import { type NetpolEvidence, policyNodes } from "./netpol-evidence.ts";
 import { traceExtras } from "./netpol-trace-options.ts";
+import { type DataplaneFacts, dataplaneFacts } from "./node-dataplane-facts.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
 import { refineTrace } from "./trace-verdict.ts";
@@ -89,19 +89,16 @@ const CHECK_ORDER: readonly CheckName[] = [
   "config",
 ];
 
-interface NodeResult {
+interface NodeResult extends DataplaneFacts {
   readonly node: string;
   readonly file: string;
   readonly dump: DumpState;
   readonly scan?: NodeScan;
-  readonly dataplane: readonly Finding[];
-  readonly proxyUndecided?: string;
   readonly health: readonly Finding[];
   readonly problems: readonly Finding[];
   readonly summary: NodeSummary;
   readonly trace?: TraceResult;
   readonly traceError?: string;
-  readonly ipvs?: IpvsNodeFacts;
 }
 
 function dumpState(ev: NodeEvidence, file: string, problems: readonly Finding[]): DumpState {
@@ -117,7 +114,6 @@ export class DiagnosisBuilder {
   readonly #question: Question | undefined;
   readonly #appConfig: DiagnoseQuestion["appConfig"];
   readonly #nodes: NodeResult[] = [];
-  #netpol: NetpolEvidence | undefined;
 
   constructor(ctx: DiagnoseContext, question?: DiagnoseQuestion) {
     this.#ctx = ctx;
@@ -131,14 +127,9 @@ export class DiagnosisBuilder {
     return this.#question?.client.nodeName;
   }
 
-  /** The nodes whose NetworkPolicy rules the question's connection meets (read their dumps and ipsets). */
+  /** The nodes whose NetworkPolicy rules the question's connection meets (for {@linkcode finish}). */
   get policyNodes(): string[] {
     return this.#question === undefined ? [] : policyNodes(this.#question, this.#ctx.cluster);
-  }
-
-  /** The NetworkPolicy side of the bundle, for the network-policy link (before {@linkcode finish}). */
-  setNetworkPolicy(evidence: NetpolEvidence): void {
-    this.#netpol = evidence;
   }
 
   addNode(input: NodeInput): void {
@@ -169,33 +160,17 @@ export class DiagnosisBuilder {
         ...(q === undefined ? {} : { only: q.reconcileOnly }),
       });
     }
-    // An IPVS node is judged by its IPVS table, not by the iptables checks (reconciled.undecided).
-    const ipvs =
-      reconciled?.mode === "ipvs"
-        ? ipvsNodeFacts(this.#ctx.cluster, {
-            node,
-            ...(input.kubeProxy?.ipvsadm === undefined ? {} : { ipvsadm: input.kubeProxy.ipvsadm }),
-            ...(input.ipsets === undefined ? {} : { ipsets: input.ipsets }),
-            ...(q === undefined ? {} : { only: askedServices(q) }),
-          })
-        : undefined;
-    const proxyUndecided = ipvs === undefined ? reconciled?.undecided : ipvs.undecided;
+    const plane = dataplaneFacts(reconciled, this.#ctx.cluster, { node, input, question: q });
     const traced =
       isClient && input.ruleset !== undefined && reconciled?.undecided === undefined
-        ? this.#trace(input.ruleset, {
-            node,
-            file,
-            ...(input.ipsets === undefined ? {} : { ipsets: input.ipsets }),
-          })
+        ? this.#trace(input.ruleset, { node, file }, input.ipsets)
         : {};
     this.#nodes.push({
       node,
       file,
       dump: dumpState(ev, file, input.problems),
       ...(ev.scan === undefined ? {} : { scan: ev.scan }),
-      dataplane: [...(reconciled?.findings ?? []), ...(ipvs?.findings ?? [])],
-      ...(proxyUndecided === undefined ? {} : { proxyUndecided }),
-      ...(ipvs === undefined ? {} : { ipvs }),
+      ...plane,
       health: nodeHealthFindings(ev, { nodeKind }),
       problems: input.problems,
       summary: nodeSummary(ev, {
@@ -211,7 +186,8 @@ export class DiagnosisBuilder {
 
   #trace(
     ruleset: Ruleset,
-    at: { node: string; file: string; ipsets?: IpsetSave },
+    at: { node: string; file: string },
+    ipsets?: IpsetSave,
   ): { trace?: TraceResult; traceError?: string } {
     const { node, file } = at;
     const q = this.#question;
@@ -227,7 +203,7 @@ export class DiagnosisBuilder {
           node,
           ...(localIps.length === 0 ? {} : { localIps }),
         },
-        { file, ...traceExtras(q, this.#ctx.cluster, at.ipsets) },
+        { file, ...traceExtras(q, this.#ctx.cluster, ipsets) },
       );
       return { trace: refineTrace(trace, { cluster: this.#ctx.cluster, node }) };
     } catch (error) {
@@ -235,7 +211,8 @@ export class DiagnosisBuilder {
     }
   }
 
-  finish(): Diagnosis {
+  /** The diagnosis; `netpol`: the bundle's NetworkPolicy evidence for the network-policy link. */
+  finish(netpol?: NetpolEvidence): Diagnosis {
     const scans = this.#nodes.flatMap((n) => (n.scan === undefined ? [] : [n.scan]));
     const outliers = outlierFindings(scans);
     const nodes = this.#nodes.map((n) => n.summary).sort((a, b) => (a.node < b.node ? -1 : 1));
@@ -254,7 +231,7 @@ export class DiagnosisBuilder {
     const result =
       q === undefined
         ? fullCheck(this.#nodes, { ports: this.#ports, outliers, bundle: bundle.step })
-        : this.#walk(q, outliers, bundle);
+        : this.#walk(q, outliers, bundle, netpol);
     const findings = [...problems, ...result.findings].sort(
       (a, b) =>
         SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.node ?? "").localeCompare(b.node ?? ""),
@@ -280,7 +257,12 @@ export class DiagnosisBuilder {
     };
   }
 
-  #walk(q: Question, outliers: readonly Finding[], bundle: ReturnType<typeof bundleLink>) {
+  #walk(
+    q: Question,
+    outliers: readonly Finding[],
+    bundle: ReturnType<typeof bundleLink>,
+    netpol: NetpolEvidence | undefined,
+  ) {
     const cluster = this.#ctx.cluster;
     const n = this.#nodes.find((x) => x.node === q.client.nodeName);
     const node: ClientNodeFacts | undefined =
@@ -300,7 +282,7 @@ export class DiagnosisBuilder {
         gaps,
         ...(node === undefined ? {} : { node }),
         config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
-        ...(this.#netpol === undefined ? {} : { netpol: this.#netpol }),
+        ...(netpol === undefined ? {} : { netpol }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
       },
       { bundle, sickElsewhere: sickNodes(this.#nodes, q.client.nodeName, outliers) },
