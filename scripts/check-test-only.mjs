@@ -13,7 +13,6 @@ import { importGraph, isTestFile, reachable } from "./import-graph.mjs";
 /** Production code written ahead of its wiring, by folder or file, with the reason. */
 export const NOT_YET_WIRED = new Map([
   ["src/hostnet/", "host network evidence and the hop walk (issue 16); diagnose wires it in"],
-  ["src/netpol/dns-verdict.ts", "the client's DNS egress verdict (issue 16); the dns link wires it in"],
   [
     "src/kube-proxy/ipvs/ipvs-mode.ts",
     "IPVS mode from a parsed ruleset; diagnose decides the mode with kube-proxy/proxy-mode.ts",

@@ -111,6 +111,23 @@ describe.skipIf(skip)("networkPolicyLink() on bundles with real iptables-save an
     );
   });
 
+  it("breaks the dns link (netpol-dns-denied) when an egress policy leaves out DNS, proven on prod-agent1", async () => {
+    const dir = await bundle("egress-no-dns");
+    const d = await diagnoseBundleDir(dir, QUESTION);
+    expect(d.brokenAt).toBe("dns");
+    const dns = d.steps.find((s) => s.check === "dns")!;
+    expect(dns.findings).toEqual(["netpol-dns-denied"]);
+    expect(dns.detail).toContain("eopx/gateway-to-register");
+    const rule = [...cited(dir, dns.detail)].find(([k]) =>
+      k.startsWith("nodes/prod-agent1/iptables-save.txt"),
+    );
+    expect(rule?.[1]).toMatch(
+      /^-A KUBE-POD-FW-\S+ .*POD name:eopx-gateway-7d9c6b8f5-x4kq2 namespace: eopx.* -j REJECT/,
+    );
+    // The connection itself is allowed by the same policy.
+    expect(step(d)).toMatchObject({ status: "ok", findings: ["netpol-allowed"] });
+  });
+
   it("is at risk (netpol-not-enforced) when the endpoint's node runs no NetworkPolicy controller", async () => {
     const dir = await bundle("not-enforced");
     const d = await diagnoseBundleDir(dir, QUESTION);

@@ -11,18 +11,15 @@
  * answer allows.
  */
 
-import { parseIpv4 } from "../net/ipv4.ts";
-import { nodeAddresses } from "../net/node-addresses.ts";
 import type { NodePolicyVerdict } from "../netpol/kube-router-verdict.ts";
-import { kubeRouterVerdict } from "../netpol/kube-router-verdict.ts";
 import { type NodeAnswer, netpolFindings } from "../netpol/netpol-findings.ts";
 import type { NetpolProtocol, NetpolQuery } from "../netpol/netpol-types.ts";
 import { networkPolicyVerdict } from "../netpol/policy-verdict.ts";
-import { collectNode, type Link, plain, undecided, type WalkContext } from "./link.ts";
+import { type Link, plain, undecided, type WalkContext } from "./link.ts";
 import { type NetpolEvidence, type PolicyTarget, policyTargets } from "./netpol-evidence.ts";
+import { type MissingNodeEvidence, nodeAnswer } from "./netpol-node-answer.ts";
 import { crossesBridge } from "./netpol-trace-options.ts";
 import { judge, type TargetAnswer } from "./network-policy-judge.ts";
-import { nodeMissing } from "./network-policy-words.ts";
 
 const CHECK = "network-policy";
 /** Endpoints checked per question: enough to show a pattern, bounded for large Services. */
@@ -30,44 +27,6 @@ const MAX_TARGETS = 8;
 
 function protocolOf(p: string): NetpolProtocol | undefined {
   return p === "tcp" ? "TCP" : p === "udp" ? "UDP" : p === "sctp" ? "SCTP" : undefined;
-}
-
-/** The node's kube-router answer for the packet, or what is missing to get it. */
-function nodeAnswer(
-  ctx: WalkContext,
-  ev: NetpolEvidence,
-  at: { readonly node: string; readonly target: PolicyTarget; readonly hook: "FORWARD" | "OUTPUT" },
-): NodePolicyVerdict | { readonly what: string; readonly how: string } {
-  const n = ev.nodes.get(at.node);
-  if (n?.ruleset === undefined)
-    return { what: `nodes/${at.node}/iptables-save.txt`, how: collectNode(at.node) };
-  const q = ctx.question;
-  const nodeObj = ctx.cluster.nodes.find((x) => x.metadata.name === at.node);
-  const localIps = (nodeObj === undefined ? [] : nodeAddresses(nodeObj)).flatMap((a) => {
-    const ip = parseIpv4(a.address);
-    return ip === undefined ? [] : [ip];
-  });
-  const v = kubeRouterVerdict(
-    n.ruleset,
-    {
-      src: parseIpv4(q.packet!.srcIp)!,
-      dst: parseIpv4(at.target.ip)!,
-      proto: q.packet!.protocol,
-      sport: q.packet!.srcPort ?? -1,
-      dport: at.target.port,
-    },
-    {
-      node: at.node,
-      file: n.file,
-      sets: n.ipsets,
-      ...(localIps.length === 0 ? {} : { localIps }),
-      bridged: crossesBridge(q, at.target.pod.nodeName),
-      hook: at.hook,
-    },
-  );
-  if (v.decision === "undecided" && n.ipsets === undefined)
-    return { what: n.ipsetFile, how: nodeMissing(at.node, "ipset save") };
-  return v;
 }
 
 function answerFor(ctx: WalkContext, ev: NetpolEvidence, target: PolicyTarget): TargetAnswer {
@@ -88,14 +47,22 @@ function answerFor(ctx: WalkContext, ev: NetpolEvidence, target: PolicyTarget): 
     { role: "client", node: clientNode, selects: api.egress.selecting.length > 0 },
     { role: "server", node: serverNode, selects: api.ingress.selecting.length > 0 },
   ];
-  const walked = new Map<string, ReturnType<typeof nodeAnswer>>();
+  const walked = new Map<string, NodePolicyVerdict | MissingNodeEvidence>();
   for (const r of roles) {
     if (r.node === undefined) continue;
     const hook = r.role === "client" && q.client.hostNetwork === true ? "OUTPUT" : "FORWARD";
     const key = `${r.node}/${hook}`;
     let a = walked.get(key);
     if (a === undefined) {
-      a = nodeAnswer(ctx, ev, { node: r.node, target, hook });
+      a = nodeAnswer(ctx, ev, r.node, {
+        srcIp: q.packet!.srcIp,
+        dstIp: target.ip,
+        protocol: q.packet!.protocol,
+        ...(q.packet!.srcPort === undefined ? {} : { srcPort: q.packet!.srcPort }),
+        dstPort: target.port,
+        bridged: crossesBridge(q, target.pod.nodeName),
+        hook,
+      });
       walked.set(key, a);
     }
     if ("decision" in a) nodes.push({ role: r.role, verdict: a });

@@ -9,6 +9,7 @@ import type { ClusterState, Pod } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
 import type { NetworkPolicyState } from "../model/network-policy.ts";
 import type { Ruleset } from "../model/ruleset.ts";
+import { dnsTargets } from "../netpol/dns-verdict.ts";
 import type { Question } from "./question.ts";
 
 /** One enforcing node's evidence. */
@@ -55,10 +56,16 @@ export function policyTargets(q: Question, cluster: ClusterState): PolicyTarget[
   return out;
 }
 
-/** The nodes whose rules enforce the question's connection: the client's, then each endpoint pod's. */
+/**
+ * The nodes whose rules enforce the question's connection: the client's, each endpoint pod's, and,
+ * when the client looks the name up in the cluster DNS, each DNS pod's (its queries' ingress).
+ */
 export function policyNodes(q: Question, cluster: ClusterState): string[] {
   const nodes = new Set<string>();
   if (q.client.nodeName !== undefined) nodes.add(q.client.nodeName);
   for (const t of policyTargets(q, cluster)) if (t.pod.nodeName !== undefined) nodes.add(t.pod.nodeName);
+  const dns = q.usesClusterDns ? dnsTargets(cluster) : [];
+  if (typeof dns !== "string")
+    for (const t of dns) if (t.pod.nodeName !== undefined) nodes.add(t.pod.nodeName);
   return [...nodes];
 }

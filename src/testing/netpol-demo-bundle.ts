@@ -10,6 +10,7 @@
  * - `allow`: the same policy admits 8848 too;
  * - `stale-ipset`: `allow`, but master2's source set misses the gateway's IP (k3s-io/k3s#7446 class);
  * - `egress-deny`: a policy on eopx-gateway allows egress to 53/UDP only: prod-agent1 (egress) rejects;
+ * - `egress-no-dns`: eopx-gateway may reach eopx-register:8848 and nothing else, not even DNS;
  * - `not-enforced`: `deny`, but master2 runs no NetworkPolicy controller (its kube-router chains removed).
  */
 import { join } from "node:path";
@@ -22,7 +23,13 @@ import { healthyCluster } from "./demo-bundles.ts";
 import { withIpsetNamespace } from "./netpol-ipset-netns.ts";
 import { kubeRouterRules } from "./netpol-kube-router.ts";
 
-export type NetpolVariant = "deny" | "allow" | "stale-ipset" | "egress-deny" | "not-enforced";
+export type NetpolVariant =
+  | "deny"
+  | "allow"
+  | "stale-ipset"
+  | "egress-deny"
+  | "egress-no-dns"
+  | "not-enforced";
 
 /** The policy's name, namespace and the client the variants are about. */
 export const POLICY = { namespace: "eopx", name: "register-from-gateway" } as const;
@@ -38,6 +45,26 @@ function policyJson(variant: NetpolVariant) {
         podSelector: { matchLabels: { app: "eopx-gateway" } },
         policyTypes: ["Egress"],
         egress: [{ ports: [{ protocol: "UDP", port: 53 }] }],
+      },
+    };
+  if (variant === "egress-no-dns")
+    return {
+      apiVersion: "networking.k8s.io/v1",
+      kind: "NetworkPolicy",
+      metadata: {
+        namespace: "eopx",
+        name: "gateway-to-register",
+        uid: uidOf("networkpolicy/gateway-to-register"),
+      },
+      spec: {
+        podSelector: { matchLabels: { app: "eopx-gateway" } },
+        policyTypes: ["Egress"],
+        egress: [
+          {
+            to: [{ podSelector: { matchLabels: { app: "eopx-register" } } }],
+            ports: [{ protocol: "TCP", port: 8848 }],
+          },
+        ],
       },
     };
   const ports = variant === "deny" || variant === "not-enforced" ? [9848] : [8848, 9848];
