@@ -1,13 +1,42 @@
 // Bundles the CLI into dist/: the entry dist/netdoctor.mjs plus one chunk per command, so a command
 // loads only the libraries it uses (scan must not pay for the Kubernetes client's start-up).
 
-import { chmodSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { chmodSync, readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
 
-rmSync("dist", { recursive: true, force: true });
+/** `git` in this directory, or undefined without git or outside a repository (a source tarball). */
+function git(...args) {
+  try {
+    return execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+// What `netdoctor --version` prints (src/cli/version.ts). NETDOCTOR_COMMIT names the commit where git
+// is absent (e.g. a build from a tarball); SOURCE_DATE_EPOCH makes the date reproducible.
+const commit = process.env.NETDOCTOR_COMMIT || git("rev-parse", "--short", "HEAD") || "unknown";
+const modified =
+  !process.env.NETDOCTOR_COMMIT && (git("status", "--porcelain", "--untracked-files=no") ?? "") !== "";
+const epoch = process.env.SOURCE_DATE_EPOCH;
+const date = (epoch ? new Date(Number(epoch) * 1000) : new Date()).toISOString().replace(/\.\d{3}Z$/, "Z");
+const buildInfo = {
+  version: JSON.parse(readFileSync("package.json", "utf8")).version,
+  commit,
+  modified,
+  date,
+};
+
+// `--outdir DIR` builds elsewhere (the version test builds into a temp dir); the default is dist/.
+const at = process.argv.indexOf("--outdir");
+const outdir = at === -1 ? "dist" : process.argv[at + 1];
+if (!outdir) throw new Error("Cannot build: --outdir needs a directory");
+
+rmSync(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { netdoctor: "src/cli/main.ts" },
-  outdir: "dist",
+  outdir,
   outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
   splitting: true,
@@ -22,6 +51,7 @@ await build({
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __ndCreateRequire } from 'node:module';\nconst require = __ndCreateRequire(import.meta.url);",
   },
+  define: { __NETDOCTOR_BUILD__: JSON.stringify(buildInfo) },
   logLevel: "warning",
 });
-chmodSync("dist/netdoctor.mjs", 0o755);
+chmodSync(`${outdir}/netdoctor.mjs`, 0o755);

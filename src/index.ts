@@ -30,6 +30,8 @@ export { type ParseDumpOptions, type ParseDumpResult, parseDump, tryParseDump } 
 export { type ScanDumpOptions, scanDump } from "./scan/scan-dump.ts";
 export type { ScanReport } from "./scan/scan-dumps.ts";
 export type { NodeScan } from "./scan/scan-node.ts";
+export { addressText } from "./trace/address-text.ts";
+export { ruleStepsOf } from "./trace/rule-steps.ts";
 // Trace a packet through a node's rules.
 export {
   buildTraceIndex,
@@ -38,5 +40,3 @@ export {
   type TraceRequest,
   tracePacket,
 } from "./trace/trace-packet.ts";
-export { addressText } from "./trace/address-text.ts";
-export { ruleStepsOf } from "./trace/rule-steps.ts";

@@ -5,9 +5,10 @@
  * index, or a person walking `iptables -t nat -S CHAIN` by hand, has to do).
  */
 
+import type { Ruleset } from "../model/ruleset.ts";
 import type { Packet } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
-import { buildTraceIndex, tracePacket } from "../trace/trace-packet.ts";
+import { buildTraceIndex, type TraceIndex, tracePacket } from "../trace/trace-packet.ts";
 import { generateDump, generatedCounts, optionsForRules } from "./generate-dump.ts";
 
 export const name = "trace";
@@ -29,26 +30,8 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-export async function run(): Promise<string> {
-  const options = optionsForRules(RULES);
-  const rules = generatedCounts(options).rules;
-  global.gc?.();
-  // The generator's own time is excluded: the dump is generated into chunks first.
-  const chunks = [...generateDump(options)];
-  let t = performance.now();
-  let c = process.cpuUsage();
-  const ruleset = parseDump(chunks, { lazy: true });
-  const parseS = seconds(t);
-  const parseCpu = cpuSeconds(c);
-  chunks.length = 0;
-
-  t = performance.now();
-  c = process.cpuUsage();
-  const index = buildTraceIndex(ruleset);
-  const indexS = seconds(t);
-  const indexCpu = cpuSeconds(c);
-
-  // Packets: ClusterIPs and NodePorts taken from the dump, plus pod-to-pod traffic (no Service).
+/** The packets traced: ClusterIPs and NodePorts taken from the dump, plus pod-to-pod traffic (no Service). */
+function benchPackets(ruleset: Ruleset): Packet[] {
   const services = ruleset.tables.get("nat")!.chains.get("KUBE-SERVICES")!.rules;
   const nodePorts = ruleset.tables.get("nat")!.chains.get("KUBE-NODEPORTS")?.rules ?? [];
   const packets: Packet[] = [];
@@ -83,10 +66,28 @@ export async function run(): Promise<string> {
       dstIp: `10.42.3.${i + 1}`,
       dstPort: 8080,
     });
-  const localIps = ["192.168.1.10"];
+  return packets;
+}
 
+const LOCAL_IPS = ["192.168.1.10"];
+
+/** What the timed traces measured. */
+interface TraceTimes {
+  /** Paths over all packets of the warm-up (one trace per packet). */
+  readonly paths: number;
+  readonly warmS: number;
+  readonly perSecond: number;
+  readonly perWallSecond: number;
+  readonly linearPerSecond: number;
+  /** Traces that ended undecided. */
+  readonly unknown: number;
+}
+
+/** Times the traces of `packets` with the dispatch index, then with the linear baseline. */
+function timeTraces(ruleset: Ruleset, packets: readonly Packet[], index: TraceIndex): TraceTimes {
+  const localIps = LOCAL_IPS;
   // Warm-up: compiles the rules on the traced paths once (first traces on a node pay this).
-  t = performance.now();
+  let t = performance.now();
   let paths = 0;
   for (const packet of packets)
     paths += tracePacket(ruleset, { packet, from: "pod", localIps }, { index }).traces.length;
@@ -116,20 +117,56 @@ export async function run(): Promise<string> {
   }
   const lcpu = process.cpuUsage(lcpu0);
   const linearPerSecond = LINEAR_TRACES / ((lcpu.user + lcpu.system) / 1e6);
-  // Memory: the process's true peak (resident set high-water mark: the generated dump text, the
-  // parse and its garbage, the index, the traces, the linear baseline), the RSS now (what this
-  // figure used to report, under the name "peak"), and the heap the ruleset and the tracers still
-  // hold once garbage is collected (after all timing, so the collection costs no measured time).
+  return { paths, warmS, perSecond, perWallSecond, linearPerSecond, unknown };
+}
+
+/**
+ * Memory: the process's true peak (resident set high-water mark: the generated dump text, the
+ * parse and its garbage, the index, the traces, the linear baseline), the RSS now (what this
+ * figure used to report, under the name "peak"), and the heap the ruleset and the tracers still
+ * hold once garbage is collected (after all timing, so the collection costs no measured time).
+ */
+function memoryLine(): string {
   const peakMB = process.resourceUsage().maxRSS / 1024;
   const rssMB = process.memoryUsage().rss / 2 ** 20;
   global.gc?.();
   const heapMB = process.memoryUsage().heapUsed / 2 ** 20;
   const retained = global.gc === undefined ? "" : `, heap retained after GC ${fmt(heapMB)} MB`;
+  return `peak RSS ${fmt(peakMB)} MB (whole process,\nincluding the generated dump text), RSS at the end ${fmt(rssMB)} MB${retained}.`;
+}
+
+export async function run(): Promise<string> {
+  const options = optionsForRules(RULES);
+  const rules = generatedCounts(options).rules;
+  global.gc?.();
+  // The generator's own time is excluded: the dump is generated into chunks first.
+  const chunks = [...generateDump(options)];
+  let t = performance.now();
+  let c = process.cpuUsage();
+  const ruleset = parseDump(chunks, { lazy: true });
+  const parseS = seconds(t);
+  const parseCpu = cpuSeconds(c);
+  chunks.length = 0;
+
+  t = performance.now();
+  c = process.cpuUsage();
+  const index = buildTraceIndex(ruleset);
+  const indexS = seconds(t);
+  const indexCpu = cpuSeconds(c);
+
+  const services = ruleset.tables.get("nat")!.chains.get("KUBE-SERVICES")!.rules.length;
+  const packets = benchPackets(ruleset);
+  const { paths, warmS, perSecond, perWallSecond, linearPerSecond, unknown } = timeTraces(
+    ruleset,
+    packets,
+    index,
+  );
+  const memory = memoryLine();
 
   return [
     "### trace",
     "",
-    `Generated k3s node dump: ${fmt(rules)} rules (${fmt(services.length)} in nat KUBE-SERVICES), ${fmt(packets.length)} distinct packets`,
+    `Generated k3s node dump: ${fmt(rules)} rules (${fmt(services)} in nat KUBE-SERVICES), ${fmt(packets.length)} distinct packets`,
     `(ClusterIPs, NodePorts, pod-to-pod), ${fmt(paths / packets.length, 2)} paths per trace on average, one core, node ${process.version}.`,
     "",
     "| step | netdoctor | linear scan (no index) | ratio |",
@@ -140,8 +177,7 @@ export async function run(): Promise<string> {
     `| traces per CPU-second | **${fmt(perSecond)}** | ${fmt(linearPerSecond)} | ${fmt(perSecond / linearPerSecond)}x |`,
     `| traces per wall-clock second (this run) | ${fmt(perWallSecond)} | | |`,
     "",
-    `${unknown === 0 ? "No" : fmt(unknown)} traces ended unknown; peak RSS ${fmt(peakMB)} MB (whole process,`,
-    `including the generated dump text), RSS at the end ${fmt(rssMB)} MB${retained}.`,
+    `${unknown === 0 ? "No" : fmt(unknown)} traces ended unknown; ${memory}`,
     "",
   ].join("\n");
 }

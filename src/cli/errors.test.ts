@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import {
   chmodSync,
+  cpSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -15,7 +16,7 @@ import {
 } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { afterAll, afterEach, describe, expect, test } from "vitest";
 import { commandUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { FakeKubeApi } from "../testing/fake-kube-api.ts";
@@ -176,10 +177,16 @@ describe("files that cannot be used", () => {
     writeFileSync(secret, "*nat\nCOMMIT\n", { mode: 0o600 });
     const locked = join(work, "locked");
     mkdirSync(locked, { mode: 0o555 });
+    // The checkout may sit under a directory only root can enter (CI clones into a mktemp -d): the
+    // unprivileged user runs a copy of the self-contained dist/ from a place anyone can read.
+    const shared = mkdtempSync(join(tmpdir(), "nd-errors-cli-"));
+    chmodSync(shared, 0o755);
+    cpSync(dirname(CLI), shared, { recursive: true });
+    const cli = join(shared, basename(CLI));
     const asNobody = (args: string[]) =>
       spawnSync(
         "setpriv",
-        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, CLI, ...args],
+        ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, cli, ...args],
         {
           encoding: "utf8",
           cwd: work,
@@ -197,6 +204,7 @@ describe("files that cannot be used", () => {
       `netdoctor: Cannot write the demo bundle to "${join(locked, "b")}": permission denied`,
     );
     expect(readdirSync(locked)).toEqual([]);
+    rmSync(shared, { recursive: true, force: true });
   });
 });
 

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from "commander";
 import { EXIT_USAGE } from "./exit-codes.ts";
+import { buildInfo, versionText } from "./version.ts";
 
 // `netdoctor ... | head` closes stdout early: that is the reader's choice, not an error.
 process.stdout.on("error", (error: NodeJS.ErrnoException) => {
@@ -20,7 +21,11 @@ const program = new Command();
 program
   .name(process.argv[1]?.includes("kubectl-netdoctor") ? "kubectl netdoctor" : "netdoctor")
   .description("Finds out why a pod cannot reach a Kubernetes/k3s Service, and proves it")
-  .version("0.1.0")
+  .version(versionText(buildInfo()))
+  .option(
+    "--no-color",
+    "no colour in text output (also NO_COLOR=1; never coloured unless stdout is a terminal)",
+  )
   .exitOverride()
   // One line for a mistake in the flags, not the whole help (see showHelpHints below).
   .configureOutput({ outputError: (text, write) => write(`netdoctor: ${text.replace(/^error: /, "")}`) });
@@ -31,6 +36,7 @@ program
  */
 const COMMANDS: Readonly<Record<string, () => Promise<(program: Command) => void>>> = {
   collect: async () => (await import("./commands/collect.ts")).registerCollect,
+  completion: async () => (await import("./commands/completion.ts")).registerCompletion,
   config: async () => (await import("./commands/config.ts")).registerConfig,
   demo: async () => (await import("./commands/demo.ts")).registerDemo,
   diagnose: async () => (await import("./commands/diagnose.ts")).registerDiagnose,
@@ -42,10 +48,11 @@ const COMMANDS: Readonly<Record<string, () => Promise<(program: Command) => void
 };
 
 const word = process.argv[2];
+// `completion` describes every command, so it loads them all, as help does.
 const names =
   word === "--version" || word === "-V"
     ? []
-    : word !== undefined && Object.hasOwn(COMMANDS, word)
+    : word !== undefined && word !== "completion" && Object.hasOwn(COMMANDS, word)
       ? [word]
       : Object.keys(COMMANDS);
 for (const register of await Promise.all(names.map((name) => COMMANDS[name]!()))) register(program);

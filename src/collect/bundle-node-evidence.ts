@@ -12,9 +12,11 @@ import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
 import { KUBE_PROXY_FILES, type KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import { type KubeProxyIndex, KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import type { Finding } from "../model/finding.ts";
+import type { Ruleset } from "../model/ruleset.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
-import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
+import { RulesetBuilder } from "../parse/parse-dump.ts";
+import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { errorWords, hasCode, isSystemError } from "./errno-words.ts";
 import { streamDump } from "./read-dump.ts";
@@ -26,7 +28,15 @@ export interface BundleNode {
   readonly index?: KubeProxyIndex;
   /** kube-proxy's own files (metrics, mode) and the other proxy-mode evidence of the node. */
   readonly kubeProxy: KubeProxyNodeFiles;
+  /** The parsed dump (lazy), when asked for and readable. */
+  readonly ruleset?: Ruleset;
   readonly problems: readonly Finding[];
+}
+
+/** Options of {@linkcode readBundleNode}. */
+export interface ReadBundleNodeOptions {
+  /** Also parse the dump (lazily) in the same pass, for the trace of the client node. */
+  readonly ruleset?: boolean;
 }
 
 /** A `bundle-invalid` problem of one node's file. */
@@ -67,21 +77,34 @@ function dumpProblem(node: string, file: string, error: unknown): Finding {
   return invalid(node, file, `Cannot read ${file}: ${detail}`);
 }
 
-/** Scans, indexes and signature-checks `iptables-save.txt`; a failure is a problem, never thrown. */
-async function readDumpEvidence(bundleDir: string, node: string, problems: Finding[]) {
+/**
+ * Scans, indexes and signature-checks `iptables-save.txt` (and parses it, when asked) in one pass
+ * over the file; a failure is a problem, never thrown.
+ */
+async function readDumpEvidence(
+  bundleDir: string,
+  node: string,
+  context: { readonly problems: Finding[]; readonly ruleset: boolean },
+) {
   const file = `nodes/${node}/iptables-save.txt`;
-  const scanner = new NodeScanner();
-  const signatures = new RuleSignatureScanner();
-  const indexer = new KubeProxyIndexer();
   try {
-    const handler = composeHandlers(scanner.handler, signatures.handler, indexer.handler);
-    const reader = await streamDump(join(bundleDir, file), handler);
+    const path = join(bundleDir, file);
+    const size = (await stat(path)).size;
+    const scanner = new NodeScanner(size > 0 ? { expectedRules: rulesInBytes(size) } : {});
+    const signatures = new RuleSignatureScanner();
+    const indexer = new KubeProxyIndexer();
+    const builder = context.ruleset ? new RulesetBuilder({ lazy: true }) : undefined;
+    const handlers = [scanner.handler, signatures.handler, indexer.handler];
+    if (builder !== undefined) handlers.push(builder.handler);
+    // Chunks are reused unless the ruleset keeps them as its rules' text.
+    const reader = await streamDump(path, composeHandlers(...handlers), { reuse: builder === undefined });
     const scan = scanner.finish({ node, file, header: reader.header });
-    return { scan, signatures: signatures.hits, index: indexer.finish() };
+    const ruleset = builder?.finish(reader);
+    return { scan, signatures: signatures.hits, index: indexer.finish(), ruleset };
   } catch (error) {
     if (!(error instanceof DumpSyntaxError || error instanceof CollectError || isSystemError(error)))
       throw error;
-    problems.push(dumpProblem(node, file, error));
+    context.problems.push(dumpProblem(node, file, error));
     return undefined;
   }
 }
@@ -100,7 +123,7 @@ async function readLegacyScan(
   try {
     if ((await stat(join(bundleDir, file))).size === 0)
       return scanner.finish({ node, file, header: { backend: "legacy" } });
-    const reader = await streamDump(join(bundleDir, file), scanner.handler);
+    const reader = await streamDump(join(bundleDir, file), scanner.handler, { reuse: true });
     return scanner.finish({ node, file, header: reader.header });
   } catch (error) {
     if (!(error instanceof DumpSyntaxError || error instanceof CollectError || hasCode(error, "EACCES")))
@@ -143,8 +166,15 @@ async function saveErrorOf(bundleDir: string, node: string, problems: Finding[])
   return { ...err, ...(exitCode === undefined || Number.isNaN(exitCode) ? {} : { exitCode }) };
 }
 
-/** Reads `nodes/NODE/`: scans and indexes its iptables-save.txt and picks up the small files. */
-export async function readBundleNode(bundleDir: string, node: string): Promise<BundleNode> {
+/**
+ * Reads `nodes/NODE/`: scans and indexes its iptables-save.txt (and parses it, when asked) in one pass
+ * over the file, and picks up the small files.
+ */
+export async function readBundleNode(
+  bundleDir: string,
+  node: string,
+  options: ReadBundleNodeOptions = {},
+): Promise<BundleNode> {
   const rel = `nodes/${node}`;
   const problems: Finding[] = [];
   let files: string[];
@@ -164,7 +194,7 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
     if (e !== undefined) otherErrors.push(e);
   }
   const dump = files.includes("iptables-save.txt")
-    ? await readDumpEvidence(bundleDir, node, problems)
+    ? await readDumpEvidence(bundleDir, node, { problems, ruleset: options.ruleset === true })
     : undefined;
   // An .err without an exit code, or with a non-zero one, is the reason the dump is missing.
   const saveFailed = saveError !== undefined && saveError.exitCode !== 0;
@@ -189,5 +219,11 @@ export async function readBundleNode(bundleDir: string, node: string): Promise<B
     problems,
     ...(nftRuleset === undefined ? {} : { nftRuleset }),
   });
-  return { evidence, ...(dump === undefined ? {} : { index: dump.index }), kubeProxy, problems };
+  return {
+    evidence,
+    ...(dump === undefined ? {} : { index: dump.index }),
+    ...(dump?.ruleset === undefined ? {} : { ruleset: dump.ruleset }),
+    kubeProxy,
+    problems,
+  };
 }

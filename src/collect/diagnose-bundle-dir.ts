@@ -1,31 +1,18 @@
 /**
  * Runs `diagnose` over a bundle directory: reads the API side, then streams one node at a time
- * (scan + index in one pass; the client node's dump is also parsed for the trace) into the pure
- * {@linkcode DiagnosisBuilder}.
+ * into the pure {@linkcode DiagnosisBuilder}. Each node's dump is read once: one pass scans it
+ * (node health), indexes it (reconciliation) and, for the client node of a question, parses it
+ * (the trace).
  */
-import { join } from "node:path";
 import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
-import type { Ruleset } from "../model/ruleset.ts";
-import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
-import { CollectError } from "./collect-error.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
-import { readDump } from "./read-dump.ts";
 import { ipsetsOf, type ReadNodeParts, readNetpolEvidence } from "./read-netpol-evidence.ts";
+import { readNetworkPolicyState } from "./read-network-policies.ts";
 
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
   readonly onNode?: (node: string, done: number, total: number) => void;
-}
-
-/** The client node's rules for the trace; a dump that became unreadable meanwhile gives none. */
-async function readClientDump(path: string): Promise<Ruleset | undefined> {
-  try {
-    return await readDump(path, { lazy: true });
-  } catch (error) {
-    if (error instanceof CollectError || error instanceof DumpSyntaxError) return undefined;
-    throw error;
-  }
 }
 
 export async function diagnoseBundleDir(
@@ -44,30 +31,31 @@ export async function diagnoseBundleDir(
     question,
   );
   let done = 0;
+  const policy = question === undefined ? undefined : await readNetworkPolicyState(dir);
+  const policyNodes = new Set((policy?.state.policies?.length ?? 0) > 0 ? builder.policyNodes : []);
   const known = new Map<string, ReadNodeParts>();
   for (const node of bundle.nodeDirs) {
     options.onNode?.(node, done++, bundle.nodeDirs.length);
-    const data = await readBundleNode(dir, node);
     const isClient = node === builder.clientNode;
-    const ruleset =
-      isClient && data.index !== undefined
-        ? await readClientDump(join(dir, "nodes", node, "iptables-save.txt"))
-        : undefined;
-    const ipsets = isClient ? await ipsetsOf(dir, node) : undefined;
-    if (isClient)
+    // A node whose NetworkPolicy rules the question meets is parsed in the same pass, with its ipsets.
+    const parts = isClient || policyNodes.has(node);
+    const data = await readBundleNode(dir, node, { ruleset: parts });
+    const ipsets = parts ? await ipsetsOf(dir, node) : undefined;
+    if (policyNodes.has(node))
       known.set(node, {
-        ...(ruleset === undefined ? {} : { ruleset }),
+        ...(data.ruleset === undefined ? {} : { ruleset: data.ruleset }),
         ...(ipsets === undefined ? {} : { ipsets }),
       });
-    builder.addNode({
-      ...data,
-      ...(ruleset === undefined ? {} : { ruleset }),
-      ...(ipsets === undefined ? {} : { ipsets }),
-    });
+    builder.addNode({ ...data, ...(isClient && ipsets !== undefined ? { ipsets } : {}) });
   }
   return builder.finish(
     question === undefined
       ? undefined
-      : await readNetpolEvidence(dir, { nodes: builder.policyNodes, nodeDirs: bundle.nodeDirs, known }),
+      : await readNetpolEvidence(dir, {
+          nodes: [...policyNodes],
+          nodeDirs: bundle.nodeDirs,
+          known,
+          ...(policy === undefined ? {} : { policy }),
+        }),
   );
 }

@@ -1,6 +1,7 @@
 /**
- * `netdoctor fix duplicates` as a library call: reads the dump (a truncated one is refused: a plan
- * must see every rule), plans the removal, writes the restore files where asked and picks the
+ * `netdoctor fix duplicates` as a library call: reads the dump in one pass that parses and scans it
+ * (a truncated one is refused: a plan must see every rule), plans the removal in the chains the scan
+ * found copies in, writes the restore files where asked and picks the
  * advice from the node's evidence next to the dump (bundle layout: nodes/NODE/).
  */
 import { existsSync, readFileSync, statSync } from "node:fs";
@@ -12,11 +13,11 @@ import type { FixReport, WrittenFile } from "../fix/render-fix-text.ts";
 import { type RestoreFile, renderRestore } from "../fix/render-restore.ts";
 import type { EvidenceFile } from "../known-bugs/node-evidence.ts";
 import { TABLE_NAMES, type TableName } from "../model/ruleset.ts";
+import type { NodeScan } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { dumpNodeName } from "./dump-node-name.ts";
 import { errorWords } from "./errno-words.ts";
-import { readDump } from "./read-dump.ts";
-import { scanFile } from "./scan-file.ts";
+import { readAndScanDump } from "./read-dump.ts";
 import { writeOutputFile } from "./write-output-file.ts";
 
 /** Options of {@linkcode fixDuplicates}. */
@@ -95,6 +96,17 @@ function besideDump(dump: string, name: string): EvidenceFile | undefined {
   return existsSync(path) ? { file: path, text: readFileSync(path, "utf8") } : undefined;
 }
 
+/** The chains of each table that the scan found exact copies in. */
+function chainsWithCopies(scan: NodeScan): Map<TableName, Set<string>> {
+  const out = new Map<TableName, Set<string>>();
+  for (const g of scan.duplicates.groups) {
+    let set = out.get(g.table);
+    if (set === undefined) out.set(g.table, (set = new Set()));
+    set.add(g.chain);
+  }
+  return out;
+}
+
 /**
  * Plans the removal of exact duplicate rules from a dump; see the file comment.
  *
@@ -104,22 +116,30 @@ function besideDump(dump: string, name: string): EvidenceFile | undefined {
 export async function fixDuplicates(options: FixDuplicatesOptions): Promise<FixReport> {
   const { dump, table } = options;
   options.onProgress?.(`reading ${dump}...`);
-  const ruleset = await readDump(dump, table === undefined ? { lazy: true } : { lazy: true, table });
+  const node = dumpNodeName(dump);
+  // One pass: the plan's ruleset and the scan for the advice; the dump's text is held once.
+  const { ruleset, scan } = await readAndScanDump(
+    dump,
+    { node, file: dump },
+    table === undefined ? { lazy: true } : { lazy: true, table },
+  );
   options.onProgress?.(`planning over ${ruleset.ruleCount} rules...`);
-  const plan = planDuplicates(ruleset, table === undefined ? {} : { tables: [table] });
+  const plan = planDuplicates(ruleset, {
+    ...(table === undefined ? {} : { tables: [table] }),
+    chainsWithCopies: chainsWithCopies(scan),
+  });
   const files =
     options.out === undefined ? [] : await writeRestoreFiles(options.out, renderRestore(ruleset, plan));
   const iptablesVersion = besideDump(dump, "iptables-version.txt");
   const k3sVersion = besideDump(dump, "k3s-version.txt");
-  const node = dumpNodeName(dump);
-  // stdin cannot be read twice: without a file the rest of the catalogue is not consulted.
-  const scan = dump !== "-" && plan.removed > 0 ? await scanFile(node, dump) : undefined;
+  // Without a file there are no version files beside it: the rest of the catalogue is not consulted.
+  const evidence = dump !== "-" && plan.removed > 0 ? { node, scan } : undefined;
   const advice = planAdvice(plan, {
     node,
     files: files.length > 0 ? [...new Set(files.map((f) => f.path))] : ["FILE"],
     ...(iptablesVersion === undefined ? {} : { iptablesVersion }),
     ...(k3sVersion === undefined ? {} : { k3sVersion }),
-    ...(scan === undefined ? {} : { evidence: { node, scan } }),
+    ...(evidence === undefined ? {} : { evidence }),
   });
   return { dump, ...plan, files, advice };
 }

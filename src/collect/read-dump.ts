@@ -1,21 +1,27 @@
 /**
- * The reading edge of dumps: a file (or stdin) is decoded (gzip, byte order marks, UTF-16; see
- * read-text-chunks.ts), its first megabyte is sniffed (parse/sniff-format.ts: `iptables -S` and
- * grepped rules are read with their table, pasted listings and wrapped pastes are refused with a
- * hint) and the text is streamed through a {@linkcode DumpReader}.
+ * The reading edge of dumps: every command that reads an iptables-save file (scan, fix, trace,
+ * report, diagnose's bundle nodes) reads it here, in one streaming pass over its bytes with as many
+ * handlers as it needs composed on that pass. The file (or stdin) is decoded to UTF-8 bytes (gzip,
+ * byte order marks, UTF-16; see read-utf8-chunks.ts), its first megabyte is sniffed
+ * (parse/sniff-format.ts: `iptables -S` and grepped rules are read with their table, pasted listings
+ * and wrapped pastes are refused with a hint) and the bytes go to a {@linkcode DumpReader}.
  */
 import { stat } from "node:fs/promises";
-import type { ParseWarning, Ruleset } from "../model/ruleset.ts";
+import { RuleSignatureScanner, type SignatureHit } from "../known-bugs/rule-signatures.ts";
+import type { Ruleset } from "../model/ruleset.ts";
+import { composeHandlers } from "../parse/compose-handlers.ts";
 import { type DumpHandler, DumpReader, type DumpReaderOptions } from "../parse/dump-reader.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
-import { type ParseDumpOptions, parseDumpStream } from "../parse/parse-dump.ts";
-import { type SniffResult, sniffDumpFormat, type Truncation } from "../parse/sniff-format.ts";
+import { type ParseDumpOptions, RulesetBuilder } from "../parse/parse-dump.ts";
+import { type SniffResult, sniffDumpFormat } from "../parse/sniff-format.ts";
+import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
+import { closeTruncated, LastLine, truncatedMessage } from "./dump-truncation.ts";
 import { errorWords } from "./errno-words.ts";
-import { readTextChunks } from "./read-text-chunks.ts";
+import { readUtf8Chunks } from "./read-utf8-chunks.ts";
 
-/** Text sniffed before reading: enough for every format's tell-tale lines and a whole paste. */
-const HEAD_CHARS = 1 << 20;
+/** Bytes sniffed before reading: enough for every format's tell-tale lines and a whole paste. */
+const HEAD_BYTES = 1 << 20;
 
 /** Options of {@linkcode streamDump}. */
 export interface StreamDumpOptions extends DumpReaderOptions {
@@ -24,9 +30,12 @@ export interface StreamDumpOptions extends DumpReaderOptions {
    * `truncated` warning, instead of refusing it. For counting (`scan`), never for a fix plan.
    */
   readonly allowTruncated?: boolean;
+  /** The handler keeps nothing of a chunk after the next one is read (a scan): chunks may be reused. */
+  readonly reuse?: boolean;
 }
 
-async function checkReadable(path: string): Promise<void> {
+/** Fails with one clear line when `path` is not a readable file. */
+export async function checkReadable(path: string): Promise<void> {
   if (path === "-") return;
   try {
     const st = await stat(path);
@@ -37,40 +46,48 @@ async function checkReadable(path: string): Promise<void> {
   }
 }
 
-/** A dump opened for reading: what it is, and its text from the start. */
+/** A dump opened for reading: what it is, and its bytes from the start. */
 interface OpenedDump {
   readonly sniff: SniffResult;
   readonly readerOptions: DumpReaderOptions;
-  readonly chunks: AsyncIterable<string>;
+  readonly chunks: AsyncIterable<Uint8Array>;
 }
 
-async function* prepend(head: string, it: AsyncIterator<string>, done: boolean): AsyncGenerator<string> {
+async function* prepend(
+  head: Uint8Array,
+  it: AsyncIterator<Uint8Array>,
+  done: boolean,
+): AsyncGenerator<Uint8Array> {
   if (head.length > 0) yield head;
   if (done) return;
   for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
 }
 
-function truncatedMessage(t: Truncation): string {
-  return (
-    `Cannot parse dump at line ${t.lastLine}: the dump ends inside table "${t.table}" (opened at line ${t.openedAt}) ` +
-    "without COMMIT: it is truncated (a paste cut short?); take the whole iptables-save output, as a file"
-  );
+/**
+ * The first {@linkcode HEAD_BYTES} (or more: whole chunks) of the input. One chunk that is long
+ * enough is used as is; shorter ones are copied together (a reused buffer changes on the next read).
+ */
+async function readHead(it: AsyncIterator<Uint8Array>): Promise<{ head: Uint8Array; done: boolean }> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  while (size < HEAD_BYTES) {
+    const next = await it.next();
+    if (next.done) return { head: parts.length === 1 ? parts[0]! : Buffer.concat(parts), done: true };
+    if (size === 0 && next.value.length >= HEAD_BYTES) return { head: next.value, done: false };
+    parts.push(Buffer.from(next.value));
+    size += next.value.length;
+  }
+  return { head: Buffer.concat(parts), done: false };
 }
 
 async function openDump(path: string, options: StreamDumpOptions): Promise<OpenedDump> {
   await checkReadable(path);
-  const it = readTextChunks(path)[Symbol.asyncIterator]();
-  let head = "";
-  let done = false;
-  while (head.length < HEAD_CHARS) {
-    const next = await it.next();
-    if (next.done) {
-      done = true;
-      break;
-    }
-    head += next.value;
-  }
-  const sniff = sniffDumpFormat(head, {
+  const it = readUtf8Chunks(path, { reuse: options.reuse === true })[Symbol.asyncIterator]();
+  let { head, done } = await readHead(it);
+  // A whole input is sniffed whole (its end tells a truncated paste); a longer one by its head.
+  const sniffed = done ? head.length : Math.min(head.length, HEAD_BYTES);
+  const text = Buffer.from(head.buffer, head.byteOffset, sniffed).toString("utf8");
+  const sniff = sniffDumpFormat(text, {
     ...(options.table === undefined ? {} : { table: options.table }),
     complete: done,
   });
@@ -80,31 +97,14 @@ async function openDump(path: string, options: StreamDumpOptions): Promise<Opene
   if (t?.cutLine !== undefined) {
     // The whole input is in `head`: drop the cut last line (and what follows it, blank lines).
     let at = 0;
-    for (let n = 1; n < t.cutLine; n++) at = head.indexOf("\n", at) + 1;
-    head = head.slice(0, at);
+    for (let n = 1; n < t.cutLine; n++) at = head.indexOf(10, at) + 1;
+    head = head.subarray(0, at);
   }
   const readerOptions: DumpReaderOptions = {
     ...(sniff.table === undefined ? {} : { table: sniff.table }),
     ...(sniff.format === "rule-lines" ? { implicitChains: true } : {}),
   };
   return { sniff, readerOptions, chunks: prepend(head, it, done) };
-}
-
-/** The warning for a dump read up to its cut end. */
-function truncatedWarning(
-  table: string,
-  last: { line: number; text: string },
-  t: Truncation | undefined,
-): ParseWarning {
-  const lastLine = last.line;
-  const opened = t === undefined ? "" : ` (opened at line ${t.openedAt})`;
-  const cut = t?.cutLine === undefined ? "" : `; line ${t.cutLine} was cut mid-line and left out`;
-  return {
-    line: lastLine,
-    text: last.text,
-    reason: `The dump ends inside table "${table}"${opened} without COMMIT (truncated): the counts cover lines 1-${lastLine} only${cut}`,
-    kind: "truncated",
-  };
 }
 
 /**
@@ -122,22 +122,30 @@ export async function streamDump(
   const opened = await openDump(path, options);
   const reader = new DumpReader(handler, { ...options, ...opened.readerOptions });
   for (const notice of opened.sniff.notices) handler.warning?.(notice);
-  let last = "";
+  const truncated = options.allowTruncated === true;
+  const last = truncated ? new LastLine() : undefined;
   for await (const chunk of opened.chunks) {
     reader.push(chunk);
-    if (chunk.length > 0) last = chunk;
+    last?.see(chunk);
   }
-  const open = reader.openTable;
-  if (open !== undefined && options.allowTruncated === true) {
-    reader.push(last === "" || last.endsWith("\n") ? "COMMIT\n" : "\nCOMMIT\n");
-    const tail = last.trimEnd();
-    const text = tail.slice(tail.lastIndexOf("\n") + 1);
-    const t = opened.sniff.truncated;
-    const line = t !== undefined && t.cutLine === undefined ? t.lastLine : reader.lineCount - 1;
-    handler.warning?.(truncatedWarning(open, { line, text }, t));
-  }
+  if (last !== undefined) closeTruncated(reader, { handler, last, truncation: opened.sniff.truncated });
   reader.end();
   return reader;
+}
+
+/** About how many rules a dump file holds, from its size (undefined for stdin or an unreadable file). */
+async function expectedRules(path: string): Promise<number | undefined> {
+  if (path === "-") return undefined;
+  const size = await stat(path).then(
+    (s) => s.size,
+    () => 0,
+  );
+  return size > 0 ? rulesInBytes(size) : undefined;
+}
+
+/** A ruleset builder sized for the file. */
+function builderFor(options: ParseDumpOptions, expected: number | undefined): RulesetBuilder {
+  return new RulesetBuilder(expected === undefined ? options : { ...options, expectedRules: expected });
 }
 
 /**
@@ -145,10 +153,37 @@ export async function streamDump(
  * dump is refused.
  */
 export async function readDump(path: string, options: ParseDumpOptions = {}): Promise<Ruleset> {
-  const opened = await openDump(path, options);
-  const ruleset = await parseDumpStream(opened.chunks, { ...options, ...opened.readerOptions });
-  if (opened.sniff.notices.length === 0) return ruleset;
-  ruleset.warnings.push(...opened.sniff.notices);
-  ruleset.warnings.sort((a, b) => a.line - b.line);
-  return ruleset;
+  const builder = builderFor(options, options.expectedRules ?? (await expectedRules(path)));
+  const reader = await streamDump(path, builder.handler, options);
+  return builder.finish(reader);
+}
+
+/** What {@linkcode readAndScanDump} gives: the parsed dump and its scan, from one pass. */
+export interface ScannedDump {
+  readonly ruleset: Ruleset;
+  readonly scan: NodeScan;
+  readonly signatures: readonly SignatureHit[];
+}
+
+/**
+ * Parses a dump and scans it (counts, duplicates, known-bug signatures) in the same single pass, so
+ * the file is read once and its text is held once (by the ruleset, as its evidence); a truncated
+ * dump is refused.
+ */
+export async function readAndScanDump(
+  path: string,
+  meta: { readonly node: string; readonly file: string },
+  options: ParseDumpOptions = {},
+): Promise<ScannedDump> {
+  const expected = options.expectedRules ?? (await expectedRules(path));
+  const builder = builderFor(options, expected);
+  const scanner = new NodeScanner(expected === undefined ? {} : { expectedRules: expected });
+  const signatures = new RuleSignatureScanner();
+  const handler = composeHandlers(builder.handler, scanner.handler, signatures.handler);
+  const reader = await streamDump(path, handler, options);
+  return {
+    ruleset: builder.finish(reader),
+    scan: scanner.finish({ ...meta, header: reader.header }),
+    signatures: signatures.hits,
+  };
 }

@@ -55,9 +55,11 @@ export async function readNetpolEvidence(
     readonly nodes: readonly string[];
     readonly nodeDirs: readonly string[];
     readonly known?: ReadonlyMap<string, ReadNodeParts>;
+    /** The policy lists when the caller has read them already. */
+    readonly policy?: Awaited<ReturnType<typeof readNetworkPolicyState>>;
   },
 ): Promise<NetpolEvidence> {
-  const { state, problems } = await readNetworkPolicyState(dir);
+  const { state, problems } = options.policy ?? (await readNetworkPolicyState(dir));
   const nodes = new Map<string, NetpolNodeEvidence>();
   if ((state.policies?.length ?? 0) > 0) {
     for (const node of options.nodes) {

@@ -1,24 +1,26 @@
+import { stat } from "node:fs/promises";
 import { scanHealthReport } from "../known-bugs/node-health.ts";
 import type { TableName } from "../model/ruleset.ts";
 import type { ScanReport } from "../scan/scan-dumps.ts";
-import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
+import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
 import { streamDump } from "./read-dump.ts";
 
 /**
- * Scans one dump file in a streaming pass; a truncated dump is counted as far as it goes, with a
- * warning. A file whose chains' rules are not contiguous (never iptables-save output, but hand-edited
- * dumps) is read a second time keeping every rule, so its duplicate counts are exact; stdin cannot be
- * re-read, and there the scan's warning says so.
+ * Scans one dump file in a single streaming pass, exact whatever the order of its rules (see
+ * {@linkcode NodeScanner}); the file's chunks are read into one reused buffer. A truncated dump is
+ * counted as far as it goes, with a warning.
  */
 export async function scanFile(node: string, file: string, table?: TableName): Promise<NodeScan> {
-  const options = { allowTruncated: true, ...(table === undefined ? {} : { table }) };
-  const scanner = new NodeScanner();
+  const size =
+    file === "-"
+      ? 0
+      : await stat(file).then(
+          (s) => s.size,
+          () => 0,
+        );
+  const scanner = new NodeScanner(size > 0 ? { expectedRules: rulesInBytes(size) } : {});
+  const options = { allowTruncated: true, reuse: true, ...(table === undefined ? {} : { table }) };
   const reader = await streamDump(file, scanner.handler, options);
-  if (scanner.interleaved && file !== "-") {
-    const exact = new NodeScanner({ keepAllRules: true });
-    const again = await streamDump(file, exact.handler, options);
-    return exact.finish({ node, file, header: again.header });
-  }
   return scanner.finish({ node, file, header: reader.header });
 }
 

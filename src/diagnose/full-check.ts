@@ -57,6 +57,12 @@ function unreadable(
   check: "node-dataplane" | "node-health",
   nodes: readonly NodeCheck[],
 ): CheckStep | undefined {
+  // No node at all proves nothing about any node: "all 0 nodes agree" must not read as healthy.
+  if (nodes.length === 0)
+    return checkStep(check, "undecided", "the bundle has no node directory: no node's rules were read", {
+      missing: "nodes/NODE/iptables-save.txt for the cluster's nodes",
+      howToGet: "run `netdoctor collect` (it collects every node unless --nodes says otherwise)",
+    });
   const blind = nodes.filter(
     (n) => n.dump !== "read" || (check === "node-dataplane" && n.proxyUndecided !== undefined),
   );

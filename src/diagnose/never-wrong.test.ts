@@ -79,6 +79,20 @@ describe("diagnose on a partial bundle (item 1)", () => {
   });
 });
 
+describe("the full check without evidence", () => {
+  it("is undecided, never healthy, when the bundle has no node directory", async () => {
+    const d = await diagnoseSpec(smallIncident(), undefined, (f) => {
+      for (const n of ["master1", "master2", "prod-agent1"]) dropNode(f, n);
+    });
+    expect(d.verdict).toBe("undecided");
+    expect(step(d, "node-dataplane")?.status).toBe("undecided");
+    expect(step(d, "node-dataplane")?.detail).toBe(
+      "the bundle has no node directory: no node's rules were read",
+    );
+    expect(step(d, "node-health")?.status).toBe("undecided");
+  });
+});
+
 describe("diagnose with a warning on a healthy path (item 2)", () => {
   it("answers reachable with config at risk when the gateway runs on a healthy node", async () => {
     const d = await diagnoseSpec(smallIncident(), { from: DEMO_FROM, to: DEMO_TO }, (f) => {

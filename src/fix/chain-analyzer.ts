@@ -52,12 +52,12 @@ export class ChainAnalyzer {
     this.#isChain = (name) => table.chains.has(name);
   }
 
-  /** The position-independent analysis of a rule (cached by its text). */
-  effect(rule: Rule): RuleEffect {
-    let e = this.#effects.get(rule.text);
+  /** The position-independent analysis of a rule (cached by its text; pass `text` when already read). */
+  effect(rule: Rule, text: string = rule.text): RuleEffect {
+    let e = this.#effects.get(text);
     if (e === undefined) {
       e = ruleEffect(rule, this.#isChain);
-      this.#effects.set(rule.text, e);
+      this.#effects.set(text, e);
     }
     return e;
   }
@@ -97,8 +97,8 @@ export class ChainAnalyzer {
    * State a rule may change for the packets that go on to the next rule of its chain. Packets that
    * end the traversal (verdicts, RETURN, gotos, jumps into chains that never return) never reach it.
    */
-  continuingWrites(rule: Rule): number {
-    const e = this.effect(rule);
+  continuingWrites(rule: Rule, text: string = rule.text): number {
+    const e = this.effect(rule, text);
     let writes = e.matchWrites;
     if (e.unknown !== undefined) return ALL_STATE;
     const a = e.action;

@@ -32,7 +32,14 @@
  * counters are not behaviour: a removed copy's counters are lost (a dead copy's are zero anyway).
  */
 
-import type { DumpHeader, Ruleset, TableName } from "../model/ruleset.ts";
+import {
+  type Chain,
+  chainLength,
+  type DumpHeader,
+  type Ruleset,
+  type Table,
+  type TableName,
+} from "../model/ruleset.ts";
 import { type RuleOwner, ruleOwner } from "../scan/rule-owner.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
 import { decideCopy, writesAfter } from "./decide-copy.ts";
@@ -102,6 +109,12 @@ export interface DuplicatePlan {
 export interface PlanDuplicatesOptions {
   /** Plan only these tables (default: all). */
   readonly tables?: readonly TableName[];
+  /**
+   * The only chains that hold exact copies, per table, when a scan of the same dump already knows
+   * them (the groups of {@linkcode NodeScan}): the other chains are then not read at all, which on a
+   * million-rule dump leaves their rule objects unmade. A chain missing here is taken to have no copy.
+   */
+  readonly chainsWithCopies?: ReadonlyMap<TableName, ReadonlySet<string>>;
 }
 
 /**
@@ -129,10 +142,12 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     const changed: ChainCounts[] = [];
     let tableBefore = 0;
     let tableRemoved = 0;
+    const wanted = chainsToPlan(table, options.chainsWithCopies);
     for (const chain of table.chains.values()) {
+      const length = chainLength(chain);
+      tableBefore += length;
+      if (length < 2 || (wanted !== undefined && !wanted.has(chain))) continue;
       const rules = chain.rules;
-      tableBefore += rules.length;
-      if (rules.length < 2) continue;
       let chainRemoved = 0;
       // Per distinct rule text: the index of its nearest staying copy, and the last decision made for
       // a copy of it (a leak repeats the same decision 100,000 times: reuse it).
@@ -142,17 +157,21 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
       let lastWrite: Int32Array | undefined;
       let gone: Uint8Array | undefined;
       let folded = 0;
+      // Each rule's text is read once (a parsed rule decodes it from the dump on every read); a parsed
+      // chain gives a leak's run of copies one string.
+      const textOf: string[] = chain.ruleTexts?.() ?? rules.map((r) => r.text);
       for (let j = 0; j < rules.length; j++) {
         const rule = rules[j]!;
-        const seen = texts.get(rule.text);
+        const text = textOf[j]!;
+        const seen = texts.get(text);
         if (seen === undefined) {
-          texts.set(rule.text, j);
+          texts.set(text, j);
           continue;
         }
         let st: TextState;
         if (typeof seen === "number") {
           st = { kept: seen, prev: -1, between: -1, remove: false, lines: undefined, owner: "other" };
-          texts.set(rule.text, st);
+          texts.set(text, st);
         } else {
           st = seen;
         }
@@ -165,28 +184,19 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
         // lets through; folded in lazily, skipping removed copies.
         for (; folded < j; folded++) {
           if (gone[folded] === 1) continue;
-          const w = analyzer.continuingWrites(rules[folded]!);
+          const w = analyzer.continuingWrites(rules[folded]!, textOf[folded]);
           if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
         }
         const between = writesAfter(lastWrite, st.kept);
         if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
           const keptRule = rules[st.kept]!;
           const d = decideCopy(analyzer, { rule, kept: keptRule, between, lastWrite, rules });
-          const owner = ruleOwner(chain.name, rule.text);
-          const key = `${table.name}\0${rule.text}\0${keptRule.line}\0${d.reason}`;
+          const owner = ruleOwner(chain.name, text);
+          const key = `${table.name}\0${text}\0${keptRule.line}\0${d.reason}`;
           let lines: number[] | undefined = (d.remove ? removedGroups : keptGroups).get(key)?.lines;
           if (lines === undefined) {
-            lines = [];
-            const base = {
-              table: table.name,
-              chain: chain.name,
-              rule: rule.text,
-              owner,
-              reason: d.reason,
-              lines,
-            };
-            if (d.remove) removedGroups.set(key, { lines, group: { ...base, keptLine: keptRule.line } });
-            else keptGroups.set(key, { lines, group: { ...base, copyOfLine: keptRule.line } });
+            const at = { table: table.name, chain: chain.name, rule: text, owner, keptLine: keptRule.line };
+            lines = addGroup(d.remove ? { removedGroups } : { keptGroups }, key, { ...at, reason: d.reason });
           }
           st.prev = st.kept;
           st.between = between;
@@ -237,6 +247,34 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     removedGroups: [...removedGroups.values()].map((g) => g.group).sort(bySize),
     keptGroups: [...keptGroups.values()].map((g) => g.group).sort(bySize),
   };
+}
+
+/**
+ * The chains of `table` a scan found copies in, looked up by name (the other chains' names are
+ * never read); undefined plans every chain.
+ */
+function chainsToPlan(
+  table: Table,
+  byName: ReadonlyMap<TableName, ReadonlySet<string>> | undefined,
+): Set<Chain> | undefined {
+  if (byName === undefined) return undefined;
+  const names = [...(byName.get(table.name) ?? [])];
+  return new Set(names.map((n) => table.chains.get(n)).filter((c) => c !== undefined));
+}
+
+/** Starts a group of removed or kept copies; returns its (empty) list of lines. */
+function addGroup(
+  into:
+    | { readonly removedGroups: Map<string, { group: RemovedGroup; lines: number[] }> }
+    | { readonly keptGroups: Map<string, { group: KeptGroup; lines: number[] }> },
+  key: string,
+  at: Omit<RemovedGroup, "lines">,
+): number[] {
+  const lines: number[] = [];
+  const { keptLine, ...base } = at;
+  if ("removedGroups" in into) into.removedGroups.set(key, { lines, group: { ...base, lines, keptLine } });
+  else into.keptGroups.set(key, { lines, group: { ...base, lines, copyOfLine: keptLine } });
+  return lines;
 }
 
 /** What the planner remembers about one distinct rule text of a chain. */

@@ -59,14 +59,19 @@ export function restoreCommand(plan: Pick<DuplicatePlan, "header">): string {
  * ```
  */
 export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFile[] {
-  const gone = removedLines(plan);
+  // One byte per dump line: a leak can remove hundreds of thousands of lines.
+  let last = 0;
+  for (const g of plan.removedGroups) for (const l of g.lines) last = Math.max(last, l);
+  const gone = new Uint8Array(last + 1);
+  for (const g of plan.removedGroups) for (const l of g.lines) gone[l] = 1;
   const files: RestoreFile[] = [];
   for (const counts of plan.tables) {
     if (counts.chains.length === 0) continue;
     const table = ruleset.tables.get(counts.table);
     if (table === undefined) continue;
-    const affected = new Set(counts.chains.map((c) => c.chain));
-    const chains: Chain[] = [...table.chains.values()].filter((c) => affected.has(c.name));
+    // Looked up by name, then taken in dump order: the other chains' names are never read.
+    const affected = new Set(counts.chains.map((c) => table.chains.get(c.chain)));
+    const chains: Chain[] = [...table.chains.values()].filter((c) => affected.has(c));
     const parts: string[] = [
       `# netdoctor fix duplicates: table ${table.name}, ${chains.length} chain(s), ${counts.before - counts.after} rule(s) removed`,
       `# Apply ONLY with: ${restoreCommand(plan)} --noflush (without --noflush the whole table is replaced by this file)`,
@@ -75,7 +80,7 @@ export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFil
     for (const c of chains) if (!c.builtin) parts.push(`:${c.name} - [0:0]`);
     for (const c of chains) {
       if (c.builtin) parts.push(`-F ${c.name}`);
-      for (const r of c.rules) if (!gone.has(r.line)) parts.push(r.raw);
+      for (const r of c.rules) if (gone[r.line] !== 1) parts.push(r.raw);
     }
     parts.push("COMMIT", "");
     files.push({ table: table.name, chains: chains.map((c) => c.name), text: parts.join("\n") });

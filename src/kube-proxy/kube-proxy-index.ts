@@ -5,7 +5,7 @@
  * it rides along the same pass as {@linkcode NodeScanner} on a 1M-rule dump.
  */
 import type { TableName } from "../model/ruleset.ts";
-import type { DumpHandler, RuleLine } from "../parse/dump-reader.ts";
+import type { DumpHandler, RuleLine, RuleView } from "../parse/dump-reader.ts";
 import { KNOWN_TARGETS } from "../parse/known-extensions.ts";
 
 /** The fields of one rule that reconciliation reads. Addresses are without a `/32` suffix. */
@@ -37,6 +37,10 @@ export interface UndefinedJump {
 }
 
 const NAT_CHAIN = /^KUBE-(SERVICES|NODEPORTS|SVC-|SVL-|EXT-|FW-|XLB-|SEP-)/;
+/** {@linkcode NAT_CHAIN} as prefixes of a rule's text `-A CHAIN ...`, to test a rule on its bytes. */
+const NAT_RULE = ["SERVICES", "NODEPORTS", "SVC-", "SVL-", "EXT-", "FW-", "XLB-", "SEP-"].map(
+  (p) => `-A KUBE-${p}`,
+);
 /** Undefined jump targets kept: a broken dump can have thousands; a few prove it. */
 export const MAX_UNDEFINED = 100;
 const FILTER_CHAINS = new Set(["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"]);
@@ -167,8 +171,34 @@ export class KubeProxyIndexer {
     chain: (decl) => {
       this.#chains.get(decl.table)!.set(decl.name, decl.line);
     },
-    rule: (rule) => this.rule(rule),
+    ruleView: (view) => this.ruleView(view),
   };
+
+  /**
+   * Takes one rule of a streaming pass on its bytes: the rule's strings are made only for the rules
+   * the index keeps; for the others only the jump target is read (a declared chain's name costs no
+   * allocation), for the undefined-jump check.
+   */
+  ruleView(view: RuleView): void {
+    if (view.table === "nat" && view.startsWith("-A KUBE-") && NAT_RULE.some((p) => view.startsWith(p))) {
+      // As rule() does, before the rule's strings are made; until IPVS mode's mark is found, a
+      // KUBE-SERVICES rule matching its ipset goes to rule() whole (IPVS mode's first is a MASQ mark).
+      const ipvsCandidate =
+        this.#ipvs === undefined &&
+        view.startsWith("-A KUBE-SERVICES ") &&
+        view.includes("--match-set KUBE-CLUSTER-IP ");
+      if (!ipvsCandidate && (view.endsWith(" -j KUBE-MARK-MASQ") || view.endsWith(" -j KUBE-MARK-DROP")))
+        return;
+      this.rule(view.toRuleLine());
+      return;
+    }
+    if (view.table === "filter" && FILTER_CHAINS.has(view.chain)) {
+      this.rule(view.toRuleLine());
+      return;
+    }
+    // A jump to a chain declared so far needs no check (and no string).
+    if (view.targetChain() < 0) this.#jump(view.table, view.target(), view);
+  }
 
   /** Takes one rule (also usable as a handler of a combined pass). */
   rule(rule: RuleLine): void {
@@ -199,15 +229,24 @@ export class KubeProxyIndexer {
     } else {
       target = targetOf(text);
     }
+    this.#jump(rule.table, target, rule);
+  }
+
+  /** Records a jump to a chain the table does not declare (the first rule per target). */
+  #jump(
+    table: TableName,
+    target: string | undefined,
+    rule: { readonly line: number; readonly text: string },
+  ): void {
     if (target === undefined || KNOWN_TARGETS.has(target)) return;
     // iptables-save declares every chain of a table before its first rule, so an undeclared
     // target is known right here.
-    if (this.#chains.get(rule.table)?.has(target) === true) return;
-    const seen = this.#undefinedSeen.get(rule.table);
+    if (this.#chains.get(table)?.has(target) === true) return;
+    const seen = this.#undefinedSeen.get(table);
     if (seen?.has(target) === true || this.#undefined.length >= MAX_UNDEFINED) return;
-    if (seen === undefined) this.#undefinedSeen.set(rule.table, new Set([target]));
+    if (seen === undefined) this.#undefinedSeen.set(table, new Set([target]));
     else seen.add(target);
-    this.#undefined.push({ table: rule.table, target, line: rule.line, text });
+    this.#undefined.push({ table, target, line: rule.line, text: rule.text });
   }
 
   finish(): KubeProxyIndex {

@@ -101,7 +101,23 @@ export interface Chain {
   readonly builtin: boolean;
   /** 1-indexed line of the declaration (0 when the chain was implied, as in `iptables -S` input). */
   readonly line: number;
+  /**
+   * The rules in order. A parsed dump's chain makes its rule objects when this is first read, so
+   * code that only needs the count should use {@linkcode chainLength}.
+   */
   readonly rules: Rule[];
+  /** Number of rules, when the chain knows it without making its rule objects (a parsed dump's chains do). */
+  readonly ruleCount?: number;
+  /**
+   * The `text` of every rule in order, when the chain can give them cheaper than its rules one by
+   * one (a parsed dump's chain makes one string for a run of identical rules, as a leak writes them).
+   */
+  ruleTexts?(): string[];
+}
+
+/** Number of rules of a chain, without making a parsed chain's rule objects. */
+export function chainLength(chain: Chain): number {
+  return chain.ruleCount ?? chain.rules.length;
 }
 
 export interface Table {
@@ -110,8 +126,8 @@ export interface Table {
   readonly line: number;
   /** 1-indexed line of `COMMIT`. */
   commitLine: number;
-  /** Chains in declaration order. */
-  readonly chains: Map<string, Chain>;
+  /** Chains in declaration order (read-only: a parsed table's map is a view over the dump's names). */
+  readonly chains: ReadonlyMap<string, Chain>;
 }
 
 /** The `iptables` variant that wrote the dump. */

@@ -1,30 +1,48 @@
+import type { ChainView } from "./chain-view.ts";
 import type { DumpHandler } from "./dump-reader.ts";
+import type { RuleLine, RuleView } from "./rule-view.ts";
 
 /**
- * Combines several {@linkcode DumpHandler}s into one, so a single streaming pass over a
- * dump can feed a scanner and signature detectors together.
+ * Combines several {@linkcode DumpHandler}s into one, so a single streaming pass over a dump can feed
+ * a scanner, signature detectors, an index and a parser together. Handlers with `ruleView` get the
+ * reader's reused view (and share the strings any of them asks it for); handlers with only `rule`
+ * get one immutable {@linkcode RuleLine} per rule, made once for all of them; declarations alike
+ * (`chainView`, or one `ChainDeclaration` object per chain).
  */
 export function composeHandlers(...handlers: readonly DumpHandler[]): DumpHandler {
   const tables = handlers.flatMap((h) => (h.table ? [h.table.bind(h)] : []));
-  const chains = handlers.flatMap((h) => (h.chain ? [h.chain.bind(h)] : []));
-  const rules = handlers.flatMap((h) => (h.rule ? [h.rule.bind(h)] : []));
+  const chainViews = handlers.flatMap((h) => (h.chainView ? [h.chainView.bind(h)] : []));
+  const chains = handlers.flatMap((h) => (h.chainView === undefined && h.chain ? [h.chain.bind(h)] : []));
+  const views = handlers.flatMap((h) => (h.ruleView ? [h.ruleView.bind(h)] : []));
+  const rules = handlers.flatMap((h) => (h.ruleView === undefined && h.rule ? [h.rule.bind(h)] : []));
   const commits = handlers.flatMap((h) => (h.commit ? [h.commit.bind(h)] : []));
   const warnings = handlers.flatMap((h) => (h.warning ? [h.warning.bind(h)] : []));
-  return {
+  const composed: DumpHandler = {
     table: (name, line) => {
       for (const f of tables) f(name, line);
     },
-    chain: (decl) => {
-      for (const f of chains) f(decl);
-    },
-    rule: (rule) => {
-      for (const f of rules) f(rule);
-    },
-    commit: (name, line) => {
-      for (const f of commits) f(name, line);
+    commit: (name, line, count) => {
+      for (const f of commits) f(name, line, count);
     },
     warning: (w) => {
       for (const f of warnings) f(w);
     },
   };
+  if (chainViews.length > 0 || chains.length > 0) {
+    composed.chainView = (view: ChainView) => {
+      for (const f of chainViews) f(view);
+      if (chains.length === 0) return;
+      const decl = view.toDeclaration();
+      for (const f of chains) f(decl);
+    };
+  }
+  if (views.length > 0 || rules.length > 0) {
+    composed.ruleView = (view: RuleView) => {
+      for (const f of views) f(view);
+      if (rules.length === 0) return;
+      const line: RuleLine = view.toRuleLine();
+      for (const f of rules) f(line);
+    };
+  }
+  return composed;
 }

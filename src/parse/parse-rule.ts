@@ -57,6 +57,204 @@ function isOption(token: RuleToken): boolean {
   return !token.quoted && token.value.startsWith("-") && token.value.length > 1;
 }
 
+type MutableSpec = {
+  -readonly [K in Builtin | "fragment"]?: MatchValue;
+} & { target?: Target; comment?: string };
+
+/** Where the parse of one rule stands: the tokens, the position, and what has been read so far. */
+interface RuleState {
+  readonly text: string;
+  readonly line: number;
+  readonly tokens: readonly RuleToken[];
+  /** Index of the next token to read. */
+  i: number;
+  readonly spec: MutableSpec;
+  readonly matches: MutableMatch[];
+  readonly unknownModules: string[];
+  counters: { packets: string; bytes: string } | undefined;
+  /** The last `-m` match (or the implicit protocol match); its options follow it. */
+  current: MutableMatch | undefined;
+  /** Set once `-j`/`-g` is read: every later `--option` belongs to the target. */
+  targetOptions: RuleOption[] | undefined;
+  negated: boolean;
+  negToken: RuleToken | undefined;
+}
+
+function fail(s: RuleState, token: RuleToken | undefined, detail: string): never {
+  throw new DumpSyntaxError(`Cannot parse rule at line ${s.line}: ${detail}`, {
+    line: s.line,
+    column: (token?.offset ?? s.text.length) + 1,
+  });
+}
+
+function preNegationDetail(word: string): string {
+  return `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`;
+}
+
+/** The argument after option `opt` (one token, not a "!"). */
+function takeValue(s: RuleState, opt: RuleToken): string {
+  const next = s.tokens[s.i];
+  if (next === undefined || (next.value === "!" && !next.quoted)) {
+    return fail(s, next ?? opt, `option "${opt.value}" requires an argument`);
+  }
+  s.i++;
+  return next.value;
+}
+
+/** The chain of `-A CHAIN`, the first two tokens. */
+function readChain(s: RuleState): string {
+  const first = s.tokens[0];
+  if (first === undefined || (first.value !== "-A" && first.value !== "--append")) {
+    fail(s, first, `expected "-A CHAIN", found "${first?.value ?? ""}"`);
+  }
+  const chainToken = s.tokens[1];
+  if (chainToken === undefined) fail(s, undefined, `option "-A" requires a chain name`);
+  return chainToken.value;
+}
+
+/** `-s`, `-d`, `-i`, `-o`, `-p`. */
+function readBuiltin(s: RuleState, tok: RuleToken, builtin: Builtin): void {
+  const next = s.tokens[s.i];
+  if (next !== undefined && next.value === "!" && !next.quoted) fail(s, next, preNegationDetail(tok.value));
+  const value = takeValue(s, tok);
+  s.spec[builtin] = { negated: s.negated, value };
+  s.negated = false;
+  // The options that follow still belong to the last `-m` match, as in iptables.
+}
+
+/** `-m MODULE`: starts a match; the options after it are its own. */
+function readMatch(s: RuleState, tok: RuleToken): void {
+  if (s.negated) fail(s, s.negToken, `negation before "-m" is not allowed`);
+  const module = takeValue(s, tok);
+  const known = KNOWN_MATCHES.has(module);
+  if (!known && !s.unknownModules.includes(module)) s.unknownModules.push(module);
+  s.current = { module, options: [], known };
+  s.matches.push(s.current);
+  s.targetOptions = undefined;
+}
+
+/** `-j TARGET` or `-g CHAIN`: the options after it are the target's. */
+function readTarget(s: RuleState, tok: RuleToken): void {
+  const word = tok.value;
+  if (s.negated) fail(s, s.negToken, `negation before "${word}" is not allowed`);
+  if (s.spec.target !== undefined) fail(s, tok, `more than one target`);
+  const name = takeValue(s, tok);
+  s.targetOptions = [];
+  s.spec.target = {
+    name,
+    kind: word === "-g" || word === "--goto" ? "goto" : "jump",
+    options: s.targetOptions,
+  };
+  s.current = undefined;
+}
+
+/** The values of extension option `tok`: one for text options, none for flags, else up to the next option. */
+function optionValues(s: RuleState, tok: RuleToken): string[] {
+  const word = tok.value;
+  if (TEXT_OPTIONS.has(word)) return [takeValue(s, tok)];
+  if (FLAG_OPTIONS.has(word)) return [];
+  const values: string[] = [];
+  while (s.i < s.tokens.length) {
+    const next = s.tokens[s.i]!;
+    if (!next.quoted && (next.value === "!" || (next.value.startsWith("-") && next.value.length > 1))) {
+      break;
+    }
+    values.push(next.value);
+    s.i++;
+  }
+  // No value: `--opt ! value` is the pre-1.4.3 negation; otherwise the option is a flag that
+  // netdoctor does not list (new or rare extensions have many), kept as written with no values.
+  const next = s.tokens[s.i];
+  const after = s.tokens[s.i + 1];
+  if (values.length === 0 && next?.value === "!" && after !== undefined && !isOption(after)) {
+    fail(s, next, preNegationDetail(word));
+  }
+  if (values.length === 0 && VALUE_OPTIONS.has(word))
+    fail(s, next ?? tok, `option "${word}" requires an argument`);
+  return values;
+}
+
+/** The match extension option `tok` belongs to: the current match, or the protocol's implicit one. */
+function optionOwner(s: RuleState, tok: RuleToken): MutableMatch {
+  const word = tok.value;
+  const current = s.current;
+  const proto = s.spec.protocol?.value ?? "";
+  if (
+    current !== undefined &&
+    (PORT_MODULES.has(current.module) || PROTOCOL_OPTIONS[proto]?.has(word) !== true)
+  ) {
+    return current;
+  }
+  // `-p tcp --dport 80` without `-m tcp` (restore input): iptables loads the protocol's match
+  // implicitly, and an option no loaded match knows goes to it.
+  if (proto === "") fail(s, tok, `unknown option "${word}" (no match module before it)`);
+  let owner = s.matches.find((m) => m.module === proto);
+  if (owner === undefined) {
+    owner = { module: proto, options: [], known: KNOWN_MATCHES.has(proto) };
+    s.matches.push(owner);
+  }
+  if (current === undefined) s.current = owner;
+  return owner;
+}
+
+/** A `--option` of a match or of the target. */
+function readExtensionOption(s: RuleState, tok: RuleToken): void {
+  const word = tok.value;
+  const values = optionValues(s, tok);
+  const option: RuleOption = { name: word, negated: s.negated, values };
+  s.negated = false;
+  if (s.targetOptions !== undefined) {
+    s.targetOptions.push(option);
+    return;
+  }
+  const owner = optionOwner(s, tok);
+  owner.options.push(option);
+  if (word === "--comment" && owner.module === "comment" && s.spec.comment === undefined) {
+    s.spec.comment = values[0] ?? "";
+  }
+}
+
+/** One option of the rule (its first token `tok` already read), by family. */
+function readOption(s: RuleState, tok: RuleToken): void {
+  const word = tok.value;
+  if (tok.quoted) fail(s, tok, `unexpected argument "${word}"`);
+  if (word === "!") {
+    if (s.negated) fail(s, tok, `double negation "! !"`);
+    s.negated = true;
+    s.negToken = tok;
+    return;
+  }
+  const builtin = BUILTIN_OPTIONS[word];
+  if (builtin !== undefined && s.targetOptions === undefined) {
+    readBuiltin(s, tok, builtin);
+    return;
+  }
+  if ((word === "-f" || word === "--fragment") && s.targetOptions === undefined) {
+    s.spec.fragment = { negated: s.negated, value: "" };
+    s.negated = false;
+    return;
+  }
+  if (word === "-m" || word === "--match") {
+    readMatch(s, tok);
+    return;
+  }
+  if (word === "-j" || word === "--jump" || word === "-g" || word === "--goto") {
+    readTarget(s, tok);
+    return;
+  }
+  if (word === "-c" || word === "--set-counters") {
+    const packets = takeValue(s, tok);
+    const bytes = takeValue(s, tok);
+    s.counters = { packets, bytes };
+    return;
+  }
+  if (word.startsWith("--")) {
+    readExtensionOption(s, tok);
+    return;
+  }
+  fail(s, tok, `unknown option "${word}"`);
+}
+
 /**
  * Parses the text of one rule (`-A CHAIN ...`, without a counter prefix).
  *
@@ -69,167 +267,26 @@ function isOption(token: RuleToken): boolean {
  * unclosed quote, a negation in the pre-1.4.3 position.
  */
 export function parseRule(text: string, line: number): ParsedRule {
-  const tokens = tokenizeRule(text, line);
-  const fail = (token: RuleToken | undefined, detail: string): never => {
-    throw new DumpSyntaxError(`Cannot parse rule at line ${line}: ${detail}`, {
-      line,
-      column: (token?.offset ?? text.length) + 1,
-    });
+  const s: RuleState = {
+    text,
+    line,
+    tokens: tokenizeRule(text, line),
+    i: 2,
+    spec: {},
+    matches: [],
+    unknownModules: [],
+    counters: undefined,
+    current: undefined,
+    targetOptions: undefined,
+    negated: false,
+    negToken: undefined,
   };
-  const first = tokens[0];
-  if (first === undefined || (first.value !== "-A" && first.value !== "--append")) {
-    fail(first, `expected "-A CHAIN", found "${first?.value ?? ""}"`);
-  }
-  const chainToken = tokens[1];
-  if (chainToken === undefined) fail(undefined, `option "-A" requires a chain name`);
-  const chain = chainToken!.value;
-  const spec: {
-    source?: MatchValue;
-    destination?: MatchValue;
-    inInterface?: MatchValue;
-    outInterface?: MatchValue;
-    protocol?: MatchValue;
-    fragment?: MatchValue;
-    target?: Target;
-    comment?: string;
-  } = {};
-  const matches: MutableMatch[] = [];
-  const unknownModules: string[] = [];
-  let counters: { packets: string; bytes: string } | undefined;
-  let current: MutableMatch | undefined;
-  let targetOptions: RuleOption[] | undefined;
-  let negated = false;
-  let negToken: RuleToken | undefined;
-  let i = 2;
-  const n = tokens.length;
-
-  const takeValue = (opt: RuleToken): string => {
-    const next = tokens[i];
-    if (next === undefined || (next.value === "!" && !next.quoted)) {
-      return fail(next ?? opt, `option "${opt.value}" requires an argument`);
-    }
-    i++;
-    return next.value;
-  };
-
-  while (i < n) {
-    const tok = tokens[i++]!;
-    const word = tok.value;
-    if (tok.quoted) fail(tok, `unexpected argument "${word}"`);
-    if (word === "!") {
-      if (negated) fail(tok, `double negation "! !"`);
-      negated = true;
-      negToken = tok;
-      continue;
-    }
-    const builtin = BUILTIN_OPTIONS[word];
-    if (builtin !== undefined && targetOptions === undefined) {
-      const next = tokens[i];
-      if (next !== undefined && next.value === "!" && !next.quoted) {
-        fail(
-          next,
-          `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`,
-        );
-      }
-      const value = takeValue(tok);
-      spec[builtin] = { negated, value };
-      negated = false;
-      // The options that follow still belong to the last `-m` match, as in iptables.
-      continue;
-    }
-    if ((word === "-f" || word === "--fragment") && targetOptions === undefined) {
-      spec.fragment = { negated, value: "" };
-      negated = false;
-      continue;
-    }
-    if (word === "-m" || word === "--match") {
-      if (negated) fail(negToken, `negation before "-m" is not allowed`);
-      const module = takeValue(tok);
-      const known = KNOWN_MATCHES.has(module);
-      if (!known && !unknownModules.includes(module)) unknownModules.push(module);
-      current = { module, options: [], known };
-      matches.push(current);
-      targetOptions = undefined;
-      continue;
-    }
-    if (word === "-j" || word === "--jump" || word === "-g" || word === "--goto") {
-      if (negated) fail(negToken, `negation before "${word}" is not allowed`);
-      if (spec.target !== undefined) fail(tok, `more than one target`);
-      const name = takeValue(tok);
-      targetOptions = [];
-      spec.target = {
-        name,
-        kind: word === "-g" || word === "--goto" ? "goto" : "jump",
-        options: targetOptions,
-      };
-      current = undefined;
-      continue;
-    }
-    if (word === "-c" || word === "--set-counters") {
-      const packets = takeValue(tok);
-      const bytes = takeValue(tok);
-      counters = { packets, bytes };
-      continue;
-    }
-    if (word.startsWith("--")) {
-      const values: string[] = [];
-      if (TEXT_OPTIONS.has(word)) {
-        values.push(takeValue(tok));
-      } else if (!FLAG_OPTIONS.has(word)) {
-        while (i < n) {
-          const next = tokens[i]!;
-          if (!next.quoted && (next.value === "!" || (next.value.startsWith("-") && next.value.length > 1))) {
-            break;
-          }
-          values.push(next.value);
-          i++;
-        }
-        // No value: `--opt ! value` is the pre-1.4.3 negation; otherwise the option is a flag that
-        // netdoctor does not list (new or rare extensions have many), kept as written with no values.
-        const next = tokens[i];
-        const after = tokens[i + 1];
-        if (values.length === 0 && next?.value === "!" && after !== undefined && !isOption(after)) {
-          fail(
-            next,
-            `negation after option "${word}" is not supported since iptables 1.4.3: write "! ${word}"`,
-          );
-        }
-        if (values.length === 0 && VALUE_OPTIONS.has(word))
-          fail(next ?? tok, `option "${word}" requires an argument`);
-      }
-      const option: RuleOption = { name: word, negated, values };
-      negated = false;
-      if (targetOptions !== undefined) {
-        targetOptions.push(option);
-      } else {
-        let owner = current;
-        const proto = spec.protocol?.value ?? "";
-        if (
-          owner === undefined ||
-          (!PORT_MODULES.has(owner.module) && PROTOCOL_OPTIONS[proto]?.has(word) === true)
-        ) {
-          // `-p tcp --dport 80` without `-m tcp` (restore input): iptables loads the protocol's match
-          // implicitly, and an option no loaded match knows goes to it.
-          if (proto === "") fail(tok, `unknown option "${word}" (no match module before it)`);
-          owner = matches.find((m) => m.module === proto);
-          if (owner === undefined) {
-            owner = { module: proto, options: [], known: KNOWN_MATCHES.has(proto) };
-            matches.push(owner);
-          }
-          if (current === undefined) current = owner;
-        }
-        owner.options.push(option);
-        if (word === "--comment" && owner.module === "comment" && spec.comment === undefined) {
-          spec.comment = values[0] ?? "";
-        }
-      }
-      continue;
-    }
-    fail(tok, `unknown option "${word}"`);
-  }
-  if (negated) fail(negToken, `"!" is not followed by an option`);
-  const result: RuleSpec = { ...spec, matches };
-  return counters === undefined
-    ? { chain, spec: result, unknownModules }
-    : { chain, spec: result, counters, unknownModules };
+  const chain = readChain(s);
+  while (s.i < s.tokens.length) readOption(s, s.tokens[s.i++]!);
+  if (s.negated) fail(s, s.negToken, `"!" is not followed by an option`);
+  const spec: RuleSpec = { ...s.spec, matches: s.matches };
+  const unknownModules = s.unknownModules;
+  return s.counters === undefined
+    ? { chain, spec, unknownModules }
+    : { chain, spec, counters: s.counters, unknownModules };
 }

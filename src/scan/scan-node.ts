@@ -1,11 +1,11 @@
 import type { DumpHeader, ParseWarning, TableName } from "../model/ruleset.ts";
-import type { DumpHandler, RuleLine } from "../parse/dump-reader.ts";
+import type { DumpHandler } from "../parse/dump-reader.ts";
+import { decodeBytes, type RuleView } from "../parse/rule-view.ts";
+import { FingerprintTable } from "./fingerprint-table.ts";
 import { type RuleOwner, ruleOwner } from "./rule-owner.ts";
 
 /** How many line numbers a duplicate group keeps as evidence. */
 const SAMPLE_LINES = 5;
-/** A chain run longer than this gets a hash index; shorter runs are searched linearly. */
-const LINEAR_SEARCH_MAX = 12;
 
 /** Exact copies of one rule (same table, chain and text). */
 export interface DuplicateGroup {
@@ -45,242 +45,156 @@ export interface NodeScan {
   readonly warnings: readonly ParseWarning[];
 }
 
-/** Options of {@linkcode NodeScanner}. */
-export interface NodeScannerOptions {
-  /**
-   * Keep every rule text until the end (default false). Needed only when a chain's rules are not
-   * contiguous (hand-written dumps): `iptables-save` and `iptables -S` print each chain's rules
-   * together, so by default a chain's texts are dropped as soon as the next chain starts.
-   */
-  readonly keepAllRules?: boolean;
-}
-
-/**
- * The distinct rule texts of one run of a chain with their counts. Short runs (kube-proxy's
- * KUBE-SVC/SEP chains hold 1-5 rules) are searched linearly; long ones get a Map. In fast mode one
- * run object is reused for every chain, so a million-rule dump allocates almost nothing here.
- */
-class ChainRun {
-  table: TableName;
-  chain: string;
-  /** Distinct texts of the run; only the first `size` entries are current (the arrays are reused). */
-  readonly texts: string[] = [];
-  readonly counts: number[] = [];
-  readonly firstLines: number[] = [];
-  size = 0;
-  /** Evidence lines of the texts seen more than once, by index. */
-  copies: Map<number, number[]> | undefined;
-  #index: Map<string, number> | undefined;
-  #last = -1;
-
-  constructor(table: TableName, chain: string) {
-    this.table = table;
-    this.chain = chain;
-  }
-
-  /** Starts a new run, keeping the arrays' storage: most chains are short and come by the hundred thousand. */
-  reset(table: TableName, chain: string): void {
-    this.table = table;
-    this.chain = chain;
-    this.size = 0;
-    this.copies = undefined;
-    this.#index = undefined;
-    this.#last = -1;
-  }
-
-  add(text: string, line: number): void {
-    const texts = this.texts;
-    const size = this.size;
-    let at = -1;
-    // Leaked copies usually sit next to each other: compare with the previous rule first.
-    if (this.#last >= 0 && texts[this.#last] === text) at = this.#last;
-    else if (this.#index !== undefined) at = this.#index.get(text) ?? -1;
-    else {
-      for (let k = 0; k < size; k++) {
-        if (texts[k] === text) {
-          at = k;
-          break;
-        }
-      }
-    }
-    if (at < 0) {
-      texts[size] = text;
-      this.counts[size] = 1;
-      this.firstLines[size] = line;
-      this.size = size + 1;
-      this.#last = size;
-      if (this.#index !== undefined) this.#index.set(text, size);
-      else if (size + 1 > LINEAR_SEARCH_MAX) {
-        this.#index = new Map();
-        for (let k = 0; k <= size; k++) this.#index.set(texts[k]!, k);
-      }
-      return;
-    }
-    this.#last = at;
-    this.counts[at]!++;
-    this.copies ??= new Map();
-    const lines = this.copies.get(at);
-    if (lines === undefined) this.copies.set(at, [this.firstLines[at]!, line]);
-    else if (lines.length < SAMPLE_LINES) lines.push(line);
-  }
-}
-
-/** Exact copies found in one chain run. */
-interface RunGroup {
+/** A rule seen at least twice: its text (made at the second copy) and its copies so far. */
+interface Group {
   readonly table: TableName;
   readonly chain: string;
   readonly rule: string;
-  readonly count: number;
+  /** The text's bytes, to confirm that each later copy is the same text, not a fingerprint collision. */
+  readonly bytes: Uint8Array;
+  /** `bytes` read 4 at a time. */
+  readonly words: DataView;
+  count: number;
   readonly lines: number[];
 }
 
+const SALT: Readonly<Record<TableName, number>> = { raw: 1, mangle: 2, nat: 3, filter: 4, security: 5 };
+
+/** Options of {@linkcode NodeScanner}. */
+export interface NodeScannerOptions {
+  /**
+   * About how many rules the dump holds, when known beforehand (from the file's size): the
+   * fingerprint table is then made large enough at once instead of growing (see {@linkcode rulesInBytes}).
+   */
+  readonly expectedRules?: number;
+}
+
+/** A guess of the number of rules in `bytes` of iptables-save text (kube-proxy rules are about 140 bytes). */
+export function rulesInBytes(bytes: number): number {
+  return Math.ceil(bytes / 140);
+}
+
 /**
- * Accumulates the scan of one dump as it streams through a {@linkcode DumpReader}:
- * counts, and exact duplicates (same table, chain and text), without keeping the rules.
+ * Accumulates the scan of one dump in the same streaming pass as a {@linkcode DumpReader}: counts,
+ * and exact duplicates (same table, chain and text), whatever the order of the rules: chains
+ * interleaved as kube-proxy writes them or declared in any order, `[packets:bytes]` counters, CRLF.
  *
- * Memory stays bounded by the largest chain: `iptables-save` prints each chain's rules together,
- * so a chain's texts are dropped when the next chain starts. If a chain's rules come back after
- * another chain (only hand-made dumps do this), the scanner keeps every text from then on and
- * {@linkcode NodeScanner.interleaved} becomes true: copies split across the earlier runs may then be
- * missed, and a warning says so. Scan such input again with `keepAllRules: true` to be exact
- * (`netdoctor scan` does this by itself).
+ * Each rule's text is fingerprinted on its bytes into a {@linkcode FingerprintTable} (64 bits and the
+ * first line per distinct rule); the text is made only at a rule's second copy, when it becomes a
+ * duplicate group, and every later copy is compared with it byte by byte. Memory is the fingerprint
+ * table (12 bytes per slot, at most half full) plus the groups; no rule text is kept. The chance that
+ * two different rules merge, and what is confirmed, are in docs/scan.md ("Fingerprint collisions").
  *
  * @example
  * ```ts
  * const scan = new NodeScanner();
  * const reader = new DumpReader(scan.handler);
- * reader.push(text); reader.end();
+ * reader.push(bytes); reader.end();
  * const result = scan.finish({ node: "w3", file: "w3.txt", header: reader.header });
  * ```
  */
 export class NodeScanner {
   readonly #tables = new Map<TableName, TableCounts>();
   readonly #warnings: ParseWarning[] = [];
-  readonly #done: RunGroup[] = [];
-  /** Runs kept whole (keep-all mode), harvested at the end. */
-  readonly #kept: ChainRun[] = [];
-  /** Fast mode: the one run object reused for every chain. */
-  readonly #spare = new ChainRun("filter", "");
-  #keepAll: boolean;
-  #interleaved = false;
+  readonly #seen: FingerprintTable;
+  readonly #groups: Group[] = [];
+  /** Texts whose fingerprint matched another group's text (about never): counted exactly by text. */
+  #collided: Map<string, Group> | undefined;
   #rules = 0;
   #chains = 0;
-  #table: TableName | undefined;
-  #currentCounts: TableCounts | undefined;
-  #run: ChainRun | undefined;
-  /** Keep-all mode: the runs of the current table by chain. */
-  #runs = new Map<string, ChainRun>();
-
-  constructor(options: NodeScannerOptions = {}) {
-    this.#keepAll = options.keepAllRules ?? false;
-  }
-
-  /** True when some chain's rules were not contiguous (see the class comment). */
-  get interleaved(): boolean {
-    return this.#interleaved;
-  }
+  /** A DataView of the chunk being read, to compare copies 4 bytes at a time. */
+  #view: DataView = new DataView(new ArrayBuffer(0));
+  #viewOf: Uint8Array | undefined;
+  #current: TableCounts = { rules: 0, chains: 0 };
 
   readonly handler: DumpHandler = {
     table: (name) => {
-      this.#closeRun();
-      this.#table = name;
-      this.#currentCounts = { rules: 0, chains: 0 };
-      this.#tables.set(name, this.#currentCounts);
-      this.#runs = new Map();
+      this.#current = { rules: 0, chains: 0 };
+      this.#tables.set(name, this.#current);
     },
-    chain: () => {
-      this.#chains++;
-      this.#currentCounts!.chains++;
-    },
-    rule: (rule: RuleLine) => {
-      this.#rules++;
-      this.#currentCounts!.rules++;
-      let run = this.#run;
-      if (run === undefined || run.chain !== rule.chain) run = this.#switchRun(rule);
-      run.add(rule.text, rule.line);
-    },
-    commit: () => {
-      this.#closeRun();
+    ruleView: (view) => this.#rule(view),
+    commit: (_table, _line, chains) => {
+      this.#chains += chains;
+      this.#current.chains = chains;
     },
     warning: (w) => {
       this.#warnings.push(w);
     },
   };
 
-  #switchRun(rule: RuleLine): ChainRun {
-    this.#closeRun();
-    const chain = rule.chain;
-    let run: ChainRun | undefined;
-    // A rule that is not its chain's first, arriving after another chain's rules: the chain is split.
-    if (rule.index > 0 && !this.#keepAll) {
-      this.#interleaved = true;
-      this.#keepAll = true;
-      this.#warnings.push({
-        line: rule.line,
-        text: rule.text,
-        reason: `The rules of chain "${chain}" are not contiguous (iptables-save prints each chain's rules together); copies of a rule split across its earlier runs may be missed`,
-        kind: "format",
-      });
-    }
-    if (this.#keepAll) {
-      run = this.#runs.get(chain);
-      if (run === undefined) {
-        run = new ChainRun(this.#table!, chain);
-        this.#runs.set(chain, run);
-        this.#kept.push(run);
-      }
-    } else {
-      run = this.#spare;
-      run.reset(this.#table!, chain);
-    }
-    this.#run = run;
-    return run;
+  constructor(options: NodeScannerOptions = {}) {
+    this.#seen = new FingerprintTable(options.expectedRules);
   }
 
-  /** Ends the current chain run: in fast mode only its duplicated texts are kept. */
-  #closeRun(): void {
-    const run = this.#run;
-    if (run === undefined) return;
-    this.#run = undefined;
-    if (!this.#keepAll) this.#harvest(run);
+  /** Bytes held by the fingerprint table (for benchmarks). */
+  get tableBytes(): number {
+    return this.#seen.byteLength;
   }
 
-  #harvest(run: ChainRun): void {
-    if (run.copies === undefined) return;
-    for (const [k, lines] of run.copies) {
-      this.#done.push({
-        table: run.table,
-        chain: run.chain,
-        rule: run.texts[k]!,
-        count: run.counts[k]!,
-        lines,
+  #rule(v: RuleView): void {
+    this.#rules++;
+    this.#current.rules++;
+    const seen = this.#seen;
+    const slot = seen.find(v.bytes, v.start, v.end, SALT[v.table]);
+    // The slot's value: the line of the only copy so far, or -(group number) once there are two.
+    const value = seen.value(slot);
+    if (value === 0) {
+      seen.setValue(slot, v.line);
+      return;
+    }
+    if (value > 0) {
+      const group = {
+        table: v.table,
+        chain: v.chain,
+        rule: v.text,
+        ...textBytes(v),
+        count: 2,
+        lines: [value, v.line],
+      };
+      seen.setValue(slot, -this.#groups.push(group));
+      return;
+    }
+    const g = -value;
+    const group = this.#groups[g - 1]!;
+    if (v.bytes !== this.#viewOf) {
+      this.#view = new DataView(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength);
+      this.#viewOf = v.bytes;
+    }
+    if (sameBytes(group, this.#view, v.start, v.end)) this.#count(group, v.line);
+    else this.#collision(v);
+  }
+
+  #count(group: Group, line: number): void {
+    group.count++;
+    if (group.lines.length < SAMPLE_LINES) group.lines.push(line);
+  }
+
+  /** A copy whose fingerprint is another text's: counted by its exact text instead. */
+  #collision(v: RuleView): void {
+    this.#collided ??= new Map();
+    const text = decodeBytes(v.bytes, v.start, v.end);
+    const key = `${v.table}\0${text}`;
+    const group = this.#collided.get(key);
+    if (group !== undefined) this.#count(group, v.line);
+    else {
+      this.#collided.set(key, {
+        table: v.table,
+        chain: v.chain,
+        rule: text,
+        ...textBytes(v),
+        count: 1,
+        lines: [v.line],
       });
     }
   }
 
   /** Builds the node's scan once the reader has ended. */
   finish(meta: { node: string; file: string; header: DumpHeader }): NodeScan {
-    this.#closeRun();
-    for (const run of this.#kept) this.#harvest(run);
-    this.#kept.length = 0;
-    // After an interleaved chain a text can have a group from its first run and one from a later run.
-    const merged = new Map<
-      string,
-      { table: TableName; chain: string; rule: string; count: number; lines: number[] }
-    >();
-    for (const g of this.#done) {
-      const key = `${g.table} ${g.rule}`;
-      const seen = merged.get(key);
-      if (seen === undefined) merged.set(key, { ...g });
-      else {
-        seen.count += g.count;
-        seen.lines = [...seen.lines, ...g.lines].sort((a, b) => a - b).slice(0, SAMPLE_LINES);
-      }
-    }
+    const all = [...this.#groups, ...[...(this.#collided?.values() ?? [])].filter((g) => g.count > 1)];
     const groups: DuplicateGroup[] = [];
     const byOwner: Partial<Record<RuleOwner, number>> = {};
     let extraRules = 0;
-    for (const g of merged.values()) {
+    for (const g of all) {
       const owner = ruleOwner(g.chain, g.rule);
       groups.push({ table: g.table, chain: g.chain, rule: g.rule, count: g.count, owner, lines: g.lines });
       extraRules += g.count - 1;
@@ -298,4 +212,26 @@ export class NodeScanner {
       warnings: this.#warnings,
     };
   }
+}
+
+/** Whether the rule at `start..end` of the chunk read through `chunk` has the group's text. */
+function sameBytes(group: Group, chunk: DataView, start: number, end: number): boolean {
+  const len = group.bytes.length;
+  if (len !== end - start) return false;
+  const words = group.words;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) if (words.getInt32(i) !== chunk.getInt32(start + i)) return false;
+  for (; i < len; i++) if (words.getUint8(i) !== chunk.getUint8(start + i)) return false;
+  return true;
+}
+
+/** A group's text and its bytes for the comparisons. */
+function textBytes(v: RuleView): { bytes: Uint8Array; words: DataView } {
+  const bytes = copyBytes(v);
+  return { bytes, words: new DataView(bytes.buffer) };
+}
+
+/** A copy of the rule's text bytes (`slice` would share them when the chunk is a Node Buffer). */
+function copyBytes(v: RuleView): Uint8Array {
+  return new Uint8Array(v.bytes.subarray(v.start, v.end));
 }

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { performance } from "node:perf_hooks";
+import { StringDecoder } from "node:string_decoder";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { type DumpHandler, DumpReader } from "../parse/dump-reader.ts";
 
@@ -36,8 +37,8 @@ export interface RunOptions {
 }
 
 interface Sink {
-  /** Takes a chunk of stdout; a thrown error stops the command and becomes a parse error. */
-  push(chunk: string): void;
+  /** Takes a chunk of stdout (raw bytes); a thrown error stops the command and becomes a parse error. */
+  push(chunk: Buffer): void;
   /** Called after a clean exit; a thrown error becomes a parse error, or "empty" when it returns false. */
   end(): boolean;
 }
@@ -76,12 +77,17 @@ export function runTextCommand(
 ): Promise<CommandOutcome<string>> {
   const parts: string[] = [];
   let bytes = 0;
+  const decoder = new StringDecoder("utf8");
+  const take = (chunk: string) => {
+    if (bytes < options.maxChars) parts.push(chunk.slice(0, options.maxChars - bytes));
+    bytes += chunk.length;
+  };
   const sink: Sink = {
-    push: (chunk) => {
-      if (bytes < options.maxChars) parts.push(chunk.slice(0, options.maxChars - bytes));
-      bytes += chunk.length;
+    push: (raw) => take(decoder.write(raw)),
+    end: () => {
+      take(decoder.end());
+      return true;
     },
-    end: () => true,
   };
   return run(command, sink, options, () => parts.join(""));
 }
@@ -129,11 +135,11 @@ function killGroup(child: ReturnType<typeof spawn>): void {
  */
 function feedSink(
   stdout: NodeJS.ReadableStream,
-  push: (chunk: string) => void,
+  push: (chunk: Buffer) => void,
   fail: (failure: Failure) => boolean,
 ): void {
   const resume = () => stdout.resume();
-  stdout.on("data", (chunk: string) => {
+  stdout.on("data", (chunk: Buffer) => {
     try {
       push(chunk);
     } catch (error) {
@@ -188,8 +194,8 @@ function run<T>(
       clearTimeout(timer);
       resolve(outcome);
     };
-    child.stdout!.setEncoding("utf8");
     child.stderr!.setEncoding("utf8");
+    // stdout stays bytes, not text: the dump reader decodes only the lines it needs.
     feedSink(
       child.stdout!,
       (chunk) => {

@@ -57,6 +57,8 @@ export class Sampler {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<SampleResult> | undefined;
   #failStreak = 0;
+  /** Rules of the last good sample: the next scan sizes its fingerprint table for about as many. */
+  #lastRules = 0;
   #lastReason: SaveErrorReason | undefined;
   /** Samples finished (either way), ticks skipped. */
   readonly stats = { samples: 0, successes: 0, failures: 0, skipped: 0, lastFinished: 0 };
@@ -121,7 +123,7 @@ export class Sampler {
 
   async #sample(): Promise<SampleResult> {
     const { commands, timeoutMs, metrics, node } = this.#o;
-    const scanner = new NodeScanner();
+    const scanner = new NodeScanner(this.#lastRules > 0 ? { expectedRules: this.#lastRules } : {});
     const signatures = new RuleSignatureScanner();
     // kube-proxy's rules are indexed only on samples that feed an API comparison.
     const indexer = this.#o.serviceRules?.due() === true ? new KubeProxyIndexer() : undefined;
@@ -186,6 +188,7 @@ export class Sampler {
     if (otherErrors.length > 0) evidence.otherErrors = otherErrors;
     metrics.publish(nodeMetrics(evidence), { seconds: saved.seconds, timestamp: this.#now() });
     this.stats.successes++;
+    this.#lastRules = scan.rules;
     if (indexer !== undefined) await this.#o.serviceRules!.check(indexer.finish());
     return { ok: true, seconds: saved.seconds, rules: scan.rules };
   }

@@ -5,16 +5,9 @@ import { labels, nsName, podPeer, policy } from "./netpol-model.ts";
 const x = "x";
 const y = "y";
 
-export function egressCases(): Case[] {
+/** Egress allowed on one named port only. */
+function egressNamedPortCases(): Case[] {
   const egressNamed = policy(x, "allow-egress", { egress: [{ ports: [{ port: "serve-80-tcp" }] }] });
-  const both = policy(x, "allow-client-a-via-pod-selector", {
-    podSelector: labels({ pod: "a" }),
-    ingress: [{ from: [podPeer({ pod: "b" })] }],
-    egress: [{ ports: [{ port: 80 }] }],
-  });
-  const ingressFromXa = [
-    { from: [{ namespaceSelector: labels(nsName(x)), podSelector: labels({ pod: "a" }) }] },
-  ];
   return [
     {
       name: "should allow egress access on one named port (80)",
@@ -30,6 +23,12 @@ export function egressCases(): Case[] {
       port: 81,
       steps: [[P("x"), ALL, false]],
     },
+  ];
+}
+
+/** Egress denied to every destination, by pod selector or for a whole namespace. */
+function egressDenyCases(): Case[] {
+  return [
     {
       name: "should deny egress from pods based on PodSelector",
       pods: ["x/a", "x/b", "y/a"],
@@ -44,6 +43,17 @@ export function egressCases(): Case[] {
       port: 80,
       steps: [[P("x"), ALL, false]],
     },
+  ];
+}
+
+/** One policy with both ingress and egress rules. */
+function ingressAndEgressCases(): Case[] {
+  const both = policy(x, "allow-client-a-via-pod-selector", {
+    podSelector: labels({ pod: "a" }),
+    ingress: [{ from: [podPeer({ pod: "b" })] }],
+    egress: [{ ports: [{ port: 80 }] }],
+  });
+  return [
     {
       name: "should work with Ingress, Egress specified together (80)",
       pods: ["x/a", "x/b", "x/c", "y/a"],
@@ -58,6 +68,15 @@ export function egressCases(): Case[] {
       port: 81,
       steps: [allIngress("x/a", false), allEgress("x/a", false), [P("x/b"), P("x/a"), true]],
     },
+  ];
+}
+
+/** Egress to a pod in another namespace, alone and against that namespace's ingress policies. */
+function crossNamespaceEgressCases(): Case[] {
+  const ingressFromXa = [
+    { from: [{ namespaceSelector: labels(nsName(x)), podSelector: labels({ pod: "a" }) }] },
+  ];
+  return [
     {
       name: "should support denying of egress traffic on the client side (even if the server explicitly allows this traffic)",
       pods: ["x/a", "y/a", "y/b"],
@@ -95,6 +114,12 @@ export function egressCases(): Case[] {
       port: 80,
       steps: [allEgress("x/a", false), [P("x/a"), P("y/a"), true]],
     },
+  ];
+}
+
+/** Several policies on the same pods: an egress allow-all wins, ingress and egress stay independent. */
+function multiplePolicyEgressCases(): Case[] {
+  return [
     {
       name: "should enforce multiple egress policies with egress allow-all policy taking precedence (before)",
       pods: ["x/a", "y/a"],
@@ -122,6 +147,12 @@ export function egressCases(): Case[] {
       port: 80,
       steps: [allIngress("x/a", false)],
     },
+  ];
+}
+
+/** Egress to namespaces chosen by a matchExpressions selector on the immutable name label. */
+function namespaceExpressionEgressCases(): Case[] {
+  return [
     {
       name: "should enforce policy based on NamespaceSelector with MatchExpressions using default ns label",
       pods: ["x/a", "x/b", "y/a", "z/a"],
@@ -146,5 +177,17 @@ export function egressCases(): Case[] {
       port: 80,
       steps: [[P("x/a"), P("y"), false]],
     },
+  ];
+}
+
+/** The egress cases of network_policy.go, in its order. */
+export function egressCases(): Case[] {
+  return [
+    ...egressNamedPortCases(),
+    ...egressDenyCases(),
+    ...ingressAndEgressCases(),
+    ...crossNamespaceEgressCases(),
+    ...multiplePolicyEgressCases(),
+    ...namespaceExpressionEgressCases(),
   ];
 }

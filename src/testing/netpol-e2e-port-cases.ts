@@ -5,7 +5,8 @@ import { labels, modelNamespaces, nsName, nsPeer, podPeer, policy } from "./netp
 const x = "x";
 const y = "y";
 
-export function portCases(): Case[] {
+/** Ingress allowed on one port number, alone and stacked with a second policy. */
+function numberedPortCases(): Case[] {
   const allow81 = policy(x, "allow-client-a-via-ns-selector", {
     podSelector: labels({ pod: "a" }),
     ingress: [{ from: [nsPeer(nsName(y))], ports: [{ port: 81, protocol: "TCP" }] }],
@@ -20,11 +21,6 @@ export function portCases(): Case[] {
     [P("z"), P("x/a"), false],
   ];
   const pods = ["x/a", "x/b", "y/a", "y/b", "z/a"];
-  const namedAll = policy(x, "allow-all", { ingress: [{ ports: [{ port: "serve-81-tcp" }] }] });
-  const namedNs = policy(x, "allow-client-a-via-ns-selector-80", {
-    podSelector: labels({ pod: "a" }),
-    ingress: [{ from: [nsPeer(nsName(y))], ports: [{ port: "serve-80-tcp", protocol: "TCP" }] }],
-  });
   return [
     { name: "should enforce policy based on Ports", pods, policies: [allow81], port: 81, steps: allowSteps },
     {
@@ -41,6 +37,12 @@ export function portCases(): Case[] {
       port: 80,
       steps: allowSteps,
     },
+  ];
+}
+
+/** An allow-all ingress policy, on both ports. */
+function allowAllIngressCases(): Case[] {
+  return [
     {
       name: "should support allow-all policy (80)",
       pods: ["x/a", "x/b", "y/a"],
@@ -55,6 +57,17 @@ export function portCases(): Case[] {
       port: 81,
       steps: [],
     },
+  ];
+}
+
+/** Ingress allowed on one named port, from everywhere and from one namespace. */
+function namedPortIngressCases(): Case[] {
+  const namedAll = policy(x, "allow-all", { ingress: [{ ports: [{ port: "serve-81-tcp" }] }] });
+  const namedNs = policy(x, "allow-client-a-via-ns-selector-80", {
+    podSelector: labels({ pod: "a" }),
+    ingress: [{ from: [nsPeer(nsName(y))], ports: [{ port: "serve-80-tcp", protocol: "TCP" }] }],
+  });
+  return [
     {
       name: "should allow ingress access on one named port (81)",
       pods: ["x/a", "x/b", "y/a"],
@@ -86,6 +99,12 @@ export function portCases(): Case[] {
       port: 81,
       steps: [allIngress("x/a", false)],
     },
+  ];
+}
+
+/** Policies, namespace labels and pod labels after an update. */
+function updatedObjectCases(): Case[] {
+  return [
     {
       name: "should enforce updated policy (after the update)",
       pods: ["x/a", "y/a"],
@@ -131,6 +150,12 @@ export function portCases(): Case[] {
       port: 80,
       steps: [allIngress("x/a", false), [P("x/b"), P("x/a"), true]],
     },
+  ];
+}
+
+/** Ingress denied from other namespaces, and to a pod once a label selects it. */
+function ingressDenyCases(): Case[] {
+  return [
     {
       name: "should deny ingress from pods on other namespaces",
       pods: ["x/a", "x/b", "y/a", "z/a"],
@@ -154,5 +179,16 @@ export function portCases(): Case[] {
       port: 80,
       steps: [allIngress("x/a", false)],
     },
+  ];
+}
+
+/** The port, named-port and update cases of network_policy.go, in its order. */
+export function portCases(): Case[] {
+  return [
+    ...numberedPortCases(),
+    ...allowAllIngressCases(),
+    ...namedPortIngressCases(),
+    ...updatedObjectCases(),
+    ...ingressDenyCases(),
   ];
 }

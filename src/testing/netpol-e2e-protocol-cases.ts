@@ -5,9 +5,8 @@ import { labels, modelIp, nsName, nsPeer, policy } from "./netpol-model.ts";
 const x = "x";
 const y = "y";
 
-export function protocolAndCidrCases(): Case[] {
-  const denyIngress = policy(x, "deny-ingress", { ingress: [] });
-  const large = "10.42.0.0/16";
+/** Ingress allowed on any port of one protocol. */
+function protocolOnlyCases(): Case[] {
   return [
     {
       name: "should enforce ingress policy allowing any port traffic to a server on a specific protocol (TCP)",
@@ -34,6 +33,12 @@ export function protocolAndCidrCases(): Case[] {
       protocol: "UDP",
       steps: [[ALL, P("x/a"), false]],
     },
+  ];
+}
+
+/** Several ingress policies: an allow-all wins. */
+function multiplePolicyIngressCases(): Case[] {
+  return [
     {
       name: "should enforce multiple ingress policies with ingress allow-all policy taking precedence (before)",
       pods: ["x/a", "y/a"],
@@ -51,6 +56,12 @@ export function protocolAndCidrCases(): Case[] {
       port: 81,
       steps: [],
     },
+  ];
+}
+
+/** A deny-all policy while present and after it is deleted. */
+function deletedPolicyCases(): Case[] {
+  return [
     {
       name: "should stop enforcing policies after they are deleted (while present)",
       pods: ["x/a", "y/a"],
@@ -68,6 +79,13 @@ export function protocolAndCidrCases(): Case[] {
       port: 80,
       steps: [],
     },
+  ];
+}
+
+/** Egress to ipBlock CIDRs, with except, and an IP in both. */
+function ipBlockCases(): Case[] {
+  const large = "10.42.0.0/16";
+  return [
     {
       name: "should allow egress access to server in CIDR block",
       pods: ["x/a", "y/a", "y/b"],
@@ -104,6 +122,13 @@ export function protocolAndCidrCases(): Case[] {
       port: 80,
       steps: [allEgress("x/a", false), [P("x/a"), P("x/b"), true]],
     },
+  ];
+}
+
+/** Policies allowing only SCTP or only UDP never let TCP through. */
+function protocolMismatchCases(): Case[] {
+  const denyIngress = policy(x, "deny-ingress", { ingress: [] });
+  return [
     {
       name: "should not mistakenly treat 'protocol: SCTP' as 'protocol: TCP', even if the plugin doesn't support SCTP",
       pods: ["x/a", "y/a"],
@@ -141,6 +166,12 @@ export function protocolAndCidrCases(): Case[] {
       port: 81,
       steps: [allIngress("x/a", false)],
     },
+  ];
+}
+
+/** The kubernetes.io/metadata.name label when the bundle has no namespaces.json. */
+function immutableNamespaceLabelCases(): Case[] {
+  return [
     {
       name: "should enforce policy to allow traffic based on NamespaceSelector with MatchLabels using default ns label (without namespaces.json)",
       pods: ["x/a", "x/b", "y/a", "z/a"],
@@ -157,6 +188,12 @@ export function protocolAndCidrCases(): Case[] {
         [P("z"), P("x/a"), false],
       ],
     },
+  ];
+}
+
+/** The UDP and SCTP variants of the port and default-deny cases. */
+function udpAndSctpCases(): Case[] {
+  return [
     {
       name: "UDP: should enforce policy based on Ports",
       pods: ["x/a", "x/b", "y/a", "z/a"],
@@ -181,5 +218,18 @@ export function protocolAndCidrCases(): Case[] {
       port: 80,
       steps: [[ALL, P("x"), false]],
     },
+  ];
+}
+
+/** The protocol (UDP, SCTP) and ipBlock cases of network_policy.go, in its order. */
+export function protocolAndCidrCases(): Case[] {
+  return [
+    ...protocolOnlyCases(),
+    ...multiplePolicyIngressCases(),
+    ...deletedPolicyCases(),
+    ...ipBlockCases(),
+    ...protocolMismatchCases(),
+    ...immutableNamespaceLabelCases(),
+    ...udpAndSctpCases(),
   ];
 }

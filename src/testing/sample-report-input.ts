@@ -3,10 +3,13 @@
  * netdoctor (eopx-gateway on prod-agent1 cannot reach eopx-register:8848) and a large synthetic
  * cluster. They are data shaped like `diagnose` output, not results computed by it.
  */
-import type { CheckStep, NodeSummary } from "../model/diagnosis.ts";
+import type { CheckStep } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
-import type { ChainView, NodeRuleView, ReportInput } from "../report/html/report-input.ts";
+import type { ReportInput } from "../report/html/report-input.ts";
+import { incidentNodes, incidentRuleViews } from "./sample-incident-nodes.ts";
 import { incidentTrace } from "./sample-trace.ts";
+
+export { chain, node } from "./sample-incident-nodes.ts";
 
 /** Strings that would run script if the report forgot to escape them in any context. */
 export const HOSTILE = {
@@ -19,22 +22,18 @@ const SVC = "KUBE-SVC-GDTA6QNQGKHN2V3T";
 const SEP = "KUBE-SEP-7YDL6MIZRSGQXR5F";
 const AGENT1 = "nodes/prod-agent1/iptables-save.txt";
 
+/** A rule comment as iptables-save quotes it. */
+const q = (s: string): string => JSON.stringify(s);
+
 /** Options of {@linkcode incidentInput}. */
 export interface IncidentOptions {
   /** Put {@linkcode HOSTILE} payloads in a rule comment, the Service name and the pod name. */
   readonly hostile?: boolean;
 }
 
-/** The incident: DNS and the Service are fine, prod-agent1 DNATs to a pod IP that no longer exists. */
-export function incidentInput(options: IncidentOptions = {}): ReportInput {
-  const service = options.hostile ? HOSTILE.service : "eopx/eopx-register";
-  const pod = options.hostile ? HOSTILE.pod : "eopx/eopx-gateway-7c9f8d5b6-x2x4k";
-  const comment = options.hostile ? HOSTILE.comment : "eopx/eopx-register:http";
-  const q = (s: string) => JSON.stringify(s);
-  const svcRule = `-A KUBE-SERVICES -d 10.43.176.183/32 -p tcp -m comment --comment ${q(`${comment} cluster IP`)} -m tcp --dport 8848 -j ${SVC}`;
-  const svcJump = `-A ${SVC} -m comment --comment ${q(comment)} -j ${SEP}`;
-  const dnat = `-A ${SEP} -p tcp -m comment --comment ${q(comment)} -m tcp -j DNAT --to-destination 10.42.1.17:8848`;
-  const steps: CheckStep[] = [
+/** The checks of the incident: everything up to the client's node is fine, its dataplane and health are not. */
+function incidentSteps(service: string, pod: string): CheckStep[] {
+  return [
     {
       check: "bundle",
       status: "ok",
@@ -75,24 +74,45 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
         "prod-agent1 holds 180,214 rules (176,540 exact duplicates) against 248-251 on its peers; iptables v1.8.2 (nf_tables) leaks duplicates (k3s-io/k3s#3117)",
     },
   ];
-  const findings: Finding[] = [
-    {
-      code: "endpoint-stale",
-      severity: "error",
-      node: "prod-agent1",
-      service,
-      pod,
-      message: `${SEP} on prod-agent1 sends ${service}:8848 to 10.42.1.17:8848, which is no ready endpoint (ready: 10.42.2.31:8848)`,
-      evidence: [
-        { file: AGENT1, line: 172_389, text: dnat },
-        {
-          file: "cluster/endpointslices.json",
-          text: "eopx/eopx-register-x7k2p: 10.42.2.31 ready (pod eopx/eopx-register-0, node prod-agent2)",
-        },
-      ],
-      fix: "Stop the duplicate leak on prod-agent1 (see iptables-known-bug), then restart k3s there so kube-proxy rewrites the node's rules",
-      references: ["k3s-io/k3s#3117"],
-    },
+}
+
+/** The names and rule text the incident's findings quote. */
+interface IncidentFindingText {
+  readonly service: string;
+  readonly pod: string;
+  /** The DNAT rule of the stale endpoint's chain. */
+  readonly dnat: string;
+  /** That chain (KUBE-SEP-...). */
+  readonly sep: string;
+  /** prod-agent1's iptables-save file. */
+  readonly file: string;
+}
+
+/** prod-agent1 still DNATs the Service to a pod IP that is no ready endpoint. */
+function staleEndpointFinding(text: IncidentFindingText): Finding {
+  const { service, pod, dnat, sep, file } = text;
+  return {
+    code: "endpoint-stale",
+    severity: "error",
+    node: "prod-agent1",
+    service,
+    pod,
+    message: `${sep} on prod-agent1 sends ${service}:8848 to 10.42.1.17:8848, which is no ready endpoint (ready: 10.42.2.31:8848)`,
+    evidence: [
+      { file, line: 172_389, text: dnat },
+      {
+        file: "cluster/endpointslices.json",
+        text: "eopx/eopx-register-x7k2p: 10.42.2.31 ready (pod eopx/eopx-register-0, node prod-agent2)",
+      },
+    ],
+    fix: "Stop the duplicate leak on prod-agent1 (see iptables-known-bug), then restart k3s there so kube-proxy rewrites the node's rules",
+    references: ["k3s-io/k3s#3117"],
+  };
+}
+
+/** The duplicate leak of iptables 1.8.2 (nf_tables) on prod-agent1 and what it does to the rule count. */
+function leakFindings(file: string): Finding[] {
+  return [
     {
       code: "rules-duplicated",
       severity: "error",
@@ -100,17 +120,17 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       message: "prod-agent1 has 176,540 exact duplicate rules in 14 groups, owned by kube-proxy and flannel",
       evidence: [
         {
-          file: AGENT1,
+          file,
           line: 2_051,
           text: `-A KUBE-FIREWALL -m comment --comment "kubernetes firewall for dropping marked packets" -m mark --mark 0x8000/0x8000 -j DROP (44,135 copies)`,
         },
         {
-          file: AGENT1,
+          file,
           line: 2_052,
           text: `-A KUBE-FIREWALL ! -s 127.0.0.0/8 -d 127.0.0.0/8 -m comment --comment "block incoming localnet connections" -m conntrack ! --ctstate RELATED,ESTABLISHED,DNAT -j DROP (44,135 copies)`,
         },
         {
-          file: AGENT1,
+          file,
           line: 90_101,
           text: `-A FLANNEL-FWD -s 10.42.0.0/16 -m comment --comment "flanneld forward" -j ACCEPT (44,134 copies)`,
         },
@@ -123,7 +143,7 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       severity: "warning",
       node: "prod-agent1",
       message: "prod-agent1 has 180,214 rules, 721x the median of its peers (250)",
-      evidence: [{ file: AGENT1, text: "180,214 -A lines" }],
+      evidence: [{ file, text: "180,214 -A lines" }],
     },
     {
       code: "iptables-known-bug",
@@ -136,73 +156,38 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       fix: "Upgrade the node's iptables to 1.8.5 or later, or run k3s >= v1.23.15 with --prefer-bundled-bin",
       references: ["k3s-io/k3s#3117", "https://github.com/k3s-io/k3s/issues/3117"],
     },
-    {
-      code: "config-pod-ip",
-      severity: "warning",
-      pod,
-      service,
-      message: `${pod} pins the pod IP 10.42.2.31 of eopx/eopx-register-0 in env EOPX_REGISTER_ADDR: it breaks when that pod restarts`,
-      evidence: [
-        { file: "cluster/pods.json", text: "env EOPX_REGISTER_ADDR=10.42.2.31:8848 (container gateway)" },
-      ],
-      fix: "Use the Service name eopx-register.eopx.svc:8848 instead of a pod IP",
-    },
   ];
-  const nodes: NodeSummary[] = [
-    node("prod-master2", 251, 0, "iptables v1.8.9 (nf_tables)"),
-    {
-      ...node("prod-agent1", 180_214, 176_540, "iptables v1.8.2 (nf_tables)"),
-      knownBugs: ["k3s-io/k3s#3117"],
-      kubeProxy: {
-        mode: "iptables",
-        modeReason: 'kube-proxy reports proxy mode "iptables"',
-        modeEvidence: [{ file: "nodes/prod-agent1/kube-proxy-mode.txt", line: 1, text: "iptables" }],
-        era: { label: "v1.24 or later", min: 24, evidence: [] },
-        health: {
-          summary:
-            'kube-proxy on "prod-agent1" last synced 42 minutes ago (at collection), 3 restore failures',
-          syncAgeSeconds: 2520,
-          restoreFailures: 3,
-          canaryMissing: [],
-          evidence: [],
-        },
-      },
-    },
-    node("prod-agent2", 248, 0, "iptables v1.8.9 (nf_tables)"),
-  ];
-  const ruleViews: NodeRuleView[] = [
-    {
-      node: "prod-agent1",
-      file: AGENT1,
-      omittedChains: 0,
-      chains: [
-        chain("nat", "KUBE-SERVICES", 40, 171_877, "has the Service's ClusterIP entry", [
-          { line: 171_902, text: svcRule, mark: "trace" },
-        ]),
-        chain("nat", SVC, 61, 1, "on the traced path", [{ line: 172_310, text: svcJump, mark: "trace" }]),
-        chain("nat", SEP, 77, 2, "on the traced path", [
-          {
-            line: 172_388,
-            text: `-A ${SEP} -s 10.42.1.17/32 -m comment --comment ${q(comment)} -j KUBE-MARK-MASQ`,
-          },
-          { line: 172_389, text: dnat, mark: "evidence" },
-        ]),
-      ],
-    },
-    {
-      node: "prod-master2",
-      file: "nodes/prod-master2/iptables-save.txt",
-      omittedChains: 0,
-      chains: [
-        chain("nat", "KUBE-SERVICES", 38, 64, "has the Service's ClusterIP entry", [
-          { line: 131, text: svcRule.replace(/ -j .*/, ` -j ${SVC}`) },
-        ]),
-        chain("nat", SVC, 60, 1, "jumped to from the Service's entry", [
-          { line: 219, text: `-A ${SVC} -m comment --comment ${q(comment)} -j KUBE-SEP-QX4MHNUAVU5JHCAZ` },
-        ]),
-      ],
-    },
-  ];
+}
+
+/** The client pins the register pod's IP in its environment. */
+function pinnedPodIpFinding(text: IncidentFindingText): Finding {
+  const { service, pod } = text;
+  return {
+    code: "config-pod-ip",
+    severity: "warning",
+    pod,
+    service,
+    message: `${pod} pins the pod IP 10.42.2.31 of eopx/eopx-register-0 in env EOPX_REGISTER_ADDR: it breaks when that pod restarts`,
+    evidence: [
+      { file: "cluster/pods.json", text: "env EOPX_REGISTER_ADDR=10.42.2.31:8848 (container gateway)" },
+    ],
+    fix: "Use the Service name eopx-register.eopx.svc:8848 instead of a pod IP",
+  };
+}
+
+/** The incident's findings, in the order `diagnose` reports them. */
+function incidentFindings(text: IncidentFindingText): Finding[] {
+  return [staleEndpointFinding(text), ...leakFindings(text.file), pinnedPodIpFinding(text)];
+}
+
+/** The incident: DNS and the Service are fine, prod-agent1 DNATs to a pod IP that no longer exists. */
+export function incidentInput(options: IncidentOptions = {}): ReportInput {
+  const service = options.hostile ? HOSTILE.service : "eopx/eopx-register";
+  const pod = options.hostile ? HOSTILE.pod : "eopx/eopx-gateway-7c9f8d5b6-x2x4k";
+  const comment = options.hostile ? HOSTILE.comment : "eopx/eopx-register:http";
+  const svcRule = `-A KUBE-SERVICES -d 10.43.176.183/32 -p tcp -m comment --comment ${q(`${comment} cluster IP`)} -m tcp --dport 8848 -j ${SVC}`;
+  const svcJump = `-A ${SVC} -m comment --comment ${q(comment)} -j ${SEP}`;
+  const dnat = `-A ${SEP} -p tcp -m comment --comment ${q(comment)} -m tcp -j DNAT --to-destination 10.42.1.17:8848`;
   return {
     ok: false,
     verdict: "broken",
@@ -218,37 +203,10 @@ export function incidentInput(options: IncidentOptions = {}): ReportInput {
       clusterIp: "10.43.176.183",
       port: 8848,
     },
-    steps,
-    findings,
+    steps: incidentSteps(service, pod),
+    findings: incidentFindings({ service, pod, dnat, sep: SEP, file: AGENT1 }),
     trace: incidentTrace({ svcRule, svcJump, dnat, svc: SVC, sep: SEP, file: AGENT1 }),
-    nodes,
-    ruleViews,
+    nodes: incidentNodes(),
+    ruleViews: incidentRuleViews({ svcRule, svcJump, dnat, comment, svc: SVC, sep: SEP, file: AGENT1 }),
   };
-}
-
-/** A readable node summary with an iptables version. */
-export function node(name: string, rules: number, duplicateRules: number, version: string): NodeSummary {
-  return {
-    node: name,
-    file: `nodes/${name}/iptables-save.txt`,
-    readable: true,
-    rules,
-    chains: Math.max(12, Math.round(rules / 40)),
-    duplicateRules,
-    header: { program: "iptables-save", version: version.split(" ")[1] ?? "", backend: "nf_tables", line: 1 },
-    iptablesVersion: version,
-    knownBugs: [],
-  };
-}
-
-/** A chain excerpt. */
-export function chain(
-  table: ChainView["table"],
-  name: string,
-  line: number,
-  totalRules: number,
-  reason: string,
-  rules: ChainView["rules"],
-): ChainView {
-  return { table, chain: name, line, totalRules, rules, reason };
 }

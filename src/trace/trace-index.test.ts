@@ -1,8 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseDump } from "../parse/parse-dump.ts";
+import { chains, nat, POD, trace } from "../testing/trace-test-helpers.ts";
 import { buildTraceIndex, type TraceRequest, tracePacket } from "./trace-packet.ts";
-import { chains, nat, POD, trace } from "./trace-test-helpers.ts";
 
 describe("buildTraceIndex()", () => {
   /** A KUBE-SERVICES-like chain long enough to be indexed, with generic rules mixed in. */

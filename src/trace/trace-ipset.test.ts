@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { parseIpsetSave } from "../ipset/parse-ipset-save.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { chains, filter, outcome, POD } from "../testing/trace-test-helpers.ts";
 import { tracePacket } from "./trace-packet.ts";
-import { chains, filter, outcome, POD } from "./trace-test-helpers.ts";
 
 const FILE = "nodes/n1/ipset-save.txt";
 // The packet: 10.42.0.5:40000 -> 10.43.0.10:80/tcp (POD), forwarded through the node.

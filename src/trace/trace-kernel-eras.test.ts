@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { netnsUnavailable, skipBecause } from "../testing/capabilities.ts";
+import { current, rejects, v118, v123 } from "../testing/kernel-era-rulesets.ts";
 import { createLab, type Lab } from "../testing/netns-lab.ts";
 import {
   compareProbe,
@@ -13,7 +14,6 @@ import {
   oracleLabSpec,
   savedRuleset,
 } from "../testing/trace-oracle.ts";
-import { current, rejects, v118, v123 } from "./kernel-era-rulesets.ts";
 
 const skip = skipBecause(netnsUnavailable(), "kernel trace era tests");
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Packet } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { filter, outcome, POD, summary, trace } from "../testing/trace-test-helpers.ts";
 import { tracePacket } from "./trace-packet.ts";
-import { filter, outcome, POD, summary, trace } from "./trace-test-helpers.ts";
 
 type RequestOverrides = Parameters<typeof trace>[2];
 

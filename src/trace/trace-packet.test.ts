@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { parseDump } from "../parse/parse-dump.ts";
 import { describeOutcome } from "../report/trace-words.ts";
+import { actions, chains, filter, lines, nat, POD, summary, trace } from "../testing/trace-test-helpers.ts";
 import { addressText } from "./address-text.ts";
 import { ruleStepsOf } from "./rule-steps.ts";
 import { type TraceRequest, tracePacket } from "./trace-packet.ts";
-import { actions, chains, filter, lines, nat, POD, summary, trace } from "./trace-test-helpers.ts";
 
 describe("tracePacket(): chain semantics", () => {
   it("falls through to the policy and reports the policy line", () => {

@@ -6,8 +6,8 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseDump } from "../parse/parse-dump.ts";
+import { filter, nat, summary, trace } from "../testing/trace-test-helpers.ts";
 import { rulesetFamily, tracePacket } from "./trace-packet.ts";
-import { filter, nat, summary, trace } from "./trace-test-helpers.ts";
 
 /** The shape of k3s's default/kubernetes Service (kube-proxy v1.2x), the API server on the node itself. */
 const K3S_API =

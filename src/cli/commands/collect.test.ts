@@ -146,7 +146,7 @@ describe("netdoctor collect (CLI)", { timeout: 600_000 }, () => {
     const both = await run(["diagnose", "--live", "--demo"]).done;
     expect(both.code).toBe(2);
     expect(both.stderr).toBe(
-      "netdoctor: Cannot diagnose: give exactly one of --bundle DIR, --demo or --live\nsee 'netdoctor diagnose --help'\n",
+      "netdoctor: Cannot diagnose: give only one of --bundle DIR, --demo or --live\nsee 'netdoctor diagnose --help'\n",
     );
   });
 

@@ -80,7 +80,7 @@ describe("netdoctor report", () => {
   });
 
   it.each([
-    [["--html", "x.html"], "give exactly one of --bundle DIR or --demo"],
+    [["--demo", "--bundle", "b", "--html", "x.html"], "give only one of --bundle DIR, --demo or --live"],
     [["--demo", "--from", "a/b", "--html", "x.html"], "--from and --to go together"],
     [["--demo"], "--html FILE is required"],
     [

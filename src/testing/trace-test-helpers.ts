@@ -6,9 +6,9 @@ import type { Packet, Trace, TraceResult } from "../model/trace.ts";
 import { checkTraceSteps } from "../model/trace.ts";
 import { parseDump } from "../parse/parse-dump.ts";
 import { stepText } from "../report/trace-words.ts";
-import { addressText } from "./address-text.ts";
-import { ruleStepsOf } from "./rule-steps.ts";
-import { type TraceRequest, tracePacket } from "./trace-packet.ts";
+import { addressText } from "../trace/address-text.ts";
+import { ruleStepsOf } from "../trace/rule-steps.ts";
+import { type TraceRequest, tracePacket } from "../trace/trace-packet.ts";
 
 /** A filter table with the given rules and built-in policies. */
 export const filter = (rules: string, policies = { INPUT: "ACCEPT", FORWARD: "ACCEPT", OUTPUT: "ACCEPT" }) =>

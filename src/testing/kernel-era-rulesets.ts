@@ -2,7 +2,7 @@
  * Hand-written kube-proxy rulesets of several eras (shapes from kube-proxy-rules.md), rewritten into
  * 198.18.0.0/15, for the kernel comparison in trace-kernel-eras.test.ts (test data only).
  */
-import { restoreText } from "../testing/trace-oracle.ts";
+import { restoreText } from "./trace-oracle.ts";
 
 const SVC1 = "KUBE-SVC-XPGD46QRK7WJZT7O";
 const SVC3 = "KUBE-SVC-4SW47YFZTEDKD3PK";

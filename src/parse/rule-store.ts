@@ -1,0 +1,171 @@
+/**
+ * The compact form of a parsed dump's rules: while the dump is read, a rule is four numbers in typed
+ * arrays (its line, its chunk of the dump, its offset there, the next rule of its chain); a chain makes
+ * its {@linkcode Rule} objects on first use. The bytes are held once, never copied into strings per rule.
+ */
+import type { Chain, Rule } from "../model/ruleset.ts";
+import { DumpRule, lineEnd, SplitDumpRule, type SplitParts } from "./dump-rule.ts";
+import { decodeBytes, type RuleView } from "./rule-view.ts";
+
+/** Whether two byte ranges hold the same bytes (read through DataViews of their arrays, 4 at a time). */
+function sameRange(
+  a: DataView,
+  aStart: number,
+  aEnd: number,
+  b: DataView,
+  bStart: number,
+  bEnd: number,
+): boolean {
+  const len = aEnd - aStart;
+  if (len !== bEnd - bStart) return false;
+  let i = 0;
+  for (; i + 4 <= len; i += 4) if (a.getInt32(aStart + i) !== b.getInt32(bStart + i)) return false;
+  for (; i < len; i++) if (a.getUint8(aStart + i) !== b.getUint8(bStart + i)) return false;
+  return true;
+}
+
+/** A DataView of `bytes`, remembered for the next call with the same array. */
+function viewOf(bytes: Uint8Array, last: { bytes?: Uint8Array; view?: DataView }): DataView {
+  if (last.bytes !== bytes || last.view === undefined) {
+    last.bytes = bytes;
+    last.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  }
+  return last.view;
+}
+
+/** Per chain of one table, by declaration position: its first and last rule and its number of rules. */
+export class ChainLinks {
+  first: Int32Array = new Int32Array(64).fill(-1);
+  last: Int32Array = new Int32Array(64);
+  count: Int32Array = new Int32Array(64);
+
+  /** Makes room for chain `id`. */
+  reserve(id: number): void {
+    if (id < this.first.length) return;
+    const size = Math.max(this.first.length * 2, id + 1);
+    const grow = (a: Int32Array, fill: number): Int32Array => {
+      const b = new Int32Array(size).fill(fill);
+      b.set(a);
+      return b;
+    };
+    this.first = grow(this.first, -1);
+    this.last = grow(this.last, 0);
+    this.count = grow(this.count, 0);
+  }
+}
+
+/** The rules of a whole dump as typed arrays, and the chunks of bytes they point into. */
+export class RuleStore {
+  readonly #chunks: Uint8Array[] = [];
+  #lastBytes: Uint8Array | undefined;
+  #lines: Int32Array;
+  #starts: Int32Array;
+  #chunkOf: Int32Array;
+  /** The next rule of the same chain, or -1. */
+  #next: Int32Array;
+  #size = 0;
+  #split: Map<number, SplitParts> | undefined;
+
+  /** @param expected About how many rules to make room for at once (the arrays grow if needed). */
+  constructor(expected = 1024) {
+    const n = Math.max(1024, expected);
+    this.#lines = new Int32Array(n);
+    this.#starts = new Int32Array(n);
+    this.#chunkOf = new Int32Array(n);
+    this.#next = new Int32Array(n);
+  }
+
+  /** Records the rule the view points at as the last rule of its chain. */
+  add(links: ChainLinks, view: RuleView): void {
+    const id = this.#size;
+    if (id === this.#lines.length) this.#grow();
+    if (view.split) {
+      this.#split ??= new Map();
+      this.#split.set(id, { raw: view.raw, text: view.text, counters: view.counters });
+    } else if (view.bytes !== this.#lastBytes) {
+      this.#lastBytes = view.bytes;
+      this.#chunks.push(view.bytes);
+    }
+    this.#lines[id] = view.line;
+    this.#starts[id] = view.rawStart;
+    this.#chunkOf[id] = this.#chunks.length - 1;
+    this.#next[id] = -1;
+    this.#size = id + 1;
+    const c = view.chainId;
+    if (links.count[c]!++ === 0) links.first[c] = id;
+    else this.#next[links.last[c]!] = id;
+    links.last[c] = id;
+  }
+
+  /** Trims the arrays to their size once the dump is read, when that frees much. */
+  seal(): void {
+    const n = this.#size;
+    if (n >= this.#lines.length * 0.875) return;
+    this.#lines = this.#lines.slice(0, n);
+    this.#starts = this.#starts.slice(0, n);
+    this.#chunkOf = this.#chunkOf.slice(0, n);
+    this.#next = this.#next.slice(0, n);
+  }
+
+  /** The Rule objects of a chain whose first rule is `first`, in order. */
+  rules(chain: Chain, first: number, count: number): Rule[] {
+    const out = new Array<Rule>(count);
+    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
+      const split = this.#split?.get(id);
+      out[k] =
+        split === undefined
+          ? new DumpRule(chain, k, this.#lines[id]!, this.#chunks[this.#chunkOf[id]!]!, this.#starts[id]!)
+          : new SplitDumpRule(chain, k, this.#lines[id]!, split);
+    }
+    return out;
+  }
+
+  /**
+   * The texts of a chain's rules in order; a rule whose line has the same bytes as the previous rule's
+   * gets the same string (a leak's copies follow each other in their chain), decoded once.
+   */
+  texts(first: number, count: number): string[] {
+    const out = new Array<string>(count);
+    let prev = "";
+    let prevView: DataView | undefined;
+    let prevStart = 0;
+    let prevEnd = 0;
+    const cache: { bytes?: Uint8Array; view?: DataView } = {};
+    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
+      const split = this.#split?.get(id);
+      if (split !== undefined) {
+        out[k] = prev = split.text;
+        prevView = undefined;
+        continue;
+      }
+      const bytes = this.#chunks[this.#chunkOf[id]!]!;
+      let start = this.#starts[id]!;
+      if (bytes[start] === 91 /* [ */) {
+        while (bytes[start] !== 93 /* ] */) start++;
+        start += 2;
+      }
+      const end = lineEnd(bytes, start);
+      const view = viewOf(bytes, cache);
+      if (prevView === undefined || !sameRange(prevView, prevStart, prevEnd, view, start, end)) {
+        prev = decodeBytes(bytes, start, end);
+        prevView = view;
+        prevStart = start;
+        prevEnd = end;
+      }
+      out[k] = prev;
+    }
+    return out;
+  }
+
+  #grow(): void {
+    const grow = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.#lines = grow(this.#lines);
+    this.#starts = grow(this.#starts);
+    this.#chunkOf = grow(this.#chunkOf);
+    this.#next = grow(this.#next);
+  }
+}

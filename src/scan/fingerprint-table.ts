@@ -1,0 +1,135 @@
+/**
+ * A map from 64-bit fingerprints of byte strings to one non-zero 32-bit number, in one `Int32Array`
+ * (open addressing, linear probing, at most half full): 12 bytes per slot and no object per entry,
+ * so a million distinct rules cost about 24 MB and no garbage collection.
+ *
+ * The fingerprint is two 32-bit hashes of the bytes (lanes with MurmurHash3's and xxHash32's
+ * constants, 8 bytes per step, each finished by MurmurHash3's finaliser) and a salt (the table of a
+ * rule). Two different strings get the same fingerprint with probability about 2^-64 per pair: for n
+ * distinct strings, about n²/2^65 (2.7·10⁻⁸ for a million). Users of the table that report a match
+ * confirm it on the text where they can (see docs/scan.md).
+ *
+ * @example
+ * ```ts
+ * const t = new FingerprintTable();
+ * const slot = t.find(bytes, 0, bytes.length, 1);
+ * if (t.value(slot) === 0) t.setValue(slot, line); // first time seen
+ * ```
+ */
+export class FingerprintTable {
+  /** Per slot: hash lane 1, hash lane 2, value. A slot is used when its value is not 0. */
+  #slots: Int32Array;
+  #mask: number;
+  #size = 0;
+  /** A DataView of the last bytes hashed: reads 4 bytes at a time, made once per chunk. */
+  #view: DataView = new DataView(new ArrayBuffer(0));
+  #viewOf: Uint8Array | undefined;
+
+  /**
+   * @param expected How many distinct strings to make room for at once (default: a few thousand, and
+   *   the table grows): sizing it for the input saves rehashing a large table several times.
+   */
+  constructor(expected = 8192) {
+    let cap = 1 << 14;
+    // Room for `expected` at most two-thirds full; it grows (to at most half full) if that was too few.
+    while (cap * 2 < expected * 3 && cap < 1 << 24) cap *= 2;
+    this.#slots = new Int32Array(cap * 3);
+    this.#mask = cap - 1;
+  }
+
+  /** Number of distinct fingerprints stored. */
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Bytes held by the table. */
+  get byteLength(): number {
+    return this.#slots.byteLength;
+  }
+
+  /**
+   * The slot of the fingerprint of `bytes[start..end)` with `salt`. A new slot has value 0 until the
+   * caller sets it (to a non-zero number: that marks the slot as used).
+   */
+  find(b: Uint8Array, start: number, end: number, salt: number): number {
+    let view = this.#view;
+    if (b !== this.#viewOf) {
+      view = this.#view = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      this.#viewOf = b;
+    }
+    const len = end - start;
+    let h1 = 0x9e3779b9 ^ salt;
+    let h2 = Math.imul(salt + len, 0x85ebca77) ^ 0x27d4eb2f;
+    let i = start;
+    // Two lanes over 8 bytes per step (MurmurHash3's and xxHash32's constants and rotations).
+    for (const stop = end - 7; i < stop; i += 8) {
+      const w = view.getInt32(i, true);
+      const v = view.getInt32(i + 4, true);
+      h1 = Math.imul(h1 ^ w, 0xcc9e2d51);
+      h1 = Math.imul(((h1 << 15) | (h1 >>> 17)) ^ v, 0x1b873593);
+      h2 = Math.imul((h2 + v) | 0, 0x9e3779b1);
+      h2 = Math.imul(((h2 << 13) | (h2 >>> 19)) + w, 0x85ebca77);
+    }
+    let t = 0x811c9dc5 | 0;
+    for (; i < end; i++) t = Math.imul(t ^ b[i]!, 0x01000193);
+    return this.#probe(fmix(h1 ^ t ^ len), fmix((h2 + t) | 0));
+  }
+
+  #probe(h1: number, h2: number): number {
+    const slots = this.#slots;
+    const mask = this.#mask;
+    for (let i = (h1 ^ h2) & mask; ; i = (i + 1) & mask) {
+      const at = i * 3;
+      if (slots[at + 2] === 0) {
+        if ((this.#size + 1) * 2 > mask + 1) {
+          this.#grow();
+          return this.#probe(h1, h2);
+        }
+        slots[at] = h1;
+        slots[at + 1] = h2;
+        this.#size++;
+        return at;
+      }
+      if (slots[at] === h1 && slots[at + 1] === h2) return at;
+    }
+  }
+
+  /** The value of a slot (0 for a fingerprint seen for the first time). */
+  value(slot: number): number {
+    return this.#slots[slot + 2]!;
+  }
+
+  /** Sets the value of a slot, which must not be 0 (that marks the slot as unused). */
+  setValue(slot: number, value: number): void {
+    this.#slots[slot + 2] = value;
+  }
+
+  #grow(): void {
+    const old = this.#slots;
+    // Quadruple while small: fewer rehashes of a table that will hold a million fingerprints.
+    const cap = (this.#mask + 1) * (this.#mask < 1 << 19 ? 4 : 2);
+    const slots = new Int32Array(cap * 3);
+    const mask = cap - 1;
+    for (let at = 0; at < old.length; at += 3) {
+      if (old[at + 2] === 0) continue;
+      let i = (old[at]! ^ old[at + 1]!) & mask;
+      while (slots[i * 3 + 2] !== 0) i = (i + 1) & mask;
+      const to = i * 3;
+      slots[to] = old[at]!;
+      slots[to + 1] = old[at + 1]!;
+      slots[to + 2] = old[at + 2]!;
+    }
+    this.#slots = slots;
+    this.#mask = mask;
+  }
+}
+
+/** MurmurHash3's finaliser: every input bit affects every output bit. */
+function fmix(x: number): number {
+  let h = x;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
