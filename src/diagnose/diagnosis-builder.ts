@@ -33,7 +33,7 @@ import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
 import { type NetpolEvidence, policyNodes } from "./netpol-evidence.ts";
-import { traceExtras } from "./netpol-trace-options.ts";
+import { type TraceAt, traceExtras } from "./netpol-trace-options.ts";
 import { type DataplaneFacts, dataplaneFacts } from "./node-dataplane-facts.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
@@ -114,6 +114,7 @@ export class DiagnosisBuilder {
   readonly #question: Question | undefined;
   readonly #appConfig: DiagnoseQuestion["appConfig"];
   readonly #nodes: NodeResult[] = [];
+  #netpol: NetpolEvidence | undefined;
 
   constructor(ctx: DiagnoseContext, question?: DiagnoseQuestion) {
     this.#ctx = ctx;
@@ -163,7 +164,7 @@ export class DiagnosisBuilder {
     const plane = dataplaneFacts(reconciled, this.#ctx.cluster, { node, input, question: q });
     const traced =
       isClient && input.ruleset !== undefined && reconciled?.undecided === undefined
-        ? this.#trace(input.ruleset, { node, file }, input.ipsets)
+        ? this.#trace(input.ruleset, { node, file, ipsets: input.ipsets })
         : {};
     this.#nodes.push({
       node,
@@ -184,11 +185,7 @@ export class DiagnosisBuilder {
     });
   }
 
-  #trace(
-    ruleset: Ruleset,
-    at: { node: string; file: string },
-    ipsets?: IpsetSave,
-  ): { trace?: TraceResult; traceError?: string } {
+  #trace(ruleset: Ruleset, at: TraceAt): { trace?: TraceResult; traceError?: string } {
     const { node, file } = at;
     const q = this.#question;
     if (q?.packet === undefined) return {};
@@ -203,7 +200,7 @@ export class DiagnosisBuilder {
           node,
           ...(localIps.length === 0 ? {} : { localIps }),
         },
-        { file, ...traceExtras(q, this.#ctx.cluster, ipsets) },
+        { file, ...traceExtras(q, this.#ctx.cluster, at.ipsets) },
       );
       return { trace: refineTrace(trace, { cluster: this.#ctx.cluster, node }) };
     } catch (error) {
@@ -213,6 +210,7 @@ export class DiagnosisBuilder {
 
   /** The diagnosis; `netpol`: the bundle's NetworkPolicy evidence for the network-policy link. */
   finish(netpol?: NetpolEvidence): Diagnosis {
+    this.#netpol = netpol;
     const scans = this.#nodes.flatMap((n) => (n.scan === undefined ? [] : [n.scan]));
     const outliers = outlierFindings(scans);
     const nodes = this.#nodes.map((n) => n.summary).sort((a, b) => (a.node < b.node ? -1 : 1));
@@ -231,7 +229,7 @@ export class DiagnosisBuilder {
     const result =
       q === undefined
         ? fullCheck(this.#nodes, { ports: this.#ports, outliers, bundle: bundle.step })
-        : this.#walk(q, outliers, bundle, netpol);
+        : this.#walk(q, outliers, bundle);
     const findings = [...problems, ...result.findings].sort(
       (a, b) =>
         SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] || (a.node ?? "").localeCompare(b.node ?? ""),
@@ -257,12 +255,7 @@ export class DiagnosisBuilder {
     };
   }
 
-  #walk(
-    q: Question,
-    outliers: readonly Finding[],
-    bundle: ReturnType<typeof bundleLink>,
-    netpol: NetpolEvidence | undefined,
-  ) {
+  #walk(q: Question, outliers: readonly Finding[], bundle: ReturnType<typeof bundleLink>) {
     const cluster = this.#ctx.cluster;
     const n = this.#nodes.find((x) => x.node === q.client.nodeName);
     const node: ClientNodeFacts | undefined =
@@ -282,7 +275,7 @@ export class DiagnosisBuilder {
         gaps,
         ...(node === undefined ? {} : { node }),
         config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
-        ...(netpol === undefined ? {} : { netpol }),
+        ...(this.#netpol === undefined ? {} : { netpol: this.#netpol }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
       },
       { bundle, sickElsewhere: sickNodes(this.#nodes, q.client.nodeName, outliers) },

@@ -11,6 +11,13 @@ import type { TraceOptions } from "../trace/trace-packet.ts";
 import { policyTargets } from "./netpol-evidence.ts";
 import type { Question } from "./question.ts";
 
+/** Where the builder traces: the client node, its dump's bundle path, and its ipsets when collected. */
+export interface TraceAt {
+  readonly node: string;
+  readonly file: string;
+  readonly ipsets?: IpsetSave | undefined;
+}
+
 /** Whether the question's packet crosses the bridge to reach `targetNode`. */
 export function crossesBridge(q: Question, targetNode: string | undefined): boolean {
   return (
