@@ -12,18 +12,15 @@ import { importGraph, isTestFile, reachable } from "./import-graph.mjs";
 
 /** Production code written ahead of its wiring, by folder or file, with the reason. */
 export const NOT_YET_WIRED = new Map([
-  ["src/netpol/", "NetworkPolicy verdicts (issue 15); diagnose wires them in"],
-  ["src/ipset/", "ipset save parsing and set matching (issue 15); netpol and kube-proxy IPVS use it"],
-  ["src/ipvs/", "ipvsadm -Sn parsing (issue 15); kube-proxy IPVS reconciliation uses it"],
-  ["src/kube-proxy/ipvs/", "kube-proxy IPVS-mode reconciliation (issue 15); diagnose wires it in"],
+  [
+    "src/kube-proxy/ipvs/ipvs-mode.ts",
+    "IPVS mode from a parsed ruleset; diagnose decides the mode with kube-proxy/proxy-mode.ts",
+  ],
   [
     "src/nft/",
     "nftables evidence: libnftables JSON, nft -a text, the evaluator (issue 14); trace and diagnose wire it in",
   ],
   ["src/kube-proxy/nftables/", "kube-proxy nftables-mode reconciliation (issue 14); diagnose wires it in"],
-  ["src/model/network-policy.ts", "the NetworkPolicy model (issue 15)"],
-  ["src/collect/network-policy-objects.ts", "reading NetworkPolicy lists of a bundle (issue 15)"],
-  ["src/collect/read-network-policies.ts", "reading NetworkPolicy lists of a bundle (issue 15)"],
   [
     "src/server/exporter-heap-probe.ts",
     "run as its own process by server/exporter.test.ts (beside its test)",

@@ -8,6 +8,8 @@ import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-b
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { readBundle, readBundleNode } from "./read-bundle.ts";
 import { readHostPath } from "./read-host-path.ts";
+import { ipsetsOf, type ReadNodeParts, readNetpolEvidence } from "./read-netpol-evidence.ts";
+import { readNetworkPolicyState } from "./read-network-policies.ts";
 import { readNodeNft } from "./read-node-nft.ts";
 
 export interface DiagnoseDirOptions {
@@ -36,14 +38,38 @@ export async function diagnoseBundleDir(
     question,
   );
   let done = 0;
+  const policy = question === undefined ? undefined : await readNetworkPolicyState(dir);
+  const policyNodes = new Set((policy?.state.policies?.length ?? 0) > 0 ? builder.policyNodes : []);
+  const known = new Map<string, ReadNodeParts>();
   for (const node of bundle.nodeDirs) {
     options.onNode?.(node, done++, bundle.nodeDirs.length);
-    const data = await readBundleNode(dir, node, { ruleset: node === builder.clientNode });
+    const isClient = node === builder.clientNode;
+    // A node whose NetworkPolicy rules the question meets is parsed in the same pass, with its ipsets.
+    const parts = isClient || policyNodes.has(node);
+    const data = await readBundleNode(dir, node, { ruleset: parts });
+    const ipsets = parts ? await ipsetsOf(dir, node) : undefined;
+    if (policyNodes.has(node))
+      known.set(node, {
+        ...(data.ruleset === undefined ? {} : { ruleset: data.ruleset }),
+        ...(ipsets === undefined ? {} : { ipsets }),
+      });
     // The client node's nft ruleset, legacy tables and interfaces: the whole-host trace, and in the
     // full check every node's nftables-mode reconciliation (issue 15).
-    const nft = question === undefined || node === builder.clientNode;
-    const host = nft ? await readNodeNft(dir, node) : undefined;
-    builder.addNode(host === undefined ? data : { ...data, host });
+    const host = question === undefined || isClient ? await readNodeNft(dir, node) : undefined;
+    builder.addNode({
+      ...data,
+      ...(isClient && ipsets !== undefined ? { ipsets } : {}),
+      ...(host === undefined ? {} : { host }),
+    });
   }
-  return builder.finish();
+  return builder.finish(
+    question === undefined
+      ? undefined
+      : await readNetpolEvidence(dir, {
+          nodes: [...policyNodes],
+          nodeDirs: bundle.nodeDirs,
+          known,
+          ...(policy === undefined ? {} : { policy }),
+        }),
+  );
 }

@@ -23,6 +23,10 @@ export interface ApiLists {
   readonly endpointslices: Json;
   readonly nodes: Json;
   readonly configmaps?: Json;
+  /** `kubectl get networkpolicies -A -o json` (cluster/networkpolicies.json). */
+  readonly networkpolicies?: Json;
+  /** `kubectl get namespaces -o json` (cluster/namespaces.json). */
+  readonly namespaces?: Json;
 }
 
 /** How one node's dump is made. */
@@ -124,6 +128,9 @@ export function* bundleFiles(spec: BundleSpec): Generator<[string, string]> {
   yield ["cluster/endpointslices.json", json(spec.api.endpointslices)];
   yield ["cluster/nodes.json", json(spec.api.nodes)];
   if (spec.api.configmaps !== undefined) yield ["cluster/configmaps.json", json(spec.api.configmaps)];
+  if (spec.api.networkpolicies !== undefined)
+    yield ["cluster/networkpolicies.json", json(spec.api.networkpolicies)];
+  if (spec.api.namespaces !== undefined) yield ["cluster/namespaces.json", json(spec.api.namespaces)];
   for (const node of spec.nodes) {
     const dir = `nodes/${node.name}`;
     if (node.onlyFiles !== undefined) {

@@ -13,10 +13,10 @@ import type { BundleSpec } from "./build-bundle.ts";
 import { K3S, NODES, REGISTER_IP, REGISTER_OLD_IP } from "./incident-cluster.ts";
 import { incidentPods } from "./incident-pods.ts";
 import { incidentServices } from "./incident-services.ts";
-import { configMap, list, node } from "./k8s-objects.ts";
+import { configMap, list, namespace, node } from "./k8s-objects.ts";
 
 /** Bump when the generated demo changes (names the cache directory of `diagnose --demo`). */
-export const DEMO_REVISION = 2;
+export const DEMO_REVISION = 3;
 export const DEMO_CLUSTER = "eopx-prod";
 export const DEMO_COLLECTED_AT = "2026-11-24T09:12:03Z";
 /** The question the demo answers (README Quick start). */
@@ -105,6 +105,9 @@ export function incidentBundleSpec(): BundleSpec {
       endpointslices: current.endpointslices,
       nodes: list(NODES.map((n) => node({ ...n, version: K3S, ...OS[n.name] }))),
       configmaps: configMaps(),
+      // The incident has no NetworkPolicy: the network-policy link is proven by an empty list.
+      networkpolicies: list([]),
+      namespaces: list(["default", "eopx", "kube-system"].map(namespace)),
     },
     nodes: [
       {

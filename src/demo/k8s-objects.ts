@@ -17,6 +17,15 @@ export function list(items: readonly Json[]): Json {
   return { apiVersion: "v1", items, kind: "List", metadata: { resourceVersion: "" } };
 }
 
+/** A Namespace with the label the API server sets on every namespace. */
+export function namespace(name: string): Json {
+  return {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name, uid: uidOf(`namespace/${name}`), labels: { "kubernetes.io/metadata.name": name } },
+  };
+}
+
 export interface PodSpec {
   readonly namespace: string;
   readonly name: string;

@@ -5,6 +5,7 @@
  */
 
 import { nodeKindOf } from "../findings/kube-proxy-restart.ts";
+import type { IpsetSave } from "../ipset/ipset-model.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { nodeHealthFindings } from "../known-bugs/node-health.ts";
 import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
@@ -34,6 +35,9 @@ import { fullCheck } from "./full-check.ts";
 import type { HostFacts } from "./host-facts.ts";
 import { ipOwner, traceClientNode, untracedHost, withNftMode } from "./host-node.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
+import { type NetpolEvidence, policyNodes } from "./netpol-evidence.ts";
+import { type TraceAt, traceExtras } from "./netpol-trace-options.ts";
+import { type DataplaneFacts, dataplaneFacts } from "./node-dataplane-facts.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
 import { refineTrace } from "./trace-verdict.ts";
@@ -59,6 +63,8 @@ export interface NodeInput {
   readonly ruleset?: Ruleset;
   /** The client node's nft ruleset, legacy tables and interfaces (whole-host trace, issue 15). */
   readonly host?: NodeHostEvidence;
+  /** The node's `ipset save`, for `-m set` rules on the traced path (client node only). */
+  readonly ipsets?: IpsetSave;
 }
 
 export interface DiagnoseContext {
@@ -84,6 +90,7 @@ const CHECK_ORDER: readonly CheckName[] = [
   "endpoints",
   "client-node",
   "host-firewall",
+  "network-policy",
   "node-dataplane",
   "route",
   "overlay",
@@ -92,13 +99,11 @@ const CHECK_ORDER: readonly CheckName[] = [
   "config",
 ];
 
-interface NodeResult {
+interface NodeResult extends DataplaneFacts {
   readonly node: string;
   readonly file: string;
   readonly dump: DumpState;
   readonly scan?: NodeScan;
-  readonly dataplane: readonly Finding[];
-  readonly proxyUndecided?: string;
   readonly health: readonly Finding[];
   readonly problems: readonly Finding[];
   readonly summary: NodeSummary;
@@ -120,6 +125,7 @@ export class DiagnosisBuilder {
   readonly #question: Question | undefined;
   readonly #appConfig: DiagnoseQuestion["appConfig"];
   readonly #nodes: NodeResult[] = [];
+  #netpol: NetpolEvidence | undefined;
 
   constructor(ctx: DiagnoseContext, question?: DiagnoseQuestion) {
     this.#ctx = ctx;
@@ -131,6 +137,11 @@ export class DiagnosisBuilder {
   /** The node whose full ruleset the trace needs (pass it to {@linkcode addNode} as `ruleset`). */
   get clientNode(): string | undefined {
     return this.#question?.client.nodeName;
+  }
+
+  /** The nodes whose NetworkPolicy rules the question's connection meets (for {@linkcode finish}). */
+  get policyNodes(): string[] {
+    return this.#question === undefined ? [] : policyNodes(this.#question, this.#ctx.cluster);
   }
 
   addNode(input: NodeInput): void {
@@ -159,16 +170,18 @@ export class DiagnosisBuilder {
       });
       reconciled = withNftMode(iptables, input.host, { ports: this.#ports, node, ownerOfIp });
     }
+    const plane = dataplaneFacts(reconciled, this.#ctx.cluster, { node, input, question: q });
     const rules = input.ruleset !== undefined || input.host?.nft !== undefined;
     const traced =
-      isClient && rules && reconciled?.undecided === undefined ? this.#trace(input, { node, file }) : {};
+      isClient && rules && reconciled?.undecided === undefined
+        ? this.#trace(input, { node, file, ipsets: input.ipsets })
+        : {};
     this.#nodes.push({
       node,
       file,
       dump: dumpState(ev, file, input.problems),
       ...(ev.scan === undefined ? {} : { scan: ev.scan }),
-      dataplane: reconciled?.findings ?? [],
-      ...(reconciled?.undecided === undefined ? {} : { proxyUndecided: reconciled.undecided }),
+      ...plane,
       health: nodeHealthFindings(ev, { nodeKind }),
       problems: input.problems,
       summary: nodeSummary(ev, {
@@ -185,7 +198,7 @@ export class DiagnosisBuilder {
 
   #trace(
     input: NodeInput,
-    at: { node: string; file: string },
+    at: TraceAt,
   ): { trace?: TraceResult; traceError?: string; host?: HostFacts | undefined } {
     const { node, file } = at;
     const q = this.#question;
@@ -194,7 +207,13 @@ export class DiagnosisBuilder {
     const localIps = nodeObj === undefined ? [] : nodeAddresses(nodeObj).map((a) => a.address);
     try {
       const { trace, host } = traceClientNode(
-        { ruleset: input.ruleset, host: input.host, file, node },
+        {
+          ruleset: input.ruleset,
+          host: input.host,
+          file,
+          node,
+          extras: traceExtras(q, this.#ctx.cluster, at.ipsets),
+        },
         {
           packet: q.packet,
           from: q.client.hostNetwork ? "host" : "pod",
@@ -208,7 +227,9 @@ export class DiagnosisBuilder {
     }
   }
 
-  finish(): Diagnosis {
+  /** The diagnosis; `netpol`: the bundle's NetworkPolicy evidence for the network-policy link. */
+  finish(netpol?: NetpolEvidence): Diagnosis {
+    this.#netpol = netpol;
     const scans = this.#nodes.flatMap((n) => (n.scan === undefined ? [] : [n.scan]));
     const outliers = outlierFindings(scans);
     const nodes = this.#nodes.map((n) => n.summary).sort((a, b) => (a.node < b.node ? -1 : 1));
@@ -275,6 +296,7 @@ export class DiagnosisBuilder {
         ...(node === undefined ? {} : { node }),
         config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
         ...(this.#ctx.hostPath === undefined ? {} : { hostPathInput: this.#ctx.hostPath }),
+        ...(this.#netpol === undefined ? {} : { netpol: this.#netpol }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
       },
       { bundle, sickElsewhere: sickNodes(this.#nodes, q.client.nodeName, outliers) },

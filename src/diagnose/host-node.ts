@@ -11,7 +11,7 @@ import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
 import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import { interfaceFor, legacyNotRead, type NodeHostEvidence, traceHost } from "../trace/trace-host.ts";
-import { tracePacket } from "../trace/trace-packet.ts";
+import { type TraceOptions, tracePacket } from "../trace/trace-packet.ts";
 import type { TraceRequest } from "../trace/trace-request.ts";
 import type { HostFacts } from "./host-facts.ts";
 
@@ -58,13 +58,15 @@ export function traceClientNode(
     readonly file: string;
     readonly host: NodeHostEvidence | undefined;
     readonly node: string;
+    /** ipsets and bridge crossing for `-m set` / `-m physdev` (the iptables-only trace uses them). */
+    readonly extras?: Pick<TraceOptions, "ipsets" | "bridged">;
   },
   request: TraceRequest,
 ): { trace: TraceResult; host?: HostFacts } {
   const h = input.host;
   if (h?.nft === undefined) {
     if (input.ruleset === undefined) throw new TypeError(`Cannot trace on ${input.node}: no rules were read`);
-    const trace = tracePacket(input.ruleset, request, { file: input.file });
+    const trace = tracePacket(input.ruleset, request, { file: input.file, ...input.extras });
     const host = untracedHost(h, input.ruleset, input.node);
     return host === undefined ? { trace } : { trace, host };
   }

@@ -8,6 +8,7 @@ import { makeFinding } from "../findings/make-finding.ts";
 import { checkStep } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import { type ClientNodeFacts, type Link, undecided, type WalkContext } from "./link.ts";
+import { ipvsDataplaneLink } from "./link-ipvs.ts";
 import { missingNode, unreadableDump } from "./link-node.ts";
 import { type TraceFacts, traceFacts } from "./trace-facts.ts";
 
@@ -113,6 +114,7 @@ export function dataplaneLink(ctx: WalkContext): Link {
   const n = ctx.node;
   if (n === undefined) return missingNode(ctx, "node-dataplane");
   if (n.dump !== "read") return unreadableDump(n, "node-dataplane");
+  if (n.ipvs !== undefined) return ipvsDataplaneLink(ctx, n, onPath(ctx, n));
   if (n.proxyUndecided !== undefined)
     return undecided("node-dataplane", `cannot check ${n.node}'s data plane: ${n.proxyUndecided}`, {
       missing: `rules netdoctor can analyse for ${n.node}'s proxy mode`,

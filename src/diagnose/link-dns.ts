@@ -7,6 +7,7 @@ import { makeFinding } from "../findings/make-finding.ts";
 import { objectKey } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
 import { describeRanges } from "./cluster-ranges.ts";
+import { dnsPolicyLink } from "./dns-policy.ts";
 import { brokenBy, type Link, plain, undecided, type WalkContext } from "./link.ts";
 
 const SERVICES = "cluster/services.json";
@@ -117,7 +118,7 @@ export function dnsLink(ctx: WalkContext): Link {
   }
   const hostNet = hostNetworkProblem(ctx);
   if (hostNet !== undefined) return brokenBy("dns", hostNet);
-  const server = clusterDnsProblem(ctx);
+  const server = clusterDnsProblem(ctx) ?? dnsPolicyLink(ctx);
   if (server !== undefined) return server;
   switch (r.kind) {
     case "service":

@@ -12,6 +12,8 @@ import type { Finding } from "../model/finding.ts";
 import type { TraceResult } from "../model/trace.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
 import type { HostFacts } from "./host-facts.ts";
+import type { IpvsNodeFacts } from "./ipvs-node.ts";
+import type { NetpolEvidence } from "./netpol-evidence.ts";
 import type { Question } from "./question.ts";
 
 export interface Link {
@@ -42,6 +44,8 @@ export interface ClientNodeFacts {
   readonly summary: NodeSummary;
   readonly trace?: TraceResult;
   readonly traceError?: string;
+  /** Set for a node in IPVS mode: its IPVS table's reconciliation (ipvs-node.ts). */
+  readonly ipvs?: IpvsNodeFacts;
   /** `bundle-invalid` problems of this node's directory. */
   readonly problems: readonly Finding[];
   /** What the whole-host trace read (issue 15); absent when the node's nft evidence was not looked for. */
@@ -58,6 +62,8 @@ export interface WalkContext {
   readonly node?: ClientNodeFacts;
   /** `config-pod-ip` findings from the client's env and ConfigMaps. */
   readonly config: readonly Finding[];
+  /** The NetworkPolicy lists and the enforcing nodes' rules and ipsets (the network-policy link). */
+  readonly netpol?: NetpolEvidence;
   /** The app-config check of `--jar`, when asked. */
   readonly appConfig?: { readonly step: CheckStep; readonly findings: readonly Finding[] };
   /** The bundle's host side, for the route, overlay and endpoint-node links; absent when not read. */

@@ -12,6 +12,7 @@ import { dnsLink } from "./link-dns.ts";
 import { endpointsLink } from "./link-endpoints.ts";
 import { hostFirewallLink } from "./link-host-firewall.ts";
 import { hostPathLinks } from "./link-host-path.ts";
+import { networkPolicyLink } from "./link-network-policy.ts";
 import { clientNodeLink, healthLink } from "./link-node.ts";
 import { serviceLink } from "./link-service.ts";
 import { questionSummary } from "./summary.ts";
@@ -88,6 +89,7 @@ export function walkQuestion(
     endpointsLink(ctx),
     clientNodeLink(ctx),
     hostFirewallLink(ctx),
+    networkPolicyLink(ctx),
     dataplaneLink(ctx),
     ...host.links,
     healthLink(ctx),

@@ -497,6 +497,16 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
     [{ connection: "x/a → x/web:8080/TCP", node: "n1", policies: ["x/deny"], denies: true }, "warning"],
   ],
   "netpol-dns-denied": [[{ pod: "shop/app", policies: ["shop/default-deny-egress"] }, "error"]],
+  "netpol-allowed": [
+    [
+      {
+        connection: "x/a → x/web:8080/TCP",
+        policies: ["x/allow-a"],
+        nodeRules: ["n1 nodes/n1/iptables-save.txt:40"],
+      },
+      "info",
+    ],
+  ],
   "ipvs-virtual-server-missing": [
     [
       {

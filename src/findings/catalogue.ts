@@ -86,10 +86,12 @@ import {
   type IpvsVirtualServerStaleValues,
 } from "./ipvs-entries.ts";
 import {
+  NETPOL_ALLOWED,
   NETPOL_DENIED,
   NETPOL_DNS_DENIED,
   NETPOL_NODE_DISAGREES,
   NETPOL_NOT_ENFORCED,
+  type NetpolAllowedValues,
   type NetpolDeniedValues,
   type NetpolDnsDeniedValues,
   type NetpolNodeDisagreesValues,
@@ -155,6 +157,7 @@ export interface FindingValues {
   "netpol-dns-denied": NetpolDnsDeniedValues;
   "netpol-node-disagrees": NetpolNodeDisagreesValues;
   "netpol-not-enforced": NetpolNotEnforcedValues;
+  "netpol-allowed": NetpolAllowedValues;
   "ipvs-virtual-server-missing": IpvsVirtualServerMissingValues;
   "ipvs-virtual-server-stale": IpvsVirtualServerStaleValues;
   "ipvs-real-server-missing": IpvsRealServerMissingValues;
@@ -208,6 +211,7 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues
   "netpol-denied": NETPOL_DENIED,
   "netpol-node-disagrees": NETPOL_NODE_DISAGREES,
   "netpol-not-enforced": NETPOL_NOT_ENFORCED,
+  "netpol-allowed": NETPOL_ALLOWED,
   "netpol-dns-denied": NETPOL_DNS_DENIED,
   "ipvs-virtual-server-missing": IPVS_VIRTUAL_SERVER_MISSING,
   "ipvs-virtual-server-stale": IPVS_VIRTUAL_SERVER_STALE,

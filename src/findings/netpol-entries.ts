@@ -39,6 +39,14 @@ export interface NetpolNotEnforcedValues {
   readonly denies: boolean;
 }
 
+export interface NetpolAllowedValues {
+  readonly connection: string;
+  /** `ns/name` of the policies whose rules admit it (egress and ingress). */
+  readonly policies: readonly string[];
+  /** `node file:line` of each node rule that marked the packet for a policy. */
+  readonly nodeRules: readonly string[];
+}
+
 export interface NetpolDnsDeniedValues {
   /** `ns/name` of the client. */
   readonly pod: string;
@@ -93,6 +101,19 @@ export const NETPOL_NOT_ENFORCED: FindingEntry<NetpolNotEnforcedValues> = {
       : `NetworkPolicy ${list(v.policies)} select the pods of ${v.connection}, but node "${v.node}" has no NetworkPolicy controller's rules: nothing enforces them`,
   fix: () =>
     "Enable a NetworkPolicy controller on the node (k3s: do not start the server with --disable-network-policy; or use a CNI that enforces policies), or do not rely on the policies",
+  references: [NETPOL_DOC],
+};
+
+export const NETPOL_ALLOWED: FindingEntry<NetpolAllowedValues> = {
+  code: "netpol-allowed",
+  severity: "info",
+  title: "NetworkPolicies isolate the pods and allow the connection",
+  explanation:
+    "Policies select the client (egress) or the endpoint pod (ingress), a rule of one of them admits the connection, and the node's NetworkPolicy rules agree: the finding names the deciding policies with their lines and the node rules that marked the packet, so a report shows which policy the connection depends on.",
+  message: (v) =>
+    `NetworkPolicy ${list(v.policies)} allow${v.policies.length === 1 ? "s" : ""} ${v.connection}` +
+    (v.nodeRules.length === 0 ? "" : `; the node's rules agree (${list(v.nodeRules)})`),
+  fix: () => "Nothing to fix: keep the allowing rule when the policies change",
   references: [NETPOL_DOC],
 };
 

@@ -14,6 +14,7 @@ export type CheckName =
   | "endpoints"
   | "client-node"
   | "host-firewall"
+  | "network-policy"
   | "node-dataplane"
   /** The client node routes and forwards the packet (ip route, sysctls, FORWARD). */
   | "route"

@@ -30,6 +30,7 @@ export type FindingCode =
   | "netpol-dns-denied"
   | "netpol-node-disagrees"
   | "netpol-not-enforced"
+  | "netpol-allowed"
   | "ipvs-virtual-server-missing"
   | "ipvs-virtual-server-stale"
   | "ipvs-real-server-missing"

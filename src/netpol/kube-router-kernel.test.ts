@@ -8,7 +8,10 @@
  *    kernel's outcome (answer = allowed, ECONNREFUSED from the pod chain's REJECT = denied);
  * 2. the KUBE-NWPLCY-* MARK rules whose kernel packet counters moved must be exactly the rules the
  *    walk says matched: the policy named by the node answer is the one the kernel used;
- * 3. the API verdict (networkPolicyVerdict) must agree, naming the same policies, except in the
+ * 3. netdoctor's packet tracer (tracePacket with the node's ipsets) must give the kernel's outcome
+ *    too (forwarded = allowed, rejected = denied), and name from the matching rule's comment the
+ *    same policies as the node answer (tracer-checks.ts);
+ * 4. the API verdict (networkPolicyVerdict) must agree, naming the same policies, except in the
  *    stale-ipset scenario, where the node must deny what the API allows.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -30,6 +33,7 @@ import {
   SERVERS,
   TARGETS,
 } from "../testing/netpol-scenarios.ts";
+import { tracerDisagreement } from "../testing/netpol-trace-check.ts";
 import { kubeRouterVerdict } from "./kube-router-verdict.ts";
 import { networkPolicyVerdict } from "./policy-verdict.ts";
 
@@ -55,6 +59,7 @@ const counts = {
   policyNamed: 0,
   apiAgrees: 0,
   staleFound: 0,
+  tracerAgrees: 0,
 };
 
 describe.skipIf(skip)("kube-router chains: node walk, kernel and API agree", () => {
@@ -74,7 +79,7 @@ describe.skipIf(skip)("kube-router chains: node walk, kernel and API agree", () 
   afterAll(async () => {
     console.log(
       `kube-router kernel suite: ${SCENARIOS.length} scenarios, ${counts.connections} connections (${counts.allowed} allowed, ${counts.denied} denied), ` +
-        `${counts.counterChecks} whose marking rules match the kernel counters (${counts.policyNamed} allowed by a named policy's rule), ${counts.apiAgrees} API verdicts agreeing, ${counts.staleFound} stale-ipset disagreement(s) found, 0 skipped`,
+        `${counts.counterChecks} whose marking rules match the kernel counters (${counts.policyNamed} allowed by a named policy's rule), ${counts.tracerAgrees} tracer verdicts agreeing (policy named), ${counts.apiAgrees} API verdicts agreeing, ${counts.staleFound} stale-ipset disagreement(s) found, 0 skipped`,
     );
     await lab?.destroy();
   });
@@ -141,6 +146,20 @@ describe.skipIf(skip)("kube-router chains: node walk, kernel and API agree", () 
               bridged: false,
             },
           );
+          const traced = tracerDisagreement(dump, {
+            client: client.podIP!,
+            server: server.podIP!,
+            protocol: t.protocol,
+            port: t.port,
+            sets,
+            kernel,
+            nodeAllowedBy: node.allowedBy.map((a) => a.name),
+          });
+          if (traced !== undefined)
+            wrong.push(
+              `${client.metadata.namespace}/${client.metadata.name} -> ${t.server}:${t.port}/${t.protocol}: ${traced}`,
+            );
+          else counts.tracerAgrees++;
           const api = networkPolicyVerdict(
             { state: { policies: scenario.policies, namespaces: NAMESPACES } },
             { client, server, port: t.port, protocol: t.protocol },

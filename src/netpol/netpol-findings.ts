@@ -48,7 +48,9 @@ function nodeEvidence(v: NodePolicyVerdict): Evidence[] {
   for (const c of v.consulted) out.push({ file: c.file, line: c.line, text: c.text });
   for (const a of v.allowedBy) out.push({ file: a.file, line: a.line, text: a.text });
   for (const s of v.setEvidence) out.push({ file: s.file, line: s.line, text: s.text });
-  return out;
+  // A walk may read one set line many times (a set matched by several rules): cite it once.
+  const seen = new Set<string>();
+  return out.filter((e) => !seen.has(`${e.file}:${e.line}`) && seen.add(`${e.file}:${e.line}`) !== undefined);
 }
 
 function connection(q: NetpolQuery): string {

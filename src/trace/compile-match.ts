@@ -11,6 +11,7 @@ import {
   compilePhysdev,
   compilePkttype,
 } from "./match-address-type.ts";
+import { compileSetMatch } from "./match-ipset.ts";
 import { compileMultiport, compileProtoMatch } from "./match-ports.ts";
 import {
   compileConntrack,
@@ -57,7 +58,7 @@ export function compileMatch(m: Match): MatchTest[] {
     case "physdev":
       return compilePhysdev(m);
     case "set":
-      return [undecidedTest(`ipset membership ("-m set") is not in an iptables dump`, "ipset-members")];
+      return [compileSetMatch(m)];
     case "iprange":
       return compileIprange(m);
     case "icmp":

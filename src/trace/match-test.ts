@@ -3,6 +3,7 @@
  * a probability in (0, 1) (statistic random: the walk forks), or an {@linkcode Undecided} saying why
  * the dump cannot decide and what evidence would (the path becomes undecided).
  */
+import type { IpsetSave } from "../ipset/ipset-model.ts";
 import type { MissingEvidence } from "../model/trace-step.ts";
 import type { WalkState } from "./walk-state.ts";
 
@@ -23,6 +24,8 @@ export interface MatchContext {
   readonly bridged: boolean | undefined;
   /** `fresh`: counters of `statistic --mode nth` are as just loaded; `unknown` (default): undecidable. */
   readonly nthCounters: "fresh" | "unknown";
+  /** The node's `ipset save` for `-m set`; undefined when not collected (set matches are undecided). */
+  readonly ipsets?: IpsetSave | undefined;
 }
 
 export type MatchTest = (st: WalkState, ctx: MatchContext) => MatchResult;

@@ -63,6 +63,7 @@ export function tracePacket(
       localIps: request.localIps === undefined ? undefined : parseLocalIps(request.localIps),
       bridged: options.bridged,
       nthCounters: options.nthCounters ?? "unknown",
+      ipsets: options.ipsets,
     },
     request,
     options,

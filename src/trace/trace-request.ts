@@ -1,4 +1,5 @@
 /** What `tracePacket` (trace-packet.ts) is asked: the packet and its entry, and how the node is set up. */
+import type { IpsetSave } from "../ipset/ipset-model.ts";
 import type { Ingress, Packet } from "../model/flow.ts";
 import type { TraceIndex } from "./trace-index.ts";
 
@@ -30,6 +31,11 @@ export interface TraceOptions {
   readonly bridged?: boolean;
   /** `fresh` evaluates `statistic --mode nth` as on a just-loaded ruleset (default: unknown). */
   readonly nthCounters?: "fresh" | "unknown";
+  /**
+   * The node's `ipset save` (parseIpsetSave), for `-m set --match-set`: without it those rules are
+   * undecided (needs `ipset-members`).
+   */
+  readonly ipsets?: IpsetSave;
   /** Stop forking after this many paths (default 4096); the rest becomes one undecided path. */
   readonly maxPaths?: number;
 }

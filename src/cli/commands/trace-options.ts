@@ -21,6 +21,10 @@ export interface TraceCliOptions {
   readonly localIp: readonly string[];
   readonly inInterface?: string;
   readonly outInterface?: string;
+  /** `ipset save` output for `-m set` rules (with --bundle: the node's ipset-save.txt by default). */
+  readonly ipsets?: string;
+  /** `yes`/`no`: whether the packet crossed a Linux bridge (decides `-m physdev`). */
+  readonly bridged?: string;
   readonly output: string;
 }
 
@@ -55,6 +59,13 @@ export function parseEndpoint(
     throw new UsageError(`Cannot use ${what} "${text}": port "${portText}" is not between 1 and 65535`);
   }
   return { ip, port };
+}
+
+/** `--bridged yes|no` as a boolean; undefined when not given. */
+export function bridgedOf(text: string | undefined): boolean | undefined {
+  if (text === undefined) return undefined;
+  if (text === "yes" || text === "no") return text === "yes";
+  throw new UsageError(`Cannot use --bridged "${text}": expected yes or no`);
 }
 
 /** The node addresses given with `--local-ip`, checked. */

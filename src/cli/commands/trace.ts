@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
+import { readIpsetFile, readNodeIpsets } from "../../collect/read-node-ipsets.ts";
 import { readTraceNode, type TraceNode } from "../../collect/read-trace-node.ts";
 import { refineTrace } from "../../diagnose/trace-verdict.ts";
 import type { Ruleset } from "../../model/ruleset.ts";
@@ -12,7 +13,7 @@ import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
 import { hostFields, hostText, wholeHostOf } from "./trace-host-cli.ts";
 import { runMultiHopTrace } from "./trace-multihop.ts";
-import { ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
+import { bridgedOf, ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
 
 export { parseEndpoint, traceRequestFromOptions } from "./trace-options.ts";
 
@@ -79,7 +80,16 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
     ...(source.node?.addresses ?? []),
     ...request.localIps.map((address) => ({ address, source: "--local-ip" })),
   ];
+  const bridged = bridgedOf(opts.bridged);
   const ruleset = await rulesOf(source.path, source.file);
+  const ipsets =
+    opts.ipsets !== undefined
+      ? await readIpsetFile(opts.ipsets, opts.ipsets)
+      : opts.bundle !== undefined && source.node !== undefined
+        ? await readNodeIpsets(opts.bundle, source.node.node)
+        : undefined;
+  if (opts.ipsets !== undefined && ipsets === undefined)
+    throw new UsageError(`Cannot read --ipsets ${opts.ipsets}: no such file`);
   const traced = tracePacket(
     ruleset,
     {
@@ -90,7 +100,11 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
       ...(opts.outInterface === undefined ? {} : { outInterface: opts.outInterface }),
       ...(source.node === undefined ? {} : { node: source.node.node }),
     },
-    { file: source.file },
+    {
+      file: source.file,
+      ...(ipsets === undefined ? {} : { ipsets }),
+      ...(bridged === undefined ? {} : { bridged }),
+    },
   );
   // A bundle node with nft-ruleset.json is traced through every table of the host (issue 15).
   const host = await wholeHostOf(opts, source, traced, { ruleset, file: source.file });
@@ -142,6 +156,14 @@ export function registerTrace(program: Command): void {
     )
     .option("--in-interface <name>", "interface the packet arrives on (for -i matches), e.g. cni0")
     .option("--out-interface <name>", "interface the packet leaves by (for -o matches), e.g. flannel.1")
+    .option(
+      "--ipsets <file>",
+      "`ipset save` output of the node, to decide -m set rules (with --bundle: nodes/NODE/ipset-save.txt)",
+    )
+    .option(
+      "--bridged <yes|no>",
+      "whether the packet crossed a Linux bridge (decides -m physdev, e.g. kube-router's pod-to-pod rules)",
+    )
     .option("-o, --output <format>", "text, json or yaml", "text")
     .addHelpText(
       "after",

@@ -4,7 +4,7 @@ import type { Finding } from "../../model/finding.ts";
 import type { RuleStep } from "../../model/trace.ts";
 
 /** What a box of the diagram stands for. */
-export type BoxKind = "client" | "dns" | "service" | "node" | "hop" | "fold" | "host" | "endpoint";
+export type BoxKind = "client" | "dns" | "service" | "node" | "hop" | "fold" | "host" | "policy" | "endpoint";
 /** `cited`: a hop whose rule a finding cites as evidence, without being where the path breaks. */
 export type BoxStatus = "ok" | "broken" | "cited" | "unknown" | "neutral";
 

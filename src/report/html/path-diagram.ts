@@ -23,6 +23,7 @@ const KIND_LABEL: Record<BoxKind, string> = {
   hop: "chain hop",
   fold: "chain hops",
   host: "node on the path",
+  policy: "NetworkPolicy",
   endpoint: "endpoint",
 };
 

@@ -59,7 +59,37 @@ function questionBoxes(d: Diagnosis, q: NonNullable<Diagnosis["question"]>): Slo
   const node = box("node", q.clientNode ?? "unknown node", nodeSub);
   if (d.trace === undefined)
     node.notes.push("No trace: the node's rules could not be walked (see the node's findings)");
-  return { client, dns, service, node };
+  return { client, dns, service, node, policy: policyBox(d) };
+}
+
+const NETPOL_CODES: ReadonlySet<string> = new Set([
+  "netpol-denied",
+  "netpol-node-disagrees",
+  "netpol-not-enforced",
+  "netpol-allowed",
+]);
+
+/**
+ * The NetworkPolicy box: titled with the policy that decides (the first NetworkPolicy finding's
+ * policy evidence), its sub-line the node rule that matched (the finding's first dump line).
+ */
+function policyBox(d: Diagnosis): Box {
+  const f = d.findings.find((x) => NETPOL_CODES.has(x.code));
+  const policy = f?.evidence.find((e) => e.file === "cluster/networkpolicies.json");
+  const rule = f?.evidence.find((e) => e.file.endsWith("/iptables-save.txt") && e.line !== undefined);
+  const title = policy === undefined ? "NetworkPolicy" : policy.text.replace(/^NetworkPolicy /, "");
+  const sub =
+    rule === undefined
+      ? "network policy"
+      : `node rule ${rule.file.replace(/^nodes\/([^/]+)\/.*$/, "$1")} line ${rule.line}`;
+  return box("policy", title, sub);
+}
+
+/** Whether the diagram draws the NetworkPolicy box: when a policy decides or the link is not plainly ok. */
+function drawsPolicy(d: Diagnosis): boolean {
+  const s = d.steps.find((x) => x.check === "network-policy");
+  if (s === undefined || s.status === "not-applicable") return false;
+  return s.status !== "ok" || d.findings.some((x) => NETPOL_CODES.has(x.code));
 }
 
 /** Where the data-plane findings landed: the boxes they cite (error findings only for `hit*`). */
@@ -81,7 +111,14 @@ function placeFindings(
   for (const f of d.findings) {
     const slot = findingSlot(f.code);
     if (slot === "none") continue;
-    if (f.node !== undefined && clientNode !== undefined && f.node !== clientNode && slot !== "client")
+    // NetworkPolicy findings may be about the endpoint's node (ingress): they belong to the policy box.
+    if (
+      f.node !== undefined &&
+      clientNode !== undefined &&
+      f.node !== clientNode &&
+      slot !== "client" &&
+      slot !== "policy"
+    )
       continue;
     if (slot !== "dataplane") {
       at.slots[slot].findings.push(f);
@@ -162,7 +199,8 @@ export function pathModel(d: Diagnosis): PathModel | undefined {
       b.status = "broken";
     }
   }
-  return { spine: [slots.client, slots.dns, slots.service, slots.node, ...spineHops], branches };
+  const policy = drawsPolicy(d) ? [slots.policy] : [];
+  return { spine: [slots.client, slots.dns, slots.service, slots.node, ...spineHops, ...policy], branches };
 }
 
 /**

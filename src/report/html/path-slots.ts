@@ -3,7 +3,7 @@ import type { CheckName, CheckStep } from "../../model/diagnosis.ts";
 import type { FindingCode } from "../../model/finding.ts";
 
 /** Where on the path a check or finding belongs; `dataplane` is resolved to hops or endpoints later. */
-export type Slot = "client" | "dns" | "service" | "node" | "dataplane" | "none";
+export type Slot = "client" | "dns" | "service" | "node" | "policy" | "dataplane" | "none";
 
 /** Which box a finding belongs to. */
 export function findingSlot(code: FindingCode): Slot {
@@ -37,9 +37,6 @@ export function findingSlot(code: FindingCode): Slot {
     case "service-rejected":
     case "path-blocked":
     case "node-rules-drop":
-    case "netpol-denied":
-    case "netpol-node-disagrees":
-    case "netpol-not-enforced":
     case "ipvs-virtual-server-missing":
     case "ipvs-virtual-server-stale":
     case "ipvs-real-server-missing":
@@ -66,6 +63,11 @@ export function findingSlot(code: FindingCode): Slot {
     case "nft-table-missing":
     case "host-firewall-drop":
       return "dataplane";
+    case "netpol-denied":
+    case "netpol-node-disagrees":
+    case "netpol-not-enforced":
+    case "netpol-allowed":
+      return "policy";
     case "bundle-invalid":
       return "none";
     default: {
@@ -94,6 +96,8 @@ export function stepSlot(check: CheckName): Slot {
     case "overlay":
     case "endpoint-node":
       return "dataplane";
+    case "network-policy":
+      return "policy";
     case "bundle":
       return "none";
     default: {
