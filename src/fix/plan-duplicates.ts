@@ -37,6 +37,7 @@ import {
   chainLength,
   type DumpHeader,
   type Ruleset,
+  ruleAccess,
   type Table,
   type TableName,
 } from "../model/ruleset.ts";
@@ -147,7 +148,8 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
       const length = chainLength(chain);
       tableBefore += length;
       if (length < 2 || (wanted !== undefined && !wanted.has(chain))) continue;
-      const rules = chain.rules;
+      const rules = ruleAccess(chain); // no object per copy: a leak has 100,000s
+      const ruleLines = rules.lines;
       let chainRemoved = 0;
       // Per distinct rule text: the index of its nearest staying copy, and the last decision made for
       // a copy of it (a leak repeats the same decision 100,000 times: reuse it).
@@ -159,9 +161,8 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
       let folded = 0;
       // Each rule's text is read once (a parsed rule decodes it from the dump on every read); a parsed
       // chain gives a leak's run of copies one string.
-      const textOf: string[] = chain.ruleTexts?.() ?? rules.map((r) => r.text);
-      for (let j = 0; j < rules.length; j++) {
-        const rule = rules[j]!;
+      const textOf: string[] = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
+      for (let j = 0; j < length; j++) {
         const text = textOf[j]!;
         const seen = texts.get(text);
         if (seen === undefined) {
@@ -178,24 +179,24 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
         copies++;
         if (lastWrite === undefined || gone === undefined) {
           lastWrite = new Int32Array(8).fill(-1);
-          gone = new Uint8Array(rules.length);
+          gone = new Uint8Array(length);
         }
         // Index of the last staying rule before j that may change each state kind for the packets it
         // lets through; folded in lazily, skipping removed copies.
         for (; folded < j; folded++) {
           if (gone[folded] === 1) continue;
-          const w = analyzer.continuingWrites(rules[folded]!, textOf[folded]);
+          const w = analyzer.continuingWrites(rules.at(folded), textOf[folded]);
           if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
         }
         const between = writesAfter(lastWrite, st.kept);
         if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
-          const keptRule = rules[st.kept]!;
-          const d = decideCopy(analyzer, { rule, kept: keptRule, between, lastWrite, rules });
+          const kept = rules.at(st.kept);
+          const d = decideCopy(analyzer, { rule: rules.at(j), kept, between, lastWrite, ruleLines });
           const owner = ruleOwner(chain.name, text);
-          const key = `${table.name}\0${text}\0${keptRule.line}\0${d.reason}`;
+          const key = `${table.name}\0${text}\0${kept.line}\0${d.reason}`;
           let lines: number[] | undefined = (d.remove ? removedGroups : keptGroups).get(key)?.lines;
           if (lines === undefined) {
-            const at = { table: table.name, chain: chain.name, rule: text, owner, keptLine: keptRule.line };
+            const at = { table: table.name, chain: chain.name, rule: text, owner, keptLine: kept.line };
             lines = addGroup(d.remove ? { removedGroups } : { keptGroups }, key, { ...at, reason: d.reason });
           }
           st.prev = st.kept;
@@ -204,7 +205,7 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
           st.lines = lines;
           st.owner = owner;
         }
-        st.lines.push(rule.line);
+        st.lines.push(ruleLines[j]!);
         if (st.remove) {
           gone[j] = 1;
           chainRemoved++;
@@ -217,8 +218,8 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
         changed.push({
           chain: chain.name,
           builtin: chain.builtin,
-          before: rules.length,
-          after: rules.length - chainRemoved,
+          before: length,
+          after: length - chainRemoved,
         });
         tableRemoved += chainRemoved;
       }

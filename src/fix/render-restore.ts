@@ -17,7 +17,7 @@
  * Without `--noflush` iptables-restore flushes the whole table first: every chain not in the file
  * would be deleted. The file's first line says so.
  */
-import type { Chain, Ruleset, TableName } from "../model/ruleset.ts";
+import { type Chain, type Ruleset, ruleAccess, type TableName } from "../model/ruleset.ts";
 import type { DuplicatePlan } from "./plan-duplicates.ts";
 
 /** The restore text of one table. */
@@ -80,7 +80,10 @@ export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFil
     for (const c of chains) if (!c.builtin) parts.push(`:${c.name} - [0:0]`);
     for (const c of chains) {
       if (c.builtin) parts.push(`-F ${c.name}`);
-      for (const r of c.rules) if (gone[r.line] !== 1) parts.push(r.raw);
+      // By line first: a removed copy's rule object is never made.
+      const rules = ruleAccess(c);
+      const lines = rules.lines;
+      for (let k = 0; k < lines.length; k++) if (gone[lines[k]!] !== 1) parts.push(rules.at(k).raw);
     }
     parts.push("COMMIT", "");
     files.push({ table: table.name, chains: chains.map((c) => c.name), text: parts.join("\n") });

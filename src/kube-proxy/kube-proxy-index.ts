@@ -189,11 +189,11 @@ export class KubeProxyIndexer {
         view.includes("--match-set KUBE-CLUSTER-IP ");
       if (!ipvsCandidate && (view.endsWith(" -j KUBE-MARK-MASQ") || view.endsWith(" -j KUBE-MARK-DROP")))
         return;
-      this.rule(view.toRuleLine());
+      this.#rule(view.toRuleLine(), view.targetChain() < 0);
       return;
     }
     if (view.table === "filter" && FILTER_CHAINS.has(view.chain)) {
-      this.rule(view.toRuleLine());
+      this.#rule(view.toRuleLine(), view.targetChain() < 0);
       return;
     }
     // A jump to a chain declared so far needs no check (and no string).
@@ -202,6 +202,11 @@ export class KubeProxyIndexer {
 
   /** Takes one rule (also usable as a handler of a combined pass). */
   rule(rule: RuleLine): void {
+    this.#rule(rule, true);
+  }
+
+  /** `mayBeUndefined` false: the target is a chain declared so far (no lookup of its name needed). */
+  #rule(rule: RuleLine, mayBeUndefined: boolean): void {
     const text = rule.text;
     let target: string | undefined;
     if (rule.table === "nat" && NAT_CHAIN.test(rule.chain)) {
@@ -229,7 +234,7 @@ export class KubeProxyIndexer {
     } else {
       target = targetOf(text);
     }
-    this.#jump(rule.table, target, rule);
+    if (mayBeUndefined) this.#jump(rule.table, target, rule);
   }
 
   /** Records a jump to a chain the table does not declare (the first rule per target). */

@@ -113,6 +113,26 @@ export interface Chain {
    * one (a parsed dump's chain makes one string for a run of identical rules, as a leak writes them).
    */
   ruleTexts?(): string[];
+  /** The rules' lines, and a rule by position made only when asked for (see {@linkcode RuleAccess}). */
+  ruleAccess?(): RuleAccess;
+}
+
+/**
+ * A chain's rules without an object per rule: code that visits a leak's hundreds of thousands of
+ * copies but looks closely at few of them (fix duplicates) reads their lines and makes the few.
+ */
+export interface RuleAccess {
+  /** Each rule's 1-indexed line, in chain order. */
+  readonly lines: ArrayLike<number>;
+  /** The rule at `index` (a parsed chain may make a new object per call). */
+  at(index: number): Rule;
+}
+
+/** The rule access of a chain: its own when it has one, else over its rule objects. */
+export function ruleAccess(chain: Chain): RuleAccess {
+  if (chain.ruleAccess !== undefined) return chain.ruleAccess();
+  const rules = chain.rules;
+  return { lines: rules.map((r) => r.line), at: (index) => rules[index]! };
 }
 
 /** Number of rules of a chain, without making a parsed chain's rule objects. */

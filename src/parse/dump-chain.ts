@@ -2,7 +2,7 @@
  * The chains of a parsed dump: a chain keeps its declaration and where its rules are in the
  * {@linkcode RuleStore}, and makes its {@linkcode Rule} objects on first use of `rules`.
  */
-import type { Chain, Counters, Rule, TableName } from "../model/ruleset.ts";
+import type { Chain, Counters, Rule, RuleAccess, TableName } from "../model/ruleset.ts";
 import type { ChainIndex } from "./chain-index.ts";
 import { ChainLinks, type RuleStore } from "./rule-store.ts";
 
@@ -90,6 +90,15 @@ export class DumpChain implements Chain {
     const links = this.#t.links;
     const count = links.count[this.#id]!;
     return count === 0 ? [] : this.#t.store.texts(links.first[this.#id]!, count);
+  }
+
+  /** The rules' lines, and each rule made when asked for: no object per rule (see {@linkcode RuleAccess}). */
+  ruleAccess(): RuleAccess {
+    const made = this.#rules;
+    if (made !== undefined) return { lines: made.map((r) => r.line), at: (index) => made[index]! };
+    const links = this.#t.links;
+    const count = links.count[this.#id]!;
+    return this.#t.store.access(this, count === 0 ? 0 : links.first[this.#id]!, count);
   }
 
   get rules(): Rule[] {

@@ -3,7 +3,7 @@
  * arrays (its line, its chunk of the dump, its offset there, the next rule of its chain); a chain makes
  * its {@linkcode Rule} objects on first use. The bytes are held once, never copied into strings per rule.
  */
-import type { Chain, Rule } from "../model/ruleset.ts";
+import type { Chain, Rule, RuleAccess } from "../model/ruleset.ts";
 import { DumpRule, lineEnd, SplitDumpRule, type SplitParts } from "./dump-rule.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
 
@@ -110,14 +110,26 @@ export class RuleStore {
   /** The Rule objects of a chain whose first rule is `first`, in order. */
   rules(chain: Chain, first: number, count: number): Rule[] {
     const out = new Array<Rule>(count);
-    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
-      const split = this.#split?.get(id);
-      out[k] =
-        split === undefined
-          ? new DumpRule(chain, k, this.#lines[id]!, this.#chunks[this.#chunkOf[id]!]!, this.#starts[id]!)
-          : new SplitDumpRule(chain, k, this.#lines[id]!, split);
-    }
+    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) out[k] = this.#rule(chain, k, id);
     return out;
+  }
+
+  /** The lines of a chain's rules, and each rule made when asked for (see {@linkcode RuleAccess}). */
+  access(chain: Chain, first: number, count: number): RuleAccess {
+    const ids = new Int32Array(count);
+    const lines = new Int32Array(count);
+    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
+      ids[k] = id;
+      lines[k] = this.#lines[id]!;
+    }
+    return { lines, at: (index) => this.#rule(chain, index, ids[index]!) };
+  }
+
+  #rule(chain: Chain, index: number, id: number): Rule {
+    const split = this.#split?.get(id);
+    return split === undefined
+      ? new DumpRule(chain, index, this.#lines[id]!, this.#chunks[this.#chunkOf[id]!]!, this.#starts[id]!)
+      : new SplitDumpRule(chain, index, this.#lines[id]!, split);
   }
 
   /**

@@ -143,6 +143,22 @@ describe("NodeScanner", () => {
     expect(result.duplicates.extraRules).toBe(2);
   });
 
+  test("NodeScanner counts a chain's back-to-back copies while other chains' distinct rules grow its table", () => {
+    // X's copies come in pairs between runs of distinct Y rules: the fingerprint table grows (from
+    // 16,384 slots) between a pair's first copy and the next, and the count must not change.
+    const lines = ["*filter", ":X - [0:0]", ":Y - [0:0]"];
+    for (let i = 0; i < 20_000; i++) {
+      lines.push(`-A Y -s 10.${i >> 8}.${i & 255}.1/32 -j ACCEPT`);
+      if (i % 10 === 0) lines.push("-A X -j RETURN", "-A X -j RETURN");
+    }
+    lines.push("COMMIT", "");
+    const { result } = scan(lines.join("\n"));
+    expect(result.rules).toBe(24_000);
+    expect(result.duplicates.groups.map((g) => [g.chain, g.rule, g.count, g.lines.slice(0, 3)])).toEqual([
+      ["X", "-A X -j RETURN", 4000, [5, 6, 17]],
+    ]);
+  });
+
   test("NodeScanner passes parse warnings through and scans nothing into an empty result", () => {
     const { result } = scan("*nat\r\n:PREROUTING ACCEPT [0:0]\r\nCOMMIT\r\n");
     expect(result.warnings.map((w) => w.kind)).toEqual(["format"]);

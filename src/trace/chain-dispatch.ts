@@ -54,8 +54,7 @@ function mergeSorted(x: readonly number[], y: readonly number[]): number[] {
  * first `-m`/`-j`/`-g` (iptables-save writes addresses there, unquoted). Returns null when the
  * rule does not constrain its destination that way, undefined when only a full parse can tell.
  */
-function hostDestination(rule: Rule): number | null | undefined {
-  const text = rule.text;
+function hostDestination(text: string): number | null | undefined {
   // Character scans, no token arrays: this runs for every rule of every long chain. Only the text
   // before the first " -d " is searched for the markers (backwards, so a short prefix costs little).
   const i = text.indexOf(" -d ");
@@ -135,15 +134,17 @@ export function buildChainIndex(chain: Chain): ChainIndex {
   const byDport = new Map<number, number[]>();
   const rest: number[] = [];
   // Leaked duplicates (k3s-io/k3s#3117) repeat one rule's text thousands of times: reuse the answer.
+  // Each text read once; a parsed chain gives a run of identical rules one string, so `===` is cheap.
+  const texts = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
   let prevText: string | undefined;
   let prevDst: number | null | undefined;
-  chain.rules.forEach((rule, i) => {
-    const d = rule.text === prevText ? prevDst : hostDestination(rule);
-    prevText = rule.text;
+  texts.forEach((text, i) => {
+    const d = text === prevText ? prevDst : hostDestination(text);
+    prevText = text;
     prevDst = d;
     if (typeof d === "number") push(byDst, d, i);
     else if (d === undefined) {
-      const key = keyFromSpec(rule);
+      const key = keyFromSpec(chain.rules[i]!);
       if (key.dst !== undefined) push(byDst, key.dst, i);
       else rest.push(i);
     } else rest.push(i);
@@ -155,13 +156,13 @@ export function buildChainIndex(chain: Chain): ChainIndex {
     let prevPortText: string | undefined;
     let prevPort: number | undefined;
     for (const i of rest) {
-      const rule = chain.rules[i]!;
+      const text = texts[i]!;
       let dport: number | null | undefined;
-      if (rule.text === prevPortText) dport = prevPort;
+      if (text === prevPortText) dport = prevPort;
       else {
-        const fast = destinationPort(rule.text);
-        dport = fast === undefined ? keyFromSpec(rule).dport : fast;
-        prevPortText = rule.text;
+        const fast = destinationPort(text);
+        dport = fast === undefined ? keyFromSpec(chain.rules[i]!).dport : fast;
+        prevPortText = text;
         prevPort = dport ?? undefined;
       }
       if (typeof dport === "number") push(byDport, dport, i);
