@@ -7,6 +7,7 @@
  * and the command that makes it); not-applicable for what a same-node connection does not cross.
  */
 import { makeFinding } from "../findings/make-finding.ts";
+import type { HostPart } from "../hostnet/host-evidence.ts";
 import { checkStep } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Trace, TraceResult } from "../model/trace.ts";
@@ -153,19 +154,33 @@ function proofOf(h: HostPathFacts, fail: PathFailure, t: Trace): [Finding, Findi
   return [proof, others];
 }
 
-function undecidedLink(check: PathLinkName, fail: PathFailure, t: Trace): Link {
+/** The host parts the path's hops read (conntrack, lsmod, subnet.env and ethtool only refine checks). */
+const PATH_PARTS: readonly HostPart[] = ["addr", "link", "route", "rule", "neigh", "fdb", "sysctl"];
+
+/**
+ * The files a failure names: those in the trace's reason, else the host files of the node that are
+ * missing (a node directory collected without them), else the node's directory.
+ */
+function missingFiles(h: HostPathFacts, node: string, reason: string): string[] {
+  const named = reason.match(/nodes\/[^\s,;:()]+/g);
+  if (named !== null) return [...new Set(named)];
+  const host = h.input.hosts.get(node);
+  const absent = PATH_PARTS.filter((p) => host?.missing.includes(p)).map((p) => host!.files[p]);
+  return absent.length > 0 ? absent : [`nodes/${node}/`];
+}
+
+function undecidedLink(h: HostPathFacts, check: PathLinkName, fail: PathFailure, t: Trace): Link {
   const reason = t.disposition.kind === "undecided" ? t.disposition.reason : "";
-  const files = [...new Set(reason.match(/nodes\/[^\s,;:()]+/g) ?? [`nodes/${fail.node}/`])];
-  const how = files.map((f) => {
-    const name = f.split("/").pop() ?? "";
-    const cmd = COMMANDS[name];
-    return cmd === undefined
-      ? `\`netdoctor collect --nodes ${fail.node}\``
-      : `\`netdoctor collect --nodes ${fail.node}\`, or on the node \`${cmd} > ${f}\``;
+  const files = missingFiles(h, fail.node, reason);
+  const cmds = files.flatMap((f) => {
+    const cmd = COMMANDS[f.split("/").pop() ?? ""];
+    return cmd === undefined ? [] : [`\`${cmd} > ${f}\``];
   });
+  const collect = `\`netdoctor collect --nodes ${fail.node}\``;
+  const how = cmds.length === 0 ? collect : `${collect}, or on the node ${cmds.join("; ")}`;
   return undecided(check, `cannot follow the packet on ${fail.node}: ${reason}`, {
     missing: files.join(", "),
-    howToGet: [...new Set(how)].join("; "),
+    howToGet: how,
   });
 }
 
@@ -176,7 +191,7 @@ function linksFor(h: HostPathFacts, t: Trace | undefined, fail: PathFailure | un
     if (i < at) return plain(check, "ok", okText(check, h));
     if (i > at)
       return plain(check, "not-applicable", `not reached: the path ends at ${fail!.link} on ${fail!.node}`);
-    if (fail!.undecided) return undecidedLink(check, fail!, t!);
+    if (fail!.undecided) return undecidedLink(h, check, fail!, t!);
     const [proof, more] = proofOf(h, fail!, t!);
     const end = `on ${fail!.node}: ${endText(t!)}`;
     const link = brokenBy(
