@@ -25,26 +25,34 @@ const COMMANDS: Readonly<Record<string, string>> = {
 const PATH_PARTS: readonly HostPart[] = ["addr", "link", "route", "rule", "neigh", "fdb", "sysctl"];
 
 /**
- * The files a failure names: those in the trace's reason, else the host files of the node that are
- * missing (a node directory collected without them), else the node's directory.
+ * The files a failure names: those in the trace's reason, else the path's host files that are
+ * missing on the node where it stops or on the node of the address it is going to (a node
+ * directory collected without them), else the node's directory.
  */
-function missingFiles(h: HostPathFacts, node: string, reason: string): string[] {
+function missingFiles(h: HostPathFacts, fail: PathFailure, t: Trace, reason: string): string[] {
   const named = reason.match(/nodes\/[^\s,;:()]+/g);
   if (named !== null) return [...new Set(named)];
-  const host = h.input.hosts.get(node);
-  const absent = PATH_PARTS.filter((p) => host?.missing.includes(p)).map((p) => host!.files[p]);
-  return absent.length > 0 ? absent : [`nodes/${node}/`];
+  const dst = t.headers.dst.kind === "exact" ? t.headers.dst.ip : undefined;
+  const to = h.input.pods.find((p) => p.ip === dst)?.node;
+  const absent = [...new Set([fail.node, ...(to === undefined ? [] : [to])])].flatMap((node) => {
+    const host = h.input.hosts.get(node);
+    return host === undefined
+      ? []
+      : PATH_PARTS.filter((p) => host.missing.includes(p)).map((p) => host.files[p]);
+  });
+  return absent.length > 0 ? absent : [`nodes/${fail.node}/`];
 }
 
 /** The undecided link `check` for a failure the trace could not decide. */
 export function undecidedLink(h: HostPathFacts, check: PathLinkName, fail: PathFailure, t: Trace): Link {
   const reason = t.disposition.kind === "undecided" ? t.disposition.reason : "";
-  const files = missingFiles(h, fail.node, reason);
+  const files = missingFiles(h, fail, t, reason);
   const cmds = files.flatMap((f) => {
     const cmd = COMMANDS[f.split("/").pop() ?? ""];
     return cmd === undefined ? [] : [`\`${cmd} > ${f}\``];
   });
-  const collect = `\`netdoctor collect --nodes ${fail.node}\``;
+  const nodes = [...new Set(files.map((f) => f.split("/")[1]))].join(",");
+  const collect = `\`netdoctor collect --nodes ${nodes}\``;
   const how = cmds.length === 0 ? collect : `${collect}, or on the node ${cmds.join("; ")}`;
   return undecided(check, `cannot follow the packet on ${fail.node}: ${reason}`, {
     missing: files.join(", "),
