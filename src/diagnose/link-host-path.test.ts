@@ -100,7 +100,7 @@ describe("route, overlay and endpoint-node links", () => {
     const route = d.steps.find((s) => s.check === "route")!;
     expect(route.missing).toContain("nodes/node-a/ip-route.json");
     expect(route.howToGet).toContain("`ip -j route show table all > nodes/node-a/ip-route.json`");
-    expect(route.howToGet).toContain("`netdoctor collect --nodes node-a`");
+    expect(route.howToGet).toContain("`netdoctor collect --nodes node-a,node-b`");
   });
 
   it("hostPathLinks() is undecided at the endpoint's node when only that node lacks its host files", async () => {
