@@ -6,6 +6,7 @@
  */
 import { DumpBuilder, type SaveStyle } from "./dump-builder.ts";
 import { type ProxiedPort, proxiedPorts } from "./proxied-ports.ts";
+import { type HostNode, hostFiles, type NodeHostSpec } from "./render-host-files.ts";
 import {
   flannelForwardRules,
   type HostPortPod,
@@ -47,6 +48,12 @@ export interface NodeDumpSpec {
   /** k3s-io/k3s#3117: how many times the leaked kube-router and flannel rules were re-added. */
   readonly leak?: { readonly kubeRouterCopies: number; readonly flannelCopies: number };
   readonly hostPorts?: readonly HostPortPod[];
+  /**
+   * The node's host network (flannel VXLAN as k3s sets it up): its host files (ip-*.json,
+   * bridge-fdb.json, sysctl.txt, lsmod.txt, flannel-subnet.env, ethtool, conntrack) are written,
+   * with a route, neighbour and FDB entry for every other node that has one.
+   */
+  readonly host?: NodeHostSpec;
   /** Further files of the node directory (e.g. a failed command's `.err` and `.exit`). */
   readonly extraFiles?: Readonly<Record<string, string>>;
   /** Write only these files instead of a dump (e.g. an unreadable node). */
@@ -131,6 +138,7 @@ export function* bundleFiles(spec: BundleSpec): Generator<[string, string]> {
   if (spec.api.networkpolicies !== undefined)
     yield ["cluster/networkpolicies.json", json(spec.api.networkpolicies)];
   if (spec.api.namespaces !== undefined) yield ["cluster/namespaces.json", json(spec.api.namespaces)];
+  const flannel = spec.nodes.filter((n): n is NodeDumpSpec & HostNode => n.host !== undefined);
   for (const node of spec.nodes) {
     const dir = `nodes/${node.name}`;
     if (node.onlyFiles !== undefined) {
@@ -141,6 +149,11 @@ export function* bundleFiles(spec: BundleSpec): Generator<[string, string]> {
     yield [`${dir}/iptables-version.txt`, `${node.iptablesVersion}\n`];
     if (node.k3sVersion !== undefined) yield [`${dir}/k3s-version.txt`, node.k3sVersion];
     yield [`${dir}/kube-proxy-mode.txt`, "iptables\n"];
+    if (node.host !== undefined) {
+      const peers = flannel.filter((p) => p.name !== node.name);
+      const self = { name: node.name, podCIDR: node.podCIDR, host: node.host };
+      for (const [name, text] of hostFiles(self, peers, spec.clusterCIDR)) yield [`${dir}/${name}`, text];
+    }
     for (const [name, text] of Object.entries(node.extraFiles ?? {})) yield [`${dir}/${name}`, text];
   }
 }

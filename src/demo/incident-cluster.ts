@@ -1,20 +1,35 @@
 /** The demo cluster's nodes and the eopx platform's ordinary apps (src/demo/incident.ts tells the story). */
 
 export const K3S = "v1.23.6+k3s1";
+/** Each node's MACs: flannel.1 (the VtepMAC of its flannel annotations), eth0 and cni0. */
 export const NODES = [
   {
     name: "master1",
     ip: "192.168.10.11",
     podCIDR: "10.42.0.0/24",
     roles: ["control-plane", "master", "etcd"],
+    vtepMac: "2e:8c:41:d5:6a:07",
+    ethMac: "52:54:00:3a:91:11",
+    cniMac: "a6:1f:72:0c:e4:b8",
   },
   {
     name: "master2",
     ip: "192.168.10.12",
     podCIDR: "10.42.1.0/24",
     roles: ["control-plane", "master", "etcd"],
+    vtepMac: "d2:5b:09:7e:c3:41",
+    ethMac: "52:54:00:3a:91:12",
+    cniMac: "fa:60:2d:b1:88:5c",
   },
-  { name: "prod-agent1", ip: "192.168.10.21", podCIDR: "10.42.2.0/24", roles: [] as string[] },
+  {
+    name: "prod-agent1",
+    ip: "192.168.10.21",
+    podCIDR: "10.42.2.0/24",
+    roles: [] as string[],
+    vtepMac: "76:e2:1a:4f:0b:9d",
+    ethMac: "52:54:00:3a:91:21",
+    cniMac: "3e:a9:c4:57:16:f2",
+  },
 ] as const;
 export const IP = {
   master1: "192.168.10.11",

@@ -14,9 +14,10 @@ import { K3S, NODES, REGISTER_IP, REGISTER_OLD_IP } from "./incident-cluster.ts"
 import { incidentPods } from "./incident-pods.ts";
 import { incidentServices } from "./incident-services.ts";
 import { configMap, list, namespace, node } from "./k8s-objects.ts";
+import type { NodeHostSpec } from "./render-host-files.ts";
 
 /** Bump when the generated demo changes (names the cache directory of `diagnose --demo`). */
-export const DEMO_REVISION = 3;
+export const DEMO_REVISION = 4;
 export const DEMO_CLUSTER = "eopx-prod";
 export const DEMO_COLLECTED_AT = "2026-11-24T09:12:03Z";
 /** The question the demo answers (README Quick start). */
@@ -79,6 +80,25 @@ const OS = {
   "prod-agent1": { osImage: "Debian GNU/Linux 10 (buster)", kernel: "4.19.0-14-amd64" },
 } as const;
 
+/**
+ * A node's host network: flannel VXLAN on eth0 (MTU 1500) of 192.168.10.0/24. prod-agent1's kernel
+ * 4.19 has VXLAN's checksum-offload bug (flannel-io/flannel#1279): its flannel.1 runs with
+ * tx-checksum-ip-generic off, as flannel's troubleshooting guide advises.
+ */
+function hostSpec(i: number): NodeHostSpec {
+  const n = NODES[i]!;
+  return {
+    publicIp: n.ip,
+    underlayPrefix: 24,
+    gateway: "192.168.10.1",
+    vtepMac: n.vtepMac,
+    ethMac: n.ethMac,
+    cniMac: n.cniMac,
+    underlayMtu: 1500,
+    txChecksum: n.name !== "prod-agent1",
+  };
+}
+
 /** The demo cluster's bundle description (feed it to {@linkcode buildBundle}). */
 export function incidentBundleSpec(): BundleSpec {
   const current = incidentServices(REGISTER_IP);
@@ -103,7 +123,11 @@ export function incidentBundleSpec(): BundleSpec {
       pods: list(incidentPods()),
       services: current.services,
       endpointslices: current.endpointslices,
-      nodes: list(NODES.map((n) => node({ ...n, version: K3S, ...OS[n.name] }))),
+      nodes: list(
+        NODES.map((n) =>
+          node({ ...n, version: K3S, ...OS[n.name], flannel: { publicIp: n.ip, vtepMac: n.vtepMac } }),
+        ),
+      ),
       configmaps: configMaps(),
       // The incident has no NetworkPolicy: the network-policy link is proven by an empty list.
       networkpolicies: list([]),
@@ -112,6 +136,7 @@ export function incidentBundleSpec(): BundleSpec {
     nodes: [
       {
         name: "master1",
+        host: hostSpec(0),
         podCIDR: NODES[0].podCIDR,
         iptablesVersion: "iptables v1.8.9 (nf_tables)",
         generator: "iptables-save v1.8.9 (nf_tables)",
@@ -120,6 +145,7 @@ export function incidentBundleSpec(): BundleSpec {
       },
       {
         name: "master2",
+        host: hostSpec(1),
         podCIDR: NODES[1].podCIDR,
         iptablesVersion: "iptables v1.8.9 (nf_tables)",
         generator: "iptables-save v1.8.9 (nf_tables)",
@@ -128,6 +154,7 @@ export function incidentBundleSpec(): BundleSpec {
       },
       {
         name: "prod-agent1",
+        host: hostSpec(2),
         podCIDR: NODES[2].podCIDR,
         iptablesVersion: "iptables v1.8.2 (nf_tables)",
         generator: "xtables-save v1.8.2",

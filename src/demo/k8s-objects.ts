@@ -222,6 +222,18 @@ export interface NodeInput {
   readonly version: string;
   readonly osImage: string;
   readonly kernel: string;
+  /** flannel's node annotations (kube subnet manager, VXLAN backend) when it runs there. */
+  readonly flannel?: { readonly publicIp: string; readonly vtepMac: string };
+}
+
+/** The annotations flannel's kube subnet manager writes on its node (VXLAN backend). */
+function flannelAnnotations(f: NonNullable<NodeInput["flannel"]>): Record<string, string> {
+  return {
+    "flannel.alpha.coreos.com/backend-data": JSON.stringify({ VNI: 1, VtepMAC: f.vtepMac }),
+    "flannel.alpha.coreos.com/backend-type": "vxlan",
+    "flannel.alpha.coreos.com/kube-subnet-manager": "true",
+    "flannel.alpha.coreos.com/public-ip": f.publicIp,
+  };
 }
 
 export function node(n: NodeInput): Json {
@@ -230,7 +242,12 @@ export function node(n: NodeInput): Json {
   return {
     apiVersion: "v1",
     kind: "Node",
-    metadata: { labels, name: n.name, uid: uidOf(`Node/${n.name}`) },
+    metadata: {
+      ...(n.flannel === undefined ? {} : { annotations: flannelAnnotations(n.flannel) }),
+      labels,
+      name: n.name,
+      uid: uidOf(`Node/${n.name}`),
+    },
     spec: { podCIDR: n.podCIDR, podCIDRs: [n.podCIDR], providerID: `k3s://${n.name}` },
     status: {
       addresses: [

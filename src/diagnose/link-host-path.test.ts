@@ -84,14 +84,41 @@ describe("route, overlay and endpoint-node links", () => {
     expect(t.disposition).toMatchObject({ kind: "undecided", needs: "node-rules" });
   });
 
-  it("hostPathLinks() is left out for a bundle collected before host files existed", async () => {
+  it("hostPathLinks() is undecided, naming each missing file and its command, for a bundle collected before host files existed", async () => {
     const dir = copy("healthy", "old-bundle");
     for (const node of ["node-a", "node-b", "node-c"])
       for (const f of readdirSync(join(dir, "nodes", node)))
         if (!f.startsWith("iptables") && !f.startsWith("nft")) rmSync(join(dir, "nodes", node, f));
     const d = await diagnoseBundleDir(dir, { from: "default/a1", to: "198.18.2.10:8080" });
-    expect(links(d)).toEqual({ route: "absent", overlay: "absent", "endpoint-node": "absent" });
-    expect(d.pathTrace).toBeUndefined();
+    expect(d.verdict).toBe("undecided");
+    expect(d.ok).toBe(false);
+    expect(links(d)).toEqual({
+      route: "undecided",
+      overlay: "not-applicable",
+      "endpoint-node": "not-applicable",
+    });
+    const route = d.steps.find((s) => s.check === "route")!;
+    expect(route.missing).toContain("nodes/node-a/ip-route.json");
+    expect(route.howToGet).toContain("`ip -j route show table all > nodes/node-a/ip-route.json`");
+    expect(route.howToGet).toContain("`netdoctor collect --nodes node-a,node-b`");
+  });
+
+  it("hostPathLinks() is undecided at the endpoint's node when only that node lacks its host files", async () => {
+    const dir = copy("healthy", "half-bundle");
+    for (const f of readdirSync(join(dir, "nodes", "node-b")))
+      if (!f.startsWith("iptables") && !f.startsWith("nft")) rmSync(join(dir, "nodes", "node-b", f));
+    const d = await diagnoseBundleDir(dir, { from: "default/a1", to: "198.18.2.10:8080" });
+    expect(d.verdict).toBe("undecided");
+    // node-a sends VXLAN to an address no node of the bundle shows: node-b's files are named.
+    expect(links(d)).toEqual({
+      route: "undecided",
+      overlay: "not-applicable",
+      "endpoint-node": "not-applicable",
+    });
+    const route = d.steps.find((s) => s.check === "route")!;
+    expect(route.missing).toContain("nodes/node-b/ip-addr.json");
+    expect(route.missing).not.toContain("nodes/node-a/");
+    expect(route.howToGet).toContain("`netdoctor collect --nodes node-b`");
   });
 
   it("hostPathLinks() ties the client's stale UDP conntrack entry to the DNS Service and follows it to the dead pod", async () => {

@@ -10,23 +10,12 @@ import { makeFinding } from "../findings/make-finding.ts";
 import { checkStep } from "../model/diagnosis.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Trace, TraceResult } from "../model/trace.ts";
+import { addressText } from "../trace/address-text.ts";
 import { ERRNO_MESSAGES } from "../trace/reject-errno.ts";
 import { type HostPathFacts, hostPathFacts } from "./host-path-facts.ts";
-import { brokenBy, type Link, plain, undecided, type WalkContext } from "./link.ts";
+import { brokenBy, type Link, plain, type WalkContext } from "./link.ts";
 import { PATH_LINKS, type PathFailure, type PathLinkName, pathFailure } from "./path-failure.ts";
-
-/** The commands that make each host file (docs/bundle.md). */
-const COMMANDS: Readonly<Record<string, string>> = {
-  "ip-addr.json": "ip -j addr show",
-  "ip-link.json": "ip -j -d link show",
-  "ip-route.json": "ip -j route show table all",
-  "ip-rule.json": "ip -j rule show",
-  "ip-neigh.json": "ip -j neigh show",
-  "bridge-fdb.json": "bridge -j fdb show",
-  "sysctl.txt": "sysctl -a (net.ipv4.ip_forward, rp_filter, forwarding, bridge-nf-call-iptables)",
-  "iptables-save.txt": "iptables-save",
-  "conntrack.txt": "conntrack -L -o extended",
-};
+import { undecidedLink } from "./path-undecided.ts";
 
 /** Which hostnet findings can prove which link broken. */
 const CODES: Readonly<Record<PathLinkName, readonly string[]>> = {
@@ -153,30 +142,28 @@ function proofOf(h: HostPathFacts, fail: PathFailure, t: Trace): [Finding, Findi
   return [proof, others];
 }
 
-function undecidedLink(check: PathLinkName, fail: PathFailure, t: Trace): Link {
-  const reason = t.disposition.kind === "undecided" ? t.disposition.reason : "";
-  const files = [...new Set(reason.match(/nodes\/[^\s,;:()]+/g) ?? [`nodes/${fail.node}/`])];
-  const how = files.map((f) => {
-    const name = f.split("/").pop() ?? "";
-    const cmd = COMMANDS[name];
-    return cmd === undefined
-      ? `\`netdoctor collect --nodes ${fail.node}\``
-      : `\`netdoctor collect --nodes ${fail.node}\`, or on the node \`${cmd} > ${f}\``;
-  });
-  return undecided(check, `cannot follow the packet on ${fail.node}: ${reason}`, {
-    missing: files.join(", "),
-    howToGet: [...new Set(how)].join("; "),
-  });
-}
-
-/** The three links for one path; `t` undefined means every path was delivered. */
-function linksFor(h: HostPathFacts, t: Trace | undefined, fail: PathFailure | undefined): Link[] {
+/**
+ * The three links for one path; `t` undefined means every path was delivered. `cause` is the
+ * client node's kube-proxy finding when its rules sent the packet to an address that is not a
+ * ready endpoint: the failing link is broken by that same fault (node-dataplane), not a new one.
+ */
+function linksFor(
+  h: HostPathFacts,
+  t: Trace | undefined,
+  fail: PathFailure | undefined,
+  cause?: Finding,
+): Link[] {
   const at = fail === undefined ? PATH_LINKS.length : PATH_LINKS.indexOf(fail.link);
   return PATH_LINKS.map((check, i) => {
     if (i < at) return plain(check, "ok", okText(check, h));
     if (i > at)
       return plain(check, "not-applicable", `not reached: the path ends at ${fail!.link} on ${fail!.node}`);
-    if (fail!.undecided) return undecidedLink(check, fail!, t!);
+    if (fail!.undecided) return undecidedLink(h, check, fail!, t!);
+    if (cause !== undefined) {
+      const to = addressText(t!.headers.dst);
+      const detail = `on ${fail!.node}: ${endText(t!)}, where its rules send the packet (${to} is not a ready endpoint: ${cause.code}, see node-dataplane)`;
+      return { ...brokenBy(check, cause, detail), clientSees: sees(t!) };
+    }
     const [proof, more] = proofOf(h, fail!, t!);
     const end = `on ${fail!.node}: ${endText(t!)}`;
     const link = brokenBy(
@@ -252,9 +239,20 @@ function pathLinks(ctx: WalkContext, h: HostPathFacts): Link[] {
     )[2]!;
     return [plain("route", "not-applicable", local), plain("overlay", "not-applicable", local), endpoint];
   }
-  const links = linksFor(h, w?.t, w?.fail);
+  const links = linksFor(h, w?.t, w?.fail, w === undefined ? undefined : staleCause(ctx, w));
   if (w !== undefined) return links;
   return pinnedLinks(h, overlayRisk(h, links));
+}
+
+/**
+ * The client node's kube-proxy finding behind a path that fails on the client node after its rules
+ * sent the packet to an address that is not one of the question's ready endpoints (a stale DNAT).
+ */
+function staleCause(ctx: WalkContext, w: { t: Trace; fail: PathFailure }): Finding | undefined {
+  const targets = ctx.question.targets ?? [];
+  if (w.fail.undecided || w.fail.node !== ctx.node?.node || targets.length === 0) return undefined;
+  if (targets.includes(addressText(w.t.headers.dst))) return undefined;
+  return ctx.node.dataplane.find((f) => f.severity === "error");
 }
 
 /** Faults of a node's overlay device that hit some packets of every path through it (not per peer). */

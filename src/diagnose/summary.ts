@@ -33,9 +33,14 @@ export function questionSummary(s: QuestionSummaryInput): string {
       : `. Off this path, node health errors on ${s.sickElsewhere.join("; ")}: run diagnose without --from/--to`;
   const risks = riskList(s.links, s.clientNode);
   if (s.verdict === "reachable" || link === undefined) {
-    const last = s.links.some((l) => l.step.check === "node-dataplane" && l.step.status !== "not-applicable")
-      ? `${s.clientNode ?? "its node"}'s rules`
-      : "the destination";
+    const proven = (check: string) =>
+      s.links.some((l) => l.step.check === check && (l.step.status === "ok" || l.step.status === "at-risk"));
+    // The endpoint-node link proven: the path across nodes up to the pod and back.
+    const last = proven("endpoint-node")
+      ? "the endpoint's node and back"
+      : s.links.some((l) => l.step.check === "node-dataplane" && l.step.status !== "not-applicable")
+        ? `${s.clientNode ?? "its node"}'s rules`
+        : "the destination";
     return (
       `${s.from} can reach ${s.to}: every link from DNS to ${last} is proven` +
       (risks === "" ? "" : `; at risk: ${risks}`) +

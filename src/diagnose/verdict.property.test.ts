@@ -3,7 +3,9 @@
  * nodes/*, any cluster/*.json, items of the API lists), `diagnose` answers reachable (exit 0) only when
  * the bundle itself shows every link. That is checked here by reading the bundle's raw files, not
  * through netdoctor's model: the client pod and its node's dump are there, the Service has the port
- * and a ready endpoint, the cluster DNS has a ready endpoint, and the trace ends at a ready endpoint.
+ * and a ready endpoint, the cluster DNS has a ready endpoint, the trace ends at a ready endpoint, and
+ * the client's and the endpoint's nodes have their host files (removed at random like every other
+ * file of nodes/*).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -23,6 +25,16 @@ const NODES = ["master1", "master2", "prod-agent1"];
 const NODE_FILES = [...BASE.keys()].filter((k) => k.startsWith("nodes/"));
 const CLUSTER_FILES = [...BASE.keys()].filter((k) => k.startsWith("cluster/"));
 const TO = "eopx-register:8848";
+/** The host files a packet's hops are followed with (docs/bundle.md). */
+const HOST_PATH_FILES = [
+  "ip-addr.json",
+  "ip-link.json",
+  "ip-route.json",
+  "ip-rule.json",
+  "ip-neigh.json",
+  "bridge-fdb.json",
+  "sysctl.txt",
+];
 
 type Removal =
   | { readonly kind: "node-dir"; readonly node: string }
@@ -97,6 +109,17 @@ function unproven(files: Map<string, string>, from: string, d: Diagnosis): strin
   );
   if (!dns || readyEndpoints(files, "kube-system", "kube-dns").length === 0) return "cluster DNS not proven";
   if (d.trace === undefined || d.trace.traces.length === 0) return "no trace";
+  // The path across nodes: the client's node and every ready endpoint's node show their host
+  // network (docs/bundle.md). (flannel's node annotations are not needed: the kernel's routes,
+  // neighbour and FDB entries on both ends show the overlay the packet takes.)
+  const endpointNodes = items(files, "cluster/endpointslices.json")
+    .filter((s) => s.metadata.labels?.["kubernetes.io/service-name"] === "eopx-register")
+    .flatMap((s) => (s.endpoints ?? []).filter((e: Json) => e.conditions?.ready !== false))
+    .map((e: Json) => e.nodeName as string);
+  for (const node of new Set([pod.spec.nodeName as string, ...endpointNodes])) {
+    const lacking = HOST_PATH_FILES.find((f) => !files.has(`nodes/${node}/${f}`));
+    if (lacking !== undefined) return `nodes/${node}/${lacking} absent`;
+  }
   if (!d.trace.traces.every((t) => ready.includes(addressText(t.headers.dst))))
     return "a traced path misses the endpoints";
   return undefined;
@@ -135,6 +158,24 @@ describe("diagnose() with random removals from the demo bundle", () => {
     );
     // The property must also see the reachable side (removals of unrelated items keep it).
     expect(reachable).toBeGreaterThan(0);
+  });
+
+  it("is never reachable when a host file of the client's or the endpoint's node is removed", {
+    timeout: 600_000,
+  }, async () => {
+    expect((await diagnose(BASE, DEMO_HEALTHY_FROM)) as Diagnosis).toMatchObject({ verdict: "reachable" });
+    // eopx-order runs on master1, eopx-register-0 on master2 (src/demo/incident-pods.ts).
+    for (const node of ["master1", "master2"]) {
+      for (const file of HOST_PATH_FILES) {
+        const d = await diagnose(
+          apply([{ kind: "node-file", file: `nodes/${node}/${file}` }]),
+          DEMO_HEALTHY_FROM,
+        );
+        if (d === "input-error") throw new Error(`input error without nodes/${node}/${file}`);
+        expect(d.verdict, `${node}/${file}`).not.toBe("reachable");
+        expect(d.ok, `${node}/${file}`).toBe(false);
+      }
+    }
   });
 
   it("calls the full check healthy only when every API node's dump is in the bundle", {

@@ -22,6 +22,8 @@ export interface FakeKubeApiOptions extends FakeListSources {
   readonly behavior?: (node: string) => FakeNodeBehavior;
   /** iptables-save text per node (default: a small kube-proxy dump). */
   readonly dump?: (node: string) => string;
+  /** A node's other bundle files by name (e.g. `ip-route.json`): the commands that make them print them. */
+  readonly hostFile?: (node: string, file: string) => string | undefined;
   /** Milliseconds a pod stays Pending, then Running (defaults 30 and 30). */
   readonly pendingMs?: number;
   readonly runningMs?: number;
@@ -104,7 +106,7 @@ export class FakeKubeApi {
 
   /** The outputs a node's commands produce under its behaviour. */
   nodeOutputs(node: string, behavior: FakeNodeBehavior): FakeCommandOutput[] {
-    return fakeNodeOutputs(node, behavior, { dump: this.#options.dump });
+    return fakeNodeOutputs(node, behavior, { dump: this.#options.dump, hostFile: this.#options.hostFile });
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

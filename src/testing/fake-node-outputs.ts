@@ -2,7 +2,7 @@
  * What the node commands of {@linkcode FakeKubeApi}'s collector pods print: canned k3s node output
  * for the commands collect needs, "absent" for every other, and a known iptables-save failure.
  */
-import { NODE_COMMANDS } from "../collect/node-commands.ts";
+import { NODE_COMMANDS, outputFile } from "../collect/node-commands.ts";
 import type { FakeNodeBehavior } from "./fake-pod.ts";
 import type { FakeCommandOutput } from "./frame-encoder.ts";
 
@@ -53,7 +53,10 @@ export function smallDump(node: string): string {
 export function fakeNodeOutputs(
   node: string,
   behavior: FakeNodeBehavior,
-  options: { dump?: ((node: string) => string) | undefined } = {},
+  options: {
+    dump?: ((node: string) => string) | undefined;
+    hostFile?: ((node: string, file: string) => string | undefined) | undefined;
+  } = {},
 ): FakeCommandOutput[] {
   const dump = options.dump?.(node) ?? smallDump(node);
   const fails = behavior === "iptables-fails";
@@ -95,12 +98,18 @@ export function fakeNodeOutputs(
     // Neither ip_set nor ip_vs is loaded on the fake nodes: the guarded commands answer "absent".
     { stem: "ipset-save", stdout: "", stderr: "", exit: 127 },
     { stem: "ipvsadm", stdout: "", stderr: "", exit: 127 },
-    // Every other node command (host network evidence, ...) is absent on this fake node.
-    ...NODE_COMMANDS.filter((c) => !CANNED_STEMS.has(c.stem)).map((c) => ({
-      stem: c.stem,
-      stdout: "",
-      stderr: `chroot: can't execute '${c.argv[0]}': No such file or directory\n`,
-      exit: 127,
-    })),
+    // Every other node command (host network evidence, ...) prints the file given for it, else is
+    // absent on this fake node.
+    ...NODE_COMMANDS.filter((c) => !CANNED_STEMS.has(c.stem)).map((c) => {
+      const text = options.hostFile?.(node, outputFile(c));
+      return text === undefined
+        ? {
+            stem: c.stem,
+            stdout: "",
+            stderr: `chroot: can't execute '${c.argv[0]}': No such file or directory\n`,
+            exit: 127,
+          }
+        : { stem: c.stem, stdout: text, stderr: "", exit: 0 };
+    }),
   ];
 }

@@ -25,6 +25,7 @@ export interface FakePodStore {
   readonly options: FakePodTiming & {
     readonly behavior?: ((node: string) => FakeNodeBehavior) | undefined;
     readonly dump?: ((node: string) => string) | undefined;
+    readonly hostFile?: ((node: string, file: string) => string | undefined) | undefined;
   };
 }
 
@@ -88,7 +89,7 @@ async function podLog(
   } else if (phase === "Running") {
     return sendStatus(res, 400, "fake: only follow=true reads a running container", "BadRequest");
   }
-  const text = encodeFrames(fakeNodeOutputs(pod.node, pod.behavior, { dump: o.dump }), {
+  const text = encodeFrames(fakeNodeOutputs(pod.node, pod.behavior, { dump: o.dump, hostFile: o.hostFile }), {
     done: pod.behavior !== "log-cut",
   });
   const data = pod.behavior === "log-cut" ? text.slice(0, Math.floor(text.length * 0.6)) : text;

@@ -38,6 +38,8 @@ beforeAll(async () => {
     endpointslices: items("cluster/endpointslices.json"),
     configmaps: items("cluster/configmaps.json"),
     dump: (node) => demo.get(`nodes/${node}/iptables-save.txt`)!,
+    // The demo's host files, so the path across nodes is proven as from the demo bundle.
+    hostFile: (node, file) => demo.get(`nodes/${node}/${file}`),
   });
   await api.start();
   // kubectl's context namespace: -n defaults to it, as in kubectl.

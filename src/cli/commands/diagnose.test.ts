@@ -86,7 +86,11 @@ describe("netdoctor diagnose on the demo bundle", () => {
     const file = join(moved, "cluster/pods.json");
     const list = JSON.parse(await readFile(file, "utf8"));
     const gw = list.items.find((p: { metadata: { name: string } }) => DEMO_FROM.endsWith(p.metadata.name));
+    // Rescheduled on master1: a new IP from master1's pod CIDR (10.42.0.0/24), unused there.
     gw.spec.nodeName = "master1";
+    gw.status.hostIP = "192.168.10.11";
+    gw.status.podIP = "10.42.0.50";
+    gw.status.podIPs = [{ ip: "10.42.0.50" }];
     await writeFile(file, JSON.stringify(list, null, 4));
     const r = run("--bundle", moved, "--from", DEMO_FROM, "--to", DEMO_TO);
     expect(r.code).toBe(0);
