@@ -15,7 +15,10 @@ function short(s: Step): string | undefined {
     case "overlay":
       return s.direction === "decapsulate" ? `VXLAN in on ${s.device}` : `VXLAN to ${s.toNode ?? "peer"}`;
     case "deliver":
-      return s.pod === undefined ? "delivered" : `to pod ${s.pod}`;
+      if (s.to === "node") return "to the node itself";
+      return s.pod === undefined
+        ? `bridged on ${s.device ?? "the bridge"} to an address no pod has`
+        : `to pod ${s.pod}`;
     case "conntrack":
       return "conntrack entry";
     case "filter":

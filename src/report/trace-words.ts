@@ -74,7 +74,10 @@ export function stepText(step: Step): string {
     case "neighbor":
       return `ARP for ${step.ip}${step.device === undefined ? "" : ` on ${step.device}`}: ${NEIGHBOR_WORDS[step.state]} (${step.reason})`;
     case "deliver":
-      return `delivered to ${step.to === "pod" ? `pod ${step.pod ?? "?"}` : "the node"}`;
+      if (step.to === "node") return "delivered to the node itself";
+      return step.pod === undefined
+        ? `bridged on ${step.device ?? "the bridge"} to an address no pod has`
+        : `delivered to pod ${step.pod}`;
     case "conntrack":
       return `conntrack entry: ${step.entry}`;
     default: {

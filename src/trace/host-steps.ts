@@ -145,7 +145,9 @@ export function hostStepToSteps(s: HostStep, ctx: StepContext): Step[] {
       return [
         {
           kind: "deliver",
-          to: s.pod === undefined ? "node" : "pod",
+          // A delivery on a device is a bridge handing the packet to a pod's address (a pod of the
+          // bundle or not); without a device it is the node's own INPUT.
+          to: s.pod === undefined && s.device === undefined ? "node" : "pod",
           ...(s.pod === undefined ? {} : { pod: s.pod }),
           ...(s.device === undefined ? {} : { device: s.device }),
           ...evidenceRef(s.evidence),

@@ -31,7 +31,14 @@ function summary(hop: Hop): string {
     else if (s.kind === "neighbor") parts.push("ARP");
     else if (s.kind === "overlay")
       parts.push(s.direction === "decapsulate" ? "VXLAN in" : `VXLAN to ${s.toNode ?? "peer"}`);
-    else if (s.kind === "deliver") parts.push(s.pod === undefined ? "delivered" : `to ${s.pod}`);
+    else if (s.kind === "deliver")
+      parts.push(
+        s.to === "node"
+          ? "to the node itself"
+          : s.pod === undefined
+            ? "to an address no pod has"
+            : `to ${s.pod}`,
+      );
     else if (s.kind === "conntrack") parts.push("conntrack");
     else if (!parts.includes("rules")) parts.push("rules");
   }
