@@ -138,6 +138,34 @@ async function readList<K extends ObjectKind>(
   }
 }
 
+/** Reads `bundle.json`; a missing file is a problem (the current format is assumed), a wrong one throws. */
+async function readMeta(dir: string, problems: Finding[]): Promise<BundleMeta> {
+  const metaText = await readText(join(dir, "bundle.json"));
+  if (metaText === undefined) {
+    problems.push(
+      invalid("bundle.json", `Cannot read bundle.json: it is missing; assuming ${BUNDLE_FORMAT}`),
+    );
+    return { format: BUNDLE_FORMAT };
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(metaText);
+  } catch (error) {
+    throw new CollectError(jsonErrorMessage("bundle.json", metaText, error as SyntaxError));
+  }
+  const o = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
+  if (o.format !== BUNDLE_FORMAT) {
+    throw new CollectError(
+      `Cannot read bundle.json: "format" must be "${BUNDLE_FORMAT}", got ${JSON.stringify(o.format ?? null)}`,
+    );
+  }
+  return {
+    format: BUNDLE_FORMAT,
+    ...(typeof o.cluster === "string" ? { cluster: o.cluster } : {}),
+    ...(typeof o.collectedAt === "string" ? { collectedAt: o.collectedAt } : {}),
+  };
+}
+
 /**
  * Reads `bundle.json` and `cluster/*.json` and lists the node directories.
  *
@@ -152,31 +180,7 @@ export async function readBundle(dir: string): Promise<Bundle> {
     throw new CollectError(`Cannot read bundle ${dir}: ${errorWords(error)}`, { cause: error });
   }
   const problems: Finding[] = [];
-  let meta: BundleMeta = { format: BUNDLE_FORMAT };
-  const metaText = await readText(join(dir, "bundle.json"));
-  if (metaText === undefined) {
-    problems.push(
-      invalid("bundle.json", `Cannot read bundle.json: it is missing; assuming ${BUNDLE_FORMAT}`),
-    );
-  } else {
-    let raw: unknown;
-    try {
-      raw = JSON.parse(metaText);
-    } catch (error) {
-      throw new CollectError(jsonErrorMessage("bundle.json", metaText, error as SyntaxError));
-    }
-    const o = (typeof raw === "object" && raw !== null ? raw : {}) as Record<string, unknown>;
-    if (o.format !== BUNDLE_FORMAT) {
-      throw new CollectError(
-        `Cannot read bundle.json: "format" must be "${BUNDLE_FORMAT}", got ${JSON.stringify(o.format ?? null)}`,
-      );
-    }
-    meta = {
-      format: BUNDLE_FORMAT,
-      ...(typeof o.cluster === "string" ? { cluster: o.cluster } : {}),
-      ...(typeof o.collectedAt === "string" ? { collectedAt: o.collectedAt } : {}),
-    };
-  }
+  const meta = await readMeta(dir, problems);
   // Endpoints (v1) stand in for EndpointSlices on clusters that have none: then slices are optional.
   const hasEndpoints = await present(join(dir, CLUSTER_FILES.Endpoints.file));
   const hasSlices = await present(join(dir, CLUSTER_FILES.EndpointSlice.file));

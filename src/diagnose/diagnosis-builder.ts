@@ -24,7 +24,6 @@ import {
 import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
-import { nodeAddresses } from "../net/node-addresses.ts";
 import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import { outlierFindings } from "../scan/scan-findings.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
@@ -33,14 +32,13 @@ import type { NodeHostEvidence } from "../trace/trace-host.ts";
 import { configPodIpFindings } from "./config-pod-ip.ts";
 import { fullCheck } from "./full-check.ts";
 import type { HostFacts } from "./host-facts.ts";
-import { ipOwner, traceClientNode, untracedHost, withNftMode } from "./host-node.ts";
+import { ipOwner, untracedHost, withNftMode } from "./host-node.ts";
 import type { ClientNodeFacts, DumpState } from "./link.ts";
 import { type NetpolEvidence, policyNodes } from "./netpol-evidence.ts";
-import { type TraceAt, traceExtras } from "./netpol-trace-options.ts";
 import { type DataplaneFacts, dataplaneFacts } from "./node-dataplane-facts.ts";
 import { nodeSummary } from "./node-summary.ts";
 import { type Question, resolveQuestion } from "./question.ts";
-import { refineTrace } from "./trace-verdict.ts";
+import { questionTrace } from "./question-trace.ts";
 import { bundleLink, walkQuestion } from "./walk.ts";
 
 /** A diagnose question: `--from NS/POD --to HOST:PORT` (`-n` for a bare pod name). */
@@ -174,7 +172,7 @@ export class DiagnosisBuilder {
     const rules = input.ruleset !== undefined || input.host?.nft !== undefined;
     const traced =
       isClient && rules && reconciled?.undecided === undefined
-        ? this.#trace(input, { node, file, ipsets: input.ipsets })
+        ? questionTrace(input, { node, file, ipsets: input.ipsets, question: q, cluster: this.#ctx.cluster })
         : {};
     this.#nodes.push({
       node,
@@ -194,37 +192,6 @@ export class DiagnosisBuilder {
       ...traced,
       host: traced.host ?? untracedHost(input.host, input.ruleset, node),
     });
-  }
-
-  #trace(
-    input: NodeInput,
-    at: TraceAt,
-  ): { trace?: TraceResult; traceError?: string; host?: HostFacts | undefined } {
-    const { node, file } = at;
-    const q = this.#question;
-    if (q?.packet === undefined) return {};
-    const nodeObj = this.#ctx.cluster.nodes.find((n) => n.metadata.name === node);
-    const localIps = nodeObj === undefined ? [] : nodeAddresses(nodeObj).map((a) => a.address);
-    try {
-      const { trace, host } = traceClientNode(
-        {
-          ruleset: input.ruleset,
-          host: input.host,
-          file,
-          node,
-          extras: traceExtras(q, this.#ctx.cluster, at.ipsets),
-        },
-        {
-          packet: q.packet,
-          from: q.client.hostNetwork ? "host" : "pod",
-          node,
-          ...(localIps.length === 0 ? {} : { localIps }),
-        },
-      );
-      return { trace: refineTrace(trace, { cluster: this.#ctx.cluster, node }), host };
-    } catch (error) {
-      return { traceError: error instanceof Error ? error.message : String(error) };
-    }
   }
 
   /** The diagnosis; `netpol`: the bundle's NetworkPolicy evidence for the network-policy link. */

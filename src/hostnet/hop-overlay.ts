@@ -19,6 +19,66 @@ import { decapsulate, encapsulate, VXLAN_DEFAULT_PORT, VXLAN_OVERHEAD } from "./
 import type { HostStep } from "./path-types.ts";
 import { lookupRoute } from "./route-lookup.ts";
 
+/** The VXLAN packet built for a frame: outer headers, the inner destination MAC, VNI and size. */
+interface OuterPacket {
+  readonly outer: Packet;
+  readonly mac: string;
+  readonly vni?: number;
+  readonly bytes?: number;
+}
+
+/**
+ * The VTEP is one of this node's own addresses: the kernel skips the encapsulation and hands the
+ * inner frame straight back to the local VXLAN device with that VNI and port.
+ */
+function sendBackIn(
+  host: HostEvidence,
+  dev: IpLink,
+  sent: OuterPacket,
+  arrival: Arrival,
+  route: {
+    readonly steps: HostStep[];
+    readonly outInterface: string;
+    readonly evidence: HostStep["evidence"];
+  },
+): HopOutcome {
+  const { outer } = sent;
+  const { steps, evidence: routeEvidence } = route;
+  const at = { steps, outInterface: route.outInterface };
+  const d = decapsulate(
+    host,
+    {
+      port: outer.dstPort ?? VXLAN_DEFAULT_PORT,
+      ...(sent.vni === undefined ? {} : { vni: sent.vni }),
+      innerDstMac: "",
+    },
+    { checkMac: false },
+  );
+  steps.push({
+    kind: "overlay",
+    node: host.node,
+    direction: "decapsulate",
+    device: d.ok ? d.dev.ifname : dev.ifname,
+    outer,
+    innerDstMac: sent.mac,
+    action: d.ok
+      ? `${outer.dstIp} is an address of node ${host.node}: no encapsulation, the frame goes straight back into ${d.dev.ifname}`
+      : d.reason,
+    evidence: [...routeEvidence, ...d.evidence],
+  });
+  if (!d.ok) return { ...at, disposition: "dropped", end: { outcome: "timeout", reason: d.reason } };
+  return {
+    ...at,
+    disposition: "forwarded-overlay",
+    next: {
+      node: host.node,
+      packet: arrival.packet,
+      iif: d.dev.ifname,
+      ...(sent.bytes === undefined ? {} : { bytes: sent.bytes }),
+    },
+  };
+}
+
 /**
  * The outer packet's way: routed on this node to a peer's underlay address, or to one of this
  * node's own addresses, in which case the kernel skips the encapsulation and hands the inner frame
@@ -28,7 +88,7 @@ import { lookupRoute } from "./route-lookup.ts";
 function sendOuter(
   host: HostEvidence,
   dev: IpLink,
-  sent: { readonly outer: Packet; readonly mac: string; readonly vni?: number; readonly bytes?: number },
+  sent: OuterPacket,
   arrival: Arrival,
   ctx: PathContext,
   steps: HostStep[],
@@ -36,40 +96,7 @@ function sendOuter(
   const { outer } = sent;
   const back = lookupRoute({ dst: outer.dstIp }, { rules: host.rule!.rules, routes: host.route!.routes });
   const at = { steps, outInterface: dev.ifname };
-  if (back.kind === "local") {
-    const d = decapsulate(
-      host,
-      {
-        port: outer.dstPort ?? VXLAN_DEFAULT_PORT,
-        ...(sent.vni === undefined ? {} : { vni: sent.vni }),
-        innerDstMac: "",
-      },
-      { checkMac: false },
-    );
-    steps.push({
-      kind: "overlay",
-      node: host.node,
-      direction: "decapsulate",
-      device: d.ok ? d.dev.ifname : dev.ifname,
-      outer,
-      innerDstMac: sent.mac,
-      action: d.ok
-        ? `${outer.dstIp} is an address of node ${host.node}: no encapsulation, the frame goes straight back into ${d.dev.ifname}`
-        : d.reason,
-      evidence: [...back.evidence, ...d.evidence],
-    });
-    if (!d.ok) return { ...at, disposition: "dropped", end: { outcome: "timeout", reason: d.reason } };
-    return {
-      ...at,
-      disposition: "forwarded-overlay",
-      next: {
-        node: host.node,
-        packet: arrival.packet,
-        iif: d.dev.ifname,
-        ...(sent.bytes === undefined ? {} : { bytes: sent.bytes }),
-      },
-    };
-  }
+  if (back.kind === "local") return sendBackIn(host, dev, sent, arrival, { ...at, evidence: back.evidence });
   if (back.kind !== "unicast") {
     return {
       ...at,

@@ -101,6 +101,58 @@ function describe(type: string, addr: number | undefined, port: number | undefin
   return a === "" && p === "" ? type : `${type} to ${a}${p}`;
 }
 
+/** Masquerade: the source becomes the output interface's address (or stays symbolic when unknown). */
+function evalMasquerade(s: Nat, st: PacketState, ctx: NatContext): NatResult {
+  const port = constant(s.port, "inet_service");
+  if (port === "unknown") return { kind: "unknown", reason: "masquerade to a port range is not modelled" };
+  const n = cloneState(st);
+  const addr = n.oif === undefined ? undefined : ctx.masqueradeAddress?.(n.oif);
+  const a = addr === undefined ? undefined : parseIpv4(addr);
+  if (a === undefined) n.masquerade = true;
+  else n.src = a;
+  if (port !== undefined) n.sport = port as number;
+  bindNat(n, "src", true);
+  const act: NftAct = a === undefined ? { kind: "masquerade" } : { kind: "masquerade", to: formatIpv4(a) };
+  return {
+    kind: "ok",
+    branches: [
+      {
+        st: n,
+        actions: [{ text: a === undefined ? "masquerade" : `masquerade to ${formatIpv4(a)}`, act }],
+      },
+    ],
+  };
+}
+
+/** Redirect: the destination becomes the input interface's first IPv4 address (127.0.0.1 for locally sent). */
+function evalRedirect(s: Nat, st: PacketState, ctx: NatContext): NatResult {
+  const port = constant(s.port, "inet_service");
+  if (port === "unknown") return { kind: "unknown", reason: "redirect to a port range is not modelled" };
+  const n = cloneState(st);
+  let to: number | undefined;
+  if (n.iif === undefined) to = parseIpv4("127.0.0.1");
+  else {
+    const addrs = ctx.interfaceAddresses?.(n.iif);
+    if (addrs === undefined)
+      return { kind: "unknown", reason: `addresses of interface ${n.iif} are not known (redirect)` };
+    // nf_nat_redirect_ipv4: no IPv4 address on the input device means NF_DROP.
+    if (addrs.length === 0)
+      return { kind: "drop", action: `redirect: ${n.iif} has no IPv4 address, the kernel drops` };
+    to = parseIpv4(addrs[0]!);
+  }
+  if (to === undefined) return { kind: "unknown", reason: "redirect target is not IPv4" };
+  n.dst = to;
+  if (port !== undefined) n.dport = port as number;
+  bindNat(n, "dst", true);
+  const text = describe("redirect", to, port as number | undefined);
+  return {
+    kind: "ok",
+    branches: [
+      { st: n, actions: [{ text, act: { kind: "redirect", to: text.replace(/^redirect to /, "") } }] },
+    ],
+  };
+}
+
 /** Applies a NAT statement; the caller ends the chain with accept for every branch. */
 export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
   switch (s.type) {
@@ -135,56 +187,10 @@ export function evalNat(s: Nat, st: PacketState, ctx: NatContext): NatResult {
       });
       return { kind: "ok", branches };
     }
-    case "masquerade": {
-      const port = constant(s.port, "inet_service");
-      if (port === "unknown")
-        return { kind: "unknown", reason: "masquerade to a port range is not modelled" };
-      const n = cloneState(st);
-      const addr = n.oif === undefined ? undefined : ctx.masqueradeAddress?.(n.oif);
-      const a = addr === undefined ? undefined : parseIpv4(addr);
-      if (a === undefined) n.masquerade = true;
-      else n.src = a;
-      if (port !== undefined) n.sport = port as number;
-      bindNat(n, "src", true);
-      const act: NftAct =
-        a === undefined ? { kind: "masquerade" } : { kind: "masquerade", to: formatIpv4(a) };
-      return {
-        kind: "ok",
-        branches: [
-          {
-            st: n,
-            actions: [{ text: a === undefined ? "masquerade" : `masquerade to ${formatIpv4(a)}`, act }],
-          },
-        ],
-      };
-    }
-    case "redirect": {
-      const port = constant(s.port, "inet_service");
-      if (port === "unknown") return { kind: "unknown", reason: "redirect to a port range is not modelled" };
-      const n = cloneState(st);
-      let to: number | undefined;
-      if (n.iif === undefined) to = parseIpv4("127.0.0.1");
-      else {
-        const addrs = ctx.interfaceAddresses?.(n.iif);
-        if (addrs === undefined)
-          return { kind: "unknown", reason: `addresses of interface ${n.iif} are not known (redirect)` };
-        // nf_nat_redirect_ipv4: no IPv4 address on the input device means NF_DROP.
-        if (addrs.length === 0)
-          return { kind: "drop", action: `redirect: ${n.iif} has no IPv4 address, the kernel drops` };
-        to = parseIpv4(addrs[0]!);
-      }
-      if (to === undefined) return { kind: "unknown", reason: "redirect target is not IPv4" };
-      n.dst = to;
-      if (port !== undefined) n.dport = port as number;
-      bindNat(n, "dst", true);
-      const text = describe("redirect", to, port as number | undefined);
-      return {
-        kind: "ok",
-        branches: [
-          { st: n, actions: [{ text, act: { kind: "redirect", to: text.replace(/^redirect to /, "") } }] },
-        ],
-      };
-    }
+    case "masquerade":
+      return evalMasquerade(s, st, ctx);
+    case "redirect":
+      return evalRedirect(s, st, ctx);
     default: {
       const never: never = s.type;
       throw new TypeError(`Unknown NAT type ${String(never)}`);

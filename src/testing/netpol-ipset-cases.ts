@@ -1,22 +1,14 @@
 /**
  * Set-match cases for the kernel check of matchSet (src/ipset/match-set-kernel.test.ts): sets in
  * `ipset restore` form, `--match-set` flags, a probe, and the answer written by hand from ipset(8).
+ * The hash types with a port dimension are in netpol-ipset-port-cases.ts.
  */
-export const P1 = "198.18.1.2";
-export const P2 = "198.18.1.3";
-export const S1 = "198.18.2.1";
+import { P1, P2, S1, type SetCase } from "./netpol-ipset-case.ts";
+import { PORT_SET_CASES } from "./netpol-ipset-port-cases.ts";
 
-export interface SetCase {
-  readonly name: string;
-  readonly sets: readonly string[];
-  readonly flags: string;
-  readonly from: "p1" | "p2";
-  readonly protocol: "tcp" | "udp";
-  readonly port: number;
-  /** Written by hand from ipset(8): does the packet match? */
-  readonly expected: boolean;
-}
+export { P1, P2, S1, type SetCase } from "./netpol-ipset-case.ts";
 
+/** Every case: hash:ip/net, the port types, bitmaps, hash:net,iface and list:set. */
 export const SET_CASES: readonly SetCase[] = [
   {
     name: "hash:ip src member",
@@ -90,122 +82,7 @@ export const SET_CASES: readonly SetCase[] = [
     port: 80,
     expected: false,
   },
-  {
-    name: "hash:ip,port tcp port",
-    sets: ["create T hash:ip,port", `add T ${S1},tcp:80`],
-    flags: "dst,dst",
-    from: "p1",
-    protocol: "tcp",
-    port: 80,
-    expected: true,
-  },
-  {
-    name: "hash:ip,port other port",
-    sets: ["create T hash:ip,port", `add T ${S1},tcp:80`],
-    flags: "dst,dst",
-    from: "p1",
-    protocol: "tcp",
-    port: 81,
-    expected: false,
-  },
-  {
-    name: "hash:ip,port protocol differs",
-    sets: ["create T hash:ip,port", `add T ${S1},tcp:53`],
-    flags: "dst,dst",
-    from: "p1",
-    protocol: "udp",
-    port: 53,
-    expected: false,
-  },
-  {
-    name: "hash:ip,port udp",
-    sets: ["create T hash:ip,port", `add T ${S1},udp:53`],
-    flags: "dst,dst",
-    from: "p1",
-    protocol: "udp",
-    port: 53,
-    expected: true,
-  },
-  {
-    name: "hash:ip,port with one flag",
-    sets: ["create T hash:ip,port", `add T ${S1},tcp:80`],
-    flags: "dst",
-    from: "p1",
-    protocol: "tcp",
-    port: 80,
-    expected: false,
-  },
-  {
-    name: "hash:ip,port src ip dst port",
-    sets: ["create T hash:ip,port", `add T ${P1},tcp:80`],
-    flags: "src,dst",
-    from: "p1",
-    protocol: "tcp",
-    port: 80,
-    expected: true,
-  },
-  {
-    name: "hash:net,port nomatch",
-    sets: ["create T hash:net,port", "add T 198.18.2.0/24,tcp:80", "add T 198.18.2.0/25,tcp:80 nomatch"],
-    flags: "dst,dst",
-    from: "p1",
-    protocol: "tcp",
-    port: 80,
-    expected: false,
-  },
-  {
-    name: "hash:net,port nomatch other port",
-    sets: ["create T hash:net,port", "add T 198.18.2.0/24,tcp:81", "add T 198.18.2.0/25,tcp:80 nomatch"],
-    flags: "dst,dst",
-    from: "p1",
-    protocol: "tcp",
-    port: 81,
-    expected: true,
-  },
-  {
-    name: "hash:ip,port,ip",
-    sets: ["create T hash:ip,port,ip", `add T ${S1},tcp:80,${P1}`],
-    flags: "dst,dst,src",
-    from: "p1",
-    protocol: "tcp",
-    port: 80,
-    expected: true,
-  },
-  {
-    name: "hash:ip,port,ip other source",
-    sets: ["create T hash:ip,port,ip", `add T ${S1},tcp:80,${P1}`],
-    flags: "dst,dst,src",
-    from: "p2",
-    protocol: "tcp",
-    port: 80,
-    expected: false,
-  },
-  {
-    name: "hash:ip,port,net nomatch",
-    sets: [
-      "create T hash:ip,port,net",
-      `add T ${S1},tcp:80,198.18.1.0/24`,
-      `add T ${S1},tcp:80,${P2}/32 nomatch`,
-    ],
-    flags: "dst,dst,src",
-    from: "p2",
-    protocol: "tcp",
-    port: 80,
-    expected: false,
-  },
-  {
-    name: "hash:ip,port,net member",
-    sets: [
-      "create T hash:ip,port,net",
-      `add T ${S1},tcp:80,198.18.1.0/24`,
-      `add T ${S1},tcp:80,${P2}/32 nomatch`,
-    ],
-    flags: "dst,dst,src",
-    from: "p1",
-    protocol: "tcp",
-    port: 80,
-    expected: true,
-  },
+  ...PORT_SET_CASES,
   {
     name: "bitmap:port tcp",
     sets: ["create T bitmap:port range 1-1024", "add T 80"],

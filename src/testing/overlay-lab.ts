@@ -21,7 +21,6 @@
  */
 import { OVERLAY_POD_AGENT } from "./overlay-lab-agents.ts";
 import {
-  type Agent,
   deleteNamespace,
   newNamespace,
   nextLine,
@@ -32,56 +31,15 @@ import {
   stopAgent,
 } from "./overlay-lab-ns.ts";
 import type { LabProbe, LabProbeResult } from "./overlay-lab-probe.ts";
+import type { LabNodeState, LabPodState, OverlayLabPod } from "./overlay-lab-spec.ts";
 
-export interface OverlayLabPod {
-  readonly name: string;
-  readonly namespace?: string;
-  readonly ip: string;
-  readonly tcpPorts?: readonly number[];
-  readonly udpPorts?: readonly number[];
-  readonly labels?: Readonly<Record<string, string>>;
-}
-
-export interface OverlayLabNode {
-  readonly name: string;
-  /** 1..9: podCIDR 198.18.INDEX.0/24, eth0 198.19.255.(10+INDEX). */
-  readonly index: number;
-  readonly pods: readonly OverlayLabPod[];
-  /** eth1 on the second underlay 198.19.254.0/24. */
-  readonly secondNic?: boolean;
-  /** A Vagrant-style NAT NIC with the same address on every node and the default route. */
-  readonly natNic?: boolean;
-  /** The NIC flannel binds flannel.1 to (default eth0; k3s without --flannel-iface: the default route's). */
-  readonly flannelIface?: "eth0" | "eth1" | "nat0";
-  /** The public-ip annotation when it is not the address of `flannelIface` (public-ip-overwrite). */
-  readonly publicIp?: string;
-}
-
-export interface OverlayLabSpec {
-  readonly area?: string;
-  readonly nodes: readonly OverlayLabNode[];
-}
-
-/** What the lab knows of a node, for the API objects and for the cases. */
-export interface LabNodeState {
-  readonly spec: OverlayLabNode;
-  readonly ns: string;
-  readonly podCidr: string;
-  readonly overlayIp: string;
-  readonly eth0Ip: string;
-  publicIp: string;
-  vtepMac: string;
-  /** flannel.1's MTU when flannel created it: what it writes as FLANNEL_MTU. */
-  flannelMtu: number;
-}
-
-export interface LabPodState {
-  readonly spec: OverlayLabPod;
-  readonly node: string;
-  readonly ns: string;
-  readonly uid: string;
-  agent?: Agent;
-}
+export type {
+  LabNodeState,
+  LabPodState,
+  OverlayLabNode,
+  OverlayLabPod,
+  OverlayLabSpec,
+} from "./overlay-lab-spec.ts";
 
 function ipOf(ns: string, dev: string): string {
   const j = JSON.parse(nsRun(ns, ["ip", "-j", "addr", "show", "dev", dev])) as Array<{

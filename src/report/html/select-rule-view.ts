@@ -38,6 +38,52 @@ function isServiceEntry(rule: Rule, ip: string, port: number | undefined): boole
   return dport === undefined || dport.values[0] === String(port);
 }
 
+/** Marks a chain as relevant: why it matters and, optionally, one of its lines to show. */
+type Want = (chain: Chain, reason: string, line?: number) => void;
+
+/**
+ * Marks the Service's KUBE-SERVICES entries (recording their lines in `serviceLines`) and the
+ * KUBE-SVC/SVL/EXT/FW/SEP/XLB chains they lead to.
+ */
+function wantServiceChains(
+  ruleset: Ruleset,
+  at: {
+    readonly ip: string;
+    readonly port: number | undefined;
+    readonly want: Want;
+    readonly serviceLines: Set<number>;
+  },
+): void {
+  const { ip, port, want, serviceLines } = at;
+  const byName = (table: TableName, name: string) => ruleset.tables.get(table)?.chains.get(name);
+  const queue: Chain[] = [];
+  for (const table of ["nat", "filter"] as const) {
+    const services = byName(table, "KUBE-SERVICES");
+    for (const rule of services?.rules ?? []) {
+      if (!isServiceEntry(rule, ip, port)) continue;
+      want(services!, "has the Service's entries", rule.line);
+      serviceLines.add(rule.line);
+      const target = rule.spec.target?.name;
+      const next = target === undefined ? undefined : byName(table, target);
+      if (next !== undefined) queue.push(next);
+    }
+  }
+  // Follow the Service's own chains (bounded: a Service with many endpoints has many SEP chains).
+  const seen = new Set<string>();
+  for (let i = 0; i < queue.length && seen.size < MAX_FOLLOWED_CHAINS; i++) {
+    const chain = queue[i]!;
+    const key = `${chain.table}/${chain.name}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    want(chain, "a chain of the Service");
+    for (const rule of chain.rules) {
+      const t = rule.spec.target?.name;
+      const next = t !== undefined && SERVICE_CHAIN.test(t) ? byName(chain.table, t) : undefined;
+      if (next !== undefined) queue.push(next);
+    }
+  }
+}
+
 /** The chains that matter on one node, with their relevant lines marked. */
 export function nodeRuleView(ruleset: Ruleset, options: NodeRuleViewOptions): NodeRuleView {
   const maxChains = options.maxChains ?? MAX_CHAINS_PER_NODE;
@@ -48,7 +94,7 @@ export function nodeRuleView(ruleset: Ruleset, options: NodeRuleViewOptions): No
   // chain key -> why it matters and which of its lines to show when it is too big to show whole
   const wanted = new Map<string, { chain: Chain; reason: string; lines: Set<number> }>();
   const order: string[] = [];
-  const want = (chain: Chain, reason: string, line?: number) => {
+  const want: Want = (chain, reason, line) => {
     const key = `${chain.table}/${chain.name}`;
     let w = wanted.get(key);
     if (w === undefined) {
@@ -58,7 +104,6 @@ export function nodeRuleView(ruleset: Ruleset, options: NodeRuleViewOptions): No
     }
     if (line !== undefined) w.lines.add(line);
   };
-  const byName = (table: TableName, name: string) => ruleset.tables.get(table)?.chains.get(name);
 
   // One pass over every rule: cheap set look-ups, so a million-rule dump stays fast.
   for (const table of ruleset.tables.values()) {
@@ -70,34 +115,8 @@ export function nodeRuleView(ruleset: Ruleset, options: NodeRuleViewOptions): No
       if (trace.has(chain.line)) want(chain, "on the traced path (policy)");
     }
   }
-  if (options.serviceIp !== undefined) {
-    const queue: Chain[] = [];
-    for (const table of ["nat", "filter"] as const) {
-      const services = byName(table, "KUBE-SERVICES");
-      for (const rule of services?.rules ?? []) {
-        if (!isServiceEntry(rule, options.serviceIp, options.port)) continue;
-        want(services!, "has the Service's entries", rule.line);
-        serviceLines.add(rule.line);
-        const target = rule.spec.target?.name;
-        const next = target === undefined ? undefined : byName(table, target);
-        if (next !== undefined) queue.push(next);
-      }
-    }
-    // Follow the Service's own chains (bounded: a Service with many endpoints has many SEP chains).
-    const seen = new Set<string>();
-    for (let i = 0; i < queue.length && seen.size < MAX_FOLLOWED_CHAINS; i++) {
-      const chain = queue[i]!;
-      const key = `${chain.table}/${chain.name}`;
-      if (seen.has(key)) continue;
-      seen.add(key);
-      want(chain, "a chain of the Service");
-      for (const rule of chain.rules) {
-        const t = rule.spec.target?.name;
-        const next = t !== undefined && SERVICE_CHAIN.test(t) ? byName(chain.table, t) : undefined;
-        if (next !== undefined) queue.push(next);
-      }
-    }
-  }
+  if (options.serviceIp !== undefined)
+    wantServiceChains(ruleset, { ip: options.serviceIp, port: options.port, want, serviceLines });
 
   const chains: ChainView[] = order.slice(0, maxChains).map((key) => {
     const { chain, reason, lines } = wanted.get(key)!;
