@@ -58,6 +58,27 @@ function cidr(text: string): { net: string; first: string; broadcast: string; pr
 /** `ip -j` prints one line. */
 const line = (v: unknown) => `${JSON.stringify(v)}\n`;
 
+/** flannel.1's `ip -j -d link` details as flannel's VXLAN backend sets them (VNI 1, port 8472). */
+function vxlanInfo(local: string) {
+  return {
+    info_kind: "vxlan",
+    info_data: {
+      id: 1,
+      local,
+      link: "eth0",
+      port_range: { low: 0, high: 0 },
+      port: 8472,
+      learning: false,
+      ttl: 0,
+      df: "unset",
+      ageing: 300,
+      udp_csum: false,
+      udp_zero_csum6_tx: false,
+      udp_zero_csum6_rx: false,
+    },
+  };
+}
+
 function links(n: HostNode, withAddr: boolean) {
   const h = n.host;
   const pod = cidr(n.podCIDR);
@@ -110,23 +131,7 @@ function links(n: HostNode, withAddr: boolean) {
       group: "default",
       txqlen: 1000,
       ...tail(h.vtepMac),
-      linkinfo: {
-        info_kind: "vxlan",
-        info_data: {
-          id: 1,
-          local: h.publicIp,
-          link: "eth0",
-          port_range: { low: 0, high: 0 },
-          port: 8472,
-          learning: false,
-          ttl: 0,
-          df: "unset",
-          ageing: 300,
-          udp_csum: false,
-          udp_zero_csum6_tx: false,
-          udp_zero_csum6_rx: false,
-        },
-      },
+      linkinfo: vxlanInfo(h.publicIp),
       addr: [inet(pod.net, 32, "flannel.1")],
     },
     {

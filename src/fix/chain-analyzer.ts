@@ -137,81 +137,58 @@ export class ChainAnalyzer {
   #analyse(name: string): ChainSummary {
     const chain = this.#table.chains.get(name);
     if (chain === undefined) return { ...IN_PROGRESS, unsafe: `chain "${name}" is not declared` };
-    let reads = 0;
-    let writes = 0;
-    let unsafe: string | undefined;
-    let pReads = 0;
-    let pWrites = 0;
-    let pUnsafe: string | undefined;
-    let mayReturn = false;
-    const flag = (why: string): void => {
-      pUnsafe ??= why;
-    };
-    const commit = (): void => {
-      reads |= pReads;
-      writes |= pWrites;
-      unsafe ??= pUnsafe;
-      pReads = 0;
-      pWrites = 0;
-      pUnsafe = undefined;
-    };
-    const finish = (neverReturns: boolean): ChainSummary => {
-      if (unsafe === undefined && (reads & writes) !== 0) {
-        unsafe = `it both reads and changes the same state (${describe(reads & writes)})`;
-      }
-      return unsafe === undefined ? { neverReturns, reads, writes } : { neverReturns, reads, writes, unsafe };
-    };
+    const w = walkState();
     for (const rule of chain.rules) {
       const e = this.effect(rule);
       const where = `line ${rule.line}`;
-      pReads |= e.matchReads;
-      pWrites |= e.matchWrites;
+      w.pReads |= e.matchReads;
+      w.pWrites |= e.matchWrites;
       if (e.unknown !== undefined) {
-        flag(`${where}: ${e.unknown}`);
-        pWrites = ALL_STATE;
+        flag(w, `${where}: ${e.unknown}`);
+        w.pWrites = ALL_STATE;
       }
-      if (e.stateful !== undefined) flag(`${where}: ${e.stateful}`);
+      if (e.stateful !== undefined) flag(w, `${where}: ${e.stateful}`);
       const a = e.action;
       switch (a.kind) {
         case "verdict":
-          if (e.unconditional) return finish(!mayReturn);
+          if (e.unconditional) return finish(w, !w.mayReturn);
           break;
         case "return":
-          commit();
-          mayReturn = true;
-          if (e.unconditional) return finish(false);
+          commit(w);
+          w.mayReturn = true;
+          if (e.unconditional) return finish(w, false);
           break;
         case "goto":
         case "jump": {
           const s = this.summary(a.chain);
           if (s.neverReturns) {
-            if (e.unconditional) return finish(!mayReturn);
+            if (e.unconditional) return finish(w, !w.mayReturn);
             break;
           }
-          pReads |= s.reads;
-          pWrites |= s.writes;
-          if (s.unsafe !== undefined) flag(`${where}: ${a.kind} to ${a.chain}: ${s.unsafe}`);
+          w.pReads |= s.reads;
+          w.pWrites |= s.writes;
+          if (s.unsafe !== undefined) flag(w, `${where}: ${a.kind} to ${a.chain}: ${s.unsafe}`);
           if (a.kind === "goto") {
             // A goto'd chain that returns, returns past this chain to its caller.
-            commit();
-            mayReturn = true;
-            if (e.unconditional) return finish(false);
+            commit(w);
+            w.mayReturn = true;
+            if (e.unconditional) return finish(w, false);
           }
           break;
         }
         case "set":
-          pReads |= a.reads;
-          pWrites |= a.writes;
+          w.pReads |= a.reads;
+          w.pWrites |= a.writes;
           break;
         case "effect":
-          pWrites |= a.writes;
-          flag(`${where}: ${a.reason}`);
+          w.pWrites |= a.writes;
+          flag(w, `${where}: ${a.reason}`);
           break;
         case "none":
           break;
         case "unknown":
-          pWrites = ALL_STATE;
-          flag(`${where}: ${a.reason}`);
+          w.pWrites = ALL_STATE;
+          flag(w, `${where}: ${a.reason}`);
           break;
         default: {
           const unreachable: never = a;
@@ -220,7 +197,55 @@ export class ChainAnalyzer {
       }
     }
     // Falling off the end returns to the caller.
-    commit();
-    return finish(false);
+    commit(w);
+    return finish(w, false);
   }
+}
+
+/**
+ * What the walk of one chain has found so far: reads, writes and the first unsafe reason that are
+ * committed (a returning packet sees them), and those still pending (see ChainAnalyzer#analyse).
+ */
+interface WalkState {
+  reads: number;
+  writes: number;
+  unsafe: string | undefined;
+  pReads: number;
+  pWrites: number;
+  pUnsafe: string | undefined;
+  mayReturn: boolean;
+}
+
+function walkState(): WalkState {
+  return {
+    reads: 0,
+    writes: 0,
+    unsafe: undefined,
+    pReads: 0,
+    pWrites: 0,
+    pUnsafe: undefined,
+    mayReturn: false,
+  };
+}
+
+function flag(w: WalkState, why: string): void {
+  w.pUnsafe ??= why;
+}
+
+/** A point the packet can return to the caller from: what is pending becomes committed. */
+function commit(w: WalkState): void {
+  w.reads |= w.pReads;
+  w.writes |= w.pWrites;
+  w.unsafe ??= w.pUnsafe;
+  w.pReads = 0;
+  w.pWrites = 0;
+  w.pUnsafe = undefined;
+}
+
+function finish(w: WalkState, neverReturns: boolean): ChainSummary {
+  if (w.unsafe === undefined && (w.reads & w.writes) !== 0) {
+    w.unsafe = `it both reads and changes the same state (${describe(w.reads & w.writes)})`;
+  }
+  const { reads, writes, unsafe } = w;
+  return unsafe === undefined ? { neverReturns, reads, writes } : { neverReturns, reads, writes, unsafe };
 }

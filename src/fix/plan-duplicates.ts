@@ -35,7 +35,6 @@
 import {
   type Chain,
   chainLength,
-  type DumpHeader,
   type Ruleset,
   ruleAccess,
   type Table,
@@ -45,78 +44,23 @@ import { type RuleOwner, ruleOwner } from "../scan/rule-owner.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
 import { decideCopy, writesAfter } from "./decide-copy.ts";
 
-/** Copies of one rule removed for the same reason. */
-export interface RemovedGroup {
-  readonly table: TableName;
-  readonly chain: string;
-  /** The rule text `-A CHAIN ...`. */
-  readonly rule: string;
-  readonly owner: RuleOwner;
-  /** The line of the copy that stays and makes these redundant. */
-  readonly keptLine: number;
-  readonly reason: string;
-  /** Every removed line, in order. */
-  readonly lines: readonly number[];
-}
+import type {
+  ChainCounts,
+  DuplicatePlan,
+  KeptGroup,
+  PlanDuplicatesOptions,
+  RemovedGroup,
+  TableCounts,
+} from "./duplicate-plan.ts";
 
-/** Copies of one rule that must stay, for the same reason. */
-export interface KeptGroup {
-  readonly table: TableName;
-  readonly chain: string;
-  readonly rule: string;
-  readonly owner: RuleOwner;
-  /** The earlier copy these duplicate. */
-  readonly copyOfLine: number;
-  readonly reason: string;
-  readonly lines: readonly number[];
-}
-
-/** Rule counts of a chain the plan changes. */
-export interface ChainCounts {
-  readonly chain: string;
-  readonly builtin: boolean;
-  readonly before: number;
-  readonly after: number;
-}
-
-/** Rule counts of a table; `chains` lists only the chains the plan changes. */
-export interface TableCounts {
-  readonly table: TableName;
-  readonly before: number;
-  readonly after: number;
-  readonly chains: readonly ChainCounts[];
-}
-
-/** The result of {@linkcode planDuplicates}. */
-export interface DuplicatePlan {
-  readonly header: DumpHeader;
-  /** Rules before and after the plan. */
-  readonly before: number;
-  readonly after: number;
-  /** Exact later copies in the dump (what `scan` reports as extraRules). */
-  readonly copies: number;
-  readonly removed: number;
-  /** Copies that must stay (copies - removed). */
-  readonly kept: number;
-  /** Removed copies per owner of the rule. */
-  readonly removedByOwner: Partial<Record<RuleOwner, number>>;
-  readonly tables: readonly TableCounts[];
-  /** Largest groups first. */
-  readonly removedGroups: readonly RemovedGroup[];
-  readonly keptGroups: readonly KeptGroup[];
-}
-
-/** Options of {@linkcode planDuplicates}. */
-export interface PlanDuplicatesOptions {
-  /** Plan only these tables (default: all). */
-  readonly tables?: readonly TableName[];
-  /**
-   * The only chains that hold exact copies, per table, when a scan of the same dump already knows
-   * them (the groups of {@linkcode NodeScan}): the other chains are then not read at all, which on a
-   * million-rule dump leaves their rule objects unmade. A chain missing here is taken to have no copy.
-   */
-  readonly chainsWithCopies?: ReadonlyMap<TableName, ReadonlySet<string>>;
-}
+export type {
+  ChainCounts,
+  DuplicatePlan,
+  KeptGroup,
+  PlanDuplicatesOptions,
+  RemovedGroup,
+  TableCounts,
+} from "./duplicate-plan.ts";
 
 /**
  * Plans the removal of redundant exact copies in every chain of a ruleset. Pure: it reads the
@@ -129,12 +73,10 @@ export interface PlanDuplicatesOptions {
  * ```
  */
 export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions = {}): DuplicatePlan {
-  const removedGroups = new Map<string, { group: RemovedGroup; lines: number[] }>();
-  const keptGroups = new Map<string, { group: KeptGroup; lines: number[] }>();
-  const removedByOwner: Partial<Record<RuleOwner, number>> = {};
+  const acc: PlanTotals = { removedGroups: new Map(), keptGroups: new Map(), removedByOwner: {}, copies: 0 };
+  const { removedGroups, keptGroups, removedByOwner } = acc;
   const tables: TableCounts[] = [];
   let before = 0;
-  let copies = 0;
   let removed = 0;
 
   for (const table of ruleset.tables.values()) {
@@ -148,72 +90,7 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
       const length = chainLength(chain);
       tableBefore += length;
       if (length < 2 || (wanted !== undefined && !wanted.has(chain))) continue;
-      const rules = ruleAccess(chain); // no object per copy: a leak has 100,000s
-      const ruleLines = rules.lines;
-      let chainRemoved = 0;
-      // Per distinct rule text: the index of its nearest staying copy, and the last decision made for
-      // a copy of it (a leak repeats the same decision 100,000 times: reuse it).
-      // A text seen once maps to its index; an object is made only for texts that have copies.
-      const texts = new Map<string, number | TextState>();
-      // Allocated at the first copy, so chains without copies cost one Map pass and no parsing.
-      let lastWrite: Int32Array | undefined;
-      let gone: Uint8Array | undefined;
-      let folded = 0;
-      // Each rule's text is read once (a parsed rule decodes it from the dump on every read); a parsed
-      // chain gives a leak's run of copies one string.
-      const textOf: string[] = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
-      for (let j = 0; j < length; j++) {
-        const text = textOf[j]!;
-        const seen = texts.get(text);
-        if (seen === undefined) {
-          texts.set(text, j);
-          continue;
-        }
-        let st: TextState;
-        if (typeof seen === "number") {
-          st = { kept: seen, prev: -1, between: -1, remove: false, lines: undefined, owner: "other" };
-          texts.set(text, st);
-        } else {
-          st = seen;
-        }
-        copies++;
-        if (lastWrite === undefined || gone === undefined) {
-          lastWrite = new Int32Array(8).fill(-1);
-          gone = new Uint8Array(length);
-        }
-        // Index of the last staying rule before j that may change each state kind for the packets it
-        // lets through; folded in lazily, skipping removed copies.
-        for (; folded < j; folded++) {
-          if (gone[folded] === 1) continue;
-          const w = analyzer.continuingWrites(rules.at(folded), textOf[folded]);
-          if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
-        }
-        const between = writesAfter(lastWrite, st.kept);
-        if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
-          const kept = rules.at(st.kept);
-          const d = decideCopy(analyzer, { rule: rules.at(j), kept, between, lastWrite, ruleLines });
-          const owner = ruleOwner(chain.name, text);
-          const key = `${table.name}\0${text}\0${kept.line}\0${d.reason}`;
-          let lines: number[] | undefined = (d.remove ? removedGroups : keptGroups).get(key)?.lines;
-          if (lines === undefined) {
-            const at = { table: table.name, chain: chain.name, rule: text, owner, keptLine: kept.line };
-            lines = addGroup(d.remove ? { removedGroups } : { keptGroups }, key, { ...at, reason: d.reason });
-          }
-          st.prev = st.kept;
-          st.between = between;
-          st.remove = d.remove;
-          st.lines = lines;
-          st.owner = owner;
-        }
-        st.lines.push(ruleLines[j]!);
-        if (st.remove) {
-          gone[j] = 1;
-          chainRemoved++;
-          removedByOwner[st.owner] = (removedByOwner[st.owner] ?? 0) + 1;
-        } else {
-          st.kept = j;
-        }
-      }
+      const chainRemoved = planChain(table, chain, { length, analyzer, acc });
       if (chainRemoved > 0) {
         changed.push({
           chain: chain.name,
@@ -240,14 +117,105 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     header: ruleset.header,
     before,
     after: before - removed,
-    copies,
+    copies: acc.copies,
     removed,
-    kept: copies - removed,
+    kept: acc.copies - removed,
     removedByOwner,
     tables,
     removedGroups: [...removedGroups.values()].map((g) => g.group).sort(bySize),
     keptGroups: [...keptGroups.values()].map((g) => g.group).sort(bySize),
   };
+}
+
+/** What the chains of a plan add up to: the groups of removed and kept copies, counts by owner. */
+interface PlanTotals {
+  readonly removedGroups: Map<string, { group: RemovedGroup; lines: number[] }>;
+  readonly keptGroups: Map<string, { group: KeptGroup; lines: number[] }>;
+  readonly removedByOwner: Partial<Record<RuleOwner, number>>;
+  copies: number;
+}
+
+/**
+ * Decides every copy of one chain (a later copy of a rule goes when no staying rule between it and
+ * its nearest staying copy may change what the copy sees); returns how many copies go.
+ */
+function planChain(
+  table: Table,
+  chain: Chain,
+  ctx: { readonly length: number; readonly analyzer: ChainAnalyzer; readonly acc: PlanTotals },
+): number {
+  const { length, analyzer, acc } = ctx;
+  const rules = ruleAccess(chain); // no object per copy: a leak has 100,000s
+  const ruleLines = rules.lines;
+  let chainRemoved = 0;
+  // Per distinct rule text: the index of its nearest staying copy, and the last decision made for
+  // a copy of it (a leak repeats the same decision 100,000 times: reuse it).
+  // A text seen once maps to its index; an object is made only for texts that have copies.
+  const texts = new Map<string, number | TextState>();
+  // Allocated at the first copy, so chains without copies cost one Map pass and no parsing.
+  let lastWrite: Int32Array | undefined;
+  let gone: Uint8Array | undefined;
+  let folded = 0;
+  // Each rule's text is read once (a parsed rule decodes it from the dump on every read); a parsed
+  // chain gives a leak's run of copies one string.
+  const textOf: string[] = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
+  for (let j = 0; j < length; j++) {
+    const text = textOf[j]!;
+    const seen = texts.get(text);
+    if (seen === undefined) {
+      texts.set(text, j);
+      continue;
+    }
+    let st: TextState;
+    if (typeof seen === "number") {
+      st = { kept: seen, prev: -1, between: -1, remove: false, lines: undefined, owner: "other" };
+      texts.set(text, st);
+    } else {
+      st = seen;
+    }
+    acc.copies++;
+    if (lastWrite === undefined || gone === undefined) {
+      lastWrite = new Int32Array(8).fill(-1);
+      gone = new Uint8Array(length);
+    }
+    // Index of the last staying rule before j that may change each state kind for the packets it
+    // lets through; folded in lazily, skipping removed copies.
+    for (; folded < j; folded++) {
+      if (gone[folded] === 1) continue;
+      const w = analyzer.continuingWrites(rules.at(folded), textOf[folded]);
+      if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
+    }
+    const between = writesAfter(lastWrite, st.kept);
+    if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
+      const kept = rules.at(st.kept);
+      const d = decideCopy(analyzer, { rule: rules.at(j), kept, between, lastWrite, ruleLines });
+      const owner = ruleOwner(chain.name, text);
+      const key = `${table.name}\0${text}\0${kept.line}\0${d.reason}`;
+      let lines: number[] | undefined = (d.remove ? acc.removedGroups : acc.keptGroups).get(key)?.lines;
+      if (lines === undefined) {
+        const at = { table: table.name, chain: chain.name, rule: text, owner, keptLine: kept.line };
+        lines = addGroup(
+          d.remove ? { removedGroups: acc.removedGroups } : { keptGroups: acc.keptGroups },
+          key,
+          { ...at, reason: d.reason },
+        );
+      }
+      st.prev = st.kept;
+      st.between = between;
+      st.remove = d.remove;
+      st.lines = lines;
+      st.owner = owner;
+    }
+    st.lines.push(ruleLines[j]!);
+    if (st.remove) {
+      gone[j] = 1;
+      chainRemoved++;
+      acc.removedByOwner[st.owner] = (acc.removedByOwner[st.owner] ?? 0) + 1;
+    } else {
+      st.kept = j;
+    }
+  }
+  return chainRemoved;
 }
 
 /**
