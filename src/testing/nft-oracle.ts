@@ -11,7 +11,7 @@ import { parseNftRuleset } from "../nft/parse-nft-json.ts";
 import { type NftHostPath, traceNftHost } from "../nft/trace-nft-host.ts";
 import type { Lab } from "./netns-lab.ts";
 import { dumpNft, loadNftLab } from "./nft-lab.ts";
-import { ORACLE_TOPOLOGY, observedKey } from "./trace-oracle-keys.ts";
+import { attemptsFor, ORACLE_TOPOLOGY, observedKey } from "./trace-oracle-keys.ts";
 
 export interface NftProbe {
   readonly from: "pod" | "pod2" | "node";
@@ -122,7 +122,7 @@ export async function compareNftProbe(
   }
   const observed = new Map<string, number>();
   const random = predicted.size > 1;
-  const max = random ? (options.maxAttempts ?? 40) : 1;
+  const max = random ? attemptsFor(predicted, options.maxAttempts ?? 40) : 1;
   for (let i = 0; i < max; i++) {
     const r = await lab.probe({
       from: probe.from,

@@ -93,3 +93,14 @@ export function observedKey(r: ProbeResult): string {
   if (r.outcome === "error") return `error ${r.errno}`;
   return "timeout";
 }
+
+/**
+ * Attempts needed before an outcome the tracer predicts with probability `p` may be called unseen:
+ * the chance of missing it in that many independent tries stays below one in a million (40 tries
+ * miss a 9% outcome 2% of the time, which made a random suite flaky). At least `floor`, at most 400.
+ */
+export function attemptsFor(predicted: ReadonlyMap<string, number>, floor: number): number {
+  const p = Math.min(...predicted.values());
+  if (!(p > 0) || p >= 1) return floor;
+  return Math.min(400, Math.max(floor, Math.ceil(Math.log(1e-6) / Math.log(1 - p))));
+}

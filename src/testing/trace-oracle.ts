@@ -13,6 +13,7 @@ import { addressText } from "../trace/address-text.ts";
 import { tracePacket } from "../trace/trace-packet.ts";
 import type { Lab } from "./netns-lab.ts";
 import {
+  attemptsFor,
   expectedKey,
   ORACLE_TOPOLOGY,
   type OracleProbe,
@@ -167,7 +168,7 @@ export async function compareProbe(
   const observed = new Map<string, number>();
   const random = predicted.size > 1;
   const min = options.minAttempts ?? 1;
-  const max = random ? (options.maxAttempts ?? 40) : min;
+  const max = random ? Math.max(min, attemptsFor(predicted, options.maxAttempts ?? 40)) : min;
   for (let i = 0; i < max; i++) {
     if (options.reload !== undefined) {
       await lab.load("");
