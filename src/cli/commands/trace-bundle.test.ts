@@ -1,28 +1,16 @@
-/**
- * `netdoctor trace` with the node's addresses: without them a local-or-forward decision is undecided
- * (exit 3), with `--local-ip` or `--bundle DIR --node NODE` it is decided; ip6tables dumps refused.
- */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEMO_FROM } from "../../demo/incident.ts";
+import { runCliSource } from "../../testing/run-cli-source.ts";
 
 // Runs the command from source (tsx), so the test does not depend on a fresh bundle.
-const MAIN = resolve("src/cli/main.ts");
 const DUMP = "testdata/trace/k3s-node.txt";
 const tmp = mkdtempSync(join(tmpdir(), "nd-trace-bundle-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function netdoctor(args: readonly string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "trace", ...args], {
-    encoding: "utf8",
-    cwd: resolve("."),
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const netdoctor = (args: readonly string[]) => runCliSource("trace", args);
 
 /** The published single-node k3s dump of issue 12, item 6 (read in place; absent without ../shared). */
 const K3S = resolve("../shared/realworld/k3s-single-node-counters-c.save.txt");
@@ -71,10 +59,7 @@ describe("netdoctor trace: the node's addresses (issue 12, items 5 and 6)", () =
 
 const bundle = join(tmp, "demo");
 beforeAll(() => {
-  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "demo", "--out", bundle], {
-    encoding: "utf8",
-  });
-  expect(r.status).toBe(0);
+  expect(runCliSource("demo", ["--out", bundle]).code).toBe(0);
 });
 
 describe("netdoctor trace --bundle (issue 12: the dump and the node's addresses from the bundle)", () => {

@@ -1,31 +1,17 @@
-/**
- * `netdoctor trace` with ipsets: `-m set` rules are decided from `ipset save` (`--ipsets FILE`, or the
- * node's ipset-save.txt with `--bundle`). The dumps and sets of testdata/netpol/kernel/ are what the
- * real iptables-save and ipset save printed for kube-router's chains in the kernel suite, where the
- * kernel admitted x/a (role=frontend) to web:8080 and refused y/b (policy allow-web-from-frontend).
- */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { skipBecause } from "../../testing/capabilities.ts";
 import { writeNetpolDemoBundle } from "../../testing/netpol-demo-bundle.ts";
 import { ipsetNetnsUnavailable } from "../../testing/netpol-ipset-netns.ts";
+import { runCliSource } from "../../testing/run-cli-source.ts";
 
-const MAIN = resolve("src/cli/main.ts");
 const DIR = "testdata/netpol/kernel/allow-frontend";
 const tmp = mkdtempSync(join(tmpdir(), "nd-trace-ipsets-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function netdoctor(args: readonly string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "trace", ...args], {
-    encoding: "utf8",
-    cwd: resolve("."),
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const netdoctor = (args: readonly string[]) => runCliSource("trace", args);
 
 const dump = ["--dump", `${DIR}/iptables-save.txt`, "--local-ip", "198.18.0.1", "--bridged", "no"];
 const web = ["--dst", "198.18.2.1:8080"];

@@ -1,27 +1,14 @@
-/**
- * `netdoctor trace --bundle DIR --from NS/POD --to ...` across nodes, on bundles captured from the
- * overlay lab (testdata/hostnet/lab: real `ip -j`, `bridge -j`, sysctl and conntrack output of
- * VXLAN namespaces). The kernel's outcomes are in src/testing/overlay-lab-cases*.ts.
- */
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { labBundleDir } from "../../testing/hostnet-fixtures.ts";
+import { runCliSource } from "../../testing/run-cli-source.ts";
 
-const MAIN = resolve("src/cli/main.ts");
 const tmp = mkdtempSync(join(tmpdir(), "nd-trace-multihop-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function netdoctor(args: readonly string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "trace", ...args], {
-    encoding: "utf8",
-    cwd: resolve("."),
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const netdoctor = (args: readonly string[]) => runCliSource("trace", args);
 
 describe("netdoctor trace --to (across nodes)", () => {
   it("shows both nodes' hops of a healthy pod-to-pod connection and exits 0", () => {

@@ -1,26 +1,18 @@
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parse } from "yaml";
+import { runCliSource } from "../../testing/run-cli-source.ts";
 import { UsageError } from "../exit-codes.ts";
 import { traceRequestFromOptions } from "./trace.ts";
 
 // Runs the command from source (tsx), so the test does not depend on a fresh bundle.
-const MAIN = resolve("src/cli/main.ts");
 const DUMP = "testdata/trace/k3s-node.txt";
 const tmp = mkdtempSync(join(tmpdir(), "nd-trace-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-function netdoctor(args: readonly string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, "trace", ...args], {
-    encoding: "utf8",
-    cwd: resolve("."),
-    timeout: 60_000,
-  });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const netdoctor = (args: readonly string[]) => runCliSource("trace", args);
 
 describe("netdoctor trace", () => {
   it("prints every path of a ClusterIP with two endpoints, hop by hop (golden)", async () => {
