@@ -1,7 +1,7 @@
 /**
  * Reads a bundle's host network evidence (docs/bundle.md: ip-*.json, bridge-fdb.json, sysctl.txt,
  * lsmod.txt, flannel-subnet.env, ethtool-k-flannel.1.txt, conntrack.txt) for every node directory,
- * flannel's node annotations from cluster/nodes.json, and the iptables rules of the nodes asked for,
+ * flannel's node annotations from cluster/nodes.json, and the iptables rules (with their ipset-save.txt) of the nodes asked for,
  * into the pure {@linkcode HostPathInput} of the multi-hop trace and diagnose's path links. A file
  * that is absent is recorded as missing (the checks that need it say undecided).
  */
@@ -9,6 +9,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { nodeExtrasFromJson } from "../hostnet/flannel-node.ts";
 import { HOST_FILES, type HostEvidence, parseHostEvidence } from "../hostnet/host-evidence.ts";
+import type { IpsetSave } from "../ipset/ipset-model.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
@@ -16,6 +17,7 @@ import { type HostPathInput, hostPathInput } from "../trace/host-path-input.ts";
 import { CollectError } from "./collect-error.ts";
 import { readBundle } from "./read-bundle.ts";
 import { readDump } from "./read-dump.ts";
+import { readNodeIpsets } from "./read-node-ipsets.ts";
 
 /** Options of {@linkcode readHostEvidence}. */
 export interface ReadHostEvidenceOptions {
@@ -85,15 +87,19 @@ export async function readHostEvidence(
   const extras = nodeExtrasFromJson((await optional(join(dir, "cluster", "nodes.json"))) ?? "");
   const hosts = new Map<string, HostEvidence>();
   const rulesets = new Map<string, Ruleset>();
+  const ipsets = new Map<string, IpsetSave>();
   const rulesOf = new Set(options.rulesOf ?? nodeDirs);
   const conntrackOf = new Set(options.conntrackOf ?? nodeDirs);
   for (const node of nodeDirs) {
     hosts.set(node, await readNodeHostFiles(dir, node, { conntrack: conntrackOf.has(node) }));
     if (!rulesOf.has(node)) continue;
     const rs = await optionalDump(join(dir, "nodes", node, "iptables-save.txt"));
-    if (rs !== undefined) rulesets.set(node, rs);
+    if (rs === undefined) continue;
+    rulesets.set(node, rs);
+    const sets = await readNodeIpsets(dir, node);
+    if (sets !== undefined) ipsets.set(node, sets);
   }
-  return hostPathInput(cluster, { hosts, extras, rulesets });
+  return hostPathInput(cluster, { hosts, extras, rulesets, ipsets });
 }
 
 /**
@@ -106,10 +112,14 @@ export async function withRulesOf(
   nodes: Iterable<string>,
 ): Promise<HostPathInput | undefined> {
   const more = new Map(input.rulesets);
+  const sets = new Map(input.ipsets);
   for (const node of nodes) {
     if (more.has(node) || !input.hosts.has(node)) continue;
     const rs = await optionalDump(join(dir, "nodes", node, "iptables-save.txt"));
-    if (rs !== undefined) more.set(node, rs);
+    if (rs === undefined) continue;
+    more.set(node, rs);
+    const s = await readNodeIpsets(dir, node);
+    if (s !== undefined) sets.set(node, s);
   }
-  return more.size === input.rulesets.size ? undefined : { ...input, rulesets: more };
+  return more.size === input.rulesets.size ? undefined : { ...input, rulesets: more, ipsets: sets };
 }

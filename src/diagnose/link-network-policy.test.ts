@@ -17,6 +17,7 @@ import type { Diagnosis } from "../model/diagnosis.ts";
 import { skipBecause } from "../testing/capabilities.ts";
 import { type NetpolVariant, writeNetpolDemoBundle } from "../testing/netpol-demo-bundle.ts";
 import { ipsetNetnsUnavailable } from "../testing/netpol-ipset-netns.ts";
+import { runCliSource } from "../testing/run-cli-source.ts";
 
 const skip = skipBecause(
   ipsetNetnsUnavailable(),
@@ -77,11 +78,11 @@ describe.skipIf(skip)("networkPolicyLink() on bundles with real iptables-save an
   it("is ok, naming the allowing policy and master2's marking rule, when the policy admits the port", async () => {
     const dir = await bundle("allow");
     const d = await diagnoseBundleDir(dir, QUESTION);
-    // The link under test is proven ok; the walk across nodes after it stops undecided at route:
-    // the client node's trace meets kube-router's `-m physdev` rules, which the multi-hop walk
-    // cannot decide yet (it does not know whether the packet was bridged), so never "reachable".
-    expect(d.verdict).toBe("undecided");
-    expect(d.undecidedAt).toBe("route");
+    // Proven across nodes: the packet is routed (cni0 -> flannel.1 on prod-agent1, flannel.1 -> cni0
+    // on master2), so kube-router's `-m physdev --physdev-is-bridged` jumps do not match and the
+    // plain jumps walk the pod chains, with each node's ipsets.
+    expect(d.verdict).toBe("reachable");
+    expect(d.steps.filter((x) => x.status !== "ok" && x.status !== "not-applicable")).toEqual([]);
     const s = step(d);
     expect(s.status).toBe("ok");
     expect(s.detail).toContain(
@@ -91,6 +92,10 @@ describe.skipIf(skip)("networkPolicyLink() on bundles with real iptables-save an
     expect(rule?.[1]).toMatch(
       /^-A KUBE-NWPLCY-\S+ .*selected by policy name register-from-gateway namespace eopx.* -j MARK/,
     );
+    // `netdoctor diagnose` exits 0 only on a proven path.
+    const cli = runCliSource("diagnose", ["--bundle", dir, "--from", QUESTION.from, "--to", QUESTION.to]);
+    expect(cli.stdout).toContain("VERDICT: REACHABLE");
+    expect(cli.code).toBe(0);
   });
 
   it("is netpol-node-disagrees when master2's ipset misses the client's IP", async () => {
@@ -135,23 +140,43 @@ describe.skipIf(skip)("networkPolicyLink() on bundles with real iptables-save an
   it("is at risk (netpol-not-enforced) when the endpoint's node runs no NetworkPolicy controller", async () => {
     const dir = await bundle("not-enforced");
     const d = await diagnoseBundleDir(dir, QUESTION);
-    // The link under test is proven ok; the walk across nodes after it stops undecided at route:
-    // the client node's trace meets kube-router's `-m physdev` rules, which the multi-hop walk
-    // cannot decide yet (it does not know whether the packet was bridged), so never "reachable".
-    expect(d.verdict).toBe("undecided");
-    expect(d.undecidedAt).toBe("route");
+    // What is proven: master2 has no kube-router chains, so its FORWARD lets the packet through and
+    // the connection works today; the policy that would deny it is the risk.
+    expect(d.verdict).toBe("reachable");
+    expect(d.atRisk).toContain("network-policy");
     expect(step(d)).toMatchObject({ status: "at-risk", findings: ["netpol-not-enforced"] });
     expect(step(d).detail).toContain('node "master2" has no NetworkPolicy controller\'s rules');
   });
 
-  it("is undecided, asking for master2's ipset save, when it is missing", async () => {
-    const dir = await bundle("deny", "no-ipsets");
+  it("is undecided, asking for master2's ipset save, when the allowing rule needs it", async () => {
+    const dir = await bundle("allow", "no-ipsets");
     await unlink(join(dir, "nodes/master2/ipset-save.txt"));
     const d = await diagnoseBundleDir(dir, QUESTION);
     expect(d.verdict).toBe("undecided");
     expect(d.undecidedAt).toBe("network-policy");
     expect(step(d).missing).toBe("nodes/master2/ipset-save.txt");
     expect(step(d).howToGet).toContain("ipset save > nodes/master2/ipset-save.txt");
+    // The path stops at the same place: master2's allowing rule matches on its source ipset.
+    const end = d.steps.find((x) => x.check === "endpoint-node")!;
+    expect(end).toMatchObject({ status: "undecided", missing: "nodes/master2/ipset-save.txt" });
+    expect(end.detail).toMatch(/Cannot decide line \d+: ipset membership: ipset KUBE-SRC-/);
+  });
+
+  it("without master2's ipsets a denial no ipset can lift is still proven (the port matches no rule)", async () => {
+    const dir = await bundle("deny", "deny-no-ipsets");
+    await unlink(join(dir, "nodes/master2/ipset-save.txt"));
+    const d = await diagnoseBundleDir(dir, QUESTION);
+    // The API verdict has no node proof (the link needs the ipsets to name the node's rule)...
+    expect(step(d)).toMatchObject({ status: "undecided", missing: "nodes/master2/ipset-save.txt" });
+    // ...but the packet's path is proven: every allowing rule of the policy's chain is for 9848,
+    // so whatever the sets hold the pod chain's REJECT is reached (rule read back from the file).
+    expect(d.verdict).toBe("broken");
+    expect(d.brokenAt).toBe("endpoint-node");
+    const rule = [...cited(dir, d.steps.find((x) => x.check === "endpoint-node")!.detail)].find(([k]) =>
+      k.startsWith("nodes/master2/iptables-save.txt"),
+    );
+    expect(rule?.[1]).toMatch(/^-A KUBE-POD-FW-\S+ .*POD name:eopx-register-0 namespace: eopx.* -j REJECT/);
+    expect(d.summary).toContain('ECONNREFUSED ("Connection refused")');
   });
 
   it("is ok with one line when there are no policies, undecided without the file", async () => {

@@ -19,6 +19,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
   "sysctl.txt": "sysctl -a (net.ipv4.ip_forward, rp_filter, forwarding, bridge-nf-call-iptables)",
   "iptables-save.txt": "iptables-save",
   "conntrack.txt": "conntrack -L -o extended",
+  "ipset-save.txt": "ipset save",
 };
 
 /** The host parts the path's hops read (conntrack, lsmod, subnet.env and ethtool only refine checks). */
@@ -32,6 +33,9 @@ const PATH_PARTS: readonly HostPart[] = ["addr", "link", "route", "rule", "neigh
 function missingFiles(h: HostPathFacts, fail: PathFailure, t: Trace, reason: string): string[] {
   const named = reason.match(/nodes\/[^\s,;:()]+/g);
   if (named !== null) return [...new Set(named)];
+  // A `-m set` rule of the node's own dump that its missing ipset-save.txt would decide.
+  if (t.disposition.kind === "undecided" && t.disposition.needs === "ipset-members")
+    return [`nodes/${fail.node}/ipset-save.txt`];
   const dst = t.headers.dst.kind === "exact" ? t.headers.dst.ip : undefined;
   const to = h.input.pods.find((p) => p.ip === dst)?.node;
   const absent = [...new Set([fail.node, ...(to === undefined ? [] : [to])])].flatMap((node) => {

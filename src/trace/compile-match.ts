@@ -8,10 +8,10 @@ import {
   compileHashlimit,
   compileIcmp,
   compileIprange,
-  compilePhysdev,
   compilePkttype,
 } from "./match-address-type.ts";
 import { compileSetMatch } from "./match-ipset.ts";
+import { compilePhysdev } from "./match-physdev.ts";
 import { compileMultiport, compileProtoMatch } from "./match-ports.ts";
 import {
   compileConntrack,

@@ -11,7 +11,7 @@ import type { ConnectionResult } from "../hostnet/path-types.ts";
 import { lookupRoute } from "../hostnet/route-lookup.ts";
 import type { Ingress, Packet, Trace } from "../model/trace.ts";
 import { exactIp } from "./address-text.ts";
-import { type HostFilter, hostFilter, hostLocalIps, NodeIndexes } from "./host-filter.ts";
+import { type HostFilter, hostFilter, hostLocalIps, NodeIndexes, nodeTraceOptions } from "./host-filter.ts";
 import type { HostPathInput } from "./host-path-input.ts";
 import { tracePacket } from "./trace-packet.ts";
 
@@ -76,6 +76,14 @@ function evaluate(
   });
 }
 
+/** The device of the client node's route to `dst` (the out-interface of its FORWARD), when the files say. */
+function routeDevice(input: HostPathInput, node: string, dst: string): string | undefined {
+  const host = input.hosts.get(node);
+  if (host?.route === undefined || host.rule === undefined) return undefined;
+  const d = lookupRoute({ dst }, { rules: host.rule.rules, routes: host.route.routes });
+  return d.kind === "unicast" ? d.nextHop.dev : undefined;
+}
+
 /** The client node's NAT: one branch per traced path, each with its rewritten destination. */
 function natBranches(
   input: HostPathInput,
@@ -98,7 +106,7 @@ function natBranches(
       node: q.node,
       ...(iif === undefined ? {} : { inInterface: iif }),
     },
-    { index },
+    { index, routeInterface: (dst) => routeDevice(input, q.node, dst), ...nodeTraceOptions(input, q.node) },
   );
   return r.traces.map((t) => {
     const d = t.disposition.kind;

@@ -49,6 +49,8 @@ function stageChains(walk: Walk, stage: Stage): readonly ChainInfo[] {
 
 /** Runs one hook's tables over the live paths; decided paths go to `done`. */
 function hook(walk: Walk, stage: Stage, live: Outcome[], done: Outcome[]): Outcome[] {
+  // A reply of a tracked connection is not NATed by rules: conntrack applies the request's NAT.
+  const skipNat = walk.ctx.reply === true;
   // Set even when the dump has none of the hook's tables: the disposition reads where a path ended.
   for (const l of live) l.st.hook = stage.hook;
   let current = live;
@@ -56,6 +58,7 @@ function hook(walk: Walk, stage: Stage, live: Outcome[], done: Outcome[]): Outco
   const results: Outcome[] = [];
   for (const info of stageChains(walk, stage)) {
     const nat = info.table === "nat";
+    if (nat && skipNat) continue;
     const next: Outcome[] = [];
     for (const l of current) {
       if (nat && l.st.untracked) {

@@ -1,16 +1,19 @@
 /**
  * The iptables side of the path evaluator across nodes (src/hostnet/path-eval.ts): at every node's
  * FORWARD / INPUT / OUTPUT the evaluator asks, and this traces the packet through that node's
- * iptables-save with the iptables tracer. Each answer's trace is kept, so the multi-hop trace shows
- * the very rule steps (file:line) that decided.
+ * iptables-save with the iptables tracer, with the node's ipsets (`-m set`), whether the packet is
+ * bridged as the node's links prove it (`-m physdev`, hostnet/bridged-between.ts) and, for the
+ * reply direction, conntrack's ESTABLISHED state. Each answer's trace is kept, so the multi-hop
+ * trace shows the very rule steps (file:line) that decided.
  */
+import { bridgedBetween } from "../hostnet/bridged-between.ts";
 import type { FilterQuery, FilterVerdict } from "../hostnet/path-types.ts";
 import type { Evidence } from "../model/finding.ts";
 import type { Trace } from "../model/trace.ts";
 import type { HostPathInput } from "./host-path-input.ts";
 import { ruleStepsOf } from "./rule-steps.ts";
 import { buildTraceIndex, type TraceIndex } from "./trace-index.ts";
-import { tracePacket } from "./trace-packet.ts";
+import { type TraceOptions, tracePacket } from "./trace-packet.ts";
 
 /** The bundle path of a node's dump. */
 export function dumpFile(node: string): string {
@@ -53,6 +56,22 @@ function lastAction(t: Trace): string {
     : `${last.table}/${last.chain}: ${last.action.kind} (line ${last.evidence.line})`;
 }
 
+/**
+ * What a node's evidence adds to its traces: its ipsets and the bridge facts of its links (each
+ * left out when the bundle has no such file: those rules stay undecided).
+ */
+export function nodeTraceOptions(
+  input: HostPathInput,
+  node: string,
+): Pick<TraceOptions, "ipsets" | "bridgedBetween"> {
+  const sets = input.ipsets.get(node);
+  const host = input.hosts.get(node);
+  return {
+    ...(sets === undefined ? {} : { ipsets: sets }),
+    ...(host === undefined ? {} : { bridgedBetween: bridgedBetween(host) }),
+  };
+}
+
 /** The filter callback, and the trace behind each verdict (keyed by the verdict's evidence list). */
 export interface HostFilter {
   readonly filter: (q: FilterQuery) => FilterVerdict;
@@ -80,8 +99,9 @@ export function hostFilter(input: HostPathInput, indexes: NodeIndexes): HostFilt
         node: q.node,
         ...(q.inInterface === undefined ? {} : { inInterface: q.inInterface }),
         ...(q.outInterface === undefined ? {} : { outInterface: q.outInterface }),
+        ...(q.reply ? { reply: true } : {}),
       },
-      { index, bridged: q.inInterface !== undefined && q.inInterface === q.outInterface },
+      { index, ...nodeTraceOptions(input, q.node) },
     );
     const kinds = new Set(r.traces.map((t) => t.disposition.kind));
     const t = r.traces[0]!;

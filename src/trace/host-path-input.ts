@@ -7,6 +7,7 @@
 import { type FlannelNode, flannelNode, type NodeExtras } from "../hostnet/flannel-node.ts";
 import type { HostEvidence } from "../hostnet/host-evidence.ts";
 import { type PodPlacement, podPlacements } from "../hostnet/pod-placement.ts";
+import type { IpsetSave } from "../ipset/ipset-model.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 
@@ -21,6 +22,11 @@ export interface HostPathInput {
   readonly pods: readonly PodPlacement[];
   /** iptables-save of the nodes whose dumps were read; a node absent here makes its hooks undecided. */
   readonly rulesets: ReadonlyMap<string, Ruleset>;
+  /**
+   * `ipset save` (nodes/NODE/ipset-save.txt) of the nodes whose rules were read and that have the
+   * file; without it a node's `-m set` rules are undecided (kube-router's, kube-proxy's IPVS glue).
+   */
+  readonly ipsets: ReadonlyMap<string, IpsetSave>;
 }
 
 /**
@@ -29,7 +35,7 @@ export interface HostPathInput {
  *
  * @example
  * ```ts
- * hostPathInput(cluster, { hosts, extras: nodeExtrasFromJson(nodesJsonText), rulesets });
+ * hostPathInput(cluster, { hosts, extras: nodeExtrasFromJson(nodesJsonText), rulesets, ipsets });
  * ```
  */
 export function hostPathInput(
@@ -38,6 +44,7 @@ export function hostPathInput(
     readonly hosts: ReadonlyMap<string, HostEvidence>;
     readonly extras: ReadonlyMap<string, NodeExtras>;
     readonly rulesets: ReadonlyMap<string, Ruleset>;
+    readonly ipsets?: ReadonlyMap<string, IpsetSave>;
   },
 ): HostPathInput {
   const nodes = cluster.nodes.map((n) => {
@@ -50,5 +57,6 @@ export function hostPathInput(
     nodes,
     pods: podPlacements(cluster, { file: "cluster/pods.json" }),
     rulesets: parts.rulesets,
+    ipsets: parts.ipsets ?? new Map(),
   };
 }

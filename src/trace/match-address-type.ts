@@ -1,7 +1,7 @@
 /**
  * Tests about addresses beyond CIDRs and about the packet's kind: `-m addrtype`, `-m iprange`,
- * `-m pkttype`, `-m icmp`, and the modules whose first-packet answer is fixed (`physdev` when the
- * caller says, `hashlimit`).
+ * `-m pkttype`, `-m icmp`, and `hashlimit`, whose first-packet answer is fixed (`physdev` is in
+ * match-physdev.ts).
  */
 import type { Match } from "../model/ruleset.ts";
 import { inCidr, parseCidr, parseIpv4 } from "../net/ipv4.ts";
@@ -76,14 +76,6 @@ export function compileAddrtype(m: Match): MatchTest[] {
       return pending ?? o.negated;
     };
   });
-}
-
-const BRIDGE = undecided("physdev depends on whether the packet crossed a bridge", "bridge-crossing");
-
-/** `-m physdev`: decided only when the caller says the packet was not bridged. */
-export function compilePhysdev(m: Match): MatchTest[] {
-  const required = m.options.filter((o) => !o.negated).length > 0;
-  return [(_st, ctx) => (ctx.bridged === false ? !required : BRIDGE)];
 }
 
 /** `-m iprange --src-range/--dst-range`. */

@@ -39,7 +39,15 @@ export function compileMark(m: Match, which: "mark" | "ctmark"): MatchTest[] {
 
 const CT_STATES = new Set(["NEW", "ESTABLISHED", "RELATED", "INVALID", "UNTRACKED", "SNAT", "DNAT"]);
 
-/** `--ctstate` / `--state`: the first packet is NEW (or UNTRACKED), and DNAT/SNAT once rewritten. */
+const REPLY_NAT = undecided(
+  "whether the connection was NATed is not known for its reply (the request's NAT is on another hop)",
+  "connection-history",
+);
+
+/**
+ * `--ctstate` / `--state`: the first packet is NEW (or UNTRACKED), and DNAT/SNAT once rewritten; a
+ * reply of a tracked connection (MatchContext.reply) is ESTABLISHED.
+ */
 export function compileStateTest(o: RuleOption, virtualStates: boolean): MatchTest {
   const states = optValue(o).split(",");
   for (const s of states) {
@@ -47,30 +55,42 @@ export function compileStateTest(o: RuleOption, virtualStates: boolean): MatchTe
       return undecidedTest(`conntrack state "${s}" is not known`);
     }
   }
-  return (st) => {
+  const nat = states.includes("DNAT") || states.includes("SNAT");
+  return (st, ctx) => {
     let hit = false;
+    const reply = ctx.reply === true && !st.untracked;
     for (const s of states) {
-      if (s === "NEW" && !st.untracked) hit = true;
+      if (s === "NEW" && !st.untracked && !reply) hit = true;
+      else if (s === "ESTABLISHED" && reply) hit = true;
       else if (s === "UNTRACKED" && st.untracked) hit = true;
       else if (s === "DNAT" && st.dnat) hit = true;
       else if (s === "SNAT" && st.snat) hit = true;
     }
+    // A reply's DNAT/SNAT state is the request's, decided on another hop.
+    if (!hit && nat && reply) return REPLY_NAT;
     return hit !== o.negated;
   };
 }
 
 const REPLY_AFTER_SNAT = undecided("the reply destination after SNAT is not known", "manual-check");
 
+const REPLY_TUPLE = undecided(
+  "the connection's original tuple is not known for its reply (the request's NAT is on another hop)",
+  "connection-history",
+);
+
 function conntrackOption(o: RuleOption): MatchTest {
   const addr = (get: (st: WalkState) => number): MatchTest => {
     const c = parseCidr(optValue(o));
     if (c === undefined) return undecidedTest(`address "${optValue(o)}" is not IPv4`);
-    return (st) => (st.untracked ? o.negated : inCidr(get(st), c) !== o.negated);
+    return (st, ctx) =>
+      st.untracked ? o.negated : ctx.reply === true ? REPLY_TUPLE : inCidr(get(st), c) !== o.negated;
   };
   const port = (get: (st: WalkState) => number): MatchTest => {
     const r = parsePortRange(optValue(o));
     if (r === undefined) return undecidedTest(`port "${optValue(o)}" is not numeric`);
-    return (st) => {
+    return (st, ctx) => {
+      if (ctx.reply === true && !st.untracked) return REPLY_TUPLE;
       const p = get(st);
       if (p < 0) return NO_SOURCE_PORT;
       return (p >= r[0] && p <= r[1]) !== o.negated;
@@ -103,7 +123,7 @@ function conntrackOption(o: RuleOption): MatchTest {
       return port((st) => st.dport);
     case "--ctdir": {
       const dir = optValue(o);
-      return () => (dir === "ORIGINAL") !== o.negated;
+      return (_st, ctx) => (dir === (ctx.reply === true ? "REPLY" : "ORIGINAL")) !== o.negated;
     }
     default:
       return undecidedTest(

@@ -20,8 +20,15 @@ export type MatchResult = boolean | number | Undecided;
 export interface MatchContext {
   /** The node's own addresses; undefined when not given (then LOCAL checks are undecided except 127/8). */
   readonly localIps: readonly number[] | undefined;
-  /** Whether the packet crossed a Linux bridge (physdev); undefined when unknown. */
+  /** Whether the packet crossed a Linux bridge (physdev), as the caller says; undefined when unknown. */
   readonly bridged: boolean | undefined;
+  /** Whether a packet from `inIf` out of `outIf` is bridged, from the node's links (match-physdev.ts). */
+  readonly bridgedBetween?: ((inIf: string, outIf: string) => boolean | undefined) | undefined;
+  /**
+   * True when the packet is a reply of a connection conntrack already tracks (ESTABLISHED, direction
+   * REPLY): `--ctstate ESTABLISHED` matches, NEW does not, and the nat table is not walked.
+   */
+  readonly reply?: boolean | undefined;
   /** `fresh`: counters of `statistic --mode nth` are as just loaded; `unknown` (default): undecidable. */
   readonly nthCounters: "fresh" | "unknown";
   /** The node's `ipset save` for `-m set`; undefined when not collected (set matches are undecided). */

@@ -155,6 +155,9 @@ function ending(path: PathResult, hops: Hop[]): Disposition {
       }
       return { kind: "undecided", reason, needs: needsOf(path.missing ?? []) };
     default: {
+      // A node's rule the tracer could not decide says itself what would decide it (an ipset...).
+      if (last?.kind === "filter" && last.action.kind === "cannot-decide")
+        return { kind: "undecided", reason, needs: last.action.needs, at: last };
       const rules = /no (nodes\/[^ ]+\/iptables-save\.txt)/.exec(reason)?.[1];
       return {
         kind: "undecided",

@@ -54,7 +54,6 @@ describe("tracePacket(): matches", () => {
 describe("tracePacket(): matches a dump cannot decide", () => {
   it.each([
     ["-A FORWARD -m set --match-set KUBE-CLUSTER-IP dst,dst", /ipset membership/],
-    ["-A FORWARD -m physdev --physdev-is-bridged", /physdev depends on whether the packet crossed a bridge/],
     ["-A FORWARD -m statistic --mode nth --every 3 --packet 0", /depends on how many packets/],
     ["-A FORWARD -m owner --uid-owner 0", /"-m owner" is not simulated/],
     ["-A FORWARD -m frobnicate --x 1", /match module "frobnicate" is not known/],
@@ -65,12 +64,23 @@ describe("tracePacket(): matches a dump cannot decide", () => {
     expect(v).toMatch(reason);
   });
 
+  it("physdev is undecided when the out-interface is not known (routed or bridged?)", () => {
+    const [v] = verdict("-A FORWARD -m physdev --physdev-is-bridged", {}, { outInterface: undefined });
+    expect(v).toMatch(
+      /^undecided: Cannot decide line 5: physdev depends on whether the packet crossed a bridge/,
+    );
+  });
+
   it("an unknown match followed by a failing match is simply no match", () => {
     expect(verdict("-A FORWARD -m set --match-set S src -p udp")).toEqual(["forwarded"]);
   });
 
   it("decides physdev when the caller says the packet was not bridged", () => {
-    const r = trace(filter("-A FORWARD -m physdev --physdev-is-bridged -j DROP\n"));
+    const r = trace(
+      filter("-A FORWARD -m physdev --physdev-is-bridged -j DROP\n"),
+      {},
+      { outInterface: undefined },
+    );
     expect(r.traces[0]!.disposition).toMatchObject({ kind: "undecided", needs: "bridge-crossing" });
     const d = tracePacket(
       parseDump(

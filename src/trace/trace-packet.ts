@@ -62,6 +62,8 @@ export function tracePacket(
     ctx: {
       localIps: request.localIps === undefined ? undefined : parseLocalIps(request.localIps),
       bridged: options.bridged,
+      bridgedBetween: options.bridgedBetween,
+      reply: request.reply === true,
       nthCounters: options.nthCounters ?? "unknown",
       ipsets: options.ipsets,
     },

@@ -18,6 +18,11 @@ export interface TraceRequest {
   readonly outInterface?: string;
   /** The node's name, recorded in the flow and its hop. */
   readonly node?: string;
+  /**
+   * The packet is the reply of a connection whose request the node saw (conntrack ESTABLISHED,
+   * direction REPLY): the path evaluator's reply direction. Default: the first packet (NEW).
+   */
+  readonly reply?: boolean;
 }
 
 export interface TraceOptions {
@@ -27,8 +32,18 @@ export interface TraceOptions {
   readonly file?: string;
   /** The out-interface for a destination after rewrites (overrides `outInterface`). */
   readonly routeInterface?: (dstIp: string) => string | undefined;
-  /** Whether the packet crossed a Linux bridge (decides `-m physdev`); unknown by default. */
+  /**
+   * Whether the packet crossed a Linux bridge (decides `-m physdev`); unknown by default. `true`:
+   * bridged between two ports of one bridge; `false`: it crossed no bridge at all. Given, it is
+   * taken as is; without it a FORWARD packet between two different interfaces is routed, never
+   * bridged, and `bridgedBetween` decides the rest (match-physdev.ts).
+   */
   readonly bridged?: boolean;
+  /**
+   * Whether a packet in by `inIf` and out by `outIf` is bridged, proven from the node's links
+   * (the bridge, its ports, br_netfilter); undefined when the evidence cannot tell.
+   */
+  readonly bridgedBetween?: (inIf: string, outIf: string) => boolean | undefined;
   /** `fresh` evaluates `statistic --mode nth` as on a just-loaded ruleset (default: unknown). */
   readonly nthCounters?: "fresh" | "unknown";
   /**
