@@ -33,8 +33,9 @@ export function dnsPolicyLink(ctx: WalkContext): Link | undefined {
     dstIp: denied.target.pod.podIP ?? "",
     protocol: "udp",
     dstPort: denied.target.port,
-    // The query goes to the kube-dns ClusterIP: DNATed and routed by the node, not bridged.
-    bridged: false,
+    // The query goes to the kube-dns ClusterIP, DNATed to a CoreDNS pod: routed to another node,
+    // bridged by br_netfilter to one on the client's own bridge (netpol-trace-options.ts).
+    bridged: q.client.hostNetwork !== true && denied.target.pod.nodeName === q.client.nodeName,
     hook: "FORWARD",
   });
   if (!("decision" in a))

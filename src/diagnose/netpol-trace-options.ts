@@ -1,9 +1,11 @@
 /**
  * What the question's trace (and the node's NetworkPolicy walk) needs for NetworkPolicy chains:
  * the node's ipsets (`-m set`) and whether the packet crosses the cni0 bridge (`-m physdev`, which
- * kube-router's KUBE-ROUTER-FORWARD uses for pods of the same node). Only a pod addressing a pod of
- * its own node by pod IP is bridged; a Service's packet comes up to the node (its gateway), is
- * DNATed and routed out again, and a packet to another node is routed too.
+ * kube-router's KUBE-ROUTER-FORWARD uses for pods of the same node). A pod's packet to a pod of its
+ * own node is bridged, whether it addresses the pod or a Service DNATed to it: br_netfilter bridges
+ * a DNATed packet whose route goes back out of the bridge it came in by (br_nf_pre_routing_finish,
+ * bridged_dnat; kernel-checked by src/testing/overlay-lab-kube-router.test.ts, whose physdev
+ * counters move for both). A packet to another node is routed.
  */
 import type { IpsetSave } from "../ipset/ipset-model.ts";
 import type { ClusterState } from "../model/cluster.ts";
@@ -20,12 +22,7 @@ export interface TraceAt {
 
 /** Whether the question's packet crosses the bridge to reach `targetNode`. */
 export function crossesBridge(q: Question, targetNode: string | undefined): boolean {
-  return (
-    q.resolution.kind === "pod" &&
-    q.client.hostNetwork !== true &&
-    targetNode !== undefined &&
-    targetNode === q.client.nodeName
-  );
+  return q.client.hostNetwork !== true && targetNode !== undefined && targetNode === q.client.nodeName;
 }
 
 /** The trace options the question adds: the node's ipsets and `bridged`. */
