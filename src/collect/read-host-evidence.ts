@@ -1,7 +1,8 @@
 /**
  * Reads a bundle's host network evidence (docs/bundle.md: ip-*.json, bridge-fdb.json, sysctl.txt,
  * lsmod.txt, flannel-subnet.env, ethtool-k-flannel.1.txt, conntrack.txt) for every node directory,
- * flannel's node annotations from cluster/nodes.json, and the iptables rules (with their ipset-save.txt) of the nodes asked for,
+ * flannel's node annotations from cluster/nodes.json, and the iptables rules (with their ipset-save.txt
+ * and ipvsadm.txt) of the nodes asked for,
  * into the pure {@linkcode HostPathInput} of the multi-hop trace and diagnose's path links. A file
  * that is absent is recorded as missing (the checks that need it say undecided).
  */
@@ -10,6 +11,8 @@ import { join } from "node:path";
 import { nodeExtrasFromJson } from "../hostnet/flannel-node.ts";
 import { HOST_FILES, type HostEvidence, parseHostEvidence } from "../hostnet/host-evidence.ts";
 import type { IpsetSave } from "../ipset/ipset-model.ts";
+import type { IpvsTable } from "../ipvs/ipvs-model.ts";
+import { parseIpvsadm } from "../ipvs/parse-ipvsadm.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
@@ -40,6 +43,25 @@ async function optional(path: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
+}
+
+/** A node's `ipvsadm -Sn` (nodes/NODE/ipvsadm.txt), parsed; undefined when absent. */
+async function optionalIpvs(dir: string, node: string): Promise<IpvsTable | undefined> {
+  const file = `nodes/${node}/ipvsadm.txt`;
+  const text = await optional(join(dir, file));
+  return text === undefined ? undefined : parseIpvsadm(text, { file });
+}
+
+/** The rule-side files of one node whose rules are read: its ipsets and IPVS table, when present. */
+async function nodeSets(
+  dir: string,
+  node: string,
+  into: { readonly ipsets: Map<string, IpsetSave>; readonly ipvs: Map<string, IpvsTable> },
+): Promise<void> {
+  const sets = await readNodeIpsets(dir, node);
+  if (sets !== undefined) into.ipsets.set(node, sets);
+  const table = await optionalIpvs(dir, node);
+  if (table !== undefined) into.ipvs.set(node, table);
 }
 
 async function optionalDump(path: string): Promise<Ruleset | undefined> {
@@ -88,6 +110,7 @@ export async function readHostEvidence(
   const hosts = new Map<string, HostEvidence>();
   const rulesets = new Map<string, Ruleset>();
   const ipsets = new Map<string, IpsetSave>();
+  const ipvs = new Map<string, IpvsTable>();
   const rulesOf = new Set(options.rulesOf ?? nodeDirs);
   const conntrackOf = new Set(options.conntrackOf ?? nodeDirs);
   for (const node of nodeDirs) {
@@ -96,10 +119,9 @@ export async function readHostEvidence(
     const rs = await optionalDump(join(dir, "nodes", node, "iptables-save.txt"));
     if (rs === undefined) continue;
     rulesets.set(node, rs);
-    const sets = await readNodeIpsets(dir, node);
-    if (sets !== undefined) ipsets.set(node, sets);
+    await nodeSets(dir, node, { ipsets, ipvs });
   }
-  return hostPathInput(cluster, { hosts, extras, rulesets, ipsets });
+  return hostPathInput(cluster, { hosts, extras, rulesets, ipsets, ipvs });
 }
 
 /**
@@ -112,14 +134,13 @@ export async function withRulesOf(
   nodes: Iterable<string>,
 ): Promise<HostPathInput | undefined> {
   const more = new Map(input.rulesets);
-  const sets = new Map(input.ipsets);
+  const sets = { ipsets: new Map(input.ipsets), ipvs: new Map(input.ipvs) };
   for (const node of nodes) {
     if (more.has(node) || !input.hosts.has(node)) continue;
     const rs = await optionalDump(join(dir, "nodes", node, "iptables-save.txt"));
     if (rs === undefined) continue;
     more.set(node, rs);
-    const s = await readNodeIpsets(dir, node);
-    if (s !== undefined) sets.set(node, s);
+    await nodeSets(dir, node, sets);
   }
-  return more.size === input.rulesets.size ? undefined : { ...input, rulesets: more, ipsets: sets };
+  return more.size === input.rulesets.size ? undefined : { ...input, rulesets: more, ...sets };
 }

@@ -20,6 +20,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
   "iptables-save.txt": "iptables-save",
   "conntrack.txt": "conntrack -L -o extended",
   "ipset-save.txt": "ipset save",
+  "ipvsadm.txt": "ipvsadm -Sn",
 };
 
 /** The host parts the path's hops read (conntrack, lsmod, subnet.env and ethtool only refine checks). */
@@ -31,11 +32,12 @@ const PATH_PARTS: readonly HostPart[] = ["addr", "link", "route", "rule", "neigh
  * directory collected without them), else the node's directory.
  */
 function missingFiles(h: HostPathFacts, fail: PathFailure, t: Trace, reason: string): string[] {
+  // What the node's own trace says it lacks: its ipset-save.txt (a `-m set` rule) or ipvsadm.txt.
+  const needs = t.disposition.kind === "undecided" ? t.disposition.needs : undefined;
+  if (needs === "ipset-members" || needs === "ipvs-table")
+    return [`nodes/${fail.node}/${needs === "ipvs-table" ? "ipvsadm.txt" : "ipset-save.txt"}`];
   const named = reason.match(/nodes\/[^\s,;:()]+/g);
   if (named !== null) return [...new Set(named)];
-  // A `-m set` rule of the node's own dump that its missing ipset-save.txt would decide.
-  if (t.disposition.kind === "undecided" && t.disposition.needs === "ipset-members")
-    return [`nodes/${fail.node}/ipset-save.txt`];
   const dst = t.headers.dst.kind === "exact" ? t.headers.dst.ip : undefined;
   const to = h.input.pods.find((p) => p.ip === dst)?.node;
   const absent = [...new Set([fail.node, ...(to === undefined ? [] : [to])])].flatMap((node) => {

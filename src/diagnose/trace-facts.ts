@@ -71,6 +71,7 @@ function blockedBy(t: Trace): string {
   const by = d.by;
   if (by.kind === "routing") return `routing (${by.reason ?? "a route"})`;
   if (by.kind === "overlay") return `the overlay on ${by.device} (${by.dropped ?? "dropped"})`;
+  if (by.backend === "ipvs") return `IPVS ${by.chain} (${by.evidence.file} line ${by.evidence.line})`;
   return by.action.kind === "policy"
     ? `the ${by.table} ${by.chain} policy (line ${by.evidence.line})`
     : `${by.table}/${by.chain} line ${by.evidence.line}`;

@@ -56,7 +56,9 @@ export type MissingEvidence =
   /** A node's forwarding, rp_filter and br_netfilter settings (`sysctl -a` → nodes/NODE/sysctl.txt). */
   | "kernel-settings"
   /** Another node's iptables rules on the path (`iptables-save` → nodes/NODE/iptables-save.txt). */
-  | "node-rules";
+  | "node-rules"
+  /** An IPVS-mode node's virtual servers (`ipvsadm -Sn` → nodes/NODE/ipvsadm.txt). */
+  | "ipvs-table";
 
 /** The NAT actions: each is a `transform` step with the headers before and after. */
 export type NatAction =
@@ -67,7 +69,21 @@ export type NatAction =
   /** `-j MASQUERADE`: the source becomes the out-interface's address. */
   | { readonly kind: "masquerade" }
   /** `-j REDIRECT`: the destination becomes the node itself, `to` = `ip:port` as resolved. */
-  | { readonly kind: "redirect"; readonly to: string };
+  | { readonly kind: "redirect"; readonly to: string }
+  /**
+   * IPVS (kube-proxy's IPVS mode) scheduled the connection to the virtual server `virtualServer`
+   * (`tcp 10.43.0.10:53`) to the real server `to` (`ip:port`, masquerading: the destination
+   * becomes it). The scheduler (`rr`, `wrr`, `lc`...) picks any of `choices` real servers of weight
+   * > 0; the step's probability is this one's share (by weight; equal shares for `rr`).
+   */
+  | {
+      readonly kind: "ipvs";
+      readonly to: string;
+      readonly virtualServer: string;
+      readonly scheduler: string;
+      readonly weight: number;
+      readonly choices: number;
+    };
 
 /** The `-j MARK` operations (option names without their dashes). */
 export type MarkOp = "set-xmark" | "set-mark" | "and-mark" | "or-mark" | "xor-mark";
@@ -104,8 +120,11 @@ export type FilterAction =
 /** Every action a rule step can record: one closed union. */
 export type StepAction = FilterAction | NatAction;
 
-/** The rule-backend of a rule step. */
-export type RuleBackend = "iptables" | "nft";
+/**
+ * The rule-backend of a rule step: an iptables dump, an nft ruleset, or the IPVS table (`ipvsadm
+ * -Sn`, kube-proxy's IPVS mode: table `ipvs`, chain = the virtual server, rule = its `-A`/`-a` line).
+ */
+export type RuleBackend = "iptables" | "nft" | "ipvs";
 
 /** What a rule step (filter or transform) says about its rule. */
 interface RuleStepBase {

@@ -31,12 +31,13 @@ function nftWhere(step: { backend: string; family?: string; table: string; chain
     : `${step.table} ${step.chain}`;
 }
 
-/** Where an nft rule is: its file and handle; an iptables rule's file when not the heading's dump. */
+/** Where an nft (or IPVS) rule is: its file and handle; an iptables rule's file when not the heading's dump. */
 function nftProof(
   step: { backend: string; evidence: { file: string; handle?: number } },
   file?: string,
 ): string {
-  if (step.backend !== "nft" && (file === undefined || step.evidence.file === file)) return "";
+  // An IPVS step's line is in the node's ipvsadm.txt: always named.
+  if (step.backend === "iptables" && (file === undefined || step.evidence.file === file)) return "";
   const handle = step.evidence.handle === undefined ? "" : ` handle ${step.evidence.handle}`;
   return `  (${terminalSafe(step.evidence.file)}${handle})`;
 }

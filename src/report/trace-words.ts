@@ -44,6 +44,8 @@ export function actionText(a: StepAction): string {
       return "MASQUERADE (source becomes the out-interface's address)";
     case "redirect":
       return `REDIRECT to ${a.to}`;
+    case "ipvs":
+      return `IPVS ${a.virtualServer} -> ${a.to} (${a.scheduler}: any of ${a.choices} real server${a.choices === 1 ? "" : "s"}, weight ${a.weight})`;
     default: {
       const never: never = a;
       throw new TypeError(`Unknown step action ${JSON.stringify(never)}`);
@@ -61,6 +63,9 @@ export function stepText(step: Step): string {
   switch (step.kind) {
     case "filter":
     case "transform":
+      // IPVS's share is its scheduler's, by weight: not a random match.
+      if (step.action.kind === "ipvs")
+        return `${actionText(step.action)}${step.probability === undefined ? "" : `, share ${Number(step.probability.toPrecision(6))}`}`;
       return actionText(step.action) + probabilityText(step.probability);
     case "routing":
       return routingText(step);
@@ -119,6 +124,8 @@ export function byText(d: Extract<Disposition, { kind: "dropped" | "rejected" }>
   const by = d.by;
   if (by.kind === "routing") return `routing (${by.reason ?? "a route"})`;
   if (by.kind === "overlay") return `the overlay on ${by.device} (${by.dropped ?? "dropped"})`;
+  // IPVS (a virtual server without a real server to schedule to) is named with its ipvsadm line.
+  if (by.backend === "ipvs") return `IPVS ${by.chain} (${by.evidence.file} line ${by.evidence.line})`;
   // An nft rule is named with its table and handle: it is not in the iptables dump the heading names.
   if (by.backend === "nft") {
     const handle = by.evidence.handle === undefined ? "" : ` handle ${by.evidence.handle}`;

@@ -5,7 +5,11 @@
  */
 import type { ConnectionResult } from "../hostnet/path-types.ts";
 import type { Packet } from "../model/trace.ts";
-import { answerConnection, type ConnectionAnswer } from "../trace/connection-answer.ts";
+import {
+  answerConnection,
+  type ConnectionAnswer,
+  type ConnectionBranch,
+} from "../trace/connection-answer.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
 
 export interface LabQuestion {
@@ -25,7 +29,7 @@ export interface LabAnswer {
   /** The evaluation across nodes (the lab's questions have one branch, and reach the evaluator). */
   readonly connection: ConnectionResult;
   /** How the destination was decided before routing: `conntrack`, `nat` or `none`. */
-  readonly rewrite: "conntrack" | "nat" | "none";
+  readonly rewrite: ConnectionBranch["rewrite"];
   readonly answer: ConnectionAnswer;
 }
 

@@ -11,8 +11,17 @@ import type { ConnectionResult } from "../hostnet/path-types.ts";
 import { lookupRoute } from "../hostnet/route-lookup.ts";
 import type { Ingress, Packet, Trace } from "../model/trace.ts";
 import { exactIp } from "./address-text.ts";
-import { type HostFilter, hostFilter, hostLocalIps, NodeIndexes, nodeTraceOptions } from "./host-filter.ts";
+import {
+  dumpFile,
+  type HostFilter,
+  hostFilter,
+  hostLocalIps,
+  NodeIndexes,
+  nodeTraceOptions,
+} from "./host-filter.ts";
 import type { HostPathInput } from "./host-path-input.ts";
+import { ipvsNotCollected } from "./ipvs-stage.ts";
+import { ruleStepsOf } from "./rule-steps.ts";
 import { tracePacket } from "./trace-packet.ts";
 
 /** A connection to answer: the packet as the client sends it, from a pod (or hostNetwork) on a node. */
@@ -29,8 +38,12 @@ export interface ConnectionBranch {
   readonly probability: number;
   /** The packet after the client node's NAT or conntrack entry (what is routed). */
   readonly routed: Packet;
-  /** How the destination was decided before routing. */
-  readonly rewrite: "conntrack" | "nat" | "none";
+  /**
+   * How the destination was decided before routing: a conntrack entry, the client node's iptables
+   * NAT, its IPVS (kube-proxy's IPVS mode: the node itself sends the packet on to the real server,
+   * so it leaves through OUTPUT, not FORWARD), or nothing.
+   */
+  readonly rewrite: "conntrack" | "nat" | "ipvs" | "none";
   /** The client node's own iptables path (absent when a conntrack entry decided, or no dump was read). */
   readonly clientTrace?: Trace;
   readonly conntrack?: ConntrackHit;
@@ -61,6 +74,7 @@ function evaluate(
   q: ConnectionQuestion,
   routed: Packet,
   filter: HostFilter,
+  sentByNode = false,
 ): ConnectionResult {
   const headers = q.packet.protocol === "tcp" ? 52 : 28;
   const p = q.packet;
@@ -69,7 +83,9 @@ function evaluate(
     pods: input.pods,
     filter: filter.filter,
     packetBytes: Math.min(1500, (q.payload ?? 16) + headers),
-    origin: { node: q.node, ingress: q.ingress },
+    // After IPVS schedules it, the node itself sends the packet to the real server (ip_vs_xmit.c:
+    // LOCAL_OUT): routed as the node's own, its OUTPUT and POSTROUTING already in the client trace.
+    origin: { node: q.node, ingress: sentByNode ? "host" : q.ingress },
     ...(routed.dstIp === p.dstIp && routed.dstPort === p.dstPort
       ? {}
       : { dnatFrom: { ip: p.dstIp, ...(p.dstPort === undefined ? {} : { port: p.dstPort }) } }),
@@ -97,6 +113,8 @@ function natBranches(
   if (rs === undefined || index === undefined)
     return [{ probability: 1, routed: p, rewrite: "none", connection: evaluate(input, q, p, filter) }];
   const iif = q.ingress === "pod" ? podInterface(input, q.node, p.srcIp) : undefined;
+  // kube-proxy's IPVS: the node's table, or, for an IPVS-mode node without one, "not collected".
+  const ipvs = input.ipvs.get(q.node) ?? ipvsNotCollected(rs, dumpFile(q.node));
   const r = tracePacket(
     rs,
     {
@@ -106,7 +124,12 @@ function natBranches(
       node: q.node,
       ...(iif === undefined ? {} : { inInterface: iif }),
     },
-    { index, routeInterface: (dst) => routeDevice(input, q.node, dst), ...nodeTraceOptions(input, q.node) },
+    {
+      index,
+      routeInterface: (dst) => routeDevice(input, q.node, dst),
+      ...nodeTraceOptions(input, q.node),
+      ...(ipvs === undefined ? {} : { ipvs }),
+    },
   );
   return r.traces.map((t) => {
     const d = t.disposition.kind;
@@ -116,10 +139,15 @@ function natBranches(
       ip === undefined || dst.kind !== "exact"
         ? p
         : { ...p, dstIp: ip, ...(dst.port === undefined ? {} : { dstPort: dst.port }) };
-    const rewrite = routed.dstIp !== p.dstIp || routed.dstPort !== p.dstPort ? "nat" : "none";
+    const viaIpvs = ruleStepsOf(t).some((s) => s.backend === "ipvs");
+    const rewrite = viaIpvs
+      ? "ipvs"
+      : routed.dstIp !== p.dstIp || routed.dstPort !== p.dstPort
+        ? "nat"
+        : "none";
     const base = { probability: t.probability, routed, rewrite, clientTrace: t } as const;
     if (d === "dropped" || d === "rejected" || d === "undecided") return base;
-    return { ...base, connection: evaluate(input, q, routed, filter) };
+    return { ...base, connection: evaluate(input, q, routed, filter, viaIpvs) };
   });
 }
 

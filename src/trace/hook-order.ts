@@ -2,8 +2,11 @@
  * The hooks a packet passes in kernel order, from a pod (PREROUTING, then INPUT or FORWARD and
  * POSTROUTING) or from the node itself (OUTPUT, POSTROUTING, and back in over loopback), each hook's
  * tables in priority order, the routing decisions between them and the built-in chains' policies.
+ * With the node's IPVS table, IPVS sits where the kernel has it (ipvs-stage.ts): in INPUT after the
+ * filter table, in OUTPUT after nat.
  */
 import type { TableName } from "../model/ruleset.ts";
+import { ipvsPaths } from "./ipvs-stage.ts";
 import { routeOut, routePaths } from "./route-step.ts";
 import type { ChainInfo } from "./trace-index.ts";
 import { policyStep } from "./trace-steps.ts";
@@ -27,6 +30,12 @@ const STAGES = {
   output: { id: 4, hook: "OUTPUT", tables: ["raw", "mangle", "nat", "filter", "security"] },
   loopbackPre: { id: 5, hook: "PREROUTING", tables: ["raw", "mangle"] },
   loopbackInput: { id: 6, hook: "INPUT", tables: ["mangle", "filter", "security"] },
+  // IPVS splits INPUT after the filter table and OUTPUT after nat; after it schedules, the packet
+  // is sent by the node: OUTPUT again, without nat (the connection's NAT is set).
+  inputNat: { id: 7, hook: "INPUT", tables: ["nat"] },
+  outputNat: { id: 8, hook: "OUTPUT", tables: ["raw", "mangle", "nat"] },
+  outputFilter: { id: 9, hook: "OUTPUT", tables: ["filter", "security"] },
+  ipvsOut: { id: 10, hook: "OUTPUT", tables: ["raw", "mangle", "filter", "security"] },
 } as const satisfies Record<string, Stage>;
 
 /**
@@ -88,6 +97,26 @@ function newPath(st: WalkState): Outcome {
   return outcome(1, st, undefined, ACCEPT);
 }
 
+/**
+ * INPUT with IPVS between its filter and nat tables: a packet for a virtual service is scheduled to
+ * a real server and sent on (OUTPUT without nat, routing, POSTROUTING), or stays the node's when the
+ * real server is the node itself; any other packet goes on to nat INPUT and the node's socket.
+ */
+function inputWithIpvs(walk: Walk, local: Outcome[], done: Outcome[]): Outcome[] {
+  const { scheduled, passed } = ipvsPaths(walk, hook(walk, STAGES.loopbackInput, local, done), done);
+  const delivered = hook(walk, STAGES.inputNat, passed, done);
+  if (scheduled.length === 0) return delivered;
+  const toServer = routePaths(walk, scheduled, done);
+  for (const l of hook(walk, STAGES.inputNat, toServer.local, done)) delivered.push(l);
+  for (const l of toServer.forward) {
+    l.st.inIf = "";
+    l.st.outIf = routeOut(walk, l.st);
+  }
+  for (const l of hook(walk, STAGES.post, hook(walk, STAGES.ipvsOut, toServer.forward, done), done))
+    delivered.push(l);
+  return delivered;
+}
+
 /** A packet from a pod: PREROUTING, routing, then INPUT, or FORWARD and POSTROUTING. */
 export function fromPod(walk: Walk, st0: WalkState): Outcome[] {
   const done: Outcome[] = [];
@@ -95,7 +124,10 @@ export function fromPod(walk: Walk, st0: WalkState): Outcome[] {
   st0.outIf = "";
   const live = hook(walk, STAGES.pre, [newPath(st0)], done);
   const { local, forward } = routePaths(walk, live, done);
-  const finished = hook(walk, STAGES.input, local, done);
+  const finished =
+    walk.options.ipvs === undefined
+      ? hook(walk, STAGES.input, local, done)
+      : inputWithIpvs(walk, local, done);
   for (const l of forward) l.st.outIf = routeOut(walk, l.st);
   const forwarded = hook(walk, STAGES.post, hook(walk, STAGES.forward, forward, done), done);
   for (const l of forwarded) finished.push(l);
@@ -111,7 +143,10 @@ export function fromHost(walk: Walk, st0: WalkState): Outcome[] {
   // Every table of the OUTPUT hook sees the out-interface of the first route lookup: the kernel
   // re-routes after a nat OUTPUT DNAT, but the hook's `-o` device is fixed when the hook is entered
   // (kernel-verified). POSTROUTING sees the new route.
-  const live = hook(walk, STAGES.output, [newPath(st0)], done);
+  const live =
+    walk.options.ipvs === undefined
+      ? hook(walk, STAGES.output, [newPath(st0)], done)
+      : outputWithIpvs(walk, newPath(st0), done);
   const { local, forward } = routePaths(walk, live, done);
   for (const l of local) l.st.outIf = "lo";
   for (const l of forward) l.st.outIf = routeOut(walk, l.st);
@@ -126,6 +161,18 @@ export function fromHost(walk: Walk, st0: WalkState): Outcome[] {
   for (const l of delivered) finished.push(l);
   for (const l of finished) done.push(l);
   return done;
+}
+
+/**
+ * OUTPUT with IPVS after its nat table (ip_vs_local_request4): a scheduled packet is sent again
+ * through OUTPUT towards its real server (nat skipped), the others go on to filter and security.
+ */
+function outputWithIpvs(walk: Walk, start: Outcome, done: Outcome[]): Outcome[] {
+  const { scheduled, passed } = ipvsPaths(walk, hook(walk, STAGES.outputNat, [start], done), done);
+  const live = hook(walk, STAGES.outputFilter, passed, done);
+  for (const l of scheduled) l.st.outIf = isLoopbackOrLocal(walk, l.st) ? "lo" : routeOut(walk, l.st);
+  for (const l of hook(walk, STAGES.ipvsOut, scheduled, done)) live.push(l);
+  return live;
 }
 
 function isLoopbackOrLocal(walk: Walk, st: WalkState): boolean {

@@ -57,8 +57,9 @@ function lastAction(t: Trace): string {
 }
 
 /**
- * What a node's evidence adds to its traces: its ipsets and the bridge facts of its links (each
- * left out when the bundle has no such file: those rules stay undecided).
+ * What a node's evidence adds to its filter traces: its ipsets and the bridge facts of its links
+ * (each left out when the bundle has no such file: those rules stay undecided). IPVS is the client
+ * node's NAT (connection-answer.ts), not a filter verdict.
  */
 export function nodeTraceOptions(
   input: HostPathInput,

@@ -8,6 +8,7 @@ import { type FlannelNode, flannelNode, type NodeExtras } from "../hostnet/flann
 import type { HostEvidence } from "../hostnet/host-evidence.ts";
 import { type PodPlacement, podPlacements } from "../hostnet/pod-placement.ts";
 import type { IpsetSave } from "../ipset/ipset-model.ts";
+import type { IpvsTable } from "../ipvs/ipvs-model.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 
@@ -27,6 +28,11 @@ export interface HostPathInput {
    * file; without it a node's `-m set` rules are undecided (kube-router's, kube-proxy's IPVS glue).
    */
   readonly ipsets: ReadonlyMap<string, IpsetSave>;
+  /**
+   * The IPVS table (nodes/NODE/ipvsadm.txt, kube-proxy's IPVS mode) of the nodes whose rules were
+   * read and that have one: a packet for a virtual service is scheduled to its real servers.
+   */
+  readonly ipvs: ReadonlyMap<string, IpvsTable>;
 }
 
 /**
@@ -45,6 +51,7 @@ export function hostPathInput(
     readonly extras: ReadonlyMap<string, NodeExtras>;
     readonly rulesets: ReadonlyMap<string, Ruleset>;
     readonly ipsets?: ReadonlyMap<string, IpsetSave>;
+    readonly ipvs?: ReadonlyMap<string, IpvsTable>;
   },
 ): HostPathInput {
   const nodes = cluster.nodes.map((n) => {
@@ -58,5 +65,6 @@ export function hostPathInput(
     pods: podPlacements(cluster, { file: "cluster/pods.json" }),
     rulesets: parts.rulesets,
     ipsets: parts.ipsets ?? new Map(),
+    ipvs: parts.ipvs ?? new Map(),
   };
 }

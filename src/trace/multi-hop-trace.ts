@@ -58,6 +58,9 @@ function clientPrefix(b: ConnectionBranch, sent: Flow): Step[] {
     ];
   }
   if (b.clientTrace === undefined || b.rewrite === "none") return [];
+  // After IPVS the node sends the packet itself: its INPUT, IPVS, OUTPUT and POSTROUTING steps are
+  // the client node's whole part (no FORWARD is asked of it).
+  if (b.rewrite === "ipvs") return b.clientTrace.hops.flatMap((h) => h.steps);
   return b.clientTrace.hops
     .flatMap((h) => h.steps)
     .filter((s) => s.kind === "transform" || (s.kind === "filter" && s.table === "nat"));

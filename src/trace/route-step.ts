@@ -7,6 +7,7 @@
 import type { RoutingStep } from "../model/trace-step.ts";
 import { formatIpv4 } from "../net/ipv4.ts";
 import { addressText } from "./address-text.ts";
+import { isVirtualAddress } from "./ipvs-stage.ts";
 import { undecided } from "./match-test.ts";
 import { isLocalDst, type Outcome, type Walk } from "./walk-context.ts";
 import type { WalkState } from "./walk-state.ts";
@@ -27,16 +28,40 @@ export function routePaths(
   const forward: Outcome[] = [];
   for (const l of live) {
     const decision = isLocalDst(walk, l.st);
-    const step = routingStep(walk, l, decision);
+    const unbound = decision === false && unboundVirtual(walk, l.st);
+    const step = unbound ? unboundStep(l) : routingStep(walk, l, decision);
     l.trail = { s: step, prev: l.trail };
-    if (decision === undefined) {
-      const needs = walk.ctx.localIps === undefined ? "node-addresses" : "manual-check";
+    if (decision === undefined || unbound) {
+      const needs = walk.ctx.localIps === undefined || unbound ? "node-addresses" : "manual-check";
       l.v = { k: "unknown", why: undecided(step.reason!, needs) };
       l.by = step;
       done.push(l);
     } else (decision ? local : forward).push(l);
   }
   return { local, forward };
+}
+
+/**
+ * An IPVS virtual server's address that is not among the node's addresses as given: kube-proxy binds
+ * every one on kube-ipvs0, and only a packet for a local address reaches IPVS. Whether it is bound is
+ * for the node's `ip addr` to say (a missing kube-ipvs0 address is a failure of its own), not a guess.
+ */
+function unboundVirtual(walk: Walk, st: WalkState): boolean {
+  const table = walk.options.ipvs;
+  if (table === undefined || "missing" in table) return false;
+  return st.hdr.dst.kind === "exact" && isVirtualAddress(table, st.dst);
+}
+
+function unboundStep(l: Outcome): RoutingStep {
+  const dst = l.st.hdr.dst;
+  return {
+    kind: "routing",
+    decision: "undecided",
+    dst,
+    basis: "none",
+    outInterface: undefined,
+    reason: `${addressText(dst)} is an IPVS virtual server, but not an address of this node as given: only a packet for an address bound on the node (kube-ipvs0) reaches IPVS (give the node's ip-addr.json, or --local-ip)`,
+  };
 }
 
 function routingStep(walk: Walk, l: Outcome, decision: boolean | undefined): RoutingStep {

@@ -1,7 +1,19 @@
 /** What `tracePacket` (trace-packet.ts) is asked: the packet and its entry, and how the node is set up. */
 import type { IpsetSave } from "../ipset/ipset-model.ts";
+import type { IpvsTable } from "../ipvs/ipvs-model.ts";
 import type { Ingress, Packet } from "../model/flow.ts";
 import type { TraceIndex } from "./trace-index.ts";
+
+/**
+ * An IPVS-mode node (its iptables glue shows it) whose IPVS table was not collected: a packet for
+ * the node itself may be a virtual server's, so where it goes is undecided (`ipvs-table`).
+ */
+export interface IpvsNotCollected {
+  /** The file that would decide it (`nodes/NODE/ipvsadm.txt`). */
+  readonly missing: string;
+  /** Why the node is in IPVS mode (`nodes/NODE/iptables-save.txt:52 matches KUBE-CLUSTER-IP`). */
+  readonly mode: string;
+}
 
 /** What to trace: the packet, where it enters, and what the node looks like. */
 export interface TraceRequest {
@@ -51,6 +63,13 @@ export interface TraceOptions {
    * undecided (needs `ipset-members`).
    */
   readonly ipsets?: IpsetSave;
+  /**
+   * The node's IPVS table (`ipvsadm -Sn`, parseIpvsadm; kube-proxy's IPVS mode): a packet for a
+   * virtual service is scheduled to its real servers, one path each (ipvs-stage.ts). Without it a
+   * node's IPVS is not seen: give it for an IPVS-mode node (the destination then must be one of the
+   * node's addresses, kube-ipvs0's, for the packet to reach IPVS).
+   */
+  readonly ipvs?: IpvsTable | IpvsNotCollected;
   /** Stop forking after this many paths (default 4096); the rest becomes one undecided path. */
   readonly maxPaths?: number;
 }

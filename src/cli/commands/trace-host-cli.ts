@@ -39,6 +39,29 @@ export async function wholeHostOf(
   });
 }
 
+/**
+ * For an IPVS-mode node: the whole-host walk's result is dropped (it does not simulate IPVS, and
+ * would deliver a virtual server's packet to the node itself); the native nftables tables it read
+ * are listed as not looked at, since only iptables-save.txt and ipvsadm.txt were traced.
+ */
+export function withoutIpvsWalk(host: HostTraceNode | undefined): HostTraceNode | undefined {
+  if (host?.result === undefined) return host;
+  const { result: _dropped, ...rest } = host;
+  const native = host.tables.filter((t) => t.startsWith("nft "));
+  return {
+    ...rest,
+    wholeHost: false,
+    tables: [],
+    notRead: [
+      ...host.notRead,
+      ...native.map(
+        (t) =>
+          `${t} (the whole-host walk does not simulate IPVS: traced through iptables-save.txt and ipvsadm.txt)`,
+      ),
+    ],
+  };
+}
+
 /** The JSON fields: `tables` read, `notRead` with why, ordering `assumptions`, a whole-host `hostError`. */
 export function hostFields(host: HostTraceNode | undefined): Record<string, unknown> {
   if (host === undefined) return {};
@@ -52,12 +75,12 @@ export function hostFields(host: HostTraceNode | undefined): Record<string, unkn
 }
 
 /** The text lines after the paths. */
-export function hostText(host: HostTraceNode | undefined): string {
+export function hostText(host: HostTraceNode | undefined, ipvs = false): string {
   if (host === undefined) return "";
   const lines: string[] = [""];
   if (host.result !== undefined)
     lines.push(`Tables read (at each hook they run in priority order): ${host.tables.join(", ")}`);
-  else lines.push("Traced through iptables-save.txt only.");
+  else lines.push(`Traced through iptables-save.txt${ipvs ? " and ipvsadm.txt (IPVS)" : ""} only.`);
   for (const n of host.notRead) lines.push(`Not looked at: ${n}`);
   for (const a of host.assumptions) lines.push(`Assumed: ${a}`);
   if (host.error !== undefined) lines.push(`Whole-host trace failed: ${host.error}`);

@@ -23,6 +23,8 @@ export interface TraceCliOptions {
   readonly outInterface?: string;
   /** `ipset save` output for `-m set` rules (with --bundle: the node's ipset-save.txt by default). */
   readonly ipsets?: string;
+  /** `ipvsadm -Sn` output of an IPVS-mode node (with --bundle: the node's ipvsadm.txt by default). */
+  readonly ipvsadm?: string;
   /** `yes`/`no`: whether the packet crossed a Linux bridge (decides `-m physdev`). */
   readonly bridged?: string;
   readonly output: string;

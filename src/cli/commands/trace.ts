@@ -11,7 +11,8 @@ import { rulesetFamily, tracePacket } from "../../trace/trace-packet.ts";
 import { EXIT_OK, EXIT_PROBLEMS, EXIT_UNDECIDED, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import { hostFields, hostText, wholeHostOf } from "./trace-host-cli.ts";
+import { hostFields, hostText, wholeHostOf, withoutIpvsWalk } from "./trace-host-cli.ts";
+import { ipvsOf, ipvsOption } from "./trace-ipvs-cli.ts";
 import { runMultiHopTrace } from "./trace-multihop.ts";
 import { bridgedOf, ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
 
@@ -76,8 +77,11 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
   const format = parseOutputFormat(opts.output);
   const source = await sourceOf(opts);
   const request = traceRequestFromOptions({ ...opts, dst: opts.dst }, source.node?.pod);
+  // An IPVS-mode node: its virtual servers (ipvsadm.txt, --ipvsadm) and the addresses kube-ipvs0 binds.
+  const ipvs = await ipvsOf(opts, source.node);
   const localIps = [
     ...(source.node?.addresses ?? []),
+    ...(ipvs?.addresses ?? []),
     ...request.localIps.map((address) => ({ address, source: "--local-ip" })),
   ];
   const bridged = bridgedOf(opts.bridged);
@@ -104,10 +108,13 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
       file: source.file,
       ...(ipsets === undefined ? {} : { ipsets }),
       ...(bridged === undefined ? {} : { bridged }),
+      ...ipvsOption(ipvs?.table, ruleset, source.file),
     },
   );
-  // A bundle node with nft-ruleset.json is traced through every table of the host (issue 15).
-  const host = await wholeHostOf(opts, source, traced, { ruleset, file: source.file });
+  // A bundle node with nft-ruleset.json is traced through every table of the host (issue 15); the
+  // nft walk does not simulate IPVS, so an IPVS node keeps the iptables + IPVS trace.
+  const whole = await wholeHostOf(opts, source, traced, { ruleset, file: source.file });
+  const host = ipvs === undefined ? whole : withoutIpvsWalk(whole);
   // With a bundle, the cluster says more: a path to an address of the node's pod CIDR that no pod has
   // ends neighbor-unreachable.
   const result =
@@ -116,7 +123,11 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
       : refineTrace(host?.result ?? traced, { cluster: source.node.cluster, node: source.node.node });
   const output = { dump: source.file, localIps, ...result, ...hostFields(host) };
   await writeStdout(
-    formatOutput(format, output, (r) => renderTraceText(r, { file: source.file }) + hostText(host)),
+    formatOutput(
+      format,
+      output,
+      (r) => renderTraceText(r, { file: source.file }) + hostText(host, ipvs !== undefined),
+    ),
   );
   return traceExitCode(result);
 }
@@ -159,6 +170,10 @@ export function registerTrace(program: Command): void {
     .option(
       "--ipsets <file>",
       "`ipset save` output of the node, to decide -m set rules (with --bundle: nodes/NODE/ipset-save.txt)",
+    )
+    .option(
+      "--ipvsadm <file>",
+      "`ipvsadm -Sn` output of an IPVS-mode node: Service packets are scheduled to its real servers (with --bundle: nodes/NODE/ipvsadm.txt)",
     )
     .option(
       "--bridged <yes|no>",
