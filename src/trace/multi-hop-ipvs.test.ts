@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { diagnoseBundleDir } from "../collect/diagnose-bundle-dir.ts";
 import { readHostEvidence } from "../collect/read-host-evidence.ts";
 import { checkTraceSteps } from "../model/trace.ts";
+import { citesDestination } from "../report/html/path-hops.ts";
 import { runCliSource } from "../testing/run-cli-source.ts";
 import { answerConnection } from "./connection-answer.ts";
 import { multiHopTrace } from "./multi-hop-trace.ts";
@@ -60,6 +61,9 @@ describe("answerConnection() through an IPVS-mode node", () => {
       expect(s.evidence).toEqual({ file: "nodes/node-a/ipvsadm.txt", line: i + 2 });
       expect(lines[s.evidence.line - 1]).toBe(s.rule);
     }
+    // The report attaches a finding that cites b1's real server line to b1's path only.
+    const cites = [{ file: "nodes/node-a/ipvsadm.txt", line: 3 }];
+    expect(r.traces.map((t) => citesDestination(cites, t))).toEqual([false, true]);
   });
 
   it("without node-a's ipvsadm.txt: undecided, asking for it (the glue shows IPVS mode)", async () => {

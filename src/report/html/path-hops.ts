@@ -132,13 +132,16 @@ export function tracedBoxes(trace: TraceResult | undefined): TracedBoxes {
 
 /**
  * Whether a data-plane finding cites the rule that sent this path where it went: one of its
- * evidence lines is the path's DNAT rule (same file and line).
+ * evidence lines is the path's DNAT rule or IPVS real server (same file and line).
  */
 export function citesDestination(
   evidence: readonly { readonly file: string; readonly line?: number }[],
   t: Trace,
 ): boolean {
-  const nat = ruleStepsOf(t).filter((s) => s.kind === "transform" && s.action.kind === "dnat");
+  // The DNAT rule, or the IPVS real server (its ipvsadm.txt line) the path was scheduled to.
+  const nat = ruleStepsOf(t).filter(
+    (s) => s.kind === "transform" && (s.action.kind === "dnat" || s.action.kind === "ipvs"),
+  );
   return evidence.some((ev) =>
     nat.some((s) => ev.line !== undefined && ev.file === s.evidence.file && ev.line === s.evidence.line),
   );
