@@ -3,6 +3,7 @@
  * overlay lab (the kernel's outcome: a1 -> b1 times out when node-b's VTEP MAC changed).
  */
 import { describe, expect, it } from "vitest";
+import { diagnoseSpec, smallIncident } from "../testing/demo-bundles.ts";
 import { labReportInput } from "../testing/overlay-report-input.ts";
 import { renderDiagnosisText } from "./render-diagnosis-text.ts";
 
@@ -25,5 +26,20 @@ describe("pathTraceLines()", () => {
       "  node-b: VXLAN in on flannel.1, route via cni0, ARP 198.18.2.10 answers, to pod default/b1",
     );
     expect(text).toMatch(/-> delivered to pod default\/b1$/m);
+  });
+
+  it("pathTraceLines() cites the bridge's connected route when nothing answers ARP for a stale endpoint", async () => {
+    // The incident: prod-agent1 DNATs to 10.42.2.17, an address in its own pod CIDR on cni0 that no
+    // pod has. What proves "on the bridge" is the route `10.42.2.0/24 dev cni0` (ip-route.json), not
+    // the policy rule that sent the lookup to the main table (ip-rule.json).
+    const d = await diagnoseSpec(smallIncident(), {
+      from: "eopx/eopx-gateway-7d9c6b8f5-x4kq2",
+      to: "eopx-register:8848",
+    });
+    const text = renderDiagnosisText(d);
+    const section = text.slice(text.indexOf("Across nodes:"), text.indexOf("\nNodes:"));
+    expect(section).toMatch(
+      /nothing answers ARP for 10\.42\.2\.17.*\[nodes\/prod-agent1\/ip-route\.json:\d+\]$/m,
+    );
   });
 });

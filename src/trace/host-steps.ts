@@ -150,7 +150,9 @@ export function hostStepToSteps(s: HostStep, ctx: StepContext): Step[] {
           to: s.pod === undefined && s.device === undefined ? "node" : "pod",
           ...(s.pod === undefined ? {} : { pod: s.pod }),
           ...(s.device === undefined ? {} : { device: s.device }),
-          ...evidenceRef(s.evidence),
+          // A bridged delivery is proven by the connected route that puts the address on the bridge
+          // (or the pod that has it), not by the policy rule that led to the main table.
+          ...evidenceRef(s.evidence, /ip-route\.json$/),
         },
       ];
     case "filter": {
