@@ -7,7 +7,7 @@
 import type { Evidence } from "../model/finding.ts";
 import type { TableName } from "../model/ruleset.ts";
 import type { ChoiceEra } from "./endpoint-choices.ts";
-import type { KubeProxyIndex } from "./kube-proxy-index.ts";
+import type { IndexedRule, KubeProxyIndex } from "./kube-proxy-index.ts";
 
 export interface KubeProxyEra {
   /** Lowest Kubernetes minor version (1.x) the rules allow; undefined when nothing bounds it. */
@@ -33,10 +33,20 @@ function declared(table: TableName, test: (chain: string) => boolean) {
   };
 }
 
+/**
+ * The first rule holding `needle` in the indexed nat chains named `prefix...`, the chains taken in the
+ * order of their first indexed rule. The chains are found by their declarations: an index built on
+ * demand (ruleset-index.ts) then indexes only those chains.
+ */
 function ruleIn(prefix: string, needle: string) {
   return (index: KubeProxyIndex) => {
-    for (const [chain, rules] of index.nat) {
-      if (!chain.startsWith(prefix)) continue;
+    const chains: (readonly IndexedRule[])[] = [];
+    for (const chain of index.chains.get("nat")?.keys() ?? []) {
+      const rules = chain.startsWith(prefix) ? index.nat.get(chain) : undefined;
+      if (rules !== undefined && rules.length > 0) chains.push(rules);
+    }
+    chains.sort((a, b) => a[0]!.line - b[0]!.line);
+    for (const rules of chains) {
       const r = rules.find((x) => x.text.includes(needle));
       if (r !== undefined) return { line: r.line, text: r.text };
     }

@@ -1,0 +1,242 @@
+/**
+ * A {@linkcode KubeProxyIndex} over a parsed dump (issue 14): when a node's dump is parsed anyway
+ * (the client node of a diagnose question, for its trace), reconciliation reads the same parse
+ * instead of a second index built rule by rule during the pass. Nothing is made up front: a chain's
+ * rules are indexed the first time someone asks for that chain, so a question about one Service on a
+ * million-rule node indexes nat KUBE-SERVICES and that Service's chains, not the other 250,000.
+ * What it answers is what {@linkcode KubeProxyIndexer} answers for the same dump (tested side by side).
+ */
+import type { Chain, Ruleset, TableName } from "../model/ruleset.ts";
+import { ruleAccess } from "../model/ruleset.ts";
+import { KNOWN_TARGETS } from "../parse/known-extensions.ts";
+import { targetOfText } from "../parse/rule-view.ts";
+import {
+  FILTER_CHAINS,
+  type IndexedRule,
+  IPVS_CLUSTER_IP_MATCH,
+  indexRule,
+  type KubeProxyIndex,
+  MAX_UNDEFINED,
+  marksOnly,
+  NAT_CHAIN,
+  type UndefinedJump,
+} from "./kube-proxy-index.ts";
+
+/** The rules of a chain as (line, text) pairs, without a rule object per rule where the chain allows. */
+function chainRules(chain: Chain): { readonly lines: ArrayLike<number>; readonly texts: readonly string[] } {
+  const texts = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
+  return { lines: ruleAccess(chain).lines, texts };
+}
+
+/** Every rule of `chain` through {@linkcode indexRule}; nat mark-only rules are left out, as the indexer does. */
+function indexChain(table: TableName, chain: Chain): IndexedRule[] {
+  const { lines, texts } = chainRules(chain);
+  const out: IndexedRule[] = [];
+  const name = chain.name;
+  for (let k = 0; k < texts.length; k++) {
+    const text = texts[k]!;
+    if (table === "nat" && marksOnly(text)) continue;
+    out.push(indexRule({ table, chain: name, index: k, line: lines[k]!, raw: text, text }));
+  }
+  return out;
+}
+
+/** A table's declared chains as name → declaration line, read from the parsed chains (no copy). */
+class DeclarationLines implements ReadonlyMap<string, number> {
+  constructor(readonly chains: ReadonlyMap<string, Chain>) {}
+
+  get size(): number {
+    return this.chains.size;
+  }
+
+  get(name: string): number | undefined {
+    return this.chains.get(name)?.line;
+  }
+
+  has(name: string): boolean {
+    return this.chains.has(name);
+  }
+
+  *entries(): MapIterator<[string, number]> {
+    for (const c of this.chains.values()) yield [c.name, c.line];
+  }
+
+  *keys(): MapIterator<string> {
+    for (const c of this.chains.values()) yield c.name;
+  }
+
+  *values(): MapIterator<number> {
+    for (const c of this.chains.values()) yield c.line;
+  }
+
+  [Symbol.iterator](): MapIterator<[string, number]> {
+    return this.entries();
+  }
+
+  forEach(
+    cb: (value: number, key: string, map: ReadonlyMap<string, number>) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [k, v] of this) cb.call(thisArg, v, k, this);
+  }
+}
+
+/**
+ * The indexed nat rules by chain, each chain indexed on first `get`. Iterating visits every indexed
+ * chain (and so indexes all of them), in the order of their first indexed rule, as the indexer's map.
+ */
+class NatRules implements ReadonlyMap<string, readonly IndexedRule[]> {
+  readonly #chains: ReadonlyMap<string, Chain> | undefined;
+  /** Indexed chains; null for a chain with nothing indexed. */
+  readonly #made = new Map<string, IndexedRule[] | null>();
+  #all: Map<string, IndexedRule[]> | undefined;
+
+  constructor(chains: ReadonlyMap<string, Chain> | undefined) {
+    this.#chains = chains;
+  }
+
+  get(name: string): IndexedRule[] | undefined {
+    let made = this.#made.get(name);
+    if (made === undefined) {
+      const chain = NAT_CHAIN.test(name) ? this.#chains?.get(name) : undefined;
+      const rules = chain === undefined ? [] : indexChain("nat", chain);
+      made = rules.length === 0 ? null : rules;
+      this.#made.set(name, made);
+    }
+    return made ?? undefined;
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+
+  #every(): Map<string, IndexedRule[]> {
+    if (this.#all === undefined) {
+      const found: [string, IndexedRule[]][] = [];
+      for (const c of this.#chains?.values() ?? []) {
+        const rules = NAT_CHAIN.test(c.name) ? this.get(c.name) : undefined;
+        if (rules !== undefined) found.push([c.name, rules]);
+      }
+      found.sort((a, b) => a[1][0]!.line - b[1][0]!.line);
+      this.#all = new Map(found);
+    }
+    return this.#all;
+  }
+
+  get size(): number {
+    return this.#every().size;
+  }
+
+  entries(): MapIterator<[string, IndexedRule[]]> {
+    return this.#every().entries();
+  }
+
+  keys(): MapIterator<string> {
+    return this.#every().keys();
+  }
+
+  values(): MapIterator<IndexedRule[]> {
+    return this.#every().values();
+  }
+
+  [Symbol.iterator](): MapIterator<[string, IndexedRule[]]> {
+    return this.entries();
+  }
+
+  forEach(
+    cb: (
+      value: readonly IndexedRule[],
+      key: string,
+      map: ReadonlyMap<string, readonly IndexedRule[]>,
+    ) => void,
+    thisArg?: unknown,
+  ): void {
+    for (const [k, v] of this) cb.call(thisArg, v, k, this);
+  }
+}
+
+/**
+ * Jumps to chains their table does not declare: the first rule per target, in dump order, at most
+ * {@linkcode MAX_UNDEFINED}. As in the indexer, kube-proxy's mark-only nat rules are not looked at
+ * (kube-proxy's own test dumps jump to kubelet's KUBE-MARK-DROP without declaring it).
+ */
+function undefinedJumps(ruleset: Ruleset): UndefinedJump[] {
+  const found: UndefinedJump[] = [];
+  for (const [table, t] of ruleset.tables) {
+    const first = new Map<string, UndefinedJump>();
+    for (const chain of t.chains.values()) {
+      const { lines, texts } = chainRules(chain);
+      const marks = table === "nat" && NAT_CHAIN.test(chain.name);
+      for (let k = 0; k < texts.length; k++) {
+        if (marks && marksOnly(texts[k]!)) continue;
+        const target = targetOfText(texts[k]!);
+        if (target === undefined || KNOWN_TARGETS.has(target) || t.chains.has(target)) continue;
+        const seen = first.get(target);
+        if (seen === undefined || lines[k]! < seen.line)
+          first.set(target, { table, target, line: lines[k]!, text: texts[k]! });
+      }
+    }
+    found.push(...first.values());
+  }
+  return found.sort((a, b) => a.line - b.line).slice(0, MAX_UNDEFINED);
+}
+
+/** The index, its parts made on first use. */
+class RulesetIndex implements KubeProxyIndex {
+  readonly chains: ReadonlyMap<TableName, ReadonlyMap<string, number>>;
+  readonly nat: NatRules;
+  readonly #ruleset: Ruleset;
+  #filter: IndexedRule[] | undefined;
+  #undefined: UndefinedJump[] | undefined;
+  #ipvs: { readonly line: number; readonly text: string } | null | undefined;
+
+  constructor(ruleset: Ruleset) {
+    this.#ruleset = ruleset;
+    this.chains = new Map([...ruleset.tables].map(([name, t]) => [name, new DeclarationLines(t.chains)]));
+    this.nat = new NatRules(ruleset.tables.get("nat")?.chains);
+  }
+
+  get filter(): readonly IndexedRule[] {
+    if (this.#filter === undefined) {
+      const chains = this.#ruleset.tables.get("filter")?.chains;
+      const rules: IndexedRule[] = [];
+      for (const name of FILTER_CHAINS) {
+        const chain = chains?.get(name);
+        if (chain !== undefined) rules.push(...indexChain("filter", chain));
+      }
+      this.#filter = rules.sort((a, b) => a.line - b.line);
+    }
+    return this.#filter;
+  }
+
+  get undefinedJumps(): readonly UndefinedJump[] {
+    this.#undefined ??= undefinedJumps(this.#ruleset);
+    return this.#undefined;
+  }
+
+  get ipvsClusterIpMatch(): { readonly line: number; readonly text: string } | undefined {
+    if (this.#ipvs === undefined) {
+      this.#ipvs = null;
+      const chain = this.#ruleset.tables.get("nat")?.chains.get("KUBE-SERVICES");
+      if (chain !== undefined) {
+        const { lines, texts } = chainRules(chain);
+        const k = texts.findIndex((t) => t.includes(IPVS_CLUSTER_IP_MATCH));
+        if (k >= 0) this.#ipvs = { line: lines[k]!, text: texts[k]! };
+      }
+    }
+    return this.#ipvs ?? undefined;
+  }
+}
+
+/**
+ * The kube-proxy index of a parsed dump, read from the parse on demand (see the file comment).
+ *
+ * @example
+ * ```ts
+ * const index = rulesetIndex(parseDump(text, { lazy: true }));
+ * index.nat.get("KUBE-SERVICES")?.length; // the Service entry rules, indexed now
+ * ```
+ */
+export function rulesetIndex(ruleset: Ruleset): KubeProxyIndex {
+  return new RulesetIndex(ruleset);
+}
