@@ -6,6 +6,7 @@
  */
 import type { Evidence } from "../model/finding.ts";
 import type { TableName } from "../model/ruleset.ts";
+import { declaredWithPrefix, firstDeclared } from "./declared-chains.ts";
 import type { ChoiceEra } from "./endpoint-choices.ts";
 import type { IndexedRule, KubeProxyIndex } from "./kube-proxy-index.ts";
 
@@ -25,11 +26,19 @@ interface Signal {
   readonly find: (index: KubeProxyIndex) => { line: number; text: string } | undefined;
 }
 
-function declared(table: TableName, test: (chain: string) => boolean) {
+/** The first chain declared with one of `prefixes` (found without reading every name, declared-chains.ts). */
+function declared(table: TableName, prefixes: readonly string[]) {
   return (index: KubeProxyIndex) => {
-    for (const [name, line] of index.chains.get(table) ?? [])
-      if (test(name)) return { line, text: `:${name} - [0:0]` };
-    return undefined;
+    const found = firstDeclared(index.chains, table, prefixes);
+    return found === undefined ? undefined : { line: found[1], text: `:${found[0]} - [0:0]` };
+  };
+}
+
+/** The declaration of the chain `name` (looked up, not searched: a node declares 250,000 chains). */
+function declaredName(table: TableName, name: string) {
+  return (index: KubeProxyIndex) => {
+    const line = index.chains.get(table)?.get(name);
+    return line === undefined ? undefined : { line, text: `:${name} - [0:0]` };
   };
 }
 
@@ -41,8 +50,8 @@ function declared(table: TableName, test: (chain: string) => boolean) {
 function ruleIn(prefix: string, needle: string) {
   return (index: KubeProxyIndex) => {
     const chains: (readonly IndexedRule[])[] = [];
-    for (const chain of index.chains.get("nat")?.keys() ?? []) {
-      const rules = chain.startsWith(prefix) ? index.nat.get(chain) : undefined;
+    for (const [chain] of declaredWithPrefix(index.chains, "nat", [prefix])) {
+      const rules = index.nat.get(chain);
       if (rules !== undefined && rules.length > 0) chains.push(rules);
     }
     chains.sort((a, b) => a[0]!.line - b[0]!.line);
@@ -56,16 +65,16 @@ function ruleIn(prefix: string, needle: string) {
 
 /** Each signal with the release that introduced or removed it. */
 const SIGNALS: readonly Signal[] = [
-  { bound: "min", minor: 17, find: declared("nat", (c) => c === "KUBE-PROXY-CANARY") }, // PR #81517
-  { bound: "min", minor: 21, find: declared("filter", (c) => c === "KUBE-NODEPORTS") }, // PR #97824
+  { bound: "min", minor: 17, find: declaredName("nat", "KUBE-PROXY-CANARY") }, // PR #81517
+  { bound: "min", minor: 21, find: declaredName("filter", "KUBE-NODEPORTS") }, // PR #97824
   {
     bound: "min",
     minor: 24,
-    find: declared("nat", (c) => c.startsWith("KUBE-EXT-") || c.startsWith("KUBE-SVL-")),
+    find: declared("nat", ["KUBE-EXT-", "KUBE-SVL-"]),
   }, // PR #109060
-  { bound: "min", minor: 25, find: declared("filter", (c) => c === "KUBE-PROXY-FIREWALL") }, // PR #110289
+  { bound: "min", minor: 25, find: declaredName("filter", "KUBE-PROXY-FIREWALL") }, // PR #110289
   { bound: "min", minor: 31, find: ruleIn("KUBE-NODEPORTS", "localhost_nps_accepted_pkts") }, // PR #125015
-  { bound: "max", minor: 23, find: declared("nat", (c) => c.startsWith("KUBE-XLB-")) }, // removed by PR #109060
+  { bound: "max", minor: 23, find: declared("nat", ["KUBE-XLB-"]) }, // removed by PR #109060
 ];
 
 /** The era of the rules in `index` (`file` is the dump's path, for evidence). */

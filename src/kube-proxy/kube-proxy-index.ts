@@ -7,6 +7,7 @@
 import type { TableName } from "../model/ruleset.ts";
 import type { DumpHandler, RuleLine, RuleView } from "../parse/dump-reader.ts";
 import { KNOWN_TARGETS } from "../parse/known-extensions.ts";
+import type { DeclaredChains } from "./declared-chains.ts";
 
 /** The fields of one rule that reconciliation reads. Addresses are without a `/32` suffix. */
 export interface IndexedRule {
@@ -138,7 +139,7 @@ function targetOf(
 /** The index of one node's dump. */
 export interface KubeProxyIndex {
   /** Declared chains per table, with their declaration line. */
-  readonly chains: ReadonlyMap<TableName, ReadonlyMap<string, number>>;
+  readonly chains: ReadonlyMap<TableName, DeclaredChains>;
   /** Indexed nat rules by chain, in order. */
   readonly nat: ReadonlyMap<string, readonly IndexedRule[]>;
   /** filter KUBE-SERVICES and KUBE-EXTERNAL-SERVICES rules. */

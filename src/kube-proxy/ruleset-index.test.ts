@@ -7,12 +7,19 @@ import { generateDump, optionsForRules } from "../bench/generate-dump.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
 import { parseDump } from "../parse/parse-dump.ts";
 import { kubeProxyFixtures, skipWithoutSharedFixtures } from "../testing/shared-fixtures.ts";
+import { declaredWithPrefix } from "./declared-chains.ts";
 import { type KubeProxyIndex, KubeProxyIndexer } from "./kube-proxy-index.ts";
 import { rulesetIndex } from "./ruleset-index.ts";
+
+/** Prefixes kube-proxy's detectors search the declarations for. */
+const PREFIXES = [["KUBE-SVC-"], ["KUBE-EXT-", "KUBE-SVL-"], ["KUBE-XLB-"], ["KUBE-NODEPORTS"], ["CILIUM_"]];
 
 function plain(index: KubeProxyIndex): unknown {
   return {
     chains: [...index.chains].map(([t, m]) => [t, [...m]]),
+    prefixed: [...index.chains.keys()].flatMap((t) =>
+      PREFIXES.map((p) => [...declaredWithPrefix(index.chains, t, p)]),
+    ),
     nat: [...index.nat],
     filter: index.filter,
     undefinedJumps: index.undefinedJumps,

@@ -9,7 +9,9 @@
 import type { Chain, Ruleset, TableName } from "../model/ruleset.ts";
 import { ruleAccess } from "../model/ruleset.ts";
 import { KNOWN_TARGETS } from "../parse/known-extensions.ts";
+import { ParsedChains } from "../parse/parsed-chains.ts";
 import { targetOfText } from "../parse/rule-view.ts";
+import type { DeclaredChains } from "./declared-chains.ts";
 import {
   FILTER_CHAINS,
   type IndexedRule,
@@ -22,15 +24,38 @@ import {
   type UndefinedJump,
 } from "./kube-proxy-index.ts";
 
+/** A chain's rules as lines and texts. */
+interface ChainRules {
+  readonly lines: ArrayLike<number>;
+  readonly texts: readonly string[];
+}
+
 /** The rules of a chain as (line, text) pairs, without a rule object per rule where the chain allows. */
-function chainRules(chain: Chain): { readonly lines: ArrayLike<number>; readonly texts: readonly string[] } {
+function chainRules(chain: Chain): ChainRules {
   const texts = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
   return { lines: ruleAccess(chain).lines, texts };
 }
 
+/**
+ * {@linkcode chainRules}, remembering the last chain read: nat KUBE-SERVICES (tens of thousands of
+ * rules) is read for the IPVS mark and then indexed, and its texts are decoded once.
+ */
+class LastChain {
+  #chain: Chain | undefined;
+  #rules: ChainRules | undefined;
+
+  read(chain: Chain): ChainRules {
+    if (this.#chain !== chain || this.#rules === undefined) {
+      this.#rules = chainRules(chain);
+      this.#chain = chain;
+    }
+    return this.#rules;
+  }
+}
+
 /** Every rule of `chain` through {@linkcode indexRule}; nat mark-only rules are left out, as the indexer does. */
-function indexChain(table: TableName, chain: Chain): IndexedRule[] {
-  const { lines, texts } = chainRules(chain);
+function indexChain(table: TableName, chain: Chain, read: LastChain): IndexedRule[] {
+  const { lines, texts } = read.read(chain);
   const out: IndexedRule[] = [];
   const name = chain.name;
   for (let k = 0; k < texts.length; k++) {
@@ -42,8 +67,17 @@ function indexChain(table: TableName, chain: Chain): IndexedRule[] {
 }
 
 /** A table's declared chains as name → declaration line, read from the parsed chains (no copy). */
-class DeclarationLines implements ReadonlyMap<string, number> {
+class DeclarationLines implements DeclaredChains {
   constructor(readonly chains: ReadonlyMap<string, Chain>) {}
+
+  *withPrefix(prefixes: readonly string[]): Generator<[string, number]> {
+    const chains = this.chains;
+    if (chains instanceof ParsedChains) {
+      for (const c of chains.withPrefix(prefixes)) yield [c.name, c.line];
+      return;
+    }
+    for (const c of chains.values()) if (prefixes.some((p) => c.name.startsWith(p))) yield [c.name, c.line];
+  }
 
   get size(): number {
     return this.chains.size;
@@ -87,19 +121,21 @@ class DeclarationLines implements ReadonlyMap<string, number> {
  */
 class NatRules implements ReadonlyMap<string, readonly IndexedRule[]> {
   readonly #chains: ReadonlyMap<string, Chain> | undefined;
+  readonly #read: LastChain;
   /** Indexed chains; null for a chain with nothing indexed. */
   readonly #made = new Map<string, IndexedRule[] | null>();
   #all: Map<string, IndexedRule[]> | undefined;
 
-  constructor(chains: ReadonlyMap<string, Chain> | undefined) {
+  constructor(chains: ReadonlyMap<string, Chain> | undefined, read: LastChain) {
     this.#chains = chains;
+    this.#read = read;
   }
 
   get(name: string): IndexedRule[] | undefined {
     let made = this.#made.get(name);
     if (made === undefined) {
       const chain = NAT_CHAIN.test(name) ? this.#chains?.get(name) : undefined;
-      const rules = chain === undefined ? [] : indexChain("nat", chain);
+      const rules = chain === undefined ? [] : indexChain("nat", chain, this.#read);
       made = rules.length === 0 ? null : rules;
       this.#made.set(name, made);
     }
@@ -183,9 +219,10 @@ function undefinedJumps(ruleset: Ruleset): UndefinedJump[] {
 
 /** The index, its parts made on first use. */
 class RulesetIndex implements KubeProxyIndex {
-  readonly chains: ReadonlyMap<TableName, ReadonlyMap<string, number>>;
+  readonly chains: ReadonlyMap<TableName, DeclaredChains>;
   readonly nat: NatRules;
   readonly #ruleset: Ruleset;
+  readonly #read = new LastChain();
   #filter: IndexedRule[] | undefined;
   #undefined: UndefinedJump[] | undefined;
   #ipvs: { readonly line: number; readonly text: string } | null | undefined;
@@ -193,7 +230,7 @@ class RulesetIndex implements KubeProxyIndex {
   constructor(ruleset: Ruleset) {
     this.#ruleset = ruleset;
     this.chains = new Map([...ruleset.tables].map(([name, t]) => [name, new DeclarationLines(t.chains)]));
-    this.nat = new NatRules(ruleset.tables.get("nat")?.chains);
+    this.nat = new NatRules(ruleset.tables.get("nat")?.chains, this.#read);
   }
 
   get filter(): readonly IndexedRule[] {
@@ -202,7 +239,7 @@ class RulesetIndex implements KubeProxyIndex {
       const rules: IndexedRule[] = [];
       for (const name of FILTER_CHAINS) {
         const chain = chains?.get(name);
-        if (chain !== undefined) rules.push(...indexChain("filter", chain));
+        if (chain !== undefined) rules.push(...indexChain("filter", chain, this.#read));
       }
       this.#filter = rules.sort((a, b) => a.line - b.line);
     }
@@ -219,7 +256,7 @@ class RulesetIndex implements KubeProxyIndex {
       this.#ipvs = null;
       const chain = this.#ruleset.tables.get("nat")?.chains.get("KUBE-SERVICES");
       if (chain !== undefined) {
-        const { lines, texts } = chainRules(chain);
+        const { lines, texts } = this.#read.read(chain);
         const k = texts.findIndex((t) => t.includes(IPVS_CLUSTER_IP_MATCH));
         if (k >= 0) this.#ipvs = { line: lines[k]!, text: texts[k]! };
       }
