@@ -66,8 +66,11 @@ export async function diagnoseBundleDir(
     const isClient = node === builder.clientNode;
     // A node whose NetworkPolicy rules the question meets is parsed in the same pass, with its ipsets.
     const parts = isClient || policyNodes.has(node);
+    // With a question every node is parsed too: a node off the path is only summed up (kube-proxy's
+    // mode, era and health), which its index answers from the parse reading a few chains, where the
+    // rule-by-rule index of the full check would index every rule; the parse goes with the node.
     const data = withoutRuleset(
-      (await early.get(node)) ?? (await readBundleNode(dir, node, { ruleset: parts })),
+      (await early.get(node)) ?? (await readBundleNode(dir, node, { ruleset: question !== undefined })),
       parts,
     );
     early.delete(node);
