@@ -144,6 +144,12 @@ export interface KubeProxyIndex {
   readonly nat: ReadonlyMap<string, readonly IndexedRule[]>;
   /** filter KUBE-SERVICES and KUBE-EXTERNAL-SERVICES rules. */
   readonly filter: readonly IndexedRule[];
+  /**
+   * The indexed rules of nat `chain` whose text names `ip` after ` -d ` (every rule with that
+   * destination is among them), found without indexing the chain's other rules; only an index that
+   * indexes on demand has it (ruleset-index.ts).
+   */
+  natRulesTo?(chain: string, ip: string): readonly IndexedRule[];
   /** Jumps to undeclared chains, first rule per target (at most {@linkcode MAX_UNDEFINED}). */
   readonly undefinedJumps: readonly UndefinedJump[];
   /**

@@ -7,7 +7,6 @@
  * What it answers is what {@linkcode KubeProxyIndexer} answers for the same dump (tested side by side).
  */
 import type { Chain, Ruleset, TableName } from "../model/ruleset.ts";
-import { ruleAccess } from "../model/ruleset.ts";
 import { KNOWN_TARGETS } from "../parse/known-extensions.ts";
 import { ParsedChains } from "../parse/parsed-chains.ts";
 import { targetOfText } from "../parse/rule-view.ts";
@@ -16,55 +15,13 @@ import {
   FILTER_CHAINS,
   type IndexedRule,
   IPVS_CLUSTER_IP_MATCH,
-  indexRule,
   type KubeProxyIndex,
   MAX_UNDEFINED,
   marksOnly,
   NAT_CHAIN,
   type UndefinedJump,
 } from "./kube-proxy-index.ts";
-
-/** A chain's rules as lines and texts. */
-interface ChainRules {
-  readonly lines: ArrayLike<number>;
-  readonly texts: readonly string[];
-}
-
-/** The rules of a chain as (line, text) pairs, without a rule object per rule where the chain allows. */
-function chainRules(chain: Chain): ChainRules {
-  const texts = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
-  return { lines: ruleAccess(chain).lines, texts };
-}
-
-/**
- * {@linkcode chainRules}, remembering the last chain read: nat KUBE-SERVICES (tens of thousands of
- * rules) is read for the IPVS mark and then indexed, and its texts are decoded once.
- */
-class LastChain {
-  #chain: Chain | undefined;
-  #rules: ChainRules | undefined;
-
-  read(chain: Chain): ChainRules {
-    if (this.#chain !== chain || this.#rules === undefined) {
-      this.#rules = chainRules(chain);
-      this.#chain = chain;
-    }
-    return this.#rules;
-  }
-}
-
-/** Every rule of `chain` through {@linkcode indexRule}; nat mark-only rules are left out, as the indexer does. */
-function indexChain(table: TableName, chain: Chain, read: LastChain): IndexedRule[] {
-  const { lines, texts } = read.read(chain);
-  const out: IndexedRule[] = [];
-  const name = chain.name;
-  for (let k = 0; k < texts.length; k++) {
-    const text = texts[k]!;
-    if (table === "nat" && marksOnly(text)) continue;
-    out.push(indexRule({ table, chain: name, index: k, line: lines[k]!, raw: text, text }));
-  }
-  return out;
-}
+import { chainRules, indexChain, LastChain, NatRules } from "./parsed-nat-rules.ts";
 
 /** A table's declared chains as name → declaration line, read from the parsed chains (no copy). */
 class DeclarationLines implements DeclaredChains {
@@ -109,82 +66,6 @@ class DeclarationLines implements DeclaredChains {
 
   forEach(
     cb: (value: number, key: string, map: ReadonlyMap<string, number>) => void,
-    thisArg?: unknown,
-  ): void {
-    for (const [k, v] of this) cb.call(thisArg, v, k, this);
-  }
-}
-
-/**
- * The indexed nat rules by chain, each chain indexed on first `get`. Iterating visits every indexed
- * chain (and so indexes all of them), in the order of their first indexed rule, as the indexer's map.
- */
-class NatRules implements ReadonlyMap<string, readonly IndexedRule[]> {
-  readonly #chains: ReadonlyMap<string, Chain> | undefined;
-  readonly #read: LastChain;
-  /** Indexed chains; null for a chain with nothing indexed. */
-  readonly #made = new Map<string, IndexedRule[] | null>();
-  #all: Map<string, IndexedRule[]> | undefined;
-
-  constructor(chains: ReadonlyMap<string, Chain> | undefined, read: LastChain) {
-    this.#chains = chains;
-    this.#read = read;
-  }
-
-  get(name: string): IndexedRule[] | undefined {
-    let made = this.#made.get(name);
-    if (made === undefined) {
-      const chain = NAT_CHAIN.test(name) ? this.#chains?.get(name) : undefined;
-      const rules = chain === undefined ? [] : indexChain("nat", chain, this.#read);
-      made = rules.length === 0 ? null : rules;
-      this.#made.set(name, made);
-    }
-    return made ?? undefined;
-  }
-
-  has(name: string): boolean {
-    return this.get(name) !== undefined;
-  }
-
-  #every(): Map<string, IndexedRule[]> {
-    if (this.#all === undefined) {
-      const found: [string, IndexedRule[]][] = [];
-      for (const c of this.#chains?.values() ?? []) {
-        const rules = NAT_CHAIN.test(c.name) ? this.get(c.name) : undefined;
-        if (rules !== undefined) found.push([c.name, rules]);
-      }
-      found.sort((a, b) => a[1][0]!.line - b[1][0]!.line);
-      this.#all = new Map(found);
-    }
-    return this.#all;
-  }
-
-  get size(): number {
-    return this.#every().size;
-  }
-
-  entries(): MapIterator<[string, IndexedRule[]]> {
-    return this.#every().entries();
-  }
-
-  keys(): MapIterator<string> {
-    return this.#every().keys();
-  }
-
-  values(): MapIterator<IndexedRule[]> {
-    return this.#every().values();
-  }
-
-  [Symbol.iterator](): MapIterator<[string, IndexedRule[]]> {
-    return this.entries();
-  }
-
-  forEach(
-    cb: (
-      value: readonly IndexedRule[],
-      key: string,
-      map: ReadonlyMap<string, readonly IndexedRule[]>,
-    ) => void,
     thisArg?: unknown,
   ): void {
     for (const [k, v] of this) cb.call(thisArg, v, k, this);
@@ -244,6 +125,10 @@ class RulesetIndex implements KubeProxyIndex {
       this.#filter = rules.sort((a, b) => a.line - b.line);
     }
     return this.#filter;
+  }
+
+  natRulesTo(chain: string, ip: string): readonly IndexedRule[] {
+    return this.nat.rulesTo(chain, ip);
   }
 
   get undefinedJumps(): readonly UndefinedJump[] {
