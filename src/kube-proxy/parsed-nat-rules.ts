@@ -20,19 +20,19 @@ export function chainRules(chain: Chain): ChainRules {
 }
 
 /**
- * {@linkcode chainRules}, remembering the last chain read: nat KUBE-SERVICES (tens of thousands of
- * rules) is read for the IPVS mark and then indexed, and its texts are decoded once.
+ * {@linkcode chainRules}, remembering the two chains read last: nat KUBE-SERVICES (tens of thousands
+ * of rules) is read for the IPVS mark, then KUBE-NODEPORTS for the era, then KUBE-SERVICES again for
+ * the asked Service's entries, and its texts are decoded once.
  */
 export class LastChain {
-  #chain: Chain | undefined;
-  #rules: ChainRules | undefined;
+  #recent: { readonly chain: Chain; readonly rules: ChainRules }[] = [];
 
   read(chain: Chain): ChainRules {
-    if (this.#chain !== chain || this.#rules === undefined) {
-      this.#rules = chainRules(chain);
-      this.#chain = chain;
-    }
-    return this.#rules;
+    const hit = this.#recent.find((r) => r.chain === chain);
+    if (hit !== undefined) return hit.rules;
+    const rules = chainRules(chain);
+    this.#recent = [{ chain, rules }, ...this.#recent.slice(0, 1)];
+    return rules;
   }
 }
 
