@@ -96,7 +96,7 @@ async function readDumpEvidence(
     const signatures = new RuleSignatureScanner();
     // A parsed dump is indexed from the parse, on demand (ruleset-index.ts); only a dump read
     // without its parse is indexed rule by rule during the pass.
-    const builder = context.ruleset ? new RulesetBuilder({ lazy: true, ...expected }) : undefined;
+    const builder = context.ruleset ? new RulesetBuilder({ lazy: true }) : undefined;
     const indexer = builder === undefined ? new KubeProxyIndexer() : undefined;
     const handlers = [scanner.handler, signatures.handler, (builder ?? indexer!).handler];
     // Chunks are reused unless the ruleset keeps them as its rules' text.
