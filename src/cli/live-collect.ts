@@ -8,7 +8,7 @@ import { chmod, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Command, Option } from "commander";
-import { type CollectOptions, type CollectSummary, collectBundle } from "../collect/collect-bundle.ts";
+import type { CollectOptions, CollectSummary } from "../collect/collect-bundle.ts";
 import { DEFAULT_IMAGE } from "../collect/collector-pod.ts";
 import { ProgressBar } from "../collect/progress-bar.ts";
 import { stagingDirFor } from "../collect/staged-dir.ts";
@@ -133,6 +133,8 @@ export async function runLiveCollect(
       "netdoctor: WARNING: --insecure-ignore-host-key: SSH host keys are NOT verified; anyone on the path can impersonate the nodes\n",
     );
   }
+  // Loaded here: the Kubernetes client is megabytes of code a `diagnose --bundle` never runs.
+  const { collectBundle } = await import("../collect/collect-bundle.ts");
   try {
     return await collectBundle({
       ...options,

@@ -11,6 +11,7 @@ import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts"
 import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
 import { KUBE_PROXY_FILES, type KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import { type KubeProxyIndex, KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
+import { rulesetIndex } from "../kube-proxy/ruleset-index.ts";
 import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
@@ -90,17 +91,20 @@ async function readDumpEvidence(
   try {
     const path = join(bundleDir, file);
     const size = (await stat(path)).size;
-    const scanner = new NodeScanner(size > 0 ? { expectedRules: rulesInBytes(size) } : {});
+    const expected = size > 0 ? { expectedRules: rulesInBytes(size) } : {};
+    const scanner = new NodeScanner(expected);
     const signatures = new RuleSignatureScanner();
-    const indexer = new KubeProxyIndexer();
+    // A parsed dump is indexed from the parse, on demand (ruleset-index.ts); only a dump read
+    // without its parse is indexed rule by rule during the pass.
     const builder = context.ruleset ? new RulesetBuilder({ lazy: true }) : undefined;
-    const handlers = [scanner.handler, signatures.handler, indexer.handler];
-    if (builder !== undefined) handlers.push(builder.handler);
+    const indexer = builder === undefined ? new KubeProxyIndexer() : undefined;
+    const handlers = [scanner.handler, signatures.handler, (builder ?? indexer!).handler];
     // Chunks are reused unless the ruleset keeps them as its rules' text.
     const reader = await streamDump(path, composeHandlers(...handlers), { reuse: builder === undefined });
     const scan = scanner.finish({ node, file, header: reader.header });
     const ruleset = builder?.finish(reader);
-    return { scan, signatures: signatures.hits, index: indexer.finish(), ruleset };
+    const index: KubeProxyIndex = ruleset === undefined ? indexer!.finish() : rulesetIndex(ruleset);
+    return { scan, signatures: signatures.hits, index, ruleset };
   } catch (error) {
     if (!(error instanceof DumpSyntaxError || error instanceof CollectError || isSystemError(error)))
       throw error;

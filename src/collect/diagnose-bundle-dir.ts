@@ -1,12 +1,13 @@
 /**
  * Runs `diagnose` over a bundle directory: reads the API side, then streams one node at a time
  * into the pure {@linkcode DiagnosisBuilder}. Each node's dump is read once: one pass scans it
- * (node health), indexes it (reconciliation) and, for the client node of a question, parses it
- * (the trace).
+ * (node health) and indexes it (reconciliation) or, for the nodes a question's path crosses, parses
+ * it, and that one parse serves the host path, the trace and reconciliation (its index is read
+ * from the parse: kube-proxy/ruleset-index.ts).
  */
 import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
-import { readBundle, readBundleNode } from "./read-bundle.ts";
+import { type BundleNode, readBundle, readBundleNode } from "./read-bundle.ts";
 import { readHostPath } from "./read-host-path.ts";
 import { ipsetsOf, type ReadNodeParts, readNetpolEvidence } from "./read-netpol-evidence.ts";
 import { readNetworkPolicyState } from "./read-network-policies.ts";
@@ -17,16 +18,35 @@ export interface DiagnoseDirOptions {
   readonly onNode?: (node: string, done: number, total: number) => void;
 }
 
+/** The node as the loop reads it: its parse only when the loop asks for it (`keep`). */
+function withoutRuleset(data: BundleNode, keep: boolean): BundleNode {
+  if (keep || data.ruleset === undefined) return data;
+  const { ruleset: _parsed, ...rest } = data;
+  return rest;
+}
+
 export async function diagnoseBundleDir(
   dir: string,
   question?: DiagnoseQuestion,
   options: DiagnoseDirOptions = {},
 ): Promise<Diagnosis> {
   const bundle = await readBundle(dir);
+  // Nodes whose rules the host path needs are read then, in full and with their parse, once: the
+  // node loop takes that reading over instead of reading the dump again (issue 14).
+  const early = new Map<string, Promise<BundleNode>>();
+  const readEarly = (node: string): Promise<BundleNode> => {
+    let read = early.get(node);
+    if (read === undefined) early.set(node, (read = readBundleNode(dir, node, { ruleset: true })));
+    return read;
+  };
   const hostPath =
     question === undefined
       ? undefined
-      : await readHostPath(dir, question, { cluster: bundle.cluster, nodeDirs: bundle.nodeDirs });
+      : await readHostPath(dir, question, {
+          cluster: bundle.cluster,
+          nodeDirs: bundle.nodeDirs,
+          readRules: async (node) => (await readEarly(node)).ruleset,
+        });
   const builder = new DiagnosisBuilder(
     {
       cluster: bundle.cluster,
@@ -46,7 +66,14 @@ export async function diagnoseBundleDir(
     const isClient = node === builder.clientNode;
     // A node whose NetworkPolicy rules the question meets is parsed in the same pass, with its ipsets.
     const parts = isClient || policyNodes.has(node);
-    const data = await readBundleNode(dir, node, { ruleset: parts });
+    // With a question every node is parsed too: a node off the path is only summed up (kube-proxy's
+    // mode, era and health), which its index answers from the parse reading a few chains, where the
+    // rule-by-rule index of the full check would index every rule; the parse goes with the node.
+    const data = withoutRuleset(
+      (await early.get(node)) ?? (await readBundleNode(dir, node, { ruleset: question !== undefined })),
+      parts,
+    );
+    early.delete(node);
     const ipsets = parts ? await ipsetsOf(dir, node) : undefined;
     if (policyNodes.has(node))
       known.set(node, {

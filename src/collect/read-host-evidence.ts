@@ -124,20 +124,25 @@ export async function readHostEvidence(
   return hostPathInput(cluster, { hosts, extras, rulesets, ipsets, ipvs });
 }
 
+/** Reads a node's parsed dump, or undefined when it cannot be read or parsed. */
+export type ReadNodeRules = (node: string) => Promise<Ruleset | undefined>;
+
 /**
  * Adds the rules of `nodes` that are not read yet (and whose dumps parse) to `input`: a path that
- * reached a node whose rules the first reading left out is evaluated again with them.
+ * reached a node whose rules the first reading left out is evaluated again with them. `readRules`
+ * reads them instead of a parse of their own (diagnose shares one parse per node, issue 14).
  */
 export async function withRulesOf(
   dir: string,
   input: HostPathInput,
   nodes: Iterable<string>,
+  readRules: ReadNodeRules = (node) => optionalDump(join(dir, "nodes", node, "iptables-save.txt")),
 ): Promise<HostPathInput | undefined> {
   const more = new Map(input.rulesets);
   const sets = { ipsets: new Map(input.ipsets), ipvs: new Map(input.ipvs) };
   for (const node of nodes) {
     if (more.has(node) || !input.hosts.has(node)) continue;
-    const rs = await optionalDump(join(dir, "nodes", node, "iptables-save.txt"));
+    const rs = await readRules(node);
     if (rs === undefined) continue;
     more.set(node, rs);
     await nodeSets(dir, node, sets);

@@ -9,7 +9,7 @@ import { resolveQuestion } from "../diagnose/question.ts";
 import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
-import { readHostEvidence, withRulesOf } from "./read-host-evidence.ts";
+import { type ReadNodeRules, readHostEvidence, withRulesOf } from "./read-host-evidence.ts";
 
 /**
  * Reads the bundle's host side for a diagnose question. A bundle without host files (collected
@@ -20,16 +20,22 @@ import { readHostEvidence, withRulesOf } from "./read-host-evidence.ts";
 export async function readHostPath(
   dir: string,
   question: DiagnoseQuestion,
-  bundle: { readonly cluster: ClusterState; readonly nodeDirs: readonly string[] },
+  bundle: {
+    readonly cluster: ClusterState;
+    readonly nodeDirs: readonly string[];
+    /** Reads a node's parsed dump (default: a parse of its own). */
+    readonly readRules?: ReadNodeRules;
+  },
 ): Promise<HostPathInput> {
   const q = resolveQuestion(bundle.cluster, expectedServicePorts(bundle.cluster), question);
   const client = q.client.nodeName === undefined ? [] : [q.client.nodeName];
-  let input = await readHostEvidence(dir, { ...bundle, rulesOf: [], conntrackOf: client });
+  const { readRules, ...lists } = bundle;
+  let input = await readHostEvidence(dir, { ...lists, rulesOf: [], conntrackOf: client });
   // Each round adds at least one node's rules or stops, so this ends within the node count.
   for (;;) {
     const lacking = hostPathNodes(input, q);
     if (lacking.length === 0) return input;
-    const more = await withRulesOf(dir, input, lacking);
+    const more = await withRulesOf(dir, input, lacking, readRules);
     if (more === undefined) return input;
     input = more;
   }

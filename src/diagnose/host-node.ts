@@ -11,6 +11,7 @@ import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
 import { podIpLookup } from "../net/pod-ip-lookup.ts";
 import { interfaceFor, legacyNotRead, type NodeHostEvidence, traceHost } from "../trace/trace-host.ts";
+import { sharedTraceIndex } from "../trace/trace-index.ts";
 import { type TraceOptions, tracePacket } from "../trace/trace-packet.ts";
 import type { TraceRequest } from "../trace/trace-request.ts";
 import type { HostFacts } from "./host-facts.ts";
@@ -66,7 +67,9 @@ export function traceClientNode(
   const h = input.host;
   if (h?.nft === undefined) {
     if (input.ruleset === undefined) throw new TypeError(`Cannot trace on ${input.node}: no rules were read`);
-    const trace = tracePacket(input.ruleset, request, { file: input.file, ...input.extras });
+    // The index the host path's traces of this node use too: its long chains are indexed once.
+    const index = sharedTraceIndex(input.ruleset, input.file);
+    const trace = tracePacket(input.ruleset, request, { file: input.file, index, ...input.extras });
     const host = untracedHost(h, input.ruleset, input.node);
     return host === undefined ? { trace } : { trace, host };
   }

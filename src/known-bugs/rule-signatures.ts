@@ -39,15 +39,14 @@ export class RuleSignatureScanner {
       // only when it matches.
       if (view.end - view.start === CNI_MASQ.length && view.startsWith(CNI_MASQ)) {
         this.#hit("cni-hostport-masq-markless", view);
-      } else if (view.startsWith("-A KUBE-FIREWALL ")) {
-        const text = view.text;
-        if (
-          text.includes("kubernetes firewall for dropping marked packets") &&
-          !text.includes("--mark") &&
-          text.endsWith("-j DROP")
-        ) {
-          this.#hit("kube-firewall-markless-drop", view);
-        }
+      } else if (
+        view.startsWith("-A KUBE-FIREWALL ") &&
+        view.endsWith("-j DROP") &&
+        !view.includes("--mark") &&
+        view.includes("kubernetes firewall for dropping marked packets")
+      ) {
+        // On the bytes too: a leak repeats this chain's rule hundreds of thousands of times.
+        this.#hit("kube-firewall-markless-drop", view);
       }
       if (this.#unsupportedIn(view)) this.#hit("unsupported-revision", view);
     },

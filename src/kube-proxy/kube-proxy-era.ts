@@ -6,8 +6,9 @@
  */
 import type { Evidence } from "../model/finding.ts";
 import type { TableName } from "../model/ruleset.ts";
+import { declaredWithPrefix, firstDeclared } from "./declared-chains.ts";
 import type { ChoiceEra } from "./endpoint-choices.ts";
-import type { KubeProxyIndex } from "./kube-proxy-index.ts";
+import type { IndexedRule, KubeProxyIndex } from "./kube-proxy-index.ts";
 
 export interface KubeProxyEra {
   /** Lowest Kubernetes minor version (1.x) the rules allow; undefined when nothing bounds it. */
@@ -25,18 +26,36 @@ interface Signal {
   readonly find: (index: KubeProxyIndex) => { line: number; text: string } | undefined;
 }
 
-function declared(table: TableName, test: (chain: string) => boolean) {
+/** The first chain declared with one of `prefixes` (found without reading every name, declared-chains.ts). */
+function declared(table: TableName, prefixes: readonly string[]) {
   return (index: KubeProxyIndex) => {
-    for (const [name, line] of index.chains.get(table) ?? [])
-      if (test(name)) return { line, text: `:${name} - [0:0]` };
-    return undefined;
+    const found = firstDeclared(index.chains, table, prefixes);
+    return found === undefined ? undefined : { line: found[1], text: `:${found[0]} - [0:0]` };
   };
 }
 
+/** The declaration of the chain `name` (looked up, not searched: a node declares 250,000 chains). */
+function declaredName(table: TableName, name: string) {
+  return (index: KubeProxyIndex) => {
+    const line = index.chains.get(table)?.get(name);
+    return line === undefined ? undefined : { line, text: `:${name} - [0:0]` };
+  };
+}
+
+/**
+ * The first rule holding `needle` in the indexed nat chains named `prefix...`, the chains taken in the
+ * order of their first indexed rule. The chains are found by their declarations: an index built on
+ * demand (ruleset-index.ts) then indexes only those chains.
+ */
 function ruleIn(prefix: string, needle: string) {
   return (index: KubeProxyIndex) => {
-    for (const [chain, rules] of index.nat) {
-      if (!chain.startsWith(prefix)) continue;
+    const chains: (readonly IndexedRule[])[] = [];
+    for (const [chain] of declaredWithPrefix(index.chains, "nat", [prefix])) {
+      const rules = index.nat.get(chain);
+      if (rules !== undefined && rules.length > 0) chains.push(rules);
+    }
+    chains.sort((a, b) => a[0]!.line - b[0]!.line);
+    for (const rules of chains) {
       const r = rules.find((x) => x.text.includes(needle));
       if (r !== undefined) return { line: r.line, text: r.text };
     }
@@ -46,16 +65,16 @@ function ruleIn(prefix: string, needle: string) {
 
 /** Each signal with the release that introduced or removed it. */
 const SIGNALS: readonly Signal[] = [
-  { bound: "min", minor: 17, find: declared("nat", (c) => c === "KUBE-PROXY-CANARY") }, // PR #81517
-  { bound: "min", minor: 21, find: declared("filter", (c) => c === "KUBE-NODEPORTS") }, // PR #97824
+  { bound: "min", minor: 17, find: declaredName("nat", "KUBE-PROXY-CANARY") }, // PR #81517
+  { bound: "min", minor: 21, find: declaredName("filter", "KUBE-NODEPORTS") }, // PR #97824
   {
     bound: "min",
     minor: 24,
-    find: declared("nat", (c) => c.startsWith("KUBE-EXT-") || c.startsWith("KUBE-SVL-")),
+    find: declared("nat", ["KUBE-EXT-", "KUBE-SVL-"]),
   }, // PR #109060
-  { bound: "min", minor: 25, find: declared("filter", (c) => c === "KUBE-PROXY-FIREWALL") }, // PR #110289
+  { bound: "min", minor: 25, find: declaredName("filter", "KUBE-PROXY-FIREWALL") }, // PR #110289
   { bound: "min", minor: 31, find: ruleIn("KUBE-NODEPORTS", "localhost_nps_accepted_pkts") }, // PR #125015
-  { bound: "max", minor: 23, find: declared("nat", (c) => c.startsWith("KUBE-XLB-")) }, // removed by PR #109060
+  { bound: "max", minor: 23, find: declared("nat", ["KUBE-XLB-"]) }, // removed by PR #109060
 ];
 
 /** The era of the rules in `index` (`file` is the dump's path, for evidence). */

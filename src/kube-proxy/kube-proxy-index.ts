@@ -7,6 +7,7 @@
 import type { TableName } from "../model/ruleset.ts";
 import type { DumpHandler, RuleLine, RuleView } from "../parse/dump-reader.ts";
 import { KNOWN_TARGETS } from "../parse/known-extensions.ts";
+import type { DeclaredChains } from "./declared-chains.ts";
 
 /** The fields of one rule that reconciliation reads. Addresses are without a `/32` suffix. */
 export interface IndexedRule {
@@ -36,14 +37,22 @@ export interface UndefinedJump {
   readonly text: string;
 }
 
-const NAT_CHAIN = /^KUBE-(SERVICES|NODEPORTS|SVC-|SVL-|EXT-|FW-|XLB-|SEP-)/;
+/** The nat chains whose rules are indexed (all of kube-proxy's Service and endpoint chains). */
+export const NAT_CHAIN = /^KUBE-(SERVICES|NODEPORTS|SVC-|SVL-|EXT-|FW-|XLB-|SEP-)/;
 /** {@linkcode NAT_CHAIN} as prefixes of a rule's text `-A CHAIN ...`, to test a rule on its bytes. */
 const NAT_RULE = ["SERVICES", "NODEPORTS", "SVC-", "SVL-", "EXT-", "FW-", "XLB-", "SEP-"].map(
   (p) => `-A KUBE-${p}`,
 );
 /** Undefined jump targets kept: a broken dump can have thousands; a few prove it. */
 export const MAX_UNDEFINED = 100;
-const FILTER_CHAINS = new Set(["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"]);
+/** The filter chains whose rules are indexed (kube-proxy's REJECT/DROP of Services without endpoints). */
+export const FILTER_CHAINS: ReadonlySet<string> = new Set(["KUBE-SERVICES", "KUBE-EXTERNAL-SERVICES"]);
+/** nat rules that only mark for masquerading or dropping: nothing reconciliation reads, never indexed. */
+export function marksOnly(text: string): boolean {
+  return text.endsWith(" -j KUBE-MARK-MASQ") || text.endsWith(" -j KUBE-MARK-DROP");
+}
+/** Where the ipset match of kube-proxy's IPVS mode shows (see {@linkcode KubeProxyIndex.ipvsClusterIpMatch}). */
+export const IPVS_CLUSTER_IP_MATCH = "--match-set KUBE-CLUSTER-IP ";
 
 /** Start/end offsets of the double-quoted parts of a rule (comments), so options are never read inside them. */
 function quotedRanges(text: string): number[] {
@@ -130,18 +139,24 @@ function targetOf(
 /** The index of one node's dump. */
 export interface KubeProxyIndex {
   /** Declared chains per table, with their declaration line. */
-  readonly chains: ReadonlyMap<TableName, ReadonlyMap<string, number>>;
+  readonly chains: ReadonlyMap<TableName, DeclaredChains>;
   /** Indexed nat rules by chain, in order. */
   readonly nat: ReadonlyMap<string, readonly IndexedRule[]>;
   /** filter KUBE-SERVICES and KUBE-EXTERNAL-SERVICES rules. */
   readonly filter: readonly IndexedRule[];
+  /**
+   * The indexed rules of nat `chain` whose text names `ip` after ` -d ` (every rule with that
+   * destination is among them), found without indexing the chain's other rules; only an index that
+   * indexes on demand has it (ruleset-index.ts).
+   */
+  natRulesTo?(chain: string, ip: string): readonly IndexedRule[];
   /** Jumps to undeclared chains, first rule per target (at most {@linkcode MAX_UNDEFINED}). */
   readonly undefinedJumps: readonly UndefinedJump[];
   /**
    * The first nat KUBE-SERVICES rule matching the ipset `KUBE-CLUSTER-IP`: the mark of kube-proxy's
    * IPVS mode, which has no per-Service chains (pkg/proxy/ipvs/proxier.go).
    */
-  readonly ipvsClusterIpMatch?: { readonly line: number; readonly text: string };
+  readonly ipvsClusterIpMatch?: { readonly line: number; readonly text: string } | undefined;
 }
 
 /**
@@ -186,7 +201,7 @@ export class KubeProxyIndexer {
       const ipvsCandidate =
         this.#ipvs === undefined &&
         view.startsWith("-A KUBE-SERVICES ") &&
-        view.includes("--match-set KUBE-CLUSTER-IP ");
+        view.includes(IPVS_CLUSTER_IP_MATCH);
       if (!ipvsCandidate && (view.endsWith(" -j KUBE-MARK-MASQ") || view.endsWith(" -j KUBE-MARK-DROP")))
         return;
       this.#rule(view.toRuleLine(), view.targetChain() < 0);
@@ -210,15 +225,11 @@ export class KubeProxyIndexer {
     const text = rule.text;
     let target: string | undefined;
     if (rule.table === "nat" && NAT_CHAIN.test(rule.chain)) {
-      if (
-        this.#ipvs === undefined &&
-        rule.chain === "KUBE-SERVICES" &&
-        text.includes("--match-set KUBE-CLUSTER-IP ")
-      )
+      if (this.#ipvs === undefined && rule.chain === "KUBE-SERVICES" && text.includes(IPVS_CLUSTER_IP_MATCH))
         this.#ipvs = { line: rule.line, text };
       // Masquerade-mark rules carry nothing reconciliation reads: skip them (fewer live objects,
       // less GC on a 1M-rule dump).
-      if (text.endsWith(" -j KUBE-MARK-MASQ") || text.endsWith(" -j KUBE-MARK-DROP")) return;
+      if (marksOnly(text)) return;
       const r = indexRule(rule);
       if (this.#lastChain !== rule.chain || this.#lastList === undefined) {
         this.#lastChain = rule.chain;

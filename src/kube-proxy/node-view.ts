@@ -26,18 +26,36 @@ function destKey(ip: string, port: number, protocol: string | undefined): string
   return `${ip}:${port}/${protocol ?? "tcp"}`;
 }
 
+/** Options of {@linkcode NodeView}. */
+export interface NodeViewOptions {
+  /**
+   * Only a few service ports will be looked up (a diagnose question): their entry rules are found
+   * one destination at a time when the index can (`natRulesTo`), instead of indexing all of nat
+   * KUBE-SERVICES, tens of thousands of rules on a large node.
+   */
+  readonly few?: boolean;
+}
+
 export class NodeView {
-  /** nat KUBE-SERVICES rules by `ip:port/proto` (several Services can share an IP and port). */
-  readonly entries = new Map<string, IndexedRule[]>();
+  /** nat KUBE-SERVICES rules by `ip:port/proto` (several Services can share an IP and port): all of them, or those looked up so far. */
+  readonly #entries = new Map<string, IndexedRule[]>();
+  /** True when {@linkcode NodeView.#entries} holds every entry rule. */
+  readonly #allEntries: boolean;
   /** filter REJECT/DROP by `ip:port/proto`, or `node:port/proto` for NodePorts. */
   readonly rejects = new Map<string, IndexedRule>();
   /** nat KUBE-NODEPORTS jumps by `port/proto` (v1.31+ adds a localhost twin of each). */
   readonly nodePorts = new Map<string, IndexedRule[]>();
 
-  constructor(readonly index: KubeProxyIndex) {
-    for (const r of index.nat.get("KUBE-SERVICES") ?? []) {
-      if (r.destination === undefined || r.dport === undefined) continue;
-      push(this.entries, destKey(r.destination, r.dport, r.protocol), r);
+  constructor(
+    readonly index: KubeProxyIndex,
+    options: NodeViewOptions = {},
+  ) {
+    this.#allEntries = options.few !== true || index.natRulesTo === undefined;
+    if (this.#allEntries) {
+      for (const r of index.nat.get("KUBE-SERVICES") ?? []) {
+        if (r.destination === undefined || r.dport === undefined) continue;
+        push(this.#entries, destKey(r.destination, r.dport, r.protocol), r);
+      }
     }
     for (const r of index.nat.get("KUBE-NODEPORTS") ?? []) {
       if (r.dport === undefined || r.target === undefined || !SERVICE_CHAIN.test(r.target)) continue;
@@ -64,12 +82,28 @@ export class NodeView {
    * (see {@linkcode foreignEntries}).
    */
   entryFor(sp: ExpectedServicePort, ip: string, port: number): IndexedRule | undefined {
-    return this.entries.get(destKey(ip, port, sp.protocol))?.find((r) => ownsChain(sp, r.target));
+    return this.#entriesTo(ip, port, sp.protocol).find((r) => ownsChain(sp, r.target));
   }
 
   /** Rules for `ip:port` that jump to chains that are not `sp`'s (a renamed port, another Service). */
   foreignEntries(sp: ExpectedServicePort, ip: string, port: number): IndexedRule[] {
-    return (this.entries.get(destKey(ip, port, sp.protocol)) ?? []).filter((r) => !ownsChain(sp, r.target));
+    return this.#entriesTo(ip, port, sp.protocol).filter((r) => !ownsChain(sp, r.target));
+  }
+
+  /** The nat KUBE-SERVICES rules for `ip:port/protocol`, in order. */
+  #entriesTo(ip: string, port: number, protocol: string): readonly IndexedRule[] {
+    const key = destKey(ip, port, protocol);
+    let found = this.#entries.get(key);
+    if (found === undefined && !this.#allEntries) {
+      found = (this.index.natRulesTo?.("KUBE-SERVICES", ip) ?? []).filter(
+        (r) =>
+          r.destination !== undefined &&
+          r.dport !== undefined &&
+          destKey(r.destination, r.dport, r.protocol) === key,
+      );
+      this.#entries.set(key, found);
+    }
+    return found ?? [];
   }
 
   /** The KUBE-NODEPORTS rules of `sp`'s NodePort that jump to its own chains. */

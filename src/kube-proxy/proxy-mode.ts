@@ -9,6 +9,7 @@
 import type { EvidenceFile } from "../known-bugs/node-evidence.ts";
 import type { Evidence } from "../model/finding.ts";
 import type { TableName } from "../model/ruleset.ts";
+import { firstDeclared } from "./declared-chains.ts";
 import type { KubeProxyIndex } from "./kube-proxy-index.ts";
 
 /** The proxy modes netdoctor tells apart. Only `iptables` is reconciled today. */
@@ -68,21 +69,16 @@ function ipvsEvidence(input: ProxyModeInput): Evidence[] {
   return out;
 }
 
-function chainDecl(
-  input: ProxyModeInput,
-  table: TableName,
-  test: (c: string) => boolean,
-): Evidence | undefined {
-  const chains = input.index?.chains.get(table);
-  if (chains === undefined || input.dumpFile === undefined) return undefined;
-  for (const [name, line] of chains) if (test(name)) return { file: input.dumpFile, line, text: `:${name}` };
-  return undefined;
+function chainDecl(input: ProxyModeInput, table: TableName, prefix: string): Evidence | undefined {
+  if (input.index === undefined || input.dumpFile === undefined) return undefined;
+  const found = firstDeclared(input.index.chains, table, [prefix]);
+  return found === undefined ? undefined : { file: input.dumpFile, line: found[1], text: `:${found[0]}` };
 }
 
 /** Chains of other Service proxies that replace kube-proxy (Cilium's kube-proxy replacement). */
 function replacementEvidence(input: ProxyModeInput): Evidence | undefined {
   for (const table of ["nat", "filter", "mangle", "raw"] as const) {
-    const e = chainDecl(input, table, (c) => c.startsWith("CILIUM_"));
+    const e = chainDecl(input, table, "CILIUM_");
     if (e !== undefined) return e;
   }
   return find(input.nftRuleset, /^\s*table\s+\S+\s+cilium/);
@@ -99,8 +95,12 @@ function replacementEvidence(input: ProxyModeInput): Evidence | undefined {
 export function detectProxyMode(input: ProxyModeInput): ProxyModeResult {
   const reported = reportedMode(input.reported);
   const ipvs = ipvsEvidence(input);
-  const services = chainDecl(input, "nat", (c) => c === "KUBE-SERVICES");
-  const svcChain = chainDecl(input, "nat", (c) => c.startsWith("KUBE-SVC-"));
+  const natLine = input.index?.chains.get("nat")?.get("KUBE-SERVICES");
+  const services =
+    natLine === undefined || input.dumpFile === undefined
+      ? undefined
+      : { file: input.dumpFile, line: natLine, text: ":KUBE-SERVICES" };
+  const svcChain = chainDecl(input, "nat", "KUBE-SVC-");
   const nftTable = find(input.nftRuleset, /^\s*table\s+ip6?\s+kube-proxy\b/);
   if (reported !== undefined && reported.mode !== "unknown") {
     const also = reported.mode === "ipvs" ? ipvs : reported.mode === "nftables" ? [nftTable] : [services];

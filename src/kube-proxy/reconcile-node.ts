@@ -148,7 +148,7 @@ export function reconcileNode(
   const ctx = {
     node: opts.node,
     file: opts.file,
-    view: new NodeView(index),
+    view: new NodeView(index, { few: opts.only !== undefined }),
     topology,
     era: choiceEra(era),
     ...(opts.ownerOfIp === undefined ? {} : { ownerOfIp: opts.ownerOfIp }),

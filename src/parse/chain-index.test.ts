@@ -42,6 +42,22 @@ describe("ChainIndex", () => {
     expect([c.count(0), c.count(1)]).toEqual([1, 3]);
   });
 
+  test("ChainIndex.nextWithPrefix() finds the chains named with a prefix, in declaration order", () => {
+    const c = new ChainIndex();
+    for (const n of ["KUBE-SVC", "KUBE-SVC-B", "KUBE-SEP-A", "KUBE-SVC-A", "KUBE-SV", "KUBE-EXT-C"])
+      c.declare(n);
+    const all = (prefixes: string[]) => {
+      const out: number[] = [];
+      for (let p = c.nextWithPrefix(prefixes); p >= 0; p = c.nextWithPrefix(prefixes, p + 1)) out.push(p);
+      return out;
+    };
+    expect(all(["KUBE-SVC-"])).toEqual([1, 3]);
+    expect(all(["KUBE-EXT-", "KUBE-SEP-"])).toEqual([2, 5]);
+    expect(all(["KUBE-SVC"])).toEqual([0, 1, 3]);
+    expect(all(["KUBE-XLB-"])).toEqual([]);
+    expect(c.nextWithPrefix(["KUBE-SVC-"], 4)).toBe(-1);
+  });
+
   test("ChainIndex behaves like a Map, by string and by bytes, for any names", () => {
     const name = fc.oneof(
       fc.constantFrom("INPUT", "OUTPUT", "A", "B", "KUBE-X", "KUBE-Y", "a", "Z", "é", "链"),

@@ -55,6 +55,27 @@ export class ChainIndex {
     return name;
   }
 
+  /**
+   * Position of the first chain from `from` on, in declaration order, whose name starts with one of
+   * `prefixes` (ASCII), or -1. Compared on the names' bytes: finding kube-proxy's few chains of a
+   * kind among a node's 250,000 decodes no name.
+   */
+  nextWithPrefix(prefixes: readonly string[], from = 0): number {
+    const arena = this.#arena;
+    const spans = this.#spans;
+    for (let pos = from, n = this.#names.length; pos < n; pos++) {
+      const off = spans[2 * pos]!;
+      const len = spans[2 * pos + 1]!;
+      for (const p of prefixes) {
+        if (p.length > len) continue;
+        let i = 0;
+        while (i < p.length && arena[off + i] === p.charCodeAt(i)) i++;
+        if (i === p.length) return pos;
+      }
+    }
+    return -1;
+  }
+
   /** Declares a chain; false when the name is already declared. */
   declare(name: string): boolean {
     const len = this.#encode(name);

@@ -30,6 +30,14 @@ export class ParsedChains implements ReadonlyMap<string, Chain> {
     return (this.#index?.find(name) ?? -1) >= 0;
   }
 
+  /** The chains whose names start with one of `prefixes` (ASCII), in declaration order, found on the names' bytes. */
+  *withPrefix(prefixes: readonly string[]): Generator<Chain> {
+    const index = this.#index;
+    if (index === undefined) return;
+    for (let pos = index.nextWithPrefix(prefixes); pos >= 0; pos = index.nextWithPrefix(prefixes, pos + 1))
+      yield this.#chains[pos]!;
+  }
+
   values(): MapIterator<Chain> {
     return this.#chains.values();
   }

@@ -12,7 +12,7 @@ import type { Evidence } from "../model/finding.ts";
 import type { Trace } from "../model/trace.ts";
 import type { HostPathInput } from "./host-path-input.ts";
 import { ruleStepsOf } from "./rule-steps.ts";
-import { buildTraceIndex, type TraceIndex } from "./trace-index.ts";
+import { sharedTraceIndex, type TraceIndex } from "./trace-index.ts";
 import { type TraceOptions, tracePacket } from "./trace-packet.ts";
 
 /** The bundle path of a node's dump. */
@@ -42,7 +42,7 @@ export class NodeIndexes {
     if (known !== undefined) return known;
     const rs = this.#input.rulesets.get(node);
     if (rs === undefined) return undefined;
-    const index = buildTraceIndex(rs, { eager: false, file: dumpFile(node) });
+    const index = sharedTraceIndex(rs, dumpFile(node));
     this.#indexes.set(node, index);
     return index;
   }

@@ -119,6 +119,24 @@ export function buildTraceIndex(
   return index;
 }
 
+/** Indexes handed out by {@linkcode sharedTraceIndex}, per ruleset and file name. */
+const shared = new WeakMap<Ruleset, Map<string, TraceIndex>>();
+
+/**
+ * The one lazy index ({@linkcode buildTraceIndex} with `eager: false`) of a ruleset and file name:
+ * the several traces of one diagnose question (the client's trace, the host path's rounds, the
+ * walk's links) then build a long chain's dispatch index and compile its rules once (issue 14). The
+ * index holds only what is derived from the ruleset, which is never changed once parsed; it goes
+ * when the ruleset does.
+ */
+export function sharedTraceIndex(ruleset: Ruleset, file: string): TraceIndex {
+  let byFile = shared.get(ruleset);
+  if (byFile === undefined) shared.set(ruleset, (byFile = new Map()));
+  let index = byFile.get(file);
+  if (index === undefined) byFile.set(file, (index = buildTraceIndex(ruleset, { eager: false, file })));
+  return index;
+}
+
 /** The tracer data of a chain, created on first use; undefined when the table has no such chain. */
 export function chainInfo(index: TraceIndex, table: TableName, name: string): ChainInfo | undefined {
   const infos = index.chains.get(table);

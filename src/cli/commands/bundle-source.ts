@@ -4,7 +4,6 @@
  * explicitly). A live collection goes into a kept temporary bundle, so the evidence stays readable.
  */
 import { cachedDemoBundle } from "../../collect/demo-bundle.ts";
-import { KubeApi, kubeconfigAvailable } from "../../collect/kube-api.ts";
 import { terminalSafe } from "../../text/terminal-safe.ts";
 import { UsageError } from "../exit-codes.ts";
 import { collectForDiagnose, type LiveCollectFlags } from "../live-collect.ts";
@@ -34,13 +33,15 @@ export type BundleSource =
 
 /**
  * Picks the source. `action` starts the usage errors, e.g. `"Cannot diagnose"`. The live source
- * loads the kubeconfig here (not the cluster), so a wrong `--context` fails before anything runs.
+ * loads the kubeconfig here (not the cluster), so a wrong `--context` fails before anything runs;
+ * only it loads the Kubernetes client (megabytes of code a bundle's diagnosis never runs).
  */
-export function bundleSource(flags: SourceFlags, action: string): BundleSource {
+export async function bundleSource(flags: SourceFlags, action: string): Promise<BundleSource> {
   const given = [flags.bundle !== undefined, flags.demo === true, flags.live === true].filter(Boolean);
   if (given.length > 1) throw new UsageError(`${action}: give only one of --bundle DIR, --demo or --live`);
   if (flags.bundle !== undefined) return { kind: "bundle", dir: flags.bundle };
   if (flags.demo === true) return { kind: "demo" };
+  const { KubeApi, kubeconfigAvailable } = await import("../../collect/kube-api.ts");
   const target = {
     ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
     ...(flags.context === undefined ? {} : { context: flags.context }),

@@ -62,7 +62,7 @@ Exit codes: 0 reachable (every link proven; at-risk links shown) or healthy, 1 a
     .action(
       runAction(async (opts: DiagnoseOptions, command: Command) => {
         const format = parseOutputFormat(opts.output, ["html"]);
-        const source = bundleSource(opts, "Cannot diagnose");
+        const source = await bundleSource(opts, "Cannot diagnose");
         const question = bundleQuestion(
           { ...opts, namespace: clientNamespace(opts.namespace, source) },
           "Cannot diagnose",

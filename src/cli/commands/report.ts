@@ -55,7 +55,7 @@ Exit codes: 0 reachable or healthy, 1 a link is broken, 2 usage or input error, 
     )
     .action(
       runAction(async (opts: ReportOptions) => {
-        const source = bundleSource(opts, "Cannot write a report");
+        const source = await bundleSource(opts, "Cannot write a report");
         const question = bundleQuestion(
           { ...opts, namespace: clientNamespace(opts.namespace, source) },
           "Cannot write a report",
