@@ -7,6 +7,7 @@
 import type {
   Endpoint,
   EndpointAddress,
+  EndpointConditions,
   EndpointHints,
   EndpointPort,
   EndpointSlice,
@@ -28,6 +29,7 @@ import {
   str,
   strList,
   strMap,
+  type Writable,
 } from "./json-checks.ts";
 
 /** The EndpointSlice API versions netdoctor reads. */
@@ -52,6 +54,23 @@ function targetPod(ref: Json | undefined, path: string, namespace: string | unde
   return `${optStr(ref.namespace, `${path}.targetRef.namespace`) ?? namespace}/${str(ref.name, `${path}.targetRef.name`)}`;
 }
 
+/** The 27 possible condition sets, each one shared object: 100,000 endpoints need not hold 100,000 copies. */
+const CONDITIONS = new Map<string, EndpointConditions>();
+
+function conditionsOf(ready?: boolean, serving?: boolean, terminating?: boolean): EndpointConditions {
+  const key = `${ready}${serving}${terminating}`;
+  let c = CONDITIONS.get(key);
+  if (c === undefined) {
+    const o: Writable<EndpointConditions> = {};
+    if (ready !== undefined) o.ready = ready;
+    if (serving !== undefined) o.serving = serving;
+    if (terminating !== undefined) o.terminating = terminating;
+    c = Object.freeze(o);
+    CONDITIONS.set(key, c);
+  }
+  return c;
+}
+
 function sliceEndpoint(v: unknown, path: string, beta: boolean, namespace: string | undefined): Endpoint {
   const e = obj(v, path);
   const c = optObj(e.conditions, `${path}.conditions`) ?? {};
@@ -66,18 +85,13 @@ function sliceEndpoint(v: unknown, path: string, beta: boolean, namespace: strin
   const h = hints(e.hints, `${path}.hints`);
   const addresses = strList(e.addresses, `${path}.addresses`);
   if (addresses.length === 0) throw new ItemError(`${path}.addresses: expected at least one address`);
-  return {
-    addresses,
-    conditions: {
-      ...(ready === undefined ? {} : { ready }),
-      ...(serving === undefined ? {} : { serving }),
-      ...(terminating === undefined ? {} : { terminating }),
-    },
-    ...(nodeName === undefined ? {} : { nodeName }),
-    ...(zone === undefined ? {} : { zone }),
-    ...(h === undefined ? {} : { hints: h }),
-    ...(pod === undefined ? {} : { targetPod: pod }),
-  };
+  // Assigned, not spread: an object literal made only of spreads gets a hidden class of its own.
+  const out: Writable<Endpoint> = { addresses, conditions: conditionsOf(ready, serving, terminating) };
+  if (nodeName !== undefined) out.nodeName = nodeName;
+  if (zone !== undefined) out.zone = zone;
+  if (h !== undefined) out.hints = h;
+  if (pod !== undefined) out.targetPod = pod;
+  return out;
 }
 
 function endpointPort(v: unknown, path: string): EndpointPort {
@@ -85,11 +99,11 @@ function endpointPort(v: unknown, path: string): EndpointPort {
   const name = optStr(p.name, `${path}.name`);
   const protocol = optStr(p.protocol, `${path}.protocol`);
   const pn = optPort(p.port, `${path}.port`);
-  return {
-    ...(name === undefined || name === "" ? {} : { name }),
-    ...(protocol === undefined ? {} : { protocol }),
-    ...(pn === undefined ? {} : { port: pn }),
-  };
+  const out: Writable<EndpointPort> = {};
+  if (name !== undefined && name !== "") out.name = name;
+  if (protocol !== undefined) out.protocol = protocol;
+  if (pn !== undefined) out.port = pn;
+  return out;
 }
 
 /**
@@ -106,10 +120,12 @@ export function toEndpointSlice(item: Json, meta: ObjectMeta): EndpointSlice {
     );
   }
   const beta = apiVersion === "discovery.k8s.io/v1beta1";
+  // The constant, not the parsed copy: one string for every slice.
+  const version = SLICE_API_VERSIONS.find((v) => v === apiVersion);
   const serviceName = meta.labels?.["kubernetes.io/service-name"];
   return {
     metadata: meta,
-    ...(apiVersion === undefined ? {} : { apiVersion }),
+    ...(version === undefined ? {} : { apiVersion: version }),
     addressType: str(item.addressType, "addressType"),
     ...(serviceName === undefined ? {} : { serviceName }),
     endpoints: arr(item.endpoints, "endpoints").map((x, i) =>

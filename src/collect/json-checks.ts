@@ -4,6 +4,9 @@
  */
 export type Json = Record<string, unknown>;
 
+/** A model type under construction: its optional fields are assigned one by one, never spread. */
+export type Writable<T> = { -readonly [K in keyof T]: T[K] };
+
 export class ItemError extends Error {}
 
 export function isObj(v: unknown): v is Json {

@@ -1,6 +1,6 @@
 /** The `metadata` block every API object shares, checked field by field. */
 import type { ObjectMeta } from "../model/cluster.ts";
-import { ItemError, type Json, obj, optStr, str, strMap } from "./json-checks.ts";
+import { ItemError, type Json, obj, optStr, str, strMap, type Writable } from "./json-checks.ts";
 
 /**
  * The `metadata` of one API object: name, namespace (required when `namespaced`), uid, labels and
@@ -16,11 +16,10 @@ export function objectMeta(item: Json, namespaced: boolean): ObjectMeta {
   const uid = optStr(m.uid, "metadata.uid");
   const labels = strMap(m.labels, "metadata.labels");
   const annotations = strMap(m.annotations, "metadata.annotations");
-  return {
-    name,
-    ...(namespace === undefined ? {} : { namespace }),
-    ...(uid === undefined ? {} : { uid }),
-    ...(labels === undefined ? {} : { labels }),
-    ...(annotations === undefined ? {} : { annotations }),
-  };
+  const out: Writable<ObjectMeta> = { name };
+  if (namespace !== undefined) out.namespace = namespace;
+  if (uid !== undefined) out.uid = uid;
+  if (labels !== undefined) out.labels = labels;
+  if (annotations !== undefined) out.annotations = annotations;
+  return out;
 }

@@ -6,7 +6,7 @@
 import type { DiagnoseQuestion } from "../diagnose/diagnosis-builder.ts";
 import { hostPathNodes } from "../diagnose/host-path-facts.ts";
 import { resolveQuestion } from "../diagnose/question.ts";
-import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import { ExpectedPorts } from "../kube-proxy/expected-ports.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
 import { readHostEvidence, withRulesOf } from "./read-host-evidence.ts";
@@ -22,7 +22,7 @@ export async function readHostPath(
   question: DiagnoseQuestion,
   bundle: { readonly cluster: ClusterState; readonly nodeDirs: readonly string[] },
 ): Promise<HostPathInput> {
-  const q = resolveQuestion(bundle.cluster, expectedServicePorts(bundle.cluster), question);
+  const q = resolveQuestion(bundle.cluster, new ExpectedPorts(bundle.cluster), question);
   const client = q.client.nodeName === undefined ? [] : [q.client.nodeName];
   let input = await readHostEvidence(dir, { ...bundle, rulesOf: [], conntrackOf: client });
   // Each round adds at least one node's rules or stops, so this ends within the node count.

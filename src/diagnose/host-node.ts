@@ -35,13 +35,14 @@ export function withNftMode(
   r: Reconciled,
   host: NodeHostEvidence | undefined,
   input: {
-    readonly ports: readonly ExpectedServicePort[];
+    /** Every Service port's expected state, asked for only when the node runs nftables mode. */
+    readonly ports: () => readonly ExpectedServicePort[];
     readonly node: string;
     readonly ownerOfIp?: (ip: string) => string | undefined;
   },
 ): Reconciled {
   if (r.mode !== "nftables" || host?.nft === undefined) return r;
-  const nft = reconcileKubeProxyNft(input.ports, host.nft.ruleset, {
+  const nft = reconcileKubeProxyNft(input.ports(), host.nft.ruleset, {
     node: input.node,
     files: host.nft.files,
     mode: r.modeEvidence,

@@ -22,7 +22,7 @@ export interface PodIpLookup {
 }
 
 /**
- * Builds the lookup once (linear in pods + endpoints).
+ * Builds the lookup once (linear in pods + endpoints; only pod IPs are indexed).
  *
  * @example
  * ```ts
@@ -42,6 +42,8 @@ export function podIpLookup(cluster: ClusterState): PodIpLookup {
     const svc = `${s.metadata.namespace}/${s.serviceName}`;
     for (const ep of s.endpoints) {
       for (const ip of ep.addresses) {
+        // Only a pod's IP is ever looked up: a cluster of 80,000 Services need not index the rest.
+        if (!pods.has(ip)) continue;
         let m = fronts.get(ip);
         if (m === undefined) fronts.set(ip, (m = new Map()));
         let ports = m.get(svc);
