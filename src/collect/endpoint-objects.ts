@@ -85,8 +85,11 @@ function sliceEndpoint(v: unknown, path: string, beta: boolean, namespace: strin
   const h = hints(e.hints, `${path}.hints`);
   const addresses = strList(e.addresses, `${path}.addresses`);
   if (addresses.length === 0) throw new ItemError(`${path}.addresses: expected at least one address`);
-  // Assigned, not spread: an object literal made only of spreads gets a hidden class of its own.
-  const out: Writable<Endpoint> = { addresses, conditions: conditionsOf(ready, serving, terminating) };
+  // Assigned to {} (four in-object fields), not spread: a literal made only of spreads gets a
+  // hidden class of its own, a one- or two-field literal grows a property array.
+  const out = {} as Writable<Endpoint>;
+  out.addresses = addresses;
+  out.conditions = conditionsOf(ready, serving, terminating);
   if (nodeName !== undefined) out.nodeName = nodeName;
   if (zone !== undefined) out.zone = zone;
   if (h !== undefined) out.hints = h;

@@ -16,7 +16,9 @@ export function objectMeta(item: Json, namespaced: boolean): ObjectMeta {
   const uid = optStr(m.uid, "metadata.uid");
   const labels = strMap(m.labels, "metadata.labels");
   const annotations = strMap(m.annotations, "metadata.annotations");
-  const out: Writable<ObjectMeta> = { name };
+  // Built from {} (four in-object fields), not from a one-field literal that then grows a property array.
+  const out = {} as Writable<ObjectMeta>;
+  out.name = name;
   if (namespace !== undefined) out.namespace = namespace;
   if (uid !== undefined) out.uid = uid;
   if (labels !== undefined) out.labels = labels;

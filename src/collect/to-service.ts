@@ -26,10 +26,9 @@ function servicePort(v: unknown, path: string): ServicePort {
   if (typeof tp === "string") targetPort = /^\d+$/.test(tp) ? Number(tp) : tp;
   else if (tp !== undefined && tp !== null) targetPort = port(tp, `${path}.targetPort`);
   const nodePort = optPort(p.nodePort, `${path}.nodePort`);
-  const out: Writable<ServicePort> = {
-    protocol: optStr(p.protocol, `${path}.protocol`) ?? "TCP",
-    port: port(p.port, `${path}.port`),
-  };
+  const out = {} as Writable<ServicePort>;
+  out.protocol = optStr(p.protocol, `${path}.protocol`) ?? "TCP";
+  out.port = port(p.port, `${path}.port`);
   if (name !== undefined && name !== "") out.name = name;
   if (targetPort !== undefined) out.targetPort = targetPort;
   if (nodePort !== undefined) out.nodePort = nodePort;
