@@ -24,7 +24,7 @@ import {
 import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
-import { podIpLookup } from "../net/pod-ip-lookup.ts";
+import { type PodIpLookup, podIpLookup } from "../net/pod-ip-lookup.ts";
 import { outlierFindings } from "../scan/scan-findings.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
@@ -120,7 +120,7 @@ function dumpState(ev: NodeEvidence, file: string, problems: readonly Finding[])
 export class DiagnosisBuilder {
   readonly #ctx: DiagnoseContext;
   readonly #ports: ExpectedPorts;
-  #ownerOfIp: ((ip: string) => string | undefined) | undefined;
+  #lookup: PodIpLookup | undefined; // built once, when asked: it walks every EndpointSlice
   readonly #question: Question | undefined;
   readonly #appConfig: DiagnoseQuestion["appConfig"];
   readonly #nodes: NodeResult[] = [];
@@ -156,7 +156,7 @@ export class DiagnosisBuilder {
       const zone = nodeObj?.metadata.labels?.["topology.kubernetes.io/zone"];
       const collectedAt =
         this.#ctx.collectedAt === undefined ? Number.NaN : Date.parse(this.#ctx.collectedAt);
-      const ownerOfIp = (this.#ownerOfIp ??= ipOwner(this.#ctx.cluster));
+      const ownerOfIp = ipOwner((this.#lookup ??= podIpLookup(this.#ctx.cluster)));
       // A question reconciles its Service's and DNS's ports only: only those need expected state.
       const ports = q === undefined ? this.#ports.all() : this.#ports.inClusterOrder([q.expected, q.dnsPort]);
       const iptables = reconcileNode(ports, input.index, {
@@ -264,7 +264,7 @@ export class DiagnosisBuilder {
         cluster,
         gaps,
         ...(node === undefined ? {} : { node }),
-        config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
+        config: configPodIpFindings(q.client, cluster, (this.#lookup ??= podIpLookup(cluster))),
         ...(this.#ctx.hostPath === undefined ? {} : { hostPathInput: this.#ctx.hostPath }),
         ...(this.#netpol === undefined ? {} : { netpol: this.#netpol }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
