@@ -44,8 +44,9 @@ function toConfigMap(item: Json): ConfigMap {
 const CONVERT = {
   Pod: toPod,
   Service: toService,
-  EndpointSlice: (item: Json) => toEndpointSlice(item, objectMeta(item, true)),
-  Endpoints: (item: Json) => toEndpoints(item, objectMeta(item, true)),
+  // Only a pod's uid is ever read (downward API): the others are not kept.
+  EndpointSlice: (item: Json) => toEndpointSlice(item, objectMeta(item, true, { uid: false })),
+  Endpoints: (item: Json) => toEndpoints(item, objectMeta(item, true, { uid: false })),
   Node: toNode,
   ConfigMap: toConfigMap,
 } as const;

@@ -81,7 +81,7 @@ export function toService(item: Json): Service {
   const externalName = optStr(spec.externalName, "spec.externalName");
   const hc = optPort(spec.healthCheckNodePort, "spec.healthCheckNodePort");
   const out: Writable<Service> = {
-    metadata: objectMeta(item, true),
+    metadata: objectMeta(item, true, { uid: false }),
     type: type as Service["type"],
     ports: arr(spec.ports, "spec.ports").map((p, i) => servicePort(p, `spec.ports[${i}]`)),
     clusterIPs,
