@@ -22,7 +22,7 @@ describe("ListConverter", () => {
   it("converts items pushed one at a time as convertList() converts the whole list", () => {
     const items = [pod("a"), pod("b", { spec: { containers: "no" } }), pod("c")];
     const pushed = new ListConverter("Pod", "cluster/pods.json");
-    items.forEach((item, i) => pushed.push(item, 10 * (i + 1)));
+    for (const [i, item] of items.entries()) pushed.push(item, 10 * (i + 1));
     const streamed = pushed.finish({ kind: "List" });
     const whole = convertList("Pod", { kind: "List", items }, { file: "cluster/pods.json" });
     expect(streamed.items.map((p) => p.metadata.name)).toEqual(["a", "c"]);
