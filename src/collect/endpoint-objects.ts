@@ -39,9 +39,10 @@ export const SLICE_API_VERSIONS = ["discovery.k8s.io/v1", "discovery.k8s.io/v1be
 const HOSTNAME_KEY = "kubernetes.io/hostname";
 const ZONE_KEY = "topology.kubernetes.io/zone";
 
-function hints(v: unknown, path: string): EndpointHints | undefined {
-  const h = optObj(v, path);
-  if (h === undefined) return undefined;
+function hints(v: unknown, at: string): EndpointHints | undefined {
+  if (v === undefined || v === null) return undefined;
+  const path = `${at}.hints`;
+  const h = obj(v, path);
   const names = (key: string): string[] =>
     arr(h[key], `${path}.${key}`).map((x, i) =>
       str(obj(x, `${path}.${key}[${i}]`).name, `${path}.${key}[${i}].name`),
@@ -51,39 +52,45 @@ function hints(v: unknown, path: string): EndpointHints | undefined {
 
 function targetPod(ref: Json | undefined, path: string, namespace: string | undefined): string | undefined {
   if (ref === undefined || ref.kind !== "Pod") return undefined;
-  return `${optStr(ref.namespace, `${path}.targetRef.namespace`) ?? namespace}/${str(ref.name, `${path}.targetRef.name`)}`;
+  return `${optStr(ref.namespace, path, ".targetRef.namespace") ?? namespace}/${str(ref.name, path, ".targetRef.name")}`;
 }
 
 /** The 27 possible condition sets, each one shared object: 100,000 endpoints need not hold 100,000 copies. */
-const CONDITIONS = new Map<string, EndpointConditions>();
+const CONDITIONS: (EndpointConditions | undefined)[] = [];
+
+/** No conditions, no topology. */
+const NONE: Readonly<Record<string, never>> = Object.freeze({});
+
+const tri = (b: boolean | undefined): number => (b === undefined ? 0 : b ? 1 : 2);
 
 function conditionsOf(ready?: boolean, serving?: boolean, terminating?: boolean): EndpointConditions {
-  const key = `${ready}${serving}${terminating}`;
-  let c = CONDITIONS.get(key);
+  const key = tri(ready) * 9 + tri(serving) * 3 + tri(terminating);
+  let c = CONDITIONS[key];
   if (c === undefined) {
     const o: Writable<EndpointConditions> = {};
     if (ready !== undefined) o.ready = ready;
     if (serving !== undefined) o.serving = serving;
     if (terminating !== undefined) o.terminating = terminating;
     c = Object.freeze(o);
-    CONDITIONS.set(key, c);
+    CONDITIONS[key] = c;
   }
   return c;
 }
 
-function sliceEndpoint(v: unknown, path: string, beta: boolean, namespace: string | undefined): Endpoint {
+function sliceEndpoint(v: unknown, i: number, beta: boolean, namespace: string | undefined): Endpoint {
+  const path = `endpoints[${i}]`;
   const e = obj(v, path);
-  const c = optObj(e.conditions, `${path}.conditions`) ?? {};
+  const c = optObj(e.conditions, path, ".conditions") ?? NONE;
   // v1beta1 carried the node and zone as topology labels; v1.20 added nodeName to v1beta1 too.
-  const topology = beta ? (strMap(e.topology, `${path}.topology`) ?? {}) : {};
-  const nodeName = optStr(e.nodeName, `${path}.nodeName`) ?? topology[HOSTNAME_KEY];
-  const zone = (beta ? undefined : optStr(e.zone, `${path}.zone`)) ?? topology[ZONE_KEY];
-  const ready = optBool(c.ready, `${path}.conditions.ready`);
-  const serving = optBool(c.serving, `${path}.conditions.serving`);
-  const terminating = optBool(c.terminating, `${path}.conditions.terminating`);
-  const pod = targetPod(optObj(e.targetRef, `${path}.targetRef`), path, namespace);
-  const h = hints(e.hints, `${path}.hints`);
-  const addresses = strList(e.addresses, `${path}.addresses`);
+  const topology = beta ? (strMap(e.topology, path, ".topology") ?? NONE) : NONE;
+  const nodeName = optStr(e.nodeName, path, ".nodeName") ?? topology[HOSTNAME_KEY];
+  const zone = (beta ? undefined : optStr(e.zone, path, ".zone")) ?? topology[ZONE_KEY];
+  const ready = optBool(c.ready, path, ".conditions.ready");
+  const serving = optBool(c.serving, path, ".conditions.serving");
+  const terminating = optBool(c.terminating, path, ".conditions.terminating");
+  const pod = targetPod(optObj(e.targetRef, path, ".targetRef"), path, namespace);
+  const h = hints(e.hints, path);
+  const addresses = strList(e.addresses, path, ".addresses");
   if (addresses.length === 0) throw new ItemError(`${path}.addresses: expected at least one address`);
   // Assigned to {} (four in-object fields), not spread: a literal made only of spreads gets a
   // hidden class of its own, a one- or two-field literal grows a property array.
@@ -99,9 +106,9 @@ function sliceEndpoint(v: unknown, path: string, beta: boolean, namespace: strin
 
 function endpointPort(v: unknown, path: string): EndpointPort {
   const p = obj(v, path);
-  const name = optStr(p.name, `${path}.name`);
-  const protocol = optStr(p.protocol, `${path}.protocol`);
-  const pn = optPort(p.port, `${path}.port`);
+  const name = optStr(p.name, path, ".name");
+  const protocol = optStr(p.protocol, path, ".protocol");
+  const pn = optPort(p.port, path, ".port");
   const out: Writable<EndpointPort> = {};
   if (name !== undefined && name !== "") out.name = name;
   if (protocol !== undefined) out.protocol = protocol;
@@ -131,9 +138,7 @@ export function toEndpointSlice(item: Json, meta: ObjectMeta): EndpointSlice {
     ...(version === undefined ? {} : { apiVersion: version }),
     addressType: str(item.addressType, "addressType"),
     ...(serviceName === undefined ? {} : { serviceName }),
-    endpoints: arr(item.endpoints, "endpoints").map((x, i) =>
-      sliceEndpoint(x, `endpoints[${i}]`, beta, meta.namespace),
-    ),
+    endpoints: arr(item.endpoints, "endpoints").map((x, i) => sliceEndpoint(x, i, beta, meta.namespace)),
     ports: arr(item.ports, "ports").map((x, i) => endpointPort(x, `ports[${i}]`)),
   };
 }

@@ -20,15 +20,15 @@ const SERVICE_TYPES = new Set(["ClusterIP", "NodePort", "LoadBalancer", "Externa
 
 function servicePort(v: unknown, path: string): ServicePort {
   const p = obj(v, path);
-  const name = optStr(p.name, `${path}.name`);
+  const name = optStr(p.name, path, ".name");
   const tp = p.targetPort;
   let targetPort: number | string | undefined;
   if (typeof tp === "string") targetPort = /^\d+$/.test(tp) ? Number(tp) : tp;
-  else if (tp !== undefined && tp !== null) targetPort = port(tp, `${path}.targetPort`);
-  const nodePort = optPort(p.nodePort, `${path}.nodePort`);
+  else if (tp !== undefined && tp !== null) targetPort = port(tp, path, ".targetPort");
+  const nodePort = optPort(p.nodePort, path, ".nodePort");
   const out = {} as Writable<ServicePort>;
-  out.protocol = optStr(p.protocol, `${path}.protocol`) ?? "TCP";
-  out.port = port(p.port, `${path}.port`);
+  out.protocol = optStr(p.protocol, path, ".protocol") ?? "TCP";
+  out.port = port(p.port, path, ".port");
   if (name !== undefined && name !== "") out.name = name;
   if (targetPort !== undefined) out.targetPort = targetPort;
   if (nodePort !== undefined) out.nodePort = nodePort;
