@@ -31,6 +31,7 @@ import {
   strMap,
   type Writable,
 } from "./json-checks.ts";
+import { keyPart, SharedLists } from "./shared-lists.ts";
 
 /** The EndpointSlice API versions netdoctor reads. */
 export const SLICE_API_VERSIONS = ["discovery.k8s.io/v1", "discovery.k8s.io/v1beta1"] as const;
@@ -116,6 +117,10 @@ function endpointPort(v: unknown, path: string): EndpointPort {
   return out;
 }
 
+const PORT_LISTS = new SharedLists<EndpointPort>(
+  (p) => `${keyPart(p.name)}\u0000${keyPart(p.protocol)}\u0000${keyPart(p.port)}`,
+);
+
 /**
  * One EndpointSlice item of `kubectl get endpointslices -A -o json`, of either served version.
  * A missing `apiVersion` (a hand-made list) is read as v1.
@@ -139,7 +144,7 @@ export function toEndpointSlice(item: Json, meta: ObjectMeta): EndpointSlice {
     addressType: str(item.addressType, "addressType"),
     ...(serviceName === undefined ? {} : { serviceName }),
     endpoints: arr(item.endpoints, "endpoints").map((x, i) => sliceEndpoint(x, i, beta, meta.namespace)),
-    ports: arr(item.ports, "ports").map((x, i) => endpointPort(x, `ports[${i}]`)),
+    ports: PORT_LISTS.of(arr(item.ports, "ports").map((x, i) => endpointPort(x, `ports[${i}]`))),
   };
 }
 

@@ -15,6 +15,7 @@ import {
   type Writable,
 } from "./json-checks.ts";
 import { objectMeta } from "./object-meta.ts";
+import { keyPart, SharedLists } from "./shared-lists.ts";
 
 const SERVICE_TYPES = new Set(["ClusterIP", "NodePort", "LoadBalancer", "ExternalName"]);
 
@@ -34,6 +35,12 @@ function servicePort(v: unknown, path: string): ServicePort {
   if (nodePort !== undefined) out.nodePort = nodePort;
   return out;
 }
+
+const PORT_LISTS = new SharedLists<ServicePort>((p) =>
+  [p.protocol, p.port, p.name, p.targetPort, p.nodePort]
+    .map((v) => `${typeof v}:${keyPart(v)}`)
+    .join("\u0000"),
+);
 
 /** No entries: one shared array, as most Services have no external IPs or source ranges. */
 const NONE: readonly string[] = Object.freeze([]);
@@ -83,7 +90,7 @@ export function toService(item: Json): Service {
   const out: Writable<Service> = {
     metadata: objectMeta(item, true, { uid: false }),
     type: type as Service["type"],
-    ports: arr(spec.ports, "spec.ports").map((p, i) => servicePort(p, `spec.ports[${i}]`)),
+    ports: PORT_LISTS.of(arr(spec.ports, "spec.ports").map((p, i) => servicePort(p, `spec.ports[${i}]`))),
     clusterIPs,
     externalIPs: list(spec.externalIPs, "spec.externalIPs"),
     loadBalancerSourceRanges: list(spec.loadBalancerSourceRanges, "spec.loadBalancerSourceRanges"),
