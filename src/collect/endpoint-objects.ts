@@ -7,6 +7,7 @@
 import type {
   Endpoint,
   EndpointAddress,
+  EndpointConditions,
   EndpointHints,
   EndpointPort,
   EndpointSlice,
@@ -28,7 +29,9 @@ import {
   str,
   strList,
   strMap,
+  type Writable,
 } from "./json-checks.ts";
+import { keyPart, SharedLists } from "./shared-lists.ts";
 
 /** The EndpointSlice API versions netdoctor reads. */
 export const SLICE_API_VERSIONS = ["discovery.k8s.io/v1", "discovery.k8s.io/v1beta1"] as const;
@@ -37,9 +40,10 @@ export const SLICE_API_VERSIONS = ["discovery.k8s.io/v1", "discovery.k8s.io/v1be
 const HOSTNAME_KEY = "kubernetes.io/hostname";
 const ZONE_KEY = "topology.kubernetes.io/zone";
 
-function hints(v: unknown, path: string): EndpointHints | undefined {
-  const h = optObj(v, path);
-  if (h === undefined) return undefined;
+function hints(v: unknown, at: string): EndpointHints | undefined {
+  if (v === undefined || v === null) return undefined;
+  const path = `${at}.hints`;
+  const h = obj(v, path);
   const names = (key: string): string[] =>
     arr(h[key], `${path}.${key}`).map((x, i) =>
       str(obj(x, `${path}.${key}[${i}]`).name, `${path}.${key}[${i}].name`),
@@ -49,48 +53,73 @@ function hints(v: unknown, path: string): EndpointHints | undefined {
 
 function targetPod(ref: Json | undefined, path: string, namespace: string | undefined): string | undefined {
   if (ref === undefined || ref.kind !== "Pod") return undefined;
-  return `${optStr(ref.namespace, `${path}.targetRef.namespace`) ?? namespace}/${str(ref.name, `${path}.targetRef.name`)}`;
+  return `${optStr(ref.namespace, path, ".targetRef.namespace") ?? namespace}/${str(ref.name, path, ".targetRef.name")}`;
 }
 
-function sliceEndpoint(v: unknown, path: string, beta: boolean, namespace: string | undefined): Endpoint {
+/** The 27 possible condition sets, each one shared object: 100,000 endpoints need not hold 100,000 copies. */
+const CONDITIONS: (EndpointConditions | undefined)[] = [];
+
+/** No conditions, no topology. */
+const NONE: Readonly<Record<string, never>> = Object.freeze({});
+
+const tri = (b: boolean | undefined): number => (b === undefined ? 0 : b ? 1 : 2);
+
+function conditionsOf(ready?: boolean, serving?: boolean, terminating?: boolean): EndpointConditions {
+  const key = tri(ready) * 9 + tri(serving) * 3 + tri(terminating);
+  let c = CONDITIONS[key];
+  if (c === undefined) {
+    const o: Writable<EndpointConditions> = {};
+    if (ready !== undefined) o.ready = ready;
+    if (serving !== undefined) o.serving = serving;
+    if (terminating !== undefined) o.terminating = terminating;
+    c = Object.freeze(o);
+    CONDITIONS[key] = c;
+  }
+  return c;
+}
+
+function sliceEndpoint(v: unknown, i: number, beta: boolean, namespace: string | undefined): Endpoint {
+  const path = `endpoints[${i}]`;
   const e = obj(v, path);
-  const c = optObj(e.conditions, `${path}.conditions`) ?? {};
+  const c = optObj(e.conditions, path, ".conditions") ?? NONE;
   // v1beta1 carried the node and zone as topology labels; v1.20 added nodeName to v1beta1 too.
-  const topology = beta ? (strMap(e.topology, `${path}.topology`) ?? {}) : {};
-  const nodeName = optStr(e.nodeName, `${path}.nodeName`) ?? topology[HOSTNAME_KEY];
-  const zone = (beta ? undefined : optStr(e.zone, `${path}.zone`)) ?? topology[ZONE_KEY];
-  const ready = optBool(c.ready, `${path}.conditions.ready`);
-  const serving = optBool(c.serving, `${path}.conditions.serving`);
-  const terminating = optBool(c.terminating, `${path}.conditions.terminating`);
-  const pod = targetPod(optObj(e.targetRef, `${path}.targetRef`), path, namespace);
-  const h = hints(e.hints, `${path}.hints`);
-  const addresses = strList(e.addresses, `${path}.addresses`);
+  const topology = beta ? (strMap(e.topology, path, ".topology") ?? NONE) : NONE;
+  const nodeName = optStr(e.nodeName, path, ".nodeName") ?? topology[HOSTNAME_KEY];
+  const zone = (beta ? undefined : optStr(e.zone, path, ".zone")) ?? topology[ZONE_KEY];
+  const ready = optBool(c.ready, path, ".conditions.ready");
+  const serving = optBool(c.serving, path, ".conditions.serving");
+  const terminating = optBool(c.terminating, path, ".conditions.terminating");
+  const pod = targetPod(optObj(e.targetRef, path, ".targetRef"), path, namespace);
+  const h = hints(e.hints, path);
+  const addresses = strList(e.addresses, path, ".addresses");
   if (addresses.length === 0) throw new ItemError(`${path}.addresses: expected at least one address`);
-  return {
-    addresses,
-    conditions: {
-      ...(ready === undefined ? {} : { ready }),
-      ...(serving === undefined ? {} : { serving }),
-      ...(terminating === undefined ? {} : { terminating }),
-    },
-    ...(nodeName === undefined ? {} : { nodeName }),
-    ...(zone === undefined ? {} : { zone }),
-    ...(h === undefined ? {} : { hints: h }),
-    ...(pod === undefined ? {} : { targetPod: pod }),
-  };
+  // Assigned to {} (four in-object fields), not spread: a literal made only of spreads gets a
+  // hidden class of its own, a one- or two-field literal grows a property array.
+  const out = {} as Writable<Endpoint>;
+  out.addresses = addresses;
+  out.conditions = conditionsOf(ready, serving, terminating);
+  if (nodeName !== undefined) out.nodeName = nodeName;
+  if (zone !== undefined) out.zone = zone;
+  if (h !== undefined) out.hints = h;
+  if (pod !== undefined) out.targetPod = pod;
+  return out;
 }
 
 function endpointPort(v: unknown, path: string): EndpointPort {
   const p = obj(v, path);
-  const name = optStr(p.name, `${path}.name`);
-  const protocol = optStr(p.protocol, `${path}.protocol`);
-  const pn = optPort(p.port, `${path}.port`);
-  return {
-    ...(name === undefined || name === "" ? {} : { name }),
-    ...(protocol === undefined ? {} : { protocol }),
-    ...(pn === undefined ? {} : { port: pn }),
-  };
+  const name = optStr(p.name, path, ".name");
+  const protocol = optStr(p.protocol, path, ".protocol");
+  const pn = optPort(p.port, path, ".port");
+  const out: Writable<EndpointPort> = {};
+  if (name !== undefined && name !== "") out.name = name;
+  if (protocol !== undefined) out.protocol = protocol;
+  if (pn !== undefined) out.port = pn;
+  return out;
 }
+
+const PORT_LISTS = new SharedLists<EndpointPort>(
+  (p) => `${keyPart(p.name)}\u0000${keyPart(p.protocol)}\u0000${keyPart(p.port)}`,
+);
 
 /**
  * One EndpointSlice item of `kubectl get endpointslices -A -o json`, of either served version.
@@ -106,16 +135,16 @@ export function toEndpointSlice(item: Json, meta: ObjectMeta): EndpointSlice {
     );
   }
   const beta = apiVersion === "discovery.k8s.io/v1beta1";
+  // The constant, not the parsed copy: one string for every slice.
+  const version = SLICE_API_VERSIONS.find((v) => v === apiVersion);
   const serviceName = meta.labels?.["kubernetes.io/service-name"];
   return {
     metadata: meta,
-    ...(apiVersion === undefined ? {} : { apiVersion }),
+    ...(version === undefined ? {} : { apiVersion: version }),
     addressType: str(item.addressType, "addressType"),
     ...(serviceName === undefined ? {} : { serviceName }),
-    endpoints: arr(item.endpoints, "endpoints").map((x, i) =>
-      sliceEndpoint(x, `endpoints[${i}]`, beta, meta.namespace),
-    ),
-    ports: arr(item.ports, "ports").map((x, i) => endpointPort(x, `ports[${i}]`)),
+    endpoints: arr(item.endpoints, "endpoints").map((x, i) => sliceEndpoint(x, i, beta, meta.namespace)),
+    ports: PORT_LISTS.of(arr(item.ports, "ports").map((x, i) => endpointPort(x, `ports[${i}]`))),
   };
 }
 

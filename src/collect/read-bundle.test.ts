@@ -104,6 +104,24 @@ describe("broken bundles", () => {
   });
 });
 
+describe("list layouts (issue 14)", () => {
+  it("reads kubectl's layout (streamed) and a minified one (parsed whole) alike, bad items included", async () => {
+    const files = buildBundle(healthyCluster());
+    replaceIn(files, "cluster/services.json", '"port": 8081', '"port": "eighty"');
+    const minified = new Map(
+      [...files].map(([f, t]) => [f, f.startsWith("cluster/") ? JSON.stringify(JSON.parse(t)) : t]),
+    );
+    const [pretty, flat] = [await readFiles(files), await readFiles(minified)];
+    expect(pretty.problems).toHaveLength(1);
+    expect(pretty.problems[0]!.evidence[0]!.line).toBeGreaterThan(1);
+    // Line numbers differ (one line against many); everything else is the same.
+    const noLines = (b: typeof pretty) =>
+      JSON.parse(JSON.stringify(b, (k, v) => (k === "line" || k === "dir" ? 0 : v)));
+    expect(noLines(pretty)).toEqual(noLines(flat));
+    expect(flat.cluster.services.every((s) => s.source?.line === 1)).toBe(true);
+  });
+});
+
 describe("optional files", () => {
   it("reads a bundle without configmaps.json without any problem", async () => {
     const files = buildBundle(healthyCluster());

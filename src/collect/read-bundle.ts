@@ -14,7 +14,15 @@ import { BUNDLE_FORMAT } from "./bundle-writer.ts";
 import { CollectError } from "./collect-error.ts";
 import { selectEndpointSource } from "./endpoint-objects.ts";
 import { errorWords } from "./errno-words.ts";
-import { BundleSchemaError, convertList, type KindTypes, type ObjectKind } from "./kube-objects.ts";
+import {
+  BundleSchemaError,
+  convertList,
+  type KindTypes,
+  ListConverter,
+  type ObjectKind,
+  type ObjectProblem,
+} from "./kube-objects.ts";
+import { streamKubeList } from "./stream-kube-list.ts";
 
 export interface BundleMeta {
   readonly format: string;
@@ -112,12 +120,16 @@ async function readList<K extends ObjectKind>(
   spec: ListFile<K>,
   problems: Finding[],
 ): Promise<KindTypes[K][]> {
-  const text = await readText(join(dir, spec.file));
   const fail = (message: string): KindTypes[K][] => {
     if (spec.required) throw new CollectError(message);
     problems.push(invalid(spec.file, message));
     return [];
   };
+  // kubectl's layout is read a window at a time; any other (or a broken file) is parsed whole below.
+  const streamed = new ListConverter(spec.kind, spec.file);
+  const list = await streamKubeList(join(dir, spec.file), (raw, line) => streamed.push(raw, line));
+  if (list !== undefined) return converted(() => streamed.finish(list), problems, fail);
+  const text = await readText(join(dir, spec.file));
   // An optional file that is simply absent is not a problem (configmaps.json is opt-in).
   if (text === undefined && !spec.required) return [];
   if (text === undefined)
@@ -128,8 +140,16 @@ async function readList<K extends ObjectKind>(
   } catch (error) {
     return fail(jsonErrorMessage(spec.file, text, error as SyntaxError));
   }
+  return converted(() => convertList(spec.kind, data, { file: spec.file, text }), problems, fail);
+}
+
+function converted<T>(
+  convert: () => { items: T[]; problems: readonly ObjectProblem[] },
+  problems: Finding[],
+  fail: (message: string) => T[],
+): T[] {
   try {
-    const { items, problems: bad } = convertList(spec.kind, data, { file: spec.file, text });
+    const { items, problems: bad } = convert();
     for (const p of bad) problems.push(invalid(p.file, p.message, p.line));
     return items;
   } catch (error) {

@@ -6,7 +6,7 @@
 import type { DiagnoseQuestion } from "../diagnose/diagnosis-builder.ts";
 import { hostPathNodes } from "../diagnose/host-path-facts.ts";
 import { resolveQuestion } from "../diagnose/question.ts";
-import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import { ExpectedPorts } from "../kube-proxy/expected-ports.ts";
 import type { ClusterState } from "../model/cluster.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
 import { type ReadNodeRules, readHostEvidence, withRulesOf } from "./read-host-evidence.ts";
@@ -27,7 +27,7 @@ export async function readHostPath(
     readonly readRules?: ReadNodeRules;
   },
 ): Promise<HostPathInput> {
-  const q = resolveQuestion(bundle.cluster, expectedServicePorts(bundle.cluster), question);
+  const q = resolveQuestion(bundle.cluster, new ExpectedPorts(bundle.cluster), question);
   const client = q.client.nodeName === undefined ? [] : [q.client.nodeName];
   const { readRules, ...lists } = bundle;
   let input = await readHostEvidence(dir, { ...lists, rulesOf: [], conntrackOf: client });

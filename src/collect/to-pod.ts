@@ -5,11 +5,11 @@ import { objectMeta } from "./object-meta.ts";
 
 function env(v: unknown, path: string): EnvVar {
   const e = obj(v, path);
-  const name = str(e.name, `${path}.name`);
-  const value = optStr(e.value, `${path}.value`);
-  const from = optObj(e.valueFrom, `${path}.valueFrom`);
+  const name = str(e.name, path, ".name");
+  const value = optStr(e.value, path, ".value");
+  const from = optObj(e.valueFrom, path, ".valueFrom");
   const ref =
-    from === undefined ? undefined : optObj(from.configMapKeyRef, `${path}.valueFrom.configMapKeyRef`);
+    from === undefined ? undefined : optObj(from.configMapKeyRef, path, ".valueFrom.configMapKeyRef");
   return {
     name,
     ...(value === undefined ? {} : { value }),
@@ -17,8 +17,8 @@ function env(v: unknown, path: string): EnvVar {
       ? {}
       : {
           configMapKeyRef: {
-            name: str(ref.name, `${path}.valueFrom.configMapKeyRef.name`),
-            key: str(ref.key, `${path}.valueFrom.configMapKeyRef.key`),
+            name: str(ref.name, path, ".valueFrom.configMapKeyRef.name"),
+            key: str(ref.key, path, ".valueFrom.configMapKeyRef.key"),
           },
         }),
   };
@@ -26,17 +26,17 @@ function env(v: unknown, path: string): EnvVar {
 
 function container(v: unknown, path: string): Container {
   const c = obj(v, path);
-  const envFrom = arr(c.envFrom, `${path}.envFrom`)
+  const envFrom = arr(c.envFrom, path, ".envFrom")
     .map((x, i) => optObj(obj(x, `${path}.envFrom[${i}]`).configMapRef, `${path}.envFrom[${i}].configMapRef`))
     .filter((x): x is Json => x !== undefined)
     .map((x, i) => str(x.name, `${path}.envFrom[${i}].configMapRef.name`));
-  const image = optStr(c.image, `${path}.image`);
+  const image = optStr(c.image, path, ".image");
   return {
-    name: str(c.name, `${path}.name`),
+    name: str(c.name, path, ".name"),
     ...(image === undefined ? {} : { image }),
-    env: arr(c.env, `${path}.env`).map((e, i) => env(e, `${path}.env[${i}]`)),
+    env: arr(c.env, path, ".env").map((e, i) => env(e, `${path}.env[${i}]`)),
     envFromConfigMaps: envFrom,
-    ports: arr(c.ports, `${path}.ports`).map((x, i) => {
+    ports: arr(c.ports, path, ".ports").map((x, i) => {
       const p = obj(x, `${path}.ports[${i}]`);
       const name = optStr(p.name, `${path}.ports[${i}].name`);
       const protocol = optStr(p.protocol, `${path}.ports[${i}].protocol`);

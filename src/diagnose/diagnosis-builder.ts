@@ -8,7 +8,7 @@ import { nodeKindOf } from "../findings/kube-proxy-restart.ts";
 import type { IpsetSave } from "../ipset/ipset-model.ts";
 import type { NodeEvidence } from "../known-bugs/node-evidence.ts";
 import { nodeHealthFindings } from "../known-bugs/node-health.ts";
-import { type ExpectedServicePort, expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import { ExpectedPorts } from "../kube-proxy/expected-ports.ts";
 import type { KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
 import { type ReconcileResult, reconcileNode } from "../kube-proxy/reconcile-node.ts";
@@ -24,7 +24,7 @@ import {
 import type { Finding } from "../model/finding.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
-import { podIpLookup } from "../net/pod-ip-lookup.ts";
+import { type PodIpLookup, podIpLookup } from "../net/pod-ip-lookup.ts";
 import { outlierFindings } from "../scan/scan-findings.ts";
 import type { NodeScan } from "../scan/scan-node.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
@@ -119,7 +119,8 @@ function dumpState(ev: NodeEvidence, file: string, problems: readonly Finding[])
 /** Feed with {@linkcode addNode} for every node directory, then {@linkcode finish}. */
 export class DiagnosisBuilder {
   readonly #ctx: DiagnoseContext;
-  readonly #ports: ExpectedServicePort[];
+  readonly #ports: ExpectedPorts;
+  #lookup: PodIpLookup | undefined; // built once, when asked: it walks every EndpointSlice
   readonly #question: Question | undefined;
   readonly #appConfig: DiagnoseQuestion["appConfig"];
   readonly #nodes: NodeResult[] = [];
@@ -127,7 +128,7 @@ export class DiagnosisBuilder {
 
   constructor(ctx: DiagnoseContext, question?: DiagnoseQuestion) {
     this.#ctx = ctx;
-    this.#ports = expectedServicePorts(ctx.cluster);
+    this.#ports = new ExpectedPorts(ctx.cluster);
     this.#question = question === undefined ? undefined : resolveQuestion(ctx.cluster, this.#ports, question);
     this.#appConfig = question?.appConfig;
   }
@@ -155,8 +156,10 @@ export class DiagnosisBuilder {
       const zone = nodeObj?.metadata.labels?.["topology.kubernetes.io/zone"];
       const collectedAt =
         this.#ctx.collectedAt === undefined ? Number.NaN : Date.parse(this.#ctx.collectedAt);
-      const ownerOfIp = ipOwner(this.#ctx.cluster);
-      const iptables = reconcileNode(this.#ports, input.index, {
+      const ownerOfIp = ipOwner((this.#lookup ??= podIpLookup(this.#ctx.cluster)));
+      // A question reconciles its Service's and DNS's ports only: only those need expected state.
+      const ports = q === undefined ? this.#ports.all() : this.#ports.inClusterOrder([q.expected, q.dnsPort]);
+      const iptables = reconcileNode(ports, input.index, {
         node,
         file,
         nodeKind,
@@ -166,7 +169,7 @@ export class DiagnosisBuilder {
         ownerOfIp,
         ...(q === undefined ? {} : { only: q.reconcileOnly }),
       });
-      reconciled = withNftMode(iptables, input.host, { ports: this.#ports, node, ownerOfIp });
+      reconciled = withNftMode(iptables, input.host, { ports: () => this.#ports.all(), node, ownerOfIp });
     }
     const plane = dataplaneFacts(reconciled, this.#ctx.cluster, { node, input, question: q });
     const rules = input.ruleset !== undefined || input.host?.nft !== undefined;
@@ -214,7 +217,7 @@ export class DiagnosisBuilder {
     );
     const result =
       q === undefined
-        ? fullCheck(this.#nodes, { ports: this.#ports, outliers, bundle: bundle.step })
+        ? fullCheck(this.#nodes, { ports: this.#ports.all(), outliers, bundle: bundle.step })
         : this.#walk(q, outliers, bundle);
     const findings = [...problems, ...result.findings].sort(
       (a, b) =>
@@ -261,7 +264,7 @@ export class DiagnosisBuilder {
         cluster,
         gaps,
         ...(node === undefined ? {} : { node }),
-        config: configPodIpFindings(q.client, cluster, podIpLookup(cluster)),
+        config: configPodIpFindings(q.client, cluster, (this.#lookup ??= podIpLookup(cluster))),
         ...(this.#ctx.hostPath === undefined ? {} : { hostPathInput: this.#ctx.hostPath }),
         ...(this.#netpol === undefined ? {} : { netpol: this.#netpol }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),

@@ -6,10 +6,9 @@
 import type { ExpectedServicePort } from "../kube-proxy/expected-state.ts";
 import { reconcileKubeProxyNft } from "../kube-proxy/nftables/reconcile-nft.ts";
 import type { ReconcileResult } from "../kube-proxy/reconcile-node.ts";
-import type { ClusterState } from "../model/cluster.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
-import { podIpLookup } from "../net/pod-ip-lookup.ts";
+import type { PodIpLookup } from "../net/pod-ip-lookup.ts";
 import { interfaceFor, legacyNotRead, type NodeHostEvidence, traceHost } from "../trace/trace-host.ts";
 import { sharedTraceIndex } from "../trace/trace-index.ts";
 import { type TraceOptions, tracePacket } from "../trace/trace-packet.ts";
@@ -17,8 +16,7 @@ import type { TraceRequest } from "../trace/trace-request.ts";
 import type { HostFacts } from "./host-facts.ts";
 
 /** Who owns an IP now, `pod ns/name on node`, for messages about stale targets. */
-export function ipOwner(cluster: ClusterState): (ip: string) => string | undefined {
-  const lookup = podIpLookup(cluster);
+export function ipOwner(lookup: PodIpLookup): (ip: string) => string | undefined {
   return (ip) => {
     const o = lookup.lookup(ip);
     return o === undefined ? undefined : `pod ${o.pod}${o.node === undefined ? "" : ` on ${o.node}`}`;
@@ -36,13 +34,14 @@ export function withNftMode(
   r: Reconciled,
   host: NodeHostEvidence | undefined,
   input: {
-    readonly ports: readonly ExpectedServicePort[];
+    /** Every Service port's expected state, asked for only when the node runs nftables mode. */
+    readonly ports: () => readonly ExpectedServicePort[];
     readonly node: string;
     readonly ownerOfIp?: (ip: string) => string | undefined;
   },
 ): Reconciled {
   if (r.mode !== "nftables" || host?.nft === undefined) return r;
-  const nft = reconcileKubeProxyNft(input.ports, host.nft.ruleset, {
+  const nft = reconcileKubeProxyNft(input.ports(), host.nft.ruleset, {
     node: input.node,
     files: host.nft.files,
     mode: r.modeEvidence,

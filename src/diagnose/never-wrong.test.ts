@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { DEMO_FROM, DEMO_HEALTHY_FROM, DEMO_TO } from "../demo/incident.ts";
-import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
+import { ExpectedPorts } from "../kube-proxy/expected-ports.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { diagnoseSpec, healthyCluster, replaceIn, smallIncident } from "../testing/demo-bundles.ts";
 import { clusterOf } from "../testing/demo-cluster.ts";
@@ -278,7 +278,7 @@ describe("dataplaneLink() with a proxy mode netdoctor does not analyse (item 4, 
   it("is undecided with reconciliation's reason, and reports no missing-rules finding", () => {
     const spec = healthyCluster();
     const cluster = clusterOf(spec.api);
-    const question = resolveQuestion(cluster, expectedServicePorts(cluster), HEALTHY_Q);
+    const question = resolveQuestion(cluster, new ExpectedPorts(cluster), HEALTHY_Q);
     const link = dataplaneLink({
       question,
       cluster,

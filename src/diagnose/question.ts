@@ -3,6 +3,7 @@
  * host is (a Service, a pod, a node, an outside destination), the Service port, and the packet the
  * client's node must carry. The links of the walk read this data; nothing here decides a verdict.
  */
+import type { ExpectedPorts } from "../kube-proxy/expected-ports.ts";
 import type { ExpectedServicePort } from "../kube-proxy/expected-state.ts";
 import type { ClusterState, Node, Pod, Service, ServicePort } from "../model/cluster.ts";
 import { nodeInternalIp, objectKey } from "../model/cluster.ts";
@@ -40,10 +41,7 @@ export interface Question {
   readonly summaryQuestion: NonNullable<Diagnosis["question"]>;
 }
 
-function clusterDnsPort(
-  cluster: ClusterState,
-  ports: readonly ExpectedServicePort[],
-): ExpectedServicePort | undefined {
+function clusterDnsPort(cluster: ClusterState, ports: ExpectedPorts): ExpectedServicePort | undefined {
   const svc =
     cluster.services.find((s) => s.metadata.namespace === "kube-system" && s.metadata.name === "kube-dns") ??
     cluster.services.find(
@@ -51,7 +49,7 @@ function clusterDnsPort(
     );
   if (svc === undefined) return undefined;
   const key = objectKey(svc.metadata);
-  return ports.find((p) => p.service === key && p.protocol === "udp" && p.port === 53);
+  return ports.of(svc).find((p) => p.service === key && p.protocol === "udp" && p.port === 53);
 }
 
 function protocolOf(p: ServicePort | undefined): Protocol {
@@ -123,7 +121,7 @@ function destinationOf(
 /** Resolves the question (DNS, Service, port, endpoints need only the API objects). */
 export function resolveQuestion(
   cluster: ClusterState,
-  ports: readonly ExpectedServicePort[],
+  ports: ExpectedPorts,
   q: { readonly from: string; readonly to: string; readonly namespace?: string },
 ): Question {
   const client = findPod(cluster, q.from, q.namespace);
@@ -142,14 +140,16 @@ export function resolveQuestion(
   const servicePort = service === undefined ? undefined : findServicePort(service, target.port);
   const svcKey = service === undefined ? undefined : objectKey(service.metadata);
   const expected =
-    servicePort === undefined
+    service === undefined || servicePort === undefined
       ? undefined
-      : ports.find(
-          (p) =>
-            p.service === svcKey &&
-            p.port === servicePort.port &&
-            p.protocol === servicePort.protocol.toLowerCase(),
-        );
+      : ports
+          .of(service)
+          .find(
+            (p) =>
+              p.service === svcKey &&
+              p.port === servicePort.port &&
+              p.protocol === servicePort.protocol.toLowerCase(),
+          );
   const dest = destinationOf(resolution, target, {
     ...(servicePort === undefined ? {} : { port: servicePort }),
     ...(expected === undefined ? {} : { expected }),

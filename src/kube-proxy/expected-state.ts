@@ -165,7 +165,53 @@ export function localSet(endpoints: readonly ExpectedEndpoint[], node: string): 
 }
 
 /**
- * Every proxied Service port of the cluster with its expected kube-proxy state.
+ * The expected state of each port of one Service, given the slices that name it (see
+ * {@linkcode slicesByService}); empty when kube-proxy does not program the Service.
+ */
+export function servicePortsOf(svc: Service, slices: readonly EndpointSlice[]): ExpectedServicePort[] {
+  if (!isProxied(svc)) return [];
+  const ns = svc.metadata.namespace ?? "default";
+  const out: ExpectedServicePort[] = [];
+  for (const port of svc.ports) {
+    const protocol = toProtocol(port.protocol);
+    if (protocol === undefined) continue;
+    const spn = servicePortName(ns, svc.metadata.name, port.name);
+    const legacySpn = servicePortName(ns, svc.metadata.name, port.name, true);
+    const endpoints = endpointsFor(svc, port, protocol, spn, legacySpn, slices);
+    const chains = chainsFor(spn, protocol);
+    const nodePort = svc.type === "NodePort" || svc.type === "LoadBalancer" ? port.nodePort : undefined;
+    out.push({
+      service: objectKey({ name: svc.metadata.name, namespace: ns }),
+      namespace: ns,
+      name: svc.metadata.name,
+      portName: port.name ?? "",
+      svcPortName: spn,
+      protocol,
+      port: port.port,
+      ...(port.targetPort === undefined ? {} : { targetPort: port.targetPort }),
+      ...(svc.clusterIP === undefined ? {} : { clusterIP: svc.clusterIP }),
+      ...(nodePort === undefined || nodePort === 0 ? {} : { nodePort }),
+      externalIPs: svc.externalIPs ?? [],
+      loadBalancerIPs: svc.type === "LoadBalancer" ? (svc.loadBalancerIPs ?? []) : [],
+      loadBalancerSourceRanges: svc.loadBalancerSourceRanges ?? [],
+      internalLocal: svc.internalTrafficPolicy === "Local",
+      externalLocal:
+        svc.externalTrafficPolicy === "Local" &&
+        (svc.type === "NodePort" || svc.type === "LoadBalancer" || (svc.externalIPs?.length ?? 0) > 0),
+      sessionAffinity: svc.sessionAffinity === "ClientIP",
+      chains,
+      legacyChains: legacySpn === spn ? chains : chainsFor(legacySpn, protocol),
+      endpoints,
+      clusterEndpoints: clusterSet(endpoints),
+      ...(svc.source === undefined ? {} : { source: svc.source }),
+    });
+  }
+  return out;
+}
+
+/**
+ * Every proxied Service port of the cluster with its expected kube-proxy state. A question about
+ * a few Services asks {@linkcode ExpectedPorts} instead (expected-ports.ts).
  *
  * @example
  * ```ts
@@ -177,43 +223,8 @@ export function expectedServicePorts(cluster: ClusterState): ExpectedServicePort
   const bySvc = slicesByService(cluster.endpointSlices);
   const out: ExpectedServicePort[] = [];
   for (const svc of cluster.services) {
-    if (!isProxied(svc)) continue;
     const ns = svc.metadata.namespace ?? "default";
-    const slices = bySvc.get(`${ns}/${svc.metadata.name}`) ?? [];
-    for (const port of svc.ports) {
-      const protocol = toProtocol(port.protocol);
-      if (protocol === undefined) continue;
-      const spn = servicePortName(ns, svc.metadata.name, port.name);
-      const legacySpn = servicePortName(ns, svc.metadata.name, port.name, true);
-      const endpoints = endpointsFor(svc, port, protocol, spn, legacySpn, slices);
-      const chains = chainsFor(spn, protocol);
-      const nodePort = svc.type === "NodePort" || svc.type === "LoadBalancer" ? port.nodePort : undefined;
-      out.push({
-        service: objectKey({ name: svc.metadata.name, namespace: ns }),
-        namespace: ns,
-        name: svc.metadata.name,
-        portName: port.name ?? "",
-        svcPortName: spn,
-        protocol,
-        port: port.port,
-        ...(port.targetPort === undefined ? {} : { targetPort: port.targetPort }),
-        ...(svc.clusterIP === undefined ? {} : { clusterIP: svc.clusterIP }),
-        ...(nodePort === undefined || nodePort === 0 ? {} : { nodePort }),
-        externalIPs: svc.externalIPs ?? [],
-        loadBalancerIPs: svc.type === "LoadBalancer" ? (svc.loadBalancerIPs ?? []) : [],
-        loadBalancerSourceRanges: svc.loadBalancerSourceRanges ?? [],
-        internalLocal: svc.internalTrafficPolicy === "Local",
-        externalLocal:
-          svc.externalTrafficPolicy === "Local" &&
-          (svc.type === "NodePort" || svc.type === "LoadBalancer" || (svc.externalIPs?.length ?? 0) > 0),
-        sessionAffinity: svc.sessionAffinity === "ClientIP",
-        chains,
-        legacyChains: legacySpn === spn ? chains : chainsFor(legacySpn, protocol),
-        endpoints,
-        clusterEndpoints: clusterSet(endpoints),
-        ...(svc.source === undefined ? {} : { source: svc.source }),
-      });
-    }
+    out.push(...servicePortsOf(svc, bySvc.get(`${ns}/${svc.metadata.name}`) ?? []));
   }
   return out;
 }

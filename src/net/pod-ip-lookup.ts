@@ -22,7 +22,7 @@ export interface PodIpLookup {
 }
 
 /**
- * Builds the lookup once (linear in pods + endpoints).
+ * Builds the lookup once (linear in pods + endpoints; only pod IPs are indexed).
  *
  * @example
  * ```ts
@@ -39,9 +39,11 @@ export function podIpLookup(cluster: ClusterState): PodIpLookup {
   const fronts = new Map<string, Map<string, Set<number>>>();
   for (const s of cluster.endpointSlices) {
     if (s.serviceName === undefined) continue;
-    const svc = `${s.metadata.namespace}/${s.serviceName}`;
     for (const ep of s.endpoints) {
       for (const ip of ep.addresses) {
+        // Only a pod's IP is ever looked up: a cluster of 80,000 Services need not index the rest.
+        if (!pods.has(ip)) continue;
+        const svc = `${s.metadata.namespace}/${s.serviceName}`;
         let m = fronts.get(ip);
         if (m === undefined) fronts.set(ip, (m = new Map()));
         let ports = m.get(svc);

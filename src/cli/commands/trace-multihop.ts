@@ -6,7 +6,7 @@
 import { readBundle } from "../../collect/read-bundle.ts";
 import { readHostEvidence, withRulesOf } from "../../collect/read-host-evidence.ts";
 import { resolveQuestion } from "../../diagnose/question.ts";
-import { expectedServicePorts } from "../../kube-proxy/expected-state.ts";
+import { ExpectedPorts } from "../../kube-proxy/expected-ports.ts";
 import { type ClusterState, objectKey } from "../../model/cluster.ts";
 import type { Packet, Protocol } from "../../model/trace.ts";
 import { podIpLookup } from "../../net/pod-ip-lookup.ts";
@@ -60,7 +60,7 @@ function packetOf(
     const srcIp = client?.podIP ?? client?.podIPs?.[0] ?? "";
     return { packet: { protocol, srcIp, dstIp: pod.ip, dstPort: pod.port, ...src }, targets: [pod.ip] };
   }
-  const q = resolveQuestion(cluster, expectedServicePorts(cluster), { from: opts.from, to: opts.to });
+  const q = resolveQuestion(cluster, new ExpectedPorts(cluster), { from: opts.from, to: opts.to });
   if (q.packet === undefined)
     throw new UsageError(`Cannot trace to "${opts.to}": ${q.noPacket ?? "no packet to trace"}`);
   const isService = q.service !== undefined;
