@@ -62,6 +62,8 @@ export function traceClientNode(
     readonly extras?: Pick<TraceOptions, "ipsets" | "bridged">;
   },
   request: TraceRequest,
+  /** The interface a destination is routed out of (whole-host trace; unknown when absent). */
+  options: Pick<NonNullable<Parameters<typeof traceHost>[2]>, "routeInterface"> = {},
 ): { trace: TraceResult; host?: HostFacts } {
   const h = input.host;
   if (h?.nft === undefined) {
@@ -85,6 +87,7 @@ export function traceClientNode(
       ...(localIps.length === 0 ? {} : { localIps }),
       ...(inInterface === undefined ? {} : { inInterface }),
     },
+    options,
   );
   return {
     trace: r.result,
