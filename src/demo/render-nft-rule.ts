@@ -145,6 +145,16 @@ function target(t: readonly string[], at: number): Stmt {
     }
     case "DNAT":
       return xt("target", "DNAT", `dnat to ${opt("--to-destination")}`);
+    case "REJECT": {
+      // libipt_REJECT's translation: the default type is plain `reject`.
+      const type = rest.includes("--reject-with") ? opt("--reject-with") : "icmp-port-unreachable";
+      const kind = type.replace(/^icmp-/, "");
+      return xt(
+        "target",
+        "REJECT",
+        type === "icmp-port-unreachable" ? "reject" : `reject with icmp type ${kind}`,
+      );
+    }
     case "MASQUERADE":
       return xt(
         "target",

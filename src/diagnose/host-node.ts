@@ -72,7 +72,7 @@ export function traceClientNode(
     const host = untracedHost(h, input.ruleset, input.node);
     return host === undefined ? { trace } : { trace, host };
   }
-  const notRead = [...h.notRead, ...legacyNotRead(input.ruleset, h, input.node)];
+  const notRead = [...h.notRead, ...legacyNotRead(input.ruleset, h, input.node), ...xtNotRead(input, h)];
   const localIps = [...new Set([...(request.localIps ?? []), ...h.addresses])];
   const inInterface =
     request.inInterface ?? (request.from === "pod" ? interfaceFor(h, request.packet.srcIp) : undefined);
@@ -87,12 +87,32 @@ export function traceClientNode(
       ...(localIps.length === 0 ? {} : { localIps }),
       ...(inInterface === undefined ? {} : { inInterface }),
     },
-    options,
+    { ...options, ...(input.extras === undefined ? {} : { iptables: input.extras }) },
   );
   return {
     trace: r.result,
     host: { wholeHost: true, nftCollected: true, tables: r.tables, notRead, assumptions: r.assumptions },
   };
+}
+
+/**
+ * iptables-nft's tables without the node's iptables-save: nft shows their untranslatable matches
+ * only as opaque `xt` statements, so the walk cannot evaluate them (the same dump the
+ * node-dataplane link asks for).
+ */
+function xtNotRead(
+  input: { readonly ruleset: Ruleset | undefined; readonly file: string },
+  h: NodeHostEvidence,
+) {
+  if (input.ruleset !== undefined || h.nft === undefined) return [];
+  const t = h.nft.ruleset.tables
+    .filter((x) => x.owner === "iptables-nft")
+    .map((x) => `${x.family} ${x.name}`);
+  return t.length === 0
+    ? []
+    : [
+        `iptables-nft tables ${t.join(", ")} (${input.file} is missing: nft shows their matches only as xt statements)`,
+      ];
 }
 
 /** What the link reads about a node whose packet was not traced: what was collected and not read. */

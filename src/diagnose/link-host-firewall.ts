@@ -125,10 +125,13 @@ function judgeNode(ctx: WalkContext, f: NodeFirewallFacts): Link {
       `no table read on ${node}${f.role} drops the packet, but these were not looked at: ${notRead.join("; ")}`,
       { missing: notRead.join("; "), howToGet },
     );
+  const q = ctx.question;
   if (f.trace === undefined)
     return undecided(
       "host-firewall",
-      `the packet could not be traced on ${node}${f.role}${f.traceError === undefined ? "" : `: ${f.traceError}`}`,
+      q.packet === undefined
+        ? `no packet to follow on ${node}${f.role}${q.noPacket === undefined ? "" : ` (${q.noPacket})`}`
+        : `the packet could not be traced on ${node}${f.role}${f.traceError === undefined ? "" : `: ${f.traceError}`}`,
       {
         missing: "a packet the tracer can follow",
         howToGet: "ask with --to ADDRESS:PORT (a ClusterIP or pod IP)",

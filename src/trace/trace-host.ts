@@ -18,7 +18,7 @@ import type { HostEvidence } from "./host-evidence.ts";
 import { plan } from "./host-tables.ts";
 import { type DelegateSteps, iptablesChainPaths } from "./iptables-delegate.ts";
 import { addressOf, nftPathSteps } from "./nft-trace-steps.ts";
-import type { TraceRequest } from "./trace-request.ts";
+import type { TraceOptions, TraceRequest } from "./trace-request.ts";
 
 export {
   type HostEvidence,
@@ -125,14 +125,22 @@ function dispositionOf(p: NftHostPath, steps: readonly Step[], localKnown: boole
 export function traceHost(
   evidence: HostEvidence,
   request: TraceRequest,
-  options: Pick<NftHostOptions, "routeInterface" | "interfaceAddresses" | "masqueradeAddress"> = {},
+  options: Pick<NftHostOptions, "routeInterface" | "interfaceAddresses" | "masqueradeAddress"> & {
+    /** ipsets and bridge crossing for the iptables chains' `-m set` / `-m physdev` rules. */
+    readonly iptables?: Pick<TraceOptions, "ipsets" | "bridged">;
+  } = {},
 ): HostTrace {
   const localIps = (request.localIps ?? []).flatMap((ip) => {
     const n = parseIpv4(ip);
     return n === undefined ? [] : [n];
   });
   const steps: DelegateSteps = new Map();
-  const p = plan(evidence, { request, localIps, steps });
+  const p = plan(evidence, {
+    request,
+    localIps,
+    steps,
+    ...(options.iptables === undefined ? {} : { extras: options.iptables }),
+  });
   const nft = traceNftHost(
     p.ruleset,
     {
