@@ -107,7 +107,11 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
     },
   );
   // A bundle node with nft-ruleset.json is traced through every table of the host (issue 15).
-  const host = await wholeHostOf(opts, source, traced, { ruleset, file: source.file });
+  const host = await wholeHostOf(opts, source, traced, {
+    ruleset,
+    file: source.file,
+    extras: { ...(ipsets === undefined ? {} : { ipsets }), ...(bridged === undefined ? {} : { bridged }) },
+  });
   // With a bundle, the cluster says more: a path to an address of the node's pod CIDR that no pod has
   // ends neighbor-unreachable.
   const result =
