@@ -10,6 +10,7 @@ import type { ClusterState } from "../model/cluster.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
 import { podIpLookup } from "../net/pod-ip-lookup.ts";
+import { hostRouting } from "../trace/host-routing.ts";
 import { interfaceFor, legacyNotRead, type NodeHostEvidence, traceHost } from "../trace/trace-host.ts";
 import { type TraceOptions, tracePacket } from "../trace/trace-packet.ts";
 import type { TraceRequest } from "../trace/trace-request.ts";
@@ -73,9 +74,15 @@ export function traceClientNode(
     return host === undefined ? { trace } : { trace, host };
   }
   const notRead = [...h.notRead, ...legacyNotRead(input.ruleset, h, input.node), ...xtNotRead(input, h)];
-  const localIps = [...new Set([...(request.localIps ?? []), ...h.addresses])];
   const inInterface =
     request.inInterface ?? (request.from === "pod" ? interfaceFor(h, request.packet.srcIp) : undefined);
+  // The node's FIB, when collected: local addresses and the device a destination leaves by.
+  const fib =
+    h.routing === undefined
+      ? undefined
+      : hostRouting(h.routing, inInterface === undefined || request.from !== "pod" ? {} : { inInterface });
+  const localIps = [...new Set([...(request.localIps ?? []), ...h.addresses, ...(fib?.localIps ?? [])])];
+  const routeInterface = options.routeInterface ?? fib?.routeInterface;
   const r = traceHost(
     {
       nft: h.nft,
@@ -87,7 +94,10 @@ export function traceClientNode(
       ...(localIps.length === 0 ? {} : { localIps }),
       ...(inInterface === undefined ? {} : { inInterface }),
     },
-    { ...options, ...(input.extras === undefined ? {} : { iptables: input.extras }) },
+    {
+      ...(routeInterface === undefined ? {} : { routeInterface }),
+      ...(input.extras === undefined ? {} : { iptables: input.extras }),
+    },
   );
   return {
     trace: r.result,
