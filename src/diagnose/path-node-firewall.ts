@@ -9,6 +9,7 @@
  */
 import type { Headers } from "../model/flow.ts";
 import type { Hop, Packet, TraceResult } from "../model/trace.ts";
+import { UNKNOWN_IF } from "../nft/nft-packet.ts";
 import type { NodeHostEvidence } from "../trace/trace-host.ts";
 import type { HostFacts } from "./host-facts.ts";
 import { traceClientNode, untracedHost } from "./host-node.ts";
@@ -107,7 +108,11 @@ function nodeFirewall(ctx: WalkContext, a: Arrival): PathNodeFirewall {
         ...(ev.addresses.length === 0 ? {} : { localIps: ev.addresses }),
         ...(a.inInterface === undefined ? {} : { inInterface: a.inInterface }),
       },
-      out === undefined ? {} : { routeInterface: (ip) => (ip === a.packet.dstIp ? out : undefined) },
+      // The node's own FIB decides when ip-route.json was read (host-node.ts); otherwise the device
+      // the multi-hop trace routed the packet to, and unknown for any other address.
+      out === undefined || ev.routing !== undefined
+        ? {}
+        : { routeInterface: (ip) => (ip === a.packet.dstIp ? out : UNKNOWN_IF) },
     );
     return { node: a.node, host: r.host ?? none, trace: r.trace };
   } catch (error) {
