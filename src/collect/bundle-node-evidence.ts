@@ -21,6 +21,7 @@ import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { errorWords, hasCode, isSystemError } from "./errno-words.ts";
 import { streamDump } from "./read-dump.ts";
+import { readKubeChains } from "./read-kube-chains.ts";
 
 /** One node directory read in a single streaming pass. */
 export interface BundleNode {
@@ -209,8 +210,14 @@ export async function readBundleNode(
   const legacyScan = files.includes("iptables-legacy-save.txt")
     ? await readLegacyScan(bundleDir, node, problems)
     : undefined;
+  const kubeChains = await readKubeChains(bundleDir, node, {
+    backend: dump?.scan.header.backend,
+    nftRuleset,
+    legacyChains: legacyScan?.chains,
+  });
   const evidence: NodeEvidence = {
     node,
+    ...(kubeChains === undefined ? {} : { kubeChains }),
     ...(dump === undefined ? {} : { scan: dump.scan, signatures: dump.signatures }),
     ...(legacyScan === undefined ? {} : { legacyScan }),
     ...(iptablesVersion === undefined ? {} : { iptablesVersion }),

@@ -7,11 +7,12 @@
  */
 import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
+import type { HostPathInput } from "../trace/host-path-input.ts";
 import { type BundleNode, readBundle, readBundleNode } from "./read-bundle.ts";
 import { readHostPath } from "./read-host-path.ts";
 import { ipsetsOf, type ReadNodeParts, readNetpolEvidence } from "./read-netpol-evidence.ts";
 import { readNetworkPolicyState } from "./read-network-policies.ts";
-import { readNodeNft } from "./read-node-nft.ts";
+import { type NodeNftEvidence, readNodeNft } from "./read-node-nft.ts";
 
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
@@ -23,6 +24,21 @@ function withoutRuleset(data: BundleNode, keep: boolean): BundleNode {
   if (keep || data.ruleset === undefined) return data;
   const { ruleset: _parsed, ...rest } = data;
   return rest;
+}
+
+/**
+ * The nft evidence of the nodes whose rules the question's path needs (the endpoint's node), for
+ * the host-firewall link; the client's own is read with its dump below.
+ */
+async function readPathNft(
+  dir: string,
+  hostPath: HostPathInput,
+  nodeDirs: readonly string[],
+): Promise<Map<string, NodeNftEvidence>> {
+  const out = new Map<string, NodeNftEvidence>();
+  for (const node of hostPath.rulesets.keys())
+    if (nodeDirs.includes(node)) out.set(node, await readNodeNft(dir, node));
+  return out;
 }
 
 export async function diagnoseBundleDir(
@@ -47,11 +63,13 @@ export async function diagnoseBundleDir(
           nodeDirs: bundle.nodeDirs,
           readRules: async (node) => (await readEarly(node)).ruleset,
         });
+  const pathHosts = hostPath === undefined ? undefined : await readPathNft(dir, hostPath, bundle.nodeDirs);
   const builder = new DiagnosisBuilder(
     {
       cluster: bundle.cluster,
       problems: bundle.problems,
       ...(hostPath === undefined ? {} : { hostPath }),
+      ...(pathHosts === undefined ? {} : { pathHosts }),
       ...(bundle.meta.cluster === undefined ? {} : { clusterName: bundle.meta.cluster }),
       ...(bundle.meta.collectedAt === undefined ? {} : { collectedAt: bundle.meta.collectedAt }),
     },

@@ -168,13 +168,17 @@ describe.skipIf(skip)("diagnose with the client node's nftables ruleset (issue 1
     expect(d.verdict).toBe("undecided");
   });
 
-  it("without any nft file the node is judged from iptables-save as before: host-firewall not checked", async () => {
+  it("without any nft file host-firewall is undecided, never ok: the firewalld table there is unseen", async () => {
     const dir = await bundleWith(FIREWALLD);
     await rm(join(dir, "nodes/master1/nft-ruleset.json"));
     await rm(join(dir, "nodes/master1/nft-ruleset.txt"));
     const d = await ask(dir);
-    expect(step(d, "host-firewall")?.status).toBe("not-applicable");
-    expect(step(d, "host-firewall")?.detail).toContain("not checked beyond iptables-save.txt");
+    expect(step(d, "host-firewall")?.status).toBe("undecided");
+    expect(step(d, "host-firewall")?.missing).toBe("nodes/master1/nft-ruleset.json");
+    expect(step(d, "host-firewall")?.howToGet).toContain(
+      "sudo nft -j list ruleset > nodes/master1/nft-ruleset.json",
+    );
+    expect(d.verdict).toBe("undecided");
     // ip-addr.json alone makes the across-nodes links (route, …) ask for the other host files:
     // nothing is broken, and the client node's links are proven.
     expect(d.brokenAt).toBeUndefined();

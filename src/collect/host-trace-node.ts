@@ -9,7 +9,7 @@ import { traceClientNode } from "../diagnose/host-node.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
 import { legacyNotRead } from "../trace/trace-host.ts";
-import type { TraceRequest } from "../trace/trace-request.ts";
+import type { TraceOptions, TraceRequest } from "../trace/trace-request.ts";
 import { readNodeNft } from "./read-node-nft.ts";
 
 /** What the whole-host walk saw on a node. */
@@ -28,7 +28,14 @@ export interface HostTraceNode extends HostFacts {
 export async function hostTraceNode(
   dir: string,
   node: string,
-  input: { readonly request: TraceRequest; readonly iptables?: { ruleset: Ruleset; file: string } },
+  input: {
+    readonly request: TraceRequest;
+    readonly iptables?: {
+      ruleset: Ruleset;
+      file: string;
+      extras?: Pick<TraceOptions, "ipsets" | "bridged">;
+    };
+  },
 ): Promise<HostTraceNode> {
   const ev = await readNodeNft(dir, node);
   const notRead = [...ev.notRead, ...legacyNotRead(input.iptables?.ruleset, ev, node)];
@@ -36,7 +43,13 @@ export async function hostTraceNode(
   if (ev.nft === undefined) return none;
   try {
     const r = traceClientNode(
-      { ruleset: input.iptables?.ruleset, host: ev, file: input.iptables?.file ?? "", node },
+      {
+        ruleset: input.iptables?.ruleset,
+        host: ev,
+        file: input.iptables?.file ?? "",
+        node,
+        ...(input.iptables?.extras === undefined ? {} : { extras: input.iptables.extras }),
+      },
       input.request,
     );
     return { ...(r.host ?? none), result: r.trace };

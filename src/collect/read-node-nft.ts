@@ -2,13 +2,17 @@
  * What the whole-host trace reads from a node directory besides iptables-save.txt: the nftables
  * ruleset (`nft-ruleset.json`, with `nft-ruleset.txt` for line evidence), the legacy tables
  * (`iptables-legacy-save.txt`) and the node's interfaces (`ip-addr.json`: its own addresses and the
- * subnets, whose bridge a pod's packets arrive on). Anything absent or unreadable is named in `notRead`: a table
+ * subnets, whose bridge a pod's packets arrive on; with `ip-route.json` and `ip-rule.json` its routing
+ * decision). Anything absent or unreadable is named in `notRead`: a table
  * netdoctor could not read may act on the packet, so nothing that depends on it is proven.
  */
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseIpAddr } from "../hostnet/ip-addr.ts";
+import { parseIpRoute } from "../hostnet/ip-route.ts";
+import { parseIpRule } from "../hostnet/ip-rule.ts";
 import { parseNftRuleset } from "../nft/parse-nft-json.ts";
+import type { HostRoutes } from "../trace/host-routing.ts";
 import type { IptablesDump, NodeHostEvidence } from "../trace/trace-host.ts";
 import { readDump } from "./read-dump.ts";
 
@@ -43,15 +47,31 @@ function interfaces(raw: string | undefined, file: string): Pick<NodeHostEvidenc
   }
 }
 
-/** Reads the node's nftables, legacy and interface evidence. */
+/** Both routing tables, when both files are there and parse (a partial FIB would decide wrongly). */
+function routing(route: string | undefined, rule: string | undefined, rel: string): HostRoutes | undefined {
+  if (route === undefined || rule === undefined) return undefined;
+  try {
+    return {
+      routes: parseIpRoute(route, { file: `${rel}/ip-route.json` }).routes,
+      rules: parseIpRule(rule, { file: `${rel}/ip-rule.json` }).rules,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads the node's nftables, legacy, interface and routing evidence. */
 export async function readNodeNft(dir: string, node: string): Promise<NodeNftEvidence> {
   const rel = `nodes/${node}`;
   const notRead: string[] = [];
-  const [json, txt, ipAddr] = await Promise.all([
+  const [json, txt, ipAddr, ipRoute, ipRule] = await Promise.all([
     text(join(dir, rel, "nft-ruleset.json")),
     text(join(dir, rel, "nft-ruleset.txt")),
     text(join(dir, rel, "ip-addr.json")),
+    text(join(dir, rel, "ip-route.json")),
+    text(join(dir, rel, "ip-rule.json")),
   ]);
+  const routes = routing(ipRoute, ipRule, rel);
   let nft: NodeHostEvidence["nft"];
   if (json === undefined) {
     notRead.push(`native nftables tables (${rel}/nft-ruleset.json is missing)`);
@@ -83,5 +103,6 @@ export async function readNodeNft(dir: string, node: string): Promise<NodeNftEvi
     notRead,
     nftCollected: json !== undefined || txt !== undefined,
     ...interfaces(ipAddr, `${rel}/ip-addr.json`),
+    ...(routes === undefined ? {} : { routing: routes }),
   };
 }

@@ -14,6 +14,7 @@ import {
   renderK3sExtras,
 } from "./render-k3s-extras.ts";
 import { renderKubeProxy } from "./render-kube-proxy.ts";
+import { renderNft } from "./render-nft.ts";
 
 type Json = Record<string, unknown>;
 
@@ -54,6 +55,11 @@ export interface NodeDumpSpec {
    * with a route, neighbour and FDB entry for every other node that has one.
    */
   readonly host?: NodeHostSpec;
+  /**
+   * False when the node has no `nft` (collect then writes neither nft-ruleset file, as for any absent
+   * optional command); otherwise nft lists iptables-nft's tables (render-nft.ts).
+   */
+  readonly nftInstalled?: boolean;
   /** Further files of the node directory (e.g. a failed command's `.err` and `.exit`). */
   readonly extraFiles?: Readonly<Record<string, string>>;
   /** Write only these files instead of a dump (e.g. an unreadable node). */
@@ -145,7 +151,14 @@ export function* bundleFiles(spec: BundleSpec): Generator<[string, string]> {
       for (const [name, text] of Object.entries(node.onlyFiles)) yield [`${dir}/${name}`, text];
       continue;
     }
-    yield [`${dir}/iptables-save.txt`, nodeDump(spec, node)];
+    const dump = nodeDump(spec, node);
+    yield [`${dir}/iptables-save.txt`, dump];
+    // What `nft` lists on the node: iptables-nft's own tables and nothing else (render-nft.ts).
+    if (node.nftInstalled !== false) {
+      const nft = renderNft(dump);
+      yield [`${dir}/nft-ruleset.json`, nft.json];
+      yield [`${dir}/nft-ruleset.txt`, nft.text];
+    }
     yield [`${dir}/iptables-version.txt`, `${node.iptablesVersion}\n`];
     if (node.k3sVersion !== undefined) yield [`${dir}/k3s-version.txt`, node.k3sVersion];
     yield [`${dir}/kube-proxy-mode.txt`, "iptables\n"];

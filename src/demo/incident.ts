@@ -17,7 +17,7 @@ import { configMap, list, namespace, node } from "./k8s-objects.ts";
 import type { NodeHostSpec } from "./render-host-files.ts";
 
 /** Bump when the generated demo changes (names the cache directory of `diagnose --demo`). */
-export const DEMO_REVISION = 4;
+export const DEMO_REVISION = 5;
 export const DEMO_CLUSTER = "eopx-prod";
 export const DEMO_COLLECTED_AT = "2026-11-24T09:12:03Z";
 /** The question the demo answers (README Quick start). */
@@ -163,6 +163,10 @@ export function incidentBundleSpec(): BundleSpec {
         hostPorts: hostPorts(2),
         lastSynced: synced,
         leak: { kubeRouterCopies: 43_000, flannelCopies: 25_000 },
+        // No nft on this node (Debian 10; k3s v1.23.6 bundles none, k3s-io/k3s#11267 came later): its
+        // bundle has no nft-ruleset files, so its host firewall is undecided. (nft would list the
+        // 179,000 leaked rules too: 65 MB of JSON, minutes of netlink dump: docs/bundle.md.)
+        nftInstalled: false,
         extraFiles: {
           "iptables-check.err": "iptables: Bad rule (does a matching rule exist in that chain?).\n",
           "iptables-check.exit": "1\n",

@@ -72,6 +72,8 @@ export interface DiagnoseContext {
   readonly collectedAt?: string;
   readonly problems: readonly Finding[];
   readonly hostPath?: HostPathInput; // host files: the route, overlay and endpoint-node links
+  /** nft evidence of the path's nodes past the client's (the host-firewall link; link.ts). */
+  readonly pathHosts?: ReadonlyMap<string, NodeHostEvidence>;
 }
 
 /**
@@ -266,6 +268,7 @@ export class DiagnosisBuilder {
         ...(node === undefined ? {} : { node }),
         config: configPodIpFindings(q.client, cluster, (this.#lookup ??= podIpLookup(cluster))),
         ...(this.#ctx.hostPath === undefined ? {} : { hostPathInput: this.#ctx.hostPath }),
+        ...(this.#ctx.pathHosts === undefined ? {} : { pathHosts: this.#ctx.pathHosts }),
         ...(this.#netpol === undefined ? {} : { netpol: this.#netpol }),
         ...(this.#appConfig === undefined ? {} : { appConfig: this.#appConfig }),
       },

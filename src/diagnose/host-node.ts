@@ -9,6 +9,7 @@ import type { ReconcileResult } from "../kube-proxy/reconcile-node.ts";
 import type { Ruleset } from "../model/ruleset.ts";
 import type { TraceResult } from "../model/trace.ts";
 import type { PodIpLookup } from "../net/pod-ip-lookup.ts";
+import { hostRouting } from "../trace/host-routing.ts";
 import { interfaceFor, legacyNotRead, type NodeHostEvidence, traceHost } from "../trace/trace-host.ts";
 import { sharedTraceIndex } from "../trace/trace-index.ts";
 import { type TraceOptions, tracePacket } from "../trace/trace-packet.ts";
@@ -62,6 +63,8 @@ export function traceClientNode(
     readonly extras?: Pick<TraceOptions, "ipsets" | "bridged">;
   },
   request: TraceRequest,
+  /** The interface a destination is routed out of (whole-host trace; unknown when absent). */
+  options: Pick<NonNullable<Parameters<typeof traceHost>[2]>, "routeInterface"> = {},
 ): { trace: TraceResult; host?: HostFacts } {
   const h = input.host;
   if (h?.nft === undefined) {
@@ -72,10 +75,16 @@ export function traceClientNode(
     const host = untracedHost(h, input.ruleset, input.node);
     return host === undefined ? { trace } : { trace, host };
   }
-  const notRead = [...h.notRead, ...legacyNotRead(input.ruleset, h, input.node)];
-  const localIps = [...new Set([...(request.localIps ?? []), ...h.addresses])];
+  const notRead = [...h.notRead, ...legacyNotRead(input.ruleset, h, input.node), ...xtNotRead(input, h)];
   const inInterface =
     request.inInterface ?? (request.from === "pod" ? interfaceFor(h, request.packet.srcIp) : undefined);
+  // The node's FIB, when collected: local addresses and the device a destination leaves by.
+  const fib =
+    h.routing === undefined
+      ? undefined
+      : hostRouting(h.routing, inInterface === undefined || request.from !== "pod" ? {} : { inInterface });
+  const localIps = [...new Set([...(request.localIps ?? []), ...h.addresses, ...(fib?.localIps ?? [])])];
+  const routeInterface = options.routeInterface ?? fib?.routeInterface;
   const r = traceHost(
     {
       nft: h.nft,
@@ -87,11 +96,35 @@ export function traceClientNode(
       ...(localIps.length === 0 ? {} : { localIps }),
       ...(inInterface === undefined ? {} : { inInterface }),
     },
+    {
+      ...(routeInterface === undefined ? {} : { routeInterface }),
+      ...(input.extras === undefined ? {} : { iptables: input.extras }),
+    },
   );
   return {
     trace: r.result,
     host: { wholeHost: true, nftCollected: true, tables: r.tables, notRead, assumptions: r.assumptions },
   };
+}
+
+/**
+ * iptables-nft's tables without the node's iptables-save: nft shows their untranslatable matches
+ * only as opaque `xt` statements, so the walk cannot evaluate them (the same dump the
+ * node-dataplane link asks for).
+ */
+function xtNotRead(
+  input: { readonly ruleset: Ruleset | undefined; readonly file: string },
+  h: NodeHostEvidence,
+) {
+  if (input.ruleset !== undefined || h.nft === undefined) return [];
+  const t = h.nft.ruleset.tables
+    .filter((x) => x.owner === "iptables-nft")
+    .map((x) => `${x.family} ${x.name}`);
+  return t.length === 0
+    ? []
+    : [
+        `iptables-nft tables ${t.join(", ")} (${input.file} is missing: nft shows their matches only as xt statements)`,
+      ];
 }
 
 /** What the link reads about a node whose packet was not traced: what was collected and not read. */

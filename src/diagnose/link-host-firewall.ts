@@ -6,10 +6,12 @@
  * that may act was read and lets the packet through; undecided when a table could not be read.
  */
 import { makeFinding } from "../findings/make-finding.ts";
-import type { FilterStep, Trace } from "../model/trace.ts";
+import type { FilterStep, Trace, TraceResult } from "../model/trace.ts";
 import { ERRNO_MESSAGES } from "../trace/reject-errno.ts";
 import { clusterRanges } from "./cluster-ranges.ts";
+import type { HostFacts } from "./host-facts.ts";
 import { brokenBy, type Link, plain, undecided, type WalkContext } from "./link.ts";
+import { pathNodeFirewalls } from "./path-node-firewall.ts";
 
 /** iptables chains Kubernetes components write (kube-proxy, kube-router, flannel, CNI plugins, Calico, Cilium). */
 const KUBE_CHAIN = /^(KUBE-|FLANNEL|CNI-|cali-|CILIUM|WEAVE)/;
@@ -80,38 +82,56 @@ function blockedLink(ctx: WalkContext, node: string, hits: readonly { t: Trace; 
   return brokenBy("host-firewall", proof);
 }
 
-/** The host-firewall link of a question. */
-export function hostFirewallLink(ctx: WalkContext): Link {
-  const n = ctx.node;
-  const node = n?.node ?? ctx.question.client.nodeName ?? "the client's node";
-  const howToGet = `\`netdoctor collect --nodes ${node}\`, or \`ssh ${node} sudo nft -j list ruleset > nodes/${node}/nft-ruleset.json\` and \`sudo nft -a list ruleset > nodes/${node}/nft-ruleset.txt\``;
-  const notRead = n?.host?.notRead ?? [];
-  // A bundle without any nft evidence for the node (collected before issue 15, by hand, or without
-  // the node's directory): the node is judged as before, from iptables-save alone (the other links
-  // say what is missing); this link says it did not look.
-  if (n?.host?.nftCollected !== true)
-    return plain(
+/** What the link judges of one node. */
+interface NodeFirewallFacts {
+  readonly node: string;
+  /** Absent when the node's directory was not read at all. */
+  readonly host?: HostFacts | undefined;
+  readonly trace?: TraceResult | undefined;
+  readonly traceError?: string | undefined;
+  /** `` (the client's node) or ` (the endpoint's node)`, after the node's name in the texts. */
+  readonly role: string;
+}
+
+function howToGetNft(node: string): string {
+  return `\`netdoctor collect --nodes ${node}\`, or \`ssh ${node} sudo nft -j list ruleset > nodes/${node}/nft-ruleset.json\` and \`sudo nft -a list ruleset > nodes/${node}/nft-ruleset.txt\``;
+}
+
+/** One node's host firewall: broken by a non-Kubernetes drop, undecided, or ok (every table read). */
+function judgeNode(ctx: WalkContext, f: NodeFirewallFacts): Link {
+  const { node, host } = f;
+  const howToGet = howToGetNft(node);
+  const notRead = host?.notRead ?? [];
+  // No nft evidence for the node (collected before issue 15, by hand, without the node's directory,
+  // or a legacy-iptables node whose nft was not listed): a native nftables table may act unseen.
+  if (host?.nftCollected !== true) {
+    const file = `nodes/${node}/nft-ruleset.json`;
+    const others = notRead.filter((r) => !r.includes(file));
+    return undecided(
       "host-firewall",
-      "not-applicable",
-      `not checked beyond iptables-save.txt: the bundle has no nft ruleset for ${node}${notRead.length === 0 ? "" : ` (not looked at: ${notRead.join("; ")})`}; collect it to check firewalld, ufw and hand-written nftables tables`,
-      { missing: notRead.join("; ") || `nodes/${node}/nft-ruleset.json`, howToGet },
+      `not proven on ${node}${f.role}: the bundle has no nft ruleset for it (${file}), and a native nftables table (firewalld, ufw on nftables, a hand-written inet filter) is invisible to iptables-save${others.length === 0 ? "" : `; not looked at either: ${others.join("; ")}`}`,
+      { missing: [file, ...others].join("; "), howToGet },
     );
-  const traces = n.trace?.traces ?? [];
+  }
+  const traces = f.trace?.traces ?? [];
   const hits = traces.flatMap((t) => {
     const by = blocker(t);
     return by === undefined ? [] : [{ t, by }];
   });
-  if (hits.length > 0) return blockedLink(ctx, n.node, hits);
+  if (hits.length > 0) return blockedLink(ctx, node, hits);
   if (notRead.length > 0)
     return undecided(
       "host-firewall",
-      `no table read on ${n.node} drops the packet, but these were not looked at: ${notRead.join("; ")}`,
+      `no table read on ${node}${f.role} drops the packet, but these were not looked at: ${notRead.join("; ")}`,
       { missing: notRead.join("; "), howToGet },
     );
-  if (n.trace === undefined)
+  const q = ctx.question;
+  if (f.trace === undefined)
     return undecided(
       "host-firewall",
-      `the packet could not be traced on ${n.node}${n.traceError === undefined ? "" : `: ${n.traceError}`}`,
+      q.packet === undefined
+        ? `no packet to follow on ${node}${f.role}${q.noPacket === undefined ? "" : ` (${q.noPacket})`}`
+        : `the packet could not be traced on ${node}${f.role}${f.traceError === undefined ? "" : `: ${f.traceError}`}`,
       {
         missing: "a packet the tracer can follow",
         howToGet: "ask with --to ADDRESS:PORT (a ClusterIP or pod IP)",
@@ -122,17 +142,45 @@ export function hostFirewallLink(ctx: WalkContext): Link {
     const d = open[0]!.disposition;
     return undecided(
       "host-firewall",
-      `the whole-host trace on ${n.node} cannot decide ${Math.round(open.reduce((s, t) => s + t.probability, 0) * 1000) / 10}% of the paths: ${d.kind === "undecided" ? d.reason : ""}`,
+      `the whole-host trace on ${node}${f.role} cannot decide ${Math.round(open.reduce((s, t) => s + t.probability, 0) * 1000) / 10}% of the paths: ${d.kind === "undecided" ? d.reason : ""}`,
       {
         missing: "the facts the tracer could not see (interfaces, marks, conntrack state)",
-        howToGet: `\`netdoctor trace --bundle DIR --node ${n.node}\` with the missing facts`,
+        howToGet: `\`netdoctor trace --bundle DIR --node ${node}\` with the missing facts`,
       },
     );
   }
-  const tables = n.host?.tables ?? [];
   return plain(
     "host-firewall",
     "ok",
-    `no host firewall on ${n.node} drops or rejects the packet: every table at each hook was read (${tables.join(", ")})${n.host?.assumptions.length ? `; assumed: ${n.host.assumptions.join("; ")}` : ""}`,
+    `no host firewall on ${node}${f.role} drops or rejects the packet: every table at each hook was read (${host.tables.join(", ")})${host.assumptions.length ? `; assumed: ${host.assumptions.join("; ")}` : ""}`,
   );
+}
+
+/** Several undecided nodes: one link naming every missing part. */
+function allUndecided(links: readonly Link[]): Link {
+  if (links.length === 1) return links[0]!;
+  const s = links.map((l) => l.step);
+  return undecided("host-firewall", s.map((x) => x.detail).join("; "), {
+    missing: s.map((x) => x.missing ?? "").join("; "),
+    howToGet: s.map((x) => x.howToGet ?? "").join("; "),
+  });
+}
+
+/**
+ * The host-firewall link of a question: the client's node, then every node past it that the
+ * packet reaches in `path` (the multi-hop trace; the endpoint's node).
+ */
+export function hostFirewallLink(ctx: WalkContext, path?: TraceResult): Link {
+  const n = ctx.node;
+  const client = n?.node ?? ctx.question.client.nodeName ?? "the client's node";
+  const links = [
+    judgeNode(ctx, { node: client, host: n?.host, trace: n?.trace, traceError: n?.traceError, role: "" }),
+    ...pathNodeFirewalls(ctx, path).map((p) => judgeNode(ctx, { ...p, role: " (the endpoint's node)" })),
+  ];
+  const broken = links.find((l) => l.step.status === "broken");
+  if (broken !== undefined) return broken;
+  const open = links.filter((l) => l.step.status === "undecided");
+  if (open.length > 0) return allUndecided(open);
+  if (links.length === 1) return links[0]!;
+  return plain("host-firewall", "ok", links.map((l) => l.step.detail).join("; "));
 }

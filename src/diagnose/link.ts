@@ -11,6 +11,7 @@ import {
 import type { Finding } from "../model/finding.ts";
 import type { TraceResult } from "../model/trace.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
+import type { NodeHostEvidence } from "../trace/trace-host.ts";
 import type { HostFacts } from "./host-facts.ts";
 import type { IpvsNodeFacts } from "./ipvs-node.ts";
 import type { NetpolEvidence } from "./netpol-evidence.ts";
@@ -68,6 +69,11 @@ export interface WalkContext {
   readonly appConfig?: { readonly step: CheckStep; readonly findings: readonly Finding[] };
   /** The bundle's host side, for the route, overlay and endpoint-node links; absent when not read. */
   readonly hostPathInput?: HostPathInput;
+  /**
+   * The nft rulesets, legacy tables and interfaces of the nodes past the client's that the path
+   * reaches (the endpoint's node), for the host-firewall link; a node absent here was not read.
+   */
+  readonly pathHosts?: ReadonlyMap<string, NodeHostEvidence>;
 }
 
 /** A link with no findings. */

@@ -41,10 +41,14 @@ describe("diagnose on a partial bundle (item 1)", () => {
       f.delete("nodes/master1/iptables-save.txt"),
     );
     expect(d.verdict).toBe("undecided");
-    expect(d.undecidedAt).toBe("node-dataplane");
+    // host-firewall comes first: iptables-nft's tables are in nft-ruleset.json only as xt statements.
+    expect(d.undecidedAt).toBe("host-firewall");
+    expect(step(d, "host-firewall")?.missing).toContain("nodes/master1/iptables-save.txt is missing");
+    expect(step(d, "node-dataplane")?.status).toBe("undecided");
     expect(step(d, "node-dataplane")?.missing).toBe("nodes/master1/iptables-save.txt");
     expect(step(d, "node-dataplane")?.howToGet).toContain("ssh master1 sudo iptables-save");
-    expect(d.trace).toBeUndefined();
+    // The whole-host walk still runs on nft-ruleset.json, but decides no path without the dump.
+    for (const t of d.trace?.traces ?? []) expect(t.disposition.kind).toBe("undecided");
   });
 
   it("is undecided when the client's dump does not parse", async () => {
@@ -147,10 +151,15 @@ describe("diagnose of destinations outside the cluster (item 3)", () => {
       ),
     );
     expect(d.verdict).toBe("broken");
-    expect(d.brokenAt).toBe("node-dataplane");
+    // A hand-written DROP in FORWARD is the host's firewall, not Kubernetes': host-firewall says it
+    // first, node-dataplane (the client node's rules) shows the same rule.
+    expect(d.brokenAt).toBe("host-firewall");
+    const fw = d.findings.find((f) => f.code === "host-firewall-drop");
+    expect(fw?.evidence[0]?.text).toBe("-A FORWARD -d 8.8.8.8/32 -j DROP");
+    expect(step(d, "node-dataplane")?.status).toBe("broken");
     const blocked = d.findings.find((f) => f.code === "path-blocked");
     expect(blocked?.evidence[0]?.text).toBe("-A FORWARD -d 8.8.8.8/32 -j DROP");
-    expect(d.summary).toContain("the client gets no answer (a timeout)");
+    expect(d.summary).toContain("the client times out (no answer)");
   });
 
   it("offers 'did you mean' for a typo of a Service name and does not call it broken", async () => {
@@ -236,7 +245,10 @@ describe("diagnose of Services without kube-proxy rules", () => {
     );
     expect(step(d, "endpoints")?.status).toBe("ok");
     expect(d.verdict).toBe("undecided");
-    expect(d.undecidedAt).toBe("node-dataplane");
+    // No packet to follow (the ClusterIP is None): host-firewall cannot be proven either.
+    expect(d.undecidedAt).toBe("host-firewall");
+    expect(step(d, "host-firewall")?.detail).toContain("no packet to follow");
+    expect(step(d, "node-dataplane")?.status).toBe("undecided");
     expect(step(d, "node-dataplane")?.detail).toContain("headless Service");
   });
 

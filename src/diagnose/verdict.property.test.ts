@@ -4,8 +4,8 @@
  * the bundle itself shows every link. That is checked here by reading the bundle's raw files, not
  * through netdoctor's model: the client pod and its node's dump are there, the Service has the port
  * and a ready endpoint, the cluster DNS has a ready endpoint, the trace ends at a ready endpoint, and
- * the client's and the endpoint's nodes have their host files (removed at random like every other
- * file of nodes/*).
+ * the client's and the endpoint's nodes have their host files and their nft ruleset (removed at
+ * random like every other file of nodes/*).
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -25,8 +25,12 @@ const NODES = ["master1", "master2", "prod-agent1"];
 const NODE_FILES = [...BASE.keys()].filter((k) => k.startsWith("nodes/"));
 const CLUSTER_FILES = [...BASE.keys()].filter((k) => k.startsWith("cluster/"));
 const TO = "eopx-register:8848";
-/** The host files a packet's hops are followed with (docs/bundle.md). */
+/**
+ * The host files a packet's hops are followed with (docs/bundle.md), and the nft ruleset without
+ * which a native nftables table could drop the packet unseen (host-firewall, issue 15).
+ */
 const HOST_PATH_FILES = [
+  "nft-ruleset.json",
   "ip-addr.json",
   "ip-link.json",
   "ip-route.json",

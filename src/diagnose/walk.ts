@@ -88,7 +88,7 @@ export function walkQuestion(
     serviceLink(ctx),
     endpointsLink(ctx),
     clientNodeLink(ctx),
-    hostFirewallLink(ctx),
+    hostFirewallLink(ctx, host.trace),
     networkPolicyLink(ctx),
     dataplaneLink(ctx),
     ...host.links,

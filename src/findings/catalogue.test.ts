@@ -255,6 +255,9 @@ const SAMPLES: { readonly [C in FindingCode]: readonly (readonly [FindingValues[
   "iptables-mixed-backends": [
     [{ bug: { ...BUG, severity: "warning" }, detail: "42 legacy rules" }, "warning"],
   ],
+  "mixed-iptables-backends": [
+    [{ bug: { ...BUG, severity: "warning" }, detail: "KUBE-SERVICES in both backends" }, "warning"],
+  ],
   "iptables-unreadable": [
     [{ node: "a1", detail: "no iptables-save output was collected" }, "error"],
     [{ bug: BUG, detail: "iptables-save failed" }, "error"],

@@ -47,6 +47,7 @@ import {
   IPTABLES_UNREADABLE,
   type IptablesUnreadableValues,
   type KnownBugValues,
+  MIXED_IPTABLES_BACKENDS,
   RULES_DUPLICATED,
   RULES_OUTLIER,
   type RulesDuplicatedValues,
@@ -145,6 +146,7 @@ export interface FindingValues {
   "rules-outlier": RulesOutlierValues;
   "iptables-known-bug": KnownBugValues;
   "iptables-mixed-backends": KnownBugValues;
+  "mixed-iptables-backends": KnownBugValues;
   "iptables-unreadable": IptablesUnreadableValues;
   "config-pod-ip": ConfigPodIpValues;
   "chain-undefined": ChainUndefinedValues;
@@ -190,7 +192,11 @@ export interface FindingValues {
 }
 
 /** Codes the known-bug catalogue can report (their values are a matched known-bug entry). */
-export type KnownBugCode = "iptables-known-bug" | "iptables-mixed-backends" | "iptables-unreadable";
+export type KnownBugCode =
+  | "iptables-known-bug"
+  | "iptables-mixed-backends"
+  | "mixed-iptables-backends"
+  | "iptables-unreadable";
 
 /** Every entry, keyed by code, in the order docs/findings.md lists them. */
 export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues[C]> } = {
@@ -246,6 +252,7 @@ export const FINDINGS: { readonly [C in FindingCode]: FindingEntry<FindingValues
   "rules-outlier": RULES_OUTLIER,
   "iptables-known-bug": IPTABLES_KNOWN_BUG,
   "iptables-mixed-backends": IPTABLES_MIXED_BACKENDS,
+  "mixed-iptables-backends": MIXED_IPTABLES_BACKENDS,
   "iptables-unreadable": IPTABLES_UNREADABLE,
   "config-pod-ip": CONFIG_POD_IP,
   "bundle-invalid": BUNDLE_INVALID,

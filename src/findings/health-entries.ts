@@ -191,6 +191,17 @@ export const IPTABLES_MIXED_BACKENDS: FindingEntry<KnownBugValues> = {
   references: (v) => v.bug.references,
 };
 
+export const MIXED_IPTABLES_BACKENDS: FindingEntry<KnownBugValues> = {
+  code: "mixed-iptables-backends",
+  severity: "warning",
+  title: "Kubernetes chains in both iptables backends",
+  explanation:
+    "kube-proxy's or kube-router's chains exist in the legacy and in the nf_tables backend. The kernel runs both rule sets on every packet; the set no component writes any more keeps stale Service and policy rules (the usual leftover of an iptables backend switch). Both files are cited. (iptables-mixed-backends is the milder case: other tables in the second backend.)",
+  message: knownBugMessage,
+  fix: (v) => v.bug.fix,
+  references: (v) => v.bug.references,
+};
+
 export const IPTABLES_UNREADABLE: FindingEntry<IptablesUnreadableValues> = {
   code: "iptables-unreadable",
   severity: "error",

@@ -6,6 +6,7 @@ import { describe, expect, test } from "vitest";
 import { type CaseSet, leakedDump, NO_RULES, real, testCases } from "../testing/known-bug-fixtures.ts";
 import { evidenceFromDump } from "../testing/node-evidence-from-dump.ts";
 import { KNOWN_BUGS } from "./known-bugs.ts";
+import { kubeChainsOfNft, kubeChainsOfSave } from "./kube-chains.ts";
 
 const CASES: Readonly<Record<string, CaseSet>> = {
   "mixed-backends": {
@@ -25,6 +26,35 @@ const CASES: Readonly<Record<string, CaseSet>> = {
         evidence: real("k8s-kubeadm-flannel-nft-1.8.10.save.txt", "mixed-backends", (t) =>
           evidenceFromDump("ctr", t),
         ),
+      },
+    ],
+  },
+  "mixed-kube-chains": {
+    triggered: [
+      {
+        source: "kube-proxy's chains in iptables-legacy-save beside nf_tables (kubernetes/kubernetes#107965)",
+        evidence: () => ({
+          ...evidenceFromDump("w3", NO_RULES),
+          kubeChains: {
+            legacy: kubeChainsOfSave(":KUBE-SERVICES - [0:0]\n", "nodes/w3/iptables-legacy-save.txt"),
+            nfTables: kubeChainsOfNft(
+              "table ip nat { # handle 3\n\tchain KUBE-SERVICES { # handle 9\n\t}\n}\n",
+              "nodes/w3/nft-ruleset.txt",
+            ),
+          },
+        }),
+      },
+    ],
+    notTriggered: [
+      {
+        source: "only kubelet's canary chains in the legacy backend (iptables-wrappers' hint)",
+        evidence: () => ({
+          ...evidenceFromDump("w4", NO_RULES),
+          kubeChains: {
+            legacy: kubeChainsOfSave(":KUBE-KUBELET-CANARY - [0:0]\n", "nodes/w4/iptables-legacy-save.txt"),
+            nfTables: kubeChainsOfSave(":KUBE-SERVICES - [0:0]\n", "nodes/w4/iptables-save.txt"),
+          },
+        }),
       },
     ],
   },

@@ -7,6 +7,7 @@
 import type { Evidence } from "../model/finding.ts";
 import type { Detection, KnownBug } from "./known-bug.ts";
 import { LEAK_BUGS } from "./leak-bugs.ts";
+import { mixedKubeChains } from "./mixed-kube-chains.ts";
 import type { NodeEvidence } from "./node-evidence.ts";
 
 export type { Detection, KnownBug };
@@ -32,6 +33,26 @@ function signature(e: NodeEvidence, ids: readonly string[], what: string): Detec
   };
 }
 
+/** KB-07's specific case: kube-proxy's or kube-router's chains in both backends (mixed-kube-chains.ts). */
+const MIXED_KUBE_CHAINS: KnownBug = {
+  id: "mixed-kube-chains",
+  kb: "KB-07",
+  title: "Kubernetes chains in both iptables backends",
+  code: "mixed-iptables-backends",
+  severity: "warning",
+  affected:
+    "nodes whose iptables backend changed under kube-proxy or kube-router (legacy to nf_tables or back: an OS or k3s upgrade, a kube-proxy image built on the other backend)",
+  fix: "Find the backend kube-proxy and kube-router write now (the one whose Service rules match the API; kubelet's KUBE-IPTABLES-HINT chain marks it) and remove the Kubernetes chains from the other: save it first (`iptables-legacy-save > legacy.bak` or `iptables-nft-save > nft.bak`), then flush and delete its KUBE-* chains with that backend's iptables (`iptables-legacy -t nat -F`, `-X` per chain), or run `kube-proxy --cleanup` with that backend's iptables; keep every component on one backend (kubernetes-sigs/iptables-wrappers)",
+  references: [
+    "kubernetes/kubernetes#107965",
+    "kubernetes/kubernetes#71305",
+    "cloudnativelabs/kube-router#1069",
+    "kubernetes/node-problem-detector PR #844",
+    "kubernetes-sigs/iptables-wrappers",
+  ],
+  detect: mixedKubeChains,
+};
+
 /** Every entry: the leak bugs first (most specific first), then the other signatures. */
 export const KNOWN_BUGS: readonly KnownBug[] = [
   ...LEAK_BUGS,
@@ -51,6 +72,8 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       "kubernetes-sigs/iptables-wrappers",
     ],
     detect: (e) => {
+      // Kubernetes' own chains in both backends: the more specific entry below says it.
+      if (mixedKubeChains(e) !== undefined) return undefined;
       const legacy = e.legacyScan;
       const notice = e.scan?.warnings.find((w) => /iptables-legacy tables present/.test(w.text));
       if ((legacy === undefined || legacy.rules === 0) && notice === undefined) return undefined;
@@ -65,6 +88,7 @@ export const KNOWN_BUGS: readonly KnownBug[] = [
       };
     },
   },
+  MIXED_KUBE_CHAINS,
   {
     id: "version-skew",
     kb: "KB-08",

@@ -1,4 +1,5 @@
 import type { NodeScan } from "../scan/scan-node.ts";
+import type { KubeChains } from "./kube-chains.ts";
 import type { SignatureHit } from "./rule-signatures.ts";
 // RuleSignatureScanner lives in ./rule-signatures.ts
 
@@ -29,6 +30,12 @@ export interface NodeEvidence {
   readonly k3sVersion?: EvidenceFile;
   /** Rule lines of the dump that match a known-bug signature (from {@linkcode RuleSignatureScanner}). */
   readonly signatures?: readonly SignatureHit[];
+  /**
+   * kube-proxy's and kube-router's chains in each backend, when the node shows both backends (a
+   * legacy iptables-save beside iptables-nft tables in nft-ruleset.txt, or iptables-legacy-save.txt
+   * beside an nf_tables iptables-save): the mixed-iptables-backends check.
+   */
+  readonly kubeChains?: { readonly legacy: KubeChains; readonly nfTables: KubeChains };
   /** stderr files of other failed commands (`<command>.err`). */
   readonly otherErrors?: readonly EvidenceFile[];
 }

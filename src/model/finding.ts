@@ -18,6 +18,7 @@ export type FindingCode =
   | "rules-outlier"
   | "iptables-known-bug"
   | "iptables-mixed-backends"
+  | "mixed-iptables-backends"
   | "iptables-unreadable"
   | "config-pod-ip"
   | "chain-undefined"

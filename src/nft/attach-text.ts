@@ -16,6 +16,15 @@ export interface Builder {
   rules: Map<string, NftRule[]>;
 }
 
+/** Each handle's first rule line (a text dump has one per handle; the first wins, as a search would). */
+function firstByHandle<T extends { readonly handle?: number }>(
+  rules: readonly T[],
+): Map<number | undefined, T> {
+  const m = new Map<number | undefined, T>();
+  for (const r of rules) if (!m.has(r.handle)) m.set(r.handle, r);
+  return m;
+}
+
 /** The finished table, with text lines when `index` is given; rules of unknown chains become warnings. */
 export function withText(b: Builder, index: NftTextIndex | undefined, warnings: NftWarning[]): NftTable {
   const t = b.table;
@@ -23,13 +32,11 @@ export function withText(b: Builder, index: NftTextIndex | undefined, warnings: 
   const chains = new Map<string, NftChain>();
   for (const [name, chain] of t.chains) {
     const tc = index?.chains.get(`${tkey} ${name}`);
+    // By handle through a map: a leaked chain (k3s-io/k3s#3117) has 10,000s of rules.
+    const byHandle = tc === undefined || !index!.hasHandles ? undefined : firstByHandle(tc.rules);
     const rules = (b.rules.get(name) ?? []).map((r, i) => {
       const ref =
-        tc === undefined
-          ? undefined
-          : index!.hasHandles
-            ? tc.rules.find((x) => x.handle === r.handle)
-            : tc.rules[i];
+        tc === undefined ? undefined : byHandle !== undefined ? byHandle.get(r.handle) : tc.rules[i];
       return ref === undefined ? r : { ...r, text: { line: ref.line, text: ref.text } };
     });
     b.rules.delete(name);

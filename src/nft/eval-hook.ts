@@ -88,8 +88,21 @@ function describe(c: { table: NftTable; chain: NftChain }): string {
   return `${c.table.family} ${c.table.name} ${c.chain.name}`;
 }
 
+/**
+ * How chains of equal priority are ordered: `newest-first` (the kernel's rule, with handles as a
+ * stand-in for registration order) or `oldest-first` (the other extreme, to see whether a tie
+ * changes the outcome: trace/trace-host.ts).
+ */
+export type TieOrder = "newest-first" | "oldest-first";
+
 /** The base chains an IPv4 packet meets at `hook` (on input device `iif` for ingress), in order. */
-export function planHook(ruleset: NftRuleset, hook: NftHook, iif?: string): HookPlan {
+export function planHook(
+  ruleset: NftRuleset,
+  hook: NftHook,
+  iif?: string,
+  order: TieOrder = "newest-first",
+): HookPlan {
+  const sign = order === "oldest-first" ? -1 : 1;
   const found: { table: NftTable; chain: NftChain }[] = [];
   for (const table of ruleset.tables) {
     if (table.dormant) continue;
@@ -119,10 +132,10 @@ export function planHook(ruleset: NftRuleset, hook: NftHook, iif?: string): Hook
   // The NAT core hooks all four NAT hooks as soon as one IPv4 NAT chain exists anywhere, and makes
   // a null binding where no NAT chain does (nf_nat_register_fn).
   if (natPrio !== undefined && (nat.length > 0 || hasNatChain(ruleset))) {
-    nat.sort((a, b) => a.chain.base!.priority - b.chain.base!.priority || newestFirst(a, b));
+    nat.sort((a, b) => a.chain.base!.priority - b.chain.base!.priority || sign * newestFirst(a, b));
     entries.push({ priority: natPrio, chains: nat, nat: true });
   }
-  entries.sort((a, b) => a.priority - b.priority || tieOrder(a, b));
+  entries.sort((a, b) => a.priority - b.priority || sign * tieOrder(a, b));
   const ties = (list: readonly { p: number; name: string }[], what: string) => {
     for (let i = 1; i < list.length; i++) {
       if (list[i]!.p === list[i - 1]!.p) {

@@ -255,6 +255,9 @@ export function parseNftRuleset(jsonText: string, options: ParseNftOptions = {})
   }
   const index = options.text === undefined ? undefined : parseNftText(options.text);
   const tables = [...builders.values()].map((b) => withText(b, index, warnings));
-  for (const t of tables) for (const c of t.chains.values()) warnings.push(...ruleProblems(c));
+  // One push per warning: a leaked iptables-nft chain (k3s-io/k3s#3117) has 100,000s of xt rules,
+  // more than a spread's arguments may be.
+  for (const t of tables)
+    for (const c of t.chains.values()) for (const w of ruleProblems(c)) warnings.push(w);
   return { ...meta, tables, warnings };
 }

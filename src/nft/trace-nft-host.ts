@@ -16,7 +16,7 @@
 import { formatIpv4, parseIpv4 } from "../net/ipv4.ts";
 import { conntrackInUse } from "./conntrack-in-use.ts";
 import type { ChainContext, EvidenceFiles } from "./eval-chain.ts";
-import { evalHook, type HookPath, planHook } from "./eval-hook.ts";
+import { evalHook, type HookPath, planHook, type TieOrder } from "./eval-hook.ts";
 import {
   destinationText,
   initialState,
@@ -55,6 +55,8 @@ export interface NftHostOptions {
   readonly files: EvidenceFiles;
   /** Base chains evaluated from other evidence (see ChainContext.delegate in eval-chain.ts). */
   readonly delegate?: ChainContext["delegate"];
+  /** The order of chains that share a priority (default newest-first, the kernel's). */
+  readonly ties?: TieOrder;
 }
 
 /** Same names as the iptables tracer's dispositions (src/model/trace.ts). */
@@ -128,7 +130,7 @@ class HostWalk {
   /** Runs a hook; returns the accepted states, records the decided paths. */
   hook(hook: NftHook, states: PacketState[], conntrack: "before" | "attached", dev?: string): PacketState[] {
     if (!this.tracking) conntrack = "attached";
-    const plan = planHook(this.ruleset, hook, dev);
+    const plan = planHook(this.ruleset, hook, dev, this.options.ties);
     for (const a of plan.assumptions) this.assumptions.add(a);
     if (plan.entries.length === 0) return states;
     const out: PacketState[] = [];

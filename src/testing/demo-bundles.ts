@@ -23,7 +23,7 @@ export function smallIncident(): BundleSpec {
   };
 }
 
-/** The same cluster with every node healthy: no leak, every node synced, new iptables. */
+/** The same cluster with every node healthy: no leak, every node synced, new iptables (and nft on every node). */
 export function healthyCluster(): BundleSpec {
   const spec = incidentBundleSpec();
   return {
@@ -38,11 +38,13 @@ export function healthyCluster(): BundleSpec {
         ),
       ),
     },
-    nodes: spec.nodes.map(({ leak: _l, lastSynced: _s, extraFiles: _e, commentLast: _c, ...n }) => ({
-      ...n,
-      iptablesVersion: "iptables v1.8.9 (nf_tables)",
-      generator: "iptables-save v1.8.9 (nf_tables)",
-    })),
+    nodes: spec.nodes.map(
+      ({ leak: _l, lastSynced: _s, extraFiles: _e, commentLast: _c, nftInstalled: _n, ...n }) => ({
+        ...n,
+        iptablesVersion: "iptables v1.8.9 (nf_tables)",
+        generator: "iptables-save v1.8.9 (nf_tables)",
+      }),
+    ),
   };
 }
 

@@ -4,7 +4,7 @@
  * kube-router chains k3s's controller writes for the policy (netpol-kube-router.ts) is loaded with
  * the real `iptables-restore` and `ipset restore` into a throw-away namespace, and
  * `nodes/NODE/iptables-save.txt` and `nodes/NODE/ipset-save.txt` are what `iptables-save` and
- * `ipset save` print there. Variants:
+ * `ipset save` print there (and nft-ruleset.json/.txt what `nft -j`/`nft -a list ruleset` print). Variants:
  *
  * - `deny`: the policy admits eopx-gateway on 9848 (grpc) only, so gateway → register:8848 is denied;
  * - `allow`: the same policy admits 8848 too;
@@ -122,12 +122,20 @@ export function mergeKubeRouter(dump: string, filter: string): string {
   return out.join("\n");
 }
 
-/** What the real tools print for `dump` and `ipsets` loaded into a fresh namespace. */
-function realOutput(dump: string, ipsets: string): { iptables: string; ipsets: string } {
+/** What the real tools print for `dump` and `ipsets` loaded into a fresh namespace (nft too). */
+function realOutput(
+  dump: string,
+  ipsets: string,
+): Record<"iptables" | "ipsets" | "nftJson" | "nftText", string> {
   return withIpsetNamespace((run) => {
     run(["ipset", "restore"], ipsets);
     run(["iptables-restore"], dump);
-    return { iptables: run(["iptables-save"]), ipsets: run(["ipset", "save"]) };
+    return {
+      iptables: run(["iptables-save"]),
+      ipsets: run(["ipset", "save"]),
+      nftJson: run(["nft", "-j", "list", "ruleset"]),
+      nftText: run(["nft", "-a", "list", "ruleset"]),
+    };
   });
 }
 
@@ -176,6 +184,8 @@ export async function writeNetpolDemoBundle(dir: string, variant: NetpolVariant)
       new Map([
         [`${rel}/iptables-save.txt`, real.iptables],
         [`${rel}/ipset-save.txt`, real.ipsets],
+        [`${rel}/nft-ruleset.json`, real.nftJson],
+        [`${rel}/nft-ruleset.txt`, real.nftText],
       ]),
     );
   }

@@ -7,6 +7,7 @@ import type { Ruleset } from "../model/ruleset.ts";
 import { inCidr, parseCidr, parseIpv4 } from "../net/ipv4.ts";
 import type { EvidenceFiles } from "../nft/eval-chain.ts";
 import type { NftRuleset } from "../nft/nft-ruleset.ts";
+import type { HostRoutes } from "./host-routing.ts";
 
 /** An iptables dump of the node and the file its evidence names. */
 export interface IptablesDump {
@@ -41,6 +42,11 @@ export interface NodeHostEvidence {
   readonly addresses: readonly string[];
   /** The node's IPv4 subnets by interface (`cni0` 10.42.0.1/24), from ip-addr.json. */
   readonly subnets: readonly { readonly ifname: string; readonly cidr: string }[];
+  /**
+   * The node's routes and policy rules (ip-route.json and ip-rule.json, both read): local vs forward
+   * and the out-interface come from them (host-routing.ts); absent when either is missing.
+   */
+  readonly routing?: HostRoutes;
 }
 
 /** The interface whose subnet holds `ip` (a pod's packets arrive on its bridge, e.g. cni0). */

@@ -19,7 +19,7 @@ import { cloneState, type NftStep, type PacketState, UNKNOWN_IF } from "../nft/n
 import type { NftHook } from "../nft/nft-ruleset.ts";
 import { PROTOCOL_NUMBERS } from "./match-test.ts";
 import type { TraceIndex } from "./trace-index.ts";
-import type { TraceRequest } from "./trace-request.ts";
+import type { TraceOptions, TraceRequest } from "./trace-request.ts";
 import { policyStep, stepsOf } from "./trace-steps.ts";
 import { walkChain } from "./walk-chain.ts";
 import { ACCEPT, DROP, type Outcome, outcome, type Walk } from "./walk-context.ts";
@@ -119,6 +119,8 @@ export interface IptablesChains {
   readonly request: TraceRequest;
   readonly localIps: readonly number[];
   readonly steps: DelegateSteps;
+  /** The node's ipsets (`-m set`) and whether the packet crossed a bridge (`-m physdev`). */
+  readonly extras?: Pick<TraceOptions, "ipsets" | "bridged">;
 }
 
 /**
@@ -136,7 +138,12 @@ export function iptablesChainPaths(
   if (info === undefined) return undefined;
   const walk: Walk = {
     index: src.index,
-    ctx: { localIps: [...src.localIps], bridged: undefined, nthCounters: "unknown" },
+    ctx: {
+      localIps: [...src.localIps],
+      bridged: src.extras?.bridged,
+      nthCounters: "unknown",
+      ipsets: src.extras?.ipsets,
+    },
     request: src.request,
     options: { file: src.index.file },
     frames: [],

@@ -18,7 +18,7 @@ import type { HostEvidence } from "./host-evidence.ts";
 import { plan } from "./host-tables.ts";
 import { type DelegateSteps, iptablesChainPaths } from "./iptables-delegate.ts";
 import { addressOf, nftPathSteps } from "./nft-trace-steps.ts";
-import type { TraceRequest } from "./trace-request.ts";
+import type { TraceOptions, TraceRequest } from "./trace-request.ts";
 
 export {
   type HostEvidence,
@@ -115,6 +115,14 @@ function dispositionOf(p: NftHostPath, steps: readonly Step[], localKnown: boole
   };
 }
 
+/** A trace's outcomes, order-free: disposition, rewritten addresses and probability of each path. */
+function outcomes(paths: readonly NftHostPath[]): string {
+  return paths
+    .map((p) => `${p.disposition} ${p.destination} ${p.source ?? "?"} ${p.probability.toFixed(6)}`)
+    .sort()
+    .join("\n");
+}
+
 /**
  * Traces one packet through the whole host. `request.localIps` are the node's addresses (without
  * them every delivered path is undecided); `routeInterface` names the interface a destination is
@@ -125,36 +133,54 @@ function dispositionOf(p: NftHostPath, steps: readonly Step[], localKnown: boole
 export function traceHost(
   evidence: HostEvidence,
   request: TraceRequest,
-  options: Pick<NftHostOptions, "routeInterface" | "interfaceAddresses" | "masqueradeAddress"> = {},
+  options: Pick<NftHostOptions, "routeInterface" | "interfaceAddresses" | "masqueradeAddress"> & {
+    /** ipsets and bridge crossing for the iptables chains' `-m set` / `-m physdev` rules. */
+    readonly iptables?: Pick<TraceOptions, "ipsets" | "bridged">;
+  } = {},
 ): HostTrace {
   const localIps = (request.localIps ?? []).flatMap((ip) => {
     const n = parseIpv4(ip);
     return n === undefined ? [] : [n];
   });
   const steps: DelegateSteps = new Map();
-  const p = plan(evidence, { request, localIps, steps });
-  const nft = traceNftHost(
-    p.ruleset,
-    {
-      packet: request.packet,
-      from: request.from,
-      ...(request.inInterface === undefined ? {} : { inInterface: request.inInterface }),
-    },
-    {
-      localIps: request.localIps ?? [],
-      ...(options.routeInterface === undefined ? {} : { routeInterface: options.routeInterface }),
-      ...(options.interfaceAddresses === undefined ? {} : { interfaceAddresses: options.interfaceAddresses }),
-      ...(options.masqueradeAddress === undefined ? {} : { masqueradeAddress: options.masqueradeAddress }),
-      ...(p.conntrackOn ? { conntrack: "on" as const } : {}),
-      files: evidence.nft.files,
-      delegate: (table, chain, st) => {
-        const d = p.delegates.get(table);
-        return d === undefined
-          ? undefined
-          : iptablesChainPaths(d.src, { table: d.table, hook: chain.base!.hook }, st);
+  const p = plan(evidence, {
+    request,
+    localIps,
+    steps,
+    ...(options.iptables === undefined ? {} : { extras: options.iptables }),
+  });
+  const run = (ties: "newest-first" | "oldest-first") =>
+    traceNftHost(
+      p.ruleset,
+      {
+        packet: request.packet,
+        from: request.from,
+        ...(request.inInterface === undefined ? {} : { inInterface: request.inInterface }),
       },
-    },
-  );
+      {
+        ties,
+        localIps: request.localIps ?? [],
+        ...(options.routeInterface === undefined ? {} : { routeInterface: options.routeInterface }),
+        ...(options.interfaceAddresses === undefined
+          ? {}
+          : { interfaceAddresses: options.interfaceAddresses }),
+        ...(options.masqueradeAddress === undefined ? {} : { masqueradeAddress: options.masqueradeAddress }),
+        ...(p.conntrackOn ? { conntrack: "on" as const } : {}),
+        files: evidence.nft.files,
+        delegate: (table, chain, st) => {
+          const d = p.delegates.get(table);
+          return d === undefined
+            ? undefined
+            : iptablesChainPaths(d.src, { table: d.table, hook: chain.base!.hook }, st);
+        },
+      },
+    );
+  const nft = run("newest-first");
+  // Chains that share a priority run in reverse registration order, which no dump shows: when the
+  // other order gives another outcome (a legacy and an iptables-nft nat table both DNATing at
+  // -100), the outcome is not proven.
+  const tieDecides =
+    nft.assumptions.length > 0 && outcomes(run("oldest-first").paths) !== outcomes(nft.paths);
   const flow = flowOf(request);
   const sent = sentHeaders(flow);
   const traces: Trace[] = nft.paths.map((path) => {
@@ -164,7 +190,13 @@ export function traceHost(
       path.source === undefined ? { kind: "out-interface" as const } : addressOf(path.source, undefined);
     return {
       probability: path.probability,
-      disposition: dispositionOf(path, typed, localIps.length > 0),
+      disposition: tieDecides
+        ? {
+            kind: "undecided" as const,
+            reason: `the outcome depends on the order of chains that share a priority, which the dumps do not show (${nft.assumptions.join("; ")})`,
+            needs: "manual-check" as const,
+          }
+        : dispositionOf(path, typed, localIps.length > 0),
       headers: { protocol: flow.protocol, src, dst },
       hops: [
         {

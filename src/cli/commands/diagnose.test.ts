@@ -77,7 +77,13 @@ describe("netdoctor diagnose on the demo bundle", () => {
     const json = JSON.parse(
       run("--bundle", partial, "--from", DEMO_HEALTHY_FROM, "--to", DEMO_TO, "-o", "json").out,
     );
-    expect(json).toMatchObject({ ok: false, verdict: "undecided", undecidedAt: "node-dataplane" });
+    // host-firewall first: nft-ruleset.json shows iptables-nft's tables only as xt statements.
+    expect(json).toMatchObject({ ok: false, verdict: "undecided", undecidedAt: "host-firewall" });
+    const steps = json.steps as { check: string; status: string; missing?: string }[];
+    expect(steps.find((s) => s.check === "node-dataplane")).toMatchObject({
+      status: "undecided",
+      missing: "nodes/master1/iptables-save.txt",
+    });
   });
 
   it("exits 0 with config at risk when the pinned gateway runs on a healthy node (issue 12 item 2)", async () => {

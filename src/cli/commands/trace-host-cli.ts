@@ -8,6 +8,7 @@ import type { TraceNode } from "../../collect/read-trace-node.ts";
 import type { Ruleset } from "../../model/ruleset.ts";
 import type { TraceResult } from "../../model/trace.ts";
 import { terminalSafe } from "../../text/terminal-safe.ts";
+import type { TraceOptions } from "../../trace/trace-request.ts";
 import type { TraceCliOptions } from "./trace-options.ts";
 
 /** The whole-host trace of a bundle node, or undefined without a bundle. */
@@ -15,7 +16,12 @@ export async function wholeHostOf(
   opts: TraceCliOptions,
   source: { readonly node?: TraceNode },
   traced: TraceResult,
-  iptables: { readonly ruleset: Ruleset; readonly file: string },
+  iptables: {
+    readonly ruleset: Ruleset;
+    readonly file: string;
+    /** ipsets and bridge crossing for the iptables chains' `-m set` / `-m physdev` rules. */
+    readonly extras?: Pick<TraceOptions, "ipsets" | "bridged">;
+  },
 ): Promise<HostTraceNode | undefined> {
   const node = source.node;
   if (opts.bundle === undefined || node === undefined) return undefined;

@@ -113,7 +113,11 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
   );
   // A bundle node with nft-ruleset.json is traced through every table of the host (issue 15); the
   // nft walk does not simulate IPVS, so an IPVS node keeps the iptables + IPVS trace.
-  const whole = await wholeHostOf(opts, source, traced, { ruleset, file: source.file });
+  const whole = await wholeHostOf(opts, source, traced, {
+    ruleset,
+    file: source.file,
+    extras: { ...(ipsets === undefined ? {} : { ipsets }), ...(bridged === undefined ? {} : { bridged }) },
+  });
   const host = ipvs === undefined ? whole : withoutIpvsWalk(whole);
   // With a bundle, the cluster says more: a path to an address of the node's pod CIDR that no pod has
   // ends neighbor-unreachable.

@@ -22,6 +22,7 @@ export function findingSlot(code: FindingCode): Slot {
     case "rules-outlier":
     case "iptables-known-bug":
     case "iptables-mixed-backends":
+    case "mixed-iptables-backends":
     case "iptables-unreadable":
     case "chain-undefined":
     case "chain-leftover":
