@@ -12,8 +12,7 @@ import { ExpectedPorts } from "../kube-proxy/expected-ports.ts";
 import type { KubeProxyNodeFiles } from "../kube-proxy/kube-proxy-files.ts";
 import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
 import { type ReconcileResult, reconcileNode } from "../kube-proxy/reconcile-node.ts";
-import type { ClusterState } from "../model/cluster.ts";
-import { describeEndpointSource } from "../model/cluster.ts";
+import { type ClusterState, describeEndpointSource } from "../model/cluster.ts";
 import {
   type CheckName,
   type CheckStep,
