@@ -50,6 +50,13 @@ export class RuleView {
   rawStart = 0;
   start = 0;
   end = 0;
+  /**
+   * True when the reader saw that this rule's text is byte for byte the text of the previous rule of
+   * its chain (a leak writes its copies back to back in their chain): a handler may reuse what it
+   * worked out for that rule. False says nothing: the reader compares only where it is cheap (both
+   * rules in the same chunk).
+   */
+  repeat = false;
   #chains: ChainIndex | undefined;
   #text: string | undefined;
   #raw: string | undefined;
@@ -79,6 +86,7 @@ export class RuleView {
     this.rawStart = rawStart;
     this.start = start;
     this.end = end;
+    this.repeat = false;
     this.#text = undefined;
     this.#raw = undefined;
     this.#counters = null;

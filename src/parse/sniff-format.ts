@@ -56,8 +56,13 @@ const INDENTED =
   /^[ \t]+(?:(?:\[\d+:\d+\] )?-[APN] \S|\*(?:raw|mangle|nat|filter|security)\s*$|:\S+ \S+|COMMIT\s*$)/;
 
 function classify(line: string): LineKind {
-  if (line.trim() === "") return "blank";
   const c = line.charCodeAt(0);
+  // Nearly every line of a dump: `-A CHAIN ...` (what RULE says, without running it).
+  if (c === 45 /* - */ && line.charCodeAt(1) === 65 && line.charCodeAt(2) === 32) {
+    const d = line.charCodeAt(3);
+    if (d > 32 && d !== 0xa0 && d < 0x2000) return "rule";
+  }
+  if (line.trim() === "") return "blank";
   if (c === 35 /* # */) return "comment";
   if (c === 42 /* * */) return "table";
   if (c === 58 /* : */) return DECL.test(line) ? "decl" : "other";
