@@ -40,21 +40,21 @@ import {
   type Table,
   type TableName,
 } from "../model/ruleset.ts";
-import { type RuleOwner, ruleOwner } from "../scan/rule-owner.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
-import { decideCopy, writesAfter } from "./decide-copy.ts";
+import { decide, done, type PlanTotals, type TextState } from "./copy-groups.ts";
+import { writesAfter } from "./decide-copy.ts";
 
 import type {
   ChainCounts,
+  CopyRun,
   DuplicatePlan,
-  KeptGroup,
   PlanDuplicatesOptions,
-  RemovedGroup,
   TableCounts,
 } from "./duplicate-plan.ts";
 
 export type {
   ChainCounts,
+  CopyRun,
   DuplicatePlan,
   KeptGroup,
   PlanDuplicatesOptions,
@@ -111,8 +111,8 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     });
   }
 
-  const bySize = <T extends { lines: readonly number[] }>(a: T, b: T): number =>
-    b.lines.length - a.lines.length || a.lines[0]! - b.lines[0]!;
+  const bySize = <T extends { count: number; runs: readonly CopyRun[] }>(a: T, b: T): number =>
+    b.count - a.count || a.runs[0]!.first - b.runs[0]!.first;
   return {
     header: ruleset.header,
     before,
@@ -122,17 +122,11 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     kept: acc.copies - removed,
     removedByOwner,
     tables,
-    removedGroups: [...removedGroups.values()].map((g) => g.group).sort(bySize),
-    keptGroups: [...keptGroups.values()].map((g) => g.group).sort(bySize),
+    removedGroups: [...removedGroups.values()]
+      .map(({ group, runs }) => ({ ...group, ...done(runs) }))
+      .sort(bySize),
+    keptGroups: [...keptGroups.values()].map(({ group, runs }) => ({ ...group, ...done(runs) })).sort(bySize),
   };
-}
-
-/** What the chains of a plan add up to: the groups of removed and kept copies, counts by owner. */
-interface PlanTotals {
-  readonly removedGroups: Map<string, { group: RemovedGroup; lines: number[] }>;
-  readonly keptGroups: Map<string, { group: KeptGroup; lines: number[] }>;
-  readonly removedByOwner: Partial<Record<RuleOwner, number>>;
-  copies: number;
 }
 
 /**
@@ -168,12 +162,11 @@ function planChain(
     }
     let st: TextState;
     if (typeof seen === "number") {
-      st = { kept: seen, prev: -1, between: -1, remove: false, lines: undefined, owner: "other" };
+      st = { kept: seen, prev: -1, between: -1, remove: false, runs: undefined, owner: "other" };
       texts.set(text, st);
     } else {
       st = seen;
     }
-    acc.copies++;
     if (lastWrite === undefined || gone === undefined) {
       lastWrite = new Int32Array(8).fill(-1);
       gone = new Uint8Array(length);
@@ -186,34 +179,25 @@ function planChain(
       if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
     }
     const between = writesAfter(lastWrite, st.kept);
-    if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
-      const kept = rules.at(st.kept);
-      const d = decideCopy(analyzer, { rule: rules.at(j), kept, between, lastWrite, ruleLines });
-      const owner = ruleOwner(chain.name, text);
-      const key = `${table.name}\0${text}\0${kept.line}\0${d.reason}`;
-      let lines: number[] | undefined = (d.remove ? acc.removedGroups : acc.keptGroups).get(key)?.lines;
-      if (lines === undefined) {
-        const at = { table: table.name, chain: chain.name, rule: text, owner, keptLine: kept.line };
-        lines = addGroup(
-          d.remove ? { removedGroups: acc.removedGroups } : { keptGroups: acc.keptGroups },
-          key,
-          { ...at, reason: d.reason },
-        );
-      }
-      st.prev = st.kept;
-      st.between = between;
-      st.remove = d.remove;
-      st.lines = lines;
-      st.owner = owner;
+    if (st.runs === undefined || st.prev !== st.kept || st.between !== between) {
+      decide(st, { table, chain, text, analyzer, acc, rules, at: j, between, lastWrite });
     }
-    st.lines.push(ruleLines[j]!);
+    const runs = st.runs!;
+    // A removed copy's next copies in the chain (a leak's run) would each be decided against the
+    // same staying copy with the same rules between (removed ones): the same decision, taken at once.
+    let n = 1;
+    if (st.remove) while (j + n < length && textOf[j + n] === text) n++;
+    runs.add(j, n, { first: ruleLines[j]!, last: ruleLines[j + n - 1]! });
+    acc.copies += n;
     if (st.remove) {
-      gone[j] = 1;
-      chainRemoved++;
-      acc.removedByOwner[st.owner] = (acc.removedByOwner[st.owner] ?? 0) + 1;
+      gone.fill(1, j, j + n);
+      folded = j + n;
+      chainRemoved += n;
+      acc.removedByOwner[st.owner] = (acc.removedByOwner[st.owner] ?? 0) + n;
     } else {
       st.kept = j;
     }
+    j += n - 1;
   }
   return chainRemoved;
 }
@@ -229,32 +213,4 @@ function chainsToPlan(
   if (byName === undefined) return undefined;
   const names = [...(byName.get(table.name) ?? [])];
   return new Set(names.map((n) => table.chains.get(n)).filter((c) => c !== undefined));
-}
-
-/** Starts a group of removed or kept copies; returns its (empty) list of lines. */
-function addGroup(
-  into:
-    | { readonly removedGroups: Map<string, { group: RemovedGroup; lines: number[] }> }
-    | { readonly keptGroups: Map<string, { group: KeptGroup; lines: number[] }> },
-  key: string,
-  at: Omit<RemovedGroup, "lines">,
-): number[] {
-  const lines: number[] = [];
-  const { keptLine, ...base } = at;
-  if ("removedGroups" in into) into.removedGroups.set(key, { lines, group: { ...base, lines, keptLine } });
-  else into.keptGroups.set(key, { lines, group: { ...base, lines, copyOfLine: keptLine } });
-  return lines;
-}
-
-/** What the planner remembers about one distinct rule text of a chain. */
-interface TextState {
-  /** Index of the nearest copy that stays. */
-  kept: number;
-  /** The reference copy and in-between writes of the last decision (-1: none yet). */
-  prev: number;
-  between: number;
-  remove: boolean;
-  /** The group the last decision went to. */
-  lines: number[] | undefined;
-  owner: RuleOwner;
 }

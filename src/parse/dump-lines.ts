@@ -45,6 +45,8 @@ export class DumpLines {
   encoder: TextEncoder | undefined;
   /** Sequence number of the bytes being read (see {@linkcode RuleView.chunk}). */
   chunk = 0;
+  /** The bytes being read, 4 at a time (see {@linkcode RuleView.words}); set with each chunk. */
+  words: DataView = new DataView(new ArrayBuffer(0));
   lineNo = 0;
   table: TableName | undefined;
   tableLine = 0;
@@ -109,6 +111,7 @@ export class DumpLines {
     this.ruleCount++;
     const v = this.view;
     v.set(this.table!, this.chains, pos, index, this.lineNo, bytes, this.chunk, rawStart, start, end);
+    v.words = this.words;
     return v;
   }
 
@@ -234,6 +237,7 @@ export class DumpLines {
     const own = this.encoder.encode(text);
     this.chunk++;
     const v = this.emit(pos, own, 0, 0, own.length);
+    v.words = new DataView(own.buffer, own.byteOffset, own.byteLength);
     v.setSplit(raw, counters);
     this.deliver(v);
   }

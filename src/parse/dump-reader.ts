@@ -82,6 +82,7 @@ export class DumpReader {
       line.set(bytes.subarray(0, nl + 1), this.#carryLen);
       this.#carryLen = 0;
       this.#s.chunk++;
+      this.#s.words = new DataView(line.buffer);
       this.#checkNul(line, 0);
       this.#lineAt(line, 0, line.length - 1);
       p = nl + 1;
@@ -92,6 +93,7 @@ export class DumpReader {
     this.#checkNul(bytes, p);
     const n = bytes.length;
     const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    s.words = words;
     while (p < n) {
       const c = bytes[p];
       if ((c === 45 || c === 91) /* - or [ */ && s.table !== undefined && !s.sMode) {
@@ -171,6 +173,7 @@ export class DumpReader {
       const last = this.#carry.slice(0, this.#carryLen);
       this.#carryLen = 0;
       this.#s.chunk++;
+      this.#s.words = new DataView(last.buffer);
       this.#checkNul(last, 0);
       this.#lineAt(last, 0, last.length);
     }

@@ -63,48 +63,98 @@ export class RuleStore {
   #chunkOf: Int32Array;
   /** The next rule of the same chain, or -1. */
   #next: Int32Array;
+  /** 1 where the reader saw that a rule's text is its chain's previous rule's ({@linkcode RuleView.repeat}). */
+  #repeat: Uint8Array;
   #size = 0;
   #split: Map<number, SplitParts> | undefined;
+  /** With `copy`: the chunk rule lines are copied into, and how much of it is used. */
+  #arena: Uint8Array | undefined;
+  #arenaUsed = 0;
+  readonly #copy: boolean;
 
-  /** @param expected About how many rules to make room for at once (the arrays grow if needed). */
-  constructor(expected = 1024) {
+  /**
+   * @param expected About how many rules to make room for at once (the arrays grow if needed).
+   * @param options `copy`: the reader's chunks are reused (a file read into one buffer), so each
+   *   rule's line is copied into the store's own chunks, but for a copy of its chain's previous rule
+   *   ({@linkcode RuleView.repeat}), which shares that rule's bytes: a leak's copies cost no bytes.
+   */
+  constructor(expected = 1024, options: { readonly copy?: boolean } = {}) {
+    this.#copy = options.copy === true;
     const n = Math.max(1024, expected);
     this.#lines = new Int32Array(n);
     this.#starts = new Int32Array(n);
     this.#chunkOf = new Int32Array(n);
     this.#next = new Int32Array(n);
+    this.#repeat = new Uint8Array(n);
   }
 
   /** Records the rule the view points at as the last rule of its chain. */
   add(links: ChainLinks, view: RuleView): void {
     const id = this.#size;
     if (id === this.#lines.length) this.#grow();
+    const c = view.chainId;
     if (view.split) {
       this.#split ??= new Map();
       this.#split.set(id, { raw: view.raw, text: view.text, counters: view.counters });
-    } else if (view.bytes !== this.#lastBytes) {
-      this.#lastBytes = view.bytes;
-      this.#chunks.push(view.bytes);
+    } else if (this.#copy) {
+      this.#place(id, view, links.count[c]! > 0 ? links.last[c]! : -1);
+    } else {
+      if (view.bytes !== this.#lastBytes) {
+        this.#lastBytes = view.bytes;
+        this.#chunks.push(view.bytes);
+      }
+      this.#starts[id] = view.rawStart;
+      this.#chunkOf[id] = this.#chunks.length - 1;
     }
     this.#lines[id] = view.line;
-    this.#starts[id] = view.rawStart;
-    this.#chunkOf[id] = this.#chunks.length - 1;
     this.#next[id] = -1;
+    this.#repeat[id] = view.repeat ? 1 : 0;
     this.#size = id + 1;
-    const c = view.chainId;
     if (links.count[c]!++ === 0) links.first[c] = id;
     else this.#next[links.last[c]!] = id;
     links.last[c] = id;
   }
 
+  /**
+   * Where rule `id`'s line is kept when the store copies: its chain's previous rule's bytes when it
+   * has the same text and neither has a counter prefix, else a copy (with a line feed after it).
+   */
+  #place(id: number, view: RuleView, prev: number): void {
+    if (view.repeat && view.rawStart === view.start && prev >= 0 && !this.#split?.has(prev)) {
+      const chunk = this.#chunkOf[prev]!;
+      const start = this.#starts[prev]!;
+      if (this.#chunks[chunk]![start] !== 91 /* [ */) {
+        this.#chunkOf[id] = chunk;
+        this.#starts[id] = start;
+        return;
+      }
+    }
+    const len = view.end - view.rawStart;
+    let arena = this.#arena;
+    if (arena === undefined || this.#arenaUsed + len + 1 > arena.length) {
+      // Small dumps take little; big ones fill chunks of 4 MB.
+      const size = Math.max(len + 1, Math.min(4 << 20, (arena?.length ?? 1 << 15) * 2));
+      arena = this.#arena = new Uint8Array(size);
+      this.#arenaUsed = 0;
+      this.#chunks.push(arena);
+    }
+    const at = this.#arenaUsed;
+    arena.set(view.bytes.subarray(view.rawStart, view.end), at);
+    arena[at + len] = 10;
+    this.#arenaUsed = at + len + 1;
+    this.#chunkOf[id] = this.#chunks.length - 1;
+    this.#starts[id] = at;
+  }
+
   /** Trims the arrays to their size once the dump is read, when that frees much. */
   seal(): void {
     const n = this.#size;
-    if (n >= this.#lines.length * 0.875) return;
+    if (n >= this.#lines.length * 0.75) return;
     this.#lines = this.#lines.slice(0, n);
     this.#starts = this.#starts.slice(0, n);
     this.#chunkOf = this.#chunkOf.slice(0, n);
     this.#next = this.#next.slice(0, n);
+    this.#repeat = this.#repeat.slice(0, n);
   }
 
   /** The Rule objects of a chain whose first rule is `first`, in order. */
@@ -144,6 +194,10 @@ export class RuleStore {
     let prevEnd = 0;
     const cache: { bytes?: Uint8Array; view?: DataView } = {};
     for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
+      if (this.#repeat[id] === 1 && prevView !== undefined) {
+        out[k] = prev;
+        continue;
+      }
       const split = this.#split?.get(id);
       if (split !== undefined) {
         out[k] = prev = split.text;
@@ -179,5 +233,8 @@ export class RuleStore {
     this.#starts = grow(this.#starts);
     this.#chunkOf = grow(this.#chunkOf);
     this.#next = grow(this.#next);
+    const repeat = new Uint8Array(this.#repeat.length * 2);
+    repeat.set(this.#repeat);
+    this.#repeat = repeat;
   }
 }

@@ -16,6 +16,7 @@ export interface RuleLine {
 
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
+const EMPTY_WORDS = new DataView(EMPTY.buffer);
 
 /** Decodes UTF-8 `bytes` from `start` to `end` (bytes that are not UTF-8 become U+FFFD, as a UTF-8 file read does). */
 export function decodeBytes(bytes: Uint8Array, start: number, end: number): string {
@@ -41,6 +42,8 @@ export class RuleView {
   index = 0;
   line = 0;
   bytes: Uint8Array = EMPTY;
+  /** `bytes` read 4 at a time: a DataView over the same memory, made once per chunk by the reader. */
+  words: DataView = EMPTY_WORDS;
   /**
    * A number that changes whenever `bytes` holds other data (each chunk the reader is given, and each
    * line it had to join across chunks): a handler that searches a chunk once caches by it, which is
