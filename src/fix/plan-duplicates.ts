@@ -37,6 +37,7 @@ import {
   chainLength,
   type Ruleset,
   ruleAccess,
+  ruleRuns,
   type Table,
   type TableName,
 } from "../model/ruleset.ts";
@@ -150,56 +151,67 @@ function planChain(
   let lastWrite: Int32Array | undefined;
   let gone: Uint8Array | undefined;
   let folded = 0;
-  // Each rule's text is read once (a parsed rule decodes it from the dump on every read); a parsed
-  // chain gives a leak's run of copies one string.
-  const textOf: string[] = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
-  for (let j = 0; j < length; j++) {
-    const text = textOf[j]!;
-    const seen = texts.get(text);
-    if (seen === undefined) {
-      texts.set(text, j);
-      continue;
+  // The chain as runs of identical rules (a parsed chain reads a leak's run of copies as one).
+  const { starts, texts: runTexts } = ruleRuns(chain);
+  const textAt = textCursor(starts, runTexts);
+  for (let r = 0; r < runTexts.length; r++) {
+    const text = runTexts[r]!;
+    const to = r + 1 < starts.length ? starts[r + 1]! : length;
+    for (let j = starts[r]!; j < to; ) {
+      const seen = texts.get(text);
+      if (seen === undefined) {
+        texts.set(text, j++);
+        continue;
+      }
+      let st: TextState;
+      if (typeof seen === "number") {
+        st = { kept: seen, prev: -1, between: -1, remove: false, runs: undefined, owner: "other" };
+        texts.set(text, st);
+      } else {
+        st = seen;
+      }
+      if (lastWrite === undefined || gone === undefined) {
+        lastWrite = new Int32Array(8).fill(-1);
+        gone = new Uint8Array(length);
+      }
+      // Index of the last staying rule before j that may change each state kind for the packets it
+      // lets through; folded in lazily, skipping removed copies.
+      for (; folded < j; folded++) {
+        if (gone[folded] === 1) continue;
+        const w = analyzer.continuingWrites(rules.at(folded), textAt(folded));
+        if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
+      }
+      const between = writesAfter(lastWrite, st.kept);
+      if (st.runs === undefined || st.prev !== st.kept || st.between !== between) {
+        decide(st, { table, chain, text, analyzer, acc, rules, at: j, between, lastWrite });
+      }
+      // A removed copy's next copies in its run would each be decided against the same staying
+      // copy with the same rules between (removed ones): the same decision, taken at once.
+      const n = st.remove ? to - j : 1;
+      st.runs!.add(j, n, { first: ruleLines[j]!, last: ruleLines[j + n - 1]! });
+      acc.copies += n;
+      if (st.remove) {
+        gone.fill(1, j, j + n);
+        folded = j + n;
+        chainRemoved += n;
+        acc.removedByOwner[st.owner] = (acc.removedByOwner[st.owner] ?? 0) + n;
+      } else {
+        st.kept = j;
+      }
+      j += n;
     }
-    let st: TextState;
-    if (typeof seen === "number") {
-      st = { kept: seen, prev: -1, between: -1, remove: false, runs: undefined, owner: "other" };
-      texts.set(text, st);
-    } else {
-      st = seen;
-    }
-    if (lastWrite === undefined || gone === undefined) {
-      lastWrite = new Int32Array(8).fill(-1);
-      gone = new Uint8Array(length);
-    }
-    // Index of the last staying rule before j that may change each state kind for the packets it
-    // lets through; folded in lazily, skipping removed copies.
-    for (; folded < j; folded++) {
-      if (gone[folded] === 1) continue;
-      const w = analyzer.continuingWrites(rules.at(folded), textOf[folded]);
-      if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
-    }
-    const between = writesAfter(lastWrite, st.kept);
-    if (st.runs === undefined || st.prev !== st.kept || st.between !== between) {
-      decide(st, { table, chain, text, analyzer, acc, rules, at: j, between, lastWrite });
-    }
-    const runs = st.runs!;
-    // A removed copy's next copies in the chain (a leak's run) would each be decided against the
-    // same staying copy with the same rules between (removed ones): the same decision, taken at once.
-    let n = 1;
-    if (st.remove) while (j + n < length && textOf[j + n] === text) n++;
-    runs.add(j, n, { first: ruleLines[j]!, last: ruleLines[j + n - 1]! });
-    acc.copies += n;
-    if (st.remove) {
-      gone.fill(1, j, j + n);
-      folded = j + n;
-      chainRemoved += n;
-      acc.removedByOwner[st.owner] = (acc.removedByOwner[st.owner] ?? 0) + n;
-    } else {
-      st.kept = j;
-    }
-    j += n - 1;
   }
   return chainRemoved;
+}
+
+/** The text of the rule at a position, for positions asked in increasing order (mostly). */
+function textCursor(starts: Int32Array, texts: readonly string[]): (at: number) => string {
+  let r = 0;
+  return (at) => {
+    while (r + 1 < starts.length && starts[r + 1]! <= at) r++;
+    while (r > 0 && starts[r]! > at) r--;
+    return texts[r]!;
+  };
 }
 
 /**

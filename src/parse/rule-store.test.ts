@@ -19,17 +19,13 @@ function readReused(text: string, size: number, reusedChunks: boolean) {
 }
 
 test("RulesetBuilder with reusedChunks keeps every rule's line: copies, counters, CRLF, any chunk size", () => {
-  const lines = [
-    "*filter",
-    ":INPUT ACCEPT [0:0]",
-    ":KUBE-ROUTER-INPUT - [0:0]",
-    ":FLANNEL-FWD - [0:0]",
-  ];
+  const lines = ["*filter", ":INPUT ACCEPT [0:0]", ":KUBE-ROUTER-INPUT - [0:0]", ":FLANNEL-FWD - [0:0]"];
   for (let i = 0; i < 40; i++) {
     lines.push('-A KUBE-ROUTER-INPUT -m comment --comment "allow LOCAL TCP ☕" -j RETURN');
     lines.push(`-A FLANNEL-FWD -s 10.42.${i % 3}.0/24 -j ACCEPT`);
     if (i % 7 === 0) lines.push(`[${i}:${i * 60}] -A FLANNEL-FWD -s 10.42.${i % 3}.0/24 -j ACCEPT`);
-    if (i % 11 === 0) lines.push("[5:300] -A KUBE-ROUTER-INPUT -m comment --comment \"allow LOCAL TCP ☕\" -j RETURN");
+    if (i % 11 === 0)
+      lines.push('[5:300] -A KUBE-ROUTER-INPUT -m comment --comment "allow LOCAL TCP ☕" -j RETURN');
   }
   lines.push("-A INPUT -j KUBE-ROUTER-INPUT", "COMMIT", "");
   for (const eol of ["\n", "\r\n"]) {

@@ -3,7 +3,7 @@
  * arrays (its line, its chunk of the dump, its offset there, the next rule of its chain); a chain makes
  * its {@linkcode Rule} objects on first use. The bytes are held once, never copied into strings per rule.
  */
-import type { Chain, Rule, RuleAccess } from "../model/ruleset.ts";
+import type { Chain, Rule, RuleAccess, RuleRuns } from "../model/ruleset.ts";
 import { DumpRule, lineEnd, SplitDumpRule, type SplitParts } from "./dump-rule.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
 
@@ -70,6 +70,7 @@ export class RuleStore {
   /** With `copy`: the chunk rule lines are copied into, and how much of it is used. */
   #arena: Uint8Array | undefined;
   #arenaUsed = 0;
+  #arenaWords: DataView = new DataView(new ArrayBuffer(0));
   readonly #copy: boolean;
 
   /**
@@ -135,11 +136,19 @@ export class RuleStore {
       // Small dumps take little; big ones fill chunks of 4 MB.
       const size = Math.max(len + 1, Math.min(4 << 20, (arena?.length ?? 1 << 15) * 2));
       arena = this.#arena = new Uint8Array(size);
+      this.#arenaWords = new DataView(arena.buffer);
       this.#arenaUsed = 0;
       this.#chunks.push(arena);
     }
     const at = this.#arenaUsed;
-    arena.set(view.bytes.subarray(view.rawStart, view.end), at);
+    // Copied 4 bytes at a time: a subarray per rule (a Buffer, when the chunk is one) costs more
+    // than the copy of a 140-byte line.
+    const words = this.#arenaWords;
+    const from = view.words;
+    const start = view.rawStart;
+    let i = 0;
+    for (; i + 4 <= len; i += 4) words.setInt32(at + i, from.getInt32(start + i, true), true);
+    for (; i < len; i++) arena[at + i] = from.getUint8(start + i);
     arena[at + len] = 10;
     this.#arenaUsed = at + len + 1;
     this.#chunkOf[id] = this.#chunks.length - 1;
@@ -187,20 +196,31 @@ export class RuleStore {
    * gets the same string (a leak's copies follow each other in their chain), decoded once.
    */
   texts(first: number, count: number): string[] {
+    const { starts, texts } = this.runs(first, count);
     const out = new Array<string>(count);
-    let prev = "";
+    for (let r = 0; r < texts.length; r++) out.fill(texts[r]!, starts[r]!, starts[r + 1] ?? count);
+    return out;
+  }
+
+  /**
+   * A chain's rules as runs of rules with the same text (counters aside) right after each other: a
+   * leak's copies are one run, read without an entry per copy. Run `r` is the rules from position
+   * `starts[r]` to the next run's start (or the chain's end), all with the text `texts[r]`.
+   */
+  runs(first: number, count: number): RuleRuns {
+    const starts: number[] = [];
+    const texts: string[] = [];
     let prevView: DataView | undefined;
     let prevStart = 0;
     let prevEnd = 0;
     const cache: { bytes?: Uint8Array; view?: DataView } = {};
     for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
-      if (this.#repeat[id] === 1 && prevView !== undefined) {
-        out[k] = prev;
-        continue;
-      }
+      // The reader saw the copy (the common case of a leak): nothing to read.
+      if (this.#repeat[id] === 1 && prevView !== undefined) continue;
       const split = this.#split?.get(id);
       if (split !== undefined) {
-        out[k] = prev = split.text;
+        starts.push(k);
+        texts.push(split.text);
         prevView = undefined;
         continue;
       }
@@ -213,14 +233,14 @@ export class RuleStore {
       const end = lineEnd(bytes, start);
       const view = viewOf(bytes, cache);
       if (prevView === undefined || !sameRange(prevView, prevStart, prevEnd, view, start, end)) {
-        prev = decodeBytes(bytes, start, end);
+        starts.push(k);
+        texts.push(decodeBytes(bytes, start, end));
         prevView = view;
         prevStart = start;
         prevEnd = end;
       }
-      out[k] = prev;
     }
-    return out;
+    return { starts: Int32Array.from(starts), texts };
   }
 
   #grow(): void {

@@ -20,7 +20,8 @@ const EMPTY_WORDS = new DataView(EMPTY.buffer);
 
 /** Decodes UTF-8 `bytes` from `start` to `end` (bytes that are not UTF-8 become U+FFFD, as a UTF-8 file read does). */
 export function decodeBytes(bytes: Uint8Array, start: number, end: number): string {
-  return decoder.decode(bytes.subarray(start, end));
+  // A plain view: `subarray` of a Node Buffer makes a Buffer, which costs several times more.
+  return decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start));
 }
 
 /**
