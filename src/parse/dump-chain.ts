@@ -2,15 +2,7 @@
  * The chains of a parsed dump: a chain keeps its declaration and where its rules are in the
  * {@linkcode RuleStore}, and makes its {@linkcode Rule} objects on first use of `rules`.
  */
-import {
-  type Chain,
-  type Counters,
-  type Rule,
-  type RuleAccess,
-  type RuleRuns,
-  runsOfTexts,
-  type TableName,
-} from "../model/ruleset.ts";
+import type { Chain, Counters, Rule, RuleAccess, RuleRuns, TableName } from "../model/ruleset.ts";
 import type { ChainIndex } from "./chain-index.ts";
 import { ChainLinks, type RuleStore } from "./rule-store.ts";
 
@@ -104,8 +96,6 @@ export class DumpChain implements Chain {
 
   /** The rules as runs of identical texts (see {@linkcode RuleStore.runs}). */
   ruleRuns(): RuleRuns {
-    const made = this.#rules;
-    if (made !== undefined) return runsOfTexts(made.map((r) => r.text));
     const links = this.#t.links;
     const count = links.count[this.#id]!;
     return this.#t.store.runs(count === 0 ? 0 : links.first[this.#id]!, count);
