@@ -41,7 +41,7 @@ export class RuleSignatureScanner {
     ruleView: (view: RuleView) => {
       if (view.repeat) {
         // The text of its chain's previous rule (a leak's copy): that rule's verdict, not looked at again.
-        const id = this.#lastHit.get(view.chainId);
+        const id = this.#lastHit.size === 0 ? undefined : this.#lastHit.get(view.chainId);
         if (id !== undefined) this.#hit(id, view);
       } else {
         const id = textSignature(view);
