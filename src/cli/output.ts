@@ -1,4 +1,3 @@
-import { stringify } from "yaml";
 import { UsageError } from "./exit-codes.ts";
 
 /** Output formats shared by every command (kubectl's `-o`). */
@@ -12,13 +11,24 @@ export function parseOutputFormat(value: string, extra: readonly string[] = []):
   );
 }
 
-/** Renders data as the chosen format; `text` uses the command's own renderer. */
-export function formatOutput<T>(format: OutputFormat, data: T, renderText: (data: T) => string): string {
+/**
+ * Renders data as the chosen format; `text` uses the command's own renderer. The YAML library is
+ * loaded only for `-o yaml`: every command starts faster without it.
+ */
+export async function formatOutput<T>(
+  format: OutputFormat,
+  data: T,
+  renderText: (data: T) => string,
+): Promise<string> {
   switch (format) {
     case "json":
       return `${JSON.stringify(data, null, 2)}\n`;
-    case "yaml":
+    case "yaml": {
+      // A CommonJS package: bundled, its import has only the default export; from source, both.
+      const yaml = await import("yaml");
+      const { stringify } = (yaml as unknown as { default?: typeof yaml }).default ?? yaml;
       return stringify(data, { lineWidth: 0, aliasDuplicateObjects: false });
+    }
     case "text":
       return renderText(data);
     default: {
@@ -29,7 +39,8 @@ export function formatOutput<T>(format: OutputFormat, data: T, renderText: (data
 }
 
 /** Writes to stdout and resolves once the data is flushed (large JSON must not be cut by exit). */
-export function writeStdout(text: string): Promise<void> {
+export async function writeStdout(output: string | Promise<string>): Promise<void> {
+  const text = await output;
   return new Promise((resolve, reject) => {
     process.stdout.write(text, (err) => (err ? reject(err) : resolve()));
   });

@@ -143,9 +143,16 @@ async function expectedRules(path: string): Promise<number | undefined> {
   return size > 0 ? rulesInBytes(size) : undefined;
 }
 
-/** A ruleset builder sized for the file. */
+/**
+ * A ruleset builder sized for the file, that keeps its own copy of the rules' lines: the file is then
+ * read into one reused buffer, and a leak's copies are not held at all (see `reusedChunks`).
+ */
 function builderFor(options: ParseDumpOptions, expected: number | undefined): RulesetBuilder {
-  return new RulesetBuilder(expected === undefined ? options : { ...options, expectedRules: expected });
+  return new RulesetBuilder({
+    ...options,
+    reusedChunks: true,
+    ...(expected === undefined ? {} : { expectedRules: expected }),
+  });
 }
 
 /**
@@ -154,7 +161,7 @@ function builderFor(options: ParseDumpOptions, expected: number | undefined): Ru
  */
 export async function readDump(path: string, options: ParseDumpOptions = {}): Promise<Ruleset> {
   const builder = builderFor(options, options.expectedRules ?? (await expectedRules(path)));
-  const reader = await streamDump(path, builder.handler, options);
+  const reader = await streamDump(path, builder.handler, { ...options, reuse: true });
   return builder.finish(reader);
 }
 
@@ -180,7 +187,7 @@ export async function readAndScanDump(
   const scanner = new NodeScanner(expected === undefined ? {} : { expectedRules: expected });
   const signatures = new RuleSignatureScanner();
   const handler = composeHandlers(builder.handler, scanner.handler, signatures.handler);
-  const reader = await streamDump(path, handler, options);
+  const reader = await streamDump(path, handler, { ...options, reuse: true });
   return {
     ruleset: builder.finish(reader),
     scan: scanner.finish({ ...meta, header: reader.header }),

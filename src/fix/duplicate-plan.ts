@@ -2,6 +2,17 @@
 import type { DumpHeader, TableName } from "../model/ruleset.ts";
 import type { RuleOwner } from "../scan/rule-owner.ts";
 
+/**
+ * Copies that follow each other in their chain: the chain's `count` rules from line `first` to line
+ * `last` (in kube-proxy's write order, other chains' rules sit between them in the dump). A leak
+ * writes its copies back to back in their chain, so a million copies are a few runs.
+ */
+export interface CopyRun {
+  readonly first: number;
+  readonly last: number;
+  readonly count: number;
+}
+
 /** Copies of one rule removed for the same reason. */
 export interface RemovedGroup {
   readonly table: TableName;
@@ -12,8 +23,10 @@ export interface RemovedGroup {
   /** The line of the copy that stays and makes these redundant. */
   readonly keptLine: number;
   readonly reason: string;
-  /** Every removed line, in order. */
-  readonly lines: readonly number[];
+  /** Number of removed copies. */
+  readonly count: number;
+  /** Every removed copy, as runs of consecutive rules of the chain, in order. */
+  readonly runs: readonly CopyRun[];
 }
 
 /** Copies of one rule that must stay, for the same reason. */
@@ -22,10 +35,13 @@ export interface KeptGroup {
   readonly chain: string;
   readonly rule: string;
   readonly owner: RuleOwner;
-  /** The earlier copy these duplicate. */
+  /** The earlier copy these duplicate (the first that stays). */
   readonly copyOfLine: number;
   readonly reason: string;
-  readonly lines: readonly number[];
+  /** Number of copies that stay. */
+  readonly count: number;
+  /** The copies, as runs of consecutive rules of the chain, in order. */
+  readonly runs: readonly CopyRun[];
 }
 
 /** Rule counts of a chain the plan changes. */

@@ -18,6 +18,7 @@ import type { EvidenceFile, NodeEvidence } from "../known-bugs/node-evidence.ts"
 import type { RuleOwner } from "../scan/rule-owner.ts";
 import type { DuplicatePlan } from "./plan-duplicates.ts";
 import { restoreCommand } from "./render-restore.ts";
+import { thousands } from "./thousands.ts";
 
 export { hasPreferBundledBin } from "../known-bugs/k3s-version.ts";
 
@@ -49,7 +50,7 @@ export interface PlanAdviceOptions {
   readonly evidence?: NodeEvidence;
 }
 
-const copiesText = (n: number): string => `${n.toLocaleString("en-US")} ${n === 1 ? "copy" : "copies"}`;
+const copiesText = (n: number): string => `${thousands(n)} ${n === 1 ? "copy" : "copies"}`;
 
 /** The plan's copies (removed and kept) as the leak detectors read them. */
 function leakFacts(plan: DuplicatePlan, options: PlanAdviceOptions): LeakFacts {
@@ -67,11 +68,19 @@ function leakFacts(plan: DuplicatePlan, options: PlanAdviceOptions): LeakFacts {
   ) => {
     const key = `${g.table} ${g.rule}`;
     const had = byRule.get(key);
-    if (had === undefined) byRule.set(key, { ...g, count: n + 1, line: first });
+    if (had === undefined)
+      byRule.set(key, {
+        table: g.table,
+        chain: g.chain,
+        rule: g.rule,
+        owner: g.owner,
+        count: n + 1,
+        line: first,
+      });
     else had.count += n;
   };
-  for (const g of plan.removedGroups) add(g, g.keptLine, g.lines.length);
-  for (const g of plan.keptGroups) add(g, g.copyOfLine, g.lines.length);
+  for (const g of plan.removedGroups) add(g, g.keptLine, g.count);
+  for (const g of plan.keptGroups) add(g, g.copyOfLine, g.count);
   return {
     node: options.node ?? "node",
     file: dumpFile,

@@ -11,6 +11,7 @@ import type { Rule, Ruleset } from "../model/ruleset.ts";
 import { parseDump } from "../parse/parse-dump.ts";
 import { filterDumpText } from "../testing/random-filter-dump.ts";
 import { planDuplicates } from "./plan-duplicates.ts";
+import { removedLines } from "./render-restore.ts";
 
 const USER = ["U0", "U1", "U2"];
 const CHAINS = ["FORWARD", ...USER];
@@ -244,7 +245,7 @@ describe("planDuplicates (property-based)", () => {
             const xm = /--set-xmark 0x(\w+)\/0x(\w+)/.exec(g.rule);
             if (xm !== null) expect(Number.parseInt(xm[1]!, 16) & ~Number.parseInt(xm[2]!, 16)).toBe(0);
           }
-          const gone = new Set(plan.removedGroups.flatMap((g) => g.lines));
+          const gone = removedLines(rs, plan);
           expect(gone.size).toBe(plan.removed);
           const cleaned = parseDump(withoutLines(text, gone));
           expect(cleaned.ruleCount).toBe(plan.after);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDump } from "../parse/parse-dump.ts";
 import { planDuplicates } from "./plan-duplicates.ts";
-import { renderRestore } from "./render-restore.ts";
+import { removedLines, renderRestore } from "./render-restore.ts";
 
 /** A filter table with the given user chains and rules (rules as `-A ...` lines). */
 function filter(rules: string, chains: readonly string[] = []): string {
@@ -24,9 +24,8 @@ function plan(text: string) {
 
 /** Removed lines of a plan, sorted. */
 function removed(text: string): number[] {
-  return plan(text)
-    .removedGroups.flatMap((g) => g.lines)
-    .sort((a, b) => a - b);
+  const rs = parseDump(text, { lazy: true });
+  return [...removedLines(rs, planDuplicates(rs))].sort((a, b) => a - b);
 }
 
 describe("planDuplicates: removable copies", () => {
@@ -36,7 +35,12 @@ describe("planDuplicates: removable copies", () => {
     expect(p.copies).toBe(3);
     expect(p.removed).toBe(3);
     expect(p.removedGroups).toHaveLength(1);
-    expect(p.removedGroups[0]).toMatchObject({ keptLine: 6, lines: [7, 8, 9], owner: "flannel" });
+    expect(p.removedGroups[0]).toMatchObject({
+      keptLine: 6,
+      count: 3,
+      runs: [{ first: 7, last: 9, count: 3 }],
+      owner: "flannel",
+    });
     expect(p.removedGroups[0]!.reason).toMatch(/^dead: line 6 ends the traversal with ACCEPT/);
     expect(p.tables).toEqual([
       {
@@ -92,7 +96,7 @@ describe("planDuplicates: removable copies", () => {
       ["LOGDROP"],
     );
     const p = plan(text);
-    expect(p.removedGroups.map((g) => g.lines)).toEqual([[8]]);
+    expect(p.removedGroups.map((g) => g.runs)).toEqual([[{ first: 8, last: 8, count: 1 }]]);
     expect(p.removedGroups[0]!.reason).toMatch(/never returns/);
   });
 
@@ -110,7 +114,7 @@ describe("planDuplicates: removable copies", () => {
       "COMMIT",
     ].join("\n");
     const p = plan(text);
-    expect(p.removedGroups.map((g) => g.lines)).toEqual([[6]]);
+    expect(p.removedGroups.map((g) => g.runs)).toEqual([[{ first: 6, last: 6, count: 1 }]]);
     expect(p.removedGroups[0]!.reason).toMatch(/^idempotent: line 5 already jumped to KUBE-POSTROUTING/);
   });
 

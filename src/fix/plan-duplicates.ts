@@ -37,24 +37,25 @@ import {
   chainLength,
   type Ruleset,
   ruleAccess,
+  ruleRuns,
   type Table,
   type TableName,
 } from "../model/ruleset.ts";
-import { type RuleOwner, ruleOwner } from "../scan/rule-owner.ts";
 import { ChainAnalyzer } from "./chain-analyzer.ts";
-import { decideCopy, writesAfter } from "./decide-copy.ts";
+import { decide, done, type PlanTotals, type TextState } from "./copy-groups.ts";
+import { writesAfter } from "./decide-copy.ts";
 
 import type {
   ChainCounts,
+  CopyRun,
   DuplicatePlan,
-  KeptGroup,
   PlanDuplicatesOptions,
-  RemovedGroup,
   TableCounts,
 } from "./duplicate-plan.ts";
 
 export type {
   ChainCounts,
+  CopyRun,
   DuplicatePlan,
   KeptGroup,
   PlanDuplicatesOptions,
@@ -111,8 +112,8 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     });
   }
 
-  const bySize = <T extends { lines: readonly number[] }>(a: T, b: T): number =>
-    b.lines.length - a.lines.length || a.lines[0]! - b.lines[0]!;
+  const bySize = <T extends { count: number; runs: readonly CopyRun[] }>(a: T, b: T): number =>
+    b.count - a.count || a.runs[0]!.first - b.runs[0]!.first;
   return {
     header: ruleset.header,
     before,
@@ -122,17 +123,11 @@ export function planDuplicates(ruleset: Ruleset, options: PlanDuplicatesOptions 
     kept: acc.copies - removed,
     removedByOwner,
     tables,
-    removedGroups: [...removedGroups.values()].map((g) => g.group).sort(bySize),
-    keptGroups: [...keptGroups.values()].map((g) => g.group).sort(bySize),
+    removedGroups: [...removedGroups.values()]
+      .map(({ group, runs }) => ({ ...group, ...done(runs) }))
+      .sort(bySize),
+    keptGroups: [...keptGroups.values()].map(({ group, runs }) => ({ ...group, ...done(runs) })).sort(bySize),
   };
-}
-
-/** What the chains of a plan add up to: the groups of removed and kept copies, counts by owner. */
-interface PlanTotals {
-  readonly removedGroups: Map<string, { group: RemovedGroup; lines: number[] }>;
-  readonly keptGroups: Map<string, { group: KeptGroup; lines: number[] }>;
-  readonly removedByOwner: Partial<Record<RuleOwner, number>>;
-  copies: number;
 }
 
 /**
@@ -156,66 +151,67 @@ function planChain(
   let lastWrite: Int32Array | undefined;
   let gone: Uint8Array | undefined;
   let folded = 0;
-  // Each rule's text is read once (a parsed rule decodes it from the dump on every read); a parsed
-  // chain gives a leak's run of copies one string.
-  const textOf: string[] = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
-  for (let j = 0; j < length; j++) {
-    const text = textOf[j]!;
-    const seen = texts.get(text);
-    if (seen === undefined) {
-      texts.set(text, j);
-      continue;
-    }
-    let st: TextState;
-    if (typeof seen === "number") {
-      st = { kept: seen, prev: -1, between: -1, remove: false, lines: undefined, owner: "other" };
-      texts.set(text, st);
-    } else {
-      st = seen;
-    }
-    acc.copies++;
-    if (lastWrite === undefined || gone === undefined) {
-      lastWrite = new Int32Array(8).fill(-1);
-      gone = new Uint8Array(length);
-    }
-    // Index of the last staying rule before j that may change each state kind for the packets it
-    // lets through; folded in lazily, skipping removed copies.
-    for (; folded < j; folded++) {
-      if (gone[folded] === 1) continue;
-      const w = analyzer.continuingWrites(rules.at(folded), textOf[folded]);
-      if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
-    }
-    const between = writesAfter(lastWrite, st.kept);
-    if (st.lines === undefined || st.prev !== st.kept || st.between !== between) {
-      const kept = rules.at(st.kept);
-      const d = decideCopy(analyzer, { rule: rules.at(j), kept, between, lastWrite, ruleLines });
-      const owner = ruleOwner(chain.name, text);
-      const key = `${table.name}\0${text}\0${kept.line}\0${d.reason}`;
-      let lines: number[] | undefined = (d.remove ? acc.removedGroups : acc.keptGroups).get(key)?.lines;
-      if (lines === undefined) {
-        const at = { table: table.name, chain: chain.name, rule: text, owner, keptLine: kept.line };
-        lines = addGroup(
-          d.remove ? { removedGroups: acc.removedGroups } : { keptGroups: acc.keptGroups },
-          key,
-          { ...at, reason: d.reason },
-        );
+  // The chain as runs of identical rules (a parsed chain reads a leak's run of copies as one).
+  const { starts, texts: runTexts } = ruleRuns(chain);
+  const textAt = textCursor(starts, runTexts);
+  for (let r = 0; r < runTexts.length; r++) {
+    const text = runTexts[r]!;
+    const to = r + 1 < starts.length ? starts[r + 1]! : length;
+    for (let j = starts[r]!; j < to; ) {
+      const seen = texts.get(text);
+      if (seen === undefined) {
+        texts.set(text, j++);
+        continue;
       }
-      st.prev = st.kept;
-      st.between = between;
-      st.remove = d.remove;
-      st.lines = lines;
-      st.owner = owner;
-    }
-    st.lines.push(ruleLines[j]!);
-    if (st.remove) {
-      gone[j] = 1;
-      chainRemoved++;
-      acc.removedByOwner[st.owner] = (acc.removedByOwner[st.owner] ?? 0) + 1;
-    } else {
-      st.kept = j;
+      let st: TextState;
+      if (typeof seen === "number") {
+        st = { kept: seen, prev: -1, between: -1, remove: false, runs: undefined, owner: "other" };
+        texts.set(text, st);
+      } else {
+        st = seen;
+      }
+      if (lastWrite === undefined || gone === undefined) {
+        lastWrite = new Int32Array(8).fill(-1);
+        gone = new Uint8Array(length);
+      }
+      // Index of the last staying rule before j that may change each state kind for the packets it
+      // lets through; folded in lazily, skipping removed copies.
+      for (; folded < j; folded++) {
+        if (gone[folded] === 1) continue;
+        const w = analyzer.continuingWrites(rules.at(folded), textAt(folded));
+        if (w !== 0) for (let k = 0; k < 8; k++) if ((w & (1 << k)) !== 0) lastWrite[k] = folded;
+      }
+      const between = writesAfter(lastWrite, st.kept);
+      if (st.runs === undefined || st.prev !== st.kept || st.between !== between) {
+        decide(st, { table, chain, text, analyzer, acc, rules, at: j, between, lastWrite });
+      }
+      // A removed copy's next copies in its run would each be decided against the same staying
+      // copy with the same rules between (removed ones): the same decision, taken at once.
+      const n = st.remove ? to - j : 1;
+      st.runs!.add(j, n, { first: ruleLines[j]!, last: ruleLines[j + n - 1]! });
+      acc.copies += n;
+      if (st.remove) {
+        gone.fill(1, j, j + n);
+        folded = j + n;
+        chainRemoved += n;
+        acc.removedByOwner[st.owner] = (acc.removedByOwner[st.owner] ?? 0) + n;
+      } else {
+        st.kept = j;
+      }
+      j += n;
     }
   }
   return chainRemoved;
+}
+
+/** The text of the rule at a position, for positions asked in increasing order (mostly). */
+function textCursor(starts: Int32Array, texts: readonly string[]): (at: number) => string {
+  let r = 0;
+  return (at) => {
+    while (r + 1 < starts.length && starts[r + 1]! <= at) r++;
+    while (r > 0 && starts[r]! > at) r--;
+    return texts[r]!;
+  };
 }
 
 /**
@@ -229,32 +225,4 @@ function chainsToPlan(
   if (byName === undefined) return undefined;
   const names = [...(byName.get(table.name) ?? [])];
   return new Set(names.map((n) => table.chains.get(n)).filter((c) => c !== undefined));
-}
-
-/** Starts a group of removed or kept copies; returns its (empty) list of lines. */
-function addGroup(
-  into:
-    | { readonly removedGroups: Map<string, { group: RemovedGroup; lines: number[] }> }
-    | { readonly keptGroups: Map<string, { group: KeptGroup; lines: number[] }> },
-  key: string,
-  at: Omit<RemovedGroup, "lines">,
-): number[] {
-  const lines: number[] = [];
-  const { keptLine, ...base } = at;
-  if ("removedGroups" in into) into.removedGroups.set(key, { lines, group: { ...base, lines, keptLine } });
-  else into.keptGroups.set(key, { lines, group: { ...base, lines, copyOfLine: keptLine } });
-  return lines;
-}
-
-/** What the planner remembers about one distinct rule text of a chain. */
-interface TextState {
-  /** Index of the nearest copy that stays. */
-  kept: number;
-  /** The reference copy and in-between writes of the last decision (-1: none yet). */
-  prev: number;
-  between: number;
-  remove: boolean;
-  /** The group the last decision went to. */
-  lines: number[] | undefined;
-  owner: RuleOwner;
 }

@@ -1,6 +1,7 @@
 import type { TableName } from "../model/ruleset.ts";
 import type { AdviceStep } from "./plan-advice.ts";
-import type { DuplicatePlan } from "./plan-duplicates.ts";
+import type { CopyRun, DuplicatePlan } from "./plan-duplicates.ts";
+import { thousands } from "./thousands.ts";
 
 /** A restore file the command wrote (or would write with --out). */
 export interface WrittenFile {
@@ -19,15 +20,23 @@ export interface FixReport extends DuplicatePlan {
   readonly advice: readonly AdviceStep[];
 }
 
-const n = (x: number): string => x.toLocaleString("en-US");
+const n = thousands;
 
 function clip(text: string, max = 150): string {
   return text.length > max ? `${text.slice(0, max - 3)}...` : text;
 }
 
-function lineList(lines: readonly number[], max = 6): string {
-  const shown = lines.slice(0, max).join(", ");
-  return lines.length > max ? `${shown}, ... (${n(lines.length)} lines; -o json lists every one)` : shown;
+/** A run as people read it: `7`, `7-9` (three lines in a row) or `39-873000 (237,501 rules of the chain)`. */
+function runText(r: CopyRun): string {
+  if (r.count === 1) return `${r.first}`;
+  return r.last - r.first + 1 === r.count
+    ? `${r.first}-${r.last}`
+    : `${r.first}-${r.last} (${n(r.count)} rules of the chain)`;
+}
+
+function lineList(runs: readonly CopyRun[], max = 6): string {
+  const shown = runs.slice(0, max).map(runText).join(", ");
+  return runs.length > max ? `${shown}, ... (${n(runs.length)} runs; -o json lists every one)` : shown;
 }
 
 /** Renders the plan for people. */
@@ -52,8 +61,8 @@ export function renderFixText(report: FixReport): string {
   if (report.removedGroups.length > 0) {
     out.push(`Removed (${n(report.removed)} lines):`);
     for (const g of report.removedGroups) {
-      out.push(`  ${n(g.lines.length)}x ${g.table} ${clip(g.rule)}`);
-      out.push(`    owner ${g.owner}; kept copy: line ${g.keptLine}; removed lines: ${lineList(g.lines)}`);
+      out.push(`  ${n(g.count)}x ${g.table} ${clip(g.rule)}`);
+      out.push(`    owner ${g.owner}; kept copy: line ${g.keptLine}; removed lines: ${lineList(g.runs)}`);
       out.push(`    why: ${g.reason}`);
     }
     out.push("");
@@ -61,8 +70,8 @@ export function renderFixText(report: FixReport): string {
   if (report.keptGroups.length > 0) {
     out.push(`Copies that must stay (${n(report.kept)} lines):`);
     for (const g of report.keptGroups) {
-      out.push(`  ${n(g.lines.length)}x ${g.table} ${clip(g.rule)}`);
-      out.push(`    copy of line ${g.copyOfLine}; lines: ${lineList(g.lines)}`);
+      out.push(`  ${n(g.count)}x ${g.table} ${clip(g.rule)}`);
+      out.push(`    copy of line ${g.copyOfLine}; lines: ${lineList(g.runs)}`);
       out.push(`    why: ${g.reason}`);
     }
     out.push("");

@@ -18,7 +18,7 @@
  * would be deleted. The file's first line says so.
  */
 import { type Chain, type Ruleset, ruleAccess, type TableName } from "../model/ruleset.ts";
-import type { DuplicatePlan } from "./plan-duplicates.ts";
+import type { CopyRun, DuplicatePlan } from "./plan-duplicates.ts";
 
 /** The restore text of one table. */
 export interface RestoreFile {
@@ -28,11 +28,48 @@ export interface RestoreFile {
   readonly text: string;
 }
 
-/** The set of dump lines the plan removes. */
-export function removedLines(plan: DuplicatePlan): Set<number> {
-  const lines = new Set<number>();
-  for (const g of plan.removedGroups) for (const l of g.lines) lines.add(l);
-  return lines;
+/** The removed runs of each chain of `table` (by name), in order. */
+function removedRuns(plan: DuplicatePlan, table: TableName): Map<string, CopyRun[]> {
+  const byChain = new Map<string, CopyRun[]>();
+  for (const g of plan.removedGroups) {
+    if (g.table !== table) continue;
+    let runs = byChain.get(g.chain);
+    if (runs === undefined) byChain.set(g.chain, (runs = []));
+    runs.push(...g.runs);
+  }
+  for (const runs of byChain.values()) runs.sort((a, b) => a.first - b.first);
+  return byChain;
+}
+
+/**
+ * The positions in a chain (rules' lines in order) that `runs` (sorted) remove, as a flag per
+ * position: a run is its chain's `count` rules from the one on its first line.
+ */
+function goneIn(lines: ArrayLike<number>, runs: readonly CopyRun[]): Uint8Array {
+  const gone = new Uint8Array(lines.length);
+  let k = 0;
+  for (const run of runs) {
+    while (k < lines.length && lines[k]! < run.first) k++;
+    gone.fill(1, k, k + run.count);
+    k += run.count;
+  }
+  return gone;
+}
+
+/** The set of dump lines the plan removes (the ruleset the plan was made from gives the runs' lines). */
+export function removedLines(ruleset: Ruleset, plan: DuplicatePlan): Set<number> {
+  const out = new Set<number>();
+  for (const t of plan.tables) {
+    const chains = ruleset.tables.get(t.table)?.chains;
+    for (const [name, runs] of removedRuns(plan, t.table)) {
+      const chain = chains?.get(name);
+      if (chain === undefined) continue;
+      const lines = ruleAccess(chain).lines;
+      const gone = goneIn(lines, runs);
+      for (let k = 0; k < lines.length; k++) if (gone[k] === 1) out.add(lines[k]!);
+    }
+  }
+  return out;
 }
 
 /**
@@ -59,16 +96,12 @@ export function restoreCommand(plan: Pick<DuplicatePlan, "header">): string {
  * ```
  */
 export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFile[] {
-  // One byte per dump line: a leak can remove hundreds of thousands of lines.
-  let last = 0;
-  for (const g of plan.removedGroups) for (const l of g.lines) last = Math.max(last, l);
-  const gone = new Uint8Array(last + 1);
-  for (const g of plan.removedGroups) for (const l of g.lines) gone[l] = 1;
   const files: RestoreFile[] = [];
   for (const counts of plan.tables) {
     if (counts.chains.length === 0) continue;
     const table = ruleset.tables.get(counts.table);
     if (table === undefined) continue;
+    const removed = removedRuns(plan, table.name);
     // Looked up by name, then taken in dump order: the other chains' names are never read.
     const affected = new Set(counts.chains.map((c) => table.chains.get(c.chain)));
     const chains: Chain[] = [...table.chains.values()].filter((c) => affected.has(c));
@@ -80,10 +113,10 @@ export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFil
     for (const c of chains) if (!c.builtin) parts.push(`:${c.name} - [0:0]`);
     for (const c of chains) {
       if (c.builtin) parts.push(`-F ${c.name}`);
-      // By line first: a removed copy's rule object is never made.
+      // By position first: a removed copy's rule object is never made.
       const rules = ruleAccess(c);
-      const lines = rules.lines;
-      for (let k = 0; k < lines.length; k++) if (gone[lines[k]!] !== 1) parts.push(rules.at(k).raw);
+      const gone = goneIn(rules.lines, removed.get(c.name) ?? []);
+      for (let k = 0; k < gone.length; k++) if (gone[k] !== 1) parts.push(rules.at(k).raw);
     }
     parts.push("COMMIT", "");
     files.push({ table: table.name, chains: chains.map((c) => c.name), text: parts.join("\n") });

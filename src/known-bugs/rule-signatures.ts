@@ -33,20 +33,24 @@ export class RuleSignatureScanner {
   #chunk = -1;
   #next = Number.POSITIVE_INFINITY;
 
+  /** Chains of the table being read (by position) whose last rule matched a text signature, and which. */
+  readonly #lastHit = new Map<number, SignatureId>();
+
   readonly handler: DumpHandler = {
+    table: () => this.#lastHit.clear(),
     ruleView: (view: RuleView) => {
-      // Cheap byte checks keep this off the hot path of a million-rule dump: a rule's text is made
-      // only when it matches.
-      if (view.end - view.start === CNI_MASQ.length && view.startsWith(CNI_MASQ)) {
-        this.#hit("cni-hostport-masq-markless", view);
-      } else if (
-        view.startsWith("-A KUBE-FIREWALL ") &&
-        view.endsWith("-j DROP") &&
-        !view.includes("--mark") &&
-        view.includes("kubernetes firewall for dropping marked packets")
-      ) {
-        // On the bytes too: a leak repeats this chain's rule hundreds of thousands of times.
-        this.#hit("kube-firewall-markless-drop", view);
+      if (view.repeat) {
+        // The text of its chain's previous rule (a leak's copy): that rule's verdict, not looked at again.
+        const id = this.#lastHit.size === 0 ? undefined : this.#lastHit.get(view.chainId);
+        if (id !== undefined) this.#hit(id, view);
+      } else {
+        const id = textSignature(view);
+        if (id !== undefined) {
+          this.#lastHit.set(view.chainId, id);
+          this.#hit(id, view);
+        } else if (this.#lastHit.size > 0) {
+          this.#lastHit.delete(view.chainId);
+        }
       }
       if (this.#unsupportedIn(view)) this.#hit("unsupported-revision", view);
     },
@@ -72,6 +76,25 @@ export class RuleSignatureScanner {
 }
 
 const CNI_MASQ = "-A CNI-HOSTPORT-MASQ -j MASQUERADE";
+
+/**
+ * The signature a rule's own text matches, if any. Cheap byte checks keep this off the hot path of a
+ * million-rule dump: a rule's text is made only when it matches.
+ */
+function textSignature(view: RuleView): SignatureId | undefined {
+  if (view.end - view.start === CNI_MASQ.length && view.startsWith(CNI_MASQ)) {
+    return "cni-hostport-masq-markless";
+  }
+  if (
+    view.startsWith("-A KUBE-FIREWALL ") &&
+    view.endsWith("-j DROP") &&
+    view.includes("kubernetes firewall for dropping marked packets") &&
+    !view.includes("--mark")
+  ) {
+    return "kube-firewall-markless-drop";
+  }
+  return undefined;
+}
 /** What iptables prints for a match or target revision it does not know (version skew). */
 const UNSUPPORTED = "[unsupported revision]";
 

@@ -113,8 +113,38 @@ export interface Chain {
    * one (a parsed dump's chain makes one string for a run of identical rules, as a leak writes them).
    */
   ruleTexts?(): string[];
+  /** The rules as runs of identical texts, when the chain can give them without a string per rule. */
+  ruleRuns?(): RuleRuns;
   /** The rules' lines, and a rule by position made only when asked for (see {@linkcode RuleAccess}). */
   ruleAccess?(): RuleAccess;
+}
+
+/**
+ * A chain's rules as runs of rules with the same text right after each other (a leak's copies are
+ * one run): run `r` is the rules from position `starts[r]` to `starts[r + 1]` (or the chain's end),
+ * each with the text `texts[r]`. Two runs next to each other may have the same text.
+ */
+export interface RuleRuns {
+  readonly starts: Int32Array;
+  readonly texts: readonly string[];
+}
+
+/** The runs of a chain: its own when it has them, else from its rules' texts. */
+export function ruleRuns(chain: Chain): RuleRuns {
+  if (chain.ruleRuns !== undefined) return chain.ruleRuns();
+  return runsOfTexts(chain.ruleTexts?.() ?? chain.rules.map((r) => r.text));
+}
+
+/** The runs of rules with these texts, in order. */
+export function runsOfTexts(all: readonly string[]): RuleRuns {
+  const starts: number[] = [];
+  const texts: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    if (i > 0 && all[i] === all[i - 1]) continue;
+    starts.push(i);
+    texts.push(all[i]!);
+  }
+  return { starts: Int32Array.from(starts), texts };
 }
 
 /**

@@ -2,7 +2,7 @@
  * The chains of a parsed dump: a chain keeps its declaration and where its rules are in the
  * {@linkcode RuleStore}, and makes its {@linkcode Rule} objects on first use of `rules`.
  */
-import type { Chain, Counters, Rule, RuleAccess, TableName } from "../model/ruleset.ts";
+import type { Chain, Counters, Rule, RuleAccess, RuleRuns, TableName } from "../model/ruleset.ts";
 import type { ChainIndex } from "./chain-index.ts";
 import { ChainLinks, type RuleStore } from "./rule-store.ts";
 
@@ -11,6 +11,8 @@ export class TableRules {
   readonly links = new ChainLinks();
   /** The reader's chain names of the table (set at its first declaration). */
   index: ChainIndex | undefined;
+  /** The rule access of each chain asked for it, by position (planning and rendering share one). */
+  readonly access = new Map<number, RuleAccess>();
 
   constructor(
     readonly table: TableName,
@@ -92,13 +94,25 @@ export class DumpChain implements Chain {
     return count === 0 ? [] : this.#t.store.texts(links.first[this.#id]!, count);
   }
 
+  /** The rules as runs of identical texts (see {@linkcode RuleStore.runs}). */
+  ruleRuns(): RuleRuns {
+    const links = this.#t.links;
+    const count = links.count[this.#id]!;
+    return this.#t.store.runs(count === 0 ? 0 : links.first[this.#id]!, count);
+  }
+
   /** The rules' lines, and each rule made when asked for: no object per rule (see {@linkcode RuleAccess}). */
   ruleAccess(): RuleAccess {
     const made = this.#rules;
     if (made !== undefined) return { lines: made.map((r) => r.line), at: (index) => made[index]! };
-    const links = this.#t.links;
-    const count = links.count[this.#id]!;
-    return this.#t.store.access(this, count === 0 ? 0 : links.first[this.#id]!, count);
+    let access = this.#t.access.get(this.#id);
+    if (access === undefined) {
+      const links = this.#t.links;
+      const count = links.count[this.#id]!;
+      access = this.#t.store.access(this, count === 0 ? 0 : links.first[this.#id]!, count);
+      this.#t.access.set(this.#id, access);
+    }
+    return access;
   }
 
   get rules(): Rule[] {

@@ -6,7 +6,7 @@
  */
 import type { Counters, DumpHeader, TableName } from "../model/ruleset.ts";
 import { BUILTIN_CHAINS } from "../model/ruleset.ts";
-import { ChainIndex } from "./chain-index.ts";
+import type { ChainIndex } from "./chain-index.ts";
 import { ChainView } from "./chain-view.ts";
 import type { ChainDeclaration, DumpHandler, DumpReaderOptions } from "./dump-handler.ts";
 import { clip, splitSCounters } from "./dump-header.ts";
@@ -21,6 +21,7 @@ import {
   startSMode,
 } from "./dump-structure.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
+import { RuleChains } from "./rule-chains.ts";
 import { type RuleLine, RuleView } from "./rule-view.ts";
 
 /** ` -c PKTS BYTES` that `iptables -S -v` puts before `-j`. */
@@ -44,15 +45,13 @@ export class DumpLines {
   encoder: TextEncoder | undefined;
   /** Sequence number of the bytes being read (see {@linkcode RuleView.chunk}). */
   chunk = 0;
+  /** The bytes being read, 4 at a time (see {@linkcode RuleView.words}); set with each chunk. */
+  words: DataView = new DataView(new ArrayBuffer(0));
   lineNo = 0;
   table: TableName | undefined;
   tableLine = 0;
-  /** Declared chains of the current table with their rule counts so far. */
-  chains = new ChainIndex();
-  /** Position of the chain of the last rule, or -1. */
-  last = -1;
-  /** The chain of the last rule in another chain than `last`, or -1. */
-  beforeLast = -1;
+  /** The chains of the current table, and how rules find theirs. */
+  readonly ruleChains = new RuleChains();
   readonly seenTables = new Set<TableName>();
   sawContent = false;
   sawComment = false;
@@ -112,6 +111,7 @@ export class DumpLines {
     this.ruleCount++;
     const v = this.view;
     v.set(this.table!, this.chains, pos, index, this.lineNo, bytes, this.chunk, rawStart, start, end);
+    v.words = this.words;
     return v;
   }
 
@@ -170,10 +170,13 @@ export class DumpLines {
     this.failSyntax(line, `unexpected text "${clip(line)}"`);
   }
 
+  /** Declared chains of the current table with their rule counts so far. */
+  get chains(): ChainIndex {
+    return this.ruleChains.chains;
+  }
+
   resetChains(): void {
-    this.chains = new ChainIndex();
-    this.last = -1;
-    this.beforeLast = -1;
+    this.ruleChains.reset();
   }
 
   /**
@@ -225,7 +228,7 @@ export class DumpLines {
       declareImplicit(this, name, lineNo);
       pos = this.chains.find(name);
     }
-    this.last = pos;
+    this.ruleChains.setLast(pos);
     if (!split) {
       this.deliver(this.emit(pos, bytes, rawStart, start, end));
       return;
@@ -234,6 +237,7 @@ export class DumpLines {
     const own = this.encoder.encode(text);
     this.chunk++;
     const v = this.emit(pos, own, 0, 0, own.length);
+    v.words = new DataView(own.buffer, own.byteOffset, own.byteLength);
     v.setSplit(raw, counters);
     this.deliver(v);
   }

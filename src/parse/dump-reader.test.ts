@@ -542,3 +542,58 @@ test("DumpReader finds binary data in a last line that came in several chunks wi
   );
   expect({ line: e.line, column: e.column }).toEqual({ line: 3, column: 24 });
 });
+
+describe("DumpReader repeat", () => {
+  /** Each rule's line and whether the reader called it a copy of its chain's previous rule. */
+  function repeats(chunks: string[]): [number, boolean][] {
+    const out: [number, boolean][] = [];
+    const reader = new DumpReader({ ruleView: (v) => out.push([v.line, v.repeat]) });
+    for (const c of chunks) reader.push(new TextEncoder().encode(c));
+    reader.end();
+    return out;
+  }
+  const head = "*filter\n:INPUT ACCEPT [0:0]\n:A - [0:0]\n:B - [0:0]\n:AB - [0:0]\n";
+
+  test("DumpReader marks a copy of the previous rule of the same chain, chains interleaved", () => {
+    const dump = `${[
+      "-A A -j ACCEPT", // 6
+      "-A B -j ACCEPT", // 7: another chain, same options
+      "-A A -j ACCEPT", // 8: copy of line 6
+      "-A AB -j ACCEPT", // 9
+      "-A B -j ACCEPT", // 10: copy of line 7
+      "-A A -j ACCEPX", // 11: same length, other text
+      "-A A -j ACCEPX", // 12: copy of line 11
+      "-A A -j ACCEPX -m x", // 13: longer
+      "-A A -j ACCEPX", // 14: not a copy of line 13
+    ].join("\n")}\nCOMMIT\n`;
+    expect(repeats([head + dump])).toEqual([
+      [6, false],
+      [7, false],
+      [8, true],
+      [9, false],
+      [10, true],
+      [11, false],
+      [12, true],
+      [13, false],
+      [14, false],
+    ]);
+  });
+
+  test("DumpReader compares copies on the rule text: counters aside, CRLF alike", () => {
+    const dump = `${head}[1:2] -A A -j DROP\r\n[30:4000] -A A -j DROP\r\n-A A -j DROP\r\n-A A -j DROPS\r\nCOMMIT\r\n`;
+    expect(repeats([dump.replace(/\r?\n/g, "\r\n")])).toEqual([
+      [6, false],
+      [7, true],
+      [8, true],
+      [9, false],
+    ]);
+  });
+
+  test("DumpReader reads a copy whose line end is past the chunk, or a cut line, as a rule", () => {
+    // Line 7 ends in the next chunk (and is longer than line 6 there); line 8 is cut in two.
+    const r = repeats([`${head}-A A -j DROP\n-A A -j DROP`, "S\n-A A -j D", "ROPS\nCOMMIT\n"]);
+    expect(r.map(([line]) => line)).toEqual([6, 7, 8]);
+    expect(r[0]![1]).toBe(false);
+    expect(r[1]![1]).toBe(false);
+  });
+});

@@ -1,5 +1,6 @@
 import type { DumpHeader, TableName } from "../model/ruleset.ts";
 import { BUILTIN_CHAINS } from "../model/ruleset.ts";
+import { counterPrefixEnd, sameBytes, USER_DECL_TAIL } from "./dump-bytes.ts";
 import type { DumpHandler, DumpReaderOptions } from "./dump-handler.ts";
 import { MAX_LINE_LENGTH } from "./dump-handler.ts";
 import { DumpLines } from "./dump-lines.ts";
@@ -12,27 +13,6 @@ export type { ChainDeclaration, DumpHandler, DumpReaderOptions } from "./dump-ha
 export { MAX_LINE_LENGTH } from "./dump-handler.ts";
 export type { RuleLine } from "./rule-view.ts";
 export { RuleView } from "./rule-view.ts";
-
-/** ` - [0:0]`: the end of a user chain's declaration. */
-const USER_DECL_TAIL = [32, 45, 32, 91, 48, 58, 48, 93];
-
-/**
- * Where the text of a `[packets:bytes] -A ...` line starts, or -1 when the prefix is not exactly
- * that (the line is then read as text, which also words the error).
- */
-function counterPrefixEnd(b: Uint8Array, start: number, end: number): number {
-  let i = start + 1;
-  const digits = (): boolean => {
-    const from = i;
-    while (i < end && b[i]! >= 48 && b[i]! <= 57) i++;
-    return i > from;
-  };
-  if (!digits() || b[i] !== 58 /* : */) return -1;
-  i++;
-  if (!digits() || b[i] !== 93 /* ] */ || b[i + 1] !== 32) return -1;
-  i += 2;
-  return b[i] === 45 && b[i + 1] === 65 && b[i + 2] === 32 ? i : -1;
-}
 
 /**
  * A streaming reader of `iptables-save` output: feed it chunks of bytes (or text) with
@@ -102,15 +82,27 @@ export class DumpReader {
       line.set(bytes.subarray(0, nl + 1), this.#carryLen);
       this.#carryLen = 0;
       this.#s.chunk++;
+      this.#s.words = new DataView(line.buffer);
       this.#checkNul(line, 0);
       this.#lineAt(line, 0, line.length - 1);
       p = nl + 1;
     }
-    this.#s.chunk++;
+    const s = this.#s;
+    s.chunk++;
     // NUL is searched like any single byte (memchr speed) before the chunk's lines are read.
     this.#checkNul(bytes, p);
     const n = bytes.length;
+    const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    s.words = words;
     while (p < n) {
+      const c = bytes[p];
+      if ((c === 45 || c === 91) /* - or [ */ && s.table !== undefined && !s.sMode) {
+        const next = this.#rule(bytes, words, p, n);
+        if (next >= 0) {
+          p = next;
+          continue;
+        }
+      }
       const nl = bytes.indexOf(10, p);
       if (nl < 0) {
         this.#appendCarry(bytes, p, n);
@@ -121,6 +113,58 @@ export class DumpReader {
     }
   }
 
+  /**
+   * The rule line at `p` of a chunk of `n` bytes, read on its bytes; returns where the next line
+   * starts, or -1, having read nothing, for a line the general path reads (one that does not end in
+   * this chunk, whose chain is not declared, with the dump's first CR, or not a plain rule line).
+   *
+   * A rule whose chain's previous rule is in the same chunk is first compared with it: when the bytes
+   * after it are the same and then a line end, it is a copy ({@linkcode RuleView.repeat}) and its end
+   * is found without searching for it.
+   */
+  #rule(bytes: Uint8Array, words: DataView, p: number, n: number): number {
+    const s = this.#s;
+    let start = p;
+    if (bytes[p] === 91) {
+      start = counterPrefixEnd(bytes, p, n);
+      if (start < 0) return -1;
+    } else if (bytes[p + 1] !== 65 /* A */ || bytes[p + 2] !== 32) return -1;
+    const rc = s.ruleChains;
+    const pos = rc.find(bytes, start + 3, n);
+    if (pos < 0) return -1;
+    let end = -1;
+    let next = -1;
+    const chunk = s.chunk;
+    if (pos < rc.lastChunk.length && rc.lastChunk[pos] === chunk) {
+      const from = rc.lastStart[pos]!;
+      const q = start + rc.lastEnd[pos]! - from;
+      const skip = 3 + s.chains.nameLength(pos);
+      if (q < n && sameBytes(words, from + skip, start + skip, q - start - skip)) {
+        if (bytes[q] === 10) next = q + 1;
+        else if (bytes[q] === 13 && s.sawCR && bytes[q + 1] === 10) next = q + 2;
+        if (next >= 0) end = q;
+      }
+    }
+    const repeat = end >= 0;
+    if (!repeat) {
+      const nl = bytes.indexOf(10, start);
+      if (nl < 0) return -1;
+      end = nl;
+      if (bytes[nl - 1] === 13) {
+        if (!s.sawCR) return -1;
+        end--;
+      }
+      next = nl + 1;
+    }
+    if (next - 1 - p > MAX_LINE_LENGTH) return -1;
+    s.lineNo++;
+    rc.remember(pos, chunk, start, end);
+    const view = s.emit(pos, bytes, p, start, end);
+    view.repeat = repeat;
+    s.deliver(view);
+    return next;
+  }
+
   /** Finishes reading.
    * @throws {DumpSyntaxError} When the input is empty or a table has no COMMIT. */
   end(): void {
@@ -129,6 +173,7 @@ export class DumpReader {
       const last = this.#carry.slice(0, this.#carryLen);
       this.#carryLen = 0;
       this.#s.chunk++;
+      this.#s.words = new DataView(last.buffer);
       this.#checkNul(last, 0);
       this.#lineAt(last, 0, last.length);
     }
@@ -219,29 +264,8 @@ export class DumpReader {
    * its chain is not declared (the text path words the error).
    */
   #ruleBytes(bytes: Uint8Array, rawStart: number, start: number, end: number): boolean {
-    const chains = this.#s.chains;
-    const nameStart = start + 3;
-    let pos = this.#s.last;
-    if (pos < 0 || !chains.isAt(pos, bytes, nameStart, end)) {
-      // Before hashing the name, a few byte compares that usually hit: iptables-save prints the
-      // chains' rules in declaration order, so the next chain is one of the next few declared, and
-      // kube-proxy writes a Service's SVC rules and its endpoints' SEP rules (declared right after
-      // it) back and forth, so it is the chain before the last one or one of the next few.
-      const before = this.#s.beforeLast;
-      pos = before >= 0 && chains.isAt(before, bytes, nameStart, end) ? before : -1;
-      const last = this.#s.last;
-      for (let k = last + 1, stop = Math.min(last + 5, chains.size); pos < 0 && k < stop; k++) {
-        if (chains.isAt(k, bytes, nameStart, end)) pos = k;
-      }
-      if (pos < 0) {
-        let sp = nameStart;
-        while (sp < end && bytes[sp] !== 32) sp++;
-        pos = chains.findBytes(bytes, nameStart, sp);
-        if (pos < 0) return false;
-      }
-      this.#s.beforeLast = this.#s.last;
-      this.#s.last = pos;
-    }
+    const pos = this.#s.ruleChains.find(bytes, start + 3, end);
+    if (pos < 0) return false;
     this.#s.deliver(this.#s.emit(pos, bytes, rawStart, start, end));
     return true;
   }

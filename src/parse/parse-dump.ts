@@ -18,6 +18,12 @@ export interface ParseDumpOptions extends DumpReaderOptions {
   readonly lazy?: boolean;
   /** About how many rules the dump holds, when known (from its size): memory is then sized at once. */
   readonly expectedRules?: number;
+  /**
+   * The chunks given to the reader are overwritten once read (a file read into one reused buffer):
+   * the ruleset then keeps its own copy of the rules' lines, one per distinct line of a chain's run
+   * of copies (a leak's 100,000s of copies share one), instead of holding every chunk.
+   */
+  readonly reusedChunks?: boolean;
 }
 
 /**
@@ -109,7 +115,7 @@ export class RulesetBuilder {
 
   constructor(options: ParseDumpOptions = {}) {
     this.#lazy = options.lazy ?? false;
-    this.#store = new RuleStore(options.expectedRules);
+    this.#store = new RuleStore(options.expectedRules, { copy: options.reusedChunks === true });
     this.handler = {
       table: (name, line) => {
         this.#chains = new ParsedChains();

@@ -16,10 +16,12 @@ export interface RuleLine {
 
 const decoder = new TextDecoder();
 const EMPTY = new Uint8Array(0);
+const EMPTY_WORDS = new DataView(EMPTY.buffer);
 
 /** Decodes UTF-8 `bytes` from `start` to `end` (bytes that are not UTF-8 become U+FFFD, as a UTF-8 file read does). */
 export function decodeBytes(bytes: Uint8Array, start: number, end: number): string {
-  return decoder.decode(bytes.subarray(start, end));
+  // A plain view: `subarray` of a Node Buffer makes a Buffer, which costs several times more.
+  return decoder.decode(new Uint8Array(bytes.buffer, bytes.byteOffset + start, end - start));
 }
 
 /**
@@ -41,6 +43,8 @@ export class RuleView {
   index = 0;
   line = 0;
   bytes: Uint8Array = EMPTY;
+  /** `bytes` read 4 at a time: a DataView over the same memory, made once per chunk by the reader. */
+  words: DataView = EMPTY_WORDS;
   /**
    * A number that changes whenever `bytes` holds other data (each chunk the reader is given, and each
    * line it had to join across chunks): a handler that searches a chunk once caches by it, which is
@@ -50,6 +54,13 @@ export class RuleView {
   rawStart = 0;
   start = 0;
   end = 0;
+  /**
+   * True when the reader saw that this rule's text is byte for byte the text of the previous rule of
+   * its chain (a leak writes its copies back to back in their chain): a handler may reuse what it
+   * worked out for that rule. False says nothing: the reader compares only where it is cheap (both
+   * rules in the same chunk).
+   */
+  repeat = false;
   #chains: ChainIndex | undefined;
   #text: string | undefined;
   #raw: string | undefined;
@@ -79,6 +90,7 @@ export class RuleView {
     this.rawStart = rawStart;
     this.start = start;
     this.end = end;
+    this.repeat = false;
     this.#text = undefined;
     this.#raw = undefined;
     this.#counters = null;

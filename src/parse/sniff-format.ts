@@ -56,8 +56,13 @@ const INDENTED =
   /^[ \t]+(?:(?:\[\d+:\d+\] )?-[APN] \S|\*(?:raw|mangle|nat|filter|security)\s*$|:\S+ \S+|COMMIT\s*$)/;
 
 function classify(line: string): LineKind {
-  if (line.trim() === "") return "blank";
   const c = line.charCodeAt(0);
+  // Nearly every line of a dump: `-A CHAIN ...` (what RULE says, without running it).
+  if (c === 45 /* - */ && line.charCodeAt(1) === 65 && line.charCodeAt(2) === 32) {
+    const d = line.charCodeAt(3);
+    if (d > 32 && d !== 0xa0 && d < 0x2000) return "rule";
+  }
+  if (line.trim() === "") return "blank";
   if (c === 35 /* # */) return "comment";
   if (c === 42 /* * */) return "table";
   if (c === 58 /* : */) return DECL.test(line) ? "decl" : "other";
@@ -212,11 +217,49 @@ function sniffHeadless(lines: readonly Line[], options: SniffOptions): SniffResu
 }
 
 /**
+ * Whether every whole line of `head` is one an iptables-save dump has (comment, `*table`, a valid
+ * declaration, `-A` rule, COMMIT, blank) and a table comes before the first rule: then the checks of
+ * {@linkcode sniffDumpFormat} find nothing to refuse, which this tells without an object per line
+ * (the head of a big dump is thousands of lines). Anything else takes the full checks.
+ */
+function plainDump(head: string): boolean {
+  let sawTable = false;
+  for (let start = 0; ; ) {
+    const nl = head.indexOf("\n", start);
+    // The last line may be cut by the end of the head: it is not looked at (as in linesOf).
+    if (nl < 0) return sawTable;
+    const end = head.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
+    const c = head.charCodeAt(start);
+    if (c === 45 /* - */) {
+      const d = head.charCodeAt(start + 3);
+      const rule = head.charCodeAt(start + 1) === 65 && head.charCodeAt(start + 2) === 32;
+      if (!sawTable || !rule || !(d > 32 && d !== 0xa0 && d < 0x2000)) return false;
+    } else if (c === 42 /* * */) {
+      sawTable = true;
+    } else if (c === 58 /* : */ || c === 91 /* [ */) {
+      const line = head.slice(start, end);
+      if (c === 58 ? !DECL.test(line) : !sawTable || !RULE.test(line)) return false;
+    } else if (c !== 35 /* # */ && start < end) {
+      const line = head.slice(start, end);
+      if (line !== "COMMIT" && line !== "COMMIT " && line.trim() !== "") return false;
+    }
+    start = nl + 1;
+  }
+}
+
+/**
  * Tells what `head` (the first chunk of the input, decoded) is; see the file comment.
  *
  * @throws {DumpSyntaxError} For input that is not a dump, with what it is and what to run instead.
  */
 export function sniffDumpFormat(head: string, options: SniffOptions): SniffResult {
+  if (!options.complete && plainDump(head)) {
+    return {
+      format: "iptables-save",
+      ...(options.table === undefined ? {} : { table: options.table }),
+      notices: [],
+    };
+  }
   const lines = linesOf(head, options.complete);
   refuseForeign(lines);
   refuseWrapped(lines);

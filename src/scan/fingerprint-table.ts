@@ -12,7 +12,7 @@
  * @example
  * ```ts
  * const t = new FingerprintTable();
- * const slot = t.find(bytes, 0, bytes.length, 1);
+ * const slot = t.find(new DataView(bytes.buffer), 0, bytes.length, 1);
  * if (t.value(slot) === 0) t.setValue(slot, line); // first time seen
  * ```
  */
@@ -21,9 +21,6 @@ export class FingerprintTable {
   #slots: Int32Array;
   #mask: number;
   #size = 0;
-  /** A DataView of the last bytes hashed: reads 4 bytes at a time, made once per chunk. */
-  #view: DataView = new DataView(new ArrayBuffer(0));
-  #viewOf: Uint8Array | undefined;
 
   /**
    * @param expected How many distinct strings to make room for at once (default: a few thousand, and
@@ -48,15 +45,10 @@ export class FingerprintTable {
   }
 
   /**
-   * The slot of the fingerprint of `bytes[start..end)` with `salt`. A new slot has value 0 until the
-   * caller sets it (to a non-zero number: that marks the slot as used).
+   * The slot of the fingerprint of the bytes from `start` to `end` of `view` with `salt`. A new slot
+   * has value 0 until the caller sets it (to a non-zero number: that marks the slot as used).
    */
-  find(b: Uint8Array, start: number, end: number, salt: number): number {
-    let view = this.#view;
-    if (b !== this.#viewOf) {
-      view = this.#view = new DataView(b.buffer, b.byteOffset, b.byteLength);
-      this.#viewOf = b;
-    }
+  find(view: DataView, start: number, end: number, salt: number): number {
     const len = end - start;
     let h1 = 0x9e3779b9 ^ salt;
     let h2 = Math.imul(salt + len, 0x85ebca77) ^ 0x27d4eb2f;
@@ -71,7 +63,7 @@ export class FingerprintTable {
       h2 = Math.imul(((h2 << 13) | (h2 >>> 19)) + w, 0x85ebca77);
     }
     let t = 0x811c9dc5 | 0;
-    for (; i < end; i++) t = Math.imul(t ^ b[i]!, 0x01000193);
+    for (; i < end; i++) t = Math.imul(t ^ view.getUint8(i), 0x01000193);
     return this.#probe(fmix(h1 ^ t ^ len), fmix((h2 + t) | 0));
   }
 

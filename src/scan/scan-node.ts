@@ -58,9 +58,6 @@ interface Group {
   readonly lines: number[];
 }
 
-/** Chains whose last rule is remembered (a power of two). */
-const RECENT = 64;
-
 const SALT: Readonly<Record<TableName, number>> = { raw: 1, mangle: 2, nat: 3, filter: 4, security: 5 };
 
 /** Options of {@linkcode NodeScanner}. */
@@ -72,9 +69,12 @@ export interface NodeScannerOptions {
   readonly expectedRules?: number;
 }
 
-/** A guess of the number of rules in `bytes` of iptables-save text (kube-proxy rules are about 140 bytes). */
+/**
+ * A guess of the number of rules in `bytes` of iptables-save text, on the high side: kube-proxy rules
+ * are about 140 bytes, and a guess too low costs growing every per-rule array once the dump is read.
+ */
 export function rulesInBytes(bytes: number): number {
-  return Math.ceil(bytes / 140);
+  return Math.ceil(bytes / 125);
 }
 
 /**
@@ -105,21 +105,18 @@ export class NodeScanner {
   #collided: Map<string, Group> | undefined;
   #rules = 0;
   #chains = 0;
-  /** A DataView of the chunk being read, to compare copies 4 bytes at a time. */
-  #view: DataView = new DataView(new ArrayBuffer(0));
-  #viewOf: Uint8Array | undefined;
+  /** The fingerprint salt of the table being read. */
+  #salt = 0;
   #current: TableCounts = { rules: 0, chains: 0 };
-  /**
-   * Per chain of the current table (direct-mapped on its position, {@linkcode RECENT} entries of 5):
-   * its position + 1 (0: empty), and its last rule's slot, chunk number, start and end.
-   */
-  readonly #recent = new Int32Array(RECENT * 5);
-  /** The fingerprint table's size when `#recent` was filled. */
-  #recentOf = 0;
+  /** Per chain of the current table, by position: the slot of its last rule (-1: not known). */
+  #slotOf: Int32Array = new Int32Array(1024).fill(-1);
+  /** The fingerprint table's size when `#slotOf` was filled (growing it moves every slot). */
+  #slotsOf = 0;
 
   readonly handler: DumpHandler = {
     table: (name) => {
-      this.#recent.fill(0);
+      this.#salt = SALT[name];
+      this.#slotOf.fill(-1);
       this.#current = { rules: 0, chains: 0 };
       this.#tables.set(name, this.#current);
     },
@@ -146,33 +143,22 @@ export class NodeScanner {
     this.#rules++;
     this.#current.rules++;
     const seen = this.#seen;
-    if (v.bytes !== this.#viewOf) {
-      this.#view = new DataView(v.bytes.buffer, v.bytes.byteOffset, v.bytes.byteLength);
-      this.#viewOf = v.bytes;
-    }
-    // A leak writes its copies back to back in their chain (kube-proxy's write order interleaves the
-    // chains): a rule with the bytes of its chain's previous rule (in the same chunk) has that rule's
-    // slot and confirmed text, so it is neither hashed nor compared with its group again.
-    const recent = this.#recent;
-    const at = (v.chainId & (RECENT - 1)) * 5;
-    const again =
-      recent[at] === v.chainId + 1 &&
-      recent[at + 2] === v.chunk &&
-      sameRun(this.#view, recent[at + 3]!, recent[at + 4]!, v.start, v.end);
-    let slot = recent[at + 1]!;
+    const c = v.chainId;
+    if (c >= this.#slotOf.length) this.#growSlots(c);
+    const slotOf = this.#slotOf;
+    // A copy of its chain's previous rule (the reader compared their bytes: a leak writes its copies
+    // back to back in their chain) has that rule's slot and confirmed text: neither hashed nor
+    // compared with its group again.
+    let slot = v.repeat ? slotOf[c]! : -1;
+    const again = slot >= 0;
     if (!again) {
-      slot = seen.find(v.bytes, v.start, v.end, SALT[v.table]);
-      // Growing the table moves every slot: the remembered ones are forgotten.
-      if (seen.byteLength !== this.#recentOf) {
-        recent.fill(0);
-        this.#recentOf = seen.byteLength;
+      slot = seen.find(v.words, v.start, v.end, this.#salt);
+      if (seen.byteLength !== this.#slotsOf) {
+        slotOf.fill(-1);
+        this.#slotsOf = seen.byteLength;
       }
     }
-    recent[at] = v.chainId + 1;
-    recent[at + 1] = slot;
-    recent[at + 2] = v.chunk;
-    recent[at + 3] = v.start;
-    recent[at + 4] = v.end;
+    slotOf[c] = slot;
     // The slot's value: the line of the only copy so far, or -(group number) once there are two.
     const value = seen.value(slot);
     if (value === 0) {
@@ -192,11 +178,17 @@ export class NodeScanner {
       return;
     }
     const group = this.#groups[-value - 1]!;
-    if (again || sameBytes(group, this.#view, v.start, v.end)) this.#count(group, v.line);
+    if (again || sameBytes(group, v.words, v.start, v.end)) this.#count(group, v.line);
     else {
-      recent[at] = 0;
+      slotOf[c] = -1;
       this.#collision(v);
     }
+  }
+
+  #growSlots(c: number): void {
+    const grown = new Int32Array(Math.max(c + 1, this.#slotOf.length * 2)).fill(-1);
+    grown.set(this.#slotOf);
+    this.#slotOf = grown;
   }
 
   #count(group: Group, line: number): void {
@@ -257,16 +249,6 @@ function sameBytes(group: Group, chunk: DataView, start: number, end: number): b
   let i = 0;
   for (; i + 4 <= len; i += 4) if (words.getInt32(i, true) !== chunk.getInt32(start + i, true)) return false;
   for (; i < len; i++) if (words.getUint8(i) !== chunk.getUint8(start + i)) return false;
-  return true;
-}
-
-/** Whether `a..aEnd` and `b..bEnd` of one chunk hold the same bytes. */
-function sameRun(chunk: DataView, a: number, aEnd: number, b: number, bEnd: number): boolean {
-  const len = aEnd - a;
-  if (len !== bEnd - b) return false;
-  let i = 0;
-  for (; i + 4 <= len; i += 4) if (chunk.getInt32(a + i, true) !== chunk.getInt32(b + i, true)) return false;
-  for (; i < len; i++) if (chunk.getUint8(a + i) !== chunk.getUint8(b + i)) return false;
   return true;
 }
 

@@ -4,7 +4,14 @@
  * on the packet's destination merged with the rules that do not constrain it, so a trace visits
  * exactly the rules a linear scan would have matched, without scanning.
  */
-import type { Chain, Rule } from "../model/ruleset.ts";
+import {
+  type Chain,
+  chainLength,
+  type Rule,
+  type RuleAccess,
+  ruleAccess,
+  ruleRuns,
+} from "../model/ruleset.ts";
 import { parseCidr } from "../net/ipv4.ts";
 import { specOf } from "./compile-rule.ts";
 import type { ChainIndex, ChainInfo } from "./trace-index.ts";
@@ -19,6 +26,7 @@ export const INDEX_MIN_RULES = 24;
 export function candidateRules(info: ChainInfo, dst: number, dport: number): readonly number[] | null {
   if (info.index === undefined) return null;
   if (info.index === null) info.index = buildChainIndex(info.chain);
+  if (info.index.linear) return null;
   const { byDst, byDport, generic, merged } = info.index;
   if (info.index.premerged) return byDst.get(dst) ?? generic;
   const a = byDst.get(dst);
@@ -35,6 +43,23 @@ export function candidateRules(info: ChainInfo, dst: number, dport: number): rea
   const list = mergeSorted(mergeSorted(a ?? [], b ?? []), generic);
   if (key !== -1) merged.set(key, list);
   return list;
+}
+
+/**
+ * The last candidate position of the run of exact copies that starts at candidate `k` (a leak's
+ * 100,000 copies right after each other): the same rule on the same packet state gives the same
+ * answer, so when the first does not match, none of them does and the walk goes on after them.
+ */
+export function lastCopy(copies: Uint8Array, cands: readonly number[] | null, k: number, n: number): number {
+  let at = k;
+  let rule = cands === null ? at : cands[at]!;
+  while (at + 1 < n) {
+    const next = cands === null ? at + 1 : cands[at + 1]!;
+    if (next !== rule + 1 || copies[next] !== 1) break;
+    at++;
+    rule = next;
+  }
+  return at;
 }
 
 function mergeSorted(x: readonly number[], y: readonly number[]): number[] {
@@ -122,56 +147,63 @@ function destinationPort(text: string): number | null | undefined {
   return m === null ? null : Number(m[1]);
 }
 
-function push(map: Map<number, number[]>, key: number, i: number): void {
-  const list = map.get(key);
-  if (list === undefined) map.set(key, [i]);
-  else list.push(i);
+/** The list of `key` in `map`, made empty on first use. */
+function listOf(map: Map<number, number[]>, key: number): number[] {
+  let list = map.get(key);
+  if (list === undefined) map.set(key, (list = []));
+  return list;
 }
 
-/** Builds the dispatch index of a long chain. */
+/**
+ * Builds the dispatch index of a long chain. It reads the chain as runs of identical rules (a leak's
+ * 100,000 copies are one run, k3s-io/k3s#3117): each distinct text is looked at once, and a chain
+ * where no rule is keyed on the destination is walked whole (`linear`) without lists of positions.
+ */
 export function buildChainIndex(chain: Chain): ChainIndex {
+  const n = chainLength(chain);
+  const { starts, texts } = ruleRuns(chain);
+  const end = (r: number): number => (r + 1 < starts.length ? starts[r + 1]! : n);
+  // Rule objects only for the few rules whose text does not tell.
+  let access: RuleAccess | undefined;
+  const ruleAt = (i: number): Rule => (access ??= ruleAccess(chain)).at(i);
+  const same = (r: number): boolean => r > 0 && texts[r] === texts[r - 1];
+  // Per run: the destination host of its text, or -1 (and the destination port, or -1).
+  const dsts: number[] = [];
+  let copies: Uint8Array | undefined;
+  let rest = 0;
+  for (let r = 0; r < texts.length; r++) {
+    const from = starts[r]!;
+    const to = end(r);
+    if (to - from > 1 || same(r)) (copies ??= new Uint8Array(n)).fill(1, same(r) ? from : from + 1, to);
+    if (same(r)) dsts.push(dsts[r - 1]!);
+    else {
+      const d = hostDestination(texts[r]!);
+      dsts.push(typeof d === "number" ? d : d === undefined ? (keyFromSpec(ruleAt(from)).dst ?? -1) : -1);
+    }
+    if (dsts[r]! < 0) rest += to - from;
+  }
+  // Long chains without destinations (KUBE-NODEPORTS) dispatch on the destination port instead.
+  const ports: number[] = [];
+  for (let r = 0; r < texts.length; r++) {
+    if (dsts[r]! >= 0 || rest < INDEX_MIN_RULES) ports.push(-1);
+    else if (same(r)) ports.push(ports[r - 1]!);
+    else {
+      const fast = destinationPort(texts[r]!);
+      ports.push((fast === undefined ? keyFromSpec(ruleAt(starts[r]!)).dport : fast) ?? -1);
+    }
+  }
   const byDst = new Map<number, number[]>();
   const byDport = new Map<number, number[]>();
-  const rest: number[] = [];
-  // Leaked duplicates (k3s-io/k3s#3117) repeat one rule's text thousands of times: reuse the answer.
-  // Each text read once; a parsed chain gives a run of identical rules one string, so `===` is cheap.
-  const texts = chain.ruleTexts?.() ?? chain.rules.map((r) => r.text);
-  let prevText: string | undefined;
-  let prevDst: number | null | undefined;
-  texts.forEach((text, i) => {
-    const d = text === prevText ? prevDst : hostDestination(text);
-    prevText = text;
-    prevDst = d;
-    if (typeof d === "number") push(byDst, d, i);
-    else if (d === undefined) {
-      const key = keyFromSpec(chain.rules[i]!);
-      if (key.dst !== undefined) push(byDst, key.dst, i);
-      else rest.push(i);
-    } else rest.push(i);
-  });
-  // Long chains without destinations (KUBE-NODEPORTS) dispatch on the destination port instead.
-  let generic = rest;
-  if (rest.length >= INDEX_MIN_RULES) {
-    generic = [];
-    let prevPortText: string | undefined;
-    let prevPort: number | undefined;
-    for (const i of rest) {
-      const text = texts[i]!;
-      let dport: number | null | undefined;
-      if (text === prevPortText) dport = prevPort;
-      else {
-        const fast = destinationPort(text);
-        dport = fast === undefined ? keyFromSpec(chain.rules[i]!).dport : fast;
-        prevPortText = text;
-        prevPort = dport ?? undefined;
-      }
-      if (typeof dport === "number") push(byDport, dport, i);
-      else generic.push(i);
-    }
+  const generic: number[] = [];
+  const linear = dsts.every((d) => d < 0) && ports.every((p) => p < 0);
+  for (let r = 0; r < texts.length && !linear; r++) {
+    const list =
+      dsts[r]! >= 0 ? listOf(byDst, dsts[r]!) : ports[r]! >= 0 ? listOf(byDport, ports[r]!) : generic;
+    for (let i = starts[r]!, to = end(r); i < to; i++) list.push(i);
   }
   const premerged = byDport.size === 0 && generic.length <= PREMERGE_MAX;
   if (premerged && generic.length > 0) {
     for (const [key, list] of byDst) byDst.set(key, mergeSorted(list, generic));
   }
-  return { byDst, byDport, generic, merged: new Map(), premerged };
+  return { byDst, byDport, generic, merged: new Map(), premerged, linear, copies };
 }

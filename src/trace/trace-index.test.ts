@@ -59,6 +59,30 @@ describe("buildTraceIndex()", () => {
     );
   });
 
+  it("passes over a run of copies that does not match and walks copies that match one by one", () => {
+    const copies = (n: number, rule: string) => Array.from({ length: n }, () => `-A LEAK ${rule}`);
+    const ruleset = parseDump(
+      nat(
+        `${chains(["LEAK"])}-A PREROUTING -j LEAK\n${[
+          ...copies(30, "-m mark --mark 0x0/0x1 -j MARK --or-mark 0x4"), // all match, each a step
+          ...copies(30, "-m mark --mark 0x1/0x1 -j ACCEPT"), // none matches
+          "-A LEAK -j MARK --or-mark 0x1",
+          ...copies(30, "-m mark --mark 0x0/0x8 -j MARK --or-mark 0x8"), // the first matches, then none
+          "-A LEAK -m mark --mark 0xd -j DNAT --to-destination 198.18.0.9:80",
+        ].join("\n")}\n`,
+      ),
+    );
+    const request: TraceRequest = { packet: { ...POD, dstIp: "10.43.0.1", dstPort: 80 }, from: "pod" };
+    const indexed = tracePacket(ruleset, request, { index: buildTraceIndex(ruleset) });
+    expect(indexed).toEqual(
+      tracePacket(ruleset, request, { index: buildTraceIndex(ruleset, { dispatch: false }) }),
+    );
+    const steps = JSON.stringify(indexed.traces[0]);
+    expect(steps.match(/--or-mark 0x4/g)).toHaveLength(30);
+    expect(steps.match(/--or-mark 0x8/g)).toHaveLength(1);
+    expect(steps).toContain("198.18.0.9");
+  });
+
   it("refuses an index built for another ruleset", () => {
     const a = parseDump(nat(""));
     const b = parseDump(nat(""));

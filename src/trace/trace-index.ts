@@ -3,7 +3,14 @@
  * indexes of long chains (chain-dispatch.ts), the cached steps of chain policies, and the file name
  * every step's evidence points at.
  */
-import type { Chain, Ruleset, TableName } from "../model/ruleset.ts";
+import {
+  type Chain,
+  chainLength,
+  type RuleAccess,
+  type Ruleset,
+  ruleAccess,
+  type TableName,
+} from "../model/ruleset.ts";
 import type { FilterStep } from "../model/trace-step.ts";
 import { buildChainIndex, INDEX_MIN_RULES } from "./chain-dispatch.ts";
 import { type CompiledRule, compileRule } from "./compile-rule.ts";
@@ -21,6 +28,13 @@ export interface ChainIndex {
    * few generic rules, like nat KUBE-SERVICES): one map lookup per trace.
    */
   readonly premerged: boolean;
+  /** No rule is keyed on the destination or its port: every rule is a candidate (the lists are empty). */
+  readonly linear: boolean;
+  /**
+   * 1 at each rule whose text is the text of the rule before it (a leak's copies), or undefined when
+   * the chain has none: a rule that does not match tells that its copies right after it do not.
+   */
+  readonly copies: Uint8Array | undefined;
 }
 
 export interface ChainInfo {
@@ -32,6 +46,11 @@ export interface ChainInfo {
   readonly length: number;
   /** Compiled rules by position; allocated when the chain is first walked. */
   compiled: Array<CompiledRule | undefined> | undefined;
+  /**
+   * The chain's rules by position, each made when first compiled: a leak's chain of 200,000 copies
+   * that a trace leaves at its first rule makes one rule object, not 200,000.
+   */
+  access: RuleAccess | undefined;
   /** Undefined for short chains; null until built. */
   index: ChainIndex | null | undefined;
   /** The policy's trace step, built on first use. */
@@ -100,7 +119,7 @@ export function buildTraceIndex(
     const own = new Map<string, ChainInfo>();
     for (const chain of table.chains.values()) {
       if (chain.builtin) own.set(chain.name, chainInfo(index, name, chain.name)!);
-      else if (index.dispatch && options.eager !== false && chain.rules.length >= INDEX_MIN_RULES) {
+      else if (index.dispatch && options.eager !== false && chainLength(chain) >= INDEX_MIN_RULES) {
         chainInfo(index, name, chain.name);
       }
     }
@@ -145,13 +164,15 @@ export function chainInfo(index: TraceIndex, table: TableName, name: string): Ch
   if (info === undefined) {
     const chain = index.ruleset.tables.get(table)?.chains.get(name);
     if (chain === undefined) return undefined;
+    const length = chainLength(chain);
     info = {
       table,
       name,
       chain,
-      length: chain.rules.length,
+      length,
       compiled: undefined,
-      index: index.dispatch && chain.rules.length >= INDEX_MIN_RULES ? null : undefined,
+      access: undefined,
+      index: index.dispatch && length >= INDEX_MIN_RULES ? null : undefined,
     };
     infos.set(name, info);
   }
@@ -171,20 +192,21 @@ export function compiledRule(index: TraceIndex, info: ChainInfo, i: number): Com
 function compileOnFirstUse(index: TraceIndex, info: ChainInfo, i: number): CompiledRule {
   const table = index.ruleset.tables.get(info.table)!;
   const isChain = (name: string) => table.chains.has(name);
-  const rules = info.chain.rules;
   let compiled = info.compiled;
   if (compiled === undefined) {
     // Preallocated: writing at scattered indexes of an empty array turns it into a slow dictionary.
-    compiled = new Array<CompiledRule | undefined>(rules.length);
+    compiled = new Array<CompiledRule | undefined>(info.length);
     info.compiled = compiled;
     // A short chain is compiled whole on first use: its rules then sit together in memory, which
     // matters when each trace reaches other chains of a large ruleset.
-    if (info.index === undefined && rules.length < INDEX_MIN_RULES) {
+    if (info.index === undefined && info.length < INDEX_MIN_RULES) {
+      const rules = info.chain.rules;
       for (let j = 0; j < rules.length; j++) compiled[j] = compileRule(rules[j]!, isChain);
       return compiled[i]!;
     }
   }
-  const c = compileRule(rules[i]!, isChain);
+  info.access ??= ruleAccess(info.chain);
+  const c = compileRule(info.access.at(i), isChain);
   compiled[i] = c;
   return c;
 }

@@ -10,7 +10,7 @@
  * that returns its head allocates nothing either.
  */
 import { applyMarks, applyNat } from "./apply-rewrite.ts";
-import { candidateRules } from "./chain-dispatch.ts";
+import { candidateRules, lastCopy } from "./chain-dispatch.ts";
 import { type CompiledRule, memoOf } from "./compile-rule.ts";
 import type { CompiledTarget } from "./compile-target.ts";
 import { evalSlow, evalTests, headerMatches } from "./eval-rule.ts";
@@ -104,11 +104,18 @@ function walkFrom(cw: ChainWalk, pos: number, head: Head): boolean {
   const { index, ctx } = walk;
   const n = cands === null ? info.length : cands.length;
   let st = head.st;
+  const copies = info.index?.copies;
   for (let k = pos; k < n; k++) {
     const c = compiledRule(index, info, cands === null ? k : cands[k]!);
-    if (!headerMatches(c, st)) continue;
+    if (!headerMatches(c, st)) {
+      if (copies !== undefined) k = lastCopy(copies, cands, k, n);
+      continue;
+    }
     const r = evalTests(c, st, ctx);
-    if (r === false) continue;
+    if (r === false) {
+      if (copies !== undefined) k = lastCopy(copies, cands, k, n);
+      continue;
+    }
     if (r === true) {
       const next = applyTarget(cw, k, c, head, undefined);
       if (next !== GO_ON) return next === RETURNED;

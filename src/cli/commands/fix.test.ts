@@ -114,14 +114,16 @@ describe("netdoctor fix duplicates", () => {
     expect(report).toMatchObject({ before: 4, after: 3, copies: 2, removed: 1, kept: 1, files: [] });
     expect(report.removedGroups).toEqual([
       expect.objectContaining({
-        lines: [7],
+        count: 1,
+        runs: [{ first: 7, last: 7, count: 1 }],
         keptLine: 6,
         owner: "flannel",
         reason: expect.stringMatching(/^dead:/),
       }),
     ]);
     expect(report.keptGroups[0]).toMatchObject({
-      lines: [9],
+      count: 1,
+      runs: [{ first: 9, last: 9, count: 1 }],
       copyOfLine: 8,
       reason: expect.stringMatching(/limit/),
     });

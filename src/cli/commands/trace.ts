@@ -1,9 +1,7 @@
 import { stat } from "node:fs/promises";
 import type { Command } from "commander";
 import { readDump } from "../../collect/read-dump.ts";
-import { readIpsetFile, readNodeIpsets } from "../../collect/read-node-ipsets.ts";
-import { readTraceNode, type TraceNode } from "../../collect/read-trace-node.ts";
-import { refineTrace } from "../../diagnose/trace-verdict.ts";
+import type { TraceNode } from "../../collect/read-trace-node.ts";
 import type { Ruleset } from "../../model/ruleset.ts";
 import { isDelivered, type TraceResult } from "../../model/trace.ts";
 import { renderTraceText } from "../../report/render-trace-text.ts";
@@ -11,9 +9,7 @@ import { rulesetFamily, tracePacket } from "../../trace/trace-packet.ts";
 import { EXIT_OK, EXIT_PROBLEMS, EXIT_UNDECIDED, UsageError } from "../exit-codes.ts";
 import { formatOutput, parseOutputFormat, writeStdout } from "../output.ts";
 import { runAction } from "../run-action.ts";
-import { hostFields, hostText, wholeHostOf, withoutIpvsWalk } from "./trace-host-cli.ts";
 import { ipvsOf, ipvsOption } from "./trace-ipvs-cli.ts";
-import { runMultiHopTrace } from "./trace-multihop.ts";
 import { bridgedOf, ingressOf, type TraceCliOptions, traceRequestFromOptions } from "./trace-options.ts";
 
 export { parseEndpoint, traceRequestFromOptions } from "./trace-options.ts";
@@ -26,6 +22,8 @@ async function sourceOf(opts: TraceCliOptions): Promise<{ path: string; file: st
   if (opts.bundle !== undefined) {
     if (opts.dump !== undefined) throw new UsageError("Cannot use --dump with --bundle: give one of them");
     const where = ingressOf(opts.from);
+    // What only a bundle needs is loaded only for a bundle: `trace --dump` starts faster.
+    const { readTraceNode } = await import("../../collect/read-trace-node.ts");
     const node = await readTraceNode(opts.bundle, {
       ...(opts.node === undefined ? {} : { node: opts.node }),
       ...("pod" in where ? { fromPod: where.pod } : {}),
@@ -68,8 +66,23 @@ export function traceExitCode(result: TraceResult): number {
   return ds.some((d) => d.kind !== "undecided" && !isDelivered(d)) ? EXIT_PROBLEMS : EXIT_UNDECIDED;
 }
 
+/** The node's ipsets: from --ipsets FILE, or from the bundle's node. */
+async function ipsetsOf(opts: TraceCliOptions, node: TraceNode | undefined) {
+  if (opts.ipsets === undefined && (opts.bundle === undefined || node === undefined)) return undefined;
+  const { readIpsetFile, readNodeIpsets } = await import("../../collect/read-node-ipsets.ts");
+  if (opts.ipsets !== undefined) {
+    const ipsets = await readIpsetFile(opts.ipsets, opts.ipsets);
+    if (ipsets === undefined) throw new UsageError(`Cannot read --ipsets ${opts.ipsets}: no such file`);
+    return ipsets;
+  }
+  return readNodeIpsets(opts.bundle!, node!.node);
+}
+
 async function runTrace(opts: TraceCliOptions): Promise<number> {
-  if (opts.to !== undefined) return runMultiHopTrace({ ...opts, to: opts.to }, traceExitCode);
+  if (opts.to !== undefined) {
+    const { runMultiHopTrace } = await import("./trace-multihop.ts");
+    return runMultiHopTrace({ ...opts, to: opts.to }, traceExitCode);
+  }
   if (opts.dst === undefined)
     throw new UsageError(
       "Cannot trace without a destination: give --dst IP:PORT (or --bundle DIR --from NS/POD --to TARGET)",
@@ -86,14 +99,7 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
   ];
   const bridged = bridgedOf(opts.bridged);
   const ruleset = await rulesOf(source.path, source.file);
-  const ipsets =
-    opts.ipsets !== undefined
-      ? await readIpsetFile(opts.ipsets, opts.ipsets)
-      : opts.bundle !== undefined && source.node !== undefined
-        ? await readNodeIpsets(opts.bundle, source.node.node)
-        : undefined;
-  if (opts.ipsets !== undefined && ipsets === undefined)
-    throw new UsageError(`Cannot read --ipsets ${opts.ipsets}: no such file`);
+  const ipsets = await ipsetsOf(opts, source.node);
   const traced = tracePacket(
     ruleset,
     {
@@ -111,6 +117,15 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
       ...ipvsOption(ipvs?.table, ruleset, source.file),
     },
   );
+  if (source.node === undefined) {
+    const output = { dump: source.file, localIps, ...traced };
+    await writeStdout(formatOutput(format, output, (r) => renderTraceText(r, { file: source.file })));
+    return traceExitCode(traced);
+  }
+  const [{ hostFields, hostText, wholeHostOf, withoutIpvsWalk }, { refineTrace }] = await Promise.all([
+    import("./trace-host-cli.ts"),
+    import("../../diagnose/trace-verdict.ts"),
+  ]);
   // A bundle node with nft-ruleset.json is traced through every table of the host (issue 15); the
   // nft walk does not simulate IPVS, so an IPVS node keeps the iptables + IPVS trace.
   const whole = await wholeHostOf(opts, source, traced, {
@@ -121,10 +136,10 @@ async function runTrace(opts: TraceCliOptions): Promise<number> {
   const host = ipvs === undefined ? whole : withoutIpvsWalk(whole);
   // With a bundle, the cluster says more: a path to an address of the node's pod CIDR that no pod has
   // ends neighbor-unreachable.
-  const result =
-    source.node === undefined
-      ? traced
-      : refineTrace(host?.result ?? traced, { cluster: source.node.cluster, node: source.node.node });
+  const result = refineTrace(host?.result ?? traced, {
+    cluster: source.node.cluster,
+    node: source.node.node,
+  });
   const output = { dump: source.file, localIps, ...result, ...hostFields(host) };
   await writeStdout(
     formatOutput(

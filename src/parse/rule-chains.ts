@@ -1,0 +1,108 @@
+/**
+ * How the reader's byte path places a rule line in its chain, and recognises a copy of the chain's
+ * previous rule. Internal to the reader.
+ */
+import { ChainIndex } from "./chain-index.ts";
+
+/** Chains remembered besides the last one (a power of two). */
+const RECENT = 8;
+
+/**
+ * The chains of the table being read, found by the bytes of a rule's `-A NAME`, with what the reader
+ * remembers per chain: where the chain's last rule text is (the number of the chunk it was read
+ * from, its start and end there).
+ *
+ * Finding a chain usually costs a few byte compares and no hashing: iptables-save prints each chain's
+ * rules together, in declaration order (so a new chain is one of the next few declared), and
+ * kube-proxy's write order goes back and forth between a few chains (a Service's chain and its
+ * endpoints' chains; a leak's copies between the chains it leaks into), which the last chain and
+ * {@linkcode RECENT} recent ones catch. Anything else is looked up by its name's hash.
+ */
+export class RuleChains {
+  chains = new ChainIndex();
+  /** Position of the chain of the last rule, or -1. */
+  last = -1;
+  /** Chains of recent rules other than `last` (-1: none), replaced round-robin. */
+  readonly #recent = new Int32Array(RECENT).fill(-1);
+  #ring = 0;
+  /** Per chain: the chunk number of its last rule (0: none in this table), and where its text is. */
+  lastChunk: Int32Array = new Int32Array(1024);
+  lastStart: Int32Array = new Int32Array(1024);
+  lastEnd: Int32Array = new Int32Array(1024);
+
+  /** Starts a new table. */
+  reset(): void {
+    this.chains = new ChainIndex();
+    this.last = -1;
+    this.#recent.fill(-1);
+    this.lastChunk.fill(0);
+  }
+
+  /**
+   * The position of the declared chain whose name starts at `nameStart` and ends at a space or at
+   * `end`, or -1. Makes it the last chain.
+   */
+  find(bytes: Uint8Array, nameStart: number, end: number): number {
+    const chains = this.chains;
+    const last = this.last;
+    if (last >= 0 && chains.isAt(last, bytes, nameStart, end)) return last;
+    let pos = -1;
+    for (let k = last + 1, stop = Math.min(last + 5, chains.size); k < stop; k++) {
+      if (chains.isAt(k, bytes, nameStart, end)) {
+        pos = k;
+        break;
+      }
+    }
+    const recent = this.#recent;
+    if (pos < 0) {
+      for (let k = 0; k < RECENT; k++) {
+        const c = recent[k]!;
+        if (c >= 0 && chains.isAt(c, bytes, nameStart, end)) {
+          // The old last chain takes the found one's place: the ring never holds the last chain.
+          recent[k] = last;
+          this.last = c;
+          return c;
+        }
+      }
+      let sp = nameStart;
+      while (sp < end && bytes[sp] !== 32) sp++;
+      pos = chains.findBytes(bytes, nameStart, sp);
+      if (pos < 0) return -1;
+    }
+    if (last >= 0) {
+      recent[this.#ring] = last;
+      this.#ring = (this.#ring + 1) & (RECENT - 1);
+    }
+    this.last = pos;
+    return pos;
+  }
+
+  /** Makes chain `pos` the last chain (a rule read on the text path). */
+  setLast(pos: number): void {
+    if (pos !== this.last && this.last >= 0) {
+      this.#recent[this.#ring] = this.last;
+      this.#ring = (this.#ring + 1) & (RECENT - 1);
+    }
+    this.last = pos;
+  }
+
+  /** Remembers that chain `pos`'s last rule text is `start..end` of chunk number `chunk`. */
+  remember(pos: number, chunk: number, start: number, end: number): void {
+    if (pos >= this.lastChunk.length) this.#grow(pos);
+    this.lastChunk[pos] = chunk;
+    this.lastStart[pos] = start;
+    this.lastEnd[pos] = end;
+  }
+
+  #grow(pos: number): void {
+    const size = Math.max(pos + 1, this.lastChunk.length * 2);
+    const grown = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(size);
+      b.set(a);
+      return b;
+    };
+    this.lastChunk = grown(this.lastChunk);
+    this.lastStart = grown(this.lastStart);
+    this.lastEnd = grown(this.lastEnd);
+  }
+}
