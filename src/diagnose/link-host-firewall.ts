@@ -46,6 +46,19 @@ function clientSees(t: Trace): string {
   return err === undefined ? "times out (no answer)" : `gets ${err} ("${ERRNO_MESSAGES[err] ?? err}")`;
 }
 
+/** What an undecided whole-host trace lacks: the node's ipset save when a set decided it, else the facts named. */
+function openEvidence(d: Trace["disposition"], node: string): { missing: string; howToGet: string } {
+  if (d.kind === "undecided" && d.needs === "ipset-members")
+    return {
+      missing: `nodes/${node}/ipset-save.txt`,
+      howToGet: `\`netdoctor collect --nodes ${node}\`, or \`ssh ${node} sudo ipset save > nodes/${node}/ipset-save.txt\``,
+    };
+  return {
+    missing: "the facts the tracer could not see (interfaces, marks, conntrack state)",
+    howToGet: `\`netdoctor trace --bundle DIR --node ${node}\` with the missing facts`,
+  };
+}
+
 function blockedLink(ctx: WalkContext, node: string, hits: readonly { t: Trace; by: FilterStep }[]): Link {
   const { t, by } = hits[0]!;
   const share = Math.round(hits.reduce((n, h) => n + h.t.probability, 0) * 1000) / 10;
@@ -143,10 +156,7 @@ function judgeNode(ctx: WalkContext, f: NodeFirewallFacts): Link {
     return undecided(
       "host-firewall",
       `the whole-host trace on ${node}${f.role} cannot decide ${Math.round(open.reduce((s, t) => s + t.probability, 0) * 1000) / 10}% of the paths: ${d.kind === "undecided" ? d.reason : ""}`,
-      {
-        missing: "the facts the tracer could not see (interfaces, marks, conntrack state)",
-        howToGet: `\`netdoctor trace --bundle DIR --node ${node}\` with the missing facts`,
-      },
+      openEvidence(d, node),
     );
   }
   return plain(

@@ -153,8 +153,13 @@ describe.skipIf(skip)("networkPolicyLink() on bundles with real iptables-save an
     await unlink(join(dir, "nodes/master2/ipset-save.txt"));
     const d = await diagnoseBundleDir(dir, QUESTION);
     expect(d.verdict).toBe("undecided");
-    expect(d.undecidedAt).toBe("network-policy");
-    expect(step(d).missing).toBe("nodes/master2/ipset-save.txt");
+    // The first link to stop is master2's host firewall (its whole-host walk meets kube-router's
+    // set match before any other table); it says which set and file it could not read.
+    expect(d.undecidedAt).toBe("host-firewall");
+    const fw = d.steps.find((x) => x.check === "host-firewall")!;
+    expect(fw.status).toBe("undecided");
+    expect(fw.detail).toMatch(/on master2 .*ipset KUBE-SRC-\w+ cannot be read: .*ipset-save\.txt/);
+    expect(step(d)).toMatchObject({ status: "undecided", missing: "nodes/master2/ipset-save.txt" });
     expect(step(d).howToGet).toContain("ipset save > nodes/master2/ipset-save.txt");
     // The path stops at the same place: master2's allowing rule matches on its source ipset.
     const end = d.steps.find((x) => x.check === "endpoint-node")!;

@@ -99,8 +99,16 @@ function nodeFirewall(ctx: WalkContext, a: Arrival): PathNodeFirewall {
   if (ev?.nft === undefined) return { node: a.node, host: none };
   try {
     const out = a.outInterface;
+    // The node's ipsets (read with its rules by the multi-hop walk) decide kube-router's `-m set`.
+    const ipsets = ctx.hostPathInput?.ipsets.get(a.node);
     const r = traceClientNode(
-      { ruleset, host: ev, file: `nodes/${a.node}/iptables-save.txt`, node: a.node },
+      {
+        ruleset,
+        host: ev,
+        file: `nodes/${a.node}/iptables-save.txt`,
+        node: a.node,
+        ...(ipsets === undefined ? {} : { extras: { ipsets } }),
+      },
       {
         packet: a.packet,
         from: "pod",
