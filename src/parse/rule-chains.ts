@@ -25,6 +25,8 @@ export class RuleChains {
   /** Chains of recent rules other than `last` (-1: none), replaced round-robin. */
   readonly #recent = new Int32Array(RECENT).fill(-1);
   #ring = 0;
+  /** Whether the recent chains found the last chain change (see {@linkcode RuleChains.find}). */
+  #recentFirst = false;
   /** Per chain: the chunk number of its last rule (0: none in this table), and where its text is. */
   lastChunk: Int32Array = new Int32Array(1024);
   lastStart: Int32Array = new Int32Array(1024);
@@ -40,41 +42,59 @@ export class RuleChains {
 
   /**
    * The position of the declared chain whose name starts at `nameStart` and ends at a space or at
-   * `end`, or -1. Makes it the last chain.
+   * `end`, or -1. Makes it the last chain. The recent chains are tried before the next declared ones
+   * when they found the last new chain (kube-proxy's order), after them otherwise (iptables-save's).
    */
   find(bytes: Uint8Array, nameStart: number, end: number): number {
-    const chains = this.chains;
     const last = this.last;
-    if (last >= 0 && chains.isAt(last, bytes, nameStart, end)) return last;
+    if (last >= 0 && this.chains.isAt(last, bytes, nameStart, end)) return last;
     let pos = -1;
-    for (let k = last + 1, stop = Math.min(last + 5, chains.size); k < stop; k++) {
-      if (chains.isAt(k, bytes, nameStart, end)) {
-        pos = k;
-        break;
-      }
-    }
-    const recent = this.#recent;
-    if (pos < 0) {
-      for (let k = 0; k < RECENT; k++) {
-        const c = recent[k]!;
-        if (c >= 0 && chains.isAt(c, bytes, nameStart, end)) {
-          // The old last chain takes the found one's place: the ring never holds the last chain.
-          recent[k] = last;
-          this.last = c;
-          return c;
+    if (this.#recentFirst) {
+      pos = this.#fromRecent(bytes, nameStart, end);
+      if (pos >= 0) return pos;
+      pos = this.#fromNext(bytes, nameStart, end);
+      this.#recentFirst = pos < 0;
+    } else {
+      pos = this.#fromNext(bytes, nameStart, end);
+      if (pos < 0) {
+        pos = this.#fromRecent(bytes, nameStart, end);
+        if (pos >= 0) {
+          this.#recentFirst = true;
+          return pos;
         }
       }
+    }
+    if (pos < 0) {
       let sp = nameStart;
       while (sp < end && bytes[sp] !== 32) sp++;
-      pos = chains.findBytes(bytes, nameStart, sp);
+      pos = this.chains.findBytes(bytes, nameStart, sp);
       if (pos < 0) return -1;
     }
-    if (last >= 0) {
-      recent[this.#ring] = last;
-      this.#ring = (this.#ring + 1) & (RECENT - 1);
-    }
-    this.last = pos;
+    this.setLast(pos);
     return pos;
+  }
+
+  /** One of the next few declared chains (iptables-save prints the chains' rules in declaration order). */
+  #fromNext(bytes: Uint8Array, nameStart: number, end: number): number {
+    const chains = this.chains;
+    for (let k = this.last + 1, stop = Math.min(this.last + 5, chains.size); k < stop; k++) {
+      if (chains.isAt(k, bytes, nameStart, end)) return k;
+    }
+    return -1;
+  }
+
+  /** One of the recent chains, which becomes the last (the old last takes its place in the ring). */
+  #fromRecent(bytes: Uint8Array, nameStart: number, end: number): number {
+    const recent = this.#recent;
+    for (let k = 0; k < RECENT; k++) {
+      const c = recent[k]!;
+      if (c >= 0 && this.chains.isAt(c, bytes, nameStart, end)) {
+        recent[k] = this.last;
+        this.last = c;
+        return c;
+      }
+    }
+    return -1;
   }
 
   /** Makes chain `pos` the last chain (a rule read on the text path). */

@@ -27,11 +27,18 @@ export class FingerprintTable {
    *   the table grows): sizing it for the input saves rehashing a large table several times.
    */
   constructor(expected = 8192) {
-    let cap = 1 << 14;
-    // Room for `expected` at most two-thirds full; it grows (to at most half full) if that was too few.
-    while (cap * 2 < expected * 3 && cap < 1 << 24) cap *= 2;
+    const cap = capacityFor(expected);
     this.#slots = new Int32Array(cap * 3);
     this.#mask = cap - 1;
+  }
+
+  /**
+   * Makes room for `expected` distinct strings at once (one rehash), when the table is smaller: a
+   * caller that learns how many to expect only while reading grows it once instead of several times.
+   */
+  reserve(expected: number): void {
+    const cap = capacityFor(expected);
+    if (cap > this.#mask + 1) this.#rehash(cap);
   }
 
   /** Number of distinct fingerprints stored. */
@@ -97,9 +104,12 @@ export class FingerprintTable {
   }
 
   #grow(): void {
-    const old = this.#slots;
     // Quadruple while small: fewer rehashes of a table that will hold a million fingerprints.
-    const cap = (this.#mask + 1) * (this.#mask < 1 << 19 ? 4 : 2);
+    this.#rehash((this.#mask + 1) * (this.#mask < 1 << 19 ? 4 : 2));
+  }
+
+  #rehash(cap: number): void {
+    const old = this.#slots;
     const slots = new Int32Array(cap * 3);
     const mask = cap - 1;
     for (let at = 0; at < old.length; at += 3) {
@@ -114,6 +124,13 @@ export class FingerprintTable {
     this.#slots = slots;
     this.#mask = mask;
   }
+}
+
+/** Slots for `expected` strings at most two-thirds full (the table grows to at most half full). */
+function capacityFor(expected: number): number {
+  let cap = 1 << 14;
+  while (cap * 2 < expected * 3 && cap < 1 << 24) cap *= 2;
+  return cap;
 }
 
 /** MurmurHash3's finaliser: every input bit affects every output bit. */

@@ -14,7 +14,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { type GenerateDumpOptions, generateDump, optionsForRules } from "../bench/generate-dump.ts";
 import { DumpReader } from "../parse/dump-reader.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
-import { NodeScanner } from "./scan-node.ts";
+import { NodeScanner, rulesInBytes } from "./scan-node.ts";
 
 const REALWORLD_DIR = resolve(process.cwd(), "../shared/realworld");
 const REALWORLD = existsSync(REALWORLD_DIR) ? REALWORLD_DIR : undefined;
@@ -57,10 +57,13 @@ function statement(file: string): { groups: string[]; rules: number } {
   return { groups, rules };
 }
 
-/** The scanner's groups in the same form, reading the file in chunks of `chunk` bytes. */
-function scanned(file: string, chunk: number): { groups: string[]; rules: number } {
+/**
+ * The scanner's groups in the same form, reading the file in chunks of `chunk` bytes; `sized`: told
+ * how many rules to expect, as the CLI tells it (it then sizes its table after the first rules).
+ */
+function scanned(file: string, chunk: number, sized = false): { groups: string[]; rules: number } {
   const bytes = readFileSync(file);
-  const scanner = new NodeScanner();
+  const scanner = new NodeScanner(sized ? { expectedRules: rulesInBytes(bytes.length) } : {});
   const reader = new DumpReader(scanner.handler);
   for (let at = 0; at < bytes.length; at += chunk) reader.push(bytes.subarray(at, at + chunk));
   reader.end();
@@ -96,6 +99,7 @@ describe("NodeScanner against awk, sort and uniq", () => {
       expect(want.groups.length).toBeGreaterThan(name === "all distinct" ? -1 : 0);
       // 64 KiB chunks (a pipe's) and an odd size that cuts lines anywhere.
       for (const chunk of [1 << 16, 4093]) expect(scanned(file, chunk)).toEqual(want);
+      expect(scanned(file, 1 << 20, true)).toEqual(want);
     },
   );
 

@@ -252,3 +252,23 @@ describe("NodeScanner properties", () => {
     );
   });
 });
+
+test("NodeScanner sized for a dump counts copies right across the point where it sizes its table", () => {
+  // Distinct rules in chain A, each followed by a copy of chain B's one rule: after its first 16,384
+  // rules the scanner makes room for half the dump distinct, and B's next copies must still count.
+  const lines = ["*filter", ":INPUT ACCEPT [0:0]", ":A - [0:0]", ":B - [0:0]"];
+  const pairs = 20_000;
+  for (let i = 0; i < pairs; i++)
+    lines.push(`-A A -s 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32 -j ACCEPT`, "-A B -j DROP");
+  lines.push("COMMIT", "");
+  const text = lines.join("\n");
+  const scanner = new NodeScanner({ expectedRules: 2 * pairs });
+  const reader = new DumpReader(scanner.handler);
+  reader.push(text);
+  reader.end();
+  const scan = scanner.finish({ node: "n", file: "f", header: reader.header });
+  expect(scan.duplicates.groups.map((g) => [g.rule, g.count, g.lines])).toEqual([
+    ["-A B -j DROP", pairs, [6, 8, 10, 12, 14]],
+  ]);
+  expect(scan.duplicates.extraRules).toBe(pairs - 1);
+});

@@ -58,6 +58,9 @@ interface Group {
   readonly lines: number[];
 }
 
+/** Rules read before the fingerprint table is sized for the whole dump. */
+const ESTIMATE_AFTER = 16_384;
+
 const SALT: Readonly<Record<TableName, number>> = { raw: 1, mangle: 2, nat: 3, filter: 4, security: 5 };
 
 /** Options of {@linkcode NodeScanner}. */
@@ -105,6 +108,8 @@ export class NodeScanner {
   #collided: Map<string, Group> | undefined;
   #rules = 0;
   #chains = 0;
+  /** About how many rules the dump holds (from its size), if known. */
+  readonly #expected: number | undefined;
   /** The fingerprint salt of the table being read. */
   #salt = 0;
   #current: TableCounts = { rules: 0, chains: 0 };
@@ -131,7 +136,25 @@ export class NodeScanner {
   };
 
   constructor(options: NodeScannerOptions = {}) {
-    this.#seen = new FingerprintTable(options.expectedRules);
+    this.#expected = options.expectedRules;
+    // Sized for the dump once its first rules tell how many are copies (see #estimate): a leak's
+    // million rules have a few thousand distinct ones, and a table sized for a million distinct
+    // rules is 24 MB of fresh pages touched all over.
+    this.#seen = new FingerprintTable(Math.min(options.expectedRules ?? 8192, ESTIMATE_AFTER));
+  }
+
+  /**
+   * After the first {@linkcode ESTIMATE_AFTER} rules: room for as many distinct rules as their share
+   * of distinct ones says the whole dump has (with a margin), at most the rules the dump may hold.
+   */
+  #estimate(): void {
+    const expected = this.#expected;
+    if (expected === undefined) return;
+    const share = this.#seen.size / this.#rules;
+    this.#seen.reserve(Math.min(expected, Math.ceil(expected * Math.min(1, share * 1.25))));
+    // A rehash moved every slot: the remembered ones are forgotten.
+    this.#slotOf.fill(-1);
+    this.#slotsOf = this.#seen.byteLength;
   }
 
   /** Bytes held by the fingerprint table (for benchmarks). */
@@ -140,7 +163,7 @@ export class NodeScanner {
   }
 
   #rule(v: RuleView): void {
-    this.#rules++;
+    if (++this.#rules === ESTIMATE_AFTER) this.#estimate();
     this.#current.rules++;
     const seen = this.#seen;
     const c = v.chainId;
