@@ -137,11 +137,6 @@ export class ChainIndex {
     return true;
   }
 
-  /** The length of chain `pos`'s name in bytes. */
-  nameLength(pos: number): number {
-    return this.#spans[2 * pos + 1]!;
-  }
-
   /** The index of the next rule of chain `pos` (0 for its first), counting it. */
   next(pos: number): number {
     return this.#counts[pos]!++;

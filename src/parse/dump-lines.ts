@@ -229,6 +229,8 @@ export class DumpLines {
       pos = this.chains.find(name);
     }
     this.ruleChains.setLast(pos);
+    // Read as text: the next rule of the chain is not compared with an older one.
+    this.ruleChains.lastChunk[pos] = 0;
     if (!split) {
       this.deliver(this.emit(pos, bytes, rawStart, start, end));
       return;

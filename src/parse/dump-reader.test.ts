@@ -589,6 +589,17 @@ describe("DumpReader repeat", () => {
     ]);
   });
 
+  test("DumpReader compares a rule with its chain's previous rule also when that one was read as text", () => {
+    // `-A A` (no options) is read on the text path; the rule after it is not a copy of it.
+    const dump = `${head}-A A -j DROP\n-A A\n-A A -j DROP\n-A A -j DROP\nCOMMIT\n`;
+    expect(repeats([dump])).toEqual([
+      [6, false],
+      [7, false],
+      [8, false],
+      [9, true],
+    ]);
+  });
+
   test("DumpReader reads a copy whose line end is past the chunk, or a cut line, as a rule", () => {
     // Line 7 ends in the next chunk (and is longer than line 6 there); line 8 is cut in two.
     const r = repeats([`${head}-A A -j DROP\n-A A -j DROP`, "S\n-A A -j D", "ROPS\nCOMMIT\n"]);

@@ -135,14 +135,17 @@ export class DumpReader {
     let end = -1;
     let next = -1;
     const chunk = s.chunk;
-    if (pos < rc.lastChunk.length && rc.lastChunk[pos] === chunk) {
-      const from = rc.lastStart[pos]!;
-      const q = start + rc.lastEnd[pos]! - from;
-      const skip = 3 + s.chains.nameLength(pos);
-      if (q < n && sameBytes(words, from + skip, start + skip, q - start - skip)) {
+    const lastChunk = rc.lastChunk;
+    const lastStart = rc.lastStart;
+    const lastEnd = rc.lastEnd;
+    if (lastChunk[pos] === chunk) {
+      // Same length (a line end right there), then the same bytes after `-A `.
+      const from = lastStart[pos]!;
+      const q = start + lastEnd[pos]! - from;
+      if (q < n) {
         if (bytes[q] === 10) next = q + 1;
         else if (bytes[q] === 13 && s.sawCR && bytes[q + 1] === 10) next = q + 2;
-        if (next >= 0) end = q;
+        if (next >= 0 && sameBytes(words, from + 3, start + 3, q - start - 3)) end = q;
       }
     }
     const repeat = end >= 0;
@@ -158,7 +161,9 @@ export class DumpReader {
     }
     if (next - 1 - p > MAX_LINE_LENGTH) return -1;
     s.lineNo++;
-    rc.remember(pos, chunk, start, end);
+    lastChunk[pos] = chunk;
+    lastStart[pos] = start;
+    lastEnd[pos] = end;
     const view = s.emit(pos, bytes, p, start, end);
     view.repeat = repeat;
     s.deliver(view);
@@ -264,8 +269,10 @@ export class DumpReader {
    * its chain is not declared (the text path words the error).
    */
   #ruleBytes(bytes: Uint8Array, rawStart: number, start: number, end: number): boolean {
-    const pos = this.#s.ruleChains.find(bytes, start + 3, end);
+    const rc = this.#s.ruleChains;
+    const pos = rc.find(bytes, start + 3, end);
     if (pos < 0) return false;
+    rc.remember(pos, this.#s.chunk, start, end);
     this.#s.deliver(this.#s.emit(pos, bytes, rawStart, start, end));
     return true;
   }

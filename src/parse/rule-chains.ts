@@ -97,8 +97,12 @@ export class RuleChains {
     return -1;
   }
 
-  /** Makes chain `pos` the last chain (a rule read on the text path). */
+  /**
+   * Makes chain `pos` the last chain (also for a rule read on the text path), with room for what is
+   * remembered of it: the last chain and the recent ones always have that room.
+   */
   setLast(pos: number): void {
+    if (pos >= this.lastChunk.length) this.#grow(pos);
     if (pos !== this.last && this.last >= 0) {
       this.#recent[this.#ring] = this.last;
       this.#ring = (this.#ring + 1) & (RECENT - 1);
@@ -106,9 +110,8 @@ export class RuleChains {
     this.last = pos;
   }
 
-  /** Remembers that chain `pos`'s last rule text is `start..end` of chunk number `chunk`. */
+  /** Remembers that chain `pos` (a chain found since the last reset) has its last rule text at `start..end` of chunk number `chunk`. */
   remember(pos: number, chunk: number, start: number, end: number): void {
-    if (pos >= this.lastChunk.length) this.#grow(pos);
     this.lastChunk[pos] = chunk;
     this.lastStart[pos] = start;
     this.lastEnd[pos] = end;
