@@ -16,6 +16,7 @@ import { DEMO_HEALTHY_FROM, DEMO_TO } from "../demo/incident.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { netnsUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { healthyCluster } from "../testing/demo-bundles.ts";
+import { FIREWALLD, FIREWALLD_TRUSTED } from "../testing/firewalld-tables.ts";
 import { realNodeFiles } from "../testing/host-bundle.ts";
 import { nftUnavailable } from "../testing/nft-lab.ts";
 import { writeBundleFiles } from "./demo-bundle.ts";
@@ -25,25 +26,6 @@ const skip = skipBecause(
   netnsUnavailable() ?? nftUnavailable(),
   "endpoint-node host firewall (real nft in a netns)",
 );
-
-/** firewalld 0.8's forward chain, as in host-firewall.bundle.test.ts: it ends in a reject. */
-const FIREWALLD = `table inet firewalld {
-  chain filter_FORWARD {
-    type filter hook forward priority filter + 10; policy accept;
-    ct state { established, related } accept
-    ct state invalid drop
-    iifname "lo" accept
-    jump filter_FORWARD_IN_ZONES
-    reject with icmpx type admin-prohibited
-  }
-  chain filter_FORWARD_IN_ZONES {
-    iifname "eth0" goto filter_FWDI_public
-    goto filter_FWDI_public
-  }
-  chain filter_FWDI_public {
-  }
-}`;
-const TRUSTED = FIREWALLD.replace('iifname "eth0"', 'ip saddr 10.42.0.0/16 accept\n    iifname "eth0"');
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -91,7 +73,7 @@ describe.skipIf(skip)("hostFirewallLink() on the endpoint's node", () => {
   it("proves the question end to end once master2's firewalld trusts the pod range", {
     timeout: 120_000,
   }, async () => {
-    const d = await ask(await bundle(TRUSTED));
+    const d = await ask(await bundle(FIREWALLD_TRUSTED));
     expect(d.verdict).toBe("reachable");
     expect(step(d, "host-firewall")?.detail).toContain("on master2 (the endpoint's node)");
     expect(step(d, "host-firewall")?.detail).toContain("nft inet firewalld");

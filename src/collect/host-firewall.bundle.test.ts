@@ -14,6 +14,7 @@ import { DEMO_HEALTHY_FROM, DEMO_TO } from "../demo/incident.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import { netnsUnavailable, skipBecause } from "../testing/capabilities.ts";
 import { healthyCluster } from "../testing/demo-bundles.ts";
+import { FIREWALLD, FIREWALLD_TRUSTED } from "../testing/firewalld-tables.ts";
 import { realNodeFiles } from "../testing/host-bundle.ts";
 import { nftUnavailable } from "../testing/nft-lab.ts";
 import { writeBundleFiles } from "./demo-bundle.ts";
@@ -26,27 +27,6 @@ const skip = skipBecause(
 const NODE = "master1";
 const MAIN = resolve("src/cli/main.ts");
 
-/** A firewalld 0.8-style zone table: the forward chain ends in `reject with icmpx admin-prohibited`. */
-const FIREWALLD = `table inet firewalld {
-  chain filter_FORWARD {
-    type filter hook forward priority filter + 10; policy accept;
-    ct state { established, related } accept
-    ct state invalid drop
-    iifname "lo" accept
-    jump filter_FORWARD_IN_ZONES
-    reject with icmpx type admin-prohibited
-  }
-  chain filter_FORWARD_IN_ZONES {
-    iifname "eth0" goto filter_FWDI_public
-    goto filter_FWDI_public
-  }
-  chain filter_FWDI_public {
-    jump filter_FWDI_public_allow
-  }
-  chain filter_FWDI_public_allow {
-  }
-}`;
-
 /** A hand-written /etc/nftables.conf that forgot the cluster: forward policy drop. */
 const HAND_WRITTEN = `table inet filter {
   chain forward {
@@ -54,12 +34,6 @@ const HAND_WRITTEN = `table inet filter {
     ct state established,related accept
   }
 }`;
-
-/** The same firewalld table after `firewall-cmd --zone=trusted --add-source=10.42.0.0/16`. */
-const TRUSTED = FIREWALLD.replace(
-  'iifname "eth0" goto filter_FWDI_public',
-  'ip saddr 10.42.0.0/16 accept\n    iifname "eth0" goto filter_FWDI_public',
-);
 
 const dirs: string[] = [];
 afterAll(async () => {
@@ -96,7 +70,7 @@ describe.skipIf(skip)("diagnose with the client node's nftables ruleset (issue 1
       bundleWith(undefined),
       bundleWith(FIREWALLD),
       bundleWith(HAND_WRITTEN),
-      bundleWith(TRUSTED),
+      bundleWith(FIREWALLD_TRUSTED),
     ]);
   }, 120_000);
 

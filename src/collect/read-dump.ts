@@ -18,7 +18,7 @@ import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { closeTruncated, LastLine, truncatedMessage } from "./dump-truncation.ts";
 import { errorWords } from "./errno-words.ts";
-import { readUtf8Chunks } from "./read-utf8-chunks.ts";
+import { prepend, readUtf8Chunks } from "./read-utf8-chunks.ts";
 
 /** Bytes sniffed before reading: enough for every format's tell-tale lines and a whole paste. */
 const HEAD_BYTES = 1 << 20;
@@ -51,16 +51,6 @@ interface OpenedDump {
   readonly sniff: SniffResult;
   readonly readerOptions: DumpReaderOptions;
   readonly chunks: AsyncIterable<Uint8Array>;
-}
-
-async function* prepend(
-  head: Uint8Array,
-  it: AsyncIterator<Uint8Array>,
-  done: boolean,
-): AsyncGenerator<Uint8Array> {
-  if (head.length > 0) yield head;
-  if (done) return;
-  for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
 }
 
 /**

@@ -70,7 +70,8 @@ async function front(it: AsyncIterator<Uint8Array>, n: number): Promise<{ head: 
   return { head: Buffer.concat(parts), done: false };
 }
 
-async function* rest(
+/** `head`, then what is left of `it` (unless `done`): a stream whose first bytes were read to look at them. */
+export async function* prepend(
   head: Uint8Array,
   it: AsyncIterator<Uint8Array>,
   done: boolean,
@@ -142,13 +143,13 @@ export async function* readUtf8Chunks(
   let { head, done } = await front(it, 4);
   const gzip = head[0] === 0x1f && head[1] === 0x8b;
   if (gzip) {
-    it = gunzip(rest(head, it, done), path)[Symbol.asyncIterator]();
+    it = gunzip(prepend(head, it, done), path)[Symbol.asyncIterator]();
     ({ head, done } = await front(it, 4));
   }
   const encoding = encodingOf(head);
   options.onSource?.({ gzip, encoding });
   const bom = encoding === "utf-8-bom" ? 3 : head[0] === 0xff || head[0] === 0xfe ? 2 : 0;
-  const body = rest(head.subarray(encoding === "utf-8" ? 0 : bom), it, done);
+  const body = prepend(head.subarray(encoding === "utf-8" ? 0 : bom), it, done);
   if (encoding === "utf-16le" || encoding === "utf-16be") yield* utf16(body, encoding);
   else yield* body;
 }

@@ -12,7 +12,7 @@ import { type HostEvidence, traceHost } from "../trace/trace-host.ts";
 import type { Lab } from "./netns-lab.ts";
 import { dumpNft, loadNftLab, nsExec } from "./nft-lab.ts";
 import { labTraceOptions } from "./nft-oracle.ts";
-import { expectedKey, type OracleProbe, observedKey, podIp } from "./trace-oracle-keys.ts";
+import { attemptsFor, expectedKey, type OracleProbe, observedKey, podIp } from "./trace-oracle-keys.ts";
 
 /** A node ruleset of all three kinds. */
 export interface HostScenario {
@@ -85,9 +85,14 @@ export async function compareHostProbe(
     },
     opts,
   );
-  const predicted = new Set(result.traces.map((t) => expectedKey(t, protocol)));
+  // Each predicted outcome with its probability: a rare one gets enough attempts to be seen.
+  const predicted = new Map<string, number>();
+  for (const t of result.traces) {
+    const key = expectedKey(t, protocol);
+    predicted.set(key, (predicted.get(key) ?? 0) + t.probability);
+  }
   const observed = new Set<string>();
-  const max = predicted.size > 1 ? 40 : 1;
+  const max = predicted.size > 1 ? attemptsFor(predicted, 40) : 1;
   for (let i = 0; i < max; i++) {
     const r = await lab.probe({
       from: probe.from,
@@ -98,10 +103,10 @@ export async function compareHostProbe(
       timeoutMs: predicted.has("timeout") ? 300 : 3000,
     });
     observed.add(observedKey(r));
-    if (!predicted.has(observedKey(r)) || [...predicted].every((k) => observed.has(k))) break;
+    if (!predicted.has(observedKey(r)) || [...predicted.keys()].every((k) => observed.has(k))) break;
   }
   const unexpected = [...observed].filter((k) => !predicted.has(k));
-  const missing = [...predicted].filter((k) => !observed.has(k));
+  const missing = [...predicted.keys()].filter((k) => !observed.has(k));
   return unexpected.length === 0 && missing.length === 0
     ? { traces: result.traces }
     : {
