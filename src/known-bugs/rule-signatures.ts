@@ -1,4 +1,5 @@
-import type { DumpHandler, RuleLine, RuleView } from "../parse/dump-reader.ts";
+import { REPEAT_WINDOW, type RuleBlock } from "../parse/dump-handler.ts";
+import type { DumpHandler, RuleView } from "../parse/dump-reader.ts";
 
 /** Names of rule-text signatures of known bugs (see known-bugs-catalogue.ts). */
 export type SignatureId =
@@ -35,26 +36,63 @@ export class RuleSignatureScanner {
 
   /** Chains of the table being read (by position) whose last rule matched a text signature, and which. */
   readonly #lastHit = new Map<number, SignatureId>();
+  /** Rules read so far, and what each of the last ones matched (by number, mod REPEAT_WINDOW). */
+  #rules = 0;
+  readonly #recent: (RecentHit | undefined)[] = new Array(REPEAT_WINDOW).fill(undefined);
 
   readonly handler: DumpHandler = {
     table: () => this.#lastHit.clear(),
     ruleView: (view: RuleView) => {
-      if (view.repeat) {
-        // The text of its chain's previous rule (a leak's copy): that rule's verdict, not looked at again.
-        const id = this.#lastHit.size === 0 ? undefined : this.#lastHit.get(view.chainId);
-        if (id !== undefined) this.#hit(id, view);
-      } else {
-        const id = textSignature(view);
-        if (id !== undefined) {
-          this.#lastHit.set(view.chainId, id);
-          this.#hit(id, view);
-        } else if (this.#lastHit.size > 0) {
-          this.#lastHit.delete(view.chainId);
-        }
-      }
-      if (this.#unsupportedIn(view)) this.#hit("unsupported-revision", view);
+      this.#recent[this.#rules++ & (REPEAT_WINDOW - 1)] = this.#rule(view);
     },
+    repeatRules: (block) => this.#repeat(block),
   };
+
+  /** The hits of one rule, if any. */
+  #rule(view: RuleView): RecentHit | undefined {
+    let id: SignatureId | undefined;
+    if (view.repeat) {
+      // The text of its chain's previous rule (a leak's copy): that rule's verdict, not looked at again.
+      id = this.#lastHit.size === 0 ? undefined : this.#lastHit.get(view.chainId);
+    } else {
+      id = textSignature(view);
+      if (id !== undefined) this.#lastHit.set(view.chainId, id);
+      else if (this.#lastHit.size > 0) this.#lastHit.delete(view.chainId);
+    }
+    const unsupported = this.#unsupportedIn(view);
+    if (id === undefined && !unsupported) return undefined;
+    const hit = { id, unsupported, text: view.text };
+    this.#hits(hit, view.line);
+    return hit;
+  }
+
+  /** The copies of a repeated block (see {@linkcode DumpHandler.repeatRules}): each copy of a rule that matched, matches. */
+  #repeat(b: RuleBlock): void {
+    const k = b.rules;
+    const mask = REPEAT_WINDOW - 1;
+    const before = this.#rules;
+    this.#rules += k * b.times;
+    for (let j = 0; j < k; j++) {
+      const hit = this.#recent[(before - k + j) & mask];
+      this.#recent[(this.#rules - k + j) & mask] = hit;
+      const chain = b.chains[j]!;
+      if (hit?.id !== undefined) this.#lastHit.set(chain, hit.id);
+      else if (this.#lastHit.size > 0) this.#lastHit.delete(chain);
+    }
+    // In reading order, copy by copy, while a signature keeps fewer than MAX_HITS.
+    for (let r = 0; r < Math.min(b.times, MAX_HITS); r++) {
+      for (let j = 0; j < k; j++) {
+        const hit = this.#recent[(before - k + j) & mask];
+        if (hit !== undefined) this.#hits(hit, b.firstLine + r * k + j);
+      }
+    }
+  }
+
+  /** The evidence of a rule's hits at `line`. */
+  #hits(hit: RecentHit, line: number): void {
+    if (hit.id !== undefined) this.#hit(hit.id, line, hit.text);
+    if (hit.unsupported) this.#hit("unsupported-revision", line, hit.text);
+  }
 
   /**
    * Whether the rule holds UNSUPPORTED. Each chunk of the dump is searched once, jumping from one
@@ -68,11 +106,20 @@ export class RuleSignatureScanner {
     return this.#next + UNSUPPORTED.length <= view.end;
   }
 
-  #hit(id: SignatureId, rule: RuleLine | RuleView): void {
+  /** Keeps the match of `id` at `line` while fewer than MAX_HITS are kept. */
+  #hit(id: SignatureId, line: number, text: string): void {
     const n = this.#counts.get(id) ?? 0;
+    if (n >= MAX_HITS) return;
     this.#counts.set(id, n + 1);
-    if (n < MAX_HITS) this.hits.push({ id, line: rule.line, text: rule.text });
+    this.hits.push({ id, line, text });
   }
+}
+
+/** What a rule matched: a text signature, UNSUPPORTED, and its text for the evidence of its copies. */
+interface RecentHit {
+  readonly id: SignatureId | undefined;
+  readonly unsupported: boolean;
+  readonly text: string;
 }
 
 const CNI_MASQ = "-A CNI-HOSTPORT-MASQ -j MASQUERADE";

@@ -142,6 +142,11 @@ export class ChainIndex {
     return this.#counts[pos]!++;
   }
 
+  /** Counts `n` more rules of chain `pos` (the copies of a repeated block). */
+  addRules(pos: number, n: number): void {
+    this.#counts[pos]! += n;
+  }
+
   /** Rules counted so far in chain `pos`. */
   count(pos: number): number {
     return this.#counts[pos]!;

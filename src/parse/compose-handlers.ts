@@ -7,7 +7,8 @@ import type { RuleLine, RuleView } from "./rule-view.ts";
  * a scanner, signature detectors, an index and a parser together. Handlers with `ruleView` get the
  * reader's reused view (and share the strings any of them asks it for); handlers with only `rule`
  * get one immutable {@linkcode RuleLine} per rule, made once for all of them; declarations alike
- * (`chainView`, or one `ChainDeclaration` object per chain).
+ * (`chainView`, or one `ChainDeclaration` object per chain). A leak's repeated block is handed on
+ * as one call (`repeatRules`) when every handler that reads rules takes it.
  */
 export function composeHandlers(...handlers: readonly DumpHandler[]): DumpHandler {
   const tables = handlers.flatMap((h) => (h.table ? [h.table.bind(h)] : []));
@@ -43,6 +44,14 @@ export function composeHandlers(...handlers: readonly DumpHandler[]): DumpHandle
       for (const f of views) f(view);
       const line: RuleLine = view.toRuleLine();
       for (const f of rules) f(line);
+    };
+  }
+  // Copies counted at once only when every handler that reads rules can count them.
+  const readers = handlers.filter((h) => h.ruleView !== undefined || h.rule !== undefined);
+  if (rules.length === 0 && readers.every((h) => h.repeatRules !== undefined)) {
+    const repeats = readers.map((h) => h.repeatRules!.bind(h));
+    composed.repeatRules = (block) => {
+      for (const f of repeats) f(block);
     };
   }
   return composed;

@@ -6,6 +6,21 @@ import type { RuleLine, RuleView } from "./rule-view.ts";
 /** The longest line accepted: iptables caps comments at 256 bytes, so anything this long is not a dump. */
 export const MAX_LINE_LENGTH = 1024 * 1024;
 
+/** The most rules a repeated block may have (see {@linkcode DumpHandler.repeatRules}). */
+export const REPEAT_WINDOW = 4096;
+
+/** A block of rules read last that repeats byte for byte (see {@linkcode DumpHandler.repeatRules}). */
+export interface RuleBlock {
+  /** Rules in the block: the last `rules` rules handed to the handler, at most {@linkcode REPEAT_WINDOW}. */
+  readonly rules: number;
+  /** Copies of the block that follow it right away. */
+  readonly times: number;
+  /** Line number of the first rule of the first copy (the copies' lines follow one another). */
+  readonly firstLine: number;
+  /** The chain (`chainId`) of each rule of the block, in order (valid during the call). */
+  readonly chains: Int32Array;
+}
+
 /** A chain declaration as read. */
 export interface ChainDeclaration {
   readonly table: TableName;
@@ -31,6 +46,14 @@ export interface DumpHandler {
    * through this (see {@linkcode composeHandlers} to feed several handlers in one pass).
    */
   ruleView?(view: RuleView): void;
+  /**
+   * A leak's repeated block: the last `block.rules` rules this handler was given (one table, lines
+   * next to each other, each read on its bytes) are written again `block.times` times right after,
+   * byte for byte. Called instead of `ruleView` for each copy, and only when every handler of the
+   * reader has it (see {@linkcode composeHandlers}): the handler accounts for the copies as if it had
+   * read them (the k-th rule of each copy is the k-th rule of the block, `repeat` as that rule's).
+   */
+  repeatRules?(block: RuleBlock): void;
   /** The end of a table (its COMMIT, or the end of `iptables -S` input), with its number of chains. */
   commit?(table: TableName, line: number, chains: number): void;
   warning?(warning: ParseWarning): void;

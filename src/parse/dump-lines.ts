@@ -8,7 +8,7 @@ import type { Counters, DumpHeader, TableName } from "../model/ruleset.ts";
 import { BUILTIN_CHAINS } from "../model/ruleset.ts";
 import type { ChainIndex } from "./chain-index.ts";
 import { ChainView } from "./chain-view.ts";
-import type { ChainDeclaration, DumpHandler, DumpReaderOptions } from "./dump-handler.ts";
+import type { ChainDeclaration, DumpHandler, DumpReaderOptions, RuleBlock } from "./dump-handler.ts";
 import { clip, splitSCounters } from "./dump-header.ts";
 import {
   BINARY_CHAR,
@@ -21,6 +21,7 @@ import {
   startSMode,
 } from "./dump-structure.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
+import { RepeatedBlocks } from "./repeated-blocks.ts";
 import { RuleChains } from "./rule-chains.ts";
 import { type RuleLine, RuleView } from "./rule-view.ts";
 
@@ -38,6 +39,9 @@ export class DumpLines {
   readonly onRule: ((rule: RuleLine) => void) | undefined;
   readonly onChain: ((decl: ChainDeclaration) => void) | undefined;
   readonly onChainView: ((view: ChainView) => void) | undefined;
+  /** The handler's `repeatRules` (with its `ruleView`), and the runs of lines a repeated block is found in. */
+  readonly onRepeat: ((block: RuleBlock) => void) | undefined;
+  readonly repeats: RepeatedBlocks | undefined;
   readonly chainView = new ChainView();
   readonly sTable: TableName | undefined;
   readonly implicitChains: boolean;
@@ -67,6 +71,16 @@ export class DumpLines {
     this.onRule = handler.rule?.bind(handler);
     this.onChain = handler.chain?.bind(handler);
     this.onChainView = handler.chainView?.bind(handler);
+    if (handler.ruleView !== undefined && handler.repeatRules !== undefined) {
+      const repeat = handler.repeatRules.bind(handler);
+      this.onRepeat = (block) => {
+        const n = block.rules * block.times;
+        this.lineNo += n;
+        this.ruleCount += n;
+        repeat(block);
+      };
+      this.repeats = new RepeatedBlocks();
+    }
     this.sTable = options.table;
     this.implicitChains = options.implicitChains ?? false;
   }

@@ -1,10 +1,10 @@
 import type { DumpHeader, TableName } from "../model/ruleset.ts";
 import { BUILTIN_CHAINS } from "../model/ruleset.ts";
-import { counterPrefixEnd, sameBytes, USER_DECL_TAIL } from "./dump-bytes.ts";
+import { checkNul, counterPrefixEnd, sameBytes, USER_DECL_TAIL } from "./dump-bytes.ts";
 import type { DumpHandler, DumpReaderOptions } from "./dump-handler.ts";
 import { MAX_LINE_LENGTH } from "./dump-handler.ts";
 import { DumpLines } from "./dump-lines.ts";
-import { BINARY_CHAR, USER_CHAIN } from "./dump-structure.ts";
+import { USER_CHAIN } from "./dump-structure.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { decodeBytes } from "./rule-view.ts";
 
@@ -83,14 +83,14 @@ export class DumpReader {
       this.#carryLen = 0;
       this.#s.chunk++;
       this.#s.words = new DataView(line.buffer);
-      this.#checkNul(line, 0);
+      checkNul(this.#s, line, 0);
       this.#lineAt(line, 0, line.length - 1);
       p = nl + 1;
     }
     const s = this.#s;
     s.chunk++;
     // NUL is searched like any single byte (memchr speed) before the chunk's lines are read.
-    this.#checkNul(bytes, p);
+    checkNul(s, bytes, p);
     const n = bytes.length;
     const words = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     s.words = words;
@@ -149,6 +149,12 @@ export class DumpReader {
       }
     }
     const repeat = end >= 0;
+    const repeats = s.repeats;
+    if (repeat && repeats !== undefined) {
+      const at = { chunk, line: s.lineNo + 1, prevLine: rc.lastLine[pos]!, p };
+      const after = repeats.tryRepeat(bytes, words, at, rc, s.onRepeat!);
+      if (after >= 0) return after;
+    }
     if (!repeat) {
       const nl = bytes.indexOf(10, start);
       if (nl < 0) return -1;
@@ -164,6 +170,10 @@ export class DumpReader {
     lastChunk[pos] = chunk;
     lastStart[pos] = start;
     lastEnd[pos] = end;
+    if (repeats !== undefined) {
+      rc.lastLine[pos] = s.lineNo;
+      repeats.record(chunk, s.lineNo, pos, p, start, end);
+    }
     const view = s.emit(pos, bytes, p, start, end);
     view.repeat = repeat;
     s.deliver(view);
@@ -179,7 +189,7 @@ export class DumpReader {
       this.#carryLen = 0;
       this.#s.chunk++;
       this.#s.words = new DataView(last.buffer);
-      this.#checkNul(last, 0);
+      checkNul(this.#s, last, 0);
       this.#lineAt(last, 0, last.length);
     }
     this.#s.finish();
@@ -215,22 +225,6 @@ export class DumpReader {
       `Cannot parse dump at line ${line}: the line is longer than ${MAX_LINE_LENGTH} characters; this is not iptables-save output`,
       { line, column: MAX_LINE_LENGTH + 1 },
     );
-  }
-
-  /** Fails for the line holding a NUL byte at or after `from`, naming that line's first sign of binary data. */
-  #checkNul(bytes: Uint8Array, from: number): void {
-    const at = bytes.indexOf(0, from);
-    if (at < 0) return;
-    let line = this.#s.lineNo + 1;
-    let lineStart = from;
-    for (let k = bytes.indexOf(10, from); k >= 0 && k < at; k = bytes.indexOf(10, k + 1)) {
-      line++;
-      lineStart = k + 1;
-    }
-    const text = decodeBytes(bytes, lineStart, at + 1);
-    const first = BINARY_CHAR.exec(text);
-    const col = first === null ? text.length - 1 : first.index;
-    this.#s.failBinary(line, col, text.charCodeAt(col));
   }
 
   /** One line, `bytes[start..stop)` without its LF. Rules of an iptables-save table stay bytes. */

@@ -130,6 +130,9 @@ export class RulesetBuilder {
       ruleView: (view) => {
         this.#store.add(this.#table!.links, view);
       },
+      repeatRules: (block) => {
+        this.#store.addBlock(this.#table!.links, block);
+      },
       commit: (name, line) => {
         const table = this.#tables.get(name)!;
         table.commitLine = line;

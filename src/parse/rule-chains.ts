@@ -31,6 +31,8 @@ export class RuleChains {
   lastChunk: Int32Array = new Int32Array(1024);
   lastStart: Int32Array = new Int32Array(1024);
   lastEnd: Int32Array = new Int32Array(1024);
+  /** Per chain: the line number of its last rule (kept only while looking for repeated blocks). */
+  lastLine: Int32Array = new Int32Array(1024);
 
   /** Starts a new table. */
   reset(): void {
@@ -127,5 +129,6 @@ export class RuleChains {
     this.lastChunk = grown(this.lastChunk);
     this.lastStart = grown(this.lastStart);
     this.lastEnd = grown(this.lastEnd);
+    this.lastLine = grown(this.lastLine);
   }
 }

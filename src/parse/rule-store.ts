@@ -4,34 +4,10 @@
  * its {@linkcode Rule} objects on first use. The bytes are held once, never copied into strings per rule.
  */
 import type { Chain, Rule, RuleAccess, RuleRuns } from "../model/ruleset.ts";
+import { sameRange, viewOf } from "./dump-bytes.ts";
+import type { RuleBlock } from "./dump-handler.ts";
 import { DumpRule, lineEnd, SplitDumpRule, type SplitParts } from "./dump-rule.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
-
-/** Whether two byte ranges hold the same bytes (read through DataViews of their arrays, 4 at a time). */
-function sameRange(
-  a: DataView,
-  aStart: number,
-  aEnd: number,
-  b: DataView,
-  bStart: number,
-  bEnd: number,
-): boolean {
-  const len = aEnd - aStart;
-  if (len !== bEnd - bStart) return false;
-  let i = 0;
-  for (; i + 4 <= len; i += 4) if (a.getInt32(aStart + i) !== b.getInt32(bStart + i)) return false;
-  for (; i < len; i++) if (a.getUint8(aStart + i) !== b.getUint8(bStart + i)) return false;
-  return true;
-}
-
-/** A DataView of `bytes`, remembered for the next call with the same array. */
-function viewOf(bytes: Uint8Array, last: { bytes?: Uint8Array; view?: DataView }): DataView {
-  if (last.bytes !== bytes || last.view === undefined) {
-    last.bytes = bytes;
-    last.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  }
-  return last.view;
-}
 
 /** Per chain of one table, by declaration position: its first and last rule and its number of rules. */
 export class ChainLinks {
@@ -114,6 +90,47 @@ export class RuleStore {
     if (links.count[c]!++ === 0) links.first[c] = id;
     else this.#next[links.last[c]!] = id;
     links.last[c] = id;
+  }
+
+  /**
+   * Records the copies of a repeated block (see {@linkcode DumpHandler.repeatRules}): each copy of a
+   * rule points at the bytes of the rule one block earlier (the same text) and is linked into its chain.
+   */
+  addBlock(links: ChainLinks, block: RuleBlock): void {
+    const k = block.rules;
+    const total = k * block.times;
+    while (this.#size + total > this.#lines.length) this.#grow();
+    const { first, last, count } = links;
+    const [chunkOf, starts, repeat, lines, next] = [
+      this.#chunkOf,
+      this.#starts,
+      this.#repeat,
+      this.#lines,
+      this.#next,
+    ];
+    const chains = block.chains;
+    const from = this.#size;
+    for (let i = 0; i < total; i++) {
+      const id = from + i;
+      const base = id - k;
+      chunkOf[id] = chunkOf[base]!;
+      starts[id] = starts[base]!;
+      repeat[id] = repeat[base]!;
+      lines[id] = block.firstLine + i;
+      next[id] = -1;
+      const c = chains[i % k]!;
+      if (count[c]!++ === 0) first[c] = id;
+      else next[last[c]!] = id;
+      last[c] = id;
+    }
+    this.#size = from + total;
+    // Split rules (iptables -S -v) are read as text, never in a block; kept exact all the same.
+    if (this.#split !== undefined) {
+      for (let id = from; id < from + total; id++) {
+        const split = this.#split.get(id - k);
+        if (split !== undefined) this.#split.set(id, split);
+      }
+    }
   }
 
   /**

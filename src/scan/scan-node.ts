@@ -1,6 +1,8 @@
 import type { DumpHeader, ParseWarning, TableName } from "../model/ruleset.ts";
+import { REPEAT_WINDOW, type RuleBlock } from "../parse/dump-handler.ts";
 import type { DumpHandler } from "../parse/dump-reader.ts";
 import { decodeBytes, type RuleView } from "../parse/rule-view.ts";
+import { type Group, sameBytes, textBytes } from "./duplicate-group.ts";
 import { FingerprintTable } from "./fingerprint-table.ts";
 import { type RuleOwner, ruleOwner } from "./rule-owner.ts";
 
@@ -43,19 +45,6 @@ export interface NodeScan {
     readonly groups: readonly DuplicateGroup[];
   };
   readonly warnings: readonly ParseWarning[];
-}
-
-/** A rule seen at least twice: its text (made at the second copy) and its copies so far. */
-interface Group {
-  readonly table: TableName;
-  readonly chain: string;
-  readonly rule: string;
-  /** The text's bytes, to confirm that each later copy is the same text, not a fingerprint collision. */
-  readonly bytes: Uint8Array;
-  /** `bytes` read 4 at a time. */
-  readonly words: DataView;
-  count: number;
-  readonly lines: number[];
 }
 
 /** Rules read before the fingerprint table is sized for the whole dump. */
@@ -117,6 +106,8 @@ export class NodeScanner {
   #slotOf: Int32Array = new Int32Array(1024).fill(-1);
   /** The fingerprint table's size when `#slotOf` was filled (growing it moves every slot). */
   #slotsOf = 0;
+  /** The group of each of the last rules (by rule number, mod REPEAT_WINDOW), for repeated blocks. */
+  readonly #recent: (Group | undefined)[] = new Array(REPEAT_WINDOW).fill(undefined);
 
   readonly handler: DumpHandler = {
     table: (name) => {
@@ -125,7 +116,10 @@ export class NodeScanner {
       this.#current = { rules: 0, chains: 0 };
       this.#tables.set(name, this.#current);
     },
-    ruleView: (view) => this.#rule(view),
+    ruleView: (view) => {
+      this.#recent[this.#rules & (REPEAT_WINDOW - 1)] = this.#rule(view);
+    },
+    repeatRules: (block) => this.#repeat(block),
     commit: (_table, _line, chains) => {
       this.#chains += chains;
       this.#current.chains = chains;
@@ -162,7 +156,8 @@ export class NodeScanner {
     return this.#seen.byteLength;
   }
 
-  #rule(v: RuleView): void {
+  /** Counts a rule; returns its group once it has two copies. */
+  #rule(v: RuleView): Group | undefined {
     if (++this.#rules === ESTIMATE_AFTER) this.#estimate();
     this.#current.rules++;
     const seen = this.#seen;
@@ -186,7 +181,7 @@ export class NodeScanner {
     const value = seen.value(slot);
     if (value === 0) {
       seen.setValue(slot, v.line);
-      return;
+      return undefined;
     }
     if (value > 0) {
       const group = {
@@ -198,14 +193,47 @@ export class NodeScanner {
         lines: [value, v.line],
       };
       seen.setValue(slot, -this.#groups.push(group));
-      return;
+      return group;
     }
     const group = this.#groups[-value - 1]!;
-    if (again || sameBytes(group, v.words, v.start, v.end)) this.#count(group, v.line);
-    else {
-      slotOf[c] = -1;
-      this.#collision(v);
+    if (again || sameBytes(group, v.words, v.start, v.end)) {
+      this.#count(group, v.line);
+      return group;
     }
+    slotOf[c] = -1;
+    return this.#collision(v);
+  }
+
+  /**
+   * The copies of a repeated block (see {@linkcode DumpHandler.repeatRules}): each rule's group counts
+   * them, and takes the first lines while it has fewer than {@linkcode SAMPLE_LINES}.
+   */
+  #repeat(b: RuleBlock): void {
+    const k = b.rules;
+    const before = this.#rules;
+    this.#rules += k * b.times;
+    this.#current.rules += k * b.times;
+    const mask = REPEAT_WINDOW - 1;
+    const recent = this.#recent;
+    const sampled: Group[] = [];
+    for (let j = 0; j < k; j++) {
+      const group = recent[(before - k + j) & mask];
+      // The reader hands on a block only after reading it twice: each of its rules has a group.
+      if (group === undefined)
+        throw new RangeError(`Cannot count copies of line ${b.firstLine + j}: no group`);
+      group.count += b.times;
+      if (group.lines.length < SAMPLE_LINES) {
+        for (let r = 0; r < Math.min(b.times, SAMPLE_LINES); r++) group.lines.push(b.firstLine + r * k + j);
+        sampled.push(group);
+      }
+      recent[(this.#rules - k + j) & mask] = group;
+      // Its last rule is now a copy the slot is not remembered for.
+      this.#slotOf[b.chains[j]!] = -1;
+    }
+    // A group with several rules of the block took lines of each: the first ones, in order.
+    for (const g of sampled)
+      if (g.lines.length > SAMPLE_LINES) g.lines.sort((x, y) => x - y).length = SAMPLE_LINES;
+    if (before < ESTIMATE_AFTER && this.#rules >= ESTIMATE_AFTER) this.#estimate();
   }
 
   #growSlots(c: number): void {
@@ -220,22 +248,17 @@ export class NodeScanner {
   }
 
   /** A copy whose fingerprint is another text's: counted by its exact text instead. */
-  #collision(v: RuleView): void {
+  #collision(v: RuleView): Group {
     this.#collided ??= new Map();
     const text = decodeBytes(v.bytes, v.start, v.end);
     const key = `${v.table}\0${text}`;
-    const group = this.#collided.get(key);
+    let group = this.#collided.get(key);
     if (group !== undefined) this.#count(group, v.line);
     else {
-      this.#collided.set(key, {
-        table: v.table,
-        chain: v.chain,
-        rule: text,
-        ...textBytes(v),
-        count: 1,
-        lines: [v.line],
-      });
+      group = { table: v.table, chain: v.chain, rule: text, ...textBytes(v), count: 1, lines: [v.line] };
+      this.#collided.set(key, group);
     }
+    return group;
   }
 
   /** Builds the node's scan once the reader has ended. */
@@ -262,26 +285,4 @@ export class NodeScanner {
       warnings: this.#warnings,
     };
   }
-}
-
-/** Whether the rule at `start..end` of the chunk read through `chunk` has the group's text. */
-function sameBytes(group: Group, chunk: DataView, start: number, end: number): boolean {
-  const len = group.bytes.length;
-  if (len !== end - start) return false;
-  const words = group.words;
-  let i = 0;
-  for (; i + 4 <= len; i += 4) if (words.getInt32(i, true) !== chunk.getInt32(start + i, true)) return false;
-  for (; i < len; i++) if (words.getUint8(i) !== chunk.getUint8(start + i)) return false;
-  return true;
-}
-
-/** A group's text and its bytes for the comparisons. */
-function textBytes(v: RuleView): { bytes: Uint8Array; words: DataView } {
-  const bytes = copyBytes(v);
-  return { bytes, words: new DataView(bytes.buffer) };
-}
-
-/** A copy of the rule's text bytes (`slice` would share them when the chunk is a Node Buffer). */
-function copyBytes(v: RuleView): Uint8Array {
-  return new Uint8Array(v.bytes.subarray(v.start, v.end));
 }

@@ -1,0 +1,164 @@
+/**
+ * How the reader's byte path recognises a leak's repeated block of lines and hands all its copies to
+ * the handler at once ({@linkcode DumpHandler.repeatRules}). Internal to the reader.
+ *
+ * A leaking component appends the same few rules again and again, so a sick dump holds a block of
+ * lines (one rule, or a rule per chain it leaks into) written many times back to back. Once a block
+ * has been read twice line by line, every later copy is the same bytes: they are compared as one
+ * span (`bytes[P..P+R·d)` against the span one block earlier), and the handler counts the copies
+ * instead of reading each line. The copies' lines, chains and texts are exactly those of the block,
+ * so a handler's result is the same as if it had read them one by one (the tests compare both).
+ */
+
+import { sameBytes } from "./dump-bytes.ts";
+import type { RuleBlock } from "./dump-handler.ts";
+import { REPEAT_WINDOW } from "./dump-handler.ts";
+import type { RuleChains } from "./rule-chains.ts";
+
+/** The block handed to the handler (reused: valid during the call). */
+class Block implements RuleBlock {
+  rules = 0;
+  times = 0;
+  firstLine = 0;
+  chains: Int32Array = new Int32Array(0);
+}
+
+/**
+ * The rule lines the byte path read one after the other in the current chunk (a run): per line, its
+ * chain and where its raw line and its text are. A line read any other way (a declaration, a rule read
+ * as text, a new chunk) ends the run, so a block found inside it holds nothing but plain rules.
+ */
+export class RepeatedBlocks {
+  #chain: Int32Array = new Int32Array(1024);
+  #raw: Int32Array = new Int32Array(1024);
+  #start: Int32Array = new Int32Array(1024);
+  #end: Int32Array = new Int32Array(1024);
+  /** The chunk number of the run, its first line's number and its number of lines. */
+  #chunk = -1;
+  #base = 0;
+  #count = 0;
+  readonly #block = new Block();
+
+  /** Records a rule line read on the byte path (line numbers and chunk tell whether it continues the run). */
+  record(chunk: number, line: number, chain: number, raw: number, start: number, end: number): void {
+    if (chunk !== this.#chunk || line !== this.#base + this.#count) {
+      this.#chunk = chunk;
+      this.#base = line;
+      this.#count = 0;
+    }
+    const i = this.#count;
+    if (i === this.#chain.length) this.#grow();
+    this.#chain[i] = chain;
+    this.#raw[i] = raw;
+    this.#start[i] = start;
+    this.#end[i] = end;
+    this.#count = i + 1;
+  }
+
+  /**
+   * At the rule line starting at `p` (line number `line`, not yet read), which is a copy of its
+   * chain's previous rule at line `prevLine`: when the lines from `prevLine` to here repeat the same
+   * number of lines before them, and go on repeating from `p`, the block of lines from `prevLine` is
+   * handed to `deliver` with the number of its copies that start at `p`. Returns where the line after
+   * the last copy starts, or -1 (nothing done: read the line as usual).
+   */
+  tryRepeat(
+    bytes: Uint8Array,
+    words: DataView,
+    at: { readonly chunk: number; readonly line: number; readonly prevLine: number; readonly p: number },
+    chains: RuleChains,
+    deliver: (block: RuleBlock) => void,
+  ): number {
+    const k = at.line - at.prevLine;
+    const first = at.prevLine - k - this.#base;
+    // Both earlier copies in the run, which reaches the line before this one.
+    if (at.chunk !== this.#chunk || first < 0 || this.#base + this.#count !== at.line || k > REPEAT_WINDOW) {
+      return -1;
+    }
+    const a = this.#raw[first]!;
+    const q = this.#raw[first + k]!;
+    const d = at.p - q;
+    if (q - a !== d || !sameSpan(bytes, words, a, q, d)) return -1;
+    const times = copiesAt(bytes, words, q, at.p, d);
+    if (times === 0) return -1;
+    const shift = times * d;
+    const block = this.#block;
+    block.rules = k;
+    block.times = times;
+    block.firstLine = at.line;
+    block.chains = this.#chain.subarray(first + k, first + 2 * k);
+    const index = chains.chains;
+    for (let j = first + k; j < first + 2 * k; j++) {
+      const c = this.#chain[j]!;
+      index.addRules(c, times);
+      chains.remember(c, at.chunk, this.#start[j]! + shift, this.#end[j]! + shift);
+    }
+    chains.setLast(this.#chain[first + 2 * k - 1]!);
+    deliver(block);
+    this.#keepLastCopy(first + k, k, shift, at.line + (times - 1) * k);
+    return at.p + shift;
+  }
+
+  /** The run becomes the block's last copy (lines from `line`), which a later block may start from. */
+  #keepLastCopy(from: number, k: number, shift: number, line: number): void {
+    for (const a of [this.#chain, this.#raw, this.#start, this.#end]) a.copyWithin(0, from, from + k);
+    for (let j = 0; j < k; j++) {
+      this.#raw[j]! += shift;
+      this.#start[j]! += shift;
+      this.#end[j]! += shift;
+    }
+    this.#base = line;
+    this.#count = k;
+  }
+
+  #grow(): void {
+    const grown = (a: Int32Array): Int32Array => {
+      const b = new Int32Array(a.length * 2);
+      b.set(a);
+      return b;
+    };
+    this.#chain = grown(this.#chain);
+    this.#raw = grown(this.#raw);
+    this.#start = grown(this.#start);
+    this.#end = grown(this.#end);
+  }
+}
+
+/**
+ * How many whole copies of the `d` bytes before `p` (from `q`) follow from `p` in the chunk: spans
+ * twice as long each time they match, then back to one copy after a mismatch, until one copy differs.
+ */
+function copiesAt(bytes: Uint8Array, words: DataView, q: number, p: number, d: number): number {
+  const max = Math.floor((bytes.length - p) / d);
+  let done = 0;
+  let step = 1;
+  while (done < max) {
+    const n = Math.min(step, max - done);
+    if (sameSpan(bytes, words, q + done * d, p + done * d, n * d)) {
+      done += n;
+      step *= 2;
+    } else if (n === 1) {
+      break;
+    } else {
+      step = 1;
+    }
+  }
+  return done;
+}
+
+/** A Node Buffer's own comparison (memcmp), when the chunk is one. */
+type Comparable = Uint8Array & {
+  compare(target: Uint8Array, targetStart: number, targetEnd: number, start: number, end: number): number;
+};
+
+/**
+ * Whether `len` bytes at `a` and at `b` of the chunk are the same. A long span of a Node Buffer (what
+ * the files are read into) is compared by the Buffer itself, at memcmp speed: a leak's copies are most
+ * of a sick dump's bytes. Anything else is compared 16 bytes a step.
+ */
+function sameSpan(bytes: Uint8Array, words: DataView, a: number, b: number, len: number): boolean {
+  if (len >= 256 && typeof (bytes as Partial<Comparable>).compare === "function") {
+    return (bytes as Comparable).compare(bytes, a, a + len, b, b + len) === 0;
+  }
+  return sameBytes(words, a, b, len);
+}
