@@ -98,35 +98,36 @@ export class RuleStore {
    */
   addBlock(links: ChainLinks, block: RuleBlock): void {
     const k = block.rules;
-    const total = k * block.times;
-    while (this.#size + total > this.#lines.length) this.#grow();
-    const { first, last, count } = links;
-    const [chunkOf, starts, repeat, lines, next] = [
-      this.#chunkOf,
-      this.#starts,
-      this.#repeat,
-      this.#lines,
-      this.#next,
-    ];
-    const chains = block.chains;
     const from = this.#size;
-    for (let i = 0; i < total; i++) {
-      const id = from + i;
-      const base = id - k;
-      chunkOf[id] = chunkOf[base]!;
-      starts[id] = starts[base]!;
-      repeat[id] = repeat[base]!;
-      lines[id] = block.firstLine + i;
-      next[id] = -1;
-      const c = chains[i % k]!;
-      if (count[c]!++ === 0) first[c] = id;
-      else next[last[c]!] = id;
-      last[c] = id;
+    const total = k * block.times;
+    while (from + total > this.#lines.length) this.#grow();
+    const chunkOf = this.#chunkOf;
+    const starts = this.#starts;
+    const repeat = this.#repeat;
+    const lines = this.#lines;
+    const next = this.#next;
+    const { first, last, count } = links;
+    const chains = block.chains;
+    const end = from + total;
+    for (let at = from; at < end; at += k) {
+      for (let j = 0; j < k; j++) {
+        const id = at + j;
+        const base = id - k;
+        chunkOf[id] = chunkOf[base]!;
+        starts[id] = starts[base]!;
+        repeat[id] = repeat[base]!;
+        next[id] = -1;
+        const c = chains[j]!;
+        if (count[c]!++ === 0) first[c] = id;
+        else next[last[c]!] = id;
+        last[c] = id;
+      }
     }
-    this.#size = from + total;
+    for (let id = from, line = block.firstLine; id < end; id++, line++) lines[id] = line;
+    this.#size = end;
     // Split rules (iptables -S -v) are read as text, never in a block; kept exact all the same.
     if (this.#split !== undefined) {
-      for (let id = from; id < from + total; id++) {
+      for (let id = from; id < end; id++) {
         const split = this.#split.get(id - k);
         if (split !== undefined) this.#split.set(id, split);
       }
