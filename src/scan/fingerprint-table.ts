@@ -64,6 +64,14 @@ export class FingerprintTable {
   }
 
   /**
+   * Number of slots: it changes exactly when the table grows, which moves every slot (a plain field,
+   * read per rule; a typed array's byteLength is a slower getter).
+   */
+  get capacity(): number {
+    return this.#mask + 1;
+  }
+
+  /**
    * The slot of the fingerprint of the bytes from `start` to `end` of `view` with `salt`. A new slot
    * has value 0 until the caller sets it (to a non-zero number: that marks the slot as used).
    */

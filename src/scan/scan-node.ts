@@ -171,9 +171,9 @@ export class NodeScanner {
     const again = slot >= 0;
     if (!again) {
       slot = seen.find(v.words, v.start, v.end, this.#salt);
-      if (seen.byteLength !== this.#slotsOf) {
+      if (seen.capacity !== this.#slotsOf) {
         slotOf.fill(-1);
-        this.#slotsOf = seen.byteLength;
+        this.#slotsOf = seen.capacity;
       }
     }
     slotOf[c] = slot;
@@ -215,9 +215,11 @@ export class NodeScanner {
     this.#current.rules += k * b.times;
     const mask = REPEAT_WINDOW - 1;
     const recent = this.#recent;
+    // The block's groups, read before the window is written (k * times may wrap onto them).
+    const groups = Array.from({ length: k }, (_, j) => recent[(before - k + j) & mask]);
     const sampled: Group[] = [];
     for (let j = 0; j < k; j++) {
-      const group = recent[(before - k + j) & mask];
+      const group = groups[j];
       // The reader hands on a block only after reading it twice: each of its rules has a group.
       if (group === undefined)
         throw new RangeError(`Cannot count copies of line ${b.firstLine + j}: no group`);
@@ -226,10 +228,10 @@ export class NodeScanner {
         for (let r = 0; r < Math.min(b.times, SAMPLE_LINES); r++) group.lines.push(b.firstLine + r * k + j);
         sampled.push(group);
       }
-      recent[(this.#rules - k + j) & mask] = group;
       // Its last rule is now a copy the slot is not remembered for.
       this.#slotOf[b.chains[j]!] = -1;
     }
+    for (let j = 0; j < k; j++) recent[(this.#rules - k + j) & mask] = groups[j];
     // A group with several rules of the block took lines of each: the first ones, in order.
     for (const g of sampled)
       if (g.lines.length > SAMPLE_LINES) g.lines.sort((x, y) => x - y).length = SAMPLE_LINES;
