@@ -116,7 +116,8 @@ export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFil
       // By position first: a removed copy's rule object is never made.
       const rules = ruleAccess(c);
       const gone = goneIn(rules.lines, removed.get(c.name) ?? []);
-      for (let k = 0; k < gone.length; k++) if (gone[k] !== 1) parts.push(rules.at(k).raw);
+      // Kept rules found by searching the flags for 0 (memchr): a leak's removed copies are skipped in bulk.
+      for (let k = gone.indexOf(0); k >= 0; k = gone.indexOf(0, k + 1)) parts.push(rules.at(k).raw);
     }
     parts.push("COMMIT", "");
     files.push({ table: table.name, chains: chains.map((c) => c.name), text: parts.join("\n") });

@@ -32,6 +32,7 @@ export class FingerprintTable {
     const cap = capacityFor(expected);
     this.#slots = new Int32Array(cap * 3);
     this.#mask = cap - 1;
+    this.capacity = cap;
   }
 
   /**
@@ -64,12 +65,10 @@ export class FingerprintTable {
   }
 
   /**
-   * Number of slots: it changes exactly when the table grows, which moves every slot (a plain field,
-   * read per rule; a typed array's byteLength is a slower getter).
+   * Number of slots: it changes exactly when the table grows, which moves every slot (a plain field:
+   * read per rule, where a getter is not always inlined). Written only by the table.
    */
-  get capacity(): number {
-    return this.#mask + 1;
-  }
+  capacity = 0;
 
   /**
    * The slot of the fingerprint of the bytes from `start` to `end` of `view` with `salt`. A new slot
@@ -145,6 +144,7 @@ export class FingerprintTable {
     }
     this.#slots = slots;
     this.#mask = mask;
+    this.capacity = mask + 1;
   }
 }
 
