@@ -162,3 +162,19 @@ function sameSpan(bytes: Uint8Array, words: DataView, a: number, b: number, len:
   }
   return sameBytes(words, a, b, len);
 }
+
+/** Per rule of a block: 1 when its chain has no other rule in the block. */
+export function onceIn(chains: Int32Array): Uint8Array {
+  const k = chains.length;
+  const once = new Uint8Array(k).fill(1);
+  if (k <= 32) {
+    // A leak's block is a few rules: compared pairwise, nothing else allocated.
+    for (let i = 0; i < k; i++)
+      for (let j = i + 1; j < k; j++) if (chains[i] === chains[j]) once[i] = once[j] = 0;
+    return once;
+  }
+  const seen = new Map<number, number>();
+  for (const c of chains) seen.set(c, (seen.get(c) ?? 0) + 1);
+  for (let i = 0; i < k; i++) if (seen.get(chains[i]!) !== 1) once[i] = 0;
+  return once;
+}

@@ -13,6 +13,7 @@ import type { RuleBlock } from "./dump-handler.ts";
 import { REPEAT_WINDOW } from "./dump-handler.ts";
 import { DumpRule, lineEnd, SplitDumpRule, type SplitParts } from "./dump-rule.ts";
 import { LineArena } from "./line-arena.ts";
+import { onceIn } from "./repeated-blocks.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
 
 export { ChainLinks } from "./chain-links.ts";
@@ -290,20 +291,4 @@ export class RuleStore {
     if (this.#times !== undefined) this.#times = grow(this.#times);
     if (this.#stride !== undefined) this.#stride = grow(this.#stride);
   }
-}
-
-/** Per rule of a block: 1 when its chain has no other rule in the block. */
-function onceIn(chains: Int32Array): Uint8Array {
-  const k = chains.length;
-  const once = new Uint8Array(k).fill(1);
-  if (k <= 32) {
-    // A leak's block is a few rules: compared pairwise, nothing else allocated.
-    for (let i = 0; i < k; i++)
-      for (let j = i + 1; j < k; j++) if (chains[i] === chains[j]) once[i] = once[j] = 0;
-    return once;
-  }
-  const seen = new Map<number, number>();
-  for (const c of chains) seen.set(c, (seen.get(c) ?? 0) + 1);
-  for (let i = 0; i < k; i++) if (seen.get(chains[i]!) !== 1) once[i] = 0;
-  return once;
 }
