@@ -6,6 +6,9 @@
  * from the parse: kube-proxy/ruleset-index.ts).
  */
 import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
+import { QuestionError } from "../diagnose/question-error.ts";
+import { findPod } from "../diagnose/resolve-target.ts";
+import type { Pod } from "../model/cluster.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
 import { type BundleNode, readBundle, readBundleNode } from "./read-bundle.ts";
@@ -41,12 +44,22 @@ async function readPathNft(
   return out;
 }
 
+/** The node of the question's client pod; undefined when there is none (the question says why, later). */
+function clientNodeOf(pods: readonly Pod[], question: DiagnoseQuestion | undefined): string | undefined {
+  if (question === undefined) return undefined;
+  try {
+    return findPod({ pods }, question.from, question.namespace).nodeName;
+  } catch (error) {
+    if (error instanceof QuestionError) return undefined;
+    throw error;
+  }
+}
+
 export async function diagnoseBundleDir(
   dir: string,
   question?: DiagnoseQuestion,
   options: DiagnoseDirOptions = {},
 ): Promise<Diagnosis> {
-  const bundle = await readBundle(dir);
   // Nodes whose rules the host path needs are read then, in full and with their parse, once: the
   // node loop takes that reading over instead of reading the dump again (issue 14).
   const early = new Map<string, Promise<BundleNode>>();
@@ -55,6 +68,15 @@ export async function diagnoseBundleDir(
     if (read === undefined) early.set(node, (read = readBundleNode(dir, node, { ruleset: true })));
     return read;
   };
+  const bundle = await readBundle(dir, {
+    // The client's node is read with its parse in any case (the trace needs it): while workers
+    // read the large lists, the main thread reads it (issue 14). Its failure is thrown when its
+    // reading is awaited below, after the bundle's own errors, as before.
+    onPods: (pods, { nodeDirs, workers }) => {
+      const node = clientNodeOf(pods, question);
+      if (workers && node !== undefined && nodeDirs.includes(node)) readEarly(node).catch(() => {});
+    },
+  });
   const hostPath =
     question === undefined
       ? undefined
