@@ -1,14 +1,17 @@
 import { type FileHandle, open } from "node:fs/promises";
 
-/** Bytes read per chunk: large enough that per-chunk overhead vanishes, small enough to stay in cache. */
-export const CHUNK_BYTES = 4 << 20;
+/**
+ * Bytes read per chunk: large enough that per-chunk overhead vanishes, small enough to stay in cache
+ * (a scan holds two: one read while the other is parsed).
+ */
+export const CHUNK_BYTES = 2 << 20;
 
 /** Options of {@linkcode readByteChunks}. */
 export interface ReadByteChunksOptions {
   /**
-   * Read every chunk into the same buffer (default false). Only for a consumer that keeps nothing of
-   * a chunk once it asks for the next one (a scan); a parser whose rules point into the dump needs
-   * fresh chunks.
+   * Read the chunks into two buffers that take turns (default false): a chunk's bytes are read over
+   * once the next chunk is asked for. Only for a consumer that keeps nothing of a chunk once it asks
+   * for the next one (a scan); a parser whose rules point into the dump needs fresh chunks.
    */
   readonly reuse?: boolean;
 }
@@ -43,56 +46,101 @@ export async function* readByteChunks(
 }
 
 /**
+ * A read of `buffer` from `offset` to `end`, left in flight while the caller parses the chunk
+ * before: the thread pool copies the next bytes while JavaScript works on the last ones. Its failure
+ * is marked handled at once (it is awaited later, or in `finally` after a consumer stopped early), so
+ * that a read that fails while nobody awaits it is not an unhandled rejection.
+ */
+function readAhead(file: FileHandle, buffer: Buffer, offset: number, end = buffer.length): Promise<number> {
+  const read = file.read(buffer, offset, end - offset, null).then((r) => r.bytesRead);
+  read.catch(() => {});
+  return read;
+}
+
+/**
  * The chunks of an open file, each cut after its last line feed; the rest of the line starts the
- * next chunk. A parser keeps every chunk: then one buffer of the file's size is one allocation
+ * next chunk. Each read is issued before the chunk before it is yielded, into bytes the consumer no
+ * longer holds. A parser keeps every chunk: then one buffer of the file's size is one allocation
  * instead of one per chunk (each of which would count as external memory and prompt the garbage
- * collector), and the chunks are its consecutive parts. A scan keeps nothing: then one buffer is
- * reused, the cut line moved to its front before the next read.
+ * collector), and the chunks are its consecutive parts, the next one read while the last is parsed.
  */
 async function* lineChunks(file: FileHandle, reuse: boolean): AsyncGenerator<Uint8Array> {
   const size = reuse ? 0 : (await file.stat()).size;
-  let whole = size > 0 ? Buffer.allocUnsafeSlow(size) : undefined;
+  const whole = size > 0 ? Buffer.allocUnsafeSlow(size) : undefined;
   let from = 0;
   let filled = 0;
-  while (whole !== undefined && filled < whole.length) {
-    const { bytesRead } = await file.read(whole, filled, Math.min(CHUNK_BYTES, whole.length - filled), null);
-    if (bytesRead === 0) break;
-    filled += bytesRead;
-    const cut = filled === whole.length ? filled : whole.lastIndexOf(10, filled - 1) + 1;
-    if (cut > from) {
-      yield whole.subarray(from, cut);
-      from = cut;
+  let pending = whole === undefined ? undefined : readAhead(file, whole, 0, Math.min(CHUNK_BYTES, size));
+  try {
+    while (whole !== undefined && pending !== undefined) {
+      const bytesRead = await pending;
+      pending = undefined;
+      if (bytesRead === 0) break;
+      filled += bytesRead;
+      if (filled < whole.length) {
+        pending = readAhead(file, whole, filled, Math.min(filled + CHUNK_BYTES, size));
+      }
+      const cut = filled === whole.length ? filled : whole.lastIndexOf(10, filled - 1) + 1;
+      if (cut > from) {
+        yield whole.subarray(from, cut);
+        from = cut;
+      }
     }
+  } finally {
+    await pending?.catch(() => {});
   }
   // The file ended early, grew while read, or has no size (as /proc files): buffer by buffer from here.
-  let buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
-  let tail = 0;
-  if (whole !== undefined && from < filled) {
-    if (filled - from > CHUNK_BYTES) buffer = Buffer.allocUnsafeSlow(filled - from);
-    tail = whole.copy(buffer, 0, from, filled);
-  }
-  whole = undefined;
-  for (;;) {
-    if (tail === buffer.length) {
-      // No line feed in a whole buffer: the reader joins the line.
-      yield buffer;
-      if (!reuse) buffer = Buffer.allocUnsafeSlow(CHUNK_BYTES);
-      tail = 0;
+  const first = Buffer.allocUnsafeSlow(CHUNK_BYTES);
+  if (whole === undefined || from === filled) return yield* restChunks(file, first, 0, reuse);
+  // What is left holds no line feed: copied to the front of the next buffer, or yielded when that is full.
+  if (filled - from < CHUNK_BYTES)
+    return yield* restChunks(file, first, whole.copy(first, 0, from, filled), reuse);
+  yield whole.subarray(from, filled);
+  yield* restChunks(file, first, 0, reuse);
+}
+
+/**
+ * The chunks of an open file read into buffers of {@linkcode CHUNK_BYTES}, from `first` whose first
+ * `tail` bytes are already read (the front of a line). A scan keeps nothing: then two buffers take
+ * turns, one read while the other is parsed; the cut line is copied to the front of the other one as
+ * soon as a read ends, and the next read fills it after that line.
+ */
+async function* restChunks(
+  file: FileHandle,
+  first: Buffer,
+  tail: number,
+  reuse: boolean,
+): AsyncGenerator<Uint8Array> {
+  let buffer = first;
+  let spare: Buffer | undefined;
+  let pending: Promise<number> | undefined = readAhead(file, buffer, tail);
+  try {
+    for (;;) {
+      const bytesRead = await pending;
+      pending = undefined;
+      const end = tail + bytesRead;
+      if (bytesRead === 0) {
+        if (end > 0) yield buffer.subarray(0, end);
+        return;
+      }
+      let cut = buffer.lastIndexOf(10, end - 1) + 1;
+      if (cut === 0 && end < buffer.length) {
+        // No line feed yet (a short read, as from /proc): read on into the same buffer.
+        tail = end;
+        pending = readAhead(file, buffer, tail);
+        continue;
+      }
+      // No line feed in a whole buffer: yielded as is, the reader joins the line.
+      if (cut === 0) cut = end;
+      const next = reuse
+        ? (spare ?? Buffer.allocUnsafeSlow(CHUNK_BYTES))
+        : Buffer.allocUnsafeSlow(CHUNK_BYTES);
+      tail = buffer.copy(next, 0, cut, end);
+      pending = readAhead(file, next, tail);
+      yield buffer.subarray(0, cut);
+      spare = buffer;
+      buffer = next;
     }
-    const { bytesRead } = await file.read(buffer, tail, buffer.length - tail, null);
-    const end = tail + bytesRead;
-    if (bytesRead === 0) {
-      if (end > 0) yield buffer.subarray(0, end);
-      return;
-    }
-    const cut = buffer.lastIndexOf(10, end - 1) + 1;
-    if (cut === 0) {
-      tail = end;
-      continue;
-    }
-    yield buffer.subarray(0, cut);
-    const next = reuse ? buffer : Buffer.allocUnsafeSlow(CHUNK_BYTES);
-    tail = buffer.copy(next, 0, cut, end);
-    buffer = next;
+  } finally {
+    await pending?.catch(() => {});
   }
 }

@@ -26,7 +26,7 @@ export interface ReadUtf8Options {
   /** Called once, before the first chunk, with how the file is stored. */
   readonly onSource?: (source: TextSource) => void;
   /**
-   * Plain UTF-8 files are read into one reused buffer (see {@linkcode readByteChunks}): only for a
+   * Plain UTF-8 files are read into two reused buffers (see {@linkcode readByteChunks}): only for a
    * consumer that keeps nothing of a chunk once it asks for the next one.
    */
   readonly reuse?: boolean;

@@ -7,7 +7,7 @@ import { streamDump } from "./read-dump.ts";
 
 /**
  * Scans one dump file in a single streaming pass, exact whatever the order of its rules (see
- * {@linkcode NodeScanner}); the file's chunks are read into one reused buffer. A truncated dump is
+ * {@linkcode NodeScanner}); the file's chunks are read into two reused buffers. A truncated dump is
  * counted as far as it goes, with a warning.
  */
 export async function scanFile(node: string, file: string, table?: TableName): Promise<NodeScan> {

@@ -72,8 +72,10 @@ export class RuleSignatureScanner {
     const mask = REPEAT_WINDOW - 1;
     const before = this.#rules;
     this.#rules += k * b.times;
+    // The block's hits, read before the window is written (k * times may wrap onto them).
+    const hits = Array.from({ length: k }, (_, j) => this.#recent[(before - k + j) & mask]);
     for (let j = 0; j < k; j++) {
-      const hit = this.#recent[(before - k + j) & mask];
+      const hit = hits[j];
       this.#recent[(this.#rules - k + j) & mask] = hit;
       const chain = b.chains[j]!;
       if (hit?.id !== undefined) this.#lastHit.set(chain, hit.id);
@@ -82,7 +84,7 @@ export class RuleSignatureScanner {
     // In reading order, copy by copy, while a signature keeps fewer than MAX_HITS.
     for (let r = 0; r < Math.min(b.times, MAX_HITS); r++) {
       for (let j = 0; j < k; j++) {
-        const hit = this.#recent[(before - k + j) & mask];
+        const hit = hits[j];
         if (hit !== undefined) this.#hits(hit, b.firstLine + r * k + j);
       }
     }

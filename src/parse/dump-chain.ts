@@ -4,7 +4,8 @@
  */
 import type { Chain, Counters, Rule, RuleAccess, RuleRuns, TableName } from "../model/ruleset.ts";
 import type { ChainIndex } from "./chain-index.ts";
-import { ChainLinks, type RuleStore } from "./rule-store.ts";
+import { ChainLinks } from "./chain-links.ts";
+import type { RuleStore } from "./rule-store.ts";
 
 /** What the chains of one table of a parsed dump share. */
 export class TableRules {

@@ -146,6 +146,29 @@ describe("repeated blocks", () => {
     expect(reader.lineCount).toBe(17);
   });
 
+  test("a block copied so often that its copies wrap the handlers' window is counted exactly", () => {
+    // A B C written 2,734 times: lines 4-10 are read one by one (the block found is B C A, read twice
+    // from line 5), then 2,731 copies from line 11: 3 x 2,731 = 8,193 = 2 x 4,096 + 1 rules, so the
+    // last copy's first rule lands, modulo REPEAT_WINDOW, on the block's second.
+    const block = ["-A X -j A", "-A Y -m foo [unsupported revision] -j B", "-A X -j C"];
+    const lines = ["*filter", ":X - [0:0]", ":Y - [0:0]"];
+    for (let i = 0; i < 2734; i++) lines.push(...block);
+    lines.push(block[1]!, "COMMIT", "");
+    const text = lines.join("\n");
+    const got = readAll(text, 1 << 20, true, true);
+    expect(got.copies).toBe(3 * 2731);
+    expect(got.scan.duplicates.groups.map((g) => `${g.count} ${g.rule} ${g.lines.join(",")}`).sort()).toEqual(
+      duplicatesOfText(text).map((l) => {
+        const [count, , rule, at] = l.split("\t");
+        return `${count} ${rule} ${at}`;
+      }),
+    );
+    const x = got.ruleset.tables.get("filter")!.chains.get("X")!;
+    expect(x.ruleCount).toBe(2 * 2734);
+    expect(x.rules.at(-1)!.line).toBe(3 + 3 * 2734);
+    expect(got.hits.map((h) => h.line)).toEqual([5, 8, 11, 14, 17]);
+  });
+
   const cases = [
     ["plain", {}],
     ["CRLF", { crlf: true }],
@@ -177,6 +200,17 @@ describe("repeated blocks", () => {
             const chain = got.ruleset.tables.get(table)!.chains.get(name)!;
             expect(chain.rules.map((r) => `${r.line}\t${r.raw}`)).toEqual(want);
             expect(chain.ruleTexts?.()).toEqual(chain.rules.map((r) => r.text));
+          }
+          for (const t of got.ruleset.tables.values()) {
+            for (const c of t.chains.values()) {
+              // Runs and lines without rule objects agree with the rules themselves.
+              const texts = c.rules.map((r) => r.text);
+              const runs = c.ruleRuns!();
+              expect([...runs.starts].map((at, r) => `${at} ${runs.texts[r]}`)).toEqual(
+                texts.flatMap((x, i) => (i > 0 && texts[i - 1] === x ? [] : [`${i} ${x}`])),
+              );
+              expect(Array.from(c.ruleAccess!().lines)).toEqual(c.rules.map((r) => r.line));
+            }
           }
           expect(got.hits).toEqual(one.hits);
           expect({ rules: got.rules, lines: got.lines }).toEqual({ rules: one.rules, lines: one.lines });

@@ -1,34 +1,21 @@
 /**
  * The compact form of a parsed dump's rules: while the dump is read, a rule is four numbers in typed
- * arrays (its line, its chunk of the dump, its offset there, the next rule of its chain); a chain makes
+ * arrays (its line, its chunk of the dump, its offset there, the next entry of its chain); a chain makes
  * its {@linkcode Rule} objects on first use. The bytes are held once, never copied into strings per rule.
+ * The copies of a leak's repeated block ({@linkcode RuleStore.addBlock}) that follow one another in
+ * their chain are one entry standing for all of them (their count and the distance between their
+ * lines): a million leaked copies are a few entries, and walking a chain expands them.
  */
 import type { Chain, Rule, RuleAccess, RuleRuns } from "../model/ruleset.ts";
+import type { ChainLinks } from "./chain-links.ts";
 import { sameRange, viewOf } from "./dump-bytes.ts";
 import type { RuleBlock } from "./dump-handler.ts";
+import { REPEAT_WINDOW } from "./dump-handler.ts";
 import { DumpRule, lineEnd, SplitDumpRule, type SplitParts } from "./dump-rule.ts";
+import { LineArena } from "./line-arena.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
 
-/** Per chain of one table, by declaration position: its first and last rule and its number of rules. */
-export class ChainLinks {
-  first: Int32Array = new Int32Array(64).fill(-1);
-  last: Int32Array = new Int32Array(64);
-  count: Int32Array = new Int32Array(64);
-
-  /** Makes room for chain `id`. */
-  reserve(id: number): void {
-    if (id < this.first.length) return;
-    const size = Math.max(this.first.length * 2, id + 1);
-    const grow = (a: Int32Array, fill: number): Int32Array => {
-      const b = new Int32Array(size).fill(fill);
-      b.set(a);
-      return b;
-    };
-    this.first = grow(this.first, -1);
-    this.last = grow(this.last, 0);
-    this.count = grow(this.count, 0);
-  }
-}
+export { ChainLinks } from "./chain-links.ts";
 
 /** The rules of a whole dump as typed arrays, and the chunks of bytes they point into. */
 export class RuleStore {
@@ -41,12 +28,20 @@ export class RuleStore {
   #next: Int32Array;
   /** 1 where the reader saw that a rule's text is its chain's previous rule's ({@linkcode RuleView.repeat}). */
   #repeat: Uint8Array;
+  /**
+   * Per entry: how many rules it stands for (0: one), and the distance between their lines (a
+   * repeated block's copies of a chain's one rule in the block); made at the first such entry.
+   */
+  #times: Int32Array | undefined;
+  #stride: Int32Array | undefined;
+  /** Entries used. */
   #size = 0;
+  /** Rules added, and the entry of each of the last ones (by number, mod REPEAT_WINDOW). */
+  #rules = 0;
+  readonly #recent = new Int32Array(REPEAT_WINDOW);
   #split: Map<number, SplitParts> | undefined;
-  /** With `copy`: the chunk rule lines are copied into, and how much of it is used. */
-  #arena: Uint8Array | undefined;
-  #arenaUsed = 0;
-  #arenaWords: DataView = new DataView(new ArrayBuffer(0));
+  /** With `copy`: where rule lines are copied to. */
+  readonly #arena = new LineArena();
   readonly #copy: boolean;
 
   /**
@@ -87,51 +82,73 @@ export class RuleStore {
     this.#next[id] = -1;
     this.#repeat[id] = view.repeat ? 1 : 0;
     this.#size = id + 1;
+    this.#recent[this.#rules++ & (REPEAT_WINDOW - 1)] = id;
     if (links.count[c]!++ === 0) links.first[c] = id;
     else this.#next[links.last[c]!] = id;
     links.last[c] = id;
   }
 
   /**
-   * Records the copies of a repeated block (see {@linkcode DumpHandler.repeatRules}): each copy of a
-   * rule points at the bytes of the rule one block earlier (the same text) and is linked into its chain.
+   * Records the copies of a repeated block (see {@linkcode DumpHandler.repeatRules}), each pointing at
+   * the bytes of the same rule of the block. A chain with one rule in the block gets one entry for all
+   * its copies; a chain with several gets an entry per copy (its rules alternate).
    */
   addBlock(links: ChainLinks, block: RuleBlock): void {
-    const k = block.rules;
-    const from = this.#size;
-    const total = k * block.times;
-    while (from + total > this.#lines.length) this.#grow();
-    const chunkOf = this.#chunkOf;
-    const starts = this.#starts;
-    const repeat = this.#repeat;
-    const lines = this.#lines;
-    const next = this.#next;
-    const { first, last, count } = links;
-    const chains = block.chains;
-    const end = from + total;
-    for (let at = from; at < end; at += k) {
-      for (let j = 0; j < k; j++) {
-        const id = at + j;
-        const base = id - k;
-        chunkOf[id] = chunkOf[base]!;
-        starts[id] = starts[base]!;
-        repeat[id] = repeat[base]!;
-        next[id] = -1;
-        const c = chains[j]!;
-        if (count[c]!++ === 0) first[c] = id;
-        else next[last[c]!] = id;
-        last[c] = id;
-      }
+    const { rules: k, times, chains } = block;
+    const mask = REPEAT_WINDOW - 1;
+    const before = this.#rules;
+    // The block's entries, read before the ring is written (k * times may wrap onto them).
+    const base = Int32Array.from({ length: k }, (_, j) => this.#recent[(before - k + j) & mask]!);
+    const once = onceIn(chains);
+    const last = new Int32Array(k);
+    for (let j = 0; j < k; j++) {
+      if (once[j] === 0) continue;
+      const id = this.#entry(base[j]!, block.firstLine + j, links, chains[j]!, 1);
+      this.#times![id] = times;
+      this.#stride![id] = k;
+      links.count[chains[j]!]! += times - 1;
+      last[j] = id;
     }
-    for (let id = from, line = block.firstLine; id < end; id++, line++) lines[id] = line;
-    this.#size = end;
-    // Split rules (iptables -S -v) are read as text, never in a block; kept exact all the same.
-    if (this.#split !== undefined) {
-      for (let id = from; id < end; id++) {
-        const split = this.#split.get(id - k);
-        if (split !== undefined) this.#split.set(id, split);
+    if (once.includes(0)) {
+      // A chain's rules alternate in the block: an entry per copy, each after the one a block earlier.
+      const prev = base.slice();
+      for (let r = 0; r < times; r++) {
+        for (let j = 0; j < k; j++) {
+          if (once[j] === 1) continue;
+          const c = chains[j]!;
+          const b = prev[j]!;
+          prev[j] = this.#entry(b, block.firstLine + r * k + j, links, c, this.#repeat[b]!);
+        }
       }
+      for (let j = 0; j < k; j++) if (once[j] === 0) last[j] = prev[j]!;
     }
+    this.#rules = before + k * times;
+    for (let j = 0; j < k; j++) this.#recent[(this.#rules - k + j) & mask] = last[j]!;
+  }
+
+  /**
+   * A new entry for a copy of entry `base`'s rule, at `line`, last of chain `c`; `repeat` as for
+   * {@linkcode RuleView.repeat} (an entry for all of a chain's copies follows the same text: 1).
+   */
+  #entry(base: number, line: number, links: ChainLinks, c: number, repeat: number): number {
+    const id = this.#size;
+    if (id === this.#lines.length) this.#grow();
+    if (this.#times === undefined) {
+      this.#times = new Int32Array(this.#lines.length);
+      this.#stride = new Int32Array(this.#lines.length);
+    }
+    this.#chunkOf[id] = this.#chunkOf[base]!;
+    this.#starts[id] = this.#starts[base]!;
+    this.#repeat[id] = repeat;
+    this.#lines[id] = line;
+    this.#next[id] = -1;
+    const split = this.#split?.get(base);
+    if (split !== undefined) this.#split!.set(id, split);
+    this.#size = id + 1;
+    if (links.count[c]!++ === 0) links.first[c] = id;
+    else this.#next[links.last[c]!] = id;
+    links.last[c] = id;
+    return id;
   }
 
   /**
@@ -148,29 +165,8 @@ export class RuleStore {
         return;
       }
     }
-    const len = view.end - view.rawStart;
-    let arena = this.#arena;
-    if (arena === undefined || this.#arenaUsed + len + 1 > arena.length) {
-      // Small dumps take little; big ones fill chunks of 4 MB.
-      const size = Math.max(len + 1, Math.min(4 << 20, (arena?.length ?? 1 << 15) * 2));
-      arena = this.#arena = new Uint8Array(size);
-      this.#arenaWords = new DataView(arena.buffer);
-      this.#arenaUsed = 0;
-      this.#chunks.push(arena);
-    }
-    const at = this.#arenaUsed;
-    // Copied 4 bytes at a time: a subarray per rule (a Buffer, when the chunk is one) costs more
-    // than the copy of a 140-byte line.
-    const words = this.#arenaWords;
-    const from = view.words;
-    const start = view.rawStart;
-    let i = 0;
-    for (; i + 4 <= len; i += 4) words.setInt32(at + i, from.getInt32(start + i, true), true);
-    for (; i < len; i++) arena[at + i] = from.getUint8(start + i);
-    arena[at + len] = 10;
-    this.#arenaUsed = at + len + 1;
+    this.#starts[id] = this.#arena.copy(view, this.#chunks);
     this.#chunkOf[id] = this.#chunks.length - 1;
-    this.#starts[id] = at;
   }
 
   /** Trims the arrays to their size once the dump is read, when that frees much. */
@@ -182,31 +178,48 @@ export class RuleStore {
     this.#chunkOf = this.#chunkOf.slice(0, n);
     this.#next = this.#next.slice(0, n);
     this.#repeat = this.#repeat.slice(0, n);
+    this.#times = this.#times?.slice(0, n);
+    this.#stride = this.#stride?.slice(0, n);
   }
 
-  /** The Rule objects of a chain whose first rule is `first`, in order. */
+  /** Rules entry `id` stands for. */
+  #count(id: number): number {
+    return this.#times === undefined ? 1 : Math.max(1, this.#times[id]!);
+  }
+
+  /** The Rule objects of a chain whose first entry is `first`, in order. */
   rules(chain: Chain, first: number, count: number): Rule[] {
     const out = new Array<Rule>(count);
-    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) out[k] = this.#rule(chain, k, id);
+    const { ids, lines } = this.#expand(first, count);
+    for (let k = 0; k < count; k++) out[k] = this.#rule(chain, k, ids[k]!, lines[k]!);
     return out;
   }
 
   /** The lines of a chain's rules, and each rule made when asked for (see {@linkcode RuleAccess}). */
   access(chain: Chain, first: number, count: number): RuleAccess {
-    const ids = new Int32Array(count);
-    const lines = new Int32Array(count);
-    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
-      ids[k] = id;
-      lines[k] = this.#lines[id]!;
-    }
-    return { lines, at: (index) => this.#rule(chain, index, ids[index]!) };
+    const { ids, lines } = this.#expand(first, count);
+    return { lines, at: (index) => this.#rule(chain, index, ids[index]!, lines[index]!) };
   }
 
-  #rule(chain: Chain, index: number, id: number): Rule {
+  /** Per rule of a chain, in order: its entry and its line. */
+  #expand(first: number, count: number): { ids: Int32Array; lines: Int32Array } {
+    const ids = new Int32Array(count);
+    const lines = new Int32Array(count);
+    for (let k = 0, id = first; k < count; id = this.#next[id]!) {
+      const n = this.#count(id);
+      const line = this.#lines[id]!;
+      const stride = n === 1 ? 0 : this.#stride![id]!;
+      ids.fill(id, k, k + n);
+      for (let r = 0; r < n; r++, k++) lines[k] = line + r * stride;
+    }
+    return { ids, lines };
+  }
+
+  #rule(chain: Chain, index: number, id: number, line: number): Rule {
     const split = this.#split?.get(id);
     return split === undefined
-      ? new DumpRule(chain, index, this.#lines[id]!, this.#chunks[this.#chunkOf[id]!]!, this.#starts[id]!)
-      : new SplitDumpRule(chain, index, this.#lines[id]!, split);
+      ? new DumpRule(chain, index, line, this.#chunks[this.#chunkOf[id]!]!, this.#starts[id]!)
+      : new SplitDumpRule(chain, index, line, split);
   }
 
   /**
@@ -232,7 +245,7 @@ export class RuleStore {
     let prevStart = 0;
     let prevEnd = 0;
     const cache: { bytes?: Uint8Array; view?: DataView } = {};
-    for (let k = 0, id = first; k < count; k++, id = this.#next[id]!) {
+    for (let k = 0, id = first; k < count; k += this.#count(id), id = this.#next[id]!) {
       // The reader saw the copy (the common case of a leak): nothing to read.
       if (this.#repeat[id] === 1 && prevView !== undefined) continue;
       const split = this.#split?.get(id);
@@ -274,5 +287,14 @@ export class RuleStore {
     const repeat = new Uint8Array(this.#repeat.length * 2);
     repeat.set(this.#repeat);
     this.#repeat = repeat;
+    if (this.#times !== undefined) this.#times = grow(this.#times);
+    if (this.#stride !== undefined) this.#stride = grow(this.#stride);
   }
+}
+
+/** Per rule of a block: 1 when its chain has no other rule in the block. */
+function onceIn(chains: Int32Array): Uint8Array {
+  const seen = new Map<number, number>();
+  for (const c of chains) seen.set(c, (seen.get(c) ?? 0) + 1);
+  return Uint8Array.from(chains, (c) => (seen.get(c) === 1 ? 1 : 0));
 }

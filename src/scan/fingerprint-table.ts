@@ -1,7 +1,7 @@
 /**
  * A map from 64-bit fingerprints of byte strings to one non-zero 32-bit number, in one `Int32Array`
- * (open addressing, linear probing, at most half full): 12 bytes per slot and no object per entry,
- * so a million distinct rules cost about 24 MB and no garbage collection.
+ * (open addressing, linear probing, at most two-thirds full): 12 bytes per slot and no object per
+ * entry, so a million distinct rules cost about 24 MB and no garbage collection.
  *
  * The fingerprint is two 32-bit hashes of the bytes (lanes with MurmurHash3's and xxHash32's
  * constants, 8 bytes per step, each finished by MurmurHash3's finaliser) and a salt (the table of a
@@ -21,6 +21,8 @@ export class FingerprintTable {
   #slots: Int32Array;
   #mask: number;
   #size = 0;
+  /** How many strings to make room for when the table is full (see {@linkcode FingerprintTable.planGrowth}). */
+  #plan: ((size: number) => number) | undefined;
 
   /**
    * @param expected How many distinct strings to make room for at once (default: a few thousand, and
@@ -41,6 +43,16 @@ export class FingerprintTable {
     if (cap > this.#mask + 1) this.#rehash(cap);
   }
 
+  /**
+   * Has the table, each time it is full, make room at once for `plan(size)` strings (at least twice
+   * as many as it holds). A caller that learns while reading how many strings can still come (the
+   * rest of a file) says so then: the table grows once to its final size, instead of doubling several
+   * times or being sized too early for strings that never come.
+   */
+  planGrowth(plan: (size: number) => number): void {
+    this.#plan = plan;
+  }
+
   /** Number of distinct fingerprints stored. */
   get size(): number {
     return this.#size;
@@ -49,6 +61,14 @@ export class FingerprintTable {
   /** Bytes held by the table. */
   get byteLength(): number {
     return this.#slots.byteLength;
+  }
+
+  /**
+   * Number of slots: it changes exactly when the table grows, which moves every slot (a plain field,
+   * read per rule; a typed array's byteLength is a slower getter).
+   */
+  get capacity(): number {
+    return this.#mask + 1;
   }
 
   /**
@@ -80,7 +100,7 @@ export class FingerprintTable {
     for (let i = (h1 ^ h2) & mask; ; i = (i + 1) & mask) {
       const at = i * 3;
       if (slots[at + 2] === 0) {
-        if ((this.#size + 1) * 2 > mask + 1) {
+        if ((this.#size + 1) * 3 > (mask + 1) * 2) {
           this.#grow();
           return this.#probe(h1, h2);
         }
@@ -105,7 +125,9 @@ export class FingerprintTable {
 
   #grow(): void {
     // Quadruple while small: fewer rehashes of a table that will hold a million fingerprints.
-    this.#rehash((this.#mask + 1) * (this.#mask < 1 << 19 ? 4 : 2));
+    const cap = (this.#mask + 1) * (this.#mask < 1 << 19 ? 4 : 2);
+    const planned = this.#plan === undefined ? 0 : capacityFor(this.#plan(this.#size + 1));
+    this.#rehash(Math.max(cap, planned));
   }
 
   #rehash(cap: number): void {
@@ -126,7 +148,7 @@ export class FingerprintTable {
   }
 }
 
-/** Slots for `expected` strings at most two-thirds full (the table grows to at most half full). */
+/** Slots for `expected` strings at most two-thirds full (the table grows when it would be fuller). */
 function capacityFor(expected: number): number {
   let cap = 1 << 14;
   while (cap * 2 < expected * 3 && cap < 1 << 24) cap *= 2;

@@ -254,10 +254,11 @@ describe("NodeScanner properties", () => {
 });
 
 test("NodeScanner sized for a dump counts copies right across the point where it sizes its table", () => {
-  // Distinct rules in chain A, each followed by a copy of chain B's one rule: after its first 16,384
-  // rules the scanner makes room for half the dump distinct, and B's next copies must still count.
+  // Distinct rules in chain A, each followed by a copy of chain B's one rule: once its table is full
+  // (past 21,845 distinct rules) the scanner makes room for the rest of the dump, which moves every
+  // slot, and B's next copies must still count.
   const lines = ["*filter", ":INPUT ACCEPT [0:0]", ":A - [0:0]", ":B - [0:0]"];
-  const pairs = 20_000;
+  const pairs = 30_000;
   for (let i = 0; i < pairs; i++)
     lines.push(`-A A -s 10.${i >> 16}.${(i >> 8) & 255}.${i & 255}/32 -j ACCEPT`, "-A B -j DROP");
   lines.push("COMMIT", "");

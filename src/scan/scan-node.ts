@@ -131,24 +131,24 @@ export class NodeScanner {
 
   constructor(options: NodeScannerOptions = {}) {
     this.#expected = options.expectedRules;
-    // Sized for the dump once its first rules tell how many are copies (see #estimate): a leak's
-    // million rules have a few thousand distinct ones, and a table sized for a million distinct
-    // rules is 24 MB of fresh pages touched all over.
+    // Sized for the dump once it fills and the rules read tell how many can still come (see
+    // #estimate): a leak's million rules have a few thousand distinct ones, and a table sized for a
+    // million distinct rules is 24 MB of fresh pages touched all over.
     this.#seen = new FingerprintTable(Math.min(options.expectedRules ?? 8192, ESTIMATE_AFTER));
   }
 
   /**
-   * After the first {@linkcode ESTIMATE_AFTER} rules: room for as many distinct rules as their share
-   * of distinct ones says the whole dump has (with a margin), at most the rules the dump may hold.
+   * After the first {@linkcode ESTIMATE_AFTER} rules: the fingerprint table, once full, makes room at
+   * once for the distinct rules it holds plus every rule the dump may still hold. The share of
+   * distinct rules among the first ones says little about the rest: a leak's copies come in long runs
+   * (kube-proxy's write order has 300,000 of them in the filter table before 665,000 distinct nat
+   * rules), so the table grows when it is full, when the rules read tell how many can still come. A
+   * dump of copies fills it late, with few rules left, and keeps a small table.
    */
   #estimate(): void {
     const expected = this.#expected;
     if (expected === undefined) return;
-    const share = this.#seen.size / this.#rules;
-    this.#seen.reserve(Math.min(expected, Math.ceil(expected * Math.min(1, share * 1.25))));
-    // A rehash moved every slot: the remembered ones are forgotten.
-    this.#slotOf.fill(-1);
-    this.#slotsOf = this.#seen.byteLength;
+    this.#seen.planGrowth((size) => size + Math.max(0, expected - this.#rules));
   }
 
   /** Bytes held by the fingerprint table (for benchmarks). */
@@ -171,9 +171,9 @@ export class NodeScanner {
     const again = slot >= 0;
     if (!again) {
       slot = seen.find(v.words, v.start, v.end, this.#salt);
-      if (seen.byteLength !== this.#slotsOf) {
+      if (seen.capacity !== this.#slotsOf) {
         slotOf.fill(-1);
-        this.#slotsOf = seen.byteLength;
+        this.#slotsOf = seen.capacity;
       }
     }
     slotOf[c] = slot;
@@ -215,9 +215,11 @@ export class NodeScanner {
     this.#current.rules += k * b.times;
     const mask = REPEAT_WINDOW - 1;
     const recent = this.#recent;
+    // The block's groups, read before the window is written (k * times may wrap onto them).
+    const groups = Array.from({ length: k }, (_, j) => recent[(before - k + j) & mask]);
     const sampled: Group[] = [];
     for (let j = 0; j < k; j++) {
-      const group = recent[(before - k + j) & mask];
+      const group = groups[j];
       // The reader hands on a block only after reading it twice: each of its rules has a group.
       if (group === undefined)
         throw new RangeError(`Cannot count copies of line ${b.firstLine + j}: no group`);
@@ -226,10 +228,10 @@ export class NodeScanner {
         for (let r = 0; r < Math.min(b.times, SAMPLE_LINES); r++) group.lines.push(b.firstLine + r * k + j);
         sampled.push(group);
       }
-      recent[(this.#rules - k + j) & mask] = group;
       // Its last rule is now a copy the slot is not remembered for.
       this.#slotOf[b.chains[j]!] = -1;
     }
+    for (let j = 0; j < k; j++) recent[(this.#rules - k + j) & mask] = groups[j];
     // A group with several rules of the block took lines of each: the first ones, in order.
     for (const g of sampled)
       if (g.lines.length > SAMPLE_LINES) g.lines.sort((x, y) => x - y).length = SAMPLE_LINES;
