@@ -14,6 +14,7 @@
 import { existsSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { availableParallelism } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { ObjectKind } from "./kube-objects.ts";
@@ -33,9 +34,11 @@ export type ListThread = "worker" | "main";
 export interface ReadListsOptions {
   /** Lists totalling fewer bytes are all read on the main thread (default {@linkcode WORKER_MIN_BYTES}). */
   readonly workerMinBytes?: number;
+  /** The worker's module (default: read-lists-worker.mjs beside the built code, or its source). */
+  readonly workerUrl?: URL;
   /** Workers at most (default: one per core but the main thread's, at least 1, at most 3). */
   readonly maxWorkers?: number;
-  /** Told where each list was read (tests check the worker path is taken). */
+  /** Told where each list is read, or failed to be (tests check which path was taken). */
   readonly onRead?: (file: string, thread: ListThread) => void;
 }
 
@@ -49,8 +52,15 @@ export interface ListReads {
   cancel(): void;
 }
 
+/** The worker's module, and whether it is TypeScript source. */
+interface WorkerEntry {
+  readonly url: URL;
+  readonly source: boolean;
+}
+
 /** How to start the worker, or undefined when its file is not there. */
-function workerEntry(): { readonly url: URL; readonly source: boolean } | undefined {
+function workerEntry(url: URL | undefined): WorkerEntry | undefined {
+  if (url !== undefined) return { url, source: url.pathname.endsWith(".ts") };
   const here = new URL(import.meta.url);
   // dist/index.mjs has the worker beside it; the CLI's code sits in dist/chunks/.
   for (const rel of ["./read-lists-worker.mjs", "../read-lists-worker.mjs"]) {
@@ -63,7 +73,7 @@ function workerEntry(): { readonly url: URL; readonly source: boolean } | undefi
     : undefined;
 }
 
-function startWorker(entry: { readonly url: URL; readonly source: boolean }, data: ListWorkerData): Worker {
+function startWorker(entry: WorkerEntry, data: ListWorkerData): Worker {
   if (!entry.source) return new Worker(entry.url, { workerData: data });
   // Node 20 cannot load TypeScript: the source worker is imported through tsx (a dev dependency).
   const href = JSON.stringify(entry.url.href);
@@ -111,76 +121,91 @@ function deferred<T>() {
   return { promise, resolve, reject };
 }
 
+type Deferred = ReturnType<typeof deferred<ListRead>>;
+
+/**
+ * Starts a worker on `lists` and settles their reads as its messages come. A list that fails
+ * fails the worker's later ones with it (the worker stops there, as the main thread would have);
+ * the lists of a worker that dies without answering for them are read by `fallback`.
+ */
+function startListWorker(
+  entry: WorkerEntry,
+  job: ListWorkerData,
+  hooks: {
+    readonly reads: ReadonlyMap<ObjectKind, Deferred>;
+    readonly fallback: (spec: ListFile) => Promise<ListRead>;
+    readonly cancelled: () => boolean;
+    readonly onRead?: ((file: string, thread: ListThread) => void) | undefined;
+  },
+): Worker {
+  const worker = startWorker(entry, job);
+  const left = new Set(job.lists);
+  const settle = (spec: ListFile, outcome: () => ListRead) => {
+    left.delete(spec);
+    hooks.onRead?.(spec.file, "worker");
+    const d = hooks.reads.get(spec.kind)!;
+    try {
+      d.resolve(outcome());
+    } catch (error) {
+      d.reject(error);
+      for (const s of left) hooks.reads.get(s.kind)!.reject(error);
+      left.clear();
+    }
+  };
+  worker.on("message", (m: ListWorkerMessage) => {
+    const spec = job.lists.find((s) => s.kind === m.kind)!;
+    settle(spec, () => {
+      if ("error" in m) throw receiveError(m.error);
+      return decodePlain(m.read) as ListRead;
+    });
+  });
+  // A worker's own failure (not a list's: those come as messages) shows in its exit.
+  worker.on("error", () => {});
+  worker.on("exit", () => {
+    if (hooks.cancelled()) return;
+    let chain = Promise.resolve();
+    for (const spec of left) {
+      const d = hooks.reads.get(spec.kind)!;
+      chain = chain.then(() => hooks.fallback(spec).then(d.resolve, d.reject));
+    }
+    left.clear();
+  });
+  return worker;
+}
+
 /**
  * Starts reading the lists of `specs` from bundle `dir`: the large ones in workers, now; the
- * others on the main thread when asked for.
+ * others on the main thread, each when asked for.
  */
 export async function readLists(
   dir: string,
   specs: readonly ListFile[],
   options: ReadListsOptions = {},
 ): Promise<ListReads> {
-  const sizes = await Promise.all(specs.map((s) => sizeOf(`${dir}/${s.file}`)));
-  const total = sizes.reduce((a, b) => a + b, 0);
+  const sizes = await Promise.all(specs.map((s) => sizeOf(join(dir, s.file))));
   const minBytes = options.workerMinBytes ?? WORKER_MIN_BYTES;
-  const entry = total < minBytes ? undefined : workerEntry();
+  const entry = sizes.reduce((a, b) => a + b, 0) < minBytes ? undefined : workerEntry(options.workerUrl);
   const fileMin = Math.min(WORKER_FILE_MIN_BYTES, minBytes / 8);
-  const inWorkers =
-    entry === undefined
-      ? []
-      : specs.map((spec, i) => ({ spec, size: sizes[i]! })).filter((l) => l.size >= fileMin);
+  const large = specs.map((spec, i) => ({ spec, size: sizes[i]! })).filter((l) => l.size >= fileMin);
   const onMain = (spec: ListFile): Promise<ListRead> => {
     options.onRead?.(spec.file, "main");
     return readKubeList(dir, spec);
   };
-  const pending = new Map<ObjectKind, ReturnType<typeof deferred<ListRead>>>();
+  const reads = new Map<ObjectKind, Deferred>();
   const workers: Worker[] = [];
   let cancelled = false;
   const maxWorkers = options.maxWorkers ?? Math.max(1, Math.min(3, availableParallelism() - 1));
-  const EXP = process.env.ND_EXP;
-  const plan =
-    EXP === "both"
-      ? [inWorkers.map((l) => l.spec)]
-      : EXP === "two"
-        ? shares(inWorkers, 2).concat()
-        : shares(inWorkers, maxWorkers);
-  if (EXP === "two") plan.splice(0, plan.length, ...inWorkers.map((l) => [l.spec]));
-  for (const lists of plan) {
-    for (const spec of lists) pending.set(spec.kind, deferred());
-    const worker = startWorker(entry!, { dir, lists });
-    workers.push(worker);
-    const left = new Set(lists);
-    worker.on("message", (m: ListWorkerMessage) => {
-      const spec = lists.find((s) => s.kind === m.kind)!;
-      left.delete(spec);
-      if ("error" in m) {
-        // The worker stopped there, as a read on the main thread would have: its later lists are not read.
-        const error = receiveError(m.error);
-        pending.get(m.kind)!.reject(error);
-        for (const s of left) pending.get(s.kind)!.reject(error);
-        return left.clear();
-      }
-      options.onRead?.(spec.file, "worker");
-      pending.get(m.kind)!.resolve(decodePlain(m.read) as ListRead);
-    });
-    // A worker's own failure (not a list's: those come as messages) is told by its exit.
-    worker.on("error", () => {});
-    worker.on("exit", () => {
-      if (cancelled) return;
-      let chain = Promise.resolve();
-      for (const spec of left) {
-        const d = pending.get(spec.kind)!;
-        chain = chain.then(() => onMain(spec).then(d.resolve, d.reject));
-      }
-      left.clear();
-    });
+  for (const lists of entry === undefined ? [] : shares(large, maxWorkers)) {
+    for (const spec of lists) reads.set(spec.kind, deferred());
+    const hooks = { reads, fallback: onMain, cancelled: () => cancelled, onRead: options.onRead };
+    workers.push(startListWorker(entry!, { dir, lists }, hooks));
   }
   return {
     workers: workers.length,
     read: <K extends ObjectKind>(kind: K) => {
-      const p = pending.get(kind);
+      const inWorker = reads.get(kind);
+      if (inWorker !== undefined) return inWorker.promise as Promise<ListRead<K>>;
       const spec = specs.find((s) => s.kind === kind);
-      if (p !== undefined) return p.promise as Promise<ListRead<K>>;
       if (spec === undefined) throw new RangeError(`Cannot read list ${kind}: it was not asked for`);
       return onMain(spec) as Promise<ListRead<K>>;
     },
