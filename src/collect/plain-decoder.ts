@@ -84,19 +84,43 @@ class Decoder {
 
   #object(shape: number, frozen: boolean): object {
     const keys = this.#shapes[shape]!;
-    let template = this.#templates[shape];
-    // An object of the shape's keys, all null, copied: the copy has room for every key in the
-    // object itself, as the converters' objects have, where adding keys to {} would spill them
-    // into a separate array. JSON.parse makes "__proto__" an own key, as in the original.
-    if (template === undefined)
-      this.#templates[shape] = template = JSON.parse(
-        `{${keys.map((k) => `${JSON.stringify(k)}:null`).join(",")}}`,
-      ) as object;
-    const o: Record<string, unknown> = { ...template };
+    const o = this.#empty(shape, keys);
     // A frozen object is numbered before its fields, as the encoder numbered it.
     if (frozen) this.#frozen.push(o);
-    for (const k of keys) o[k] = this.value();
+    for (const k of keys) {
+      if (k !== "__proto__") o[k] = this.value();
+      // JSON.parse makes "__proto__" an own key; an assignment to {} would set the prototype.
+      else
+        Object.defineProperty(o, k, {
+          value: this.value(),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+    }
     return frozen ? Object.freeze(o) : o;
+  }
+
+  /**
+   * An object to fill with the shape's keys. `{}` has room for four in the object itself; a larger
+   * shape's object is copied from one of its keys, all null, so all its keys fit in the object
+   * too, as in the converters' objects, where adding them to {} would spill them into an array.
+   */
+  #empty(shape: number, keys: readonly string[]): Record<string, unknown> {
+    if (keys.length <= 4) return {};
+    let template = this.#templates[shape];
+    if (template === undefined) {
+      template = {};
+      for (const k of keys)
+        Object.defineProperty(template, k, {
+          value: null,
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
+      this.#templates[shape] = template;
+    }
+    return { ...template };
   }
 
   #array(length: number, frozen: boolean): readonly unknown[] {

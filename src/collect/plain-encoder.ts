@@ -44,8 +44,10 @@ const { STR, INT, NUM, FALSE, TRUE, UNDEF, NULL, OBJ, FROZEN_OBJ, ARR, FROZEN_AR
 
 /** Payloads stay below this, so a token fits an Int32Array slot. */
 const PAYLOAD_LIMIT = 2 ** (31 - BITS);
-/** Strings up to this long are looked up and sent once (V8's JSON.parse shares values up to 10 characters). */
+/** Strings up to this long are looked up in a cache and sent once if found (V8's JSON.parse shares values up to 10 characters). */
 const SHARED_STRING_MAX = 10;
+/** Slots of the short-string cache, less one. */
+const CACHE_MASK = 4095;
 
 /** A node of the key-list trie: an object's key list is found without joining its keys into one string. */
 interface ShapeNode {
@@ -68,7 +70,8 @@ export class PlainEncoder {
   #tokens = new Int32Array(1 << 16);
   #length = 0;
   readonly #numbers: number[] = [];
-  readonly #shortStrings = new Map<string, number>();
+  readonly #cached: (string | undefined)[] = new Array(CACHE_MASK + 1).fill(undefined);
+  readonly #cachedIds = new Int32Array(CACHE_MASK + 1);
   readonly #strings: string[] = [];
   readonly #shapes: string[][] = [];
   readonly #shapeRoot: ShapeNode = { id: -1, next: new Map() };
@@ -147,9 +150,16 @@ export class PlainEncoder {
   }
 
   #string(s: string): number {
-    if (s.length > SHARED_STRING_MAX) return this.#strings.push(s) - 1;
-    let i = this.#shortStrings.get(s);
-    if (i === undefined) this.#shortStrings.set(s, (i = this.#strings.push(s) - 1));
+    const n = s.length;
+    if (n > SHARED_STRING_MAX || n === 0) return this.#strings.push(s) - 1;
+    // A direct-mapped cache, not a Map: most short strings repeat (namespaces, protocols, node
+    // names), and the unique ones (addresses) need not fill a table.
+    const slot =
+      (n * 31 + s.charCodeAt(0) * 7 + s.charCodeAt(n >> 1) * 131 + s.charCodeAt(n - 1) * 1031) & CACHE_MASK;
+    if (this.#cached[slot] === s) return this.#cachedIds[slot]!;
+    const i = this.#strings.push(s) - 1;
+    this.#cached[slot] = s;
+    this.#cachedIds[slot] = i;
     return i;
   }
 
