@@ -1,11 +1,12 @@
 // Builds the library entry (package.json "exports"): src/index.ts as one ESM file, dist/index.mjs,
 // whose dependencies stay imports (it uses none but Node's), and its declarations in dist/types/
 // from tsc. `npm run build` runs it after scripts/build.mjs (which empties dist/); `--outdir DIR`
-// builds into DIR instead.
+// builds into DIR instead. Either build writes the API-list worker, dist/read-lists-worker.mjs.
 
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { buildListWorker } from "./build-list-worker.mjs";
 
 const at = process.argv.indexOf("--outdir");
 const outdir = at === -1 ? "dist" : process.argv[at + 1];
@@ -24,6 +25,7 @@ await build({
   legalComments: "none",
   logLevel: "warning",
 });
+await buildListWorker(outdir);
 execFileSync(
   process.execPath,
   [

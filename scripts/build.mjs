@@ -1,9 +1,11 @@
 // Bundles the CLI into dist/: the entry dist/netdoctor.mjs plus one chunk per command, so a command
 // loads only the libraries it uses (scan must not pay for the Kubernetes client's start-up).
+// It also writes the API-list worker, dist/read-lists-worker.mjs (scripts/build-list-worker.mjs).
 
 import { execFileSync } from "node:child_process";
 import { chmodSync, readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
+import { buildListWorker } from "./build-list-worker.mjs";
 
 /** `git` in this directory, or undefined without git or outside a repository (a source tarball). */
 function git(...args) {
@@ -55,3 +57,4 @@ await build({
   logLevel: "warning",
 });
 chmodSync(`${outdir}/netdoctor.mjs`, 0o755);
+await buildListWorker(outdir);

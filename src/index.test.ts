@@ -136,10 +136,15 @@ describe.skipIf(skip)("the packed library, imported by name", () => {
     if (dir !== "") rmSync(dir, { recursive: true, force: true });
   });
 
-  it("ships the CLI, the library and its declarations, and no sources", () => {
+  it("ships the CLI, the library and its declarations, the API-list worker, and no sources", () => {
     const files = packed.files.map((f) => f.path);
     expect(files).toEqual(
-      expect.arrayContaining(["dist/index.mjs", "dist/types/index.d.ts", "dist/netdoctor.mjs"]),
+      expect.arrayContaining([
+        "dist/index.mjs",
+        "dist/types/index.d.ts",
+        "dist/netdoctor.mjs",
+        "dist/read-lists-worker.mjs",
+      ]),
     );
     expect(files.filter((f) => f.startsWith("src/") || f.endsWith(".test.ts"))).toEqual([]);
   });

@@ -1,15 +1,20 @@
 /**
- * Runs `diagnose` over a bundle directory: reads the API side, then streams one node at a time
+ * Runs `diagnose` over a bundle directory: reads the API side (the large lists in workers, while
+ * the main thread reads the client's node: read-lists.ts), then streams one node at a time
  * into the pure {@linkcode DiagnosisBuilder}. Each node's dump is read once: one pass scans it
  * (node health) and indexes it (reconciliation) or, for the nodes a question's path crosses, parses
  * it, and that one parse serves the host path, the trace and reconciliation (its index is read
  * from the parse: kube-proxy/ruleset-index.ts).
  */
 import { type DiagnoseQuestion, DiagnosisBuilder } from "../diagnose/diagnosis-builder.ts";
+import { QuestionError } from "../diagnose/question-error.ts";
+import { findPod } from "../diagnose/resolve-target.ts";
+import type { Pod } from "../model/cluster.ts";
 import type { Diagnosis } from "../model/diagnosis.ts";
 import type { HostPathInput } from "../trace/host-path-input.ts";
-import { type BundleNode, readBundle, readBundleNode } from "./read-bundle.ts";
+import { type Bundle, type BundleNode, readBundle, readBundleNode } from "./read-bundle.ts";
 import { readHostPath } from "./read-host-path.ts";
+import type { ReadListsOptions } from "./read-lists.ts";
 import { ipsetsOf, type ReadNodeParts, readNetpolEvidence } from "./read-netpol-evidence.ts";
 import { readNetworkPolicyState } from "./read-network-policies.ts";
 import { type NodeNftEvidence, readNodeNft } from "./read-node-nft.ts";
@@ -17,6 +22,8 @@ import { type NodeNftEvidence, readNodeNft } from "./read-node-nft.ts";
 export interface DiagnoseDirOptions {
   /** Called before each node is read (progress on long work). */
   readonly onNode?: (node: string, done: number, total: number) => void;
+  /** Where the bundle's large API lists are read (default: in workers when they are large). */
+  readonly lists?: ReadListsOptions;
 }
 
 /** The node as the loop reads it: its parse only when the loop asks for it (`keep`). */
@@ -41,12 +48,45 @@ async function readPathNft(
   return out;
 }
 
+/** The node of the question's client pod; undefined when there is none (the question says why, later). */
+function clientNodeOf(pods: readonly Pod[], question: DiagnoseQuestion | undefined): string | undefined {
+  if (question === undefined) return undefined;
+  try {
+    return findPod({ pods }, question.from, question.namespace).nodeName;
+  } catch (error) {
+    if (error instanceof QuestionError) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Reads the bundle. While workers read its large lists, the main thread starts on the client's
+ * node, which is read with its parse in any case (the trace needs it; issue 14); a failure of that
+ * read is thrown where the diagnosis awaits it, after the bundle's own errors, as before.
+ */
+function readBundleFor(
+  dir: string,
+  context: {
+    readonly question: DiagnoseQuestion | undefined;
+    readonly readEarly: (node: string) => Promise<BundleNode>;
+    readonly lists: ReadListsOptions | undefined;
+  },
+): Promise<Bundle> {
+  const { question, readEarly, lists } = context;
+  return readBundle(dir, {
+    ...(lists === undefined ? {} : { lists }),
+    onPods: (pods, { nodeDirs, workers }) => {
+      const node = clientNodeOf(pods, question);
+      if (workers && node !== undefined && nodeDirs.includes(node)) readEarly(node).catch(() => {});
+    },
+  });
+}
+
 export async function diagnoseBundleDir(
   dir: string,
   question?: DiagnoseQuestion,
   options: DiagnoseDirOptions = {},
 ): Promise<Diagnosis> {
-  const bundle = await readBundle(dir);
   // Nodes whose rules the host path needs are read then, in full and with their parse, once: the
   // node loop takes that reading over instead of reading the dump again (issue 14).
   const early = new Map<string, Promise<BundleNode>>();
@@ -55,6 +95,7 @@ export async function diagnoseBundleDir(
     if (read === undefined) early.set(node, (read = readBundleNode(dir, node, { ruleset: true })));
     return read;
   };
+  const bundle = await readBundleFor(dir, { question, readEarly, lists: options.lists });
   const hostPath =
     question === undefined
       ? undefined

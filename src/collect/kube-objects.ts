@@ -106,10 +106,14 @@ export class ListConverter<K extends ObjectKind> {
   #otherKind: unknown;
   #allOther = true;
 
-  constructor(kind: K, file: string) {
+  readonly #onItem: ((item: KindTypes[K]) => void) | undefined;
+
+  /** `onItem` takes each valid item instead of {@linkcode items} (a list worker encodes it at once). */
+  constructor(kind: K, file: string, options: { readonly onItem?: (item: KindTypes[K]) => void } = {}) {
     this.#kind = kind;
     this.#file = file;
     this.#convert = CONVERT[kind] as (j: Json) => KindTypes[K];
+    this.#onItem = options.onItem;
   }
 
   /** One raw item; `line`: where its uid is in the file. */
@@ -125,7 +129,8 @@ export class ListConverter<K extends ObjectKind> {
         throw new ItemError(`kind: expected ${kind}, got ${describe(item.kind)}`);
       const converted = this.#convert(item) as { source?: ObjectSource };
       converted.source = line === undefined ? { file: this.#file } : { file: this.#file, line };
-      this.items.push(converted as KindTypes[K]);
+      if (this.#onItem === undefined) this.items.push(converted as KindTypes[K]);
+      else this.#onItem(converted as KindTypes[K]);
     } catch (error) {
       if (!(error instanceof ItemError)) throw error;
       this.problems.push({
@@ -173,7 +178,7 @@ function checkList(kind: ObjectKind, list: unknown, file: string): void {
 export function convertList<K extends ObjectKind>(
   kind: K,
   data: unknown,
-  options: { file: string; text?: string },
+  options: { file: string; text?: string; onItem?: (item: KindTypes[K]) => void },
 ): { items: KindTypes[K][]; problems: ObjectProblem[] } {
   const { file } = options;
   // The list checks come first: a file that is no list at all says so before any item does.
@@ -181,7 +186,11 @@ export function convertList<K extends ObjectKind>(
   const rawItems = (data as Json).items;
   if (!Array.isArray(rawItems)) throw new BundleSchemaError(`Cannot read ${file}: "items" is not an array`);
   const lines = options.text === undefined ? new Map<string, number>() : uidLines(options.text);
-  const converter = new ListConverter(kind, file);
+  const converter = new ListConverter(
+    kind,
+    file,
+    options.onItem === undefined ? {} : { onItem: options.onItem },
+  );
   for (const raw of rawItems) {
     const uid = isObj(raw) && isObj(raw.metadata) ? raw.metadata.uid : undefined;
     converter.push(raw, typeof uid === "string" ? lines.get(uid) : undefined);

@@ -25,7 +25,14 @@ const SENTINEL = "\u0000netdoctor: items";
 
 /** The unread part of the file, refilled one chunk at a time. */
 class Window {
+  /** A view of {@linkcode #store}; nothing else keeps one (what is parsed is decoded to text first). */
   buf: Buffer = Buffer.alloc(0);
+  /**
+   * One buffer for the whole file, the unread bytes moved to its front before each read: a new
+   * 4-8 MB buffer per chunk (50 for a 200 MB list) costs the allocation and the kernel's zeroed
+   * pages every time, and the freed ones linger in the allocator (peak RSS).
+   */
+  #store: Buffer = Buffer.alloc(0);
   readonly #file: FileHandle;
   readonly #chunk: number;
 
@@ -36,12 +43,18 @@ class Window {
 
   /** Appends the next chunk; false at the end of the file. */
   async more(): Promise<boolean> {
-    const next = Buffer.allocUnsafe(this.buf.length + this.#chunk);
-    this.buf.copy(next, 0);
-    const { bytesRead } = await this.#file.read(next, this.buf.length, this.#chunk, null);
-    if (bytesRead === 0) return false;
-    this.buf = next.subarray(0, this.buf.length + bytesRead);
-    return true;
+    const have = this.buf.length;
+    if (this.#store.length < have + this.#chunk) {
+      const grown = Buffer.allocUnsafe(Math.max(have + this.#chunk, this.#store.length * 2));
+      this.buf.copy(grown, 0);
+      this.#store = grown;
+    } else if (this.buf.byteOffset !== this.#store.byteOffset) {
+      // Overlapping copy (buf is a view of the store): Buffer#copy moves as memmove does.
+      this.buf.copy(this.#store, 0);
+    }
+    const { bytesRead } = await this.#file.read(this.#store, have, this.#chunk, null);
+    this.buf = this.#store.subarray(0, have + bytesRead);
+    return bytesRead > 0;
   }
 
   drop(n: number): void {

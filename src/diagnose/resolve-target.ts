@@ -9,7 +9,7 @@ import { QuestionError } from "./question-error.ts";
 export { QuestionError };
 
 /** Finds the client pod from `NS/POD` (or `POD` in `namespace`). */
-export function findPod(cluster: ClusterState, from: string, namespace = "default"): Pod {
+export function findPod(cluster: Pick<ClusterState, "pods">, from: string, namespace = "default"): Pod {
   const [ns, name] = from.includes("/") ? from.split("/", 2) : [namespace, from];
   const pod = cluster.pods.find((p) => p.metadata.namespace === ns && p.metadata.name === name);
   if (pod !== undefined) return pod;

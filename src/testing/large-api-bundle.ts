@@ -1,0 +1,80 @@
+/**
+ * A bundle whose API lists are large enough for readBundle to read them in workers (read-lists.ts:
+ * 8 MB and more), around one node whose dump kube-proxy wrote for exactly those Services (the
+ * bench's generator, src/bench/generate-dump.ts), with a client pod for `diagnose --from`. The
+ * objects are printed as `kubectl get -o json` prints them, so they are streamed.
+ */
+import { mkdir, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { generateDump, generatedServices } from "../bench/generate-dump.ts";
+import { endpointSlice, list, node, pod, service } from "../demo/k8s-objects.ts";
+
+export const LARGE_BUNDLE_NODE = "node-1";
+/** A question whose client runs on the bundle's node and whose Service has endpoints. */
+export const LARGE_BUNDLE_QUESTION = { from: "ns1/client", to: "svc-1:80" } as const;
+
+/** Writes the bundle into `dir` (an empty directory); 4,000 Services make about 10 MB of lists. */
+export async function writeLargeApiBundle(
+  dir: string,
+  options: { readonly services: number },
+): Promise<void> {
+  const dumpOptions = { services: options.services, layout: "kube-proxy" } as const;
+  const services = generatedServices(dumpOptions);
+  const json = (file: string, value: unknown) =>
+    writeFile(join(dir, file), `${JSON.stringify(value, null, 4)}\n`);
+  await mkdir(join(dir, "cluster"), { recursive: true });
+  await mkdir(join(dir, "nodes", LARGE_BUNDLE_NODE), { recursive: true });
+  await json("bundle.json", {
+    format: "netdoctor-bundle/v1",
+    cluster: "large",
+    collectedAt: "2026-11-25T08:18:56Z",
+  });
+  const spec = (s: (typeof services)[number]) => ({
+    namespace: s.namespace,
+    name: s.name,
+    ...(s.nodePort === undefined ? {} : { type: "NodePort" as const }),
+    clusterIP: s.clusterIP,
+    ports: [
+      {
+        name: "http",
+        port: s.port,
+        targetPort: 8080,
+        ...(s.nodePort === undefined ? {} : { nodePort: s.nodePort }),
+      },
+    ],
+    selector: { app: s.name },
+  });
+  await json("cluster/services.json", list(services.map((s) => service(spec(s)))));
+  const slice = (s: (typeof services)[number]) =>
+    endpointSlice({
+      namespace: s.namespace,
+      service: s.name,
+      suffix: "a",
+      ports: [{ name: "http", port: 8080 }],
+      endpoints: s.endpoints.map((ip) => ({ ip, node: LARGE_BUNDLE_NODE })),
+    });
+  await json("cluster/endpointslices.json", list(services.map(slice)));
+  const client = {
+    namespace: "ns1",
+    name: "client",
+    node: LARGE_BUNDLE_NODE,
+    ip: "10.42.255.250",
+    hostIP: "192.168.20.1",
+    labels: { app: "client" },
+    image: "busybox",
+  };
+  await json("cluster/pods.json", list([pod(client)]));
+  const n = {
+    name: LARGE_BUNDLE_NODE,
+    ip: "192.168.20.1",
+    podCIDR: "10.42.0.0/16",
+    roles: [],
+    version: "v1.31.4+k3s1",
+    osImage: "Debian GNU/Linux 12 (bookworm)",
+    kernel: "6.1.0-13-amd64",
+  };
+  await json("cluster/nodes.json", list([node(n)]));
+  const nodeDir = join(dir, "nodes", LARGE_BUNDLE_NODE);
+  await writeFile(join(nodeDir, "iptables-version.txt"), "iptables v1.8.9 (nf_tables)\n");
+  await writeFile(join(nodeDir, "iptables-save.txt"), [...generateDump(dumpOptions)].join(""));
+}
