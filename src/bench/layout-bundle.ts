@@ -6,7 +6,7 @@
 import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { endpointSlice, list, node, pod, service } from "../demo/k8s-objects.ts";
-import { type GenerateDumpOptions, generatedServices } from "./generate-dump.ts";
+import { type GenerateDumpOptions, type GeneratedService, generatedServices } from "./generate-dump.ts";
 
 /** Bump when the bundle's content changes. */
 const BUNDLE_VERSION = "3";
@@ -73,9 +73,27 @@ export function layoutBundle(
     cluster: `bench-${name}`,
     collectedAt: "2026-11-25T08:18:56Z",
   });
-  json(
-    "cluster/services.json",
-    list(
+  const lists = apiLists(services, BUNDLE_NODE);
+  json("cluster/services.json", lists.services);
+  json("cluster/endpointslices.json", lists.endpointSlices);
+  writeClientAndNode(json);
+  writeFileSync(join(dir, "nodes", BUNDLE_NODE, "iptables-version.txt"), "iptables v1.8.9 (nf_tables)\n");
+  // A hard link: the bundle holds the very file the other benches read, without a copy.
+  linkSync(dump, join(dir, "nodes", BUNDLE_NODE, "iptables-save.txt"));
+  writeFileSync(stamp, version);
+  return dir;
+}
+
+/**
+ * The Service and EndpointSlice lists of generated Services, every endpoint on `nodeName`, as
+ * `kubectl get -o json` returns them (also used by src/testing/large-api-bundle.ts).
+ */
+export function apiLists(
+  services: readonly GeneratedService[],
+  nodeName: string,
+): { services: unknown; endpointSlices: unknown } {
+  return {
+    services: list(
       services.map((s) =>
         service({
           namespace: s.namespace,
@@ -94,25 +112,16 @@ export function layoutBundle(
         }),
       ),
     ),
-  );
-  json(
-    "cluster/endpointslices.json",
-    list(
+    endpointSlices: list(
       services.map((s) =>
         endpointSlice({
           namespace: s.namespace,
           service: s.name,
           suffix: "a",
           ports: [{ name: "http", port: 8080 }],
-          endpoints: s.endpoints.map((ip) => ({ ip, node: BUNDLE_NODE })),
+          endpoints: s.endpoints.map((ip) => ({ ip, node: nodeName })),
         }),
       ),
     ),
-  );
-  writeClientAndNode(json);
-  writeFileSync(join(dir, "nodes", BUNDLE_NODE, "iptables-version.txt"), "iptables v1.8.9 (nf_tables)\n");
-  // A hard link: the bundle holds the very file the other benches read, without a copy.
-  linkSync(dump, join(dir, "nodes", BUNDLE_NODE, "iptables-save.txt"));
-  writeFileSync(stamp, version);
-  return dir;
+  };
 }

@@ -12,6 +12,7 @@ import {
   type FakeNodeBehavior,
   smallDump,
 } from "../testing/fake-kube-api.ts";
+import { prng } from "../testing/prng.ts";
 import { deleteCollectorPods } from "./cleanup-pods.ts";
 import { collectBundle } from "./collect-bundle.ts";
 import { diagnoseBundleDir } from "./diagnose-bundle-dir.ts";
@@ -41,17 +42,6 @@ async function fake(
   await api.start();
   const dir = mkdtempSync(join(work, "kc-"));
   return { api, kubeconfig: api.writeKubeconfig(dir) };
-}
-
-/** Deterministic "random" so a failure is reproducible: mulberry32. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const recordedPods = [

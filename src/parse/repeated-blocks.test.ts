@@ -6,21 +6,11 @@
 import { describe, expect, test } from "vitest";
 import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
 import { NodeScanner } from "../scan/scan-node.ts";
+import { prng } from "../testing/prng.ts";
 import { composeHandlers } from "./compose-handlers.ts";
 import type { DumpHandler, RuleBlock } from "./dump-handler.ts";
 import { DumpReader } from "./dump-reader.ts";
 import { RulesetBuilder } from "./parse-dump.ts";
-
-/** A small deterministic generator (mulberry32). */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CHAINS = ["INPUT", "KUBE-FIREWALL", "CNI-HOSTPORT-MASQ", "KUBE-ROUTER-INPUT", "FLANNEL-FWD"];
 /** Rule bodies after `-A CHAIN`, some of them known-bug signatures (see rule-signatures.ts). */
@@ -35,7 +25,7 @@ const BODIES = [
 
 /** A dump whose filter table is runs of random rules and of blocks written many times (some cut short). */
 function leakyDump(seed: number, options: { crlf?: boolean; counters?: boolean } = {}): string {
-  const rnd = random(seed);
+  const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const rule = (): string => {
     const chain = pick(CHAINS);

@@ -7,7 +7,8 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { generateDump, generatedServices } from "../bench/generate-dump.ts";
-import { endpointSlice, list, node, pod, service } from "../demo/k8s-objects.ts";
+import { apiLists } from "../bench/layout-bundle.ts";
+import { list, node, pod } from "../demo/k8s-objects.ts";
 
 export const LARGE_BUNDLE_NODE = "node-1";
 /** A question whose client runs on the bundle's node and whose Service has endpoints. */
@@ -29,31 +30,9 @@ export async function writeLargeApiBundle(
     cluster: "large",
     collectedAt: "2026-11-25T08:18:56Z",
   });
-  const spec = (s: (typeof services)[number]) => ({
-    namespace: s.namespace,
-    name: s.name,
-    ...(s.nodePort === undefined ? {} : { type: "NodePort" as const }),
-    clusterIP: s.clusterIP,
-    ports: [
-      {
-        name: "http",
-        port: s.port,
-        targetPort: 8080,
-        ...(s.nodePort === undefined ? {} : { nodePort: s.nodePort }),
-      },
-    ],
-    selector: { app: s.name },
-  });
-  await json("cluster/services.json", list(services.map((s) => service(spec(s)))));
-  const slice = (s: (typeof services)[number]) =>
-    endpointSlice({
-      namespace: s.namespace,
-      service: s.name,
-      suffix: "a",
-      ports: [{ name: "http", port: 8080 }],
-      endpoints: s.endpoints.map((ip) => ({ ip, node: LARGE_BUNDLE_NODE })),
-    });
-  await json("cluster/endpointslices.json", list(services.map(slice)));
+  const lists = apiLists(services, LARGE_BUNDLE_NODE);
+  await json("cluster/services.json", lists.services);
+  await json("cluster/endpointslices.json", lists.endpointSlices);
   const client = {
     namespace: "ns1",
     name: "client",
