@@ -2,19 +2,12 @@ import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
-import { KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
 import { reconcileNode } from "../kube-proxy/reconcile-node.ts";
-import { DumpReader } from "../parse/dump-reader.ts";
+import { indexDumpText } from "../testing/index-dump-text.ts";
 import { realworldDump } from "../testing/node-evidence-from-dump.ts";
 import { nodeSummary } from "./node-summary.ts";
 
-function indexOf(text: string) {
-  const idx = new KubeProxyIndexer();
-  const reader = new DumpReader(idx.handler);
-  reader.push(text);
-  reader.end();
-  return idx.finish();
-}
+const indexOf = indexDumpText;
 
 const EMPTY = { services: [], endpointSlices: [], nodes: [], pods: [], configMaps: [] };
 

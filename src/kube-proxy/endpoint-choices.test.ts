@@ -1,11 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { convertList } from "../collect/kube-objects.ts";
 import type { ClusterState } from "../model/cluster.ts";
-import { DumpReader } from "../parse/dump-reader.ts";
+import { indexDumpText } from "../testing/index-dump-text.ts";
 import { endpointChain, serviceChain } from "./chain-names.ts";
 import { closestChoice, clusterChoices, endpointKey, localChoices } from "./endpoint-choices.ts";
 import { expectedServicePorts } from "./expected-state.ts";
-import { KubeProxyIndexer } from "./kube-proxy-index.ts";
 import { reconcileNode } from "./reconcile-node.ts";
 
 type Ep = { ip: string; node?: string; zone?: string; hint?: string; ready?: boolean; terminating?: boolean };
@@ -87,11 +86,7 @@ function dump(targets: readonly string[], options: { local?: boolean } = {}): st
 }
 
 function reconcile(c: ClusterState, text: string, node: { name: string; zone?: string }) {
-  const idx = new KubeProxyIndexer();
-  const reader = new DumpReader(idx.handler);
-  reader.push(text);
-  reader.end();
-  return reconcileNode(expectedServicePorts(c), idx.finish(), {
+  return reconcileNode(expectedServicePorts(c), indexDumpText(text), {
     node: node.name,
     file: "d",
     ...(node.zone === undefined ? {} : { zone: node.zone }),

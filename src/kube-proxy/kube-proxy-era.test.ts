@@ -1,17 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
-import { DumpReader } from "../parse/dump-reader.ts";
+import { indexDumpText } from "../testing/index-dump-text.ts";
 import { KUBE_PROXY_FIXTURES, skipWithoutSharedFixtures } from "../testing/shared-fixtures.ts";
 import { choiceEra, detectEra } from "./kube-proxy-era.ts";
-import { KubeProxyIndexer } from "./kube-proxy-index.ts";
 
 function eraOf(path: string) {
-  const idx = new KubeProxyIndexer();
-  const reader = new DumpReader(idx.handler);
-  reader.push(readFileSync(path, "utf8"));
-  reader.end();
-  return detectEra(idx.finish(), "d");
+  return detectEra(indexDumpText(readFileSync(path, "utf8")), "d");
 }
 
 describe.skipIf(skipWithoutSharedFixtures("kube-proxy era detection"))("detectEra()", () => {

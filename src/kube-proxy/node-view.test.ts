@@ -8,11 +8,10 @@ import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, test } from "vitest";
 import { readBundle } from "../collect/read-bundle.ts";
-import { DumpReader } from "../parse/dump-reader.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { indexDumpText } from "../testing/index-dump-text.ts";
 import { KUBE_PROXY_FIXTURES, skipWithoutSharedFixtures } from "../testing/shared-fixtures.ts";
 import { expectedServicePorts } from "./expected-state.ts";
-import { type KubeProxyIndex, KubeProxyIndexer } from "./kube-proxy-index.ts";
 import { reconcileNode } from "./reconcile-node.ts";
 import { rulesetIndex } from "./ruleset-index.ts";
 
@@ -29,13 +28,7 @@ const CASES: readonly (readonly [string, string])[] = [
   ["v1.31-TestOverallIPTablesRules", "kube-proxy-iptables-v1.31ish-TestOverallIPTablesRules.txt"],
 ];
 
-function streamed(text: string): KubeProxyIndex {
-  const indexer = new KubeProxyIndexer();
-  const reader = new DumpReader(indexer.handler);
-  reader.push(text);
-  reader.end();
-  return indexer.finish();
-}
+const streamed = indexDumpText;
 
 /** Every other nat KUBE-SERVICES entry left out: Services whose entry is missing. */
 function halfEntries(text: string): string {

@@ -2,11 +2,10 @@ import { existsSync, readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { endpointSlice, list, service } from "../demo/k8s-objects.ts";
-import { DumpReader } from "../parse/dump-reader.ts";
 import { clusterOf } from "../testing/demo-cluster.ts";
+import { indexDumpText } from "../testing/index-dump-text.ts";
 import { KUBE_PROXY_FIXTURES } from "../testing/shared-fixtures.ts";
 import { expectedServicePorts } from "./expected-state.ts";
-import { KubeProxyIndexer } from "./kube-proxy-index.ts";
 import { detectProxyMode } from "./proxy-mode.ts";
 import { reconcileNode } from "./reconcile-node.ts";
 
@@ -16,13 +15,7 @@ const HANDBOOK = join(SHARED, "realworld/kube-proxy-ipvs-handbook.ipvsadm.txt");
 const REALKUBE_NODE1 = join(SHARED, "realkube/healthy/nodes/node1/iptables-save.txt");
 const NFT_LIST = join(KUBE_PROXY_FIXTURES, "normalized/nft-list-v1.31to1.35-TestOverallNFTablesRules.txt");
 
-function indexOf(text: string) {
-  const idx = new KubeProxyIndexer();
-  const reader = new DumpReader(idx.handler);
-  reader.push(text);
-  reader.end();
-  return idx.finish();
-}
+const indexOf = indexDumpText;
 
 /** Skips (with the reason printed) when a shared file is absent. */
 function shared(path: string): string | undefined {

@@ -11,10 +11,9 @@ import { describe, expect, it } from "vitest";
 import { readBundle } from "../collect/read-bundle.ts";
 import type { ClusterState, EndpointSlice } from "../model/cluster.ts";
 import type { Finding } from "../model/finding.ts";
-import { DumpReader } from "../parse/dump-reader.ts";
+import { indexDumpText } from "../testing/index-dump-text.ts";
 import { KUBE_PROXY_FIXTURES, skipWithoutSharedFixtures } from "../testing/shared-fixtures.ts";
 import { expectedServicePorts } from "./expected-state.ts";
-import { KubeProxyIndexer } from "./kube-proxy-index.ts";
 import { reconcileNode } from "./reconcile-node.ts";
 
 const ERAS = resolve(process.cwd(), "testdata/kube-proxy-eras");
@@ -109,13 +108,7 @@ const ERA_TABLE: readonly Era[] = [
   },
 ];
 
-function indexOf(text: string) {
-  const idx = new KubeProxyIndexer();
-  const reader = new DumpReader(idx.handler);
-  reader.push(text);
-  reader.end();
-  return idx.finish();
-}
+const indexOf = indexDumpText;
 
 function run(cluster: ClusterState, text: string, file: string) {
   return reconcileNode(expectedServicePorts(cluster), indexOf(text), { node: NODE, file });

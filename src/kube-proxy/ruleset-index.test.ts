@@ -4,11 +4,11 @@
  */
 import { describe, expect, test } from "vitest";
 import { generateDump, optionsForRules } from "../bench/generate-dump.ts";
-import { DumpReader } from "../parse/dump-reader.ts";
 import { parseDump } from "../parse/parse-dump.ts";
+import { indexDumpText } from "../testing/index-dump-text.ts";
 import { kubeProxyFixtures, skipWithoutSharedFixtures } from "../testing/shared-fixtures.ts";
 import { declaredWithPrefix } from "./declared-chains.ts";
-import { type KubeProxyIndex, KubeProxyIndexer } from "./kube-proxy-index.ts";
+import type { KubeProxyIndex } from "./kube-proxy-index.ts";
 import { rulesetIndex } from "./ruleset-index.ts";
 
 /** Prefixes kube-proxy's detectors search the declarations for. */
@@ -27,13 +27,7 @@ function plain(index: KubeProxyIndex): unknown {
   };
 }
 
-function streamed(text: string): KubeProxyIndex {
-  const indexer = new KubeProxyIndexer();
-  const reader = new DumpReader(indexer.handler);
-  reader.push(text);
-  reader.end();
-  return indexer.finish();
-}
+const streamed = indexDumpText;
 
 const parsed = (text: string): KubeProxyIndex => rulesetIndex(parseDump(text, { lazy: true }));
 

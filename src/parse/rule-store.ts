@@ -16,8 +16,6 @@ import { LineArena } from "./line-arena.ts";
 import { onceIn } from "./repeated-blocks.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
 
-export { ChainLinks } from "./chain-links.ts";
-
 /** The rules of a whole dump as typed arrays, and the chunks of bytes they point into. */
 export class RuleStore {
   readonly #chunks: Uint8Array[] = [];

@@ -6,9 +6,8 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { KubeApi } from "../collect/kube-api.ts";
 import { endpointChain, serviceChain, servicePortName } from "../kube-proxy/chain-names.ts";
-import { KubeProxyIndexer } from "../kube-proxy/kube-proxy-index.ts";
-import { DumpReader } from "../parse/dump-reader.ts";
 import { FakeKubeApi } from "../testing/fake-kube-api.ts";
+import { indexDumpText } from "../testing/index-dump-text.ts";
 import { parseMetricsText } from "../testing/metrics-text.ts";
 import { startExporter } from "./exporter.ts";
 import { ExporterMetrics } from "./exporter-metrics.ts";
@@ -234,13 +233,7 @@ const ENDPOINT_OBJECTS = {
 };
 
 describe("ServiceRulesChecker on clusters of every endpoint API", () => {
-  const index = (() => {
-    const idx = new KubeProxyIndexer();
-    const reader = new DumpReader(idx.handler);
-    reader.push(dump);
-    reader.end();
-    return idx.finish();
-  })();
+  const index = indexDumpText(dump);
 
   test.each([
     [

@@ -11,17 +11,10 @@
 import { writeBundleFile } from "../collect/bundle-writer.ts";
 import type { OverlayLab } from "./overlay-lab.ts";
 import type { LabService } from "./overlay-lab-bundle.ts";
+import { WEB } from "./overlay-lab-case-kit.ts";
 
 /** The Service of the IPVS lab: its virtual server on node-a schedules to a2 (node-a) and b1 (node-b). */
-export const IPVS_WEB: LabService = {
-  namespace: "default",
-  name: "web",
-  clusterIP: "198.19.0.20",
-  port: 80,
-  protocol: "TCP",
-  targetPort: 8080,
-  endpoints: ["a2", "b1"],
-};
+export const IPVS_WEB: LabService = { ...WEB, endpoints: ["a2", "b1"] };
 
 /** node-a's `ipvsadm -Sn`, as kube-proxy programs IPVS_WEB (rr, masquerading, weight 1). */
 export const IPVS_LAB_IPVSADM = [
