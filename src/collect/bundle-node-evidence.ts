@@ -92,7 +92,7 @@ async function readDumpEvidence(
   try {
     const path = join(bundleDir, file);
     const size = (await stat(path)).size;
-    const expected = size > 0 ? { expectedRules: rulesInBytes(size) } : {};
+    const expected = size > 0 ? { expectedRules: rulesInBytes(size), expectedBytes: size } : {};
     const scanner = new NodeScanner(expected);
     const signatures = new RuleSignatureScanner();
     // A parsed dump is indexed from the parse, on demand (ruleset-index.ts); only a dump read

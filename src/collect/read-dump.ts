@@ -123,14 +123,20 @@ export async function streamDump(
   return reader;
 }
 
-/** About how many rules a dump file holds, from its size (undefined for stdin or an unreadable file). */
-async function expectedRules(path: string): Promise<number | undefined> {
+/** The size of a dump file (undefined for stdin, an empty or an unreadable file). */
+async function dumpBytes(path: string): Promise<number | undefined> {
   if (path === "-") return undefined;
   const size = await stat(path).then(
     (s) => s.size,
     () => 0,
   );
-  return size > 0 ? rulesInBytes(size) : undefined;
+  return size > 0 ? size : undefined;
+}
+
+/** About how many rules a dump file holds, from its size (undefined for stdin or an unreadable file). */
+async function expectedRules(path: string): Promise<number | undefined> {
+  const size = await dumpBytes(path);
+  return size === undefined ? undefined : rulesInBytes(size);
 }
 
 /**
@@ -172,9 +178,13 @@ export async function readAndScanDump(
   meta: { readonly node: string; readonly file: string },
   options: ParseDumpOptions = {},
 ): Promise<ScannedDump> {
-  const expected = options.expectedRules ?? (await expectedRules(path));
+  const size = await dumpBytes(path);
+  const expected = options.expectedRules ?? (size === undefined ? undefined : rulesInBytes(size));
   const builder = builderFor(options, expected);
-  const scanner = new NodeScanner(expected === undefined ? {} : { expectedRules: expected });
+  const scanner = new NodeScanner({
+    ...(expected === undefined ? {} : { expectedRules: expected }),
+    ...(size === undefined ? {} : { expectedBytes: size }),
+  });
   const signatures = new RuleSignatureScanner();
   const handler = composeHandlers(builder.handler, scanner.handler, signatures.handler);
   const reader = await streamDump(path, handler, { ...options, reuse: true });

@@ -18,7 +18,7 @@ export async function scanFile(node: string, file: string, table?: TableName): P
           (s) => s.size,
           () => 0,
         );
-  const scanner = new NodeScanner(size > 0 ? { expectedRules: rulesInBytes(size) } : {});
+  const scanner = new NodeScanner(size > 0 ? { expectedRules: rulesInBytes(size), expectedBytes: size } : {});
   const options = { allowTruncated: true, reuse: true, ...(table === undefined ? {} : { table }) };
   const reader = await streamDump(file, scanner.handler, options);
   return scanner.finish({ node, file, header: reader.header });

@@ -41,11 +41,11 @@ test("FingerprintTable.find() gives each text its own slot, the same one again, 
   expect(t.size).toBe(100_002);
 });
 
-test("FingerprintTable holds as many strings as it was made for without growing, at most two-thirds full", () => {
+test("FingerprintTable holds as many strings as it was made for without growing, at most three-quarters full", () => {
   const views = texts(50_000);
   const t = new FingerprintTable(50_000);
   expect(fill(t, views)).toHaveLength(1);
-  expect(t.byteLength / 12).toBeGreaterThanOrEqual((50_000 * 3) / 2);
+  expect(t.byteLength / 12).toBeGreaterThanOrEqual((50_000 * 4) / 3);
 });
 
 test("FingerprintTable.planGrowth() has a full table grow once, to room for as many strings as planned", () => {
@@ -59,9 +59,9 @@ test("FingerprintTable.planGrowth() has a full table grow once, to room for as m
   const slots = t.byteLength / 12;
   const sizes = fill(t, views);
   expect(sizes).toHaveLength(2);
-  // Asked once, when one more string would make it more than two-thirds full.
-  expect(planned).toEqual([Math.floor((slots * 2) / 3) + 1]);
-  expect(sizes[1]! / 12).toBeGreaterThanOrEqual((200_000 * 3) / 2);
+  // Asked once, when one more string would make it more than three-quarters full.
+  expect(planned).toEqual([Math.floor((slots * 3) / 4) + 1]);
+  expect(sizes[1]! / 12).toBeGreaterThanOrEqual((200_000 * 4) / 3);
   // A plan smaller than what the table holds still grows it (at least doubled).
   const small = new FingerprintTable(1000);
   small.planGrowth(() => 0);

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { DumpReader } from "../parse/dump-reader.ts";
-import { NodeScanner } from "./scan-node.ts";
+import { type NodeScan, NodeScanner, type NodeScannerOptions, rulesInBytes } from "./scan-node.ts";
 
 /** Scans `text`, pushed as UTF-8 bytes cut at `cuts` (chunk borders anywhere, also inside a line). */
 function scan(text: string, cuts: readonly number[] = []) {
@@ -255,7 +255,7 @@ describe("NodeScanner properties", () => {
 
 test("NodeScanner sized for a dump counts copies right across the point where it sizes its table", () => {
   // Distinct rules in chain A, each followed by a copy of chain B's one rule: once its table is full
-  // (past 21,845 distinct rules) the scanner makes room for the rest of the dump, which moves every
+  // (past 24,576 distinct rules) the scanner makes room for the rest of the dump, which moves every
   // slot, and B's next copies must still count.
   const lines = ["*filter", ":INPUT ACCEPT [0:0]", ":A - [0:0]", ":B - [0:0]"];
   const pairs = 30_000;
@@ -272,4 +272,42 @@ test("NodeScanner sized for a dump counts copies right across the point where it
     ["-A B -j DROP", pairs, [6, 8, 10, 12, 14]],
   ]);
   expect(scan.duplicates.extraRules).toBe(pairs - 1);
+});
+
+test("NodeScanner told the dump's size makes room for the distinct rules still to come, counted by the bytes left", () => {
+  // 100,000 leaked copies, then 70,000 distinct rules, every line about 164 bytes. The table first
+  // fills at 24,576 fingerprints (three quarters of 32,768 slots), while nat is read; the bytes left
+  // at the length of the rules read are 45,424 more rules: 70,001 fingerprints need 131,072 slots
+  // (65,536 hold 49,152), 12 bytes each. A guess from the size alone (125 bytes a rule) asks for more.
+  const lines = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD ACCEPT [0:0]"];
+  const leak =
+    '-A FORWARD -s 10.42.0.0/16 -m comment --comment "flanneld forward: pod network traffic leaving the node" -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT';
+  for (let i = 0; i < 100_000; i++) lines.push(leak);
+  lines.push("COMMIT", "*nat", ":PREROUTING ACCEPT [0:0]", ":KUBE-SERVICES - [0:0]");
+  for (let i = 0; i < 70_000; i++)
+    lines.push(
+      `-A KUBE-SERVICES -d 10.43.${i >> 8}.${i & 255}/32 -p tcp -m comment --comment "ns/svc-${i}:http cluster IP of the service in namespace ns" -m tcp --dport 80 -j KUBE-SVC-${String(i).padStart(16, "X")}`,
+    );
+  lines.push("COMMIT", "");
+  const bytes = Buffer.from(lines.join("\n"));
+  const scanWith = (options: NodeScannerOptions): { scan: NodeScan; tableBytes: number } => {
+    const scanner = new NodeScanner(options);
+    const reader = new DumpReader(scanner.handler);
+    reader.push(bytes);
+    reader.end();
+    return {
+      scan: scanner.finish({ node: "n", file: "f", header: reader.header }),
+      tableBytes: scanner.tableBytes,
+    };
+  };
+  const sized = scanWith({ expectedRules: rulesInBytes(bytes.length), expectedBytes: bytes.length });
+  expect(sized.tableBytes).toBe(131_072 * 12);
+  expect(scanWith({ expectedRules: rulesInBytes(bytes.length) }).tableBytes).toBeGreaterThan(
+    sized.tableBytes,
+  );
+  // The same scan as a scanner that knows nothing beforehand.
+  const plain = scanWith({}).scan;
+  expect(sized.scan.rules).toBe(170_000);
+  expect(sized.scan.duplicates).toEqual(plain.duplicates);
+  expect(sized.scan.duplicates.groups.map((g) => [g.rule, g.count])).toEqual([[leak, 100_000]]);
 });

@@ -59,6 +59,11 @@ export interface NodeScannerOptions {
    * fingerprint table is then made large enough at once instead of growing (see {@linkcode rulesInBytes}).
    */
   readonly expectedRules?: number;
+  /**
+   * The dump's size in bytes, when known (a file): the rules still to come are then told by the bytes
+   * left and the length of the rules read so far, closer than by {@linkcode rulesInBytes}.
+   */
+  readonly expectedBytes?: number;
 }
 
 /**
@@ -99,6 +104,9 @@ export class NodeScanner {
   #chains = 0;
   /** About how many rules the dump holds (from its size), if known. */
   readonly #expected: number | undefined;
+  /** The dump's size in bytes (a file), if known; and the bytes of the rule lines read so far. */
+  readonly #expectedBytes: number | undefined;
+  #ruleBytes = 0;
   /** The fingerprint salt of the table being read. */
   #salt = 0;
   #current: TableCounts = { rules: 0, chains: 0 };
@@ -131,6 +139,7 @@ export class NodeScanner {
 
   constructor(options: NodeScannerOptions = {}) {
     this.#expected = options.expectedRules;
+    this.#expectedBytes = options.expectedBytes;
     // Sized for the dump once it fills and the rules read tell how many can still come (see
     // #estimate): a leak's million rules have a few thousand distinct ones, and a table sized for a
     // million distinct rules is 24 MB of fresh pages touched all over.
@@ -146,9 +155,17 @@ export class NodeScanner {
    * dump of copies fills it late, with few rules left, and keeps a small table.
    */
   #estimate(): void {
+    const bytes = this.#expectedBytes;
     const expected = this.#expected;
-    if (expected === undefined) return;
-    this.#seen.planGrowth((size) => size + Math.max(0, expected - this.#rules));
+    if (bytes !== undefined) {
+      // Every rule still to come taken as distinct: the bytes left at the length of the rules read.
+      this.#seen.planGrowth((size) => {
+        const left = Math.max(0, bytes - this.#ruleBytes);
+        return size + Math.ceil((left * this.#rules) / Math.max(1, this.#ruleBytes));
+      });
+    } else if (expected !== undefined) {
+      this.#seen.planGrowth((size) => size + Math.max(0, expected - this.#rules));
+    }
   }
 
   /** Bytes held by the fingerprint table (for benchmarks). */
@@ -159,6 +176,7 @@ export class NodeScanner {
   /** Counts a rule; returns its group once it has two copies. */
   #rule(v: RuleView): Group | undefined {
     if (++this.#rules === ESTIMATE_AFTER) this.#estimate();
+    this.#ruleBytes += v.end - v.rawStart + 1;
     this.#current.rules++;
     const seen = this.#seen;
     const c = v.chainId;
@@ -211,6 +229,8 @@ export class NodeScanner {
   #repeat(b: RuleBlock): void {
     const k = b.rules;
     const before = this.#rules;
+    // The copies' bytes, at the length of the rules before them (only an estimate is made of them).
+    this.#ruleBytes += (k * b.times * this.#ruleBytes) / Math.max(1, before);
     this.#rules += k * b.times;
     this.#current.rules += k * b.times;
     const mask = REPEAT_WINDOW - 1;
