@@ -204,6 +204,46 @@ describe("netdoctor trace: errors and hostile text", () => {
     expect(missing.stderr.trim().split("\n")).toHaveLength(1);
   });
 
+  it("parses a dump over 4 MiB only on the packet's path: a malformed rule elsewhere does not stop it, one on the path leaves it undecided", () => {
+    // 40,000 rules of about 120 bytes in a chain nothing jumps to: past the size checked whole.
+    const filler = Array.from(
+      { length: 40_000 },
+      (_, i) =>
+        `-A FILLER -s 10.99.${i >> 8}.${i & 255}/32 -p tcp -m comment --comment "filler rule ${i} that no packet reaches" -j ACCEPT`,
+    );
+    const broken = '-m comment --comment "unclosed -j ACCEPT';
+    const dump = (chain: string): string => {
+      const path = join(tmp, `big-${chain}.txt`);
+      const head =
+        "*filter\n:INPUT ACCEPT [0:0]\n:FORWARD ACCEPT [0:0]\n:OUTPUT ACCEPT [0:0]\n:FILLER - [0:0]\n";
+      writeFileSync(path, `${head}-A ${chain} ${broken}\n${filler.join("\n")}\nCOMMIT\n`);
+      return path;
+    };
+    const trace = (path: string) =>
+      netdoctor([
+        "--dump",
+        path,
+        "--src",
+        "10.0.0.1",
+        "--dst",
+        "10.0.0.2:80",
+        "--local-ip",
+        "192.168.1.10",
+        "-o",
+        "json",
+      ]);
+    const elsewhere = trace(dump("INPUT"));
+    expect(elsewhere.stderr).toBe("");
+    expect(elsewhere.code).toBe(0);
+    const onPath = trace(dump("FORWARD"));
+    expect(onPath.code).toBe(3);
+    const dispositions = (
+      JSON.parse(onPath.stdout) as { traces: { disposition: { kind: string } }[] }
+    ).traces.map((t) => t.disposition.kind);
+    expect(dispositions).toEqual(["undecided"]);
+    expect(onPath.stdout).toContain("line 6");
+  });
+
   it("prints hostile dump text terminal-safe", () => {
     const evil = join(tmp, "evil.txt");
     writeFileSync(
