@@ -1,3 +1,5 @@
+import { grownInt32 } from "./grow-array.ts";
+
 /**
  * The chains declared in one table while it is read, with each chain's rule count so far, found by
  * the bytes of a rule line without making a string.
@@ -91,8 +93,8 @@ export class ChainIndex {
     const slot = this.#lookup(bytes, start, end, hash);
     if (this.#slots[slot + 1] !== 0) return false;
     const pos = this.#names.length;
-    if (2 * pos + 2 > this.#spans.length) this.#spans = grown(this.#spans);
-    if (pos + 1 > this.#counts.length) this.#counts = grown(this.#counts);
+    if (2 * pos + 2 > this.#spans.length) this.#spans = grownInt32(this.#spans);
+    if (pos + 1 > this.#counts.length) this.#counts = grownInt32(this.#counts);
     if (this.#used + len > this.#arena.length) {
       const arena = new Uint8Array(Math.max(this.#arena.length * 2, this.#used + len));
       arena.set(this.#arena.subarray(0, this.#used));
@@ -229,9 +231,3 @@ export class ChainIndex {
 }
 
 const decoder = new TextDecoder();
-
-function grown(a: Int32Array): Int32Array {
-  const b = new Int32Array(a.length * 2);
-  b.set(a);
-  return b;
-}

@@ -1,3 +1,5 @@
+import { grownInt32 } from "./grow-array.ts";
+
 /**
  * Per chain of one table, by declaration position: its first and last entry in the rule store and its
  * number of rules (internal to the parser; see rule-store.ts).
@@ -11,13 +13,8 @@ export class ChainLinks {
   reserve(id: number): void {
     if (id < this.first.length) return;
     const size = Math.max(this.first.length * 2, id + 1);
-    const grow = (a: Int32Array, fill: number): Int32Array => {
-      const b = new Int32Array(size).fill(fill);
-      b.set(a);
-      return b;
-    };
-    this.first = grow(this.first, -1);
-    this.last = grow(this.last, 0);
-    this.count = grow(this.count, 0);
+    this.first = grownInt32(this.first, size, -1);
+    this.last = grownInt32(this.last, size);
+    this.count = grownInt32(this.count, size);
   }
 }

@@ -13,6 +13,7 @@
 import { sameBytes } from "./dump-bytes.ts";
 import type { RuleBlock } from "./dump-handler.ts";
 import { REPEAT_WINDOW } from "./dump-handler.ts";
+import { grownInt32 } from "./grow-array.ts";
 import type { RuleChains } from "./rule-chains.ts";
 
 /** The block handed to the handler (reused: valid during the call). */
@@ -112,15 +113,10 @@ export class RepeatedBlocks {
   }
 
   #grow(): void {
-    const grown = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.#chain = grown(this.#chain);
-    this.#raw = grown(this.#raw);
-    this.#start = grown(this.#start);
-    this.#end = grown(this.#end);
+    this.#chain = grownInt32(this.#chain);
+    this.#raw = grownInt32(this.#raw);
+    this.#start = grownInt32(this.#start);
+    this.#end = grownInt32(this.#end);
   }
 }
 

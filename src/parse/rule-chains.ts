@@ -3,6 +3,7 @@
  * previous rule. Internal to the reader.
  */
 import { ChainIndex } from "./chain-index.ts";
+import { grownInt32 } from "./grow-array.ts";
 
 /** Chains remembered besides the last one (a power of two). */
 const RECENT = 8;
@@ -121,14 +122,9 @@ export class RuleChains {
 
   #grow(pos: number): void {
     const size = Math.max(pos + 1, this.lastChunk.length * 2);
-    const grown = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(size);
-      b.set(a);
-      return b;
-    };
-    this.lastChunk = grown(this.lastChunk);
-    this.lastStart = grown(this.lastStart);
-    this.lastEnd = grown(this.lastEnd);
-    this.lastLine = grown(this.lastLine);
+    this.lastChunk = grownInt32(this.lastChunk, size);
+    this.lastStart = grownInt32(this.lastStart, size);
+    this.lastEnd = grownInt32(this.lastEnd, size);
+    this.lastLine = grownInt32(this.lastLine, size);
   }
 }

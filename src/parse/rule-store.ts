@@ -12,6 +12,7 @@ import { sameRange, viewOf } from "./dump-bytes.ts";
 import type { RuleBlock } from "./dump-handler.ts";
 import { REPEAT_WINDOW } from "./dump-handler.ts";
 import { DumpRule, lineEnd, SplitDumpRule, type SplitParts } from "./dump-rule.ts";
+import { grownInt32 } from "./grow-array.ts";
 import { LineArena } from "./line-arena.ts";
 import { onceIn } from "./repeated-blocks.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
@@ -274,19 +275,14 @@ export class RuleStore {
   }
 
   #grow(): void {
-    const grow = (a: Int32Array): Int32Array => {
-      const b = new Int32Array(a.length * 2);
-      b.set(a);
-      return b;
-    };
-    this.#lines = grow(this.#lines);
-    this.#starts = grow(this.#starts);
-    this.#chunkOf = grow(this.#chunkOf);
-    this.#next = grow(this.#next);
+    this.#lines = grownInt32(this.#lines);
+    this.#starts = grownInt32(this.#starts);
+    this.#chunkOf = grownInt32(this.#chunkOf);
+    this.#next = grownInt32(this.#next);
     const repeat = new Uint8Array(this.#repeat.length * 2);
     repeat.set(this.#repeat);
     this.#repeat = repeat;
-    if (this.#times !== undefined) this.#times = grow(this.#times);
-    if (this.#stride !== undefined) this.#stride = grow(this.#stride);
+    if (this.#times !== undefined) this.#times = grownInt32(this.#times);
+    if (this.#stride !== undefined) this.#stride = grownInt32(this.#stride);
   }
 }

@@ -1,6 +1,7 @@
 import type { DumpHeader, ParseWarning, TableName } from "../model/ruleset.ts";
 import { REPEAT_WINDOW, type RuleBlock } from "../parse/dump-handler.ts";
 import type { DumpHandler } from "../parse/dump-reader.ts";
+import { grownInt32 } from "../parse/grow-array.ts";
 import { decodeBytes, type RuleView } from "../parse/rule-view.ts";
 import { type Group, sameBytes, textBytes } from "./duplicate-group.ts";
 import { FingerprintTable } from "./fingerprint-table.ts";
@@ -224,9 +225,7 @@ export class NodeScanner {
   }
 
   #growSlots(c: number): void {
-    const grown = new Int32Array(Math.max(c + 1, this.#slotOf.length * 2)).fill(-1);
-    grown.set(this.#slotOf);
-    this.#slotOf = grown;
+    this.#slotOf = grownInt32(this.#slotOf, Math.max(c + 1, this.#slotOf.length * 2), -1);
   }
 
   #count(group: Group, line: number): void {
