@@ -14,36 +14,34 @@ export const BUNDLE_NODE = "node-1";
 /** A client pod on the node, for `diagnose --from`: `--from ns1/bench-client --to svc-1:80` (Service 1 has endpoints). */
 export const BUNDLE_QUESTION = { from: "ns1/bench-client", to: "svc-1:80" } as const;
 
-/** The bench client pod and the one node it runs on, as the API would list them. */
-function writeClientAndNode(json: (file: string, value: unknown) => void): void {
-  json(
-    "cluster/pods.json",
-    list([
-      pod({
-        namespace: "ns1",
-        name: "bench-client",
-        node: BUNDLE_NODE,
-        ip: "10.42.255.250",
-        hostIP: "192.168.20.1",
-        labels: { app: "bench-client" },
-        image: "busybox",
-      }),
-    ]),
-  );
-  json(
-    "cluster/nodes.json",
-    list([
-      node({
-        name: BUNDLE_NODE,
-        ip: "192.168.20.1",
-        podCIDR: "10.42.0.0/16",
-        roles: [],
-        version: "v1.31.4+k3s1",
-        osImage: "Debian GNU/Linux 12 (bookworm)",
-        kernel: "6.1.0-13-amd64",
-      }),
-    ]),
-  );
+/**
+ * A client pod `ns1/<client>` (labelled `app: <client>`) on node `nodeName`, and that node, as the
+ * API would list them: the bench bundle's and the large test bundle's (src/testing/large-api-bundle.ts).
+ */
+export function clientAndNodeLists(nodeName: string, client: string): { pods: unknown; nodes: unknown } {
+  const pods = list([
+    pod({
+      namespace: "ns1",
+      name: client,
+      node: nodeName,
+      ip: "10.42.255.250",
+      hostIP: "192.168.20.1",
+      labels: { app: client },
+      image: "busybox",
+    }),
+  ]);
+  const nodes = list([
+    node({
+      name: nodeName,
+      ip: "192.168.20.1",
+      podCIDR: "10.42.0.0/16",
+      roles: [],
+      version: "v1.31.4+k3s1",
+      osImage: "Debian GNU/Linux 12 (bookworm)",
+      kernel: "6.1.0-13-amd64",
+    }),
+  ]);
+  return { pods, nodes };
 }
 
 /**
@@ -76,7 +74,9 @@ export function layoutBundle(
   const lists = apiLists(services, BUNDLE_NODE);
   json("cluster/services.json", lists.services);
   json("cluster/endpointslices.json", lists.endpointSlices);
-  writeClientAndNode(json);
+  const clientAndNode = clientAndNodeLists(BUNDLE_NODE, "bench-client");
+  json("cluster/pods.json", clientAndNode.pods);
+  json("cluster/nodes.json", clientAndNode.nodes);
   writeFileSync(join(dir, "nodes", BUNDLE_NODE, "iptables-version.txt"), "iptables v1.8.9 (nf_tables)\n");
   // A hard link: the bundle holds the very file the other benches read, without a copy.
   linkSync(dump, join(dir, "nodes", BUNDLE_NODE, "iptables-save.txt"));

@@ -7,8 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { generateDump, generatedServices } from "../bench/generate-dump.ts";
-import { apiLists } from "../bench/layout-bundle.ts";
-import { list, node, pod } from "../demo/k8s-objects.ts";
+import { apiLists, clientAndNodeLists } from "../bench/layout-bundle.ts";
 
 export const LARGE_BUNDLE_NODE = "node-1";
 /** A question whose client runs on the bundle's node and whose Service has endpoints. */
@@ -33,26 +32,9 @@ export async function writeLargeApiBundle(
   const lists = apiLists(services, LARGE_BUNDLE_NODE);
   await json("cluster/services.json", lists.services);
   await json("cluster/endpointslices.json", lists.endpointSlices);
-  const client = {
-    namespace: "ns1",
-    name: "client",
-    node: LARGE_BUNDLE_NODE,
-    ip: "10.42.255.250",
-    hostIP: "192.168.20.1",
-    labels: { app: "client" },
-    image: "busybox",
-  };
-  await json("cluster/pods.json", list([pod(client)]));
-  const n = {
-    name: LARGE_BUNDLE_NODE,
-    ip: "192.168.20.1",
-    podCIDR: "10.42.0.0/16",
-    roles: [],
-    version: "v1.31.4+k3s1",
-    osImage: "Debian GNU/Linux 12 (bookworm)",
-    kernel: "6.1.0-13-amd64",
-  };
-  await json("cluster/nodes.json", list([node(n)]));
+  const clientAndNode = clientAndNodeLists(LARGE_BUNDLE_NODE, "client");
+  await json("cluster/pods.json", clientAndNode.pods);
+  await json("cluster/nodes.json", clientAndNode.nodes);
   const nodeDir = join(dir, "nodes", LARGE_BUNDLE_NODE);
   await writeFile(join(nodeDir, "iptables-version.txt"), "iptables v1.8.9 (nf_tables)\n");
   await writeFile(join(nodeDir, "iptables-save.txt"), [...generateDump(dumpOptions)].join(""));
