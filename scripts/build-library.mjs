@@ -6,24 +6,17 @@
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { buildListWorker } from "./build-list-worker.mjs";
+import { buildListWorker, NODE_ESM } from "./build-list-worker.mjs";
 
 const at = process.argv.indexOf("--outdir");
 const outdir = at === -1 ? "dist" : process.argv[at + 1];
 if (!outdir) throw new Error("Cannot build the library: --outdir needs a directory");
 
 await build({
+  ...NODE_ESM,
   entryPoints: { index: "src/index.ts" },
   outdir,
-  outExtension: { ".js": ".mjs" },
-  bundle: true,
   packages: "external",
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  sourcemap: false,
-  legalComments: "none",
-  logLevel: "warning",
 });
 await buildListWorker(outdir);
 execFileSync(

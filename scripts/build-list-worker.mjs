@@ -4,18 +4,23 @@
 
 import { build } from "esbuild";
 
+/** What every build of this project shares: one ES module per entry for Node 20, no source maps. */
+export const NODE_ESM = {
+  outExtension: { ".js": ".mjs" },
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  sourcemap: false,
+  legalComments: "none",
+  logLevel: "warning",
+};
+
 /** Writes OUTDIR/read-lists-worker.mjs. */
 export async function buildListWorker(outdir) {
   await build({
+    ...NODE_ESM,
     entryPoints: { "read-lists-worker": "src/collect/read-lists-worker.ts" },
     outdir,
-    outExtension: { ".js": ".mjs" },
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    target: "node20",
-    sourcemap: false,
-    legalComments: "none",
-    logLevel: "warning",
   });
 }

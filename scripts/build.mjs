@@ -5,7 +5,7 @@
 import { execFileSync } from "node:child_process";
 import { chmodSync, readFileSync, rmSync } from "node:fs";
 import { build } from "esbuild";
-import { buildListWorker } from "./build-list-worker.mjs";
+import { buildListWorker, NODE_ESM } from "./build-list-worker.mjs";
 
 /** `git` in this directory, or undefined without git or outside a repository (a source tarball). */
 function git(...args) {
@@ -37,24 +37,17 @@ if (!outdir) throw new Error("Cannot build: --outdir needs a directory");
 
 rmSync(outdir, { recursive: true, force: true });
 await build({
+  ...NODE_ESM,
   entryPoints: { netdoctor: "src/cli/main.ts" },
   outdir,
-  outExtension: { ".js": ".mjs" },
   chunkNames: "chunks/[name]-[hash]",
   splitting: true,
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  sourcemap: false,
-  legalComments: "none",
   // ssh2 loads optional native addons; keep it (and its helpers) out of the bundle.
   external: ["ssh2", "cpu-features", "playwright-core"],
   banner: {
     js: "#!/usr/bin/env node\nimport { createRequire as __ndCreateRequire } from 'node:module';\nconst require = __ndCreateRequire(import.meta.url);",
   },
   define: { __NETDOCTOR_BUILD__: JSON.stringify(buildInfo) },
-  logLevel: "warning",
 });
 chmodSync(`${outdir}/netdoctor.mjs`, 0o755);
 await buildListWorker(outdir);
