@@ -36,15 +36,6 @@ export class FingerprintTable {
   }
 
   /**
-   * Makes room for `expected` distinct strings at once (one rehash), when the table is smaller: a
-   * caller that learns how many to expect only while reading grows it once instead of several times.
-   */
-  reserve(expected: number): void {
-    const cap = capacityFor(expected);
-    if (cap > this.#mask + 1) this.#rehash(cap);
-  }
-
-  /**
    * Has the table, each time it is full, make room at once for `plan(size)` strings (at least twice
    * as many as it holds). A caller that learns while reading how many strings can still come (the
    * rest of a file) says so then: the table grows once to its final size, instead of doubling several
