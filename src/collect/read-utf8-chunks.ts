@@ -4,8 +4,6 @@
  * own bytes; gzip is decompressed, a UTF-8 byte order mark is dropped and UTF-16 (PowerShell's `>`)
  * is transcoded.
  */
-import { Readable } from "node:stream";
-import { createGunzip } from "node:zlib";
 import { CollectError } from "./collect-error.ts";
 import { errorWords } from "./errno-words.ts";
 import { readByteChunks } from "./read-byte-chunks.ts";
@@ -111,6 +109,10 @@ async function* gunzip(chunks: AsyncIterable<Uint8Array>, path: string): AsyncGe
   async function* copies(): AsyncGenerator<Buffer> {
     for await (const chunk of chunks) yield Buffer.from(chunk);
   }
+  // Loaded here, not at start-up: most dumps are not gzipped, and loading zlib costs every command
+  // that reads a dump about 2 ms.
+  const { Readable } = await import("node:stream");
+  const { createGunzip } = await import("node:zlib");
   const stream = Readable.from(copies()).pipe(createGunzip({ chunkSize: 1 << 16 }));
   try {
     for await (const chunk of stream) yield chunk as Buffer;
