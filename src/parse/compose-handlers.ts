@@ -18,6 +18,7 @@ export function composeHandlers(...handlers: readonly DumpHandler[]): DumpHandle
   const rules = handlers.flatMap((h) => (h.ruleView === undefined && h.rule ? [h.rule.bind(h)] : []));
   const commits = handlers.flatMap((h) => (h.commit ? [h.commit.bind(h)] : []));
   const warnings = handlers.flatMap((h) => (h.warning ? [h.warning.bind(h)] : []));
+  const chunksDone = handlers.flatMap((h) => (h.chunkDone ? [h.chunkDone.bind(h)] : []));
   const composed: DumpHandler = {
     table: (name, line) => {
       for (const f of tables) f(name, line);
@@ -29,6 +30,11 @@ export function composeHandlers(...handlers: readonly DumpHandler[]): DumpHandle
       for (const f of warnings) f(w);
     },
   };
+  if (chunksDone.length > 0) {
+    composed.chunkDone = () => {
+      for (const f of chunksDone) f();
+    };
+  }
   if (chainViews.length > 0 || chains.length > 0) {
     composed.chainView = (view: ChainView) => {
       for (const f of chainViews) f(view);

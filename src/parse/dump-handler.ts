@@ -54,6 +54,11 @@ export interface DumpHandler {
    * read them (the k-th rule of each copy is the k-th rule of the block, `repeat` as that rule's).
    */
   repeatRules?(block: RuleBlock): void;
+  /**
+   * The reader is done with the chunk it was given last (`DumpReader.push` returns next):
+   * a handler that has put off copying bytes of it copies them now, as the caller may reuse it.
+   */
+  chunkDone?(): void;
   /** The end of a table (its COMMIT, or the end of `iptables -S` input), with its number of chains. */
   commit?(table: TableName, line: number, chains: number): void;
   warning?(warning: ParseWarning): void;

@@ -106,11 +106,12 @@ export class DumpReader {
       const nl = bytes.indexOf(10, p);
       if (nl < 0) {
         this.#appendCarry(bytes, p, n);
-        return;
+        break;
       }
       this.#lineAt(bytes, p, nl);
       p = nl + 1;
     }
+    s.handler.chunkDone?.();
   }
 
   /**

@@ -133,7 +133,9 @@ export class RulesetBuilder {
       repeatRules: (block) => {
         this.#store.addBlock(this.#table!.links, block);
       },
+      chunkDone: () => this.#store.flush(),
       commit: (name, line) => {
+        this.#store.flush();
         const table = this.#tables.get(name)!;
         table.commitLine = line;
         if (!this.#lazy) this.#checkRules(table);

@@ -3,9 +3,9 @@ import { DumpReader } from "./dump-reader.ts";
 import { RulesetBuilder } from "./parse-dump.ts";
 
 /** Feeds `text` to a builder in pieces of `size` bytes, every piece read into the same buffer. */
-function readReused(text: string, size: number, reusedChunks: boolean) {
+function readReused(text: string, size: number, reusedChunks: boolean, lazy = true) {
   const bytes = new TextEncoder().encode(text);
-  const builder = new RulesetBuilder({ lazy: true, reusedChunks });
+  const builder = new RulesetBuilder({ lazy, reusedChunks });
   const reader = new DumpReader(builder.handler);
   const buffer = new Uint8Array(size);
   for (let at = 0; at < bytes.length; at += size) {
@@ -35,6 +35,8 @@ test("RulesetBuilder with reusedChunks keeps every rule's line: copies, counters
       const rs = readReused(text, size, true);
       expect(snapshot(rs)).toEqual(expected);
     }
+    // Not lazy: every rule is parsed at COMMIT, in the middle of a chunk, from the store's copies.
+    expect(snapshot(readReused(text, 100_000, true, false))).toEqual(expected);
   }
 });
 

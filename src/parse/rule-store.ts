@@ -157,6 +157,7 @@ export class RuleStore {
    */
   #place(id: number, view: RuleView, prev: number): void {
     if (view.repeat && view.rawStart === view.start && prev >= 0 && !this.#split?.has(prev)) {
+      this.#arena.flush();
       const chunk = this.#chunkOf[prev]!;
       const start = this.#starts[prev]!;
       if (this.#chunks[chunk]![start] !== 91 /* [ */) {
@@ -169,8 +170,17 @@ export class RuleStore {
     this.#chunkOf[id] = this.#chunks.length - 1;
   }
 
+  /**
+   * Copies the lines placed since the last call into the store's own chunks: before the reader's
+   * chunk is reused, and before the rules are read (see {@linkcode LineArena}).
+   */
+  flush(): void {
+    this.#arena.flush();
+  }
+
   /** Trims the arrays to their size once the dump is read, when that frees much. */
   seal(): void {
+    this.#arena.flush();
     const n = this.#size;
     if (n >= this.#lines.length * 0.75) return;
     this.#lines = this.#lines.slice(0, n);
