@@ -19,13 +19,15 @@ import { grownInt32 } from "./grow-array.ts";
  * ```
  */
 export class ChainIndex {
-  /** Chain names in declaration order, made on first use (see {@linkcode ChainIndex.name}). */
+  /** Chain names by declaration position, made on first use (see {@linkcode ChainIndex.name}); sparse. */
   readonly #names: (string | undefined)[] = [];
   /** Rules read so far per chain, by declaration position (see {@linkcode ChainIndex.next}). */
   #counts: Int32Array = new Int32Array(16);
   /** UTF-8 bytes of every name, one after the other. */
   #arena: Uint8Array = new Uint8Array(1024);
   #used = 0;
+  /** Number of declared chains (the names array is sparse: most are never asked for). */
+  #size = 0;
   /** Per chain: offset of its name in the arena and its length. */
   #spans: Int32Array = new Int32Array(32);
   /** Open addressing, two numbers per slot: the name's hash and the chain's position + 1 (0: empty). */
@@ -38,12 +40,12 @@ export class ChainIndex {
 
   /** Number of declared chains. */
   get size(): number {
-    return this.#names.length;
+    return this.#size;
   }
 
   /** Chain names in declaration order. */
   get names(): string[] {
-    return this.#names.map((_, i) => this.name(i));
+    return Array.from({ length: this.#size }, (_, i) => this.name(i));
   }
 
   /** The name of chain `pos`, decoded from its bytes on first use (a scan never needs most of them). */
@@ -65,7 +67,7 @@ export class ChainIndex {
   nextWithPrefix(prefixes: readonly string[], from = 0): number {
     const arena = this.#arena;
     const spans = this.#spans;
-    for (let pos = from, n = this.#names.length; pos < n; pos++) {
+    for (let pos = from, n = this.#size; pos < n; pos++) {
       const off = spans[2 * pos]!;
       const len = spans[2 * pos + 1]!;
       for (const p of prefixes) {
@@ -82,7 +84,7 @@ export class ChainIndex {
   declare(name: string): boolean {
     const len = this.#encode(name);
     if (!this.declareBytes(this.#scratch, 0, len)) return false;
-    this.#names[this.#names.length - 1] = name;
+    this.#names[this.#size - 1] = name;
     return true;
   }
 
@@ -92,7 +94,7 @@ export class ChainIndex {
     const hash = this.#hash(bytes, start, end);
     const slot = this.#lookup(bytes, start, end, hash);
     if (this.#slots[slot + 1] !== 0) return false;
-    const pos = this.#names.length;
+    const pos = this.#size;
     if (2 * pos + 2 > this.#spans.length) this.#spans = grownInt32(this.#spans);
     if (pos + 1 > this.#counts.length) this.#counts = grownInt32(this.#counts);
     if (this.#used + len > this.#arena.length) {
@@ -106,7 +108,7 @@ export class ChainIndex {
     this.#spans[2 * pos] = at;
     this.#spans[2 * pos + 1] = len;
     this.#used = at + len;
-    this.#names.push(undefined);
+    this.#size = pos + 1;
     this.#slots[slot] = hash;
     this.#slots[slot + 1] = pos + 1;
     if ((pos + 1) * 2 > this.#mask) this.#rehash();
