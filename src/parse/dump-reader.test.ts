@@ -458,6 +458,21 @@ const ERRORS: { name: string; input: string | string[]; message: string; line: n
     column: 2,
   },
   {
+    // A name far longer than iptables allows is shown by its first 57 characters: one readable line.
+    name: "a chain with a 10,000-character name declared twice",
+    input: `*filter\n:${"Z".repeat(10_000)} - [0:0]\n:${"Z".repeat(10_000)} - [0:0]\n`,
+    message: `Cannot parse dump at line 3: chain "${"Z".repeat(57)}..." is declared twice in table "filter"`,
+    line: 3,
+    column: 2,
+  },
+  {
+    name: "a user chain with a long policy word",
+    input: `*filter\n:KUBE-FORWARD ${"P".repeat(500)} [0:0]\n`,
+    message: `Cannot parse dump at line 2: user chain "KUBE-FORWARD" has policy "${"P".repeat(57)}..." (expected "-")`,
+    line: 2,
+    column: 15,
+  },
+  {
     name: "a chain declaration outside a table",
     input: ":FOO - [0:0]\n",
     message:

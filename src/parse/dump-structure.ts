@@ -54,9 +54,9 @@ export function commentLine(s: DumpLines, line: string, lineNo: number): void {
 export function openTable(s: DumpLines, name: string, lineNo: number): void {
   if (s.table !== undefined) {
     if (s.sMode) {
-      s.fail(`unexpected table header "*${name}" in \`iptables -S\` output`);
+      s.fail(`unexpected table header "*${clip(name)}" in \`iptables -S\` output`);
     }
-    s.fail(`table "${s.table}" opened at line ${s.tableLine} has no COMMIT before "*${name}"`);
+    s.fail(`table "${s.table}" opened at line ${s.tableLine} has no COMMIT before "*${clip(name)}"`);
   }
   if (!(TABLE_NAMES as readonly string[]).includes(name)) {
     const bad = BINARY_CHAR.exec(name);
@@ -92,15 +92,15 @@ export function chainDeclaration(s: DumpLines, line: string, lineNo: number): vo
   if (builtin) {
     if (policyWord !== "ACCEPT" && policyWord !== "DROP") {
       s.fail(
-        `built-in chain "${name}" has policy "${policyWord}" (expected ACCEPT or DROP)`,
+        `built-in chain "${clip(name)}" has policy "${clip(policyWord)}" (expected ACCEPT or DROP)`,
         name.length + 3,
       );
     }
     policy = policyWord;
   } else if (policyWord !== "-") {
-    s.fail(`user chain "${name}" has policy "${policyWord}" (expected "-")`, name.length + 3);
+    s.fail(`user chain "${clip(name)}" has policy "${clip(policyWord)}" (expected "-")`, name.length + 3);
   }
-  if (!s.chains.declare(name)) s.fail(`chain "${name}" is declared twice in table "${table}"`, 2);
+  if (!s.chains.declare(name)) s.fail(`chain "${clip(name)}" is declared twice in table "${table}"`, 2);
   const counters = m === null || m[3] === undefined ? ZERO : { packets: m[3], bytes: m[4]! };
   s.declared(lineNo, { builtin, policy, counters });
 }
@@ -134,8 +134,8 @@ export function sLine(s: DumpLines, line: string, lineNo: number): void {
   const parts = line.trim().split(/\s+/);
   const table = s.table!;
   const name = parts[1] ?? "";
-  if (name === "") s.fail(`expected a chain name after "${parts[0]}"`);
-  if (s.chains.find(name) >= 0) s.fail(`chain "${name}" is declared twice in table "${table}"`);
+  if (name === "") s.fail(`expected a chain name after "${clip(parts[0] ?? "")}"`);
+  if (s.chains.find(name) >= 0) s.fail(`chain "${clip(name)}" is declared twice in table "${table}"`);
   if (parts[0] === "-P") {
     const policy = parts[2];
     // `iptables -S -v` adds the policy counters: `-P INPUT ACCEPT -c 10 840`.
@@ -145,7 +145,7 @@ export function sLine(s: DumpLines, line: string, lineNo: number): void {
       s.fail(`expected "-P CHAIN ACCEPT|DROP", found "${clip(line)}"`);
     }
     if (!BUILTIN_CHAINS[table].includes(name))
-      s.fail(`"${name}" is not a built-in chain of table "${table}"`);
+      s.fail(`"${clip(name)}" is not a built-in chain of table "${table}"`);
     s.chains.declare(name);
     const counters = withCounters ? { packets: parts[4]!, bytes: parts[5]! } : ZERO;
     s.declared(lineNo, { builtin: true, policy, counters });
@@ -153,7 +153,7 @@ export function sLine(s: DumpLines, line: string, lineNo: number): void {
   }
   if (parts.length !== 2) s.fail(`expected "-N CHAIN", found "${clip(line)}"`);
   if (BUILTIN_CHAINS[table].includes(name))
-    s.fail(`"${name}" is a built-in chain of table "${table}": use -P`);
+    s.fail(`"${clip(name)}" is a built-in chain of table "${table}": use -P`);
   s.chains.declare(name);
   s.declared(lineNo, USER_CHAIN);
 }

@@ -336,6 +336,17 @@ describe("parseRule()", () => {
       message: 'Cannot parse rule at line 12: unknown option "--dport" (no match module before it)',
       column: 6,
     },
+    // A long word is shown by its first 57 characters: one readable line, whatever the input.
+    {
+      text: `-A X ${"x".repeat(100_000)} -j DROP`,
+      message: `Cannot parse rule at line 12: unknown option "${"x".repeat(57)}..."`,
+      column: 6,
+    },
+    {
+      text: `${"y".repeat(5_000)} X -j DROP`,
+      message: `Cannot parse rule at line 12: expected "-A CHAIN", found "${"y".repeat(57)}..."`,
+      column: 1,
+    },
     {
       text: "-A X -m comment --comment",
       message: 'Cannot parse rule at line 12: option "--comment" requires an argument',

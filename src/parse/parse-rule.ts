@@ -1,4 +1,5 @@
 import type { MatchValue, RuleOption, RuleSpec, Target } from "../model/ruleset.ts";
+import { clip } from "./dump-header.ts";
 import { DumpSyntaxError } from "./dump-syntax-error.ts";
 import { FLAG_OPTIONS, KNOWN_MATCHES, TEXT_OPTIONS, VALUE_OPTIONS } from "./known-extensions.ts";
 import { type RuleToken, tokenizeRule } from "./tokenize-rule.ts";
@@ -105,7 +106,7 @@ function takeValue(s: RuleState, opt: RuleToken): string {
 function readChain(s: RuleState): string {
   const first = s.tokens[0];
   if (first === undefined || (first.value !== "-A" && first.value !== "--append")) {
-    fail(s, first, `expected "-A CHAIN", found "${first?.value ?? ""}"`);
+    fail(s, first, `expected "-A CHAIN", found "${clip(first?.value ?? "")}"`);
   }
   const chainToken = s.tokens[1];
   if (chainToken === undefined) fail(s, undefined, `option "-A" requires a chain name`);
@@ -187,7 +188,7 @@ function optionOwner(s: RuleState, tok: RuleToken): MutableMatch {
   }
   // `-p tcp --dport 80` without `-m tcp` (restore input): iptables loads the protocol's match
   // implicitly, and an option no loaded match knows goes to it.
-  if (proto === "") fail(s, tok, `unknown option "${word}" (no match module before it)`);
+  if (proto === "") fail(s, tok, `unknown option "${clip(word)}" (no match module before it)`);
   let owner = s.matches.find((m) => m.module === proto);
   if (owner === undefined) {
     owner = { module: proto, options: [], known: KNOWN_MATCHES.has(proto) };
@@ -217,7 +218,7 @@ function readExtensionOption(s: RuleState, tok: RuleToken): void {
 /** One option of the rule (its first token `tok` already read), by family. */
 function readOption(s: RuleState, tok: RuleToken): void {
   const word = tok.value;
-  if (tok.quoted) fail(s, tok, `unexpected argument "${word}"`);
+  if (tok.quoted) fail(s, tok, `unexpected argument "${clip(word)}"`);
   if (word === "!") {
     if (s.negated) fail(s, tok, `double negation "! !"`);
     s.negated = true;
@@ -252,7 +253,7 @@ function readOption(s: RuleState, tok: RuleToken): void {
     readExtensionOption(s, tok);
     return;
   }
-  fail(s, tok, `unknown option "${word}"`);
+  fail(s, tok, `unknown option "${clip(word)}"`);
 }
 
 /**
