@@ -16,6 +16,15 @@ describe("errorReport()", () => {
     );
   });
 
+  test("a user error quoting a huge piece of input is cut to one readable line, the count of the rest named", () => {
+    const long = new CollectError(`Cannot use "${"x".repeat(100_000)}"`);
+    const out = errorReport(long);
+    expect(out).toBe(`netdoctor: Cannot use "${"x".repeat(988)}... (99013 more characters)\n`);
+    // Not cut between the halves of a surrogate pair (the cut would print U+FFFD).
+    const emoji = errorReport(new QuestionError(`${"a".repeat(999)}\u{1F600}${"b".repeat(50)}`));
+    expect(emoji).toBe(`netdoctor: ${"a".repeat(999)}... (52 more characters)\n`);
+  });
+
   test.each([
     ["DumpSyntaxError", new DumpSyntaxError("Cannot parse dump at line 3: x", { line: 3, column: 1 })],
     ["ConfigSyntaxError", new ConfigSyntaxError("a.yml", 2, "bad")],

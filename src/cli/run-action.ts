@@ -30,12 +30,25 @@ function commandPath(args: readonly unknown[]): string {
 }
 
 /**
+ * Longest user-error message printed whole. Messages quote input by a short clip; one longer than
+ * this quotes some unclipped (a 1 MB rule line, say), and is cut so that it stays one readable line.
+ */
+const MAX_MESSAGE = 1000;
+
+function bounded(message: string): string {
+  if (message.length <= MAX_MESSAGE) return message;
+  // Not between the two halves of a surrogate pair.
+  const cut = /[\uD800-\uDBFF]/.test(message[MAX_MESSAGE - 1]!) ? MAX_MESSAGE - 1 : MAX_MESSAGE;
+  return `${message.slice(0, cut)}... (${message.length - cut} more characters)`;
+}
+
+/**
  * The lines printed for an error that ended a command: one line for a user error (plus where the
  * flags are explained for a usage error), the stack for anything else, which is a bug.
  */
 export function errorReport(error: unknown, command = "netdoctor"): string {
   if (isUserError(error)) {
-    const message = (error as Error).message;
+    const message = bounded((error as Error).message);
     const see = error instanceof UsageError ? `\nsee '${command} --help'` : "";
     const stack = process.env.NETDOCTOR_DEBUG ? `\n${(error as Error).stack}` : "";
     return `netdoctor: ${message}${see}${stack}\n`;
