@@ -31,6 +31,13 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
+/** Every list on the main thread: the reference a worker's read must equal. */
+const ON_MAIN: ReadListsOptions = { workerMinBytes: Number.POSITIVE_INFINITY };
+
+/** The large bundle read on the main thread, read once for the tests that compare with it. */
+let largeOnMain: ReturnType<typeof readBundle> | undefined;
+const readLargeOnMain = () => (largeOnMain ??= readBundle(large, { lists: ON_MAIN }));
+
 /** Where each list was read, as readBundle reports it. */
 function recorder(options: ReadListsOptions = {}) {
   const where = new Map<string, ListThread>();
@@ -60,7 +67,7 @@ describe("readBundle() with the large lists in workers", () => {
   it("gives the objects, problems and sharing a read on the main thread gives", async () => {
     const inWorkers = recorder({ maxWorkers: 2 });
     const worker = await readBundle(large, { lists: inWorkers.lists });
-    const onMain = recorder({ workerMinBytes: Number.POSITIVE_INFINITY });
+    const onMain = recorder(ON_MAIN);
     const main = await readBundle(large, { lists: onMain.lists });
     expect(inWorkers.where.get("cluster/services.json")).toBe("worker");
     expect(inWorkers.where.get("cluster/endpointslices.json")).toBe("worker");
@@ -81,7 +88,7 @@ describe("readBundle() with the large lists in workers", () => {
     // The larger list goes to the worker, the other stays on the main thread (no copy back).
     expect(split.where.get("cluster/endpointslices.json")).toBe("worker");
     expect(split.where.get("cluster/services.json")).toBe("main");
-    expect(b).toStrictEqual(await readBundle(large, { lists: { workerMinBytes: Number.POSITIVE_INFINITY } }));
+    expect(b).toStrictEqual(await readLargeOnMain());
   });
 
   it("reads the lists on the main thread when the worker dies without answering", async () => {
@@ -91,7 +98,7 @@ describe("readBundle() with the large lists in workers", () => {
     const b = await readBundle(large, { lists: r.lists });
     expect(r.where.get("cluster/services.json")).toBe("main");
     expect(r.where.get("cluster/endpointslices.json")).toBe("main");
-    expect(b).toStrictEqual(await readBundle(large, { lists: { workerMinBytes: Number.POSITIVE_INFINITY } }));
+    expect(b).toStrictEqual(await readLargeOnMain());
   });
 
   it("reads a small bundle's lists on the main thread", async () => {
@@ -104,9 +111,7 @@ describe("readBundle() with the large lists in workers", () => {
   });
 
   it("leaves diagnose's answer as it was", async () => {
-    const main = await diagnoseBundleDir(large, LARGE_BUNDLE_QUESTION, {
-      lists: { workerMinBytes: Number.POSITIVE_INFINITY },
-    });
+    const main = await diagnoseBundleDir(large, LARGE_BUNDLE_QUESTION, { lists: ON_MAIN });
     const worker = await diagnoseBundleDir(large, LARGE_BUNDLE_QUESTION);
     expect(main.question?.clientNode).toBe("node-1");
     expect(worker).toStrictEqual(main);
@@ -166,7 +171,7 @@ describe("readBundle() with a broken list read in a worker", () => {
       const r = recorder({ workerMinBytes: 0, maxWorkers: 8 });
       const worker = await outcome(dir, r.lists);
       expect(r.where.get("cluster/services.json")).toBe("worker");
-      expect(worker).toStrictEqual(await outcome(dir, { workerMinBytes: Number.POSITIVE_INFINITY }));
+      expect(worker).toStrictEqual(await outcome(dir, ON_MAIN));
     });
   }
 
@@ -176,7 +181,7 @@ describe("readBundle() with a broken list read in a worker", () => {
     await rm(join(dir, "cluster/services.json"));
     await mkdir(join(dir, "cluster/services.json"));
     const worker = await outcome(dir, { workerMinBytes: 0, maxWorkers: 8 });
-    expect(worker).toStrictEqual(await outcome(dir, { workerMinBytes: Number.POSITIVE_INFINITY }));
+    expect(worker).toStrictEqual(await outcome(dir, ON_MAIN));
     expect(worker.error?.class).toBe("CollectError");
   });
 });
