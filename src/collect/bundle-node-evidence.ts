@@ -17,7 +17,7 @@ import type { Ruleset } from "../model/ruleset.ts";
 import { composeHandlers } from "../parse/compose-handlers.ts";
 import { DumpSyntaxError } from "../parse/dump-syntax-error.ts";
 import { RulesetBuilder } from "../parse/parse-dump.ts";
-import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
+import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
 import { CollectError } from "./collect-error.ts";
 import { errorWords, hasCode, isSystemError } from "./errno-words.ts";
 import { streamDump } from "./read-dump.ts";
@@ -92,7 +92,7 @@ async function readDumpEvidence(
   try {
     const path = join(bundleDir, file);
     const size = (await stat(path)).size;
-    const expected = size > 0 ? { expectedRules: rulesInBytes(size), expectedBytes: size } : {};
+    const expected = size > 0 ? { expectedBytes: size } : {};
     const scanner = new NodeScanner(expected);
     const signatures = new RuleSignatureScanner();
     // A parsed dump is indexed from the parse, on demand (ruleset-index.ts); only a dump read

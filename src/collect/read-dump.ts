@@ -182,7 +182,7 @@ export async function readAndScanDump(
   const expected = options.expectedRules ?? (size === undefined ? undefined : rulesInBytes(size));
   const builder = builderFor(options, expected);
   const scanner = new NodeScanner({
-    ...(expected === undefined ? {} : { expectedRules: expected }),
+    ...(options.expectedRules === undefined ? {} : { expectedRules: options.expectedRules }),
     ...(size === undefined ? {} : { expectedBytes: size }),
   });
   const signatures = new RuleSignatureScanner();

@@ -2,7 +2,7 @@ import { stat } from "node:fs/promises";
 import { scanHealthReport } from "../known-bugs/node-health.ts";
 import type { TableName } from "../model/ruleset.ts";
 import type { ScanReport } from "../scan/scan-dumps.ts";
-import { type NodeScan, NodeScanner, rulesInBytes } from "../scan/scan-node.ts";
+import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
 import { streamDump } from "./read-dump.ts";
 
 /**
@@ -18,7 +18,7 @@ export async function scanFile(node: string, file: string, table?: TableName): P
           (s) => s.size,
           () => 0,
         );
-  const scanner = new NodeScanner(size > 0 ? { expectedRules: rulesInBytes(size), expectedBytes: size } : {});
+  const scanner = new NodeScanner(size > 0 ? { expectedBytes: size } : {});
   const options = { allowTruncated: true, reuse: true, ...(table === undefined ? {} : { table }) };
   const reader = await streamDump(file, scanner.handler, options);
   return scanner.finish({ node, file, header: reader.header });

@@ -21,8 +21,8 @@ const SALT: Readonly<Record<TableName, number>> = { raw: 1, mangle: 2, nat: 3, f
 /** Options of {@linkcode NodeScanner}. */
 export interface NodeScannerOptions {
   /**
-   * About how many rules the dump holds, when known beforehand (from the file's size): the
-   * fingerprint table is then made large enough at once instead of growing (see {@linkcode rulesInBytes}).
+   * About how many rules the dump holds, when known beforehand: the fingerprint table is then made
+   * large enough at once instead of growing (default: {@linkcode rulesInBytes} of `expectedBytes`).
    */
   readonly expectedRules?: number;
   /**
@@ -104,12 +104,13 @@ export class NodeScanner {
   };
 
   constructor(options: NodeScannerOptions = {}) {
-    this.#expected = options.expectedRules;
-    this.#expectedBytes = options.expectedBytes;
+    const bytes = options.expectedBytes;
+    this.#expected = options.expectedRules ?? (bytes === undefined ? undefined : rulesInBytes(bytes));
+    this.#expectedBytes = bytes;
     // Sized for the dump once it fills and the rules read tell how many can still come (see
     // #estimate): a leak's million rules have a few thousand distinct ones, and a table sized for a
     // million distinct rules is 24 MB of fresh pages touched all over.
-    this.#seen = new FingerprintTable(Math.min(options.expectedRules ?? 8192, ESTIMATE_AFTER));
+    this.#seen = new FingerprintTable(Math.min(this.#expected ?? 8192, ESTIMATE_AFTER));
   }
 
   /**
