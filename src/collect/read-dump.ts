@@ -124,7 +124,7 @@ export async function streamDump(
 }
 
 /** The size of a dump file (undefined for stdin, an empty or an unreadable file). */
-async function dumpBytes(path: string): Promise<number | undefined> {
+export async function dumpBytes(path: string): Promise<number | undefined> {
   if (path === "-") return undefined;
   const size = await stat(path).then(
     (s) => s.size,

@@ -1,9 +1,8 @@
-import { stat } from "node:fs/promises";
 import { scanHealthReport } from "../known-bugs/node-health.ts";
 import type { TableName } from "../model/ruleset.ts";
 import type { ScanReport } from "../scan/scan-dumps.ts";
 import { type NodeScan, NodeScanner } from "../scan/scan-node.ts";
-import { streamDump } from "./read-dump.ts";
+import { dumpBytes, streamDump } from "./read-dump.ts";
 
 /**
  * Scans one dump file in a single streaming pass, exact whatever the order of its rules (see
@@ -11,14 +10,8 @@ import { streamDump } from "./read-dump.ts";
  * counted as far as it goes, with a warning.
  */
 export async function scanFile(node: string, file: string, table?: TableName): Promise<NodeScan> {
-  const size =
-    file === "-"
-      ? 0
-      : await stat(file).then(
-          (s) => s.size,
-          () => 0,
-        );
-  const scanner = new NodeScanner(size > 0 ? { expectedBytes: size } : {});
+  const size = await dumpBytes(file);
+  const scanner = new NodeScanner(size === undefined ? {} : { expectedBytes: size });
   const options = { allowTruncated: true, reuse: true, ...(table === undefined ? {} : { table }) };
   const reader = await streamDump(file, scanner.handler, options);
   return scanner.finish({ node, file, header: reader.header });
