@@ -1,5 +1,5 @@
 // Builds the API-list worker (src/collect/read-lists-worker.ts) as dist/read-lists-worker.mjs, one
-// file with no chunks: the CLI's code (in dist/chunks/) and the library's (dist/index.mjs) both find
+// file with no chunks: the CLI's commands (in dist/commands/NAME/) and the library's (dist/index.mjs) both find
 // it there (src/collect/read-lists.ts). Both builds call this, so either one alone ships it.
 
 import { build } from "esbuild";

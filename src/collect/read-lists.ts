@@ -65,8 +65,8 @@ interface WorkerEntry {
 function workerEntry(url: URL | undefined): WorkerEntry | undefined {
   if (url !== undefined) return { url, source: url.pathname.endsWith(".ts") };
   const here = new URL(import.meta.url);
-  // dist/index.mjs has the worker beside it; the CLI's code sits in dist/chunks/.
-  for (const rel of ["./read-lists-worker.mjs", "../read-lists-worker.mjs"]) {
+  // dist/index.mjs has the worker beside it; the CLI's commands sit in dist/commands/NAME/.
+  for (const rel of ["./read-lists-worker.mjs", "../../read-lists-worker.mjs"]) {
     const url = new URL(rel, here);
     if (existsSync(fileURLToPath(url))) return { url, source: false };
   }
