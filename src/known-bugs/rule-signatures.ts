@@ -39,6 +39,7 @@ export class RuleSignatureScanner {
   /** Rules read so far, and what each of the last ones matched (by number, mod REPEAT_WINDOW). */
   #rules = 0;
   readonly #recent: (RecentHit | undefined)[] = new Array(REPEAT_WINDOW).fill(undefined);
+  readonly #blockHits: (RecentHit | undefined)[] = new Array(REPEAT_WINDOW).fill(undefined);
 
   readonly handler: DumpHandler = {
     table: () => this.#lastHit.clear(),
@@ -73,7 +74,10 @@ export class RuleSignatureScanner {
     const before = this.#rules;
     this.#rules += k * b.times;
     // The block's hits, read before the window is written (k * times may wrap onto them).
-    const hits = Array.from({ length: k }, (_, j) => this.#recent[(before - k + j) & mask]);
+    // The block's hits, read before the window is written, into an array of its own (reused: a
+    // leak's block comes back after every line that breaks it).
+    const hits = this.#blockHits;
+    for (let j = 0; j < k; j++) hits[j] = this.#recent[(before - k + j) & mask];
     for (let j = 0; j < k; j++) {
       const hit = hits[j];
       this.#recent[(this.#rules - k + j) & mask] = hit;

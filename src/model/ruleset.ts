@@ -135,6 +135,14 @@ export function ruleRuns(chain: Chain): RuleRuns {
   return runsOfTexts(chain.ruleTexts?.() ?? chain.rules.map((r) => r.text));
 }
 
+/** The texts of the `count` rules that `runs` are the runs of, in order (a run's rules share its string). */
+export function textsOfRuns(runs: RuleRuns, count: number): string[] {
+  const { starts, texts } = runs;
+  const out = new Array<string>(count);
+  for (let r = 0; r < texts.length; r++) out.fill(texts[r]!, starts[r]!, starts[r + 1] ?? count);
+  return out;
+}
+
 /** The runs of rules with these texts, in order. */
 export function runsOfTexts(all: readonly string[]): RuleRuns {
   const starts: number[] = [];

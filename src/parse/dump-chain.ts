@@ -2,7 +2,15 @@
  * The chains of a parsed dump: a chain keeps its declaration and where its rules are in the
  * {@linkcode RuleStore}, and makes its {@linkcode Rule} objects on first use of `rules`.
  */
-import type { Chain, Counters, Rule, RuleAccess, RuleRuns, TableName } from "../model/ruleset.ts";
+import {
+  type Chain,
+  type Counters,
+  type Rule,
+  type RuleAccess,
+  type RuleRuns,
+  type TableName,
+  textsOfRuns,
+} from "../model/ruleset.ts";
 import type { ChainIndex } from "./chain-index.ts";
 import { ChainLinks } from "./chain-links.ts";
 import type { RuleStore } from "./rule-store.ts";
@@ -88,11 +96,12 @@ export class DumpChain implements Chain {
     return this.#rules?.length ?? this.#t.links.count[this.#id]!;
   }
 
-  /** The texts of the rules in order, identical neighbours sharing one string (see {@linkcode RuleStore.texts}). */
+  /**
+   * The texts of the rules in order; identical neighbours (a leak's copies follow each other in their
+   * chain) share one string, decoded once.
+   */
   ruleTexts(): string[] {
-    const links = this.#t.links;
-    const count = links.count[this.#id]!;
-    return count === 0 ? [] : this.#t.store.texts(links.first[this.#id]!, count);
+    return textsOfRuns(this.ruleRuns(), this.#t.links.count[this.#id]!);
   }
 
   /** The rules as runs of identical texts (see {@linkcode RuleStore.runs}). */

@@ -10,3 +10,10 @@ export function grownInt32(a: Int32Array, size = a.length * 2, fill = 0): Int32A
   b.set(a);
   return b;
 }
+
+/** A copy of `a` in a new array twice as long, the bytes after `a`'s zero. */
+export function grownUint8(a: Uint8Array): Uint8Array {
+  const b = new Uint8Array(a.length * 2);
+  b.set(a);
+  return b;
+}

@@ -12,7 +12,7 @@ import { sameRange, viewOf } from "./dump-bytes.ts";
 import type { RuleBlock } from "./dump-handler.ts";
 import { REPEAT_WINDOW } from "./dump-handler.ts";
 import { DumpRule, lineEnd, SplitDumpRule, type SplitParts } from "./dump-rule.ts";
-import { grownInt32 } from "./grow-array.ts";
+import { grownInt32, grownUint8 } from "./grow-array.ts";
 import { LineArena } from "./line-arena.ts";
 import { onceIn } from "./repeated-blocks.ts";
 import { decodeBytes, type RuleView } from "./rule-view.ts";
@@ -43,6 +43,12 @@ export class RuleStore {
   /** With `copy`: where rule lines are copied to. */
   readonly #arena = new LineArena();
   readonly #copy: boolean;
+  /** A repeated block's entries, its rules alone in their chain, its last entries (see addBlock). */
+  readonly #block = {
+    base: new Int32Array(REPEAT_WINDOW),
+    once: new Uint8Array(REPEAT_WINDOW),
+    last: new Int32Array(REPEAT_WINDOW),
+  };
 
   /**
    * @param expected About how many rules to make room for at once (the arrays grow if needed).
@@ -97,21 +103,26 @@ export class RuleStore {
     const { rules: k, times, chains } = block;
     const mask = REPEAT_WINDOW - 1;
     const before = this.#rules;
+    // Arrays of the store's own: a leak's block comes back after every line that breaks it.
+    const { base, once, last } = this.#block;
     // The block's entries, read before the ring is written (k * times may wrap onto them).
-    const base = Int32Array.from({ length: k }, (_, j) => this.#recent[(before - k + j) & mask]!);
-    const once = onceIn(chains);
-    const last = new Int32Array(k);
+    for (let j = 0; j < k; j++) base[j] = this.#recent[(before - k + j) & mask]!;
+    onceIn(chains, once);
+    let alternate = false;
     for (let j = 0; j < k; j++) {
-      if (once[j] === 0) continue;
+      if (once[j] === 0) {
+        alternate = true;
+        continue;
+      }
       const id = this.#entry(base[j]!, block.firstLine + j, links, chains[j]!, 1);
       this.#times![id] = times;
       this.#stride![id] = k;
       links.count[chains[j]!]! += times - 1;
       last[j] = id;
     }
-    if (once.includes(0)) {
+    if (alternate) {
       // A chain's rules alternate in the block: an entry per copy, each after the one a block earlier.
-      const prev = base.slice();
+      const prev = base.slice(0, k);
       for (let r = 0; r < times; r++) {
         for (let j = 0; j < k; j++) {
           if (once[j] === 1) continue;
@@ -192,11 +203,6 @@ export class RuleStore {
     this.#stride = this.#stride?.slice(0, n);
   }
 
-  /** Rules entry `id` stands for. */
-  #count(id: number): number {
-    return this.#times === undefined ? 1 : Math.max(1, this.#times[id]!);
-  }
-
   /** The Rule objects of a chain whose first entry is `first`, in order. */
   rules(chain: Chain, first: number, count: number): Rule[] {
     const out = new Array<Rule>(count);
@@ -215,10 +221,17 @@ export class RuleStore {
   #expand(first: number, count: number): { ids: Int32Array; lines: Int32Array } {
     const ids = new Int32Array(count);
     const lines = new Int32Array(count);
+    const times = this.#times;
     for (let k = 0, id = first; k < count; id = this.#next[id]!) {
-      const n = this.#count(id);
+      const n = times === undefined ? 1 : times[id]!;
       const line = this.#lines[id]!;
-      const stride = n === 1 ? 0 : this.#stride![id]!;
+      if (n <= 1) {
+        // An entry for one rule (nearly all of them): no fill() call per rule.
+        ids[k] = id;
+        lines[k++] = line;
+        continue;
+      }
+      const stride = this.#stride![id]!;
       ids.fill(id, k, k + n);
       for (let r = 0; r < n; r++, k++) lines[k] = line + r * stride;
     }
@@ -233,17 +246,6 @@ export class RuleStore {
   }
 
   /**
-   * The texts of a chain's rules in order; a rule whose line has the same bytes as the previous rule's
-   * gets the same string (a leak's copies follow each other in their chain), decoded once.
-   */
-  texts(first: number, count: number): string[] {
-    const { starts, texts } = this.runs(first, count);
-    const out = new Array<string>(count);
-    for (let r = 0; r < texts.length; r++) out.fill(texts[r]!, starts[r]!, starts[r + 1] ?? count);
-    return out;
-  }
-
-  /**
    * A chain's rules as runs of rules with the same text (counters aside) right after each other: a
    * leak's copies are one run, read without an entry per copy. Run `r` is the rules from position
    * `starts[r]` to the next run's start (or the chain's end), all with the text `texts[r]`.
@@ -255,7 +257,7 @@ export class RuleStore {
     let prevStart = 0;
     let prevEnd = 0;
     const cache: { bytes?: Uint8Array; view?: DataView } = {};
-    for (let k = 0, id = first; k < count; k += this.#count(id), id = this.#next[id]!) {
+    for (let k = 0, id = first; k < count; k += Math.max(1, this.#times?.[id] ?? 1), id = this.#next[id]!) {
       // The reader saw the copy (the common case of a leak): nothing to read.
       if (this.#repeat[id] === 1 && prevView !== undefined) continue;
       const split = this.#split?.get(id);
@@ -267,10 +269,8 @@ export class RuleStore {
       }
       const bytes = this.#chunks[this.#chunkOf[id]!]!;
       let start = this.#starts[id]!;
-      if (bytes[start] === 91 /* [ */) {
-        while (bytes[start] !== 93 /* ] */) start++;
-        start += 2;
-      }
+      // After a counter prefix, `[packets:bytes] `.
+      if (bytes[start] === 91 /* [ */) start = bytes.indexOf(93 /* ] */, start) + 2;
       const end = lineEnd(bytes, start);
       const view = viewOf(bytes, cache);
       if (prevView === undefined || !sameRange(prevView, prevStart, prevEnd, view, start, end)) {
@@ -289,9 +289,7 @@ export class RuleStore {
     this.#starts = grownInt32(this.#starts);
     this.#chunkOf = grownInt32(this.#chunkOf);
     this.#next = grownInt32(this.#next);
-    const repeat = new Uint8Array(this.#repeat.length * 2);
-    repeat.set(this.#repeat);
-    this.#repeat = repeat;
+    this.#repeat = grownUint8(this.#repeat);
     if (this.#times !== undefined) this.#times = grownInt32(this.#times);
     if (this.#stride !== undefined) this.#stride = grownInt32(this.#stride);
   }

@@ -82,6 +82,8 @@ export class NodeScanner {
   #slotsOf = 0;
   /** The group of each of the last rules (by rule number, mod REPEAT_WINDOW), for repeated blocks. */
   readonly #recent: (Group | undefined)[] = new Array(REPEAT_WINDOW).fill(undefined);
+  /** Room for a repeated block's groups (see `#repeat`). */
+  readonly #blockGroups: (Group | undefined)[] = new Array(REPEAT_WINDOW).fill(undefined);
 
   readonly handler: DumpHandler = {
     table: (name) => {
@@ -202,9 +204,11 @@ export class NodeScanner {
     this.#current.rules += k * b.times;
     const mask = REPEAT_WINDOW - 1;
     const recent = this.#recent;
-    // The block's groups, read before the window is written (k * times may wrap onto them).
-    const groups = Array.from({ length: k }, (_, j) => recent[(before - k + j) & mask]);
-    const sampled: Group[] = [];
+    // The block's groups, read before the window is written (k * times may wrap onto them), into an
+    // array of the scanner's own: a leak's block comes back after every line that breaks it.
+    const groups = this.#blockGroups;
+    for (let j = 0; j < k; j++) groups[j] = recent[(before - k + j) & mask];
+    let sampled: Group[] | undefined;
     for (let j = 0; j < k; j++) {
       const group = groups[j];
       // The reader hands on a block only after reading it twice: each of its rules has a group.
@@ -213,14 +217,14 @@ export class NodeScanner {
       group.count += b.times;
       if (group.lines.length < SAMPLE_LINES) {
         for (let r = 0; r < Math.min(b.times, SAMPLE_LINES); r++) group.lines.push(b.firstLine + r * k + j);
-        sampled.push(group);
+        (sampled ??= []).push(group);
       }
       // Its last rule is now a copy the slot is not remembered for.
       this.#slotOf[b.chains[j]!] = -1;
     }
     for (let j = 0; j < k; j++) recent[(this.#rules - k + j) & mask] = groups[j];
     // A group with several rules of the block took lines of each: the first ones, in order.
-    for (const g of sampled)
+    for (const g of sampled ?? [])
       if (g.lines.length > SAMPLE_LINES) g.lines.sort((x, y) => x - y).length = SAMPLE_LINES;
     if (before < ESTIMATE_AFTER && this.#rules >= ESTIMATE_AFTER) this.#estimate();
   }
