@@ -173,7 +173,7 @@ export class DumpReader {
     lastEnd[pos] = end;
     if (repeats !== undefined) {
       rc.lastLine[pos] = s.lineNo;
-      repeats.record(chunk, s.lineNo, pos, p, start, end);
+      repeats.record(chunk, s.lineNo, pos, p, start, end, repeat);
     }
     const view = s.emit(pos, bytes, p, start, end);
     view.repeat = repeat;

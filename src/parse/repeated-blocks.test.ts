@@ -109,20 +109,26 @@ function duplicatesOfText(text: string): string[] {
     .sort();
 }
 
+/** What a reader hands on for `text`: each rule read, and each block with its copies. */
+function handedOn(text: string): { seen: string[]; reader: DumpReader } {
+  const seen: string[] = [];
+  const reader = new DumpReader({
+    ruleView: (v) => {
+      seen.push(`${v.line} ${v.text}`);
+    },
+    repeatRules: (b) => {
+      seen.push(`block of ${b.rules} [${[...b.chains].join(",")}] x${b.times} from line ${b.firstLine}`);
+    },
+  });
+  reader.push(text);
+  reader.end();
+  return { seen, reader };
+}
+
 describe("repeated blocks", () => {
   test("DumpReader hands on a block read twice, with the copies that follow it", () => {
     const text = `*filter\n:X - [0:0]\n:Y - [0:0]\n${"-A X -j A\n-A Y -j B\n".repeat(6)}-A X -j C\nCOMMIT\n`;
-    const seen: string[] = [];
-    const reader = new DumpReader({
-      ruleView: (v) => {
-        seen.push(`${v.line} ${v.text}`);
-      },
-      repeatRules: (b) => {
-        seen.push(`block of ${b.rules} [${[...b.chains].join(",")}] x${b.times} from line ${b.firstLine}`);
-      },
-    });
-    reader.push(text);
-    reader.end();
+    const { seen, reader } = handedOn(text);
     // Lines 4-7 are read one by one (the block twice); lines 8-15 are its four more copies.
     expect(seen).toEqual([
       "4 -A X -j A",
@@ -134,6 +140,27 @@ describe("repeated blocks", () => {
     ]);
     expect(reader.ruleCount).toBe(13);
     expect(reader.lineCount).toBe(17);
+  });
+
+  test("after a line that breaks a leak's block, the block is taken again once read once", () => {
+    const pairs = (n: number) => "-A X -j A\n-A Y -j B\n".repeat(n);
+    const text = `*filter\n:X - [0:0]\n:Y - [0:0]\n:Z - [0:0]\n${pairs(6)}-A Z -j C\n${pairs(6)}COMMIT\n`;
+    const { seen, reader } = handedOn(text);
+    // Lines 5-8: the block read twice (its first lines are nobody's copies), then its four copies.
+    // Line 17 breaks it; lines 18-19 are copies of X's and Y's rules before it: the block, read once,
+    // is taken at line 20 with its five copies.
+    expect(seen).toEqual([
+      "5 -A X -j A",
+      "6 -A Y -j B",
+      "7 -A X -j A",
+      "8 -A Y -j B",
+      "block of 2 [0,1] x4 from line 9",
+      "17 -A Z -j C",
+      "18 -A X -j A",
+      "19 -A Y -j B",
+      "block of 2 [0,1] x5 from line 20",
+    ]);
+    expect(reader.ruleCount).toBe(25);
   });
 
   test("a block copied so often that its copies wrap the handlers' window is counted exactly", () => {

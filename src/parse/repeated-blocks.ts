@@ -3,17 +3,20 @@
  * the handler at once ({@linkcode DumpHandler.repeatRules}). Internal to the reader.
  *
  * A leaking component appends the same few rules again and again, so a sick dump holds a block of
- * lines (one rule, or a rule per chain it leaks into) written many times back to back. Once a block
- * has been read twice line by line, every later copy is the same bytes: they are compared as one
- * span (`bytes[P..P+R·d)` against the span one block earlier), and the handler counts the copies
- * instead of reading each line. The copies' lines, chains and texts are exactly those of the block,
- * so a handler's result is the same as if it had read them one by one (the tests compare both).
+ * lines (one rule, or a rule per chain it leaks into) written many times back to back. Once every
+ * rule of a block has been read twice line by line, every later copy is the same bytes: they are
+ * compared as one span (`bytes[P..P+R·d)` against the span one block earlier), and the handler
+ * counts the copies instead of reading each line. The copies' lines, chains and texts are exactly
+ * those of the block, so a handler's result is the same as if it had read them one by one (the tests
+ * compare both). A rule is read twice when the whole block before it was the same lines, or when
+ * the rule was a copy of its chain's rule before it: after a line that breaks a leak's block (a
+ * rule written between its copies), the block's next copy is then enough to take it again.
  */
 
 import { sameBytes } from "./dump-bytes.ts";
 import type { RuleBlock } from "./dump-handler.ts";
 import { REPEAT_WINDOW } from "./dump-handler.ts";
-import { grownInt32 } from "./grow-array.ts";
+import { grownInt32, grownUint8 } from "./grow-array.ts";
 import type { RuleChains } from "./rule-chains.ts";
 
 /** The block handed to the handler (reused: valid during the call). */
@@ -31,6 +34,8 @@ class Block implements RuleBlock {
  */
 export class RepeatedBlocks {
   #chain: Int32Array = new Int32Array(1024);
+  /** 1 where the line's text was read before in its chain (the reader's `repeat`, or a block's copy). */
+  #again: Uint8Array = new Uint8Array(1024);
   #raw: Int32Array = new Int32Array(1024);
   #start: Int32Array = new Int32Array(1024);
   #end: Int32Array = new Int32Array(1024);
@@ -40,8 +45,19 @@ export class RepeatedBlocks {
   #count = 0;
   readonly #block = new Block();
 
-  /** Records a rule line read on the byte path (line numbers and chunk tell whether it continues the run). */
-  record(chunk: number, line: number, chain: number, raw: number, start: number, end: number): void {
+  /**
+   * Records a rule line read on the byte path (line numbers and chunk tell whether it continues the
+   * run); `again`: it is a copy of its chain's rule before it ({@linkcode RuleView.repeat}).
+   */
+  record(
+    chunk: number,
+    line: number,
+    chain: number,
+    raw: number,
+    start: number,
+    end: number,
+    again: boolean,
+  ): void {
     if (chunk !== this.#chunk || line !== this.#base + this.#count) {
       this.#chunk = chunk;
       this.#base = line;
@@ -50,6 +66,7 @@ export class RepeatedBlocks {
     const i = this.#count;
     if (i === this.#chain.length) this.#grow();
     this.#chain[i] = chain;
+    this.#again[i] = again ? 1 : 0;
     this.#raw[i] = raw;
     this.#start[i] = start;
     this.#end[i] = end;
@@ -58,8 +75,8 @@ export class RepeatedBlocks {
 
   /**
    * At the rule line starting at `p` (line number `line`, not yet read), which is a copy of its
-   * chain's previous rule at line `prevLine`: when the lines from `prevLine` to here repeat the same
-   * number of lines before them, and go on repeating from `p`, the block of lines from `prevLine` is
+   * chain's previous rule at line `prevLine`: when each rule from `prevLine` to here was read twice
+   * (see the file comment) and the bytes from `p` on repeat those lines, that block of lines is
    * handed to `deliver` with the number of its copies that start at `p`. Returns where the line after
    * the last copy starts, or -1 (nothing done: read the line as usual).
    */
@@ -71,15 +88,16 @@ export class RepeatedBlocks {
     deliver: (block: RuleBlock) => void,
   ): number {
     const k = at.line - at.prevLine;
-    const first = at.prevLine - k - this.#base;
-    // Both earlier copies in the run, which reaches the line before this one.
+    const first = at.prevLine - this.#base;
+    // The block in the run, which reaches the line before this one.
     if (at.chunk !== this.#chunk || first < 0 || this.#base + this.#count !== at.line || k > REPEAT_WINDOW) {
       return -1;
     }
-    const a = this.#raw[first]!;
-    const q = this.#raw[first + k]!;
+    const q = this.#raw[first]!;
     const d = at.p - q;
-    if (q - a !== d || !sameSpan(bytes, words, a, q, d)) return -1;
+    // Every rule of the block read twice by the handlers: each line a copy of its chain's rule before
+    // it, or the block a copy of the lines before it.
+    if (!this.#allAgain(first, k) && !this.#afterCopy(bytes, words, first, k, d)) return -1;
     const times = copiesAt(bytes, words, q, at.p, d);
     if (times === 0) return -1;
     const shift = times * d;
@@ -87,22 +105,38 @@ export class RepeatedBlocks {
     block.rules = k;
     block.times = times;
     block.firstLine = at.line;
-    block.chains = this.#chain.subarray(first + k, first + 2 * k);
+    block.chains = this.#chain.subarray(first, first + k);
     const index = chains.chains;
-    for (let j = first + k; j < first + 2 * k; j++) {
+    for (let j = first; j < first + k; j++) {
       const c = this.#chain[j]!;
       index.addRules(c, times);
       chains.remember(c, at.chunk, this.#start[j]! + shift, this.#end[j]! + shift);
     }
-    chains.setLast(this.#chain[first + 2 * k - 1]!);
+    chains.setLast(this.#chain[first + k - 1]!);
     deliver(block);
-    this.#keepLastCopy(first + k, k, shift, at.line + (times - 1) * k);
+    this.#keepLastCopy(first, k, shift, at.line + (times - 1) * k);
     return at.p + shift;
+  }
+
+  /** Whether the text of each of the `k` lines of the run from `first` was read before, in its chain. */
+  #allAgain(first: number, k: number): boolean {
+    const again = this.#again;
+    for (let j = first; j < first + k; j++) if (again[j] === 0) return false;
+    return true;
+  }
+
+  /** Whether the `k` lines of the run from `first` (`d` bytes) are a copy of the `k` lines before them. */
+  #afterCopy(bytes: Uint8Array, words: DataView, first: number, k: number, d: number): boolean {
+    if (first < k) return false;
+    const a = this.#raw[first - k]!;
+    const q = this.#raw[first]!;
+    return q - a === d && sameSpan(bytes, words, a, q, d);
   }
 
   /** The run becomes the block's last copy (lines from `line`), which a later block may start from. */
   #keepLastCopy(from: number, k: number, shift: number, line: number): void {
     for (const a of [this.#chain, this.#raw, this.#start, this.#end]) a.copyWithin(0, from, from + k);
+    this.#again.fill(1, 0, k);
     for (let j = 0; j < k; j++) {
       this.#raw[j]! += shift;
       this.#start[j]! += shift;
@@ -117,6 +151,7 @@ export class RepeatedBlocks {
     this.#raw = grownInt32(this.#raw);
     this.#start = grownInt32(this.#start);
     this.#end = grownInt32(this.#end);
+    this.#again = grownUint8(this.#again);
   }
 }
 
@@ -159,10 +194,13 @@ function sameSpan(bytes: Uint8Array, words: DataView, a: number, b: number, len:
   return sameBytes(words, a, b, len);
 }
 
-/** Per rule of a block: 1 when its chain has no other rule in the block. */
-export function onceIn(chains: Int32Array): Uint8Array {
+/**
+ * Per rule of a block: 1 when its chain has no other rule in the block; written into the front of
+ * `once` when given (its first `chains.length` bytes).
+ */
+export function onceIn(chains: Int32Array, once = new Uint8Array(chains.length)): Uint8Array {
   const k = chains.length;
-  const once = new Uint8Array(k).fill(1);
+  once.fill(1, 0, k);
   if (k <= 32) {
     // A leak's block is a few rules: compared pairwise, nothing else allocated.
     for (let i = 0; i < k; i++)
