@@ -118,7 +118,7 @@ export async function fixDuplicates(options: FixDuplicatesOptions): Promise<FixR
   options.onProgress?.(`reading ${dump}...`);
   const node = dumpNodeName(dump);
   // One pass: the plan's ruleset and the scan for the advice; the dump's text is held once.
-  const { ruleset, scan } = await readAndScanDump(
+  const { ruleset, scan, signatures } = await readAndScanDump(
     dump,
     { node, file: dump },
     table === undefined ? { lazy: true } : { lazy: true, table },
@@ -133,7 +133,7 @@ export async function fixDuplicates(options: FixDuplicatesOptions): Promise<FixR
   const iptablesVersion = besideDump(dump, "iptables-version.txt");
   const k3sVersion = besideDump(dump, "k3s-version.txt");
   // Without a file there are no version files beside it: the rest of the catalogue is not consulted.
-  const evidence = dump !== "-" && plan.removed > 0 ? { node, scan } : undefined;
+  const evidence = dump !== "-" && plan.removed > 0 ? { node, scan, signatures } : undefined;
   const advice = planAdvice(plan, {
     node,
     files: files.length > 0 ? [...new Set(files.map((f) => f.path))] : ["FILE"],

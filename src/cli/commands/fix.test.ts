@@ -132,6 +132,22 @@ describe("netdoctor fix duplicates", () => {
     expect(yaml.removedGroups).toEqual(report.removedGroups);
   });
 
+  test("names another known bug of the dump's own rules in its advice (version skew)", () => {
+    // A rule an older iptables-save could not read back (KB-08), beside the copies to remove: the
+    // plan is then applied with the iptables that wrote the rules.
+    const dump = write(
+      "skew.rules",
+      SMALL.replace("-A FORWARD -m limit", "-A INPUT -m conntrack [unsupported revision] -j ACCEPT\n$&"),
+    );
+    const r = netdoctor(["fix", "duplicates", "--dump", dump, "-o", "json"]);
+    expect(r.code).toBe(1);
+    const skew = (JSON.parse(r.stdout).advice as { title: string; detail: string }[]).find((s) =>
+      s.title.startsWith("Also fix: Rules corrupted"),
+    );
+    expect(skew?.detail).toContain('Node "skew" has rules that lost a match');
+    expect(skew?.detail).toContain("Read and restore with the same binary that wrote the rules");
+  });
+
   test("exits 0 with nothing to remove and writes no file", () => {
     const dump = write(
       "clean.rules",
