@@ -50,7 +50,7 @@ export function decide(
     kept,
     between: c.between,
     lastWrite: c.lastWrite,
-    ruleLines: c.rules.lines,
+    lineAt: c.rules.lineAt,
   });
   const owner = ruleOwner(c.chain.name, c.text);
   const at = { table: c.table.name, chain: c.chain.name, rule: c.text, owner };

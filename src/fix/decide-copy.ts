@@ -22,11 +22,11 @@ export function writesAfter(lastWrite: Int32Array, prev: number): number {
 }
 
 /** The first staying rule after `prev` that may change one of `bits`, for the reason text. */
-function writerLine(lastWrite: Int32Array, bits: number, lines: ArrayLike<number>): number {
+function writerLine(lastWrite: Int32Array, bits: number, lineAt: (index: number) => number): number {
   let best = Number.MAX_SAFE_INTEGER;
   for (let k = 0; k < 8; k++)
     if ((bits & (1 << k)) !== 0 && lastWrite[k]! >= 0) best = Math.min(best, lastWrite[k]!);
-  return lines[best] ?? 0;
+  return best === Number.MAX_SAFE_INTEGER ? 0 : lineAt(best);
 }
 
 /** One copy to decide, in the chain as it is after the removals so far. */
@@ -39,8 +39,8 @@ export interface CopyContext {
   readonly between: number;
   /** Per state kind, the index of the last staying rule before the copy that may change it. */
   readonly lastWrite: Int32Array;
-  /** The lines of the chain's rules. */
-  readonly ruleLines: ArrayLike<number>;
+  /** The line of the chain's rule at a position. */
+  readonly lineAt: (index: number) => number;
 }
 
 /**
@@ -48,7 +48,7 @@ export interface CopyContext {
  * a copy with per-evaluation state, side effects or anything unknown.
  */
 export function decideCopy(analyzer: ChainAnalyzer, copy: CopyContext): Decision {
-  const { rule, kept, between, lastWrite, ruleLines } = copy;
+  const { rule, kept, between, lastWrite, lineAt } = copy;
   const e: RuleEffect = analyzer.effect(rule);
   const keep = (reason: string): Decision => ({ remove: false, reason });
   if (e.unknown !== undefined) return keep(`${e.unknown}: its behaviour cannot be checked`);
@@ -56,7 +56,7 @@ export function decideCopy(analyzer: ChainAnalyzer, copy: CopyContext): Decision
   const conflict = (bits: number, what: string): Decision | undefined => {
     const c = between & bits;
     if (c === 0) return undefined;
-    const line = writerLine(lastWrite, c, ruleLines);
+    const line = writerLine(lastWrite, c, lineAt);
     return keep(
       `line ${line}, between the copies, may change ${stateNames(c === ALL_STATE ? ALL_STATE : c)}, which ${what}`,
     );

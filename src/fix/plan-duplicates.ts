@@ -141,7 +141,6 @@ function planChain(
 ): number {
   const { length, analyzer, acc } = ctx;
   const rules = ruleAccess(chain); // no object per copy: a leak has 100,000s
-  const ruleLines = rules.lines;
   let chainRemoved = 0;
   // Per distinct rule text: the index of its nearest staying copy, and the last decision made for
   // a copy of it (a leak repeats the same decision 100,000 times: reuse it).
@@ -188,7 +187,7 @@ function planChain(
       // A removed copy's next copies in its run would each be decided against the same staying
       // copy with the same rules between (removed ones): the same decision, taken at once.
       const n = st.remove ? to - j : 1;
-      st.runs!.add(j, n, { first: ruleLines[j]!, last: ruleLines[j + n - 1]! });
+      st.runs!.add(j, n, { first: rules.lineAt(j), last: rules.lineAt(j + n - 1) });
       acc.copies += n;
       if (st.remove) {
         gone.fill(1, j, j + n);

@@ -17,7 +17,14 @@
  * Without `--noflush` iptables-restore flushes the whole table first: every chain not in the file
  * would be deleted. The file's first line says so.
  */
-import { type Chain, type Ruleset, ruleAccess, type TableName } from "../model/ruleset.ts";
+import {
+  type Chain,
+  chainLength,
+  type RuleAccess,
+  type Ruleset,
+  ruleAccess,
+  type TableName,
+} from "../model/ruleset.ts";
 import type { CopyRun, DuplicatePlan } from "./plan-duplicates.ts";
 
 /** The restore text of one table. */
@@ -42,14 +49,20 @@ function removedRuns(plan: DuplicatePlan, table: TableName): Map<string, CopyRun
 }
 
 /**
- * The positions in a chain (rules' lines in order) that `runs` (sorted) remove, as a flag per
- * position: a run is its chain's `count` rules from the one on its first line.
+ * The positions in a chain of `count` rules that `runs` (sorted) remove, as a flag per position: a
+ * run is its chain's `count` rules from the one on its first line. Each run's first rule is searched
+ * by line (the lines ascend in chain order), so a leak's chain is not walked rule by rule.
  */
-function goneIn(lines: ArrayLike<number>, runs: readonly CopyRun[]): Uint8Array {
-  const gone = new Uint8Array(lines.length);
+function goneIn(rules: RuleAccess, count: number, runs: readonly CopyRun[]): Uint8Array {
+  const gone = new Uint8Array(count);
   let k = 0;
   for (const run of runs) {
-    while (k < lines.length && lines[k]! < run.first) k++;
+    let hi = count;
+    while (k < hi) {
+      const mid = (k + hi) >>> 1;
+      if (rules.lineAt(mid) < run.first) k = mid + 1;
+      else hi = mid;
+    }
     gone.fill(1, k, k + run.count);
     k += run.count;
   }
@@ -64,9 +77,9 @@ export function removedLines(ruleset: Ruleset, plan: DuplicatePlan): Set<number>
     for (const [name, runs] of removedRuns(plan, t.table)) {
       const chain = chains?.get(name);
       if (chain === undefined) continue;
-      const lines = ruleAccess(chain).lines;
-      const gone = goneIn(lines, runs);
-      for (let k = 0; k < lines.length; k++) if (gone[k] === 1) out.add(lines[k]!);
+      const rules = ruleAccess(chain);
+      const gone = goneIn(rules, chainLength(chain), runs);
+      for (let k = gone.indexOf(1); k >= 0; k = gone.indexOf(1, k + 1)) out.add(rules.lineAt(k));
     }
   }
   return out;
@@ -115,7 +128,7 @@ export function renderRestore(ruleset: Ruleset, plan: DuplicatePlan): RestoreFil
       if (c.builtin) parts.push(`-F ${c.name}`);
       // By position first: a removed copy's rule object is never made.
       const rules = ruleAccess(c);
-      const gone = goneIn(rules.lines, removed.get(c.name) ?? []);
+      const gone = goneIn(rules, chainLength(c), removed.get(c.name) ?? []);
       // Kept rules found by searching the flags for 0 (memchr): a leak's removed copies are skipped in bulk.
       for (let k = gone.indexOf(0); k >= 0; k = gone.indexOf(0, k + 1)) parts.push(rules.at(k).raw);
     }

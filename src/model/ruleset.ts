@@ -160,8 +160,10 @@ export function runsOfTexts(all: readonly string[]): RuleRuns {
  * copies but looks closely at few of them (fix duplicates) reads their lines and makes the few.
  */
 export interface RuleAccess {
-  /** Each rule's 1-indexed line, in chain order. */
+  /** Each rule's 1-indexed line, in chain order (a parsed chain makes the array on first use). */
   readonly lines: ArrayLike<number>;
+  /** The line of the rule at `index`, without making `lines` (a leak's copies may be a million). */
+  lineAt(index: number): number;
   /** The rule at `index` (a parsed chain may make a new object per call). */
   at(index: number): Rule;
 }
@@ -170,7 +172,13 @@ export interface RuleAccess {
 export function ruleAccess(chain: Chain): RuleAccess {
   if (chain.ruleAccess !== undefined) return chain.ruleAccess();
   const rules = chain.rules;
-  return { lines: rules.map((r) => r.line), at: (index) => rules[index]! };
+  return rulesAccess(rules);
+}
+
+/** The access of a chain whose rules are made. */
+export function rulesAccess(rules: readonly Rule[]): RuleAccess {
+  const lines = rules.map((r) => r.line);
+  return { lines, lineAt: (index) => lines[index]!, at: (index) => rules[index]! };
 }
 
 /** Number of rules of a chain, without making a parsed chain's rule objects. */

@@ -8,6 +8,7 @@ import {
   type Rule,
   type RuleAccess,
   type RuleRuns,
+  rulesAccess,
   type TableName,
   textsOfRuns,
 } from "../model/ruleset.ts";
@@ -114,7 +115,7 @@ export class DumpChain implements Chain {
   /** The rules' lines, and each rule made when asked for: no object per rule (see {@linkcode RuleAccess}). */
   ruleAccess(): RuleAccess {
     const made = this.#rules;
-    if (made !== undefined) return { lines: made.map((r) => r.line), at: (index) => made[index]! };
+    if (made !== undefined) return rulesAccess(made);
     let access = this.#t.access.get(this.#id);
     if (access === undefined) {
       const links = this.#t.links;

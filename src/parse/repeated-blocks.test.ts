@@ -5,6 +5,7 @@
  */
 import { describe, expect, test } from "vitest";
 import { RuleSignatureScanner } from "../known-bugs/rule-signatures.ts";
+import { type Chain, chainLength } from "../model/ruleset.ts";
 import { NodeScanner } from "../scan/scan-node.ts";
 import { prng } from "../testing/prng.ts";
 import { composeHandlers } from "./compose-handlers.ts";
@@ -207,6 +208,21 @@ describe("repeated blocks", () => {
         ] as const) {
           const got = readAll(text, chunk, true, buffer);
           const one = readAll(text, chunk, false);
+          // Each rule by position from the store's entries, before any chain's rules are made (then a
+          // chain's access reads them instead).
+          const viaStore = new Map<Chain, { lineAt: number[]; raw: string[]; lines: number[] }>();
+          for (const t of got.ruleset.tables.values()) {
+            for (const c of t.chains.values()) {
+              const access = c.ruleAccess!();
+              const at = Array.from({ length: chainLength(c) }, (_, k) => k);
+              const lineAt = at.map((k) => access.lineAt(k));
+              viaStore.set(c, {
+                lineAt,
+                raw: at.map((k) => access.at(k).raw),
+                lines: Array.from(access.lines),
+              });
+            }
+          }
           copies += got.copies;
           const groups = got.scan.duplicates.groups.map(
             (g) => `${g.count}\t${g.table}\t${g.rule}\t${g.lines.join(",")}`,
@@ -226,7 +242,8 @@ describe("repeated blocks", () => {
               expect([...runs.starts].map((at, r) => `${at} ${runs.texts[r]}`)).toEqual(
                 texts.flatMap((x, i) => (i > 0 && texts[i - 1] === x ? [] : [`${i} ${x}`])),
               );
-              expect(Array.from(c.ruleAccess!().lines)).toEqual(c.rules.map((r) => r.line));
+              const lines = c.rules.map((r) => r.line);
+              expect(viaStore.get(c)).toEqual({ lineAt: lines, raw: c.rules.map((r) => r.raw), lines });
             }
           }
           expect(got.hits).toEqual(one.hits);

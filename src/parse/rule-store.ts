@@ -7,6 +7,7 @@
  * lines): a million leaked copies are a few entries, and walking a chain expands them.
  */
 import type { Chain, Rule, RuleAccess, RuleRuns } from "../model/ruleset.ts";
+import { chainEntries } from "./chain-entries.ts";
 import type { ChainLinks } from "./chain-links.ts";
 import { sameRange, viewOf } from "./dump-bytes.ts";
 import type { RuleBlock } from "./dump-handler.ts";
@@ -205,37 +206,26 @@ export class RuleStore {
 
   /** The Rule objects of a chain whose first entry is `first`, in order. */
   rules(chain: Chain, first: number, count: number): Rule[] {
+    const { at } = this.access(chain, first, count);
     const out = new Array<Rule>(count);
-    const { ids, lines } = this.#expand(first, count);
-    for (let k = 0; k < count; k++) out[k] = this.#rule(chain, k, ids[k]!, lines[k]!);
+    for (let k = 0; k < count; k++) out[k] = at(k);
     return out;
   }
 
-  /** The lines of a chain's rules, and each rule made when asked for (see {@linkcode RuleAccess}). */
+  /**
+   * The lines of a chain's rules, and each rule made when asked for (see {@linkcode RuleAccess}): a
+   * rule's entry is found among the chain's entries (an entry stands for all of a leak's copies).
+   */
   access(chain: Chain, first: number, count: number): RuleAccess {
-    const { ids, lines } = this.#expand(first, count);
-    return { lines, at: (index) => this.#rule(chain, index, ids[index]!, lines[index]!) };
-  }
-
-  /** Per rule of a chain, in order: its entry and its line. */
-  #expand(first: number, count: number): { ids: Int32Array; lines: Int32Array } {
-    const ids = new Int32Array(count);
-    const lines = new Int32Array(count);
-    const times = this.#times;
-    for (let k = 0, id = first; k < count; id = this.#next[id]!) {
-      const n = times === undefined ? 1 : times[id]!;
-      const line = this.#lines[id]!;
-      if (n <= 1) {
-        // An entry for one rule (nearly all of them): no fill() call per rule.
-        ids[k] = id;
-        lines[k++] = line;
-        continue;
-      }
-      const stride = this.#stride![id]!;
-      ids.fill(id, k, k + n);
-      for (let r = 0; r < n; r++, k++) lines[k] = line + r * stride;
-    }
-    return { ids, lines };
+    const arrays = { next: this.#next, lines: this.#lines, times: this.#times, stride: this.#stride };
+    const walk = chainEntries(arrays, first, count);
+    return {
+      get lines() {
+        return walk.lines();
+      },
+      lineAt: (index) => walk.lineAt(index),
+      at: (index) => this.#rule(chain, index, walk.entryOf(index), walk.lineAt(index)),
+    };
   }
 
   #rule(chain: Chain, index: number, id: number, line: number): Rule {
