@@ -1,4 +1,4 @@
-import { KubeApiError } from "./kube-api.ts";
+import { KubeApiError } from "./kube-api-error.ts";
 
 /**
  * Turns a rejected pod creation into a message that says what would allow it. Pod Security

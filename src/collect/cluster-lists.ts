@@ -2,7 +2,8 @@ import { createWriteStream, type WriteStream } from "node:fs";
 import { chmod, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { FILE_MODE } from "./bundle-writer.ts";
-import { type KubeApi, KubeApiError } from "./kube-api.ts";
+import type { KubeApi } from "./kube-api.ts";
+import { KubeApiError } from "./kube-api-error.ts";
 
 /** One `cluster/*.json` file: what `kubectl get RESOURCE -A -o json` would print. */
 export interface ClusterList {

@@ -13,7 +13,8 @@ import {
 } from "./cluster-lists.ts";
 import { CollectError } from "./collect-error.ts";
 import { errorWords } from "./errno-words.ts";
-import { type KubeApi, KubeApiError } from "./kube-api.ts";
+import type { KubeApi } from "./kube-api.ts";
+import { KubeApiError } from "./kube-api-error.ts";
 
 /** How one list went: its item count, or why it is missing. */
 export interface ListOutcome {

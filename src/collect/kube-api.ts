@@ -6,17 +6,9 @@ import { join } from "node:path";
 import { ApiException, CoreV1Api, KubeConfig } from "@kubernetes/client-node";
 import { CollectError } from "./collect-error.ts";
 import { errorWords } from "./errno-words.ts";
+import { KubeApiError } from "./kube-api-error.ts";
 
-/** An error status from the Kubernetes API, with the server's own message. */
-export class KubeApiError extends CollectError {
-  /** HTTP status code (403, 404, ...); 0 when the server could not be reached. */
-  readonly status: number;
-  constructor(message: string, status: number, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "KubeApiError";
-    this.status = status;
-  }
-}
+export { KubeApiError } from "./kube-api-error.ts";
 
 /** Where to find the cluster, as kubectl's flags say it. */
 export interface KubeTarget {
@@ -110,6 +102,13 @@ export class KubeApi {
     this.core = config.makeApiClient(CoreV1Api);
     const ctx = config.getContextObject(config.getCurrentContext());
     this.clusterName = ctx?.cluster ?? config.getCurrentCluster()?.name ?? "unknown";
+  }
+
+  /** The API of the cluster this process runs in, as its pod's service account. */
+  static inCluster(): KubeApi {
+    const kc = new KubeConfig();
+    kc.loadFromCluster();
+    return new KubeApi(kc);
   }
 
   /**

@@ -4,7 +4,8 @@ import { explainPodCreateError, isNotFound } from "./admission-error.ts";
 import { COLLECTOR_CONTAINER, collectorPod } from "./collector-pod.ts";
 import type { CommandResult } from "./command-result.ts";
 import { readFrames } from "./frame-reader.ts";
-import { type KubeApi, KubeApiError } from "./kube-api.ts";
+import type { KubeApi } from "./kube-api.ts";
+import { KubeApiError } from "./kube-api-error.ts";
 import { NodeCollectError } from "./node-collect-error.ts";
 
 /** Options of {@linkcode collectNodeViaPod}. */

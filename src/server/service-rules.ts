@@ -1,7 +1,6 @@
-import { KubeConfig } from "@kubernetes/client-node";
 import { type ClusterList, discoverEndpointApis, type EndpointApis } from "../collect/cluster-lists.ts";
 import { selectEndpointSource } from "../collect/endpoint-objects.ts";
-import { KubeApi } from "../collect/kube-api.ts";
+import type { KubeApi } from "../collect/kube-api.ts";
 import { convertList, type KindTypes, type ObjectKind } from "../collect/kube-objects.ts";
 import { expectedServicePorts } from "../kube-proxy/expected-state.ts";
 import type { KubeProxyIndex } from "../kube-proxy/kube-proxy-index.ts";
@@ -58,12 +57,15 @@ export class ServiceRulesChecker {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Loads API access: the pod's service account (`inCluster`) or a kubeconfig file. */
-  static connect(target: { readonly inCluster: true } | { readonly kubeconfig: string }): KubeApi {
-    if ("kubeconfig" in target) return KubeApi.load({ kubeconfig: target.kubeconfig });
-    const kc = new KubeConfig();
-    kc.loadFromCluster();
-    return new KubeApi(kc);
+  /**
+   * Loads API access: the pod's service account (`inCluster`) or a kubeconfig file. The Kubernetes
+   * client is loaded here, only by an exporter that compares with the API.
+   */
+  static async connect(
+    target: { readonly inCluster: true } | { readonly kubeconfig: string },
+  ): Promise<KubeApi> {
+    const { KubeApi } = await import("../collect/kube-api.ts");
+    return "kubeconfig" in target ? KubeApi.load({ kubeconfig: target.kubeconfig }) : KubeApi.inCluster();
   }
 
   /** Whether the next sample should index kube-proxy's rules for a comparison. */

@@ -1,6 +1,5 @@
 import type { Command } from "commander";
 import { deleteCollectorPods } from "../../collect/cleanup-pods.ts";
-import { KubeApi } from "../../collect/kube-api.ts";
 import { EXIT_OK, EXIT_PROBLEMS, UsageError } from "../exit-codes.ts";
 import {
   addLiveCollectOptions,
@@ -21,6 +20,8 @@ interface CollectFlags extends LiveCollectFlags {
 
 /** `collect --cleanup`: deletes the collector pods earlier runs left. */
 async function cleanup(flags: CollectFlags): Promise<number> {
+  // The Kubernetes client is loaded by what uses it (help loads every command).
+  const { KubeApi } = await import("../../collect/kube-api.ts");
   const api = KubeApi.load({
     ...(flags.kubeconfig === undefined ? {} : { kubeconfig: flags.kubeconfig }),
     ...(flags.context === undefined ? {} : { context: flags.context }),

@@ -89,14 +89,14 @@ Manifests and alert rules: deploy/exporter/ and deploy/alerts/ (see docs/exporte
     )
     .action(
       runAction(async (flags: ExporterFlags) => {
-        await serveUntilStopped(exporterOptions(flags), flags.listen);
+        await serveUntilStopped(await exporterOptions(flags), flags.listen);
         return 0;
       }),
     );
 }
 
 /** The exporter's options from its flags (validated). */
-function exporterOptions(flags: ExporterFlags): ExporterOptions {
+async function exporterOptions(flags: ExporterFlags): Promise<ExporterOptions> {
   const { host, port } = parseListen(flags.listen);
   const intervalMs = parseDuration(flags.interval, "--interval");
   const timeoutMs =
@@ -113,10 +113,10 @@ function exporterOptions(flags: ExporterFlags): ExporterOptions {
   const everyMs = parseDuration(flags.apiInterval, "--api-interval");
   const client =
     flags.inCluster === true
-      ? ServiceRulesChecker.connect({ inCluster: true })
+      ? await ServiceRulesChecker.connect({ inCluster: true })
       : flags.kubeconfig === undefined
         ? undefined
-        : ServiceRulesChecker.connect({ kubeconfig: flags.kubeconfig });
+        : await ServiceRulesChecker.connect({ kubeconfig: flags.kubeconfig });
   const commands: SampleCommands = {
     save: flags.saveCommand,
     ...(flags.versionCommand.trim() === "" ? {} : { version: flags.versionCommand }),
