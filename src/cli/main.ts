@@ -55,6 +55,7 @@ const word = process.argv[2];
 // million-rule leak), at no cost measured on the larger dumps (scan, fix, trace, diagnose of the
 // bench's 1M-rule layouts; 2-core machine). The long-running exporter keeps V8's defaults.
 if (word !== "exporter") setFlagsFromString("--max-inlined-bytecode-size-cumulative=150");
+
 // `completion` describes every command, so it loads them all, as help does.
 const names =
   word === "--version" || word === "-V"

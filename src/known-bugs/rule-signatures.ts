@@ -73,9 +73,8 @@ export class RuleSignatureScanner {
     const mask = REPEAT_WINDOW - 1;
     const before = this.#rules;
     this.#rules += k * b.times;
-    // The block's hits, read before the window is written (k * times may wrap onto them).
-    // The block's hits, read before the window is written, into an array of its own (reused: a
-    // leak's block comes back after every line that breaks it).
+    // The block's hits, read before the window is written (k * times may wrap onto them), into an
+    // array of its own (reused: a leak's block comes back after every line that breaks it).
     const hits = this.#blockHits;
     for (let j = 0; j < k; j++) hits[j] = this.#recent[(before - k + j) & mask];
     for (let j = 0; j < k; j++) {

@@ -23,28 +23,36 @@ export interface ChainEntries {
   lines(): Int32Array;
 }
 
+/** How many rules entry `id` stands for. */
+export function rulesOf(times: Int32Array | undefined, id: number): number {
+  return times === undefined ? 1 : Math.max(1, times[id]!);
+}
+
 /**
  * Walks the entries of the chain of `count` rules whose first entry is `first`. They are kept in an
  * array as long as the chain, of which only the first ones are written when a leak's copies are few
- * entries (fresh memory costs only where it is written), with the position of each one's first rule;
- * a rule's entry is then searched by its position.
+ * entries (fresh memory costs only where it is written). Then a rule's entry is searched by its
+ * position, with where each entry's rules start, made on first use; a chain of single rules (nearly
+ * every chain) has its rule `k` in entry `k`.
  */
 export function chainEntries(a: EntryArrays, first: number, count: number): ChainEntries {
   const ids = new Int32Array(count);
-  const starts = new Int32Array(count);
   const { next, times, stride } = a;
   let entries = 0;
   for (let k = 0, id = first; k < count; id = next[id]!) {
-    ids[entries] = id;
-    starts[entries++] = k;
-    k += times === undefined ? 1 : Math.max(1, times[id]!);
+    ids[entries++] = id;
+    k += rulesOf(times, id);
   }
+  let starts: Int32Array | undefined;
+  const startOf = (e: number): number => (starts === undefined ? e : starts[e]!);
   const entryAt =
-    entries === count ? (index: number) => index : (index: number) => lastAtMost(starts, entries, index);
+    entries === count
+      ? (index: number) => index
+      : (index: number) => lastAtMost((starts ??= entryStarts(ids, entries, times)), entries, index);
   const lineAt = (index: number): number => {
     const e = entryAt(index);
     const id = ids[e]!;
-    const r = index - starts[e]!;
+    const r = index - startOf(e);
     return r === 0 ? a.lines[id]! : a.lines[id]! + r * stride![id]!;
   };
   let lines: Int32Array | undefined;
@@ -55,12 +63,22 @@ export function chainEntries(a: EntryArrays, first: number, count: number): Chai
   };
 }
 
+/** The position in the chain of the first rule of each of the first `entries` entries of `ids`. */
+function entryStarts(ids: Int32Array, entries: number, times: Int32Array | undefined): Int32Array {
+  const starts = new Int32Array(entries);
+  for (let e = 0, k = 0; e < entries; e++) {
+    starts[e] = k;
+    k += rulesOf(times, ids[e]!);
+  }
+  return starts;
+}
+
 /** The line of each of the `count` rules of the chain whose entries are the first `entries` of `ids`. */
 function allLines(a: EntryArrays, ids: Int32Array, entries: number, count: number): Int32Array {
   const lines = new Int32Array(count);
   for (let e = 0, k = 0; e < entries; e++) {
     const id = ids[e]!;
-    const n = a.times === undefined ? 1 : Math.max(1, a.times[id]!);
+    const n = rulesOf(a.times, id);
     const line = a.lines[id]!;
     const stride = n === 1 ? 0 : a.stride![id]!;
     for (let r = 0; r < n; r++, k++) lines[k] = line + r * stride;

@@ -7,7 +7,7 @@
  * lines): a million leaked copies are a few entries, and walking a chain expands them.
  */
 import type { Chain, Rule, RuleAccess, RuleRuns } from "../model/ruleset.ts";
-import { chainEntries } from "./chain-entries.ts";
+import { chainEntries, rulesOf } from "./chain-entries.ts";
 import type { ChainLinks } from "./chain-links.ts";
 import { sameRange, viewOf } from "./dump-bytes.ts";
 import type { RuleBlock } from "./dump-handler.ts";
@@ -247,7 +247,7 @@ export class RuleStore {
     let prevStart = 0;
     let prevEnd = 0;
     const cache: { bytes?: Uint8Array; view?: DataView } = {};
-    for (let k = 0, id = first; k < count; k += Math.max(1, this.#times?.[id] ?? 1), id = this.#next[id]!) {
+    for (let k = 0, id = first; k < count; k += rulesOf(this.#times, id), id = this.#next[id]!) {
       // The reader saw the copy (the common case of a leak): nothing to read.
       if (this.#repeat[id] === 1 && prevView !== undefined) continue;
       const split = this.#split?.get(id);
